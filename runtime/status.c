@@ -20,13 +20,24 @@ tl_status tl_fail(tl_status st, const char *fmt, ...) {
 const char *tl_last_error(void) { return error_message; }
 
 void tl_error_prefix(const char *fmt, ...) {
-    char prefix[TL_ERROR_MAX], old[TL_ERROR_MAX];
+    char old[TL_ERROR_MAX];
+    memcpy(old, error_message, sizeof old);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    int n = vsnprintf(error_message, sizeof error_message, fmt, ap);
     va_end(ap);
-    memcpy(old, error_message, sizeof old);
-    snprintf(error_message, sizeof error_message, "%s: %s", prefix, old);
+    if (n < 0) n = 0;
+    size_t used = (size_t)n < sizeof error_message ? (size_t)n : sizeof error_message - 1;
+    size_t room = sizeof error_message - used;
+    if (room > 2) {
+        memcpy(error_message + used, ": ", 2);
+        used += 2;
+        room -= 2;
+        size_t len = strnlen(old, sizeof old);
+        if (len >= room) len = room - 1;
+        memcpy(error_message + used, old, len);
+        error_message[used + len] = '\0';
+    }
 }
 
 void tl_clear_error(void) { error_message[0] = '\0'; }

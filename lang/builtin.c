@@ -1,0 +1,125 @@
+/* lang/builtin.c -- the list of builtin tables, lookup, and argument helpers. */
+#include "lang/builtin.h"
+
+#include <math.h>
+#include <string.h>
+
+/* One table per area (lang/builtins/<area>.c).  Add new areas here. */
+static const tl_builtin_def *const builtin_tables[] = {
+    NULL,
+};
+
+const tl_builtin_def *tl_builtin_find(const char *name) {
+    for (size_t t = 0; builtin_tables[t]; t++)
+        for (const tl_builtin_def *d = builtin_tables[t]; d->name; d++)
+            if (strcmp(d->name, name) == 0) return d;
+    return NULL;
+}
+
+const tl_builtin_def *tl_builtin_at(size_t index) {
+    for (size_t t = 0; builtin_tables[t]; t++)
+        for (const tl_builtin_def *d = builtin_tables[t]; d->name; d++)
+            if (index-- == 0) return d;
+    return NULL;
+}
+
+tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc,
+                          const tl_value *argv, tl_value *out) {
+    *out = TL_VOID;
+    if (argc < def->min_args || (def->max_args >= 0 && argc > def->max_args)) {
+        if (def->min_args == def->max_args)
+            return tl_fail(TL_ERR_ARG, "%s takes %d argument%s, got %d (%s)", def->name,
+                           def->min_args, def->min_args == 1 ? "" : "s", argc, def->signature);
+        return tl_fail(TL_ERR_ARG, "%s: wrong number of arguments (%d) for %s", def->name, argc,
+                       def->signature);
+    }
+    tl_call call = {.interp = interp, .name = def->name};
+    return def->fn(&call, argc, argv, out);
+}
+
+static tl_status arg_kind_error(const tl_call *c, const tl_value *argv, int i, const char *want) {
+    return tl_fail(TL_ERR_TYPE, "%s: argument %d must be %s, got %s", c->name, i + 1, want,
+                   tl_value_type_name(&argv[i]));
+}
+
+tl_status tl_arg_tensor(const tl_call *c, const tl_value *argv, int i, tl_tensor **out) {
+    if (argv[i].kind != TL_VAL_TENSOR) return arg_kind_error(c, argv, i, "a tensor");
+    *out = argv[i].as.tensor;
+    return TL_OK;
+}
+
+tl_status tl_arg_int(const tl_call *c, const tl_value *argv, int i, int64_t *out) {
+    if (argv[i].kind == TL_VAL_INT) {
+        *out = argv[i].as.i;
+        return TL_OK;
+    }
+    if (argv[i].kind == TL_VAL_FLOAT && argv[i].as.f == floor(argv[i].as.f) &&
+        fabs(argv[i].as.f) < 9.0e15) {
+        *out = (int64_t)argv[i].as.f;
+        return TL_OK;
+    }
+    return arg_kind_error(c, argv, i, "an int");
+}
+
+tl_status tl_arg_double(const tl_call *c, const tl_value *argv, int i, double *out) {
+    if (!tl_value_is_number(&argv[i])) return arg_kind_error(c, argv, i, "a number");
+    *out = tl_value_as_double(&argv[i]);
+    return TL_OK;
+}
+
+tl_status tl_arg_bool(const tl_call *c, const tl_value *argv, int i, bool *out) {
+    if (argv[i].kind != TL_VAL_BOOL) return arg_kind_error(c, argv, i, "a bool");
+    *out = argv[i].as.b;
+    return TL_OK;
+}
+
+tl_status tl_arg_string(const tl_call *c, const tl_value *argv, int i, const char **out) {
+    if (argv[i].kind != TL_VAL_STRING) return arg_kind_error(c, argv, i, "a string");
+    *out = argv[i].as.str->data;
+    return TL_OK;
+}
+
+tl_status tl_arg_shape(const tl_call *c, const tl_value *argv, int i, int64_t *shape, int *n_dims) {
+    const tl_value *v = &argv[i];
+    if (v->kind == TL_VAL_ARRAY) {
+        const tl_array *a = v->as.arr;
+        if (a->len > TL_MAX_DIMS)
+            return tl_fail(TL_ERR_SHAPE, "%s: a shape has at most %d dims, got %zu", c->name,
+                           TL_MAX_DIMS, a->len);
+        for (size_t k = 0; k < a->len; k++) {
+            const tl_value *e = &a->items[k];
+            double d;
+            if (e->kind == TL_VAL_INT)
+                d = (double)e->as.i;
+            else if (e->kind == TL_VAL_FLOAT)
+                d = trunc(e->as.f);
+            else
+                return tl_fail(TL_ERR_TYPE, "%s: shape element %zu must be a number, got %s",
+                               c->name, k, tl_value_type_name(e));
+            if (!(d >= 0 && d < 9.0e15))
+                return tl_fail(TL_ERR_SHAPE, "%s: shape element %zu is %g (must be >= 0)", c->name,
+                               k, d);
+            shape[k] = (int64_t)d;
+        }
+        *n_dims = (int)a->len;
+        return TL_OK;
+    }
+    if (v->kind == TL_VAL_TENSOR) {
+        tl_tensor *t = v->as.tensor;
+        if (t->n_dims != 1 || t->ne[0] > TL_MAX_DIMS)
+            return tl_fail(TL_ERR_SHAPE, "%s: a shape tensor must be 1-D with at most %d values",
+                           c->name, TL_MAX_DIMS);
+        const tl_type_traits *tr = tl_dtype_traits(t->dtype);
+        if (tr->quantized) return arg_kind_error(c, argv, i, "a shape");
+        float vals[TL_MAX_DIMS];
+        for (int64_t k = 0; k < t->ne[0]; k++)
+            tr->to_f32((const char *)tl_tensor_data(t) + (size_t)k * t->nb[0], &vals[k], 1);
+        for (int64_t k = 0; k < t->ne[0]; k++) {
+            if (!(vals[k] >= 0)) return tl_fail(TL_ERR_SHAPE, "%s: negative shape element", c->name);
+            shape[k] = (int64_t)vals[k];
+        }
+        *n_dims = (int)t->ne[0];
+        return TL_OK;
+    }
+    return arg_kind_error(c, argv, i, "a shape (an array of sizes)");
+}

@@ -1,0 +1,55 @@
+/* lang/builtin.h -- how builtin functions are declared and registered.
+**
+** A builtin is a C function that takes borrowed argument values and writes an
+** owned result.  It reports failure by returning a status set with tl_fail();
+** the evaluator adds the call's source position and the builtin's name, so
+** messages read "linear: shapes [1, 64] and [32, 48] do not fit".
+**
+** Each area of builtins (core, tensor, nn, model, tokenizer, io, ...) lives in
+** lang/builtins/<area>.c and exports one table:
+**     const tl_builtin_def tl_builtins_<area>[] = { {...}, ..., {0} };
+** terminated by an entry with name == NULL.  lang/builtin.c lists the tables.
+** Namespaced builtins use their full name: "f16::zeros", "Tensor::create_cache". */
+#ifndef TL_LANG_BUILTIN_H
+#define TL_LANG_BUILTIN_H
+
+#include "lang/value.h"
+
+typedef struct tl_interp tl_interp; /* the interpreter (lang/eval.h) */
+
+/* What a builtin may ask of the interpreter that calls it. */
+typedef struct tl_call {
+    tl_interp *interp;
+    const char *name; /* the builtin being called */
+} tl_call;
+
+typedef tl_status (*tl_builtin_fn)(tl_call *call, int argc, const tl_value *argv, tl_value *out);
+
+struct tl_builtin_def {
+    const char *name;
+    int min_args;
+    int max_args; /* -1: variadic */
+    tl_builtin_fn fn;
+    const char *signature; /* e.g. "linear(x, W[, b]) -> tensor" (for errors and :help) */
+};
+
+/* Finds a builtin by (possibly namespaced) name across all tables; NULL if none. */
+const tl_builtin_def *tl_builtin_find(const char *name);
+
+/* Calls fn after checking the argument count (the error names the signature). */
+tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc,
+                          const tl_value *argv, tl_value *out);
+
+/* Iterates every builtin (for completion and docs); returns NULL past the end. */
+const tl_builtin_def *tl_builtin_at(size_t index);
+
+/* ---- argument helpers for builtin implementations (fail with clear messages) */
+tl_status tl_arg_tensor(const tl_call *c, const tl_value *argv, int i, tl_tensor **out); /* borrowed */
+tl_status tl_arg_int(const tl_call *c, const tl_value *argv, int i, int64_t *out);
+tl_status tl_arg_double(const tl_call *c, const tl_value *argv, int i, double *out);
+tl_status tl_arg_bool(const tl_call *c, const tl_value *argv, int i, bool *out);
+tl_status tl_arg_string(const tl_call *c, const tl_value *argv, int i, const char **out);
+/* A shape: an int array, a float array (truncated), or a 1-D tensor; NumPy order. */
+tl_status tl_arg_shape(const tl_call *c, const tl_value *argv, int i, int64_t *shape, int *n_dims);
+
+#endif
