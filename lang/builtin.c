@@ -16,6 +16,16 @@ const tl_builtin_def *tl_builtin_find(const char *name) {
     return NULL;
 }
 
+const tl_builtin_def *tl_builtin_resolve(const char *name, int argc, const tl_value *argv) {
+    for (size_t t = 0; builtin_tables[t]; t++)
+        for (const tl_builtin_def *d = builtin_tables[t]; d->name; d++) {
+            if (strcmp(d->name, name) != 0) continue;
+            if (d->first_arg == 0) return d;
+            if (argc > 0 && (d->first_arg & TL_KIND_BIT(argv[0].kind))) return d;
+        }
+    return NULL;
+}
+
 const tl_builtin_def *tl_builtin_at(size_t index) {
     for (size_t t = 0; builtin_tables[t]; t++)
         for (const tl_builtin_def *d = builtin_tables[t]; d->name; d++)

@@ -9,7 +9,14 @@
 ** lang/builtins/<area>.c and exports one table:
 **     const tl_builtin_def tl_builtins_<area>[] = { {...}, ..., {0} };
 ** terminated by an entry with name == NULL.  lang/builtin.c lists the tables.
-** Namespaced builtins use their full name: "f16::zeros", "Tensor::create_cache". */
+** Namespaced builtins use their full name: "f16::zeros", "Tensor::create_cache".
+**
+** Overloading: several tables may define the same name (e.g. `abs` for numbers
+** in core.c and for tensors in tensor.c).  A def with a non-zero `first_arg`
+** mask only matches calls whose first argument's kind is in the mask
+** (TL_KIND_BIT(TL_VAL_TENSOR), ...); a def with first_arg == 0 matches any call.
+** tl_builtin_resolve() returns the first matching def in table order, so put
+** specific defs before catch-all ones (tables are listed in lang/builtin.c). */
 #ifndef TL_LANG_BUILTIN_H
 #define TL_LANG_BUILTIN_H
 
@@ -31,10 +38,18 @@ struct tl_builtin_def {
     int max_args; /* -1: variadic */
     tl_builtin_fn fn;
     const char *signature; /* e.g. "linear(x, W[, b]) -> tensor" (for errors and :help) */
+    uint32_t first_arg;    /* 0 = any; else a mask of TL_KIND_BIT(kind) the first arg must match */
 };
 
-/* Finds a builtin by (possibly namespaced) name across all tables; NULL if none. */
+#define TL_KIND_BIT(kind) (1u << (kind))
+
+/* Finds a builtin by (possibly namespaced) name across all tables; NULL if none.
+** With overloads this is the first def of that name (use it to ask "is this a builtin?"). */
 const tl_builtin_def *tl_builtin_find(const char *name);
+
+/* The def of that name that accepts these arguments (see Overloading), or NULL when
+** no def of the name matches (then tl_builtin_find tells whether the name exists). */
+const tl_builtin_def *tl_builtin_resolve(const char *name, int argc, const tl_value *argv);
 
 /* Calls fn after checking the argument count (the error names the signature). */
 tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc,
