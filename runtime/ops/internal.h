@@ -42,6 +42,8 @@ static inline double ld_f64(const void *p, tl_dtype dt) {
     switch (dt) {
     case TL_DTYPE_I64:
         return (double)*(const int64_t *)p;
+    case TL_DTYPE_I32:
+        return (double)*(const int32_t *)p;
     case TL_DTYPE_F64:
         return *(const double *)p;
     default:
