@@ -41,6 +41,7 @@ static void test_rand_is_seeded(void **state) {
     assert_same_bytes(a, b);
     OK(tl_op_rand(TL_DTYPE_F32, 2, (int64_t[]){4, 5}, &c)); /* continues the stream */
     assert_memory_not_equal(tl_tensor_data(a), tl_tensor_data(c), 80);
+    tl_tensor_unref(c);
     for (int i = 0; i < 20; i++)
         assert_true(at(a, i) >= 0.0 && at(a, i) < 1.0);
     /* xoshiro256** reference value for seed 42 via splitmix64: recompute by hand */
@@ -107,5 +108,5 @@ int main(void) {
         cmocka_unit_test(test_rand_is_seeded),
         cmocka_unit_test(test_samplers),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, stop_pool);
 }

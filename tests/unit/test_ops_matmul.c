@@ -259,5 +259,5 @@ int main(void) {
         cmocka_unit_test(test_einsum_general),
         cmocka_unit_test(test_einsum_fast_paths_match_general),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, stop_pool);
 }
