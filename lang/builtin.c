@@ -5,7 +5,12 @@
 #include <string.h>
 
 /* One table per area (lang/builtins/<area>.c).  Add new areas here. */
+extern const tl_builtin_def tl_builtins_tensor[];
+extern const tl_builtin_def tl_builtins_nn[];
+
 static const tl_builtin_def *const builtin_tables[] = {
+    tl_builtins_tensor,
+    tl_builtins_nn,
     NULL,
 };
 
