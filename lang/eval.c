@@ -74,6 +74,7 @@ void tl_interp_free(tl_interp *I) {
     tl_strbuf_free(&I->err_msg);
     tl_strbuf_free(&I->err_stack);
     tl_strbuf_free(&I->err_text);
+    tl_strbuf_free(&I->last_frame);
     free(I);
 }
 
@@ -108,6 +109,8 @@ tl_flow tl_err_at(tl_interp *I, const tl_node *n, tl_status code, const char *fm
     I->err_code = code;
     tl_strbuf_reset(&I->err_msg);
     tl_strbuf_reset(&I->err_stack);
+    tl_strbuf_reset(&I->last_frame);
+    I->frame_repeats = I->n_frames = I->frames_omitted = 0;
     va_list ap;
     va_start(ap, fmt);
     char small[1024];
@@ -132,12 +135,33 @@ tl_flow tl_err_status(tl_interp *I, const tl_node *n, tl_status st) {
     return tl_err_at(I, n, st, "%s", msg);
 }
 
+static void flush_repeats(tl_interp *I) {
+    if (I->frame_repeats > 0)
+        tl_strbuf_printf(&I->err_stack, "    ... (the frame above repeats %d more time%s)\n",
+                         I->frame_repeats, I->frame_repeats == 1 ? "" : "s");
+    I->frame_repeats = 0;
+}
+
 void tl_push_frame(tl_interp *I, const char *fn_name, const char *type, const tl_node *site) {
     if (I->exiting || !I->has_err) return;
-    if (I->frame_chunk)
-        tl_strbuf_printf(&I->err_stack, "    at %s%s%s (%s:%u:%u)\n", type ? type : "",
-                         type ? "::" : "", fn_name, I->frame_chunk->filename, I->frame_line,
-                         I->frame_col);
+    if (I->frame_chunk) {
+        char line[512];
+        snprintf(line, sizeof line, "    at %s%s%s (%s:%u:%u)\n", type ? type : "", type ? "::" : "",
+                 fn_name, I->frame_chunk->filename, I->frame_line, I->frame_col);
+        if (I->last_frame.len && strcmp(tl_strbuf_cstr(&I->last_frame), line) == 0) {
+            I->frame_repeats++;
+        } else {
+            flush_repeats(I);
+            if (I->n_frames < 40) {
+                tl_strbuf_puts(&I->err_stack, line);
+                I->n_frames++;
+            } else {
+                I->frames_omitted++;
+            }
+            tl_strbuf_reset(&I->last_frame);
+            tl_strbuf_puts(&I->last_frame, line);
+        }
+    }
     if (site) {
         I->frame_chunk = site->chunk;
         I->frame_line = site->line;
@@ -153,6 +177,9 @@ static void finish_error(tl_interp *I) {
                         I->err_chunk->len, I->err_line, I->err_col, tl_strbuf_cstr(&I->err_msg));
     else
         tl_strbuf_printf(&I->err_text, "error: %s\n", tl_strbuf_cstr(&I->err_msg));
+    flush_repeats(I);
+    if (I->frames_omitted)
+        tl_strbuf_printf(&I->err_stack, "    ... (%d more frames)\n", I->frames_omitted);
     tl_strbuf_append(&I->err_text, I->err_stack.data ? I->err_stack.data : "", I->err_stack.len);
 }
 
@@ -606,7 +633,9 @@ tl_status tl_interp_run_tests(tl_interp *I, FILE *out, FILE *err, int *n_run, in
             if (n->kind != TL_D_TEST) continue;
             run++;
             bool outer = enter(I);
-            tl_flow fl = run_body(I, n, n->name, false, NULL);
+            char frame[160];
+            snprintf(frame, sizeof frame, "test %s", n->name);
+            tl_flow fl = run_body(I, n, frame, false, NULL);
             tl_status st = leave(I, outer, fl);
             if (I->exiting) {
                 result = st;
@@ -639,7 +668,9 @@ tl_status tl_interp_run_benches(tl_interp *I, FILE *out) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         bool outer = enter(I);
-        tl_flow fl = run_body(I, n, n->name, false, NULL);
+        char frame[160];
+        snprintf(frame, sizeof frame, "bench %s", n->name);
+        tl_flow fl = run_body(I, n, frame, false, NULL);
         tl_status st = leave(I, outer, fl);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (st != TL_OK) return st;

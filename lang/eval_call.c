@@ -80,6 +80,9 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
         I->depth++;
         tl_value last = TL_VOID;
         fl = tl_exec_list(I, fn->b->a, &last);
+        const tl_node *at = site;
+        for (const tl_node *s = fn->b->a; s; s = s->next) at = s->kind == TL_S_EXPR ? s->a : s;
+        if (fl == TL_FLOW_RETURN) at = I->flow_node->a ? I->flow_node->a : I->flow_node;
         I->depth--;
         I->cur = saved;
         if (fl == TL_FLOW_RETURN) {
@@ -100,7 +103,7 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
         if (fl == TL_FLOW_OK && fn->c) {
             char what[160];
             snprintf(what, sizeof what, "return value of %s", fn->name);
-            fl = tl_check_type(I, site, fn->c, &last, what);
+            fl = tl_check_type(I, at, fn->c, &last, what);
         }
         if (fl == TL_FLOW_OK)
             *out = last;
@@ -170,7 +173,7 @@ static tl_flow call_by_name(tl_interp *I, const tl_node *n, const char *name, ar
     tl_flow fl = call_named_builtin(I, name, n, args->n, args->v, out, &found);
     if (found) return fl;
     if (var)
-        return tl_err_at(I, n, TL_ERR_TYPE, "'%s' is a %s, not a function", name,
+        return tl_err_at(I, n, TL_ERR_TYPE, "'%s' is not a function (it holds a value of type %s)", name,
                          tl_value_type_name(&var->v));
     return tl_err_at(I, n, TL_ERR_ARG, "unknown function '%s'", name);
 }

@@ -779,7 +779,10 @@ tl_flow tl_eval_expr(tl_interp *I, const tl_node *n, tl_value *out) {
     tl_flow fl = tl_guard(I, n);
     if (fl != TL_FLOW_OK) return fl;
     switch ((tl_node_kind)n->kind) {
-    case TL_N_INT: *out = tl_value_int(n->v.i); return TL_FLOW_OK;
+    case TL_N_INT:
+        if (n->op == 1) return tl_err_at(I, n, TL_ERR_RANGE, "integer literal 9223372036854775808 is too large");
+        *out = tl_value_int(n->v.i);
+        return TL_FLOW_OK;
     case TL_N_FLOAT: *out = tl_value_float(n->v.f); return TL_FLOW_OK;
     case TL_N_BOOL: *out = tl_value_bool(n->v.b); return TL_FLOW_OK;
     case TL_N_STRING: {

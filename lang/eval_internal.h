@@ -70,6 +70,8 @@ struct tl_interp {
     const tl_chunk *frame_chunk;
     uint32_t frame_line, frame_col;
     tl_strbuf err_stack;
+    tl_strbuf last_frame; /* the previous frame line, for collapsing recursion */
+    int frame_repeats, n_frames, frames_omitted;
     tl_strbuf err_text;
     const tl_node *flow_node; /* the break/continue that escaped */
 

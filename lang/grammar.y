@@ -21,13 +21,12 @@
 %stack_size 2000
 
 %syntax_error { tl_psyntax_error(ps, yymajor, &yyminor); }
-%stack_overflow { tl_perror(ps, 0, 0, "program is nested too deeply"); }
+%stack_overflow { tl_perror(ps, ps->line, ps->col, "program is nested too deeply"); }
 
 /* Tokens produced only by the lexer's context checks, declared for grammar.h. */
-%token TEST BENCH WITH EMBEDDING STRUCTNAME.
+%token TEST BENCH WITH EMBEDDING STRUCTNAME RETURNVOID.
 
 %nonassoc LOWEST.
-%nonassoc IDENT INT FLOAT STRING TRUE FALSE MATCH EINSUM PYTHON BANG STRUCTNAME.
 %left OROR OR.
 %left ANDAND AND.
 %right NOT.
@@ -193,6 +192,9 @@ stmts(A) ::= stmts(B) stmt(S). { A = S ? tl_plist_append(B, S) : B; }
 stmt(A) ::= LET(T) IDENT(N) EQ expr(E). [LOWEST] {
     A = tl_pnode(ps, TL_S_LET, &T); if (A) { A->name = tl_pname(ps, &N); A->a = E; }
 }
+stmt(A) ::= LET(T) IDENT(N) COLONEQ expr(E). [LOWEST] {
+    A = tl_pnode(ps, TL_S_LET, &T); if (A) { A->name = tl_pname(ps, &N); A->a = E; }
+}
 stmt(A) ::= LET(T) IDENT(N) COLON type(Y) EQ expr(E). [LOWEST] {
     A = tl_pnode(ps, TL_S_LET, &T); if (A) { A->name = tl_pname(ps, &N); A->a = E; A->c = Y; }
 }
@@ -206,7 +208,7 @@ stmt(A) ::= FOR(T) IDENT(N) IN expr(E) block(B). {
 stmt(A) ::= LOOP(T) block(B). { A = tl_pnode(ps, TL_S_LOOP, &T); if (A) A->b = B; }
 stmt(A) ::= BREAK(T). { A = tl_pnode(ps, TL_S_BREAK, &T); }
 stmt(A) ::= CONTINUE(T). { A = tl_pnode(ps, TL_S_CONTINUE, &T); }
-stmt(A) ::= RETURN(T). [LOWEST] { A = tl_pnode(ps, TL_S_RETURN, &T); }
+stmt(A) ::= RETURNVOID(T). { A = tl_pnode(ps, TL_S_RETURN, &T); }
 stmt(A) ::= RETURN(T) expr(E). [LOWEST] { A = tl_pnode(ps, TL_S_RETURN, &T); if (A) A->a = E; }
 stmt(A) ::= block(B). { A = B; }
 stmt(A) ::= expr(E). [LOWEST] { A = tl_pnode_at(ps, TL_S_EXPR, E); if (A) A->a = E; }

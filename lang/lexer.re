@@ -67,7 +67,16 @@ static int struct_literal_follows(const char *p, const char *lim) {
     return p < lim && *p == ':' && !(p + 1 < lim && p[1] == ':');
 }
 
+/* After `return`: does the line end (or the block close) before any value? */
+static int value_ends_here(const char *p, const char *lim) {
+    while (p < lim && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+    if (p >= lim || *p == '\n' || *p == '}' || *p == ';') return 1;
+    return p + 1 < lim && p[0] == '/' && p[1] == '/';
+}
+
 static int classify_ident(tl_lexer *lx, const char *z, size_t n) {
+    if (n == 6 && memcmp(z, "return", 6) == 0 && value_ends_here(lx->cur, lx->lim))
+        return TK_RETURNVOID;
     size_t lo = 0, hi = sizeof keywords / sizeof keywords[0];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -182,7 +191,7 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         "\xE2\x8A\x99" { EMIT(TK_ODOT); }
         "\xE2\x8A\x97" { EMIT(TK_OTIMES); }
         "\xE2\x89\x88" { EMIT(TK_APPROX); }
-        * { FAIL("unexpected character", 0); }
+        * { FAIL(lx->tok[0] >= 0x20 && lx->tok[0] < 0x7f ? "unexpected character" : "unexpected byte (not valid here)", 0); }
         */
 #undef EMIT
 #undef FAIL

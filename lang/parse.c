@@ -85,8 +85,11 @@ tl_node *tl_pbinary(tl_parse_state *ps, tl_binop op, tl_node *a, tl_node *b) {
 tl_node *tl_punary(tl_parse_state *ps, tl_binop op, tl_node *a, const tl_token *at) {
     if (!a) return NULL;
     /* fold -literal so that `-1` is an int constant (and i64 min is reachable) */
-    if (op == TL_OP_NEG && a->kind == TL_N_INT && a->v.i >= 0) {
-        a->v.i = -a->v.i;
+    if (op == TL_OP_NEG && a->kind == TL_N_INT && (a->v.i >= 0 || a->op == 1)) {
+        if (a->op == 1)
+            a->op = 0; /* -9223372036854775808 */
+        else
+            a->v.i = -a->v.i;
         a->line = at->line;
         a->col = at->col;
         return a;
@@ -115,12 +118,18 @@ tl_node *tl_pint(tl_parse_state *ps, const tl_token *t, bool negative) {
         }
         v = v * 10 + d;
     }
-    if (v > (uint64_t)INT64_MAX) {
+    if (v > (uint64_t)INT64_MAX + 1u) {
         tl_perror(ps, t->line, t->col, "integer literal %.*s is too large", (int)t->n, t->z);
         return NULL;
     }
     tl_node *n = tl_pnode(ps, TL_N_INT, t);
-    if (n) n->v.i = negative ? -(int64_t)v : (int64_t)v;
+    if (!n) return NULL;
+    if (v == (uint64_t)INT64_MAX + 1u) {
+        n->v.i = INT64_MIN;
+        n->op = negative ? 0 : 1; /* 1: only valid once negated (-9223372036854775808) */
+    } else {
+        n->v.i = negative ? -(int64_t)v : (int64_t)v;
+    }
     return n;
 }
 
@@ -222,10 +231,15 @@ tl_status tl_parse(const char *src, size_t len, const char *filename, tl_chunk *
     for (;;) {
         int id = tl_lexer_next(&lx, &tok);
         if (id == TL_LEX_ERROR) {
-            tl_perror(&ps, tok.line, tok.col, "%s", lx.error);
+            if (strcmp(lx.error, "unexpected character") == 0)
+                tl_perror(&ps, tok.line, tok.col, "unexpected character '%c'", tok.z[0]);
+            else
+                tl_perror(&ps, tok.line, tok.col, "%s", lx.error);
             if (lx.incomplete) diag->incomplete = true;
             break;
         }
+        ps.line = tok.line;
+        ps.col = tok.col;
         tl_parser(parser, id, tok);
         if (ps.failed || id == TL_LEX_END) break;
     }

@@ -11,6 +11,7 @@ typedef struct tl_parse_state {
     tl_diag *diag;
     bool failed;
     tl_node *root;
+    uint32_t line, col; /* position of the token being fed */
 } tl_parse_state;
 
 typedef struct tl_list {
