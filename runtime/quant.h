@@ -36,7 +36,8 @@ void tl_quant_register(bool use_avx2);
 
 /* The kernels of a block type in one variant (avx2 = false: the scalar
 ** reference; true: the AVX2 kernel where one exists, else the scalar one).
-** False when dt is not a block type.  For tests and benchmarks. */
+** False when dt is not a block type (F16 counts as one here: its dot has an
+** AVX2 version too).  For tests and benchmarks. */
 bool tl_quant_kernels_of(tl_dtype dt, bool avx2, tl_quant_kernels *out);
 
 /* Quantizes nrows rows of n_per_row floats into dst (nrows * row size bytes)

@@ -67,6 +67,10 @@ void tl_q6_K_quantize(const float *x, void *dst, int64_t n) {
     }
 }
 
+/* ggml's AVX2 lanes: lane k sums sc * (q + 32) * y over the elements with
+** (e % 32) / 4 == k, then subtracts the offset 32 * (sc * bsum) of
+** sub-blocks 2k and 2k+1.  The total is the same integer, but the split over
+** lanes is not, and it decides the float rounding (checked against ggml). */
 void tl_q6_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
     const blk_q6_K *x = vx;
     const blk_q8_K *y = vy;
@@ -76,7 +80,10 @@ void tl_q6_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
         codes(&x[i], q);
         int32_t s[8] = {0};
         for (int e = 0; e < QK_K; e++)
-            s[(e & 31) >> 2] += (int32_t)x[i].scales[e / 16] * q[e] * y[i].qs[e];
+            s[(e & 31) >> 2] += (int32_t)x[i].scales[e / 16] * (q[e] + 32) * y[i].qs[e];
+        for (int k = 0; k < 8; k++)
+            s[k] -= 32 * (x[i].scales[2 * k] * y[i].bsums[2 * k] +
+                          x[i].scales[2 * k + 1] * y[i].bsums[2 * k + 1]);
         acc8_fma(&acc, y[i].d * f16f(x[i].d), s);
     }
     *out = acc8_sum(&acc);

@@ -1,5 +1,6 @@
-/* runtime/quant/q6_k_avx2.c -- Q6_K x Q8_K dot with AVX2/FMA/F16C.  Integer
-** lane sums are exact, so the result is bit-identical to tl_q6_K_dot. */
+/* runtime/quant/q6_k_avx2.c -- Q6_K x Q8_K dot with AVX2/FMA/F16C.  Same
+** integer lane sums as tl_q6_K_dot (unsigned codes, then the -32 offset
+** through the activation's bsums), so the result is bit-identical. */
 #include "runtime/quant/avx2_common.h"
 #include "runtime/quant/quant_impl.h"
 
@@ -7,7 +8,6 @@ void tl_q6_K_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
     const blk_q6_K *x = vx;
     const blk_q8_K *y = vy;
     const __m256i m4 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
-    const __m256i m32 = _mm256_set1_epi8(32);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
         _mm_prefetch((const char *)(x + i) + 420, _MM_HINT_T0);
@@ -28,14 +28,16 @@ void tl_q6_K_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m3), 4));
             for (int c = 0; c < 4; c++) {
                 int g = 4 * h + c; /* 32-element group: sub-blocks 2g, 2g+1 */
-                __m256i qs = _mm256_sub_epi8(q[c], m32);
                 __m256i qy = _mm256_loadu_si256((const __m256i *)(y[i].qs + 32 * g));
-                __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(qs, qs), _mm256_sign_epi8(qy, qs));
                 __m256i sc = _mm256_set_m128i(_mm_set1_epi16(x[i].scales[2 * g + 1]),
                                               _mm_set1_epi16(x[i].scales[2 * g]));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(pairs, sc));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(q[c], qy), sc));
             }
         }
+        /* the -32 offset: lane k loses 32 * (sc[2k] bsum[2k] + sc[2k+1] bsum[2k+1]) */
+        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
+        __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+        sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
         __m256 d = _mm256_set1_ps(y[i].d * f16_to_f32_hw(x[i].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
     }

@@ -134,6 +134,11 @@ TL_QUANT_FAMILY(q6_K)
 TL_QUANT_FAMILY(q8_K)
 #undef TL_QUANT_FAMILY
 
+void tl_f16_to_f32_row(const void *src, float *dst, int64_t n);
+void tl_f16_from_f32_row(const float *src, void *dst, int64_t n);
+void tl_f16_dot(int64_t n, float *out, const void *x, const void *y);
+float tl_f16_fold(float sum[4][8]);
+
 void tl_q8_0_quantize_act(const float *src, void *dst, int64_t n);
 void tl_q8_1_quantize_act(const float *src, void *dst, int64_t n);
 
@@ -155,6 +160,7 @@ void tl_q4_0_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q8_0_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q6_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_f16_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q8_0_quantize_act_avx2(const float *src, void *dst, int64_t n);
 
 #endif

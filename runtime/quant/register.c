@@ -18,6 +18,9 @@ typedef struct entry {
      .quantize_ref = tl_##T##_quantize}
 
 static entry table[] = {
+    {.dt = TL_DTYPE_F16,
+     .scalar = {tl_f16_to_f32_row, tl_f16_from_f32_row, tl_f16_dot, TL_DTYPE_F16},
+     .quantize_ref = tl_f16_from_f32_row},
     ENTRY(TL_DTYPE_Q4_0, q4_0, tl_q4_0_quantize, tl_q4_0_dot, TL_DTYPE_Q8_0),
     ENTRY(TL_DTYPE_Q4_1, q4_1, tl_q4_1_quantize, tl_q4_1_dot, TL_DTYPE_Q8_1),
     ENTRY(TL_DTYPE_Q5_0, q5_0, tl_q5_0_quantize, tl_q5_0_dot, TL_DTYPE_Q8_0),
@@ -43,6 +46,7 @@ static void set_avx2(tl_dtype dt, tl_from_f32_fn from, tl_vec_dot_fn dot) {
 
 static pthread_once_t avx2_once = PTHREAD_ONCE_INIT;
 static void fill_avx2(void) {
+    set_avx2(TL_DTYPE_F16, NULL, tl_f16_dot_avx2);
     set_avx2(TL_DTYPE_Q4_0, NULL, tl_q4_0_dot_avx2);
     set_avx2(TL_DTYPE_Q8_0, tl_q8_0_quantize_act_avx2, tl_q8_0_dot_avx2);
     set_avx2(TL_DTYPE_Q4_K, NULL, tl_q4_K_dot_avx2);
@@ -84,7 +88,7 @@ tl_status tl_quantize_rows(tl_dtype dt, const float *src, void *dst, int64_t nro
                                      "size %lld",
                        (long long)n_per_row, t->name, (long long)t->blck);
     tl_from_f32_fn fn = NULL;
-    if (dt == TL_DTYPE_F32 || dt == TL_DTYPE_F16 || dt == TL_DTYPE_BF16) {
+    if (dt == TL_DTYPE_F32 || dt == TL_DTYPE_BF16) {
         fn = t->from_f32;
     } else {
         const entry *e = find(dt);
