@@ -575,7 +575,8 @@ tl_status tl_gguf_open(const char *path, tl_gguf **out) {
         close(fd);
         return tl_fail(TL_ERR_IO, "%s: file too large to map", path);
     }
-    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* Private and writable: a stray write into a weight copies one page instead of crashing. */
+    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     int e = errno;
     close(fd);
     if (m == MAP_FAILED) return tl_fail(TL_ERR_IO, "%s: cannot mmap: %s", path, strerror(e));
