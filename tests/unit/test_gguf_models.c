@@ -190,6 +190,7 @@ static void test_model_object(void **state) {
     assert_ptr_equal(tl_tensor_data(t), ti->data); /* a view, not a copy */
     char buf[64];
     assert_string_equal(tl_tensor_shape_str(t, buf, sizeof buf), "[32, 64]");
+    tl_tensor_unref(t);
     assert_int_equal(tl_model_tensor(m, "nope", &t), TL_ERR_RANGE);
     assert_null(t);
     assert_non_null(strstr(tl_last_error(), "no tensor named 'nope'"));
