@@ -51,4 +51,16 @@ tl_status tl_quantize_rows(tl_dtype dt, const float *src, void *dst, int64_t nro
 tl_status tl_dequantize_rows(tl_dtype dt, const void *src, float *dst, int64_t nrows,
                              int64_t n_per_row);
 
+typedef struct tl_tensor tl_tensor;
+
+/* A new tensor of type dt with src's shape, quantized row by row with
+** tl_quantize_rows (src of any readable type and strides; quantized sources
+** are dequantized first).  Errors: an unknown or non-quantizable dt
+** (TL_ERR_UNSUPPORTED), a last dimension that is not a multiple of dt's block
+** size (TL_ERR_SHAPE). */
+tl_status tl_tensor_quantize(const tl_tensor *src, tl_dtype dt, tl_tensor **out);
+
+/* A new F32 tensor with src's values (any supported type, any strides). */
+tl_status tl_tensor_dequantize(const tl_tensor *src, tl_tensor **out);
+
 #endif
