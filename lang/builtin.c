@@ -6,9 +6,11 @@
 
 /* One table per area (lang/builtins/<area>.c).  Add new areas here. */
 extern const tl_builtin_def tl_builtins_kvcache[];
+extern const tl_builtin_def tl_builtins_quant[];
 
 static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_kvcache,
+    tl_builtins_quant,
     NULL,
 };
 
