@@ -4,13 +4,19 @@
 #include <math.h>
 #include <string.h>
 
+extern const tl_builtin_def tl_builtins_model[];
+
 /* One table per area (lang/builtins/<area>.c).  Add new areas here. */
 extern const tl_builtin_def tl_builtins_kvcache[];
 extern const tl_builtin_def tl_builtins_quant[];
 
 static const tl_builtin_def *const builtin_tables[] = {
+
+
+static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_kvcache,
     tl_builtins_quant,
+    tl_builtins_model,
     NULL,
 };
 
