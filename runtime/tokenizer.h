@@ -76,8 +76,15 @@ tl_status tl_tokenizer_from_json(const char *path, tl_tokenizer **out);
 tl_status tl_tokenizer_from_json_text(const char *text, size_t len, const char *source,
                                       tl_tokenizer **out);
 
-/* Loads the vocab of a GGUF file (metadata only; tensors are not read). */
+/* Loads the vocab of a GGUF file (metadata only; tensors are not read).
+** tokenizer.ggml.model must be "llama"; key types and defaults follow llama.cpp. */
 tl_status tl_tokenizer_from_gguf(const char *path, tl_tokenizer **out);
+/* The same from an already opened GGUF (e.g. a loaded model's). */
+typedef struct tl_gguf tl_gguf;
+tl_status tl_tokenizer_from_gguf_file(const tl_gguf *g, tl_tokenizer **out);
+
+/* A GGUF file (recognised by its magic) or else a tokenizer.json. */
+tl_status tl_tokenizer_load(const char *path, tl_tokenizer **out);
 
 void tl_tokenizer_free(tl_tokenizer *tok);
 
