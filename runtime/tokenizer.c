@@ -781,6 +781,29 @@ tl_status tl_token_piece(const tl_tokenizer *tok, int32_t id, bool special, cons
     return TL_OK;
 }
 
+/* Hugging Face's decoder chain for the Llama kind: pieces (special tokens only
+** when asked), fused, then one leading space stripped from the whole text. */
+static tl_status detokenize_hf(const tl_tokenizer *tok, const int32_t *ids, size_t n_ids,
+                               bool special, char **text, size_t *len) {
+    size_t total = 1;
+    for (size_t i = 0; i < n_ids; i++) total += tok->piece_len[ids[i]];
+    char *buf = malloc(total);
+    if (!buf) return tl_fail(TL_ERR_NOMEM, "detokenize: out of memory");
+    size_t m = 0;
+    for (size_t i = 0; i < n_ids; i++) {
+        const char *p;
+        size_t pl;
+        tl_token_piece(tok, ids[i], special, &p, &pl);
+        memcpy(buf + m, p, pl);
+        m += pl;
+    }
+    if (tok->add_space_prefix && m > 0 && buf[0] == ' ') memmove(buf, buf + 1, --m);
+    buf[m] = 0;
+    *text = buf;
+    *len = m;
+    return TL_OK;
+}
+
 tl_status tl_detokenize(const tl_tokenizer *tok, const int32_t *ids, size_t n_ids,
                         bool remove_special, bool unparse_special, char **text, size_t *len) {
     *text = NULL;
@@ -789,6 +812,7 @@ tl_status tl_detokenize(const tl_tokenizer *tok, const int32_t *ids, size_t n_id
         tl_status st = tl_tokenizer_check_id(tok, ids[i]);
         if (st) return st;
     }
+    if (tok->kind == TL_TOK_BPE) return detokenize_hf(tok, ids, n_ids, unparse_special, text, len);
     size_t i0 = 0, i1 = n_ids;
     bool strip = tok->add_space_prefix;
     if (remove_special && tok->add_bos && i1 > i0 && ids[i0] == tok->bos) {
@@ -849,16 +873,27 @@ tl_status tl_detok_stream_push(tl_detok_stream *s, int32_t id, char *out, size_t
     if (st) return st;
     bool first = !s->started;
     s->started = true;
-    if (first && id == tok->bos) s->strip = false;
-    if (first && s->remove_special && tok->add_bos && id == tok->bos) return TL_OK;
     const char *p;
     size_t pl;
-    tl_token_piece(tok, id, s->unparse_special, &p, &pl);
-    if (first && s->strip && pl > 0 && p[0] == ' ') {
-        p++;
-        pl--;
+    if (tok->kind == TL_TOK_BPE) { /* strip the first space of the whole text */
+        tl_token_piece(tok, id, s->unparse_special, &p, &pl);
+        if (s->strip && pl > 0) {
+            if (p[0] == ' ') {
+                p++;
+                pl--;
+            }
+            s->strip = false;
+        }
+    } else {
+        if (first && id == tok->bos) s->strip = false;
+        if (first && s->remove_special && tok->add_bos && id == tok->bos) return TL_OK;
+        tl_token_piece(tok, id, s->unparse_special, &p, &pl);
+        if (first && s->strip && pl > 0 && p[0] == ' ') {
+            p++;
+            pl--;
+        }
+        s->strip = false;
     }
-    s->strip = false;
     if (out_cap < pl + (size_t)s->n_held)
         return tl_fail(TL_ERR_ARG, "detokenize: output buffer too small");
     memcpy(out, s->held, (size_t)s->n_held);

@@ -126,7 +126,10 @@ tl_status tl_token_piece(const tl_tokenizer *tok, int32_t id, bool special, cons
 /* llama_detokenize: concatenated pieces.  remove_special drops a leading BOS
 ** (and a trailing EOS when the vocab adds one); unparse_special renders
 ** CONTROL/UNKNOWN texts.  The first piece loses one leading space when the vocab
-** adds a space prefix (not after BOS).  *text is malloc'd and NUL-terminated. */
+** adds a space prefix (not after BOS).  *text is malloc'd and NUL-terminated.
+** A tokenizer.json (BPE) tokenizer decodes as Hugging Face does instead: special
+** tokens are rendered only with unparse_special (remove_special is ignored) and
+** the whole text loses one leading space. */
 tl_status tl_detokenize(const tl_tokenizer *tok, const int32_t *ids, size_t n_ids,
                         bool remove_special, bool unparse_special, char **text, size_t *len);
 
