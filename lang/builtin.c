@@ -4,8 +4,11 @@
 #include <math.h>
 #include <string.h>
 
+extern const tl_builtin_def tl_builtins_model[];
+
 /* One table per area (lang/builtins/<area>.c).  Add new areas here. */
 static const tl_builtin_def *const builtin_tables[] = {
+    tl_builtins_model,
     NULL,
 };
 

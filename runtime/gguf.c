@@ -247,14 +247,17 @@ static tl_status read_value(cursor *c, tl_gguf *g, tl_gguf_kv *kv) {
 
 static tl_status parse_kvs(cursor *c, tl_gguf *g) {
     /* A kv takes at least 13 bytes: key length (8), one key byte, type (4). */
-    if ((uint64_t)g->n_kv > remaining(c) / 13)
-        return tl_fail(TL_ERR_FORMAT, "%s: absurd key/value count %lld for a file of %zu bytes",
-                       g->path, (long long)g->n_kv, c->size);
-    g->kvs = calloc(g->n_kv ? (size_t)g->n_kv : 1, sizeof *g->kvs);
-    g->kv_cap = table_cap_for(g->n_kv);
+    /* Every kv takes at least 13 bytes (key length, one key byte, type), so no more than
+    ** remaining/13 can be complete; one more slot holds the one that fails to parse.  This
+    ** bounds the allocation by the file size while truncation errors stay precise. */
+    int64_t slots = g->n_kv;
+    if ((uint64_t)slots > remaining(c) / 13 + 1) slots = (int64_t)(remaining(c) / 13 + 1);
+    g->kvs = calloc((size_t)slots + 1, sizeof *g->kvs);
+    g->kv_cap = table_cap_for(slots);
     g->kv_slots = calloc(g->kv_cap, sizeof *g->kv_slots);
     if (!g->kvs || !g->kv_slots) return tl_fail(TL_ERR_NOMEM, "%s: out of memory", g->path);
     for (int64_t i = 0; i < g->n_kv; i++) {
+        if (i > slots) return truncated(c, "key/value pairs"); /* cannot happen (see above) */
         tl_gguf_kv *kv = &g->kvs[i];
         const uint8_t *k;
         uint64_t klen;
@@ -467,7 +470,7 @@ static tl_status parse(tl_gguf *g) {
     if (g->version != 2 && g->version != 3) {
         if (g->version == 1)
             return tl_fail(TL_ERR_FORMAT, "%s: GGUF version 1 is no longer supported", g->path);
-        if ((g->version & 0xffff) == 0)
+        if (g->version != 0 && (g->version & 0xffff) == 0)
             return tl_fail(TL_ERR_FORMAT,
                            "%s: GGUF version 0x%08x: a big-endian file (not supported)", g->path,
                            g->version);
@@ -482,21 +485,23 @@ static tl_status parse(tl_gguf *g) {
     if (g->n_kv < 0)
         return tl_fail(TL_ERR_FORMAT, "%s: negative key/value count %lld", g->path,
                        (long long)g->n_kv);
-    /* A tensor info takes at least 24 bytes (empty name, 0 dims, type, offset). */
-    if ((uint64_t)g->n_tensors > remaining(&c) / 24)
+    if ((uint64_t)g->n_tensors > c.size)
         return tl_fail(TL_ERR_FORMAT, "%s: absurd tensor count %lld for a file of %zu bytes",
                        g->path, (long long)g->n_tensors, c.size);
+    if ((uint64_t)g->n_kv > c.size)
+        return tl_fail(TL_ERR_FORMAT, "%s: absurd key/value count %lld for a file of %zu bytes",
+                       g->path, (long long)g->n_kv, c.size);
     tl_status st = parse_kvs(&c, g);
     if (st) return st;
-    if ((uint64_t)g->n_tensors > remaining(&c) / 24)
-        return tl_fail(TL_ERR_FORMAT,
-                       "%s: truncated file: %lld tensor infos cannot fit in the %zu bytes left",
-                       g->path, (long long)g->n_tensors, remaining(&c));
-    g->tensors = calloc(g->n_tensors ? (size_t)g->n_tensors : 1, sizeof *g->tensors);
-    g->tensor_cap = table_cap_for(g->n_tensors);
+    /* A tensor info takes at least 24 bytes (empty name, 0 dims, type, offset): as for kvs. */
+    int64_t slots = g->n_tensors;
+    if ((uint64_t)slots > remaining(&c) / 24 + 1) slots = (int64_t)(remaining(&c) / 24 + 1);
+    g->tensors = calloc((size_t)slots + 1, sizeof *g->tensors);
+    g->tensor_cap = table_cap_for(slots);
     g->tensor_slots = calloc(g->tensor_cap, sizeof *g->tensor_slots);
     if (!g->tensors || !g->tensor_slots) return tl_fail(TL_ERR_NOMEM, "%s: out of memory", g->path);
     for (int64_t i = 0; i < g->n_tensors; i++) {
+        if (i > slots) return truncated(&c, "tensor infos"); /* cannot happen (see above) */
         st = parse_tensor_info(&c, g, i);
         if (st) return st;
     }
@@ -575,7 +580,8 @@ tl_status tl_gguf_open(const char *path, tl_gguf **out) {
         close(fd);
         return tl_fail(TL_ERR_IO, "%s: file too large to map", path);
     }
-    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* Private and writable: a stray write into a weight copies one page instead of crashing. */
+    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     int e = errno;
     close(fd);
     if (m == MAP_FAILED) return tl_fail(TL_ERR_IO, "%s: cannot mmap: %s", path, strerror(e));

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/gguf.h"
+#include "runtime/model.h"
 
 static char model_dir[1024];
 
@@ -112,6 +113,95 @@ static void test_vocab_only(void **state) {
     tl_gguf_close(again);
 }
 
+static unsigned char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)len);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return buf;
+}
+
+/* Reading a llama.cpp-written file and writing it back through the model object gives the
+** same bytes: our writer lays files out exactly as ggml's does. */
+static void test_round_trip_is_byte_identical(void **state) {
+    (void)state;
+    const char *names[] = {"stories260K.gguf", "stories260K-q4_0.gguf", "stories260K-q8_0.gguf",
+                           "synthetic-small-q4_0.gguf"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char path[1200], out[256];
+        model_path(path, sizeof path, names[k]);
+        if (access(path, R_OK) != 0) continue;
+        snprintf(out, sizeof out, "/tmp/tl_test_roundtrip_%d.gguf", (int)getpid());
+        tl_model *m;
+        assert_int_equal(tl_model_load(path, &m), TL_OK);
+        const tl_gguf *g = tl_model_gguf(m);
+        tl_gguf_writer *w;
+        assert_int_equal(tl_gguf_writer_new(&w), TL_OK);
+        for (int64_t i = 0; i < tl_gguf_n_kv(g); i++)
+            assert_int_equal(tl_gguf_writer_copy_kv(w, tl_gguf_kv_at(g, i)), TL_OK);
+        for (int64_t i = 0; i < tl_model_n_tensors(m); i++) {
+            tl_tensor *t = tl_model_tensor_at(m, i);
+            assert_int_equal(tl_gguf_writer_add_tensor(w, t->name, t), TL_OK);
+        }
+        tl_model_unref(m); /* the writer's tensor references keep the mapping alive */
+        assert_int_equal(tl_gguf_writer_save(w, out), TL_OK);
+        tl_gguf_writer_free(w);
+        size_t na, nb;
+        unsigned char *a = slurp(path, &na), *b = slurp(out, &nb);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na);
+        free(a);
+        free(b);
+        unlink(out);
+    }
+}
+
+static void test_model_object(void **state) {
+    (void)state;
+    char path[1200];
+    model_path(path, sizeof path, "stories260K-q4_0.gguf");
+    tl_model *m;
+    assert_int_equal(tl_model_load(path, &m), TL_OK);
+    assert_string_equal(tl_model_arch(m), "llama");
+    tl_llama_config c;
+    assert_int_equal(tl_model_llama_config(m, &c), TL_OK);
+    assert_int_equal(c.n_layer, 5);
+    assert_int_equal(c.n_embd, 64);
+    assert_int_equal(c.n_ff, 172);
+    assert_int_equal(c.n_head, 8);
+    assert_int_equal(c.n_head_kv, 4);
+    assert_int_equal(c.head_dim, 8);
+    assert_int_equal(c.n_vocab, 512);
+    assert_true(c.rope_base == 10000.0); /* absent in this file: the default */
+    assert_false(c.tied_output);
+    tl_tensor *t;
+    assert_int_equal(tl_model_tensor(m, "blk.1.attn_k.weight", &t), TL_OK);
+    assert_int_equal(t->dtype, TL_DTYPE_Q4_0);
+    assert_int_equal(t->ne[0], 64);
+    assert_int_equal(t->ne[1], 32);
+    assert_string_equal(t->name, "blk.1.attn_k.weight");
+    const tl_gguf_tensor_info *ti = tl_gguf_find_tensor(tl_model_gguf(m), "blk.1.attn_k.weight");
+    assert_ptr_equal(tl_tensor_data(t), ti->data); /* a view, not a copy */
+    char buf[64];
+    assert_string_equal(tl_tensor_shape_str(t, buf, sizeof buf), "[32, 64]");
+    tl_tensor_unref(t);
+    assert_int_equal(tl_model_tensor(m, "nope", &t), TL_ERR_RANGE);
+    assert_null(t);
+    assert_non_null(strstr(tl_last_error(), "no tensor named 'nope'"));
+    /* The tensor outlives the model. */
+    t = tl_tensor_ref(tl_model_find_tensor(m, "output_norm.weight"));
+    tl_model_unref(m);
+    const float *w = tl_tensor_data(t);
+    assert_true(w[0] == w[0]);
+    tl_tensor_unref(t);
+}
+
 int main(void) {
     const char *dir = getenv("TL_TEST_MODELS");
     snprintf(model_dir, sizeof model_dir, "%s", dir ? dir : "../shared/models");
@@ -126,6 +216,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stories_q4_0),
         cmocka_unit_test(test_vocab_only),
+        cmocka_unit_test(test_round_trip_is_byte_identical),
+        cmocka_unit_test(test_model_object),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
