@@ -74,6 +74,7 @@ void tl_tokenizer_free(tl_tokenizer *tok) {
     free(tok->slots);
     free(tok->partition);
     free(tok->merges);
+    free(tok->pairs);
     free(tok);
 }
 
@@ -122,6 +123,69 @@ static int cmp_partition(const void *a, const void *b, void *ctx) {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     if (tok->text_len[x] != tok->text_len[y]) return tok->text_len[x] > tok->text_len[y] ? -1 : 1;
     return x < y ? -1 : x > y;
+}
+
+/* Byte length of the symbol starting with lead byte c (llama.cpp's rule). */
+static inline size_t utf8_len(uint8_t c) {
+    static const uint8_t lens[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
+    return lens[c >> 4];
+}
+
+#define PAIR_EMPTY UINT64_MAX
+
+/* Two adjacent symbols (at most 4 bytes each) packed into one key.  The lead
+** byte fixes a symbol's length, so zero padding is unambiguous. */
+static inline uint64_t pair_key(const char *a, size_t al, const char *b, size_t bl) {
+    uint32_t x = 0, y = 0;
+    memcpy(&x, a, al);
+    memcpy(&y, b, bl);
+    return (uint64_t)x | (uint64_t)y << 32;
+}
+
+static inline size_t pair_slot(uint64_t key, size_t mask) {
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h ^ (h >> 31)) & mask;
+}
+
+/* May a merge join these two symbols?  (True when unsure.) */
+static inline bool pair_possible(const tl_tokenizer *tok, uint64_t key) {
+    if (key == PAIR_EMPTY || !tok->pairs) return true;
+    for (size_t i = pair_slot(key, tok->pair_mask);; i = (i + 1) & tok->pair_mask) {
+        if (tok->pairs[i] == key) return true;
+        if (tok->pairs[i] == PAIR_EMPTY) return false;
+    }
+}
+
+static tl_status build_pairs(tl_tokenizer *tok) {
+    size_t n_pairs = 0;
+    for (int32_t i = 0; i < tok->n_vocab; i++) n_pairs += tok->text_len[i];
+    size_t cap = 64;
+    while (cap < n_pairs * 2) cap <<= 1;
+    tok->pairs = malloc(sizeof(uint64_t) * cap);
+    if (!tok->pairs) return tl_fail(TL_ERR_NOMEM, "tokenizer: out of memory");
+    tok->pair_mask = cap - 1;
+    memset(tok->pairs, 0xff, sizeof(uint64_t) * cap);
+    for (int32_t i = 0; i < tok->n_vocab; i++) {
+        const char *s = tok->text_blob + tok->text_off[i];
+        size_t n = tok->text_len[i], off = 0, prev_off = 0, prev_len = 0;
+        while (off < n) {
+            size_t l = utf8_len((uint8_t)s[off]);
+            if (l > n - off) l = n - off;
+            if (prev_len) {
+                uint64_t key = pair_key(s + prev_off, prev_len, s + off, l);
+                if (key != PAIR_EMPTY) {
+                    size_t k = pair_slot(key, tok->pair_mask);
+                    while (tok->pairs[k] != PAIR_EMPTY && tok->pairs[k] != key)
+                        k = (k + 1) & tok->pair_mask;
+                    tok->pairs[k] = key;
+                }
+            }
+            prev_off = off;
+            prev_len = l;
+            off += l;
+        }
+    }
+    return TL_OK;
 }
 
 static tl_status check_special_id(const char *what, int32_t id, int32_t deflt, int32_t n,
@@ -309,6 +373,10 @@ tl_status tl_tokenizer_build(const tl_spm_vocab *v, tl_tok_kind kind, tl_tokeniz
                 tok->attrs[id] &= ~(uint32_t)TL_TOKEN_ATTR_RSTRIP;
     }
     qsort_r(tok->partition, (size_t)tok->n_partition, sizeof(int32_t), cmp_partition, tok);
+    if ((st = build_pairs(tok))) {
+        tl_tokenizer_free(tok);
+        return st;
+    }
     *out = tok;
     return TL_OK;
 }
@@ -492,12 +560,6 @@ static tl_status session_reserve(session *s, size_t n) {
     return TL_OK;
 }
 
-/* Byte length of the symbol starting with lead byte c (llama.cpp's rule). */
-static inline size_t utf8_len(uint8_t c) {
-    static const uint8_t lens[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
-    return lens[c >> 4];
-}
-
 static tl_status try_push(session *s, const char *text, int32_t l, int32_t r) {
     if (l < 0 || r < 0) return TL_OK;
     const tl_tokenizer *tok = s->tok;
@@ -511,6 +573,9 @@ static tl_status try_push(session *s, const char *text, int32_t l, int32_t r) {
     if (!m) return TL_OK;
     return heap_push(&s->h, (bigram){-(float)m->rank, l, r, m->merged});
 }
+
+static tl_status merge_range(session *s, const char *text, int32_t a, int32_t b, id_list *out,
+                             bool *last_unk);
 
 /* Tokenizes one escaped fragment text[0..n) into out. */
 static tl_status merge_fragment(session *s, const char *text, size_t n, id_list *out) {
@@ -546,24 +611,47 @@ static tl_status merge_fragment(session *s, const char *text, size_t n, id_list 
         count++;
         off += l;
     }
-    for (int32_t i = 0; i < count; i++) {
-        s->prev[i] = i - 1;
-        s->next[i] = i + 1 < count ? i + 1 : -1;
+    /* SPM: cut where no token can span the two symbols; merge each piece alone
+    ** (merges never cross such a cut, and the order within a piece is the same) */
+    bool last_unk = false;
+    for (int32_t a = 0, b; a < count; a = b) {
+        b = a + 1;
+        if (tok->kind == TL_TOK_SPM)
+            while (b < count && pair_possible(tok, pair_key(text + s->start[b - 1],
+                                                            (size_t)s->len[b - 1],
+                                                            text + s->start[b], (size_t)s->len[b])))
+                b++;
+        else
+            b = count;
+        if ((st = merge_range(s, text, a, b, out, &last_unk))) return st;
     }
+    return TL_OK;
+}
+
+/* Merges symbols [a, b) and outputs their ids. */
+static tl_status merge_range(session *s, const char *text, int32_t a, int32_t b, id_list *out,
+                             bool *last_unk) {
+    const tl_tokenizer *tok = s->tok;
+    tl_status st;
+    for (int32_t i = a; i < b; i++) {
+        s->prev[i] = i - 1;
+        s->next[i] = i + 1 < b ? i + 1 : -1;
+    }
+    s->prev[a] = -1;
     s->h.n = 0;
-    for (int32_t i = 1; i < count; i++)
+    for (int32_t i = a + 1; i < b; i++)
         if ((st = try_push(s, text, i - 1, i))) return st;
     while (s->h.n) {
-        bigram b = heap_pop(&s->h);
-        int32_t l = b.left, r = b.right;
+        bigram top = heap_pop(&s->h);
+        int32_t l = top.left, r = top.right;
         if (s->len[l] == 0 || s->len[r] == 0) continue;
         if (tok->kind == TL_TOK_SPM) {
-            if (s->len[l] + s->len[r] != b.aux) continue;
+            if (s->len[l] + s->len[r] != top.aux) continue;
         } else {
             if (s->next[l] != r) continue;
             const tl_merge_slot *m = merge_find(tok, s->id[l], s->id[r]);
-            if (!m || m->merged != b.aux) continue;
-            s->id[l] = b.aux;
+            if (!m || m->merged != top.aux) continue;
+            s->id[l] = top.aux;
         }
         s->len[l] += s->len[r];
         s->len[r] = 0;
@@ -573,8 +661,7 @@ static tl_status merge_fragment(session *s, const char *text, size_t n, id_list 
             return st;
     }
     /* output */
-    bool last_unk = false;
-    for (int32_t i = 0; i >= 0 && i < count; i = s->next[i]) {
+    for (int32_t i = a; i >= 0; i = s->next[i]) {
         if (tok->kind == TL_TOK_BPE) {
             int32_t id = s->id[i];
             if (id < 0) {
@@ -582,11 +669,11 @@ static tl_status merge_fragment(session *s, const char *text, size_t n, id_list 
                     return tl_fail(TL_ERR_FORMAT, "tokenize: \"%.*s\" is not in the vocab and "
                                                   "there is no unknown token",
                                    (int)s->len[i], text + s->start[i]);
-                if (tok->fuse_unk && last_unk) continue;
+                if (tok->fuse_unk && *last_unk) continue;
                 id = tok->unk;
-                last_unk = true;
+                *last_unk = true;
             } else {
-                last_unk = false;
+                *last_unk = false;
             }
             if ((st = ids_push(out, id))) return st;
             continue;

@@ -37,6 +37,10 @@ struct tl_tokenizer {
     size_t slot_mask;
     int32_t byte_ids[256]; /* byte fallback token for each byte, -1 none */
     int32_t *partition;    /* CONTROL/USER_DEFINED/UNKNOWN ids, longest text first */
+    /* every pair of adjacent symbols inside some token text (packed, see pair_key);
+    ** where a pair is absent no merge can cross, so SPM merges the pieces apart */
+    uint64_t *pairs;
+    size_t pair_mask;
     int32_t n_partition;
     int32_t bos, eos, unk, pad;
     bool add_bos, add_eos, add_space_prefix;
