@@ -577,6 +577,10 @@ static tl_status try_push(session *s, const char *text, int32_t l, int32_t r) {
 static tl_status merge_range(session *s, const char *text, int32_t a, int32_t b, id_list *out,
                              bool *last_unk);
 
+static inline bool is_byte_symbol(const tl_tokenizer *tok, int32_t id) {
+    return id >= 0 && tok->types[id] == TL_TOKEN_BYTE;
+}
+
 /* Tokenizes one escaped fragment text[0..n) into out. */
 static tl_status merge_fragment(session *s, const char *text, size_t n, id_list *out) {
     const tl_tokenizer *tok = s->tok;
@@ -611,18 +615,19 @@ static tl_status merge_fragment(session *s, const char *text, size_t n, id_list 
         count++;
         off += l;
     }
-    /* SPM: cut where no token can span the two symbols; merge each piece alone
-    ** (merges never cross such a cut, and the order within a piece is the same) */
+    /* Cut where no token can span the two symbols and merge each piece alone:
+    ** merges never cross such a cut, and the order within a piece is the same.
+    ** (BPE: byte-fallback symbols merge by id, so never cut next to one.) */
     bool last_unk = false;
     for (int32_t a = 0, b; a < count; a = b) {
-        b = a + 1;
-        if (tok->kind == TL_TOK_SPM)
-            while (b < count && pair_possible(tok, pair_key(text + s->start[b - 1],
-                                                            (size_t)s->len[b - 1],
-                                                            text + s->start[b], (size_t)s->len[b])))
-                b++;
-        else
-            b = count;
+        for (b = a + 1; b < count; b++) {
+            if (tok->kind == TL_TOK_BPE && (is_byte_symbol(tok, s->id[b - 1]) ||
+                                            is_byte_symbol(tok, s->id[b])))
+                continue;
+            if (!pair_possible(tok, pair_key(text + s->start[b - 1], (size_t)s->len[b - 1],
+                                             text + s->start[b], (size_t)s->len[b])))
+                break;
+        }
         if ((st = merge_range(s, text, a, b, out, &last_unk))) return st;
     }
     return TL_OK;
