@@ -5,6 +5,7 @@
 #include <string.h>
 
 extern const tl_builtin_def tl_builtins_model[];
+extern const tl_builtin_def tl_builtins_tokenizer[];
 
 /* One table per area (lang/builtins/<area>.c).  Add new areas here. */
 extern const tl_builtin_def tl_builtins_kvcache[];
@@ -17,6 +18,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_kvcache,
     tl_builtins_quant,
     tl_builtins_model,
+    tl_builtins_tokenizer,
     NULL,
 };
 
