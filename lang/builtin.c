@@ -4,15 +4,12 @@
 #include <math.h>
 #include <string.h>
 
-extern const tl_builtin_def tl_builtins_model[];
-extern const tl_builtin_def tl_builtins_tokenizer[];
-
-/* One table per area (lang/builtins/<area>.c).  Add new areas here. */
+/* One table per area (lang/builtins/<area>.c).  Add new areas here; for
+** overloaded names, earlier tables win (see lang/builtin.h). */
 extern const tl_builtin_def tl_builtins_kvcache[];
 extern const tl_builtin_def tl_builtins_quant[];
-
-static const tl_builtin_def *const builtin_tables[] = {
-
+extern const tl_builtin_def tl_builtins_model[];
+extern const tl_builtin_def tl_builtins_tokenizer[];
 
 static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_kvcache,
