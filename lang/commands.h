@@ -17,6 +17,9 @@ int tl_cmd_run(int argc, char **argv);
 int tl_cmd_test(int argc, char **argv);
 int tl_cmd_help(int argc, char **argv);
 int tl_cmd_version(int argc, char **argv);
+int tl_cmd_gguf(int argc, char **argv);     /* lang/cmd_gguf.c     */
+int tl_cmd_tokenize(int argc, char **argv); /* lang/cmd_tokenize.c */
+int tl_cmd_quantize(int argc, char **argv); /* lang/cmd_quantize.c */
 
 /* The table, terminated by {0}. */
 extern const tl_command tl_commands[];
