@@ -7,8 +7,11 @@
 extern const tl_builtin_def tl_builtins_model[];
 
 /* One table per area (lang/builtins/<area>.c).  Add new areas here. */
+extern const tl_builtin_def tl_builtins_quant[];
+
 static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_model,
+    tl_builtins_quant,
     NULL,
 };
 
