@@ -185,6 +185,15 @@ bool tl_gguf_writer_remove(tl_gguf_writer *w, const char *key);
 ** unique and at most 63 bytes. */
 tl_status tl_gguf_writer_add_tensor(tl_gguf_writer *w, const char *name, tl_tensor *t);
 
+/* A tensor made only when the file is written (and dropped right after), so a
+** converter never holds all converted tensors at once.  produce must return a
+** new reference to a tensor of exactly dtype dt and dims ne; ctx must stay
+** valid until save or free.  Its error aborts the save. */
+typedef tl_status (*tl_gguf_tensor_producer)(void *ctx, tl_tensor **out);
+tl_status tl_gguf_writer_add_tensor_lazy(tl_gguf_writer *w, const char *name, tl_dtype dt,
+                                         int n_dims, const int64_t *ne,
+                                         tl_gguf_tensor_producer produce, void *ctx);
+
 /* Writes the file (PATH.tmp, then rename). */
 tl_status tl_gguf_writer_save(tl_gguf_writer *w, const char *path);
 
