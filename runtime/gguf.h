@@ -101,6 +101,15 @@ tl_status tl_gguf_open(const char *path, tl_gguf **out);
 /* The same over bytes in memory (not copied: keep them alive until the last
 ** unref).  name is used in messages. */
 tl_status tl_gguf_open_memory(const void *data, size_t size, const char *name, tl_gguf **out);
+/* Flags for the _ex variants. */
+enum {
+    /* Accept every tensor type ggml knows (IQ*, TQ*, ...) with dtype TL_DTYPE_COUNT, for
+    ** listing files (`tl gguf`); loaders must not use it. */
+    TL_GGUF_ANY_TENSOR_TYPE = 1u << 0,
+};
+tl_status tl_gguf_open_ex(const char *path, unsigned flags, tl_gguf **out);
+tl_status tl_gguf_open_memory_ex(const void *data, size_t size, const char *name, unsigned flags,
+                                 tl_gguf **out);
 tl_gguf *tl_gguf_ref(tl_gguf *g);
 void tl_gguf_close(tl_gguf *g); /* drops one reference; accepts NULL */
 /* The same as tl_gguf_close, typed for a tl_storage release callback. */
