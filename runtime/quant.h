@@ -40,6 +40,21 @@ void tl_quant_register(bool use_avx2);
 ** AVX2 version too).  For tests and benchmarks. */
 bool tl_quant_kernels_of(tl_dtype dt, bool avx2, tl_quant_kernels *out);
 
+/* Four dots at once: out[r] = x[r] . y for four weight rows of one type (at
+** any addresses) and one activation row of its dot_type.  Each out[r] is
+** bit-identical to the type's vec_dot on x[r]; the AVX2 versions (Q4_0, Q8_0)
+** share the activation loads and prefetch the four streams.  Take the four
+** rows from four far-apart parts of a thread's row range (see
+** ../shared/spec/PERFORMANCE.md §5.1). */
+typedef void (*tl_vec_dot4_fn)(int64_t n, float out[4], const void *const x[4], const void *y);
+
+/* The dot4 kernel chosen at start-up for a type (F16 and every block type;
+** NULL for others). */
+tl_vec_dot4_fn tl_quant_vec_dot4(tl_dtype dt);
+
+/* The scalar (avx2 = false) or AVX2 dot4 of a type, for tests and benchmarks. */
+tl_vec_dot4_fn tl_quant_vec_dot4_of(tl_dtype dt, bool avx2);
+
 /* Quantizes nrows rows of n_per_row floats into dst (nrows * row size bytes)
 ** as llama-quantize does without an imatrix (quantize_row_*_ref); F32, F16
 ** and BF16 convert element-wise.  Fails for a type without a quantizer or a

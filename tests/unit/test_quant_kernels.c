@@ -95,6 +95,52 @@ static void test_avx2_equals_scalar(void **state) {
     assert_true(compared > 0);
 }
 
+/* ---- dot4 == four single-row dots, bit for bit (scalar and AVX2) ------- */
+static void test_dot4_equals_single_rows(void **state) {
+    (void)state;
+    const int64_t n = 2048;
+    float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
+    for (size_t t = 0; t < NW; t++) {
+        tl_dtype dt = weight_types[t];
+        for (int v = 0; v < 2; v++) {
+            bool avx2 = v == 1;
+            if (avx2 && !tl_cpu_use_avx2()) continue;
+            tl_quant_kernels k, a;
+            assert_true(tl_quant_kernels_of(dt, avx2, &k));
+            assert_true(tl_quant_kernels_of(k.dot_type, avx2, &a));
+            tl_vec_dot4_fn dot4 = tl_quant_vec_dot4_of(dt, avx2);
+            assert_non_null(dot4);
+            size_t row = tl_dtype_row_size(dt, n);
+            char *w = calloc(4, row);
+            void *qa = row_alloc(k.dot_type, n);
+            for (int r = 0; r < 4; r++) {
+                fill_row(x, n, r + 3 * (int)t);
+                assert_int_equal(tl_quantize_rows(dt, x, w + r * row, 1, n), TL_OK);
+            }
+            fill_row(y, n, 7);
+            a.from_f32(y, qa, n);
+            /* rows in a scrambled order, as a caller taking far-apart rows would */
+            const void *xs[4] = {w + 2 * row, w, w + 3 * row, w + row};
+            float got[4];
+            dot4(n, got, xs, qa);
+            for (int r = 0; r < 4; r++) {
+                float want;
+                k.vec_dot(n, &want, xs[r], qa);
+                if (memcmp(&got[r], &want, 4) != 0)
+                    fail_msg("%s %s row %d: dot4 %.9g vs vec_dot %.9g", tl_dtype_name(dt),
+                             avx2 ? "avx2" : "scalar", r, (double)got[r], (double)want);
+            }
+            free(w);
+            free(qa);
+        }
+    }
+    assert_ptr_equal(tl_quant_vec_dot4(TL_DTYPE_Q4_0),
+                     tl_quant_vec_dot4_of(TL_DTYPE_Q4_0, tl_cpu_use_avx2()));
+    assert_null(tl_quant_vec_dot4(TL_DTYPE_I32));
+    free(x);
+    free(y);
+}
+
 /* ---- the quantized dot against float dots -------------------------------
 ** With x the weight row and a the activation row, xq/aq their dequantized
 ** values:  (1) dot(xq, aq) in double differs from vec_dot only by float
@@ -369,6 +415,7 @@ int main(void) {
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_avx2_equals_scalar),
+        cmocka_unit_test(test_dot4_equals_single_rows),
         cmocka_unit_test(test_quantized_dot_bounds),
         cmocka_unit_test(test_activation_error_bounds),
         cmocka_unit_test(test_weight_quantizer_errors),
