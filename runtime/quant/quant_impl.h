@@ -78,6 +78,24 @@ static inline void q5_codes(const uint8_t qs[16], const uint8_t qh4[4], int bias
     }
 }
 
+/* ---- Q8_0 / Q8_1 quantizer helpers ---- */
+static inline float amax32(const float *x) {
+    float amax = 0.0f;
+    for (int j = 0; j < QK32; j++) amax = fmaxf(amax, fabsf(x[j]));
+    return amax;
+}
+
+static inline int8_t round_away(float v) {
+    if (!(v > -200.0f && v < 200.0f)) return 0; /* NaN only: |x * id| <= 127 */
+    return (int8_t)roundf(v);
+}
+
+/* Half to even, as _mm256_round_ps(_MM_FROUND_TO_NEAREST_INT) in the default mode. */
+static inline int8_t round_even(float v) {
+    if (!(v > -200.0f && v < 200.0f)) return 0;
+    return (int8_t)nearbyintf(v);
+}
+
 /* ---- ggml's AVX2 float accumulation, emulated exactly ---------------------
 ** ggml's AVX2 dot kernels keep 8 float lanes.  Per block, lane k receives the
 ** integer sum of the products of elements e with (e % 32) / 4 == k (converted
