@@ -30,6 +30,8 @@ static inline __m256i unpack_nibbles(const uint8_t *p) {
     return _mm256_set_m128i(hi, lo);
 }
 
-static inline float f16_to_f32_hw(uint16_t h) { return _cvtsh_ss(h); }
+static inline float f16_to_f32_hw(uint16_t h) {
+    return _cvtsh_ss(h);
+}
 
 #endif

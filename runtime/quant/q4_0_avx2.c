@@ -39,7 +39,8 @@ void tl_q4_0_dot4_avx2(int64_t n, float out[4], const void *const xs[4], const v
         _mm_prefetch((const char *)(x3 + i) + 512, _MM_HINT_T0);
         __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
         /* 8 * (sum of y over bytes 4k..4k+3) per lane k */
-        __m256i ysum = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, qy), ones16), 3);
+        __m256i ysum =
+            _mm256_slli_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, qy), ones16), 3);
         float dy = f16_to_f32_hw(y[i].d);
 #define TL_Q4_0_ROW(X, ACC)                                                                        \
     do {                                                                                           \

@@ -11,7 +11,8 @@ void tl_q8_0_to_f32(const void *src, float *dst, int64_t n) {
     const blk_q8_0 *b = src;
     for (int64_t i = 0; i < n / QK32; i++, dst += QK32) {
         float d = f16f(b[i].d);
-        for (int j = 0; j < 32; j++) dst[j] = (float)b[i].qs[j] * d;
+        for (int j = 0; j < 32; j++)
+            dst[j] = (float)b[i].qs[j] * d;
     }
 }
 
@@ -21,7 +22,8 @@ void tl_q8_0_quantize(const float *x, void *dst, int64_t n) {
         float d = amax32(x) / 127.0f;
         float id = d != 0.0f ? 1.0f / d : 0.0f;
         b[i].d = tl_f32_to_f16(d);
-        for (int j = 0; j < QK32; j++) b[i].qs[j] = round_away(x[j] * id);
+        for (int j = 0; j < QK32; j++)
+            b[i].qs[j] = round_away(x[j] * id);
     }
 }
 
@@ -31,7 +33,8 @@ void tl_q8_0_quantize_act(const float *x, void *dst, int64_t n) {
         float amax = amax32(x);
         float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         b[i].d = tl_f32_to_f16(amax / 127.0f);
-        for (int j = 0; j < QK32; j++) b[i].qs[j] = round_even(x[j] * id);
+        for (int j = 0; j < QK32; j++)
+            b[i].qs[j] = round_even(x[j] * id);
     }
 }
 

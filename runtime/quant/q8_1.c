@@ -6,7 +6,8 @@ void tl_q8_1_to_f32(const void *src, float *dst, int64_t n) {
     const blk_q8_1 *b = src;
     for (int64_t i = 0; i < n / QK32; i++, dst += QK32) {
         float d = f16f(b[i].d);
-        for (int j = 0; j < 32; j++) dst[j] = (float)b[i].qs[j] * d;
+        for (int j = 0; j < 32; j++)
+            dst[j] = (float)b[i].qs[j] * d;
     }
 }
 

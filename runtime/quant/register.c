@@ -16,7 +16,8 @@ typedef struct entry {
 /* dot4 from four single-row calls, for the types without a fused version. */
 #define DOT4_LOOP(NAME, DOT)                                                                       \
     static void NAME(int64_t n, float out[4], const void *const x[4], const void *y) {             \
-        for (int r = 0; r < 4; r++) DOT(n, &out[r], x[r], y);                                      \
+        for (int r = 0; r < 4; r++)                                                                \
+            DOT(n, &out[r], x[r], y);                                                              \
     }
 DOT4_LOOP(dot4_f16, tl_f16_dot)
 DOT4_LOOP(dot4_q4_0, tl_q4_0_dot)
@@ -36,10 +37,10 @@ DOT4_LOOP(dot4_q4_K_avx2, tl_q4_K_dot_avx2)
 DOT4_LOOP(dot4_q6_K_avx2, tl_q6_K_dot_avx2)
 
 #define ENTRY(DT, T, FROM, DOT, DOTTYPE)                                                           \
-    {.dt = DT,                                                                                     \
-     .scalar = {tl_##T##_to_f32, FROM, DOT, DOTTYPE},                                              \
-     .quantize_ref = tl_##T##_quantize,                                                            \
-     .dot4_scalar = dot4_##T}
+    {                                                                                              \
+        .dt = DT, .scalar = {tl_##T##_to_f32, FROM, DOT, DOTTYPE},                                 \
+        .quantize_ref = tl_##T##_quantize, .dot4_scalar = dot4_##T                                 \
+    }
 
 static entry table[] = {
     {.dt = TL_DTYPE_F16,
@@ -123,8 +124,9 @@ tl_status tl_quantize_rows(tl_dtype dt, const float *src, void *dst, int64_t nro
     const tl_type_traits *t = tl_dtype_traits(dt);
     if (!t) return tl_fail(TL_ERR_TYPE, "quantize: invalid type id %d", (int)dt);
     if (nrows < 0 || n_per_row < 0 || n_per_row % t->blck != 0)
-        return tl_fail(TL_ERR_SHAPE, "quantize: row length %lld is not a multiple of %s's block "
-                                     "size %lld",
+        return tl_fail(TL_ERR_SHAPE,
+                       "quantize: row length %lld is not a multiple of %s's block "
+                       "size %lld",
                        (long long)n_per_row, t->name, (long long)t->blck);
     tl_from_f32_fn fn = NULL;
     if (dt == TL_DTYPE_F32 || dt == TL_DTYPE_BF16) {
@@ -146,8 +148,9 @@ tl_status tl_dequantize_rows(tl_dtype dt, const void *src, float *dst, int64_t n
     if (!t || !t->to_f32)
         return tl_fail(TL_ERR_UNSUPPORTED, "dequantize: unsupported type %s", tl_dtype_name(dt));
     if (nrows < 0 || n_per_row < 0 || n_per_row % t->blck != 0)
-        return tl_fail(TL_ERR_SHAPE, "dequantize: row length %lld is not a multiple of %s's block "
-                                     "size %lld",
+        return tl_fail(TL_ERR_SHAPE,
+                       "dequantize: row length %lld is not a multiple of %s's block "
+                       "size %lld",
                        (long long)n_per_row, t->name, (long long)t->blck);
     size_t row = tl_dtype_row_size(dt, n_per_row);
     for (int64_t r = 0; r < nrows; r++)

@@ -29,9 +29,12 @@ static void bench(tl_dtype dt, bool avx2, int copies, int reps) {
     size_t row = tl_dtype_row_size(dt, n), mat = row * (size_t)rows;
     char *w = malloc(mat * (size_t)copies);
     float *x = malloc(sizeof(float) * (size_t)n), *out = malloc(sizeof(float) * (size_t)rows);
-    for (int64_t i = 0; i < n; i++) x[i] = sinf((float)i);
-    for (int64_t r = 0; r < rows; r++) tl_quantize_rows(dt, x, w + (size_t)r * row, 1, n);
-    for (int c = 1; c < copies; c++) memcpy(w + (size_t)c * mat, w, mat);
+    for (int64_t i = 0; i < n; i++)
+        x[i] = sinf((float)i);
+    for (int64_t r = 0; r < rows; r++)
+        tl_quantize_rows(dt, x, w + (size_t)r * row, 1, n);
+    for (int c = 1; c < copies; c++)
+        memcpy(w + (size_t)c * mat, w, mat);
     void *act = malloc(tl_dtype_row_size(k.dot_type, n));
     a.from_f32(x, act, n);
     tl_vec_dot4_fn dot4 = tl_quant_vec_dot4_of(dt, avx2);
@@ -41,12 +44,14 @@ static void bench(tl_dtype dt, bool avx2, int copies, int reps) {
             const char *m = w + (size_t)(rep % copies) * mat;
             double t0 = now();
             if (mode == 0) {
-                for (int64_t r = 0; r < rows; r++) k.vec_dot(n, &out[r], m + (size_t)r * row, act);
+                for (int64_t r = 0; r < rows; r++)
+                    k.vec_dot(n, &out[r], m + (size_t)r * row, act);
             } else {
                 int64_t q = rows / 4;
                 for (int64_t r = 0; r < q; r++) {
                     const void *xs[4] = {m + (size_t)r * row, m + (size_t)(r + q) * row,
-                                         m + (size_t)(r + 2 * q) * row, m + (size_t)(r + 3 * q) * row};
+                                         m + (size_t)(r + 2 * q) * row,
+                                         m + (size_t)(r + 3 * q) * row};
                     float o[4];
                     dot4(n, o, xs, act);
                     out[r] = o[0], out[r + q] = o[1], out[r + 2 * q] = o[2], out[r + 3 * q] = o[3];
@@ -66,8 +71,8 @@ static void bench(tl_dtype dt, bool avx2, int copies, int reps) {
 }
 
 int main(void) {
-    const tl_dtype types[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q4_K, TL_DTYPE_Q6_K,
-                              TL_DTYPE_Q5_0, TL_DTYPE_F16};
+    const tl_dtype types[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q4_K,
+                              TL_DTYPE_Q6_K, TL_DTYPE_Q5_0, TL_DTYPE_F16};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         if (tl_cpu_use_avx2()) {
             bench(types[i], true, 1, 20);
