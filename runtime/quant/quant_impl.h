@@ -234,6 +234,12 @@ void tl_q8_K_dot(int64_t n, float *out, const void *x, const void *y);
 /* AVX2 + FMA + F16C versions (*_avx2.c; call only when cpu.h says so). */
 void tl_q4_0_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q8_0_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_1_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q5_0_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q5_1_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q3_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q5_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q6_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_f16_dot_avx2(int64_t n, float *out, const void *x, const void *y);

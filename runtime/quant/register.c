@@ -34,6 +34,12 @@ DOT4_LOOP(dot4_q6_K, tl_q6_K_dot)
 DOT4_LOOP(dot4_q8_K, tl_q8_K_dot)
 DOT4_LOOP(dot4_f16_avx2, tl_f16_dot_avx2)
 DOT4_LOOP(dot4_q4_K_avx2, tl_q4_K_dot_avx2)
+DOT4_LOOP(dot4_q4_1_avx2, tl_q4_1_dot_avx2)
+DOT4_LOOP(dot4_q5_0_avx2, tl_q5_0_dot_avx2)
+DOT4_LOOP(dot4_q5_1_avx2, tl_q5_1_dot_avx2)
+DOT4_LOOP(dot4_q2_K_avx2, tl_q2_K_dot_avx2)
+DOT4_LOOP(dot4_q3_K_avx2, tl_q3_K_dot_avx2)
+DOT4_LOOP(dot4_q5_K_avx2, tl_q5_K_dot_avx2)
 DOT4_LOOP(dot4_q6_K_avx2, tl_q6_K_dot_avx2)
 
 #define ENTRY(DT, T, FROM, DOT, DOTTYPE)                                                           \
@@ -76,6 +82,12 @@ static void fill_avx2(void) {
     set_avx2(TL_DTYPE_F16, NULL, tl_f16_dot_avx2, dot4_f16_avx2);
     set_avx2(TL_DTYPE_Q4_0, NULL, tl_q4_0_dot_avx2, tl_q4_0_dot4_avx2);
     set_avx2(TL_DTYPE_Q8_0, tl_q8_0_quantize_act_avx2, tl_q8_0_dot_avx2, tl_q8_0_dot4_avx2);
+    set_avx2(TL_DTYPE_Q4_1, NULL, tl_q4_1_dot_avx2, dot4_q4_1_avx2);
+    set_avx2(TL_DTYPE_Q5_0, NULL, tl_q5_0_dot_avx2, dot4_q5_0_avx2);
+    set_avx2(TL_DTYPE_Q5_1, NULL, tl_q5_1_dot_avx2, dot4_q5_1_avx2);
+    set_avx2(TL_DTYPE_Q2_K, NULL, tl_q2_K_dot_avx2, dot4_q2_K_avx2);
+    set_avx2(TL_DTYPE_Q3_K, NULL, tl_q3_K_dot_avx2, dot4_q3_K_avx2);
+    set_avx2(TL_DTYPE_Q5_K, NULL, tl_q5_K_dot_avx2, dot4_q5_K_avx2);
     set_avx2(TL_DTYPE_Q4_K, NULL, tl_q4_K_dot_avx2, dot4_q4_K_avx2);
     set_avx2(TL_DTYPE_Q6_K, NULL, tl_q6_K_dot_avx2, dot4_q6_K_avx2);
 }

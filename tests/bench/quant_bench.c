@@ -71,8 +71,9 @@ static void bench(tl_dtype dt, bool avx2, int copies, int reps) {
 }
 
 int main(void) {
-    const tl_dtype types[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q4_K,
-                              TL_DTYPE_Q6_K, TL_DTYPE_Q5_0, TL_DTYPE_F16};
+    const tl_dtype types[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q4_K, TL_DTYPE_Q6_K,
+                              TL_DTYPE_Q5_0, TL_DTYPE_Q4_1, TL_DTYPE_Q5_1, TL_DTYPE_Q2_K,
+                              TL_DTYPE_Q3_K, TL_DTYPE_Q5_K, TL_DTYPE_F16};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         if (tl_cpu_use_avx2()) {
             bench(types[i], true, 1, 20);
