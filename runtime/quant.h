@@ -55,6 +55,15 @@ tl_vec_dot4_fn tl_quant_vec_dot4(tl_dtype dt);
 /* The scalar (avx2 = false) or AVX2 dot4 of a type, for tests and benchmarks. */
 tl_vec_dot4_fn tl_quant_vec_dot4_of(tl_dtype dt, bool avx2);
 
+/* out[r] = W[r] . act for r in [r0, r1): W has rows of n elements of type dt
+** at row_stride bytes, act is one activation row already converted to dt's
+** dot_type.  Uses dot4 over four quarters of the range (four far-apart
+** streams); every out[r] is bit-identical to vec_dot on that row.  Meant to be
+** called by each thread of a matmul on its own row range (out is indexed by
+** the absolute row). */
+tl_status tl_quant_gemv_rows(tl_dtype dt, int64_t n, const void *w, size_t row_stride, int64_t r0,
+                             int64_t r1, const void *act, float *out);
+
 /* Quantizes nrows rows of n_per_row floats into dst (nrows * row size bytes)
 ** as llama-quantize does without an imatrix (quantize_row_*_ref); F32, F16
 ** and BF16 convert element-wise.  Fails for a type without a quantizer or a

@@ -88,6 +88,7 @@ static void fill_avx2(void) {
     set_avx2(TL_DTYPE_Q2_K, NULL, tl_q2_K_dot_avx2, dot4_q2_K_avx2);
     set_avx2(TL_DTYPE_Q3_K, NULL, tl_q3_K_dot_avx2, dot4_q3_K_avx2);
     set_avx2(TL_DTYPE_Q5_K, NULL, tl_q5_K_dot_avx2, dot4_q5_K_avx2);
+    set_avx2(TL_DTYPE_Q8_K, tl_q8_K_quantize_avx2, NULL, NULL);
     set_avx2(TL_DTYPE_Q4_K, NULL, tl_q4_K_dot_avx2, dot4_q4_K_avx2);
     set_avx2(TL_DTYPE_Q6_K, NULL, tl_q6_K_dot_avx2, dot4_q6_K_avx2);
 }

@@ -154,6 +154,38 @@ static void test_dot4_equals_single_rows(void **state) {
     free(y);
 }
 
+/* ---- gemv_rows == vec_dot row by row, for ranges that do not divide by 4 -- */
+static void test_gemv_rows(void **state) {
+    (void)state;
+    const int64_t n = 512, rows = 23;
+    float *x = malloc(sizeof(float) * n), out[23], want[23];
+    const tl_dtype dts[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q6_K, TL_DTYPE_F16};
+    for (int k = 0; k < 3; k++) {
+        const tl_type_traits *t = tl_dtype_traits(dts[k]), *at = tl_dtype_traits(t->dot_type);
+        size_t row = tl_dtype_row_size(dts[k], n);
+        char *w = malloc(row * rows);
+        for (int r = 0; r < rows; r++) {
+            fill_row(x, n, r);
+            assert_int_equal(tl_quantize_rows(dts[k], x, w + r * row, 1, n), TL_OK);
+        }
+        void *act = row_alloc(t->dot_type, n);
+        fill_row(x, n, 9);
+        at->from_f32(x, act, n);
+        for (int r = 0; r < rows; r++)
+            t->vec_dot(n, &want[r], w + r * row, act);
+        for (int64_t r0 = 0; r0 < 3; r0++) {
+            memset(out, 0, sizeof out);
+            assert_int_equal(tl_quant_gemv_rows(dts[k], n, w, row, r0, rows, act, out), TL_OK);
+            for (int64_t r = r0; r < rows; r++)
+                assert_memory_equal(&out[r], &want[r], 4);
+        }
+        free(w);
+        free(act);
+    }
+    assert_int_equal(tl_quant_gemv_rows(TL_DTYPE_Q4_0, 33, x, 18, 0, 1, x, out), TL_ERR_ARG);
+    free(x);
+}
+
 /* ---- the quantized dot against float dots -------------------------------
 ** With x the weight row and a the activation row, xq/aq their dequantized
 ** values:  (1) dot(xq, aq) in double differs from vec_dot only by float
@@ -441,6 +473,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_avx2_equals_scalar),
         cmocka_unit_test(test_dot4_equals_single_rows),
+        cmocka_unit_test(test_gemv_rows),
         cmocka_unit_test(test_quantized_dot_bounds),
         cmocka_unit_test(test_activation_error_bounds),
         cmocka_unit_test(test_weight_quantizer_errors),
