@@ -245,6 +245,8 @@ void tl_q6_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_f16_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_0_dot4_avx2(int64_t n, float out[4], const void *const x[4], const void *y);
 void tl_q8_0_dot4_avx2(int64_t n, float out[4], const void *const x[4], const void *y);
+void tl_q4_0_dot_4x2_avx2(int64_t n, float out[8], const void *const x[4], const void *const y[2]);
+void tl_q8_0_dot_4x2_avx2(int64_t n, float out[8], const void *const x[4], const void *const y[2]);
 void tl_q8_K_quantize_avx2(const float *src, void *dst, int64_t n);
 void tl_q8_0_quantize_act_avx2(const float *src, void *dst, int64_t n);
 

@@ -11,6 +11,7 @@ typedef struct entry {
     tl_quant_kernels avx2; /* NULL members: use the scalar one */
     tl_from_f32_fn quantize_ref;
     tl_vec_dot4_fn dot4_scalar, dot4_avx2, dot4_selected;
+    tl_vec_dot_4x2_fn tile_avx2, tile_selected; /* NULL: no fused tile */
 } entry;
 
 /* dot4 from four single-row calls, for the types without a fused version. */
@@ -82,6 +83,10 @@ static void fill_avx2(void) {
     set_avx2(TL_DTYPE_F16, NULL, tl_f16_dot_avx2, dot4_f16_avx2);
     set_avx2(TL_DTYPE_Q4_0, NULL, tl_q4_0_dot_avx2, tl_q4_0_dot4_avx2);
     set_avx2(TL_DTYPE_Q8_0, tl_q8_0_quantize_act_avx2, tl_q8_0_dot_avx2, tl_q8_0_dot4_avx2);
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        if (table[i].dt == TL_DTYPE_Q4_0) table[i].tile_avx2 = tl_q4_0_dot_4x2_avx2;
+        if (table[i].dt == TL_DTYPE_Q8_0) table[i].tile_avx2 = tl_q8_0_dot_4x2_avx2;
+    }
     set_avx2(TL_DTYPE_Q4_1, NULL, tl_q4_1_dot_avx2, dot4_q4_1_avx2);
     set_avx2(TL_DTYPE_Q5_0, NULL, tl_q5_0_dot_avx2, dot4_q5_0_avx2);
     set_avx2(TL_DTYPE_Q5_1, NULL, tl_q5_1_dot_avx2, dot4_q5_1_avx2);
@@ -123,7 +128,14 @@ void tl_quant_register(bool use_avx2) {
         tl_quant_kernels_of(table[i].dt, use_avx2, &k);
         tl_dtype_set_kernels(table[i].dt, k.to_f32, k.from_f32, k.vec_dot, k.dot_type);
         table[i].dot4_selected = tl_quant_vec_dot4_of(table[i].dt, use_avx2);
+        table[i].tile_selected = use_avx2 ? table[i].tile_avx2 : NULL;
     }
+}
+
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2(tl_dtype dt) {
+    tl_runtime_init();
+    const entry *e = find(dt);
+    return e ? e->tile_selected : NULL;
 }
 
 tl_vec_dot4_fn tl_quant_vec_dot4(tl_dtype dt) {

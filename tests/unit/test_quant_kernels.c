@@ -186,6 +186,46 @@ static void test_gemv_rows(void **state) {
     free(x);
 }
 
+/* ---- gemm_rows == vec_dot per (row, token), odd row and token counts ---- */
+static void test_gemm_rows(void **state) {
+    (void)state;
+    const int64_t n = 512, rows = 11, toks = 5;
+    float *x = malloc(sizeof(float) * n);
+    float out[5 * 16], want[5 * 16];
+    const tl_dtype dts[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q6_K, TL_DTYPE_F16};
+    for (int k = 0; k < 4; k++) {
+        const tl_type_traits *t = tl_dtype_traits(dts[k]), *at = tl_dtype_traits(t->dot_type);
+        size_t row = tl_dtype_row_size(dts[k], n), arow = tl_dtype_row_size(t->dot_type, n);
+        char *w = malloc(row * rows), *act = malloc(arow * toks);
+        for (int r = 0; r < rows; r++) {
+            fill_row(x, n, r);
+            assert_int_equal(tl_quantize_rows(dts[k], x, w + r * row, 1, n), TL_OK);
+        }
+        for (int j = 0; j < toks; j++) {
+            fill_row(x, n, j + 4);
+            at->from_f32(x, act + j * arow, n);
+        }
+        for (int j = 0; j < toks; j++)
+            for (int r = 0; r < rows; r++)
+                t->vec_dot(n, &want[j * 16 + r], w + r * row, act + j * arow);
+        for (int64_t r0 = 0; r0 < 2; r0++) {
+            memset(out, 0, sizeof out);
+            assert_int_equal(
+                tl_quant_gemm_rows(dts[k], n, w, row, r0, rows, act, arow, toks, out, 16), TL_OK);
+            for (int j = 0; j < toks; j++)
+                for (int64_t r = r0; r < rows; r++)
+                    if (memcmp(&out[j * 16 + r], &want[j * 16 + r], 4) != 0)
+                        fail_msg("%s token %d row %lld: gemm %.9g vec_dot %.9g",
+                                 tl_dtype_name(dts[k]), j, (long long)r, (double)out[j * 16 + r],
+                                 (double)want[j * 16 + r]);
+        }
+        free(w);
+        free(act);
+    }
+    if (tl_cpu_use_avx2()) assert_non_null(tl_quant_vec_dot_4x2(TL_DTYPE_Q4_0));
+    free(x);
+}
+
 /* ---- the quantized dot against float dots -------------------------------
 ** With x the weight row and a the activation row, xq/aq their dequantized
 ** values:  (1) dot(xq, aq) in double differs from vec_dot only by float
@@ -474,6 +514,7 @@ int main(void) {
         cmocka_unit_test(test_avx2_equals_scalar),
         cmocka_unit_test(test_dot4_equals_single_rows),
         cmocka_unit_test(test_gemv_rows),
+        cmocka_unit_test(test_gemm_rows),
         cmocka_unit_test(test_quantized_dot_bounds),
         cmocka_unit_test(test_activation_error_bounds),
         cmocka_unit_test(test_weight_quantizer_errors),
