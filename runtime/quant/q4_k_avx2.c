@@ -3,17 +3,6 @@
 #include "runtime/quant/avx2_common.h"
 #include "runtime/quant/quant_impl.h"
 
-/* The 8 scales then the 8 mins of a Q4_K/Q5_K super-block as 16 bytes, from
-** the 12 packed bytes (3 little-endian words; see tl_get_scale_min_k4). */
-static inline __m128i unpack_scales_mins(const uint8_t s[12]) {
-    uint32_t w[3];
-    memcpy(w, s, 12);
-    uint32_t sc_lo = w[0] & 0x3f3f3f3fu, m_lo = w[1] & 0x3f3f3f3fu;
-    uint32_t sc_hi = (w[2] & 0x0f0f0f0fu) | ((w[0] >> 2) & 0x30303030u);
-    uint32_t m_hi = ((w[2] >> 4) & 0x0f0f0f0fu) | ((w[1] >> 2) & 0x30303030u);
-    return _mm_setr_epi32((int)sc_lo, (int)sc_hi, (int)m_lo, (int)m_hi);
-}
-
 void tl_q4_K_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
     const blk_q4_K *x = vx;
     const blk_q8_K *y = vy;
@@ -22,7 +11,7 @@ void tl_q4_K_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
         _mm_prefetch((const char *)(x + i) + 288, _MM_HINT_T0);
-        __m256i sm = _mm256_cvtepu8_epi16(unpack_scales_mins(x[i].scales)); /* 8 sc, 8 m */
+        __m256i sm = _mm256_cvtepu8_epi16(tl_unpack_scales_mins(x[i].scales)); /* 8 sc, 8 m */
         __m128i sc = _mm256_castsi256_si128(sm), mins = _mm256_extracti128_si256(sm, 1);
         /* the mins: lane k = m[2k] * bsum pair of sub-block 2k + m[2k+1] * that of 2k+1 */
         __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
