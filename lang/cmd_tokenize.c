@@ -64,7 +64,8 @@ static int detok(const tl_tokenizer *tok, const char *list) {
     int32_t *ids = malloc(cap * sizeof *ids);
     const char *p = list;
     while (ids && *p) {
-        while (*p == ',' || *p == ' ' || *p == '[' || *p == ']') p++;
+        while (*p == ',' || *p == ' ' || *p == '[' || *p == ']')
+            p++;
         if (!*p) break;
         char *end;
         long long v = strtoll(p, &end, 10);
@@ -164,7 +165,8 @@ int tl_cmd_tokenize(int argc, char **argv) {
         return 1;
     }
     putchar('[');
-    for (size_t i = 0; i < n; i++) printf(i ? ", %d" : "%d", ids[i]);
+    for (size_t i = 0; i < n; i++)
+        printf(i ? ", %d" : "%d", ids[i]);
     puts("]");
     if (!ids_only)
         for (size_t i = 0; i < n; i++) {

@@ -50,13 +50,20 @@ tl_spm_vocab tl_spm_vocab_defaults(void) {
 
 static uint32_t attr_of_type(int32_t type) {
     switch (type) {
-    case TL_TOKEN_NORMAL: return TL_TOKEN_ATTR_NORMAL;
-    case TL_TOKEN_UNKNOWN: return TL_TOKEN_ATTR_UNKNOWN;
-    case TL_TOKEN_CONTROL: return TL_TOKEN_ATTR_CONTROL;
-    case TL_TOKEN_USER_DEFINED: return TL_TOKEN_ATTR_USER_DEFINED;
-    case TL_TOKEN_UNUSED: return TL_TOKEN_ATTR_UNUSED;
-    case TL_TOKEN_BYTE: return TL_TOKEN_ATTR_BYTE;
-    default: return 0; /* UNDEFINED or an unknown value */
+    case TL_TOKEN_NORMAL:
+        return TL_TOKEN_ATTR_NORMAL;
+    case TL_TOKEN_UNKNOWN:
+        return TL_TOKEN_ATTR_UNKNOWN;
+    case TL_TOKEN_CONTROL:
+        return TL_TOKEN_ATTR_CONTROL;
+    case TL_TOKEN_USER_DEFINED:
+        return TL_TOKEN_ATTR_USER_DEFINED;
+    case TL_TOKEN_UNUSED:
+        return TL_TOKEN_ATTR_UNUSED;
+    case TL_TOKEN_BYTE:
+        return TL_TOKEN_ATTR_BYTE;
+    default:
+        return 0; /* UNDEFINED or an unknown value */
     }
 }
 
@@ -94,9 +101,19 @@ static int byte_of_text(const char *s, size_t n) {
 
 /* Texts that mark the end of a turn (llama.cpp makes them CONTROL). */
 static const char *const eog_texts[] = {
-    "</s>",           "<|eot_id|>",  "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
-    "<|eom_id|>",     "<EOT>",       "_<EOT>",     "<|end\xE2\x96\x81of\xE2\x96\x81sentence|>",
-    "<|return|>",     "<|call|>",    NULL,
+    "</s>",
+    "<|eot_id|>",
+    "<|im_end|>",
+    "<|end|>",
+    "<end_of_turn>",
+    "<|endoftext|>",
+    "<|eom_id|>",
+    "<EOT>",
+    "_<EOT>",
+    "<|end\xE2\x96\x81of\xE2\x96\x81sentence|>",
+    "<|return|>",
+    "<|call|>",
+    NULL,
 };
 /* Fill-in-the-middle role markers: the first one present per role gets CONTROL. */
 static const char *const fim_roles[][7] = {
@@ -158,9 +175,11 @@ static inline bool pair_possible(const tl_tokenizer *tok, uint64_t key) {
 
 static tl_status build_pairs(tl_tokenizer *tok) {
     size_t n_pairs = 0;
-    for (int32_t i = 0; i < tok->n_vocab; i++) n_pairs += tok->text_len[i];
+    for (int32_t i = 0; i < tok->n_vocab; i++)
+        n_pairs += tok->text_len[i];
     size_t cap = 64;
-    while (cap < n_pairs * 2) cap <<= 1;
+    while (cap < n_pairs * 2)
+        cap <<= 1;
     tok->pairs = malloc(sizeof(uint64_t) * cap);
     if (!tok->pairs) return tl_fail(TL_ERR_NOMEM, "tokenizer: out of memory");
     tok->pair_mask = cap - 1;
@@ -207,8 +226,7 @@ static tl_status check_special_id(const char *what, int32_t id, int32_t deflt, i
 
 tl_status tl_tokenizer_build(const tl_spm_vocab *v, tl_tok_kind kind, tl_tokenizer **out) {
     *out = NULL;
-    if (!v || v->n_tokens <= 0)
-        return tl_fail(TL_ERR_FORMAT, "tokenizer: the vocab is empty");
+    if (!v || v->n_tokens <= 0) return tl_fail(TL_ERR_FORMAT, "tokenizer: the vocab is empty");
     if (!v->texts) return tl_fail(TL_ERR_FORMAT, "tokenizer: the vocab has no token texts");
     const int32_t n = v->n_tokens;
     tl_tokenizer *tok = calloc(1, sizeof *tok);
@@ -246,7 +264,8 @@ tl_status tl_tokenizer_build(const tl_spm_vocab *v, tl_tok_kind kind, tl_tokeniz
     tok->types = malloc((size_t)n);
     tok->attrs = malloc(sizeof(uint32_t) * (size_t)n);
     size_t n_slots = 1;
-    while (n_slots < (size_t)n * 2) n_slots <<= 1;
+    while (n_slots < (size_t)n * 2)
+        n_slots <<= 1;
     tok->slots = malloc(sizeof(int32_t) * n_slots);
     tok->slot_mask = n_slots - 1;
     if (!tok->text_blob || !tok->text_off || !tok->text_len || !tok->scores || !tok->types ||
@@ -281,8 +300,9 @@ tl_status tl_tokenizer_build(const tl_spm_vocab *v, tl_tok_kind kind, tl_tokeniz
             int32_t o = tok->slots[h];
             if (tok->text_len[o] == len && memcmp(tok->text_blob + tok->text_off[o], s, len) == 0) {
                 tl_tokenizer_free(tok);
-                return tl_fail(TL_ERR_FORMAT, "tokenizer: tokens %d and %d have the same text \"%.*s\"",
-                               o, i, (int)(len > 40 ? 40 : len), s);
+                return tl_fail(TL_ERR_FORMAT,
+                               "tokenizer: tokens %d and %d have the same text \"%.*s\"", o, i,
+                               (int)(len > 40 ? 40 : len), s);
             }
             h = (h + 1) & tok->slot_mask;
         }
@@ -317,7 +337,8 @@ tl_status tl_tokenizer_build(const tl_spm_vocab *v, tl_tok_kind kind, tl_tokeniz
 
     /* pieces (as rendered with special=true) */
     size_t piece_total = 0;
-    for (int32_t i = 0; i < n; i++) piece_total += tok->text_len[i] + 1;
+    for (int32_t i = 0; i < n; i++)
+        piece_total += tok->text_len[i] + 1;
     tok->piece_blob = malloc(piece_total);
     tok->piece_off = malloc(sizeof(size_t) * (size_t)n);
     tok->piece_len = malloc(sizeof(uint32_t) * (size_t)n);
@@ -342,8 +363,8 @@ tl_status tl_tokenizer_build(const tl_spm_vocab *v, tl_tok_kind kind, tl_tokeniz
                     dst[m++] = s[k++];
                 }
             }
-        } else if (a & (TL_TOKEN_ATTR_UNKNOWN | TL_TOKEN_ATTR_CONTROL |
-                        TL_TOKEN_ATTR_USER_DEFINED)) {
+        } else if (a &
+                   (TL_TOKEN_ATTR_UNKNOWN | TL_TOKEN_ATTR_CONTROL | TL_TOKEN_ATTR_USER_DEFINED)) {
             memcpy(dst, s, len);
             m = len;
         } else if (a & TL_TOKEN_ATTR_BYTE) {
@@ -387,7 +408,9 @@ tl_status tl_tokenizer_new_spm(const tl_spm_vocab *v, tl_tokenizer **out) {
 
 /* ---- BPE merges --------------------------------------------------------------- */
 
-static uint64_t merge_key(int32_t l, int32_t r) { return ((uint64_t)(uint32_t)l << 32) | (uint32_t)r; }
+static uint64_t merge_key(int32_t l, int32_t r) {
+    return ((uint64_t)(uint32_t)l << 32) | (uint32_t)r;
+}
 
 static const tl_merge_slot *merge_find(const tl_tokenizer *tok, int32_t l, int32_t r) {
     if (!tok->merges || l < 0 || r < 0) return NULL;
@@ -405,12 +428,14 @@ static const tl_merge_slot *merge_find(const tl_tokenizer *tok, int32_t l, int32
 tl_status tl_tokenizer_set_merges(tl_tokenizer *tok, size_t n, const int32_t *left,
                                   const int32_t *right, const int32_t *merged) {
     size_t cap = 16;
-    while (cap < n * 2) cap <<= 1;
+    while (cap < n * 2)
+        cap <<= 1;
     free(tok->merges);
     tok->merges = malloc(sizeof(tl_merge_slot) * cap);
     if (!tok->merges) return tl_fail(TL_ERR_NOMEM, "tokenizer: out of memory for %zu merges", n);
     tok->merge_mask = cap - 1;
-    for (size_t i = 0; i < cap; i++) tok->merges[i].key = UINT64_MAX;
+    for (size_t i = 0; i < cap; i++)
+        tok->merges[i].key = UINT64_MAX;
     for (size_t k = 0; k < n; k++) {
         uint64_t key = merge_key(left[k], right[k]);
         uint64_t h = key * 0x9e3779b97f4a7c15ull;
@@ -425,14 +450,30 @@ tl_status tl_tokenizer_set_merges(tl_tokenizer *tok, size_t n, const int32_t *le
 
 /* ---- queries ------------------------------------------------------------------ */
 
-int32_t tl_tokenizer_n_vocab(const tl_tokenizer *tok) { return tok->n_vocab; }
-int32_t tl_tokenizer_bos(const tl_tokenizer *tok) { return tok->bos; }
-int32_t tl_tokenizer_eos(const tl_tokenizer *tok) { return tok->eos; }
-int32_t tl_tokenizer_unk(const tl_tokenizer *tok) { return tok->unk; }
-int32_t tl_tokenizer_pad(const tl_tokenizer *tok) { return tok->pad; }
-bool tl_tokenizer_add_bos(const tl_tokenizer *tok) { return tok->add_bos; }
-bool tl_tokenizer_add_eos(const tl_tokenizer *tok) { return tok->add_eos; }
-bool tl_tokenizer_add_space_prefix(const tl_tokenizer *tok) { return tok->add_space_prefix; }
+int32_t tl_tokenizer_n_vocab(const tl_tokenizer *tok) {
+    return tok->n_vocab;
+}
+int32_t tl_tokenizer_bos(const tl_tokenizer *tok) {
+    return tok->bos;
+}
+int32_t tl_tokenizer_eos(const tl_tokenizer *tok) {
+    return tok->eos;
+}
+int32_t tl_tokenizer_unk(const tl_tokenizer *tok) {
+    return tok->unk;
+}
+int32_t tl_tokenizer_pad(const tl_tokenizer *tok) {
+    return tok->pad;
+}
+bool tl_tokenizer_add_bos(const tl_tokenizer *tok) {
+    return tok->add_bos;
+}
+bool tl_tokenizer_add_eos(const tl_tokenizer *tok) {
+    return tok->add_eos;
+}
+bool tl_tokenizer_add_space_prefix(const tl_tokenizer *tok) {
+    return tok->add_space_prefix;
+}
 const char *tl_tokenizer_kind(const tl_tokenizer *tok) {
     return tok->kind == TL_TOK_SPM ? "spm" : "bpe";
 }
@@ -443,8 +484,12 @@ const char *tl_tokenizer_text(const tl_tokenizer *tok, int32_t id, size_t *len) 
 tl_token_type tl_tokenizer_type(const tl_tokenizer *tok, int32_t id) {
     return (tl_token_type)tok->types[id];
 }
-uint32_t tl_tokenizer_attr(const tl_tokenizer *tok, int32_t id) { return tok->attrs[id]; }
-float tl_tokenizer_score(const tl_tokenizer *tok, int32_t id) { return tok->scores[id]; }
+uint32_t tl_tokenizer_attr(const tl_tokenizer *tok, int32_t id) {
+    return tok->attrs[id];
+}
+float tl_tokenizer_score(const tl_tokenizer *tok, int32_t id) {
+    return tok->scores[id];
+}
 
 tl_status tl_tokenizer_check_id(const tl_tokenizer *tok, int64_t id) {
     if (id < 0 || id >= tok->n_vocab)
@@ -549,7 +594,8 @@ static tl_status session_reserve(session *s, size_t n) {
     if (n <= s->cap) return TL_OK;
     if (n > INT32_MAX) return tl_fail(TL_ERR_NOMEM, "tokenize: a text fragment over 2 GiB");
     size_t cap = s->cap ? s->cap : 256;
-    while (cap < n) cap *= 2;
+    while (cap < n)
+        cap *= 2;
     int32_t **arrs[] = {&s->start, &s->len, &s->prev, &s->next, &s->id};
     for (size_t k = 0; k < 5; k++) {
         int32_t *nv = realloc(*arrs[k], cap * sizeof(int32_t));
@@ -596,7 +642,8 @@ static tl_status merge_fragment(session *s, const char *text, size_t n, id_list 
             int32_t id = tl_tokenizer_find(tok, text + off, l);
             if (id < 0 && tok->byte_fallback) {
                 bool all = true;
-                for (size_t k = 0; k < l; k++) all = all && tok->byte_ids[(uint8_t)text[off + k]] >= 0;
+                for (size_t k = 0; k < l; k++)
+                    all = all && tok->byte_ids[(uint8_t)text[off + k]] >= 0;
                 if (all) { /* one symbol per byte token */
                     for (size_t k = 0; k < l; k++) {
                         s->start[count] = (int32_t)(off + k);
@@ -621,8 +668,8 @@ static tl_status merge_fragment(session *s, const char *text, size_t n, id_list 
     bool last_unk = false;
     for (int32_t a = 0, b; a < count; a = b) {
         for (b = a + 1; b < count; b++) {
-            if (tok->kind == TL_TOK_BPE && (is_byte_symbol(tok, s->id[b - 1]) ||
-                                            is_byte_symbol(tok, s->id[b])))
+            if (tok->kind == TL_TOK_BPE &&
+                (is_byte_symbol(tok, s->id[b - 1]) || is_byte_symbol(tok, s->id[b])))
                 continue;
             if (!pair_possible(tok, pair_key(text + s->start[b - 1], (size_t)s->len[b - 1],
                                              text + s->start[b], (size_t)s->len[b])))
@@ -671,8 +718,9 @@ static tl_status merge_range(session *s, const char *text, int32_t a, int32_t b,
             int32_t id = s->id[i];
             if (id < 0) {
                 if (tok->unk < 0)
-                    return tl_fail(TL_ERR_FORMAT, "tokenize: \"%.*s\" is not in the vocab and "
-                                                  "there is no unknown token",
+                    return tl_fail(TL_ERR_FORMAT,
+                                   "tokenize: \"%.*s\" is not in the vocab and "
+                                   "there is no unknown token",
                                    (int)s->len[i], text + s->start[i]);
                 if (tok->fuse_unk && *last_unk) continue;
                 id = tok->unk;
@@ -691,8 +739,8 @@ static tl_status merge_range(session *s, const char *text, int32_t a, int32_t b,
         for (int32_t k = 0; k < s->len[i]; k++) {
             uint8_t c = (uint8_t)text[s->start[i] + k];
             if (tok->byte_ids[c] < 0)
-                return tl_fail(TL_ERR_FORMAT, "tokenize: no byte token for byte 0x%02X in the vocab",
-                               c);
+                return tl_fail(TL_ERR_FORMAT,
+                               "tokenize: no byte token for byte 0x%02X in the vocab", c);
             if ((st = ids_push(out, tok->byte_ids[c]))) return st;
         }
     }
@@ -755,13 +803,15 @@ static tl_status partition(const tl_tokenizer *tok, const char *text, size_t len
                 size_t at = (size_t)(hit - text);
                 size_t left_end = at;
                 if (a & TL_TOKEN_ATTR_LSTRIP)
-                    while (left_end > off && isspace((uint8_t)text[left_end - 1])) left_end--;
+                    while (left_end > off && isspace((uint8_t)text[left_end - 1]))
+                        left_end--;
                 if ((st = frags_push(&next, (fragment){-1, off, left_end - off})) ||
                     (st = frags_push(&next, (fragment){id, at, tl})))
                     goto fail;
                 off = at + tl;
                 if (a & TL_TOKEN_ATTR_RSTRIP)
-                    while (off < end && isspace((uint8_t)text[off])) off++;
+                    while (off < end && isspace((uint8_t)text[off]))
+                        off++;
                 if (off >= end) break;
             }
         }
@@ -805,12 +855,13 @@ tl_status tl_tokenize(const tl_tokenizer *tok, const char *text, size_t len, boo
             prev_special = true;
             continue;
         }
-        bool prefix = tok->prefix == TL_PREFIX_ALWAYS ? prev_special
+        bool prefix = tok->prefix == TL_PREFIX_ALWAYS  ? prev_special
                       : tok->prefix == TL_PREFIX_FIRST ? fr.off == 0
                                                        : false;
         /* escape: optional leading space, then every 0x20 -> U+2581 */
         size_t spaces = prefix ? 1 : 0;
-        for (size_t k = 0; k < fr.len; k++) spaces += text[fr.off + k] == ' ';
+        for (size_t k = 0; k < fr.len; k++)
+            spaces += text[fr.off + k] == ' ';
         size_t need = fr.len + (prefix ? 1 : 0) + spaces * 2;
         if (need > s.buf_cap) {
             char *nb = realloc(s.buf, need);
@@ -878,7 +929,8 @@ tl_status tl_token_piece(const tl_tokenizer *tok, int32_t id, bool special, cons
 static tl_status detokenize_hf(const tl_tokenizer *tok, const int32_t *ids, size_t n_ids,
                                bool special, char **text, size_t *len) {
     size_t total = 1;
-    for (size_t i = 0; i < n_ids; i++) total += tok->piece_len[ids[i]];
+    for (size_t i = 0; i < n_ids; i++)
+        total += tok->piece_len[ids[i]];
     char *buf = malloc(total);
     if (!buf) return tl_fail(TL_ERR_NOMEM, "detokenize: out of memory");
     size_t m = 0;
@@ -913,7 +965,8 @@ tl_status tl_detokenize(const tl_tokenizer *tok, const int32_t *ids, size_t n_id
     }
     if (remove_special && tok->add_eos && i1 > i0 && ids[i1 - 1] == tok->eos) i1--;
     size_t total = 1;
-    for (size_t i = i0; i < i1; i++) total += tok->piece_len[ids[i]];
+    for (size_t i = i0; i < i1; i++)
+        total += tok->piece_len[ids[i]];
     char *buf = malloc(total);
     if (!buf) return tl_fail(TL_ERR_NOMEM, "detokenize: out of memory");
     size_t m = 0;
@@ -951,7 +1004,10 @@ static size_t incomplete_tail(const uint8_t *b, size_t n) {
     for (size_t back = 1; back <= 3 && back <= n; back++) {
         uint8_t c = b[n - back];
         if ((c & 0xC0) == 0x80) continue; /* a continuation byte: look further back */
-        size_t need = c >= 0xF0 && c <= 0xF7 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC0 && c <= 0xDF ? 2 : 1;
+        size_t need = c >= 0xF0 && c <= 0xF7   ? 4
+                      : c >= 0xE0 && c <= 0xEF ? 3
+                      : c >= 0xC0 && c <= 0xDF ? 2
+                                               : 1;
         return need > back ? back : 0;
     }
     return 0;

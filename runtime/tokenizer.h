@@ -51,10 +51,10 @@ enum {
 /* An SPM vocabulary as plain arrays (all borrowed; copied by the constructor). */
 typedef struct tl_spm_vocab {
     int32_t n_tokens;
-    const char *const *texts; /* token texts (UTF-8 bytes)                     */
-    const size_t *text_lens;  /* byte lengths, or NULL: texts are C strings     */
-    const float *scores;      /* NULL: every score 0                            */
-    const int32_t *types;     /* tl_token_type per token; NULL: every NORMAL    */
+    const char *const *texts;               /* token texts (UTF-8 bytes)                     */
+    const size_t *text_lens;                /* byte lengths, or NULL: texts are C strings     */
+    const float *scores;                    /* NULL: every score 0                            */
+    const int32_t *types;                   /* tl_token_type per token; NULL: every NORMAL    */
     int32_t bos_id, eos_id, unk_id, pad_id; /* -1: none                         */
     bool add_bos, add_eos, add_space_prefix;
     const char *name; /* general.name or NULL; "phi-3"/"phi3" gives RSTRIP specials */

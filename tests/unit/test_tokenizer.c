@@ -26,7 +26,8 @@ static void expect_tokens(tl_tokenizer *tok, const char *text, size_t len, bool 
     assert_int_equal(tl_tokenize(tok, text, len, add, sp, &ids, &n), TL_OK);
     if (n != n_want || (n && memcmp(ids, want, n * sizeof *ids) != 0)) {
         fprintf(stderr, "\"%.*s\": got", (int)len, text);
-        for (size_t k = 0; k < n; k++) fprintf(stderr, " %d", ids[k]);
+        for (size_t k = 0; k < n; k++)
+            fprintf(stderr, " %d", ids[k]);
         fprintf(stderr, "\n");
     }
     assert_int_equal(n, n_want);
@@ -51,9 +52,9 @@ static void expect_detok(tl_tokenizer *tok, const int32_t *ids, size_t n, bool r
 
 /* ids: 0 <unk> 1 <s> 2 </s> 3..6 <0x41>.. bytes for A, B, 0xC3, 0xA9; then pieces */
 static tl_tokenizer *tiny(void) {
-    static const char *texts[] = {"<unk>", "<s>", "</s>", "<0x41>", "<0x42>", "<0xC3>", "<0xA9>",
-                                  U2581,   "a",   "b",    "ab",     U2581 "a", U2581 "ab", "bb",
-                                  U2581 U2581, "<tool>"};
+    static const char *texts[] = {"<unk>",    "<s>", "</s>",      "<0x41>", "<0x42>", "<0xC3>",
+                                  "<0xA9>",   U2581, "a",         "b",      "ab",     U2581 "a",
+                                  U2581 "ab", "bb",  U2581 U2581, "<tool>"};
     static const float scores[] = {0, 0, 0, 0, 0, 0, 0, -1e9f, -5, -5, -1, -2, -3, -1, -1e9f, 0};
     static const int32_t types[] = {2, 3, 3, 6, 6, 6, 6, 1, 1, 1, 1, 1, 1, 1, 1, 4};
     tl_spm_vocab v = tl_spm_vocab_defaults();
@@ -311,7 +312,10 @@ static void test_llama_variants(void **state) {
     free(text);
     assert_int_equal(tl_detok_stream_push_alloc(&s, 68, &text, &len), TL_OK);
     assert_int_equal(len, 2);
-    assert_memory_equal(text, "\xF0" "A", 2);
+    assert_memory_equal(text,
+                        "\xF0"
+                        "A",
+                        2);
     free(text);
     tl_tokenizer_free(tok);
     llama_free(&a);
@@ -376,8 +380,8 @@ int main(void) {
     snprintf(g_llama, sizeof g_llama, "%s/ggml-vocab-llama-spm.gguf",
              models ? models : TL_TEST_SOURCE_DIR "/../shared/models");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tiny_vocab),    cmocka_unit_test(test_bad_ids),
-        cmocka_unit_test(test_bad_vocabs),    cmocka_unit_test(test_llama_variants),
+        cmocka_unit_test(test_tiny_vocab),  cmocka_unit_test(test_bad_ids),
+        cmocka_unit_test(test_bad_vocabs),  cmocka_unit_test(test_llama_variants),
         cmocka_unit_test(test_gguf_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

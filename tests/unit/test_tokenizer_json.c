@@ -34,7 +34,8 @@ static void expect_ids(size_t line, const char *what, const int32_t *ids, size_t
     if (!same) {
         char *w = json_dumps(want, JSON_COMPACT);
         fprintf(stderr, "line %zu %s: got", line, what);
-        for (size_t k = 0; k < n; k++) fprintf(stderr, " %d", ids[k]);
+        for (size_t k = 0; k < n; k++)
+            fprintf(stderr, " %d", ids[k]);
         fprintf(stderr, ", want %s\n", w);
         free(w);
     }
@@ -76,7 +77,8 @@ static int run_hf(const char *json_path, const char *expected_path) {
         char *out;
         size_t out_len;
         assert_int_equal(tl_detokenize(tok, ids, n, false, true, &out, &out_len), TL_OK);
-        expect_text(lineno, "decode", out, out_len, json_string_value(json_object_get(o, "decode")));
+        expect_text(lineno, "decode", out, out_len,
+                    json_string_value(json_object_get(o, "decode")));
         free(out);
         assert_int_equal(tl_detokenize(tok, ids, n, true, false, &out, &out_len), TL_OK);
         expect_text(lineno, "decode_skip", out, out_len,
@@ -175,7 +177,9 @@ static void test_json_mini(void **state) {
         "  \"prepend_scheme\": \"first\", \"split\": false},"
         " \"model\": {\"type\": \"BPE\", \"byte_fallback\": false, \"fuse_unk\": true,"
         "  \"unk_token\": \"<unk>\", \"vocab\": {\"<unk>\": 0, \"<s>\": 1, \"\xE2\x96\x81\": 2,"
-        "  \"a\": 3, \"b\": 4, \"ab\": 5, \"\xE2\x96\x81" "a\": 6, \"\xE2\x96\x81" "ab\": 7,"
+        "  \"a\": 3, \"b\": 4, \"ab\": 5, \"\xE2\x96\x81"
+        "a\": 6, \"\xE2\x96\x81"
+        "ab\": 7,"
         "  \"bb\": 8, \"<tool>\": 9},"
         "  \"merges\": [[\"a\", \"b\"], \"\xE2\x96\x81 a\", \"\xE2\x96\x81 ab\", \"b b\"]}}";
     tl_tokenizer *tok;
