@@ -299,10 +299,11 @@ tl_status tl_tokenizer_build(const tl_spm_vocab *v, tl_tok_kind kind, tl_tokeniz
         while (tok->slots[h] >= 0) {
             int32_t o = tok->slots[h];
             if (tok->text_len[o] == len && memcmp(tok->text_blob + tok->text_off[o], s, len) == 0) {
+                tl_status dup = tl_fail(TL_ERR_FORMAT,
+                                        "tokenizer: tokens %d and %d have the same text \"%.*s\"",
+                                        o, i, (int)(len > 40 ? 40 : len), s);
                 tl_tokenizer_free(tok);
-                return tl_fail(TL_ERR_FORMAT,
-                               "tokenizer: tokens %d and %d have the same text \"%.*s\"", o, i,
-                               (int)(len > 40 ? 40 : len), s);
+                return dup;
             }
             h = (h + 1) & tok->slot_mask;
         }
