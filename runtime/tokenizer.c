@@ -900,6 +900,8 @@ tl_status tl_tokenize(const tl_tokenizer *tok, const char *text, size_t len, boo
 done:
     session_free(&s);
     free(frags.v);
+    if (!st && !out.v && !(out.v = malloc(sizeof(int32_t))))
+        st = tl_fail(TL_ERR_NOMEM, "tokenize: out of memory");
     if (st) {
         free(out.v);
         return st;

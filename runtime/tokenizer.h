@@ -111,8 +111,8 @@ tl_status tl_tokenizer_check_id(const tl_tokenizer *tok, int64_t id);
 /* ---- tokenize ----------------------------------------------------------------- */
 /* Token ids of text[0..len).  add_special adds BOS (and EOS) as the vocab asks;
 ** parse_special lets CONTROL/UNKNOWN texts such as "<s>" in the text become
-** their ids (USER_DEFINED texts always do).  *ids is malloc'd (free() it; it
-** may be NULL when *n_ids is 0). */
+** their ids (USER_DEFINED texts always do).  *ids is malloc'd, even when
+** *n_ids is 0 (free() it); on failure it is NULL. */
 tl_status tl_tokenize(const tl_tokenizer *tok, const char *text, size_t len, bool add_special,
                       bool parse_special, int32_t **ids, size_t *n_ids);
 
