@@ -324,9 +324,21 @@ static tl_status bi_load_tokenizer(tl_call *c, int argc, const tl_value *argv, t
         return tl_fail(TL_ERR_TYPE, "%s: argument 1 must be a path or a Model, got %s", c->name,
                        tl_value_type_name(&argv[0]));
     }
+    /* "~/..." is the home folder, as in the original scripts' tokenizer paths */
+    char *expanded = NULL;
+    const char *home = getenv("HOME");
+    if (path[0] == '~' && path[1] == '/' && home) {
+        expanded = malloc(strlen(home) + strlen(path));
+        if (expanded) {
+            strcpy(expanded, home);
+            strcat(expanded, path + 1);
+            path = expanded;
+        }
+    }
     tok_obj *o = calloc(1, sizeof *o);
     if (!o) st = tl_fail(TL_ERR_NOMEM, "%s: out of memory", c->name);
     if (!st) st = tl_tokenizer_load(path, &o->tok);
+    free(expanded);
     tl_value_release(&path_value);
     if (st) {
         free(o);

@@ -171,6 +171,12 @@ static void test_load_sources(void **state) {
     tl_value_release(&tok);
     tl_value_release(&model);
     tl_value_release(&p);
+    /* "~/" is the home folder */
+    setenv("HOME", TL_TEST_SOURCE_DIR "/tests/data", 1);
+    p = str("~/tokenizer/stories260K.tokenizer.json");
+    assert_int_equal(call("load_tokenizer", 1, &p, &tok), TL_OK);
+    tl_value_release(&tok);
+    tl_value_release(&p);
     /* errors */
     p = str("/nonexistent/tok.gguf");
     assert_int_not_equal(call("load_tokenizer", 1, &p, &tok), TL_OK);
