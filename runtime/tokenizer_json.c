@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define U2581 "\xE2\x96\x81"
 
 typedef struct json_ctx {
     const char *source;
