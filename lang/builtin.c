@@ -4,11 +4,13 @@
 #include <math.h>
 #include <string.h>
 
+extern const tl_builtin_def tl_builtins_core[];
 extern const tl_builtin_def tl_builtins_model[];
 extern const tl_builtin_def tl_builtins_tokenizer[];
 
 /* One table per area (lang/builtins/<area>.c).  Add new areas here. */
 static const tl_builtin_def *const builtin_tables[] = {
+    tl_builtins_core,
     tl_builtins_model,
     tl_builtins_tokenizer,
     NULL,
