@@ -302,6 +302,55 @@ static void test_json_mini(void **state) {
     tl_tokenizer_free(tok);
 }
 
+/* Truncated and byte-corrupted versions of a real tokenizer.json either load or
+** fail with a message; whatever loads still tokenizes and decodes. */
+static void test_json_corrupted(void **state) {
+    (void)state;
+    FILE *f = fopen(DATA "stories260K.tokenizer.json", "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    size_t n = (size_t)ftell(f);
+    rewind(f);
+    char *orig = malloc(n), *buf = malloc(n);
+    assert_int_equal(fread(orig, 1, n, f), n);
+    fclose(f);
+    srand(7);
+    int loaded = 0, failed = 0;
+    for (int c = 0; c < 1500; c++) {
+        memcpy(buf, orig, n);
+        size_t len = n;
+        if (c < 300) {
+            len = (size_t)rand() % n; /* truncated */
+        } else {
+            int flips = 1 + rand() % 4;
+            for (int k = 0; k < flips; k++)
+                buf[(size_t)rand() % n] = (char)(rand() % 256);
+        }
+        tl_tokenizer *tok;
+        if (tl_tokenizer_from_json_text(buf, len, "x.json", &tok) != TL_OK) {
+            assert_null(tok);
+            assert_true(strlen(tl_last_error()) > 0);
+            failed++;
+            continue;
+        }
+        loaded++;
+        int32_t *ids;
+        size_t n_ids;
+        if (tl_tokenize(tok, "Hello <s>world \xF0\x9F", 18, true, true, &ids, &n_ids) == TL_OK) {
+            char *text;
+            size_t tl;
+            assert_int_equal(tl_detokenize(tok, ids, n_ids, false, true, &text, &tl), TL_OK);
+            free(text);
+            free(ids);
+        }
+        tl_tokenizer_free(tok);
+    }
+    printf("corrupted tokenizer.json: %d loaded, %d refused\n", loaded, failed);
+    assert_true(failed > 300);
+    free(orig);
+    free(buf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stories260k_json_matches_hf),
@@ -309,6 +358,7 @@ int main(void) {
         cmocka_unit_test(test_extra_json),
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_json_mini),
+        cmocka_unit_test(test_json_corrupted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
