@@ -108,7 +108,7 @@ static tl_status ids_arg(const tl_call *c, const tl_tokenizer *tok, const tl_val
     if (v->kind == TL_VAL_TENSOR) {
         tl_tensor *t = v->as.tensor;
         const tl_type_traits *tr = tl_dtype_traits(t->dtype);
-        if (t->n_dims > 1 || tr->quantized)
+        if (t->n_dims > 1 || tr->quantized || !tr->to_f32)
             return tl_fail(TL_ERR_SHAPE, "%s: token ids must be a 1-D tensor", c->name);
         size_t len = (size_t)t->ne[0];
         *ids = malloc(sizeof(int32_t) * (len ? len : 1));
