@@ -61,4 +61,32 @@ tl_status tl_model_tensor(const tl_model *m, const char *name, tl_tensor **out);
 /* Reads the llama hyper-parameters; fails naming the missing or bad key. */
 tl_status tl_model_llama_config(const tl_model *m, tl_llama_config *out);
 
+/* ---- conversion (tl quantize) ------------------------------------------------ */
+typedef struct tl_quantize_opts {
+    bool pure;             /* every matrix gets the target type (no output.weight rule) */
+    bool allow_requantize; /* convert tensors that are already quantized               */
+} tl_quantize_opts;
+
+typedef struct tl_quantize_report {
+    size_t bytes_in, bytes_out; /* tensor data before and after */
+    int64_t n_converted;        /* tensors whose type changed   */
+} tl_quantize_report;
+
+/* llama.cpp's general.file_type for a target type (TL_ERR_UNSUPPORTED if none). */
+tl_status tl_quantize_ftype(tl_dtype type, uint32_t *ftype);
+
+/* The type llama-quantize gives tensor t for target type `target`: matrices named *weight
+** (not norms) get target; without pure, output.weight (token_embd.weight when tied) gets
+** q6_K (q8_0 when rows are not multiples of 256); rows that do not split into whole blocks
+** fall back (q2_K/q3_K -> q4_0, q4_K -> q5_0, q5_K -> q5_1, q6_K -> q8_0, then f16).
+** Everything else keeps its type. */
+tl_dtype tl_quantize_tensor_type(const tl_tensor *t, const char *name, tl_dtype target, bool pure,
+                                 bool tied_output);
+
+/* Reads in_path, converts its tensors (rows through f32 with the types' from_f32), copies the
+** metadata, sets general.quantization_version = 2 and general.file_type, and writes out_path
+** (atomically).  report may be NULL. */
+tl_status tl_model_quantize(const char *in_path, const char *out_path, tl_dtype target,
+                            const tl_quantize_opts *opts, tl_quantize_report *report);
+
 #endif

@@ -1,0 +1,245 @@
+/* runtime/ops.h -- tensor operations: the math behind the tensor/nn builtins.
+**
+** Conventions for every function here:
+**  - Inputs are borrowed; *out receives a new reference (NULL on failure).
+**    Results are fresh contiguous tensors, except the view ops (reshape of a
+**    contiguous tensor, transpose, permute, slice, select, squeeze,
+**    unsqueeze, split/chunk parts), which share the input's storage.
+**  - Axes and shapes are in .tl (NumPy) order, outermost first; negative axes
+**    count from the end (-1 = last).  Error messages name the op and shapes
+**    in that order: "add: shapes [2, 3] and [4] cannot broadcast".
+**  - Plain dtypes: f32, f16, bf16, i32, i64, bool (i8, i16, f64 are read too).
+**    f16/bf16 math is done in f32 and rounded back once per result element.
+**    Quantized (block) tensors are accepted only by linear, matmul's weight
+**    side via linear, embedding, cast/to_f32 and contiguous; elsewhere the
+**    error is "q4_0 tensor: dequantize it first".
+**  - Heavy ops run on the thread pool with a static split; every output
+**    element is computed by one thread in a fixed order, so results are
+**    byte-identical for any thread count. */
+#ifndef TL_RUNTIME_OPS_H
+#define TL_RUNTIME_OPS_H
+
+#include "runtime/tensor.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- elementwise (runtime/ops/elementwise.c) -------------------------------- */
+typedef enum tl_binary_op {
+    TL_BIN_ADD,
+    TL_BIN_SUB,
+    TL_BIN_MUL,
+    TL_BIN_DIV, /* ints: floor division; division by zero is an error      */
+    TL_BIN_MOD, /* result has the divisor's sign (Python/NumPy remainder) */
+    TL_BIN_POW,
+    TL_BIN_MAXIMUM,
+    TL_BIN_MINIMUM,
+    TL_BIN_EQ, /* comparisons give bool tensors */
+    TL_BIN_NE,
+    TL_BIN_LT,
+    TL_BIN_LE,
+    TL_BIN_GT,
+    TL_BIN_GE,
+    TL_BIN_AND, /* logical, on "non-zero" */
+    TL_BIN_OR,
+    TL_BIN_COUNT
+} tl_binary_op;
+
+const char *tl_binary_op_name(tl_binary_op op); /* "add", "sub", ... */
+
+/* NumPy broadcasting.  Result dtype: the wider of the two in the order
+** bool < i32 < i64 < bf16 < f16 < f32 (bf16 with f16 gives f32); comparisons
+** give bool.  Integer math is exact in int64 and stored back. */
+tl_status tl_op_binary(tl_binary_op op, const tl_tensor *a, const tl_tensor *b, tl_tensor **out);
+
+/* t (op) s, or s (op) t when scalar_first.  The scalar does not widen the
+** tensor's dtype, except that a non-integral s with an integer/bool tensor
+** gives f32.  Float math uses (float)s. */
+tl_status tl_op_binary_scalar(tl_binary_op op, const tl_tensor *t, double s, bool scalar_first,
+                              tl_tensor **out);
+
+/* cond ? a : b with broadcasting over all three (cond: any plain dtype, non-zero = true). */
+tl_status tl_op_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b,
+                      tl_tensor **out);
+
+/* ---- unary (runtime/ops/unary.c) -------------------------------------------- */
+typedef enum tl_unary_op {
+    TL_UN_NEG,
+    TL_UN_ABS,
+    TL_UN_EXP,
+    TL_UN_LOG,
+    TL_UN_SQRT,
+    TL_UN_RSQRT,
+    TL_UN_SIN,
+    TL_UN_COS,
+    TL_UN_TAN,
+    TL_UN_TANH,
+    TL_UN_SIGMOID, /* 1/(1+expf(-x))                                     */
+    TL_UN_SILU,    /* x/(1+expf(-x))                                     */
+    TL_UN_GELU,    /* ggml's tanh approximation                          */
+    TL_UN_RELU,
+    TL_UN_FLOOR,
+    TL_UN_CEIL,
+    TL_UN_ROUND, /* half away from zero (roundf)                        */
+    TL_UN_SQUARE,
+    TL_UN_SIGN,
+    TL_UN_NOT, /* logical not: bool result                               */
+    TL_UN_COUNT
+} tl_unary_op;
+
+const char *tl_unary_op_name(tl_unary_op op);
+
+/* Float inputs keep their dtype; integer/bool inputs keep it for neg, abs,
+** relu, floor, ceil, round, square, sign and become f32 otherwise. */
+tl_status tl_op_unary(tl_unary_op op, const tl_tensor *x, tl_tensor **out);
+
+/* ---- reductions and softmax (runtime/ops/reduce.c) --------------------------- */
+typedef enum tl_reduce_op {
+    TL_RED_SUM,  /* accumulated in double, in index order                 */
+    TL_RED_MEAN, /* sum / n                                               */
+    TL_RED_MAX,
+    TL_RED_MIN,
+    TL_RED_ARGMAX, /* i64 indices; first index on ties                   */
+    TL_RED_ARGMIN,
+    TL_RED_COUNT
+} tl_reduce_op;
+
+const char *tl_reduce_op_name(tl_reduce_op op);
+
+/* Reduces along `axis`, or over every element when all_axes (then the result
+** is a 0-d tensor, or all-ones dims with keepdim; argmax/argmin then give the
+** flat index in .tl order).  sum/mean/max/min of f32/f16/bf16 keep the dtype,
+** of ints: sum/max/min give i64 (exact), mean gives f32. */
+tl_status tl_op_reduce(tl_reduce_op op, const tl_tensor *x, int axis, bool all_axes, bool keepdim,
+                       tl_tensor **out);
+
+/* softmax along axis: max-subtracted, exp in float, sum in double, then each
+** value times (float)(1/sum), as ggml does.  -inf entries give 0; a row that
+** is entirely -inf gives the uniform distribution. Output keeps a float dtype. */
+tl_status tl_op_softmax(const tl_tensor *x, int axis, tl_tensor **out);
+/* log_softmax = (x - max) - log(sum exp(x - max)), the sum in double. */
+tl_status tl_op_log_softmax(const tl_tensor *x, int axis, tl_tensor **out);
+
+/* The k largest values along the last axis, in descending order (equal values:
+** lower index first), and their i64 indices. */
+tl_status tl_op_topk(const tl_tensor *x, int64_t k, tl_tensor **values, tl_tensor **indices);
+
+/* ---- matmul, linear, einsum (runtime/ops/matmul.c, einsum.c) ----------------- */
+typedef enum tl_precision {
+    TL_PRECISION_LLAMA = 0, /* activations rounded to the weight's dot_type, as llama.cpp */
+    TL_PRECISION_EXACT,     /* weight rows dequantized to f32, dot in double          */
+} tl_precision;
+
+void tl_set_precision(tl_precision p);
+tl_precision tl_get_precision(void);
+
+/* NumPy matmul: 1-D operands are promoted and the added dim removed again;
+** batch dims broadcast.  Products in f32, summed in double per output element.
+** Output f32, or f16 / bf16 when both inputs have that dtype. */
+tl_status tl_op_matmul(const tl_tensor *a, const tl_tensor *b, tl_tensor **out);
+
+/* y = x · Wᵀ (+ bias): x [.., in], W [out, in] (GGUF ne {in, out}) of any dtype
+** with kernels, bias [out] or NULL.  Each activation row is converted once to
+** traits(W)->dot_type (llama.cpp's rounding) and multiplied with vec_dot; in
+** TL_PRECISION_EXACT the W rows are dequantized to f32 and dotted in double.
+** Output f32 (f16/bf16 when x has that dtype), shape [.., out]. */
+tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *bias,
+                       tl_tensor **out);
+
+/* einsum over n operands, e.g. "ihd,jhd->ihj".  Letters a-z/A-Z; a letter
+** repeated inside one operand takes the diagonal; without "->" the output is
+** the letters that appear exactly once, sorted.  Operands are read as f32; each
+** output element sums its products in double, looping over the summed letters
+** in order of first appearance (the last one fastest).  "ihd,jhd->ihj" and
+** "ihj,jhd->ihd" have threaded fast paths with the same summation order.
+** Output f32. */
+tl_status tl_op_einsum(const char *spec, int n, const tl_tensor *const *operands, tl_tensor **out);
+
+/* ---- nn (runtime/ops/nn.c, attention.c) -------------------------------------- */
+/* y = x / sqrt(mean(x²) + eps) * w over the trailing dims that w covers (w NULL:
+** the last dim, no scale).  llama.cpp's order: sum of float squares in double,
+** mean = (float)(sum/n), scale = 1/sqrtf(mean + eps), y = (x*scale)*w. */
+tl_status tl_op_rms_norm(const tl_tensor *x, const tl_tensor *w, float eps, tl_tensor **out);
+
+/* Layer norm over the trailing dims w covers (or the last dim): mean and
+** variance in double as ggml_norm, then (x-mean)*scale (*w) (+b). */
+tl_status tl_op_layer_norm(const tl_tensor *x, const tl_tensor *w, const tl_tensor *b, float eps,
+                           tl_tensor **out);
+
+typedef enum tl_rope_style {
+    TL_ROPE_NORM = 0, /* adjacent pairs (x[2i], x[2i+1]): GGUF llama      */
+    TL_ROPE_NEOX = 2, /* halves (x[i], x[i + D/2])                        */
+} tl_rope_style;
+
+/* x [.., S, H, D]: the pair i at position s + offset turns by
+** (s + offset) * base^(-2i/D), theta built by repeated float multiplication
+** with cosf/sinf, as ggml does.  D must be even. */
+tl_status tl_op_rope(const tl_tensor *x, int64_t offset, float base, tl_rope_style style,
+                     tl_tensor **out);
+
+/* Fused attention, f32: q [S, H, D], k and v [T, Hkv, D] with H % Hkv == 0
+** (query head h reads KV head h / (H/Hkv)).  scale <= 0 means 1/sqrt(D).
+** causal: query s (at position s + pos_offset) sees keys j <= s + pos_offset;
+** pos_offset < 0 means T - S (the queries are the last S positions).
+** Scores are f32 dots (double sum), softmax as tl_op_softmax, output [S, H, D]. */
+tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v, bool causal,
+                          float scale, int64_t pos_offset, tl_tensor **out);
+
+/* Rows of table [V, D] (any dtype with to_f32) picked by integer ids of any
+** shape → [ids.., D] f32.  Out-of-range ids are an error. */
+tl_status tl_op_embedding(const tl_tensor *table, const tl_tensor *ids, tl_tensor **out);
+
+/* [S, S] f32: 1 where j <= i (keep), 0 above the diagonal. */
+tl_status tl_op_causal_mask(int64_t s, tl_tensor **out);
+
+/* scores where mask != 0, -1e9 where mask == 0 (mask broadcasts to scores). */
+tl_status tl_op_apply_attention_mask(const tl_tensor *scores, const tl_tensor *mask,
+                                     tl_tensor **out);
+
+/* ---- shape and data movement (runtime/ops/shape.c) ---------------------------- */
+tl_status tl_op_contiguous(const tl_tensor *t, tl_tensor **out); /* a fresh copy */
+/* A view when t is contiguous, else a copy reshaped; one dim may be -1. */
+tl_status tl_op_reshape(const tl_tensor *t, int n_dims, const int64_t *shape, tl_tensor **out);
+tl_status tl_op_flatten(const tl_tensor *t, tl_tensor **out);
+tl_status tl_op_transpose(const tl_tensor *t, int axis0, int axis1, tl_tensor **out); /* view */
+tl_status tl_op_permute(const tl_tensor *t, int n, const int *axes, tl_tensor **out); /* view */
+/* t[.., start:end:step, ..] along axis (clamped like Python; step > 0): a view. */
+tl_status tl_op_slice(const tl_tensor *t, int axis, int64_t start, int64_t end, int64_t step,
+                      tl_tensor **out);
+/* t[.., index, ..] along axis (index may be negative): a view without that axis. */
+tl_status tl_op_select(const tl_tensor *t, int axis, int64_t index, tl_tensor **out);
+/* Removes axis (must be 1), or every size-1 axis when all_axes. */
+tl_status tl_op_squeeze(const tl_tensor *t, int axis, bool all_axes, tl_tensor **out);
+tl_status tl_op_unsqueeze(const tl_tensor *t, int axis, tl_tensor **out); /* axis in 0..n */
+/* NumPy right-aligned broadcast, materialised. */
+tl_status tl_op_broadcast_to(const tl_tensor *t, int n_dims, const int64_t *shape, tl_tensor **out);
+/* Joins n tensors of one dtype along axis (other dims equal). */
+tl_status tl_op_concat(int n, const tl_tensor *const *ts, int axis, tl_tensor **out);
+/* Views of consecutive pieces of `size` along axis (the last may be smaller);
+** *parts is a malloc'd array of *n_parts references (free each, then the array). */
+tl_status tl_op_split(const tl_tensor *t, int64_t size, int axis, tl_tensor ***parts, int *n_parts);
+/* n pieces of ceil(len/n) (torch.chunk). */
+tl_status tl_op_chunk(const tl_tensor *t, int64_t n, int axis, tl_tensor ***parts, int *n_parts);
+/* torch.gather: out[..i..] = t[..idx[..i..]..] along axis; out has idx's shape. */
+tl_status tl_op_gather(const tl_tensor *t, int axis, const tl_tensor *idx, tl_tensor **out);
+/* torch.scatter: a copy of t with out[..idx[..i..]..] = src[..i..] along axis. */
+tl_status tl_op_scatter(const tl_tensor *t, int axis, const tl_tensor *idx, const tl_tensor *src,
+                        tl_tensor **out);
+/* Converts to dtype (plain targets; any source with to_f32; int<->int exact). */
+tl_status tl_op_cast(const tl_tensor *t, tl_dtype dt, tl_tensor **out);
+
+/* ---- creation (runtime/ops/create.c) ------------------------------------------ */
+tl_status tl_op_full(tl_dtype dt, int n_dims, const int64_t *shape, double value, tl_tensor **out);
+/* [start, end) by step: ceil((end-start)/step) elements. */
+tl_status tl_op_arange(tl_dtype dt, double start, double end, double step, tl_tensor **out);
+/* Uniform [0, 1) and standard normal from the seeded generator (random.h). */
+tl_status tl_op_rand(tl_dtype dt, int n_dims, const int64_t *shape, tl_tensor **out);
+tl_status tl_op_randn(tl_dtype dt, int n_dims, const int64_t *shape, tl_tensor **out);
+
+/* ---- element access helpers ---------------------------------------------------- */
+/* The element at a flat .tl-order index, as double (plain dtypes only). */
+tl_status tl_tensor_get_f64(const tl_tensor *t, int64_t flat, double *out);
+/* A 0-d tensor holding v. */
+tl_status tl_tensor_scalar(tl_dtype dt, double v, tl_tensor **out);
+
+#endif

@@ -1,0 +1,118 @@
+/* runtime/ops/attention.c -- fused scaled-dot-product attention with GQA. */
+#include "runtime/ops/internal.h"
+
+#include "runtime/threadpool.h"
+
+typedef struct attn_job {
+    const float *q, *k, *v; /* [S][H][D], [T][Hkv][D], [T][Hkv][D] */
+    float *o;               /* [S][H][D] */
+    int64_t S, H, Hkv, T, D, group, pos_offset;
+    float scale;
+    bool causal;
+    int failed;
+} attn_job;
+
+static void attn_items(void *ctx, int64_t begin, int64_t end) {
+    attn_job *j = ctx;
+    int64_t T = j->T, D = j->D;
+    float *p = malloc((size_t)(T + 1) * sizeof(float));
+    double *acc = malloc((size_t)(D + 1) * sizeof(double));
+    if (!p || !acc) {
+        free(p);
+        free(acc);
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int64_t it = begin; it < end; it++) { /* it = s * H + h */
+        int64_t s = it / j->H, h = it % j->H, kvh = h / j->group;
+        const float *q = j->q + it * D;
+        int64_t last = j->causal ? s + j->pos_offset : T - 1; /* last visible key */
+        float mx = -INFINITY;
+        for (int64_t t = 0; t < T; t++) {
+            if (t > last) {
+                p[t] = -INFINITY;
+                continue;
+            }
+            const float *k = j->k + (t * j->Hkv + kvh) * D;
+            double sum = 0.0;
+            for (int64_t d = 0; d < D; d++)
+                sum += (double)(q[d] * k[d]);
+            p[t] = (float)sum * j->scale;
+            if (p[t] > mx) mx = p[t];
+        }
+        if (mx == -INFINITY) { /* nothing visible: uniform, like softmax of an all-masked row */
+            for (int64_t t = 0; t < T; t++)
+                p[t] = 1.0f / (float)T;
+        } else {
+            double sum = 0.0;
+            for (int64_t t = 0; t < T; t++) {
+                float e = p[t] == -INFINITY ? 0.0f : expf(p[t] - mx);
+                p[t] = e;
+                sum += (double)e;
+            }
+            float inv = (float)(1.0 / sum);
+            for (int64_t t = 0; t < T; t++)
+                p[t] *= inv;
+        }
+        for (int64_t d = 0; d < D; d++)
+            acc[d] = 0.0;
+        for (int64_t t = 0; t < T; t++) {
+            if (p[t] == 0.0f) continue; /* adds exactly 0 */
+            const float *v = j->v + (t * j->Hkv + kvh) * D;
+            for (int64_t d = 0; d < D; d++)
+                acc[d] += (double)(p[t] * v[d]);
+        }
+        float *o = j->o + it * D;
+        for (int64_t d = 0; d < D; d++)
+            o[d] = (float)acc[d];
+    }
+    free(p);
+    free(acc);
+}
+
+tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v, bool causal,
+                          float scale, int64_t pos_offset, tl_tensor **out) {
+    *out = NULL;
+    char sq[96], sk[96], sv[96];
+    tl_status st = ops_require_plain("attention", q);
+    if (st == TL_OK) st = ops_require_plain("attention", k);
+    if (st == TL_OK) st = ops_require_plain("attention", v);
+    if (st != TL_OK) return st;
+    if (q->n_dims != 3 || k->n_dims != 3 || v->n_dims != 3 || !tl_tensor_same_shape(k, v) ||
+        q->ne[0] != k->ne[0] || k->ne[1] == 0 || q->ne[1] % k->ne[1] != 0)
+        return tl_fail(
+            TL_ERR_SHAPE,
+            "attention: shapes %s, %s and %s do not fit (q [S, H, D], k and v [T, Hkv, D], "
+            "H a multiple of Hkv)",
+            OPS_SHAPE(q, sq), OPS_SHAPE(k, sk), OPS_SHAPE(v, sv));
+    attn_job j = {.D = q->ne[0],
+                  .H = q->ne[1],
+                  .S = q->ne[2],
+                  .Hkv = k->ne[1],
+                  .T = k->ne[2],
+                  .causal = causal};
+    j.group = j.H / j.Hkv;
+    j.scale = scale > 0.0f ? scale : 1.0f / sqrtf((float)j.D);
+    j.pos_offset = pos_offset >= 0 ? pos_offset : j.T - j.S;
+    float *fq = NULL, *fk = NULL, *fv = NULL, *fo = NULL;
+    st = ops_to_f32("attention", q, &fq);
+    if (st == TL_OK) st = ops_to_f32("attention", k, &fk);
+    if (st == TL_OK) st = ops_to_f32("attention", v, &fv);
+    if (st == TL_OK)
+        st = ops_alloc("attention", (size_t)tl_tensor_nelements(q) * sizeof(float), (void **)&fo);
+    if (st == TL_OK) {
+        j.q = fq;
+        j.k = fk;
+        j.v = fv;
+        j.o = fo;
+        if (j.S * j.H > 0 && j.D > 0)
+            tl_parallel_for(j.S * j.H, 1 + 4096 / (j.T * j.D + 1), attn_items, &j);
+        if (j.failed) st = tl_fail(TL_ERR_NOMEM, "attention: out of memory");
+    }
+    if (st == TL_OK) st = ops_from_f32(fo, TL_DTYPE_F32, 3, q->ne, out);
+    free(fq);
+    free(fk);
+    free(fv);
+    free(fo);
+    return st;
+}

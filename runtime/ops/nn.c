@@ -1,0 +1,269 @@
+/* runtime/ops/nn.c -- rms_norm, layer_norm, rope, embedding, masks. */
+#include "runtime/ops/internal.h"
+
+#include "runtime/threadpool.h"
+
+static tl_dtype float_out(tl_dtype dt) {
+    return (dt == TL_DTYPE_F16 || dt == TL_DTYPE_BF16) ? dt : TL_DTYPE_F32;
+}
+
+/* Checks that w covers the trailing dims of x; returns the normalised length. */
+static tl_status norm_len(const char *op, const tl_tensor *x, const tl_tensor *w, int64_t *n) {
+    char sx[96], sw[96];
+    if (x->n_dims == 0) return tl_fail(TL_ERR_SHAPE, "%s: x must be at least 1-d", op);
+    if (!w) {
+        *n = x->ne[0];
+        return TL_OK;
+    }
+    tl_status st = ops_require_plain(op, w);
+    if (st != TL_OK) return st;
+    bool ok = w->n_dims >= 1 && w->n_dims <= x->n_dims;
+    for (int d = 0; ok && d < w->n_dims; d++)
+        ok = w->ne[d] == x->ne[d];
+    if (!ok)
+        return tl_fail(TL_ERR_SHAPE, "%s: weight %s does not match the trailing dims of %s", op,
+                       OPS_SHAPE(w, sw), OPS_SHAPE(x, sx));
+    *n = tl_tensor_nelements(w);
+    return TL_OK;
+}
+
+typedef struct norm_job {
+    float *x; /* in place */
+    const float *w, *b;
+    int64_t n;
+    float eps;
+    bool layer;
+} norm_job;
+
+static void norm_rows(void *ctx, int64_t begin, int64_t end) {
+    const norm_job *j = ctx;
+    int64_t n = j->n;
+    for (int64_t r = begin; r < end; r++) {
+        float *x = j->x + r * n;
+        if (!j->layer) {
+            double sum = 0.0;
+            for (int64_t i = 0; i < n; i++)
+                sum += (double)(x[i] * x[i]);
+            const float mean = (float)(sum / (double)n);
+            const float scale = 1.0f / sqrtf(mean + j->eps);
+            for (int64_t i = 0; i < n; i++)
+                x[i] = x[i] * scale;
+        } else {
+            double sum = 0.0;
+            for (int64_t i = 0; i < n; i++)
+                sum += (double)x[i];
+            const float mean = (float)(sum / (double)n);
+            double sum2 = 0.0;
+            for (int64_t i = 0; i < n; i++) {
+                float v = x[i] - mean;
+                x[i] = v;
+                sum2 += (double)(v * v);
+            }
+            const float variance = (float)(sum2 / (double)n);
+            const float scale = 1.0f / sqrtf(variance + j->eps);
+            for (int64_t i = 0; i < n; i++)
+                x[i] = x[i] * scale;
+        }
+        if (j->w)
+            for (int64_t i = 0; i < n; i++)
+                x[i] = x[i] * j->w[i];
+        if (j->b)
+            for (int64_t i = 0; i < n; i++)
+                x[i] = x[i] + j->b[i];
+    }
+}
+
+static tl_status norm_impl(const char *op, const tl_tensor *x, const tl_tensor *w,
+                           const tl_tensor *b, float eps, bool layer, tl_tensor **out) {
+    *out = NULL;
+    int64_t n;
+    tl_status st = ops_require_plain(op, x);
+    if (st == TL_OK) st = norm_len(op, x, w, &n);
+    if (st == TL_OK && b) {
+        int64_t nb_;
+        st = norm_len(op, x, b, &nb_);
+        if (st == TL_OK && nb_ != n)
+            st = tl_fail(TL_ERR_SHAPE, "%s: bias and weight sizes differ", op);
+    }
+    if (st != TL_OK) return st;
+    float *fx = NULL, *fw = NULL, *fb = NULL;
+    st = ops_to_f32(op, x, &fx);
+    if (st == TL_OK && w) st = ops_to_f32(op, w, &fw);
+    if (st == TL_OK && b) st = ops_to_f32(op, b, &fb);
+    if (st == TL_OK) {
+        norm_job j = {fx, fw, fb, n, eps, layer};
+        int64_t rows = n ? tl_tensor_nelements(x) / n : 0;
+        if (rows > 0) tl_parallel_for(rows, 1 + 8192 / (n + 1), norm_rows, &j);
+        st = ops_from_f32(fx, float_out(x->dtype), x->n_dims, x->ne, out);
+    }
+    free(fx);
+    free(fw);
+    free(fb);
+    return st;
+}
+
+tl_status tl_op_rms_norm(const tl_tensor *x, const tl_tensor *w, float eps, tl_tensor **out) {
+    return norm_impl("rms_norm", x, w, NULL, eps, false, out);
+}
+
+tl_status tl_op_layer_norm(const tl_tensor *x, const tl_tensor *w, const tl_tensor *b, float eps,
+                           tl_tensor **out) {
+    return norm_impl("layer_norm", x, w, b, eps, true, out);
+}
+
+/* ---- rope ---------------------------------------------------------------------- */
+
+typedef struct rope_job {
+    float *x; /* [rest][S][H][D] in place */
+    int64_t D, H, S;
+    int64_t offset;
+    float theta_scale;
+    tl_rope_style style;
+} rope_job;
+
+static void rope_rows(void *ctx, int64_t begin, int64_t end) {
+    const rope_job *j = ctx;
+    int64_t D = j->D, half = D / 2;
+    float *cs = malloc((size_t)D * sizeof(float) + 1);
+    if (!cs) return;
+    int64_t cached = -1;
+    for (int64_t r = begin; r < end; r++) { /* r over [rest][S][H] rows of D */
+        int64_t s = (r / j->H) % j->S;
+        if (s != cached) { /* cos/sin for this position, ggml's order of operations */
+            float theta = (float)(s + j->offset);
+            for (int64_t i = 0; i < half; i++) {
+                cs[2 * i] = cosf(theta);
+                cs[2 * i + 1] = sinf(theta);
+                theta *= j->theta_scale;
+            }
+            cached = s;
+        }
+        float *x = j->x + r * D;
+        for (int64_t i = 0; i < half; i++) {
+            int64_t a = j->style == TL_ROPE_NEOX ? i : 2 * i;
+            int64_t b = j->style == TL_ROPE_NEOX ? i + half : 2 * i + 1;
+            const float c = cs[2 * i], sn = cs[2 * i + 1];
+            const float x0 = x[a], x1 = x[b];
+            x[a] = x0 * c - x1 * sn;
+            x[b] = x0 * sn + x1 * c;
+        }
+    }
+    free(cs);
+}
+
+tl_status tl_op_rope(const tl_tensor *x, int64_t offset, float base, tl_rope_style style,
+                     tl_tensor **out) {
+    *out = NULL;
+    char s[96];
+    tl_status st = ops_require_plain("rope", x);
+    if (st != TL_OK) return st;
+    if (x->n_dims < 3)
+        return tl_fail(TL_ERR_SHAPE, "rope: x must be [.., S, H, D], got %s", OPS_SHAPE(x, s));
+    if (x->ne[0] % 2 != 0)
+        return tl_fail(TL_ERR_SHAPE, "rope: head dim %lld of %s is odd", (long long)x->ne[0],
+                       OPS_SHAPE(x, s));
+    if (style != TL_ROPE_NORM && style != TL_ROPE_NEOX)
+        return tl_fail(TL_ERR_ARG, "rope: unknown style %d", (int)style);
+    float *fx;
+    st = ops_to_f32("rope", x, &fx);
+    if (st != TL_OK) return st;
+    rope_job j = {fx,   x->ne[0], x->ne[1], x->ne[2], offset, powf(base, -2.0f / (float)x->ne[0]),
+                  style};
+    int64_t rows = tl_tensor_nrows(x);
+    if (tl_tensor_nelements(x) > 0) tl_parallel_for(rows, 1 + 2048 / (x->ne[0] + 1), rope_rows, &j);
+    st = ops_from_f32(fx, float_out(x->dtype), x->n_dims, x->ne, out);
+    free(fx);
+    return st;
+}
+
+/* ---- embedding ------------------------------------------------------------------- */
+
+tl_status tl_op_embedding(const tl_tensor *table, const tl_tensor *ids, tl_tensor **out) {
+    *out = NULL;
+    char s0[96], s1[96];
+    const tl_type_traits *tr = tl_dtype_traits(table->dtype);
+    if (table->n_dims != 2)
+        return tl_fail(TL_ERR_SHAPE, "embedding: table must be [V, D], got %s",
+                       OPS_SHAPE(table, s0));
+    if (!tr->to_f32) return tl_fail(TL_ERR_UNSUPPORTED, "embedding: no %s dequantizer", tr->name);
+    if (tr->quantized && table->nb[0] != tr->size)
+        return tl_fail(TL_ERR_SHAPE, "embedding: %s table rows must be contiguous", tr->name);
+    tl_status st = ops_require_plain("embedding", ids);
+    if (st != TL_OK) return st;
+    if (ids->n_dims >= TL_MAX_DIMS)
+        return tl_fail(TL_ERR_SHAPE, "embedding: ids %s have too many dims", OPS_SHAPE(ids, s1));
+    int64_t D = table->ne[0], V = table->ne[1];
+    int64_t ne[TL_MAX_DIMS];
+    ne[0] = D;
+    for (int d = 0; d < ids->n_dims; d++)
+        ne[d + 1] = ids->ne[d];
+    tl_tensor *o;
+    st = tl_tensor_new(TL_DTYPE_F32, ids->n_dims + 1, ne, &o);
+    if (st != TL_OK) return st;
+    int64_t n = tl_tensor_nelements(ids);
+    float *po = tl_tensor_data(o);
+    const char *pt = tl_tensor_data(table), *pi = tl_tensor_data(ids);
+    int64_t pos[TL_MAX_DIMS] = {0}, k = 0;
+    if (n > 0) do {
+            for (pos[0] = 0; pos[0] < ids->ne[0]; pos[0]++, k++) {
+                const char *ip = pi + ops_offset(pos, ids->nb);
+                double dv = ld_f64(ip, ids->dtype);
+                int64_t id = ld_i64(ip, ids->dtype);
+                if (dv != (double)id || id < 0 || id >= V) {
+                    tl_tensor_unref(o);
+                    return tl_fail(TL_ERR_RANGE,
+                                   "embedding: id %g is out of range for a table of %lld rows", dv,
+                                   (long long)V);
+                }
+                const char *row = pt + (size_t)id * table->nb[1];
+                float *dst = po + k * D;
+                if (tr->quantized || D <= 1 || table->nb[0] == tr->size)
+                    tr->to_f32(row, dst, D);
+                else
+                    for (int64_t i = 0; i < D; i++)
+                        dst[i] = ld_f32(row + (size_t)i * table->nb[0], table->dtype);
+            }
+            pos[0] = 0;
+        } while (ops_next(pos, ids->ne, 1));
+    *out = o;
+    return TL_OK;
+}
+
+/* ---- masks ------------------------------------------------------------------------ */
+
+tl_status tl_op_causal_mask(int64_t s, tl_tensor **out) {
+    *out = NULL;
+    if (s < 0) return tl_fail(TL_ERR_ARG, "causal_mask: size %lld is negative", (long long)s);
+    int64_t ne[2] = {s, s};
+    tl_status st = tl_tensor_new(TL_DTYPE_F32, 2, ne, out);
+    if (st != TL_OK) return st;
+    float *p = tl_tensor_data(*out);
+    for (int64_t i = 0; i < s; i++)
+        for (int64_t j = 0; j < s; j++)
+            p[i * s + j] = j <= i ? 1.0f : 0.0f;
+    return TL_OK;
+}
+
+tl_status tl_op_apply_attention_mask(const tl_tensor *scores, const tl_tensor *mask,
+                                     tl_tensor **out) {
+    *out = NULL;
+    tl_status st = ops_require_plain("apply_attention_mask", scores);
+    if (st == TL_OK) st = ops_require_plain("apply_attention_mask", mask);
+    if (st != TL_OK) return st;
+    char s0[96], s1[96];
+    /* the mask must broadcast to scores' shape, not widen it */
+    for (int d = 0; d < TL_MAX_DIMS; d++)
+        if (mask->ne[d] != 1 && mask->ne[d] != scores->ne[d])
+            return tl_fail(TL_ERR_SHAPE, "apply_attention_mask: mask %s does not fit scores %s",
+                           OPS_SHAPE(mask, s1), OPS_SHAPE(scores, s0));
+    if (mask->n_dims > scores->n_dims)
+        return tl_fail(TL_ERR_SHAPE, "apply_attention_mask: mask %s has more dims than scores %s",
+                       OPS_SHAPE(mask, s1), OPS_SHAPE(scores, s0));
+    tl_tensor *neg;
+    tl_dtype dt = dt_is_float(scores->dtype) ? scores->dtype : TL_DTYPE_F32;
+    st = tl_tensor_scalar(dt, -1e9, &neg);
+    if (st != TL_OK) return st;
+    st = tl_op_where(mask, scores, neg, out);
+    tl_tensor_unref(neg);
+    return st;
+}

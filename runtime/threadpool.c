@@ -1,0 +1,174 @@
+/* runtime/threadpool.c -- persistent pthread workers, static split, one barrier. */
+#include "runtime/threadpool.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define TL_MAX_THREADS 256
+#define SPIN_ITERS     20000
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t wake, done;
+    pthread_t tids[TL_MAX_THREADS];
+    int n_workers; /* started workers (threads - 1)                 */
+    int n_threads; /* configured thread count, 0 = not decided yet  */
+    /* the current job */
+    uint64_t generation; /* bumped for each job (atomic reads while spinning) */
+    int active;          /* chunks in the job (<= n_threads)              */
+    int pending;         /* chunks not finished yet                       */
+    int64_t n;
+    tl_range_fn fn;
+    void *ctx;
+    bool stop;
+} pool;
+
+static pool P = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                 .wake = PTHREAD_COND_INITIALIZER,
+                 .done = PTHREAD_COND_INITIALIZER};
+static __thread bool in_parallel;
+/* Serialises whole parallel regions started from different threads. */
+static pthread_mutex_t region_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int default_threads(void) {
+    const char *env = getenv("TL_THREADS");
+    if (env && *env) {
+        long v = strtol(env, NULL, 10);
+        if (v >= 1 && v <= TL_MAX_THREADS) return (int)v;
+    }
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    if (c < 1) c = 1;
+    if (c > TL_MAX_THREADS) c = TL_MAX_THREADS;
+    return (int)c;
+}
+
+static void run_chunk(int i, int active, int64_t n, tl_range_fn fn, void *ctx) {
+    int64_t b = n * i / active, e = n * (i + 1) / active;
+    if (b < e) fn(ctx, b, e);
+}
+
+static void *worker_main(void *arg) {
+    int idx = (int)(intptr_t)arg; /* 1..n_workers */
+    in_parallel = true;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&P.mu);
+    seen = P.generation;
+    for (;;) {
+        /* spin a little (cheap hand-off when ops come back to back), then sleep */
+        pthread_mutex_unlock(&P.mu);
+        for (int s = 0; s < SPIN_ITERS; s++) {
+            if (__atomic_load_n(&P.generation, __ATOMIC_ACQUIRE) != seen ||
+                __atomic_load_n(&P.stop, __ATOMIC_ACQUIRE))
+                break;
+            __builtin_ia32_pause();
+        }
+        pthread_mutex_lock(&P.mu);
+        while (P.generation == seen && !P.stop)
+            pthread_cond_wait(&P.wake, &P.mu);
+        if (P.stop) break;
+        seen = P.generation;
+        int active = P.active;
+        int64_t n = P.n;
+        tl_range_fn fn = P.fn;
+        void *ctx = P.ctx;
+        if (idx < active) {
+            pthread_mutex_unlock(&P.mu);
+            run_chunk(idx, active, n, fn, ctx);
+            pthread_mutex_lock(&P.mu);
+            if (--P.pending == 0) pthread_cond_signal(&P.done);
+        }
+    }
+    pthread_mutex_unlock(&P.mu);
+    return NULL;
+}
+
+/* Called with P.mu held. */
+static void stop_workers_locked(void) {
+    if (P.n_workers == 0) return;
+    __atomic_store_n(&P.stop, true, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&P.wake);
+    int nw = P.n_workers;
+    pthread_mutex_unlock(&P.mu);
+    for (int i = 0; i < nw; i++)
+        pthread_join(P.tids[i], NULL);
+    pthread_mutex_lock(&P.mu);
+    P.n_workers = 0;
+    P.stop = false;
+}
+
+/* Called with P.mu held; starts n_threads - 1 workers (fewer if creation fails). */
+static void start_workers_locked(void) {
+    int want = P.n_threads - 1;
+    for (int i = 0; i < want; i++) {
+        if (pthread_create(&P.tids[i], NULL, worker_main, (void *)(intptr_t)(i + 1)) != 0) break;
+        P.n_workers++;
+    }
+}
+
+tl_status tl_threadpool_set_threads(int n) {
+    if (n < 1 || n > TL_MAX_THREADS)
+        return tl_fail(TL_ERR_ARG, "threads: %d is out of range (1..%d)", n, TL_MAX_THREADS);
+    pthread_mutex_lock(&region_mu);
+    pthread_mutex_lock(&P.mu);
+    stop_workers_locked();
+    P.n_threads = n;
+    pthread_mutex_unlock(&P.mu);
+    pthread_mutex_unlock(&region_mu);
+    return TL_OK;
+}
+
+int tl_threadpool_threads(void) {
+    pthread_mutex_lock(&P.mu);
+    if (P.n_threads == 0) P.n_threads = default_threads();
+    int n = P.n_threads;
+    pthread_mutex_unlock(&P.mu);
+    return n;
+}
+
+void tl_threadpool_shutdown(void) {
+    pthread_mutex_lock(&region_mu);
+    pthread_mutex_lock(&P.mu);
+    stop_workers_locked();
+    pthread_mutex_unlock(&P.mu);
+    pthread_mutex_unlock(&region_mu);
+}
+
+void tl_parallel_for(int64_t n, int64_t min_chunk, tl_range_fn fn, void *ctx) {
+    if (n <= 0) return;
+    if (in_parallel) {
+        fn(ctx, 0, n);
+        return;
+    }
+    int threads = tl_threadpool_threads();
+    if (min_chunk < 1) min_chunk = 1;
+    int64_t useful = n / min_chunk;
+    int active = useful < threads ? (int)(useful < 1 ? 1 : useful) : threads;
+    if (active <= 1) {
+        fn(ctx, 0, n);
+        return;
+    }
+    pthread_mutex_lock(&region_mu);
+    pthread_mutex_lock(&P.mu);
+    if (P.n_workers == 0) start_workers_locked();
+    if (active > P.n_workers + 1) active = P.n_workers + 1;
+    P.active = active;
+    P.pending = active - 1;
+    P.n = n;
+    P.fn = fn;
+    P.ctx = ctx;
+    __atomic_add_fetch(&P.generation, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&P.wake);
+    pthread_mutex_unlock(&P.mu);
+
+    in_parallel = true;
+    run_chunk(0, active, n, fn, ctx);
+    in_parallel = false;
+
+    pthread_mutex_lock(&P.mu);
+    while (P.pending > 0)
+        pthread_cond_wait(&P.done, &P.mu);
+    pthread_mutex_unlock(&P.mu);
+    pthread_mutex_unlock(&region_mu);
+}

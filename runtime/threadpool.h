@@ -1,0 +1,38 @@
+/* runtime/threadpool.h -- the persistent worker pool behind the heavy ops.
+**
+** One process-wide pool of pthread workers.  tl_parallel_for(n, fn, ctx)
+** splits [0, n) into one contiguous chunk per thread by a fixed rule (chunk i
+** is [n*i/T, n*(i+1)/T)), runs chunk 0 on the caller and waits for all
+** chunks: one barrier per call.  Work items must be independent and each must
+** write only its own outputs, so results never depend on the thread count
+** (no float reduction crosses a chunk boundary).
+**
+** Thread count: tl_threadpool_set_threads() (the CLI's --threads), else the
+** TL_THREADS environment variable, else the number of online cores.  Calls
+** made from inside a parallel region run serially on the calling thread.
+** Workers spin briefly after a job and then sleep on a condition variable. */
+#ifndef TL_RUNTIME_THREADPOOL_H
+#define TL_RUNTIME_THREADPOOL_H
+
+#include "runtime/status.h"
+
+#include <stdint.h>
+
+/* Runs fn(ctx, begin, end) over a partition of [0, n). */
+typedef void (*tl_range_fn)(void *ctx, int64_t begin, int64_t end);
+
+/* Sets the number of threads (1..256, including the caller); restarts the pool. */
+tl_status tl_threadpool_set_threads(int n);
+
+/* The current thread count (starts the pool's configuration lazily). */
+int tl_threadpool_threads(void);
+
+/* Splits [0, n) statically over the pool; items below min_chunk per thread
+** are not worth a thread, so fewer threads are used (the split stays fixed for
+** a given n and thread count).  fn runs on the caller for chunk 0. */
+void tl_parallel_for(int64_t n, int64_t min_chunk, tl_range_fn fn, void *ctx);
+
+/* Stops and joins the workers (they restart on the next parallel call). */
+void tl_threadpool_shutdown(void);
+
+#endif
