@@ -1,8 +1,11 @@
 /* runtime/dtype.c -- the traits table and the plain types' scalar kernels. */
 #include "runtime/dtype.h"
 
+#include "runtime/cpu.h"
 #include "runtime/half.h"
+#include "runtime/quant.h"
 
+#include <pthread.h>
 #include <strings.h>
 
 /* ---- plain types: row conversions ---------------------------------------- */
@@ -120,7 +123,15 @@ bool tl_dtype_is_valid(int id) {
     return id >= 0 && id < TL_DTYPE_COUNT && type_traits[id].name != NULL;
 }
 
+/* Registers the block types' kernels (scalar, then AVX2 where the CPU has it
+** and TL_NO_AVX2 is unset).  Must not call tl_dtype_traits (pthread_once). */
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static void runtime_init(void) { tl_quant_register(tl_cpu_use_avx2()); }
+
+void tl_runtime_init(void) { pthread_once(&init_once, runtime_init); }
+
 const tl_type_traits *tl_dtype_traits(tl_dtype dt) {
+    tl_runtime_init();
     return tl_dtype_is_valid((int)dt) ? &type_traits[dt] : NULL;
 }
 

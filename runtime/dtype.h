@@ -76,6 +76,11 @@ bool tl_dtype_is_valid(int id);
 /* Bytes taken by a row of n elements, or 0 when n is not a multiple of blck. */
 size_t tl_dtype_row_size(tl_dtype dt, int64_t n);
 
+/* Fills the traits table with the block types' kernels, choosing the AVX2
+** versions once when the CPU allows (runtime/cpu.h).  Idempotent and
+** thread-safe; tl_dtype_traits calls it, so explicit calls are optional. */
+void tl_runtime_init(void);
+
 /* Registers kernels for a type (used by runtime/quant/ and the cpu dispatch at
 ** start-up; NULL arguments leave the current entry unchanged). */
 void tl_dtype_set_kernels(tl_dtype dt, tl_to_f32_fn to_f32, tl_from_f32_fn from_f32,

@@ -313,8 +313,6 @@ static tl_status b_to(tl_call *c, int argc, const tl_value *argv, tl_value *out)
         if (st != TL_OK) return st;
         if (!tl_dtype_from_name(name, &dt))
             return tl_fail(TL_ERR_ARG, "%s: unknown dtype \"%s\"", c->name, name);
-    } else if (strcmp(c->name, "dequantize") == 0) {
-        dt = TL_DTYPE_F32;
     } else if (!tl_dtype_from_name(c->name + 3, &dt)) { /* "to_f16" -> "f16" */
         return tl_fail(TL_ERR_INTERNAL, "%s: no dtype in the name", c->name);
     }
@@ -633,6 +631,33 @@ static tl_status b_matmul(tl_call *c, int argc, const tl_value *argv, tl_value *
     return tlb_ret(st, &r, out);
 }
 
+/* outer(a, b): shape a.shape + b.shape, out[i.., j..] = a[i..] * b[j..] */
+static tl_status b_outer(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *a = NULL, *b = NULL, *fa = NULL, *fb = NULL, *col = NULL, *prod = NULL, *r = NULL;
+    tl_status st = tlb_tensor(c, argv, 0, &a);
+    if (st == TL_OK) st = tlb_tensor(c, argv, 1, &b);
+    if (st == TL_OK && a->n_dims + b->n_dims > TL_MAX_DIMS)
+        st = tl_fail(TL_ERR_SHAPE, "outer: the result would have more than %d dims", TL_MAX_DIMS);
+    if (st == TL_OK) st = tl_op_flatten(a, &fa);
+    if (st == TL_OK) st = tl_op_flatten(b, &fb);
+    if (st == TL_OK) st = tl_op_unsqueeze(fa, 1, &col);
+    if (st == TL_OK) st = tl_op_binary(TL_BIN_MUL, col, fb, &prod);
+    if (st == TL_OK) {
+        int64_t sh[TL_MAX_DIMS];
+        tl_tensor_shape(a, sh);
+        tl_tensor_shape(b, sh + a->n_dims);
+        st = tl_op_reshape(prod, a->n_dims + b->n_dims, sh, &r);
+    }
+    tl_tensor_unref(a);
+    tl_tensor_unref(b);
+    tl_tensor_unref(fa);
+    tl_tensor_unref(fb);
+    tl_tensor_unref(col);
+    tl_tensor_unref(prod);
+    return tlb_ret(st, &r, out);
+}
+
 static tl_status b_einsum(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     const char *spec;
     tl_status st = tl_arg_string(c, argv, 0, &spec);
@@ -752,8 +777,11 @@ static tl_status b_precision(tl_call *c, int argc, const tl_value *argv, tl_valu
             0),                                                                                    \
         DEF(NS "rand", 1, 1, b_rand, NS "rand(shape) -> tensor (uniform [0, 1), seeded)", 0),      \
         DEF(NS "randn", 1, 1, b_rand, NS "randn(shape) -> tensor (standard normal, seeded)", 0)
-#define UNARY(NAME)  DEF(NAME, 1, 1, b_unary, NAME "(t) -> tensor", T_ONLY)
-#define BINARY(NAME) DEF(NAME, 2, 2, b_binary, NAME "(a, b) -> tensor", T_ONLY)
+#define UNARY(NAME) DEF(NAME, 1, 1, b_unary, NAME "(t) -> tensor", T_ONLY)
+/* binary ops also take a number first (the evaluator calls them for `2 - t`) */
+#define BINARY(NAME) DEF(NAME, 2, 2, b_binary, NAME "(a, b) -> tensor", T_OR_NUM)
+#define T_OR_NUM                                                                                   \
+    (T_ONLY | TL_KIND_BIT(TL_VAL_INT) | TL_KIND_BIT(TL_VAL_FLOAT) | TL_KIND_BIT(TL_VAL_BOOL))
 
 const tl_builtin_def tl_builtins_tensor[] = {
     /* queries */
@@ -782,7 +810,6 @@ const tl_builtin_def tl_builtins_tensor[] = {
     DEF("to_i64", 1, 1, b_to, "to_i64(t) -> tensor", T_ONLY),
     DEF("astype", 2, 2, b_to, "astype(t, dtype) -> tensor", T_ONLY),
     DEF("contiguous", 1, 1, b_contiguous, "contiguous(t) -> tensor", T_ONLY),
-    DEF("dequantize", 1, 1, b_to, "dequantize(t) -> f32 tensor", T_ONLY),
     /* shape and views */
     DEF("reshape", 2, 2, b_reshape, "reshape(t, shape) -> tensor", T_ONLY),
     DEF("broadcast_to", 2, 2, b_broadcast_to, "broadcast_to(t, shape) -> tensor", T_ONLY),
@@ -820,6 +847,7 @@ const tl_builtin_def tl_builtins_tensor[] = {
     DEF("pow", 2, 2, b_binary, "pow(t, e) -> tensor", T_ONLY),
     DEF("where", 3, 3, b_where, "where(cond, a, b) -> tensor", 0),
     DEF("matmul", 2, 2, b_matmul, "matmul(a, b) -> tensor", 0),
+    DEF("outer", 2, 2, b_outer, "outer(a, b) -> tensor", T_OR_NUM),
     DEF("einsum", 2, -1, b_einsum, "einsum(spec, a, ...) -> tensor", 0),
     UNARY("neg"),
     UNARY("abs"),

@@ -114,6 +114,21 @@ static void check_linear(tl_dtype wdt, bool bias, tl_precision prec) {
                     s += (double)xv * (double)wv;
                 }
             }
+            if (prec == TL_PRECISION_LLAMA) {
+                /* the registered kernel defines the summation order (the quant
+                ** helper's AVX2 F16 dot follows ggml's lanes): call it on the
+                ** rounded activation row, and check it is close to the plain sum */
+                const tl_type_traits *tr = tl_dtype_traits(wdt);
+                const tl_type_traits *dt = tl_dtype_traits(tr->dot_type);
+                float xr[64], kd;
+                char act[64 * 4];
+                for (int k = 0; k < in; k++)
+                    xr[k] = (float)at(x, r * in + k);
+                dt->from_f32(xr, act, in);
+                tr->vec_dot(in, &kd, (const char *)tl_tensor_data(w) + (size_t)j * w->nb[1], act);
+                assert_true(fabs(kd - s) <= 1e-5 * (1 + fabs(s)));
+                s = kd;
+            }
             float want = (float)s;
             if (b) want += (float)at(b, j);
             assert_true((float)at(o, r * outn + j) == want);

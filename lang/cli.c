@@ -1,0 +1,174 @@
+/* lang/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
+#include "lang/commands.h"
+#include "lang/eval.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const tl_command tl_commands[] = {
+    {"run", tl_cmd_run, "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--verbose] [-- ARGS]"},
+    {"test", tl_cmd_test, "test FILE.tl     run the file's `test NAME { }` blocks"},
+    {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE.gguf   show a GGUF file"},
+    {"tokenize", tl_cmd_tokenize, "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
+    {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
+    {"help", tl_cmd_help, "help             this text"},
+    {"version", tl_cmd_version, "version          print the version"},
+    {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
+    {"quantize", tl_cmd_quantize, "quantize [--pure] IN.gguf OUT.gguf TYPE   convert a model's weights (q4_0, q8_0, q4_k, f16, ...)"},
+    {0},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: tl <command> [arguments]\n\ncommands:\n");
+    for (const tl_command *c = tl_commands; c->name; c++) fprintf(f, "  tl %s\n", c->summary);
+}
+
+int tl_cmd_help(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    usage(stdout);
+    return 0;
+}
+
+int tl_cmd_version(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    printf("tl %s\n", TL_VERSION);
+    return 0;
+}
+
+static void on_sigint(int sig) {
+    (void)sig;
+    if (tl_interrupt_requested) _exit(130); /* second Ctrl-C: give up */
+    tl_interrupt_requested = 1;
+}
+
+typedef struct run_opts {
+    const char *file;
+    bool test, bench, verbose;
+    long long max_steps;
+    int n_args;
+    char **args;
+} run_opts;
+
+static int parse_int_opt(const char *name, const char *v, long long *out) {
+    char *end;
+    if (!v) {
+        fprintf(stderr, "tl: %s needs a value\n", name);
+        return -1;
+    }
+    *out = strtoll(v, &end, 10);
+    if (*end || end == v || *out < 0) {
+        fprintf(stderr, "tl: %s: '%s' is not a non-negative integer\n", name, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_run(int argc, char **argv, run_opts *o) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        long long v;
+        if (strcmp(a, "--") == 0) {
+            o->n_args = argc - i - 1;
+            o->args = argv + i + 1;
+            break;
+        } else if (strcmp(a, "--test") == 0) {
+            o->test = true;
+        } else if (strcmp(a, "--bench") == 0) {
+            o->bench = true;
+        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0 || strcmp(a, "--debug") == 0 || strcmp(a, "-d") == 0) {
+            o->verbose = true;
+        } else if (strcmp(a, "--max-steps") == 0) {
+            if (parse_int_opt(a, argv[i + 1], &v)) return -1;
+            o->max_steps = v;
+            i++;
+        } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0) {
+            if (parse_int_opt(a, argv[i + 1], &v)) return -1;
+            /* exported for the runtime areas that read them */
+            setenv(strcmp(a, "--threads") == 0 ? "TL_THREADS" : "TL_SEED", argv[i + 1], 1);
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "tl run: unknown option %s\n", a);
+            return -1;
+        } else if (!o->file) {
+            o->file = a;
+        } else {
+            /* extra words after the file are script arguments too */
+            o->n_args = argc - i;
+            o->args = argv + i;
+            break;
+        }
+    }
+    if (!o->file) {
+        fprintf(stderr, "usage: tl run FILE.tl [options] [-- ARGS]\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int run(run_opts *o) {
+    tl_interp *I = tl_interp_new();
+    if (!I) {
+        fprintf(stderr, "tl: out of memory\n");
+        return 1;
+    }
+    signal(SIGINT, on_sigint);
+    if (o->max_steps) tl_interp_set_max_steps(I, o->max_steps);
+    tl_interp_set_args(I, o->n_args, o->args);
+    if (o->verbose) fprintf(stderr, "Parsing %s\n", o->file);
+    tl_status st = tl_interp_load_file(I, o->file);
+    if (st == TL_OK) {
+        if (o->test)
+            st = tl_interp_run_tests(I, stdout, stderr, NULL, NULL);
+        else if (o->bench)
+            st = tl_interp_run_benches(I, stdout);
+        else
+            st = tl_interp_run_main(I);
+    }
+    fflush(stdout);
+    int code = 0;
+    if (tl_interp_exit_code(I) >= 0) {
+        code = tl_interp_exit_code(I);
+    } else if (st != TL_OK) {
+        if (!o->test) fputs(tl_interp_error(I), stderr);
+        code = 1;
+    } else if (o->verbose) {
+        fprintf(stderr, "\xE2\x9C\x85 Program executed successfully!\n");
+    }
+    tl_interp_free(I);
+    return code;
+}
+
+int tl_cmd_run(int argc, char **argv) {
+    run_opts o = {0};
+    if (parse_run(argc, argv, &o)) return 2;
+    return run(&o);
+}
+
+int tl_cmd_test(int argc, char **argv) {
+    run_opts o = {0};
+    if (parse_run(argc, argv, &o)) return 2;
+    o.test = true;
+    return run(&o);
+}
+
+int tl_cli_main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 1;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) return tl_cmd_version(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) return tl_cmd_help(argc - 1, argv + 1);
+    for (const tl_command *c = tl_commands; c->name; c++)
+        if (strcmp(c->name, cmd) == 0) return c->fn(argc - 1, argv + 1);
+    /* `tl FILE.tl` runs the file */
+    size_t n = strlen(cmd);
+    if (n > 3 && strcmp(cmd + n - 3, ".tl") == 0) return tl_cmd_run(argc, argv);
+    fprintf(stderr, "tl: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 1;
+}

@@ -1,0 +1,23 @@
+/* lang/display.h -- how values print (TENSORLOGIC.md section 2.0).
+**
+**   string: raw bytes; int: decimal; float: Rust `{}` (shortest round-trip,
+**   positional, 1.0 -> "1", NaN, inf); bool: true/false; void: "void";
+**   array: [a, b] or, past 10 items, "[a, b, ..., z] (len=N)" (first 3, last 1);
+**   f32 tensor with <= 10 elements: its values, nested by shape, f32 shortest;
+**   other tensors: "Tensor<f16>(shape=[2, 3])"; struct: "Name { x: 1, y: 2 }";
+**   functions: "<fn name>"; host objects: "<Model>" (class name).
+** Strings nested inside arrays/structs are shown in quotes. */
+#ifndef TL_LANG_DISPLAY_H
+#define TL_LANG_DISPLAY_H
+
+#include "lang/strbuf.h"
+#include "lang/value.h"
+
+void tl_value_display(tl_strbuf *b, const tl_value *v);
+/* Rust-style shortest round-trip rendering of a double / of a float. */
+void tl_format_double(tl_strbuf *b, double d);
+void tl_format_float(tl_strbuf *b, float f);
+/* Reads element `offset` bytes into t's storage as a double (plain dtypes only). */
+bool tl_tensor_read_double(const tl_tensor *t, size_t offset, double *out);
+
+#endif

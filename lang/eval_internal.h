@@ -1,0 +1,126 @@
+/* lang/eval_internal.h -- the interpreter's state, shared by eval*.c only.
+**
+** eval.c: entry points, loading/imports, declarations, errors, scopes.
+** eval_expr.c: expressions (operators, calls, indexing, match).
+** eval_stmt.c: statements and blocks. */
+#ifndef TL_LANG_EVAL_INTERNAL_H
+#define TL_LANG_EVAL_INTERNAL_H
+
+#include "lang/builtin.h"
+#include "lang/eval.h"
+#include "lang/parse.h"
+#include "lang/strbuf.h"
+#include "lang/value_struct.h"
+
+/* How a statement or expression finished. */
+typedef enum tl_flow {
+    TL_FLOW_OK = 0,
+    TL_FLOW_ERR,      /* error recorded in the interpreter (or exit requested) */
+    TL_FLOW_BREAK,
+    TL_FLOW_CONTINUE,
+    TL_FLOW_RETURN,   /* value in I->ret */
+} tl_flow;
+
+typedef struct tl_var {
+    const char *name;
+    tl_value v;
+} tl_var;
+
+typedef struct tl_scope {
+    struct tl_scope *parent;
+    tl_var *vars;
+    uint32_t n, cap;
+} tl_scope;
+
+typedef struct tl_named {
+    const char *name;
+    const char *type; /* impl type for methods */
+    const tl_node *decl;
+} tl_named;
+
+typedef struct tl_named_list {
+    tl_named *items;
+    size_t n, cap;
+} tl_named_list;
+
+typedef struct tl_import_rec {
+    char *realpath;
+    char *display;
+    bool done;
+} tl_import_rec;
+
+struct tl_interp {
+    tl_chunk **chunks;
+    size_t n_chunks, cap_chunks;
+    tl_scope globals;
+    tl_scope *cur;
+    tl_named_list fns, structs, methods;
+    tl_import_rec *imports;
+    size_t n_imports, cap_imports;
+    const tl_chunk *last_file;
+    char **owned_names;
+    size_t n_owned, cap_owned;
+
+    /* error state */
+    bool has_err, err_incomplete;
+    tl_status err_code;
+    tl_strbuf err_msg;
+    const tl_chunk *err_chunk;
+    uint32_t err_line, err_col;
+    const tl_chunk *frame_chunk;
+    uint32_t frame_line, frame_col;
+    tl_strbuf err_stack;
+    tl_strbuf last_frame; /* the previous frame line, for collapsing recursion */
+    int frame_repeats, n_frames, frames_omitted;
+    tl_strbuf err_text;
+    const tl_node *flow_node; /* the break/continue that escaped */
+
+    tl_value ret;
+    int depth, max_depth;
+    int64_t steps, max_steps;
+    bool exiting;
+    int exit_code;
+    tl_value args;
+    const char *stack_base;
+    size_t stack_limit;
+    int entry_depth;
+};
+
+/* errors */
+tl_flow tl_err_at(tl_interp *I, const tl_node *n, tl_status code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+tl_flow tl_err_status(tl_interp *I, const tl_node *n, tl_status st);
+void tl_push_frame(tl_interp *I, const char *fn_name, const char *type, const tl_node *site);
+tl_flow tl_guard(tl_interp *I, const tl_node *n);
+
+/* scopes */
+tl_var *tl_scope_lookup(tl_interp *I, const char *name);
+tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v); /* takes v */
+void tl_scope_clear(tl_scope *s);
+
+/* tables */
+const tl_node *tl_find_fn(tl_interp *I, const char *name);
+const tl_node *tl_find_struct(tl_interp *I, const char *name);
+const tl_node *tl_find_method(tl_interp *I, const char *type, const char *name);
+
+/* evaluation */
+tl_flow tl_eval_expr(tl_interp *I, const tl_node *n, tl_value *out);
+tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last);
+/* Runs a statement list in the current scope; *last (optional) = value of the
+** final statement when it yields one. */
+tl_flow tl_exec_list(tl_interp *I, const tl_node *stmts, tl_value *last);
+/* Runs a block in a new child scope of the current one. */
+tl_flow tl_exec_block(tl_interp *I, const tl_node *block, tl_value *last);
+tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl_node *site,
+                     int argc, const tl_value *argv, tl_value *out);
+tl_flow tl_call_value(tl_interp *I, const tl_value *callee, const tl_node *site, int argc,
+                      const tl_value *argv, tl_value *out);
+tl_flow tl_check_type(tl_interp *I, const tl_node *site, const tl_node *type, tl_value *v,
+                      const char *what);
+tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n);
+bool tl_values_equal(const tl_value *a, const tl_value *b);
+/* Would storing v inside container `into` make a reference cycle? */
+bool tl_value_would_cycle(const tl_value *v, const void *into);
+void tl_type_str(tl_strbuf *b, const tl_node *type);
+
+#endif

@@ -1,0 +1,290 @@
+/* lang/parse.c -- drives the lexer and the Lemon parser; AST node helpers; error text. */
+#include "lang/parse_internal.h"
+#include "grammar.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Lemon's generated interface (grammar.c). */
+void *tl_parserAlloc(void *(*alloc)(size_t), tl_parse_state *ps);
+void tl_parser(void *p, int major, tl_token minor);
+void tl_parserFree(void *p, void (*dealloc)(void *));
+
+void tl_perror(tl_parse_state *ps, uint32_t line, uint32_t col, const char *fmt, ...) {
+    if (ps->failed) return; /* report the first error only */
+    ps->failed = true;
+    ps->diag->line = line;
+    ps->diag->col = col;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ps->diag->msg, sizeof ps->diag->msg, fmt, ap);
+    va_end(ap);
+}
+
+void tl_psyntax_error(tl_parse_state *ps, int major, const tl_token *t) {
+    if (ps->failed) return;
+    if (major == 0) {
+        tl_perror(ps, t->line, t->col, "unexpected end of input");
+        ps->diag->incomplete = true;
+        return;
+    }
+    int n = t->n > 40 ? 40 : (int)t->n;
+    tl_perror(ps, t->line, t->col, "unexpected %s '%.*s'", tl_token_describe(major), n, t->z);
+}
+
+static tl_node *alloc_node(tl_parse_state *ps, tl_node_kind kind, uint32_t line, uint32_t col) {
+    tl_node *n = tl_arena_alloc(&ps->chunk->arena, sizeof *n);
+    if (!n) {
+        tl_perror(ps, line, col, "out of memory");
+        return NULL;
+    }
+    n->kind = (uint16_t)kind;
+    n->line = line;
+    n->col = col;
+    n->chunk = ps->chunk;
+    return n;
+}
+
+tl_node *tl_pnode(tl_parse_state *ps, tl_node_kind kind, const tl_token *at) {
+    return alloc_node(ps, kind, at->line, at->col);
+}
+
+tl_node *tl_pnode_at(tl_parse_state *ps, tl_node_kind kind, const tl_node *at) {
+    if (!at) return NULL;
+    return alloc_node(ps, kind, at->line, at->col);
+}
+
+const char *tl_pname(tl_parse_state *ps, const tl_token *t) {
+    return tl_arena_strndup(&ps->chunk->arena, t->z, t->n);
+}
+
+tl_list tl_plist_one(tl_node *n) { return (tl_list){n, n}; }
+
+tl_list tl_plist_append(tl_list l, tl_node *n) {
+    if (!n) return l;
+    if (!l.head) return (tl_list){n, n};
+    l.tail->next = n;
+    l.tail = n;
+    return l;
+}
+
+tl_node *tl_pbinary(tl_parse_state *ps, tl_binop op, tl_node *a, tl_node *b) {
+    if (!a || !b) return NULL;
+    tl_node *n = alloc_node(ps, TL_N_BINARY, a->line, a->col);
+    if (n) {
+        n->op = (uint16_t)op;
+        n->a = a;
+        n->b = b;
+    }
+    return n;
+}
+
+tl_node *tl_punary(tl_parse_state *ps, tl_binop op, tl_node *a, const tl_token *at) {
+    if (!a) return NULL;
+    /* fold -literal so that `-1` is an int constant (and i64 min is reachable) */
+    if (op == TL_OP_NEG && a->kind == TL_N_INT && (a->v.i >= 0 || a->op == 1)) {
+        if (a->op == 1)
+            a->op = 0; /* -9223372036854775808 */
+        else
+            a->v.i = -a->v.i;
+        a->line = at->line;
+        a->col = at->col;
+        return a;
+    }
+    if (op == TL_OP_NEG && a->kind == TL_N_FLOAT) {
+        a->v.f = -a->v.f;
+        a->line = at->line;
+        a->col = at->col;
+        return a;
+    }
+    tl_node *n = tl_pnode(ps, TL_N_UNARY, at);
+    if (n) {
+        n->op = (uint16_t)op;
+        n->a = a;
+    }
+    return n;
+}
+
+tl_node *tl_pint(tl_parse_state *ps, const tl_token *t, bool negative) {
+    uint64_t v = 0;
+    for (uint32_t i = 0; i < t->n; i++) {
+        uint64_t d = (uint64_t)(t->z[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            v = UINT64_MAX;
+            break;
+        }
+        v = v * 10 + d;
+    }
+    if (v > (uint64_t)INT64_MAX + 1u) {
+        tl_perror(ps, t->line, t->col, "integer literal %.*s is too large", (int)t->n, t->z);
+        return NULL;
+    }
+    tl_node *n = tl_pnode(ps, TL_N_INT, t);
+    if (!n) return NULL;
+    if (v == (uint64_t)INT64_MAX + 1u) {
+        n->v.i = INT64_MIN;
+        n->op = negative ? 0 : 1; /* 1: only valid once negated (-9223372036854775808) */
+    } else {
+        n->v.i = negative ? -(int64_t)v : (int64_t)v;
+    }
+    return n;
+}
+
+tl_node *tl_pfloat(tl_parse_state *ps, const tl_token *t, bool negative) {
+    char buf[128];
+    size_t n = t->n < sizeof buf - 1 ? t->n : sizeof buf - 1;
+    memcpy(buf, t->z, n);
+    buf[n] = '\0';
+    tl_node *node = tl_pnode(ps, TL_N_FLOAT, t);
+    if (node) node->v.f = negative ? -strtod(buf, NULL) : strtod(buf, NULL);
+    return node;
+}
+
+tl_node *tl_pstring(tl_parse_state *ps, const tl_token *t) {
+    /* t spans the quotes; escapes: \\ \" \n \t \r \0 */
+    char *out = tl_arena_alloc(&ps->chunk->arena, t->n + 1);
+    tl_node *n = tl_pnode(ps, TL_N_STRING, t);
+    if (!out || !n) return NULL;
+    size_t k = 0;
+    uint32_t line = t->line, col = t->col;
+    for (uint32_t i = 1; i + 1 < t->n; i++) {
+        char c = t->z[i];
+        col++;
+        if (c == '\n') {
+            line++;
+            col = 0;
+        }
+        if (c != '\\') {
+            out[k++] = c;
+            continue;
+        }
+        char e = t->z[++i];
+        switch (e) {
+        case 'n': out[k++] = '\n'; break;
+        case 't': out[k++] = '\t'; break;
+        case 'r': out[k++] = '\r'; break;
+        case '0': out[k++] = '\0'; break;
+        case '\\': out[k++] = '\\'; break;
+        case '"': out[k++] = '"'; break;
+        default:
+            tl_perror(ps, line, col, "unknown escape '\\%c' in string", e);
+            return NULL;
+        }
+        col++;
+    }
+    out[k] = '\0';
+    n->name = out;
+    n->v.len = k;
+    return n;
+}
+
+tl_node *tl_passign(tl_parse_state *ps, tl_node *target, tl_node *value) {
+    if (!target || !value) return NULL;
+    if (target->kind != TL_N_IDENT && target->kind != TL_N_FIELD && target->kind != TL_N_INDEX) {
+        tl_perror(ps, target->line, target->col,
+                  "cannot assign to this expression (only to a name, a field or an index)");
+        return NULL;
+    }
+    tl_node *n = alloc_node(ps, TL_S_ASSIGN, target->line, target->col);
+    if (n) {
+        n->a = target;
+        n->b = value;
+    }
+    return n;
+}
+
+tl_node *tl_punsupported(tl_parse_state *ps, tl_node_kind kind, const char *what, const tl_token *at) {
+    tl_node *n = tl_pnode(ps, kind, at);
+    if (n) n->name = what;
+    return n;
+}
+
+tl_status tl_parse(const char *src, size_t len, const char *filename, tl_chunk **out,
+                   tl_diag *diag) {
+    *out = NULL;
+    memset(diag, 0, sizeof *diag);
+    tl_chunk *c = calloc(1, sizeof *c);
+    if (!c) return tl_fail(TL_ERR_NOMEM, "out of memory");
+    c->filename = strdup(filename ? filename : "<input>");
+    c->text = malloc(len + 1);
+    if (!c->filename || !c->text) {
+        tl_chunk_free(c);
+        return tl_fail(TL_ERR_NOMEM, "out of memory");
+    }
+    if (len) memcpy(c->text, src, len);
+    c->text[len] = '\0';
+    c->len = len;
+    tl_arena_init(&c->arena, 32 * 1024);
+
+    tl_parse_state ps = {.chunk = c, .diag = diag};
+    void *parser = tl_parserAlloc(malloc, &ps);
+    if (!parser) {
+        tl_chunk_free(c);
+        return tl_fail(TL_ERR_NOMEM, "out of memory");
+    }
+    tl_lexer lx;
+    tl_lexer_init(&lx, c->text, len);
+    tl_token tok;
+    for (;;) {
+        int id = tl_lexer_next(&lx, &tok);
+        if (id == TL_LEX_ERROR) {
+            if (strcmp(lx.error, "unexpected character") == 0)
+                tl_perror(&ps, tok.line, tok.col, "unexpected character '%c'", tok.z[0]);
+            else
+                tl_perror(&ps, tok.line, tok.col, "%s", lx.error);
+            if (lx.incomplete) diag->incomplete = true;
+            break;
+        }
+        ps.line = tok.line;
+        ps.col = tok.col;
+        tl_parser(parser, id, tok);
+        if (ps.failed || id == TL_LEX_END) break;
+    }
+    tl_parserFree(parser, free);
+    if (ps.failed) {
+        tl_chunk_free(c);
+        return tl_fail(TL_ERR_FORMAT, "%s:%u:%u: %s", filename ? filename : "<input>", diag->line,
+                       diag->col, diag->msg);
+    }
+    c->items = ps.root;
+    *out = c;
+    return TL_OK;
+}
+
+void tl_chunk_free(tl_chunk *c) {
+    if (!c) return;
+    tl_arena_free(&c->arena);
+    free(c->filename);
+    free(c->text);
+    free(c);
+}
+
+void tl_format_error(tl_strbuf *out, const char *filename, const char *text, size_t len,
+                     uint32_t line, uint32_t col, const char *msg) {
+    if (line == 0) {
+        tl_strbuf_printf(out, "%s: error: %s\n", filename, msg);
+        return;
+    }
+    tl_strbuf_printf(out, "%s:%u:%u: error: %s\n", filename, line, col, msg);
+    if (!text) return;
+    /* find the line */
+    const char *p = text, *end = text + len;
+    for (uint32_t l = 1; l < line && p < end; p++)
+        if (*p == '\n') l++;
+    if (p > end) return;
+    const char *e = p;
+    while (e < end && *e != '\n') e++;
+    size_t n = (size_t)(e - p);
+    if (n && p[n - 1] == '\r') n--;
+    if (n > 200) n = 200;
+    char num[16];
+    int w = snprintf(num, sizeof num, "%u", line);
+    tl_strbuf_printf(out, " %s | ", num);
+    tl_strbuf_append(out, p, n);
+    tl_strbuf_printf(out, "\n %*s | ", w, "");
+    for (uint32_t i = 1; i < col && i - 1 < n; i++) tl_strbuf_putc(out, p[i - 1] == '\t' ? '\t' : ' ');
+    tl_strbuf_puts(out, "^\n");
+}

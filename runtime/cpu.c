@@ -1,0 +1,46 @@
+/* runtime/cpu.c -- cpuid feature detection (see cpu.h). */
+#include "runtime/cpu.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+static uint64_t xgetbv0(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+#endif
+
+static tl_cpu_features features;
+static pthread_once_t features_once = PTHREAD_ONCE_INIT;
+
+static void detect(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return;
+    bool osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    features.fma = (c >> 12) & 1;
+    features.f16c = (c >> 29) & 1;
+    /* the OS must save XMM (bit 1) and YMM (bit 2) state */
+    features.avx = avx && osxsave && (xgetbv0() & 6) == 6;
+    if (features.avx && __get_cpuid_count(7, 0, &a, &b, &c, &d)) features.avx2 = (b >> 5) & 1;
+    if (!features.avx) features.avx2 = features.fma = features.f16c = false;
+#endif
+}
+
+const tl_cpu_features *tl_cpu_features_get(void) {
+    pthread_once(&features_once, detect);
+    return &features;
+}
+
+bool tl_cpu_use_avx2(void) {
+    const tl_cpu_features *f = tl_cpu_features_get();
+    const char *no = getenv("TL_NO_AVX2");
+    if (no && *no && strcmp(no, "0") != 0) return false;
+    return f->avx2 && f->fma && f->f16c;
+}

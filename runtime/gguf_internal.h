@@ -1,0 +1,29 @@
+/* runtime/gguf_internal.h -- the reader's private state, shared by gguf.c and the writer. */
+#ifndef TL_RUNTIME_GGUF_INTERNAL_H
+#define TL_RUNTIME_GGUF_INTERNAL_H
+
+#include "runtime/gguf.h"
+
+struct tl_gguf {
+    int32_t refcount;
+    char *path;          /* for messages                              */
+    const uint8_t *base; /* the mapping (or caller's memory)          */
+    size_t size;
+    bool mapped;    /* munmap on destroy                         */
+    unsigned flags; /* TL_GGUF_* open flags                      */
+    uint32_t version;
+    int64_t n_tensors, n_kv;
+    int64_t n_kv_parsed, n_tensors_parsed; /* entries whose strings are allocated */
+    size_t alignment, data_offset;
+    tl_gguf_kv *kvs;
+    int64_t *kv_slots; /* hash table: index + 1, 0 = empty */
+    size_t kv_cap;
+    tl_gguf_tensor_info *tensors;
+    int64_t *tensor_slots;
+    size_t tensor_cap;
+};
+
+/* True for the ggml type ids tl loads as tensors (the tl_dtype ids below 31). */
+bool tl_gguf_dtype_ok(int id);
+
+#endif

@@ -1,0 +1,107 @@
+/* runtime/quant.h -- quantized block types: kernels, quantizers, dispatch.
+**
+** runtime/quant/ implements every GGML block type tl supports (Q4_0, Q4_1,
+** Q5_0, Q5_1, Q8_0, Q8_1, Q2_K..Q6_K, Q8_K) with llama.cpp's exact formulas:
+** a scalar reference for each kernel and AVX2/FMA/F16C versions of the hot
+** ones.  Most callers never include this: the kernels are reached through the
+** traits table (runtime/dtype.h), which tl_runtime_init() fills on first use.
+** What the traits hold for a block type:
+**   to_f32    dequantization (ggml's dequantize_row_*);
+**   from_f32  what llama.cpp's CPU backend runs on an f32 row of this type:
+**             for Q8_0/Q8_1 (activation types) its AVX2 quantizer (half to
+**             even); for the others the reference quantizer;
+**   vec_dot   weight row . activation row of dot_type, in ggml's AVX2 float
+**             order (see docs/quantization.md).
+** To write weights the way llama-quantize does, use tl_quantize_rows (for
+** Q8_0 it differs from from_f32: half away from zero). */
+#ifndef TL_RUNTIME_QUANT_H
+#define TL_RUNTIME_QUANT_H
+
+#include "runtime/dtype.h"
+#include "runtime/status.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct tl_quant_kernels {
+    tl_to_f32_fn to_f32;
+    tl_from_f32_fn from_f32;
+    tl_vec_dot_fn vec_dot;
+    tl_dtype dot_type;
+} tl_quant_kernels;
+
+/* Registers the block types' kernels into the traits table: the scalar ones,
+** then the AVX2 ones when use_avx2.  Called by tl_runtime_init(). */
+void tl_quant_register(bool use_avx2);
+
+/* The kernels of a block type in one variant (avx2 = false: the scalar
+** reference; true: the AVX2 kernel where one exists, else the scalar one).
+** False when dt is not a block type (F16 counts as one here: its dot has an
+** AVX2 version too).  For tests and benchmarks. */
+bool tl_quant_kernels_of(tl_dtype dt, bool avx2, tl_quant_kernels *out);
+
+/* Four dots at once: out[r] = x[r] . y for four weight rows of one type (at
+** any addresses) and one activation row of its dot_type.  Each out[r] is
+** bit-identical to the type's vec_dot on x[r]; the AVX2 versions (Q4_0, Q8_0)
+** share the activation loads and prefetch the four streams.  Take the four
+** rows from four far-apart parts of a thread's row range (see
+** ../shared/spec/PERFORMANCE.md §5.1). */
+typedef void (*tl_vec_dot4_fn)(int64_t n, float out[4], const void *const x[4], const void *y);
+
+/* The dot4 kernel chosen at start-up for a type (F16 and every block type;
+** NULL for others). */
+tl_vec_dot4_fn tl_quant_vec_dot4(tl_dtype dt);
+
+/* The scalar (avx2 = false) or AVX2 dot4 of a type, for tests and benchmarks. */
+tl_vec_dot4_fn tl_quant_vec_dot4_of(tl_dtype dt, bool avx2);
+
+/* out[r] = W[r] . act for r in [r0, r1): W has rows of n elements of type dt
+** at row_stride bytes, act is one activation row already converted to dt's
+** dot_type.  Uses dot4 over four quarters of the range (four far-apart
+** streams); every out[r] is bit-identical to vec_dot on that row.  Meant to be
+** called by each thread of a matmul on its own row range (out is indexed by
+** the absolute row). */
+tl_status tl_quant_gemv_rows(tl_dtype dt, int64_t n, const void *w, size_t row_stride, int64_t r0,
+                             int64_t r1, const void *act, float *out);
+
+/* A 4-row x 2-token tile: out[2r + t] = x[r] . y[t], each bit-identical to
+** vec_dot.  AVX2 versions for Q4_0 and Q8_0; tl_quant_vec_dot_4x2 returns
+** NULL for types without one (tl_quant_gemm_rows then uses dot4/vec_dot). */
+typedef void (*tl_vec_dot_4x2_fn)(int64_t n, float out[8], const void *const x[4],
+                                  const void *const y[2]);
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2(tl_dtype dt);
+
+/* out[k * out_stride + r] = W[r] . act[k] for rows r in [r0, r1) and tokens k
+** in [0, n_tok): W rows of n elements of type dt at w_stride bytes, act rows
+** (already in dt's dot_type) at act_stride bytes, out_stride in floats.  Runs
+** 4-row x 2-token tiles (each weight block read once per token pair, the four
+** rows kept in L1 across all tokens); every output is bit-identical to
+** vec_dot.  For prompt processing; each thread takes its own row range. */
+tl_status tl_quant_gemm_rows(tl_dtype dt, int64_t n, const void *w, size_t w_stride, int64_t r0,
+                             int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
+                             float *out, size_t out_stride);
+
+/* Quantizes nrows rows of n_per_row floats into dst (nrows * row size bytes)
+** as llama-quantize does without an imatrix (quantize_row_*_ref); F32, F16
+** and BF16 convert element-wise.  Fails for a type without a quantizer or a
+** row length that is not a multiple of the block size. */
+tl_status tl_quantize_rows(tl_dtype dt, const float *src, void *dst, int64_t nrows,
+                           int64_t n_per_row);
+
+/* Dequantizes nrows rows of n_per_row elements of type dt into dst. */
+tl_status tl_dequantize_rows(tl_dtype dt, const void *src, float *dst, int64_t nrows,
+                             int64_t n_per_row);
+
+typedef struct tl_tensor tl_tensor;
+
+/* A new tensor of type dt with src's shape, quantized row by row with
+** tl_quantize_rows (src of any readable type and strides; quantized sources
+** are dequantized first).  Errors: an unknown or non-quantizable dt
+** (TL_ERR_UNSUPPORTED), a last dimension that is not a multiple of dt's block
+** size (TL_ERR_SHAPE). */
+tl_status tl_tensor_quantize(const tl_tensor *src, tl_dtype dt, tl_tensor **out);
+
+/* A new F32 tensor with src's values (any supported type, any strides). */
+tl_status tl_tensor_dequantize(const tl_tensor *src, tl_tensor **out);
+
+#endif

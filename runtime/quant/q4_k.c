@@ -1,0 +1,113 @@
+/* runtime/quant/q4_k.c -- Q4_K: 256-element super-blocks of 8 sub-blocks of 32,
+** 6-bit (scale, min) pairs under fp16 d/dmin, 4-bit codes: (d*sc)*q - dmin*m. */
+#include "runtime/quant/quant_impl.h"
+
+void tl_q4_K_to_f32(const void *src, float *dst, int64_t n) {
+    const blk_q4_K *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, dst += QK_K) {
+        float d = f16f(b[i].d), dmin = f16f(b[i].dmin);
+        for (int j = 0; j < 8; j++) {
+            uint8_t sc, m;
+            tl_get_scale_min_k4(j, b[i].scales, &sc, &m);
+            float d1 = d * (float)sc, m1 = dmin * (float)m;
+            const uint8_t *q = b[i].qs + 32 * (j / 2);
+            int shift = (j & 1) * 4;
+            for (int l = 0; l < 32; l++)
+                dst[32 * j + l] = d1 * (float)((q[l] >> shift) & 15) - m1;
+        }
+    }
+}
+
+void tl_q4_K_quantize(const float *x, void *dst, int64_t n) {
+    blk_q4_K *b = dst;
+    uint8_t L[QK_K], Laux[32];
+    float w[32], mins[8], scales[8];
+    for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+        float max_scale = 0.0f, max_min = 0.0f;
+        for (int j = 0; j < 8; j++) {
+            const float *xs = x + 32 * j;
+            float sum_x2 = 0.0f;
+            for (int l = 0; l < 32; l++)
+                sum_x2 += xs[l] * xs[l];
+            float av_x = sqrtf(sum_x2 / 32.0f);
+            for (int l = 0; l < 32; l++)
+                w[l] = av_x + fabsf(xs[l]);
+            scales[j] =
+                tl_make_qkx2_quants(32, 15, xs, w, L + 32 * j, &mins[j], Laux, -1.0f, 0.1f, 20, 0);
+            if (scales[j] > max_scale) max_scale = scales[j];
+            if (mins[j] > max_min) max_min = mins[j];
+        }
+        float inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
+        float inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
+        uint8_t ls[8], lm[8];
+        for (int j = 0; j < 8; j++) {
+            ls[j] = (uint8_t)imin(63, (uint8_t)nearest_int(inv_scale * scales[j]));
+            lm[j] = (uint8_t)imin(63, (uint8_t)nearest_int(inv_min * mins[j]));
+        }
+        tl_put_scale_min_k4(b[i].scales, ls, lm);
+        b[i].d = tl_f32_to_f16(max_scale / 63.0f);
+        b[i].dmin = tl_f32_to_f16(max_min / 63.0f);
+        for (int j = 0; j < 8; j++) {
+            uint8_t sc, m;
+            tl_get_scale_min_k4(j, b[i].scales, &sc, &m);
+            float d = f16f(b[i].d) * (float)sc;
+            if (d == 0.0f) continue;
+            float dm = f16f(b[i].dmin) * (float)m;
+            for (int l = 0; l < 32; l++) {
+                int q = nearest_int((x[32 * j + l] + dm) / d);
+                L[32 * j + l] = (uint8_t)imax(0, imin(15, q));
+            }
+        }
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 32; l++)
+                b[i].qs[32 * c + l] = (uint8_t)(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
+    }
+}
+
+/* The 8 (scale, min) pairs of a Q4_K/Q5_K super-block, unpacked. */
+static void scales_mins(const uint8_t s[12], int sc[8], int m[8]) {
+    for (int j = 0; j < 8; j++) {
+        uint8_t a, b;
+        tl_get_scale_min_k4(j, s, &a, &b);
+        sc[j] = a;
+        m[j] = b;
+    }
+}
+
+/* ggml's AVX2 order: codes * scales in 8 lanes (fma with d = d_y * d_x per
+** super-block); the mins' part m_j * (bsums of sub-block j) in 4 lanes (pairs
+** of sub-blocks, fma with -d_y * dmin_x), folded and added at the end. */
+void tl_q4_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
+    const blk_q4_K *x = vx;
+    const blk_q8_K *y = vy;
+    acc8 acc = {{0}};
+    float accm[4] = {0};
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int sc[8], m[8];
+        scales_mins(x[i].scales, sc, m);
+        int32_t s[8] = {0};
+        for (int j = 0; j < 8; j++) {
+            int8_t q[32];
+            const uint8_t *qs = x[i].qs + 32 * (j / 2);
+            int shift = (j & 1) * 4;
+            for (int l = 0; l < 32; l++)
+                q[l] = (int8_t)((qs[l] >> shift) & 15);
+            int32_t t[8] = {0};
+            lanes32(t, q, y[i].qs + 32 * j);
+            for (int k = 0; k < 8; k++)
+                s[k] += sc[j] * t[k];
+        }
+        float d = y[i].d * f16f(x[i].d);
+        float dmin = -y[i].d * f16f(x[i].dmin);
+        for (int k = 0; k < 4; k++) {
+            int32_t p = 0;
+            for (int h = 0; h < 2; h++) {
+                int j = 2 * k + h;
+                p += m[j] * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
+            }
+            accm[k] = fmaf(dmin, (float)p, accm[k]);
+        }
+        acc8_fma(&acc, d, s);
+    }
+    *out = acc8_sum(&acc) + ((accm[0] + accm[2]) + (accm[1] + accm[3]));
+}

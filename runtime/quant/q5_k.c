@@ -1,0 +1,112 @@
+/* runtime/quant/q5_k.c -- Q5_K: Q4_K's scales with 5-bit codes (4 low bits in
+** qs, the 5th in qh): (d*sc)*q - dmin*m. */
+#include "runtime/quant/quant_impl.h"
+
+static void codes(const blk_q5_K *b, int j, int8_t q[32]) {
+    const uint8_t *qs = b->qs + 32 * (j / 2);
+    int shift = (j & 1) * 4;
+    for (int l = 0; l < 32; l++)
+        q[l] = (int8_t)(((qs[l] >> shift) & 15) | (((b->qh[l] >> j) & 1) << 4));
+}
+
+void tl_q5_K_to_f32(const void *src, float *dst, int64_t n) {
+    const blk_q5_K *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, dst += QK_K) {
+        float d = f16f(b[i].d), dmin = f16f(b[i].dmin);
+        for (int j = 0; j < 8; j++) {
+            uint8_t sc, m;
+            tl_get_scale_min_k4(j, b[i].scales, &sc, &m);
+            float d1 = d * (float)sc, m1 = dmin * (float)m;
+            int8_t q[32];
+            codes(&b[i], j, q);
+            for (int l = 0; l < 32; l++)
+                dst[32 * j + l] = d1 * (float)q[l] - m1;
+        }
+    }
+}
+
+void tl_q5_K_quantize(const float *x, void *dst, int64_t n) {
+    blk_q5_K *b = dst;
+    uint8_t L[QK_K], Laux[32];
+    float w[32], mins[8], scales[8];
+    for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+        float max_scale = 0.0f, max_min = 0.0f;
+        for (int j = 0; j < 8; j++) {
+            const float *xs = x + 32 * j;
+            float sum_x2 = 0.0f;
+            for (int l = 0; l < 32; l++)
+                sum_x2 += xs[l] * xs[l];
+            float av_x = sqrtf(sum_x2 / 32.0f);
+            for (int l = 0; l < 32; l++)
+                w[l] = av_x + fabsf(xs[l]);
+            scales[j] =
+                tl_make_qkx2_quants(32, 31, xs, w, L + 32 * j, &mins[j], Laux, -0.5f, 0.1f, 15, 0);
+            if (scales[j] > max_scale) max_scale = scales[j];
+            if (mins[j] > max_min) max_min = mins[j];
+        }
+        float inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
+        float inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
+        uint8_t ls[8], lm[8];
+        for (int j = 0; j < 8; j++) {
+            ls[j] = (uint8_t)imin(63, (uint8_t)nearest_int(inv_scale * scales[j]));
+            lm[j] = (uint8_t)imin(63, (uint8_t)nearest_int(inv_min * mins[j]));
+        }
+        tl_put_scale_min_k4(b[i].scales, ls, lm);
+        b[i].d = tl_f32_to_f16(max_scale / 63.0f);
+        b[i].dmin = tl_f32_to_f16(max_min / 63.0f);
+        for (int j = 0; j < 8; j++) {
+            uint8_t sc, m;
+            tl_get_scale_min_k4(j, b[i].scales, &sc, &m);
+            float d = f16f(b[i].d) * (float)sc;
+            if (d == 0.0f) continue;
+            float dm = f16f(b[i].dmin) * (float)m;
+            for (int l = 0; l < 32; l++) {
+                int q = nearest_int((x[32 * j + l] + dm) / d);
+                L[32 * j + l] = (uint8_t)imax(0, imin(31, q));
+            }
+        }
+        memset(b[i].qh, 0, 32);
+        for (int c = 0; c < 4; c++) {
+            for (int l = 0; l < 32; l++) {
+                int l1 = L[64 * c + l], l2 = L[64 * c + 32 + l];
+                if (l1 > 15) {
+                    l1 -= 16;
+                    b[i].qh[l] |= (uint8_t)(1u << (2 * c));
+                }
+                if (l2 > 15) {
+                    l2 -= 16;
+                    b[i].qh[l] |= (uint8_t)(1u << (2 * c + 1));
+                }
+                b[i].qs[32 * c + l] = (uint8_t)(l1 | (l2 << 4));
+            }
+        }
+    }
+}
+
+/* Codes * scales in 8 lanes as Q4_K; the mins' integer sum per super-block is
+** added to a scalar float (summs += dmin * sum), as ggml's AVX2 kernel does. */
+void tl_q5_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
+    const blk_q5_K *x = vx;
+    const blk_q8_K *y = vy;
+    acc8 acc = {{0}};
+    float summs = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int32_t s[8] = {0}, msum = 0;
+        for (int j = 0; j < 8; j++) {
+            uint8_t sc, m;
+            tl_get_scale_min_k4(j, x[i].scales, &sc, &m);
+            int8_t q[32];
+            codes(&x[i], j, q);
+            int32_t t[8] = {0};
+            lanes32(t, q, y[i].qs + 32 * j);
+            for (int k = 0; k < 8; k++)
+                s[k] += sc * t[k];
+            msum += m * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
+        }
+        float d = y[i].d * f16f(x[i].d);
+        float dmin = -y[i].d * f16f(x[i].dmin);
+        summs += dmin * (float)msum;
+        acc8_fma(&acc, d, s);
+    }
+    *out = acc8_sum(&acc) + summs;
+}
