@@ -801,7 +801,7 @@ const tl_builtin_def tl_builtins_tensor[] = {
     DEF("i32::arange", 1, 3, b_arange, "i32::arange(end) | (start, end[, step]) -> tensor", 0),
     DEF("zeros_like", 1, 1, b_like, "zeros_like(t) -> tensor", T_ONLY),
     DEF("ones_like", 1, 1, b_like, "ones_like(t) -> tensor", T_ONLY),
-    DEF("tensor", 1, 2, b_tensor, "tensor(array[, dtype]) -> tensor", 0),
+    DEF("as_tensor", 1, 2, b_tensor, "as_tensor(array[, dtype]) -> tensor", 0),
     /* conversion */
     DEF("to_f32", 1, 1, b_to, "to_f32(t) -> tensor", T_ONLY),
     DEF("to_f16", 1, 1, b_to, "to_f16(t) -> tensor", T_ONLY),
@@ -845,7 +845,7 @@ const tl_builtin_def tl_builtins_tensor[] = {
     BINARY("logical_and"),
     BINARY("logical_or"),
     DEF("pow", 2, 2, b_binary, "pow(t, e) -> tensor", T_ONLY),
-    DEF("where", 3, 3, b_where, "where(cond, a, b) -> tensor", 0),
+    DEF("ifelse", 3, 3, b_where, "ifelse(cond, a, b) -> tensor", 0),
     DEF("matmul", 2, 2, b_matmul, "matmul(a, b) -> tensor", 0),
     DEF("outer", 2, 2, b_outer, "outer(a, b) -> tensor", T_OR_NUM),
     DEF("einsum", 2, -1, b_einsum, "einsum(spec, a, ...) -> tensor", 0),
