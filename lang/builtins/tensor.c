@@ -866,7 +866,7 @@ const tl_builtin_def tl_builtins_tensor[] = {
     BINARY("ge"),
     BINARY("logical_and"),
     BINARY("logical_or"),
-    DEF("pow", 2, 2, b_binary, "pow(t, e) | pow(x, t) -> tensor", T_OR_NUM),
+    DEF("pow", 2, 2, b_binary, "pow(t, e) -> tensor", T_ONLY),
     DEF("ifelse", 3, 3, b_where, "ifelse(cond, a, b) -> tensor", 0),
     DEF("matmul", 2, 2, b_matmul, "matmul(a, b) -> tensor", 0),
     DEF("outer", 2, 2, b_outer, "outer(a, b) -> tensor", T_OR_NUM),
