@@ -349,7 +349,9 @@ static tl_status b_broadcast_to(tl_call *c, int argc, const tl_value *argv, tl_v
     tl_status st = tl_arg_shape(c, argv, 1, sh, &n);
     if (st != TL_OK) return st;
     tl_tensor *r;
-    return tlb_ret(tl_op_broadcast_to(t, n, sh, &r), &r, out);
+    st = strcmp(c->name, "expand") == 0 ? tl_op_expand(t, n, sh, &r)
+                                        : tl_op_broadcast_to(t, n, sh, &r);
+    return tlb_ret(st, &r, out);
 }
 
 static tl_status b_flatten(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -835,6 +837,7 @@ const tl_builtin_def tl_builtins_tensor[] = {
     /* shape and views */
     DEF("reshape", 2, 2, b_reshape, "reshape(t, shape) -> tensor", T_ONLY),
     DEF("broadcast_to", 2, 2, b_broadcast_to, "broadcast_to(t, shape) -> tensor", T_ONLY),
+    DEF("expand", 2, 2, b_broadcast_to, "expand(t, shape) -> tensor (broadcast view)", T_ONLY),
     DEF("flatten", 1, 1, b_flatten, "flatten(t) -> tensor", T_ONLY),
     DEF("transpose", 1, 3, b_transpose, "transpose(t[, axis0, axis1]) -> tensor", T_ONLY),
     DEF("permute", 2, -1, b_permute, "permute(t, axes) -> tensor", T_ONLY),
