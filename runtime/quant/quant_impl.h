@@ -219,6 +219,7 @@ void tl_q8_0_quantize_act(const float *src, void *dst, int64_t n);
 void tl_q8_1_quantize_act(const float *src, void *dst, int64_t n);
 
 void tl_q4_0_dot(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_0_dot_rp(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_1_dot(int64_t n, float *out, const void *x, const void *y);
 void tl_q5_0_dot(int64_t n, float *out, const void *x, const void *y);
 void tl_q5_1_dot(int64_t n, float *out, const void *x, const void *y);
@@ -247,6 +248,10 @@ void tl_q4_0_dot4_avx2(int64_t n, float out[4], const void *const x[4], const vo
 void tl_q8_0_dot4_avx2(int64_t n, float out[4], const void *const x[4], const void *y);
 void tl_q4_0_dot_4x2_avx2(int64_t n, float out[8], const void *const x[4], const void *const y[2]);
 void tl_q8_0_dot_4x2_avx2(int64_t n, float out[8], const void *const x[4], const void *const y[2]);
+void tl_q4_0_dot_rp_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_0_dot4_rp_avx2(int64_t n, float out[4], const void *const x[4], const void *y);
+void tl_q4_0_dot_4x2_rp_avx2(int64_t n, float out[8], const void *const x[4],
+                             const void *const y[2]);
 void tl_q8_K_quantize_avx2(const float *src, void *dst, int64_t n);
 void tl_q8_0_quantize_act_avx2(const float *src, void *dst, int64_t n);
 
