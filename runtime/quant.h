@@ -42,16 +42,26 @@ bool tl_quant_kernels_of(tl_dtype dt, bool avx2, tl_quant_kernels *out);
 
 /* ---- dot orders: which float summation llama.cpp uses --------------------
 ** The integer part of every quantized dot is exact; the float part decides
-** the last bits.  llama.cpp's default AVX2 build uses two orders:
-**   TL_DOT_ORDER_ROW     ggml's one-row vec_dot (8 lanes, fold at the end) --
-**                        the traits' vec_dot; every type; and all of llama.cpp
-**                        with --no-repack;
-**   TL_DOT_ORDER_REPACK  its repacked GEMV/GEMM (default on; Q4_0 weights whose
-**                        row count is a multiple of 8): per block the whole
-**                        integer sum, then acc = fma(d_x*d_y, (float)sum, acc).
-** Both were checked bit for bit against llama.cpp's own matmul outputs (see
-** docs/quantization.md).  Types without a repack kernel here use ROW for both. */
-typedef enum tl_dot_order { TL_DOT_ORDER_ROW = 0, TL_DOT_ORDER_REPACK = 1 } tl_dot_order;
+** the last bits.  llama.cpp's default AVX2 build uses:
+**   TL_DOT_ORDER_ROW          ggml's one-row vec_dot (8 lanes, fold at the
+**                             end) -- the traits' vec_dot; every type; and all
+**                             of llama.cpp with --no-repack;
+**   TL_DOT_ORDER_REPACK       its repacked GEMV (default on for Q4_0 and Q4_K
+**                             weights whose row count is a multiple of 8; one
+**                             token, and the n % 4 last tokens of a batch):
+**                             Q4_0: per block the whole integer sum, then
+**                             acc = fma(d_x*d_y, (float)sum, acc); Q4_K: per
+**                             super-block for codes and mins, acc - accm;
+**   TL_DOT_ORDER_REPACK_GEMM  its repacked GEMM (groups of 4 tokens): Q4_0 as
+**                             REPACK; Q4_K per pair of sub-blocks.
+** All were checked bit for bit against llama.cpp's own matmul outputs (see
+** docs/quantization.md).  A type without kernels of an order falls back
+** GEMM -> REPACK -> ROW. */
+typedef enum tl_dot_order {
+    TL_DOT_ORDER_ROW = 0,
+    TL_DOT_ORDER_REPACK = 1,
+    TL_DOT_ORDER_REPACK_GEMM = 2
+} tl_dot_order;
 
 /* The order llama.cpp (default settings, AVX2) uses for a weight of type dt
 ** with n_rows rows (GGUF ne[1]). */
@@ -97,6 +107,8 @@ tl_status tl_quant_gemv_rows(tl_dtype dt, tl_dot_order order, int64_t n, const v
 ** 4-row x 2-token tiles (each weight block read once per token pair, the four
 ** rows kept in L1 across all tokens); every output is bit-identical to the
 ** single-row dot of that order, so a prompt and a token-by-token run agree.
+** With order REPACK it follows llama.cpp's split of a batch: the first
+** n_tok - n_tok % 4 tokens in the REPACK_GEMM order, the rest in REPACK.
 ** For prompt processing; each thread takes its own row range. */
 tl_status tl_quant_gemm_rows(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
                              size_t w_stride, int64_t r0, int64_t r1, const void *act,

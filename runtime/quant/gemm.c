@@ -5,9 +5,9 @@
 #include "runtime/quant.h"
 #include "runtime/quant/quant_impl.h"
 
-tl_status tl_quant_gemm_rows(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
-                             size_t w_stride, int64_t r0, int64_t r1, const void *act,
-                             size_t act_stride, int64_t n_tok, float *out, size_t out_stride) {
+static tl_status gemm_rows(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                           size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                           size_t act_stride, int64_t n_tok, float *out, size_t out_stride) {
     const tl_type_traits *t = tl_dtype_traits(dt);
     tl_vec_dot_fn dot = tl_quant_vec_dot(dt, order);
     if (!dot && t) dot = t->vec_dot;
@@ -45,4 +45,20 @@ tl_status tl_quant_gemm_rows(tl_dtype dt, tl_dot_order order, int64_t n, const v
             dot(n, &out[(size_t)k * out_stride + (size_t)r], W + (size_t)r * w_stride,
                 A + (size_t)k * act_stride);
     return TL_OK;
+}
+
+tl_status tl_quant_gemm_rows(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                             size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                             size_t act_stride, int64_t n_tok, float *out, size_t out_stride) {
+    if (order != TL_DOT_ORDER_REPACK || n_tok < 4)
+        return gemm_rows(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
+                         out_stride);
+    /* llama.cpp's repacked matmul: GEMM over groups of 4 tokens, GEMV for the rest */
+    int64_t g = n_tok - n_tok % 4;
+    tl_status st = gemm_rows(dt, TL_DOT_ORDER_REPACK_GEMM, n, w, w_stride, r0, r1, act, act_stride,
+                             g, out, out_stride);
+    if (st != TL_OK || g == n_tok) return st;
+    return gemm_rows(dt, TL_DOT_ORDER_REPACK, n, w, w_stride, r0, r1,
+                     (const char *)act + (size_t)g * act_stride, act_stride, n_tok - g,
+                     out + (size_t)g * out_stride, out_stride);
 }

@@ -6,16 +6,16 @@
 #include <pthread.h>
 
 /* Kernels per dot order (tl_dot_order): [0] ggml's one-row order, [1] the
-** order of llama.cpp's repacked GEMV/GEMM (Q4_0 only; NULL elsewhere, where
-** the one-row kernels are used). */
+** order of llama.cpp's repacked GEMV, [2] of its repacked GEMM (NULL where a
+** type has none: [2] falls back to [1], [1] to [0]). */
 typedef struct entry {
     tl_dtype dt;
     tl_quant_kernels scalar;
     tl_quant_kernels avx2; /* NULL members: use the scalar one */
     tl_from_f32_fn quantize_ref;
-    tl_vec_dot_fn dot_scalar[2], dot_avx2[2];
-    tl_vec_dot4_fn dot4_scalar[2], dot4_avx2[2];
-    tl_vec_dot_4x2_fn tile_avx2[2]; /* NULL: no fused tile */
+    tl_vec_dot_fn dot_scalar[3], dot_avx2[3];
+    tl_vec_dot4_fn dot4_scalar[3], dot4_avx2[3];
+    tl_vec_dot_4x2_fn tile_avx2[3]; /* NULL: no fused tile */
 } entry;
 
 static bool use_avx2_selected;
@@ -37,6 +37,10 @@ DOT4_LOOP(dot4_q8_1, tl_q8_1_dot)
 DOT4_LOOP(dot4_q2_K, tl_q2_K_dot)
 DOT4_LOOP(dot4_q3_K, tl_q3_K_dot)
 DOT4_LOOP(dot4_q4_K, tl_q4_K_dot)
+DOT4_LOOP(dot4_q4_K_rp, tl_q4_K_dot_rp)
+DOT4_LOOP(dot4_q4_K_rpg, tl_q4_K_dot_rpg)
+DOT4_LOOP(dot4_q4_K_rp_avx2, tl_q4_K_dot_rp_avx2)
+DOT4_LOOP(dot4_q4_K_rpg_avx2, tl_q4_K_dot_rpg_avx2)
 DOT4_LOOP(dot4_q5_K, tl_q5_K_dot)
 DOT4_LOOP(dot4_q6_K, tl_q6_K_dot)
 DOT4_LOOP(dot4_q8_K, tl_q8_K_dot)
@@ -76,7 +80,11 @@ static entry table[] = {
     ENTRY(TL_DTYPE_Q8_1, q8_1, tl_q8_1_quantize_act, tl_q8_1_dot, TL_DTYPE_Q8_1),
     ENTRY(TL_DTYPE_Q2_K, q2_K, tl_q2_K_quantize, tl_q2_K_dot, TL_DTYPE_Q8_K),
     ENTRY(TL_DTYPE_Q3_K, q3_K, tl_q3_K_quantize, tl_q3_K_dot, TL_DTYPE_Q8_K),
-    ENTRY(TL_DTYPE_Q4_K, q4_K, tl_q4_K_quantize, tl_q4_K_dot, TL_DTYPE_Q8_K),
+    {.dt = TL_DTYPE_Q4_K,
+     .scalar = {tl_q4_K_to_f32, tl_q4_K_quantize, tl_q4_K_dot, TL_DTYPE_Q8_K},
+     .quantize_ref = tl_q4_K_quantize,
+     .dot_scalar = {tl_q4_K_dot, tl_q4_K_dot_rp, tl_q4_K_dot_rpg},
+     .dot4_scalar = {dot4_q4_K, dot4_q4_K_rp, dot4_q4_K_rpg}},
     ENTRY(TL_DTYPE_Q5_K, q5_K, tl_q5_K_quantize, tl_q5_K_dot, TL_DTYPE_Q8_K),
     ENTRY(TL_DTYPE_Q6_K, q6_K, tl_q6_K_quantize, tl_q6_K_dot, TL_DTYPE_Q8_K),
     ENTRY(TL_DTYPE_Q8_K, q8_K, tl_q8_K_quantize, tl_q8_K_dot, TL_DTYPE_Q8_K),
@@ -118,6 +126,11 @@ static void fill_avx2(void) {
     q->dot_avx2[1] = tl_q4_0_dot_rp_avx2;
     q->dot4_avx2[1] = tl_q4_0_dot4_rp_avx2;
     q->tile_avx2[1] = tl_q4_0_dot_4x2_rp_avx2;
+    entry *k = entry_of(TL_DTYPE_Q4_K);
+    k->dot_avx2[1] = tl_q4_K_dot_rp_avx2;
+    k->dot_avx2[2] = tl_q4_K_dot_rpg_avx2;
+    k->dot4_avx2[1] = dot4_q4_K_rp_avx2;
+    k->dot4_avx2[2] = dot4_q4_K_rpg_avx2;
 }
 
 static const entry *find(tl_dtype dt) {
@@ -136,13 +149,17 @@ bool tl_quant_kernels_of(tl_dtype dt, bool avx2, tl_quant_kernels *out) {
     return true;
 }
 
-/* A type without kernels of the repack order uses its one-row ones. */
+/* GEMM order -> GEMV order -> row order, whichever the type has first. */
 static int order_index(const entry *e, tl_dot_order order) {
-    return order == TL_DOT_ORDER_REPACK && e->dot_scalar[1] ? 1 : 0;
+    int o = order == TL_DOT_ORDER_REPACK_GEMM ? 2 : order == TL_DOT_ORDER_REPACK ? 1 : 0;
+    while (o > 0 && !e->dot_scalar[o])
+        o--;
+    return o;
 }
 
 tl_dot_order tl_quant_llama_order(tl_dtype dt, int64_t n_rows) {
-    return dt == TL_DTYPE_Q4_0 && n_rows % 8 == 0 ? TL_DOT_ORDER_REPACK : TL_DOT_ORDER_ROW;
+    bool repacked = dt == TL_DTYPE_Q4_0 || dt == TL_DTYPE_Q4_K;
+    return repacked && n_rows % 8 == 0 ? TL_DOT_ORDER_REPACK : TL_DOT_ORDER_ROW;
 }
 
 tl_vec_dot_fn tl_quant_vec_dot_of(tl_dtype dt, tl_dot_order order, bool avx2) {

@@ -88,15 +88,21 @@ static void test_avx2_equals_scalar(void **state) {
             as.from_f32(y, qy, n);
             av.from_f32(y, qy2, n);
             assert_memory_equal(qy, qy2, tl_dtype_row_size(s.dot_type, n));
-            for (int64_t len = 256; len <= n; len *= 4) {
-                float a, b;
-                s.vec_dot(len, &a, qx, qy);
-                v.vec_dot(len, &b, qx, qy);
-                if (memcmp(&a, &b, 4) != 0)
-                    fail_msg("%s n=%lld rep %d: scalar %.9g avx2 %.9g",
-                             tl_dtype_name(weight_types[t]), (long long)len, rep, (double)a,
-                             (double)b);
-                compared++;
+            for (int o = 0; o < 3; o++) {
+                tl_vec_dot_fn ds = tl_quant_vec_dot_of(weight_types[t], (tl_dot_order)o, false);
+                tl_vec_dot_fn dv = tl_quant_vec_dot_of(weight_types[t], (tl_dot_order)o, true);
+                if (o == 0) assert_ptr_equal(ds, s.vec_dot);
+                if (o == 0) assert_ptr_equal(dv, v.vec_dot);
+                for (int64_t len = 256; len <= n; len *= 4) {
+                    float a, b;
+                    ds(len, &a, qx, qy);
+                    dv(len, &b, qx, qy);
+                    if (memcmp(&a, &b, 4) != 0)
+                        fail_msg("%s order %d n=%lld rep %d: scalar %.9g avx2 %.9g",
+                                 tl_dtype_name(weight_types[t]), o, (long long)len, rep, (double)a,
+                                 (double)b);
+                    compared++;
+                }
             }
         }
         free(qx);
@@ -115,9 +121,9 @@ static void test_dot4_equals_single_rows(void **state) {
     float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
     for (size_t t = 0; t < NW; t++) {
         tl_dtype dt = weight_types[t];
-        for (int v = 0; v < 4; v++) {
+        for (int v = 0; v < 6; v++) {
             bool avx2 = v & 1;
-            tl_dot_order order = v >> 1 ? TL_DOT_ORDER_REPACK : TL_DOT_ORDER_ROW;
+            tl_dot_order order = (tl_dot_order)(v >> 1);
             if (avx2 && !tl_cpu_use_avx2()) continue;
             tl_quant_kernels k, a;
             assert_true(tl_quant_kernels_of(dt, avx2, &k));
@@ -158,6 +164,13 @@ static void test_dot4_equals_single_rows(void **state) {
     assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q4_0, 704), TL_DOT_ORDER_REPACK);
     assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q4_0, 172), TL_DOT_ORDER_ROW);
     assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q6_K, 32000), TL_DOT_ORDER_ROW);
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q4_K, 32000), TL_DOT_ORDER_REPACK);
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q8_0, 32000), TL_DOT_ORDER_ROW);
+    /* types without repack kernels fall back to the row order */
+    assert_ptr_equal(tl_quant_vec_dot(TL_DTYPE_Q6_K, TL_DOT_ORDER_REPACK_GEMM),
+                     tl_quant_vec_dot(TL_DTYPE_Q6_K, TL_DOT_ORDER_ROW));
+    assert_ptr_equal(tl_quant_vec_dot(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK_GEMM),
+                     tl_quant_vec_dot(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK));
     free(x);
     free(y);
 }
@@ -206,8 +219,9 @@ static void test_gemm_rows(void **state) {
     const int64_t n = 512, rows = 11, toks = 5;
     float *x = malloc(sizeof(float) * n);
     float out[5 * 16], want[5 * 16];
-    const tl_dtype dts[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q6_K, TL_DTYPE_F16};
-    for (int k = 0; k < 4; k++) {
+    const tl_dtype dts[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q6_K, TL_DTYPE_F16,
+                            TL_DTYPE_Q4_K};
+    for (int k = 0; k < 5; k++) {
         const tl_type_traits *t = tl_dtype_traits(dts[k]), *at = tl_dtype_traits(t->dot_type);
         size_t row = tl_dtype_row_size(dts[k], n), arow = tl_dtype_row_size(t->dot_type, n);
         char *w = malloc(row * rows), *act = malloc(arow * toks);
@@ -221,10 +235,15 @@ static void test_gemm_rows(void **state) {
         }
         for (int o = 0; o < 2; o++) {
             tl_dot_order order = (tl_dot_order)o;
-            tl_vec_dot_fn dot = tl_quant_vec_dot(dts[k], order);
-            for (int j = 0; j < toks; j++)
+            for (int j = 0; j < toks; j++) {
+                /* REPACK: llama.cpp's batch split, GEMM order for groups of 4 tokens */
+                tl_dot_order oj = order;
+                if (order == TL_DOT_ORDER_REPACK && j < toks - toks % 4)
+                    oj = TL_DOT_ORDER_REPACK_GEMM;
+                tl_vec_dot_fn dot = tl_quant_vec_dot(dts[k], oj);
                 for (int r = 0; r < rows; r++)
                     dot(n, &want[j * 16 + r], w + r * row, act + j * arow);
+            }
             for (int64_t r0 = 0; r0 < 2; r0++) {
                 memset(out, 0, sizeof out);
                 assert_int_equal(tl_quant_gemm_rows(dts[k], order, n, w, row, r0, rows, act, arow,
