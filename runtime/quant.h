@@ -46,14 +46,16 @@ bool tl_quant_kernels_of(tl_dtype dt, bool avx2, tl_quant_kernels *out);
 **   TL_DOT_ORDER_ROW          ggml's one-row vec_dot (8 lanes, fold at the
 **                             end) -- the traits' vec_dot; every type; and all
 **                             of llama.cpp with --no-repack;
-**   TL_DOT_ORDER_REPACK       its repacked GEMV (default on for Q4_0 and Q4_K
-**                             weights whose row count is a multiple of 8; one
-**                             token, and the n % 4 last tokens of a batch):
-**                             Q4_0: per block the whole integer sum, then
-**                             acc = fma(d_x*d_y, (float)sum, acc); Q4_K: per
-**                             super-block for codes and mins, acc - accm;
+**   TL_DOT_ORDER_REPACK       its repacked GEMV (default on for Q4_0, Q4_K and
+**                             Q2_K weights whose row count is a multiple of 8;
+**                             one token, and the n % 4 last tokens of a
+**                             batch): Q4_0: per block the whole integer sum,
+**                             then acc = fma(d_x*d_y, (float)sum, acc); Q4_K,
+**                             Q2_K: per super-block for codes and mins, the
+**                             result acc - accm;
 **   TL_DOT_ORDER_REPACK_GEMM  its repacked GEMM (groups of 4 tokens): Q4_0 as
-**                             REPACK; Q4_K per pair of sub-blocks.
+**                             REPACK; Q4_K per pair of sub-blocks (64
+**                             elements); Q2_K per half super-block (128).
 ** All were checked bit for bit against llama.cpp's own matmul outputs (see
 ** docs/quantization.md).  A type without kernels of an order falls back
 ** GEMM -> REPACK -> ROW. */

@@ -222,6 +222,8 @@ void tl_q4_0_dot(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_0_dot_rp(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_K_dot_rp(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_K_dot_rpg(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rp(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rpg(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_1_dot(int64_t n, float *out, const void *x, const void *y);
 void tl_q5_0_dot(int64_t n, float *out, const void *x, const void *y);
 void tl_q5_1_dot(int64_t n, float *out, const void *x, const void *y);
@@ -256,6 +258,8 @@ void tl_q4_0_dot_4x2_rp_avx2(int64_t n, float out[8], const void *const x[4],
                              const void *const y[2]);
 void tl_q4_K_dot_rp_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_K_dot_rpg_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rp_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rpg_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q8_K_quantize_avx2(const float *src, void *dst, int64_t n);
 void tl_q8_0_quantize_act_avx2(const float *src, void *dst, int64_t n);
 

@@ -37,6 +37,10 @@ DOT4_LOOP(dot4_q8_1, tl_q8_1_dot)
 DOT4_LOOP(dot4_q2_K, tl_q2_K_dot)
 DOT4_LOOP(dot4_q3_K, tl_q3_K_dot)
 DOT4_LOOP(dot4_q4_K, tl_q4_K_dot)
+DOT4_LOOP(dot4_q2_K_rp, tl_q2_K_dot_rp)
+DOT4_LOOP(dot4_q2_K_rpg, tl_q2_K_dot_rpg)
+DOT4_LOOP(dot4_q2_K_rp_avx2, tl_q2_K_dot_rp_avx2)
+DOT4_LOOP(dot4_q2_K_rpg_avx2, tl_q2_K_dot_rpg_avx2)
 DOT4_LOOP(dot4_q4_K_rp, tl_q4_K_dot_rp)
 DOT4_LOOP(dot4_q4_K_rpg, tl_q4_K_dot_rpg)
 DOT4_LOOP(dot4_q4_K_rp_avx2, tl_q4_K_dot_rp_avx2)
@@ -78,7 +82,11 @@ static entry table[] = {
     ENTRY(TL_DTYPE_Q5_1, q5_1, tl_q5_1_quantize, tl_q5_1_dot, TL_DTYPE_Q8_1),
     ENTRY(TL_DTYPE_Q8_0, q8_0, tl_q8_0_quantize_act, tl_q8_0_dot, TL_DTYPE_Q8_0),
     ENTRY(TL_DTYPE_Q8_1, q8_1, tl_q8_1_quantize_act, tl_q8_1_dot, TL_DTYPE_Q8_1),
-    ENTRY(TL_DTYPE_Q2_K, q2_K, tl_q2_K_quantize, tl_q2_K_dot, TL_DTYPE_Q8_K),
+    {.dt = TL_DTYPE_Q2_K,
+     .scalar = {tl_q2_K_to_f32, tl_q2_K_quantize, tl_q2_K_dot, TL_DTYPE_Q8_K},
+     .quantize_ref = tl_q2_K_quantize,
+     .dot_scalar = {tl_q2_K_dot, tl_q2_K_dot_rp, tl_q2_K_dot_rpg},
+     .dot4_scalar = {dot4_q2_K, dot4_q2_K_rp, dot4_q2_K_rpg}},
     ENTRY(TL_DTYPE_Q3_K, q3_K, tl_q3_K_quantize, tl_q3_K_dot, TL_DTYPE_Q8_K),
     {.dt = TL_DTYPE_Q4_K,
      .scalar = {tl_q4_K_to_f32, tl_q4_K_quantize, tl_q4_K_dot, TL_DTYPE_Q8_K},
@@ -126,6 +134,11 @@ static void fill_avx2(void) {
     q->dot_avx2[1] = tl_q4_0_dot_rp_avx2;
     q->dot4_avx2[1] = tl_q4_0_dot4_rp_avx2;
     q->tile_avx2[1] = tl_q4_0_dot_4x2_rp_avx2;
+    entry *k2 = entry_of(TL_DTYPE_Q2_K);
+    k2->dot_avx2[1] = tl_q2_K_dot_rp_avx2;
+    k2->dot_avx2[2] = tl_q2_K_dot_rpg_avx2;
+    k2->dot4_avx2[1] = dot4_q2_K_rp_avx2;
+    k2->dot4_avx2[2] = dot4_q2_K_rpg_avx2;
     entry *k = entry_of(TL_DTYPE_Q4_K);
     k->dot_avx2[1] = tl_q4_K_dot_rp_avx2;
     k->dot_avx2[2] = tl_q4_K_dot_rpg_avx2;
@@ -158,7 +171,7 @@ static int order_index(const entry *e, tl_dot_order order) {
 }
 
 tl_dot_order tl_quant_llama_order(tl_dtype dt, int64_t n_rows) {
-    bool repacked = dt == TL_DTYPE_Q4_0 || dt == TL_DTYPE_Q4_K;
+    bool repacked = dt == TL_DTYPE_Q4_0 || dt == TL_DTYPE_Q4_K || dt == TL_DTYPE_Q2_K;
     return repacked && n_rows % 8 == 0 ? TL_DOT_ORDER_REPACK : TL_DOT_ORDER_ROW;
 }
 
