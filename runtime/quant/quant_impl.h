@@ -139,9 +139,17 @@ static inline float amax32(const float *x) {
     return amax;
 }
 
+/* roundf (half away from zero) without the libm call: for |v| < 2^23 the
+** fraction v - trunc(v) is exact, so comparing it with 0.5 decides the same. */
 static inline int8_t round_away(float v) {
     if (!(v > -200.0f && v < 200.0f)) return 0; /* NaN only: |x * id| <= 127 */
-    return (int8_t)roundf(v);
+    int i = (int)v;
+    float frac = v - (float)i;
+    if (frac >= 0.5f)
+        i++;
+    else if (frac <= -0.5f)
+        i--;
+    return (int8_t)i;
 }
 
 /* Half to even, as _mm256_round_ps(_MM_FROUND_TO_NEAREST_INT) in the default mode. */
