@@ -71,8 +71,8 @@ tl_dot_order tl_quant_llama_order(tl_dtype dt, int64_t n_rows);
 
 /* The single-row dot of a type in an order (ROW: the traits' vec_dot), chosen
 ** for this CPU; _of: a given variant (avx2 = false: scalar), for tests. */
-tl_vec_dot_fn tl_quant_vec_dot(tl_dtype dt, tl_dot_order order);
-tl_vec_dot_fn tl_quant_vec_dot_of(tl_dtype dt, tl_dot_order order, bool avx2);
+tl_vec_dot_fn tl_quant_vec_dot_order(tl_dtype dt, tl_dot_order order);
+tl_vec_dot_fn tl_quant_vec_dot_order_of(tl_dtype dt, tl_dot_order order, bool avx2);
 
 /* Four dots at once: out[r] = x[r] . y for four weight rows of one type (at
 ** any addresses) and one activation row of its dot_type.  Each out[r] is
@@ -81,16 +81,16 @@ tl_vec_dot_fn tl_quant_vec_dot_of(tl_dtype dt, tl_dot_order order, bool avx2);
 ** streams.  Take the four rows from four far-apart parts of a thread's row
 ** range (../shared/spec/PERFORMANCE.md §5.1).  NULL for non-block types. */
 typedef void (*tl_vec_dot4_fn)(int64_t n, float out[4], const void *const x[4], const void *y);
-tl_vec_dot4_fn tl_quant_vec_dot4(tl_dtype dt, tl_dot_order order);
-tl_vec_dot4_fn tl_quant_vec_dot4_of(tl_dtype dt, tl_dot_order order, bool avx2);
+tl_vec_dot4_fn tl_quant_vec_dot4_order(tl_dtype dt, tl_dot_order order);
+tl_vec_dot4_fn tl_quant_vec_dot4_order_of(tl_dtype dt, tl_dot_order order, bool avx2);
 
 /* A 4-row x 2-token tile: out[2r + t] = x[r] . y[t], each bit-identical to the
 ** single-row dot of the same order.  AVX2 only, for Q4_0 and Q8_0; NULL for
 ** other types or without AVX2 (tl_quant_gemm_rows then uses dot4). */
 typedef void (*tl_vec_dot_4x2_fn)(int64_t n, float out[8], const void *const x[4],
                                   const void *const y[2]);
-tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2(tl_dtype dt, tl_dot_order order);
-tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2_of(tl_dtype dt, tl_dot_order order, bool avx2);
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2_order(tl_dtype dt, tl_dot_order order);
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2_order_of(tl_dtype dt, tl_dot_order order, bool avx2);
 
 /* out[r] = W[r] . act for r in [r0, r1): W has rows of n elements of type dt
 ** at row_stride bytes, act is one activation row already converted to dt's
@@ -99,9 +99,9 @@ tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2_of(tl_dtype dt, tl_dot_order order, bool 
 ** Meant to be called by each thread of a matmul on its own row range (out is
 ** indexed by the absolute row).  For llama.cpp's bits pass
 ** tl_quant_llama_order(dt, total rows of W). */
-tl_status tl_quant_gemv_rows(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
-                             size_t row_stride, int64_t r0, int64_t r1, const void *act,
-                             float *out);
+tl_status tl_quant_gemv_rows_order(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                                   size_t row_stride, int64_t r0, int64_t r1, const void *act,
+                                   float *out);
 
 /* out[k * out_stride + r] = W[r] . act[k] for rows r in [r0, r1) and tokens k
 ** in [0, n_tok): W rows of n elements of type dt at w_stride bytes, act rows
@@ -112,9 +112,21 @@ tl_status tl_quant_gemv_rows(tl_dtype dt, tl_dot_order order, int64_t n, const v
 ** With order REPACK it follows llama.cpp's split of a batch: the first
 ** n_tok - n_tok % 4 tokens in the REPACK_GEMM order, the rest in REPACK.
 ** For prompt processing; each thread takes its own row range. */
-tl_status tl_quant_gemm_rows(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
-                             size_t w_stride, int64_t r0, int64_t r1, const void *act,
-                             size_t act_stride, int64_t n_tok, float *out, size_t out_stride);
+tl_status tl_quant_gemm_rows_order(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                                   size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                                   size_t act_stride, int64_t n_tok, float *out, size_t out_stride);
+
+/* ---- the same in the ROW order (the traits' vec_dot): the first form of
+** this API, kept because runtime/ops/matmul.c calls it.  For llama.cpp's bits
+** on Q4_0/Q4_K/Q2_K weights use the _order forms with tl_quant_llama_order. */
+tl_vec_dot4_fn tl_quant_vec_dot4(tl_dtype dt);
+tl_vec_dot4_fn tl_quant_vec_dot4_of(tl_dtype dt, bool avx2);
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2(tl_dtype dt);
+tl_status tl_quant_gemv_rows(tl_dtype dt, int64_t n, const void *w, size_t row_stride, int64_t r0,
+                             int64_t r1, const void *act, float *out);
+tl_status tl_quant_gemm_rows(tl_dtype dt, int64_t n, const void *w, size_t w_stride, int64_t r0,
+                             int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
+                             float *out, size_t out_stride);
 
 /* Quantizes nrows rows of n_per_row floats into dst (nrows * row size bytes)
 ** as llama-quantize does without an imatrix (quantize_row_*_ref); F32, F16

@@ -175,21 +175,21 @@ tl_dot_order tl_quant_llama_order(tl_dtype dt, int64_t n_rows) {
     return repacked && n_rows % 8 == 0 ? TL_DOT_ORDER_REPACK : TL_DOT_ORDER_ROW;
 }
 
-tl_vec_dot_fn tl_quant_vec_dot_of(tl_dtype dt, tl_dot_order order, bool avx2) {
+tl_vec_dot_fn tl_quant_vec_dot_order_of(tl_dtype dt, tl_dot_order order, bool avx2) {
     const entry *e = find(dt);
     if (!e) return NULL;
     int o = order_index(e, order);
     return avx2 && e->dot_avx2[o] ? e->dot_avx2[o] : e->dot_scalar[o];
 }
 
-tl_vec_dot4_fn tl_quant_vec_dot4_of(tl_dtype dt, tl_dot_order order, bool avx2) {
+tl_vec_dot4_fn tl_quant_vec_dot4_order_of(tl_dtype dt, tl_dot_order order, bool avx2) {
     const entry *e = find(dt);
     if (!e) return NULL;
     int o = order_index(e, order);
     return avx2 && e->dot4_avx2[o] ? e->dot4_avx2[o] : e->dot4_scalar[o];
 }
 
-tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2_of(tl_dtype dt, tl_dot_order order, bool avx2) {
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2_order_of(tl_dtype dt, tl_dot_order order, bool avx2) {
     const entry *e = find(dt);
     if (!e || !avx2) return NULL;
     return e->tile_avx2[order_index(e, order)];
@@ -204,19 +204,19 @@ void tl_quant_register(bool use_avx2) {
     }
 }
 
-tl_vec_dot_fn tl_quant_vec_dot(tl_dtype dt, tl_dot_order order) {
+tl_vec_dot_fn tl_quant_vec_dot_order(tl_dtype dt, tl_dot_order order) {
     tl_runtime_init();
-    return tl_quant_vec_dot_of(dt, order, use_avx2_selected);
+    return tl_quant_vec_dot_order_of(dt, order, use_avx2_selected);
 }
 
-tl_vec_dot4_fn tl_quant_vec_dot4(tl_dtype dt, tl_dot_order order) {
+tl_vec_dot4_fn tl_quant_vec_dot4_order(tl_dtype dt, tl_dot_order order) {
     tl_runtime_init();
-    return tl_quant_vec_dot4_of(dt, order, use_avx2_selected);
+    return tl_quant_vec_dot4_order_of(dt, order, use_avx2_selected);
 }
 
-tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2(tl_dtype dt, tl_dot_order order) {
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2_order(tl_dtype dt, tl_dot_order order) {
     tl_runtime_init();
-    return tl_quant_vec_dot_4x2_of(dt, order, use_avx2_selected);
+    return tl_quant_vec_dot_4x2_order_of(dt, order, use_avx2_selected);
 }
 
 tl_status tl_quantize_rows(tl_dtype dt, const float *src, void *dst, int64_t nrows,
@@ -256,4 +256,17 @@ tl_status tl_dequantize_rows(tl_dtype dt, const void *src, float *dst, int64_t n
     for (int64_t r = 0; r < nrows; r++)
         t->to_f32((const char *)src + (size_t)r * row, dst + r * n_per_row, n_per_row);
     return TL_OK;
+}
+
+/* ---- the ROW-order forms (quant.h) ---------------------------------------- */
+tl_vec_dot4_fn tl_quant_vec_dot4(tl_dtype dt) {
+    return tl_quant_vec_dot4_order(dt, TL_DOT_ORDER_ROW);
+}
+
+tl_vec_dot4_fn tl_quant_vec_dot4_of(tl_dtype dt, bool avx2) {
+    return tl_quant_vec_dot4_order_of(dt, TL_DOT_ORDER_ROW, avx2);
+}
+
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2(tl_dtype dt) {
+    return tl_quant_vec_dot_4x2_order(dt, TL_DOT_ORDER_ROW);
 }

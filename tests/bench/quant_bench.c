@@ -37,8 +37,8 @@ static void bench(tl_dtype dt, tl_dot_order order, bool avx2, int copies, int re
         memcpy(w + (size_t)c * mat, w, mat);
     void *act = malloc(tl_dtype_row_size(k.dot_type, n));
     a.from_f32(x, act, n);
-    tl_vec_dot4_fn dot4 = tl_quant_vec_dot4_of(dt, order, avx2);
-    k.vec_dot = tl_quant_vec_dot_of(dt, order, avx2);
+    tl_vec_dot4_fn dot4 = tl_quant_vec_dot4_order_of(dt, order, avx2);
+    k.vec_dot = tl_quant_vec_dot_order_of(dt, order, avx2);
     for (int mode = 0; mode < 2; mode++) {
         double best = 1e9;
         for (int rep = 0; rep < reps; rep++) {
@@ -95,11 +95,11 @@ static void bench_prompt(tl_dtype dt, tl_dot_order order) {
             double t0 = now();
             if (mode == 0)
                 for (int64_t k = 0; k < toks; k++)
-                    tl_quant_gemv_rows(dt, order, n, w, row, 0, rows, act + (size_t)k * arow,
-                                       out + k * rows);
+                    tl_quant_gemv_rows_order(dt, order, n, w, row, 0, rows, act + (size_t)k * arow,
+                                             out + k * rows);
             else
-                tl_quant_gemm_rows(dt, order, n, w, row, 0, rows, act, arow, toks, out,
-                                   (size_t)rows);
+                tl_quant_gemm_rows_order(dt, order, n, w, row, 0, rows, act, arow, toks, out,
+                                         (size_t)rows);
             double s = now() - t0;
             if (s < best) best = s;
         }

@@ -211,15 +211,15 @@ static void check_matmul(const char *model, const char *tag, bool repack) {
         at->from_f32(in + k * n, act + k * arow, n);
     int64_t same_gemv = 0, same_gemm = 0;
     for (int64_t k = 0; k < toks; k++) {
-        assert_int_equal(tl_quant_gemv_rows(w->dtype, order, n, w->data, wrow, 0, rows,
-                                            act + k * arow, out + k * rows),
+        assert_int_equal(tl_quant_gemv_rows_order(w->dtype, order, n, w->data, wrow, 0, rows,
+                                                  act + k * arow, out + k * rows),
                          TL_OK);
         for (int64_t r = 0; r < rows; r++)
             same_gemv += memcmp(&out[k * rows + r], &ref[k * rows + r], 4) == 0;
     }
     memset(out, 0, sizeof(float) * (size_t)(toks * rows));
-    assert_int_equal(tl_quant_gemm_rows(w->dtype, order, n, w->data, wrow, 0, rows, act, arow, toks,
-                                        out, (size_t)rows),
+    assert_int_equal(tl_quant_gemm_rows_order(w->dtype, order, n, w->data, wrow, 0, rows, act, arow,
+                                              toks, out, (size_t)rows),
                      TL_OK);
     for (int64_t i = 0; i < toks * rows; i++)
         same_gemm += memcmp(&out[i], &ref[i], 4) == 0;

@@ -238,9 +238,9 @@ static void check_k_matmul(tl_dtype dt, const char *tag, bool repack) {
         tl_dtype_traits(TL_DTYPE_Q8_K)->from_f32(in + k * n, act + k * arow, n);
     tl_dot_order order = repack ? tl_quant_llama_order(dt, rows) : TL_DOT_ORDER_ROW;
     assert_int_equal(order, repack ? TL_DOT_ORDER_REPACK : TL_DOT_ORDER_ROW);
-    assert_int_equal(
-        tl_quant_gemm_rows(dt, order, n, w, wrow, 0, rows, act, arow, toks, out, (size_t)rows),
-        TL_OK);
+    assert_int_equal(tl_quant_gemm_rows_order(dt, order, n, w, wrow, 0, rows, act, arow, toks, out,
+                                              (size_t)rows),
+                     TL_OK);
     int64_t same = 0;
     for (int64_t i = 0; i < toks * rows; i++)
         same += memcmp(&out[i], &ref[i], 4) == 0;
@@ -251,7 +251,7 @@ static void check_k_matmul(tl_dtype dt, const char *tag, bool repack) {
         if (repack && k < toks - toks % 4) o = TL_DOT_ORDER_REPACK_GEMM;
         for (int v = 0; v < 2; v++) {
             if (v && !tl_cpu_use_avx2()) continue;
-            tl_vec_dot_fn dot = tl_quant_vec_dot_of(dt, o, v == 1);
+            tl_vec_dot_fn dot = tl_quant_vec_dot_order_of(dt, o, v == 1);
             for (int64_t r = 0; r < rows; r++) {
                 float got;
                 dot(n, &got, w + r * wrow, act + k * arow);
