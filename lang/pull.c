@@ -41,6 +41,8 @@ typedef struct dl {
     uint64_t bytes0; /* got at t0 */
     int last_decile;
     bool bar_open; /* a bar is drawn without its final newline */
+    bool printed;
+    uint64_t last_printed; /* got at the last progress output */
 } dl;
 
 static double now_s(void) {
@@ -83,13 +85,15 @@ static void progress(dl *d, bool final) {
     double t = now_s();
     bool known = d->total > 0;
     int decile = known ? (int)(d->got * 10 / (uint64_t)d->total) : 0;
+    if (final && d->mode == TL_PULL_PROGRESS_LINES && d->printed && d->got == d->last_printed)
+        return; /* the last line already says it */
     if (!final) {
         if (d->mode == TL_PULL_PROGRESS_BAR && t - d->last_draw < 0.1) return;
         if (d->mode == TL_PULL_PROGRESS_LINES && decile <= d->last_decile && t - d->last_line < 10)
             return;
     }
     double dt = t - d->t0;
-    double rate = dt > 0.05 ? (double)(d->got - d->bytes0) / dt : 0;
+    double rate = dt > 1e-3 ? (double)(d->got - d->bytes0) / dt : 0;
     char got[32], total[32], rs[32], eta[32];
     tl_pull_format_bytes(d->got, got, sizeof got);
     tl_pull_format_bytes(known ? (uint64_t)d->total : 0, total, sizeof total);
@@ -119,6 +123,8 @@ static void progress(dl *d, bool final) {
         d->last_line = t;
     }
     d->last_draw = t;
+    d->printed = true;
+    d->last_printed = d->got;
     fflush(log);
 }
 
@@ -276,7 +282,10 @@ static tl_status begin_body(dl *d) {
                        "%s: the server's file is %lld bytes, expected %llu (the published file or "
                        "the registry entry changed)",
                        d->o->url, (long long)server_total, (unsigned long long)d->o->size);
-    if (server_total >= 0) d->total = server_total;
+    if (server_total >= 0) {
+        d->total = server_total;
+        if (server_total > 0) d->last_decile = (int)(d->got * 10 / (uint64_t)server_total);
+    }
     if (restart || d->offset == 0) {
         d->offset = d->got = 0;
         if (d->hashing) tl_sha256_init(&d->sha);
@@ -556,7 +565,7 @@ tl_status tl_pull(const tl_pull_opts *o, tl_pull_result *result) {
         st = tl_fail(TL_ERR_NOMEM, "libcurl: cannot create a handle");
         goto done;
     }
-    note(&d, "downloading %s", o->url);
+    note(&d, "downloading %s\n  to %s", o->url, o->dest);
     d.t0 = d.last_draw = d.last_line = now_s();
     d.bytes0 = d.got;
     d.last_decile = d.total > 0 ? (int)(d.got * 10 / (uint64_t)d.total) : 0;
