@@ -4,6 +4,7 @@
 #include "lang/pull.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -67,6 +68,11 @@ static char *join(const char *dir, const char *file) {
     char *s = malloc(n + strlen(file) + 2);
     if (s) sprintf(s, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", file);
     return s;
+}
+
+static void on_sigint(int sig) {
+    (void)sig;
+    tl_pull_stop = 1; /* the download stops at its next callback; a second Ctrl-C kills */
 }
 
 int tl_cmd_pull(int argc, char **argv) {
@@ -199,8 +205,18 @@ int tl_cmd_pull(int argc, char **argv) {
     o.dest = dest;
 
     tl_pull_result r;
-    if (tl_pull(&o, &r) != TL_OK) {
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    tl_status st = tl_pull(&o, &r);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (st != TL_OK) {
         fprintf(stderr, "tl pull: %s\n", tl_last_error());
+        if (st == TL_ERR_INTERRUPTED) code = 130;
         goto out;
     }
     if (r.already_present)

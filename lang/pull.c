@@ -20,6 +20,8 @@
 #define TL_VERSION "dev"
 #endif
 
+volatile sig_atomic_t tl_pull_stop;
+
 /* One download in progress. */
 typedef struct dl {
     const tl_pull_opts *o;
@@ -160,6 +162,10 @@ static tl_status hash_file(const char *path, tl_sha256 *sha, uint64_t *size) {
     uint64_t n = 0;
     tl_status st = TL_OK;
     for (;;) {
+        if (tl_pull_stop) {
+            st = tl_fail(TL_ERR_INTERRUPTED, "interrupted while reading %s", path);
+            break;
+        }
         ssize_t r = read(fd, buf, CHUNK);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
@@ -246,6 +252,16 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud) {
     return len;
 }
 
+static int on_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+    (void)ud;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return tl_pull_stop ? 1 : 0; /* non-zero aborts the transfer */
+}
+
 static tl_status open_part(dl *d, bool truncate) {
     if (d->fd >= 0) {
         if (!truncate) return TL_OK;
@@ -297,6 +313,7 @@ static tl_status begin_body(dl *d) {
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
     dl *d = ud;
     size_t len = size * n;
+    if (tl_pull_stop) return 0;
     if (!d->started) {
         d->started = true;
         if ((d->err = begin_body(d)) != TL_OK) return 0;
@@ -379,12 +396,14 @@ static tl_status setup_curl(dl *d, char *errbuf) {
     curl_easy_setopt(c, CURLOPT_HEADERDATA, d);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, d);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     return TL_OK;
 }
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !tl_pull_stop) {
     }
 }
 
@@ -419,6 +438,12 @@ static tl_status transfer(dl *d) {
         d->content_length = d->range_start = d->range_total = -1;
         errbuf[0] = '\0';
         CURLcode rc = curl_easy_perform(d->curl);
+        if (tl_pull_stop) {
+            char b[32];
+            tl_pull_format_bytes(d->got, b, sizeof b);
+            return tl_fail(TL_ERR_INTERRUPTED, "interrupted at %s%s", b,
+                           kept_note(d, kept, sizeof kept));
+        }
         if (d->err) {
             /* our callback stopped it: keep its message, add where the bytes are */
             char msg[1024];

@@ -22,6 +22,7 @@
 
 #include "runtime/status.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,6 +83,10 @@ typedef struct tl_pull_result {
     uint64_t bytes;        /* the file's size                              */
     char sha256[65];       /* the file's digest, when it was computed      */
 } tl_pull_result;
+
+/* Set this from a signal handler (the CLI's SIGINT) to stop a download: tl_pull
+** then fails with TL_ERR_INTERRUPTED and keeps the .part for a later resume. */
+extern volatile sig_atomic_t tl_pull_stop;
 
 /* Downloads opts->url to opts->dest as described above.  result may be NULL. */
 tl_status tl_pull(const tl_pull_opts *opts, tl_pull_result *result);

@@ -225,6 +225,26 @@ writefail)
     expect_rc 0
     same_as_served "$OUT"
     ;;
+interrupt)
+    # SIGINT mid-download: a clean stop (exit 130), the .part kept, nothing installed
+    "$TL" pull "$BASE/slow/model.gguf" --to "$OUT" --sha256 "$SHA" > "$T/stdout" 2> "$T/stderr" &
+    pid=$!
+    for _ in $(seq 100); do [ -s "$OUT.part" ] && break; sleep 0.05; done
+    [ -s "$OUT.part" ] || fail "the download did not start"
+    kill -INT "$pid"
+    wait "$pid"
+    RC=$?
+    expect_rc 130
+    expect_err "interrupted at"
+    expect_err "kept in $OUT.part"
+    absent "$OUT"
+    got=$(stat -c %s "$OUT.part")
+    [ "$got" -lt "$SIZE" ] || fail ".part is complete"
+    pull "$BASE/files/model.gguf" --to "$OUT" --sha256 "$SHA"
+    expect_rc 0
+    expect_log "range=bytes=$got-"
+    same_as_served "$OUT"
+    ;;
 usage)
     pull
     expect_rc 2

@@ -9,12 +9,14 @@ files in DIR under these paths (anything else is 404):
   /stoponce/NAME   like /stop the first time it is asked for NAME, then like /files
   /norange/NAME    ignores Range: always 200 and the whole file
   /redirect/NAME   302 to /files/NAME
+  /slow/NAME       like /files, 16 KiB every 50 ms
 Each request is logged to LOG_FILE as "METHOD PATH range=<Range header or ->".
 """
 import http.server
 import os
 import re
 import sys
+import time
 
 ROOT, PORT_FILE, LOG_FILE = sys.argv[1], sys.argv[2], sys.argv[3]
 stopped_once = set()
@@ -42,7 +44,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rng = self.headers.get("Range")
         with open(LOG_FILE, "a") as log:
             log.write("%s %s range=%s\n" % (self.command, self.path, rng or "-"))
-        m = re.fullmatch(r"/(files|stop|stoponce|norange|redirect)/([A-Za-z0-9._-]+)", self.path)
+        m = re.fullmatch(r"/(files|stop|stoponce|norange|redirect|slow)/([A-Za-z0-9._-]+)", self.path)
         path = os.path.join(ROOT, m.group(2)) if m else None
         if not m or not os.path.isfile(path):
             self.send_plain(404, "not found\n")
@@ -87,6 +89,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if kind == "slow":
+            for i in range(0, len(body), 16384):
+                self.wfile.write(body[i : i + 16384])
+                self.wfile.flush()
+                time.sleep(0.05)
             return
         self.wfile.write(body)
 
