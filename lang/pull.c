@@ -641,6 +641,7 @@ tl_status tl_pull(const tl_pull_opts *o, tl_pull_result *result) {
         goto done;
     }
 done:
+    if (d.bar_open && o->log) fputc('\n', o->log); /* the caller's message starts a line */
     if (d.fd >= 0) close(d.fd);
     free(d.part);
     return st;
