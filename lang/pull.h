@@ -16,7 +16,8 @@
 **
 ** Progress goes to opts->log (stderr in the CLI): a redrawn bar with bytes,
 ** rate and ETA on a terminal, plain lines otherwise.  Errors are tl_status
-** values with a message (tl_last_error()). */
+** values with a message (tl_last_error()).  tl_pull_describe and
+** tl_pull_format_bytes live in lang/pull_describe.c. */
 #ifndef TL_LANG_PULL_H
 #define TL_LANG_PULL_H
 
