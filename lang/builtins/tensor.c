@@ -776,8 +776,11 @@ static tl_status b_set_precision(tl_call *c, int argc, const tl_value *argv, tl_
         tl_set_precision(TL_PRECISION_LLAMA);
     else if (strcmp(mode, "exact") == 0)
         tl_set_precision(TL_PRECISION_EXACT);
+    else if (strcmp(mode, "llama_row") == 0)
+        tl_set_precision(TL_PRECISION_LLAMA_ROW);
     else
-        return tl_fail(TL_ERR_ARG, "set_precision: \"%s\" is not \"llama\" or \"exact\"", mode);
+        return tl_fail(TL_ERR_ARG,
+                       "set_precision: \"%s\" is not \"llama\", \"llama_row\" or \"exact\"", mode);
     *out = TL_VOID;
     return TL_OK;
 }
@@ -786,7 +789,11 @@ static tl_status b_precision(tl_call *c, int argc, const tl_value *argv, tl_valu
     (void)c;
     (void)argc;
     (void)argv;
-    return tl_value_cstring(tl_get_precision() == TL_PRECISION_EXACT ? "exact" : "llama", out);
+    tl_precision p = tl_get_precision();
+    return tl_value_cstring(p == TL_PRECISION_EXACT       ? "exact"
+                            : p == TL_PRECISION_LLAMA_ROW ? "llama_row"
+                                                          : "llama",
+                            out);
 }
 
 /* ---- the table ------------------------------------------------------------------------------ */
@@ -899,7 +906,8 @@ const tl_builtin_def tl_builtins_tensor[] = {
     DEF("argmin", 1, 3, b_reduce, "argmin(t[, dim[, keepdim]]) -> int | tensor", T_ONLY),
     DEF("topk", 2, 2, b_topk, "topk(t, k) -> [values, indices]", T_ONLY),
     /* settings */
-    DEF("set_precision", 1, 1, b_set_precision, "set_precision(\"llama\" | \"exact\")", 0),
+    DEF("set_precision", 1, 1, b_set_precision,
+        "set_precision(\"llama\" | \"llama_row\" | \"exact\")", 0),
     DEF("precision", 0, 0, b_precision, "precision() -> string", 0),
     {0},
 };
