@@ -235,9 +235,9 @@ tl_status tl_op_unsqueeze(const tl_tensor *t, int axis, tl_tensor **out) {
     size_t nb[TL_MAX_DIMS];
     for (int x = 0, k = 0; x <= n; x++) {
         if (x == pos) {
+            /* a size-1 dim's stride is never used; make it the packed one */
             ne[x] = 1;
-            nb[x] = x < n ? t->nb[x] * (size_t)(t->ne[x] ? t->ne[x] : 1) : t->nb[n ? n - 1 : 0];
-            if (x < n) nb[x] = t->nb[x];
+            nb[x] = x > 0 ? t->nb[x - 1] * (size_t)t->ne[x - 1] : tl_dtype_traits(t->dtype)->size;
             continue;
         }
         ne[x] = t->ne[k];
