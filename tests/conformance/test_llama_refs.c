@@ -28,6 +28,8 @@ typedef struct model_case {
     const char *name; /* file NAME.gguf and refs/NAME.* */
     int greedy;       /* tokens of the greedy continuation to compare (0: none) */
     bool layers;      /* refs/NAME.layers.json exists */
+    double tol;       /* max |logit diff| allowed in "llama" precision */
+    const char *model_path, *refs_prefix; /* set: explicit paths (command-line mode) */
 } model_case;
 
 static const char *models_dir(void) {
@@ -91,10 +93,17 @@ static int64_t argmax_f32(const float *x, int64_t n) {
 ** the max |logit - llama.cpp| over all positions. */
 static double run_case(const model_case *mc, const char *precision, bool strict) {
     char model[1024], ref[1024], json_path[1024], layers_path[1024];
-    snprintf(model, sizeof model, "%s/%s.gguf", models_dir(), mc->name);
-    snprintf(ref, sizeof ref, "%s/refs/%s.once.all.f32", models_dir(), mc->name);
-    snprintf(json_path, sizeof json_path, "%s/refs/%s.once.json", models_dir(), mc->name);
-    snprintf(layers_path, sizeof layers_path, "%s/refs/%s.layers.json", models_dir(), mc->name);
+    char prefix[960];
+    if (mc->model_path) {
+        snprintf(model, sizeof model, "%s", mc->model_path);
+        snprintf(prefix, sizeof prefix, "%s", mc->refs_prefix);
+    } else {
+        snprintf(model, sizeof model, "%s/%s.gguf", models_dir(), mc->name);
+        snprintf(prefix, sizeof prefix, "%s/refs/%s", models_dir(), mc->name);
+    }
+    snprintf(ref, sizeof ref, "%s.once.all.f32", prefix);
+    snprintf(json_path, sizeof json_path, "%s.once.json", prefix);
+    snprintf(layers_path, sizeof layers_path, "%s.layers.json", prefix);
 
     json_error_t jerr;
     json_t *once = json_load_file(json_path, 0, &jerr);
@@ -170,6 +179,32 @@ static double run_case(const model_case *mc, const char *precision, bool strict)
             argmax_row(P, (int64_t)p, n_vocab) == argmax_f32(R + p * (size_t)n_vocab, n_vocab);
     }
 
+    /* top-10 overlap with llama.cpp's list at every position (the worst position) */
+    int min_overlap = 10;
+    json_t *positions = json_object_get(once, "positions");
+    for (size_t p = 0; p < n_pos && p < json_array_size(positions); p++) {
+        json_t *top = json_object_get(json_array_get(positions, p), "top");
+        int64_t ours[10];
+        size_t n_top = json_array_size(top) < 10 ? json_array_size(top) : 10;
+        for (size_t r = 0; r < n_top; r++) { /* our top n_top ids by selection */
+            int64_t best = -1;
+            for (int64_t j = 0; j < n_vocab; j++) {
+                bool taken = false;
+                for (size_t q = 0; q < r; q++)
+                    taken |= ours[q] == j;
+                if (!taken && (best < 0 || elem(P, (int64_t)p * n_vocab + j) >
+                                               elem(P, (int64_t)p * n_vocab + best)))
+                    best = j;
+            }
+            ours[r] = best;
+        }
+        int overlap = 0;
+        for (size_t r = 0; r < n_top; r++)
+            for (size_t q = 0; q < n_top; q++)
+                overlap += ours[q] == json_integer_value(json_array_get(json_array_get(top, r), 0));
+        if (overlap < min_overlap) min_overlap = overlap;
+    }
+
     /* token-by-token decode vs prefill */
     double max_steps = 0;
     assert_int_equal(steps.kind, TL_VAL_ARRAY);
@@ -212,12 +247,13 @@ static double run_case(const model_case *mc, const char *precision, bool strict)
                 json_integer_value(json_object_get(json_array_get(g, (size_t)i), "token"));
     }
 
-    printf("  %-22s %-5s max|diff| vs llama.cpp %.3g, argmax %d/%zu, decode vs prefill %.3g, "
-           "lens %d/%d, greedy %d/%d\n",
-           mc->name, precision, max_ref, argmax_same, n_pos, max_steps, lens_same, lens_total,
-           greedy_same, mc->greedy);
+    printf("  %-22s %-5s max|diff| vs llama.cpp %.3g, argmax %d/%zu, top-10 overlap >= %d, "
+           "decode vs prefill %.3g, lens %d/%d, greedy %d/%d\n",
+           mc->name, precision, max_ref, argmax_same, n_pos, min_overlap, max_steps, lens_same,
+           lens_total, greedy_same, mc->greedy);
     if (strict) {
-        assert_true(max_ref <= 1e-4);
+        assert_true(max_ref <= mc->tol);
+        if (mc->tol > 1e-4) assert_true(min_overlap >= 9);
         assert_int_equal(argmax_same, (int)n_pos);
         assert_int_equal(lens_same, lens_total);
         assert_int_equal(greedy_same, mc->greedy);
@@ -243,11 +279,20 @@ static int need(const model_case *mc) {
 }
 
 static const model_case cases[] = {
-    {"stories260K", 64, true},
-    {"stories260K-q8_0", 64, false},
-    {"stories260K-q4_0", 64, true},
-    {"synthetic-small-q4_0", 0, true},
+    {"stories260K", 64, true, 1e-4, NULL, NULL},
+    {"stories260K-q8_0", 64, false, 1e-4, NULL, NULL},
+    {"stories260K-q4_0", 64, true, 1e-4, NULL, NULL},
+    {"synthetic-small-q4_0", 0, true, 1e-4, NULL, NULL},
 };
+
+/* Command-line mode: test_llama_refs MODEL.gguf REFS_PREFIX [TOL] checks one model
+** (e.g. the TinyLlama-shaped one, too big for CI) in "llama" precision. */
+static model_case cli_case;
+
+static void test_cli_model(void **state) {
+    (void)state;
+    run_case(&cli_case, "llama", true);
+}
 
 static void test_llama_mode(void **state) {
     (void)state;
@@ -263,7 +308,16 @@ static void test_exact_mode(void **state) {
     assert_int_equal(tl_get_precision(), TL_PRECISION_LLAMA);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc >= 3) {
+        cli_case =
+            (model_case){argv[1], 0, false, argc > 3 ? atof(argv[3]) : 1e-4, argv[1], argv[2]};
+        char p[1100];
+        snprintf(p, sizeof p, "%s.layers.json", argv[2]);
+        cli_case.layers = file_exists(p);
+        const struct CMUnitTest one[] = {cmocka_unit_test(test_cli_model)};
+        return cmocka_run_group_tests(one, NULL, NULL);
+    }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (!need(&cases[i])) {
             printf("SKIPPED: %s/%s.gguf or its refs not found (set TL_TEST_MODELS)\n", models_dir(),
