@@ -213,6 +213,8 @@ tl_status tl_op_squeeze(const tl_tensor *t, int axis, bool all_axes, tl_tensor *
 tl_status tl_op_unsqueeze(const tl_tensor *t, int axis, tl_tensor **out); /* axis in 0..n */
 /* NumPy right-aligned broadcast, materialised. */
 tl_status tl_op_broadcast_to(const tl_tensor *t, int n_dims, const int64_t *shape, tl_tensor **out);
+/* The same broadcast as a view (stride 0 in the broadcast dims, nothing copied). */
+tl_status tl_op_expand(const tl_tensor *t, int n_dims, const int64_t *shape, tl_tensor **out);
 /* Joins n tensors of one dtype along axis (other dims equal). */
 tl_status tl_op_concat(int n, const tl_tensor *const *ts, int axis, tl_tensor **out);
 /* Views of consecutive pieces of `size` along axis (the last may be smaller);

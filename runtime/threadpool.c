@@ -100,7 +100,9 @@ static void stop_workers_locked(void) {
 }
 
 static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
-static void register_atexit(void) { atexit(tl_threadpool_shutdown); }
+static void register_atexit(void) {
+    atexit(tl_threadpool_shutdown);
+}
 
 /* Called with P.mu held; starts n_threads - 1 workers (fewer if creation fails).
 ** The first start registers tl_threadpool_shutdown with atexit, so programs
