@@ -534,7 +534,7 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
             tl_flow fl = tl_tensor_decl(I, n);
             I->cur = saved;
             if (fl != TL_FLOW_OK) {
-                tl_push_frame(I, "<top level>", NULL, NULL);
+                if (I->n_frames > 0) tl_push_frame(I, "<top level>", NULL, NULL);
                 return fl;
             }
         } else if (n->kind == TL_D_UNSUPPORTED) {
