@@ -152,6 +152,7 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         digit+ exp { EMIT(TK_FLOAT); }
         digit+ { EMIT(TK_INT); }
         digit+ "." { FAIL("a number needs digits after the '.' (write 1.0)", 0); }
+        digit+ ("." digit+)? "i" { FAIL("complex numbers are not supported", 0); }
         digit+ [a-zA-Z_] { FAIL("malformed number", 0); }
 
         ["] ([^"\\] | "\\" [^])* ["] { newlines(lx, lx->tok, lx->cur); EMIT(TK_STRING); }

@@ -224,9 +224,15 @@ static void test_float_display(void **state) {
         double d;
         const char *want;
     } cases[] = {
-        {1.0, "1"},         {0.1, "0.1"},      {1e-5, "0.00001"},   {-2.5, "-2.5"},
-        {1e21, "1000000000000000000000"},      {0.1 + 0.2, "0.30000000000000004"},
-        {123.456, "123.456"}, {-0.0, "-0"},    {1.0 / 3.0, "0.3333333333333333"},
+        {1.0, "1"},
+        {0.1, "0.1"},
+        {1e-5, "0.00001"},
+        {-2.5, "-2.5"},
+        {1e21, "1000000000000000000000"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {123.456, "123.456"},
+        {-0.0, "-0"},
+        {1.0 / 3.0, "0.3333333333333333"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tl_strbuf b = {0};
@@ -282,8 +288,9 @@ static void test_benches(void **state) {
     (void)state;
     char dir[] = "/tmp/tl_bench_testXXXXXX";
     assert_non_null(mkdtemp(dir));
-    char *path = write_temp(dir, "b.tl", "bench summing { let s = 0\n for i in range(100) { s = s + i } }\n"
-                                         "main { print(\"main\") }\n");
+    char *path = write_temp(dir, "b.tl",
+                            "bench summing { let s = 0\n for i in range(100) { s = s + i } }\n"
+                            "main { print(\"main\") }\n");
     char copy[600];
     snprintf(copy, sizeof copy, "%s", path);
     assert_int_equal(tl_interp_load_file(I, copy), TL_OK);
