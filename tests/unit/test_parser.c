@@ -247,13 +247,59 @@ static void test_format_error(void **state) {
     tl_strbuf_free(&b);
 }
 
+static void test_logic_productions(void **state) {
+    (void)state;
+    /* everything the logic/learning grammar allows parses (running it is a later issue) */
+    tl_chunk *c =
+        parse_ok("entity Person\n"
+                 "entity City = { paris, rome }\n"
+                 "relation Lives(p: entity, c: entity) embed float32[8]\n"
+                 "relation Likes(a: Person, w: float, t: float16[4] frozen)\n"
+                 "embedding person_emb { entities: {alice, bob} dimension: 8 init: xavier }\n"
+                 "relation_embedding rel_emb { relations: all dimension: 4 }\n"
+                 "Grand(x, z) <- Parent(x, y), Parent(y, z)\n"
+                 "Cost(x) <- Price(x) > 3, Cheap(x)\n"
+                 "tensor w: float16[2, 2] learnable = [[1.0, 0.0], [0.0, 1.0]]\n"
+                 "main {\n"
+                 "  Lives(alice, paris)\n"
+                 "  Lives(X, paris)?\n"
+                 "  Lives(X, Y)? where X != Y\n"
+                 "  infer forward Grand(alice, X)?\n"
+                 "  infer { backward Lives(X, rome)? symbolic Grand(X, Y)? }\n"
+                 "  learn { let loss = w\n objective: loss, optimizer: adamw(lr = 0.01, "
+                 "weight_decay: -1e-4),"
+                 " epochs: 3, scheduler: cosine(t_max: 10) }\n"
+                 "  python import numpy.linalg as la\n"
+                 "  let r = python.call(\"f\", 1)\n"
+                 "  with ctx { }\n"
+                 "  a ~ b\n"
+                 "  let e = einsum(\"ij,jk->ik\", a, b)\n"
+                 "}\n");
+    int unsupported = 0;
+    for (const tl_node *n = c->items; n; n = n->next)
+        unsupported += n->kind == TL_D_UNSUPPORTED;
+    assert_int_equal(unsupported, 8);
+    const tl_node *m = c->items;
+    while (m->kind != TL_D_MAIN)
+        m = m->next;
+    int stmts = 0, unsup_stmts = 0;
+    for (const tl_node *s = m->b->a; s; s = s->next) {
+        stmts++;
+        unsup_stmts += s->kind == TL_S_UNSUPPORTED;
+    }
+    assert_int_equal(stmts, 11);
+    assert_int_equal(unsup_stmts, 7); /* queries, infer, learn, python, with */
+    tl_chunk_free(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_precedence),   cmocka_unit_test(test_literals),
-        cmocka_unit_test(test_postfix),      cmocka_unit_test(test_statements),
-        cmocka_unit_test(test_declarations), cmocka_unit_test(test_match_and_structs),
-        cmocka_unit_test(test_continuation), cmocka_unit_test(test_syntax_errors),
-        cmocka_unit_test(test_deep_nesting), cmocka_unit_test(test_format_error),
+        cmocka_unit_test(test_precedence),        cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_postfix),           cmocka_unit_test(test_statements),
+        cmocka_unit_test(test_declarations),      cmocka_unit_test(test_match_and_structs),
+        cmocka_unit_test(test_continuation),      cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_deep_nesting),      cmocka_unit_test(test_format_error),
+        cmocka_unit_test(test_logic_productions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
