@@ -11,6 +11,10 @@ void tl_lexer_init(tl_lexer *lx, const char *src, size_t len) {
     lx->lim = src + len;
     lx->line_start = src;
     lx->line = 1;
+    if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 byte order mark */
+        lx->cur += 3;
+        lx->line_start += 3;
+    }
 }
 
 typedef struct keyword {
