@@ -140,7 +140,8 @@ void tl_gguf_dump(FILE *out, const tl_gguf *g, const tl_gguf_dump_opts *opts) {
                                          d == t->n_dims - 1 ? "" : ", ", (long long)t->ne[d]);
             snprintf(shape + used, sizeof shape - used, "]");
             fprintf(out, "  %5lld  %-36s %-6s %-20s %12llu %12zu\n", (long long)i, t->name,
-                    tl_dtype_name(t->dtype), shape, (unsigned long long)t->offset, t->nbytes);
+                    tl_gguf_ggml_type_name(t->type_id), shape, (unsigned long long)t->offset,
+                    t->nbytes);
         }
     }
 }
@@ -177,7 +178,7 @@ int tl_cmd_gguf(int argc, char **argv) {
     }
     if (!path || (!opts.meta && !opts.tensors)) return usage();
     tl_gguf *g;
-    if (tl_gguf_open(path, &g) != TL_OK) {
+    if (tl_gguf_open_ex(path, TL_GGUF_ANY_TENSOR_TYPE, &g) != TL_OK) {
         fprintf(stderr, "tl gguf: %s\n", tl_last_error());
         return 1;
     }

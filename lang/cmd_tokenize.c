@@ -20,8 +20,22 @@ static void usage(FILE *f) {
                "       tl tokenize MODEL --ids 1,15043,3186\n");
 }
 
-/* Prints bytes with non-printable ones escaped (\n, \t, \xNN). */
+static bool valid_utf8(const char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t l = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (!l || i + l > n) return false;
+        for (size_t k = 1; k < l; k++)
+            if (((unsigned char)s[i + k] & 0xC0) != 0x80) return false;
+        i += l;
+    }
+    return true;
+}
+
+/* Prints bytes with non-printable ones escaped (\n, \t, \xNN; bytes of
+** invalid UTF-8, such as a lone byte token's, as \xNN too). */
 static void print_escaped(const char *s, size_t n) {
+    bool raw_ok = valid_utf8(s, n);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '\n')
@@ -30,7 +44,7 @@ static void print_escaped(const char *s, size_t n) {
             fputs("\\t", stdout);
         else if (c == '\\')
             fputs("\\\\", stdout);
-        else if (c < 0x20 || c == 0x7f)
+        else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !raw_ok))
             printf("\\x%02x", c);
         else
             putchar(c);
@@ -64,7 +78,8 @@ static int detok(const tl_tokenizer *tok, const char *list) {
     int32_t *ids = malloc(cap * sizeof *ids);
     const char *p = list;
     while (ids && *p) {
-        while (*p == ',' || *p == ' ' || *p == '[' || *p == ']') p++;
+        while (*p == ',' || *p == ' ' || *p == '[' || *p == ']')
+            p++;
         if (!*p) break;
         char *end;
         long long v = strtoll(p, &end, 10);
@@ -164,7 +179,8 @@ int tl_cmd_tokenize(int argc, char **argv) {
         return 1;
     }
     putchar('[');
-    for (size_t i = 0; i < n; i++) printf(i ? ", %d" : "%d", ids[i]);
+    for (size_t i = 0; i < n; i++)
+        printf(i ? ", %d" : "%d", ids[i]);
     puts("]");
     if (!ids_only)
         for (size_t i = 0; i < n; i++) {

@@ -44,6 +44,23 @@ const char *tl_gguf_ggml_type_name(int id) {
     return ggml_type_names[id];
 }
 
+/* Block size and bytes of the ggml types tl cannot load (GGUF.md section 5), so that
+** `tl gguf` can still list files that use them. */
+static bool ggml_block_of(int id, int64_t *blck, size_t *size) {
+    static const struct {
+        int id, blck, size;
+    } t[] = {{16, 256, 66},  {17, 256, 74}, {18, 256, 98},  {19, 256, 50}, {20, 32, 18},
+             {21, 256, 110}, {22, 256, 82}, {23, 256, 136}, {29, 256, 56}, {34, 256, 54},
+             {35, 256, 66},  {39, 32, 17},  {40, 64, 36},   {41, 128, 18}, {42, 64, 18}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].id == id) {
+            *blck = t[i].blck;
+            *size = (size_t)t[i].size;
+            return true;
+        }
+    return false;
+}
+
 /* The ggml ids tl reads as tensors: those in tl_dtype except our own BOOL. */
 bool tl_gguf_dtype_ok(int id) {
     if (id < 0 || id >= 31 || !tl_dtype_is_valid(id)) return false;
@@ -361,10 +378,21 @@ static tl_status parse_tensor_info(cursor *c, tl_gguf *g, int64_t i) {
     if (!take(c, &type, 4) || !take(c, &offset, 8)) return truncated(c, w2);
     t->type_id = type;
     t->offset = offset;
-    if (!tl_gguf_dtype_ok(type)) return unsupported_type(g, pn, type);
-    t->dtype = (tl_dtype)type;
-    const tl_type_traits *tr = tl_dtype_traits(t->dtype);
-
+    int64_t blck;
+    size_t tsize;
+    const char *tname;
+    if (tl_gguf_dtype_ok(type)) {
+        t->dtype = (tl_dtype)type;
+        const tl_type_traits *tr = tl_dtype_traits(t->dtype);
+        blck = tr->blck;
+        tsize = tr->size;
+        tname = tr->name;
+    } else if ((g->flags & TL_GGUF_ANY_TENSOR_TYPE) && ggml_block_of(type, &blck, &tsize)) {
+        t->dtype = TL_DTYPE_COUNT; /* listed, not loadable */
+        tname = tl_gguf_ggml_type_name(type);
+    } else {
+        return unsupported_type(g, pn, type);
+    }
     /* Element count without overflow (ggml's rule), then the byte size. */
     int64_t ne = 1;
     bool empty = false;
@@ -381,18 +409,18 @@ static tl_status parse_tensor_info(cursor *c, tl_gguf *g, int64_t i) {
             ne *= t->ne[d];
         }
     }
-    if (t->ne[0] % tr->blck != 0)
+    if (t->ne[0] % blck != 0)
         return tl_fail(TL_ERR_FORMAT,
                        "%s: tensor '%s': row length %lld is not a multiple of the %s block size "
                        "%lld",
-                       g->path, pn, (long long)t->ne[0], tr->name, (long long)tr->blck);
+                       g->path, pn, (long long)t->ne[0], tname, (long long)blck);
     if (empty) {
         t->nbytes = 0;
     } else {
-        uint64_t blocks = (uint64_t)(ne / tr->blck);
-        if (blocks > SIZE_MAX / tr->size)
+        uint64_t blocks = (uint64_t)(ne / blck);
+        if (blocks > SIZE_MAX / tsize)
             return tl_fail(TL_ERR_FORMAT, "%s: tensor '%s': byte size overflows", g->path, pn);
-        t->nbytes = (size_t)blocks * tr->size;
+        t->nbytes = (size_t)blocks * tsize;
     }
     table_insert(g->tensor_slots, g->tensor_cap, name, (size_t)nlen, i);
     return TL_OK;
@@ -550,15 +578,25 @@ static tl_gguf *gguf_alloc(const char *name) {
 }
 
 tl_status tl_gguf_open_memory(const void *data, size_t size, const char *name, tl_gguf **out) {
+    return tl_gguf_open_memory_ex(data, size, name, 0, out);
+}
+
+tl_status tl_gguf_open_memory_ex(const void *data, size_t size, const char *name, unsigned flags,
+                                 tl_gguf **out) {
     *out = NULL;
     tl_gguf *g = gguf_alloc(name);
     if (!g) return tl_fail(TL_ERR_NOMEM, "out of memory");
+    g->flags = flags;
     g->base = data;
     g->size = size;
     return finish_open(g, out);
 }
 
 tl_status tl_gguf_open(const char *path, tl_gguf **out) {
+    return tl_gguf_open_ex(path, 0, out);
+}
+
+tl_status tl_gguf_open_ex(const char *path, unsigned flags, tl_gguf **out) {
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return tl_fail(TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -593,6 +631,7 @@ tl_status tl_gguf_open(const char *path, tl_gguf **out) {
     g->base = m;
     g->size = (size_t)sb.st_size;
     g->mapped = true;
+    g->flags = flags;
     return finish_open(g, out);
 }
 

@@ -101,6 +101,15 @@ tl_status tl_gguf_open(const char *path, tl_gguf **out);
 /* The same over bytes in memory (not copied: keep them alive until the last
 ** unref).  name is used in messages. */
 tl_status tl_gguf_open_memory(const void *data, size_t size, const char *name, tl_gguf **out);
+/* Flags for the _ex variants. */
+enum {
+    /* Accept every tensor type ggml knows (IQ*, TQ*, ...) with dtype TL_DTYPE_COUNT, for
+    ** listing files (`tl gguf`); loaders must not use it. */
+    TL_GGUF_ANY_TENSOR_TYPE = 1u << 0,
+};
+tl_status tl_gguf_open_ex(const char *path, unsigned flags, tl_gguf **out);
+tl_status tl_gguf_open_memory_ex(const void *data, size_t size, const char *name, unsigned flags,
+                                 tl_gguf **out);
 tl_gguf *tl_gguf_ref(tl_gguf *g);
 void tl_gguf_close(tl_gguf *g); /* drops one reference; accepts NULL */
 /* The same as tl_gguf_close, typed for a tl_storage release callback. */
@@ -184,6 +193,15 @@ bool tl_gguf_writer_remove(tl_gguf_writer *w, const char *key);
 ** At most 4 dims; any layout (views are made contiguous).  Names must be
 ** unique and at most 63 bytes. */
 tl_status tl_gguf_writer_add_tensor(tl_gguf_writer *w, const char *name, tl_tensor *t);
+
+/* A tensor made only when the file is written (and dropped right after), so a
+** converter never holds all converted tensors at once.  produce must return a
+** new reference to a tensor of exactly dtype dt and dims ne; ctx must stay
+** valid until save or free.  Its error aborts the save. */
+typedef tl_status (*tl_gguf_tensor_producer)(void *ctx, tl_tensor **out);
+tl_status tl_gguf_writer_add_tensor_lazy(tl_gguf_writer *w, const char *name, tl_dtype dt,
+                                         int n_dims, const int64_t *ne,
+                                         tl_gguf_tensor_producer produce, void *ctx);
 
 /* Writes the file (PATH.tmp, then rename). */
 tl_status tl_gguf_writer_save(tl_gguf_writer *w, const char *path);

@@ -9,7 +9,8 @@ struct tl_gguf {
     char *path;          /* for messages                              */
     const uint8_t *base; /* the mapping (or caller's memory)          */
     size_t size;
-    bool mapped; /* munmap on destroy                         */
+    bool mapped;    /* munmap on destroy                         */
+    unsigned flags; /* TL_GGUF_* open flags                      */
     uint32_t version;
     int64_t n_tensors, n_kv;
     int64_t n_kv_parsed, n_tensors_parsed; /* entries whose strings are allocated */

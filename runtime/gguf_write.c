@@ -19,8 +19,13 @@ typedef struct wkv {
 
 typedef struct wtensor {
     char *name;
-    tl_tensor *t;
+    tl_dtype dtype;
+    int n_dims;
+    int64_t ne[TL_GGUF_MAX_DIMS];
     size_t nbytes;
+    tl_tensor *t;                    /* NULL for a lazy tensor until it is written */
+    tl_gguf_tensor_producer produce; /* lazy tensors: makes t at save time         */
+    void *produce_ctx;
 } wtensor;
 
 struct tl_gguf_writer {
@@ -252,23 +257,25 @@ bool tl_gguf_writer_remove(tl_gguf_writer *w, const char *key) {
 
 /* ---- tensors -------------------------------------------------------------- */
 
-tl_status tl_gguf_writer_add_tensor(tl_gguf_writer *w, const char *name, tl_tensor *t) {
+/* Checks a tensor's header fields and appends it (taking over the reference in t). */
+static tl_status add_entry(tl_gguf_writer *w, const char *name, tl_dtype dt, int n_dims,
+                           const int64_t *ne, tl_tensor *t, tl_gguf_tensor_producer produce,
+                           void *ctx) {
     size_t nlen = strlen(name);
     if (nlen > TL_GGUF_MAX_NAME)
         return tl_fail(TL_ERR_ARG, "gguf writer: tensor name '%s' is longer than %d bytes", name,
                        TL_GGUF_MAX_NAME);
-    if (t->dtype == TL_DTYPE_BOOL || !tl_dtype_is_valid((int)t->dtype))
+    if (dt == TL_DTYPE_BOOL || !tl_dtype_is_valid((int)dt))
         return tl_fail(TL_ERR_TYPE, "gguf writer: tensor '%s': %s tensors cannot be stored in GGUF",
-                       name, tl_dtype_name(t->dtype));
-    if (t->n_dims > TL_GGUF_MAX_DIMS) {
-        for (int d = TL_GGUF_MAX_DIMS; d < t->n_dims; d++)
-            if (t->ne[d] != 1)
-                return tl_fail(TL_ERR_SHAPE,
-                               "gguf writer: tensor '%s' has %d dims (GGUF allows %d)", name,
-                               t->n_dims, TL_GGUF_MAX_DIMS);
-    }
-    const tl_type_traits *tr = tl_dtype_traits(t->dtype);
-    if (tr->quantized && t->nb[0] != tr->size)
+                       name, tl_dtype_name(dt));
+    if (n_dims < 0) return tl_fail(TL_ERR_SHAPE, "gguf writer: tensor '%s': bad dims", name);
+    for (int d = TL_GGUF_MAX_DIMS; d < n_dims; d++)
+        if (ne[d] != 1)
+            return tl_fail(TL_ERR_SHAPE, "gguf writer: tensor '%s' has %d dims (GGUF allows %d)",
+                           name, n_dims, TL_GGUF_MAX_DIMS);
+    if (n_dims > TL_GGUF_MAX_DIMS) n_dims = TL_GGUF_MAX_DIMS;
+    const tl_type_traits *tr = tl_dtype_traits(dt);
+    if (t && tr->quantized && t->nb[0] != tr->size)
         return tl_fail(TL_ERR_SHAPE, "gguf writer: tensor '%s': %s rows must be contiguous", name,
                        tr->name);
     for (size_t i = 0; i < w->n_tensors; i++)
@@ -276,9 +283,7 @@ tl_status tl_gguf_writer_add_tensor(tl_gguf_writer *w, const char *name, tl_tens
             return tl_fail(TL_ERR_ARG, "gguf writer: tensor '%s' added twice", name);
     size_t nbytes;
     size_t nb[TL_MAX_DIMS];
-    if (!tl_contiguous_strides(t->dtype,
-                               t->n_dims < TL_GGUF_MAX_DIMS ? t->n_dims : TL_GGUF_MAX_DIMS, t->ne,
-                               nb, &nbytes))
+    if (!tl_contiguous_strides(dt, n_dims, ne, nb, &nbytes))
         return tl_fail(TL_ERR_SHAPE, "gguf writer: tensor '%s': bad shape for %s", name, tr->name);
     if (w->n_tensors == w->cap_tensors) {
         size_t cap = w->cap_tensors ? w->cap_tensors * 2 : 64;
@@ -289,8 +294,29 @@ tl_status tl_gguf_writer_add_tensor(tl_gguf_writer *w, const char *name, tl_tens
     }
     char *nm = strdup(name);
     if (!nm) return tl_fail(TL_ERR_NOMEM, "out of memory");
-    w->tensors[w->n_tensors++] = (wtensor){.name = nm, .t = tl_tensor_ref(t), .nbytes = nbytes};
+    wtensor *e = &w->tensors[w->n_tensors++];
+    *e = (wtensor){.name = nm,
+                   .dtype = dt,
+                   .n_dims = n_dims,
+                   .nbytes = nbytes,
+                   .t = t,
+                   .produce = produce,
+                   .produce_ctx = ctx};
+    for (int d = 0; d < TL_GGUF_MAX_DIMS; d++)
+        e->ne[d] = d < n_dims ? ne[d] : 1;
     return TL_OK;
+}
+
+tl_status tl_gguf_writer_add_tensor(tl_gguf_writer *w, const char *name, tl_tensor *t) {
+    tl_status st = add_entry(w, name, t->dtype, t->n_dims, t->ne, t, NULL, NULL);
+    if (!st) tl_tensor_ref(t);
+    return st;
+}
+
+tl_status tl_gguf_writer_add_tensor_lazy(tl_gguf_writer *w, const char *name, tl_dtype dt,
+                                         int n_dims, const int64_t *ne,
+                                         tl_gguf_tensor_producer produce, void *ctx) {
+    return add_entry(w, name, dt, n_dims, ne, NULL, produce, ctx);
 }
 
 /* ---- saving --------------------------------------------------------------- */
@@ -321,8 +347,13 @@ static void put_zeros(sink *s, size_t n) {
 }
 
 /* Writes t's data in contiguous order (rows of dim 0, then the outer dims). */
-static tl_status put_tensor_data(sink *s, const wtensor *wt) {
-    const tl_tensor *t = wt->t;
+static bool same_dims(const tl_tensor *t, const wtensor *wt) {
+    for (int d = 0; d < TL_MAX_DIMS; d++)
+        if (t->ne[d] != (d < TL_GGUF_MAX_DIMS ? wt->ne[d] : 1)) return false;
+    return true;
+}
+
+static tl_status put_tensor_data(sink *s, const tl_tensor *t) {
     const tl_type_traits *tr = tl_dtype_traits(t->dtype);
     int64_t ne[4] = {1, 1, 1, 1};
     for (int d = 0; d < t->n_dims && d < 4; d++)
@@ -390,11 +421,11 @@ tl_status tl_gguf_writer_save(tl_gguf_writer *w, const char *path) {
         uint64_t nl = strlen(wt->name);
         put(&s, &nl, 8);
         put(&s, wt->name, (size_t)nl);
-        uint32_t nd = (uint32_t)(wt->t->n_dims < 4 ? wt->t->n_dims : 4);
+        uint32_t nd = (uint32_t)wt->n_dims;
         put(&s, &nd, 4);
         for (uint32_t d = 0; d < nd; d++)
-            put(&s, &wt->t->ne[d], 8);
-        int32_t ty = wt->t->dtype;
+            put(&s, &wt->ne[d], 8);
+        int32_t ty = wt->dtype;
         put(&s, &ty, 4);
         put(&s, &offset, 8);
         offset += pad_to(wt->nbytes, a);
@@ -403,8 +434,22 @@ tl_status tl_gguf_writer_save(tl_gguf_writer *w, const char *path) {
     put_zeros(&s, pad_to(s.written, a) - s.written);
     tl_status st = TL_OK;
     for (size_t i = 0; i < w->n_tensors && !st; i++) {
-        st = put_tensor_data(&s, &w->tensors[i]);
-        put_zeros(&s, pad_to(w->tensors[i].nbytes, a) - w->tensors[i].nbytes);
+        wtensor *wt = &w->tensors[i];
+        tl_tensor *t = wt->t;
+        if (!t) {
+            st = wt->produce(wt->produce_ctx, &t);
+            if (!st && (t->dtype != wt->dtype || !same_dims(t, wt))) {
+                tl_tensor_unref(t);
+                st = tl_fail(TL_ERR_INTERNAL,
+                             "gguf writer: tensor '%s': the producer made a "
+                             "tensor of another type or shape",
+                             wt->name);
+            }
+            if (st) break;
+        }
+        st = put_tensor_data(&s, t);
+        if (!wt->t) tl_tensor_unref(t); /* a lazy tensor is dropped as soon as written */
+        put_zeros(&s, pad_to(wt->nbytes, a) - wt->nbytes);
     }
     if (!st && s.failed) st = tl_fail(TL_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
     if (fclose(f) != 0 && !st)

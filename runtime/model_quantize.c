@@ -2,8 +2,13 @@
 ** per-tensor types the way llama.cpp's llama-quantize does for single-type targets. */
 #include "runtime/model.h"
 
+#include "runtime/quant.h"
+
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static bool ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), k = strlen(suffix);
@@ -124,34 +129,27 @@ static int cmp_llama_order(const void *a, const void *b) {
     return strcmp(x->name, y->name);
 }
 
-/* A new contiguous tensor of type dt with t's values, converted row by row through f32. */
-static tl_status convert(const tl_tensor *t, tl_dtype dt, tl_tensor **out) {
-    const tl_type_traits *src = tl_dtype_traits(t->dtype), *dst = tl_dtype_traits(dt);
-    if (!src->to_f32)
-        return tl_fail(TL_ERR_UNSUPPORTED, "no %s to f32 conversion available",
-                       tl_dtype_name(t->dtype));
-    if (!dst->from_f32)
-        return tl_fail(TL_ERR_UNSUPPORTED, "no quantizer for %s available", tl_dtype_name(dt));
-    if (t->nb[0] != src->size) return tl_fail(TL_ERR_SHAPE, "rows must be contiguous");
-    tl_status st = tl_tensor_new(dt, t->n_dims, t->ne, out);
-    if (st) return st;
-    int64_t n = t->ne[0];
-    float *row = malloc((size_t)(n ? n : 1) * sizeof *row);
-    if (!row) {
-        tl_tensor_unref(*out);
-        *out = NULL;
-        return tl_fail(TL_ERR_NOMEM, "out of memory");
+/* One converted tensor, made by the writer when it reaches it (so only one converted tensor
+** is in memory at a time). */
+typedef struct job {
+    tl_tensor *src;
+    tl_dtype type;
+    const char *in_path;
+} job;
+
+static tl_status produce(void *ctx, tl_tensor **out) {
+    const job *j = ctx;
+    tl_status st = tl_tensor_quantize(j->src, j->type, out); /* quantize_row_*_ref */
+    if (st) {
+        tl_error_prefix("%s: tensor '%s' (%s -> %s)", j->in_path, j->src->name,
+                        tl_dtype_name(j->src->dtype), tl_dtype_name(j->type));
+        return st;
     }
-    const uint8_t *sb = tl_tensor_data(t);
-    uint8_t *db = tl_tensor_data(*out);
-    for (int64_t i3 = 0; i3 < t->ne[3]; i3++)
-        for (int64_t i2 = 0; i2 < t->ne[2]; i2++)
-            for (int64_t i1 = 0; i1 < t->ne[1]; i1++) {
-                src->to_f32(sb + i1 * t->nb[1] + i2 * t->nb[2] + i3 * t->nb[3], row, n);
-                dst->from_f32(row,
-                              db + i1 * (*out)->nb[1] + i2 * (*out)->nb[2] + i3 * (*out)->nb[3], n);
-            }
-    free(row);
+    /* The source pages will not be needed again: let the kernel drop them now. */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)tl_tensor_data(j->src), hi = lo + tl_tensor_nbytes(j->src);
+    lo = (lo + page - 1) & ~(uintptr_t)(page - 1);
+    if (hi > lo) madvise((void *)lo, (hi - lo) & ~(uintptr_t)(page - 1), MADV_DONTNEED);
     return TL_OK;
 }
 
@@ -164,17 +162,22 @@ tl_status tl_model_quantize(const char *in_path, const char *out_path, tl_dtype 
     if ((st = tl_model_load(in_path, &m))) return st;
     tl_gguf_writer *w = NULL;
     tl_tensor **order = NULL;
+    job *jobs = NULL;
     if ((st = tl_gguf_writer_new(&w))) goto done;
     const tl_gguf *g = tl_model_gguf(m);
     for (int64_t i = 0; i < tl_gguf_n_kv(g) && !st; i++)
         st = tl_gguf_writer_copy_kv(w, tl_gguf_kv_at(g, i));
+    /* llama.cpp's gguf_set_val removes an existing key and appends it: do the same. */
+    tl_gguf_writer_remove(w, "general.quantization_version");
+    tl_gguf_writer_remove(w, "general.file_type");
     if (!st) st = tl_gguf_writer_set_u32(w, "general.quantization_version", 2);
     if (!st) st = tl_gguf_writer_set_u32(w, "general.file_type", ftype);
     bool tied = tl_model_find_tensor(m, "output.weight") == NULL;
     if (report) memset(report, 0, sizeof *report);
     int64_t n = tl_model_n_tensors(m);
     order = malloc((size_t)(n ? n : 1) * sizeof *order);
-    if (!order && !st) st = tl_fail(TL_ERR_NOMEM, "out of memory");
+    jobs = malloc((size_t)(n ? n : 1) * sizeof *jobs);
+    if ((!order || !jobs) && !st) st = tl_fail(TL_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; i < n && !st; i++)
         order[i] = tl_model_tensor_at(m, i);
     if (!st) qsort(order, (size_t)n, sizeof *order, cmp_llama_order);
@@ -194,23 +197,23 @@ tl_status tl_model_quantize(const char *in_path, const char *out_path, tl_dtype 
                          in_path, t->name, tl_dtype_name(t->dtype), tl_dtype_name(nt));
             break;
         }
-        tl_tensor *q;
-        st = convert(t, nt, &q);
-        if (st) {
-            tl_error_prefix("%s: tensor '%s' (%s -> %s)", in_path, t->name, tl_dtype_name(t->dtype),
-                            tl_dtype_name(nt));
+        /* Fail now, not halfway through writing, when a type has no quantizer. */
+        if (!tl_dtype_traits(nt)->from_f32 || !tl_dtype_traits(t->dtype)->to_f32) {
+            st = tl_fail(TL_ERR_UNSUPPORTED, "%s: tensor '%s': no conversion %s -> %s available",
+                         in_path, t->name, tl_dtype_name(t->dtype), tl_dtype_name(nt));
             break;
         }
-        st = tl_gguf_writer_add_tensor(w, t->name, q);
+        jobs[i] = (job){.src = t, .type = nt, .in_path = in_path};
+        st = tl_gguf_writer_add_tensor_lazy(w, t->name, nt, t->n_dims, t->ne, produce, &jobs[i]);
         if (report) {
-            report->bytes_out += tl_tensor_nbytes(q);
+            report->bytes_out += tl_dtype_row_size(nt, t->ne[0]) * (size_t)tl_tensor_nrows(t);
             report->n_converted++;
         }
-        tl_tensor_unref(q);
     }
     if (!st) st = tl_gguf_writer_save(w, out_path);
 done:
     free(order);
+    free(jobs);
     tl_gguf_writer_free(w);
     tl_model_unref(m);
     return st;

@@ -40,6 +40,47 @@ void tl_quant_register(bool use_avx2);
 ** AVX2 version too).  For tests and benchmarks. */
 bool tl_quant_kernels_of(tl_dtype dt, bool avx2, tl_quant_kernels *out);
 
+/* Four dots at once: out[r] = x[r] . y for four weight rows of one type (at
+** any addresses) and one activation row of its dot_type.  Each out[r] is
+** bit-identical to the type's vec_dot on x[r]; the AVX2 versions (Q4_0, Q8_0)
+** share the activation loads and prefetch the four streams.  Take the four
+** rows from four far-apart parts of a thread's row range (see
+** ../shared/spec/PERFORMANCE.md §5.1). */
+typedef void (*tl_vec_dot4_fn)(int64_t n, float out[4], const void *const x[4], const void *y);
+
+/* The dot4 kernel chosen at start-up for a type (F16 and every block type;
+** NULL for others). */
+tl_vec_dot4_fn tl_quant_vec_dot4(tl_dtype dt);
+
+/* The scalar (avx2 = false) or AVX2 dot4 of a type, for tests and benchmarks. */
+tl_vec_dot4_fn tl_quant_vec_dot4_of(tl_dtype dt, bool avx2);
+
+/* out[r] = W[r] . act for r in [r0, r1): W has rows of n elements of type dt
+** at row_stride bytes, act is one activation row already converted to dt's
+** dot_type.  Uses dot4 over four quarters of the range (four far-apart
+** streams); every out[r] is bit-identical to vec_dot on that row.  Meant to be
+** called by each thread of a matmul on its own row range (out is indexed by
+** the absolute row). */
+tl_status tl_quant_gemv_rows(tl_dtype dt, int64_t n, const void *w, size_t row_stride, int64_t r0,
+                             int64_t r1, const void *act, float *out);
+
+/* A 4-row x 2-token tile: out[2r + t] = x[r] . y[t], each bit-identical to
+** vec_dot.  AVX2 versions for Q4_0 and Q8_0; tl_quant_vec_dot_4x2 returns
+** NULL for types without one (tl_quant_gemm_rows then uses dot4/vec_dot). */
+typedef void (*tl_vec_dot_4x2_fn)(int64_t n, float out[8], const void *const x[4],
+                                  const void *const y[2]);
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2(tl_dtype dt);
+
+/* out[k * out_stride + r] = W[r] . act[k] for rows r in [r0, r1) and tokens k
+** in [0, n_tok): W rows of n elements of type dt at w_stride bytes, act rows
+** (already in dt's dot_type) at act_stride bytes, out_stride in floats.  Runs
+** 4-row x 2-token tiles (each weight block read once per token pair, the four
+** rows kept in L1 across all tokens); every output is bit-identical to
+** vec_dot.  For prompt processing; each thread takes its own row range. */
+tl_status tl_quant_gemm_rows(tl_dtype dt, int64_t n, const void *w, size_t w_stride, int64_t r0,
+                             int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
+                             float *out, size_t out_stride);
+
 /* Quantizes nrows rows of n_per_row floats into dst (nrows * row size bytes)
 ** as llama-quantize does without an imatrix (quantize_row_*_ref); F32, F16
 ** and BF16 convert element-wise.  Fails for a type without a quantizer or a

@@ -51,10 +51,10 @@ enum {
 /* An SPM vocabulary as plain arrays (all borrowed; copied by the constructor). */
 typedef struct tl_spm_vocab {
     int32_t n_tokens;
-    const char *const *texts; /* token texts (UTF-8 bytes)                     */
-    const size_t *text_lens;  /* byte lengths, or NULL: texts are C strings     */
-    const float *scores;      /* NULL: every score 0                            */
-    const int32_t *types;     /* tl_token_type per token; NULL: every NORMAL    */
+    const char *const *texts;               /* token texts (UTF-8 bytes)                     */
+    const size_t *text_lens;                /* byte lengths, or NULL: texts are C strings     */
+    const float *scores;                    /* NULL: every score 0                            */
+    const int32_t *types;                   /* tl_token_type per token; NULL: every NORMAL    */
     int32_t bos_id, eos_id, unk_id, pad_id; /* -1: none                         */
     bool add_bos, add_eos, add_space_prefix;
     const char *name; /* general.name or NULL; "phi-3"/"phi3" gives RSTRIP specials */
@@ -111,8 +111,8 @@ tl_status tl_tokenizer_check_id(const tl_tokenizer *tok, int64_t id);
 /* ---- tokenize ----------------------------------------------------------------- */
 /* Token ids of text[0..len).  add_special adds BOS (and EOS) as the vocab asks;
 ** parse_special lets CONTROL/UNKNOWN texts such as "<s>" in the text become
-** their ids (USER_DEFINED texts always do).  *ids is malloc'd (free() it; it
-** may be NULL when *n_ids is 0). */
+** their ids (USER_DEFINED texts always do).  *ids is malloc'd, even when
+** *n_ids is 0 (free() it); on failure it is NULL. */
 tl_status tl_tokenize(const tl_tokenizer *tok, const char *text, size_t len, bool add_special,
                       bool parse_special, int32_t **ids, size_t *n_ids);
 

@@ -39,15 +39,16 @@ tl_status tl_tokenizer_from_gguf_file(const tl_gguf *g, tl_tokenizer **out) {
     const tl_gguf_kv *kv;
     tl_status st = opt_key(g, "tokenizer.ggml.model", TL_GGUF_STRING, &kv);
     if (st) return st;
-    if (!kv) return tl_fail(TL_ERR_FORMAT, "%s: no tokenizer (key 'tokenizer.ggml.model' missing)", path);
+    if (!kv)
+        return tl_fail(TL_ERR_FORMAT, "%s: no tokenizer (key 'tokenizer.ggml.model' missing)",
+                       path);
     model = kv->str;
     if (strcmp(model, "llama") != 0)
         return tl_fail(TL_ERR_UNSUPPORTED,
                        "%s: tokenizer model '%s' is not supported (only 'llama', SentencePiece)",
                        path, model);
     const tl_gguf_kv *tokens = tl_gguf_find(g, "tokenizer.ggml.tokens");
-    if (!tokens)
-        return tl_fail(TL_ERR_FORMAT, "%s: key 'tokenizer.ggml.tokens' missing", path);
+    if (!tokens) return tl_fail(TL_ERR_FORMAT, "%s: key 'tokenizer.ggml.tokens' missing", path);
     if (tokens->type != TL_GGUF_ARRAY || tokens->elem_type != TL_GGUF_STRING)
         return tl_fail(TL_ERR_FORMAT, "%s: key 'tokenizer.ggml.tokens' must be an array of strings",
                        path);
@@ -57,8 +58,8 @@ tl_status tl_tokenizer_from_gguf_file(const tl_gguf *g, tl_tokenizer **out) {
     int32_t n = (int32_t)tokens->count;
 
     const tl_gguf_kv *scores = tl_gguf_find(g, "tokenizer.ggml.scores");
-    if (scores && (scores->type != TL_GGUF_ARRAY || (scores->elem_type != TL_GGUF_FLOAT32 &&
-                                                     scores->elem_type != TL_GGUF_INT32)))
+    if (scores && (scores->type != TL_GGUF_ARRAY ||
+                   (scores->elem_type != TL_GGUF_FLOAT32 && scores->elem_type != TL_GGUF_INT32)))
         return tl_fail(TL_ERR_FORMAT, "%s: 'tokenizer.ggml.scores' must be an array of f32 or i32",
                        path);
     if (scores && scores->count < (uint64_t)n)

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define U2581 "\xE2\x96\x81"
 
 typedef struct json_ctx {
     const char *source;
@@ -25,7 +24,8 @@ typedef struct json_ctx {
 
 static void ctx_free(json_ctx *c) {
     if (c->texts)
-        for (int32_t i = 0; i < c->n; i++) free(c->texts[i]);
+        for (int32_t i = 0; i < c->n; i++)
+            free(c->texts[i]);
     free(c->texts);
     free(c->lens);
     free(c->types);
@@ -78,9 +78,9 @@ static tl_status read_normalizer(const char *src, json_t *norm, tl_tok_prefix *p
         const char *from = json_string_value(json_object_get(pat, "String"));
         const char *to = json_string_value(json_object_get(norm, "content"));
         if (!from || !to || strcmp(from, " ") != 0 || strcmp(to, U2581) != 0)
-            return tl_fail(TL_ERR_UNSUPPORTED,
-                           "%s: only the normalizer Replace(\" \" -> \"\xE2\x96\x81\") is supported",
-                           src);
+            return tl_fail(
+                TL_ERR_UNSUPPORTED,
+                "%s: only the normalizer Replace(\" \" -> \"\xE2\x96\x81\") is supported", src);
         return TL_OK;
     }
     return tl_fail(TL_ERR_UNSUPPORTED, "%s: normalizer \"%s\" is not supported (Llama kind only)",
@@ -179,12 +179,13 @@ static tl_status from_json(json_t *root, const char *src, tl_tokenizer **out) {
     json_array_foreach(added, i, val) {
         json_t *id = json_object_get(val, "id");
         if (!json_is_integer(id) || !json_is_string(json_object_get(val, "content")))
-            return tl_fail(TL_ERR_FORMAT, "%s: added_tokens[%zu] needs an id and a content", src, i);
+            return tl_fail(TL_ERR_FORMAT, "%s: added_tokens[%zu] needs an id and a content", src,
+                           i);
         if (json_integer_value(id) > max_id) max_id = json_integer_value(id);
     }
     if (max_id < 0) return tl_fail(TL_ERR_FORMAT, "%s: the vocab is empty", src);
-    if (max_id >= INT32_MAX / 2) return tl_fail(TL_ERR_FORMAT, "%s: id %lld is too large", src,
-                                                (long long)max_id);
+    if (max_id >= INT32_MAX / 2)
+        return tl_fail(TL_ERR_FORMAT, "%s: id %lld is too large", src, (long long)max_id);
     c.n = (int32_t)max_id + 1;
     c.texts = calloc((size_t)c.n, sizeof *c.texts);
     c.lens = calloc((size_t)c.n, sizeof *c.lens);
@@ -272,7 +273,8 @@ static tl_status from_json(json_t *root, const char *src, tl_tokenizer **out) {
             b = sp + 1;
             bl = strlen(b);
         } else if (json_is_array(val) && json_array_size(val) == 2 &&
-                   json_is_string(json_array_get(val, 0)) && json_is_string(json_array_get(val, 1))) {
+                   json_is_string(json_array_get(val, 0)) &&
+                   json_is_string(json_array_get(val, 1))) {
             a = json_string_value(json_array_get(val, 0));
             al = json_string_length(json_array_get(val, 0));
             b = json_string_value(json_array_get(val, 1));
@@ -297,8 +299,9 @@ static tl_status from_json(json_t *root, const char *src, tl_tokenizer **out) {
         mr[i] = tl_tokenizer_find(tok, b, bl);
         mm[i] = tl_tokenizer_find(tok, cat, al + bl);
         if (ml[i] < 0 || mr[i] < 0 || mm[i] < 0) {
-            st = tl_fail(TL_ERR_FORMAT, "%s: merge %zu (\"%.*s\" \"%.*s\") uses a token not in the "
-                                        "vocab",
+            st = tl_fail(TL_ERR_FORMAT,
+                         "%s: merge %zu (\"%.*s\" \"%.*s\") uses a token not in the "
+                         "vocab",
                          src, i, (int)al, a, (int)bl, b);
             break;
         }
@@ -324,8 +327,8 @@ tl_status tl_tokenizer_from_json_text(const char *text, size_t len, const char *
     json_error_t err;
     json_t *root = json_loadb(text, len, 0, &err);
     if (!root)
-        return tl_fail(TL_ERR_FORMAT, "%s:%d:%d: malformed JSON: %s", source, err.line,
-                       err.column, err.text);
+        return tl_fail(TL_ERR_FORMAT, "%s:%d:%d: malformed JSON: %s", source, err.line, err.column,
+                       err.text);
     tl_status st = from_json(root, source, out);
     json_decref(root);
     return st;
@@ -336,8 +339,7 @@ tl_status tl_tokenizer_from_json(const char *path, tl_tokenizer **out) {
     json_error_t err;
     json_t *root = json_load_file(path, 0, &err);
     if (!root) {
-        if (err.line < 0)
-            return tl_fail(TL_ERR_IO, "%s: cannot read: %s", path, err.text);
+        if (err.line < 0) return tl_fail(TL_ERR_IO, "%s: cannot read: %s", path, err.text);
         return tl_fail(TL_ERR_FORMAT, "%s:%d:%d: malformed JSON: %s", path, err.line, err.column,
                        err.text);
     }

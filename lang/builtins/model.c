@@ -13,9 +13,10 @@
 **                 n_ctx, rope_dim (ints), eps, rope_base (floats), tied_output
 ** Tensors returned are views into the mapping: quantized weights stay
 ** quantized.  Nothing here prints. */
+#include "lang/builtins/model.h"
+
 #include "lang/builtin.h"
 #include "runtime/gguf.h"
-#include "runtime/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,19 +334,39 @@ static tl_status model_call_method(tl_object *self, const char *name, int argc,
 
 /* ---- builtins ------------------------------------------------------------------ */
 
+tl_model *tl_model_from_value(const tl_value *v) {
+    model_obj *o = tl_value_object_payload(v, &model_class);
+    return o ? o->m : NULL;
+}
+
+tl_status tl_model_to_value(tl_model *m, tl_value *out) {
+    model_obj *o = calloc(1, sizeof *o);
+    if (!o) return tl_fail(TL_ERR_NOMEM, "out of memory");
+    o->m = tl_model_ref(m);
+    return tl_value_object(&model_class, o, out);
+}
+
 static tl_status bi_load_model(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
     const char *path;
     tl_status st = tl_arg_string(c, argv, 0, &path);
     if (st) return st;
-    model_obj *o = calloc(1, sizeof *o);
-    if (!o) return tl_fail(TL_ERR_NOMEM, "out of memory");
-    st = tl_model_load(path, &o->m);
-    if (st) {
-        free(o);
-        return st;
+    /* "~/..." is the home folder, as in the original scripts' model paths. */
+    char *expanded = NULL;
+    const char *home = getenv("HOME");
+    if (path[0] == '~' && path[1] == '/' && home) {
+        size_t n = strlen(home) + strlen(path);
+        if (!(expanded = malloc(n))) return tl_fail(TL_ERR_NOMEM, "out of memory");
+        snprintf(expanded, n, "%s%s", home, path + 1);
+        path = expanded;
     }
-    return tl_value_object(&model_class, o, out);
+    tl_model *m;
+    st = tl_model_load(path, &m);
+    free(expanded);
+    if (st) return st;
+    st = tl_model_to_value(m, out);
+    tl_model_unref(m);
+    return st;
 }
 
 static tl_status bi_get_tensor(tl_call *c, int argc, const tl_value *argv, tl_value *out) {

@@ -47,8 +47,8 @@ static tl_status tok_arg(const tl_call *c, const tl_value *argv, int i, tok_obj 
     *out = tl_value_object_payload(&argv[i], &tokenizer_class);
     if (!*out)
         return tl_fail(TL_ERR_TYPE,
-                       "%s: argument %d must be a Tokenizer (from load_tokenizer), got %s",
-                       c->name, i + 1, tl_value_type_name(&argv[i]));
+                       "%s: argument %d must be a Tokenizer (from load_tokenizer), got %s", c->name,
+                       i + 1, tl_value_type_name(&argv[i]));
     return TL_OK;
 }
 
@@ -108,7 +108,7 @@ static tl_status ids_arg(const tl_call *c, const tl_tokenizer *tok, const tl_val
     if (v->kind == TL_VAL_TENSOR) {
         tl_tensor *t = v->as.tensor;
         const tl_type_traits *tr = tl_dtype_traits(t->dtype);
-        if (t->n_dims > 1 || tr->quantized)
+        if (t->n_dims > 1 || tr->quantized || !tr->to_f32)
             return tl_fail(TL_ERR_SHAPE, "%s: token ids must be a 1-D tensor", c->name);
         size_t len = (size_t)t->ne[0];
         *ids = malloc(sizeof(int32_t) * (len ? len : 1));
@@ -145,7 +145,8 @@ static tl_status ids_arg(const tl_call *c, const tl_tokenizer *tok, const tl_val
 
 static tl_status ids_value(const int32_t *ids, size_t n, tl_value *out) {
     tl_status st = tl_value_array(n, out);
-    for (size_t k = 0; !st && k < n; k++) st = tl_array_push(out->as.arr, tl_value_int(ids[k]));
+    for (size_t k = 0; !st && k < n; k++)
+        st = tl_array_push(out->as.arr, tl_value_int(ids[k]));
     if (st) tl_value_release(out);
     return st;
 }
@@ -250,14 +251,22 @@ static tl_status do_flush(tok_obj *o, tl_value *out) {
 static tl_status tok_get_property(tl_object *self, const char *name, tl_value *out) {
     tok_obj *o = self->payload;
     const tl_tokenizer *t = o->tok;
-    if (strcmp(name, "vocab_size") == 0) *out = tl_value_int(tl_tokenizer_n_vocab(t));
-    else if (strcmp(name, "bos_id") == 0) *out = tl_value_int(tl_tokenizer_bos(t));
-    else if (strcmp(name, "eos_id") == 0) *out = tl_value_int(tl_tokenizer_eos(t));
-    else if (strcmp(name, "unk_id") == 0) *out = tl_value_int(tl_tokenizer_unk(t));
-    else if (strcmp(name, "pad_id") == 0) *out = tl_value_int(tl_tokenizer_pad(t));
-    else if (strcmp(name, "add_bos") == 0) *out = tl_value_bool(tl_tokenizer_add_bos(t));
-    else if (strcmp(name, "add_eos") == 0) *out = tl_value_bool(tl_tokenizer_add_eos(t));
-    else if (strcmp(name, "kind") == 0) return tl_value_cstring(tl_tokenizer_kind(t), out);
+    if (strcmp(name, "vocab_size") == 0)
+        *out = tl_value_int(tl_tokenizer_n_vocab(t));
+    else if (strcmp(name, "bos_id") == 0)
+        *out = tl_value_int(tl_tokenizer_bos(t));
+    else if (strcmp(name, "eos_id") == 0)
+        *out = tl_value_int(tl_tokenizer_eos(t));
+    else if (strcmp(name, "unk_id") == 0)
+        *out = tl_value_int(tl_tokenizer_unk(t));
+    else if (strcmp(name, "pad_id") == 0)
+        *out = tl_value_int(tl_tokenizer_pad(t));
+    else if (strcmp(name, "add_bos") == 0)
+        *out = tl_value_bool(tl_tokenizer_add_bos(t));
+    else if (strcmp(name, "add_eos") == 0)
+        *out = tl_value_bool(tl_tokenizer_add_eos(t));
+    else if (strcmp(name, "kind") == 0)
+        return tl_value_cstring(tl_tokenizer_kind(t), out);
     else
         return tl_fail(TL_ERR_ARG,
                        "Tokenizer has no property %s (properties: vocab_size, bos_id, eos_id, "
@@ -315,9 +324,21 @@ static tl_status bi_load_tokenizer(tl_call *c, int argc, const tl_value *argv, t
         return tl_fail(TL_ERR_TYPE, "%s: argument 1 must be a path or a Model, got %s", c->name,
                        tl_value_type_name(&argv[0]));
     }
+    /* "~/..." is the home folder, as in the original scripts' tokenizer paths */
+    char *expanded = NULL;
+    const char *home = getenv("HOME");
+    if (path[0] == '~' && path[1] == '/' && home) {
+        expanded = malloc(strlen(home) + strlen(path));
+        if (expanded) {
+            strcpy(expanded, home);
+            strcat(expanded, path + 1);
+            path = expanded;
+        }
+    }
     tok_obj *o = calloc(1, sizeof *o);
     if (!o) st = tl_fail(TL_ERR_NOMEM, "%s: out of memory", c->name);
     if (!st) st = tl_tokenizer_load(path, &o->tok);
+    free(expanded);
     tl_value_release(&path_value);
     if (st) {
         free(o);

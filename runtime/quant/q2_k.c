@@ -30,7 +30,8 @@ void tl_q2_K_quantize(const float *x, void *dst, int64_t n) {
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         float max_scale = 0.0f, max_min = 0.0f;
         for (int j = 0; j < 16; j++) {
-            for (int l = 0; l < 16; l++) w[l] = fabsf(x[16 * j + l]);
+            for (int l = 0; l < 16; l++)
+                w[l] = fabsf(x[16 * j + l]);
             scales[j] = tl_make_qkx2_quants(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], Laux, -0.5f,
                                             0.1f, 15, 1);
             if (scales[j] > max_scale) max_scale = scales[j];
@@ -38,7 +39,8 @@ void tl_q2_K_quantize(const float *x, void *dst, int64_t n) {
         }
         if (max_scale > 0.0f) {
             float iscale = 15.0f / max_scale;
-            for (int j = 0; j < 16; j++) b[i].scales[j] = (uint8_t)nearest_int(iscale * scales[j]);
+            for (int j = 0; j < 16; j++)
+                b[i].scales[j] = (uint8_t)nearest_int(iscale * scales[j]);
             b[i].d = tl_f32_to_f16(max_scale / 15.0f);
         } else {
             memset(b[i].scales, 0, 16);

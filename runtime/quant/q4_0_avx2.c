@@ -19,3 +19,81 @@ void tl_q4_0_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
     }
     *out = hsum8(acc);
 }
+
+/* Four rows against one activation row (rows anywhere: the caller may take
+** them from four far-apart parts of a matrix, which the hardware prefetcher
+** follows better).  Codes stay unsigned (0..15) and 8 * (lane sums of y) is
+** subtracted: the same integer per lane as (q - 8) * y, so each result is
+** bit-identical to tl_q4_0_dot_avx2 on that row. */
+void tl_q4_0_dot4_avx2(int64_t n, float out[4], const void *const xs[4], const void *vy) {
+    const blk_q4_0 *x0 = xs[0], *x1 = xs[1], *x2 = xs[2], *x3 = xs[3];
+    const blk_q8_0 *y = vy;
+    const int64_t nb = n / QK32;
+    const __m256i ones8 = _mm256_set1_epi8(1);
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    for (int64_t i = 0; i < nb; i++) {
+        _mm_prefetch((const char *)(x0 + i) + 512, _MM_HINT_T0);
+        _mm_prefetch((const char *)(x1 + i) + 512, _MM_HINT_T0);
+        _mm_prefetch((const char *)(x2 + i) + 512, _MM_HINT_T0);
+        _mm_prefetch((const char *)(x3 + i) + 512, _MM_HINT_T0);
+        __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        /* 8 * (sum of y over bytes 4k..4k+3) per lane k */
+        __m256i ysum =
+            _mm256_slli_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, qy), ones16), 3);
+        float dy = f16_to_f32_hw(y[i].d);
+#define TL_Q4_0_ROW(X, ACC)                                                                        \
+    do {                                                                                           \
+        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(unpack_nibbles(X[i].qs), qy), ones16);  \
+        __m256 s = _mm256_cvtepi32_ps(_mm256_sub_epi32(p, ysum));                                  \
+        ACC = _mm256_fmadd_ps(_mm256_set1_ps(f16_to_f32_hw(X[i].d) * dy), s, ACC);                 \
+    } while (0)
+        TL_Q4_0_ROW(x0, acc0);
+        TL_Q4_0_ROW(x1, acc1);
+        TL_Q4_0_ROW(x2, acc2);
+        TL_Q4_0_ROW(x3, acc3);
+#undef TL_Q4_0_ROW
+    }
+    out[0] = hsum8(acc0);
+    out[1] = hsum8(acc1);
+    out[2] = hsum8(acc2);
+    out[3] = hsum8(acc3);
+}
+
+/* A 4-row x 2-token tile: out[2r + t] = x[r] . y[t].  Each weight block is
+** unpacked once for both tokens and each activation block loaded once for
+** four rows; every (r, t) keeps its own 8-lane accumulator, so each result is
+** bit-identical to tl_q4_0_dot_avx2. */
+void tl_q4_0_dot_4x2_avx2(int64_t n, float out[8], const void *const xs[4],
+                          const void *const ys[2]) {
+    const blk_q4_0 *x[4] = {xs[0], xs[1], xs[2], xs[3]};
+    const blk_q8_0 *y0 = ys[0], *y1 = ys[1];
+    const int64_t nb = n / QK32;
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    __m256 acc[4][2];
+    for (int r = 0; r < 4; r++)
+        acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        __m256i q0 = _mm256_loadu_si256((const __m256i *)y0[i].qs);
+        __m256i q1 = _mm256_loadu_si256((const __m256i *)y1[i].qs);
+        __m256i s0 =
+            _mm256_slli_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, q0), ones16), 3);
+        __m256i s1 =
+            _mm256_slli_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, q1), ones16), 3);
+        float d0 = f16_to_f32_hw(y0[i].d), d1 = f16_to_f32_hw(y1[i].d);
+        for (int r = 0; r < 4; r++) {
+            __m256i qx = unpack_nibbles(x[r][i].qs);
+            float dx = f16_to_f32_hw(x[r][i].d);
+            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(qx, q0), ones16);
+            __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(qx, q1), ones16);
+            acc[r][0] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d0),
+                                        _mm256_cvtepi32_ps(_mm256_sub_epi32(p0, s0)), acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d1),
+                                        _mm256_cvtepi32_ps(_mm256_sub_epi32(p1, s1)), acc[r][1]);
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        out[2 * r] = hsum8(acc[r][0]);
+        out[2 * r + 1] = hsum8(acc[r][1]);
+    }
+}

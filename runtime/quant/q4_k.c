@@ -12,7 +12,8 @@ void tl_q4_K_to_f32(const void *src, float *dst, int64_t n) {
             float d1 = d * (float)sc, m1 = dmin * (float)m;
             const uint8_t *q = b[i].qs + 32 * (j / 2);
             int shift = (j & 1) * 4;
-            for (int l = 0; l < 32; l++) dst[32 * j + l] = d1 * (float)((q[l] >> shift) & 15) - m1;
+            for (int l = 0; l < 32; l++)
+                dst[32 * j + l] = d1 * (float)((q[l] >> shift) & 15) - m1;
         }
     }
 }
@@ -26,11 +27,13 @@ void tl_q4_K_quantize(const float *x, void *dst, int64_t n) {
         for (int j = 0; j < 8; j++) {
             const float *xs = x + 32 * j;
             float sum_x2 = 0.0f;
-            for (int l = 0; l < 32; l++) sum_x2 += xs[l] * xs[l];
+            for (int l = 0; l < 32; l++)
+                sum_x2 += xs[l] * xs[l];
             float av_x = sqrtf(sum_x2 / 32.0f);
-            for (int l = 0; l < 32; l++) w[l] = av_x + fabsf(xs[l]);
-            scales[j] = tl_make_qkx2_quants(32, 15, xs, w, L + 32 * j, &mins[j], Laux, -1.0f, 0.1f,
-                                            20, 0);
+            for (int l = 0; l < 32; l++)
+                w[l] = av_x + fabsf(xs[l]);
+            scales[j] =
+                tl_make_qkx2_quants(32, 15, xs, w, L + 32 * j, &mins[j], Laux, -1.0f, 0.1f, 20, 0);
             if (scales[j] > max_scale) max_scale = scales[j];
             if (mins[j] > max_min) max_min = mins[j];
         }
@@ -87,10 +90,12 @@ void tl_q4_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
             int8_t q[32];
             const uint8_t *qs = x[i].qs + 32 * (j / 2);
             int shift = (j & 1) * 4;
-            for (int l = 0; l < 32; l++) q[l] = (int8_t)((qs[l] >> shift) & 15);
+            for (int l = 0; l < 32; l++)
+                q[l] = (int8_t)((qs[l] >> shift) & 15);
             int32_t t[8] = {0};
             lanes32(t, q, y[i].qs + 32 * j);
-            for (int k = 0; k < 8; k++) s[k] += sc[j] * t[k];
+            for (int k = 0; k < 8; k++)
+                s[k] += sc[j] * t[k];
         }
         float d = y[i].d * f16f(x[i].d);
         float dmin = -y[i].d * f16f(x[i].dmin);

@@ -11,8 +11,16 @@ void tl_q4_K_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
         _mm_prefetch((const char *)(x + i) + 288, _MM_HINT_T0);
-        uint8_t sc[8], m[8];
-        for (int j = 0; j < 8; j++) tl_get_scale_min_k4(j, x[i].scales, &sc[j], &m[j]);
+        __m256i sm = _mm256_cvtepu8_epi16(tl_unpack_scales_mins(x[i].scales)); /* 8 sc, 8 m */
+        __m128i sc = _mm256_castsi256_si128(sm), mins = _mm256_extracti128_si256(sm, 1);
+        /* the mins: lane k = m[2k] * bsum pair of sub-block 2k + m[2k+1] * that of 2k+1 */
+        __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+        __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+        __m128i p = _mm_madd_epi16(mins, pairs);
+        float dmin = -y[i].d * f16_to_f32_hw(x[i].dmin);
+        accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(p), accm);
+        int16_t scs[8];
+        _mm_storeu_si128((__m128i *)scs, sc);
         __m256i sumi = _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
             __m256i bits = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * c));
@@ -20,20 +28,11 @@ void tl_q4_K_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
             __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
             __m256i y0 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * c));
             __m256i y1 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * c + 32));
-            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), _mm256_set1_epi16(sc[2 * c]));
-            __m256i p1 =
-                _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), _mm256_set1_epi16(sc[2 * c + 1]));
+            __m256i s0 = _mm256_set1_epi16(scs[2 * c]), s1 = _mm256_set1_epi16(scs[2 * c + 1]);
+            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), s0);
+            __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), s1);
             sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
         }
-        int32_t p[4];
-        for (int k = 0; k < 4; k++) {
-            int j0 = 2 * k, j1 = 2 * k + 1;
-            p[k] = m[j0] * (y[i].bsums[2 * j0] + y[i].bsums[2 * j0 + 1]) +
-                   m[j1] * (y[i].bsums[2 * j1] + y[i].bsums[2 * j1 + 1]);
-        }
-        float dmin = -y[i].d * f16_to_f32_hw(x[i].dmin);
-        accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(_mm_loadu_si128((const __m128i *)p)),
-                            accm);
         __m256 d = _mm256_set1_ps(y[i].d * f16_to_f32_hw(x[i].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
     }

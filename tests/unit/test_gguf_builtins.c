@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lang/builtin.h"
+#include "lang/builtins/model.h"
 #include "runtime/gguf.h"
 
 static char model_dir[1024];
@@ -94,6 +95,15 @@ static void test_get_tensor_and_properties(void **state) {
     tl_value bad[2] = {tl_value_int(3), str("x")};
     assert_null(tl_builtin_resolve("get_tensor", 2, bad)); /* first arg must be an object */
     tl_value_release(&bad[1]);
+
+    /* The C side: the tl_model behind a Model value, and back. */
+    tl_model *tm = tl_model_from_value(&m);
+    assert_non_null(tm);
+    assert_null(tl_model_from_value(&t));
+    tl_value m2;
+    assert_int_equal(tl_model_to_value(tm, &m2), TL_OK);
+    assert_ptr_equal(tl_model_from_value(&m2), tm);
+    tl_value_release(&m2);
 
     tl_value_release(&t);
     tl_value_release(&args[1]);

@@ -112,6 +112,7 @@ enum {
     TYPE_HUGE,
     TYPE_NEG,
     TYPE_40,
+    IQ_LISTED,
     Q40_ROW,
     OFF_MISALIGNED,
     OFF_PAST_END,
@@ -195,6 +196,7 @@ static const expect cases[N_CASES] = {
     [TYPE_HUGE] = {"type_1000", "tensor 'blk.0.b': unsupported tensor type 1000", F},
     [TYPE_NEG] = {"type_negative", "tensor 'blk.0.b': unsupported tensor type -3", F},
     [TYPE_40] = {"type_40", "tensor 'blk.0.b': unsupported tensor type nvfp4 (40)", U},
+    [IQ_LISTED] = {"type_iq4_xs_256", "tensor 'blk.0.b': unsupported tensor type iq4_xs (23)", U},
     [Q40_ROW] = {"q4_0_row_48", "row length 48 is not a multiple of the q4_0 block size 32", F},
     [OFF_MISALIGNED] = {"offset_misaligned",
                         "tensor 'blk.0.b': offset 72 is not a multiple of the alignment 32", F},
@@ -345,7 +347,7 @@ static void build(int c, buf *b, marks *mk) {
         } else
             str(b, "blk.0.b");
         u32(b, 1);
-        i64(b, c == Q40_ROW ? 48 : 32);
+        i64(b, c == Q40_ROW ? 48 : c == IQ_LISTED ? 256 : 32);
         int32_t type = 2;
         if (c == TYPE_IQ) type = 16;
         if (c == TYPE_TQ) type = 34;
@@ -353,6 +355,7 @@ static void build(int c, buf *b, marks *mk) {
         if (c == TYPE_HUGE) type = 1000;
         if (c == TYPE_NEG) type = -3;
         if (c == TYPE_40) type = 40;
+        if (c == IQ_LISTED) type = 23;
         m.offset1 = b->n;
         i32(b, type);
         uint64_t off = 64;
@@ -369,6 +372,7 @@ static void build(int c, buf *b, marks *mk) {
             put(b, &v, 1);
         }
         zeros(b, 14);
+        if (c == IQ_LISTED) zeros(b, 128); /* iq4_xs: 136 bytes for 256 elements */
     }
     if (mk) *mk = m;
 
@@ -559,6 +563,31 @@ static void test_byte_corruption(void **state) {
     free(b.p);
 }
 
+/* With TL_GGUF_ANY_TENSOR_TYPE (for `tl gguf`), types tl cannot load are listed with ggml's sizes.
+ */
+static void test_any_tensor_type_flag(void **state) {
+    (void)state;
+    buf b = {0};
+    build(IQ_LISTED, &b, NULL);
+    tl_gguf *g;
+    assert_int_equal(tl_gguf_open_memory_ex(b.p, b.n, "iq", TL_GGUF_ANY_TENSOR_TYPE, &g), TL_OK);
+    const tl_gguf_tensor_info *t = tl_gguf_find_tensor(g, "blk.0.b");
+    assert_int_equal(t->type_id, 23);
+    assert_int_equal(t->dtype, TL_DTYPE_COUNT);
+    assert_int_equal(t->nbytes, 136);
+    assert_string_equal(tl_gguf_ggml_type_name(t->type_id), "iq4_xs");
+    tl_gguf_close(g);
+    /* still validated: a row that does not split into blocks, an unknown id */
+    build(TYPE_IQ, &b, NULL);
+    assert_int_equal(tl_gguf_open_memory_ex(b.p, b.n, "iq", TL_GGUF_ANY_TENSOR_TYPE, &g),
+                     TL_ERR_FORMAT);
+    assert_non_null(strstr(tl_last_error(), "not a multiple of the iq2_xxs block size 256"));
+    build(TYPE_REMOVED, &b, NULL);
+    assert_int_equal(tl_gguf_open_memory_ex(b.p, b.n, "iq", TL_GGUF_ANY_TENSOR_TYPE, &g),
+                     TL_ERR_FORMAT);
+    free(b.p);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) {
         corpus_dir = argv[1];
@@ -571,6 +600,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_valid_variants_read_back),
         cmocka_unit_test(test_every_prefix),
         cmocka_unit_test(test_byte_corruption),
+        cmocka_unit_test(test_any_tensor_type_flag),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir(tmp_dir);

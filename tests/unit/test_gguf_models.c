@@ -202,6 +202,60 @@ static void test_model_object(void **state) {
     tl_tensor_unref(t);
 }
 
+static long rss_kib(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* The TinyLlama-shaped Q4_0 model (637 MB, output.weight Q6_K; ../shared/oracle/make_models.sh):
+** opening it maps the file but reads only the header. Looked for in $TL_BIG_MODELS, then
+** $TL_TEST_MODELS, then $TL_TEST_MODELS/../../models. */
+static void test_tinyllama_open_is_lazy(void **state) {
+    (void)state;
+    const char *big = getenv("TL_BIG_MODELS");
+    char path[1200];
+    const char *cands[3][2] = {{big, ""}, {model_dir, ""}, {model_dir, "/../../models"}};
+    bool found = false;
+    for (int i = 0; i < 3 && !found; i++) {
+        if (!cands[i][0]) continue;
+        snprintf(path, sizeof path, "%s%s/tinyllama-syn-q4_0.gguf", cands[i][0], cands[i][1]);
+        found = access(path, R_OK) == 0;
+    }
+    if (!found) {
+        printf("SKIPPED: tinyllama-syn-q4_0.gguf not found (set TL_BIG_MODELS)\n");
+        skip();
+    }
+    long before = rss_kib();
+    tl_model *m;
+    assert_int_equal(tl_model_load(path, &m), TL_OK);
+    tl_llama_config c;
+    assert_int_equal(tl_model_llama_config(m, &c), TL_OK);
+    assert_int_equal(c.n_layer, 22);
+    assert_int_equal(c.n_embd, 2048);
+    assert_int_equal(c.n_head, 32);
+    assert_int_equal(c.n_head_kv, 4);
+    assert_int_equal(c.head_dim, 64);
+    assert_int_equal(c.n_ff, 5632);
+    assert_int_equal(c.n_vocab, 32000);
+    assert_true(c.eps == (double)1e-5f);
+    tl_tensor *out = tl_model_find_tensor(m, "output.weight");
+    assert_int_equal(out->dtype, TL_DTYPE_Q6_K);
+    char buf[64];
+    assert_string_equal(tl_tensor_shape_str(out, buf, sizeof buf), "[32000, 2048]");
+    assert_int_equal(tl_model_find_tensor(m, "token_embd.weight")->dtype, TL_DTYPE_Q4_0);
+    assert_int_equal(tl_model_n_tensors(m), 201);
+    long grown = rss_kib() - before;
+    printf("  opened %zu MB, resident grew by %ld KiB\n", tl_gguf_file_size(tl_model_gguf(m)) >> 20,
+           grown);
+    assert_true(grown < 32 * 1024); /* the weights (606 MiB) are not read */
+    tl_model_unref(m);
+}
+
 int main(void) {
     const char *dir = getenv("TL_TEST_MODELS");
     snprintf(model_dir, sizeof model_dir, "%s", dir ? dir : "../shared/models");
@@ -218,6 +272,7 @@ int main(void) {
         cmocka_unit_test(test_vocab_only),
         cmocka_unit_test(test_round_trip_is_byte_identical),
         cmocka_unit_test(test_model_object),
+        cmocka_unit_test(test_tinyllama_open_is_lazy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

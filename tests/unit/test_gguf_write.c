@@ -221,11 +221,77 @@ static void test_failed_save_leaves_nothing(void **state) {
     }
 }
 
+static int produced;
+
+static tl_status make_tensor(void *ctx, tl_tensor **out) {
+    int64_t ne[2] = {4, 2};
+    tl_status st = tl_tensor_new(TL_DTYPE_F32, 2, ne, out);
+    if (st) return st;
+    float *d = tl_tensor_data(*out);
+    for (int i = 0; i < 8; i++)
+        d[i] = (float)i * *(const float *)ctx;
+    produced++;
+    return TL_OK;
+}
+
+static tl_status fail_tensor(void *ctx, tl_tensor **out) {
+    (void)ctx;
+    *out = NULL;
+    return tl_fail(TL_ERR_UNSUPPORTED, "no can do");
+}
+
+static tl_status wrong_shape(void *ctx, tl_tensor **out) {
+    (void)ctx;
+    int64_t ne[1] = {8};
+    return tl_tensor_new(TL_DTYPE_F32, 1, ne, out);
+}
+
+static void test_lazy_tensors(void **state) {
+    (void)state;
+    make_tmp("lazy");
+    tl_gguf_writer *w;
+    assert_int_equal(tl_gguf_writer_new(&w), TL_OK);
+    float scale = 0.5f;
+    int64_t ne[2] = {4, 2};
+    produced = 0;
+    assert_int_equal(
+        tl_gguf_writer_add_tensor_lazy(w, "lazy", TL_DTYPE_F32, 2, ne, make_tensor, &scale), TL_OK);
+    assert_int_equal(produced, 0); /* nothing is made before the save */
+    assert_int_equal(tl_gguf_writer_save(w, tmp_path), TL_OK);
+    assert_int_equal(produced, 1);
+    tl_gguf_writer_free(w);
+    tl_gguf *g;
+    assert_int_equal(tl_gguf_open(tmp_path, &g), TL_OK);
+    const tl_gguf_tensor_info *ti = tl_gguf_find_tensor(g, "lazy");
+    assert_non_null(ti);
+    assert_int_equal(ti->ne[1], 2);
+    const float *d = ti->data;
+    assert_true(d[7] == 3.5f);
+    tl_gguf_close(g);
+    unlink(tmp_path);
+
+    /* A failing producer aborts the save with its error; no file is left. */
+    assert_int_equal(tl_gguf_writer_new(&w), TL_OK);
+    assert_int_equal(
+        tl_gguf_writer_add_tensor_lazy(w, "bad", TL_DTYPE_F32, 2, ne, fail_tensor, NULL), TL_OK);
+    assert_int_equal(tl_gguf_writer_save(w, tmp_path), TL_ERR_UNSUPPORTED);
+    assert_string_equal(tl_last_error(), "no can do");
+    assert_int_equal(access(tmp_path, F_OK), -1);
+    tl_gguf_writer_free(w);
+    assert_int_equal(tl_gguf_writer_new(&w), TL_OK);
+    assert_int_equal(
+        tl_gguf_writer_add_tensor_lazy(w, "odd", TL_DTYPE_F32, 2, ne, wrong_shape, NULL), TL_OK);
+    assert_int_equal(tl_gguf_writer_save(w, tmp_path), TL_ERR_INTERNAL);
+    assert_int_equal(access(tmp_path, F_OK), -1);
+    tl_gguf_writer_free(w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_value_types),
         cmocka_unit_test(test_tensors_and_alignment),
         cmocka_unit_test(test_failed_save_leaves_nothing),
+        cmocka_unit_test(test_lazy_tensors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,7 +95,8 @@ static void test_dequantized_tensors_match_llama_cpp(void **state) {
         assert_int_equal(tl_dequantize_rows(ti->dtype, ti->data, out, n / ti->ne[0], ti->ne[0]),
                          TL_OK);
         char got[32];
-        snprintf(got, sizeof got, "%016llx", (unsigned long long)fnv1a(out, sizeof(float) * (size_t)n));
+        snprintf(got, sizeof got, "%016llx",
+                 (unsigned long long)fnv1a(out, sizeof(float) * (size_t)n));
         if (strcmp(got, hash) != 0) {
             print_message("%s %s (%s): dequantized floats differ from ggml's\n", model, tensor,
                           tl_dtype_name(ti->dtype));
@@ -138,7 +139,8 @@ static void check_lm_head(const char *model, double tol) {
     assert_int_equal(no, sizeof(float) * (size_t)(n_pos * n_vocab));
     const tl_type_traits *t = tl_dtype_traits(w->dtype);
     const tl_type_traits *at = tl_dtype_traits(t->dot_type);
-    size_t wrow = tl_dtype_row_size(w->dtype, n_embd), arow = tl_dtype_row_size(t->dot_type, n_embd);
+    size_t wrow = tl_dtype_row_size(w->dtype, n_embd),
+           arow = tl_dtype_row_size(t->dot_type, n_embd);
     void *act = malloc(arow);
     double worst = 0;
     int64_t exact = 0;

@@ -23,8 +23,8 @@
 #include "runtime/cpu.h"
 #include "runtime/quant.h"
 
-#define ROWS 16
-#define NX 256
+#define ROWS  16
+#define NX    256
 #define YROWS 4
 
 static void *load(const char *name, size_t *size) {
@@ -71,8 +71,9 @@ static void test_quantizers_match_llama_cpp(void **state) {
         int bad = 0;
         for (size_t b = 0; b < n / tr->size; b++)
             if (memcmp(got + b * tr->size, ref + b * tr->size, tr->size) != 0) {
-                if (bad < 3) print_message("%s: block %zu (row %zu) differs\n", types[t].name, b,
-                                           b * tr->size / row);
+                if (bad < 3)
+                    print_message("%s: block %zu (row %zu) differs\n", types[t].name, b,
+                                  b * tr->size / row);
                 bad++;
             }
         if (bad) {
@@ -101,8 +102,9 @@ static void test_dequantize_matches_llama_cpp(void **state) {
         int bad = 0;
         for (int i = 0; i < ROWS * NX; i++)
             if (memcmp(&got[i], &ref[i], 4) != 0) {
-                if (bad < 3) print_message("%s[%d]: %.9g vs ggml %.9g\n", types[t].name, i,
-                                           (double)got[i], (double)ref[i]);
+                if (bad < 3)
+                    print_message("%s[%d]: %.9g vs ggml %.9g\n", types[t].name, i, (double)got[i],
+                                  (double)ref[i]);
                 bad++;
             }
         if (bad) bad_types++;
@@ -127,7 +129,8 @@ static void check_act(tl_dtype dt, const char *file, bool avx2) {
     else
         fn = tl_dtype_traits(dt)->from_f32;
     uint8_t *got = calloc(1, n);
-    for (int r = 0; r < YROWS; r++) fn(y + r * NX, got + r * row, NX);
+    for (int r = 0; r < YROWS; r++)
+        fn(y + r * NX, got + r * row, NX);
     size_t bad = 0, first = 0;
     for (size_t i = 0; i < n; i++)
         if (got[i] != ref[i] && !bad++) first = i;

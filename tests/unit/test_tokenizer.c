@@ -14,6 +14,7 @@
 
 #include "runtime/gguf.h"
 #include "runtime/tokenizer.h"
+#include "runtime/tokenizer_internal.h" /* no_cut, to check the cut */
 
 #define U2581 "\xE2\x96\x81"
 
@@ -26,7 +27,8 @@ static void expect_tokens(tl_tokenizer *tok, const char *text, size_t len, bool 
     assert_int_equal(tl_tokenize(tok, text, len, add, sp, &ids, &n), TL_OK);
     if (n != n_want || (n && memcmp(ids, want, n * sizeof *ids) != 0)) {
         fprintf(stderr, "\"%.*s\": got", (int)len, text);
-        for (size_t k = 0; k < n; k++) fprintf(stderr, " %d", ids[k]);
+        for (size_t k = 0; k < n; k++)
+            fprintf(stderr, " %d", ids[k]);
         fprintf(stderr, "\n");
     }
     assert_int_equal(n, n_want);
@@ -51,9 +53,9 @@ static void expect_detok(tl_tokenizer *tok, const int32_t *ids, size_t n, bool r
 
 /* ids: 0 <unk> 1 <s> 2 </s> 3..6 <0x41>.. bytes for A, B, 0xC3, 0xA9; then pieces */
 static tl_tokenizer *tiny(void) {
-    static const char *texts[] = {"<unk>", "<s>", "</s>", "<0x41>", "<0x42>", "<0xC3>", "<0xA9>",
-                                  U2581,   "a",   "b",    "ab",     U2581 "a", U2581 "ab", "bb",
-                                  U2581 U2581, "<tool>"};
+    static const char *texts[] = {"<unk>",    "<s>", "</s>",      "<0x41>", "<0x42>", "<0xC3>",
+                                  "<0xA9>",   U2581, "a",         "b",      "ab",     U2581 "a",
+                                  U2581 "ab", "bb",  U2581 U2581, "<tool>"};
     static const float scores[] = {0, 0, 0, 0, 0, 0, 0, -1e9f, -5, -5, -1, -2, -3, -1, -1e9f, 0};
     static const int32_t types[] = {2, 3, 3, 6, 6, 6, 6, 1, 1, 1, 1, 1, 1, 1, 1, 4};
     tl_spm_vocab v = tl_spm_vocab_defaults();
@@ -311,10 +313,114 @@ static void test_llama_variants(void **state) {
     free(text);
     assert_int_equal(tl_detok_stream_push_alloc(&s, 68, &text, &len), TL_OK);
     assert_int_equal(len, 2);
-    assert_memory_equal(text, "\xF0" "A", 2);
+    assert_memory_equal(text,
+                        "\xF0"
+                        "A",
+                        2);
     free(text);
     tl_tokenizer_free(tok);
     llama_free(&a);
+}
+
+/* Random texts: merging word-sized pieces apart gives exactly what one merge
+** over the whole fragment gives (SPM on the LLaMA vocab, BPE on stories260K's
+** tokenizer.json); and streaming any byte soup joins up to detokenize. */
+static void check_cut_is_exact(tl_tokenizer *cut, tl_tokenizer *whole, unsigned seed, int n_cases) {
+    static const char *pieces[] = {"Hello",
+                                   " world",
+                                   "  ",
+                                   " ",
+                                   "\n",
+                                   "\t",
+                                   "<s>",
+                                   "</s>",
+                                   "\xF0\x9F\xA6\x99",
+                                   "\xE4\xBD\xA0",
+                                   "\xC3\xA9",
+                                   "e\xCC\x81",
+                                   "123",
+                                   "the",
+                                   " the",
+                                   U2581,
+                                   "\xFF",
+                                   "\x80",
+                                   "\xC3",
+                                   "ing",
+                                   "tion",
+                                   " of",
+                                   "'s",
+                                   "...",
+                                   "aaaa",
+                                   "----",
+                                   "\xE2\x96",
+                                   "x"};
+    srand(seed);
+    char text[1024];
+    for (int c = 0; c < n_cases; c++) {
+        size_t len = 0;
+        int n = 1 + rand() % 40;
+        for (int k = 0; k < n; k++) {
+            if (rand() % 8 == 0) {
+                text[len++] = (char)(rand() % 256);
+                continue;
+            }
+            const char *p = pieces[rand() % (int)(sizeof pieces / sizeof *pieces)];
+            memcpy(text + len, p, strlen(p));
+            len += strlen(p);
+        }
+        bool sp = rand() % 2;
+        int32_t *a, *b;
+        size_t na, nb;
+        assert_int_equal(tl_tokenize(cut, text, len, true, sp, &a, &na), TL_OK);
+        assert_int_equal(tl_tokenize(whole, text, len, true, sp, &b, &nb), TL_OK);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na * sizeof *a);
+        /* stream == detokenize, whatever the bytes */
+        char *ref;
+        size_t ref_len;
+        assert_int_equal(tl_detokenize(cut, a, na, false, true, &ref, &ref_len), TL_OK);
+        tl_detok_stream st;
+        tl_detok_stream_init(&st, cut, false, true);
+        char *acc = malloc(ref_len + 16);
+        size_t m = 0;
+        for (size_t k = 0; k < na; k++) {
+            char *chunk;
+            size_t cl;
+            assert_int_equal(tl_detok_stream_push_alloc(&st, a[k], &chunk, &cl), TL_OK);
+            assert_true(m + cl <= ref_len);
+            memcpy(acc + m, chunk, cl);
+            m += cl;
+            free(chunk);
+        }
+        m += tl_detok_stream_flush(&st, acc + m);
+        assert_int_equal(m, ref_len);
+        assert_memory_equal(acc, ref, m);
+        free(acc);
+        free(ref);
+        free(a);
+        free(b);
+    }
+}
+
+static void test_cut_is_exact(void **state) {
+    (void)state;
+    FILE *f = fopen(g_llama, "rb");
+    if (!f) skip();
+    fclose(f);
+    tl_tokenizer *cut, *whole;
+    assert_int_equal(tl_tokenizer_from_gguf(g_llama, &cut), TL_OK);
+    assert_int_equal(tl_tokenizer_from_gguf(g_llama, &whole), TL_OK);
+    whole->no_cut = true;
+    check_cut_is_exact(cut, whole, 1, 3000);
+    tl_tokenizer_free(cut);
+    tl_tokenizer_free(whole);
+    const char *json = TL_TEST_SOURCE_DIR "/tests/data/tokenizer/stories260K.tokenizer.json";
+    assert_int_equal(tl_tokenizer_from_json(json, &cut), TL_OK);
+    assert_int_equal(tl_tokenizer_from_json(json, &whole), TL_OK);
+    whole->no_cut = true;
+    check_cut_is_exact(cut, whole, 2, 3000);
+    tl_tokenizer_free(cut);
+    tl_tokenizer_free(whole);
 }
 
 /* GGUF metadata with a missing or mistyped key gives a clear error. */
@@ -376,9 +482,9 @@ int main(void) {
     snprintf(g_llama, sizeof g_llama, "%s/ggml-vocab-llama-spm.gguf",
              models ? models : TL_TEST_SOURCE_DIR "/../shared/models");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tiny_vocab),    cmocka_unit_test(test_bad_ids),
-        cmocka_unit_test(test_bad_vocabs),    cmocka_unit_test(test_llama_variants),
-        cmocka_unit_test(test_gguf_errors),
+        cmocka_unit_test(test_tiny_vocab),  cmocka_unit_test(test_bad_ids),
+        cmocka_unit_test(test_bad_vocabs),  cmocka_unit_test(test_llama_variants),
+        cmocka_unit_test(test_gguf_errors), cmocka_unit_test(test_cut_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,19 @@ static void test_tokenize_detokenize(void **state) {
     assert_true(ids.as.arr->len > 3);
     tl_value_release(&ids);
     tl_value_release(&args[1]);
+    /* ids as a 1-D i32 tensor */
+    tl_tensor *t;
+    int64_t ne = 3;
+    assert_int_equal(tl_tensor_new(TL_DTYPE_I32, 1, &ne, &t), TL_OK);
+    int32_t *td = tl_tensor_data(t);
+    td[0] = 1;
+    td[1] = 15043;
+    td[2] = 3186;
+    tl_value dt[3] = {tok, tl_value_tensor(t), tl_value_bool(true)};
+    assert_int_equal(call("detokenize", 3, dt, &text), TL_OK);
+    assert_string_equal(text.as.str->data, " Hello world");
+    tl_value_release(&text);
+    tl_value_release(&dt[1]);
     /* the method form */
     tl_value m[2] = {str("Hello"), tl_value_bool(false)};
     assert_int_equal(tok.as.obj->cls->call_method(tok.as.obj, "tokenize", 2, m, &ids), TL_OK);
@@ -170,6 +183,12 @@ static void test_load_sources(void **state) {
     assert_int_equal(v.as.i, 512);
     tl_value_release(&tok);
     tl_value_release(&model);
+    tl_value_release(&p);
+    /* "~/" is the home folder */
+    setenv("HOME", TL_TEST_SOURCE_DIR "/tests/data", 1);
+    p = str("~/tokenizer/stories260K.tokenizer.json");
+    assert_int_equal(call("load_tokenizer", 1, &p, &tok), TL_OK);
+    tl_value_release(&tok);
     tl_value_release(&p);
     /* errors */
     p = str("/nonexistent/tok.gguf");

@@ -34,7 +34,8 @@ static void check_ids(const char *what, size_t line, const int32_t *ids, size_t 
         same = ids[k] == (int32_t)json_integer_value(json_array_get(want, k));
     if (!same) {
         fprintf(stderr, "line %zu %s: got", line, what);
-        for (size_t k = 0; k < n; k++) fprintf(stderr, " %d", ids[k]);
+        for (size_t k = 0; k < n; k++)
+            fprintf(stderr, " %d", ids[k]);
         char *w = json_dumps(want, JSON_COMPACT);
         fprintf(stderr, ", want %s\n", w);
         free(w);
@@ -122,7 +123,8 @@ static void run_corpus(const char *vocab_file, const char *expected_file, int *r
                 assert_int_equal(tl_token_piece(tok, id, false, &s, &n), TL_OK);
                 check_bytes("piece", lineno, s, n, json_string_value(json_array_get(p, 1)));
                 assert_int_equal(tl_token_piece(tok, id, true, &s, &n), TL_OK);
-                check_bytes("piece(special)", lineno, s, n, json_string_value(json_array_get(p, 2)));
+                check_bytes("piece(special)", lineno, s, n,
+                            json_string_value(json_array_get(p, 2)));
             }
             json_decref(o);
             continue;
@@ -131,12 +133,15 @@ static void run_corpus(const char *vocab_file, const char *expected_file, int *r
         static const struct {
             const char *key;
             bool add, sp;
-        } modes[] = {{"ids", false, false}, {"ids_sp", false, true}, {"ids_bos", true, false},
+        } modes[] = {{"ids", false, false},
+                     {"ids_sp", false, true},
+                     {"ids_bos", true, false},
                      {"ids_bos_sp", true, true}};
         for (size_t m = 0; m < 4; m++) {
             int32_t *ids;
             size_t n;
-            assert_int_equal(tl_tokenize(tok, text, len, modes[m].add, modes[m].sp, &ids, &n), TL_OK);
+            assert_int_equal(tl_tokenize(tok, text, len, modes[m].add, modes[m].sp, &ids, &n),
+                             TL_OK);
             check_ids(modes[m].key, lineno, ids, n, json_object_get(o, modes[m].key));
             char *out;
             size_t out_len;
@@ -171,8 +176,8 @@ static void run_corpus(const char *vocab_file, const char *expected_file, int *r
     fclose(f);
     tl_tokenizer_free(tok);
     assert_true(cases >= 300);
-    printf("%s: %zu corpus lines agree with llama.cpp; %d round-trip exactly\n", vocab_file,
-           cases, *round_trips);
+    printf("%s: %zu corpus lines agree with llama.cpp; %d round-trip exactly\n", vocab_file, cases,
+           *round_trips);
 }
 
 static void test_llama_vocab(void **state) {
@@ -191,7 +196,8 @@ static void test_stories260k_vocab(void **state) {
 
 int main(void) {
     const char *models = getenv("TL_TEST_MODELS");
-    snprintf(g_models, sizeof g_models, "%s", models ? models : TL_TEST_SOURCE_DIR "/../shared/models");
+    snprintf(g_models, sizeof g_models, "%s",
+             models ? models : TL_TEST_SOURCE_DIR "/../shared/models");
     const char *need[] = {"ggml-vocab-llama-spm.gguf", "stories260K.gguf"};
     for (size_t i = 0; i < 2; i++) {
         char path[8192];

@@ -1,6 +1,7 @@
 /* tests/unit/test_tokenizer_json.c -- the tokenizer.json (Hugging Face BPE, Llama
 ** kind) loader: stories260K's vocab as a tokenizer.json (made by
-** gguf_to_tokenizer_json.py) against ids and decodes recorded from the Rust
+** gguf_to_tokenizer_json.py) and the LLaMA vocab as one (the same document,
+** built here from the GGUF) against ids and decodes recorded from the Rust
 ** tokenizers library (record_hf.mjs), and the loader's error messages. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,7 +35,8 @@ static void expect_ids(size_t line, const char *what, const int32_t *ids, size_t
     if (!same) {
         char *w = json_dumps(want, JSON_COMPACT);
         fprintf(stderr, "line %zu %s: got", line, what);
-        for (size_t k = 0; k < n; k++) fprintf(stderr, " %d", ids[k]);
+        for (size_t k = 0; k < n; k++)
+            fprintf(stderr, " %d", ids[k]);
         fprintf(stderr, ", want %s\n", w);
         free(w);
     }
@@ -51,10 +53,8 @@ static void expect_text(size_t line, const char *what, const char *got, size_t n
     assert_memory_equal(got, want, n);
 }
 
-/* Every line of an expected file made by record_hf.mjs. */
-static int run_hf(const char *json_path, const char *expected_path) {
-    tl_tokenizer *tok;
-    if (tl_tokenizer_from_json(json_path, &tok)) fail_msg("%s", tl_last_error());
+/* Every line of an expected file made by record_hf.mjs (frees tok). */
+static int run_hf_tok(tl_tokenizer *tok, const char *expected_path) {
     assert_string_equal(tl_tokenizer_kind(tok), "bpe");
     FILE *f = fopen(expected_path, "r");
     assert_non_null(f);
@@ -76,7 +76,8 @@ static int run_hf(const char *json_path, const char *expected_path) {
         char *out;
         size_t out_len;
         assert_int_equal(tl_detokenize(tok, ids, n, false, true, &out, &out_len), TL_OK);
-        expect_text(lineno, "decode", out, out_len, json_string_value(json_object_get(o, "decode")));
+        expect_text(lineno, "decode", out, out_len,
+                    json_string_value(json_object_get(o, "decode")));
         free(out);
         assert_int_equal(tl_detokenize(tok, ids, n, true, false, &out, &out_len), TL_OK);
         expect_text(lineno, "decode_skip", out, out_len,
@@ -106,6 +107,107 @@ static int run_hf(const char *json_path, const char *expected_path) {
     fclose(f);
     tl_tokenizer_free(tok);
     return (int)lineno;
+}
+
+static int run_hf(const char *json_path, const char *expected_path) {
+    tl_tokenizer *tok;
+    if (tl_tokenizer_from_json(json_path, &tok)) fail_msg("%s", tl_last_error());
+    return run_hf_tok(tok, expected_path);
+}
+
+/* ---- a LLaMA-size tokenizer.json, made from the GGUF vocab here -------------------- */
+
+typedef struct merge_rec {
+    float score;
+    int32_t tok, left, right;
+} merge_rec;
+
+/* Hugging Face's converter order: merged token's score (highest first), then its
+** id, then the ids of the two halves. */
+static int cmp_merge(const void *a, const void *b) {
+    const merge_rec *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    if (x->tok != y->tok) return x->tok < y->tok ? -1 : 1;
+    if (x->left != y->left) return x->left < y->left ? -1 : 1;
+    return (x->right > y->right) - (x->right < y->right);
+}
+
+static size_t char_len(unsigned char c) {
+    return c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+/* The same document gguf_to_tokenizer_json.py writes, built with jansson. */
+static char *llama_json_from_gguf(const char *gguf) {
+    tl_tokenizer *spm;
+    if (tl_tokenizer_from_gguf(gguf, &spm)) fail_msg("%s", tl_last_error());
+    int32_t n = tl_tokenizer_n_vocab(spm);
+    json_t *vocab = json_object(), *added = json_array(), *merges = json_array();
+    size_t n_m = 0, cap_m = 1024;
+    merge_rec *m = malloc(cap_m * sizeof *m);
+    for (int32_t i = 0; i < n; i++) {
+        size_t len;
+        const char *t = tl_tokenizer_text(spm, i, &len);
+        json_object_setn_new(vocab, t, len, json_integer(i));
+        tl_token_type ty = tl_tokenizer_type(spm, i);
+        if (ty == TL_TOKEN_UNKNOWN || ty == TL_TOKEN_CONTROL)
+            json_array_append_new(
+                added, json_pack("{s:i, s:s%, s:b}", "id", i, "content", t, len, "special", 1));
+        if (ty != TL_TOKEN_NORMAL) continue;
+        for (size_t k = char_len((unsigned char)t[0]); k < len;
+             k += char_len((unsigned char)t[k])) {
+            int32_t l = tl_tokenizer_find(spm, t, k), r = tl_tokenizer_find(spm, t + k, len - k);
+            if (l < 0 || r < 0) continue;
+            if (n_m == cap_m) m = realloc(m, (cap_m *= 2) * sizeof *m);
+            m[n_m++] = (merge_rec){tl_tokenizer_score(spm, i), i, l, r};
+        }
+    }
+    qsort(m, n_m, sizeof *m, cmp_merge);
+    for (size_t k = 0; k < n_m; k++) {
+        size_t ll, rl;
+        const char *l = tl_tokenizer_text(spm, m[k].left, &ll);
+        const char *r = tl_tokenizer_text(spm, m[k].right, &rl);
+        char *both = malloc(ll + rl + 2);
+        memcpy(both, l, ll);
+        both[ll] = ' ';
+        memcpy(both + ll + 1, r, rl);
+        json_array_append_new(merges, json_stringn(both, ll + rl + 1));
+        free(both);
+    }
+    free(m);
+    json_t *doc = json_pack(
+        "{s:o, s:{s:s, s:[{s:s, s:s}, {s:s, s:{s:s}, s:s}]}, s:n,"
+        " s:{s:s, s:[{s:{s:s, s:i}}, {s:{s:s, s:i}}], s:{s:{s:s, s:[i], s:[s]}}},"
+        " s:{s:s, s:s, s:b, s:b, s:o, s:o}}",
+        "added_tokens", added, "normalizer", "type", "Sequence", "normalizers", "type", "Prepend",
+        "prepend", "\xE2\x96\x81", "type", "Replace", "pattern", "String", " ", "content",
+        "\xE2\x96\x81", "pre_tokenizer", "post_processor", "type", "TemplateProcessing", "single",
+        "SpecialToken", "id", "<s>", "type_id", 0, "Sequence", "id", "A", "type_id", 0,
+        "special_tokens", "<s>", "id", "<s>", "ids", 1, "tokens", "<s>", "model", "type", "BPE",
+        "unk_token", "<unk>", "fuse_unk", 1, "byte_fallback", 1, "vocab", vocab, "merges", merges);
+    assert_non_null(doc);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    tl_tokenizer_free(spm);
+    return text;
+}
+
+static void test_llama_json_matches_hf(void **state) {
+    (void)state;
+    const char *models = getenv("TL_TEST_MODELS");
+    char gguf[4096];
+    snprintf(gguf, sizeof gguf, "%s/ggml-vocab-llama-spm.gguf",
+             models ? models : TL_TEST_SOURCE_DIR "/../shared/models");
+    FILE *f = fopen(gguf, "rb");
+    if (!f) skip();
+    fclose(f);
+    char *text = llama_json_from_gguf(gguf);
+    tl_tokenizer *tok;
+    if (tl_tokenizer_from_json_text(text, strlen(text), "llama tokenizer.json", &tok))
+        fail_msg("%s", tl_last_error());
+    free(text);
+    int lines = run_hf_tok(tok, DATA "llama-spm.hf.jsonl");
+    assert_true(lines >= 300);
+    printf("LLaMA vocab as tokenizer.json: %d lines agree with Hugging Face tokenizers\n", lines);
 }
 
 static void test_stories260k_json_matches_hf(void **state) {
@@ -175,7 +277,9 @@ static void test_json_mini(void **state) {
         "  \"prepend_scheme\": \"first\", \"split\": false},"
         " \"model\": {\"type\": \"BPE\", \"byte_fallback\": false, \"fuse_unk\": true,"
         "  \"unk_token\": \"<unk>\", \"vocab\": {\"<unk>\": 0, \"<s>\": 1, \"\xE2\x96\x81\": 2,"
-        "  \"a\": 3, \"b\": 4, \"ab\": 5, \"\xE2\x96\x81" "a\": 6, \"\xE2\x96\x81" "ab\": 7,"
+        "  \"a\": 3, \"b\": 4, \"ab\": 5, \"\xE2\x96\x81"
+        "a\": 6, \"\xE2\x96\x81"
+        "ab\": 7,"
         "  \"bb\": 8, \"<tool>\": 9},"
         "  \"merges\": [[\"a\", \"b\"], \"\xE2\x96\x81 a\", \"\xE2\x96\x81 ab\", \"b b\"]}}";
     tl_tokenizer *tok;
@@ -198,12 +302,63 @@ static void test_json_mini(void **state) {
     tl_tokenizer_free(tok);
 }
 
+/* Truncated and byte-corrupted versions of a real tokenizer.json either load or
+** fail with a message; whatever loads still tokenizes and decodes. */
+static void test_json_corrupted(void **state) {
+    (void)state;
+    FILE *f = fopen(DATA "stories260K.tokenizer.json", "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    size_t n = (size_t)ftell(f);
+    rewind(f);
+    char *orig = malloc(n), *buf = malloc(n);
+    assert_int_equal(fread(orig, 1, n, f), n);
+    fclose(f);
+    srand(7);
+    int loaded = 0, failed = 0;
+    for (int c = 0; c < 1500; c++) {
+        memcpy(buf, orig, n);
+        size_t len = n;
+        if (c < 300) {
+            len = (size_t)rand() % n; /* truncated */
+        } else {
+            int flips = 1 + rand() % 4;
+            for (int k = 0; k < flips; k++)
+                buf[(size_t)rand() % n] = (char)(rand() % 256);
+        }
+        tl_tokenizer *tok;
+        if (tl_tokenizer_from_json_text(buf, len, "x.json", &tok) != TL_OK) {
+            assert_null(tok);
+            assert_true(strlen(tl_last_error()) > 0);
+            failed++;
+            continue;
+        }
+        loaded++;
+        int32_t *ids;
+        size_t n_ids;
+        if (tl_tokenize(tok, "Hello <s>world \xF0\x9F", 18, true, true, &ids, &n_ids) == TL_OK) {
+            char *text;
+            size_t tl;
+            assert_int_equal(tl_detokenize(tok, ids, n_ids, false, true, &text, &tl), TL_OK);
+            free(text);
+            free(ids);
+        }
+        tl_tokenizer_free(tok);
+    }
+    printf("corrupted tokenizer.json: %d loaded, %d refused\n", loaded, failed);
+    assert_true(failed > 300);
+    free(orig);
+    free(buf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stories260k_json_matches_hf),
+        cmocka_unit_test(test_llama_json_matches_hf),
         cmocka_unit_test(test_extra_json),
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_json_mini),
+        cmocka_unit_test(test_json_corrupted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

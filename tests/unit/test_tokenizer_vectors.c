@@ -64,7 +64,8 @@ static void test_official_vectors(void **state) {
         assert_int_equal(tl_tokenize(tok, cur, (size_t)(end - cur), false, false, &ids, &n), TL_OK);
         if (n != n_want || memcmp(ids, want, n * sizeof *ids) != 0) {
             fprintf(stderr, "case %d \"%.*s\": got", cases, (int)(end - cur), cur);
-            for (size_t k = 0; k < n; k++) fprintf(stderr, " %d", ids[k]);
+            for (size_t k = 0; k < n; k++)
+                fprintf(stderr, " %d", ids[k]);
             fprintf(stderr, "\n  want %s\n", line);
         }
         assert_int_equal(n, n_want);
