@@ -1,6 +1,7 @@
 /* lang/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
 #include "lang/commands.h"
 #include "lang/eval.h"
+#include "runtime/threadpool.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -145,6 +146,7 @@ static int run(run_opts *o) {
         fprintf(stderr, "\xE2\x9C\x85 Program executed successfully!\n");
     }
     tl_interp_free(I);
+    tl_threadpool_shutdown(); /* join the workers so nothing is left behind */
     return code;
 }
 
