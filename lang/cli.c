@@ -17,6 +17,7 @@ const tl_command tl_commands[] = {
     {"tokenize", tl_cmd_tokenize,
      "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
     {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
+    {"pull", tl_cmd_pull, "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
     {"help", tl_cmd_help, "help             this text"},
     {"version", tl_cmd_version, "version          print the version"},
     {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
