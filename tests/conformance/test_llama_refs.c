@@ -285,13 +285,16 @@ static const model_case cases[] = {
     {"synthetic-small-q4_0", 0, true, 1e-4, NULL, NULL},
 };
 
-/* Command-line mode: test_llama_refs MODEL.gguf REFS_PREFIX [TOL] checks one model
-** (e.g. the TinyLlama-shaped one, too big for CI) in "llama" precision. */
+/* Command-line mode: test_llama_refs MODEL.gguf REFS_PREFIX [TOL [PRECISION]] checks
+** one model (e.g. the TinyLlama-shaped one, too big for CI); PRECISION "exact" only
+** measures. */
 static model_case cli_case;
+static const char *cli_precision = "llama";
 
 static void test_cli_model(void **state) {
     (void)state;
-    run_case(&cli_case, "llama", true);
+    /* "exact" is measured only (it is not meant to match llama.cpp) */
+    run_case(&cli_case, cli_precision, strcmp(cli_precision, "llama") == 0);
 }
 
 static void test_llama_mode(void **state) {
@@ -315,6 +318,7 @@ int main(int argc, char **argv) {
         char p[1100];
         snprintf(p, sizeof p, "%s.layers.json", argv[2]);
         cli_case.layers = file_exists(p);
+        if (argc > 4) cli_precision = argv[4];
         const struct CMUnitTest one[] = {cmocka_unit_test(test_cli_model)};
         return cmocka_run_group_tests(one, NULL, NULL);
     }
