@@ -577,8 +577,8 @@ static tl_status var_arg(const extern_fn *f, const char *what, const tl_value *v
         break;
     default:
         return call_fail(f, TL_ERR_TYPE,
-                         "%s: a %s cannot be passed to C (variadic arguments are int, float, "
-                         "bool, string, void or tensors)",
+                         "%s: a value of type %s cannot be passed to C (variadic arguments "
+                         "are int, float, bool, string, void or tensors)",
                          what, tl_value_type_name(v));
     }
     *type = ffi_of(p.t);
