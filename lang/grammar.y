@@ -18,7 +18,7 @@
 %token_type {tl_token}
 %extra_context {tl_parse_state *ps}
 %default_type {tl_node *}
-%stack_size 2000
+%stack_size 10000
 
 %syntax_error {
     /* the terminals this state accepts, for an "expected ..." hint */
