@@ -48,11 +48,11 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
     int nparams = (int)tl_node_list_len(fn->a);
     if (argc != nparams) {
         const tl_node *p = fn->a;
-        bool method = p && !p->c && strcmp(p->name, "self") == 0;
-        return tl_err_at(
-            I, site, TL_ERR_ARG, "%s%s%s takes %d argument%s, got %d", type ? type : "",
-            type ? "::" : "", fn->name, nparams - (method && type ? 1 : 0),
-            nparams - (method && type ? 1 : 0) == 1 ? "" : "s", argc - (method && type ? 1 : 0));
+        /* x.m(args) passes x as self: count only the explicit arguments */
+        int adj = (p && !p->c && strcmp(p->name, "self") == 0 && type && argc > 0) ? 1 : 0;
+        return tl_err_at(I, site, TL_ERR_ARG, "%s%s%s takes %d argument%s, got %d",
+                         type ? type : "", type ? "::" : "", fn->name, nparams - adj,
+                         nparams - adj == 1 ? "" : "s", argc - adj);
     }
     if (I->depth >= I->max_depth)
         return tl_err_at(I, site, TL_ERR_RANGE,
