@@ -59,6 +59,12 @@ typedef enum tl_type {
 tl_vm *tl_vm_new(void); /* NULL when out of memory */
 void tl_vm_free(tl_vm *vm);
 
+/* Limits for scripts run by this vm: call depth (default 1000) and executed
+** statements per eval or call (0, the default: unlimited).  A script that
+** exceeds one stops with an error. */
+void tl_vm_set_max_depth(tl_vm *vm, int depth);
+void tl_vm_set_max_steps(tl_vm *vm, int64_t steps);
+
 /* Runs a chunk of .tl source: its declarations (fn, struct, impl, extern,
 ** tensor, import) are registered and its `main { }` blocks run in the global
 ** scope, so `main { let x = 1 }` defines x for later calls.  result

@@ -164,6 +164,14 @@ void tl_vm_free(tl_vm *vm) {
     free(vm);
 }
 
+void tl_vm_set_max_depth(tl_vm *vm, int depth) {
+    tl_interp_set_max_depth(vm->I, depth);
+}
+
+void tl_vm_set_max_steps(tl_vm *vm, int64_t steps) {
+    tl_interp_set_max_steps(vm->I, steps);
+}
+
 int tl_vm_eval_named(tl_vm *vm, const char *src, size_t len, const char *name, tl_val *result) {
     if (!src) return api_fail(vm, TL_ERR_ARG, "tl_vm_eval: no source text");
     if (len == (size_t)-1) len = strlen(src);

@@ -350,6 +350,19 @@ static void test_extern_from_embedding(void **state) {
     tl_val_free(x);
 }
 
+static void test_limits(void **state) {
+    (void)state;
+    tl_vm_set_max_depth(vm, 50);
+    assert_int_equal(tl_vm_eval(vm, "fn down(n) { if n == 0 { 0 } else { down(n - 1) } }", NULL),
+                     0);
+    assert_int_equal(tl_vm_eval(vm, "main { down(40) }", r), 0);
+    assert_int_not_equal(tl_vm_eval(vm, "main { down(60) }", r), 0);
+    assert_non_null(strstr(tl_vm_error(vm), "maximum call depth (50)"));
+    tl_vm_set_max_steps(vm, 1000);
+    assert_int_not_equal(tl_vm_eval(vm, "main { loop { } }", r), 0);
+    assert_int_equal(tl_vm_eval(vm, "main { 1 }", r), 0); /* the vm is usable again */
+}
+
 static void test_values(void **state) {
     (void)state;
     tl_val *v = tl_val_new(), *w = tl_val_new();
@@ -381,6 +394,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_call_from_c, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_with_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extern_from_embedding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
         cmocka_unit_test(test_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
