@@ -17,11 +17,15 @@ const tl_command tl_commands[] = {
     {"tokenize", tl_cmd_tokenize,
      "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
     {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
-    {"pull", tl_cmd_pull, "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
+    {"pull", tl_cmd_pull,
+     "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
     {"help", tl_cmd_help, "help             this text"},
     {"version", tl_cmd_version, "version          print the version"},
-    {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
-    {"quantize", tl_cmd_quantize, "quantize [--pure] IN.gguf OUT.gguf TYPE   convert a model's weights (q4_0, q8_0, q4_k, f16, ...)"},
+    {"gguf", tl_cmd_gguf,
+     "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
+    {"quantize", tl_cmd_quantize,
+     "quantize [--pure] IN.gguf OUT.gguf TYPE   convert a model's weights (q4_0, q8_0, q4_k, f16, "
+     "...)"},
     {0},
 };
 
@@ -55,6 +59,7 @@ typedef struct run_opts {
     const char *file;
     bool test, bench, verbose;
     long long max_steps;
+    long long threads; /* 0: the runtime's default */
     int n_args;
     char **args;
 } run_opts;
@@ -96,6 +101,7 @@ static int parse_run(int argc, char **argv, run_opts *o) {
             if (parse_int_opt(a, argv[i + 1], &v)) return -1;
             /* exported for the runtime areas that read them */
             setenv(strcmp(a, "--threads") == 0 ? "TL_THREADS" : "TL_SEED", argv[i + 1], 1);
+            if (strcmp(a, "--threads") == 0) o->threads = v;
             i++;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "tl run: unknown option %s\n", a);
@@ -121,6 +127,12 @@ static int run(run_opts *o) {
     if (!I) {
         fprintf(stderr, "tl: out of memory\n");
         return 1;
+    }
+    if (o->threads &&
+        tl_threadpool_set_threads((int)(o->threads > 1000 ? 1000 : o->threads)) != TL_OK) {
+        fprintf(stderr, "tl run: --threads: %s\n", tl_last_error());
+        tl_interp_free(I);
+        return 2;
     }
     signal(SIGINT, on_sigint);
     if (o->max_steps) tl_interp_set_max_steps(I, o->max_steps);

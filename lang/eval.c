@@ -1,6 +1,7 @@
 /* lang/eval.c -- interpreter entry points: loading files and imports, top-level
 ** declarations, main/test/bench blocks, errors with call stacks, scopes. */
 #include "lang/eval_internal.h"
+#include "lang/ffi.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -160,8 +161,8 @@ void tl_push_frame(tl_interp *I, const char *fn_name, const char *type, const tl
     if (I->exiting || !I->has_err) return;
     if (I->frame_chunk) {
         char line[512];
-        snprintf(line, sizeof line, "    at %s%s%s (%s:%u:%u)\n", type ? type : "", type ? "::" : "",
-                 fn_name, I->frame_chunk->filename, I->frame_line, I->frame_col);
+        snprintf(line, sizeof line, "    at %s%s%s (%s:%u:%u)\n", type ? type : "",
+                 type ? "::" : "", fn_name, I->frame_chunk->filename, I->frame_line, I->frame_col);
         if (I->last_frame.len && strcmp(tl_strbuf_cstr(&I->last_frame), line) == 0) {
             I->frame_repeats++;
         } else {
@@ -317,6 +318,15 @@ tl_status tl_interp_set_global(tl_interp *I, const char *name, const tl_value *v
     const char *n = own_name(I, name);
     if (!n) return tl_fail(TL_ERR_NOMEM, "out of memory");
     return tl_scope_declare(&I->globals, n, tl_value_retain(*v));
+}
+
+void tl_interp_each_name(tl_interp *I,
+                         void (*fn)(void *ctx, const char *name, const tl_value *value),
+                         void *ctx) {
+    for (uint32_t i = 0; i < I->globals.n; i++)
+        fn(ctx, I->globals.vars[i].name, &I->globals.vars[i].v);
+    for (size_t i = 0; i < I->fns.n; i++)
+        fn(ctx, I->fns.items[i].name, NULL);
 }
 
 /* ------------------------------------------------------------------ tables */
@@ -547,6 +557,7 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
         tl_status st = TL_OK;
         if (n->kind == TL_D_FN) st = named_put(&I->fns, n->name, NULL, n);
         if (n->kind == TL_D_STRUCT) st = named_put(&I->structs, n->name, NULL, n);
+        if (n->kind == TL_D_EXTERN) st = tl_ffi_declare(I, n); /* lang/ffi.c */
         if (n->kind == TL_D_IMPL)
             for (const tl_node *m = n->a; m && st == TL_OK; m = m->next)
                 st = named_put(&I->methods, m->name, n->name, m);
