@@ -13,6 +13,7 @@ const tl_command tl_commands[] = {
     {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE.gguf   show a GGUF file"},
     {"tokenize", tl_cmd_tokenize, "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
     {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
+    {"repl", tl_cmd_repl, "repl             interactive prompt (also `tl` alone on a terminal)"},
     {"help", tl_cmd_help, "help             this text"},
     {"version", tl_cmd_version, "version          print the version"},
     {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
@@ -156,10 +157,7 @@ int tl_cmd_test(int argc, char **argv) {
 }
 
 int tl_cli_main(int argc, char **argv) {
-    if (argc < 2) {
-        usage(stderr);
-        return 1;
-    }
+    if (argc < 2) return tl_cmd_default();
     const char *cmd = argv[1];
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) return tl_cmd_version(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) return tl_cmd_help(argc - 1, argv + 1);
