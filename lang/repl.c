@@ -143,7 +143,10 @@ int tl_repl_interactive(const char *history_path) {
     rl_readline_name = "tl";
     rl_catch_signals = 0;
     rl_attempted_completion_function = complete;
-    rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{(,)}[].+-*/%!^~?#";
+    /* words are identifiers and `a::b` names; libedit reads the basic set */
+    static char breaks[] = " \t\n\"\\'`@$><=;|&{(,)}[].+-*/%!^~?#";
+    rl_basic_word_break_characters = breaks;
+    rl_completer_word_break_characters = breaks;
     rl_completion_append_character = '\0';
     using_history();
     stifle_history(HISTORY_MAX);

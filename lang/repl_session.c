@@ -4,6 +4,7 @@
 ** and the `:` commands. */
 #include "lang/builtin.h"
 #include "lang/display.h"
+#include "lang/parse.h"
 #include "lang/repl_internal.h"
 
 #include <errno.h>
@@ -50,7 +51,16 @@ static void fix_wrapped_error(tl_strbuf *out, const char *err, const char *name)
         size_t len = eol ? (size_t)(eol - line + 1) : strlen(line);
         const char *p = line;
         while (*p == ' ') p++;
-        if (strncmp(p, "at main (", 9) == 0 && strncmp(p + 9, name, name_len) == 0) {
+        if (strncmp(p, "at main (", 9) == 0 && strncmp(p + 9, name, name_len) == 0 &&
+            p[9 + name_len] == ':') {
+            /* the wrapper's frame: "at main (<input 3>:2:1)" -> "at <input 3>:1:1" */
+            char *end;
+            long ln = strtol(p + 10 + name_len, &end, 10);
+            const char *close = strchr(end, ')');
+            tl_strbuf_append(out, line, (size_t)(p - line));
+            tl_strbuf_printf(out, "at %s:%ld", name, ln > 1 ? ln - 1 : ln);
+            if (close) tl_strbuf_append(out, end, (size_t)(close - end));
+            tl_strbuf_putc(out, '\n');
             line += len;
             continue;
         }
@@ -99,6 +109,21 @@ static void report_error(tl_repl_session *s, bool wrapped, const char *name) {
     tl_strbuf_free(&b);
 }
 
+/* True when the last statement of the wrapped text is an assignment (whose
+** value the REPL does not echo, as for `let`). */
+static bool ends_with_assignment(const char *wrapped, size_t len) {
+    tl_chunk *c = NULL;
+    tl_diag d = {0};
+    if (tl_parse(wrapped, len, "<input>", &c, &d) != TL_OK) return false;
+    const tl_node *last = NULL;
+    for (const tl_node *it = c->items; it; it = it->next)
+        if (it->kind == TL_D_MAIN && it->b)
+            for (const tl_node *st = it->b->a; st; st = st->next) last = st;
+    bool assign = last && last->kind == TL_S_ASSIGN;
+    tl_chunk_free(c);
+    return assign;
+}
+
 static bool starts_declaration(const char *text, size_t len) {
     static const char *const words[] = {"fn",   "struct", "impl",     "import",    "main",
                                          "test", "bench",  "relation", "embedding", "entity"};
@@ -129,6 +154,8 @@ static tl_status run_input(tl_repl_session *s, const char *text, size_t len, tl_
         memcpy(w + 7, text, len);
         memcpy(w + 7 + len, "\n}", 3);
         st = tl_interp_eval_string(s->interp, w, len + 9, name, result);
+        if (st == TL_OK && result && result->kind != TL_VAL_VOID && ends_with_assignment(w, len + 9))
+            tl_value_release(result);
         free(w);
     } else {
         st = tl_interp_eval_string(s->interp, text, len, name, result);

@@ -14,7 +14,6 @@
 ** from the output before matching.  The timeout per expect is 10 s (TL_PTY_TIMEOUT
 ** overrides, in seconds).  On failure the output seen so far is printed and the
 ** exit status is 1. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
