@@ -223,5 +223,5 @@ int main(void) {
         cmocka_unit_test(test_attention),
         cmocka_unit_test(test_embedding_and_masks),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, stop_pool);
 }
