@@ -23,12 +23,12 @@ typedef struct tl_token {
 typedef struct tl_lexer {
     const char *cur, *lim, *mar, *tok, *line_start;
     uint32_t line;
-    const char *error;  /* set when tl_lexer_next returns TL_LEX_ERROR */
-    bool incomplete;    /* the error is an unterminated string/comment */
-    int prev;           /* the previous token id */
+    const char *error; /* set when tl_lexer_next returns TL_LEX_ERROR */
+    bool incomplete;   /* the error is an unterminated string/comment */
+    int prev;          /* the previous token id */
 } tl_lexer;
 
-#define TL_LEX_END 0
+#define TL_LEX_END   0
 #define TL_LEX_ERROR (-1)
 
 void tl_lexer_init(tl_lexer *lx, const char *src, size_t len);

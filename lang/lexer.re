@@ -93,7 +93,13 @@ static int classify_ident(tl_lexer *lx, const char *z, size_t n) {
     if ((WORD("embedding") || WORD("relation_embedding")) && ident_then_brace(lx->cur, lx->lim))
         return TK_EMBEDDING;
 #undef WORD
-    if (lx->prev != TK_STRUCT && z[0] >= 'A' && z[0] <= 'Z' && struct_literal_follows(lx->cur, lx->lim)) return TK_STRUCTNAME;
+    /* `Name {` starts a struct literal, except where a type or a condition ends before a
+    ** block: struct/impl/for/-> headers and if/while/match/for-in conditions (as in Rust) */
+    int p = lx->prev;
+    if (p != TK_STRUCT && p != TK_IMPL && p != TK_FOR && p != TK_ARROW && p != TK_IN &&
+        p != TK_IF && p != TK_WHILE && p != TK_MATCH && z[0] >= 'A' && z[0] <= 'Z' &&
+        struct_literal_follows(lx->cur, lx->lim))
+        return TK_STRUCTNAME;
     return TK_IDENT;
 }
 
@@ -146,6 +152,7 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         digit+ exp { EMIT(TK_FLOAT); }
         digit+ { EMIT(TK_INT); }
         digit+ "." { FAIL("a number needs digits after the '.' (write 1.0)", 0); }
+        digit+ ("." digit+)? "i" { FAIL("complex numbers are not supported", 0); }
         digit+ [a-zA-Z_] { FAIL("malformed number", 0); }
 
         ["] ([^"\\] | "\\" [^])* ["] { newlines(lx, lx->tok, lx->cur); EMIT(TK_STRING); }

@@ -61,7 +61,9 @@ const char *tl_pname(tl_parse_state *ps, const tl_token *t) {
     return tl_arena_strndup(&ps->chunk->arena, t->z, t->n);
 }
 
-tl_list tl_plist_one(tl_node *n) { return (tl_list){n, n}; }
+tl_list tl_plist_one(tl_node *n) {
+    return (tl_list){n, n};
+}
 
 tl_list tl_plist_append(tl_list l, tl_node *n) {
     if (!n) return l;
@@ -163,12 +165,24 @@ tl_node *tl_pstring(tl_parse_state *ps, const tl_token *t) {
         }
         char e = t->z[++i];
         switch (e) {
-        case 'n': out[k++] = '\n'; break;
-        case 't': out[k++] = '\t'; break;
-        case 'r': out[k++] = '\r'; break;
-        case '0': out[k++] = '\0'; break;
-        case '\\': out[k++] = '\\'; break;
-        case '"': out[k++] = '"'; break;
+        case 'n':
+            out[k++] = '\n';
+            break;
+        case 't':
+            out[k++] = '\t';
+            break;
+        case 'r':
+            out[k++] = '\r';
+            break;
+        case '0':
+            out[k++] = '\0';
+            break;
+        case '\\':
+            out[k++] = '\\';
+            break;
+        case '"':
+            out[k++] = '"';
+            break;
         default:
             tl_perror(ps, line, col, "unknown escape '\\%c' in string", e);
             return NULL;
@@ -196,7 +210,8 @@ tl_node *tl_passign(tl_parse_state *ps, tl_node *target, tl_node *value) {
     return n;
 }
 
-tl_node *tl_punsupported(tl_parse_state *ps, tl_node_kind kind, const char *what, const tl_token *at) {
+tl_node *tl_punsupported(tl_parse_state *ps, tl_node_kind kind, const char *what,
+                         const tl_token *at) {
     tl_node *n = tl_pnode(ps, kind, at);
     if (n) n->name = what;
     return n;
@@ -276,7 +291,8 @@ void tl_format_error(tl_strbuf *out, const char *filename, const char *text, siz
         if (*p == '\n') l++;
     if (p > end) return;
     const char *e = p;
-    while (e < end && *e != '\n') e++;
+    while (e < end && *e != '\n')
+        e++;
     size_t n = (size_t)(e - p);
     if (n && p[n - 1] == '\r') n--;
     if (n > 200) n = 200;
@@ -285,6 +301,7 @@ void tl_format_error(tl_strbuf *out, const char *filename, const char *text, siz
     tl_strbuf_printf(out, " %s | ", num);
     tl_strbuf_append(out, p, n);
     tl_strbuf_printf(out, "\n %*s | ", w, "");
-    for (uint32_t i = 1; i < col && i - 1 < n; i++) tl_strbuf_putc(out, p[i - 1] == '\t' ? '\t' : ' ');
+    for (uint32_t i = 1; i < col && i - 1 < n; i++)
+        tl_strbuf_putc(out, p[i - 1] == '\t' ? '\t' : ' ');
     tl_strbuf_puts(out, "^\n");
 }
