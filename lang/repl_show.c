@@ -20,8 +20,17 @@ typedef struct preview {
     bool summarize;
     bool is_float;
     int width; /* column width: the widest formatted element */
+    /* float style, chosen from the shown values (as PyTorch does): integers,
+    ** fixed with 4 decimals, or scientific when magnitudes span > 1e3 or leave
+    ** [1e-4, 1e8) */
+    enum { STYLE_INT, STYLE_FIXED, STYLE_SCI } style;
+    bool measuring;
+    double max_abs, min_abs; /* over the shown finite non-zero values */
+    bool all_int;
     tl_strbuf tmp;
 } preview;
+
+#define LINE_WIDTH 80
 
 /* The element at ne-order index idx[0..n_dims) as a double. */
 static bool read_elem(const preview *p, const int64_t *idx, double *out) {
@@ -47,14 +56,28 @@ static void format_elem(preview *p, tl_strbuf *b, const int64_t *idx) {
         tl_strbuf_putc(b, '?');
         return;
     }
-    if (p->t->dtype == TL_DTYPE_BOOL)
+    if (p->t->dtype == TL_DTYPE_BOOL) {
         tl_strbuf_puts(b, d != 0 ? "true" : "false");
-    else if (p->t->dtype == TL_DTYPE_F64)
-        tl_format_double(b, d);
-    else if (p->is_float)
-        tl_format_float(b, (float)d);
-    else
+    } else if (!p->is_float) {
         tl_strbuf_printf(b, "%lld", (long long)d);
+    } else if (d != d) {
+        tl_strbuf_puts(b, "nan");
+    } else if (d == 1.0 / 0.0 || d == -1.0 / 0.0) {
+        tl_strbuf_puts(b, d > 0 ? "inf" : "-inf");
+    } else if (p->measuring) {
+        double a = d < 0 ? -d : d;
+        if (a != 0) {
+            if (a > p->max_abs) p->max_abs = a;
+            if (p->min_abs == 0 || a < p->min_abs) p->min_abs = a;
+        }
+        if (d != (double)(long long)d || a >= 1e16) p->all_int = false;
+    } else if (p->style == STYLE_INT) {
+        tl_strbuf_printf(b, "%.0f", d);
+    } else if (p->style == STYLE_FIXED) {
+        tl_strbuf_printf(b, "%.4f", d);
+    } else {
+        tl_strbuf_printf(b, "%.4e", d);
+    }
 }
 
 /* Visits the shown indices of dimension `dim` (NumPy order: dim 0 outermost). */
@@ -64,6 +87,10 @@ static bool shown(const preview *p, int64_t n, int64_t i) {
 
 static void measure(preview *p, int64_t *idx, int axis) {
     const tl_tensor *t = p->t;
+    if (axis < 0 && p->measuring) {
+        format_elem(p, &p->tmp, idx);
+        return;
+    }
     if (axis < 0) {
         tl_strbuf_reset(&p->tmp);
         format_elem(p, &p->tmp, idx);
@@ -104,6 +131,16 @@ static void render(preview *p, tl_strbuf *b, int64_t *idx, int axis, int indent)
         }
         if (!first) separator(b, axis, indent);
         first = false;
+        if (axis == 0 && i > 0) {
+            /* wrap long rows under their first element */
+            size_t col = 0;
+            while (col < b->len && b->data[b->len - 1 - col] != '\n') col++;
+            if (col + (size_t)p->width + 2 > LINE_WIDTH) {
+                while (b->len && b->data[b->len - 1] == ' ') b->len--;
+                tl_strbuf_putc(b, '\n');
+                for (int k = 0; k <= indent; k++) tl_strbuf_putc(b, ' ');
+            }
+        }
         idx[axis] = i;
         if (axis > 0) {
             render(p, b, idx, axis - 1, indent + 1);
@@ -136,16 +173,73 @@ static void show_tensor(tl_strbuf *b, const tl_tensor *t) {
     int64_t idx[TL_MAX_DIMS] = {0};
     tl_strbuf_putc(b, '\n');
     if (t->n_dims == 0) {
+        if (p.is_float) {
+            p.measuring = true;
+            p.all_int = true;
+            format_elem(&p, b, idx);
+            p.measuring = false;
+            p.style = p.all_int && p.max_abs < 1e8 ? STYLE_INT
+                      : (p.max_abs >= 1e8 || (p.max_abs > 0 && p.max_abs < 1e-4)) ? STYLE_SCI
+                                                                                   : STYLE_FIXED;
+        }
         format_elem(&p, b, idx);
     } else {
+        if (p.is_float) {
+            /* first pass: the range of the shown values picks the style */
+            p.measuring = true;
+            p.all_int = true;
+            measure(&p, idx, t->n_dims - 1);
+            p.measuring = false;
+            bool wide = p.max_abs >= 1e8 || (p.min_abs > 0 && p.min_abs < 1e-4) ||
+                        (p.min_abs > 0 && p.max_abs / p.min_abs > 1e3);
+            p.style = p.all_int && p.max_abs < 1e8 ? STYLE_INT : wide ? STYLE_SCI : STYLE_FIXED;
+        }
         measure(&p, idx, t->n_dims - 1);
         render(&p, b, idx, t->n_dims - 1, 0);
     }
     tl_strbuf_free(&p.tmp);
 }
 
+/* Host objects whose properties are worth listing (objects cannot enumerate
+** their properties, so the names are known here; absent ones are skipped). */
+static const struct {
+    const char *cls;
+    const char *props[16];
+} object_props[] = {
+    {"Model", {"path", "arch"}},
+    {"LlamaConfig",
+     {"n_layer", "n_embd", "n_ff", "n_head", "n_head_kv", "head_dim", "rope_dim", "n_vocab",
+      "n_ctx", "eps", "rope_base", "tied_output"}},
+};
+
+static bool show_object(tl_strbuf *b, const tl_value *v) {
+    tl_object *o = v->as.obj;
+    if (!o->cls->get_property) return false;
+    for (size_t i = 0; i < sizeof object_props / sizeof *object_props; i++) {
+        if (strcmp(object_props[i].cls, o->cls->name) != 0) continue;
+        tl_strbuf_printf(b, "%s {", o->cls->name);
+        int shown_n = 0;
+        for (int k = 0; k < 16 && object_props[i].props[k]; k++) {
+            tl_value pv = TL_VOID;
+            if (o->cls->get_property(o, object_props[i].props[k], &pv) != TL_OK) continue;
+            tl_strbuf_printf(b, "%s %s: ", shown_n++ ? "," : "", object_props[i].props[k]);
+            if (pv.kind == TL_VAL_STRING)
+                tl_repl_show_value(b, &pv);
+            else
+                tl_value_display(b, &pv);
+            tl_value_release(&pv);
+        }
+        tl_strbuf_puts(b, shown_n ? " }" : "}");
+        return true;
+    }
+    return false;
+}
+
 void tl_repl_show_value(tl_strbuf *b, const tl_value *v) {
     switch (v->kind) {
+    case TL_VAL_OBJECT:
+        if (!show_object(b, v)) tl_value_display(b, v);
+        break;
     case TL_VAL_TENSOR: show_tensor(b, v->as.tensor); break;
     case TL_VAL_STRING:
         tl_strbuf_putc(b, '"');

@@ -223,7 +223,35 @@ static void test_show_tensors(void **state) {
     ((float *)tl_tensor_data(t))[2] = -2.5f;
     v = tl_value_tensor(t);
     got = show(&v);
-    assert_string_equal(got, "Tensor<f32>[3]\n[   1,  0.1, -2.5]");
+    assert_string_equal(got, "Tensor<f32>[3]\n[ 1.0000,  0.1000, -2.5000]");
+    free(got);
+    tl_value_release(&v);
+}
+
+static void test_show_wrap_and_styles(void **state) {
+    (void)state;
+    /* a long row wraps under its first element; no line passes 80 columns */
+    int64_t s130[] = {1, 30};
+    tl_value v = tl_value_tensor(f32_tensor(2, s130));
+    char *got = show(&v);
+    assert_true(strncmp(got, "Tensor<f32>[1, 30]\n[[ 1,  2,  3,", 32) == 0);
+    assert_non_null(strstr(got, ",\n  "));
+    assert_non_null(strstr(got, "29, 30]]"));
+    int longest = 0, cur = 0;
+    for (const char *q = got; *q; q++) {
+        cur = *q == '\n' ? 0 : cur + 1;
+        if (cur > longest) longest = cur;
+    }
+    assert_true(longest <= 80);
+    free(got);
+    tl_value_release(&v);
+    /* magnitudes over three decades apart switch to scientific notation */
+    int64_t s2[] = {2};
+    tl_tensor *t = f32_tensor(1, s2);
+    ((float *)tl_tensor_data(t))[0] = 1e-5f;
+    v = tl_value_tensor(t);
+    got = show(&v);
+    assert_string_equal(got, "Tensor<f32>[2]\n[1.0000e-05, 2.0000e+00]");
     free(got);
     tl_value_release(&v);
 }
@@ -308,6 +336,7 @@ int main(void) {
         cmocka_unit_test(test_classify),        cmocka_unit_test(test_session_persists),
         cmocka_unit_test(test_session_errors),  cmocka_unit_test(test_commands),
         cmocka_unit_test(test_show_tensors),    cmocka_unit_test(test_show_quantized),
+        cmocka_unit_test(test_show_wrap_and_styles),
         cmocka_unit_test(test_completions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
