@@ -8,6 +8,7 @@
 
 #include <editline/readline.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 static volatile sig_atomic_t busy;         /* evaluating: Ctrl-C interrupts it      */
 static volatile sig_atomic_t sigint_at_prompt;
 static volatile sig_atomic_t busy_presses; /* Ctrl-C presses during one evaluation */
+static int wake_pipe[2] = {-1, -1};        /* the handler writes here to wake poll() */
 
 static void on_sigint(int sig) {
     (void)sig;
@@ -33,6 +35,7 @@ static void on_sigint(int sig) {
         }
     } else {
         sigint_at_prompt = 1;
+        if (wake_pipe[1] >= 0) (void)!write(wake_pipe[1], "", 1);
     }
 }
 
@@ -162,10 +165,20 @@ int tl_repl_interactive(const char *history_path) {
     fflush(stdout);
 
     tl_strbuf pending = {0};
+    if (pipe(wake_pipe) == 0) {
+        fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK);
+        fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK);
+    }
     rl_callback_handler_install(PROMPT, on_line);
     while (!s.quit) {
-        struct pollfd p = {STDIN_FILENO, POLLIN, 0};
-        int r = poll(&p, 1, -1);
+        /* a Ctrl-C that lands before poll() still wakes it through the pipe */
+        struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {wake_pipe[0], POLLIN, 0}};
+        int r = poll(p, wake_pipe[0] >= 0 ? 2 : 1, -1);
+        if (r > 0 && (p[1].revents & POLLIN)) {
+            char drain[16];
+            while (read(wake_pipe[0], drain, sizeof drain) > 0) {
+            }
+        }
         if (sigint_at_prompt) {
             /* Ctrl-C at the prompt: drop the line and any unfinished input */
             sigint_at_prompt = 0;
@@ -181,7 +194,10 @@ int tl_repl_interactive(const char *history_path) {
             if (errno == EINTR) continue;
             break;
         }
-        if (p.revents & (POLLHUP | POLLERR) && !(p.revents & POLLIN)) break;
+        if (!(p[0].revents & POLLIN)) {
+            if (p[0].revents & (POLLHUP | POLLERR)) break;
+            continue;
+        }
         rl_callback_read_char();
         if (!g_line_ready) continue;
         g_line_ready = false;
@@ -217,6 +233,10 @@ int tl_repl_interactive(const char *history_path) {
     free(hist);
     tl_strbuf_free(&pending);
     sigaction(SIGINT, &old_sa, NULL);
+    for (int i = 0; i < 2; i++) {
+        if (wake_pipe[i] >= 0) close(wake_pipe[i]);
+        wake_pipe[i] = -1;
+    }
     int code = s.exit_code;
     tl_repl_session_free(&s);
     g_session = NULL;

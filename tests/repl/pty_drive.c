@@ -10,6 +10,7 @@
 **   wait_exit CODE       wait for the child to exit with status CODE
 **   sleep MS             pause
 **   home_file NAME "TEXT"  the file $HOME/NAME exists and contains TEXT
+**   need_model NAME      skip (print SKIPPED, exit 77) unless $TL_TEST_MODELS/NAME exists
 ** Terminal escape sequences, carriage returns, backspaces and bells are removed
 ** from the output before matching.  The timeout per expect is 10 s (TL_PTY_TIMEOUT
 ** overrides, in seconds).  On failure the output seen so far is printed and the
@@ -203,6 +204,16 @@ int main(int argc, char **argv) {
         } else if (strncmp(s, "sleep", 5) == 0) {
             double end = now() + atoi(s + 5) / 1000.0;
             while (now() < end) pump(10);
+        } else if (strncmp(s, "need_model ", 11) == 0) {
+            char name[256], path[600];
+            const char *dir = getenv("TL_TEST_MODELS");
+            if (sscanf(s + 11, "%255s", name) != 1) fail(lineno, "bad need_model%s", "");
+            snprintf(path, sizeof path, "%s/%s", dir ? dir : "", name);
+            if (!dir || access(path, R_OK) != 0) {
+                printf("SKIPPED: %s not found (TL_TEST_MODELS)\n", path);
+                rmdir(home);
+                return 77;
+            }
         } else if (strncmp(s, "home_file ", 10) == 0) {
             char name[256];
             if (sscanf(s + 10, "%255s", name) != 1) fail(lineno, "bad home_file%s", "");
