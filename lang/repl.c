@@ -5,6 +5,7 @@
 ** modes (`tl repl < file` shows values without prompts; `tl < file` runs a
 ** script). */
 #include "lang/repl_internal.h"
+#include "runtime/threadpool.h"
 
 #include <editline/readline.h>
 #include <errno.h>
@@ -83,7 +84,7 @@ static char **complete(const char *text, int start, int end) {
     size_t n = 0;
     while (list[n]) n++;
     /* readline format: [0] = the text to insert (longest common prefix), then the matches */
-    char **m = malloc((n + 2) * sizeof *m);
+    char **m = calloc(n + 2, sizeof *m);
     if (!m) {
         tl_repl_free_completions(list);
         return NULL;
@@ -240,6 +241,7 @@ int tl_repl_interactive(const char *history_path) {
     int code = s.exit_code;
     tl_repl_session_free(&s);
     g_session = NULL;
+    tl_threadpool_shutdown();
     return code;
 }
 
@@ -284,6 +286,7 @@ int tl_repl_run_piped(FILE *in) {
     sigaction(SIGINT, &sa, NULL);
     int code = feed(&s, in, false);
     tl_repl_session_free(&s);
+    tl_threadpool_shutdown();
     return code;
 }
 
@@ -325,5 +328,6 @@ int tl_repl_run_stream(FILE *in, const char *name) {
     fflush(stdout);
     tl_repl_session_free(&s);
     tl_strbuf_free(&text);
+    tl_threadpool_shutdown();
     return code;
 }
