@@ -16,11 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PROMPT "tl> "
+#define PROMPT      "tl> "
 #define PROMPT_MORE "... "
 #define HISTORY_MAX 1000
 
-static volatile sig_atomic_t busy;         /* evaluating: Ctrl-C interrupts it      */
+static volatile sig_atomic_t busy; /* evaluating: Ctrl-C interrupts it      */
 static volatile sig_atomic_t sigint_at_prompt;
 static volatile sig_atomic_t busy_presses; /* Ctrl-C presses during one evaluation */
 static int wake_pipe[2] = {-1, -1};        /* the handler writes here to wake poll() */
@@ -59,7 +59,8 @@ static bool take_line(tl_strbuf *pending, const char *line, bool blank_ends) {
     tl_strbuf_putc(pending, '\n');
     const char *t = pending->data;
     size_t i = 0;
-    while (t[i] == ' ' || t[i] == '\t') i++;
+    while (t[i] == ' ' || t[i] == '\t')
+        i++;
     if (t[i] == ':' && t[i + 1] != ':') return true; /* commands are one line */
     return tl_repl_classify(pending->data, pending->len) != TL_INPUT_INCOMPLETE;
 }
@@ -77,12 +78,14 @@ static char **complete(const char *text, int start, int end) {
     if (!list) {
         /* `:load <TAB>` completes file names */
         const char *p = rl_line_buffer;
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (strncmp(p, ":load", 5) == 0) rl_attempted_completion_over = 0;
         return NULL;
     }
     size_t n = 0;
-    while (list[n]) n++;
+    while (list[n])
+        n++;
     /* readline format: [0] = the text to insert (longest common prefix), then the matches */
     char **m = calloc(n + 2, sizeof *m);
     if (!m) {
@@ -92,7 +95,8 @@ static char **complete(const char *text, int start, int end) {
     size_t common = strlen(list[0]);
     for (size_t i = 1; i < n; i++) {
         size_t k = 0;
-        while (k < common && list[i][k] == list[0][k]) k++;
+        while (k < common && list[i][k] == list[0][k])
+            k++;
         common = k;
     }
     m[0] = strndup(list[0], common);
@@ -100,12 +104,14 @@ static char **complete(const char *text, int start, int end) {
         m[1] = NULL;
         free(list[0]);
     } else {
-        for (size_t i = 0; i < n; i++) m[i + 1] = list[i];
+        for (size_t i = 0; i < n; i++)
+            m[i + 1] = list[i];
         m[n + 1] = NULL;
     }
     free(list);
     if (!m[0]) {
-        for (size_t i = 1; m[i]; i++) free(m[i]);
+        for (size_t i = 1; m[i]; i++)
+            free(m[i]);
         free(m);
         return NULL;
     }
@@ -114,7 +120,7 @@ static char **complete(const char *text, int start, int end) {
 
 /* ---------------------------------------------------------------- terminal loop */
 
-static char *g_line;        /* the line the callback handed over */
+static char *g_line; /* the line the callback handed over */
 static bool g_line_ready, g_eof;
 
 static void on_line(char *line) {
@@ -294,7 +300,8 @@ int tl_repl_run_stream(FILE *in, const char *name) {
     tl_strbuf text = {0};
     char buf[8192];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0) tl_strbuf_append(&text, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        tl_strbuf_append(&text, buf, n);
     tl_repl_session s;
     if (tl_repl_session_init(&s, stdout, stderr) != TL_OK) {
         tl_strbuf_free(&text);

@@ -46,10 +46,10 @@ void tl_repl_describe_type(tl_strbuf *b, const tl_value *v);
 /* ---- a session: one interpreter plus the REPL's input counter ------------------ */
 typedef struct tl_repl_session {
     tl_interp *interp;
-    int n_inputs; /* inputs evaluated so far (names chunks "<input N>") */
+    int n_inputs;           /* inputs evaluated so far (names chunks "<input N>") */
     const char *chunk_name; /* when set, names every input instead     */
-    bool quiet;   /* do not show values (script mode)                   */
-    bool quit;    /* :quit or exit() was asked for                      */
+    bool quiet;             /* do not show values (script mode)                   */
+    bool quit;              /* :quit or exit() was asked for                      */
     int exit_code;
     FILE *out, *err;
 } tl_repl_session;

@@ -8,9 +8,9 @@
 #include <string.h>
 
 static const char *const keywords[] = {
-    "and",   "break", "continue", "else",   "false", "fn",     "for",    "if",   "impl",
-    "import", "in",   "let",      "loop",   "main",  "match",  "not",    "or",   "return",
-    "struct", "tensor", "true",   "while",  NULL,
+    "and",  "break",  "continue", "else",   "false", "fn",    "for",   "if",
+    "impl", "import", "in",       "let",    "loop",  "main",  "match", "not",
+    "or",   "return", "struct",   "tensor", "true",  "while", NULL,
 };
 
 typedef struct cands {
@@ -45,7 +45,9 @@ static void add_global(void *ctx, const char *name, const tl_value *v) {
     (void)v;
     add(ctx, name);
 }
-static void add_fn(void *ctx, const char *name) { add(ctx, name); }
+static void add_fn(void *ctx, const char *name) {
+    add(ctx, name);
+}
 static void add_struct(void *ctx, const char *name, const char *const *fields, int n) {
     (void)fields;
     (void)n;
@@ -81,7 +83,8 @@ static char **finish(cands *c) {
 
 char **tl_repl_completions(tl_interp *I, const char *line, size_t point, size_t *word_start) {
     size_t ws = point;
-    while (ws > 0 && (ident_char(line[ws - 1]) || line[ws - 1] == ':')) ws--;
+    while (ws > 0 && (ident_char(line[ws - 1]) || line[ws - 1] == ':'))
+        ws--;
     /* a lone ':' inside `a::b` is part of the word; a leading ':' is a command */
     *word_start = ws;
     char prefix[256];
@@ -91,9 +94,11 @@ char **tl_repl_completions(tl_interp *I, const char *line, size_t point, size_t 
     cands c = {.prefix = prefix, .prefix_len = plen};
 
     size_t first = 0;
-    while (first < ws && (line[first] == ' ' || line[first] == '\t')) first++;
+    while (first < ws && (line[first] == ' ' || line[first] == '\t'))
+        first++;
     if (first == ws && prefix[0] == ':' && prefix[1] != ':') {
-        for (const tl_repl_cmd *k = tl_repl_cmds; k->name; k++) add(&c, k->name);
+        for (const tl_repl_cmd *k = tl_repl_cmds; k->name; k++)
+            add(&c, k->name);
         return finish(&c);
     }
     if (line[first] == ':' && strncmp(line + first, ":load", 5) == 0) return NULL; /* file names */
@@ -101,7 +106,8 @@ char **tl_repl_completions(tl_interp *I, const char *line, size_t point, size_t 
     if (ws > 0 && line[ws - 1] == '.') {
         /* fields of a struct value held by a global: `p.x` */
         size_t ve = ws - 1, vs = ve;
-        while (vs > 0 && ident_char(line[vs - 1])) vs--;
+        while (vs > 0 && ident_char(line[vs - 1]))
+            vs--;
         if (vs == ve) return NULL;
         char var[256];
         size_t vlen = ve - vs < sizeof var - 1 ? ve - vs : sizeof var - 1;
@@ -111,7 +117,8 @@ char **tl_repl_completions(tl_interp *I, const char *line, size_t point, size_t 
         if (tl_interp_get_global(I, var, &v) != TL_OK) return NULL;
         const char *names[64];
         int n = tl_repl_struct_fields(I, &v, names, 64);
-        for (int i = 0; i < n; i++) add(&c, names[i]);
+        for (int i = 0; i < n; i++)
+            add(&c, names[i]);
         tl_value_release(&v);
         return finish(&c);
     }
@@ -121,7 +128,8 @@ char **tl_repl_completions(tl_interp *I, const char *line, size_t point, size_t 
         if (!d) break;
         add(&c, d->name);
     }
-    for (size_t i = 0; keywords[i]; i++) add(&c, keywords[i]);
+    for (size_t i = 0; keywords[i]; i++)
+        add(&c, keywords[i]);
     tl_repl_each_global(I, add_global, &c);
     tl_repl_each_fn(I, add_fn, &c);
     tl_repl_each_struct(I, add_struct, &c);
@@ -130,6 +138,7 @@ char **tl_repl_completions(tl_interp *I, const char *line, size_t point, size_t 
 
 void tl_repl_free_completions(char **list) {
     if (!list) return;
-    for (size_t i = 0; list[i]; i++) free(list[i]);
+    for (size_t i = 0; list[i]; i++)
+        free(list[i]);
     free(list);
 }

@@ -17,7 +17,8 @@ static bool only_blanks(const char *s, size_t n) {
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';') {
             i++;
         } else if (c == '/' && i + 1 < n && s[i + 1] == '/') {
-            while (i < n && s[i] != '\n') i++;
+            while (i < n && s[i] != '\n')
+                i++;
         } else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
             const char *e = NULL;
             for (size_t j = i + 2; j + 1 < n; j++)

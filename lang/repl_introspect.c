@@ -6,7 +6,8 @@
 
 void tl_repl_each_global(tl_interp *I, void (*cb)(void *ctx, const char *name, const tl_value *v),
                          void *ctx) {
-    for (uint32_t i = 0; i < I->globals.n; i++) cb(ctx, I->globals.vars[i].name, &I->globals.vars[i].v);
+    for (uint32_t i = 0; i < I->globals.n; i++)
+        cb(ctx, I->globals.vars[i].name, &I->globals.vars[i].v);
 }
 
 void tl_repl_each_fn(tl_interp *I, void (*cb)(void *ctx, const char *name), void *ctx) {

@@ -38,7 +38,9 @@ void tl_repl_session_free(tl_repl_session *s) {
     s->interp = NULL;
 }
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 /* Rewrites the interpreter's error text for an input that ran wrapped in
 ** "main {\n...\n}": line numbers in chunk `name` drop by one and the
@@ -50,7 +52,8 @@ static void fix_wrapped_error(tl_strbuf *out, const char *err, const char *name)
         const char *eol = strchr(line, '\n');
         size_t len = eol ? (size_t)(eol - line + 1) : strlen(line);
         const char *p = line;
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (strncmp(p, "at main (", 9) == 0 && strncmp(p + 9, name, name_len) == 0 &&
             p[9 + name_len] == ':') {
             /* the wrapper's frame: "at main (<input 3>:2:1)" -> "at <input 3>:1:1" */
@@ -67,7 +70,8 @@ static void fix_wrapped_error(tl_strbuf *out, const char *err, const char *name)
         if (p != line || !is_digit(*p)) {
             /* a gutter line " 3 | source" of the error site */
             const char *q = p;
-            while (is_digit(*q)) q++;
+            while (is_digit(*q))
+                q++;
             if (site_in_input && q > p && strncmp(q, " | ", 3) == 0) {
                 long n = strtol(p, NULL, 10);
                 tl_strbuf_printf(out, "%*ld", (int)(q - line), n - 1);
@@ -118,7 +122,8 @@ static bool ends_with_assignment(const char *wrapped, size_t len) {
     const tl_node *last = NULL;
     for (const tl_node *it = c->items; it; it = it->next)
         if (it->kind == TL_D_MAIN && it->b)
-            for (const tl_node *st = it->b->a; st; st = st->next) last = st;
+            for (const tl_node *st = it->b->a; st; st = st->next)
+                last = st;
     bool assign = last && last->kind == TL_S_ASSIGN;
     tl_chunk_free(c);
     return assign;
@@ -126,11 +131,13 @@ static bool ends_with_assignment(const char *wrapped, size_t len) {
 
 static bool starts_declaration(const char *text, size_t len) {
     static const char *const words[] = {"fn",   "struct", "impl",     "import",    "main",
-                                         "test", "bench",  "relation", "embedding", "entity"};
+                                        "test", "bench",  "relation", "embedding", "entity"};
     size_t i = 0;
-    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) i++;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n'))
+        i++;
     size_t j = i;
-    while (j < len && ((text[j] >= 'a' && text[j] <= 'z') || text[j] == '_')) j++;
+    while (j < len && ((text[j] >= 'a' && text[j] <= 'z') || text[j] == '_'))
+        j++;
     for (size_t k = 0; k < sizeof words / sizeof *words; k++)
         if (strlen(words[k]) == j - i && strncmp(text + i, words[k], j - i) == 0) return true;
     return false;
@@ -145,7 +152,8 @@ static tl_status run_input(tl_repl_session *s, const char *text, size_t len, tl_
     snprintf(name, sizeof name, "<input %d>", ++s->n_inputs);
     if (s->chunk_name) snprintf(name, sizeof name, "%s", s->chunk_name);
     /* a syntax error shows against the text as typed when it starts like a declaration */
-    bool wrapped = k == TL_INPUT_STATEMENTS || (k != TL_INPUT_ITEMS && !starts_declaration(text, len));
+    bool wrapped =
+        k == TL_INPUT_STATEMENTS || (k != TL_INPUT_ITEMS && !starts_declaration(text, len));
     tl_status st;
     if (wrapped) {
         char *w = malloc(len + 16);
@@ -154,7 +162,8 @@ static tl_status run_input(tl_repl_session *s, const char *text, size_t len, tl_
         memcpy(w + 7, text, len);
         memcpy(w + 7 + len, "\n}", 3);
         st = tl_interp_eval_string(s->interp, w, len + 9, name, result);
-        if (st == TL_OK && result && result->kind != TL_VAL_VOID && ends_with_assignment(w, len + 9))
+        if (st == TL_OK && result && result->kind != TL_VAL_VOID &&
+            ends_with_assignment(w, len + 9))
             tl_value_release(result);
         free(w);
     } else {
@@ -184,7 +193,8 @@ static void show_result(tl_repl_session *s, const tl_value *v) {
 
 tl_status tl_repl_session_eval(tl_repl_session *s, const char *text, size_t len) {
     size_t i = 0;
-    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) i++;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n'))
+        i++;
     if (i < len && text[i] == ':' && (i + 1 >= len || text[i + 1] != ':')) {
         char *line = strndup(text + i, len - i);
         if (!line) return tl_fail(TL_ERR_NOMEM, "out of memory");
@@ -265,7 +275,8 @@ static void fn_line(void *ctx, const char *name) {
 static void struct_line(void *ctx, const char *name, const char *const *fields, int n) {
     tl_repl_session *s = ctx;
     fprintf(s->out, "  struct %s {", name);
-    for (int i = 0; i < n; i++) fprintf(s->out, "%s %s", i ? "," : "", fields[i]);
+    for (int i = 0; i < n; i++)
+        fprintf(s->out, "%s %s", i ? "," : "", fields[i]);
     fprintf(s->out, "%s}\n", n ? " " : "");
 }
 
@@ -284,7 +295,8 @@ static tl_status cmd_load(tl_repl_session *s, const char *path) {
     tl_strbuf b = {0};
     char buf[8192];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) tl_strbuf_append(&b, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        tl_strbuf_append(&b, buf, n);
     fclose(f);
     tl_status st = tl_interp_eval_string(s->interp, b.data ? b.data : "", b.len, path, NULL);
     tl_strbuf_free(&b);
@@ -308,7 +320,8 @@ tl_status tl_repl_command(tl_repl_session *s, const char *line) {
     memcpy(cmd, line, n);
     cmd[n] = 0;
     const char *arg = line + n;
-    while (*arg == ' ' || *arg == '\t' || *arg == '\n') arg++;
+    while (*arg == ' ' || *arg == '\t' || *arg == '\n')
+        arg++;
     /* trim trailing blanks */
     char *a = strdup(arg);
     if (!a) return tl_fail(TL_ERR_NOMEM, "out of memory");
@@ -330,8 +343,8 @@ tl_status tl_repl_command(tl_repl_session *s, const char *line) {
     }
     tl_status st = TL_OK;
     if (hits != 1) {
-        fprintf(s->err, "error: %s command '%s' (:help lists them)\n", hits ? "ambiguous" : "unknown",
-                cmd);
+        fprintf(s->err, "error: %s command '%s' (:help lists them)\n",
+                hits ? "ambiguous" : "unknown", cmd);
         st = TL_ERR_ARG;
     } else if (strcmp(hit->name, ":help") == 0) {
         cmd_help(s, a);

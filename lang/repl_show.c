@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EDGE_ITEMS 3       /* shown at each end of an elided dimension        */
-#define SUMMARY_AT 1000    /* elide once the tensor has more elements than this */
-#define MAX_BLOCK 256      /* largest block (elements) of any quantized type   */
+#define EDGE_ITEMS 3    /* shown at each end of an elided dimension        */
+#define SUMMARY_AT 1000 /* elide once the tensor has more elements than this */
+#define MAX_BLOCK  256  /* largest block (elements) of any quantized type   */
 
 typedef struct preview {
     const tl_tensor *t;
@@ -36,7 +36,8 @@ typedef struct preview {
 static bool read_elem(const preview *p, const int64_t *idx, double *out) {
     const tl_tensor *t = p->t;
     size_t off = 0;
-    for (int d = 1; d < t->n_dims; d++) off += (size_t)idx[d] * t->nb[d];
+    for (int d = 1; d < t->n_dims; d++)
+        off += (size_t)idx[d] * t->nb[d];
     if (!p->tr || !p->tr->quantized) {
         off += (size_t)(t->n_dims > 0 ? idx[0] : 0) * t->nb[0];
         return tl_tensor_read_double(t, off, out);
@@ -110,8 +111,10 @@ static void separator(tl_strbuf *b, int axis, int indent) {
         return;
     }
     tl_strbuf_putc(b, ',');
-    for (int k = 0; k < axis; k++) tl_strbuf_putc(b, '\n'); /* blank lines between blocks */
-    for (int k = 0; k <= indent; k++) tl_strbuf_putc(b, ' ');
+    for (int k = 0; k < axis; k++)
+        tl_strbuf_putc(b, '\n'); /* blank lines between blocks */
+    for (int k = 0; k <= indent; k++)
+        tl_strbuf_putc(b, ' ');
 }
 
 /* axis counts down from n_dims-1 (outermost) to 0 (innermost, contiguous);
@@ -134,11 +137,14 @@ static void render(preview *p, tl_strbuf *b, int64_t *idx, int axis, int indent)
         if (axis == 0 && i > 0) {
             /* wrap long rows under their first element */
             size_t col = 0;
-            while (col < b->len && b->data[b->len - 1 - col] != '\n') col++;
+            while (col < b->len && b->data[b->len - 1 - col] != '\n')
+                col++;
             if (col + (size_t)p->width + 2 > LINE_WIDTH) {
-                while (b->len && b->data[b->len - 1] == ' ') b->len--;
+                while (b->len && b->data[b->len - 1] == ' ')
+                    b->len--;
                 tl_strbuf_putc(b, '\n');
-                for (int k = 0; k <= indent; k++) tl_strbuf_putc(b, ' ');
+                for (int k = 0; k <= indent; k++)
+                    tl_strbuf_putc(b, ' ');
             }
         }
         idx[axis] = i;
@@ -148,7 +154,8 @@ static void render(preview *p, tl_strbuf *b, int64_t *idx, int axis, int indent)
         }
         tl_strbuf_reset(&p->tmp);
         format_elem(p, &p->tmp, idx);
-        for (int k = (int)p->tmp.len; k < p->width; k++) tl_strbuf_putc(b, ' ');
+        for (int k = (int)p->tmp.len; k < p->width; k++)
+            tl_strbuf_putc(b, ' ');
         tl_strbuf_append(b, p->tmp.data, p->tmp.len);
     }
     tl_strbuf_putc(b, ']');
@@ -178,9 +185,9 @@ static void show_tensor(tl_strbuf *b, const tl_tensor *t) {
             p.all_int = true;
             format_elem(&p, b, idx);
             p.measuring = false;
-            p.style = p.all_int && p.max_abs < 1e8 ? STYLE_INT
+            p.style = p.all_int && p.max_abs < 1e8                                ? STYLE_INT
                       : (p.max_abs >= 1e8 || (p.max_abs > 0 && p.max_abs < 1e-4)) ? STYLE_SCI
-                                                                                   : STYLE_FIXED;
+                                                                                  : STYLE_FIXED;
         }
         format_elem(&p, b, idx);
     } else {
@@ -240,23 +247,39 @@ void tl_repl_show_value(tl_strbuf *b, const tl_value *v) {
     case TL_VAL_OBJECT:
         if (!show_object(b, v)) tl_value_display(b, v);
         break;
-    case TL_VAL_TENSOR: show_tensor(b, v->as.tensor); break;
+    case TL_VAL_TENSOR:
+        show_tensor(b, v->as.tensor);
+        break;
     case TL_VAL_STRING:
         tl_strbuf_putc(b, '"');
         for (size_t i = 0; i < v->as.str->len; i++) {
             char c = v->as.str->data[i];
             switch (c) {
-            case '"': tl_strbuf_puts(b, "\\\""); break;
-            case '\\': tl_strbuf_puts(b, "\\\\"); break;
-            case '\n': tl_strbuf_puts(b, "\\n"); break;
-            case '\t': tl_strbuf_puts(b, "\\t"); break;
-            case '\r': tl_strbuf_puts(b, "\\r"); break;
-            default: tl_strbuf_putc(b, c); break;
+            case '"':
+                tl_strbuf_puts(b, "\\\"");
+                break;
+            case '\\':
+                tl_strbuf_puts(b, "\\\\");
+                break;
+            case '\n':
+                tl_strbuf_puts(b, "\\n");
+                break;
+            case '\t':
+                tl_strbuf_puts(b, "\\t");
+                break;
+            case '\r':
+                tl_strbuf_puts(b, "\\r");
+                break;
+            default:
+                tl_strbuf_putc(b, c);
+                break;
             }
         }
         tl_strbuf_putc(b, '"');
         break;
-    default: tl_value_display(b, v); break;
+    default:
+        tl_value_display(b, v);
+        break;
     }
 }
 
@@ -268,14 +291,24 @@ void tl_repl_describe_type(tl_strbuf *b, const tl_value *v) {
                          tl_tensor_shape_str(v->as.tensor, shape, sizeof shape));
         break;
     }
-    case TL_VAL_STRUCT: tl_strbuf_printf(b, "struct %s", v->as.st->decl->name); break;
-    case TL_VAL_ARRAY: tl_strbuf_printf(b, "array (len=%zu)", v->as.arr->len); break;
-    case TL_VAL_STRING: tl_strbuf_printf(b, "string (len=%zu)", v->as.str->len); break;
-    case TL_VAL_FUNC: tl_strbuf_printf(b, "fn %s", v->as.fn->decl->name); break;
+    case TL_VAL_STRUCT:
+        tl_strbuf_printf(b, "struct %s", v->as.st->decl->name);
+        break;
+    case TL_VAL_ARRAY:
+        tl_strbuf_printf(b, "array (len=%zu)", v->as.arr->len);
+        break;
+    case TL_VAL_STRING:
+        tl_strbuf_printf(b, "string (len=%zu)", v->as.str->len);
+        break;
+    case TL_VAL_FUNC:
+        tl_strbuf_printf(b, "fn %s", v->as.fn->decl->name);
+        break;
     case TL_VAL_BUILTIN:
         tl_strbuf_printf(b, "builtin %s",
                          v->as.builtin->signature ? v->as.builtin->signature : v->as.builtin->name);
         break;
-    default: tl_strbuf_puts(b, tl_value_type_name(v)); break;
+    default:
+        tl_strbuf_puts(b, tl_value_type_name(v));
+        break;
     }
 }

@@ -52,7 +52,8 @@ static void add_byte(unsigned char c) {
     case 3:
         if (c == 7) esc_state = 0;
         return;
-    default: break;
+    default:
+        break;
     }
     if (c == 0x1b) {
         esc_state = 1;
@@ -72,14 +73,16 @@ static int pump(int ms) {
     unsigned char buf[4096];
     ssize_t n = read(master_fd, buf, sizeof buf);
     if (n <= 0) return -1;
-    for (ssize_t i = 0; i < n; i++) add_byte(buf[i]);
+    for (ssize_t i = 0; i < n; i++)
+        add_byte(buf[i]);
     return 1;
 }
 
 static void fail(int lineno, const char *fmt, const char *arg) {
     fprintf(stderr, "pty_drive: line %d: ", lineno);
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n---- output (cleaned) ----\n%s\n---- unmatched part starts at offset %zu ----\n%s\n",
+    fprintf(stderr,
+            "\n---- output (cleaned) ----\n%s\n---- unmatched part starts at offset %zu ----\n%s\n",
             out, out_pos, out + out_pos);
     if (child > 0) kill(child, SIGKILL);
     exit(1);
@@ -87,7 +90,8 @@ static void fail(int lineno, const char *fmt, const char *arg) {
 
 /* Parses a "quoted" argument with escapes into dst; returns its length or -1. */
 static int unquote(const char *s, char *dst, size_t cap) {
-    while (*s == ' ') s++;
+    while (*s == ' ')
+        s++;
     if (*s++ != '"') return -1;
     size_t n = 0;
     for (; *s && *s != '"'; s++) {
@@ -95,17 +99,27 @@ static int unquote(const char *s, char *dst, size_t cap) {
         if (c == '\\') {
             s++;
             switch (*s) {
-            case 'r': c = '\r'; break;
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'e': c = 0x1b; break;
+            case 'r':
+                c = '\r';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'e':
+                c = 0x1b;
+                break;
             case 'x': {
                 char hex[3] = {s[1], s[2], 0};
                 c = (char)strtol(hex, NULL, 16);
                 s += 2;
                 break;
             }
-            default: c = *s; break;
+            default:
+                c = *s;
+                break;
             }
         }
         if (n + 1 >= cap) return -1;
@@ -120,7 +134,8 @@ static void spawn(const char *tl, char *args, int lineno) {
     char *argv[64];
     int argc = 0;
     argv[argc++] = (char *)tl;
-    for (char *w = strtok(args, " \t\n"); w && argc < 63; w = strtok(NULL, " \t\n")) argv[argc++] = w;
+    for (char *w = strtok(args, " \t\n"); w && argc < 63; w = strtok(NULL, " \t\n"))
+        argv[argc++] = w;
     argv[argc] = NULL;
     struct winsize ws = {.ws_row = 24, .ws_col = 80};
     out_len = out_pos = 0;
@@ -159,7 +174,8 @@ int main(int argc, char **argv) {
     while (fgets(line, sizeof line, f)) {
         lineno++;
         char *s = line;
-        while (*s == ' ' || *s == '\t') s++;
+        while (*s == ' ' || *s == '\t')
+            s++;
         if (*s == '#' || *s == '\n' || !*s) continue;
         if (strncmp(s, "spawn", 5) == 0) {
             spawn(argv[1], s + 5, lineno);
@@ -203,7 +219,8 @@ int main(int argc, char **argv) {
             child = -1;
         } else if (strncmp(s, "sleep", 5) == 0) {
             double end = now() + atoi(s + 5) / 1000.0;
-            while (now() < end) pump(10);
+            while (now() < end)
+                pump(10);
         } else if (strncmp(s, "need_model ", 11) == 0) {
             char name[256], path[600];
             const char *dir = getenv("TL_TEST_MODELS");
@@ -217,7 +234,8 @@ int main(int argc, char **argv) {
         } else if (strncmp(s, "home_file ", 10) == 0) {
             char name[256];
             if (sscanf(s + 10, "%255s", name) != 1) fail(lineno, "bad home_file%s", "");
-            if (unquote(s + 10 + strlen(name), arg, sizeof arg) < 0) fail(lineno, "bad quoted text%s", "");
+            if (unquote(s + 10 + strlen(name), arg, sizeof arg) < 0)
+                fail(lineno, "bad quoted text%s", "");
             char path[600], content[1 << 16];
             snprintf(path, sizeof path, "%s/%s", home, name);
             FILE *h = fopen(path, "r");

@@ -14,7 +14,9 @@
 #include "lang/repl.h"
 #include "runtime/dtype.h"
 
-static tl_input_kind classify(const char *s) { return tl_repl_classify(s, strlen(s)); }
+static tl_input_kind classify(const char *s) {
+    return tl_repl_classify(s, strlen(s));
+}
 
 static void test_classify(void **state) {
     (void)state;
@@ -113,7 +115,8 @@ static void test_session_errors(void **state) {
     run(c, "bad(1)\n");
     assert_non_null(strstr(last_err, "<input 4>:2:7: error: unknown function 'nope2'"));
     assert_non_null(strstr(last_err, "at <input 5>:1:1"));
-    assert_string_equal(run(c, "ok + y\n"), "3\n"); /* the session goes on; y was set before the error */
+    assert_string_equal(run(c, "ok + y\n"),
+                        "3\n"); /* the session goes on; y was set before the error */
     assert_false(c->s.quit);
     run(c, "exit(4)\n");
     assert_true(c->s.quit);
@@ -175,7 +178,8 @@ static tl_tensor *f32_tensor(int n_dims, const int64_t *shape) {
     tl_tensor *t = NULL;
     assert_int_equal(tl_tensor_new_shape(TL_DTYPE_F32, n_dims, shape, &t), TL_OK);
     float *d = tl_tensor_data(t);
-    for (int64_t i = 0; i < tl_tensor_nelements(t); i++) d[i] = (float)(i + 1);
+    for (int64_t i = 0; i < tl_tensor_nelements(t); i++)
+        d[i] = (float)(i + 1);
     return t;
 }
 
@@ -261,7 +265,8 @@ static void test_show_quantized(void **state) {
     tl_runtime_init();
     /* one q8_0 block whose largest magnitude is 127: scale 1, values exact */
     float src[32];
-    for (int i = 0; i < 32; i++) src[i] = (float)(i * 8 - 127);
+    for (int i = 0; i < 32; i++)
+        src[i] = (float)(i * 8 - 127);
     src[31] = 127;
     int64_t shape[] = {32};
     tl_tensor *t = NULL;
@@ -333,9 +338,12 @@ static void test_completions(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classify),        cmocka_unit_test(test_session_persists),
-        cmocka_unit_test(test_session_errors),  cmocka_unit_test(test_commands),
-        cmocka_unit_test(test_show_tensors),    cmocka_unit_test(test_show_quantized),
+        cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_session_persists),
+        cmocka_unit_test(test_session_errors),
+        cmocka_unit_test(test_commands),
+        cmocka_unit_test(test_show_tensors),
+        cmocka_unit_test(test_show_quantized),
         cmocka_unit_test(test_show_wrap_and_styles),
         cmocka_unit_test(test_completions),
     };
