@@ -2,6 +2,8 @@
 ** of a line, struct fields after `value.`, and otherwise builtins, keywords,
 ** global variables, user functions and struct names. */
 #include "lang/builtin.h"
+#include "lang/builtins/model.h"
+#include "runtime/model.h"
 #include "lang/repl_internal.h"
 
 #include <stdlib.h>
@@ -81,6 +83,123 @@ static char **finish(cands *c) {
     return c->items;
 }
 
+/* Next components of the model's tensor names after `prefix.` ("" = first components). */
+static void add_name_parts(cands *c, const tl_model *m, const char *prefix) {
+    size_t pl = strlen(prefix);
+    for (int64_t i = 0; i < tl_model_n_tensors(m); i++) {
+        const char *name = tl_model_tensor_at(m, i)->name;
+        if (!name) continue;
+        const char *rest = name;
+        if (pl) {
+            if (strncmp(name, prefix, pl) != 0 || name[pl] != '.') continue;
+            rest = name + pl + 1;
+        }
+        char part[128];
+        size_t n = strcspn(rest, ".");
+        if (n == 0 || n >= sizeof part) continue;
+        memcpy(part, rest, n);
+        part[n] = 0;
+        /* "blk.0" is reached as m.blk[0]: offer `blk`, not the digits */
+        if (part[0] >= '0' && part[0] <= '9') continue;
+        add(c, part);
+    }
+}
+
+static void add_list(cands *c, const char *const *names) {
+    for (int i = 0; names && names[i]; i++)
+        add(c, names[i]);
+}
+
+/* Members after `path.` where path is `var` followed by `.name` / `[int]` steps:
+** struct fields (through nested structs and arrays), a Model's properties,
+** methods and tensor-name parts (m.blk[3].<Tab> -> attn_k, attn_norm, ...),
+** and the fields of a LlamaConfig. */
+static void members(tl_interp *I, const char *line, size_t dot, cands *c) {
+    size_t ps = dot;
+    while (ps > 0 && (ident_char(line[ps - 1]) || line[ps - 1] == '.' || line[ps - 1] == '[' ||
+                      line[ps - 1] == ']'))
+        ps--;
+    while (ps < dot && !(ident_char(line[ps]) && !(line[ps] >= '0' && line[ps] <= '9')))
+        ps++; /* the path starts with an identifier */
+    if (ps >= dot) return;
+    static const char *const model_members[] = {
+        "path", "arch", "config", "layers", "blk", "meta", "get_tensor", "tensor_names", NULL};
+    char name[128], prefix[256] = "";
+    size_t i = ps, n = 0;
+    while (i < dot && ident_char(line[i]) && n + 1 < sizeof name)
+        name[n++] = line[i++];
+    name[n] = 0;
+    tl_value cur;
+    if (tl_interp_get_global(I, name, &cur) != TL_OK) return;
+    const tl_model *model = NULL; /* set once the path entered a model */
+    bool config = false;
+    while (i < dot) {
+        char step[128];
+        bool index = line[i] == '[';
+        if (line[i] != '.' && !index) goto out;
+        i++;
+        n = 0;
+        while (i < dot && line[i] != '.' && line[i] != '[' && line[i] != ']' && n + 1 < sizeof step)
+            step[n++] = line[i++];
+        step[n] = 0;
+        if (index) {
+            if (i >= dot || line[i] != ']' || n == 0) goto out;
+            i++;
+        }
+        if (n == 0 || config) goto out;
+        if (model) {
+            size_t pl = strlen(prefix);
+            snprintf(prefix + pl, sizeof prefix - pl, "%s%s", pl ? "." : "", step);
+            continue;
+        }
+        const tl_model *m = tl_model_from_value(&cur);
+        if (m && !index) {
+            model = m;
+            if (strcmp(step, "config") == 0)
+                config = true;
+            else
+                snprintf(prefix, sizeof prefix, "%s", strcmp(step, "layers") == 0 ? "blk" : step);
+            continue;
+        }
+        tl_value next = TL_VOID;
+        if (!index && cur.kind == TL_VAL_STRUCT) {
+            const char *fields[64];
+            int nf = tl_repl_struct_fields(I, &cur, fields, 64);
+            int k = 0;
+            while (k < nf && strcmp(fields[k], step) != 0)
+                k++;
+            if (k == nf) goto out;
+            next = tl_value_retain(*tl_repl_struct_field(&cur, k));
+        } else if (index && cur.kind == TL_VAL_ARRAY) {
+            char *end;
+            long long k = strtoll(step, &end, 10);
+            if (*end || k < 0 || (size_t)k >= cur.as.arr->len) goto out;
+            next = tl_value_retain(cur.as.arr->items[k]);
+        } else {
+            goto out;
+        }
+        tl_value_release(&cur);
+        cur = next;
+    }
+    if (config) {
+        add_list(c, tl_repl_object_props("LlamaConfig"));
+    } else if (model) {
+        add_name_parts(c, model, prefix);
+    } else if (cur.kind == TL_VAL_STRUCT) {
+        const char *fields[64];
+        int nf = tl_repl_struct_fields(I, &cur, fields, 64);
+        for (int k = 0; k < nf; k++)
+            add(c, fields[k]);
+    } else if (tl_model_from_value(&cur)) {
+        add_list(c, model_members);
+        add_name_parts(c, tl_model_from_value(&cur), "");
+    } else if (cur.kind == TL_VAL_OBJECT) {
+        add_list(c, tl_repl_object_props(cur.as.obj->cls->name));
+    }
+out:
+    tl_value_release(&cur);
+}
+
 char **tl_repl_completions(tl_interp *I, const char *line, size_t point, size_t *word_start) {
     size_t ws = point;
     while (ws > 0 && (ident_char(line[ws - 1]) || line[ws - 1] == ':'))
@@ -104,22 +223,7 @@ char **tl_repl_completions(tl_interp *I, const char *line, size_t point, size_t 
     if (line[first] == ':' && strncmp(line + first, ":load", 5) == 0) return NULL; /* file names */
 
     if (ws > 0 && line[ws - 1] == '.') {
-        /* fields of a struct value held by a global: `p.x` */
-        size_t ve = ws - 1, vs = ve;
-        while (vs > 0 && ident_char(line[vs - 1]))
-            vs--;
-        if (vs == ve) return NULL;
-        char var[256];
-        size_t vlen = ve - vs < sizeof var - 1 ? ve - vs : sizeof var - 1;
-        memcpy(var, line + vs, vlen);
-        var[vlen] = 0;
-        tl_value v;
-        if (tl_interp_get_global(I, var, &v) != TL_OK) return NULL;
-        const char *names[64];
-        int n = tl_repl_struct_fields(I, &v, names, 64);
-        for (int i = 0; i < n; i++)
-            add(&c, names[i]);
-        tl_value_release(&v);
+        members(I, line, ws - 1, &c);
         return finish(&c);
     }
 

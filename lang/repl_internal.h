@@ -16,6 +16,10 @@ void tl_repl_each_fn(tl_interp *I, void (*cb)(void *ctx, const char *name), void
 void tl_repl_each_struct(tl_interp *I,
                          void (*cb)(void *ctx, const char *name, const char *const *fields, int n),
                          void *ctx);
+/* Field k of a struct value (borrowed). */
+const tl_value *tl_repl_struct_field(const tl_value *v, int k);
+/* The property names the REPL knows for a host-object class (NULL-terminated), or NULL. */
+const char *const *tl_repl_object_props(const char *cls);
 /* Field names of a struct value, or of the struct named `type`; 0 when unknown. */
 int tl_repl_struct_fields(tl_interp *I, const tl_value *v, const char **names, int cap);
 

@@ -40,3 +40,7 @@ int tl_repl_struct_fields(tl_interp *I, const tl_value *v, const char **names, i
     if (v->kind != TL_VAL_STRUCT) return 0;
     return decl_fields(v->as.st->decl, names, cap);
 }
+
+const tl_value *tl_repl_struct_field(const tl_value *v, int k) {
+    return &v->as.st->fields[k];
+}

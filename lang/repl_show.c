@@ -3,7 +3,7 @@
 ** values print as print() would, with strings quoted. */
 #include "lang/builtin.h"
 #include "lang/display.h"
-#include "lang/repl.h"
+#include "lang/repl_internal.h"
 #include "lang/value_struct.h"
 #include "runtime/dtype.h"
 
@@ -218,6 +218,12 @@ static const struct {
      {"n_layer", "n_embd", "n_ff", "n_head", "n_head_kv", "head_dim", "rope_dim", "n_vocab",
       "n_ctx", "eps", "rope_base", "tied_output"}},
 };
+
+const char *const *tl_repl_object_props(const char *cls) {
+    for (size_t i = 0; i < sizeof object_props / sizeof *object_props; i++)
+        if (strcmp(object_props[i].cls, cls) == 0) return object_props[i].props;
+    return NULL;
+}
 
 static bool show_object(tl_strbuf *b, const tl_value *v) {
     tl_object *o = v->as.obj;

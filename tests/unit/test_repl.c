@@ -336,6 +336,54 @@ static void test_completions(void **state) {
     cap_free(c);
 }
 
+static void expect_completions(tl_interp *I, const char *line, const char *want) {
+    size_t ws;
+    char **m = tl_repl_completions(I, line, strlen(line), &ws);
+    char got[1024] = "";
+    for (size_t i = 0; m && m[i]; i++) {
+        if (i) strcat(got, " ");
+        strncat(got, m[i], sizeof got - strlen(got) - 1);
+    }
+    tl_repl_free_completions(m);
+    assert_string_equal(got, want);
+}
+
+/* Members through paths: nested structs, arrays, and a loaded model's tensor names. */
+static void test_member_completions(void **state) {
+    (void)state;
+    capture *c = cap_new();
+    run(c, "struct In { v: int, w: int }\n");
+    run(c, "struct Out { inner: In, n: int }\n");
+    run(c, "let o = Out { inner: In { v: 1, w: 2 }, n: 3 }\n");
+    run(c, "let arr = [o]\n");
+    expect_completions(c->s.interp, "o.inner.", "v w");
+    expect_completions(c->s.interp, "f(arr[0].inner.", "v w");
+    expect_completions(c->s.interp, "o.nope.", "");
+    expect_completions(c->s.interp, "arr[5].", "");
+    const char *dir = getenv("TL_TEST_MODELS");
+    char path[512];
+    snprintf(path, sizeof path, "%s/stories260K.gguf", dir ? dir : "");
+    FILE *f = dir ? fopen(path, "rb") : NULL;
+    if (!f) {
+        cap_free(c);
+        printf("SKIPPED: model part: %s not found\n", path);
+        return;
+    }
+    fclose(f);
+    char src[600];
+    snprintf(src, sizeof src, "let m = load_model(\"%s\")\n", path);
+    run(c, src);
+    expect_completions(c->s.interp, "m.",
+                       "arch blk config get_tensor layers meta output output_norm path "
+                       "tensor_names token_embd");
+    expect_completions(c->s.interp, "m.blk[0].",
+                       "attn_k attn_norm attn_output attn_q attn_v ffn_down ffn_gate ffn_norm "
+                       "ffn_up");
+    expect_completions(c->s.interp, "m.layers[4].attn_q.", "weight");
+    expect_completions(c->s.interp, "m.config.n_h", "n_head n_head_kv");
+    cap_free(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),
@@ -345,6 +393,7 @@ int main(void) {
         cmocka_unit_test(test_show_tensors),
         cmocka_unit_test(test_show_quantized),
         cmocka_unit_test(test_show_wrap_and_styles),
+        cmocka_unit_test(test_member_completions),
         cmocka_unit_test(test_completions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
