@@ -140,7 +140,8 @@ static int run(run_opts *o) {
         code = tl_interp_exit_code(I);
     } else if (st != TL_OK) {
         if (!o->test) fputs(tl_interp_error(I), stderr);
-        code = 1;
+        /* Ctrl-C: the shell's convention (128 + SIGINT) */
+        code = (st == TL_ERR_INTERRUPTED && strcmp(tl_last_error(), "interrupted") == 0) ? 130 : 1;
     } else if (o->verbose) {
         fprintf(stderr, "\xE2\x9C\x85 Program executed successfully!\n");
     }

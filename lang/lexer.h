@@ -37,5 +37,7 @@ void tl_lexer_init(tl_lexer *lx, const char *src, size_t len);
 int tl_lexer_next(tl_lexer *lx, tl_token *tok);
 /* The spelling of a token id for messages ("'{'", "identifier", "end of input"). */
 const char *tl_token_describe(int id);
+/* How a token is written, for "expected ..." hints: "'('", "'let'", "a name". */
+const char *tl_token_spelling(int id);
 
 #endif

@@ -2,6 +2,7 @@
 #include "lang/lexer.h"
 #include "grammar.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void tl_lexer_init(tl_lexer *lx, const char *src, size_t len) {
@@ -10,6 +11,10 @@ void tl_lexer_init(tl_lexer *lx, const char *src, size_t len) {
     lx->lim = src + len;
     lx->line_start = src;
     lx->line = 1;
+    if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 byte order mark */
+        lx->cur += 3;
+        lx->line_start += 3;
+    }
 }
 
 typedef struct keyword {
@@ -222,5 +227,63 @@ const char *tl_token_describe(int id) {
     case TK_ODOT: case TK_OTIMES: case TK_APPROX:
         return "token";
     default: return "keyword";
+    }
+}
+
+const char *tl_token_spelling(int id) {
+    static char quoted[sizeof keywords / sizeof keywords[0]][24];
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+        if (keywords[i].id == id) {
+            if (!quoted[i][0]) snprintf(quoted[i], sizeof quoted[i], "'%s'", keywords[i].word);
+            return quoted[i];
+        }
+    switch (id) {
+    case TL_LEX_END: return "end of input";
+    case TK_IDENT: return "a name";
+    case TK_STRUCTNAME: return "a struct name";
+    case TK_INT: return "an integer";
+    case TK_FLOAT: return "a number";
+    case TK_STRING: return "a string";
+    case TK_LPAREN: return "'('";
+    case TK_RPAREN: return "')'";
+    case TK_LBRACE: return "'{'";
+    case TK_RBRACE: return "'}'";
+    case TK_LBRACKET: return "'['";
+    case TK_RBRACKET: return "']'";
+    case TK_COMMA: return "','";
+    case TK_SEMI: return "';'";
+    case TK_DOT: return "'.'";
+    case TK_COLONCOLON: return "'::'";
+    case TK_COLONEQ: return "':='";
+    case TK_COLON: return "':'";
+    case TK_EQEQ: return "'=='";
+    case TK_FATARROW: return "'=>'";
+    case TK_EQ: return "'='";
+    case TK_NE: return "'!='";
+    case TK_BANG: return "'!'";
+    case TK_LE: return "'<='";
+    case TK_LARROW: return "'<-'";
+    case TK_LT: return "'<'";
+    case TK_GE: return "'>='";
+    case TK_GT: return "'>'";
+    case TK_PLUS: return "'+'";
+    case TK_ARROW: return "'->'";
+    case TK_MINUS: return "'-'";
+    case TK_POW: return "'**'";
+    case TK_STAR: return "'*'";
+    case TK_SLASH: return "'/'";
+    case TK_PERCENT: return "'%'";
+    case TK_AT: return "'@'";
+    case TK_ANDAND: return "'&&'";
+    case TK_OROR: return "'||'";
+    case TK_PIPE: return "'|'";
+    case TK_QUESTION: return "'?'";
+    case TK_TILDE: return "'~'";
+    case TK_TEST: return "'test'";
+    case TK_BENCH: return "'bench'";
+    case TK_WITH: return "'with'";
+    case TK_EMBEDDING: return "'embedding'";
+    case TK_RETURNVOID: return "'return'";
+    default: return "a token";
     }
 }

@@ -33,6 +33,7 @@ tl_node *tl_punsupported(tl_parse_state *ps, tl_node_kind kind, const char *what
                          const tl_token *at);
 void tl_perror(tl_parse_state *ps, uint32_t line, uint32_t col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void tl_psyntax_error(tl_parse_state *ps, int major, const tl_token *t);
+void tl_psyntax_error(tl_parse_state *ps, int major, const tl_token *t, const int *expected,
+                      int n_expected);
 
 #endif

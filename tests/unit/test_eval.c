@@ -112,9 +112,9 @@ static void test_error_text(void **state) {
     assert_non_null(strstr(err, "e.tl:1:21: error: integer division by zero\n"));
     assert_non_null(strstr(err, " 1 | fn inner() -> int { 1 / 0 }\n"));
     assert_non_null(strstr(err, "^\n"));
-    assert_non_null(strstr(err, "  at inner (e.tl:1:21)\n"));
-    assert_non_null(strstr(err, "  at outer (e.tl:2:21)\n"));
-    assert_non_null(strstr(err, "  at main (e.tl:4:3)\n"));
+    assert_non_null(strstr(err, "    at inner (e.tl:1:21)\n"));
+    assert_non_null(strstr(err, "    at outer (e.tl:2:21)\n"));
+    assert_non_null(strstr(err, "    at main (e.tl:4:3)\n"));
     assert_string_equal(tl_last_error(), "integer division by zero");
     /* the interpreter keeps working after an error */
     expect("1 + 1", "2");

@@ -207,7 +207,12 @@ static void test_syntax_errors(void **state) {
 
     d = parse_err("fn f() {\n  1 +");
     assert_true(d.incomplete);
-    assert_string_equal(d.msg, "unexpected end of input");
+    assert_string_equal(d.msg, "unexpected end of input, expected an expression");
+
+    d = parse_err("main { for i range(3) { } }");
+    assert_string_equal(d.msg, "unexpected identifier 'range', expected 'in'");
+    d = parse_err("main { let x = [1, 2 }");
+    assert_string_equal(d.msg, "unexpected token '}', expected ']'");
 
     d = parse_err("main { print(\"abc");
     assert_true(d.incomplete);
