@@ -151,6 +151,9 @@ static tl_status run_input(tl_repl_session *s, const char *text, size_t len, tl_
     char name[32];
     snprintf(name, sizeof name, "<input %d>", ++s->n_inputs);
     if (s->chunk_name) snprintf(name, sizeof name, "%s", s->chunk_name);
+    if (k == TL_INPUT_INCOMPLETE) /* point "unexpected end of input" at the last line */
+        while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' ' || text[len - 1] == '\t'))
+            len--;
     /* a syntax error shows against the text as typed when it starts like a declaration */
     bool wrapped =
         k == TL_INPUT_STATEMENTS || (k != TL_INPUT_ITEMS && !starts_declaration(text, len));
@@ -161,7 +164,10 @@ static tl_status run_input(tl_repl_session *s, const char *text, size_t len, tl_
         memcpy(w, "main {\n", 7);
         memcpy(w + 7, text, len);
         memcpy(w + 7 + len, "\n}", 3);
-        st = tl_interp_eval_string(s->interp, w, len + 9, name, result);
+        /* an unfinished input (ended by a blank line or end of file) runs without the
+        ** closing brace, so the error is "unexpected end of input" where it ends */
+        st = tl_interp_eval_string(s->interp, w, k == TL_INPUT_INCOMPLETE ? len + 7 : len + 9, name,
+                                   result);
         if (st == TL_OK && result && result->kind != TL_VAL_VOID &&
             ends_with_assignment(w, len + 9))
             tl_value_release(result);

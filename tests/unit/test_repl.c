@@ -115,6 +115,11 @@ static void test_session_errors(void **state) {
     run(c, "bad(1)\n");
     assert_non_null(strstr(last_err, "<input 4>:2:7: error: unknown function 'nope2'"));
     assert_non_null(strstr(last_err, "at <input 5>:1:1"));
+    /* an unfinished input evaluated anyway (blank line, end of file) ends where it ends */
+    run(c, "let u = (1 +\n");
+    assert_non_null(strstr(last_err, "<input 6>:1:13: error: unexpected end of input"));
+    run(c, "fn g() {\n  1\n");
+    assert_non_null(strstr(last_err, "<input 7>:2:4: error: unexpected end of input"));
     assert_string_equal(run(c, "ok + y\n"),
                         "3\n"); /* the session goes on; y was set before the error */
     assert_false(c->s.quit);
