@@ -141,7 +141,17 @@ static char *default_history_path(void) {
     return p;
 }
 
-int tl_repl_interactive(const char *history_path) {
+/* Runs `:load FILE` for each file; false when the session should end (exit()). */
+static bool load_files(tl_repl_session *s, int n, char **files) {
+    for (int i = 0; i < n && !s->quit; i++) {
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd, ":load %s", files[i]);
+        tl_repl_command(s, cmd);
+    }
+    return !s->quit;
+}
+
+int tl_repl_interactive(const char *history_path, int n_load, char **load) {
     tl_repl_session s;
     if (tl_repl_session_init(&s, stdout, stderr) != TL_OK) {
         fprintf(stderr, "tl: out of memory\n");
@@ -170,13 +180,17 @@ int tl_repl_interactive(const char *history_path) {
 
     printf("tl %s -- :help for help, Ctrl-D to leave\n", TL_VERSION);
     fflush(stdout);
+    busy = 1;
+    load_files(&s, n_load, load);
+    busy = 0;
+    tl_interrupt_requested = 0;
 
     tl_strbuf pending = {0};
-    if (pipe(wake_pipe) == 0) {
+    if (!s.quit && pipe(wake_pipe) == 0) {
         fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK);
         fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK);
     }
-    rl_callback_handler_install(PROMPT, on_line);
+    if (!s.quit) rl_callback_handler_install(PROMPT, on_line);
     while (!s.quit) {
         /* a Ctrl-C that lands before poll() still wakes it through the pipe */
         struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {wake_pipe[0], POLLIN, 0}};
@@ -283,14 +297,16 @@ static int feed(tl_repl_session *s, FILE *in, bool stop_on_error) {
     return code;
 }
 
-int tl_repl_run_piped(FILE *in) {
+int tl_repl_run_piped(FILE *in, int n_load, char **load) {
     tl_repl_session s;
     if (tl_repl_session_init(&s, stdout, stderr) != TL_OK) return 1;
     struct sigaction sa = {0};
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
-    int code = feed(&s, in, false);
+    busy = 1;
+    int code = load_files(&s, n_load, load) ? feed(&s, in, false) : s.exit_code;
+    busy = 0;
     tl_repl_session_free(&s);
     tl_threadpool_shutdown();
     return code;

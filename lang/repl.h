@@ -74,11 +74,11 @@ void tl_repl_free_completions(char **list);
 
 /* ---- entry points ------------------------------------------------------------------ */
 /* The interactive loop on the terminal; history_path NULL = ~/.tl_history.
-** Returns the process exit status. */
-int tl_repl_interactive(const char *history_path);
+** The n_load files are run first, as by :load.  Returns the process exit status. */
+int tl_repl_interactive(const char *history_path, int n_load, char **load);
 /* `tl repl` on a non-terminal stdin: the REPL without prompts or line editing
 ** (values shown, errors reported, the session goes on). */
-int tl_repl_run_piped(FILE *in);
+int tl_repl_run_piped(FILE *in, int n_load, char **load);
 /* Runs a script read from `in` (non-terminal stdin): statements, declarations
 ** and main blocks in order, values not shown.  Stops at the first error
 ** (message on stderr) and returns 1; else 0 or the code given to exit(n). */

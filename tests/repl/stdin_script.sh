@@ -28,4 +28,10 @@ status=$(echo 'exit(5)' | "$tl" >/dev/null 2>&1; echo $?)
 # tl repl on a pipe: values shown, errors do not stop it
 out=$(printf 'let a = [1,\n2]\na\nnope()\na\n' | "$tl" repl 2>/dev/null)
 [ "$out" = "$(printf '[1, 2]\n[1, 2]')" ] || fail "tl repl on a pipe printed '$out'"
+# tl repl FILE.tl runs the file first, then reads the inputs
+tmp=$(mktemp /tmp/tl_repl_XXXXXX.tl)
+printf 'fn from_file(a) { a * 7 }\nmain { let loaded_var = 6 }\n' > "$tmp"
+out=$(printf 'from_file(loaded_var)\n' | "$tl" repl "$tmp" 2>&1)
+rm -f "$tmp"
+[ "$out" = "$(printf 'loaded %s\n42' "$tmp")" ] || fail "tl repl FILE printed '$out'"
 echo ok
