@@ -16,7 +16,7 @@ const tl_command tl_commands[] = {
     {"tokenize", tl_cmd_tokenize,
      "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
     {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
-    {"repl", tl_cmd_repl, "repl             interactive prompt (also `tl` alone on a terminal)"},
+    {"repl", tl_cmd_repl, "repl [FILE.tl]   interactive prompt (also `tl` alone on a terminal)"},
     {"help", tl_cmd_help, "help             this text"},
     {"version", tl_cmd_version, "version          print the version"},
     {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
