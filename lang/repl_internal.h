@@ -16,6 +16,8 @@ void tl_repl_each_fn(tl_interp *I, void (*cb)(void *ctx, const char *name), void
 void tl_repl_each_struct(tl_interp *I,
                          void (*cb)(void *ctx, const char *name, const char *const *fields, int n),
                          void *ctx);
+/* Appends "fn name(a, b)" for a user function; false when there is none. */
+bool tl_repl_fn_signature(tl_interp *I, const char *name, tl_strbuf *out);
 /* Field k of a struct value (borrowed). */
 const tl_value *tl_repl_struct_field(const tl_value *v, int k);
 /* The property names the REPL knows for a host-object class (NULL-terminated), or NULL. */

@@ -44,3 +44,13 @@ int tl_repl_struct_fields(tl_interp *I, const tl_value *v, const char **names, i
 const tl_value *tl_repl_struct_field(const tl_value *v, int k) {
     return &v->as.st->fields[k];
 }
+
+bool tl_repl_fn_signature(tl_interp *I, const char *name, tl_strbuf *out) {
+    const tl_node *fn = tl_find_fn(I, name);
+    if (!fn) return false;
+    tl_strbuf_printf(out, "fn %s(", fn->name);
+    for (const tl_node *p = fn->a; p; p = p->next)
+        tl_strbuf_printf(out, "%s%s", p == fn->a ? "" : ", ", p->name);
+    tl_strbuf_putc(out, ')');
+    return true;
+}

@@ -228,6 +228,12 @@ static void cmd_help(tl_repl_session *s, const char *arg) {
                 any = true;
             }
         }
+        tl_strbuf sig = {0};
+        if (tl_repl_fn_signature(s->interp, arg, &sig)) {
+            fprintf(s->out, "%s\n", tl_strbuf_cstr(&sig));
+            any = true;
+        }
+        tl_strbuf_free(&sig);
         tl_value v;
         if (tl_interp_get_global(s->interp, arg, &v) == TL_OK) {
             tl_strbuf b = {0};
@@ -237,7 +243,7 @@ static void cmd_help(tl_repl_session *s, const char *arg) {
             tl_value_release(&v);
             any = true;
         }
-        if (!any) fprintf(s->out, "no builtin or variable named '%s'\n", arg);
+        if (!any) fprintf(s->out, "no builtin, function or variable named '%s'\n", arg);
         return;
     }
     fputs("Type statements or expressions; an expression's value is shown.\n"

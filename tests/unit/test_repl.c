@@ -145,6 +145,8 @@ static void test_commands(void **state) {
     assert_true(strncmp(t, "4\ntime: ", 8) == 0);
     assert_non_null(strstr(run(c, ":help\n"), ":load FILE"));
     assert_non_null(strstr(run(c, ":help print\n"), "builtin print"));
+    assert_string_equal(run(c, ":help f\n"), "fn f(a)\n");
+    assert_non_null(strstr(run(c, ":help n\n"), "variable n: int"));
     run(c, ":nope\n");
     assert_non_null(strstr(last_err, "unknown command ':nope'"));
     run(c, ":t\n"); /* :type or :time */
