@@ -282,7 +282,7 @@ static int feed(tl_repl_session *s, FILE *in, bool stop_on_error) {
         tl_status st = tl_repl_session_eval(s, pending.data, pending.len);
         tl_strbuf_reset(&pending);
         if (st != TL_OK && stop_on_error) {
-            code = 1;
+            code = st == TL_ERR_INTERRUPTED ? 130 : 1; /* as `tl run` after Ctrl-C */
             break;
         }
     }
@@ -337,7 +337,7 @@ int tl_repl_run_stream(FILE *in, const char *name) {
         busy = 1;
         tl_status st = tl_repl_session_eval(&s, src, text.len);
         busy = 0;
-        code = s.quit ? s.exit_code : st != TL_OK;
+        code = s.quit ? s.exit_code : st == TL_ERR_INTERRUPTED ? 130 : st != TL_OK;
     } else {
         /* declarations mixed with statements: one input at a time */
         FILE *m = fmemopen((void *)src, text.len, "r");

@@ -48,6 +48,7 @@ static bool is_digit(char c) {
 static void fix_wrapped_error(tl_strbuf *out, const char *err, const char *name) {
     size_t name_len = strlen(name);
     bool site_in_input = false;
+    long site_line = -1, site_col = -1; /* the error's own position in the input */
     for (const char *line = err; *line;) {
         const char *eol = strchr(line, '\n');
         size_t len = eol ? (size_t)(eol - line + 1) : strlen(line);
@@ -60,6 +61,11 @@ static void fix_wrapped_error(tl_strbuf *out, const char *err, const char *name)
             char *end;
             long ln = strtol(p + 10 + name_len, &end, 10);
             const char *close = strchr(end, ')');
+            long col = *end == ':' ? strtol(end + 1, NULL, 10) : -1;
+            if (site_in_input && ln == site_line && col == site_col) {
+                line += len; /* the error is right in the input: the frame adds nothing */
+                continue;
+            }
             tl_strbuf_append(out, line, (size_t)(p - line));
             tl_strbuf_printf(out, "at %s:%ld", name, ln > 1 ? ln - 1 : ln);
             if (close) tl_strbuf_append(out, end, (size_t)(close - end));
@@ -80,8 +86,14 @@ static void fix_wrapped_error(tl_strbuf *out, const char *err, const char *name)
                 continue;
             }
         }
-        if (strstr(line, ": error: ") && (size_t)(strstr(line, ": error: ") - line) < len)
+        if (strstr(line, ": error: ") && (size_t)(strstr(line, ": error: ") - line) < len) {
             site_in_input = strncmp(line, name, name_len) == 0 && line[name_len] == ':';
+            if (site_in_input) {
+                char *end;
+                site_line = strtol(line + name_len + 1, &end, 10);
+                site_col = *end == ':' ? strtol(end + 1, NULL, 10) : -1;
+            }
+        }
         for (size_t i = 0; i < len;) {
             if (strncmp(line + i, name, name_len) == 0 && line[i + name_len] == ':' &&
                 is_digit(line[i + name_len + 1])) {

@@ -28,6 +28,16 @@ status=$(echo 'exit(5)' | "$tl" >/dev/null 2>&1; echo $?)
 # tl repl on a pipe: values shown, errors do not stop it
 out=$(printf 'let a = [1,\n2]\na\nnope()\na\n' | "$tl" repl 2>/dev/null)
 [ "$out" = "$(printf '[1, 2]\n[1, 2]')" ] || fail "tl repl on a pipe printed '$out'"
+# Ctrl-C (SIGINT) stops a script with "interrupted" and status 130, as `tl run` does
+printf 'let i = 0\nwhile true { i = i + 1 }\n' | "$tl" 2>/tmp/tl_repl_int.$$ &
+pid=$!
+sleep 0.5
+kill -INT $pid
+wait $pid
+status=$?
+grep -q "error: interrupted" /tmp/tl_repl_int.$$ || fail "no 'interrupted' message: $(cat /tmp/tl_repl_int.$$)"
+rm -f /tmp/tl_repl_int.$$
+[ "$status" = "130" ] || fail "interrupted script exit status $status"
 # tl repl FILE.tl runs the file first, then reads the inputs
 tmp=$(mktemp /tmp/tl_repl_XXXXXX.tl)
 printf 'fn from_file(a) { a * 7 }\nmain { let loaded_var = 6 }\n' > "$tmp"
