@@ -22,7 +22,8 @@ int tl_cmd_repl(int argc, char **argv) {
         if (strcmp(argv[i], "--history") == 0 && i + 1 < argc) {
             history = argv[++i];
         } else if (strcmp(argv[i], "--no-history") == 0) {
-            history = "/dev/null";
+            history =
+                ""; /* no history file (never write_history on /dev/null: libedit chmods it) */
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;

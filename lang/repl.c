@@ -158,7 +158,10 @@ int tl_repl_interactive(const char *history_path, int n_load, char **load) {
         return 1;
     }
     g_session = &s;
-    char *hist = history_path ? strdup(history_path) : default_history_path();
+    /* "" = no history file */
+    char *hist = !history_path   ? default_history_path()
+                 : *history_path ? strdup(history_path)
+                                 : NULL;
 
     rl_readline_name = "tl";
     rl_catch_signals = 0;

@@ -73,7 +73,8 @@ char **tl_repl_completions(tl_interp *I, const char *line, size_t point, size_t 
 void tl_repl_free_completions(char **list);
 
 /* ---- entry points ------------------------------------------------------------------ */
-/* The interactive loop on the terminal; history_path NULL = ~/.tl_history.
+/* The interactive loop on the terminal; history_path NULL = ~/.tl_history,
+** "" = no history file.
 ** The n_load files are run first, as by :load.  Returns the process exit status. */
 int tl_repl_interactive(const char *history_path, int n_load, char **load);
 /* `tl repl` on a non-terminal stdin: the REPL without prompts or line editing

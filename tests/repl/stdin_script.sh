@@ -31,7 +31,7 @@ out=$(printf 'let a = [1,\n2]\na\nnope()\na\n' | "$tl" repl 2>/dev/null)
 # Ctrl-C (SIGINT) stops a script with "interrupted" and status 130, as `tl run` does
 printf 'let i = 0\nwhile true { i = i + 1 }\n' | "$tl" 2>/tmp/tl_repl_int.$$ &
 pid=$!
-sleep 0.5
+sleep 1
 kill -INT $pid
 wait $pid
 status=$?
