@@ -1,6 +1,7 @@
 /* lang/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
 #include "lang/commands.h"
 #include "lang/eval.h"
+#include "runtime/threadpool.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@ const tl_command tl_commands[] = {
     {"tokenize", tl_cmd_tokenize,
      "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
     {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
+    {"pull", tl_cmd_pull, "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
     {"repl", tl_cmd_repl, "repl [FILE.tl]   interactive prompt (also `tl` alone on a terminal)"},
     {"help", tl_cmd_help, "help             this text"},
     {"version", tl_cmd_version, "version          print the version"},
@@ -146,6 +148,7 @@ static int run(run_opts *o) {
         fprintf(stderr, "\xE2\x9C\x85 Program executed successfully!\n");
     }
     tl_interp_free(I);
+    tl_threadpool_shutdown(); /* join the workers so nothing is left behind */
     return code;
 }
 

@@ -20,6 +20,7 @@ int tl_cmd_version(int argc, char **argv);
 int tl_cmd_gguf(int argc, char **argv);     /* lang/cmd_gguf.c     */
 int tl_cmd_tokenize(int argc, char **argv); /* lang/cmd_tokenize.c */
 int tl_cmd_quantize(int argc, char **argv); /* lang/cmd_quantize.c */
+int tl_cmd_pull(int argc, char **argv);     /* lang/cmd_pull.c     */
 int tl_cmd_repl(int argc, char **argv);     /* lang/cmd_repl.c     */
 /* `tl` with no arguments: the REPL on a terminal, else stdin as a script. */
 int tl_cmd_default(void); /* lang/cmd_repl.c */
