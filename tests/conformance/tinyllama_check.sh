@@ -11,6 +11,9 @@
 #   tests/conformance/tinyllama_check.sh DIR/tinyllama-syn-q4_0.gguf
 #   tests/conformance/tinyllama_check.sh DIR/tinyllama-syn-q4_0-pure.gguf
 # REFS_PREFIX defaults to $TL_TEST_MODELS/refs/<model file name without .gguf>.
+# It then runs examples/tests/debug_layer_outputs.tl (stdlib, sizes from metadata)
+# and examples/tinyllama_original_style.tl (hard-coded TinyLlama sizes) on the model
+# and checks that their logit-lens summaries name the same tokens.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 model=${1:?usage: tinyllama_check.sh MODEL.gguf [REFS_PREFIX] [TOL]}
@@ -22,4 +25,15 @@ bin=${TL_BUILD:-$root/build}/tests/test_llama_refs
 [[ -x $bin ]] || { echo "build first: cmake --build build ($bin missing)" >&2; exit 2; }
 [[ -f $model ]] || { echo "model not found: $model (make it with ../shared/oracle/make_models.sh DIR --big)" >&2; exit 2; }
 [[ -f $refs.once.all.f32 ]] || { echo "refs not found: $refs.once.all.f32" >&2; exit 2; }
-exec "$bin" "$model" "$refs" "$tol"
+"$bin" "$model" "$refs" "$tol"
+tl=${TL_BUILD:-$root/build}/tl
+export TL_MODEL=$model TL_PATH=$root/stdlib
+a=$("$tl" run "$root/examples/tests/debug_layer_outputs.tl" | grep '^  Layer' | awk '{print $2, $4}')
+b=$("$tl" run "$root/examples/tinyllama_original_style.tl" | grep '^  Layer' | awk '{print $2, $4}')
+echo "logit lens (layer: token), stdlib vs original style:"
+paste <(echo "$a") <(echo "$b")
+if [[ "$a" != "$b" ]]; then
+  echo "FAILED: the two scripts disagree" >&2
+  exit 1
+fi
+echo "same tokens"
