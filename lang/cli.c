@@ -13,12 +13,10 @@ const tl_command tl_commands[] = {
      "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--verbose] [-- "
      "ARGS]"},
     {"test", tl_cmd_test, "test FILE.tl     run the file's `test NAME { }` blocks"},
-    {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE.gguf   show a GGUF file"},
     {"tokenize", tl_cmd_tokenize,
      "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
-    {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
-    {"pull", tl_cmd_pull,
-     "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
+    {"pull", tl_cmd_pull, "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
+    {"repl", tl_cmd_repl, "repl [FILE.tl]   interactive prompt (also `tl` alone on a terminal)"},
     {"help", tl_cmd_help, "help             this text"},
     {"version", tl_cmd_version, "version          print the version"},
     {"gguf", tl_cmd_gguf,
@@ -177,10 +175,7 @@ int tl_cmd_test(int argc, char **argv) {
 }
 
 int tl_cli_main(int argc, char **argv) {
-    if (argc < 2) {
-        usage(stderr);
-        return 1;
-    }
+    if (argc < 2) return tl_cmd_default();
     const char *cmd = argv[1];
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
         return tl_cmd_version(argc - 1, argv + 1);
