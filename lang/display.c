@@ -119,9 +119,24 @@ static void display(tl_strbuf *b, const tl_value *v, bool nested, int depth) {
     case TL_VAL_FLOAT: tl_format_double(b, v->as.f); break;
     case TL_VAL_BOOL: tl_strbuf_puts(b, v->as.b ? "true" : "false"); break;
     case TL_VAL_STRING:
-        if (nested) tl_strbuf_putc(b, '"');
-        tl_strbuf_append(b, v->as.str->data, v->as.str->len);
-        if (nested) tl_strbuf_putc(b, '"');
+        if (!nested) {
+            tl_strbuf_append(b, v->as.str->data, v->as.str->len);
+            break;
+        }
+        tl_strbuf_putc(b, '"');
+        for (size_t i = 0; i < v->as.str->len; i++) {
+            char c = v->as.str->data[i];
+            switch (c) {
+            case '"': tl_strbuf_puts(b, "\\\""); break;
+            case '\\': tl_strbuf_puts(b, "\\\\"); break;
+            case '\n': tl_strbuf_puts(b, "\\n"); break;
+            case '\t': tl_strbuf_puts(b, "\\t"); break;
+            case '\r': tl_strbuf_puts(b, "\\r"); break;
+            case '\0': tl_strbuf_puts(b, "\\0"); break;
+            default: tl_strbuf_putc(b, c);
+            }
+        }
+        tl_strbuf_putc(b, '"');
         break;
     case TL_VAL_ARRAY: {
         const tl_array *a = v->as.arr;

@@ -533,7 +533,10 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
             I->cur = &I->globals;
             tl_flow fl = tl_tensor_decl(I, n);
             I->cur = saved;
-            if (fl != TL_FLOW_OK) return fl;
+            if (fl != TL_FLOW_OK) {
+                if (I->n_frames > 0) tl_push_frame(I, "<top level>", NULL, NULL);
+                return fl;
+            }
         } else if (n->kind == TL_D_UNSUPPORTED) {
             return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s are not supported yet", n->name);
         }

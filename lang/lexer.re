@@ -191,7 +191,7 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         "\xE2\x8A\x99" { EMIT(TK_ODOT); }
         "\xE2\x8A\x97" { EMIT(TK_OTIMES); }
         "\xE2\x89\x88" { EMIT(TK_APPROX); }
-        * { FAIL(lx->tok[0] >= 0x20 && lx->tok[0] < 0x7f ? "unexpected character" : "unexpected byte (not valid here)", 0); }
+        * { FAIL((unsigned char)lx->tok[0] < 0x80 ? "unexpected character" : "unexpected non-ASCII character (names and operators are ASCII, except \xE2\x8A\x99 \xE2\x8A\x97 \xE2\x89\x88)", 0); }
         */
 #undef EMIT
 #undef FAIL
