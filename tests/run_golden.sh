@@ -7,7 +7,9 @@
 #   NAME.args   extra arguments, one line, placed before the script name
 #   NAME.needs  a line per file under $TL_TEST_MODELS the script needs; when one
 #               is missing the test prints SKIPPED and the reason, and exits 77
-# The script runs with cwd = DIR, so messages name it relative to DIR.
+# The script runs with cwd = DIR, so messages name it relative to DIR, and with
+# TL_TEST_TMP set to a fresh empty directory (removed afterwards) for scripts that
+# write files.
 set -u
 tl=$1 dir=$2 script=$3
 base=${script%.tl}
@@ -25,7 +27,9 @@ fi
 args=()
 [[ -f $base.args ]] && read -r -a args < "$base.args"
 out=$(mktemp) err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+TL_TEST_TMP=$(mktemp -d)
+export TL_TEST_TMP
+trap 'rm -f "$out" "$err"; rm -rf "$TL_TEST_TMP"' EXIT
 "$tl" run "${args[@]}" "$script" >"$out" 2>"$err"
 code=$?
 want_code=0

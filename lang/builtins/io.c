@@ -228,7 +228,36 @@ static tl_status csv_field(tl_call *c, tl_strbuf *b, const tl_value *v, size_t r
                    col, tl_value_type_name(v));
 }
 
+/* A 1-D (one row) or 2-D tensor as CSV lines: its JSON text with the row
+** brackets turned into line breaks (numbers never contain brackets). */
+static tl_status csv_tensor_rows(tl_call *c, tl_strbuf *b, const tl_tensor *t, size_t r0,
+                                 size_t want) {
+    if (want && (size_t)t->ne[0] != want)
+        return tl_fail(TL_ERR_SHAPE, "%s: row %zu has %lld values, the header has %zu", c->name,
+                       r0, (long long)t->ne[0], want);
+    tl_strbuf tmp = {0};
+    tl_value v = tl_value_tensor((tl_tensor *)t);
+    tl_status st = tl_json_encode(&tmp, &v, c->name);
+    if (st == TL_OK) {
+        const char *s = tl_strbuf_cstr(&tmp);
+        size_t n = strlen(s), d = (size_t)t->n_dims;
+        for (size_t i = d; i + d < n; i++) {
+            if (s[i] == ']') { /* "],[" between rows */
+                tl_strbuf_putc(b, '\n');
+                i += 2;
+            } else {
+                tl_strbuf_putc(b, s[i]);
+            }
+        }
+        tl_strbuf_putc(b, '\n');
+    }
+    tl_strbuf_free(&tmp);
+    return st;
+}
+
 static tl_status csv_row(tl_call *c, tl_strbuf *b, const tl_value *row, size_t r, size_t want) {
+    if (row->kind == TL_VAL_TENSOR && row->as.tensor->n_dims == 1)
+        return csv_tensor_rows(c, b, row->as.tensor, r, want);
     if (row->kind != TL_VAL_ARRAY)
         return tl_fail(TL_ERR_TYPE, "%s: row %zu must be an array, got %s", c->name, r,
                        tl_value_type_name(row));
@@ -256,10 +285,10 @@ static tl_status b_write_csv(tl_call *c, int argc, const tl_value *argv, tl_valu
     if (argv[1].kind != TL_VAL_ARRAY)
         return tl_fail(TL_ERR_TYPE, "%s: the header must be an array of strings, got %s",
                        c->name, tl_value_type_name(&argv[1]));
-    if (argv[2].kind != TL_VAL_ARRAY)
-        return tl_fail(TL_ERR_TYPE, "%s: rows must be an array of arrays, got %s", c->name,
-                       tl_value_type_name(&argv[2]));
-    const tl_array *h = argv[1].as.arr, *rows = argv[2].as.arr;
+    if (argv[2].kind != TL_VAL_ARRAY && argv[2].kind != TL_VAL_TENSOR)
+        return tl_fail(TL_ERR_TYPE, "%s: rows must be an array of arrays or a 2-D tensor, got %s",
+                       c->name, tl_value_type_name(&argv[2]));
+    const tl_array *h = argv[1].as.arr;
     tl_strbuf b = {0};
     for (size_t i = 0; i < h->len; i++) {
         if (h->items[i].kind != TL_VAL_STRING) {
@@ -271,8 +300,18 @@ static tl_status b_write_csv(tl_call *c, int argc, const tl_value *argv, tl_valu
         csv_field_text(&b, h->items[i].as.str->data, h->items[i].as.str->len);
     }
     if (h->len) tl_strbuf_putc(&b, '\n');
-    for (size_t r = 0; st == TL_OK && r < rows->len; r++)
-        st = csv_row(c, &b, &rows->items[r], r, h->len);
+    if (argv[2].kind == TL_VAL_TENSOR) {
+        const tl_tensor *t = argv[2].as.tensor;
+        if (t->n_dims != 2)
+            st = tl_fail(TL_ERR_SHAPE, "%s: rows given as a tensor must be 2-D, got %d dims",
+                         c->name, (int)t->n_dims);
+        else if (tl_tensor_nelements(t) > 0)
+            st = csv_tensor_rows(c, &b, t, 0, h->len);
+    } else {
+        const tl_array *rows = argv[2].as.arr;
+        for (size_t r = 0; st == TL_OK && r < rows->len; r++)
+            st = csv_row(c, &b, &rows->items[r], r, h->len);
+    }
     if (st == TL_OK && b.oom) st = tl_fail(TL_ERR_NOMEM, "%s: out of memory", c->name);
     if (st == TL_OK) st = tl_atomic_write(path, b.data ? b.data : "", b.len, c->name, false);
     tl_strbuf_free(&b);
