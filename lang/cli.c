@@ -10,10 +10,13 @@
 #include <time.h>
 
 const tl_command tl_commands[] = {
-    {"run", tl_cmd_run, "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--time] [--verbose] [-- ARGS]"},
+    {"run", tl_cmd_run,
+     "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--time] "
+     "[--verbose] [-- ARGS]"},
     {"test", tl_cmd_test, "test FILE.tl     run the file's `test NAME { }` blocks"},
     {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE.gguf   show a GGUF file"},
-    {"tokenize", tl_cmd_tokenize, "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
+    {"tokenize", tl_cmd_tokenize,
+     "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
     {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
     {"help", tl_cmd_help, "help             this text"},
     {"version", tl_cmd_version, "version          print the version"},
@@ -24,7 +27,8 @@ const tl_command tl_commands[] = {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: tl <command> [arguments]\n\ncommands:\n");
-    for (const tl_command *c = tl_commands; c->name; c++) fprintf(f, "  tl %s\n", c->summary);
+    for (const tl_command *c = tl_commands; c->name; c++)
+        fprintf(f, "  tl %s\n", c->summary);
 }
 
 int tl_cmd_help(int argc, char **argv) {
@@ -83,7 +87,8 @@ static int parse_run(int argc, char **argv, run_opts *o) {
             o->time = true;
         } else if (strcmp(a, "--bench") == 0) {
             o->bench = true;
-        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0 || strcmp(a, "--debug") == 0 || strcmp(a, "-d") == 0) {
+        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0 ||
+                   strcmp(a, "--debug") == 0 || strcmp(a, "-d") == 0) {
             o->verbose = true;
         } else if (strcmp(a, "--max-steps") == 0) {
             if (parse_int_opt(a, argv[i + 1], &v)) return -1;
@@ -175,8 +180,10 @@ int tl_cli_main(int argc, char **argv) {
         return 1;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) return tl_cmd_version(argc - 1, argv + 1);
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) return tl_cmd_help(argc - 1, argv + 1);
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
+        return tl_cmd_version(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+        return tl_cmd_help(argc - 1, argv + 1);
     for (const tl_command *c = tl_commands; c->name; c++)
         if (strcmp(c->name, cmd) == 0) return c->fn(argc - 1, argv + 1);
     /* `tl FILE.tl` runs the file */
