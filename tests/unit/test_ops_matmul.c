@@ -3,7 +3,9 @@
 ** attention fast paths); against reference loops. */
 #include "test_ops_util.h"
 
+#include "runtime/quant.h"
 #include "runtime/status.h"
+#include "runtime/threadpool.h"
 
 /* C[m][n] = sum_k A[m][k] B[k][n], products in float, double sum */
 static float ref_dot(const tl_tensor *a, int64_t abase, int64_t astep, const tl_tensor *b,
@@ -114,6 +116,21 @@ static void check_linear(tl_dtype wdt, bool bias, tl_precision prec) {
                     s += (double)xv * (double)wv;
                 }
             }
+            if (prec == TL_PRECISION_LLAMA) {
+                /* the registered kernel defines the summation order (the quant
+                ** helper's AVX2 F16 dot follows ggml's lanes): call it on the
+                ** rounded activation row, and check it is close to the plain sum */
+                const tl_type_traits *tr = tl_dtype_traits(wdt);
+                const tl_type_traits *dt = tl_dtype_traits(tr->dot_type);
+                float xr[64], kd;
+                char act[64 * 4];
+                for (int k = 0; k < in; k++)
+                    xr[k] = (float)at(x, r * in + k);
+                dt->from_f32(xr, act, in);
+                tr->vec_dot(in, &kd, (const char *)tl_tensor_data(w) + (size_t)j * w->nb[1], act);
+                assert_true(fabs(kd - s) <= 1e-5 * (1 + fabs(s)));
+                s = kd;
+            }
             float want = (float)s;
             if (b) want += (float)at(b, j);
             assert_true((float)at(o, r * outn + j) == want);
@@ -164,6 +181,68 @@ static void test_linear_errors_and_views(void **state) {
     tl_tensor_unref(wt);
     tl_tensor_unref(wc);
     tl_tensor_unref(x);
+}
+
+/* Quantized weights: each output equals the type's own vec_dot on the activation
+** row converted with the dot type's from_f32 (llama.cpp's recipe), for 1, 2 and
+** 3 threads and for 1 and several activation rows (gemv and gemm paths). */
+static void test_linear_quantized(void **state) {
+    (void)state;
+    tl_dtype dts[4] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q6_K, TL_DTYPE_Q4_K};
+    int64_t in = 512, O = 37;
+    for (int di = 0; di < 4; di++) {
+        const tl_type_traits *tr = tl_dtype_traits(dts[di]);
+        if (!tr->vec_dot) continue; /* quant kernels not registered in this build */
+        tl_tensor *wf = mk_rand(TL_DTYPE_F32, 2, (int64_t[]){O, in}, 31), *w;
+        OK(tl_tensor_new(dts[di], 2, (int64_t[]){in, O}, &w));
+        OK(tl_quantize_rows(dts[di], tl_tensor_data(wf), tl_tensor_data(w), O, in));
+        for (int rows = 1; rows <= 5; rows += 4) {
+            tl_tensor *x = mk_rand(TL_DTYPE_F32, 2, (int64_t[]){rows, in}, 32 + rows), *ref = NULL;
+            const tl_type_traits *dt = tl_dtype_traits(tr->dot_type);
+            size_t arow = tl_dtype_row_size(tr->dot_type, in);
+            char *act = malloc(arow);
+            for (int th = 1; th <= 3; th++) {
+                OK(tl_threadpool_set_threads(th));
+                tl_tensor *o;
+                OK(tl_op_linear(x, w, NULL, &o));
+                assert_int_equal(o->ne[0], O);
+                if (!ref) {
+                    for (int r = 0; r < rows; r++) {
+                        dt->from_f32((const float *)tl_tensor_data(x) + r * in, act, in);
+                        for (int j = 0; j < O; j++) {
+                            float want;
+                            tr->vec_dot(in, &want,
+                                        (const char *)tl_tensor_data(w) + (size_t)j * w->nb[1],
+                                        act);
+                            assert_true((float)at(o, r * O + j) == want);
+                        }
+                    }
+                    ref = o;
+                } else {
+                    assert_same_bytes(ref, o);
+                    tl_tensor_unref(o);
+                }
+            }
+            /* exact mode: dequantized rows, double dot */
+            tl_set_precision(TL_PRECISION_EXACT);
+            tl_tensor *e;
+            OK(tl_op_linear(x, w, NULL, &e));
+            tl_set_precision(TL_PRECISION_LLAMA);
+            float *deq = malloc((size_t)in * sizeof(float));
+            tr->to_f32((const char *)tl_tensor_data(w) + 3 * w->nb[1], deq, in);
+            double s = 0;
+            for (int k = 0; k < in; k++)
+                s += (double)deq[k] * at(x, k);
+            assert_true((float)at(e, 3) == (float)s);
+            free(deq);
+            free(act);
+            tl_tensor_unref(e);
+            tl_tensor_unref(ref);
+            tl_tensor_unref(x);
+        }
+        tl_tensor_unref(w);
+        tl_tensor_unref(wf);
+    }
 }
 
 static void test_einsum_general(void **state) {
@@ -256,6 +335,7 @@ int main(void) {
         cmocka_unit_test(test_matmul_1d_views_errors),
         cmocka_unit_test(test_linear),
         cmocka_unit_test(test_linear_errors_and_views),
+        cmocka_unit_test(test_linear_quantized),
         cmocka_unit_test(test_einsum_general),
         cmocka_unit_test(test_einsum_fast_paths_match_general),
     };
