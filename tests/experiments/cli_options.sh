@@ -53,11 +53,14 @@ else
 fi
 
 # --seed: the same seed gives the same random values, another seed others
-if "$tl" run <(echo 'main { print(rand([4])) }') >/dev/null 2>&1; then
-  r1=$("$tl" run --seed 42 <(echo 'main { print(rand([4]), randn([3])) }'))
-  r2=$("$tl" run --seed 42 <(echo 'main { print(rand([4]), randn([3])) }'))
-  r3=$("$tl" run --seed 43 <(echo 'main { print(rand([4]), randn([3])) }'))
+echo 'main { print(rand([4]), randn([3])) }' > "$work/rand.tl"
+if "$tl" run "$work/rand.tl" >/dev/null 2>&1; then
+  r1=$("$tl" run --seed 42 "$work/rand.tl")
+  r2=$("$tl" run --seed 42 --threads 2 "$work/rand.tl")
+  r3=$("$tl" run --seed 43 "$work/rand.tl")
+  r4=$(TL_SEED=42 "$tl" run "$work/rand.tl")
   expect "same seed, same values" "$r1" "$r2"
+  expect "TL_SEED in the environment acts like --seed" "$r1" "$r4"
   if [[ $r1 == "$r3" ]]; then echo "different seeds gave the same values: $r1"; fail=1; fi
 else
   echo "seed: rand() is not a builtin yet; covered by unit/test_cli_seed"
