@@ -36,7 +36,8 @@ static tl_status copy_existing(tl_atomic_file *af, int src) {
     }
 }
 
-tl_status tl_atomic_open(tl_atomic_file *af, const char *path, const char *who, bool keep_contents) {
+tl_status tl_atomic_open(tl_atomic_file *af, const char *path, const char *who,
+                         bool keep_contents) {
     memset(af, 0, sizeof *af);
     af->who = who;
     af->path = strdup(path);

@@ -24,9 +24,9 @@
 #include <stdio.h>
 
 typedef struct tl_atomic_file {
-    FILE *f;    /* write through this between open and commit */
-    char *path; /* the target */
-    char *tmp;  /* the temporary file */
+    FILE *f;         /* write through this between open and commit */
+    char *path;      /* the target */
+    char *tmp;       /* the temporary file */
     const char *who; /* the builtin name used in error messages */
 } tl_atomic_file;
 

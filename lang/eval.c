@@ -595,7 +595,9 @@ bool tl_interp_has_main(const tl_interp *I) {
     return find_item(I->last_file, TL_D_MAIN) != NULL;
 }
 
-void tl_interp_set_timing(tl_interp *I, FILE *out) { I->time_out = out; }
+void tl_interp_set_timing(tl_interp *I, FILE *out) {
+    I->time_out = out;
+}
 
 static double mono_seconds(void) {
     struct timespec ts;
@@ -617,8 +619,10 @@ static tl_flow exec_list_timed(tl_interp *I, const tl_node *stmts, tl_value *las
             src = s->chunk->text;
             for (uint32_t l = 1; l < s->line && *src; src++)
                 if (*src == '\n') l++;
-            while (*src == ' ' || *src == '\t') src++;
-            while (src[n] && src[n] != '\n' && n < 40) n++;
+            while (*src == ' ' || *src == '\t')
+                src++;
+            while (src[n] && src[n] != '\n' && n < 40)
+                n++;
         }
         fflush(stdout);
         fprintf(I->time_out, "time: %s:%u  %-40.*s %10.3f ms\n", file, (unsigned)s->line, n, src,
@@ -634,9 +638,8 @@ static tl_flow run_body(tl_interp *I, const tl_node *item, const char *frame, bo
     tl_scope local = {.parent = &I->globals};
     tl_scope *saved = I->cur;
     I->cur = global_scope ? &I->globals : &local;
-    tl_flow fl = I->time_out && strcmp(frame, "main") == 0
-                     ? exec_list_timed(I, item->b->a, last)
-                     : tl_exec_list(I, item->b->a, last);
+    tl_flow fl = I->time_out && strcmp(frame, "main") == 0 ? exec_list_timed(I, item->b->a, last)
+                                                           : tl_exec_list(I, item->b->a, last);
     I->cur = saved;
     scope_free(&local);
     if (fl == TL_FLOW_RETURN) {

@@ -168,13 +168,27 @@ static void put_string(tl_strbuf *b, const char *s, size_t len) {
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         switch (ch) {
-        case '"': tl_strbuf_puts(b, "\\\""); break;
-        case '\\': tl_strbuf_puts(b, "\\\\"); break;
-        case '\n': tl_strbuf_puts(b, "\\n"); break;
-        case '\r': tl_strbuf_puts(b, "\\r"); break;
-        case '\t': tl_strbuf_puts(b, "\\t"); break;
-        case '\b': tl_strbuf_puts(b, "\\b"); break;
-        case '\f': tl_strbuf_puts(b, "\\f"); break;
+        case '"':
+            tl_strbuf_puts(b, "\\\"");
+            break;
+        case '\\':
+            tl_strbuf_puts(b, "\\\\");
+            break;
+        case '\n':
+            tl_strbuf_puts(b, "\\n");
+            break;
+        case '\r':
+            tl_strbuf_puts(b, "\\r");
+            break;
+        case '\t':
+            tl_strbuf_puts(b, "\\t");
+            break;
+        case '\b':
+            tl_strbuf_puts(b, "\\b");
+            break;
+        case '\f':
+            tl_strbuf_puts(b, "\\f");
+            break;
         default:
             if (ch < 0x20 || ch == 0x7f)
                 tl_strbuf_printf(b, "\\u%04x", ch);
@@ -227,7 +241,9 @@ static void put_elem(tl_strbuf *b, const tl_tensor *t, const char *p) {
         put_float(b, f);
         break;
     }
-    case TL_DTYPE_I8: tl_strbuf_printf(b, "%d", (int)*(const int8_t *)p); break;
+    case TL_DTYPE_I8:
+        tl_strbuf_printf(b, "%d", (int)*(const int8_t *)p);
+        break;
     case TL_DTYPE_I16: {
         int16_t v;
         memcpy(&v, p, 2);
@@ -246,8 +262,12 @@ static void put_elem(tl_strbuf *b, const tl_tensor *t, const char *p) {
         tl_strbuf_printf(b, "%lld", (long long)v);
         break;
     }
-    case TL_DTYPE_BOOL: tl_strbuf_puts(b, *p ? "true" : "false"); break;
-    default: tl_strbuf_puts(b, "null"); break;
+    case TL_DTYPE_BOOL:
+        tl_strbuf_puts(b, *p ? "true" : "false");
+        break;
+    default:
+        tl_strbuf_puts(b, "null");
+        break;
     }
 }
 
@@ -269,8 +289,9 @@ static void put_tensor_dim(tl_strbuf *b, const tl_tensor *t, const int64_t *shap
 static tl_status put_tensor(tl_strbuf *b, const tl_tensor *t, const char *who) {
     if (tl_tensor_nelements(t) > TL_JSON_MAX_TENSOR) {
         char sh[128];
-        return tl_fail(TL_ERR_ARG, "%s: a tensor of shape %s is too large for JSON (max %lld "
-                                   "elements); use save() for .npy",
+        return tl_fail(TL_ERR_ARG,
+                       "%s: a tensor of shape %s is too large for JSON (max %lld "
+                       "elements); use save() for .npy",
                        who, tl_tensor_shape_str(t, sh, sizeof sh), (long long)TL_JSON_MAX_TENSOR);
     }
     const tl_type_traits *tr = tl_dtype_traits(t->dtype);
@@ -295,12 +316,23 @@ static tl_status encode(tl_strbuf *b, const tl_value *v, const char *who, int de
     if (depth > MAX_DEPTH)
         return tl_fail(TL_ERR_ARG, "%s: nested deeper than %d levels (a cycle?)", who, MAX_DEPTH);
     switch (v->kind) {
-    case TL_VAL_VOID: tl_strbuf_puts(b, "null"); return TL_OK;
-    case TL_VAL_BOOL: tl_strbuf_puts(b, v->as.b ? "true" : "false"); return TL_OK;
-    case TL_VAL_INT: tl_strbuf_printf(b, "%lld", (long long)v->as.i); return TL_OK;
-    case TL_VAL_FLOAT: put_double(b, v->as.f); return TL_OK;
-    case TL_VAL_STRING: put_string(b, v->as.str->data, v->as.str->len); return TL_OK;
-    case TL_VAL_TENSOR: return put_tensor(b, v->as.tensor, who);
+    case TL_VAL_VOID:
+        tl_strbuf_puts(b, "null");
+        return TL_OK;
+    case TL_VAL_BOOL:
+        tl_strbuf_puts(b, v->as.b ? "true" : "false");
+        return TL_OK;
+    case TL_VAL_INT:
+        tl_strbuf_printf(b, "%lld", (long long)v->as.i);
+        return TL_OK;
+    case TL_VAL_FLOAT:
+        put_double(b, v->as.f);
+        return TL_OK;
+    case TL_VAL_STRING:
+        put_string(b, v->as.str->data, v->as.str->len);
+        return TL_OK;
+    case TL_VAL_TENSOR:
+        return put_tensor(b, v->as.tensor, who);
     case TL_VAL_ARRAY: {
         const tl_array *a = v->as.arr;
         tl_strbuf_putc(b, '[');
@@ -342,7 +374,8 @@ static tl_status encode(tl_strbuf *b, const tl_value *v, const char *who, int de
         }
         break;
     }
-    default: break;
+    default:
+        break;
     }
     return tl_fail(TL_ERR_TYPE, "%s: a %s has no JSON form", who, tl_value_type_name(v));
 }
@@ -358,12 +391,22 @@ tl_status tl_json_encode(tl_strbuf *b, const tl_value *v, const char *who) {
 static tl_status decode(const json_t *j, tl_value *out) {
     *out = TL_VOID;
     switch (json_typeof(j)) {
-    case JSON_NULL: return TL_OK;
-    case JSON_TRUE: *out = tl_value_bool(true); return TL_OK;
-    case JSON_FALSE: *out = tl_value_bool(false); return TL_OK;
-    case JSON_INTEGER: *out = tl_value_int((int64_t)json_integer_value(j)); return TL_OK;
-    case JSON_REAL: *out = tl_value_float(json_real_value(j)); return TL_OK;
-    case JSON_STRING: return tl_value_string(json_string_value(j), json_string_length(j), out);
+    case JSON_NULL:
+        return TL_OK;
+    case JSON_TRUE:
+        *out = tl_value_bool(true);
+        return TL_OK;
+    case JSON_FALSE:
+        *out = tl_value_bool(false);
+        return TL_OK;
+    case JSON_INTEGER:
+        *out = tl_value_int((int64_t)json_integer_value(j));
+        return TL_OK;
+    case JSON_REAL:
+        *out = tl_value_float(json_real_value(j));
+        return TL_OK;
+    case JSON_STRING:
+        return tl_value_string(json_string_value(j), json_string_length(j), out);
     case JSON_ARRAY: {
         size_t n = json_array_size(j);
         tl_status st = tl_value_array(n, out);
@@ -402,8 +445,8 @@ tl_status tl_json_decode(const char *text, size_t len, const char *who, tl_value
     json_error_t err;
     json_t *j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     if (!j)
-        return tl_fail(TL_ERR_FORMAT, "%s: malformed JSON at line %d column %d: %s", who,
-                       err.line, err.column, err.text);
+        return tl_fail(TL_ERR_FORMAT, "%s: malformed JSON at line %d column %d: %s", who, err.line,
+                       err.column, err.text);
     tl_status st = decode(j, out);
     json_decref(j);
     return st;

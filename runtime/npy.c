@@ -22,15 +22,24 @@ static bool host_little_endian(void) {
 /* The descriptor without its byte-order character, or NULL when not writable. */
 static const char *npy_code(tl_dtype dt) {
     switch (dt) {
-    case TL_DTYPE_F32: return "f4";
-    case TL_DTYPE_F16: return "f2";
-    case TL_DTYPE_F64: return "f8";
-    case TL_DTYPE_I8: return "i1";
-    case TL_DTYPE_I16: return "i2";
-    case TL_DTYPE_I32: return "i4";
-    case TL_DTYPE_I64: return "i8";
-    case TL_DTYPE_BOOL: return "b1";
-    default: return NULL;
+    case TL_DTYPE_F32:
+        return "f4";
+    case TL_DTYPE_F16:
+        return "f2";
+    case TL_DTYPE_F64:
+        return "f8";
+    case TL_DTYPE_I8:
+        return "i1";
+    case TL_DTYPE_I16:
+        return "i2";
+    case TL_DTYPE_I32:
+        return "i4";
+    case TL_DTYPE_I64:
+        return "i8";
+    case TL_DTYPE_BOOL:
+        return "b1";
+    default:
+        return NULL;
     }
 }
 
@@ -105,7 +114,8 @@ typedef struct cursor {
 } cursor;
 
 static void skip_ws(cursor *c) {
-    while (c->p < c->end && isspace((unsigned char)*c->p)) c->p++;
+    while (c->p < c->end && isspace((unsigned char)*c->p))
+        c->p++;
 }
 
 static bool eat(cursor *c, char ch) {
@@ -211,10 +221,10 @@ static tl_status parse_dict(const char *text, size_t len, npy_header *h) {
 /* ------------------------------------------------------------------ reading */
 
 typedef struct npy_type {
-    tl_dtype dt;    /* the tensor type we produce               */
-    size_t size;    /* bytes per element in the file            */
+    tl_dtype dt;      /* the tensor type we produce               */
+    size_t size;      /* bytes per element in the file            */
     bool is_unsigned; /* widen from an unsigned source          */
-    bool swap;      /* file byte order differs from the host    */
+    bool swap;        /* file byte order differs from the host    */
 } npy_type;
 
 static tl_status decode_descr(const char *d, npy_type *t) {
@@ -250,13 +260,15 @@ static tl_status decode_descr(const char *d, npy_type *t) {
 /* Reads element k of the file (already at its position) into dst as type t->dt. */
 static void load_elem(const uint8_t *src, const npy_type *t, uint8_t *dst, size_t dst_size) {
     uint8_t tmp[8];
-    for (size_t i = 0; i < t->size; i++) tmp[i] = t->swap ? src[t->size - 1 - i] : src[i];
+    for (size_t i = 0; i < t->size; i++)
+        tmp[i] = t->swap ? src[t->size - 1 - i] : src[i];
     if (!t->is_unsigned) {
         memcpy(dst, tmp, dst_size);
         return;
     }
     uint64_t v = 0;
-    if (t->size == 1) v = tmp[0];
+    if (t->size == 1)
+        v = tmp[0];
     else if (t->size == 2) {
         uint16_t u;
         memcpy(&u, tmp, 2);
@@ -324,7 +336,8 @@ tl_status tl_npy_parse(const void *data, size_t len, tl_tensor **out) {
         if (!t.swap && !t.is_unsigned)
             memcpy(dst, src, count * t.size);
         else
-            for (size_t k = 0; k < count; k++) load_elem(src + k * t.size, &t, dst + k * dsize, dsize);
+            for (size_t k = 0; k < count; k++)
+                load_elem(src + k * t.size, &t, dst + k * dsize, dsize);
     } else {
         /* Fortran order: the first axis varies fastest in the file.  Walk the
         ** C-order destination with an index counter and find each source. */
@@ -337,7 +350,8 @@ tl_status tl_npy_parse(const void *data, size_t len, tl_tensor **out) {
         int64_t idx[TL_MAX_DIMS] = {0};
         for (size_t k = 0; k < count; k++) {
             size_t fk = 0;
-            for (int d = 0; d < h.n_dims; d++) fk += (size_t)idx[d] * fstride[d];
+            for (int d = 0; d < h.n_dims; d++)
+                fk += (size_t)idx[d] * fstride[d];
             load_elem(src + fk * t.size, &t, dst + k * dsize, dsize);
             for (int d = h.n_dims - 1; d >= 0; d--) {
                 if (++idx[d] < h.shape[d]) break;
@@ -346,7 +360,8 @@ tl_status tl_npy_parse(const void *data, size_t len, tl_tensor **out) {
         }
     }
     if (t.dt == TL_DTYPE_BOOL)
-        for (size_t k = 0; k < count; k++) dst[k] = dst[k] != 0;
+        for (size_t k = 0; k < count; k++)
+            dst[k] = dst[k] != 0;
     *out = res;
     return TL_OK;
 }

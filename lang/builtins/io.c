@@ -47,7 +47,8 @@ static tl_status slurp(const char *who, const char *path, tl_strbuf *b) {
     }
     char buf[1 << 16];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) tl_strbuf_append(b, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        tl_strbuf_append(b, buf, n);
     int err = ferror(f) ? errno : 0;
     fclose(f);
     if (err) return tl_fail(TL_ERR_IO, "%s: cannot read '%s': %s", who, path, strerror(err));
@@ -110,8 +111,9 @@ static tl_status write_text(tl_call *c, const tl_value *argv, bool append) {
     tl_status st = tl_arg_string(c, argv, 0, &path);
     if (st != TL_OK) return st;
     if (argv[1].kind != TL_VAL_STRING)
-        return tl_fail(TL_ERR_TYPE, "%s: argument 2 must be a string, got %s (use str() or "
-                                    "to_json())",
+        return tl_fail(TL_ERR_TYPE,
+                       "%s: argument 2 must be a string, got %s (use str() or "
+                       "to_json())",
                        c->name, tl_value_type_name(&argv[1]));
     return tl_atomic_write(path, argv[1].as.str->data, argv[1].as.str->len, c->name, append);
 }
@@ -201,10 +203,17 @@ static void csv_field_text(tl_strbuf *b, const char *s, size_t len) {
 static tl_status csv_field(tl_call *c, tl_strbuf *b, const tl_value *v, size_t row, size_t col) {
     char buf[48];
     switch (v->kind) {
-    case TL_VAL_VOID: return TL_OK; /* empty cell */
-    case TL_VAL_STRING: csv_field_text(b, v->as.str->data, v->as.str->len); return TL_OK;
-    case TL_VAL_INT: tl_strbuf_printf(b, "%lld", (long long)v->as.i); return TL_OK;
-    case TL_VAL_BOOL: tl_strbuf_puts(b, v->as.b ? "true" : "false"); return TL_OK;
+    case TL_VAL_VOID:
+        return TL_OK; /* empty cell */
+    case TL_VAL_STRING:
+        csv_field_text(b, v->as.str->data, v->as.str->len);
+        return TL_OK;
+    case TL_VAL_INT:
+        tl_strbuf_printf(b, "%lld", (long long)v->as.i);
+        return TL_OK;
+    case TL_VAL_BOOL:
+        tl_strbuf_puts(b, v->as.b ? "true" : "false");
+        return TL_OK;
     case TL_VAL_FLOAT:
         tl_json_format_double(buf, sizeof buf, v->as.f, false);
         tl_strbuf_puts(b, buf);
@@ -215,14 +224,16 @@ static tl_status csv_field(tl_call *c, tl_strbuf *b, const tl_value *v, size_t r
             tl_status st = tl_json_encode(&tmp, v, c->name);
             if (st == TL_OK) {
                 const char *s = tl_strbuf_cstr(&tmp);
-                while (*s == '[') s++; /* a one-element tensor is one cell */
+                while (*s == '[')
+                    s++; /* a one-element tensor is one cell */
                 tl_strbuf_append(b, s, strcspn(s, "]"));
             }
             tl_strbuf_free(&tmp);
             return st;
         }
         break;
-    default: break;
+    default:
+        break;
     }
     return tl_fail(TL_ERR_TYPE, "%s: row %zu column %zu: a %s cannot be a CSV cell", c->name, row,
                    col, tl_value_type_name(v));
@@ -233,8 +244,8 @@ static tl_status csv_field(tl_call *c, tl_strbuf *b, const tl_value *v, size_t r
 static tl_status csv_tensor_rows(tl_call *c, tl_strbuf *b, const tl_tensor *t, size_t r0,
                                  size_t want) {
     if (want && (size_t)t->ne[0] != want)
-        return tl_fail(TL_ERR_SHAPE, "%s: row %zu has %lld values, the header has %zu", c->name,
-                       r0, (long long)t->ne[0], want);
+        return tl_fail(TL_ERR_SHAPE, "%s: row %zu has %lld values, the header has %zu", c->name, r0,
+                       (long long)t->ne[0], want);
     tl_strbuf tmp = {0};
     tl_value v = tl_value_tensor((tl_tensor *)t);
     tl_status st = tl_json_encode(&tmp, &v, c->name);
@@ -263,8 +274,8 @@ static tl_status csv_row(tl_call *c, tl_strbuf *b, const tl_value *row, size_t r
                        tl_value_type_name(row));
     const tl_array *a = row->as.arr;
     if (want && a->len != want)
-        return tl_fail(TL_ERR_SHAPE, "%s: row %zu has %zu values, the header has %zu", c->name,
-                       r, a->len, want);
+        return tl_fail(TL_ERR_SHAPE, "%s: row %zu has %zu values, the header has %zu", c->name, r,
+                       a->len, want);
     for (size_t i = 0; i < a->len; i++) {
         if (i) tl_strbuf_putc(b, ',');
         tl_status st = csv_field(c, b, &a->items[i], r, i);
@@ -283,8 +294,8 @@ static tl_status b_write_csv(tl_call *c, int argc, const tl_value *argv, tl_valu
     tl_status st = tl_arg_string(c, argv, 0, &path);
     if (st != TL_OK) return st;
     if (argv[1].kind != TL_VAL_ARRAY)
-        return tl_fail(TL_ERR_TYPE, "%s: the header must be an array of strings, got %s",
-                       c->name, tl_value_type_name(&argv[1]));
+        return tl_fail(TL_ERR_TYPE, "%s: the header must be an array of strings, got %s", c->name,
+                       tl_value_type_name(&argv[1]));
     if (argv[2].kind != TL_VAL_ARRAY && argv[2].kind != TL_VAL_TENSOR)
         return tl_fail(TL_ERR_TYPE, "%s: rows must be an array of arrays or a 2-D tensor, got %s",
                        c->name, tl_value_type_name(&argv[2]));
@@ -293,8 +304,8 @@ static tl_status b_write_csv(tl_call *c, int argc, const tl_value *argv, tl_valu
     for (size_t i = 0; i < h->len; i++) {
         if (h->items[i].kind != TL_VAL_STRING) {
             tl_strbuf_free(&b);
-            return tl_fail(TL_ERR_TYPE, "%s: header column %zu must be a string, got %s",
-                           c->name, i, tl_value_type_name(&h->items[i]));
+            return tl_fail(TL_ERR_TYPE, "%s: header column %zu must be a string, got %s", c->name,
+                           i, tl_value_type_name(&h->items[i]));
         }
         if (i) tl_strbuf_putc(&b, ',');
         csv_field_text(&b, h->items[i].as.str->data, h->items[i].as.str->len);
@@ -403,7 +414,8 @@ static tl_status b_progress(tl_call *c, int argc, const tl_value *argv, tl_value
     if (st == TL_OK) st = tl_arg_int(c, argv, 1, &n);
     if (st == TL_OK && argc > 2) st = tl_arg_string(c, argv, 2, &label);
     if (st != TL_OK) return st;
-    if (n <= 0) return tl_fail(TL_ERR_ARG, "%s: n must be positive, got %lld", c->name, (long long)n);
+    if (n <= 0)
+        return tl_fail(TL_ERR_ARG, "%s: n must be positive, got %lld", c->name, (long long)n);
     if (i < 0) i = 0;
     if (i > n) i = n;
     double now = wall_seconds();
@@ -421,7 +433,8 @@ static tl_status b_progress(tl_call *c, int argc, const tl_value *argv, tl_value
     enum { WIDTH = 30 };
     int fill = (int)(WIDTH * i / n);
     char bar[WIDTH + 1];
-    for (int k = 0; k < WIDTH; k++) bar[k] = k < fill ? '#' : '-';
+    for (int k = 0; k < WIDTH; k++)
+        bar[k] = k < fill ? '#' : '-';
     bar[WIDTH] = '\0';
     double spent = now - prog.start;
     char eta[48] = "";

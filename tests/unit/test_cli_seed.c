@@ -48,10 +48,12 @@ static void test_seed_drives_global_rng(void **state) {
         tl_random_seed(777); /* disturb: the option must reseed */
         (void)tl_rng_next(tl_random_global());
         run_with_seed(seeds[s]);
-        for (int i = 0; i < 4; i++) got[s][i] = tl_rng_next(tl_random_global());
+        for (int i = 0; i < 4; i++)
+            got[s][i] = tl_rng_next(tl_random_global());
         tl_rng fresh;
         tl_rng_seed(&fresh, (uint64_t)strtoull(seeds[s], NULL, 10));
-        for (int i = 0; i < 4; i++) assert_true(got[s][i] == tl_rng_next(&fresh));
+        for (int i = 0; i < 4; i++)
+            assert_true(got[s][i] == tl_rng_next(&fresh));
     }
     assert_true(got[0][0] != got[1][0]);
     /* the same seed again gives the same stream */

@@ -44,11 +44,14 @@ static tl_tensor *filled(tl_dtype dt, int n_dims, const int64_t *shape) {
     assert_int_equal(tl_tensor_new_shape(dt, n_dims, shape, &t), TL_OK);
     uint8_t *p = tl_tensor_data(t);
     size_t n = tl_tensor_nbytes(t);
-    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(i * 37 + 11);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(i * 37 + 11);
     if (dt == TL_DTYPE_BOOL)
-        for (size_t i = 0; i < n; i++) p[i] &= 1;
+        for (size_t i = 0; i < n; i++)
+            p[i] &= 1;
     if (dt == TL_DTYPE_F16) /* keep halves finite: clear the top exponent bit */
-        for (size_t i = 1; i < n; i += 2) p[i] &= 0xbf;
+        for (size_t i = 1; i < n; i += 2)
+            p[i] &= 0xbf;
     return t;
 }
 
@@ -118,7 +121,8 @@ static void test_views_and_bf16(void **state) {
     assert_int_equal(us[1], 3);
     const float *a = tl_tensor_data(t), *b = tl_tensor_data(u);
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 4; j++) assert_memory_equal(&a[i * 4 + j], &b[j * 3 + i], 4);
+        for (int j = 0; j < 4; j++)
+            assert_memory_equal(&a[i * 4 + j], &b[j * 3 + i], 4);
     free(buf);
     tl_tensor_unref(u);
     tl_tensor_unref(tt);
@@ -128,13 +132,15 @@ static void test_views_and_bf16(void **state) {
     tl_tensor *h;
     assert_int_equal(tl_tensor_new_shape(TL_DTYPE_BF16, 2, shape, &h), TL_OK);
     uint16_t *hp = tl_tensor_data(h);
-    for (int i = 0; i < 12; i++) hp[i] = tl_f32_to_bf16((float)i * 0.37f - 1.0f);
+    for (int i = 0; i < 12; i++)
+        hp[i] = tl_f32_to_bf16((float)i * 0.37f - 1.0f);
     buf = write_mem(h, &len, &st);
     assert_int_equal(st, TL_OK);
     assert_int_equal(tl_npy_parse(buf, len, &u), TL_OK);
     assert_int_equal(u->dtype, TL_DTYPE_F32);
     const float *up = tl_tensor_data(u);
-    for (int i = 0; i < 12; i++) assert_true(up[i] == tl_bf16_to_f32(hp[i]));
+    for (int i = 0; i < 12; i++)
+        assert_true(up[i] == tl_bf16_to_f32(hp[i]));
     free(buf);
     tl_tensor_unref(u);
     tl_tensor_unref(h);
@@ -159,7 +165,8 @@ static void test_read_numpy_variants(void **state) {
     size_t n = make_npy(file, "{'descr': '<i4', 'fortran_order': True, 'shape': (2, 3), }", fdata,
                         sizeof fdata);
     assert_int_equal(tl_npy_parse(file, n, &t), TL_OK);
-    for (int i = 0; i < 6; i++) assert_int_equal(((int32_t *)tl_tensor_data(t))[i], i);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(((int32_t *)tl_tensor_data(t))[i], i);
     tl_tensor_unref(t);
     /* big-endian f4 */
     const uint8_t be[8] = {0x3f, 0x80, 0, 0, 0xc0, 0x20, 0, 0}; /* 1.0, -2.5 */
@@ -257,9 +264,9 @@ static void test_load_file_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_types),  cmocka_unit_test(test_header_text),
-        cmocka_unit_test(test_views_and_bf16),    cmocka_unit_test(test_read_numpy_variants),
-        cmocka_unit_test(test_malformed),         cmocka_unit_test(test_load_file_errors),
+        cmocka_unit_test(test_round_trip_types), cmocka_unit_test(test_header_text),
+        cmocka_unit_test(test_views_and_bf16),   cmocka_unit_test(test_read_numpy_variants),
+        cmocka_unit_test(test_malformed),        cmocka_unit_test(test_load_file_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
