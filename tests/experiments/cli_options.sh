@@ -53,7 +53,16 @@ else
 fi
 
 # --seed: the same seed gives the same random values, another seed others
-echo 'main { print(rand([4]), randn([3])) }' > "$work/rand.tl"
+cat > "$work/rand.tl" <<'TL'
+main {
+    let l = as_tensor([1.0, 2.0, 3.0, 0.5, 2.5])
+    let draws = []
+    for i in range(12) { push(draws, temperature_sample(l, 1.5)) }
+    for i in range(6) { push(draws, top_p_sample(l, 0.9, 1.0)) }
+    for i in range(6) { push(draws, top_k_sample(l, 3, 1.0)) }
+    print(rand([4]), randn([3]), draws)
+}
+TL
 if "$tl" run "$work/rand.tl" >/dev/null 2>&1; then
   r1=$("$tl" run --seed 42 "$work/rand.tl")
   r2=$("$tl" run --seed 42 --threads 2 "$work/rand.tl")
