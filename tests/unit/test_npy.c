@@ -35,7 +35,7 @@ static size_t make_npy(uint8_t *out, const char *dict, const void *data, size_t 
     memcpy(out + 10, dict, dl);
     memset(out + 10 + dl, ' ', total - 10 - dl - 1);
     out[total - 1] = '\n';
-    memcpy(out + total, data, n);
+    if (n) memcpy(out + total, data, n);
     return total + n;
 }
 
