@@ -2,6 +2,7 @@
 #include "lang/commands.h"
 #include "lang/eval.h"
 #include "runtime/random.h"
+#include "runtime/threadpool.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -18,10 +19,15 @@ const tl_command tl_commands[] = {
     {"tokenize", tl_cmd_tokenize,
      "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
     {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
+    {"pull", tl_cmd_pull,
+     "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
     {"help", tl_cmd_help, "help             this text"},
     {"version", tl_cmd_version, "version          print the version"},
-    {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
-    {"quantize", tl_cmd_quantize, "quantize [--pure] IN.gguf OUT.gguf TYPE   convert a model's weights (q4_0, q8_0, q4_k, f16, ...)"},
+    {"gguf", tl_cmd_gguf,
+     "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
+    {"quantize", tl_cmd_quantize,
+     "quantize [--pure] IN.gguf OUT.gguf TYPE   convert a model's weights (q4_0, q8_0, q4_k, f16, "
+     "...)"},
     {0},
 };
 
@@ -55,6 +61,7 @@ typedef struct run_opts {
     const char *file;
     bool test, bench, verbose, time;
     long long max_steps;
+    long long threads; /* 0: the runtime's default */
     int n_args;
     char **args;
 } run_opts;
@@ -99,6 +106,7 @@ static int parse_run(int argc, char **argv, run_opts *o) {
             /* exported for the runtime areas that read them */
             setenv(strcmp(a, "--threads") == 0 ? "TL_THREADS" : "TL_SEED", argv[i + 1], 1);
             if (strcmp(a, "--seed") == 0) tl_random_seed((uint64_t)v); /* every random builtin */
+            if (strcmp(a, "--threads") == 0) o->threads = v;
             i++;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "tl run: unknown option %s\n", a);
@@ -124,6 +132,12 @@ static int run(run_opts *o) {
     if (!I) {
         fprintf(stderr, "tl: out of memory\n");
         return 1;
+    }
+    if (o->threads &&
+        tl_threadpool_set_threads((int)(o->threads > 1000 ? 1000 : o->threads)) != TL_OK) {
+        fprintf(stderr, "tl run: --threads: %s\n", tl_last_error());
+        tl_interp_free(I);
+        return 2;
     }
     signal(SIGINT, on_sigint);
     if (o->max_steps) tl_interp_set_max_steps(I, o->max_steps);
@@ -153,11 +167,13 @@ static int run(run_opts *o) {
         code = tl_interp_exit_code(I);
     } else if (st != TL_OK) {
         if (!o->test) fputs(tl_interp_error(I), stderr);
-        code = 1;
+        /* Ctrl-C: the shell's convention (128 + SIGINT) */
+        code = (st == TL_ERR_INTERRUPTED && strcmp(tl_last_error(), "interrupted") == 0) ? 130 : 1;
     } else if (o->verbose) {
         fprintf(stderr, "\xE2\x9C\x85 Program executed successfully!\n");
     }
     tl_interp_free(I);
+    tl_threadpool_shutdown(); /* join the workers so nothing is left behind */
     return code;
 }
 

@@ -151,7 +151,7 @@ tl_flow tl_err_status(tl_interp *I, const tl_node *n, tl_status st) {
 
 static void flush_repeats(tl_interp *I) {
     if (I->frame_repeats > 0)
-        tl_strbuf_printf(&I->err_stack, "  ... (the frame above repeats %d more time%s)\n",
+        tl_strbuf_printf(&I->err_stack, "    ... (the frame above repeats %d more time%s)\n",
                          I->frame_repeats, I->frame_repeats == 1 ? "" : "s");
     I->frame_repeats = 0;
 }
@@ -160,8 +160,8 @@ void tl_push_frame(tl_interp *I, const char *fn_name, const char *type, const tl
     if (I->exiting || !I->has_err) return;
     if (I->frame_chunk) {
         char line[512];
-        snprintf(line, sizeof line, "  at %s%s%s (%s:%u:%u)\n", type ? type : "", type ? "::" : "",
-                 fn_name, I->frame_chunk->filename, I->frame_line, I->frame_col);
+        snprintf(line, sizeof line, "    at %s%s%s (%s:%u:%u)\n", type ? type : "",
+                 type ? "::" : "", fn_name, I->frame_chunk->filename, I->frame_line, I->frame_col);
         if (I->last_frame.len && strcmp(tl_strbuf_cstr(&I->last_frame), line) == 0) {
             I->frame_repeats++;
         } else {
@@ -193,7 +193,7 @@ static void finish_error(tl_interp *I) {
         tl_strbuf_printf(&I->err_text, "error: %s\n", tl_strbuf_cstr(&I->err_msg));
     flush_repeats(I);
     if (I->frames_omitted)
-        tl_strbuf_printf(&I->err_stack, "  ... (%d more frames)\n", I->frames_omitted);
+        tl_strbuf_printf(&I->err_stack, "    ... (%d more frames)\n", I->frames_omitted);
     tl_strbuf_append(&I->err_text, I->err_stack.data ? I->err_stack.data : "", I->err_stack.len);
 }
 
@@ -317,6 +317,15 @@ tl_status tl_interp_set_global(tl_interp *I, const char *name, const tl_value *v
     const char *n = own_name(I, name);
     if (!n) return tl_fail(TL_ERR_NOMEM, "out of memory");
     return tl_scope_declare(&I->globals, n, tl_value_retain(*v));
+}
+
+void tl_interp_each_name(tl_interp *I,
+                         void (*fn)(void *ctx, const char *name, const tl_value *value),
+                         void *ctx) {
+    for (uint32_t i = 0; i < I->globals.n; i++)
+        fn(ctx, I->globals.vars[i].name, &I->globals.vars[i].v);
+    for (size_t i = 0; i < I->fns.n; i++)
+        fn(ctx, I->fns.items[i].name, NULL);
 }
 
 /* ------------------------------------------------------------------ tables */

@@ -81,6 +81,11 @@ void tl_interp_request_exit(tl_interp *I, int code);
 tl_status tl_interp_get_global(tl_interp *I, const char *name, tl_value *out);
 tl_status tl_interp_set_global(tl_interp *I, const char *name, const tl_value *v);
 
+/* Visits every global variable (value borrowed) and every user function (value
+** NULL), in definition order: for the REPL's `vars` and for completion. */
+void tl_interp_each_name(tl_interp *I,
+                         void (*fn)(void *ctx, const char *name, const tl_value *value), void *ctx);
+
 /* Calls a function value (user fn or builtin) from C, e.g. from a builtin. */
 tl_status tl_interp_call(tl_interp *I, const tl_value *fn, int argc, const tl_value *argv,
                          tl_value *out);

@@ -47,11 +47,11 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
     int nparams = (int)tl_node_list_len(fn->a);
     if (argc != nparams) {
         const tl_node *p = fn->a;
-        bool method = p && !p->c && strcmp(p->name, "self") == 0;
-        return tl_err_at(
-            I, site, TL_ERR_ARG, "%s%s%s takes %d argument%s, got %d", type ? type : "",
-            type ? "::" : "", fn->name, nparams - (method && type ? 1 : 0),
-            nparams - (method && type ? 1 : 0) == 1 ? "" : "s", argc - (method && type ? 1 : 0));
+        /* x.m(args) passes x as self: count only the explicit arguments */
+        int adj = (p && !p->c && strcmp(p->name, "self") == 0 && type && argc > 0) ? 1 : 0;
+        return tl_err_at(I, site, TL_ERR_ARG, "%s%s%s takes %d argument%s, got %d",
+                         type ? type : "", type ? "::" : "", fn->name, nparams - adj,
+                         nparams - adj == 1 ? "" : "s", argc - adj);
     }
     if (I->depth >= I->max_depth)
         return tl_err_at(I, site, TL_ERR_RANGE,
@@ -133,10 +133,19 @@ static tl_flow call_builtin(tl_interp *I, const tl_builtin_def *def, const tl_no
 
 static tl_flow no_overload(tl_interp *I, const tl_node *site, const char *name, int argc,
                            const tl_value *argv) {
-    const tl_builtin_def *d = tl_builtin_find(name);
-    return tl_err_at(I, site, TL_ERR_TYPE, "%s does not accept %s%s%s", name,
+    /* list the signatures of the overloads that exist */
+    char sigs[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; used < sizeof sigs; i++) {
+        const tl_builtin_def *d = tl_builtin_at(i);
+        if (!d) break;
+        if (strcmp(d->name, name) != 0 || !d->signature) continue;
+        used += (size_t)snprintf(sigs + used, sizeof sigs - used, "%s%s", used ? "; " : "",
+                                 d->signature);
+    }
+    return tl_err_at(I, site, TL_ERR_TYPE, "%s does not accept %s%s (%s)", name,
                      argc ? tl_value_type_name(&argv[0]) : "no arguments",
-                     argc ? " as its first argument" : "", d && d->signature ? "" : "");
+                     argc ? " as its first argument" : "", sigs);
 }
 
 /* Calls builtin `name` if one exists; *found = false when there is none. */

@@ -182,14 +182,11 @@ static tl_flow tensor_binop(tl_interp *I, const tl_node *n, tl_binop op, const t
                          tl_op_symbol(op), tl_value_type_name(a), tl_value_type_name(b));
     tl_value argv[2] = {*a, *b};
     const tl_builtin_def *def = tl_builtin_resolve(name, 2, argv);
-    bool swapped = false;
     if (!def && (op == TL_OP_ADD || op == TL_OP_MUL || op == TL_OP_HADAMARD)) {
         argv[0] = *b;
         argv[1] = *a;
         def = tl_builtin_resolve(name, 2, argv);
-        swapped = def != NULL;
     }
-    (void)swapped;
     if (!def)
         return tl_err_at(
             I, n, TL_ERR_TYPE,

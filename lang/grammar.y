@@ -208,6 +208,11 @@ stmt(A) ::= LET(T) IDENT(N) COLON type(Y) EQ expr(E). [LOWEST] {
 }
 stmt(A) ::= expr(L) EQ expr(R). [LOWEST] { A = tl_passign(ps, L, R); }
 stmt(A) ::= expr(L) COLONEQ expr(R). [LOWEST] { A = tl_passign(ps, L, R); }
+/* compound assignment (an extension): x op= e is x = x op e, x evaluated twice */
+stmt(A) ::= expr(L) PLUSEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_ADD, L, R)); }
+stmt(A) ::= expr(L) MINUSEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_SUB, L, R)); }
+stmt(A) ::= expr(L) STAREQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_MUL, L, R)); }
+stmt(A) ::= expr(L) SLASHEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_DIV, L, R)); }
 stmt(A) ::= ifstmt(I). { A = I; }
 stmt(A) ::= WHILE(T) expr(C) block(B). { A = tl_pnode(ps, TL_S_WHILE, &T); if (A) { A->a = C; A->b = B; } }
 stmt(A) ::= FOR(T) IDENT(N) IN expr(E) block(B). {

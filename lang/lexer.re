@@ -11,6 +11,10 @@ void tl_lexer_init(tl_lexer *lx, const char *src, size_t len) {
     lx->lim = src + len;
     lx->line_start = src;
     lx->line = 1;
+    if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 byte order mark */
+        lx->cur += 3;
+        lx->line_start += 3;
+    }
 }
 
 typedef struct keyword {
@@ -183,6 +187,10 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         "<" { EMIT(TK_LT); }
         ">=" { EMIT(TK_GE); }
         ">" { EMIT(TK_GT); }
+        "+=" { EMIT(TK_PLUSEQ); }
+        "-=" { EMIT(TK_MINUSEQ); }
+        "*=" { EMIT(TK_STAREQ); }
+        "/=" { EMIT(TK_SLASHEQ); }
         "+" { EMIT(TK_PLUS); }
         "->" { EMIT(TK_ARROW); }
         "-" { EMIT(TK_MINUS); }
@@ -220,7 +228,8 @@ const char *tl_token_describe(int id) {
     case TK_BANG: case TK_LE: case TK_LARROW: case TK_LT: case TK_GE: case TK_GT: case TK_PLUS:
     case TK_ARROW: case TK_MINUS: case TK_POW: case TK_STAR: case TK_SLASH: case TK_PERCENT:
     case TK_AT: case TK_ANDAND: case TK_OROR: case TK_PIPE: case TK_QUESTION: case TK_TILDE:
-    case TK_ODOT: case TK_OTIMES: case TK_APPROX:
+    case TK_ODOT: case TK_OTIMES: case TK_APPROX: case TK_PLUSEQ: case TK_MINUSEQ:
+    case TK_STAREQ: case TK_SLASHEQ:
         return "token";
     default: return "keyword";
     }
@@ -275,6 +284,10 @@ const char *tl_token_spelling(int id) {
     case TK_PIPE: return "'|'";
     case TK_QUESTION: return "'?'";
     case TK_TILDE: return "'~'";
+    case TK_PLUSEQ: return "'+='";
+    case TK_MINUSEQ: return "'-='";
+    case TK_STAREQ: return "'*='";
+    case TK_SLASHEQ: return "'/='";
     case TK_TEST: return "'test'";
     case TK_BENCH: return "'bench'";
     case TK_WITH: return "'with'";

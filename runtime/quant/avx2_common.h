@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Round to nearest, ties to even (a constant expression, as clang requires). */
+#define ROUND_EVEN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
 /* ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)): the fold acc8_sum emulates. */
 static inline float hsum8(__m256 v) {
     __m128 r = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -4,11 +4,14 @@
 ** so the hardware prefetcher sees four long sequential streams. */
 #include "runtime/quant.h"
 
-tl_status tl_quant_gemv_rows(tl_dtype dt, int64_t n, const void *w, size_t row_stride, int64_t r0,
-                             int64_t r1, const void *act, float *out) {
+tl_status tl_quant_gemv_rows_order(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                                   size_t row_stride, int64_t r0, int64_t r1, const void *act,
+                                   float *out) {
     const tl_type_traits *t = tl_dtype_traits(dt);
-    tl_vec_dot4_fn dot4 = tl_quant_vec_dot4(dt);
-    if (!t || !t->vec_dot)
+    tl_vec_dot4_fn dot4 = tl_quant_vec_dot4_order(dt, order);
+    tl_vec_dot_fn dot = tl_quant_vec_dot_order(dt, order);
+    if (!dot && t) dot = t->vec_dot; /* plain types: the traits' dot */
+    if (!t || !dot)
         return tl_fail(TL_ERR_UNSUPPORTED, "gemv: no dot product for type %s", tl_dtype_name(dt));
     if (n % t->blck != 0 || r0 < 0 || r1 < r0)
         return tl_fail(TL_ERR_ARG, "gemv: bad row length %lld or range [%lld, %lld)", (long long)n,
@@ -25,6 +28,11 @@ tl_status tl_quant_gemv_rows(tl_dtype dt, int64_t n, const void *w, size_t row_s
             out[r[k]] = o[k];
     }
     for (int64_t r = r0 + 4 * q; r < r1; r++)
-        t->vec_dot(n, &out[r], base + (size_t)r * row_stride, act);
+        dot(n, &out[r], base + (size_t)r * row_stride, act);
     return TL_OK;
+}
+
+tl_status tl_quant_gemv_rows(tl_dtype dt, int64_t n, const void *w, size_t row_stride, int64_t r0,
+                             int64_t r1, const void *act, float *out) {
+    return tl_quant_gemv_rows_order(dt, TL_DOT_ORDER_ROW, n, w, row_stride, r0, r1, act, out);
 }

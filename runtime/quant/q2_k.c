@@ -93,3 +93,49 @@ void tl_q2_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
     }
     *out = acc8_sum(&acc);
 }
+
+/* Integer parts of one super-block per 128-element half h: s[h] = sum of
+** (sc & 15) * q * y and m[h] = sum of (sc >> 4) * bsum over its 8 sub-blocks. */
+static void q2_K_half_sums(const blk_q2_K *x, const blk_q8_K *y, int32_t s[2], int32_t m[2]) {
+    uint8_t q[QK_K];
+    codes(x, q);
+    s[0] = s[1] = m[0] = m[1] = 0;
+    for (int e = 0; e < QK_K; e++)
+        s[e / 128] += (x->scales[e / 16] & 15) * q[e] * y->qs[e];
+    for (int j = 0; j < 16; j++)
+        m[j / 8] += (x->scales[j] >> 4) * y->bsums[j];
+}
+
+/* llama.cpp's repacked Q2_K GEMV order (default for Q2_K weights with a row
+** count divisible by 8; single tokens and the n % 4 last tokens of a batch):
+** per super-block acc = fma((float)codes, d_x*d_y, acc), accm likewise with
+** the mins and dmin_x*d_y; result acc - accm. */
+void tl_q2_K_dot_rp(int64_t n, float *out, const void *vx, const void *vy) {
+    const blk_q2_K *x = vx;
+    const blk_q8_K *y = vy;
+    float acc = 0.0f, accm = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int32_t s[2], m[2];
+        q2_K_half_sums(&x[i], &y[i], s, m);
+        acc = fmaf((float)(s[0] + s[1]), f16f(x[i].d) * y[i].d, acc);
+        accm = fmaf((float)(m[0] + m[1]), f16f(x[i].dmin) * y[i].d, accm);
+    }
+    *out = acc - accm;
+}
+
+/* Its repacked GEMM order (groups of 4 tokens): the same per 128-element half. */
+void tl_q2_K_dot_rpg(int64_t n, float *out, const void *vx, const void *vy) {
+    const blk_q2_K *x = vx;
+    const blk_q8_K *y = vy;
+    float acc = 0.0f, accm = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int32_t s[2], m[2];
+        q2_K_half_sums(&x[i], &y[i], s, m);
+        float d = f16f(x[i].d) * y[i].d, dm = f16f(x[i].dmin) * y[i].d;
+        acc = fmaf((float)s[0], d, acc);
+        acc = fmaf((float)s[1], d, acc);
+        accm = fmaf((float)m[0], dm, accm);
+        accm = fmaf((float)m[1], dm, accm);
+    }
+    *out = acc - accm;
+}

@@ -34,14 +34,15 @@ void tl_q8_K_quantize_avx2(const float *x, void *dst, int64_t n) {
         float iscale = -127.0f / max;
         __m256 vs = _mm256_set1_ps(iscale);
         const __m256i lim = _mm256_set1_epi32(127);
-        const int r = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+
         for (int g = 0; g < 8; g++) {
             const float *p = x + 32 * g;
             __m256i q[4];
             for (int k = 0; k < 4; k++)
-                q[k] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_round_ps(
-                                            _mm256_mul_ps(_mm256_loadu_ps(p + 8 * k), vs), r)),
-                                        lim);
+                q[k] = _mm256_min_epi32(
+                    _mm256_cvtps_epi32(
+                        _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(p + 8 * k), vs), ROUND_EVEN)),
+                    lim);
             __m256i bytes =
                 _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
             bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));

@@ -139,9 +139,17 @@ static inline float amax32(const float *x) {
     return amax;
 }
 
+/* roundf (half away from zero) without the libm call: for |v| < 2^23 the
+** fraction v - trunc(v) is exact, so comparing it with 0.5 decides the same. */
 static inline int8_t round_away(float v) {
     if (!(v > -200.0f && v < 200.0f)) return 0; /* NaN only: |x * id| <= 127 */
-    return (int8_t)roundf(v);
+    int i = (int)v;
+    float frac = v - (float)i;
+    if (frac >= 0.5f)
+        i++;
+    else if (frac <= -0.5f)
+        i--;
+    return (int8_t)i;
 }
 
 /* Half to even, as _mm256_round_ps(_MM_FROUND_TO_NEAREST_INT) in the default mode. */
@@ -219,6 +227,11 @@ void tl_q8_0_quantize_act(const float *src, void *dst, int64_t n);
 void tl_q8_1_quantize_act(const float *src, void *dst, int64_t n);
 
 void tl_q4_0_dot(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_0_dot_rp(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_K_dot_rp(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_K_dot_rpg(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rp(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rpg(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_1_dot(int64_t n, float *out, const void *x, const void *y);
 void tl_q5_0_dot(int64_t n, float *out, const void *x, const void *y);
 void tl_q5_1_dot(int64_t n, float *out, const void *x, const void *y);
@@ -247,6 +260,14 @@ void tl_q4_0_dot4_avx2(int64_t n, float out[4], const void *const x[4], const vo
 void tl_q8_0_dot4_avx2(int64_t n, float out[4], const void *const x[4], const void *y);
 void tl_q4_0_dot_4x2_avx2(int64_t n, float out[8], const void *const x[4], const void *const y[2]);
 void tl_q8_0_dot_4x2_avx2(int64_t n, float out[8], const void *const x[4], const void *const y[2]);
+void tl_q4_0_dot_rp_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_0_dot4_rp_avx2(int64_t n, float out[4], const void *const x[4], const void *y);
+void tl_q4_0_dot_4x2_rp_avx2(int64_t n, float out[8], const void *const x[4],
+                             const void *const y[2]);
+void tl_q4_K_dot_rp_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_K_dot_rpg_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rp_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rpg_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q8_K_quantize_avx2(const float *src, void *dst, int64_t n);
 void tl_q8_0_quantize_act_avx2(const float *src, void *dst, int64_t n);
 

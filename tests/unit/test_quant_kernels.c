@@ -88,15 +88,23 @@ static void test_avx2_equals_scalar(void **state) {
             as.from_f32(y, qy, n);
             av.from_f32(y, qy2, n);
             assert_memory_equal(qy, qy2, tl_dtype_row_size(s.dot_type, n));
-            for (int64_t len = 256; len <= n; len *= 4) {
-                float a, b;
-                s.vec_dot(len, &a, qx, qy);
-                v.vec_dot(len, &b, qx, qy);
-                if (memcmp(&a, &b, 4) != 0)
-                    fail_msg("%s n=%lld rep %d: scalar %.9g avx2 %.9g",
-                             tl_dtype_name(weight_types[t]), (long long)len, rep, (double)a,
-                             (double)b);
-                compared++;
+            for (int o = 0; o < 3; o++) {
+                tl_vec_dot_fn ds =
+                    tl_quant_vec_dot_order_of(weight_types[t], (tl_dot_order)o, false);
+                tl_vec_dot_fn dv =
+                    tl_quant_vec_dot_order_of(weight_types[t], (tl_dot_order)o, true);
+                if (o == 0) assert_ptr_equal(ds, s.vec_dot);
+                if (o == 0) assert_ptr_equal(dv, v.vec_dot);
+                for (int64_t len = 256; len <= n; len *= 4) {
+                    float a, b;
+                    ds(len, &a, qx, qy);
+                    dv(len, &b, qx, qy);
+                    if (memcmp(&a, &b, 4) != 0)
+                        fail_msg("%s order %d n=%lld rep %d: scalar %.9g avx2 %.9g",
+                                 tl_dtype_name(weight_types[t]), o, (long long)len, rep, (double)a,
+                                 (double)b);
+                    compared++;
+                }
             }
         }
         free(qx);
@@ -115,14 +123,16 @@ static void test_dot4_equals_single_rows(void **state) {
     float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
     for (size_t t = 0; t < NW; t++) {
         tl_dtype dt = weight_types[t];
-        for (int v = 0; v < 2; v++) {
-            bool avx2 = v == 1;
+        for (int v = 0; v < 6; v++) {
+            bool avx2 = v & 1;
+            tl_dot_order order = (tl_dot_order)(v >> 1);
             if (avx2 && !tl_cpu_use_avx2()) continue;
             tl_quant_kernels k, a;
             assert_true(tl_quant_kernels_of(dt, avx2, &k));
             assert_true(tl_quant_kernels_of(k.dot_type, avx2, &a));
-            tl_vec_dot4_fn dot4 = tl_quant_vec_dot4_of(dt, avx2);
+            tl_vec_dot4_fn dot4 = tl_quant_vec_dot4_order_of(dt, order, avx2);
             assert_non_null(dot4);
+            k.vec_dot = tl_quant_vec_dot_order_of(dt, order, avx2);
             size_t row = tl_dtype_row_size(dt, n);
             char *w = calloc(4, row);
             void *qa = row_alloc(k.dot_type, n);
@@ -147,14 +157,35 @@ static void test_dot4_equals_single_rows(void **state) {
             free(qa);
         }
     }
+    assert_ptr_equal(
+        tl_quant_vec_dot4_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK),
+        tl_quant_vec_dot4_order_of(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, tl_cpu_use_avx2()));
+    assert_null(tl_quant_vec_dot4_order(TL_DTYPE_I32, TL_DOT_ORDER_ROW));
+    /* the traits' vec_dot is the ROW order */
+    assert_ptr_equal(tl_dtype_traits(TL_DTYPE_Q4_0)->vec_dot,
+                     tl_quant_vec_dot_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_ROW));
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q4_0, 704), TL_DOT_ORDER_REPACK);
+    /* the first (ROW-order) form of the API */
     assert_ptr_equal(tl_quant_vec_dot4(TL_DTYPE_Q4_0),
-                     tl_quant_vec_dot4_of(TL_DTYPE_Q4_0, tl_cpu_use_avx2()));
-    assert_null(tl_quant_vec_dot4(TL_DTYPE_I32));
+                     tl_quant_vec_dot4_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_ROW));
+    assert_ptr_equal(tl_quant_vec_dot4_of(TL_DTYPE_Q6_K, false),
+                     tl_quant_vec_dot4_order_of(TL_DTYPE_Q6_K, TL_DOT_ORDER_ROW, false));
+    assert_ptr_equal(tl_quant_vec_dot_4x2(TL_DTYPE_Q4_0),
+                     tl_quant_vec_dot_4x2_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_ROW));
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q4_0, 172), TL_DOT_ORDER_ROW);
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q6_K, 32000), TL_DOT_ORDER_ROW);
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q4_K, 32000), TL_DOT_ORDER_REPACK);
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q8_0, 32000), TL_DOT_ORDER_ROW);
+    /* types without repack kernels fall back to the row order */
+    assert_ptr_equal(tl_quant_vec_dot_order(TL_DTYPE_Q6_K, TL_DOT_ORDER_REPACK_GEMM),
+                     tl_quant_vec_dot_order(TL_DTYPE_Q6_K, TL_DOT_ORDER_ROW));
+    assert_ptr_equal(tl_quant_vec_dot_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK_GEMM),
+                     tl_quant_vec_dot_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK));
     free(x);
     free(y);
 }
 
-/* ---- gemv_rows == vec_dot row by row, for ranges that do not divide by 4 -- */
+/* ---- gemv_rows == the single-row dot, for ranges that do not divide by 4 - */
 static void test_gemv_rows(void **state) {
     (void)state;
     const int64_t n = 512, rows = 23;
@@ -171,29 +202,38 @@ static void test_gemv_rows(void **state) {
         void *act = row_alloc(t->dot_type, n);
         fill_row(x, n, 9);
         at->from_f32(x, act, n);
-        for (int r = 0; r < rows; r++)
-            t->vec_dot(n, &want[r], w + r * row, act);
-        for (int64_t r0 = 0; r0 < 3; r0++) {
-            memset(out, 0, sizeof out);
-            assert_int_equal(tl_quant_gemv_rows(dts[k], n, w, row, r0, rows, act, out), TL_OK);
-            for (int64_t r = r0; r < rows; r++)
-                assert_memory_equal(&out[r], &want[r], 4);
+        for (int o = 0; o < 2; o++) {
+            tl_dot_order order = (tl_dot_order)o;
+            tl_vec_dot_fn dot = tl_quant_vec_dot_order(dts[k], order);
+            for (int r = 0; r < rows; r++)
+                dot(n, &want[r], w + r * row, act);
+            for (int64_t r0 = 0; r0 < 3; r0++) {
+                memset(out, 0, sizeof out);
+                assert_int_equal(
+                    tl_quant_gemv_rows_order(dts[k], order, n, w, row, r0, rows, act, out), TL_OK);
+                for (int64_t r = r0; r < rows; r++)
+                    assert_memory_equal(&out[r], &want[r], 4);
+            }
         }
         free(w);
         free(act);
     }
+    assert_int_equal(
+        tl_quant_gemv_rows_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_ROW, 33, x, 18, 0, 1, x, out),
+        TL_ERR_ARG);
     assert_int_equal(tl_quant_gemv_rows(TL_DTYPE_Q4_0, 33, x, 18, 0, 1, x, out), TL_ERR_ARG);
     free(x);
 }
 
-/* ---- gemm_rows == vec_dot per (row, token), odd row and token counts ---- */
+/* ---- gemm_rows == the single-row dot per (row, token), odd counts -------- */
 static void test_gemm_rows(void **state) {
     (void)state;
     const int64_t n = 512, rows = 11, toks = 5;
     float *x = malloc(sizeof(float) * n);
     float out[5 * 16], want[5 * 16];
-    const tl_dtype dts[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q6_K, TL_DTYPE_F16};
-    for (int k = 0; k < 4; k++) {
+    const tl_dtype dts[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q6_K, TL_DTYPE_F16,
+                            TL_DTYPE_Q4_K};
+    for (int k = 0; k < 5; k++) {
         const tl_type_traits *t = tl_dtype_traits(dts[k]), *at = tl_dtype_traits(t->dot_type);
         size_t row = tl_dtype_row_size(dts[k], n), arow = tl_dtype_row_size(t->dot_type, n);
         char *w = malloc(row * rows), *act = malloc(arow * toks);
@@ -205,24 +245,46 @@ static void test_gemm_rows(void **state) {
             fill_row(x, n, j + 4);
             at->from_f32(x, act + j * arow, n);
         }
-        for (int j = 0; j < toks; j++)
-            for (int r = 0; r < rows; r++)
-                t->vec_dot(n, &want[j * 16 + r], w + r * row, act + j * arow);
-        for (int64_t r0 = 0; r0 < 2; r0++) {
-            memset(out, 0, sizeof out);
-            assert_int_equal(
-                tl_quant_gemm_rows(dts[k], n, w, row, r0, rows, act, arow, toks, out, 16), TL_OK);
-            for (int j = 0; j < toks; j++)
-                for (int64_t r = r0; r < rows; r++)
-                    if (memcmp(&out[j * 16 + r], &want[j * 16 + r], 4) != 0)
-                        fail_msg("%s token %d row %lld: gemm %.9g vec_dot %.9g",
-                                 tl_dtype_name(dts[k]), j, (long long)r, (double)out[j * 16 + r],
-                                 (double)want[j * 16 + r]);
+        for (int o = 0; o < 2; o++) {
+            tl_dot_order order = (tl_dot_order)o;
+            for (int j = 0; j < toks; j++) {
+                /* REPACK: llama.cpp's batch split, GEMM order for groups of 4 tokens */
+                tl_dot_order oj = order;
+                if (order == TL_DOT_ORDER_REPACK && j < toks - toks % 4)
+                    oj = TL_DOT_ORDER_REPACK_GEMM;
+                tl_vec_dot_fn dot = tl_quant_vec_dot_order(dts[k], oj);
+                for (int r = 0; r < rows; r++)
+                    dot(n, &want[j * 16 + r], w + r * row, act + j * arow);
+            }
+            for (int64_t r0 = 0; r0 < 2; r0++) {
+                memset(out, 0, sizeof out);
+                assert_int_equal(tl_quant_gemm_rows_order(dts[k], order, n, w, row, r0, rows, act,
+                                                          arow, toks, out, 16),
+                                 TL_OK);
+                if (order == TL_DOT_ORDER_ROW) { /* the first form of the API is the row order */
+                    float out2[5 * 16] = {0};
+                    assert_int_equal(
+                        tl_quant_gemm_rows(dts[k], n, w, row, r0, rows, act, arow, toks, out2, 16),
+                        TL_OK);
+                    for (int j = 0; j < toks; j++)
+                        for (int64_t r = r0; r < rows; r++)
+                            assert_memory_equal(&out2[j * 16 + r], &want[j * 16 + r], 4);
+                }
+                for (int j = 0; j < toks; j++)
+                    for (int64_t r = r0; r < rows; r++)
+                        if (memcmp(&out[j * 16 + r], &want[j * 16 + r], 4) != 0)
+                            fail_msg("%s order %d token %d row %lld: gemm %.9g dot %.9g",
+                                     tl_dtype_name(dts[k]), o, j, (long long)r,
+                                     (double)out[j * 16 + r], (double)want[j * 16 + r]);
+            }
         }
         free(w);
         free(act);
     }
-    if (tl_cpu_use_avx2()) assert_non_null(tl_quant_vec_dot_4x2(TL_DTYPE_Q4_0));
+    if (tl_cpu_use_avx2()) {
+        assert_non_null(tl_quant_vec_dot_4x2_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_ROW));
+        assert_non_null(tl_quant_vec_dot_4x2_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK));
+    }
     free(x);
 }
 
