@@ -606,13 +606,51 @@ bool tl_interp_has_main(const tl_interp *I) {
     return find_item(I->last_file, TL_D_MAIN) != NULL;
 }
 
+void tl_interp_set_timing(tl_interp *I, FILE *out) {
+    I->time_out = out;
+}
+
+static double mono_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* tl_exec_list for tl run --time: reports each statement's wall time. */
+static tl_flow exec_list_timed(tl_interp *I, const tl_node *stmts, tl_value *last) {
+    for (const tl_node *s = stmts; s; s = s->next) {
+        tl_value *want = (last && !s->next) ? last : NULL;
+        double t0 = mono_seconds();
+        tl_flow fl = tl_exec_stmt(I, s, want);
+        double ms = (mono_seconds() - t0) * 1e3;
+        const char *src = "", *file = "?";
+        int n = 0;
+        if (s->chunk) {
+            file = s->chunk->filename;
+            src = s->chunk->text;
+            for (uint32_t l = 1; l < s->line && *src; src++)
+                if (*src == '\n') l++;
+            while (*src == ' ' || *src == '\t')
+                src++;
+            while (src[n] && src[n] != '\n' && n < 40)
+                n++;
+        }
+        fflush(stdout);
+        fprintf(I->time_out, "time: %s:%u  %-40.*s %10.3f ms\n", file, (unsigned)s->line, n, src,
+                ms);
+        if (fl != TL_FLOW_OK) return fl;
+    }
+    return TL_FLOW_OK;
+}
+
 /* Runs a main/test/bench body in `scope` (NULL: a fresh child of the globals). */
 static tl_flow run_body(tl_interp *I, const tl_node *item, const char *frame, bool global_scope,
                         tl_value *last) {
     tl_scope local = {.parent = &I->globals};
     tl_scope *saved = I->cur;
     I->cur = global_scope ? &I->globals : &local;
-    tl_flow fl = tl_exec_list(I, item->b->a, last);
+    tl_flow fl = I->time_out && strcmp(frame, "main") == 0 ? exec_list_timed(I, item->b->a, last)
+                                                           : tl_exec_list(I, item->b->a, last);
     I->cur = saved;
     scope_free(&local);
     if (fl == TL_FLOW_RETURN) {

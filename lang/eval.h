@@ -36,6 +36,9 @@ void tl_interp_free(tl_interp *I);
 /* Limits: call depth (default 1000) and statement steps (0 = unlimited). */
 void tl_interp_set_max_depth(tl_interp *I, int depth);
 void tl_interp_set_max_steps(tl_interp *I, int64_t steps);
+/* tl run --time: when out is not NULL, each top-level statement of main is
+** timed and reported to out as "time: FILE:LINE  SOURCE  12.345 ms". */
+void tl_interp_set_timing(tl_interp *I, FILE *out);
 /* Script arguments (after `--`), returned by the builtin args(). Copied. */
 void tl_interp_set_args(tl_interp *I, int argc, char **argv);
 /* The value returned by args() (borrowed). */

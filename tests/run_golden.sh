@@ -10,7 +10,9 @@
 #   NAME.env    lines VAR=VALUE exported for the run; "$TL_TEST_MODELS" in VALUE is
 #               the models folder, and in the script's stdout that folder is shown
 #               as $TL_TEST_MODELS again before comparing (so .out files are portable)
-# The script runs with cwd = DIR, so messages name it relative to DIR.
+# The script runs with cwd = DIR, so messages name it relative to DIR, and with
+# TL_TEST_TMP set to a fresh empty directory (removed afterwards) for scripts that
+# write files.
 set -u
 tl=$1 dir=$2 script=$3
 base=${script%.tl}
@@ -34,7 +36,9 @@ fi
 args=()
 [[ -f $base.args ]] && read -r -a args < "$base.args"
 out=$(mktemp) err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+TL_TEST_TMP=$(mktemp -d)
+export TL_TEST_TMP
+trap 'rm -f "$out" "$err"; rm -rf "$TL_TEST_TMP"' EXIT
 "$tl" run "${args[@]}" "$script" >"$out" 2>"$err"
 code=$?
 if [[ -f $base.env ]]; then
