@@ -1,6 +1,7 @@
 /* lang/eval.c -- interpreter entry points: loading files and imports, top-level
 ** declarations, main/test/bench blocks, errors with call stacks, scopes. */
 #include "lang/eval_internal.h"
+#include "lang/ffi.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -556,6 +557,7 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
         tl_status st = TL_OK;
         if (n->kind == TL_D_FN) st = named_put(&I->fns, n->name, NULL, n);
         if (n->kind == TL_D_STRUCT) st = named_put(&I->structs, n->name, NULL, n);
+        if (n->kind == TL_D_EXTERN) st = tl_ffi_declare(I, n); /* lang/ffi.c */
         if (n->kind == TL_D_IMPL)
             for (const tl_node *m = n->a; m && st == TL_OK; m = m->next)
                 st = named_put(&I->methods, m->name, n->name, m);

@@ -32,7 +32,7 @@
 %stack_overflow { tl_perror(ps, ps->line, ps->col, "program is nested too deeply"); }
 
 /* Tokens produced only by the lexer's context checks, declared for grammar.h. */
-%token TEST BENCH WITH EMBEDDING STRUCTNAME RETURNVOID.
+%token TEST BENCH WITH EMBEDDING STRUCTNAME RETURNVOID EXTERN.
 
 %nonassoc LOWEST.
 %left OROR OR.
@@ -110,6 +110,26 @@ item(A) ::= EMBEDDING(T) IDENT LBRACE embitems RBRACE. {
 item(A) ::= expr(H) LARROW exprlist. [LOWEST] {
     A = tl_pnode_at(ps, TL_D_UNSUPPORTED, H);
     if (A) A->name = "rules (<-)";
+}
+
+/* extern "libm.so.6" { fn cos(x: f64) -> f64  fn printf(fmt: string, ...) -> i32 }:
+** C functions called through libffi (lang/ffi.c). */
+item(A) ::= EXTERN(T) STRING(S) LBRACE externfns(F) RBRACE. {
+    A = tl_pnode(ps, TL_D_EXTERN, &T);
+    tl_node *s = tl_pstring(ps, &S);
+    if (A && s) { A->name = s->name; A->a = F.head; }
+}
+%type externfns {tl_list}
+externfns(A) ::= . { A.head = A.tail = NULL; }
+externfns(A) ::= externfns(B) externfn(F). { A = tl_plist_append(B, F); }
+externfns(A) ::= externfns(B) SEMI. { A = B; }
+externfn(A) ::= FN(T) IDENT(N) LPAREN params(P) RPAREN ret(R). {
+    A = tl_pnode(ps, TL_D_FN, &T);
+    if (A) { A->name = tl_pname(ps, &N); A->a = P.head; A->c = R; }
+}
+externfn(A) ::= FN(T) IDENT(N) LPAREN paramlist(P) COMMA ELLIPSIS RPAREN ret(R). {
+    A = tl_pnode(ps, TL_D_FN, &T);
+    if (A) { A->name = tl_pname(ps, &N); A->a = P.head; A->c = R; A->op = 1; }
 }
 
 generics ::= .
