@@ -19,13 +19,13 @@ const tl_command tl_commands[] = {
      "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
     {"pull", tl_cmd_pull, "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
     {"repl", tl_cmd_repl, "repl [FILE.tl]   interactive prompt (also `tl` alone on a terminal)"},
-    {"help", tl_cmd_help, "help             this text"},
-    {"version", tl_cmd_version, "version          print the version"},
     {"gguf", tl_cmd_gguf,
      "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
     {"quantize", tl_cmd_quantize,
      "quantize [--pure] IN.gguf OUT.gguf TYPE   convert a model's weights (q4_0, q8_0, q4_k, f16, "
      "...)"},
+    {"help", tl_cmd_help, "help             this text"},
+    {"version", tl_cmd_version, "version          print the version"},
     {0},
 };
 
