@@ -4,16 +4,25 @@
 #include <math.h>
 #include <string.h>
 
-extern const tl_builtin_def tl_builtins_core[];
-extern const tl_builtin_def tl_builtins_model[];
-
-/* One table per area (lang/builtins/<area>.c).  Add new areas here. */
+/* One table per area (lang/builtins/<area>.c).  Add new areas here; for
+** overloaded names, earlier tables win (see lang/builtin.h), so the core
+** table with its catch-all defs comes last. */
+extern const tl_builtin_def tl_builtins_kvcache[];
 extern const tl_builtin_def tl_builtins_quant[];
+extern const tl_builtin_def tl_builtins_model[];
+extern const tl_builtin_def tl_builtins_tokenizer[];
+extern const tl_builtin_def tl_builtins_tensor[];
+extern const tl_builtin_def tl_builtins_nn[];
+extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
-    tl_builtins_core,
-    tl_builtins_model,
+    tl_builtins_kvcache,
     tl_builtins_quant,
+    tl_builtins_model,
+    tl_builtins_tokenizer,
+    tl_builtins_tensor,
+    tl_builtins_nn,
+    tl_builtins_core,
     NULL,
 };
 

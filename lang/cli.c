@@ -10,6 +10,10 @@
 const tl_command tl_commands[] = {
     {"run", tl_cmd_run, "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--verbose] [-- ARGS]"},
     {"test", tl_cmd_test, "test FILE.tl     run the file's `test NAME { }` blocks"},
+    {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE.gguf   show a GGUF file"},
+    {"tokenize", tl_cmd_tokenize, "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
+    {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
+    {"pull", tl_cmd_pull, "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
     {"help", tl_cmd_help, "help             this text"},
     {"version", tl_cmd_version, "version          print the version"},
     {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},

@@ -17,8 +17,10 @@ int tl_cmd_run(int argc, char **argv);
 int tl_cmd_test(int argc, char **argv);
 int tl_cmd_help(int argc, char **argv);
 int tl_cmd_version(int argc, char **argv);
-int tl_cmd_gguf(int argc, char **argv);     /* lang/cmd_gguf.c */
+int tl_cmd_gguf(int argc, char **argv);     /* lang/cmd_gguf.c     */
+int tl_cmd_tokenize(int argc, char **argv); /* lang/cmd_tokenize.c */
 int tl_cmd_quantize(int argc, char **argv); /* lang/cmd_quantize.c */
+int tl_cmd_pull(int argc, char **argv);     /* lang/cmd_pull.c     */
 
 /* The table, terminated by {0}. */
 extern const tl_command tl_commands[];

@@ -213,6 +213,7 @@ static bool enter(tl_interp *I) {
     char probe;
     if (I->entry_depth++ > 0) return false;
     I->stack_base = &probe;
+    tl_interrupt_requested = 0;
     tl_interp_clear_error(I);
     I->exiting = false;
     I->exit_code = -1;

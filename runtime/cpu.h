@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 typedef struct tl_cpu_features {
-    bool avx;  /* AVX with OS support for the YMM registers */
+    bool avx; /* AVX with OS support for the YMM registers */
     bool avx2;
     bool fma;
     bool f16c;

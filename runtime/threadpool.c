@@ -23,6 +23,7 @@ typedef struct pool {
     tl_range_fn fn;
     void *ctx;
     bool stop;
+    uint64_t start_generation; /* generation when the workers were started */
 } pool;
 
 static pool P = {.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -54,7 +55,7 @@ static void *worker_main(void *arg) {
     in_parallel = true;
     uint64_t seen = 0;
     pthread_mutex_lock(&P.mu);
-    seen = P.generation;
+    seen = P.start_generation; /* jobs posted after this one are ours */
     for (;;) {
         /* spin a little (cheap hand-off when ops come back to back), then sleep */
         pthread_mutex_unlock(&P.mu);
@@ -98,9 +99,18 @@ static void stop_workers_locked(void) {
     P.stop = false;
 }
 
-/* Called with P.mu held; starts n_threads - 1 workers (fewer if creation fails). */
+static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
+static void register_atexit(void) {
+    atexit(tl_threadpool_shutdown);
+}
+
+/* Called with P.mu held; starts n_threads - 1 workers (fewer if creation fails).
+** The first start registers tl_threadpool_shutdown with atexit, so programs
+** exit with their workers joined (valgrind sees no thread stacks). */
 static void start_workers_locked(void) {
+    pthread_once(&atexit_once, register_atexit);
     int want = P.n_threads - 1;
+    P.start_generation = P.generation;
     for (int i = 0; i < want; i++) {
         if (pthread_create(&P.tids[i], NULL, worker_main, (void *)(intptr_t)(i + 1)) != 0) break;
         P.n_workers++;

@@ -11,8 +11,9 @@ static tl_status bi_quantize(tl_call *c, int argc, const tl_value *argv, tl_valu
     if (s == TL_OK) s = tl_arg_string(c, argv, 1, &name);
     if (s != TL_OK) return s;
     if (!tl_dtype_from_name(name, &dt))
-        return tl_fail(TL_ERR_ARG, "quantize: unknown type \"%s\" (e.g. \"q4_0\", \"q8_0\", "
-                                   "\"q4_k\", \"q6_k\", \"f16\")",
+        return tl_fail(TL_ERR_ARG,
+                       "quantize: unknown type \"%s\" (e.g. \"q4_0\", \"q8_0\", "
+                       "\"q4_k\", \"q6_k\", \"f16\")",
                        name);
     s = tl_tensor_quantize(t, dt, &q);
     if (s != TL_OK) return s;

@@ -5,6 +5,10 @@
 
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
+
+/* Round to nearest, ties to even (a constant expression, as clang requires). */
+#define ROUND_EVEN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 
 /* ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)): the fold acc8_sum emulates. */
 static inline float hsum8(__m256 v) {
@@ -30,6 +34,33 @@ static inline __m256i unpack_nibbles(const uint8_t *p) {
     return _mm256_set_m128i(hi, lo);
 }
 
-static inline float f16_to_f32_hw(uint16_t h) { return _cvtsh_ss(h); }
+/* 32 bits -> 32 bytes: byte j is 0xFF when bit j of bits is set, else 0. */
+static inline __m256i bits_to_bytes(uint32_t bits) {
+    __m256i v = _mm256_set1_epi32((int)bits);
+    v = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2,
+                                                2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    const __m256i sel = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(v, sel), sel);
+}
+
+/* Lane k = sum over bytes 4k..4k+3 of u[e] * s[e] (u unsigned, s signed). */
+static inline __m256i dot_u8_lanes(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+/* The 8 scales then the 8 mins of a Q4_K/Q5_K super-block as 16 bytes, from
+** the 12 packed bytes (3 little-endian words; see tl_get_scale_min_k4). */
+static inline __m128i tl_unpack_scales_mins(const uint8_t s[12]) {
+    uint32_t w[3];
+    memcpy(w, s, 12);
+    uint32_t sc_lo = w[0] & 0x3f3f3f3fu, m_lo = w[1] & 0x3f3f3f3fu;
+    uint32_t sc_hi = (w[2] & 0x0f0f0f0fu) | ((w[0] >> 2) & 0x30303030u);
+    uint32_t m_hi = ((w[2] >> 4) & 0x0f0f0f0fu) | ((w[1] >> 2) & 0x30303030u);
+    return _mm_setr_epi32((int)sc_lo, (int)sc_hi, (int)m_lo, (int)m_hi);
+}
+
+static inline float f16_to_f32_hw(uint16_t h) {
+    return _cvtsh_ss(h);
+}
 
 #endif

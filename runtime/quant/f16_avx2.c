@@ -16,8 +16,10 @@ void tl_f16_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
         }
     }
     float sum[4][8];
-    for (int j = 0; j < 4; j++) _mm256_storeu_ps(sum[j], s[j]);
+    for (int j = 0; j < 4; j++)
+        _mm256_storeu_ps(sum[j], s[j]);
     double r = tl_f16_fold(sum);
-    for (int64_t i = np; i < n; i++) r += (double)(_cvtsh_ss(x[i]) * _cvtsh_ss(y[i]));
+    for (int64_t i = np; i < n; i++)
+        r += (double)(_cvtsh_ss(x[i]) * _cvtsh_ss(y[i]));
     *out = (float)r;
 }

@@ -5,7 +5,9 @@
 ** no contraction), which is what makes the output bytes identical. */
 #include "runtime/quant/quant_impl.h"
 
-static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int clampi(int v, int lo, int hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 /* Signed codes in [-nmax, nmax-1] minimizing the x^2-weighted error; L gets
 ** code + nmax.  Returns the scale (0 with L = 0 for an all-tiny group). */
@@ -19,7 +21,8 @@ float tl_make_qx_quants(int n, int nmax, const float *x, int8_t *L) {
         }
     }
     if (amax < GROUP_MAX_EPS) {
-        for (int i = 0; i < n; i++) L[i] = 0;
+        for (int i = 0; i < n; i++)
+            L[i] = 0;
         return 0.0f;
     }
     float iscale = (float)-nmax / max;
@@ -65,7 +68,8 @@ float tl_make_q3_quants(int n, int nmax, const float *x, int8_t *L) {
         }
     }
     if (amax < GROUP_MAX_EPS) {
-        for (int i = 0; i < n; i++) L[i] = 0;
+        for (int i = 0; i < n; i++)
+            L[i] = 0;
         return 0.0f;
     }
     float iscale = (float)-nmax / max;
@@ -99,7 +103,8 @@ float tl_make_q3_quants(int n, int nmax, const float *x, int8_t *L) {
         }
         if (!changed) break;
     }
-    for (int i = 0; i < n; i++) L[i] = (int8_t)(L[i] + nmax);
+    for (int i = 0; i < n; i++)
+        L[i] = (int8_t)(L[i] + nmax);
     return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
@@ -119,7 +124,8 @@ float tl_make_qkx2_quants(int n, int nmax, const float *x, const float *w, uint8
     }
     if (min > 0.0f) min = 0.0f;
     if (max == min) {
-        for (int i = 0; i < n; i++) L[i] = 0;
+        for (int i = 0; i < n; i++)
+            L[i] = 0;
         *the_min = -min;
         return 0.0f;
     }

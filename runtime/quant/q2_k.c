@@ -30,7 +30,8 @@ void tl_q2_K_quantize(const float *x, void *dst, int64_t n) {
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         float max_scale = 0.0f, max_min = 0.0f;
         for (int j = 0; j < 16; j++) {
-            for (int l = 0; l < 16; l++) w[l] = fabsf(x[16 * j + l]);
+            for (int l = 0; l < 16; l++)
+                w[l] = fabsf(x[16 * j + l]);
             scales[j] = tl_make_qkx2_quants(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], Laux, -0.5f,
                                             0.1f, 15, 1);
             if (scales[j] > max_scale) max_scale = scales[j];
@@ -38,7 +39,8 @@ void tl_q2_K_quantize(const float *x, void *dst, int64_t n) {
         }
         if (max_scale > 0.0f) {
             float iscale = 15.0f / max_scale;
-            for (int j = 0; j < 16; j++) b[i].scales[j] = (uint8_t)nearest_int(iscale * scales[j]);
+            for (int j = 0; j < 16; j++)
+                b[i].scales[j] = (uint8_t)nearest_int(iscale * scales[j]);
             b[i].d = tl_f32_to_f16(max_scale / 15.0f);
         } else {
             memset(b[i].scales, 0, 16);
@@ -90,4 +92,50 @@ void tl_q2_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
         acc8_fma(&acc, y[i].d * f16f(x[i].d), s);
     }
     *out = acc8_sum(&acc);
+}
+
+/* Integer parts of one super-block per 128-element half h: s[h] = sum of
+** (sc & 15) * q * y and m[h] = sum of (sc >> 4) * bsum over its 8 sub-blocks. */
+static void q2_K_half_sums(const blk_q2_K *x, const blk_q8_K *y, int32_t s[2], int32_t m[2]) {
+    uint8_t q[QK_K];
+    codes(x, q);
+    s[0] = s[1] = m[0] = m[1] = 0;
+    for (int e = 0; e < QK_K; e++)
+        s[e / 128] += (x->scales[e / 16] & 15) * q[e] * y->qs[e];
+    for (int j = 0; j < 16; j++)
+        m[j / 8] += (x->scales[j] >> 4) * y->bsums[j];
+}
+
+/* llama.cpp's repacked Q2_K GEMV order (default for Q2_K weights with a row
+** count divisible by 8; single tokens and the n % 4 last tokens of a batch):
+** per super-block acc = fma((float)codes, d_x*d_y, acc), accm likewise with
+** the mins and dmin_x*d_y; result acc - accm. */
+void tl_q2_K_dot_rp(int64_t n, float *out, const void *vx, const void *vy) {
+    const blk_q2_K *x = vx;
+    const blk_q8_K *y = vy;
+    float acc = 0.0f, accm = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int32_t s[2], m[2];
+        q2_K_half_sums(&x[i], &y[i], s, m);
+        acc = fmaf((float)(s[0] + s[1]), f16f(x[i].d) * y[i].d, acc);
+        accm = fmaf((float)(m[0] + m[1]), f16f(x[i].dmin) * y[i].d, accm);
+    }
+    *out = acc - accm;
+}
+
+/* Its repacked GEMM order (groups of 4 tokens): the same per 128-element half. */
+void tl_q2_K_dot_rpg(int64_t n, float *out, const void *vx, const void *vy) {
+    const blk_q2_K *x = vx;
+    const blk_q8_K *y = vy;
+    float acc = 0.0f, accm = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int32_t s[2], m[2];
+        q2_K_half_sums(&x[i], &y[i], s, m);
+        float d = f16f(x[i].d) * y[i].d, dm = f16f(x[i].dmin) * y[i].d;
+        acc = fmaf((float)s[0], d, acc);
+        acc = fmaf((float)s[1], d, acc);
+        accm = fmaf((float)m[0], dm, accm);
+        accm = fmaf((float)m[1], dm, accm);
+    }
+    *out = acc - accm;
 }

@@ -27,7 +27,8 @@ void tl_q3_K_to_f32(const void *src, float *dst, int64_t n) {
         scales16(b[i].scales, sc);
         codes(&b[i], q);
         float d = f16f(b[i].d);
-        for (int e = 0; e < QK_K; e++) dst[e] = (d * (float)sc[e / 16]) * (float)q[e];
+        for (int e = 0; e < QK_K; e++)
+            dst[e] = (d * (float)sc[e / 16]) * (float)q[e];
     }
 }
 
@@ -97,7 +98,8 @@ void tl_q3_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
         scales16(x[i].scales, sc);
         codes(&x[i], q);
         int32_t s[8] = {0};
-        for (int e = 0; e < QK_K; e++) s[(e & 31) >> 2] += sc[e / 16] * q[e] * y[i].qs[e];
+        for (int e = 0; e < QK_K; e++)
+            s[(e & 31) >> 2] += sc[e / 16] * q[e] * y[i].qs[e];
         acc8_fma(&acc, y[i].d * f16f(x[i].d), s);
     }
     *out = acc8_sum(&acc);

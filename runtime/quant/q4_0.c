@@ -50,3 +50,19 @@ void tl_q4_0_dot(int64_t n, float *out, const void *vx, const void *vy) {
     }
     *out = acc8_sum(&acc);
 }
+
+/* The order of llama.cpp's repacked Q4_0 GEMV/GEMM (its default on AVX2 for
+** weights whose row count is a multiple of 8): the whole block's integer sum,
+** then acc = fma(d_x * d_y, (float)sum, acc) block after block, no lanes. */
+void tl_q4_0_dot_rp(int64_t n, float *out, const void *vx, const void *vy) {
+    const blk_q4_0 *x = vx;
+    const blk_q8_0 *y = vy;
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / QK32; i++) {
+        int32_t s = 0;
+        for (int j = 0; j < 16; j++)
+            s += ((x[i].qs[j] & 15) - 8) * y[i].qs[j] + ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
+        acc = fmaf(f16f(x[i].d) * f16f(y[i].d), (float)s, acc);
+    }
+    *out = acc;
+}

@@ -12,7 +12,8 @@ void tl_q4_K_to_f32(const void *src, float *dst, int64_t n) {
             float d1 = d * (float)sc, m1 = dmin * (float)m;
             const uint8_t *q = b[i].qs + 32 * (j / 2);
             int shift = (j & 1) * 4;
-            for (int l = 0; l < 32; l++) dst[32 * j + l] = d1 * (float)((q[l] >> shift) & 15) - m1;
+            for (int l = 0; l < 32; l++)
+                dst[32 * j + l] = d1 * (float)((q[l] >> shift) & 15) - m1;
         }
     }
 }
@@ -26,11 +27,13 @@ void tl_q4_K_quantize(const float *x, void *dst, int64_t n) {
         for (int j = 0; j < 8; j++) {
             const float *xs = x + 32 * j;
             float sum_x2 = 0.0f;
-            for (int l = 0; l < 32; l++) sum_x2 += xs[l] * xs[l];
+            for (int l = 0; l < 32; l++)
+                sum_x2 += xs[l] * xs[l];
             float av_x = sqrtf(sum_x2 / 32.0f);
-            for (int l = 0; l < 32; l++) w[l] = av_x + fabsf(xs[l]);
-            scales[j] = tl_make_qkx2_quants(32, 15, xs, w, L + 32 * j, &mins[j], Laux, -1.0f, 0.1f,
-                                            20, 0);
+            for (int l = 0; l < 32; l++)
+                w[l] = av_x + fabsf(xs[l]);
+            scales[j] =
+                tl_make_qkx2_quants(32, 15, xs, w, L + 32 * j, &mins[j], Laux, -1.0f, 0.1f, 20, 0);
             if (scales[j] > max_scale) max_scale = scales[j];
             if (mins[j] > max_min) max_min = mins[j];
         }
@@ -87,10 +90,12 @@ void tl_q4_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
             int8_t q[32];
             const uint8_t *qs = x[i].qs + 32 * (j / 2);
             int shift = (j & 1) * 4;
-            for (int l = 0; l < 32; l++) q[l] = (int8_t)((qs[l] >> shift) & 15);
+            for (int l = 0; l < 32; l++)
+                q[l] = (int8_t)((qs[l] >> shift) & 15);
             int32_t t[8] = {0};
             lanes32(t, q, y[i].qs + 32 * j);
-            for (int k = 0; k < 8; k++) s[k] += sc[j] * t[k];
+            for (int k = 0; k < 8; k++)
+                s[k] += sc[j] * t[k];
         }
         float d = y[i].d * f16f(x[i].d);
         float dmin = -y[i].d * f16f(x[i].dmin);
@@ -105,4 +110,56 @@ void tl_q4_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
         acc8_fma(&acc, d, s);
     }
     *out = acc8_sum(&acc) + ((accm[0] + accm[2]) + (accm[1] + accm[3]));
+}
+
+/* Integer parts of one super-block: s[j] = sc_j * sum(q * y) and
+** m[j] = min_j * (bsums of sub-block j), j = 0..7. */
+static void q4_K_block_sums(const blk_q4_K *x, const blk_q8_K *y, int32_t s[8], int32_t m[8]) {
+    int sc[8], mn[8];
+    scales_mins(x->scales, sc, mn);
+    for (int j = 0; j < 8; j++) {
+        const uint8_t *qs = x->qs + 32 * (j / 2);
+        int shift = (j & 1) * 4, t = 0;
+        for (int l = 0; l < 32; l++)
+            t += ((qs[l] >> shift) & 15) * y->qs[32 * j + l];
+        s[j] = sc[j] * t;
+        m[j] = mn[j] * (y->bsums[2 * j] + y->bsums[2 * j + 1]);
+    }
+}
+
+/* llama.cpp's repacked Q4_K GEMV order (default for Q4_K weights with a row
+** count divisible by 8, for single tokens and the n % 4 last tokens of a
+** batch): per super-block acc = fma((float)sum s, d_x*d_y, acc) and
+** accm = fma((float)sum m, dmin_x*d_y, accm); the result is acc - accm. */
+void tl_q4_K_dot_rp(int64_t n, float *out, const void *vx, const void *vy) {
+    const blk_q4_K *x = vx;
+    const blk_q8_K *y = vy;
+    float acc = 0.0f, accm = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int32_t s[8], m[8], ss = 0, ms = 0;
+        q4_K_block_sums(&x[i], &y[i], s, m);
+        for (int j = 0; j < 8; j++)
+            ss += s[j], ms += m[j];
+        acc = fmaf((float)ss, f16f(x[i].d) * y[i].d, acc);
+        accm = fmaf((float)ms, f16f(x[i].dmin) * y[i].d, accm);
+    }
+    *out = acc - accm;
+}
+
+/* Its repacked GEMM order (groups of 4 tokens): the same per pair of
+** sub-blocks (64 elements), 4 fmas per super-block for each accumulator. */
+void tl_q4_K_dot_rpg(int64_t n, float *out, const void *vx, const void *vy) {
+    const blk_q4_K *x = vx;
+    const blk_q8_K *y = vy;
+    float acc = 0.0f, accm = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int32_t s[8], m[8];
+        q4_K_block_sums(&x[i], &y[i], s, m);
+        float d = f16f(x[i].d) * y[i].d, dm = f16f(x[i].dmin) * y[i].d;
+        for (int j = 0; j < 8; j += 2)
+            acc = fmaf((float)(s[j] + s[j + 1]), d, acc);
+        for (int j = 0; j < 8; j += 2)
+            accm = fmaf((float)(m[j] + m[j + 1]), dm, accm);
+    }
+    *out = acc - accm;
 }

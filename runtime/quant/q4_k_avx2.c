@@ -3,17 +3,6 @@
 #include "runtime/quant/avx2_common.h"
 #include "runtime/quant/quant_impl.h"
 
-/* The 8 scales then the 8 mins of a Q4_K/Q5_K super-block as 16 bytes, from
-** the 12 packed bytes (3 little-endian words; see tl_get_scale_min_k4). */
-static inline __m128i unpack_scales_mins(const uint8_t s[12]) {
-    uint32_t w[3];
-    memcpy(w, s, 12);
-    uint32_t sc_lo = w[0] & 0x3f3f3f3fu, m_lo = w[1] & 0x3f3f3f3fu;
-    uint32_t sc_hi = (w[2] & 0x0f0f0f0fu) | ((w[0] >> 2) & 0x30303030u);
-    uint32_t m_hi = ((w[2] >> 4) & 0x0f0f0f0fu) | ((w[1] >> 2) & 0x30303030u);
-    return _mm_setr_epi32((int)sc_lo, (int)sc_hi, (int)m_lo, (int)m_hi);
-}
-
 void tl_q4_K_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
     const blk_q4_K *x = vx;
     const blk_q8_K *y = vy;
@@ -22,7 +11,7 @@ void tl_q4_K_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
         _mm_prefetch((const char *)(x + i) + 288, _MM_HINT_T0);
-        __m256i sm = _mm256_cvtepu8_epi16(unpack_scales_mins(x[i].scales)); /* 8 sc, 8 m */
+        __m256i sm = _mm256_cvtepu8_epi16(tl_unpack_scales_mins(x[i].scales)); /* 8 sc, 8 m */
         __m128i sc = _mm256_castsi256_si128(sm), mins = _mm256_extracti128_si256(sm, 1);
         /* the mins: lane k = m[2k] * bsum pair of sub-block 2k + m[2k+1] * that of 2k+1 */
         __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
@@ -50,4 +39,67 @@ void tl_q4_K_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
     accm = _mm_add_ps(accm, _mm_movehl_ps(accm, accm));
     accm = _mm_add_ss(accm, _mm_movehdup_ps(accm));
     *out = hsum8(acc) + _mm_cvtss_f32(accm);
+}
+
+/* ---- llama.cpp's repacked Q4_K orders (tl_q4_K_dot_rp / _rpg) ------------- */
+
+/* Per pair c of sub-blocks: pair[c] = sc*sum(q*y) over its 64 elements, and
+** the 4 min-pair terms in mins (lane c). */
+static inline void q4_K_pairs(const blk_q4_K *x, const blk_q8_K *y, int32_t pair[4],
+                              int32_t mins_out[4]) {
+    const __m256i m4 = _mm256_set1_epi8(15);
+    __m256i sm = _mm256_cvtepu8_epi16(tl_unpack_scales_mins(x->scales));
+    __m128i sc = _mm256_castsi256_si128(sm), mins = _mm256_extracti128_si256(sm, 1);
+    __m256i bs = _mm256_loadu_si256((const __m256i *)y->bsums);
+    __m128i bp = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+    _mm_storeu_si128((__m128i *)mins_out, _mm_madd_epi16(mins, bp));
+    int16_t scs[8];
+    _mm_storeu_si128((__m128i *)scs, sc);
+    __m256i v[4];
+    for (int c = 0; c < 4; c++) {
+        __m256i bits = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));
+        __m256i lo = _mm256_and_si256(bits, m4);
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+        __m256i y0 = _mm256_loadu_si256((const __m256i *)(y->qs + 64 * c));
+        __m256i y1 = _mm256_loadu_si256((const __m256i *)(y->qs + 64 * c + 32));
+        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), _mm256_set1_epi16(scs[2 * c]));
+        __m256i p1 =
+            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), _mm256_set1_epi16(scs[2 * c + 1]));
+        v[c] = _mm256_add_epi32(p0, p1);
+    }
+    __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    _mm_storeu_si128((__m128i *)pair,
+                     _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)));
+}
+
+void tl_q4_K_dot_rp_avx2(int64_t n, float *out, const void *vx, const void *vy) {
+    const blk_q4_K *x = vx;
+    const blk_q8_K *y = vy;
+    float acc = 0.0f, accm = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        _mm_prefetch((const char *)(x + i) + 288, _MM_HINT_T0);
+        int32_t p[4], m[4];
+        q4_K_pairs(&x[i], &y[i], p, m);
+        float d = f16_to_f32_hw(x[i].d) * y[i].d, dm = f16_to_f32_hw(x[i].dmin) * y[i].d;
+        acc = fmaf((float)(p[0] + p[1] + p[2] + p[3]), d, acc);
+        accm = fmaf((float)(m[0] + m[1] + m[2] + m[3]), dm, accm);
+    }
+    *out = acc - accm;
+}
+
+void tl_q4_K_dot_rpg_avx2(int64_t n, float *out, const void *vx, const void *vy) {
+    const blk_q4_K *x = vx;
+    const blk_q8_K *y = vy;
+    float acc = 0.0f, accm = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        _mm_prefetch((const char *)(x + i) + 288, _MM_HINT_T0);
+        int32_t p[4], m[4];
+        q4_K_pairs(&x[i], &y[i], p, m);
+        float d = f16_to_f32_hw(x[i].d) * y[i].d, dm = f16_to_f32_hw(x[i].dmin) * y[i].d;
+        for (int c = 0; c < 4; c++)
+            acc = fmaf((float)p[c], d, acc);
+        for (int c = 0; c < 4; c++)
+            accm = fmaf((float)m[c], dm, accm);
+    }
+    *out = acc - accm;
 }

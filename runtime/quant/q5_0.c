@@ -7,7 +7,8 @@ void tl_q5_0_to_f32(const void *src, float *dst, int64_t n) {
         int8_t q[32];
         q5_codes(b[i].qs, b[i].qh, 16, q);
         float d = f16f(b[i].d);
-        for (int j = 0; j < 32; j++) dst[j] = (float)q[j] * d;
+        for (int j = 0; j < 32; j++)
+            dst[j] = (float)q[j] * d;
     }
 }
 

@@ -19,7 +19,8 @@ void tl_q5_K_to_f32(const void *src, float *dst, int64_t n) {
             float d1 = d * (float)sc, m1 = dmin * (float)m;
             int8_t q[32];
             codes(&b[i], j, q);
-            for (int l = 0; l < 32; l++) dst[32 * j + l] = d1 * (float)q[l] - m1;
+            for (int l = 0; l < 32; l++)
+                dst[32 * j + l] = d1 * (float)q[l] - m1;
         }
     }
 }
@@ -33,11 +34,13 @@ void tl_q5_K_quantize(const float *x, void *dst, int64_t n) {
         for (int j = 0; j < 8; j++) {
             const float *xs = x + 32 * j;
             float sum_x2 = 0.0f;
-            for (int l = 0; l < 32; l++) sum_x2 += xs[l] * xs[l];
+            for (int l = 0; l < 32; l++)
+                sum_x2 += xs[l] * xs[l];
             float av_x = sqrtf(sum_x2 / 32.0f);
-            for (int l = 0; l < 32; l++) w[l] = av_x + fabsf(xs[l]);
-            scales[j] = tl_make_qkx2_quants(32, 31, xs, w, L + 32 * j, &mins[j], Laux, -0.5f, 0.1f,
-                                            15, 0);
+            for (int l = 0; l < 32; l++)
+                w[l] = av_x + fabsf(xs[l]);
+            scales[j] =
+                tl_make_qkx2_quants(32, 31, xs, w, L + 32 * j, &mins[j], Laux, -0.5f, 0.1f, 15, 0);
             if (scales[j] > max_scale) max_scale = scales[j];
             if (mins[j] > max_min) max_min = mins[j];
         }
@@ -96,7 +99,8 @@ void tl_q5_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
             codes(&x[i], j, q);
             int32_t t[8] = {0};
             lanes32(t, q, y[i].qs + 32 * j);
-            for (int k = 0; k < 8; k++) s[k] += sc * t[k];
+            for (int k = 0; k < 8; k++)
+                s[k] += sc * t[k];
             msum += m * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
         }
         float d = y[i].d * f16f(x[i].d);

@@ -22,7 +22,8 @@ void tl_q6_K_to_f32(const void *src, float *dst, int64_t n) {
         int8_t q[QK_K];
         codes(&b[i], q);
         float d = f16f(b[i].d);
-        for (int e = 0; e < QK_K; e++) dst[e] = d * (float)b[i].scales[e / 16] * (float)q[e];
+        for (int e = 0; e < QK_K; e++)
+            dst[e] = d * (float)b[i].scales[e / 16] * (float)q[e];
     }
 }
 
@@ -46,7 +47,8 @@ void tl_q6_K_quantize(const float *x, void *dst, int64_t n) {
         }
         float iscale = -128.0f / max_scale;
         b[i].d = tl_f32_to_f16(1.0f / iscale);
-        for (int s = 0; s < 16; s++) b[i].scales[s] = (int8_t)imin(127, nearest_int(iscale * scales[s]));
+        for (int s = 0; s < 16; s++)
+            b[i].scales[s] = (int8_t)imin(127, nearest_int(iscale * scales[s]));
         for (int s = 0; s < 16; s++) {
             float d = f16f(b[i].d) * (float)b[i].scales[s];
             if (d == 0.0f) continue;
@@ -60,8 +62,9 @@ void tl_q6_K_quantize(const float *x, void *dst, int64_t n) {
             for (int l = 0; l < 32; l++) {
                 b[i].ql[64 * h + l] = (uint8_t)((Lh[l] & 15) | ((Lh[l + 64] & 15) << 4));
                 b[i].ql[64 * h + 32 + l] = (uint8_t)((Lh[l + 32] & 15) | ((Lh[l + 96] & 15) << 4));
-                b[i].qh[32 * h + l] = (uint8_t)((Lh[l] >> 4) | ((Lh[l + 32] >> 4) << 2) |
-                                                ((Lh[l + 64] >> 4) << 4) | ((Lh[l + 96] >> 4) << 6));
+                b[i].qh[32 * h + l] =
+                    (uint8_t)((Lh[l] >> 4) | ((Lh[l + 32] >> 4) << 2) | ((Lh[l + 64] >> 4) << 4) |
+                              ((Lh[l + 96] >> 4) << 6));
             }
         }
     }

@@ -11,19 +11,9 @@ void tl_q8_0_to_f32(const void *src, float *dst, int64_t n) {
     const blk_q8_0 *b = src;
     for (int64_t i = 0; i < n / QK32; i++, dst += QK32) {
         float d = f16f(b[i].d);
-        for (int j = 0; j < 32; j++) dst[j] = (float)b[i].qs[j] * d;
+        for (int j = 0; j < 32; j++)
+            dst[j] = (float)b[i].qs[j] * d;
     }
-}
-
-static float amax32(const float *x) {
-    float amax = 0.0f;
-    for (int j = 0; j < QK32; j++) amax = fmaxf(amax, fabsf(x[j]));
-    return amax;
-}
-
-static int8_t round_away(float v) {
-    if (!(v > -200.0f && v < 200.0f)) return 0; /* NaN only: |x * id| <= 127 */
-    return (int8_t)roundf(v);
 }
 
 void tl_q8_0_quantize(const float *x, void *dst, int64_t n) {
@@ -32,14 +22,9 @@ void tl_q8_0_quantize(const float *x, void *dst, int64_t n) {
         float d = amax32(x) / 127.0f;
         float id = d != 0.0f ? 1.0f / d : 0.0f;
         b[i].d = tl_f32_to_f16(d);
-        for (int j = 0; j < QK32; j++) b[i].qs[j] = round_away(x[j] * id);
+        for (int j = 0; j < QK32; j++)
+            b[i].qs[j] = round_away(x[j] * id);
     }
-}
-
-/* Half to even, as _mm256_round_ps(_MM_FROUND_TO_NEAREST_INT) in the default mode. */
-static int8_t round_even(float v) {
-    if (!(v > -200.0f && v < 200.0f)) return 0;
-    return (int8_t)nearbyintf(v);
 }
 
 void tl_q8_0_quantize_act(const float *x, void *dst, int64_t n) {
@@ -48,64 +33,13 @@ void tl_q8_0_quantize_act(const float *x, void *dst, int64_t n) {
         float amax = amax32(x);
         float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         b[i].d = tl_f32_to_f16(amax / 127.0f);
-        for (int j = 0; j < QK32; j++) b[i].qs[j] = round_even(x[j] * id);
+        for (int j = 0; j < QK32; j++)
+            b[i].qs[j] = round_even(x[j] * id);
     }
 }
 
 void tl_q8_0_dot(int64_t n, float *out, const void *vx, const void *vy) {
     const blk_q8_0 *x = vx, *y = vy;
-    acc8 acc = {{0}};
-    for (int64_t i = 0; i < n / QK32; i++) {
-        int32_t s[8] = {0};
-        lanes32(s, x[i].qs, y[i].qs);
-        acc8_fma(&acc, f16f(x[i].d) * f16f(y[i].d), s);
-    }
-    *out = acc8_sum(&acc);
-}
-
-/* ---- Q8_1: Q8_0 plus s = d * sum(q), the activation type of Q4_1 / Q5_1 -- */
-
-void tl_q8_1_to_f32(const void *src, float *dst, int64_t n) {
-    const blk_q8_1 *b = src;
-    for (int64_t i = 0; i < n / QK32; i++, dst += QK32) {
-        float d = f16f(b[i].d);
-        for (int j = 0; j < 32; j++) dst[j] = (float)b[i].qs[j] * d;
-    }
-}
-
-void tl_q8_1_quantize(const float *x, void *dst, int64_t n) {
-    blk_q8_1 *b = dst;
-    for (int64_t i = 0; i < n / QK32; i++, x += QK32) {
-        float d = amax32(x) / 127.0f;
-        float id = d != 0.0f ? 1.0f / d : 0.0f;
-        int sum = 0;
-        b[i].d = tl_f32_to_f16(d);
-        for (int j = 0; j < QK32; j++) {
-            b[i].qs[j] = round_away(x[j] * id);
-            sum += b[i].qs[j];
-        }
-        b[i].s = tl_f32_to_f16((float)sum * d);
-    }
-}
-
-void tl_q8_1_quantize_act(const float *x, void *dst, int64_t n) {
-    blk_q8_1 *b = dst;
-    for (int64_t i = 0; i < n / QK32; i++, x += QK32) {
-        float amax = amax32(x);
-        float d = amax / 127.0f;
-        float id = amax != 0.0f ? 127.0f / amax : 0.0f;
-        int sum = 0;
-        b[i].d = tl_f32_to_f16(d);
-        for (int j = 0; j < QK32; j++) {
-            b[i].qs[j] = round_even(x[j] * id);
-            sum += b[i].qs[j];
-        }
-        b[i].s = tl_f32_to_f16(d * (float)sum);
-    }
-}
-
-void tl_q8_1_dot(int64_t n, float *out, const void *vx, const void *vy) {
-    const blk_q8_1 *x = vx, *y = vy;
     acc8 acc = {{0}};
     for (int64_t i = 0; i < n / QK32; i++) {
         int32_t s[8] = {0};

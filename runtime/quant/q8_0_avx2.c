@@ -25,19 +25,20 @@ void tl_q8_0_quantize_act_avx2(const float *x, void *dst, int64_t n) {
     for (int64_t i = 0; i < n / QK32; i++, x += QK32) {
         __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
         __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
-        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
-                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+        __m256 m =
+            _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                          _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
         __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
         h = _mm_max_ps(h, _mm_movehl_ps(h, h));
         h = _mm_max_ss(h, _mm_movehdup_ps(h));
         float amax = _mm_cvtss_f32(h);
         b[i].d = tl_f32_to_f16(amax / 127.0f);
         __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
-        const int r = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, id), r));
-        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, id), r));
-        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, id), r));
-        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, id), r));
+
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, id), ROUND_EVEN));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, id), ROUND_EVEN));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, id), ROUND_EVEN));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, id), ROUND_EVEN));
         /* pack to bytes; the packs interleave 128-bit halves, a permute restores order */
         __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
         p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
@@ -75,4 +76,36 @@ void tl_q8_0_dot4_avx2(int64_t n, float out[4], const void *const xs[4], const v
     out[1] = hsum8(acc1);
     out[2] = hsum8(acc2);
     out[3] = hsum8(acc3);
+}
+
+/* A 4-row x 2-token tile, each result bit-identical to tl_q8_0_dot_avx2. */
+void tl_q8_0_dot_4x2_avx2(int64_t n, float out[8], const void *const xs[4],
+                          const void *const ys[2]) {
+    const blk_q8_0 *x[4] = {xs[0], xs[1], xs[2], xs[3]};
+    const blk_q8_0 *y0 = ys[0], *y1 = ys[1];
+    const int64_t nb = n / QK32;
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    __m256 acc[4][2];
+    for (int r = 0; r < 4; r++)
+        acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        __m256i q0 = _mm256_loadu_si256((const __m256i *)y0[i].qs);
+        __m256i q1 = _mm256_loadu_si256((const __m256i *)y1[i].qs);
+        float d0 = f16_to_f32_hw(y0[i].d), d1 = f16_to_f32_hw(y1[i].d);
+        for (int r = 0; r < 4; r++) {
+            __m256i qx = _mm256_loadu_si256((const __m256i *)x[r][i].qs);
+            __m256i ax = _mm256_sign_epi8(qx, qx);
+            float dx = f16_to_f32_hw(x[r][i].d);
+            __m256i p0 =
+                _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(q0, qx)), ones16);
+            __m256i p1 =
+                _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(q1, qx)), ones16);
+            acc[r][0] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d0), _mm256_cvtepi32_ps(p0), acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d1), _mm256_cvtepi32_ps(p1), acc[r][1]);
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        out[2 * r] = hsum8(acc[r][0]);
+        out[2 * r + 1] = hsum8(acc[r][1]);
+    }
 }

@@ -10,7 +10,8 @@ void tl_q8_K_to_f32(const void *src, float *dst, int64_t n) {
     for (int64_t i = 0; i < n / QK_K; i++, dst += QK_K) {
         blk_q8_K blk;
         memcpy(&blk, &b[i], sizeof blk); /* rows may be only 2-aligned inside files */
-        for (int e = 0; e < QK_K; e++) dst[e] = blk.d * (float)blk.qs[e];
+        for (int e = 0; e < QK_K; e++)
+            dst[e] = blk.d * (float)blk.qs[e];
     }
 }
 
@@ -30,10 +31,12 @@ void tl_q8_K_quantize(const float *x, void *dst, int64_t n) {
             continue;
         }
         float iscale = -127.0f / max;
-        for (int e = 0; e < QK_K; e++) b[i].qs[e] = (int8_t)imin(127, nearest_int(iscale * x[e]));
+        for (int e = 0; e < QK_K; e++)
+            b[i].qs[e] = (int8_t)imin(127, nearest_int(iscale * x[e]));
         for (int j = 0; j < 16; j++) {
             int sum = 0;
-            for (int l = 0; l < 16; l++) sum += b[i].qs[16 * j + l];
+            for (int l = 0; l < 16; l++)
+                sum += b[i].qs[16 * j + l];
             b[i].bsums[j] = (int16_t)sum;
         }
         b[i].d = 1.0f / iscale;
@@ -45,7 +48,8 @@ void tl_q8_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
     acc8 acc = {{0}};
     for (int64_t i = 0; i < n / QK_K; i++) {
         int32_t s[8] = {0};
-        for (int g = 0; g < 8; g++) lanes32(s, x[i].qs + 32 * g, y[i].qs + 32 * g);
+        for (int g = 0; g < 8; g++)
+            lanes32(s, x[i].qs + 32 * g, y[i].qs + 32 * g);
         acc8_fma(&acc, x[i].d * y[i].d, s);
     }
     *out = acc8_sum(&acc);

@@ -19,19 +19,66 @@
 #define QK_K 256
 
 /* ---- block layouts (no padding: every field is 1- or 2-byte aligned) ---- */
-typedef struct { tl_f16 d; uint8_t qs[16]; } blk_q4_0;
-typedef struct { tl_f16 d, m; uint8_t qs[16]; } blk_q4_1;
-typedef struct { tl_f16 d; uint8_t qh[4]; uint8_t qs[16]; } blk_q5_0;
-typedef struct { tl_f16 d, m; uint8_t qh[4]; uint8_t qs[16]; } blk_q5_1;
-typedef struct { tl_f16 d; int8_t qs[32]; } blk_q8_0;
-typedef struct { tl_f16 d, s; int8_t qs[32]; } blk_q8_1;
-typedef struct { uint8_t scales[16]; uint8_t qs[64]; tl_f16 d, dmin; } blk_q2_K;
-typedef struct { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; tl_f16 d; } blk_q3_K;
-typedef struct { tl_f16 d, dmin; uint8_t scales[12]; uint8_t qs[128]; } blk_q4_K;
-typedef struct { tl_f16 d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } blk_q5_K;
-typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; tl_f16 d; } blk_q6_K;
+typedef struct {
+    tl_f16 d;
+    uint8_t qs[16];
+} blk_q4_0;
+typedef struct {
+    tl_f16 d, m;
+    uint8_t qs[16];
+} blk_q4_1;
+typedef struct {
+    tl_f16 d;
+    uint8_t qh[4];
+    uint8_t qs[16];
+} blk_q5_0;
+typedef struct {
+    tl_f16 d, m;
+    uint8_t qh[4];
+    uint8_t qs[16];
+} blk_q5_1;
+typedef struct {
+    tl_f16 d;
+    int8_t qs[32];
+} blk_q8_0;
+typedef struct {
+    tl_f16 d, s;
+    int8_t qs[32];
+} blk_q8_1;
+typedef struct {
+    uint8_t scales[16];
+    uint8_t qs[64];
+    tl_f16 d, dmin;
+} blk_q2_K;
+typedef struct {
+    uint8_t hmask[32];
+    uint8_t qs[64];
+    uint8_t scales[12];
+    tl_f16 d;
+} blk_q3_K;
+typedef struct {
+    tl_f16 d, dmin;
+    uint8_t scales[12];
+    uint8_t qs[128];
+} blk_q4_K;
+typedef struct {
+    tl_f16 d, dmin;
+    uint8_t scales[12];
+    uint8_t qh[32];
+    uint8_t qs[128];
+} blk_q5_K;
+typedef struct {
+    uint8_t ql[128];
+    uint8_t qh[64];
+    int8_t scales[16];
+    tl_f16 d;
+} blk_q6_K;
 /* Q8_K's f32 d at offset 0 makes the struct 4-aligned; the size is still 292. */
-typedef struct { float d; int8_t qs[256]; int16_t bsums[16]; } blk_q8_K;
+typedef struct {
+    float d;
+    int8_t qs[256];
+    int16_t bsums[16];
+} blk_q8_K;
 
 _Static_assert(sizeof(blk_q4_0) == 18, "q4_0");
 _Static_assert(sizeof(blk_q4_1) == 20, "q4_1");
@@ -46,7 +93,9 @@ _Static_assert(sizeof(blk_q5_K) == 176, "q5_K");
 _Static_assert(sizeof(blk_q6_K) == 210, "q6_K");
 _Static_assert(sizeof(blk_q8_K) == 292, "q8_K");
 
-static inline float f16f(tl_f16 h) { return tl_f16_to_f32(h); }
+static inline float f16f(tl_f16 h) {
+    return tl_f16_to_f32(h);
+}
 
 /* Round to nearest, ties to even, the way ggml's quantizers do it: add 1.5*2^23
 ** and read the low mantissa bits.  Exact for |v| <= 4194303; outside that range
@@ -65,8 +114,12 @@ static inline int trunc_small(float v) {
     return (int)v;
 }
 
-static inline int imin(int a, int b) { return a < b ? a : b; }
-static inline int imax(int a, int b) { return a > b ? a : b; }
+static inline int imin(int a, int b) {
+    return a < b ? a : b;
+}
+static inline int imax(int a, int b) {
+    return a > b ? a : b;
+}
 
 /* The 5-bit codes of a Q5 block (low nibbles + qh bits) minus bias. */
 static inline void q5_codes(const uint8_t qs[16], const uint8_t qh4[4], int bias, int8_t q[32]) {
@@ -78,6 +131,33 @@ static inline void q5_codes(const uint8_t qs[16], const uint8_t qh4[4], int bias
     }
 }
 
+/* ---- Q8_0 / Q8_1 quantizer helpers ---- */
+static inline float amax32(const float *x) {
+    float amax = 0.0f;
+    for (int j = 0; j < QK32; j++)
+        amax = fmaxf(amax, fabsf(x[j]));
+    return amax;
+}
+
+/* roundf (half away from zero) without the libm call: for |v| < 2^23 the
+** fraction v - trunc(v) is exact, so comparing it with 0.5 decides the same. */
+static inline int8_t round_away(float v) {
+    if (!(v > -200.0f && v < 200.0f)) return 0; /* NaN only: |x * id| <= 127 */
+    int i = (int)v;
+    float frac = v - (float)i;
+    if (frac >= 0.5f)
+        i++;
+    else if (frac <= -0.5f)
+        i--;
+    return (int8_t)i;
+}
+
+/* Half to even, as _mm256_round_ps(_MM_FROUND_TO_NEAREST_INT) in the default mode. */
+static inline int8_t round_even(float v) {
+    if (!(v > -200.0f && v < 200.0f)) return 0;
+    return (int8_t)nearbyintf(v);
+}
+
 /* ---- ggml's AVX2 float accumulation, emulated exactly ---------------------
 ** ggml's AVX2 dot kernels keep 8 float lanes.  Per block, lane k receives the
 ** integer sum of the products of elements e with (e % 32) / 4 == k (converted
@@ -85,10 +165,13 @@ static inline void q5_codes(const uint8_t qs[16], const uint8_t qh4[4], int bias
 ** lanes are folded as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)).  The scalar
 ** kernels reproduce that with fmaf, so they agree bit for bit with both the
 ** AVX2 kernels here and llama.cpp's. */
-typedef struct { float v[8]; } acc8;
+typedef struct {
+    float v[8];
+} acc8;
 
 static inline void acc8_fma(acc8 *a, float d, const int32_t s[8]) {
-    for (int k = 0; k < 8; k++) a->v[k] = fmaf(d, (float)s[k], a->v[k]);
+    for (int k = 0; k < 8; k++)
+        a->v[k] = fmaf(d, (float)s[k], a->v[k]);
 }
 
 static inline float acc8_sum(const acc8 *a) {
@@ -99,7 +182,8 @@ static inline float acc8_sum(const acc8 *a) {
 
 /* Lane sums of one 32-element group: s[k] += sum of a[e] * b[e], e in 4k..4k+3. */
 static inline void lanes32(int32_t s[8], const int8_t *a, const int8_t *b) {
-    for (int e = 0; e < 32; e++) s[e >> 2] += (int32_t)a[e] * b[e];
+    for (int e = 0; e < 32; e++)
+        s[e >> 2] += (int32_t)a[e] * b[e];
 }
 
 /* ---- K-quant search helpers (kquant_search.c; GGUF.md §7) ---------------- */
@@ -143,6 +227,11 @@ void tl_q8_0_quantize_act(const float *src, void *dst, int64_t n);
 void tl_q8_1_quantize_act(const float *src, void *dst, int64_t n);
 
 void tl_q4_0_dot(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_0_dot_rp(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_K_dot_rp(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_K_dot_rpg(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rp(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rpg(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_1_dot(int64_t n, float *out, const void *x, const void *y);
 void tl_q5_0_dot(int64_t n, float *out, const void *x, const void *y);
 void tl_q5_1_dot(int64_t n, float *out, const void *x, const void *y);
@@ -158,11 +247,28 @@ void tl_q8_K_dot(int64_t n, float *out, const void *x, const void *y);
 /* AVX2 + FMA + F16C versions (*_avx2.c; call only when cpu.h says so). */
 void tl_q4_0_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q8_0_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_1_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q5_0_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q5_1_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q3_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q5_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q6_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_f16_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_0_dot4_avx2(int64_t n, float out[4], const void *const x[4], const void *y);
 void tl_q8_0_dot4_avx2(int64_t n, float out[4], const void *const x[4], const void *y);
+void tl_q4_0_dot_4x2_avx2(int64_t n, float out[8], const void *const x[4], const void *const y[2]);
+void tl_q8_0_dot_4x2_avx2(int64_t n, float out[8], const void *const x[4], const void *const y[2]);
+void tl_q4_0_dot_rp_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_0_dot4_rp_avx2(int64_t n, float out[4], const void *const x[4], const void *y);
+void tl_q4_0_dot_4x2_rp_avx2(int64_t n, float out[8], const void *const x[4],
+                             const void *const y[2]);
+void tl_q4_K_dot_rp_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q4_K_dot_rpg_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rp_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q2_K_dot_rpg_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_q8_K_quantize_avx2(const float *src, void *dst, int64_t n);
 void tl_q8_0_quantize_act_avx2(const float *src, void *dst, int64_t n);
 
 #endif

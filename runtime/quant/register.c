@@ -5,21 +5,30 @@
 
 #include <pthread.h>
 
+/* Kernels per dot order (tl_dot_order): [0] ggml's one-row order, [1] the
+** order of llama.cpp's repacked GEMV, [2] of its repacked GEMM (NULL where a
+** type has none: [2] falls back to [1], [1] to [0]). */
 typedef struct entry {
     tl_dtype dt;
     tl_quant_kernels scalar;
     tl_quant_kernels avx2; /* NULL members: use the scalar one */
     tl_from_f32_fn quantize_ref;
-    tl_vec_dot4_fn dot4_scalar, dot4_avx2, dot4_selected;
+    tl_vec_dot_fn dot_scalar[3], dot_avx2[3];
+    tl_vec_dot4_fn dot4_scalar[3], dot4_avx2[3];
+    tl_vec_dot_4x2_fn tile_avx2[3]; /* NULL: no fused tile */
 } entry;
+
+static bool use_avx2_selected;
 
 /* dot4 from four single-row calls, for the types without a fused version. */
 #define DOT4_LOOP(NAME, DOT)                                                                       \
     static void NAME(int64_t n, float out[4], const void *const x[4], const void *y) {             \
-        for (int r = 0; r < 4; r++) DOT(n, &out[r], x[r], y);                                      \
+        for (int r = 0; r < 4; r++)                                                                \
+            DOT(n, &out[r], x[r], y);                                                              \
     }
 DOT4_LOOP(dot4_f16, tl_f16_dot)
 DOT4_LOOP(dot4_q4_0, tl_q4_0_dot)
+DOT4_LOOP(dot4_q4_0_rp, tl_q4_0_dot_rp)
 DOT4_LOOP(dot4_q4_1, tl_q4_1_dot)
 DOT4_LOOP(dot4_q5_0, tl_q5_0_dot)
 DOT4_LOOP(dot4_q5_1, tl_q5_1_dot)
@@ -28,62 +37,118 @@ DOT4_LOOP(dot4_q8_1, tl_q8_1_dot)
 DOT4_LOOP(dot4_q2_K, tl_q2_K_dot)
 DOT4_LOOP(dot4_q3_K, tl_q3_K_dot)
 DOT4_LOOP(dot4_q4_K, tl_q4_K_dot)
+DOT4_LOOP(dot4_q2_K_rp, tl_q2_K_dot_rp)
+DOT4_LOOP(dot4_q2_K_rpg, tl_q2_K_dot_rpg)
+DOT4_LOOP(dot4_q2_K_rp_avx2, tl_q2_K_dot_rp_avx2)
+DOT4_LOOP(dot4_q2_K_rpg_avx2, tl_q2_K_dot_rpg_avx2)
+DOT4_LOOP(dot4_q4_K_rp, tl_q4_K_dot_rp)
+DOT4_LOOP(dot4_q4_K_rpg, tl_q4_K_dot_rpg)
+DOT4_LOOP(dot4_q4_K_rp_avx2, tl_q4_K_dot_rp_avx2)
+DOT4_LOOP(dot4_q4_K_rpg_avx2, tl_q4_K_dot_rpg_avx2)
 DOT4_LOOP(dot4_q5_K, tl_q5_K_dot)
 DOT4_LOOP(dot4_q6_K, tl_q6_K_dot)
 DOT4_LOOP(dot4_q8_K, tl_q8_K_dot)
 DOT4_LOOP(dot4_f16_avx2, tl_f16_dot_avx2)
 DOT4_LOOP(dot4_q4_K_avx2, tl_q4_K_dot_avx2)
+DOT4_LOOP(dot4_q4_1_avx2, tl_q4_1_dot_avx2)
+DOT4_LOOP(dot4_q5_0_avx2, tl_q5_0_dot_avx2)
+DOT4_LOOP(dot4_q5_1_avx2, tl_q5_1_dot_avx2)
+DOT4_LOOP(dot4_q2_K_avx2, tl_q2_K_dot_avx2)
+DOT4_LOOP(dot4_q3_K_avx2, tl_q3_K_dot_avx2)
+DOT4_LOOP(dot4_q5_K_avx2, tl_q5_K_dot_avx2)
 DOT4_LOOP(dot4_q6_K_avx2, tl_q6_K_dot_avx2)
 
 #define ENTRY(DT, T, FROM, DOT, DOTTYPE)                                                           \
-    {.dt = DT,                                                                                     \
-     .scalar = {tl_##T##_to_f32, FROM, DOT, DOTTYPE},                                              \
-     .quantize_ref = tl_##T##_quantize,                                                            \
-     .dot4_scalar = dot4_##T}
+    {                                                                                              \
+        .dt = DT, .scalar = {tl_##T##_to_f32, FROM, DOT, DOTTYPE},                                 \
+        .quantize_ref = tl_##T##_quantize, .dot_scalar = {DOT}, .dot4_scalar = {                   \
+            dot4_##T                                                                               \
+        }                                                                                          \
+    }
 
 static entry table[] = {
     {.dt = TL_DTYPE_F16,
      .scalar = {tl_f16_to_f32_row, tl_f16_from_f32_row, tl_f16_dot, TL_DTYPE_F16},
      .quantize_ref = tl_f16_from_f32_row,
-     .dot4_scalar = dot4_f16},
-    ENTRY(TL_DTYPE_Q4_0, q4_0, tl_q4_0_quantize, tl_q4_0_dot, TL_DTYPE_Q8_0),
+     .dot_scalar = {tl_f16_dot},
+     .dot4_scalar = {dot4_f16}},
+    {.dt = TL_DTYPE_Q4_0,
+     .scalar = {tl_q4_0_to_f32, tl_q4_0_quantize, tl_q4_0_dot, TL_DTYPE_Q8_0},
+     .quantize_ref = tl_q4_0_quantize,
+     .dot_scalar = {tl_q4_0_dot, tl_q4_0_dot_rp},
+     .dot4_scalar = {dot4_q4_0, dot4_q4_0_rp}},
     ENTRY(TL_DTYPE_Q4_1, q4_1, tl_q4_1_quantize, tl_q4_1_dot, TL_DTYPE_Q8_1),
     ENTRY(TL_DTYPE_Q5_0, q5_0, tl_q5_0_quantize, tl_q5_0_dot, TL_DTYPE_Q8_0),
     ENTRY(TL_DTYPE_Q5_1, q5_1, tl_q5_1_quantize, tl_q5_1_dot, TL_DTYPE_Q8_1),
     ENTRY(TL_DTYPE_Q8_0, q8_0, tl_q8_0_quantize_act, tl_q8_0_dot, TL_DTYPE_Q8_0),
     ENTRY(TL_DTYPE_Q8_1, q8_1, tl_q8_1_quantize_act, tl_q8_1_dot, TL_DTYPE_Q8_1),
-    ENTRY(TL_DTYPE_Q2_K, q2_K, tl_q2_K_quantize, tl_q2_K_dot, TL_DTYPE_Q8_K),
+    {.dt = TL_DTYPE_Q2_K,
+     .scalar = {tl_q2_K_to_f32, tl_q2_K_quantize, tl_q2_K_dot, TL_DTYPE_Q8_K},
+     .quantize_ref = tl_q2_K_quantize,
+     .dot_scalar = {tl_q2_K_dot, tl_q2_K_dot_rp, tl_q2_K_dot_rpg},
+     .dot4_scalar = {dot4_q2_K, dot4_q2_K_rp, dot4_q2_K_rpg}},
     ENTRY(TL_DTYPE_Q3_K, q3_K, tl_q3_K_quantize, tl_q3_K_dot, TL_DTYPE_Q8_K),
-    ENTRY(TL_DTYPE_Q4_K, q4_K, tl_q4_K_quantize, tl_q4_K_dot, TL_DTYPE_Q8_K),
+    {.dt = TL_DTYPE_Q4_K,
+     .scalar = {tl_q4_K_to_f32, tl_q4_K_quantize, tl_q4_K_dot, TL_DTYPE_Q8_K},
+     .quantize_ref = tl_q4_K_quantize,
+     .dot_scalar = {tl_q4_K_dot, tl_q4_K_dot_rp, tl_q4_K_dot_rpg},
+     .dot4_scalar = {dot4_q4_K, dot4_q4_K_rp, dot4_q4_K_rpg}},
     ENTRY(TL_DTYPE_Q5_K, q5_K, tl_q5_K_quantize, tl_q5_K_dot, TL_DTYPE_Q8_K),
     ENTRY(TL_DTYPE_Q6_K, q6_K, tl_q6_K_quantize, tl_q6_K_dot, TL_DTYPE_Q8_K),
     ENTRY(TL_DTYPE_Q8_K, q8_K, tl_q8_K_quantize, tl_q8_K_dot, TL_DTYPE_Q8_K),
 };
 #define N_ENTRIES (sizeof table / sizeof table[0])
 
-static void set_avx2(tl_dtype dt, tl_from_f32_fn from, tl_vec_dot_fn dot, tl_vec_dot4_fn dot4) {
-    for (size_t i = 0; i < N_ENTRIES; i++) {
-        if (table[i].dt != dt) continue;
-        table[i].avx2.from_f32 = from;
-        table[i].avx2.vec_dot = dot;
-        table[i].dot4_avx2 = dot4;
-    }
+static entry *entry_of(tl_dtype dt) {
+    for (size_t i = 0; i < N_ENTRIES; i++)
+        if (table[i].dt == dt) return &table[i];
+    return NULL;
+}
+
+static void set_avx2(tl_dtype dt, tl_from_f32_fn from, tl_vec_dot_fn dot, tl_vec_dot4_fn dot4,
+                     tl_vec_dot_4x2_fn tile) {
+    entry *e = entry_of(dt);
+    e->avx2.from_f32 = from;
+    e->avx2.vec_dot = dot;
+    e->dot_avx2[0] = dot;
+    e->dot4_avx2[0] = dot4;
+    e->tile_avx2[0] = tile;
 }
 
 static pthread_once_t avx2_once = PTHREAD_ONCE_INIT;
 static void fill_avx2(void) {
-    set_avx2(TL_DTYPE_F16, NULL, tl_f16_dot_avx2, dot4_f16_avx2);
-    set_avx2(TL_DTYPE_Q4_0, NULL, tl_q4_0_dot_avx2, tl_q4_0_dot4_avx2);
-    set_avx2(TL_DTYPE_Q8_0, tl_q8_0_quantize_act_avx2, tl_q8_0_dot_avx2, tl_q8_0_dot4_avx2);
-    set_avx2(TL_DTYPE_Q4_K, NULL, tl_q4_K_dot_avx2, dot4_q4_K_avx2);
-    set_avx2(TL_DTYPE_Q6_K, NULL, tl_q6_K_dot_avx2, dot4_q6_K_avx2);
+    set_avx2(TL_DTYPE_F16, NULL, tl_f16_dot_avx2, dot4_f16_avx2, NULL);
+    set_avx2(TL_DTYPE_Q4_0, NULL, tl_q4_0_dot_avx2, tl_q4_0_dot4_avx2, tl_q4_0_dot_4x2_avx2);
+    set_avx2(TL_DTYPE_Q8_0, tl_q8_0_quantize_act_avx2, tl_q8_0_dot_avx2, tl_q8_0_dot4_avx2,
+             tl_q8_0_dot_4x2_avx2);
+    set_avx2(TL_DTYPE_Q4_1, NULL, tl_q4_1_dot_avx2, dot4_q4_1_avx2, NULL);
+    set_avx2(TL_DTYPE_Q5_0, NULL, tl_q5_0_dot_avx2, dot4_q5_0_avx2, NULL);
+    set_avx2(TL_DTYPE_Q5_1, NULL, tl_q5_1_dot_avx2, dot4_q5_1_avx2, NULL);
+    set_avx2(TL_DTYPE_Q2_K, NULL, tl_q2_K_dot_avx2, dot4_q2_K_avx2, NULL);
+    set_avx2(TL_DTYPE_Q3_K, NULL, tl_q3_K_dot_avx2, dot4_q3_K_avx2, NULL);
+    set_avx2(TL_DTYPE_Q4_K, NULL, tl_q4_K_dot_avx2, dot4_q4_K_avx2, NULL);
+    set_avx2(TL_DTYPE_Q5_K, NULL, tl_q5_K_dot_avx2, dot4_q5_K_avx2, NULL);
+    set_avx2(TL_DTYPE_Q6_K, NULL, tl_q6_K_dot_avx2, dot4_q6_K_avx2, NULL);
+    set_avx2(TL_DTYPE_Q8_K, tl_q8_K_quantize_avx2, NULL, NULL, NULL);
+    entry *q = entry_of(TL_DTYPE_Q4_0);
+    q->dot_avx2[1] = tl_q4_0_dot_rp_avx2;
+    q->dot4_avx2[1] = tl_q4_0_dot4_rp_avx2;
+    q->tile_avx2[1] = tl_q4_0_dot_4x2_rp_avx2;
+    entry *k2 = entry_of(TL_DTYPE_Q2_K);
+    k2->dot_avx2[1] = tl_q2_K_dot_rp_avx2;
+    k2->dot_avx2[2] = tl_q2_K_dot_rpg_avx2;
+    k2->dot4_avx2[1] = dot4_q2_K_rp_avx2;
+    k2->dot4_avx2[2] = dot4_q2_K_rpg_avx2;
+    entry *k = entry_of(TL_DTYPE_Q4_K);
+    k->dot_avx2[1] = tl_q4_K_dot_rp_avx2;
+    k->dot_avx2[2] = tl_q4_K_dot_rpg_avx2;
+    k->dot4_avx2[1] = dot4_q4_K_rp_avx2;
+    k->dot4_avx2[2] = dot4_q4_K_rpg_avx2;
 }
 
 static const entry *find(tl_dtype dt) {
     pthread_once(&avx2_once, fill_avx2);
-    for (size_t i = 0; i < N_ENTRIES; i++)
-        if (table[i].dt == dt) return &table[i];
-    return NULL;
+    return entry_of(dt);
 }
 
 bool tl_quant_kernels_of(tl_dtype dt, bool avx2, tl_quant_kernels *out) {
@@ -97,25 +162,61 @@ bool tl_quant_kernels_of(tl_dtype dt, bool avx2, tl_quant_kernels *out) {
     return true;
 }
 
-tl_vec_dot4_fn tl_quant_vec_dot4_of(tl_dtype dt, bool avx2) {
+/* GEMM order -> GEMV order -> row order, whichever the type has first. */
+static int order_index(const entry *e, tl_dot_order order) {
+    int o = order == TL_DOT_ORDER_REPACK_GEMM ? 2 : order == TL_DOT_ORDER_REPACK ? 1 : 0;
+    while (o > 0 && !e->dot_scalar[o])
+        o--;
+    return o;
+}
+
+tl_dot_order tl_quant_llama_order(tl_dtype dt, int64_t n_rows) {
+    bool repacked = dt == TL_DTYPE_Q4_0 || dt == TL_DTYPE_Q4_K || dt == TL_DTYPE_Q2_K;
+    return repacked && n_rows % 8 == 0 ? TL_DOT_ORDER_REPACK : TL_DOT_ORDER_ROW;
+}
+
+tl_vec_dot_fn tl_quant_vec_dot_order_of(tl_dtype dt, tl_dot_order order, bool avx2) {
     const entry *e = find(dt);
     if (!e) return NULL;
-    return avx2 && e->dot4_avx2 ? e->dot4_avx2 : e->dot4_scalar;
+    int o = order_index(e, order);
+    return avx2 && e->dot_avx2[o] ? e->dot_avx2[o] : e->dot_scalar[o];
+}
+
+tl_vec_dot4_fn tl_quant_vec_dot4_order_of(tl_dtype dt, tl_dot_order order, bool avx2) {
+    const entry *e = find(dt);
+    if (!e) return NULL;
+    int o = order_index(e, order);
+    return avx2 && e->dot4_avx2[o] ? e->dot4_avx2[o] : e->dot4_scalar[o];
+}
+
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2_order_of(tl_dtype dt, tl_dot_order order, bool avx2) {
+    const entry *e = find(dt);
+    if (!e || !avx2) return NULL;
+    return e->tile_avx2[order_index(e, order)];
 }
 
 void tl_quant_register(bool use_avx2) {
+    use_avx2_selected = use_avx2;
     for (size_t i = 0; i < N_ENTRIES; i++) {
         tl_quant_kernels k = {0};
         tl_quant_kernels_of(table[i].dt, use_avx2, &k);
         tl_dtype_set_kernels(table[i].dt, k.to_f32, k.from_f32, k.vec_dot, k.dot_type);
-        table[i].dot4_selected = tl_quant_vec_dot4_of(table[i].dt, use_avx2);
     }
 }
 
-tl_vec_dot4_fn tl_quant_vec_dot4(tl_dtype dt) {
+tl_vec_dot_fn tl_quant_vec_dot_order(tl_dtype dt, tl_dot_order order) {
     tl_runtime_init();
-    const entry *e = find(dt);
-    return e ? e->dot4_selected : NULL;
+    return tl_quant_vec_dot_order_of(dt, order, use_avx2_selected);
+}
+
+tl_vec_dot4_fn tl_quant_vec_dot4_order(tl_dtype dt, tl_dot_order order) {
+    tl_runtime_init();
+    return tl_quant_vec_dot4_order_of(dt, order, use_avx2_selected);
+}
+
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2_order(tl_dtype dt, tl_dot_order order) {
+    tl_runtime_init();
+    return tl_quant_vec_dot_4x2_order_of(dt, order, use_avx2_selected);
 }
 
 tl_status tl_quantize_rows(tl_dtype dt, const float *src, void *dst, int64_t nrows,
@@ -123,8 +224,9 @@ tl_status tl_quantize_rows(tl_dtype dt, const float *src, void *dst, int64_t nro
     const tl_type_traits *t = tl_dtype_traits(dt);
     if (!t) return tl_fail(TL_ERR_TYPE, "quantize: invalid type id %d", (int)dt);
     if (nrows < 0 || n_per_row < 0 || n_per_row % t->blck != 0)
-        return tl_fail(TL_ERR_SHAPE, "quantize: row length %lld is not a multiple of %s's block "
-                                     "size %lld",
+        return tl_fail(TL_ERR_SHAPE,
+                       "quantize: row length %lld is not a multiple of %s's block "
+                       "size %lld",
                        (long long)n_per_row, t->name, (long long)t->blck);
     tl_from_f32_fn fn = NULL;
     if (dt == TL_DTYPE_F32 || dt == TL_DTYPE_BF16) {
@@ -146,11 +248,25 @@ tl_status tl_dequantize_rows(tl_dtype dt, const void *src, float *dst, int64_t n
     if (!t || !t->to_f32)
         return tl_fail(TL_ERR_UNSUPPORTED, "dequantize: unsupported type %s", tl_dtype_name(dt));
     if (nrows < 0 || n_per_row < 0 || n_per_row % t->blck != 0)
-        return tl_fail(TL_ERR_SHAPE, "dequantize: row length %lld is not a multiple of %s's block "
-                                     "size %lld",
+        return tl_fail(TL_ERR_SHAPE,
+                       "dequantize: row length %lld is not a multiple of %s's block "
+                       "size %lld",
                        (long long)n_per_row, t->name, (long long)t->blck);
     size_t row = tl_dtype_row_size(dt, n_per_row);
     for (int64_t r = 0; r < nrows; r++)
         t->to_f32((const char *)src + (size_t)r * row, dst + r * n_per_row, n_per_row);
     return TL_OK;
+}
+
+/* ---- the ROW-order forms (quant.h) ---------------------------------------- */
+tl_vec_dot4_fn tl_quant_vec_dot4(tl_dtype dt) {
+    return tl_quant_vec_dot4_order(dt, TL_DOT_ORDER_ROW);
+}
+
+tl_vec_dot4_fn tl_quant_vec_dot4_of(tl_dtype dt, bool avx2) {
+    return tl_quant_vec_dot4_order_of(dt, TL_DOT_ORDER_ROW, avx2);
+}
+
+tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2(tl_dtype dt) {
+    return tl_quant_vec_dot_4x2_order(dt, TL_DOT_ORDER_ROW);
 }

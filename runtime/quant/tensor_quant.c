@@ -26,12 +26,14 @@ static void read_row_f32(const tl_tensor *src, int64_t r, float *buf) {
         t->to_f32(p, buf, n);
         return;
     }
-    for (int64_t i = 0; i < n; i++) t->to_f32(p + (size_t)i * src->nb[0], &buf[i], 1);
+    for (int64_t i = 0; i < n; i++)
+        t->to_f32(p + (size_t)i * src->nb[0], &buf[i], 1);
 }
 
 static int64_t n_rows(const tl_tensor *t) {
     int64_t r = 1;
-    for (int d = 1; d < TL_MAX_DIMS; d++) r *= t->ne[d] > 0 ? t->ne[d] : 1;
+    for (int d = 1; d < TL_MAX_DIMS; d++)
+        r *= t->ne[d] > 0 ? t->ne[d] : 1;
     return r;
 }
 
@@ -91,7 +93,8 @@ tl_status tl_tensor_dequantize(const tl_tensor *src, tl_tensor **out) {
     if (s != TL_OK) return s;
     int64_t n = src->n_dims == 0 ? 1 : src->ne[0], rows = n_rows(src);
     float *d = tl_tensor_data(dst);
-    for (int64_t r = 0; r < rows && n > 0; r++) read_row_f32(src, r, d + r * n);
+    for (int64_t r = 0; r < rows && n > 0; r++)
+        read_row_f32(src, r, d + r * n);
     if (src->name) tl_tensor_set_name(dst, src->name);
     *out = dst;
     return TL_OK;

@@ -18,7 +18,8 @@ static tl_tensor *make_f32(int64_t rows, int64_t cols) {
     int64_t shape[2] = {rows, cols};
     assert_int_equal(tl_tensor_new_shape(TL_DTYPE_F32, 2, shape, &t), TL_OK);
     float *d = tl_tensor_data(t);
-    for (int64_t i = 0; i < rows * cols; i++) d[i] = sinf((float)i * 0.37f) * (float)(1 + i % 7);
+    for (int64_t i = 0; i < rows * cols; i++)
+        d[i] = sinf((float)i * 0.37f) * (float)(1 + i % 7);
     return t;
 }
 
@@ -56,7 +57,8 @@ static void test_quantize_builtin_matches_rows(void **state) {
         assert_int_equal(dq.as.tensor->dtype, TL_DTYPE_F32);
         assert_int_equal(dq.as.tensor->ne[1], 3);
         const float *a = tl_tensor_data(t), *b = tl_tensor_data(dq.as.tensor);
-        for (int i = 0; i < 3 * 256; i++) assert_true(fabsf(a[i] - b[i]) < 7.0f * 0.6f);
+        for (int i = 0; i < 3 * 256; i++)
+            assert_true(fabsf(a[i] - b[i]) < 7.0f * 0.6f);
         tl_value_release(&dq);
         tl_value_release(&out);
         tl_value_release(&argv[0]);
@@ -78,7 +80,8 @@ static void test_quantize_strided_view(void **state) {
     float col[32];
     const float *d = tl_tensor_data(t);
     for (int r = 0; r < 64; r++) {
-        for (int i = 0; i < 32; i++) col[i] = d[i * 64 + r];
+        for (int i = 0; i < 32; i++)
+            col[i] = d[i * 64 + r];
         uint8_t want[34];
         assert_int_equal(tl_quantize_rows(TL_DTYPE_Q8_0, col, want, 1, 32), TL_OK);
         assert_memory_equal((uint8_t *)tl_tensor_data(q) + r * 34, want, 34);

@@ -42,16 +42,28 @@ static void fill_row(float *x, int64_t n, int kind) {
     for (int64_t i = 0; i < n; i++) {
         float s = (float)pow(10.0, (double)((i / 32) % 7) - 3.0);
         switch (kind % 5) {
-        case 0: x[i] = grand() * s; break;
-        case 1: x[i] = (i / 32) % 5 == 2 ? 0.0f : grand(); break;
-        case 2: x[i] = (float)((int)(urand() * 16) - 8) * 0.5f; break;
-        case 3: x[i] = grand() * (i % 29 == 3 ? 40.0f : 1.0f); break;
-        default: x[i] = (float)urand() * 3.0f + 0.25f; break;
+        case 0:
+            x[i] = grand() * s;
+            break;
+        case 1:
+            x[i] = (i / 32) % 5 == 2 ? 0.0f : grand();
+            break;
+        case 2:
+            x[i] = (float)((int)(urand() * 16) - 8) * 0.5f;
+            break;
+        case 3:
+            x[i] = grand() * (i % 29 == 3 ? 40.0f : 1.0f);
+            break;
+        default:
+            x[i] = (float)urand() * 3.0f + 0.25f;
+            break;
         }
     }
 }
 
-static void *row_alloc(tl_dtype dt, int64_t n) { return calloc(1, tl_dtype_row_size(dt, n) + 64); }
+static void *row_alloc(tl_dtype dt, int64_t n) {
+    return calloc(1, tl_dtype_row_size(dt, n) + 64);
+}
 
 /* ---- AVX2 kernels agree with the scalar references bit for bit ---------- */
 static void test_avx2_equals_scalar(void **state) {
@@ -76,14 +88,23 @@ static void test_avx2_equals_scalar(void **state) {
             as.from_f32(y, qy, n);
             av.from_f32(y, qy2, n);
             assert_memory_equal(qy, qy2, tl_dtype_row_size(s.dot_type, n));
-            for (int64_t len = 256; len <= n; len *= 4) {
-                float a, b;
-                s.vec_dot(len, &a, qx, qy);
-                v.vec_dot(len, &b, qx, qy);
-                if (memcmp(&a, &b, 4) != 0)
-                    fail_msg("%s n=%lld rep %d: scalar %.9g avx2 %.9g", tl_dtype_name(weight_types[t]),
-                             (long long)len, rep, (double)a, (double)b);
-                compared++;
+            for (int o = 0; o < 3; o++) {
+                tl_vec_dot_fn ds =
+                    tl_quant_vec_dot_order_of(weight_types[t], (tl_dot_order)o, false);
+                tl_vec_dot_fn dv =
+                    tl_quant_vec_dot_order_of(weight_types[t], (tl_dot_order)o, true);
+                if (o == 0) assert_ptr_equal(ds, s.vec_dot);
+                if (o == 0) assert_ptr_equal(dv, v.vec_dot);
+                for (int64_t len = 256; len <= n; len *= 4) {
+                    float a, b;
+                    ds(len, &a, qx, qy);
+                    dv(len, &b, qx, qy);
+                    if (memcmp(&a, &b, 4) != 0)
+                        fail_msg("%s order %d n=%lld rep %d: scalar %.9g avx2 %.9g",
+                                 tl_dtype_name(weight_types[t]), o, (long long)len, rep, (double)a,
+                                 (double)b);
+                    compared++;
+                }
             }
         }
         free(qx);
@@ -102,14 +123,16 @@ static void test_dot4_equals_single_rows(void **state) {
     float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
     for (size_t t = 0; t < NW; t++) {
         tl_dtype dt = weight_types[t];
-        for (int v = 0; v < 2; v++) {
-            bool avx2 = v == 1;
+        for (int v = 0; v < 6; v++) {
+            bool avx2 = v & 1;
+            tl_dot_order order = (tl_dot_order)(v >> 1);
             if (avx2 && !tl_cpu_use_avx2()) continue;
             tl_quant_kernels k, a;
             assert_true(tl_quant_kernels_of(dt, avx2, &k));
             assert_true(tl_quant_kernels_of(k.dot_type, avx2, &a));
-            tl_vec_dot4_fn dot4 = tl_quant_vec_dot4_of(dt, avx2);
+            tl_vec_dot4_fn dot4 = tl_quant_vec_dot4_order_of(dt, order, avx2);
             assert_non_null(dot4);
+            k.vec_dot = tl_quant_vec_dot_order_of(dt, order, avx2);
             size_t row = tl_dtype_row_size(dt, n);
             char *w = calloc(4, row);
             void *qa = row_alloc(k.dot_type, n);
@@ -134,11 +157,135 @@ static void test_dot4_equals_single_rows(void **state) {
             free(qa);
         }
     }
+    assert_ptr_equal(
+        tl_quant_vec_dot4_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK),
+        tl_quant_vec_dot4_order_of(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, tl_cpu_use_avx2()));
+    assert_null(tl_quant_vec_dot4_order(TL_DTYPE_I32, TL_DOT_ORDER_ROW));
+    /* the traits' vec_dot is the ROW order */
+    assert_ptr_equal(tl_dtype_traits(TL_DTYPE_Q4_0)->vec_dot,
+                     tl_quant_vec_dot_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_ROW));
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q4_0, 704), TL_DOT_ORDER_REPACK);
+    /* the first (ROW-order) form of the API */
     assert_ptr_equal(tl_quant_vec_dot4(TL_DTYPE_Q4_0),
-                     tl_quant_vec_dot4_of(TL_DTYPE_Q4_0, tl_cpu_use_avx2()));
-    assert_null(tl_quant_vec_dot4(TL_DTYPE_I32));
+                     tl_quant_vec_dot4_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_ROW));
+    assert_ptr_equal(tl_quant_vec_dot4_of(TL_DTYPE_Q6_K, false),
+                     tl_quant_vec_dot4_order_of(TL_DTYPE_Q6_K, TL_DOT_ORDER_ROW, false));
+    assert_ptr_equal(tl_quant_vec_dot_4x2(TL_DTYPE_Q4_0),
+                     tl_quant_vec_dot_4x2_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_ROW));
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q4_0, 172), TL_DOT_ORDER_ROW);
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q6_K, 32000), TL_DOT_ORDER_ROW);
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q4_K, 32000), TL_DOT_ORDER_REPACK);
+    assert_int_equal(tl_quant_llama_order(TL_DTYPE_Q8_0, 32000), TL_DOT_ORDER_ROW);
+    /* types without repack kernels fall back to the row order */
+    assert_ptr_equal(tl_quant_vec_dot_order(TL_DTYPE_Q6_K, TL_DOT_ORDER_REPACK_GEMM),
+                     tl_quant_vec_dot_order(TL_DTYPE_Q6_K, TL_DOT_ORDER_ROW));
+    assert_ptr_equal(tl_quant_vec_dot_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK_GEMM),
+                     tl_quant_vec_dot_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK));
     free(x);
     free(y);
+}
+
+/* ---- gemv_rows == the single-row dot, for ranges that do not divide by 4 - */
+static void test_gemv_rows(void **state) {
+    (void)state;
+    const int64_t n = 512, rows = 23;
+    float *x = malloc(sizeof(float) * n), out[23], want[23];
+    const tl_dtype dts[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q6_K, TL_DTYPE_F16};
+    for (int k = 0; k < 3; k++) {
+        const tl_type_traits *t = tl_dtype_traits(dts[k]), *at = tl_dtype_traits(t->dot_type);
+        size_t row = tl_dtype_row_size(dts[k], n);
+        char *w = malloc(row * rows);
+        for (int r = 0; r < rows; r++) {
+            fill_row(x, n, r);
+            assert_int_equal(tl_quantize_rows(dts[k], x, w + r * row, 1, n), TL_OK);
+        }
+        void *act = row_alloc(t->dot_type, n);
+        fill_row(x, n, 9);
+        at->from_f32(x, act, n);
+        for (int o = 0; o < 2; o++) {
+            tl_dot_order order = (tl_dot_order)o;
+            tl_vec_dot_fn dot = tl_quant_vec_dot_order(dts[k], order);
+            for (int r = 0; r < rows; r++)
+                dot(n, &want[r], w + r * row, act);
+            for (int64_t r0 = 0; r0 < 3; r0++) {
+                memset(out, 0, sizeof out);
+                assert_int_equal(
+                    tl_quant_gemv_rows_order(dts[k], order, n, w, row, r0, rows, act, out), TL_OK);
+                for (int64_t r = r0; r < rows; r++)
+                    assert_memory_equal(&out[r], &want[r], 4);
+            }
+        }
+        free(w);
+        free(act);
+    }
+    assert_int_equal(
+        tl_quant_gemv_rows_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_ROW, 33, x, 18, 0, 1, x, out),
+        TL_ERR_ARG);
+    assert_int_equal(tl_quant_gemv_rows(TL_DTYPE_Q4_0, 33, x, 18, 0, 1, x, out), TL_ERR_ARG);
+    free(x);
+}
+
+/* ---- gemm_rows == the single-row dot per (row, token), odd counts -------- */
+static void test_gemm_rows(void **state) {
+    (void)state;
+    const int64_t n = 512, rows = 11, toks = 5;
+    float *x = malloc(sizeof(float) * n);
+    float out[5 * 16], want[5 * 16];
+    const tl_dtype dts[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q6_K, TL_DTYPE_F16,
+                            TL_DTYPE_Q4_K};
+    for (int k = 0; k < 5; k++) {
+        const tl_type_traits *t = tl_dtype_traits(dts[k]), *at = tl_dtype_traits(t->dot_type);
+        size_t row = tl_dtype_row_size(dts[k], n), arow = tl_dtype_row_size(t->dot_type, n);
+        char *w = malloc(row * rows), *act = malloc(arow * toks);
+        for (int r = 0; r < rows; r++) {
+            fill_row(x, n, r);
+            assert_int_equal(tl_quantize_rows(dts[k], x, w + r * row, 1, n), TL_OK);
+        }
+        for (int j = 0; j < toks; j++) {
+            fill_row(x, n, j + 4);
+            at->from_f32(x, act + j * arow, n);
+        }
+        for (int o = 0; o < 2; o++) {
+            tl_dot_order order = (tl_dot_order)o;
+            for (int j = 0; j < toks; j++) {
+                /* REPACK: llama.cpp's batch split, GEMM order for groups of 4 tokens */
+                tl_dot_order oj = order;
+                if (order == TL_DOT_ORDER_REPACK && j < toks - toks % 4)
+                    oj = TL_DOT_ORDER_REPACK_GEMM;
+                tl_vec_dot_fn dot = tl_quant_vec_dot_order(dts[k], oj);
+                for (int r = 0; r < rows; r++)
+                    dot(n, &want[j * 16 + r], w + r * row, act + j * arow);
+            }
+            for (int64_t r0 = 0; r0 < 2; r0++) {
+                memset(out, 0, sizeof out);
+                assert_int_equal(tl_quant_gemm_rows_order(dts[k], order, n, w, row, r0, rows, act,
+                                                          arow, toks, out, 16),
+                                 TL_OK);
+                if (order == TL_DOT_ORDER_ROW) { /* the first form of the API is the row order */
+                    float out2[5 * 16] = {0};
+                    assert_int_equal(
+                        tl_quant_gemm_rows(dts[k], n, w, row, r0, rows, act, arow, toks, out2, 16),
+                        TL_OK);
+                    for (int j = 0; j < toks; j++)
+                        for (int64_t r = r0; r < rows; r++)
+                            assert_memory_equal(&out2[j * 16 + r], &want[j * 16 + r], 4);
+                }
+                for (int j = 0; j < toks; j++)
+                    for (int64_t r = r0; r < rows; r++)
+                        if (memcmp(&out[j * 16 + r], &want[j * 16 + r], 4) != 0)
+                            fail_msg("%s order %d token %d row %lld: gemm %.9g dot %.9g",
+                                     tl_dtype_name(dts[k]), o, j, (long long)r,
+                                     (double)out[j * 16 + r], (double)want[j * 16 + r]);
+            }
+        }
+        free(w);
+        free(act);
+    }
+    if (tl_cpu_use_avx2()) {
+        assert_non_null(tl_quant_vec_dot_4x2_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_ROW));
+        assert_non_null(tl_quant_vec_dot_4x2_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK));
+    }
+    free(x);
 }
 
 /* ---- the quantized dot against float dots -------------------------------
@@ -216,7 +363,8 @@ static void test_activation_error_bounds(void **state) {
             t->to_f32(q, xq, n);
             for (int64_t b = 0; b < n; b += t->blck) {
                 float amax = 0;
-                for (int64_t i = b; i < b + t->blck; i++) amax = fmaxf(amax, fabsf(x[i]));
+                for (int64_t i = b; i < b + t->blck; i++)
+                    amax = fmaxf(amax, fabsf(x[i]));
                 /* step amax/127; Q8_0/Q8_1 round the step to fp16: relative 2^-11, or
                 ** absolute 2^-25 when it is subnormal; times |q| <= 127 */
                 double step = amax / 127.0;
@@ -241,7 +389,8 @@ static double rmse_of(tl_dtype dt, const float *x, int64_t n, float *xq) {
     assert_int_equal(tl_dequantize_rows(dt, q, xq, 1, n), TL_OK);
     free(q);
     double e = 0;
-    for (int64_t i = 0; i < n; i++) e += ((double)x[i] - xq[i]) * ((double)x[i] - xq[i]);
+    for (int64_t i = 0; i < n; i++)
+        e += ((double)x[i] - xq[i]) * ((double)x[i] - xq[i]);
     return sqrt(e / (double)n);
 }
 
@@ -249,20 +398,24 @@ static void test_weight_quantizer_errors(void **state) {
     (void)state;
     const int64_t n = 8192;
     float *x = malloc(sizeof(float) * n), *xq = malloc(sizeof(float) * n);
-    for (int64_t i = 0; i < n; i++) x[i] = grand();
+    for (int64_t i = 0; i < n; i++)
+        x[i] = grand();
     /* Q4_0: |err| <= |d| (the clamped +8 side) and <= |d|/2 elsewhere; d = max/-8 */
     rmse_of(TL_DTYPE_Q4_0, x, n, xq);
     for (int64_t b = 0; b < n; b += 32) {
         float amax = 0;
-        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(x[b + i]));
+        for (int i = 0; i < 32; i++)
+            amax = fmaxf(amax, fabsf(x[b + i]));
         double d = amax / 8.0 * (1 + 1.0 / 1024);
-        for (int i = 0; i < 32; i++) assert_true(fabs((double)x[b + i] - xq[b + i]) <= d);
+        for (int i = 0; i < 32; i++)
+            assert_true(fabs((double)x[b + i] - xq[b + i]) <= d);
     }
     /* Q8_0: |err| <= d/2 + 127 * (fp16 rounding of d) */
     rmse_of(TL_DTYPE_Q8_0, x, n, xq);
     for (int64_t b = 0; b < n; b += 32) {
         float amax = 0;
-        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(x[b + i]));
+        for (int i = 0; i < 32; i++)
+            amax = fmaxf(amax, fabsf(x[b + i]));
         double d = amax / 127.0;
         for (int i = 0; i < 32; i++)
             assert_true(fabs((double)x[b + i] - xq[b + i]) <=
@@ -295,7 +448,8 @@ static void test_zero_blocks(void **state) {
         void *q = row_alloc(dt, n), *qa = row_alloc(tr->dot_type, n);
         assert_int_equal(tl_quantize_rows(dt, x, q, 1, n), TL_OK);
         tr->to_f32(q, xq, n);
-        for (int i = 0; i < n; i++) assert_true(xq[i] == 0.0f);
+        for (int i = 0; i < n; i++)
+            assert_true(xq[i] == 0.0f);
         at->from_f32(x, qa, n);
         float d = 1;
         tr->vec_dot(n, &d, q, qa);
@@ -308,7 +462,8 @@ static void test_zero_blocks(void **state) {
     assert_int_equal(tl_quantize_rows(TL_DTYPE_Q4_0, x, b, 1, 32), TL_OK);
     assert_int_equal(b[0], 0x00);
     assert_int_equal(b[1], 0x80);
-    for (int i = 2; i < 18; i++) assert_int_equal(b[i], 0x88);
+    for (int i = 2; i < 18; i++)
+        assert_int_equal(b[i], 0x88);
 }
 
 /* Values at the fp16 limit keep finite scales for the types whose scale is
@@ -317,10 +472,12 @@ static void test_large_magnitudes(void **state) {
     (void)state;
     const int64_t n = 256;
     float x[256], xq[256];
-    for (int i = 0; i < n; i++) x[i] = (i % 2 ? -1.0f : 1.0f) * 65504.0f * (float)(i % 17) / 16.0f;
+    for (int i = 0; i < n; i++)
+        x[i] = (i % 2 ? -1.0f : 1.0f) * 65504.0f * (float)(i % 17) / 16.0f;
     for (size_t t = 0; t < NW; t++) {
         double e = rmse_of(weight_types[t], x, n, xq);
-        for (int i = 0; i < n; i++) assert_true(isfinite(xq[i]));
+        for (int i = 0; i < n; i++)
+            assert_true(isfinite(xq[i]));
         assert_true(e < 65504.0 * 0.5);
     }
 }
@@ -331,7 +488,8 @@ static void test_nan_inputs_are_contained(void **state) {
     (void)state;
     const int64_t n = 512;
     float x[512], xq[512], ref[512];
-    for (int i = 0; i < n; i++) x[i] = (float)(i % 13) - 6.0f;
+    for (int i = 0; i < n; i++)
+        x[i] = (float)(i % 13) - 6.0f;
     for (size_t t = 0; t < NW; t++) {
         tl_dtype dt = weight_types[t];
         const tl_type_traits *tr = tl_dtype_traits(dt);
@@ -344,7 +502,8 @@ static void test_nan_inputs_are_contained(void **state) {
         assert_int_equal(tl_quantize_rows(dt, y, q, 1, n), TL_OK);
         tr->to_f32(q, xq, n);
         /* the second super-block (elements 256..511) has no NaN: unchanged */
-        for (int i = 256; i < n; i++) assert_true(memcmp(&xq[i], &ref[i], 4) == 0);
+        for (int i = 256; i < n; i++)
+            assert_true(memcmp(&xq[i], &ref[i], 4) == 0);
         free(q);
     }
     void *qa = row_alloc(TL_DTYPE_Q8_0, n);
@@ -416,6 +575,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_avx2_equals_scalar),
         cmocka_unit_test(test_dot4_equals_single_rows),
+        cmocka_unit_test(test_gemv_rows),
+        cmocka_unit_test(test_gemm_rows),
         cmocka_unit_test(test_quantized_dot_bounds),
         cmocka_unit_test(test_activation_error_bounds),
         cmocka_unit_test(test_weight_quantizer_errors),

@@ -6,7 +6,9 @@
 **   - the LM head: llama.cpp's final normed hidden states (result_norm, from
 **     `oracle layers --dump`), quantized to the weight's dot_type and dotted
 **     with every row of output.weight, give llama.cpp's logits
-**     (tests/data/quant/lm_head/). */
+**     (tests/data/quant/lm_head/);
+**   - llama.cpp's Q4_0 matmul (blk.0.ffn_up) with repack on and off, both
+**     float orders (tests/data/quant/matmul/). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,7 +97,8 @@ static void test_dequantized_tensors_match_llama_cpp(void **state) {
         assert_int_equal(tl_dequantize_rows(ti->dtype, ti->data, out, n / ti->ne[0], ti->ne[0]),
                          TL_OK);
         char got[32];
-        snprintf(got, sizeof got, "%016llx", (unsigned long long)fnv1a(out, sizeof(float) * (size_t)n));
+        snprintf(got, sizeof got, "%016llx",
+                 (unsigned long long)fnv1a(out, sizeof(float) * (size_t)n));
         if (strcmp(got, hash) != 0) {
             print_message("%s %s (%s): dequantized floats differ from ggml's\n", model, tensor,
                           tl_dtype_name(ti->dtype));
@@ -138,7 +141,8 @@ static void check_lm_head(const char *model, double tol) {
     assert_int_equal(no, sizeof(float) * (size_t)(n_pos * n_vocab));
     const tl_type_traits *t = tl_dtype_traits(w->dtype);
     const tl_type_traits *at = tl_dtype_traits(t->dot_type);
-    size_t wrow = tl_dtype_row_size(w->dtype, n_embd), arow = tl_dtype_row_size(t->dot_type, n_embd);
+    size_t wrow = tl_dtype_row_size(w->dtype, n_embd),
+           arow = tl_dtype_row_size(t->dot_type, n_embd);
     void *act = malloc(arow);
     double worst = 0;
     int64_t exact = 0;
@@ -173,6 +177,73 @@ static void test_lm_head_matches_llama_cpp(void **state) {
     check_lm_head("stories260K", 1e-5);
 }
 
+/* llama.cpp's own Q4_0 matmul (blk.0.ffn_up) with repack on and off: our
+** activation quantizer and the dot of tl_quant_llama_order (or ROW for
+** --no-repack), per token with gemv_rows and for all tokens with gemm_rows,
+** reproduce every output bit for bit. */
+static void check_matmul(const char *model, const char *tag, bool repack) {
+    char gguf[256], rel[256];
+    snprintf(gguf, sizeof gguf, "%s.gguf", model);
+    if (!have_model(gguf)) {
+        print_message("SKIPPED: %s absent\n", gguf);
+        return;
+    }
+    tl_gguf *g = open_model(gguf);
+    const tl_gguf_tensor_info *w = tl_gguf_find_tensor(g, "blk.0.ffn_up.weight");
+    assert_non_null(w);
+    assert_int_equal(w->dtype, TL_DTYPE_Q4_0);
+    int64_t n = w->ne[0], rows = w->ne[1];
+    size_t ni, no;
+    snprintf(rel, sizeof rel, "matmul/%s.%s.in.f32", model, tag);
+    float *in = load_data(rel, &ni);
+    snprintf(rel, sizeof rel, "matmul/%s.%s.out.f32", model, tag);
+    float *ref = load_data(rel, &no);
+    assert_non_null(in);
+    assert_non_null(ref);
+    int64_t toks = (int64_t)(ni / sizeof(float)) / n;
+    assert_int_equal(no, sizeof(float) * (size_t)(toks * rows));
+    tl_dot_order order = repack ? tl_quant_llama_order(w->dtype, rows) : TL_DOT_ORDER_ROW;
+    const tl_type_traits *at = tl_dtype_traits(TL_DTYPE_Q8_0);
+    size_t arow = tl_dtype_row_size(TL_DTYPE_Q8_0, n), wrow = tl_dtype_row_size(w->dtype, n);
+    char *act = malloc(arow * (size_t)toks);
+    float *out = malloc(sizeof(float) * (size_t)(toks * rows));
+    for (int64_t k = 0; k < toks; k++)
+        at->from_f32(in + k * n, act + k * arow, n);
+    int64_t same_gemv = 0, same_gemm = 0;
+    for (int64_t k = 0; k < toks; k++) {
+        assert_int_equal(tl_quant_gemv_rows_order(w->dtype, order, n, w->data, wrow, 0, rows,
+                                                  act + k * arow, out + k * rows),
+                         TL_OK);
+        for (int64_t r = 0; r < rows; r++)
+            same_gemv += memcmp(&out[k * rows + r], &ref[k * rows + r], 4) == 0;
+    }
+    memset(out, 0, sizeof(float) * (size_t)(toks * rows));
+    assert_int_equal(tl_quant_gemm_rows_order(w->dtype, order, n, w->data, wrow, 0, rows, act, arow,
+                                              toks, out, (size_t)rows),
+                     TL_OK);
+    for (int64_t i = 0; i < toks * rows; i++)
+        same_gemm += memcmp(&out[i], &ref[i], 4) == 0;
+    print_message("%s %s (%lld rows, %s order): %lld/%lld (gemv) %lld/%lld (gemm) bit-identical\n",
+                  model, tag, (long long)rows, order == TL_DOT_ORDER_REPACK ? "repack" : "row",
+                  (long long)same_gemv, (long long)(toks * rows), (long long)same_gemm,
+                  (long long)(toks * rows));
+    assert_int_equal(same_gemv, toks * rows);
+    assert_int_equal(same_gemm, toks * rows);
+    free(act);
+    free(out);
+    free(in);
+    free(ref);
+    tl_gguf_close(g);
+}
+
+static void test_q4_0_matmul_matches_llama_cpp(void **state) {
+    (void)state;
+    check_matmul("synthetic-small-q4_0", "rep8", true);
+    check_matmul("synthetic-small-q4_0", "rep1", true);
+    check_matmul("synthetic-small-q4_0", "norep8", false);
+    check_matmul("stories260K-q4_0", "rep5", true); /* 172 rows: llama.cpp does not repack */
+}
+
 int main(void) {
     if (!models_dir() || !have_model("stories260K.gguf")) {
         printf("SKIPPED: TL_TEST_MODELS (%s) has no stories260K.gguf\n",
@@ -182,6 +253,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dequantized_tensors_match_llama_cpp),
         cmocka_unit_test(test_lm_head_matches_llama_cpp),
+        cmocka_unit_test(test_q4_0_matmul_matches_llama_cpp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,8 @@
 **   - to_f32(T.bin) == ggml's dequantize_row, bit for bit          (T.deq.f32)
 **   - the activation quantizers == the CPU backend's from_float    (act_*.bin)
 **   - vec_dot(T row, activation row) == ggml's vec_dot, bit for bit (T.dot.f32),
-**     for the scalar kernels and for the AVX2 ones. */
+**     for the scalar kernels and for the AVX2 ones;
+**   - llama.cpp's own Q4_K and Q2_K matmuls in their three float orders (matmul/). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,8 +24,8 @@
 #include "runtime/cpu.h"
 #include "runtime/quant.h"
 
-#define ROWS 16
-#define NX 256
+#define ROWS  16
+#define NX    256
 #define YROWS 4
 
 static void *load(const char *name, size_t *size) {
@@ -71,8 +72,9 @@ static void test_quantizers_match_llama_cpp(void **state) {
         int bad = 0;
         for (size_t b = 0; b < n / tr->size; b++)
             if (memcmp(got + b * tr->size, ref + b * tr->size, tr->size) != 0) {
-                if (bad < 3) print_message("%s: block %zu (row %zu) differs\n", types[t].name, b,
-                                           b * tr->size / row);
+                if (bad < 3)
+                    print_message("%s: block %zu (row %zu) differs\n", types[t].name, b,
+                                  b * tr->size / row);
                 bad++;
             }
         if (bad) {
@@ -101,8 +103,9 @@ static void test_dequantize_matches_llama_cpp(void **state) {
         int bad = 0;
         for (int i = 0; i < ROWS * NX; i++)
             if (memcmp(&got[i], &ref[i], 4) != 0) {
-                if (bad < 3) print_message("%s[%d]: %.9g vs ggml %.9g\n", types[t].name, i,
-                                           (double)got[i], (double)ref[i]);
+                if (bad < 3)
+                    print_message("%s[%d]: %.9g vs ggml %.9g\n", types[t].name, i, (double)got[i],
+                                  (double)ref[i]);
                 bad++;
             }
         if (bad) bad_types++;
@@ -127,7 +130,8 @@ static void check_act(tl_dtype dt, const char *file, bool avx2) {
     else
         fn = tl_dtype_traits(dt)->from_f32;
     uint8_t *got = calloc(1, n);
-    for (int r = 0; r < YROWS; r++) fn(y + r * NX, got + r * row, NX);
+    for (int r = 0; r < YROWS; r++)
+        fn(y + r * NX, got + r * row, NX);
     size_t bad = 0, first = 0;
     for (size_t i = 0; i < n; i++)
         if (got[i] != ref[i] && !bad++) first = i;
@@ -209,6 +213,73 @@ static void test_avx2_dots_match_llama_cpp(void **state) {
     check_dots(true);
 }
 
+/* llama.cpp's own Q4_K and Q2_K matmuls (see tests/data/quant/matmul/README.md): with
+** repack on, tokens 0-3 in the repacked GEMM order and token 4 in the GEMV
+** order; with --no-repack the one-row order.  Bit for bit. */
+static void check_k_matmul(tl_dtype dt, const char *tag, bool repack) {
+    const int64_t n = 256, rows = 704;
+    const char *tn = tl_dtype_name(dt);
+    size_t nw, ni, no;
+    char wname[128];
+    snprintf(wname, sizeof wname, "matmul/synthetic-%s.ffn_up.%s", tn, tn);
+    uint8_t *w = load(wname, &nw);
+    char name[128];
+    snprintf(name, sizeof name, "matmul/synthetic-%s.%s.in.f32", tn, tag);
+    float *in = load(name, &ni);
+    snprintf(name, sizeof name, "matmul/synthetic-%s.%s.out.f32", tn, tag);
+    float *ref = load(name, &no);
+    size_t wrow = tl_dtype_row_size(dt, n), arow = tl_dtype_row_size(TL_DTYPE_Q8_K, n);
+    assert_int_equal(nw, wrow * rows);
+    int64_t toks = (int64_t)(ni / sizeof(float)) / n;
+    assert_int_equal(no, sizeof(float) * (size_t)(toks * rows));
+    char *act = malloc(arow * (size_t)toks);
+    float *out = calloc((size_t)(toks * rows), sizeof(float));
+    for (int64_t k = 0; k < toks; k++)
+        tl_dtype_traits(TL_DTYPE_Q8_K)->from_f32(in + k * n, act + k * arow, n);
+    tl_dot_order order = repack ? tl_quant_llama_order(dt, rows) : TL_DOT_ORDER_ROW;
+    assert_int_equal(order, repack ? TL_DOT_ORDER_REPACK : TL_DOT_ORDER_ROW);
+    assert_int_equal(tl_quant_gemm_rows_order(dt, order, n, w, wrow, 0, rows, act, arow, toks, out,
+                                              (size_t)rows),
+                     TL_OK);
+    int64_t same = 0;
+    for (int64_t i = 0; i < toks * rows; i++)
+        same += memcmp(&out[i], &ref[i], 4) == 0;
+    /* per token, with the order llama.cpp used for that token */
+    int64_t same1 = 0;
+    for (int64_t k = 0; k < toks; k++) {
+        tl_dot_order o = order;
+        if (repack && k < toks - toks % 4) o = TL_DOT_ORDER_REPACK_GEMM;
+        for (int v = 0; v < 2; v++) {
+            if (v && !tl_cpu_use_avx2()) continue;
+            tl_vec_dot_fn dot = tl_quant_vec_dot_order_of(dt, o, v == 1);
+            for (int64_t r = 0; r < rows; r++) {
+                float got;
+                dot(n, &got, w + r * wrow, act + k * arow);
+                same1 += memcmp(&got, &ref[k * rows + r], 4) == 0;
+            }
+        }
+    }
+    int64_t variants = tl_cpu_use_avx2() ? 2 : 1;
+    print_message("%s %s: gemm_rows %lld/%lld, single-row dots %lld/%lld bit-identical\n", tn, tag,
+                  (long long)same, (long long)(toks * rows), (long long)same1,
+                  (long long)(variants * toks * rows));
+    assert_int_equal(same, toks * rows);
+    assert_int_equal(same1, variants * toks * rows);
+    free(act);
+    free(out);
+    free(w);
+    free(in);
+    free(ref);
+}
+
+static void test_k_quant_matmul_matches_llama_cpp(void **state) {
+    (void)state;
+    check_k_matmul(TL_DTYPE_Q4_K, "rep5", true);
+    check_k_matmul(TL_DTYPE_Q4_K, "norep5", false);
+    check_k_matmul(TL_DTYPE_Q2_K, "rep5", true);
+    check_k_matmul(TL_DTYPE_Q2_K, "norep5", false);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quantizers_match_llama_cpp),
@@ -216,6 +287,7 @@ int main(void) {
         cmocka_unit_test(test_activation_quantizers_match_llama_cpp),
         cmocka_unit_test(test_scalar_dots_match_llama_cpp),
         cmocka_unit_test(test_avx2_dots_match_llama_cpp),
+        cmocka_unit_test(test_k_quant_matmul_matches_llama_cpp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
