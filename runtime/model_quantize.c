@@ -4,6 +4,7 @@
 #include "runtime/model.h"
 
 #include "runtime/quant.h"
+#include "runtime/threadpool.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -201,17 +202,66 @@ typedef struct job {
     const char *in_path;
 } job;
 
+/* Rows [begin, end) of one conversion, on a pool thread: to f32, then llama-quantize's
+** quantize_row_*_ref.  Rows are independent, so the bytes do not depend on the thread count. */
+typedef struct convert_ctx {
+    const tl_tensor *src;
+    tl_tensor *dst;
+    int failed; /* set (atomically) when a row range failed */
+} convert_ctx;
+
+static void convert_rows(void *arg, int64_t begin, int64_t end) {
+    convert_ctx *c = arg;
+    const tl_tensor *s = c->src;
+    const tl_type_traits *tr = tl_dtype_traits(s->dtype);
+    int64_t n = s->ne[0];
+    size_t out_row = tl_dtype_row_size(c->dst->dtype, n);
+    float *buf = malloc((size_t)(n ? n : 1) * sizeof *buf * 16);
+    if (!buf) {
+        __atomic_store_n(&c->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    /* 16 rows at a time keeps each quantizer call busy without a large buffer. */
+    for (int64_t r = begin; r < end; r += 16) {
+        int64_t k = end - r < 16 ? end - r : 16;
+        for (int64_t i = 0; i < k; i++)
+            tr->to_f32((const char *)tl_tensor_data(s) + (size_t)(r + i) * s->nb[1],
+                       buf + (size_t)(i * n), n);
+        if (tl_quantize_rows(c->dst->dtype, buf,
+                             (char *)tl_tensor_data(c->dst) + (size_t)r * out_row, k, n) != TL_OK)
+            __atomic_store_n(&c->failed, 1, __ATOMIC_RELAXED);
+    }
+    free(buf);
+}
+
 static tl_status produce(void *ctx, tl_tensor **out) {
     const job *j = ctx;
-    tl_status st = tl_tensor_quantize(j->src, j->type, out); /* quantize_row_*_ref */
+    const tl_tensor *s = j->src;
+    tl_status st;
+    if (tl_tensor_is_contiguous(s) && tl_dtype_traits(s->dtype)->to_f32) {
+        /* The model's tensors: contiguous rows, converted in parallel over the thread pool. */
+        st = tl_tensor_new(j->type, s->n_dims, s->ne, out);
+        if (!st) {
+            convert_ctx c = {.src = s, .dst = *out};
+            tl_parallel_for(tl_tensor_nrows(s), 16, convert_rows, &c);
+            if (c.failed) {
+                tl_tensor_unref(*out);
+                *out = NULL;
+                st = tl_fail(TL_ERR_UNSUPPORTED,
+                             "conversion failed (no quantizer, or out of memory)");
+            }
+        }
+    } else {
+        st = tl_tensor_quantize(s, j->type, out); /* any layout, one thread */
+    }
     if (st) {
-        tl_error_prefix("%s: tensor '%s' (%s -> %s)", j->in_path, j->src->name,
-                        tl_dtype_name(j->src->dtype), tl_dtype_name(j->type));
+        tl_error_prefix("%s: tensor '%s' (%s -> %s)", j->in_path, s->name, tl_dtype_name(s->dtype),
+                        tl_dtype_name(j->type));
         return st;
     }
     /* The source pages will not be needed again: let the kernel drop them now. */
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = (uintptr_t)tl_tensor_data(j->src), hi = lo + tl_tensor_nbytes(j->src);
+    uintptr_t lo = (uintptr_t)tl_tensor_data(s), hi = lo + tl_tensor_nbytes(s);
     lo = (lo + page - 1) & ~(uintptr_t)(page - 1);
     if (hi > lo) madvise((void *)lo, (hi - lo) & ~(uintptr_t)(page - 1), MADV_DONTNEED);
     return TL_OK;
