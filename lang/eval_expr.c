@@ -1,7 +1,9 @@
 /* lang/eval_expr.c -- expressions: literals, names, operators, casts, fields,
 ** indexing and slicing, struct literals, match. Calls are in eval_call.c. */
 #include "lang/display.h"
+#include "lang/builtins/tensor_args.h"
 #include "lang/eval_internal.h"
+#include "runtime/ops.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -169,6 +171,20 @@ static const char *tensor_op_builtin(tl_binop op) {
         return "pow";
     case TL_OP_TENSORPROD:
         return "outer";
+    case TL_OP_REM:
+        return "mod";
+    case TL_OP_EQ:
+        return "eq";
+    case TL_OP_NE:
+        return "ne";
+    case TL_OP_LT:
+        return "lt";
+    case TL_OP_LE:
+        return "le";
+    case TL_OP_GT:
+        return "gt";
+    case TL_OP_GE:
+        return "ge";
     default:
         return NULL;
     }
@@ -180,6 +196,15 @@ static tl_flow tensor_binop(tl_interp *I, const tl_node *n, tl_binop op, const t
     if (!name)
         return tl_err_at(I, n, TL_ERR_TYPE, "operator '%s' is not defined for %s and %s",
                          tl_op_symbol(op), tl_value_type_name(a), tl_value_type_name(b));
+    if (op == TL_OP_POW && tl_value_is_number(a) && b->kind == TL_VAL_TENSOR) {
+        /* `2.0 ** t`: the tensor pow builtin takes the tensor first */
+        tl_tensor *r = NULL;
+        tl_status st =
+            tl_op_binary_scalar(TL_BIN_POW, b->as.tensor, tl_value_as_double(a), true, &r);
+        if (st != TL_OK) return tl_err_status(I, n, st);
+        *out = tl_value_tensor(r);
+        return TL_FLOW_OK;
+    }
     tl_value argv[2] = {*a, *b};
     const tl_builtin_def *def = tl_builtin_resolve(name, 2, argv);
     if (!def && (op == TL_OP_ADD || op == TL_OP_MUL || op == TL_OP_HADAMARD)) {
@@ -322,11 +347,60 @@ static tl_flow compare(tl_interp *I, const tl_node *n, tl_binop op, const tl_val
     return TL_FLOW_OK;
 }
 
+/* Relative tolerance of `a ≈ b` on tensors (elementwise, then all): |x - y| <=
+** TENSOR_APPROX_TOL * max(1, |x|, |y|).  Numbers use 1e-6 in double (compare()). */
+#define TENSOR_APPROX_TOL 1e-5
+
+static tl_status approx_tensors(const tl_value *a, const tl_value *b, bool *eq) {
+    tl_tensor *ta = NULL, *tb = NULL, *xa = NULL, *xb = NULL, *d = NULL, *aa = NULL, *ab = NULL,
+              *s = NULL, *dc = NULL, *sc = NULL;
+    tl_status st = tl_value_to_tensor(a, &ta);
+    if (st == TL_OK) st = tl_value_to_tensor(b, &tb);
+    if (st == TL_OK) st = tl_op_cast(ta, TL_DTYPE_F32, &xa);
+    if (st == TL_OK) st = tl_op_cast(tb, TL_DTYPE_F32, &xb);
+    if (st == TL_OK) st = tl_op_binary(TL_BIN_SUB, xa, xb, &d);
+    if (st == TL_OK) st = tl_op_unary(TL_UN_ABS, xa, &aa);
+    if (st == TL_OK) st = tl_op_unary(TL_UN_ABS, xb, &ab);
+    if (st == TL_OK) st = tl_op_binary(TL_BIN_MAXIMUM, aa, ab, &s);
+    if (st == TL_OK) st = tl_op_contiguous(d, &dc);
+    if (st == TL_OK) st = tl_op_contiguous(s, &sc);
+    if (st == TL_OK) {
+        const float *pd = tl_tensor_data(dc), *ps = tl_tensor_data(sc);
+        int64_t n = tl_tensor_nelements(dc);
+        bool all = tl_tensor_nelements(sc) == n;
+        for (int64_t i = 0; all && i < n; i++) {
+            double scale = ps[i] > 1.0f ? ps[i] : 1.0;
+            all = fabs((double)pd[i]) <= TENSOR_APPROX_TOL * scale; /* NaN: false */
+        }
+        *eq = all;
+    }
+    tl_tensor *all_t[] = {ta, tb, xa, xb, d, aa, ab, s, dc, sc};
+    for (size_t i = 0; i < sizeof all_t / sizeof all_t[0]; i++)
+        tl_tensor_unref(all_t[i]);
+    return st;
+}
+
+static bool tensor_operand(const tl_value *v) {
+    return v->kind == TL_VAL_TENSOR || v->kind == TL_VAL_ARRAY || tl_value_is_number(v);
+}
+
 static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value *a,
                      const tl_value *b, tl_value *out) {
-    if (op >= TL_OP_EQ && op <= TL_OP_APPROX &&
-        !(op == TL_OP_APPROX && (a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR)))
-        return compare(I, n, op, a, b, out);
+    bool has_tensor = a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR;
+    /* `==`/`!=` compare whole values (one bool) unless one side is a number: `t == 2.0` is
+    ** elementwise, like the ordering operators on tensors */
+    bool whole_eq =
+        (op == TL_OP_EQ || op == TL_OP_NE) && !tl_value_is_number(a) && !tl_value_is_number(b);
+    if (op >= TL_OP_EQ && op <= TL_OP_APPROX && has_tensor && !whole_eq && tensor_operand(a) &&
+        tensor_operand(b)) {
+        if (op != TL_OP_APPROX) return tensor_binop(I, n, op, a, b, out);
+        bool eq = false;
+        tl_status st = approx_tensors(a, b, &eq);
+        if (st != TL_OK) return tl_err_status(I, n, st);
+        *out = tl_value_bool(eq);
+        return TL_FLOW_OK;
+    }
+    if (op >= TL_OP_EQ && op <= TL_OP_APPROX) return compare(I, n, op, a, b, out);
     if (a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR)
         return tensor_binop(I, n, op, a, b, out);
     if (a->kind == TL_VAL_INT && b->kind == TL_VAL_INT)

@@ -481,6 +481,29 @@ static tl_flow eval_cond(tl_interp *I, const tl_node *e, bool *out, const char *
     tl_value c;
     tl_flow fl = tl_eval_expr(I, e, &c);
     if (fl != TL_FLOW_OK) return fl;
+    if (c.kind == TL_VAL_TENSOR) { /* `if t > 0.5` on a one-element tensor: its value */
+        int64_t n = tl_tensor_nelements(c.as.tensor);
+        const tl_builtin_def *item = n == 1 ? tl_builtin_resolve("item", 1, &c) : NULL;
+        tl_value v = TL_VOID;
+        if (!item) {
+            fl = tl_err_at(I, e, TL_ERR_TYPE,
+                           "%s condition is a tensor of %lld elements; reduce it first "
+                           "(e.g. sum(t > 0) == numel(t)), or use ≈ for a whole-tensor check",
+                           what, (long long)n);
+            tl_value_release(&c);
+            return fl;
+        }
+        tl_clear_error();
+        tl_status st = tl_builtin_call(item, I, 1, &c, &v);
+        tl_value_release(&c);
+        if (st != TL_OK) {
+            tl_value_release(&v);
+            return tl_err_status(I, e, st);
+        }
+        *out = tl_value_as_double(&v) != 0;
+        tl_value_release(&v);
+        return TL_FLOW_OK;
+    }
     if (c.kind != TL_VAL_BOOL) {
         fl = tl_err_at(I, e, TL_ERR_TYPE, "%s condition must be a bool, got %s", what,
                        tl_value_type_name(&c));
