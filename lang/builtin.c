@@ -18,16 +18,11 @@ extern const tl_builtin_def tl_builtins_io[];
 extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
-    tl_builtins_kvcache,
-    tl_builtins_quant,
-    tl_builtins_model,
-    tl_builtins_tokenizer,
-    tl_builtins_tensor,
-    tl_builtins_nn,
-    tl_builtins_llama_support,
-    tl_builtins_io,
-    tl_builtins_core,
-    NULL,
+    tl_builtins_kvcache,       tl_builtins_quant,
+    tl_builtins_model,         tl_builtins_tokenizer,
+    tl_builtins_tensor,        tl_builtins_nn,
+    tl_builtins_llama_support, tl_builtins_io,
+    tl_builtins_core,          NULL,
 };
 
 const tl_builtin_def *tl_builtin_find(const char *name) {
@@ -110,7 +105,9 @@ tl_status tl_arg_string(const tl_call *c, const tl_value *argv, int i, const cha
     return TL_OK;
 }
 
-tl_status tl_arg_shape(const tl_call *c, const tl_value *argv, int i, int64_t *shape, int *n_dims) {
+/* allow_minus_one: -1 elements are kept (as -1) for tl_arg_shape_infer. */
+static tl_status arg_shape(const tl_call *c, const tl_value *argv, int i, int64_t *shape,
+                           int *n_dims, bool allow_minus_one) {
     const tl_value *v = &argv[i];
     if (v->kind == TL_VAL_ARRAY) {
         const tl_array *a = v->as.arr;
@@ -127,9 +124,13 @@ tl_status tl_arg_shape(const tl_call *c, const tl_value *argv, int i, int64_t *s
             else
                 return tl_fail(TL_ERR_TYPE, "%s: shape element %zu must be a number, got %s",
                                c->name, k, tl_value_type_name(e));
+            if (allow_minus_one && d == -1) {
+                shape[k] = -1;
+                continue;
+            }
             if (!(d >= 0 && d < 9.0e15))
-                return tl_fail(TL_ERR_SHAPE, "%s: shape element %zu is %g (must be >= 0)", c->name,
-                               k, d);
+                return tl_fail(TL_ERR_SHAPE, "%s: shape element %zu is %g (must be >= 0%s)",
+                               c->name, k, d, allow_minus_one ? ", or -1 once" : "");
             shape[k] = (int64_t)d;
         }
         *n_dims = (int)a->len;
@@ -146,11 +147,47 @@ tl_status tl_arg_shape(const tl_call *c, const tl_value *argv, int i, int64_t *s
         for (int64_t k = 0; k < t->ne[0]; k++)
             tr->to_f32((const char *)tl_tensor_data(t) + (size_t)k * t->nb[0], &vals[k], 1);
         for (int64_t k = 0; k < t->ne[0]; k++) {
-            if (!(vals[k] >= 0)) return tl_fail(TL_ERR_SHAPE, "%s: negative shape element", c->name);
+            if (allow_minus_one && vals[k] == -1) {
+                shape[k] = -1;
+                continue;
+            }
+            if (!(vals[k] >= 0))
+                return tl_fail(TL_ERR_SHAPE, "%s: negative shape element", c->name);
             shape[k] = (int64_t)vals[k];
         }
         *n_dims = (int)t->ne[0];
         return TL_OK;
     }
     return arg_kind_error(c, argv, i, "a shape (an array of sizes)");
+}
+
+tl_status tl_arg_shape(const tl_call *c, const tl_value *argv, int i, int64_t *shape, int *n_dims) {
+    return arg_shape(c, argv, i, shape, n_dims, false);
+}
+
+tl_status tl_arg_shape_infer(const tl_call *c, const tl_value *argv, int i, int64_t numel,
+                             int64_t *shape, int *n_dims) {
+    tl_status st = arg_shape(c, argv, i, shape, n_dims, true);
+    if (st != TL_OK) return st;
+    int hole = -1;
+    int64_t known = 1;
+    for (int k = 0; k < *n_dims; k++) {
+        if (shape[k] != -1) {
+            known = shape[k] && known > INT64_MAX / shape[k] ? INT64_MAX : known * shape[k];
+            continue;
+        }
+        if (hole >= 0)
+            return tl_fail(TL_ERR_SHAPE,
+                           "%s: only one shape element may be -1 (elements %d and %d are)", c->name,
+                           hole, k);
+        hole = k;
+    }
+    if (hole < 0) return TL_OK;
+    if (known == 0 || numel % known != 0)
+        return tl_fail(TL_ERR_SHAPE,
+                       "%s: cannot infer the -1 element: %lld elements do not divide into "
+                       "parts of %lld",
+                       c->name, (long long)numel, (long long)known);
+    shape[hole] = numel / known;
+    return TL_OK;
 }

@@ -59,12 +59,17 @@ tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc
 const tl_builtin_def *tl_builtin_at(size_t index);
 
 /* ---- argument helpers for builtin implementations (fail with clear messages) */
-tl_status tl_arg_tensor(const tl_call *c, const tl_value *argv, int i, tl_tensor **out); /* borrowed */
+tl_status tl_arg_tensor(const tl_call *c, const tl_value *argv, int i,
+                        tl_tensor **out); /* borrowed */
 tl_status tl_arg_int(const tl_call *c, const tl_value *argv, int i, int64_t *out);
 tl_status tl_arg_double(const tl_call *c, const tl_value *argv, int i, double *out);
 tl_status tl_arg_bool(const tl_call *c, const tl_value *argv, int i, bool *out);
 tl_status tl_arg_string(const tl_call *c, const tl_value *argv, int i, const char **out);
 /* A shape: an int array, a float array (truncated), or a 1-D tensor; NumPy order. */
 tl_status tl_arg_shape(const tl_call *c, const tl_value *argv, int i, int64_t *shape, int *n_dims);
+/* The same, for reshape: one element may be -1 and is inferred so the shape holds numel
+** elements; a second -1, or a numel the other sizes do not divide, is a TL_ERR_SHAPE. */
+tl_status tl_arg_shape_infer(const tl_call *c, const tl_value *argv, int i, int64_t numel,
+                             int64_t *shape, int *n_dims);
 
 #endif

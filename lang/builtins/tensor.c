@@ -335,7 +335,7 @@ static tl_status b_reshape(tl_call *c, int argc, const tl_value *argv, tl_value 
     FIRST_TENSOR(t);
     int64_t sh[TL_MAX_DIMS];
     int n;
-    tl_status st = tl_arg_shape(c, argv, 1, sh, &n);
+    tl_status st = tl_arg_shape_infer(c, argv, 1, tl_tensor_nelements(t), sh, &n);
     if (st != TL_OK) return st;
     tl_tensor *r;
     return tlb_ret(tl_op_reshape(t, n, sh, &r), &r, out);
