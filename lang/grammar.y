@@ -10,6 +10,7 @@
 #include "lang/parse_internal.h"
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 #define YYNOERRORRECOVERY 1
 }
 
@@ -238,6 +239,24 @@ stmt(A) ::= WHILE(T) expr(C) block(B). { A = tl_pnode(ps, TL_S_WHILE, &T); if (A
 stmt(A) ::= FOR(T) IDENT(N) IN expr(E) block(B). {
     A = tl_pnode(ps, TL_S_FOR, &T); if (A) { A->name = tl_pname(ps, &N); A->a = E; A->b = B; }
 }
+/* for x in {alice, bob}: an entity set iterates its names as strings */
+stmt(A) ::= FOR(T) IDENT(N) IN LBRACE(L) entnames(E) RBRACE block(B). {
+    tl_node *set = tl_pnode(ps, TL_N_ARRAY, &L);
+    if (set) set->a = E.head;
+    A = tl_pnode(ps, TL_S_FOR, &T); if (A) { A->name = tl_pname(ps, &N); A->a = set; A->b = B; }
+}
+%type entnames {tl_list}
+entnames(A) ::= . { A.head = A.tail = NULL; }
+entnames(A) ::= entnamelist(B). { A = B; }
+entnames(A) ::= entnamelist(B) COMMA. { A = B; }
+%type entnamelist {tl_list}
+entnamelist(A) ::= entname(E). { A = tl_plist_one(E); }
+entnamelist(A) ::= entnamelist(B) COMMA entname(E). { A = tl_plist_append(B, E); }
+entname(A) ::= IDENT(T). {
+    A = tl_pnode(ps, TL_N_STRING, &T);
+    if (A) { A->name = tl_pname(ps, &T); A->v.len = A->name ? strlen(A->name) : 0; }
+}
+entname(A) ::= STRING(S). { A = tl_pstring(ps, &S); }
 stmt(A) ::= LOOP(T) block(B). { A = tl_pnode(ps, TL_S_LOOP, &T); if (A) A->b = B; }
 stmt(A) ::= BREAK(T). { A = tl_pnode(ps, TL_S_BREAK, &T); }
 stmt(A) ::= CONTINUE(T). { A = tl_pnode(ps, TL_S_CONTINUE, &T); }
