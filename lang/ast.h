@@ -36,6 +36,7 @@ typedef enum tl_node_kind {
     TL_N_MATCH,            /* a = scrutinee, b = TL_N_ARM list                           */
     TL_N_ARM,              /* a = pattern, b = guard or NULL, c = body (expr or block)   */
     TL_N_UNSUPPORTED_EXPR, /* name = feature ("python.call")                      */
+    TL_N_WILDCARD,         /* `?` in an array literal: shape(e) == [?, 64] patterns      */
     /* ---- patterns */
     TL_P_WILD,   /* _                                                            */
     TL_P_LIT,    /* a = literal expression                                       */

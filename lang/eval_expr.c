@@ -430,9 +430,73 @@ static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value
                      tl_op_symbol(op), tl_value_type_name(a), tl_value_type_name(b));
 }
 
+/* ---- shape patterns: shape(e) == [?, n, 64] (TENSORLOGIC.md cterm) ---- */
+
+static bool is_shape_pattern(const tl_node *call, const tl_node *arr) {
+    return call->kind == TL_N_CALL && call->a->kind == TL_N_IDENT &&
+           strcmp(call->a->name, "shape") == 0 && arr->kind == TL_N_ARRAY;
+}
+
+/* Matches the dims of shape(...) against the pattern elements: `?` matches any size, an
+** identifier matches any size but the same identifier the same size each time, anything
+** else is evaluated and must equal the size.  A different rank does not match. */
+static tl_flow match_shape_pattern(tl_interp *I, const tl_node *call, const tl_node *pat,
+                                   bool *match) {
+    tl_value sv;
+    tl_flow fl = tl_eval_expr(I, call, &sv);
+    if (fl != TL_FLOW_OK) return fl;
+    if (sv.kind != TL_VAL_ARRAY) {
+        fl = tl_err_at(I, call, TL_ERR_TYPE,
+                       "a shape pattern needs shape(...) to give an array, got %s",
+                       tl_value_type_name(&sv));
+        tl_value_release(&sv);
+        return fl;
+    }
+    const tl_array *dims = sv.as.arr;
+    size_t n_pat = 0;
+    for (const tl_node *e = pat->a; e; e = e->next)
+        n_pat++;
+    *match = n_pat == dims->len;
+    size_t i = 0;
+    for (const tl_node *e = pat->a; *match && e; e = e->next, i++) {
+        const tl_value *d = &dims->items[i];
+        if (e->kind == TL_N_WILDCARD) continue;
+        if (e->kind == TL_N_IDENT) { /* consistent with an earlier use of the same name */
+            size_t j = 0;
+            for (const tl_node *f = pat->a; f != e; f = f->next, j++)
+                if (f->kind == TL_N_IDENT && strcmp(f->name, e->name) == 0) {
+                    *match = tl_values_equal(&dims->items[j], d);
+                    break;
+                }
+            continue;
+        }
+        tl_value want;
+        fl = tl_eval_expr(I, e, &want);
+        if (fl != TL_FLOW_OK) break;
+        if (!tl_value_is_number(&want)) {
+            fl = tl_err_at(I, e, TL_ERR_TYPE,
+                           "a shape pattern element must be a size, '?' or a name, got %s",
+                           tl_value_type_name(&want));
+            tl_value_release(&want);
+            break;
+        }
+        *match = tl_value_is_number(d) && tl_value_as_double(d) == tl_value_as_double(&want);
+        tl_value_release(&want);
+    }
+    tl_value_release(&sv);
+    return fl;
+}
+
 static tl_flow eval_binary(tl_interp *I, const tl_node *n, tl_value *out) {
     tl_binop op = (tl_binop)n->op;
     tl_value a, b = TL_VOID;
+    if ((op == TL_OP_EQ || op == TL_OP_NE) &&
+        (is_shape_pattern(n->a, n->b) || is_shape_pattern(n->b, n->a))) {
+        bool swap = !is_shape_pattern(n->a, n->b), match = false;
+        tl_flow pf = match_shape_pattern(I, swap ? n->b : n->a, swap ? n->a : n->b, &match);
+        if (pf == TL_FLOW_OK) *out = tl_value_bool(op == TL_OP_EQ ? match : !match);
+        return pf;
+    }
     tl_flow fl = tl_eval_expr(I, n->a, &a);
     if (fl != TL_FLOW_OK) return fl;
     if (op == TL_OP_AND || op == TL_OP_OR) {
@@ -973,6 +1037,10 @@ tl_flow tl_eval_expr(tl_interp *I, const tl_node *n, tl_value *out) {
         return eval_structlit(I, n, out);
     case TL_N_MATCH:
         return eval_match(I, n, out);
+    case TL_N_WILDCARD:
+        return tl_err_at(I, n, TL_ERR_TYPE,
+                         "'?' is a wildcard, only allowed in a shape pattern like "
+                         "shape(x) == [?, 64]");
     case TL_N_UNSUPPORTED_EXPR:
         return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s is not supported yet", n->name);
     case TL_N_SLICE:

@@ -394,9 +394,15 @@ args(A) ::= arglist(B) COMMA. { A = B; }
 arglist(A) ::= expr(E). { A = tl_plist_one(E); }
 arglist(A) ::= arglist(B) COMMA expr(E). { A = tl_plist_append(B, E); }
 
+/* array elements may be `?`: a wildcard for shape(e) == [?, 64] conditions */
 elems(A) ::= . { A.head = A.tail = NULL; }
-elems(A) ::= arglist(B). { A = B; }
-elems(A) ::= arglist(B) COMMA. { A = B; }
+elems(A) ::= elemlist(B). { A = B; }
+elems(A) ::= elemlist(B) COMMA. { A = B; }
+%type elemlist {tl_list}
+elemlist(A) ::= elem(E). { A = tl_plist_one(E); }
+elemlist(A) ::= elemlist(B) COMMA elem(E). { A = tl_plist_append(B, E); }
+elem(A) ::= expr(E). { A = E; }
+elem(A) ::= QUESTION(T). { A = tl_pnode(ps, TL_N_WILDCARD, &T); }
 
 indices(A) ::= index(I). { A = tl_plist_one(I); }
 indices(A) ::= indices(B) COMMA index(I). { A = tl_plist_append(B, I); }

@@ -3,8 +3,10 @@
 ** Tensor versions of shared names (abs, min, max, sqrt, ...) live in the tensor
 ** area; the defs here only accept scalar first arguments (see builtin.h). */
 #include "lang/builtin.h"
+#include "lang/builtins/tensor_args.h"
 #include "lang/display.h"
 #include "lang/eval_internal.h"
+#include "runtime/ops.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -652,6 +654,50 @@ static tl_status b_cleanup(tl_call *c, int argc, const tl_value *argv, tl_value 
     return TL_OK;
 }
 
+/* ---- constraint helpers: rank(x) <op> n, norm(x) <op> v (TENSORLOGIC.md cterm) ---- */
+
+/* rank(x): a tensor's number of dims; an array's nesting depth (along its first
+** elements); 0 for a number. */
+static tl_status b_rank(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    const tl_value *v = &argv[0];
+    if (v->kind == TL_VAL_TENSOR) {
+        *out = tl_value_int(v->as.tensor->n_dims);
+        return TL_OK;
+    }
+    if (!tl_value_is_number(v) && v->kind != TL_VAL_ARRAY)
+        return tl_fail(TL_ERR_TYPE, "%s: needs a tensor, an array or a number, got %s", c->name,
+                       tl_value_type_name(v));
+    int64_t depth = 0;
+    while (v->kind == TL_VAL_ARRAY) {
+        depth++;
+        if (v->as.arr->len == 0) break;
+        v = &v->as.arr->items[0];
+    }
+    *out = tl_value_int(depth);
+    return TL_OK;
+}
+
+/* norm(x): the L2 (Frobenius) norm of all elements, as a float, summed in double. */
+static tl_status b_norm(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *t = NULL, *f = NULL, *fc = NULL;
+    tl_status st = tlb_tensor(c, argv, 0, &t);
+    if (st == TL_OK) st = tl_op_cast(t, TL_DTYPE_F32, &f);
+    if (st == TL_OK) st = tl_op_contiguous(f, &fc);
+    if (st == TL_OK) {
+        const float *p = tl_tensor_data(fc);
+        double sum = 0;
+        for (int64_t i = 0, n = tl_tensor_nelements(fc); i < n; i++)
+            sum += (double)p[i] * p[i];
+        *out = tl_value_float(sqrt(sum));
+    }
+    tl_tensor_unref(t);
+    tl_tensor_unref(f);
+    tl_tensor_unref(fc);
+    return st;
+}
+
 const tl_builtin_def tl_builtins_core[] = {
     {"print", 0, -1, b_print, "print(fmt_or_value, ...)", 0},
     {"println", 0, -1, b_print, "println(fmt_or_value, ...)", 0},
@@ -677,6 +723,8 @@ const tl_builtin_def tl_builtins_core[] = {
     {"tan", 1, 1, b_tan, "tan(number) -> float", NUM},
     {"tanh", 1, 1, b_tanh, "tanh(number) -> float", NUM},
     {"pow", 2, 2, b_pow, "pow(number, number) -> float", NUM},
+    {"rank", 1, 1, b_rank, "rank(tensor | array | number) -> int", 0},
+    {"norm", 1, 1, b_norm, "norm(tensor | array | number) -> float (L2 norm)", 0},
     {"range", 1, 3, b_range, "range(n) | range(a, b[, step]) -> array of int", NUM},
     {"range_i", 1, 3, b_range, "range_i(n) | range_i(a, b[, step]) -> array of int", NUM},
     {"string_length", 1, 1, b_string_length, "string_length(s) -> int", 0},
