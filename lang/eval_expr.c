@@ -762,22 +762,29 @@ tl_status tl_tensor_row_value(tl_tensor *t, int64_t i, tl_value *out) {
     return st;
 }
 
-static tl_flow index_tensor(tl_interp *I, const tl_node *n, tl_tensor *t, const idx *xs, int k,
-                            tl_value *out) {
+/* The region t[xs]: kept dims (ggml order) with their sizes and strides, and the byte
+** offset of its first element. */
+typedef struct region {
+    int kept;
+    int64_t ne[TL_MAX_DIMS];
+    size_t nb[TL_MAX_DIMS];
+    size_t offs;
+} region;
+
+static tl_flow tensor_region(tl_interp *I, const tl_node *n, tl_tensor *t, const idx *xs, int k,
+                             region *r) {
     int nd = t->n_dims;
     if (k > nd)
         return tl_err_at(I, n, TL_ERR_ARG, "too many indices (%d) for a tensor of rank %d", k, nd);
     bool quant = tl_dtype_traits(t->dtype)->quantized;
-    int64_t ne[TL_MAX_DIMS];
-    size_t nb[TL_MAX_DIMS];
-    int kept = 0;
-    size_t offs = 0;
+    r->kept = 0;
+    r->offs = 0;
     /* walk ggml dims from the innermost (NumPy axis nd-1) outwards */
     for (int d = 0; d < nd; d++) {
         int ax = nd - 1 - d;
         if (ax >= k) {
-            ne[kept] = t->ne[d];
-            nb[kept++] = t->nb[d];
+            r->ne[r->kept] = t->ne[d];
+            r->nb[r->kept++] = t->nb[d];
             continue;
         }
         const idx *x = &xs[ax];
@@ -788,9 +795,9 @@ static tl_flow index_tensor(tl_interp *I, const tl_node *n, tl_tensor *t, const 
                 return tl_err_at(I, n, TL_ERR_UNSUPPORTED,
                                  "cannot slice inside the rows of a %s tensor",
                                  tl_dtype_name(t->dtype));
-            offs += (size_t)lo * t->nb[d];
-            ne[kept] = hi - lo;
-            nb[kept++] = t->nb[d];
+            r->offs += (size_t)lo * t->nb[d];
+            r->ne[r->kept] = hi - lo;
+            r->nb[r->kept++] = t->nb[d];
         } else {
             int64_t i = x->lo < 0 ? x->lo + t->ne[d] : x->lo;
             if (i < 0 || i >= t->ne[d]) {
@@ -803,17 +810,104 @@ static tl_flow index_tensor(tl_interp *I, const tl_node *n, tl_tensor *t, const 
                 return tl_err_at(I, n, TL_ERR_UNSUPPORTED,
                                  "cannot read single values of a %s tensor",
                                  tl_dtype_name(t->dtype));
-            offs += (size_t)i * t->nb[d];
+            r->offs += (size_t)i * t->nb[d];
         }
     }
-    if (kept == 0) {
-        *out = scalar_of(t, offs);
+    return TL_FLOW_OK;
+}
+
+static tl_flow index_tensor(tl_interp *I, const tl_node *n, tl_tensor *t, const idx *xs, int k,
+                            tl_value *out) {
+    region r;
+    tl_flow fl = tensor_region(I, n, t, xs, k, &r);
+    if (fl != TL_FLOW_OK) return fl;
+    if (r.kept == 0) {
+        *out = scalar_of(t, r.offs);
         return TL_FLOW_OK;
     }
     tl_tensor *v;
-    tl_status st = tl_tensor_view(t, kept, ne, nb, offs, &v);
+    tl_status st = tl_tensor_view(t, r.kept, r.ne, r.nb, r.offs, &v);
     if (st != TL_OK) return tl_err_status(I, n, st);
     *out = tl_value_tensor(v);
+    return TL_FLOW_OK;
+}
+
+static tl_flow eval_indices(tl_interp *I, const tl_node *list, idx *xs, int *k) {
+    tl_flow fl = TL_FLOW_OK;
+    *k = 0;
+    for (const tl_node *e = list; e && fl == TL_FLOW_OK; e = e->next, (*k)++) {
+        if (*k >= TL_MAX_DIMS) return tl_err_at(I, e, TL_ERR_ARG, "too many indices");
+        fl = eval_idx(I, e, &xs[*k]);
+    }
+    return fl;
+}
+
+/* Copies src (contiguous, same dtype, r's element count) into the region of t. */
+static void write_region(tl_tensor *t, const region *r, const tl_tensor *src) {
+    size_t es = tl_dtype_traits(t->dtype)->size;
+    const char *from = tl_tensor_data(src);
+    char *base = (char *)t->storage->data + t->offs + r->offs;
+    int64_t at[TL_MAX_DIMS] = {0};
+    int64_t total = 1;
+    for (int d = 0; d < r->kept; d++)
+        total *= r->ne[d];
+    for (int64_t e = 0; e < total; e++) {
+        size_t o = 0;
+        for (int d = 0; d < r->kept; d++)
+            o += (size_t)at[d] * r->nb[d];
+        memcpy(base + o, from + (size_t)e * es, es);
+        for (int d = 0; d < r->kept && ++at[d] == r->ne[d]; d++)
+            at[d] = 0;
+    }
+}
+
+tl_flow tl_assign_tensor_index(tl_interp *I, const tl_node *target, tl_value *slot,
+                               const tl_value *v) {
+    idx xs[TL_MAX_DIMS];
+    int k = 0;
+    tl_flow fl = eval_indices(I, target->b, xs, &k);
+    if (fl != TL_FLOW_OK) return fl;
+    tl_tensor *t = slot->as.tensor;
+    if (tl_dtype_traits(t->dtype)->quantized)
+        return tl_err_at(I, target, TL_ERR_UNSUPPORTED, "cannot assign into a %s tensor",
+                         tl_dtype_name(t->dtype));
+    region r;
+    fl = tensor_region(I, target, t, xs, k, &r); /* check the indices before copying */
+    if (fl != TL_FLOW_OK) return fl;
+    /* copy on write: never write storage that someone else sees or that is not ours
+    ** (a view of mmapped model weights, another variable's tensor, a broadcast view) */
+    if (t->refcount > 1 || t->storage->refcount > 1 || t->storage->release ||
+        !tl_tensor_is_contiguous(t)) {
+        tl_tensor *copy;
+        tl_status st = tl_op_contiguous(t, &copy);
+        if (st != TL_OK) return tl_err_status(I, target, st);
+        tl_value_release(slot);
+        *slot = tl_value_tensor(copy);
+        t = copy;
+        fl = tensor_region(I, target, t, xs, k, &r);
+        if (fl != TL_FLOW_OK) return fl;
+    }
+    int64_t shape[TL_MAX_DIMS];
+    for (int d = 0; d < r.kept; d++)
+        shape[d] = r.ne[r.kept - 1 - d];
+    tl_tensor *src = NULL, *b = NULL, *c = NULL, *cc = NULL;
+    tl_status st = tl_value_to_tensor(v, &src);
+    if (st == TL_OK && r.kept == 0 && tl_tensor_nelements(src) != 1)
+        st = tl_fail(TL_ERR_SHAPE, "one element is assigned but the value has %lld",
+                     (long long)tl_tensor_nelements(src));
+    else if (st == TL_OK)
+        st = r.kept ? tl_op_broadcast_to(src, r.kept, shape, &b) : tl_op_contiguous(src, &b);
+    if (st == TL_OK) st = tl_op_cast(b, t->dtype, &c);
+    if (st == TL_OK) st = tl_op_contiguous(c, &cc);
+    if (st == TL_OK) write_region(t, &r, cc);
+    tl_tensor_unref(src);
+    tl_tensor_unref(b);
+    tl_tensor_unref(c);
+    tl_tensor_unref(cc);
+    if (st != TL_OK) {
+        tl_error_prefix("assigning %s to %s[...]", tl_value_type_name(v), target->a->name);
+        return tl_err_status(I, target, st);
+    }
     return TL_FLOW_OK;
 }
 

@@ -106,6 +106,10 @@ const tl_node *tl_find_method(tl_interp *I, const char *type, const char *name);
 
 /* evaluation */
 tl_flow tl_eval_expr(tl_interp *I, const tl_node *n, tl_value *out);
+/* target (a TL_N_INDEX) = v where *slot is the variable's tensor: copy-on-write when the
+** tensor or its storage is shared or not ours; v is broadcast and cast to the tensor's dtype. */
+tl_flow tl_assign_tensor_index(tl_interp *I, const tl_node *target, tl_value *slot,
+                               const tl_value *v);
 tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last);
 /* Runs a statement list in the current scope; *last (optional) = value of the
 ** final statement when it yields one. */

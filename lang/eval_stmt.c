@@ -284,6 +284,14 @@ static tl_flow assign(tl_interp *I, const tl_node *target, tl_value v) {
         tl_status st = tl_scope_declare(I->cur, target->name, v);
         return st == TL_OK ? TL_FLOW_OK : tl_err_status(I, target, st);
     }
+    if (target->kind == TL_N_INDEX && target->a->kind == TL_N_IDENT) {
+        tl_var *var = tl_scope_lookup(I, target->a->name);
+        if (var && var->v.kind == TL_VAL_TENSOR) {
+            tl_flow tf = tl_assign_tensor_index(I, target, &var->v, &v);
+            tl_value_release(&v);
+            return tf;
+        }
+    }
     tl_value obj;
     tl_flow fl = tl_eval_expr(I, target->a, &obj);
     if (fl != TL_FLOW_OK) {
@@ -321,7 +329,9 @@ static tl_flow assign(tl_interp *I, const tl_node *target, tl_value v) {
         if (obj.kind != TL_VAL_ARRAY) {
             fl = tl_err_at(I, target, TL_ERR_TYPE, "cannot assign to an element of %s%s",
                            tl_value_type_name(&obj),
-                           obj.kind == TL_VAL_TENSOR ? " (tensors are immutable)" : "");
+                           obj.kind == TL_VAL_TENSOR
+                               ? " (only a variable's tensor can be assigned into)"
+                               : "");
         } else if (ix->next || ix->kind == TL_N_SLICE) {
             fl = tl_err_at(I, target, TL_ERR_ARG, "array assignment takes a single index");
         } else if ((fl = tl_eval_expr(I, ix, &iv)) == TL_FLOW_OK) {
