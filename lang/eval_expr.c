@@ -532,11 +532,11 @@ static tl_flow eval_unary(tl_interp *I, const tl_node *n, tl_value *out) {
     tl_value a;
     tl_flow fl = tl_eval_expr(I, n->a, &a);
     if (fl != TL_FLOW_OK) return fl;
-    if (n->op == TL_OP_NOT) {
-        if (a.kind == TL_VAL_BOOL) {
-            *out = tl_value_bool(!a.as.b);
-            return TL_FLOW_OK;
-        }
+    if (n->op == TL_OP_NOT && a.kind == TL_VAL_BOOL) {
+        *out = tl_value_bool(!a.as.b);
+        return TL_FLOW_OK;
+    } else if (n->op == TL_OP_NOT && a.kind != TL_VAL_TENSOR) {
+        /* an error below */
     } else if (a.kind == TL_VAL_INT) {
         *out = tl_value_int(wrap_sub(0, a.as.i));
         return TL_FLOW_OK;
@@ -544,7 +544,8 @@ static tl_flow eval_unary(tl_interp *I, const tl_node *n, tl_value *out) {
         *out = tl_value_float(-a.as.f);
         return TL_FLOW_OK;
     } else if (a.kind == TL_VAL_TENSOR) {
-        const tl_builtin_def *def = tl_builtin_resolve("neg", 1, &a);
+        const tl_builtin_def *def =
+            tl_builtin_resolve(n->op == TL_OP_NOT ? "logical_not" : "neg", 1, &a);
         if (def) {
             tl_clear_error();
             tl_status st = tl_builtin_call(def, I, 1, &a, out);
