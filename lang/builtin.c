@@ -18,11 +18,16 @@ extern const tl_builtin_def tl_builtins_io[];
 extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
-    tl_builtins_kvcache,       tl_builtins_quant,
-    tl_builtins_model,         tl_builtins_tokenizer,
-    tl_builtins_tensor,        tl_builtins_nn,
-    tl_builtins_llama_support, tl_builtins_io,
-    tl_builtins_core,          NULL,
+    tl_builtins_kvcache,
+    tl_builtins_quant,
+    tl_builtins_model,
+    tl_builtins_tokenizer,
+    tl_builtins_tensor,
+    tl_builtins_nn,
+    tl_builtins_llama_support,
+    tl_builtins_io,
+    tl_builtins_core,
+    NULL,
 };
 
 const tl_builtin_def *tl_builtin_find(const char *name) {
