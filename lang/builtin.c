@@ -11,6 +11,8 @@ extern const tl_builtin_def tl_builtins_kvcache[];
 extern const tl_builtin_def tl_builtins_quant[];
 extern const tl_builtin_def tl_builtins_model[];
 extern const tl_builtin_def tl_builtins_tokenizer[];
+extern const tl_builtin_def tl_builtins_tensor[];
+extern const tl_builtin_def tl_builtins_nn[];
 extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
@@ -18,6 +20,8 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_quant,
     tl_builtins_model,
     tl_builtins_tokenizer,
+    tl_builtins_tensor,
+    tl_builtins_nn,
     tl_builtins_core,
     NULL,
 };

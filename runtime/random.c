@@ -2,6 +2,7 @@
 #include "runtime/random.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 static uint64_t splitmix64(uint64_t *x) {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
@@ -52,7 +53,10 @@ static int global_seeded;
 
 tl_rng *tl_random_global(void) {
     if (!global_seeded) {
-        tl_rng_seed(&global_rng, 0x5eed);
+        const char *env = getenv("TL_SEED"); /* set by `tl run --seed S` */
+        uint64_t seed = 0x5eed;
+        if (env && *env) seed = strtoull(env, NULL, 0);
+        tl_rng_seed(&global_rng, seed);
         global_seeded = 1;
     }
     return &global_rng;

@@ -9,7 +9,8 @@
 ** depend on how many values were asked for before).
 **
 ** There is one process-wide generator (tl_random_global()), seeded by
-** tl_random_seed() (the CLI's --seed); its default seed is 0x5eed.  Same seed,
+** tl_random_seed(), or on first use from the TL_SEED environment variable
+** (which `tl run --seed S` sets); otherwise the seed is 0x5eed.  Same seed,
 ** same sequence of calls → same values.  Not thread-safe: call from the
 ** interpreter thread. */
 #ifndef TL_RUNTIME_RANDOM_H

@@ -23,6 +23,7 @@ typedef struct pool {
     tl_range_fn fn;
     void *ctx;
     bool stop;
+    uint64_t start_generation; /* generation when the workers were started */
 } pool;
 
 static pool P = {.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -54,7 +55,7 @@ static void *worker_main(void *arg) {
     in_parallel = true;
     uint64_t seen = 0;
     pthread_mutex_lock(&P.mu);
-    seen = P.generation;
+    seen = P.start_generation; /* jobs posted after this one are ours */
     for (;;) {
         /* spin a little (cheap hand-off when ops come back to back), then sleep */
         pthread_mutex_unlock(&P.mu);
@@ -101,6 +102,7 @@ static void stop_workers_locked(void) {
 /* Called with P.mu held; starts n_threads - 1 workers (fewer if creation fails). */
 static void start_workers_locked(void) {
     int want = P.n_threads - 1;
+    P.start_generation = P.generation;
     for (int i = 0; i < want; i++) {
         if (pthread_create(&P.tids[i], NULL, worker_main, (void *)(intptr_t)(i + 1)) != 0) break;
         P.n_workers++;

@@ -99,8 +99,8 @@ static tl_status b_str(tl_call *c, int argc, const tl_value *argv, tl_value *out
 static tl_status b_type_of(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)c;
     (void)argc;
-    const char *name = argv[0].kind == TL_VAL_STRUCT ? argv[0].as.st->decl->name
-                                                     : tl_value_type_name(&argv[0]);
+    const char *name =
+        argv[0].kind == TL_VAL_STRUCT ? argv[0].as.st->decl->name : tl_value_type_name(&argv[0]);
     return tl_value_cstring(name, out);
 }
 
@@ -108,8 +108,10 @@ static tl_status b_len(tl_call *c, int argc, const tl_value *argv, tl_value *out
     (void)c;
     (void)argc;
     const tl_value *v = &argv[0];
-    if (v->kind == TL_VAL_ARRAY) *out = tl_value_int((int64_t)v->as.arr->len);
-    else if (v->kind == TL_VAL_STRING) *out = tl_value_int((int64_t)v->as.str->len);
+    if (v->kind == TL_VAL_ARRAY)
+        *out = tl_value_int((int64_t)v->as.arr->len);
+    else if (v->kind == TL_VAL_STRING)
+        *out = tl_value_int((int64_t)v->as.str->len);
     else { /* tensor: size of the outermost axis */
         const tl_tensor *t = v->as.tensor;
         *out = tl_value_int(t->n_dims ? t->ne[t->n_dims - 1] : 1);
@@ -121,8 +123,12 @@ static tl_status b_to_int(tl_call *c, int argc, const tl_value *argv, tl_value *
     (void)argc;
     const tl_value *v = &argv[0];
     switch (v->kind) {
-    case TL_VAL_INT: *out = *v; return TL_OK;
-    case TL_VAL_BOOL: *out = tl_value_int(v->as.b); return TL_OK;
+    case TL_VAL_INT:
+        *out = *v;
+        return TL_OK;
+    case TL_VAL_BOOL:
+        *out = tl_value_int(v->as.b);
+        return TL_OK;
     case TL_VAL_FLOAT:
         if (!isfinite(v->as.f) || fabs(v->as.f) >= 9.2e18)
             return tl_fail(TL_ERR_RANGE, "to_int: %g does not fit in an int", v->as.f);
@@ -133,7 +139,8 @@ static tl_status b_to_int(tl_call *c, int argc, const tl_value *argv, tl_value *
         char *end;
         errno = 0;
         long long x = strtoll(s, &end, 10);
-        while (*end && isspace((unsigned char)*end)) end++;
+        while (*end && isspace((unsigned char)*end))
+            end++;
         if (end == s || *end || errno)
             return tl_fail(TL_ERR_ARG, "to_int: \"%s\" is not an integer", s);
         *out = tl_value_int(x);
@@ -150,18 +157,22 @@ static tl_status b_to_float(tl_call *c, int argc, const tl_value *argv, tl_value
     switch (v->kind) {
     case TL_VAL_INT:
     case TL_VAL_FLOAT:
-    case TL_VAL_BOOL: *out = tl_value_float(tl_value_as_double(v)); return TL_OK;
+    case TL_VAL_BOOL:
+        *out = tl_value_float(tl_value_as_double(v));
+        return TL_OK;
     case TL_VAL_STRING: {
         const char *s = v->as.str->data;
         char *end;
         double d = strtod(s, &end);
-        while (*end && isspace((unsigned char)*end)) end++;
+        while (*end && isspace((unsigned char)*end))
+            end++;
         if (end == s || *end) return tl_fail(TL_ERR_ARG, "to_float: \"%s\" is not a number", s);
         *out = tl_value_float(d);
         return TL_OK;
     }
     default:
-        return tl_fail(TL_ERR_TYPE, "%s: cannot convert %s to float", c->name, tl_value_type_name(v));
+        return tl_fail(TL_ERR_TYPE, "%s: cannot convert %s to float", c->name,
+                       tl_value_type_name(v));
     }
 }
 
@@ -171,7 +182,8 @@ static tl_status b_abs(tl_call *c, int argc, const tl_value *argv, tl_value *out
     (void)c;
     (void)argc;
     if (argv[0].kind == TL_VAL_INT)
-        *out = tl_value_int(argv[0].as.i < 0 ? (int64_t)(0 - (uint64_t)argv[0].as.i) : argv[0].as.i);
+        *out =
+            tl_value_int(argv[0].as.i < 0 ? (int64_t)(0 - (uint64_t)argv[0].as.i) : argv[0].as.i);
     else
         *out = tl_value_float(fabs(argv[0].as.f));
     return TL_OK;
@@ -179,8 +191,10 @@ static tl_status b_abs(tl_call *c, int argc, const tl_value *argv, tl_value *out
 
 static tl_status rounding(tl_call *c, const tl_value *argv, tl_value *out, double (*f)(double)) {
     (void)c;
-    if (argv[0].kind == TL_VAL_INT) *out = argv[0];
-    else *out = tl_value_float(f(argv[0].as.f));
+    if (argv[0].kind == TL_VAL_INT)
+        *out = argv[0];
+    else
+        *out = tl_value_float(f(argv[0].as.f));
     return TL_OK;
 }
 static tl_status b_floor(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -209,20 +223,23 @@ static tl_status minmax(tl_call *c, int argc, const tl_value *argv, tl_value *ou
     const tl_value *best = NULL;
     for (size_t i = 0; i < n; i++) {
         if (!tl_value_is_number(&items[i]))
-            return tl_fail(TL_ERR_TYPE, "%s: %s is not a number", c->name, tl_value_type_name(&items[i]));
+            return tl_fail(TL_ERR_TYPE, "%s: %s is not a number", c->name,
+                           tl_value_type_name(&items[i]));
         if (!best) {
             best = &items[i];
             continue;
         }
         double a = tl_value_as_double(&items[i]), b = tl_value_as_double(best);
         if (items[i].kind == TL_VAL_INT && best->kind == TL_VAL_INT) {
-            if (want_max ? items[i].as.i > best->as.i : items[i].as.i < best->as.i) best = &items[i];
+            if (want_max ? items[i].as.i > best->as.i : items[i].as.i < best->as.i)
+                best = &items[i];
         } else if (want_max ? a > b : a < b) {
             best = &items[i];
         }
     }
     bool any_float = false;
-    for (size_t i = 0; i < n; i++) any_float |= items[i].kind == TL_VAL_FLOAT;
+    for (size_t i = 0; i < n; i++)
+        any_float |= items[i].kind == TL_VAL_FLOAT;
     *out = any_float ? tl_value_float(tl_value_as_double(best)) : *best;
     return TL_OK;
 }
@@ -234,7 +251,7 @@ static tl_status b_max(tl_call *c, int argc, const tl_value *argv, tl_value *out
 }
 
 #define UNARY_MATH(name, expr)                                                                     \
-    static tl_status b_##name(tl_call *c, int argc, const tl_value *argv, tl_value *out) {        \
+    static tl_status b_##name(tl_call *c, int argc, const tl_value *argv, tl_value *out) {         \
         (void)argc;                                                                                \
         double x;                                                                                  \
         tl_status st = tl_arg_double(c, argv, 0, &x);                                              \
@@ -264,7 +281,8 @@ static tl_status b_range(tl_call *c, int argc, const tl_value *argv, tl_value *o
         tl_status st = tl_arg_int(c, argv, i, &v[i]);
         if (st != TL_OK) return st;
     }
-    int64_t start = argc == 1 ? 0 : v[0], end = argc == 1 ? v[0] : v[1], step = argc == 3 ? v[2] : 1;
+    int64_t start = argc == 1 ? 0 : v[0], end = argc == 1 ? v[0] : v[1],
+            step = argc == 3 ? v[2] : 1;
     if (step == 0) return tl_fail(TL_ERR_ARG, "%s: step must not be 0", c->name);
     double count = ceil(((double)end - (double)start) / (double)step);
     if (count > 1e8) return tl_fail(TL_ERR_NOMEM, "%s: %.0f elements is too many", c->name, count);
@@ -332,7 +350,8 @@ static tl_status b_split(tl_call *c, int argc, const tl_value *argv, tl_value *o
 static tl_status b_join(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     const char *sep = "";
     if (argv[0].kind != TL_VAL_ARRAY)
-        return tl_fail(TL_ERR_TYPE, "join: argument 1 must be an array, got %s", tl_value_type_name(&argv[0]));
+        return tl_fail(TL_ERR_TYPE, "join: argument 1 must be an array, got %s",
+                       tl_value_type_name(&argv[0]));
     if (argc > 1) {
         tl_status st = tl_arg_string(c, argv, 1, &sep);
         if (st != TL_OK) return st;
@@ -357,7 +376,8 @@ static tl_status b_contains(tl_call *c, int argc, const tl_value *argv, tl_value
     const char *s, *sub;
     tl_status st = tl_arg_string(c, argv, 0, &s);
     if (st == TL_OK) st = tl_arg_string(c, argv, 1, &sub);
-    if (st == TL_OK) *out = tl_value_bool(memmem(s, argv[0].as.str->len, sub, argv[1].as.str->len) != NULL);
+    if (st == TL_OK)
+        *out = tl_value_bool(memmem(s, argv[0].as.str->len, sub, argv[1].as.str->len) != NULL);
     return st;
 }
 
@@ -385,8 +405,10 @@ static tl_status b_trim(tl_call *c, int argc, const tl_value *argv, tl_value *ou
     tl_status st = tl_arg_string(c, argv, 0, &s);
     if (st != TL_OK) return st;
     size_t a = 0, b = argv[0].as.str->len;
-    while (a < b && isspace((unsigned char)s[a])) a++;
-    while (b > a && isspace((unsigned char)s[b - 1])) b--;
+    while (a < b && isspace((unsigned char)s[a]))
+        a++;
+    while (b > a && isspace((unsigned char)s[b - 1]))
+        b--;
     return tl_value_string(s + a, b - a, out);
 }
 
@@ -457,8 +479,8 @@ static tl_status array_index(tl_call *c, const tl_value *argv, size_t *out) {
     int64_t len = (int64_t)argv[0].as.arr->len;
     int64_t j = i < 0 ? i + len : i;
     if (j < 0 || j >= len)
-        return tl_fail(TL_ERR_RANGE, "%s: index %lld out of range for array of length %lld", c->name,
-                       (long long)i, (long long)len);
+        return tl_fail(TL_ERR_RANGE, "%s: index %lld out of range for array of length %lld",
+                       c->name, (long long)i, (long long)len);
     *out = (size_t)j;
     return TL_OK;
 }
@@ -489,14 +511,16 @@ static tl_status b_clear(tl_call *c, int argc, const tl_value *argv, tl_value *o
     (void)argc;
     (void)out;
     tl_array *a = argv[0].as.arr;
-    while (a->len) tl_value_release(&a->items[--a->len]);
+    while (a->len)
+        tl_value_release(&a->items[--a->len]);
     return TL_OK;
 }
 
 static tl_status b_is_empty(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)c;
     (void)argc;
-    *out = tl_value_bool(argv[0].kind == TL_VAL_ARRAY ? argv[0].as.arr->len == 0 : argv[0].as.str->len == 0);
+    *out = tl_value_bool(argv[0].kind == TL_VAL_ARRAY ? argv[0].as.arr->len == 0
+                                                      : argv[0].as.str->len == 0);
     return TL_OK;
 }
 
@@ -526,8 +550,8 @@ static tl_status b_assert_eq(tl_call *c, int argc, const tl_value *argv, tl_valu
     tl_strbuf a = {0}, b = {0};
     tl_value_display(&a, &argv[0]);
     tl_value_display(&b, &argv[1]);
-    tl_status st = tl_fail(TL_ERR_ARG, "assert_eq failed: left = %s, right = %s", tl_strbuf_cstr(&a),
-                           tl_strbuf_cstr(&b));
+    tl_status st = tl_fail(TL_ERR_ARG, "assert_eq failed: left = %s, right = %s",
+                           tl_strbuf_cstr(&a), tl_strbuf_cstr(&b));
     tl_strbuf_free(&a);
     tl_strbuf_free(&b);
     return st;
@@ -561,7 +585,8 @@ static tl_status b_panic(tl_call *c, int argc, const tl_value *argv, tl_value *o
     (void)out;
     tl_strbuf b = {0};
     tl_status st = argc ? print_text(c, &b, argc, argv) : TL_OK;
-    if (st == TL_OK) st = tl_fail(TL_ERR_ARG, "panic: %s", argc ? tl_strbuf_cstr(&b) : "explicit panic");
+    if (st == TL_OK)
+        st = tl_fail(TL_ERR_ARG, "panic: %s", argc ? tl_strbuf_cstr(&b) : "explicit panic");
     tl_strbuf_free(&b);
     return st;
 }
@@ -573,7 +598,8 @@ static tl_status b_exit(tl_call *c, int argc, const tl_value *argv, tl_value *ou
         tl_status st = tl_arg_int(c, argv, 0, &code);
         if (st != TL_OK) return st;
     }
-    if (code < 0 || code > 255) return tl_fail(TL_ERR_RANGE, "exit: code %lld is not in 0..255", (long long)code);
+    if (code < 0 || code > 255)
+        return tl_fail(TL_ERR_RANGE, "exit: code %lld is not in 0..255", (long long)code);
     fflush(stdout);
     tl_interp_request_exit(c->interp, (int)code);
     return tl_fail(TL_ERR_INTERRUPTED, "exit(%lld)", (long long)code);
@@ -605,7 +631,8 @@ static tl_status b_input(tl_call *c, int argc, const tl_value *argv, tl_value *o
     (void)c;
     tl_strbuf line = {0};
     int ch;
-    while ((ch = getchar()) != EOF && ch != '\n') tl_strbuf_putc(&line, (char)ch);
+    while ((ch = getchar()) != EOF && ch != '\n')
+        tl_strbuf_putc(&line, (char)ch);
     if (line.len && line.data[line.len - 1] == '\r') line.data[--line.len] = '\0';
     return make_string(&line, out);
 }

@@ -8,7 +8,9 @@
 
 #include <string.h>
 
-static void kv_free(void *payload) { tl_kvcache_free(payload); }
+static void kv_free(void *payload) {
+    tl_kvcache_free(payload);
+}
 
 static tl_status kv_method(tl_object *self, const char *name, int argc, const tl_value *argv,
                            tl_value *out);

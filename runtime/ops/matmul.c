@@ -1,6 +1,7 @@
 /* runtime/ops/matmul.c -- matmul (batched, broadcasting) and linear (x·Wᵀ). */
 #include "runtime/ops/internal.h"
 
+#include "runtime/quant.h"
 #include "runtime/threadpool.h"
 
 static tl_precision precision = TL_PRECISION_LLAMA;
@@ -163,32 +164,40 @@ static void lin_quant_rows(void *ctx, int64_t begin, int64_t end) {
         j->dtr->from_f32(j->xf + r * j->in, j->xq_w + (size_t)r * j->xq_row, j->in);
 }
 
+/* Weight rows [begin, end) against every activation row. */
 static void lin_rows(void *ctx, int64_t begin, int64_t end) {
     lin_job *j = ctx;
     const char *wbase = tl_tensor_data(j->w);
     size_t wrow = j->w->nb[1];
-    float *tmp = NULL;
-    if (j->exact) {
-        tmp = malloc((size_t)j->in * sizeof(float) + 1);
-        if (!tmp) {
-            __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+    if (!j->exact) {
+        /* the quant module's row kernels: each output bit-identical to vec_dot */
+        tl_status st =
+            j->R == 1 ? tl_quant_gemv_rows(j->w->dtype, j->in, wbase, wrow, begin, end, j->xq, j->y)
+                      : tl_quant_gemm_rows(j->w->dtype, j->in, wbase, wrow, begin, end, j->xq,
+                                           j->xq_row, j->R, j->y, (size_t)j->O);
+        if (st != TL_OK) {
+            __atomic_store_n(&j->failed, 2, __ATOMIC_RELAXED);
             return;
         }
+        if (j->bias)
+            for (int64_t r = 0; r < j->R; r++)
+                for (int64_t o = begin; o < end; o++)
+                    j->y[r * j->O + o] += j->bias[o];
+        return;
+    }
+    float *tmp = malloc((size_t)j->in * sizeof(float) + 1);
+    if (!tmp) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
     }
     for (int64_t o = begin; o < end; o++) {
-        const char *wr = wbase + (size_t)o * wrow;
-        if (j->exact) j->wtr->to_f32(wr, tmp, j->in);
+        j->wtr->to_f32(wbase + (size_t)o * wrow, tmp, j->in);
         for (int64_t r = 0; r < j->R; r++) {
-            float v;
-            if (j->exact) {
-                const float *xr = j->xf + r * j->in;
-                double s = 0.0;
-                for (int64_t k = 0; k < j->in; k++)
-                    s += (double)tmp[k] * (double)xr[k];
-                v = (float)s;
-            } else {
-                j->wtr->vec_dot(j->in, &v, wr, j->xq + (size_t)r * j->xq_row);
-            }
+            const float *xr = j->xf + r * j->in;
+            double s = 0.0;
+            for (int64_t k = 0; k < j->in; k++)
+                s += (double)tmp[k] * (double)xr[k];
+            float v = (float)s;
             if (j->bias) v += j->bias[o];
             j->y[r * j->O + o] = v;
         }
@@ -258,7 +267,10 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
         j.bias = bf;
         j.y = y;
         if (O > 0 && j.R > 0) tl_parallel_for(O, 1 + 4096 / (in * j.R + 1), lin_rows, &j);
-        if (j.failed) st = tl_fail(TL_ERR_NOMEM, "linear: out of memory");
+        if (j.failed == 1) st = tl_fail(TL_ERR_NOMEM, "linear: out of memory");
+        if (j.failed == 2)
+            st = tl_fail(TL_ERR_INTERNAL, "linear: row kernel failed for %s",
+                         tl_dtype_name(w->dtype));
     }
     if (st == TL_OK) {
         int64_t ne[TL_MAX_DIMS];

@@ -15,13 +15,13 @@ static void test_known_values(void **state) {
     assert_int_equal(tl_f32_to_f16(1.0f), 0x3c00);
     assert_int_equal(tl_f32_to_f16(-2.0f), 0xc000);
     assert_int_equal(tl_f32_to_f16(65504.0f), 0x7bff);
-    assert_int_equal(tl_f32_to_f16(65520.0f), 0x7c00);    /* rounds up to inf */
+    assert_int_equal(tl_f32_to_f16(65520.0f), 0x7c00); /* rounds up to inf */
     assert_int_equal(tl_f32_to_f16(65519.996f), 0x7bff);
-    assert_int_equal(tl_f32_to_f16(5.9604644775390625e-8f), 0x0001); /* smallest subnormal */
+    assert_int_equal(tl_f32_to_f16(5.9604644775390625e-8f), 0x0001);  /* smallest subnormal */
     assert_int_equal(tl_f32_to_f16(2.98023223876953125e-8f), 0x0000); /* tie -> even (0) */
-    assert_int_equal(tl_f32_to_f16(8.940696716308594e-8f), 0x0002);  /* 1.5 ulp tie -> 2 */
-    assert_int_equal(tl_f32_to_f16(1.0f + 1.0f / 2048.0f), 0x3c00);  /* tie -> even */
-    assert_int_equal(tl_f32_to_f16(1.0f + 3.0f / 2048.0f), 0x3c02);  /* tie -> even (up) */
+    assert_int_equal(tl_f32_to_f16(8.940696716308594e-8f), 0x0002);   /* 1.5 ulp tie -> 2 */
+    assert_int_equal(tl_f32_to_f16(1.0f + 1.0f / 2048.0f), 0x3c00);   /* tie -> even */
+    assert_int_equal(tl_f32_to_f16(1.0f + 3.0f / 2048.0f), 0x3c02);   /* tie -> even (up) */
     assert_int_equal(tl_f32_to_f16(INFINITY), 0x7c00);
     assert_true((tl_f32_to_f16(NAN) & 0x7c00) == 0x7c00 && (tl_f32_to_f16(NAN) & 0x3ff) != 0);
     assert_true(tl_f16_to_f32(0x3555) > 0.333f && tl_f16_to_f32(0x3555) < 0.334f);

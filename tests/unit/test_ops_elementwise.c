@@ -305,5 +305,5 @@ int main(void) {
         cmocka_unit_test(test_unary_against_reference),
         cmocka_unit_test(test_unary_ints),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, stop_pool);
 }

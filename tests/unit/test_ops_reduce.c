@@ -193,5 +193,5 @@ int main(void) {
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_topk),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, stop_pool);
 }

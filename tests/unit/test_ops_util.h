@@ -16,6 +16,7 @@
 
 #include "runtime/half.h"
 #include "runtime/ops.h"
+#include "runtime/threadpool.h"
 
 /* A tensor of dtype dt with a NumPy-order shape, filled from vals (row-major). */
 static inline tl_tensor *mk(tl_dtype dt, int n_dims, const int64_t *shape, const double *vals) {
@@ -101,6 +102,13 @@ static inline void assert_same_bytes(const tl_tensor *a, const tl_tensor *b) {
     assert_true(tl_tensor_same_shape(a, b));
     assert_true(tl_tensor_is_contiguous(a) && tl_tensor_is_contiguous(b));
     assert_memory_equal(tl_tensor_data(a), tl_tensor_data(b), tl_tensor_nbytes(a));
+}
+
+/* group teardown: joins the pool's workers so valgrind sees no thread stacks */
+static inline int stop_pool(void **state) {
+    (void)state;
+    tl_threadpool_shutdown();
+    return 0;
 }
 
 #define OK(expr) assert_int_equal((expr), TL_OK)

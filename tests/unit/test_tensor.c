@@ -23,7 +23,8 @@ static void test_new_is_contiguous_and_zeroed(void **state) {
     assert_int_equal(tl_tensor_nrows(t), 6);
     assert_true(tl_tensor_is_contiguous(t));
     const float *d = tl_tensor_data(t);
-    for (int i = 0; i < 24; i++) assert_true(d[i] == 0.0f);
+    for (int i = 0; i < 24; i++)
+        assert_true(d[i] == 0.0f);
     char buf[64];
     assert_string_equal(tl_tensor_shape_str(t, buf, sizeof buf), "[2, 3, 4]");
     tl_tensor_unref(t);
@@ -48,7 +49,8 @@ static void test_view_shares_storage(void **state) {
     tl_tensor *t, *v;
     assert_int_equal(tl_tensor_new(TL_DTYPE_F32, 2, ne, &t), TL_OK);
     float *d = tl_tensor_data(t);
-    for (int i = 0; i < 6; i++) d[i] = (float)i;
+    for (int i = 0; i < 6; i++)
+        d[i] = (float)i;
     /* transpose: ne {2, 3}, nb {12, 4} */
     int64_t tne[2] = {2, 3};
     size_t tnb[2] = {12, 4};

@@ -1,0 +1,286 @@
+/* lang/builtins/nn.c -- the neural-network builtins: activations, softmax,
+** linear, norms, rope, attention, embedding, masks, sampling
+** (TENSORLOGIC.md 2.3 and 2.6).  Each converts its arguments and calls the
+** runtime (runtime/ops.h, runtime/sample.h). */
+#include "lang/builtins/tensor_args.h"
+
+#include "runtime/ops.h"
+#include "runtime/sample.h"
+
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+#define T_ONLY TL_KIND_BIT(TL_VAL_TENSOR)
+
+static tl_status b_act(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *t, *r;
+    tl_status st = tl_arg_tensor(c, argv, 0, &t);
+    if (st != TL_OK) return st;
+    tl_unary_op op = strcmp(c->name, "sigmoid") == 0 ? TL_UN_SIGMOID
+                     : strcmp(c->name, "silu") == 0  ? TL_UN_SILU
+                     : strcmp(c->name, "gelu") == 0  ? TL_UN_GELU
+                                                     : TL_UN_RELU;
+    return tlb_ret(tl_op_unary(op, t, &r), &r, out);
+}
+
+static tl_status b_softmax(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *t, *r;
+    int axis = -1;
+    tl_status st = tl_arg_tensor(c, argv, 0, &t);
+    if (st == TL_OK && argc >= 2) st = tlb_axis(c, argv, 1, &axis);
+    if (st != TL_OK) return st;
+    st = strcmp(c->name, "log_softmax") == 0 ? tl_op_log_softmax(t, axis, &r)
+                                             : tl_op_softmax(t, axis, &r);
+    return tlb_ret(st, &r, out);
+}
+
+static tl_status b_linear(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *x, *w, *b = NULL, *r = NULL;
+    tl_status st = tl_arg_tensor(c, argv, 0, &x);
+    if (st == TL_OK) st = tl_arg_tensor(c, argv, 1, &w);
+    if (st == TL_OK && argc >= 3) st = tl_arg_tensor(c, argv, 2, &b);
+    if (st != TL_OK) return st;
+    st = tl_op_linear(x, w, b, &r);
+    if (st == TL_OK && strcmp(c->name, "fused_gelu_linear") == 0) {
+        tl_tensor *g;
+        st = tl_op_unary(TL_UN_GELU, r, &g);
+        tl_tensor_unref(r);
+        r = g;
+    }
+    return tlb_ret(st, &r, out);
+}
+
+static tl_status b_rms_norm(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *x, *w, *r;
+    double eps = 1e-6;
+    tl_status st = tl_arg_tensor(c, argv, 0, &x);
+    if (st == TL_OK) st = tl_arg_tensor(c, argv, 1, &w);
+    if (st == TL_OK && argc >= 3) st = tl_arg_double(c, argv, 2, &eps);
+    if (st != TL_OK) return st;
+    return tlb_ret(tl_op_rms_norm(x, w, (float)eps, &r), &r, out);
+}
+
+/* layer_norm(x[, w[, b]][, eps]); a shape array argument (the original's
+** normalized_shape) is accepted and must match the trailing dims. */
+static tl_status b_layer_norm(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *x, *w = NULL, *b = NULL, *r;
+    double eps = 1e-5;
+    tl_status st = tl_arg_tensor(c, argv, 0, &x);
+    for (int i = 1; st == TL_OK && i < argc; i++) {
+        if (argv[i].kind == TL_VAL_TENSOR) {
+            if (!w)
+                w = argv[i].as.tensor;
+            else if (!b)
+                b = argv[i].as.tensor;
+            else
+                st = tl_fail(TL_ERR_ARG, "layer_norm: at most two tensors after x (w, b)");
+        } else if (tl_value_is_number(&argv[i])) {
+            eps = tl_value_as_double(&argv[i]);
+        } else if (argv[i].kind == TL_VAL_ARRAY) {
+            int64_t sh[TL_MAX_DIMS];
+            int n;
+            st = tl_arg_shape(c, argv, i, sh, &n);
+            if (st == TL_OK && (n != 1 || sh[0] != x->ne[0]))
+                st = tl_fail(TL_ERR_SHAPE, "layer_norm: only the last dim can be normalised");
+        } else {
+            st = tl_fail(TL_ERR_TYPE,
+                         "layer_norm: argument %d must be a tensor, a number or a shape", i + 1);
+        }
+    }
+    if (st != TL_OK) return st;
+    return tlb_ret(tl_op_layer_norm(x, w, b, (float)eps, &r), &r, out);
+}
+
+/* rope(x[, offset[, theta_base[, style]]]); style "norm" (default) or "neox", or 0 / 2 */
+static tl_status b_rope(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *x, *r;
+    int64_t offset = 0;
+    double base = 10000.0;
+    tl_rope_style style = TL_ROPE_NORM;
+    tl_status st = tl_arg_tensor(c, argv, 0, &x);
+    if (st == TL_OK && argc >= 2) st = tl_arg_int(c, argv, 1, &offset);
+    if (st == TL_OK && argc >= 3) st = tl_arg_double(c, argv, 2, &base);
+    if (st == TL_OK && argc >= 4) {
+        if (argv[3].kind == TL_VAL_STRING) {
+            const char *s = argv[3].as.str->data;
+            if (strcasecmp(s, "norm") == 0)
+                style = TL_ROPE_NORM;
+            else if (strcasecmp(s, "neox") == 0)
+                style = TL_ROPE_NEOX;
+            else
+                st = tl_fail(TL_ERR_ARG, "rope: style \"%s\" is not \"norm\" or \"neox\"", s);
+        } else {
+            int64_t v;
+            st = tl_arg_int(c, argv, 3, &v);
+            if (st == TL_OK && v != 0 && v != 2)
+                st = tl_fail(TL_ERR_ARG, "rope: style %lld is not 0 (norm) or 2 (neox)",
+                             (long long)v);
+            style = (tl_rope_style)v;
+        }
+    }
+    if (st != TL_OK) return st;
+    return tlb_ret(tl_op_rope(x, offset, (float)base, style, &r), &r, out);
+}
+
+/* attention(q, k, v[, causal[, scale[, pos_offset]]]) */
+static tl_status b_attention(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *q, *k, *v, *r;
+    bool causal = true;
+    double scale = 0.0;
+    int64_t off = -1;
+    tl_status st = tl_arg_tensor(c, argv, 0, &q);
+    if (st == TL_OK) st = tl_arg_tensor(c, argv, 1, &k);
+    if (st == TL_OK) st = tl_arg_tensor(c, argv, 2, &v);
+    if (st == TL_OK && argc >= 4) st = tl_arg_bool(c, argv, 3, &causal);
+    if (st == TL_OK && argc >= 5) st = tl_arg_double(c, argv, 4, &scale);
+    if (st == TL_OK && argc >= 6) st = tl_arg_int(c, argv, 5, &off);
+    if (st != TL_OK) return st;
+    return tlb_ret(tl_op_attention(q, k, v, causal, (float)scale, off, &r), &r, out);
+}
+
+/* embedding(table, ids): ids a tensor, an int array, or one int (gives [1, D]) */
+static tl_status b_embedding(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *table, *ids = NULL, *r = NULL;
+    tl_status st = tl_arg_tensor(c, argv, 0, &table);
+    if (st != TL_OK) return st;
+    if (argv[1].kind == TL_VAL_INT) {
+        int64_t one = 1;
+        st = tl_tensor_new(TL_DTYPE_I64, 1, &one, &ids);
+        if (st == TL_OK) *(int64_t *)tl_tensor_data(ids) = argv[1].as.i;
+    } else {
+        st = tlb_tensor(c, argv, 1, &ids);
+    }
+    if (st == TL_OK) st = tl_op_embedding(table, ids, &r);
+    tl_tensor_unref(ids);
+    return tlb_ret(st, &r, out);
+}
+
+static tl_status b_causal_mask(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    int64_t s;
+    tl_tensor *r;
+    tl_status st = tl_arg_int(c, argv, 0, &s);
+    if (st != TL_OK) return st;
+    return tlb_ret(tl_op_causal_mask(s, &r), &r, out);
+}
+
+static tl_status b_apply_mask(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *s, *m = NULL, *r = NULL;
+    tl_status st = tl_arg_tensor(c, argv, 0, &s);
+    if (st == TL_OK) st = tlb_tensor(c, argv, 1, &m);
+    if (st == TL_OK) st = tl_op_apply_attention_mask(s, m, &r);
+    tl_tensor_unref(m);
+    return tlb_ret(st, &r, out);
+}
+
+/* fused_add_relu(a, b), fused_mul_relu(a, b), fused_affine(x, s, b) = x*s + b */
+static tl_status b_fused(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *t[3] = {NULL, NULL, NULL}, *r1 = NULL, *r2 = NULL;
+    bool affine = strcmp(c->name, "fused_affine") == 0;
+    int n = affine ? 3 : 2;
+    tl_status st = TL_OK;
+    for (int i = 0; st == TL_OK && i < n; i++)
+        st = tlb_tensor(c, argv, i, &t[i]);
+    if (st == TL_OK) {
+        tl_binary_op op = strcmp(c->name, "fused_add_relu") == 0 ? TL_BIN_ADD : TL_BIN_MUL;
+        st = tl_op_binary(op, t[0], t[1], &r1);
+    }
+    if (st == TL_OK)
+        st = affine ? tl_op_binary(TL_BIN_ADD, r1, t[2], &r2) : tl_op_unary(TL_UN_RELU, r1, &r2);
+    for (int i = 0; i < 3; i++)
+        tl_tensor_unref(t[i]);
+    tl_tensor_unref(r1);
+    return tlb_ret(st, &r2, out);
+}
+
+/* positional_encoding(S, d): PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(..) */
+static tl_status b_positional_encoding(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    int64_t S, D;
+    tl_status st = tl_arg_int(c, argv, 0, &S);
+    if (st == TL_OK) st = tl_arg_int(c, argv, 1, &D);
+    if (st != TL_OK) return st;
+    tl_tensor *t;
+    st = tl_op_full(TL_DTYPE_F32, 2, (int64_t[]){S, D}, 0.0, &t);
+    if (st != TL_OK) return st;
+    float *p = tl_tensor_data(t);
+    for (int64_t s = 0; s < S; s++)
+        for (int64_t i = 0; i < D; i++) {
+            double ang = (double)s / pow(10000.0, (double)(i - (i & 1)) / (double)D);
+            p[s * D + i] = (float)((i & 1) ? cos(ang) : sin(ang));
+        }
+    *out = tl_value_tensor(t);
+    return TL_OK;
+}
+
+/* ---- sampling ------------------------------------------------------------------------------ */
+
+static tl_status b_sample(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *l;
+    tl_status st = tl_arg_tensor(c, argv, 0, &l);
+    if (st != TL_OK) return st;
+    int64_t id = 0;
+    tl_rng *rng = tl_random_global();
+    if (strcmp(c->name, "greedy_sample") == 0) {
+        st = tl_sample_greedy(l, &id);
+    } else if (strcmp(c->name, "temperature_sample") == 0) {
+        double temp;
+        st = tl_arg_double(c, argv, 1, &temp);
+        if (st == TL_OK) st = tl_sample_temperature(l, (float)temp, rng, &id);
+    } else {
+        double p, temp = 1.0;
+        st = tl_arg_double(c, argv, 1, &p);
+        if (st == TL_OK && argc >= 3) st = tl_arg_double(c, argv, 2, &temp);
+        if (st != TL_OK) return st;
+        if (strcmp(c->name, "top_k_sample") == 0) {
+            if (p != floor(p)) return tl_fail(TL_ERR_ARG, "top_k_sample: k must be an integer");
+            st = tl_sample_top_k(l, (int64_t)p, (float)temp, rng, &id);
+        } else if (strcmp(c->name, "top_p_sample") == 0) {
+            st = tl_sample_top_p(l, (float)p, (float)temp, rng, &id);
+        } else {
+            st = tl_sample_min_p(l, (float)p, (float)temp, rng, &id);
+        }
+    }
+    if (st != TL_OK) return st;
+    *out = tl_value_int(id);
+    return TL_OK;
+}
+
+#define DEF(NAME, MIN, MAX, FN, SIG, MASK)                                                         \
+    { NAME, MIN, MAX, FN, SIG, MASK }
+
+const tl_builtin_def tl_builtins_nn[] = {
+    DEF("sigmoid", 1, 1, b_act, "sigmoid(x) -> tensor", T_ONLY),
+    DEF("silu", 1, 1, b_act, "silu(x) -> tensor", T_ONLY),
+    DEF("gelu", 1, 1, b_act, "gelu(x) -> tensor", T_ONLY),
+    DEF("relu", 1, 1, b_act, "relu(x) -> tensor", T_ONLY),
+    DEF("softmax", 1, 2, b_softmax, "softmax(x[, dim]) -> tensor", T_ONLY),
+    DEF("log_softmax", 1, 2, b_softmax, "log_softmax(x[, dim]) -> tensor", T_ONLY),
+    DEF("linear", 2, 3, b_linear, "linear(x, W[, b]) -> tensor", T_ONLY),
+    DEF("fused_gelu_linear", 3, 3, b_linear, "fused_gelu_linear(x, W, b) -> tensor", T_ONLY),
+    DEF("rms_norm", 2, 3, b_rms_norm, "rms_norm(x, w[, eps]) -> tensor", T_ONLY),
+    DEF("layer_norm", 1, 4, b_layer_norm, "layer_norm(x[, w[, b]][, eps]) -> tensor", T_ONLY),
+    DEF("rope", 1, 4, b_rope, "rope(x[, offset[, theta_base[, style]]]) -> tensor", T_ONLY),
+    DEF("attention", 3, 6, b_attention,
+        "attention(q, k, v[, causal[, scale[, pos_offset]]]) -> tensor", T_ONLY),
+    DEF("embedding", 2, 2, b_embedding, "embedding(table, ids) -> tensor", T_ONLY),
+    DEF("causal_mask", 1, 1, b_causal_mask, "causal_mask(S) -> tensor", 0),
+    DEF("apply_attention_mask", 2, 2, b_apply_mask, "apply_attention_mask(scores, mask) -> tensor",
+        T_ONLY),
+    DEF("fused_add_relu", 2, 2, b_fused, "fused_add_relu(a, b) -> tensor", 0),
+    DEF("fused_mul_relu", 2, 2, b_fused, "fused_mul_relu(a, b) -> tensor", 0),
+    DEF("fused_affine", 3, 3, b_fused, "fused_affine(x, s, b) -> tensor", 0),
+    DEF("positional_encoding", 2, 2, b_positional_encoding, "positional_encoding(S, d) -> tensor",
+        0),
+    DEF("greedy_sample", 1, 1, b_sample, "greedy_sample(logits) -> int", T_ONLY),
+    DEF("temperature_sample", 2, 2, b_sample, "temperature_sample(logits, T) -> int", T_ONLY),
+    DEF("top_k_sample", 2, 3, b_sample, "top_k_sample(logits, k[, T]) -> int", T_ONLY),
+    DEF("top_p_sample", 2, 3, b_sample, "top_p_sample(logits, p[, T]) -> int", T_ONLY),
+    DEF("min_p_sample", 2, 3, b_sample, "min_p_sample(logits, p[, T]) -> int", T_ONLY),
+    {0},
+};

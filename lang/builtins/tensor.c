@@ -1,0 +1,880 @@
+/* lang/builtins/tensor.c -- the tensor builtins: creation, shape and views,
+** arithmetic and math, reductions, matmul/einsum (TENSORLOGIC.md 2.1, 2.2).
+** Each builtin converts its arguments and calls one runtime op (runtime/ops.h). */
+#include "lang/builtins/tensor_args.h"
+
+#include "runtime/ops.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T_ONLY TL_KIND_BIT(TL_VAL_TENSOR)
+
+/* ---- argument helpers ------------------------------------------------------------ */
+
+/* Walks a nested array: records the shape on the first path, then checks it. */
+static tl_status nested_shape(const tl_value *v, int depth, int64_t *shape, int *n_dims,
+                              bool *any_float, bool *all_bool) {
+    if (v->kind == TL_VAL_ARRAY) {
+        if (depth >= TL_MAX_DIMS)
+            return tl_fail(TL_ERR_SHAPE, "array literal nests deeper than %d levels", TL_MAX_DIMS);
+        const tl_array *a = v->as.arr;
+        if (depth >= *n_dims) {
+            *n_dims = depth + 1;
+            shape[depth] = (int64_t)a->len;
+        } else if (shape[depth] != (int64_t)a->len) {
+            return tl_fail(TL_ERR_SHAPE,
+                           "array literal is ragged: %zu elements where %lld were expected", a->len,
+                           (long long)shape[depth]);
+        }
+        for (size_t i = 0; i < a->len; i++) {
+            tl_status st =
+                nested_shape(&a->items[i], depth + 1, shape, n_dims, any_float, all_bool);
+            if (st != TL_OK) return st;
+        }
+        return TL_OK;
+    }
+    if (v->kind != TL_VAL_INT && v->kind != TL_VAL_FLOAT && v->kind != TL_VAL_BOOL)
+        return tl_fail(TL_ERR_TYPE, "array literal holds a %s, not a number",
+                       tl_value_type_name(v));
+    if (depth != *n_dims)
+        return tl_fail(TL_ERR_SHAPE,
+                       "array literal is ragged (a number where a list was expected)");
+    if (v->kind == TL_VAL_FLOAT) *any_float = true;
+    if (v->kind != TL_VAL_BOOL) *all_bool = false;
+    return TL_OK;
+}
+
+static void nested_fill(const tl_value *v, tl_tensor *t, int64_t *k) {
+    if (v->kind == TL_VAL_ARRAY) {
+        for (size_t i = 0; i < v->as.arr->len; i++)
+            nested_fill(&v->as.arr->items[i], t, k);
+        return;
+    }
+    char *p = (char *)tl_tensor_data(t);
+    switch (t->dtype) {
+    case TL_DTYPE_I64:
+        ((int64_t *)p)[*k] = v->kind == TL_VAL_BOOL ? v->as.b : v->as.i;
+        break;
+    case TL_DTYPE_BOOL:
+        ((uint8_t *)p)[*k] = v->as.b;
+        break;
+    default:
+        ((float *)p)[*k] = (float)tl_value_as_double(v);
+        break;
+    }
+    (*k)++;
+}
+
+tl_status tl_value_to_tensor(const tl_value *v, tl_tensor **out) {
+    *out = NULL;
+    switch (v->kind) {
+    case TL_VAL_TENSOR:
+        *out = tl_tensor_ref(v->as.tensor);
+        return TL_OK;
+    case TL_VAL_INT:
+        return tl_tensor_scalar(TL_DTYPE_I64, (double)v->as.i, out);
+    case TL_VAL_FLOAT:
+        return tl_tensor_scalar(TL_DTYPE_F32, v->as.f, out);
+    case TL_VAL_BOOL:
+        return tl_tensor_scalar(TL_DTYPE_BOOL, v->as.b, out);
+    case TL_VAL_ARRAY: {
+        int64_t shape[TL_MAX_DIMS] = {0};
+        int n_dims = 0;
+        bool any_float = false, all_bool = true;
+        /* the first path fixes the rank */
+        const tl_value *p = v;
+        while (p->kind == TL_VAL_ARRAY && n_dims < TL_MAX_DIMS) {
+            shape[n_dims++] = (int64_t)p->as.arr->len;
+            if (p->as.arr->len == 0) break;
+            p = &p->as.arr->items[0];
+        }
+        int rank = n_dims;
+        n_dims = 0;
+        tl_status st = nested_shape(v, 0, shape, &n_dims, &any_float, &all_bool);
+        if (st != TL_OK) return st;
+        if (n_dims < rank) n_dims = rank; /* empty innermost lists */
+        tl_dtype dt = any_float                             ? TL_DTYPE_F32
+                      : (all_bool && shape[n_dims - 1] > 0) ? TL_DTYPE_BOOL
+                                                            : TL_DTYPE_I64;
+        if (!any_float && n_dims > 0 && shape[n_dims - 1] == 0) dt = TL_DTYPE_F32;
+        st = tl_tensor_new_shape(dt, n_dims, shape, out);
+        if (st != TL_OK) return st;
+        int64_t k = 0;
+        nested_fill(v, *out, &k);
+        return TL_OK;
+    }
+    default:
+        return tl_fail(TL_ERR_TYPE, "expected a tensor, a number or an array, got %s",
+                       tl_value_type_name(v));
+    }
+}
+
+tl_status tlb_tensor(const tl_call *c, const tl_value *argv, int i, tl_tensor **out) {
+    tl_status st = tl_value_to_tensor(&argv[i], out);
+    if (st != TL_OK) tl_error_prefix("%s: argument %d", c->name, i + 1);
+    return st;
+}
+
+tl_status tlb_axis(const tl_call *c, const tl_value *argv, int i, int *axis) {
+    int64_t v;
+    tl_status st = tl_arg_int(c, argv, i, &v);
+    if (st != TL_OK) return st;
+    if (v < -64 || v > 64)
+        return tl_fail(TL_ERR_ARG, "%s: axis %lld is out of range", c->name, (long long)v);
+    *axis = (int)v;
+    return TL_OK;
+}
+
+tl_status tlb_ret(tl_status st, tl_tensor **t, tl_value *out) {
+    if (st != TL_OK) {
+        tl_tensor_unref(*t);
+        *t = NULL;
+        return st;
+    }
+    *out = tl_value_tensor(*t);
+    return TL_OK;
+}
+
+tl_status tlb_scalar_value(const tl_tensor *t, tl_value *out) {
+    double v;
+    tl_status st = tl_tensor_get_f64(t, 0, &v);
+    if (st != TL_OK) return st;
+    if (t->dtype == TL_DTYPE_I64 || t->dtype == TL_DTYPE_I32) {
+        *out = tl_value_int(t->dtype == TL_DTYPE_I64 ? *(const int64_t *)tl_tensor_data(t)
+                                                     : (int64_t)v);
+    } else if (t->dtype == TL_DTYPE_BOOL) {
+        *out = tl_value_bool(v != 0);
+    } else {
+        *out = tl_value_float(v);
+    }
+    return TL_OK;
+}
+
+/* argv[0] as a borrowed tensor (the defs below require a tensor first argument). */
+#define FIRST_TENSOR(name)                                                                         \
+    tl_tensor *name;                                                                               \
+    do {                                                                                           \
+        tl_status st_ = tl_arg_tensor(c, argv, 0, &name);                                          \
+        if (st_ != TL_OK) return st_;                                                              \
+    } while (0)
+
+/* ---- queries ------------------------------------------------------------------------ */
+
+static tl_status b_shape(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    int64_t sh[TL_MAX_DIMS];
+    tl_tensor_shape(t, sh);
+    tl_status st = tl_value_array((size_t)t->n_dims, out);
+    for (int i = 0; st == TL_OK && i < t->n_dims; i++)
+        st = tl_array_push(out->as.arr, tl_value_int(sh[i]));
+    if (st != TL_OK) tl_value_release(out);
+    return st;
+}
+
+static tl_status b_dtype(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    return tl_value_cstring(tl_dtype_name(t->dtype), out);
+}
+
+static tl_status b_numel(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    *out = tl_value_int(tl_tensor_nelements(t));
+    return TL_OK;
+}
+
+static tl_status b_ndim(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    *out = tl_value_int(t->n_dims);
+    return TL_OK;
+}
+
+static tl_status b_item(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    if (tl_tensor_nelements(t) != 1) {
+        char s[96];
+        return tl_fail(TL_ERR_SHAPE, "item: tensor %s has %lld elements, not 1",
+                       tl_tensor_shape_str(t, s, sizeof s), (long long)tl_tensor_nelements(t));
+    }
+    return tlb_scalar_value(t, out);
+}
+
+/* ---- creation ------------------------------------------------------------------------ */
+
+static tl_status create_full(tl_call *c, const tl_value *argv, tl_dtype dt, double v,
+                             tl_value *out) {
+    int64_t sh[TL_MAX_DIMS];
+    int n;
+    tl_status st = tl_arg_shape(c, argv, 0, sh, &n);
+    if (st != TL_OK) return st;
+    tl_tensor *t;
+    st = tl_op_full(dt, n, sh, v, &t);
+    return tlb_ret(st, &t, out);
+}
+
+static tl_dtype ns_dtype(const char *name) {
+    if (strncmp(name, "f16::", 5) == 0) return TL_DTYPE_F16;
+    if (strncmp(name, "bf16::", 6) == 0) return TL_DTYPE_BF16;
+    if (strncmp(name, "i64::", 5) == 0) return TL_DTYPE_I64;
+    if (strncmp(name, "i32::", 5) == 0) return TL_DTYPE_I32;
+    return TL_DTYPE_F32;
+}
+
+static tl_status b_zeros(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    return create_full(c, argv, ns_dtype(c->name), 0.0, out);
+}
+
+static tl_status b_ones(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    return create_full(c, argv, ns_dtype(c->name), 1.0, out);
+}
+
+static tl_status b_full(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    double v;
+    tl_status st = tl_arg_double(c, argv, 1, &v);
+    if (st != TL_OK) return st;
+    return create_full(c, argv, ns_dtype(c->name), v, out);
+}
+
+static tl_status b_like(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    int64_t sh[TL_MAX_DIMS];
+    tl_tensor_shape(t, sh);
+    tl_dtype dt = tl_dtype_traits(t->dtype)->quantized ? TL_DTYPE_F32 : t->dtype;
+    tl_tensor *r;
+    tl_status st = tl_op_full(dt, t->n_dims, sh, strcmp(c->name, "ones_like") == 0 ? 1.0 : 0.0, &r);
+    return tlb_ret(st, &r, out);
+}
+
+static tl_status b_arange(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    double a = 0, b, step = 1;
+    tl_status st = tl_arg_double(c, argv, 0, &b);
+    if (st == TL_OK && argc >= 2) {
+        a = b;
+        st = tl_arg_double(c, argv, 1, &b);
+    }
+    if (st == TL_OK && argc >= 3) st = tl_arg_double(c, argv, 2, &step);
+    if (st != TL_OK) return st;
+    tl_tensor *t;
+    st = tl_op_arange(ns_dtype(c->name), a, b, step, &t);
+    return tlb_ret(st, &t, out);
+}
+
+static tl_status b_rand(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    int64_t sh[TL_MAX_DIMS];
+    int n;
+    tl_status st = tl_arg_shape(c, argv, 0, sh, &n);
+    if (st != TL_OK) return st;
+    tl_tensor *t;
+    bool normal = strstr(c->name, "randn") != NULL;
+    st = normal ? tl_op_randn(ns_dtype(c->name), n, sh, &t)
+                : tl_op_rand(ns_dtype(c->name), n, sh, &t);
+    return tlb_ret(st, &t, out);
+}
+
+static tl_status b_tensor(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *t;
+    tl_status st = tlb_tensor(c, argv, 0, &t);
+    if (st != TL_OK) return st;
+    if (argc >= 2) {
+        const char *name;
+        tl_dtype dt;
+        st = tl_arg_string(c, argv, 1, &name);
+        if (st == TL_OK && !tl_dtype_from_name(name, &dt))
+            st = tl_fail(TL_ERR_ARG, "%s: unknown dtype \"%s\"", c->name, name);
+        if (st == TL_OK) {
+            tl_tensor *r;
+            st = tl_op_cast(t, dt, &r);
+            tl_tensor_unref(t);
+            t = st == TL_OK ? r : NULL;
+        }
+    }
+    return tlb_ret(st, &t, out);
+}
+
+/* ---- conversion ---------------------------------------------------------------------- */
+
+static tl_status b_to(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    FIRST_TENSOR(t);
+    tl_dtype dt;
+    if (argc >= 2) {
+        const char *name;
+        tl_status st = tl_arg_string(c, argv, 1, &name);
+        if (st != TL_OK) return st;
+        if (!tl_dtype_from_name(name, &dt))
+            return tl_fail(TL_ERR_ARG, "%s: unknown dtype \"%s\"", c->name, name);
+    } else if (!tl_dtype_from_name(c->name + 3, &dt)) { /* "to_f16" -> "f16" */
+        return tl_fail(TL_ERR_INTERNAL, "%s: no dtype in the name", c->name);
+    }
+    tl_tensor *r;
+    tl_status st = tl_op_cast(t, dt, &r);
+    return tlb_ret(st, &r, out);
+}
+
+static tl_status b_contiguous(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    tl_tensor *r;
+    return tlb_ret(tl_op_contiguous(t, &r), &r, out);
+}
+
+/* ---- shape and views ------------------------------------------------------------------- */
+
+static tl_status b_reshape(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    int64_t sh[TL_MAX_DIMS];
+    int n;
+    tl_status st = tl_arg_shape(c, argv, 1, sh, &n);
+    if (st != TL_OK) return st;
+    tl_tensor *r;
+    return tlb_ret(tl_op_reshape(t, n, sh, &r), &r, out);
+}
+
+static tl_status b_broadcast_to(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    int64_t sh[TL_MAX_DIMS];
+    int n;
+    tl_status st = tl_arg_shape(c, argv, 1, sh, &n);
+    if (st != TL_OK) return st;
+    tl_tensor *r;
+    return tlb_ret(tl_op_broadcast_to(t, n, sh, &r), &r, out);
+}
+
+static tl_status b_flatten(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    tl_tensor *r;
+    return tlb_ret(tl_op_flatten(t, &r), &r, out);
+}
+
+static tl_status b_transpose(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    FIRST_TENSOR(t);
+    int a0 = -2, a1 = -1;
+    tl_status st = TL_OK;
+    if (argc >= 3) {
+        st = tlb_axis(c, argv, 1, &a0);
+        if (st == TL_OK) st = tlb_axis(c, argv, 2, &a1);
+    } else if (argc == 2) {
+        return tl_fail(TL_ERR_ARG, "transpose: give two axes or none");
+    }
+    if (st != TL_OK) return st;
+    if (t->n_dims < 2 && argc == 1)
+        return tl_fail(TL_ERR_SHAPE, "transpose: needs at least 2 dims");
+    tl_tensor *r;
+    return tlb_ret(tl_op_transpose(t, a0, a1, &r), &r, out);
+}
+
+static tl_status b_permute(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    FIRST_TENSOR(t);
+    int axes[TL_MAX_DIMS], n = 0;
+    if (argc == 2 && argv[1].kind == TL_VAL_ARRAY) {
+        const tl_array *a = argv[1].as.arr;
+        if (a->len > TL_MAX_DIMS) return tl_fail(TL_ERR_ARG, "permute: too many axes");
+        for (size_t i = 0; i < a->len; i++) {
+            int64_t v;
+            tl_status st = tl_arg_int(c, a->items, (int)i, &v);
+            if (st != TL_OK) return st;
+            axes[n++] = (int)v;
+        }
+    } else {
+        if (argc - 1 > TL_MAX_DIMS) return tl_fail(TL_ERR_ARG, "permute: too many axes");
+        for (int i = 1; i < argc; i++) {
+            tl_status st = tlb_axis(c, argv, i, &axes[n++]);
+            if (st != TL_OK) return st;
+        }
+    }
+    tl_tensor *r;
+    return tlb_ret(tl_op_permute(t, n, axes, &r), &r, out);
+}
+
+static tl_status b_squeeze(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    FIRST_TENSOR(t);
+    int axis = 0;
+    if (argc >= 2) {
+        tl_status st = tlb_axis(c, argv, 1, &axis);
+        if (st != TL_OK) return st;
+    }
+    tl_tensor *r;
+    return tlb_ret(tl_op_squeeze(t, axis, argc < 2, &r), &r, out);
+}
+
+static tl_status b_unsqueeze(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    int axis = 0;
+    tl_status st = tlb_axis(c, argv, 1, &axis);
+    if (st != TL_OK) return st;
+    tl_tensor *r;
+    return tlb_ret(tl_op_unsqueeze(t, axis, &r), &r, out);
+}
+
+/* concat(a, b[, dim]) or concat([a, b, ...][, dim]); dim defaults to 0 */
+static tl_status b_concat(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *ts[64];
+    int n = 0, axis = 0;
+    tl_status st = TL_OK;
+    int dim_arg;
+    if (argv[0].kind == TL_VAL_ARRAY) {
+        const tl_array *a = argv[0].as.arr;
+        if (a->len == 0 || a->len > 64) return tl_fail(TL_ERR_ARG, "concat: give 1 to 64 tensors");
+        for (size_t i = 0; st == TL_OK && i < a->len; i++) {
+            st = tl_value_to_tensor(&a->items[i], &ts[n]);
+            if (st == TL_OK) n++;
+        }
+        dim_arg = 1;
+    } else {
+        if (argc < 2)
+            return tl_fail(TL_ERR_ARG, "concat: needs two tensors or an array of tensors");
+        for (int i = 0; st == TL_OK && i < 2; i++) {
+            st = tlb_tensor(c, argv, i, &ts[n]);
+            if (st == TL_OK) n++;
+        }
+        dim_arg = 2;
+    }
+    if (st == TL_OK && argc > dim_arg) st = tlb_axis(c, argv, dim_arg, &axis);
+    tl_tensor *r = NULL;
+    if (st == TL_OK) st = tl_op_concat(n, (const tl_tensor *const *)ts, axis, &r);
+    for (int i = 0; i < n; i++)
+        tl_tensor_unref(ts[i]);
+    return tlb_ret(st, &r, out);
+}
+
+static tl_status parts_value(tl_status st, tl_tensor **parts, int n, tl_value *out) {
+    if (st != TL_OK) return st;
+    st = tl_value_array((size_t)n, out);
+    int i = 0;
+    for (; st == TL_OK && i < n; i++)
+        st = tl_array_push(out->as.arr, tl_value_tensor(parts[i]));
+    for (; i < n; i++)
+        tl_tensor_unref(parts[i]);
+    free(parts);
+    if (st != TL_OK) tl_value_release(out);
+    return st;
+}
+
+static tl_status b_split(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    FIRST_TENSOR(t);
+    int64_t size;
+    int axis = 0;
+    tl_status st = tl_arg_int(c, argv, 1, &size);
+    if (st == TL_OK && argc >= 3) st = tlb_axis(c, argv, 2, &axis);
+    if (st != TL_OK) return st;
+    tl_tensor **parts;
+    int n;
+    bool chunk = strcmp(c->name, "chunk") == 0;
+    st = chunk ? tl_op_chunk(t, size, axis, &parts, &n) : tl_op_split(t, size, axis, &parts, &n);
+    return parts_value(st, parts, n, out);
+}
+
+/* slice(t, start, end) along axis 0; slice(t, row, c0, c1) = t[row, c0:c1] on 2-D */
+static tl_status b_slice(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    FIRST_TENSOR(t);
+    int64_t v[3];
+    for (int i = 1; i < argc; i++) {
+        tl_status st = tl_arg_int(c, argv, i, &v[i - 1]);
+        if (st != TL_OK) return st;
+    }
+    tl_tensor *r = NULL;
+    if (argc == 3) return tlb_ret(tl_op_slice(t, 0, v[0], v[1], 1, &r), &r, out);
+    if (t->n_dims != 2) {
+        char s[96];
+        return tl_fail(TL_ERR_SHAPE, "slice(t, row, c0, c1) needs a 2-d tensor, got %s",
+                       tl_tensor_shape_str(t, s, sizeof s));
+    }
+    tl_tensor *row;
+    tl_status st = tl_op_select(t, 0, v[0], &row);
+    if (st != TL_OK) return st;
+    st = tl_op_slice(row, 0, v[1], v[2], 1, &r);
+    tl_tensor_unref(row);
+    return tlb_ret(st, &r, out);
+}
+
+/* narrow(t, axis, start, end[, step]) */
+static tl_status b_narrow(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    FIRST_TENSOR(t);
+    int axis = 0;
+    int64_t a, b, step = 1;
+    tl_status st = tlb_axis(c, argv, 1, &axis);
+    if (st == TL_OK) st = tl_arg_int(c, argv, 2, &a);
+    if (st == TL_OK) st = tl_arg_int(c, argv, 3, &b);
+    if (st == TL_OK && argc >= 5) st = tl_arg_int(c, argv, 4, &step);
+    if (st != TL_OK) return st;
+    tl_tensor *r;
+    return tlb_ret(tl_op_slice(t, axis, a, b, step, &r), &r, out);
+}
+
+/* select(t, axis, index) */
+static tl_status b_select(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    int axis = 0;
+    int64_t i;
+    tl_status st = tlb_axis(c, argv, 1, &axis);
+    if (st == TL_OK) st = tl_arg_int(c, argv, 2, &i);
+    if (st != TL_OK) return st;
+    tl_tensor *r;
+    return tlb_ret(tl_op_select(t, axis, i, &r), &r, out);
+}
+
+static tl_status b_slice_last(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    FIRST_TENSOR(t);
+    int axis = 0;
+    if (argc >= 2) {
+        tl_status st = tlb_axis(c, argv, 1, &axis);
+        if (st != TL_OK) return st;
+    }
+    tl_tensor *r;
+    return tlb_ret(tl_op_select(t, axis, -1, &r), &r, out);
+}
+
+static tl_status b_gather(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    FIRST_TENSOR(t);
+    int axis = 0;
+    tl_tensor *idx = NULL, *src = NULL, *r = NULL;
+    tl_status st = tlb_axis(c, argv, 1, &axis);
+    if (st == TL_OK) st = tlb_tensor(c, argv, 2, &idx);
+    bool scatter = strcmp(c->name, "scatter") == 0;
+    if (st == TL_OK && scatter) {
+        if (argc < 4)
+            st = tl_fail(TL_ERR_ARG, "scatter(t, dim, idx, src) needs src");
+        else
+            st = tlb_tensor(c, argv, 3, &src);
+    }
+    if (st == TL_OK)
+        st = scatter ? tl_op_scatter(t, axis, idx, src, &r) : tl_op_gather(t, axis, idx, &r);
+    tl_tensor_unref(idx);
+    tl_tensor_unref(src);
+    return tlb_ret(st, &r, out);
+}
+
+/* ---- arithmetic ------------------------------------------------------------------------- */
+
+static tl_binary_op binary_of(const char *name) {
+    static const struct {
+        const char *n;
+        tl_binary_op op;
+    } map[] = {{"add", TL_BIN_ADD},         {"sub", TL_BIN_SUB},         {"mul", TL_BIN_MUL},
+               {"div", TL_BIN_DIV},         {"mod", TL_BIN_MOD},         {"pow", TL_BIN_POW},
+               {"maximum", TL_BIN_MAXIMUM}, {"minimum", TL_BIN_MINIMUM}, {"max", TL_BIN_MAXIMUM},
+               {"min", TL_BIN_MINIMUM},     {"eq", TL_BIN_EQ},           {"ne", TL_BIN_NE},
+               {"lt", TL_BIN_LT},           {"le", TL_BIN_LE},           {"gt", TL_BIN_GT},
+               {"ge", TL_BIN_GE},           {"logical_and", TL_BIN_AND}, {"logical_or", TL_BIN_OR}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].n, name) == 0) return map[i].op;
+    return TL_BIN_COUNT;
+}
+
+/* tensor (op) tensor, tensor (op) number, number (op) tensor */
+static tl_status binary_values(tl_binary_op op, const tl_value *a, const tl_value *b,
+                               tl_value *out) {
+    tl_tensor *r = NULL;
+    tl_status st;
+    if (a->kind == TL_VAL_TENSOR && tl_value_is_number(b)) {
+        st = tl_op_binary_scalar(op, a->as.tensor, tl_value_as_double(b), false, &r);
+    } else if (b->kind == TL_VAL_TENSOR && tl_value_is_number(a)) {
+        st = tl_op_binary_scalar(op, b->as.tensor, tl_value_as_double(a), true, &r);
+    } else {
+        tl_tensor *ta, *tb;
+        st = tl_value_to_tensor(a, &ta);
+        if (st != TL_OK) return st;
+        st = tl_value_to_tensor(b, &tb);
+        if (st != TL_OK) {
+            tl_tensor_unref(ta);
+            return st;
+        }
+        st = tl_op_binary(op, ta, tb, &r);
+        tl_tensor_unref(ta);
+        tl_tensor_unref(tb);
+    }
+    return tlb_ret(st, &r, out);
+}
+
+static tl_status b_binary(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_binary_op op = binary_of(c->name);
+    if (op == TL_BIN_COUNT) return tl_fail(TL_ERR_INTERNAL, "%s: not a binary op", c->name);
+    return binary_values(op, &argv[0], &argv[1], out);
+}
+
+static tl_status b_where(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *t[3] = {NULL, NULL, NULL}, *r = NULL;
+    tl_status st = TL_OK;
+    for (int i = 0; st == TL_OK && i < 3; i++)
+        st = tlb_tensor(c, argv, i, &t[i]);
+    if (st == TL_OK) st = tl_op_where(t[0], t[1], t[2], &r);
+    for (int i = 0; i < 3; i++)
+        tl_tensor_unref(t[i]);
+    return tlb_ret(st, &r, out);
+}
+
+static tl_status b_matmul(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *a = NULL, *b = NULL, *r = NULL;
+    tl_status st = tlb_tensor(c, argv, 0, &a);
+    if (st == TL_OK) st = tlb_tensor(c, argv, 1, &b);
+    if (st == TL_OK) st = tl_op_matmul(a, b, &r);
+    tl_tensor_unref(a);
+    tl_tensor_unref(b);
+    return tlb_ret(st, &r, out);
+}
+
+/* outer(a, b): shape a.shape + b.shape, out[i.., j..] = a[i..] * b[j..] */
+static tl_status b_outer(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *a = NULL, *b = NULL, *fa = NULL, *fb = NULL, *col = NULL, *prod = NULL, *r = NULL;
+    tl_status st = tlb_tensor(c, argv, 0, &a);
+    if (st == TL_OK) st = tlb_tensor(c, argv, 1, &b);
+    if (st == TL_OK && a->n_dims + b->n_dims > TL_MAX_DIMS)
+        st = tl_fail(TL_ERR_SHAPE, "outer: the result would have more than %d dims", TL_MAX_DIMS);
+    if (st == TL_OK) st = tl_op_flatten(a, &fa);
+    if (st == TL_OK) st = tl_op_flatten(b, &fb);
+    if (st == TL_OK) st = tl_op_unsqueeze(fa, 1, &col);
+    if (st == TL_OK) st = tl_op_binary(TL_BIN_MUL, col, fb, &prod);
+    if (st == TL_OK) {
+        int64_t sh[TL_MAX_DIMS];
+        tl_tensor_shape(a, sh);
+        tl_tensor_shape(b, sh + a->n_dims);
+        st = tl_op_reshape(prod, a->n_dims + b->n_dims, sh, &r);
+    }
+    tl_tensor_unref(a);
+    tl_tensor_unref(b);
+    tl_tensor_unref(fa);
+    tl_tensor_unref(fb);
+    tl_tensor_unref(col);
+    tl_tensor_unref(prod);
+    return tlb_ret(st, &r, out);
+}
+
+static tl_status b_einsum(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    const char *spec;
+    tl_status st = tl_arg_string(c, argv, 0, &spec);
+    if (st != TL_OK) return st;
+    tl_tensor *ts[8];
+    int n = 0;
+    if (argc - 1 > 8) return tl_fail(TL_ERR_ARG, "einsum: at most 8 operands");
+    for (int i = 1; st == TL_OK && i < argc; i++) {
+        st = tlb_tensor(c, argv, i, &ts[n]);
+        if (st == TL_OK) n++;
+    }
+    tl_tensor *r = NULL;
+    if (st == TL_OK) st = tl_op_einsum(spec, n, (const tl_tensor *const *)ts, &r);
+    for (int i = 0; i < n; i++)
+        tl_tensor_unref(ts[i]);
+    return tlb_ret(st, &r, out);
+}
+
+static tl_unary_op unary_of(const char *name) {
+    for (int op = 0; op < TL_UN_COUNT; op++)
+        if (strcmp(tl_unary_op_name((tl_unary_op)op), name) == 0) return (tl_unary_op)op;
+    if (strcmp(name, "logical_not") == 0) return TL_UN_NOT;
+    return TL_UN_COUNT;
+}
+
+static tl_status b_unary(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    tl_unary_op op = unary_of(c->name);
+    if (op == TL_UN_COUNT) return tl_fail(TL_ERR_INTERNAL, "%s: not a unary op", c->name);
+    tl_tensor *r;
+    return tlb_ret(tl_op_unary(op, t, &r), &r, out);
+}
+
+/* ---- reductions ---------------------------------------------------------------------------- */
+
+static tl_status b_reduce(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    FIRST_TENSOR(t);
+    tl_reduce_op op = TL_RED_COUNT;
+    for (int i = 0; i < TL_RED_COUNT; i++)
+        if (strcmp(tl_reduce_op_name((tl_reduce_op)i), c->name) == 0) op = (tl_reduce_op)i;
+    if (op == TL_RED_COUNT) return tl_fail(TL_ERR_INTERNAL, "%s: not a reduction", c->name);
+    /* max(t, u) / min(t, u) with a tensor or number second argument: elementwise */
+    if ((op == TL_RED_MAX || op == TL_RED_MIN) && argc == 2 && argv[1].kind != TL_VAL_INT)
+        return binary_values(op == TL_RED_MAX ? TL_BIN_MAXIMUM : TL_BIN_MINIMUM, &argv[0], &argv[1],
+                             out);
+    int axis = 0;
+    bool keep = false;
+    tl_status st = TL_OK;
+    if (argc >= 2) st = tlb_axis(c, argv, 1, &axis);
+    if (st == TL_OK && argc >= 3) st = tl_arg_bool(c, argv, 2, &keep);
+    if (st != TL_OK) return st;
+    tl_tensor *r;
+    st = tl_op_reduce(op, t, axis, argc < 2, keep, &r);
+    if (st != TL_OK) return st;
+    if (argc < 2) { /* whole tensor: a number */
+        st = tlb_scalar_value(r, out);
+        tl_tensor_unref(r);
+        return st;
+    }
+    *out = tl_value_tensor(r);
+    return TL_OK;
+}
+
+/* topk(t, k) -> [values, indices] along the last axis */
+static tl_status b_topk(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(t);
+    int64_t k;
+    tl_status st = tl_arg_int(c, argv, 1, &k);
+    if (st != TL_OK) return st;
+    tl_tensor *v, *ix;
+    st = tl_op_topk(t, k, &v, &ix);
+    if (st != TL_OK) return st;
+    tl_tensor **parts = malloc(2 * sizeof *parts);
+    if (!parts) {
+        tl_tensor_unref(v);
+        tl_tensor_unref(ix);
+        return tl_fail(TL_ERR_NOMEM, "topk: out of memory");
+    }
+    parts[0] = v;
+    parts[1] = ix;
+    return parts_value(TL_OK, parts, 2, out);
+}
+
+static tl_status b_set_precision(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    const char *mode;
+    tl_status st = tl_arg_string(c, argv, 0, &mode);
+    if (st != TL_OK) return st;
+    if (strcmp(mode, "llama") == 0)
+        tl_set_precision(TL_PRECISION_LLAMA);
+    else if (strcmp(mode, "exact") == 0)
+        tl_set_precision(TL_PRECISION_EXACT);
+    else
+        return tl_fail(TL_ERR_ARG, "set_precision: \"%s\" is not \"llama\" or \"exact\"", mode);
+    *out = TL_VOID;
+    return TL_OK;
+}
+
+static tl_status b_precision(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)c;
+    (void)argc;
+    (void)argv;
+    return tl_value_cstring(tl_get_precision() == TL_PRECISION_EXACT ? "exact" : "llama", out);
+}
+
+/* ---- the table ------------------------------------------------------------------------------ */
+
+#define DEF(NAME, MIN, MAX, FN, SIG, MASK)                                                         \
+    { NAME, MIN, MAX, FN, SIG, MASK }
+#define CREATORS(NS)                                                                               \
+    DEF(NS "zeros", 1, 1, b_zeros, NS "zeros(shape) -> tensor", 0),                                \
+        DEF(NS "ones", 1, 1, b_ones, NS "ones(shape) -> tensor", 0),                               \
+        DEF(NS "full", 2, 2, b_full, NS "full(shape, value) -> tensor", 0),                        \
+        DEF(NS "arange", 1, 3, b_arange, NS "arange(end) | arange(start, end[, step]) -> tensor",  \
+            0),                                                                                    \
+        DEF(NS "rand", 1, 1, b_rand, NS "rand(shape) -> tensor (uniform [0, 1), seeded)", 0),      \
+        DEF(NS "randn", 1, 1, b_rand, NS "randn(shape) -> tensor (standard normal, seeded)", 0)
+#define UNARY(NAME) DEF(NAME, 1, 1, b_unary, NAME "(t) -> tensor", T_ONLY)
+/* binary ops also take a number first (the evaluator calls them for `2 - t`) */
+#define BINARY(NAME) DEF(NAME, 2, 2, b_binary, NAME "(a, b) -> tensor", T_OR_NUM)
+#define T_OR_NUM                                                                                   \
+    (T_ONLY | TL_KIND_BIT(TL_VAL_INT) | TL_KIND_BIT(TL_VAL_FLOAT) | TL_KIND_BIT(TL_VAL_BOOL))
+
+const tl_builtin_def tl_builtins_tensor[] = {
+    /* queries */
+    DEF("shape", 1, 1, b_shape, "shape(t) -> [int]", T_ONLY),
+    DEF("dtype", 1, 1, b_dtype, "dtype(t) -> string", T_ONLY),
+    DEF("numel", 1, 1, b_numel, "numel(t) -> int", T_ONLY),
+    DEF("ndim", 1, 1, b_ndim, "ndim(t) -> int", T_ONLY),
+    DEF("item", 1, 1, b_item, "item(t) -> number (one-element tensor)", T_ONLY),
+    /* creation */
+    CREATORS(""),
+    CREATORS("f32::"),
+    CREATORS("f16::"),
+    CREATORS("bf16::"),
+    DEF("i64::zeros", 1, 1, b_zeros, "i64::zeros(shape) -> tensor", 0),
+    DEF("i64::arange", 1, 3, b_arange, "i64::arange(end) | (start, end[, step]) -> tensor", 0),
+    DEF("i32::zeros", 1, 1, b_zeros, "i32::zeros(shape) -> tensor", 0),
+    DEF("i32::arange", 1, 3, b_arange, "i32::arange(end) | (start, end[, step]) -> tensor", 0),
+    DEF("zeros_like", 1, 1, b_like, "zeros_like(t) -> tensor", T_ONLY),
+    DEF("ones_like", 1, 1, b_like, "ones_like(t) -> tensor", T_ONLY),
+    DEF("as_tensor", 1, 2, b_tensor, "as_tensor(array[, dtype]) -> tensor", 0),
+    /* conversion */
+    DEF("to_f32", 1, 1, b_to, "to_f32(t) -> tensor", T_ONLY),
+    DEF("to_f16", 1, 1, b_to, "to_f16(t) -> tensor", T_ONLY),
+    DEF("to_bf16", 1, 1, b_to, "to_bf16(t) -> tensor", T_ONLY),
+    DEF("to_i32", 1, 1, b_to, "to_i32(t) -> tensor", T_ONLY),
+    DEF("to_i64", 1, 1, b_to, "to_i64(t) -> tensor", T_ONLY),
+    DEF("astype", 2, 2, b_to, "astype(t, dtype) -> tensor", T_ONLY),
+    DEF("contiguous", 1, 1, b_contiguous, "contiguous(t) -> tensor", T_ONLY),
+    /* shape and views */
+    DEF("reshape", 2, 2, b_reshape, "reshape(t, shape) -> tensor", T_ONLY),
+    DEF("broadcast_to", 2, 2, b_broadcast_to, "broadcast_to(t, shape) -> tensor", T_ONLY),
+    DEF("flatten", 1, 1, b_flatten, "flatten(t) -> tensor", T_ONLY),
+    DEF("transpose", 1, 3, b_transpose, "transpose(t[, axis0, axis1]) -> tensor", T_ONLY),
+    DEF("permute", 2, -1, b_permute, "permute(t, axes) -> tensor", T_ONLY),
+    DEF("squeeze", 1, 2, b_squeeze, "squeeze(t[, dim]) -> tensor", T_ONLY),
+    DEF("unsqueeze", 2, 2, b_unsqueeze, "unsqueeze(t, dim) -> tensor", T_ONLY),
+    DEF("concat", 1, 3, b_concat, "concat(a, b[, dim]) | concat([tensors][, dim]) -> tensor",
+        TL_KIND_BIT(TL_VAL_TENSOR) | TL_KIND_BIT(TL_VAL_ARRAY)),
+    DEF("split", 2, 3, b_split, "split(t, size[, dim]) -> [tensor]", T_ONLY),
+    DEF("chunk", 2, 3, b_split, "chunk(t, n[, dim]) -> [tensor]", T_ONLY),
+    DEF("slice", 3, 4, b_slice, "slice(t, start, end) | slice(t, row, c0, c1) -> tensor", T_ONLY),
+    DEF("narrow", 4, 5, b_narrow, "narrow(t, dim, start, end[, step]) -> tensor", T_ONLY),
+    DEF("select", 3, 3, b_select, "select(t, dim, index) -> tensor", T_ONLY),
+    DEF("slice_last", 1, 2, b_slice_last, "slice_last(t[, dim]) -> tensor", T_ONLY),
+    DEF("gather", 3, 3, b_gather, "gather(t, dim, idx) -> tensor", T_ONLY),
+    DEF("scatter", 4, 4, b_gather, "scatter(t, dim, idx, src) -> tensor", T_ONLY),
+    /* arithmetic */
+    BINARY("add"),
+    BINARY("sub"),
+    BINARY("mul"),
+    BINARY("div"),
+    BINARY("mod"),
+    BINARY("maximum"),
+    BINARY("minimum"),
+    BINARY("eq"),
+    BINARY("ne"),
+    BINARY("lt"),
+    BINARY("le"),
+    BINARY("gt"),
+    BINARY("ge"),
+    BINARY("logical_and"),
+    BINARY("logical_or"),
+    DEF("pow", 2, 2, b_binary, "pow(t, e) -> tensor", T_ONLY),
+    DEF("ifelse", 3, 3, b_where, "ifelse(cond, a, b) -> tensor", 0),
+    DEF("matmul", 2, 2, b_matmul, "matmul(a, b) -> tensor", 0),
+    DEF("outer", 2, 2, b_outer, "outer(a, b) -> tensor", T_OR_NUM),
+    DEF("einsum", 2, -1, b_einsum, "einsum(spec, a, ...) -> tensor", 0),
+    UNARY("neg"),
+    UNARY("abs"),
+    UNARY("exp"),
+    UNARY("log"),
+    UNARY("sqrt"),
+    UNARY("rsqrt"),
+    UNARY("sin"),
+    UNARY("cos"),
+    UNARY("tan"),
+    UNARY("tanh"),
+    UNARY("floor"),
+    UNARY("ceil"),
+    UNARY("round"),
+    UNARY("square"),
+    UNARY("sign"),
+    UNARY("logical_not"),
+    /* reductions */
+    DEF("sum", 1, 3, b_reduce, "sum(t[, dim[, keepdim]]) -> number | tensor", T_ONLY),
+    DEF("mean", 1, 3, b_reduce, "mean(t[, dim[, keepdim]]) -> number | tensor", T_ONLY),
+    DEF("max", 1, 3, b_reduce, "max(t[, dim[, keepdim]]) | max(t, u) -> number | tensor", T_ONLY),
+    DEF("min", 1, 3, b_reduce, "min(t[, dim[, keepdim]]) | min(t, u) -> number | tensor", T_ONLY),
+    DEF("argmax", 1, 3, b_reduce, "argmax(t[, dim[, keepdim]]) -> int | tensor", T_ONLY),
+    DEF("argmin", 1, 3, b_reduce, "argmin(t[, dim[, keepdim]]) -> int | tensor", T_ONLY),
+    DEF("topk", 2, 2, b_topk, "topk(t, k) -> [values, indices]", T_ONLY),
+    /* settings */
+    DEF("set_precision", 1, 1, b_set_precision, "set_precision(\"llama\" | \"exact\")", 0),
+    DEF("precision", 0, 0, b_precision, "precision() -> string", 0),
+    {0},
+};

@@ -1,0 +1,227 @@
+/* tests/unit/test_ops_nn.c -- rms_norm, layer_norm, rope (NORM and NEOX),
+** attention (GQA, causal, offsets), embedding, masks; against reference loops
+** written from the formulas in ops.h / LLAMA_NUMERICS.md. */
+#include "test_ops_util.h"
+
+#include "runtime/status.h"
+
+static void test_rms_norm(void **state) {
+    (void)state;
+    int64_t n = 48;
+    tl_tensor *x = mk_rand(TL_DTYPE_F32, 2, (int64_t[]){3, n}, 1);
+    tl_tensor *w = mk_rand(TL_DTYPE_F32, 1, (int64_t[]){n}, 2), *o;
+    float eps = 1e-5f;
+    OK(tl_op_rms_norm(x, w, eps, &o));
+    for (int r = 0; r < 3; r++) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float v = (float)at(x, r * n + i);
+            sum += (double)(v * v);
+        }
+        float mean = (float)(sum / n), scale = 1.0f / sqrtf(mean + eps);
+        for (int i = 0; i < n; i++)
+            assert_true((float)at(o, r * n + i) ==
+                        ((float)at(x, r * n + i) * scale) * (float)at(w, i));
+    }
+    tl_tensor_unref(o);
+    /* w covering two trailing dims */
+    tl_tensor *w2 = mk_rand(TL_DTYPE_F32, 2, (int64_t[]){3, n}, 3);
+    OK(tl_op_rms_norm(x, w2, eps, &o));
+    double sum = 0;
+    for (int i = 0; i < 3 * n; i++)
+        sum += (double)((float)at(x, i) * (float)at(x, i));
+    float scale = 1.0f / sqrtf((float)(sum / (3 * n)) + eps);
+    assert_true((float)at(o, 100) == ((float)at(x, 100) * scale) * (float)at(w2, 100));
+    tl_tensor_unref(o);
+    tl_tensor *bad = mk_rand(TL_DTYPE_F32, 1, (int64_t[]){5}, 4);
+    assert_int_equal(tl_op_rms_norm(x, bad, eps, &o), TL_ERR_SHAPE);
+    assert_string_equal(tl_last_error(),
+                        "rms_norm: weight [5] does not match the trailing dims of [3, 48]");
+    tl_tensor_unref(bad);
+    tl_tensor_unref(w2);
+    tl_tensor_unref(x);
+    tl_tensor_unref(w);
+}
+
+static void test_layer_norm(void **state) {
+    (void)state;
+    tl_tensor *x = mk_rand(TL_DTYPE_F32, 2, (int64_t[]){2, 6}, 5);
+    tl_tensor *w = mk_rand(TL_DTYPE_F32, 1, (int64_t[]){6}, 6);
+    tl_tensor *b = mk_rand(TL_DTYPE_F32, 1, (int64_t[]){6}, 7), *o;
+    OK(tl_op_layer_norm(x, w, b, 1e-5f, &o));
+    for (int r = 0; r < 2; r++) {
+        double s = 0, s2 = 0;
+        for (int i = 0; i < 6; i++)
+            s += (float)at(x, r * 6 + i);
+        float mean = (float)(s / 6);
+        for (int i = 0; i < 6; i++) {
+            float v = (float)at(x, r * 6 + i) - mean;
+            s2 += (double)(v * v);
+        }
+        float scale = 1.0f / sqrtf((float)(s2 / 6) + 1e-5f);
+        for (int i = 0; i < 6; i++) {
+            float v = ((float)at(x, r * 6 + i) - mean) * scale;
+            assert_true((float)at(o, r * 6 + i) == v * (float)at(w, i) + (float)at(b, i));
+        }
+    }
+    tl_tensor_unref(o);
+    tl_tensor_unref(x);
+    tl_tensor_unref(w);
+    tl_tensor_unref(b);
+}
+
+static void check_rope(tl_rope_style style, int64_t offset, float base) {
+    int64_t S = 3, H = 2, D = 8;
+    tl_tensor *x = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){S, H, D}, 9), *o;
+    OK(tl_op_rope(x, offset, base, style, &o));
+    float theta_scale = powf(base, -2.0f / (float)D);
+    for (int s = 0; s < S; s++) {
+        float theta = (float)(s + offset);
+        for (int i = 0; i < D / 2; i++) {
+            float c = cosf(theta), sn = sinf(theta);
+            for (int h = 0; h < H; h++) {
+                int64_t base_i = (s * H + h) * D;
+                int64_t a = style == TL_ROPE_NEOX ? i : 2 * i;
+                int64_t b = style == TL_ROPE_NEOX ? i + D / 2 : 2 * i + 1;
+                float x0 = (float)at(x, base_i + a), x1 = (float)at(x, base_i + b);
+                assert_true((float)at(o, base_i + a) == x0 * c - x1 * sn);
+                assert_true((float)at(o, base_i + b) == x0 * sn + x1 * c);
+            }
+            theta *= theta_scale;
+        }
+    }
+    tl_tensor_unref(x);
+    tl_tensor_unref(o);
+}
+
+static void test_rope(void **state) {
+    (void)state;
+    check_rope(TL_ROPE_NORM, 0, 10000.0f);
+    check_rope(TL_ROPE_NORM, 5, 10000.0f);
+    check_rope(TL_ROPE_NEOX, 2, 500000.0f);
+    /* position 0 is the identity */
+    tl_tensor *x = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){1, 2, 4}, 1), *o;
+    OK(tl_op_rope(x, 0, 10000.0f, TL_ROPE_NORM, &o));
+    assert_same_bytes(x, o);
+    tl_tensor_unref(o);
+    tl_tensor *x2 = mk_rand(TL_DTYPE_F32, 2, (int64_t[]){2, 4}, 1);
+    assert_int_equal(tl_op_rope(x2, 0, 10000.0f, TL_ROPE_NORM, &o), TL_ERR_SHAPE);
+    assert_string_equal(tl_last_error(), "rope: x must be [.., S, H, D], got [2, 4]");
+    tl_tensor_unref(x2);
+    tl_tensor_unref(x);
+}
+
+/* reference attention with explicit K/V head expansion */
+static void ref_attention(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v, bool causal,
+                          float scale, int64_t off, float *out) {
+    int64_t S = q->ne[2], H = q->ne[1], D = q->ne[0], T = k->ne[2], Hkv = k->ne[1];
+    float p[64];
+    for (int64_t s = 0; s < S; s++)
+        for (int64_t h = 0; h < H; h++) {
+            int64_t kh = h / (H / Hkv);
+            float mx = -INFINITY;
+            for (int64_t t = 0; t < T; t++) {
+                double acc = 0;
+                for (int64_t d = 0; d < D; d++)
+                    acc += (double)((float)at(q, (s * H + h) * D + d) *
+                                    (float)at(k, (t * Hkv + kh) * D + d));
+                p[t] = (causal && t > s + off) ? -INFINITY : (float)acc * scale;
+                if (p[t] > mx) mx = p[t];
+            }
+            double sum = 0;
+            for (int64_t t = 0; t < T; t++) {
+                p[t] = p[t] == -INFINITY ? 0.0f : expf(p[t] - mx);
+                sum += p[t];
+            }
+            float inv = (float)(1.0 / sum);
+            for (int64_t t = 0; t < T; t++)
+                p[t] *= inv;
+            for (int64_t d = 0; d < D; d++) {
+                double acc = 0;
+                for (int64_t t = 0; t < T; t++)
+                    if (p[t] != 0.0f) acc += (double)(p[t] * (float)at(v, (t * Hkv + kh) * D + d));
+                out[(s * H + h) * D + d] = (float)acc;
+            }
+        }
+}
+
+static void test_attention(void **state) {
+    (void)state;
+    int64_t S = 3, T = 5, H = 4, Hkv = 2, D = 8;
+    tl_tensor *q = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){S, H, D}, 1);
+    tl_tensor *k = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){T, Hkv, D}, 2);
+    tl_tensor *v = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){T, Hkv, D}, 3), *o;
+    float want[3 * 4 * 8];
+    /* causal, default offset T - S, default scale */
+    OK(tl_op_attention(q, k, v, true, 0.0f, -1, &o));
+    assert_string_equal(shp(o), "[3, 4, 8]");
+    ref_attention(q, k, v, true, 1.0f / sqrtf(8.0f), T - S, want);
+    for (int i = 0; i < 96; i++)
+        assert_true((float)at(o, i) == want[i]);
+    tl_tensor_unref(o);
+    /* not causal, explicit scale */
+    OK(tl_op_attention(q, k, v, false, 0.125f, 0, &o));
+    ref_attention(q, k, v, false, 0.125f, 0, want);
+    for (int i = 0; i < 96; i++)
+        assert_true((float)at(o, i) == want[i]);
+    tl_tensor_unref(o);
+    /* causal with offset 0: query 0 sees key 0 only, so its output is v[0] of its kv head */
+    OK(tl_op_attention(q, k, v, true, 0.0f, 0, &o));
+    for (int h = 0; h < H; h++)
+        for (int d = 0; d < D; d++)
+            assert_true((float)at(o, h * D + d) == (float)at(v, (h / 2) * D + d));
+    tl_tensor_unref(o);
+    /* GQA mismatch */
+    tl_tensor *k3 = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){T, 3, D}, 4);
+    assert_int_equal(tl_op_attention(q, k3, k3, true, 0.0f, -1, &o), TL_ERR_SHAPE);
+    assert_non_null(
+        strstr(tl_last_error(), "attention: shapes [3, 4, 8], [5, 3, 8] and [5, 3, 8]"));
+    tl_tensor_unref(k3);
+    tl_tensor_unref(q);
+    tl_tensor_unref(k);
+    tl_tensor_unref(v);
+}
+
+static void test_embedding_and_masks(void **state) {
+    (void)state;
+    tl_tensor *tab = mk_rand(TL_DTYPE_F16, 2, (int64_t[]){10, 4}, 1);
+    tl_tensor *ids = mk(TL_DTYPE_I64, 2, (int64_t[]){2, 2}, (double[]){3, 0, 9, 3}), *o;
+    OK(tl_op_embedding(tab, ids, &o));
+    assert_string_equal(shp(o), "[2, 2, 4]");
+    assert_int_equal(o->dtype, TL_DTYPE_F32);
+    int want_rows[4] = {3, 0, 9, 3};
+    for (int r = 0; r < 4; r++)
+        for (int d = 0; d < 4; d++)
+            assert_true(at(o, r * 4 + d) == at(tab, want_rows[r] * 4 + d));
+    tl_tensor_unref(o);
+    tl_tensor *bad = mk(TL_DTYPE_I32, 1, (int64_t[]){2}, (double[]){1, 10});
+    assert_int_equal(tl_op_embedding(tab, bad, &o), TL_ERR_RANGE);
+    assert_string_equal(tl_last_error(), "embedding: id 10 is out of range for a table of 10 rows");
+    tl_tensor_unref(bad);
+    tl_tensor *m;
+    OK(tl_op_causal_mask(3, &m));
+    double wm[9] = {1, 0, 0, 1, 1, 0, 1, 1, 1};
+    for (int i = 0; i < 9; i++)
+        assert_true(at(m, i) == wm[i]);
+    tl_tensor *sc = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){2, 3, 3}, 2);
+    OK(tl_op_apply_attention_mask(sc, m, &o));
+    assert_string_equal(shp(o), "[2, 3, 3]");
+    for (int i = 0; i < 18; i++)
+        assert_true((float)at(o, i) == (wm[i % 9] ? (float)at(sc, i) : -1e9f));
+    tl_tensor_unref(o);
+    tl_tensor_unref(sc);
+    tl_tensor_unref(m);
+    tl_tensor_unref(tab);
+    tl_tensor_unref(ids);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rms_norm),
+        cmocka_unit_test(test_layer_norm),
+        cmocka_unit_test(test_rope),
+        cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_embedding_and_masks),
+    };
+    return cmocka_run_group_tests(tests, NULL, stop_pool);
+}
