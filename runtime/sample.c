@@ -95,7 +95,7 @@ static tl_status sample_impl(const char *op, const tl_tensor *logits, enum filte
             }
         }
     }
-    if (temp <= 0.0f || keep == 1) {
+    if (temp <= 1e-4f || keep == 1) { /* the original treats T <= 1e-4 as greedy */
         *id = c[0].id;
         free(c);
         return TL_OK;

@@ -9,7 +9,8 @@
 ** then a draw.  The draw: candidates sorted by logit, descending (ties: lower
 ** id first); p_i = exp((l_i - l_max) / T) in double; u = uniform * sum; the
 ** first candidate whose running sum exceeds u (the last one if rounding leaves
-** u uncovered).  T <= 0 means greedy over the kept candidates. */
+** u uncovered).  T <= 1e-4 (the original's threshold) means greedy over the kept
+** candidates. */
 #ifndef TL_RUNTIME_SAMPLE_H
 #define TL_RUNTIME_SAMPLE_H
 

@@ -99,8 +99,16 @@ static void stop_workers_locked(void) {
     P.stop = false;
 }
 
-/* Called with P.mu held; starts n_threads - 1 workers (fewer if creation fails). */
+static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
+static void register_atexit(void) {
+    atexit(tl_threadpool_shutdown);
+}
+
+/* Called with P.mu held; starts n_threads - 1 workers (fewer if creation fails).
+** The first start registers tl_threadpool_shutdown with atexit, so programs
+** exit with their workers joined (valgrind sees no thread stacks). */
 static void start_workers_locked(void) {
+    pthread_once(&atexit_once, register_atexit);
     int want = P.n_threads - 1;
     P.start_generation = P.generation;
     for (int i = 0; i < want; i++) {

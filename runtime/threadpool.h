@@ -32,7 +32,8 @@ int tl_threadpool_threads(void);
 ** a given n and thread count).  fn runs on the caller for chunk 0. */
 void tl_parallel_for(int64_t n, int64_t min_chunk, tl_range_fn fn, void *ctx);
 
-/* Stops and joins the workers (they restart on the next parallel call). */
+/* Stops and joins the workers (they restart on the next parallel call).  Also
+** registered with atexit when the workers first start. */
 void tl_threadpool_shutdown(void);
 
 #endif

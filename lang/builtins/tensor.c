@@ -601,8 +601,30 @@ static tl_status binary_values(tl_binary_op op, const tl_value *a, const tl_valu
     return tlb_ret(st, &r, out);
 }
 
+static tl_status b_binary(tl_call *c, int argc, const tl_value *argv, tl_value *out);
+#define b_binary_entry b_binary
+
+/* For a call with no tensor argument (`pow(2, 3)` reaching the tensor def),
+** the next def of the same name that accepts the arguments (the core one). */
+static tl_status call_scalar_def(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    bool past_self = false;
+    for (size_t i = 0;; i++) {
+        const tl_builtin_def *d = tl_builtin_at(i);
+        if (!d) break;
+        if (strcmp(d->name, c->name) != 0) continue;
+        if (d->fn == b_binary_entry) {
+            past_self = true;
+            continue;
+        }
+        if (past_self && (d->first_arg == 0 || (d->first_arg & TL_KIND_BIT(argv[0].kind))))
+            return tl_builtin_call(d, c->interp, argc, argv, out);
+    }
+    return tl_fail(TL_ERR_TYPE, "%s: needs a tensor argument", c->name);
+}
+
 static tl_status b_binary(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    (void)argc;
+    if (argv[0].kind != TL_VAL_TENSOR && argv[1].kind != TL_VAL_TENSOR)
+        return call_scalar_def(c, argc, argv, out);
     tl_binary_op op = binary_of(c->name);
     if (op == TL_BIN_COUNT) return tl_fail(TL_ERR_INTERNAL, "%s: not a binary op", c->name);
     return binary_values(op, &argv[0], &argv[1], out);

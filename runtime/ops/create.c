@@ -22,8 +22,12 @@ static void store_value(void *p, tl_dtype dt, double v) {
 tl_status tl_op_full(tl_dtype dt, int n_dims, const int64_t *shape, double value, tl_tensor **out) {
     *out = NULL;
     tl_status st = check_plain_target("full", dt);
-    if (st == TL_OK) st = tl_tensor_new_shape(dt, n_dims, shape, out);
     if (st != TL_OK) return st;
+    st = tl_tensor_new_shape(dt, n_dims, shape, out);
+    if (st != TL_OK) {
+        tl_error_prefix("full");
+        return st;
+    }
     if (value == 0.0) return TL_OK; /* storage is zero-filled */
     int64_t n = tl_tensor_nelements(*out);
     size_t esz = tl_dtype_traits(dt)->size;
@@ -60,7 +64,10 @@ static tl_status random_fill(const char *op, tl_dtype dt, int n_dims, const int6
     if (!dt_is_float(dt))
         return tl_fail(TL_ERR_TYPE, "%s: needs a float dtype, not %s", op, tl_dtype_name(dt));
     st = tl_tensor_new_shape(dt, n_dims, shape, out);
-    if (st != TL_OK) return st;
+    if (st != TL_OK) {
+        tl_error_prefix("%s", op);
+        return st;
+    }
     int64_t n = tl_tensor_nelements(*out);
     size_t esz = tl_dtype_traits(dt)->size;
     char *p = tl_tensor_data(*out);

@@ -209,7 +209,11 @@ tl_status tl_op_embedding(const tl_tensor *table, const tl_tensor *ids, tl_tenso
                 const char *ip = pi + ops_offset(pos, ids->nb);
                 double dv = ld_f64(ip, ids->dtype);
                 int64_t id = ld_i64(ip, ids->dtype);
-                if (dv != (double)id || id < 0 || id >= V) {
+                if (dv != (double)id) {
+                    tl_tensor_unref(o);
+                    return tl_fail(TL_ERR_ARG, "embedding: id %g is not an integer", dv);
+                }
+                if (id < 0 || id >= V) {
                     tl_tensor_unref(o);
                     return tl_fail(TL_ERR_RANGE,
                                    "embedding: id %g is out of range for a table of %lld rows", dv,
