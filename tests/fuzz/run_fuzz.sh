@@ -8,9 +8,10 @@
 #   tests/fuzz/run_fuzz.sh replay NAME FILE...   rerun inputs (e.g. a crash-* file)
 #
 # One job at a time (-jobs=1 -workers=1) under nice.  New coverage goes to
-# $FUZZ_WORK/NAME (default build-fuzz/work/NAME), never to the committed seed corpus
-# tests/fuzz/corpus/NAME, which is read as a second corpus directory.  Crashes land in
-# $FUZZ_WORK/NAME/artifacts/; a fixed one is committed to tests/fuzz/regressions/NAME/
+# $FUZZ_WORK/NAME/corpus (default FUZZ_WORK: build-fuzz/work), never to the committed
+# seed corpus tests/fuzz/corpus/NAME, which is read as a second corpus directory.
+# Logs go to $FUZZ_WORK/NAME/logs/, crashes to $FUZZ_WORK/NAME/artifacts/; a fixed one
+# is committed to tests/fuzz/regressions/NAME/
 # and from then on runs under ctest (test fuzz/NAME, via fuzz_replay_NAME).
 # Each run appends "date target seconds execs result" to $FUZZ_WORK/log.tsv.
 set -euo pipefail
@@ -39,17 +40,27 @@ do_run() {
   local name=$1 secs=$2
   local exe=$build/tests/fuzz/fuzz_$name
   [[ -x $exe ]] || { echo "no $exe: run '$0 build' first" >&2; exit 2; }
-  mkdir -p "$work/$name/artifacts"
-  local log=$work/$name/fuzz-$(date -u +%Y%m%dT%H%M%S).log
-  local rc=0
-  nice -n 10 "$exe" "$work/$name" "$here/corpus/$name" "$here/regressions/$name" \
-    -jobs=1 -workers=1 -max_total_time="$secs" -max_len="$(max_len "$name")" \
-    -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=20 -print_final_stats=1 \
-    -artifact_prefix="$work/$name/artifacts/" >"$log" 2>&1 || rc=$?
+  local dir=$work/$name
+  mkdir -p "$dir/corpus" "$dir/artifacts" "$dir/logs"
+  local log
+  log=$dir/logs/fuzz-$(date -u +%Y%m%dT%H%M%S).log
+  local before after rc=0
+  before=$(find "$dir/artifacts" -type f | wc -l)
+  # -jobs=1 runs the fuzzer in a child process that writes fuzz-0.log in the cwd
+  (cd "$dir" && rm -f fuzz-0.log &&
+    nice -n 10 "$exe" "$dir/corpus" "$here/corpus/$name" "$here/regressions/$name" \
+      -jobs=1 -workers=1 -max_total_time="$secs" -max_len="$(max_len "$name")" \
+      -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+      -artifact_prefix="$dir/artifacts/" >"$log" 2>&1) || rc=$?
+  [[ -f $dir/fuzz-0.log ]] && cat "$dir/fuzz-0.log" >>"$log" && rm -f "$dir/fuzz-0.log"
+  after=$(find "$dir/artifacts" -type f | wc -l)
   local execs
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
   local result=ok
-  [[ $rc != 0 ]] && result="FINDING (exit $rc, see $log)"
+  if [[ $after != "$before" || $rc != 0 ]]; then
+    result="FINDING (exit $rc, $((after - before)) new artifacts, see $log)"
+    rc=1
+  fi
   printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$secs" "${execs:-?}" "$result" \
     | tee -a "$work/log.tsv"
   return $rc
