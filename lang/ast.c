@@ -88,6 +88,7 @@ const char *tl_node_kind_name(tl_node_kind k) {
         [TL_D_TEST] = "test",
         [TL_D_BENCH] = "bench",
         [TL_D_UNSUPPORTED] = "unsupported_decl",
+        [TL_D_EXTERN] = "extern",
     };
     return (k > 0 && k < TL_NODE_KIND_COUNT && names[k]) ? names[k] : "?";
 }

@@ -72,6 +72,7 @@ typedef enum tl_node_kind {
     TL_D_TEST,        /* name, b = body                                              */
     TL_D_BENCH,       /* name, b = body                                              */
     TL_D_UNSUPPORTED, /* name = feature ("relation", "rule", "entity", ...)      */
+    TL_D_EXTERN,      /* name = library, a = TL_D_FN list (no body; op = 1: variadic) */
     TL_NODE_KIND_COUNT
 } tl_node_kind;
 

@@ -1,26 +1,31 @@
 /* lang/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
 #include "lang/commands.h"
 #include "lang/eval.h"
+#include "runtime/random.h"
+#include "runtime/threadpool.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const tl_command tl_commands[] = {
     {"run", tl_cmd_run,
-     "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--verbose] [-- "
-     "ARGS]"},
+     "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--time] "
+     "[--verbose] [-- ARGS]"},
     {"test", tl_cmd_test, "test FILE.tl     run the file's `test NAME { }` blocks"},
-    {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE.gguf   show a GGUF file"},
     {"tokenize", tl_cmd_tokenize,
      "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
-    {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
     {"pull", tl_cmd_pull, "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
+    {"repl", tl_cmd_repl, "repl [FILE.tl]   interactive prompt (also `tl` alone on a terminal)"},
+    {"gguf", tl_cmd_gguf,
+     "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
+    {"quantize", tl_cmd_quantize,
+     "quantize [--pure] IN.gguf OUT.gguf TYPE   convert a model's weights (q4_0, q8_0, q4_k, f16, "
+     "...)"},
     {"help", tl_cmd_help, "help             this text"},
     {"version", tl_cmd_version, "version          print the version"},
-    {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
-    {"quantize", tl_cmd_quantize, "quantize [--pure] IN.gguf OUT.gguf TYPE   convert a model's weights (q4_0, q8_0, q4_k, f16, ...)"},
     {0},
 };
 
@@ -52,8 +57,9 @@ static void on_sigint(int sig) {
 
 typedef struct run_opts {
     const char *file;
-    bool test, bench, verbose;
+    bool test, bench, verbose, time;
     long long max_steps;
+    long long threads; /* 0: the runtime's default */
     int n_args;
     char **args;
 } run_opts;
@@ -82,6 +88,8 @@ static int parse_run(int argc, char **argv, run_opts *o) {
             break;
         } else if (strcmp(a, "--test") == 0) {
             o->test = true;
+        } else if (strcmp(a, "--time") == 0) {
+            o->time = true;
         } else if (strcmp(a, "--bench") == 0) {
             o->bench = true;
         } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0 ||
@@ -95,6 +103,8 @@ static int parse_run(int argc, char **argv, run_opts *o) {
             if (parse_int_opt(a, argv[i + 1], &v)) return -1;
             /* exported for the runtime areas that read them */
             setenv(strcmp(a, "--threads") == 0 ? "TL_THREADS" : "TL_SEED", argv[i + 1], 1);
+            if (strcmp(a, "--seed") == 0) tl_random_seed((uint64_t)v); /* every random builtin */
+            if (strcmp(a, "--threads") == 0) o->threads = v;
             i++;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "tl run: unknown option %s\n", a);
@@ -121,8 +131,17 @@ static int run(run_opts *o) {
         fprintf(stderr, "tl: out of memory\n");
         return 1;
     }
+    if (o->threads &&
+        tl_threadpool_set_threads((int)(o->threads > 1000 ? 1000 : o->threads)) != TL_OK) {
+        fprintf(stderr, "tl run: --threads: %s\n", tl_last_error());
+        tl_interp_free(I);
+        return 2;
+    }
     signal(SIGINT, on_sigint);
     if (o->max_steps) tl_interp_set_max_steps(I, o->max_steps);
+    if (o->time) tl_interp_set_timing(I, stderr);
+    struct timespec t_start, t_end;
+    clock_gettime(CLOCK_MONOTONIC, &t_start);
     tl_interp_set_args(I, o->n_args, o->args);
     if (o->verbose) fprintf(stderr, "Parsing %s\n", o->file);
     tl_status st = tl_interp_load_file(I, o->file);
@@ -135,6 +154,12 @@ static int run(run_opts *o) {
             st = tl_interp_run_main(I);
     }
     fflush(stdout);
+    if (o->time) {
+        clock_gettime(CLOCK_MONOTONIC, &t_end);
+        double ms = (double)(t_end.tv_sec - t_start.tv_sec) * 1e3 +
+                    (double)(t_end.tv_nsec - t_start.tv_nsec) * 1e-6;
+        fprintf(stderr, "time: total %s %.3f ms\n", o->file, ms);
+    }
     int code = 0;
     if (tl_interp_exit_code(I) >= 0) {
         code = tl_interp_exit_code(I);
@@ -146,6 +171,7 @@ static int run(run_opts *o) {
         fprintf(stderr, "\xE2\x9C\x85 Program executed successfully!\n");
     }
     tl_interp_free(I);
+    tl_threadpool_shutdown(); /* join the workers so nothing is left behind */
     return code;
 }
 
@@ -163,10 +189,7 @@ int tl_cmd_test(int argc, char **argv) {
 }
 
 int tl_cli_main(int argc, char **argv) {
-    if (argc < 2) {
-        usage(stderr);
-        return 1;
-    }
+    if (argc < 2) return tl_cmd_default();
     const char *cmd = argv[1];
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
         return tl_cmd_version(argc - 1, argv + 1);

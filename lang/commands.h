@@ -21,6 +21,9 @@ int tl_cmd_gguf(int argc, char **argv);     /* lang/cmd_gguf.c     */
 int tl_cmd_tokenize(int argc, char **argv); /* lang/cmd_tokenize.c */
 int tl_cmd_quantize(int argc, char **argv); /* lang/cmd_quantize.c */
 int tl_cmd_pull(int argc, char **argv);     /* lang/cmd_pull.c     */
+int tl_cmd_repl(int argc, char **argv);     /* lang/cmd_repl.c     */
+/* `tl` with no arguments: the REPL on a terminal, else stdin as a script. */
+int tl_cmd_default(void); /* lang/cmd_repl.c */
 
 /* The table, terminated by {0}. */
 extern const tl_command tl_commands[];

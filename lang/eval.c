@@ -1,6 +1,7 @@
 /* lang/eval.c -- interpreter entry points: loading files and imports, top-level
 ** declarations, main/test/bench blocks, errors with call stacks, scopes. */
 #include "lang/eval_internal.h"
+#include "lang/ffi.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -160,8 +161,8 @@ void tl_push_frame(tl_interp *I, const char *fn_name, const char *type, const tl
     if (I->exiting || !I->has_err) return;
     if (I->frame_chunk) {
         char line[512];
-        snprintf(line, sizeof line, "    at %s%s%s (%s:%u:%u)\n", type ? type : "", type ? "::" : "",
-                 fn_name, I->frame_chunk->filename, I->frame_line, I->frame_col);
+        snprintf(line, sizeof line, "    at %s%s%s (%s:%u:%u)\n", type ? type : "",
+                 type ? "::" : "", fn_name, I->frame_chunk->filename, I->frame_line, I->frame_col);
         if (I->last_frame.len && strcmp(tl_strbuf_cstr(&I->last_frame), line) == 0) {
             I->frame_repeats++;
         } else {
@@ -317,6 +318,15 @@ tl_status tl_interp_set_global(tl_interp *I, const char *name, const tl_value *v
     const char *n = own_name(I, name);
     if (!n) return tl_fail(TL_ERR_NOMEM, "out of memory");
     return tl_scope_declare(&I->globals, n, tl_value_retain(*v));
+}
+
+void tl_interp_each_name(tl_interp *I,
+                         void (*fn)(void *ctx, const char *name, const tl_value *value),
+                         void *ctx) {
+    for (uint32_t i = 0; i < I->globals.n; i++)
+        fn(ctx, I->globals.vars[i].name, &I->globals.vars[i].v);
+    for (size_t i = 0; i < I->fns.n; i++)
+        fn(ctx, I->fns.items[i].name, NULL);
 }
 
 /* ------------------------------------------------------------------ tables */
@@ -547,6 +557,7 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
         tl_status st = TL_OK;
         if (n->kind == TL_D_FN) st = named_put(&I->fns, n->name, NULL, n);
         if (n->kind == TL_D_STRUCT) st = named_put(&I->structs, n->name, NULL, n);
+        if (n->kind == TL_D_EXTERN) st = tl_ffi_declare(I, n); /* lang/ffi.c */
         if (n->kind == TL_D_IMPL)
             for (const tl_node *m = n->a; m && st == TL_OK; m = m->next)
                 st = named_put(&I->methods, m->name, n->name, m);
@@ -595,13 +606,51 @@ bool tl_interp_has_main(const tl_interp *I) {
     return find_item(I->last_file, TL_D_MAIN) != NULL;
 }
 
+void tl_interp_set_timing(tl_interp *I, FILE *out) {
+    I->time_out = out;
+}
+
+static double mono_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* tl_exec_list for tl run --time: reports each statement's wall time. */
+static tl_flow exec_list_timed(tl_interp *I, const tl_node *stmts, tl_value *last) {
+    for (const tl_node *s = stmts; s; s = s->next) {
+        tl_value *want = (last && !s->next) ? last : NULL;
+        double t0 = mono_seconds();
+        tl_flow fl = tl_exec_stmt(I, s, want);
+        double ms = (mono_seconds() - t0) * 1e3;
+        const char *src = "", *file = "?";
+        int n = 0;
+        if (s->chunk) {
+            file = s->chunk->filename;
+            src = s->chunk->text;
+            for (uint32_t l = 1; l < s->line && *src; src++)
+                if (*src == '\n') l++;
+            while (*src == ' ' || *src == '\t')
+                src++;
+            while (src[n] && src[n] != '\n' && n < 40)
+                n++;
+        }
+        fflush(stdout);
+        fprintf(I->time_out, "time: %s:%u  %-40.*s %10.3f ms\n", file, (unsigned)s->line, n, src,
+                ms);
+        if (fl != TL_FLOW_OK) return fl;
+    }
+    return TL_FLOW_OK;
+}
+
 /* Runs a main/test/bench body in `scope` (NULL: a fresh child of the globals). */
 static tl_flow run_body(tl_interp *I, const tl_node *item, const char *frame, bool global_scope,
                         tl_value *last) {
     tl_scope local = {.parent = &I->globals};
     tl_scope *saved = I->cur;
     I->cur = global_scope ? &I->globals : &local;
-    tl_flow fl = tl_exec_list(I, item->b->a, last);
+    tl_flow fl = I->time_out && strcmp(frame, "main") == 0 ? exec_list_timed(I, item->b->a, last)
+                                                           : tl_exec_list(I, item->b->a, last);
     I->cur = saved;
     scope_free(&local);
     if (fl == TL_FLOW_RETURN) {

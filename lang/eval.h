@@ -36,6 +36,9 @@ void tl_interp_free(tl_interp *I);
 /* Limits: call depth (default 1000) and statement steps (0 = unlimited). */
 void tl_interp_set_max_depth(tl_interp *I, int depth);
 void tl_interp_set_max_steps(tl_interp *I, int64_t steps);
+/* tl run --time: when out is not NULL, each top-level statement of main is
+** timed and reported to out as "time: FILE:LINE  SOURCE  12.345 ms". */
+void tl_interp_set_timing(tl_interp *I, FILE *out);
 /* Script arguments (after `--`), returned by the builtin args(). Copied. */
 void tl_interp_set_args(tl_interp *I, int argc, char **argv);
 /* The value returned by args() (borrowed). */
@@ -77,6 +80,11 @@ void tl_interp_request_exit(tl_interp *I, int code);
 ** set: stores a new reference to v (v stays the caller's). */
 tl_status tl_interp_get_global(tl_interp *I, const char *name, tl_value *out);
 tl_status tl_interp_set_global(tl_interp *I, const char *name, const tl_value *v);
+
+/* Visits every global variable (value borrowed) and every user function (value
+** NULL), in definition order: for the REPL's `vars` and for completion. */
+void tl_interp_each_name(tl_interp *I,
+                         void (*fn)(void *ctx, const char *name, const tl_value *value), void *ctx);
 
 /* Calls a function value (user fn or builtin) from C, e.g. from a builtin. */
 tl_status tl_interp_call(tl_interp *I, const tl_value *fn, int argc, const tl_value *argv,

@@ -2,6 +2,7 @@
 ** checks, the call-depth limit and call-stack frames), builtins, method calls
 ** and Type::f() associated calls. */
 #include "lang/eval_internal.h"
+#include "lang/ffi.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,11 +48,11 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
     int nparams = (int)tl_node_list_len(fn->a);
     if (argc != nparams) {
         const tl_node *p = fn->a;
-        bool method = p && !p->c && strcmp(p->name, "self") == 0;
-        return tl_err_at(
-            I, site, TL_ERR_ARG, "%s%s%s takes %d argument%s, got %d", type ? type : "",
-            type ? "::" : "", fn->name, nparams - (method && type ? 1 : 0),
-            nparams - (method && type ? 1 : 0) == 1 ? "" : "s", argc - (method && type ? 1 : 0));
+        /* x.m(args) passes x as self: count only the explicit arguments */
+        int adj = (p && !p->c && strcmp(p->name, "self") == 0 && type && argc > 0) ? 1 : 0;
+        return tl_err_at(I, site, TL_ERR_ARG, "%s%s%s takes %d argument%s, got %d",
+                         type ? type : "", type ? "::" : "", fn->name, nparams - adj,
+                         nparams - adj == 1 ? "" : "s", argc - adj);
     }
     if (I->depth >= I->max_depth)
         return tl_err_at(I, site, TL_ERR_RANGE,
@@ -168,6 +169,15 @@ tl_flow tl_call_value(tl_interp *I, const tl_value *callee, const tl_node *site,
         bool found;
         return call_named_builtin(I, callee->as.builtin->name, site, argc, argv, out, &found);
     }
+    if (tl_ffi_is_callable(callee)) { /* extern fns and embedder functions (lang/ffi.c) */
+        tl_clear_error();
+        tl_status st = tl_ffi_call(I, callee, argc, argv, out);
+        if (st != TL_OK) {
+            tl_value_release(out);
+            return tl_err_status(I, site, st);
+        }
+        return TL_FLOW_OK;
+    }
     return tl_err_at(I, site, TL_ERR_TYPE, "%s is not callable", tl_value_type_name(callee));
 }
 
@@ -175,7 +185,8 @@ tl_flow tl_call_value(tl_interp *I, const tl_value *callee, const tl_node *site,
 static tl_flow call_by_name(tl_interp *I, const tl_node *n, const char *name, argvec *args,
                             tl_value *out) {
     tl_var *var = tl_scope_lookup(I, name);
-    if (var && (var->v.kind == TL_VAL_FUNC || var->v.kind == TL_VAL_BUILTIN)) {
+    if (var && (var->v.kind == TL_VAL_FUNC || var->v.kind == TL_VAL_BUILTIN ||
+                tl_ffi_is_callable(&var->v))) {
         tl_value callee = tl_value_retain(var->v);
         tl_flow fl = tl_call_value(I, &callee, n, args->n, args->v, out);
         tl_value_release(&callee);

@@ -84,6 +84,7 @@ struct tl_interp {
     const char *stack_base;
     size_t stack_limit;
     int entry_depth;
+    FILE *time_out; /* tl run --time: per-statement times of main go here */
 };
 
 /* errors */

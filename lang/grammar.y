@@ -18,7 +18,7 @@
 %token_type {tl_token}
 %extra_context {tl_parse_state *ps}
 %default_type {tl_node *}
-%stack_size 2000
+%stack_size 10000
 
 %syntax_error {
     /* the terminals this state accepts, for an "expected ..." hint */
@@ -32,7 +32,7 @@
 %stack_overflow { tl_perror(ps, ps->line, ps->col, "program is nested too deeply"); }
 
 /* Tokens produced only by the lexer's context checks, declared for grammar.h. */
-%token TEST BENCH WITH EMBEDDING STRUCTNAME RETURNVOID.
+%token TEST BENCH WITH EMBEDDING STRUCTNAME RETURNVOID EXTERN.
 
 %nonassoc LOWEST.
 %left OROR OR.
@@ -110,6 +110,26 @@ item(A) ::= EMBEDDING(T) IDENT LBRACE embitems RBRACE. {
 item(A) ::= expr(H) LARROW exprlist. [LOWEST] {
     A = tl_pnode_at(ps, TL_D_UNSUPPORTED, H);
     if (A) A->name = "rules (<-)";
+}
+
+/* extern "libm.so.6" { fn cos(x: f64) -> f64  fn printf(fmt: string, ...) -> i32 }:
+** C functions called through libffi (lang/ffi.c). */
+item(A) ::= EXTERN(T) STRING(S) LBRACE externfns(F) RBRACE. {
+    A = tl_pnode(ps, TL_D_EXTERN, &T);
+    tl_node *s = tl_pstring(ps, &S);
+    if (A && s) { A->name = s->name; A->a = F.head; }
+}
+%type externfns {tl_list}
+externfns(A) ::= . { A.head = A.tail = NULL; }
+externfns(A) ::= externfns(B) externfn(F). { A = tl_plist_append(B, F); }
+externfns(A) ::= externfns(B) SEMI. { A = B; }
+externfn(A) ::= FN(T) IDENT(N) LPAREN params(P) RPAREN ret(R). {
+    A = tl_pnode(ps, TL_D_FN, &T);
+    if (A) { A->name = tl_pname(ps, &N); A->a = P.head; A->c = R; }
+}
+externfn(A) ::= FN(T) IDENT(N) LPAREN paramlist(P) COMMA ELLIPSIS RPAREN ret(R). {
+    A = tl_pnode(ps, TL_D_FN, &T);
+    if (A) { A->name = tl_pname(ps, &N); A->a = P.head; A->c = R; A->op = 1; }
 }
 
 generics ::= .
@@ -208,6 +228,11 @@ stmt(A) ::= LET(T) IDENT(N) COLON type(Y) EQ expr(E). [LOWEST] {
 }
 stmt(A) ::= expr(L) EQ expr(R). [LOWEST] { A = tl_passign(ps, L, R); }
 stmt(A) ::= expr(L) COLONEQ expr(R). [LOWEST] { A = tl_passign(ps, L, R); }
+/* compound assignment (an extension): x op= e is x = x op e, x evaluated twice */
+stmt(A) ::= expr(L) PLUSEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_ADD, L, R)); }
+stmt(A) ::= expr(L) MINUSEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_SUB, L, R)); }
+stmt(A) ::= expr(L) STAREQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_MUL, L, R)); }
+stmt(A) ::= expr(L) SLASHEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_DIV, L, R)); }
 stmt(A) ::= ifstmt(I). { A = I; }
 stmt(A) ::= WHILE(T) expr(C) block(B). { A = tl_pnode(ps, TL_S_WHILE, &T); if (A) { A->a = C; A->b = B; } }
 stmt(A) ::= FOR(T) IDENT(N) IN expr(E) block(B). {

@@ -60,6 +60,12 @@ static int ident_then_brace(const char *p, const char *lim) {
     return p < lim && *p == '{';
 }
 
+/* After `extern`: whitespace, then a string literal? */
+static int string_follows(const char *p, const char *lim) {
+    p = skip_ws(p, lim);
+    return p < lim && *p == '"';
+}
+
 /* After an upper-case name at p: '{' then '}' or `ident :` (not `::`)? */
 static int struct_literal_follows(const char *p, const char *lim) {
     p = skip_ws(p, lim);
@@ -95,6 +101,7 @@ static int classify_ident(tl_lexer *lx, const char *z, size_t n) {
     if (WORD("test") && ident_then_brace(lx->cur, lx->lim)) return TK_TEST;
     if (WORD("bench") && ident_then_brace(lx->cur, lx->lim)) return TK_BENCH;
     if (WORD("with") && ident_then_brace(lx->cur, lx->lim)) return TK_WITH;
+    if (WORD("extern") && string_follows(lx->cur, lx->lim)) return TK_EXTERN;
     if ((WORD("embedding") || WORD("relation_embedding")) && ident_then_brace(lx->cur, lx->lim))
         return TK_EMBEDDING;
 #undef WORD
@@ -173,6 +180,7 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         "]" { EMIT(TK_RBRACKET); }
         "," { EMIT(TK_COMMA); }
         ";" { EMIT(TK_SEMI); }
+        "..." { EMIT(TK_ELLIPSIS); }
         "." { EMIT(TK_DOT); }
         "::" { EMIT(TK_COLONCOLON); }
         ":=" { EMIT(TK_COLONEQ); }
@@ -187,6 +195,10 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         "<" { EMIT(TK_LT); }
         ">=" { EMIT(TK_GE); }
         ">" { EMIT(TK_GT); }
+        "+=" { EMIT(TK_PLUSEQ); }
+        "-=" { EMIT(TK_MINUSEQ); }
+        "*=" { EMIT(TK_STAREQ); }
+        "/=" { EMIT(TK_SLASHEQ); }
         "+" { EMIT(TK_PLUS); }
         "->" { EMIT(TK_ARROW); }
         "-" { EMIT(TK_MINUS); }
@@ -224,7 +236,8 @@ const char *tl_token_describe(int id) {
     case TK_BANG: case TK_LE: case TK_LARROW: case TK_LT: case TK_GE: case TK_GT: case TK_PLUS:
     case TK_ARROW: case TK_MINUS: case TK_POW: case TK_STAR: case TK_SLASH: case TK_PERCENT:
     case TK_AT: case TK_ANDAND: case TK_OROR: case TK_PIPE: case TK_QUESTION: case TK_TILDE:
-    case TK_ODOT: case TK_OTIMES: case TK_APPROX:
+    case TK_ODOT: case TK_OTIMES: case TK_APPROX: case TK_PLUSEQ: case TK_MINUSEQ:
+    case TK_STAREQ: case TK_SLASHEQ: case TK_ELLIPSIS:
         return "token";
     default: return "keyword";
     }
@@ -253,6 +266,7 @@ const char *tl_token_spelling(int id) {
     case TK_COMMA: return "','";
     case TK_SEMI: return "';'";
     case TK_DOT: return "'.'";
+    case TK_ELLIPSIS: return "'...'";
     case TK_COLONCOLON: return "'::'";
     case TK_COLONEQ: return "':='";
     case TK_COLON: return "':'";
@@ -279,9 +293,14 @@ const char *tl_token_spelling(int id) {
     case TK_PIPE: return "'|'";
     case TK_QUESTION: return "'?'";
     case TK_TILDE: return "'~'";
+    case TK_PLUSEQ: return "'+='";
+    case TK_MINUSEQ: return "'-='";
+    case TK_STAREQ: return "'*='";
+    case TK_SLASHEQ: return "'/='";
     case TK_TEST: return "'test'";
     case TK_BENCH: return "'bench'";
     case TK_WITH: return "'with'";
+    case TK_EXTERN: return "'extern'";
     case TK_EMBEDDING: return "'embedding'";
     case TK_RETURNVOID: return "'return'";
     default: return "a token";

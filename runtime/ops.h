@@ -126,8 +126,12 @@ tl_status tl_op_topk(const tl_tensor *x, int64_t k, tl_tensor **values, tl_tenso
 
 /* ---- matmul, linear, einsum (runtime/ops/matmul.c, einsum.c) ----------------- */
 typedef enum tl_precision {
-    TL_PRECISION_LLAMA = 0, /* activations rounded to the weight's dot_type, as llama.cpp */
+    TL_PRECISION_LLAMA = 0, /* llama.cpp's defaults: activations rounded to the weight's
+                               dot_type, and its float order per weight (the repacked
+                               GEMV/GEMM orders for Q4_0/Q4_K/Q2_K, see runtime/quant.h) */
     TL_PRECISION_EXACT,     /* weight rows dequantized to f32, dot in double          */
+    TL_PRECISION_LLAMA_ROW, /* as LLAMA, but every weight in the one-row vec_dot order
+                               (llama.cpp run with --no-repack)                        */
 } tl_precision;
 
 void tl_set_precision(tl_precision p);
@@ -140,8 +144,11 @@ tl_status tl_op_matmul(const tl_tensor *a, const tl_tensor *b, tl_tensor **out);
 
 /* y = x · Wᵀ (+ bias): x [.., in], W [out, in] (GGUF ne {in, out}) of any dtype
 ** with kernels, bias [out] or NULL.  Each activation row is converted once to
-** traits(W)->dot_type (llama.cpp's rounding) and multiplied with vec_dot; in
-** TL_PRECISION_EXACT the W rows are dequantized to f32 and dotted in double.
+** traits(W)->dot_type (llama.cpp's rounding) and multiplied in the order
+** tl_quant_llama_order() gives (TL_PRECISION_LLAMA) or with vec_dot
+** (TL_PRECISION_LLAMA_ROW); in TL_PRECISION_EXACT the W rows are dequantized
+** to f32 and dotted in double.  Each output's order depends only on its row
+** count, token index and batch size, never on the thread count.
 ** Output f32 (f16/bf16 when x has that dtype), shape [.., out]. */
 tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *bias,
                        tl_tensor **out);
@@ -213,6 +220,8 @@ tl_status tl_op_squeeze(const tl_tensor *t, int axis, bool all_axes, tl_tensor *
 tl_status tl_op_unsqueeze(const tl_tensor *t, int axis, tl_tensor **out); /* axis in 0..n */
 /* NumPy right-aligned broadcast, materialised. */
 tl_status tl_op_broadcast_to(const tl_tensor *t, int n_dims, const int64_t *shape, tl_tensor **out);
+/* The same broadcast as a view (stride 0 in the broadcast dims, nothing copied). */
+tl_status tl_op_expand(const tl_tensor *t, int n_dims, const int64_t *shape, tl_tensor **out);
 /* Joins n tensors of one dtype along axis (other dims equal). */
 tl_status tl_op_concat(int n, const tl_tensor *const *ts, int axis, tl_tensor **out);
 /* Views of consecutive pieces of `size` along axis (the last may be smaller);

@@ -177,6 +177,42 @@ static tl_status b_apply_mask(tl_call *c, int argc, const tl_value *argv, tl_val
     return tlb_ret(st, &r, out);
 }
 
+/* padding_mask(lengths, max_len): [B, max_len] f32, 1 where j < lengths[b], else 0 */
+static tl_status b_padding_mask(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *len = NULL, *r = NULL;
+    int64_t max_len;
+    tl_status st = tlb_tensor(c, argv, 0, &len);
+    if (st == TL_OK) st = tl_arg_int(c, argv, 1, &max_len);
+    if (st == TL_OK && (len->n_dims > 1 || max_len < 0))
+        st = tl_fail(TL_ERR_SHAPE, "padding_mask: lengths must be 1-d and max_len >= 0");
+    int64_t B = st == TL_OK ? tl_tensor_nelements(len) : 0;
+    if (st == TL_OK) st = tl_op_full(TL_DTYPE_F32, 2, (int64_t[]){B, max_len}, 0.0, &r);
+    for (int64_t b = 0; st == TL_OK && b < B; b++) {
+        double L;
+        st = tl_tensor_get_f64(len, b, &L);
+        float *row = (float *)tl_tensor_data(r) + b * max_len;
+        for (int64_t j = 0; st == TL_OK && j < max_len; j++)
+            row[j] = (double)j < L ? 1.0f : 0.0f;
+    }
+    tl_tensor_unref(len);
+    return tlb_ret(st, &r, out);
+}
+
+/* combine_masks(a, b): 1 where both masks keep (non-zero), else 0; broadcasting, f32 */
+static tl_status b_combine_masks(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *a = NULL, *b = NULL, *both = NULL, *r = NULL;
+    tl_status st = tlb_tensor(c, argv, 0, &a);
+    if (st == TL_OK) st = tlb_tensor(c, argv, 1, &b);
+    if (st == TL_OK) st = tl_op_binary(TL_BIN_AND, a, b, &both);
+    if (st == TL_OK) st = tl_op_cast(both, TL_DTYPE_F32, &r);
+    tl_tensor_unref(a);
+    tl_tensor_unref(b);
+    tl_tensor_unref(both);
+    return tlb_ret(st, &r, out);
+}
+
 /* fused_add_relu(a, b), fused_mul_relu(a, b), fused_affine(x, s, b) = x*s + b */
 static tl_status b_fused(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
@@ -272,6 +308,8 @@ const tl_builtin_def tl_builtins_nn[] = {
     DEF("causal_mask", 1, 1, b_causal_mask, "causal_mask(S) -> tensor", 0),
     DEF("apply_attention_mask", 2, 2, b_apply_mask, "apply_attention_mask(scores, mask) -> tensor",
         T_ONLY),
+    DEF("padding_mask", 2, 2, b_padding_mask, "padding_mask(lengths, max_len) -> tensor", 0),
+    DEF("combine_masks", 2, 2, b_combine_masks, "combine_masks(a, b) -> tensor", 0),
     DEF("fused_add_relu", 2, 2, b_fused, "fused_add_relu(a, b) -> tensor", 0),
     DEF("fused_mul_relu", 2, 2, b_fused, "fused_mul_relu(a, b) -> tensor", 0),
     DEF("fused_affine", 3, 3, b_fused, "fused_affine(x, s, b) -> tensor", 0),

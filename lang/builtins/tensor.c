@@ -349,7 +349,9 @@ static tl_status b_broadcast_to(tl_call *c, int argc, const tl_value *argv, tl_v
     tl_status st = tl_arg_shape(c, argv, 1, sh, &n);
     if (st != TL_OK) return st;
     tl_tensor *r;
-    return tlb_ret(tl_op_broadcast_to(t, n, sh, &r), &r, out);
+    st = strcmp(c->name, "expand") == 0 ? tl_op_expand(t, n, sh, &r)
+                                        : tl_op_broadcast_to(t, n, sh, &r);
+    return tlb_ret(st, &r, out);
 }
 
 static tl_status b_flatten(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -774,8 +776,11 @@ static tl_status b_set_precision(tl_call *c, int argc, const tl_value *argv, tl_
         tl_set_precision(TL_PRECISION_LLAMA);
     else if (strcmp(mode, "exact") == 0)
         tl_set_precision(TL_PRECISION_EXACT);
+    else if (strcmp(mode, "llama_row") == 0)
+        tl_set_precision(TL_PRECISION_LLAMA_ROW);
     else
-        return tl_fail(TL_ERR_ARG, "set_precision: \"%s\" is not \"llama\" or \"exact\"", mode);
+        return tl_fail(TL_ERR_ARG,
+                       "set_precision: \"%s\" is not \"llama\", \"llama_row\" or \"exact\"", mode);
     *out = TL_VOID;
     return TL_OK;
 }
@@ -784,7 +789,11 @@ static tl_status b_precision(tl_call *c, int argc, const tl_value *argv, tl_valu
     (void)c;
     (void)argc;
     (void)argv;
-    return tl_value_cstring(tl_get_precision() == TL_PRECISION_EXACT ? "exact" : "llama", out);
+    tl_precision p = tl_get_precision();
+    return tl_value_cstring(p == TL_PRECISION_EXACT       ? "exact"
+                            : p == TL_PRECISION_LLAMA_ROW ? "llama_row"
+                                                          : "llama",
+                            out);
 }
 
 /* ---- the table ------------------------------------------------------------------------------ */
@@ -835,6 +844,7 @@ const tl_builtin_def tl_builtins_tensor[] = {
     /* shape and views */
     DEF("reshape", 2, 2, b_reshape, "reshape(t, shape) -> tensor", T_ONLY),
     DEF("broadcast_to", 2, 2, b_broadcast_to, "broadcast_to(t, shape) -> tensor", T_ONLY),
+    DEF("expand", 2, 2, b_broadcast_to, "expand(t, shape) -> tensor (broadcast view)", T_ONLY),
     DEF("flatten", 1, 1, b_flatten, "flatten(t) -> tensor", T_ONLY),
     DEF("transpose", 1, 3, b_transpose, "transpose(t[, axis0, axis1]) -> tensor", T_ONLY),
     DEF("permute", 2, -1, b_permute, "permute(t, axes) -> tensor", T_ONLY),
@@ -896,7 +906,8 @@ const tl_builtin_def tl_builtins_tensor[] = {
     DEF("argmin", 1, 3, b_reduce, "argmin(t[, dim[, keepdim]]) -> int | tensor", T_ONLY),
     DEF("topk", 2, 2, b_topk, "topk(t, k) -> [values, indices]", T_ONLY),
     /* settings */
-    DEF("set_precision", 1, 1, b_set_precision, "set_precision(\"llama\" | \"exact\")", 0),
+    DEF("set_precision", 1, 1, b_set_precision,
+        "set_precision(\"llama\" | \"llama_row\" | \"exact\")", 0),
     DEF("precision", 0, 0, b_precision, "precision() -> string", 0),
     {0},
 };

@@ -152,6 +152,7 @@ typedef struct lin_job {
     float *y; /* [R][O] */
     int64_t R, O, in;
     bool exact;
+    tl_dot_order order;
     int failed;
     /* for the activation conversion pass */
     const tl_type_traits *dtr;
@@ -172,9 +173,10 @@ static void lin_rows(void *ctx, int64_t begin, int64_t end) {
     if (!j->exact) {
         /* the quant module's row kernels: each output bit-identical to vec_dot */
         tl_status st =
-            j->R == 1 ? tl_quant_gemv_rows(j->w->dtype, j->in, wbase, wrow, begin, end, j->xq, j->y)
-                      : tl_quant_gemm_rows(j->w->dtype, j->in, wbase, wrow, begin, end, j->xq,
-                                           j->xq_row, j->R, j->y, (size_t)j->O);
+            j->R == 1 ? tl_quant_gemv_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+                                                 end, j->xq, j->y)
+                      : tl_quant_gemm_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+                                                 end, j->xq, j->xq_row, j->R, j->y, (size_t)j->O);
         if (st != TL_OK) {
             __atomic_store_n(&j->failed, 2, __ATOMIC_RELAXED);
             return;
@@ -234,6 +236,8 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
         w = wc;
     }
     lin_job j = {.w = w, .wtr = wtr, .R = tl_tensor_nrows(x), .O = O, .in = in, .exact = exact};
+    j.order =
+        precision == TL_PRECISION_LLAMA ? tl_quant_llama_order(w->dtype, O) : TL_DOT_ORDER_ROW;
     float *xf = NULL, *bf = NULL, *y = NULL;
     char *xq = NULL;
     st = ops_to_f32("linear", x, &xf);

@@ -47,7 +47,6 @@ tl_status tl_op_reduce(tl_reduce_op op, const tl_tensor *x, int axis, bool all_a
     if (st != TL_OK) return st;
     int dim = 0;
     int64_t outer, n, inner;
-    int64_t one_ne[TL_MAX_DIMS];
     int out_dims;
     int64_t out_ne[TL_MAX_DIMS];
     if (all_axes) {
@@ -69,7 +68,6 @@ tl_status tl_op_reduce(tl_reduce_op op, const tl_tensor *x, int axis, bool all_a
         }
         if (keepdim) out_dims = x->n_dims;
     }
-    (void)one_ne;
     bool is_arg = op == TL_RED_ARGMAX || op == TL_RED_ARGMIN;
     if (n == 0 && op != TL_RED_SUM && op != TL_RED_MEAN && outer * inner > 0) {
         char s[96];

@@ -235,9 +235,9 @@ tl_status tl_op_unsqueeze(const tl_tensor *t, int axis, tl_tensor **out) {
     size_t nb[TL_MAX_DIMS];
     for (int x = 0, k = 0; x <= n; x++) {
         if (x == pos) {
+            /* a size-1 dim's stride is never used; make it the packed one */
             ne[x] = 1;
-            nb[x] = x < n ? t->nb[x] * (size_t)(t->ne[x] ? t->ne[x] : 1) : t->nb[n ? n - 1 : 0];
-            if (x < n) nb[x] = t->nb[x];
+            nb[x] = x > 0 ? t->nb[x - 1] * (size_t)t->ne[x - 1] : tl_dtype_traits(t->dtype)->size;
             continue;
         }
         ne[x] = t->ne[k];
@@ -246,12 +246,9 @@ tl_status tl_op_unsqueeze(const tl_tensor *t, int axis, tl_tensor **out) {
     return view_of(t, n + 1, ne, nb, 0, out);
 }
 
-tl_status tl_op_broadcast_to(const tl_tensor *t, int n_dims, const int64_t *shape,
-                             tl_tensor **out) {
+tl_status tl_op_expand(const tl_tensor *t, int n_dims, const int64_t *shape, tl_tensor **out) {
     *out = NULL;
     char s[96];
-    tl_status st = ops_require_plain("broadcast_to", t);
-    if (st != TL_OK) return st;
     if (n_dims < t->n_dims || n_dims > TL_MAX_DIMS)
         return tl_fail(TL_ERR_SHAPE, "broadcast_to: cannot broadcast %s to %d dims",
                        OPS_SHAPE(t, s), n_dims);
@@ -270,8 +267,18 @@ tl_status tl_op_broadcast_to(const tl_tensor *t, int n_dims, const int64_t *shap
                            OPS_SHAPE(t, s), n_dims - 1 - d, (long long)have, (long long)ne[d]);
         }
     }
+    if (ne[0] != t->ne[0] && tl_dtype_traits(t->dtype)->quantized)
+        return require_view_ok("broadcast_to", t, true);
+    return view_of(t, n_dims, ne, nb, 0, out);
+}
+
+tl_status tl_op_broadcast_to(const tl_tensor *t, int n_dims, const int64_t *shape,
+                             tl_tensor **out) {
+    *out = NULL;
+    tl_status st = ops_require_plain("broadcast_to", t);
+    if (st != TL_OK) return st;
     tl_tensor *v;
-    st = view_of(t, n_dims, ne, nb, 0, &v);
+    st = tl_op_expand(t, n_dims, shape, &v);
     if (st != TL_OK) return st;
     st = tl_op_contiguous(v, out);
     tl_tensor_unref(v);

@@ -91,6 +91,23 @@ static void test_state_persists(void **state) {
     expect("twice(1)", "3");
 }
 
+static void collect(void *ctx, const char *name, const tl_value *value) {
+    tl_strbuf *b = ctx;
+    tl_strbuf_printf(b, "%s%s", name, value ? "=" : "()");
+    if (value) tl_value_display(b, value);
+    tl_strbuf_putc(b, ';');
+}
+
+static void test_each_name(void **state) {
+    (void)state;
+    const char *src = "fn helper() { }\nmain { let a = 1\n let b = \"x\" }";
+    assert_int_equal(tl_interp_eval_string(I, src, strlen(src), "<r>", NULL), TL_OK);
+    tl_strbuf b = {0};
+    tl_interp_each_name(I, collect, &b);
+    assert_string_equal(tl_strbuf_cstr(&b), "a=1;b=x;helper();");
+    tl_strbuf_free(&b);
+}
+
 static void test_globals(void **state) {
     (void)state;
     tl_value v = tl_value_int(41);
@@ -326,6 +343,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_expressions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_persists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_globals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_incomplete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),

@@ -189,7 +189,7 @@ static void test_linear_errors_and_views(void **state) {
 static void test_linear_quantized(void **state) {
     (void)state;
     tl_dtype dts[4] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q6_K, TL_DTYPE_Q4_K};
-    int64_t in = 512, O = 37;
+    int64_t in = 512, O = 40; /* a multiple of 8: llama.cpp repacks Q4_0/Q4_K */
     for (int di = 0; di < 4; di++) {
         const tl_type_traits *tr = tl_dtype_traits(dts[di]);
         if (!tr->vec_dot) continue; /* quant kernels not registered in this build */
@@ -209,12 +209,19 @@ static void test_linear_quantized(void **state) {
                 if (!ref) {
                     for (int r = 0; r < rows; r++) {
                         dt->from_f32((const float *)tl_tensor_data(x) + r * in, act, in);
+                        /* llama.cpp's order for this weight; a batch's first
+                        ** rows - rows % 4 tokens use its GEMM order */
+                        tl_dot_order ord = tl_quant_llama_order(dts[di], O);
+                        if (ord == TL_DOT_ORDER_REPACK && r < rows - rows % 4)
+                            ord = TL_DOT_ORDER_REPACK_GEMM;
+                        tl_vec_dot_fn dot = tl_quant_vec_dot_order(dts[di], ord);
                         for (int j = 0; j < O; j++) {
-                            float want;
-                            tr->vec_dot(in, &want,
-                                        (const char *)tl_tensor_data(w) + (size_t)j * w->nb[1],
-                                        act);
+                            float want, row_order;
+                            const char *wr = (const char *)tl_tensor_data(w) + (size_t)j * w->nb[1];
+                            dot(in, &want, wr, act);
+                            tr->vec_dot(in, &row_order, wr, act);
                             assert_true((float)at(o, r * O + j) == want);
+                            assert_true(fabsf(want - row_order) <= 1e-4f * (1.0f + fabsf(want)));
                         }
                     }
                     ref = o;
@@ -223,6 +230,21 @@ static void test_linear_quantized(void **state) {
                     tl_tensor_unref(o);
                 }
             }
+            /* LLAMA_ROW: every output is the traits' vec_dot */
+            tl_set_precision(TL_PRECISION_LLAMA_ROW);
+            tl_tensor *rowo;
+            OK(tl_op_linear(x, w, NULL, &rowo));
+            tl_set_precision(TL_PRECISION_LLAMA);
+            for (int r = 0; r < rows; r++) {
+                dt->from_f32((const float *)tl_tensor_data(x) + r * in, act, in);
+                for (int j = 0; j < O; j++) {
+                    float want;
+                    tr->vec_dot(in, &want, (const char *)tl_tensor_data(w) + (size_t)j * w->nb[1],
+                                act);
+                    assert_true((float)at(rowo, r * O + j) == want);
+                }
+            }
+            tl_tensor_unref(rowo);
             /* exact mode: dequantized rows, double dot */
             tl_set_precision(TL_PRECISION_EXACT);
             tl_tensor *e;
