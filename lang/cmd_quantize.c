@@ -8,9 +8,10 @@
 
 static int usage(void) {
     fputs("usage: tl quantize [--pure] [--allow-requantize] IN.gguf OUT.gguf TYPE\n"
-          "  TYPE: q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k f16 bf16 f32\n"
-          "  matrices get TYPE; output.weight gets q6_k (q8_0 when its rows are not\n"
-          "  multiples of 256) unless --pure; norms and 1-D tensors are kept as they are\n",
+          "  TYPE: q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k_s q3_k_m q3_k_l q4_k_s q4_k_m\n"
+          "        q5_k_s q5_k_m q6_k f16 bf16 f32 (q3_k, q4_k, q5_k = the _m mixes)\n"
+          "  as llama-quantize: matrices get TYPE, output.weight q6_k and the k-quant\n"
+          "  mixes' choices unless --pure; norms and 1-D tensors are kept as they are\n",
           stderr);
     return 2;
 }
@@ -35,19 +36,18 @@ int tl_cmd_quantize(int argc, char **argv) {
             pos[n++] = argv[i];
     }
     if (n != 3) return usage();
-    tl_dtype type;
-    uint32_t ftype;
-    if (!tl_dtype_from_name(pos[2], &type) || tl_quantize_ftype(type, &ftype) != TL_OK) {
+    tl_ftype ftype;
+    if (!tl_ftype_from_name(pos[2], &ftype)) {
         fprintf(stderr, "tl quantize: unknown or unsupported type '%s'\n", pos[2]);
         return usage();
     }
     tl_quantize_report r;
-    if (tl_model_quantize(pos[0], pos[1], type, &opts, &r) != TL_OK) {
+    if (tl_model_quantize(pos[0], pos[1], ftype, &opts, &r) != TL_OK) {
         fprintf(stderr, "tl quantize: %s\n", tl_last_error());
         return 1;
     }
     fprintf(stderr, "tl quantize: %s -> %s (%s): %lld tensors converted, %.2f MiB -> %.2f MiB\n",
-            pos[0], pos[1], tl_dtype_name(type), (long long)r.n_converted,
+            pos[0], pos[1], tl_ftype_name(ftype), (long long)r.n_converted,
             (double)r.bytes_in / (1 << 20), (double)r.bytes_out / (1 << 20));
     return 0;
 }

@@ -263,7 +263,6 @@ static tl_status read_value(cursor *c, tl_gguf *g, tl_gguf_kv *kv) {
 }
 
 static tl_status parse_kvs(cursor *c, tl_gguf *g) {
-    /* A kv takes at least 13 bytes: key length (8), one key byte, type (4). */
     /* Every kv takes at least 13 bytes (key length, one key byte, type), so no more than
     ** remaining/13 can be complete; one more slot holds the one that fails to parse.  This
     ** bounds the allocation by the file size while truncation errors stay precise. */

@@ -72,21 +72,59 @@ typedef struct tl_quantize_report {
     int64_t n_converted;        /* tensors whose type changed   */
 } tl_quantize_report;
 
-/* llama.cpp's general.file_type for a target type (TL_ERR_UNSUPPORTED if none). */
-tl_status tl_quantize_ftype(tl_dtype type, uint32_t *ftype);
+/* llama.cpp's file types (llama_ftype, stored as general.file_type) that tl quantize makes. */
+typedef enum tl_ftype {
+    TL_FTYPE_F32 = 0,
+    TL_FTYPE_F16 = 1,
+    TL_FTYPE_Q4_0 = 2,
+    TL_FTYPE_Q4_1 = 3,
+    TL_FTYPE_Q8_0 = 7,
+    TL_FTYPE_Q5_0 = 8,
+    TL_FTYPE_Q5_1 = 9,
+    TL_FTYPE_Q2_K = 10,
+    TL_FTYPE_Q3_K_S = 11,
+    TL_FTYPE_Q3_K_M = 12,
+    TL_FTYPE_Q3_K_L = 13,
+    TL_FTYPE_Q4_K_S = 14,
+    TL_FTYPE_Q4_K_M = 15,
+    TL_FTYPE_Q5_K_S = 16,
+    TL_FTYPE_Q5_K_M = 17,
+    TL_FTYPE_Q6_K = 18,
+    TL_FTYPE_BF16 = 32,
+} tl_ftype;
 
-/* The type llama-quantize gives tensor t for target type `target`: matrices named *weight
-** (not norms) get target; without pure, output.weight (token_embd.weight when tied) gets
-** q6_K (q8_0 when rows are not multiples of 256); rows that do not split into whole blocks
-** fall back (q2_K/q3_K -> q4_0, q4_K -> q5_0, q5_K -> q5_1, q6_K -> q8_0, then f16).
-** Everything else keeps its type. */
-tl_dtype tl_quantize_tensor_type(const tl_tensor *t, const char *name, tl_dtype target, bool pure,
-                                 bool tied_output);
+/* "q4_0", "q4_k_m", "Q6_K", ... (any case); q3_k/q4_k/q5_k mean the _m mixes, as in llama-quantize.
+ */
+bool tl_ftype_from_name(const char *name, tl_ftype *out);
+const char *tl_ftype_name(tl_ftype f);
+/* The type most tensors get (q4_K for q4_k_m, ...); TL_DTYPE_COUNT for an unknown ftype. */
+tl_dtype tl_ftype_default_type(tl_ftype f);
 
-/* Reads in_path, converts its tensors (rows through f32 with the types' from_f32), copies the
+/* The per-tensor type choice of llama-quantize, with the counters its mixes keep. */
+typedef struct tl_quantize_ctx {
+    tl_ftype ftype;
+    bool pure;              /* no mix and no output rule: every matrix gets the default type */
+    bool has_output;        /* false: token_embd.weight plays output.weight's role           */
+    int64_t n_layer, n_gqa; /* block_count, n_head / n_head_kv                               */
+    int64_t n_attention_wv; /* number of attn_v tensors                                      */
+    int64_t i_attention_wv, i_ffn_down; /* advanced as tensors are typed                        */
+} tl_quantize_ctx;
+void tl_quantize_ctx_init(tl_quantize_ctx *q, tl_ftype ftype, bool pure, bool has_output,
+                          int64_t n_layer, int64_t n_gqa, int64_t n_attention_wv);
+
+/* The type tensor t gets; call for the tensors in write order (the mixes count attn_v and
+** ffn_down tensors).  Matrices named *weight (not norms, ...) get the ftype's default type,
+** changed by the mix unless pure: output.weight q6_K (q8_0 when rows are not multiples of the
+** block), attn_v / ffn_down / attn_output per llama.cpp's k-quant rules.  Rows that do not split
+** into whole blocks fall back (q2_K/q3_K -> q4_0, q4_K -> q5_0, q5_K -> q5_1, q6_K -> q8_0,
+** then f16).  Everything else keeps its type. */
+tl_dtype tl_quantize_tensor_type(tl_quantize_ctx *q, const tl_tensor *t, const char *name);
+
+/* Reads in_path, converts its tensors (llama-quantize's reference quantizers), copies the
 ** metadata, sets general.quantization_version = 2 and general.file_type, and writes out_path
-** (atomically).  report may be NULL. */
-tl_status tl_model_quantize(const char *in_path, const char *out_path, tl_dtype target,
+** (atomically), tensors in llama.cpp's order, one converted tensor in memory at a time.
+** report may be NULL. */
+tl_status tl_model_quantize(const char *in_path, const char *out_path, tl_ftype ftype,
                             const tl_quantize_opts *opts, tl_quantize_report *report);
 
 #endif

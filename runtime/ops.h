@@ -251,4 +251,45 @@ tl_status tl_tensor_get_f64(const tl_tensor *t, int64_t flat, double *out);
 /* A 0-d tensor holding v. */
 tl_status tl_tensor_scalar(tl_dtype dt, double v, tl_tensor **out);
 
+/* ---- compat: the original's remaining NN ops (runtime/ops/compat.c) ------------ */
+/* [max_seq, head_dim] f32 tables for the "Candle" rope: row s holds cos (or sin,
+** when sine) of s * base^(-2i/head_dim) at both 2i and 2i+1 (each value
+** duplicated per pair), computed with the same float steps as tl_op_rope. */
+tl_status tl_op_rope_table(int64_t head_dim, int64_t max_seq, float base, bool sine,
+                           tl_tensor **out);
+
+/* rope(x, cos, sin): x [S, D] or [.., S, H, D]; pair i of position s turns by
+** cos[s, 2i] / sin[s, 2i] (NORM style, adjacent pairs), rows 0..S-1 of tables
+** [>= S, D].  With tl_op_rope_table's tables it equals tl_op_rope(x, 0, base,
+** TL_ROPE_NORM) bit for bit.  (The original read cos[s*D + i]: wrong for i >= 1.) */
+tl_status tl_op_rope_cs(const tl_tensor *x, const tl_tensor *cos_t, const tl_tensor *sin_t,
+                        tl_tensor **out);
+
+/* The original's attention_with_cache, done per head: q [S, n_head*D], kc and vc
+** [T, n_kv*D] (K already roped), w_o [out, n_head*D].  n_head <= 0 means
+** width / 64 (D = 64, the original's hard-coded head size).  q is roped (NORM,
+** rope_base) at positions T-S .. T-1, then causal GQA attention (query head h
+** reads KV head h / (n_head/n_kv), scale 1/sqrt(D)), then linear(o, w_o).
+** Output [S, out] f32. */
+tl_status tl_op_attention_with_cache(const tl_tensor *q, const tl_tensor *kc, const tl_tensor *vc,
+                                     const tl_tensor *w_o, int64_t n_head, float rope_base,
+                                     tl_tensor **out);
+
+/* Inference batch norm: y = (x - mean) / sqrt(var + eps) * gamma + beta in
+** double per element, rounded once.  Channels are .tl axis 1 of [N, C, ..]
+** (axis 0 of a 1-d x); each parameter is [C] or a single value. */
+tl_status tl_op_batch_norm(const tl_tensor *x, const tl_tensor *mean, const tl_tensor *var,
+                           const tl_tensor *gamma, const tl_tensor *beta, double eps,
+                           tl_tensor **out);
+
+/* Inverted dropout.  !training: x itself (a new reference).  training: one
+** uniform float u per element from rng in .tl order; kept (times 1/(1-p)) when
+** u >= p, else 0.  p in [0, 1]. */
+struct tl_rng; /* runtime/random.h */
+tl_status tl_op_dropout(const tl_tensor *x, double p, bool training, struct tl_rng *rng,
+                        tl_tensor **out);
+
+/* x where mask != 0, 0 where mask == 0 (mask broadcasts with x; x's dtype). */
+tl_status tl_op_apply_mask(const tl_tensor *x, const tl_tensor *mask, tl_tensor **out);
+
 #endif

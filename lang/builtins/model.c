@@ -17,6 +17,7 @@
 
 #include "lang/builtin.h"
 #include "runtime/gguf.h"
+#include "runtime/quant.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,17 @@
 
 /* ---- payloads ---------------------------------------------------------------- */
 
+/* as: TL_DTYPE_COUNT hands tensors out as stored (views into the file); F32 or F16 converts
+** each tensor when it is asked for (load_model_f32 / load_model_f16, the original's loaders). */
 typedef struct model_obj {
     tl_model *m;
+    tl_dtype as;
     tl_value blk; /* cached array of ModelLayer (void until first asked) */
 } model_obj;
 
 typedef struct prefix_obj {
     tl_model *m;
+    tl_dtype as;
     char *prefix; /* "blk.3", "blk.3.attn_q", "output_norm", ... */
 } prefix_obj;
 
@@ -81,10 +86,27 @@ static tl_status model_arg(const tl_call *c, const tl_value *argv, int i, model_
 
 /* ---- tensors and prefixes ----------------------------------------------------- */
 
-static tl_status tensor_value(tl_model *m, const char *name, tl_value *out) {
+static tl_status tensor_value(tl_model *m, tl_dtype as, const char *name, tl_value *out) {
     tl_tensor *t;
     tl_status st = tl_model_tensor(m, name, &t);
     if (st) return st;
+    if (as != TL_DTYPE_COUNT && t->dtype != as) {
+        /* load_model_f32/f16: a converted copy (the file's view is dropped) */
+        tl_tensor *f, *h = NULL;
+        st = tl_tensor_dequantize(t, &f);
+        if (!st && as == TL_DTYPE_F16) {
+            st = tl_tensor_quantize(f, TL_DTYPE_F16, &h);
+            tl_tensor_unref(f);
+            f = h;
+        }
+        if (!st) st = tl_tensor_set_name(f, name);
+        tl_tensor_unref(t);
+        if (st) {
+            tl_tensor_unref(f);
+            return st;
+        }
+        t = f;
+    }
     *out = tl_value_tensor(t);
     return TL_OK;
 }
@@ -99,21 +121,22 @@ static bool has_prefix(const tl_model *m, const char *prefix) {
     return false;
 }
 
-static tl_status prefix_value(tl_model *m, const tl_object_class *cls, const char *prefix,
-                              tl_value *out) {
+static tl_status prefix_value(tl_model *m, tl_dtype as, const tl_object_class *cls,
+                              const char *prefix, tl_value *out) {
     prefix_obj *o = calloc(1, sizeof *o);
     if (!o || !(o->prefix = strdup(prefix))) {
         free(o);
         return tl_fail(TL_ERR_NOMEM, "out of memory");
     }
     o->m = tl_model_ref(m);
+    o->as = as;
     return tl_value_object(cls, o, out);
 }
 
 /* name as a tensor, else as a prefix of tensors, else an error. */
-static tl_status resolve_name(tl_model *m, const char *name, tl_value *out) {
-    if (tl_model_find_tensor(m, name)) return tensor_value(m, name, out);
-    if (has_prefix(m, name)) return prefix_value(m, &feature_class, name, out);
+static tl_status resolve_name(tl_model *m, tl_dtype as, const char *name, tl_value *out) {
+    if (tl_model_find_tensor(m, name)) return tensor_value(m, as, name, out);
+    if (has_prefix(m, name)) return prefix_value(m, as, &feature_class, name, out);
     return tl_fail(TL_ERR_RANGE, "%s: no tensor named '%s' (nor any '%s.*')", tl_model_path(m),
                    name, name);
 }
@@ -124,7 +147,7 @@ static tl_status prefix_get_property(tl_object *self, const char *name, tl_value
     char *full = malloc(n);
     if (!full) return tl_fail(TL_ERR_NOMEM, "out of memory");
     snprintf(full, n, "%s.%s", o->prefix, name);
-    tl_status st = resolve_name(o->m, full, out);
+    tl_status st = resolve_name(o->m, o->as, full, out);
     free(full);
     return st;
 }
@@ -155,7 +178,7 @@ static tl_status layers_value(model_obj *o, tl_value *out) {
         char prefix[32];
         snprintf(prefix, sizeof prefix, "blk.%lld", (long long)i);
         tl_value layer;
-        st = prefix_value(o->m, &layer_class, prefix, &layer);
+        st = prefix_value(o->m, o->as, &layer_class, prefix, &layer);
         if (!st) st = tl_array_push(arr.as.arr, layer);
     }
     if (st) {
@@ -307,7 +330,7 @@ static tl_status model_get_property(tl_object *self, const char *name, tl_value 
     if (strcmp(name, "config") == 0) return config_value(o->m, out);
     if (strcmp(name, "path") == 0) return tl_value_cstring(tl_model_path(o->m), out);
     if (strcmp(name, "arch") == 0) return tl_value_cstring(tl_model_arch(o->m), out);
-    return resolve_name(o->m, name, out);
+    return resolve_name(o->m, o->as, name, out);
 }
 
 static tl_status model_call_method(tl_object *self, const char *name, int argc,
@@ -317,7 +340,7 @@ static tl_status model_call_method(tl_object *self, const char *name, int argc,
     if (strcmp(name, "get_tensor") == 0 && argc == 1) {
         const char *s;
         tl_status st = tl_arg_string(&c, argv, 0, &s);
-        return st ? st : tensor_value(o->m, s, out);
+        return st ? st : tensor_value(o->m, o->as, s, out);
     }
     if (strcmp(name, "meta") == 0 && (argc == 1 || argc == 2)) {
         const char *s;
@@ -339,15 +362,19 @@ tl_model *tl_model_from_value(const tl_value *v) {
     return o ? o->m : NULL;
 }
 
-tl_status tl_model_to_value(tl_model *m, tl_value *out) {
+static tl_status model_value(tl_model *m, tl_dtype as, tl_value *out) {
     model_obj *o = calloc(1, sizeof *o);
     if (!o) return tl_fail(TL_ERR_NOMEM, "out of memory");
     o->m = tl_model_ref(m);
+    o->as = as;
     return tl_value_object(&model_class, o, out);
 }
 
-static tl_status bi_load_model(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    (void)argc;
+tl_status tl_model_to_value(tl_model *m, tl_value *out) {
+    return model_value(m, TL_DTYPE_COUNT, out);
+}
+
+static tl_status load_as(tl_call *c, const tl_value *argv, tl_dtype as, tl_value *out) {
     const char *path;
     tl_status st = tl_arg_string(c, argv, 0, &path);
     if (st) return st;
@@ -364,9 +391,24 @@ static tl_status bi_load_model(tl_call *c, int argc, const tl_value *argv, tl_va
     st = tl_model_load(path, &m);
     free(expanded);
     if (st) return st;
-    st = tl_model_to_value(m, out);
+    st = model_value(m, as, out);
     tl_model_unref(m);
     return st;
+}
+
+static tl_status bi_load_model(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    return load_as(c, argv, TL_DTYPE_COUNT, out);
+}
+
+static tl_status bi_load_model_f32(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    return load_as(c, argv, TL_DTYPE_F32, out);
+}
+
+static tl_status bi_load_model_f16(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    return load_as(c, argv, TL_DTYPE_F16, out);
 }
 
 static tl_status bi_get_tensor(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -375,7 +417,7 @@ static tl_status bi_get_tensor(tl_call *c, int argc, const tl_value *argv, tl_va
     const char *name;
     tl_status st = model_arg(c, argv, 0, &o);
     if (!st) st = tl_arg_string(c, argv, 1, &name);
-    return st ? st : tensor_value(o->m, name, out);
+    return st ? st : tensor_value(o->m, o->as, name, out);
 }
 
 static tl_status bi_model_meta(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -544,6 +586,10 @@ static tl_status bi_save_gguf(tl_call *c, int argc, const tl_value *argv, tl_val
 
 const tl_builtin_def tl_builtins_model[] = {
     {"load_model", 1, 1, bi_load_model, "load_model(path) -> Model", TL_KIND_BIT(TL_VAL_STRING)},
+    {"load_model_f32", 1, 1, bi_load_model_f32, "load_model_f32(path) -> Model (tensors as f32)",
+     TL_KIND_BIT(TL_VAL_STRING)},
+    {"load_model_f16", 1, 1, bi_load_model_f16, "load_model_f16(path) -> Model (tensors as f16)",
+     TL_KIND_BIT(TL_VAL_STRING)},
     {"get_tensor", 2, 2, bi_get_tensor, "get_tensor(model, name) -> tensor", MODEL_ARG},
     {"model_meta", 2, 3, bi_model_meta, "model_meta(model, key[, default]) -> value", MODEL_ARG},
     {"tensor_names", 1, 1, bi_tensor_names, "tensor_names(model) -> [string]", MODEL_ARG},

@@ -230,6 +230,47 @@ static void test_save_gguf(void **state) {
         tl_value_release(&args[i]);
 }
 
+/* load_model_f32 / load_model_f16 (the original's loaders): tensors converted when asked for. */
+static void test_load_model_f32_f16(void **state) {
+    (void)state;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/stories260K-q4_0.gguf", model_dir);
+    tl_value p = str(path), m32, m16, q;
+    assert_int_equal(call("load_model_f32", 1, &p, &m32), TL_OK);
+    assert_int_equal(call("load_model_f16", 1, &p, &m16), TL_OK);
+    tl_value_release(&p);
+    q = load("stories260K-q4_0.gguf");
+    tl_value a[2] = {m32, str("blk.0.attn_q.weight")}, t32, t16, tq;
+    assert_int_equal(call("get_tensor", 2, a, &t32), TL_OK);
+    a[0] = m16;
+    assert_int_equal(call("get_tensor", 2, a, &t16), TL_OK);
+    a[0] = q;
+    assert_int_equal(call("get_tensor", 2, a, &tq), TL_OK);
+    assert_int_equal(t32.as.tensor->dtype, TL_DTYPE_F32);
+    assert_int_equal(t16.as.tensor->dtype, TL_DTYPE_F16);
+    assert_int_equal(tq.as.tensor->dtype, TL_DTYPE_Q4_0);
+    assert_string_equal(t32.as.tensor->name, "blk.0.attn_q.weight");
+    assert_true(tl_tensor_same_shape(t32.as.tensor, tq.as.tensor));
+    /* the f32 values are the q4_0 blocks dequantized */
+    float row[64];
+    tl_dtype_traits(TL_DTYPE_Q4_0)->to_f32(tl_tensor_data(tq.as.tensor), row, 64);
+    assert_memory_equal(row, tl_tensor_data(t32.as.tensor), sizeof row);
+    /* the property form converts too; f32 tensors (norms) stay as they are */
+    tl_value feat, w;
+    assert_int_equal(prop(&m16, "output", &feat), TL_OK);
+    assert_int_equal(prop(&feat, "weight", &w), TL_OK);
+    assert_int_equal(w.as.tensor->dtype, TL_DTYPE_F16);
+    tl_value_release(&w);
+    tl_value_release(&feat);
+    tl_value_release(&a[1]);
+    tl_value_release(&t32);
+    tl_value_release(&t16);
+    tl_value_release(&tq);
+    tl_value_release(&m32);
+    tl_value_release(&m16);
+    tl_value_release(&q);
+}
+
 int main(void) {
     const char *dir = getenv("TL_TEST_MODELS");
     snprintf(model_dir, sizeof model_dir, "%s", dir ? dir : "../shared/models");
@@ -244,6 +285,7 @@ int main(void) {
         cmocka_unit_test(test_get_tensor_and_properties),
         cmocka_unit_test(test_meta_names_config),
         cmocka_unit_test(test_save_gguf),
+        cmocka_unit_test(test_load_model_f32_f16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,13 @@ static tl_tensor *matrix(int64_t ne0, int64_t ne1) {
     return t;
 }
 
+/* The type a fresh context (a 22-layer model with GQA 8 and an output.weight) gives. */
+static tl_dtype ty(tl_ftype f, bool pure, const tl_tensor *t, const char *name) {
+    tl_quantize_ctx q;
+    tl_quantize_ctx_init(&q, f, pure, true, 22, 8, 22);
+    return tl_quantize_tensor_type(&q, t, name);
+}
+
 static void test_type_choice(void **state) {
     (void)state;
     tl_tensor *m256 = matrix(2048, 4), *m64 = matrix(64, 4), *m172 = matrix(172, 4);
@@ -28,49 +35,51 @@ static void test_type_choice(void **state) {
     tl_tensor *v;
     assert_int_equal(tl_tensor_new(TL_DTYPE_F32, 1, ne1, &v), TL_OK);
     /* matrices get the target, norms and vectors keep theirs */
-    assert_int_equal(
-        tl_quantize_tensor_type(m256, "blk.0.attn_q.weight", TL_DTYPE_Q4_0, false, false),
-        TL_DTYPE_Q4_0);
-    assert_int_equal(
-        tl_quantize_tensor_type(v, "blk.0.attn_norm.weight", TL_DTYPE_Q4_0, false, false),
-        TL_DTYPE_F32);
-    assert_int_equal(
-        tl_quantize_tensor_type(m256, "blk.0.attn_q.bias", TL_DTYPE_Q4_0, false, false),
-        TL_DTYPE_F32);
-    /* output.weight: q6_K, or q8_0 when rows are not multiples of 256; --pure keeps target */
-    assert_int_equal(tl_quantize_tensor_type(m256, "output.weight", TL_DTYPE_Q4_0, false, false),
-                     TL_DTYPE_Q6_K);
-    assert_int_equal(tl_quantize_tensor_type(m64, "output.weight", TL_DTYPE_Q4_0, false, false),
-                     TL_DTYPE_Q8_0);
-    assert_int_equal(tl_quantize_tensor_type(m256, "output.weight", TL_DTYPE_Q4_0, true, false),
-                     TL_DTYPE_Q4_0);
-    assert_int_equal(tl_quantize_tensor_type(m256, "output.weight", TL_DTYPE_Q8_0, false, false),
-                     TL_DTYPE_Q8_0);
-    assert_int_equal(tl_quantize_tensor_type(m256, "output.weight", TL_DTYPE_F16, false, false),
-                     TL_DTYPE_F16);
+    assert_int_equal(ty(TL_FTYPE_Q4_0, false, m256, "blk.0.attn_q.weight"), TL_DTYPE_Q4_0);
+    assert_int_equal(ty(TL_FTYPE_Q4_0, false, v, "blk.0.attn_norm.weight"), TL_DTYPE_F32);
+    assert_int_equal(ty(TL_FTYPE_Q4_0, false, m256, "blk.0.attn_q.bias"), TL_DTYPE_F32);
+    /* output.weight: q6_K, or q8_0 when rows are not multiples of the block; --pure keeps target */
+    assert_int_equal(ty(TL_FTYPE_Q4_0, false, m256, "output.weight"), TL_DTYPE_Q6_K);
+    assert_int_equal(ty(TL_FTYPE_Q4_0, false, m64, "output.weight"), TL_DTYPE_Q8_0);
+    assert_int_equal(ty(TL_FTYPE_Q4_0, true, m256, "output.weight"), TL_DTYPE_Q4_0);
+    assert_int_equal(ty(TL_FTYPE_Q8_0, false, m256, "output.weight"), TL_DTYPE_Q8_0);
+    assert_int_equal(ty(TL_FTYPE_F16, false, m256, "output.weight"), TL_DTYPE_F16);
     /* tied embeddings: token_embd plays output's role */
-    assert_int_equal(tl_quantize_tensor_type(m256, "token_embd.weight", TL_DTYPE_Q4_0, false, true),
-                     TL_DTYPE_Q6_K);
-    assert_int_equal(
-        tl_quantize_tensor_type(m256, "token_embd.weight", TL_DTYPE_Q4_0, false, false),
-        TL_DTYPE_Q4_0);
+    tl_quantize_ctx q;
+    tl_quantize_ctx_init(&q, TL_FTYPE_Q4_0, false, false, 22, 8, 22);
+    assert_int_equal(tl_quantize_tensor_type(&q, m256, "token_embd.weight"), TL_DTYPE_Q6_K);
+    assert_int_equal(ty(TL_FTYPE_Q4_0, false, m256, "token_embd.weight"), TL_DTYPE_Q4_0);
     /* fallbacks for rows that do not split into blocks */
-    assert_int_equal(tl_quantize_tensor_type(m64, "a.weight", TL_DTYPE_Q4_K, false, false),
-                     TL_DTYPE_Q5_0);
-    assert_int_equal(tl_quantize_tensor_type(m64, "a.weight", TL_DTYPE_Q5_K, false, false),
-                     TL_DTYPE_Q5_1);
-    assert_int_equal(tl_quantize_tensor_type(m64, "a.weight", TL_DTYPE_Q6_K, false, false),
-                     TL_DTYPE_Q8_0);
-    assert_int_equal(tl_quantize_tensor_type(m64, "a.weight", TL_DTYPE_Q2_K, true, false),
-                     TL_DTYPE_Q4_0);
-    assert_int_equal(tl_quantize_tensor_type(m172, "a.weight", TL_DTYPE_Q4_0, true, false),
-                     TL_DTYPE_F16);
-    assert_int_equal(tl_quantize_tensor_type(m172, "a.weight", TL_DTYPE_Q4_K, false, false),
-                     TL_DTYPE_F16);
-    uint32_t ft;
-    assert_int_equal(tl_quantize_ftype(TL_DTYPE_Q4_0, &ft), TL_OK);
-    assert_int_equal(ft, 2);
-    assert_int_equal(tl_quantize_ftype(TL_DTYPE_I32, &ft), TL_ERR_UNSUPPORTED);
+    assert_int_equal(ty(TL_FTYPE_Q4_K_M, false, m64, "a.weight"), TL_DTYPE_Q5_0);
+    assert_int_equal(ty(TL_FTYPE_Q5_K_S, false, m64, "a.weight"), TL_DTYPE_Q5_1);
+    assert_int_equal(ty(TL_FTYPE_Q6_K, false, m64, "a.weight"), TL_DTYPE_Q8_0);
+    assert_int_equal(ty(TL_FTYPE_Q2_K, true, m64, "a.weight"), TL_DTYPE_Q4_0);
+    assert_int_equal(ty(TL_FTYPE_Q4_0, true, m172, "a.weight"), TL_DTYPE_F16);
+    assert_int_equal(ty(TL_FTYPE_Q4_K_M, false, m172, "a.weight"), TL_DTYPE_F16);
+    /* mixes: Q2_K and Q3_K_M raise attn_output; Q2_K's attn_v with GQA >= 4 is q4_K */
+    assert_int_equal(ty(TL_FTYPE_Q2_K, false, m256, "blk.3.attn_output.weight"), TL_DTYPE_Q3_K);
+    assert_int_equal(ty(TL_FTYPE_Q3_K_M, false, m256, "blk.3.attn_output.weight"), TL_DTYPE_Q4_K);
+    assert_int_equal(ty(TL_FTYPE_Q2_K, false, m256, "blk.0.attn_v.weight"), TL_DTYPE_Q4_K);
+    assert_int_equal(ty(TL_FTYPE_Q3_K_S, false, m256, "blk.0.attn_v.weight"), TL_DTYPE_Q3_K);
+    assert_int_equal(ty(TL_FTYPE_Q4_K_M, false, m256, "blk.0.ffn_gate.weight"), TL_DTYPE_Q4_K);
+    /* Q4_K_M over 22 layers: attn_v and ffn_down get q6_K where use_more_bits(i, 22) holds,
+    ** i.e. i < 22/8, i >= 7*22/8, or (i - 22/8) % 3 == 2. */
+    tl_quantize_ctx_init(&q, TL_FTYPE_Q4_K_M, false, true, 22, 8, 22);
+    static const int more[22] = {1, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1, 1};
+    for (int i = 0; i < 22; i++) {
+        tl_dtype want = more[i] ? TL_DTYPE_Q6_K : TL_DTYPE_Q4_K;
+        assert_int_equal(tl_quantize_tensor_type(&q, m256, "blk.N.attn_v.weight"), want);
+        assert_int_equal(tl_quantize_tensor_type(&q, m256, "blk.N.ffn_down.weight"), want);
+        assert_int_equal(tl_quantize_tensor_type(&q, m256, "blk.N.attn_q.weight"), TL_DTYPE_Q4_K);
+    }
+    /* names */
+    tl_ftype f;
+    assert_true(tl_ftype_from_name("Q4_K", &f));
+    assert_int_equal(f, TL_FTYPE_Q4_K_M);
+    assert_true(tl_ftype_from_name("q3_k_l", &f));
+    assert_int_equal(tl_ftype_default_type(f), TL_DTYPE_Q3_K);
+    assert_false(tl_ftype_from_name("iq2_xxs", &f));
+    assert_string_equal(tl_ftype_name(TL_FTYPE_Q5_K_S), "q5_k_s");
     tl_tensor_unref(m256);
     tl_tensor_unref(m64);
     tl_tensor_unref(m172);
@@ -116,8 +125,8 @@ static int check_against(const char *model, const char *sums) {
         char want[65], type_name[16];
         int pure;
         assert_int_equal(sscanf(line, "%64s %15s %d", want, type_name, &pure), 3);
-        tl_dtype type;
-        assert_true(tl_dtype_from_name(type_name, &type));
+        tl_ftype type;
+        assert_true(tl_ftype_from_name(type_name, &type));
         tl_quantize_opts o = {.pure = pure != 0};
         tl_quantize_report r;
         if (tl_model_quantize(in, out, type, &o, &r) != TL_OK) {
@@ -159,7 +168,7 @@ static void test_requantize_refused(void **state) {
     if (!find_model("stories260K-q4_0.gguf", in, sizeof in)) skip();
     snprintf(out, sizeof out, "/tmp/tl_test_requant_%d.gguf", (int)getpid());
     tl_quantize_opts o = {0};
-    assert_int_equal(tl_model_quantize(in, out, TL_DTYPE_F16, &o, NULL), TL_ERR_ARG);
+    assert_int_equal(tl_model_quantize(in, out, TL_FTYPE_F16, &o, NULL), TL_ERR_ARG);
     assert_non_null(strstr(tl_last_error(), "--allow-requantize"));
     assert_int_equal(access(out, F_OK), -1);
 }

@@ -1,0 +1,122 @@
+/* lang/builtins/nn_compat.c -- the original interpreter's remaining NN
+** builtins (TENSORLOGIC.md 2.3): precompute_rope_cos/sin and the cos/sin form
+** of rope, attention_with_cache, batch_norm, dropout, apply_mask.  Thin glue
+** over runtime/ops/compat.c.
+**
+** This table is listed before tl_builtins_nn, so its `rope` sees every rope
+** call first: rope(x, cos, sin) with two tensors is the cos/sin form, anything
+** else is handed to nn.c's rope unchanged. */
+#include "lang/builtins/tensor_args.h"
+
+#include "runtime/ops.h"
+#include "runtime/random.h"
+
+#include <string.h>
+
+#define T_ONLY TL_KIND_BIT(TL_VAL_TENSOR)
+
+extern const tl_builtin_def tl_builtins_nn[];
+
+/* precompute_rope_cos(head_dim, max_seq[, base]), precompute_rope_sin(..) */
+static tl_status b_rope_table(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    int64_t d, n;
+    double base = 10000.0;
+    tl_status st = tl_arg_int(c, argv, 0, &d);
+    if (st == TL_OK) st = tl_arg_int(c, argv, 1, &n);
+    if (st == TL_OK && argc >= 3) st = tl_arg_double(c, argv, 2, &base);
+    if (st != TL_OK) return st;
+    tl_tensor *r;
+    bool sine = strcmp(c->name, "precompute_rope_sin") == 0;
+    return tlb_ret(tl_op_rope_table(d, n, (float)base, sine, &r), &r, out);
+}
+
+/* rope(x, cos, sin), or any other rope call passed on to nn.c */
+static tl_status b_rope(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    if (argc == 3 && argv[1].kind == TL_VAL_TENSOR && argv[2].kind == TL_VAL_TENSOR) {
+        tl_tensor *r;
+        return tlb_ret(tl_op_rope_cs(argv[0].as.tensor, argv[1].as.tensor, argv[2].as.tensor, &r),
+                       &r, out);
+    }
+    for (const tl_builtin_def *d = tl_builtins_nn; d->name; d++)
+        if (strcmp(d->name, "rope") == 0) {
+            if (argc < d->min_args || argc > d->max_args) break;
+            return d->fn(c, argc, argv, out);
+        }
+    return tl_fail(TL_ERR_ARG, "rope: expected rope(x[, offset[, theta_base[, style]]]) or "
+                               "rope(x, cos, sin)");
+}
+
+/* attention_with_cache(Q, Kc, Vc, W_o[, n_head[, rope_base]]) */
+static tl_status b_attention_with_cache(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *t[4];
+    int64_t n_head = 0;
+    double base = 10000.0;
+    tl_status st = TL_OK;
+    for (int i = 0; st == TL_OK && i < 4; i++)
+        st = tl_arg_tensor(c, argv, i, &t[i]);
+    if (st == TL_OK && argc >= 5) st = tl_arg_int(c, argv, 4, &n_head);
+    if (st == TL_OK && argc >= 5 && n_head <= 0)
+        st = tl_fail(TL_ERR_ARG, "attention_with_cache: n_head must be > 0");
+    if (st == TL_OK && argc >= 6) st = tl_arg_double(c, argv, 5, &base);
+    if (st != TL_OK) return st;
+    tl_tensor *r;
+    return tlb_ret(tl_op_attention_with_cache(t[0], t[1], t[2], t[3], n_head, (float)base, &r), &r,
+                   out);
+}
+
+/* batch_norm(x, mean, var, gamma, beta[, eps]); parameters may be numbers or arrays */
+static tl_status b_batch_norm(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *x, *p[4] = {NULL, NULL, NULL, NULL}, *r = NULL;
+    double eps = 1e-5;
+    tl_status st = tl_arg_tensor(c, argv, 0, &x);
+    for (int i = 0; st == TL_OK && i < 4; i++)
+        st = tlb_tensor(c, argv, i + 1, &p[i]);
+    if (st == TL_OK && argc >= 6) st = tl_arg_double(c, argv, 5, &eps);
+    if (st == TL_OK && !(eps >= 0.0)) st = tl_fail(TL_ERR_ARG, "batch_norm: eps must be >= 0");
+    if (st == TL_OK) st = tl_op_batch_norm(x, p[0], p[1], p[2], p[3], eps, &r);
+    for (int i = 0; i < 4; i++)
+        tl_tensor_unref(p[i]);
+    return tlb_ret(st, &r, out);
+}
+
+/* dropout(x, p[, training]) */
+static tl_status b_dropout(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *x, *r;
+    double p;
+    bool training = false;
+    tl_status st = tl_arg_tensor(c, argv, 0, &x);
+    if (st == TL_OK) st = tl_arg_double(c, argv, 1, &p);
+    if (st == TL_OK && argc >= 3) st = tl_arg_bool(c, argv, 2, &training);
+    if (st != TL_OK) return st;
+    return tlb_ret(tl_op_dropout(x, p, training, tl_random_global(), &r), &r, out);
+}
+
+/* apply_mask(x, mask): x where mask != 0, else 0 */
+static tl_status b_apply_mask(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *x, *m = NULL, *r = NULL;
+    tl_status st = tl_arg_tensor(c, argv, 0, &x);
+    if (st == TL_OK) st = tlb_tensor(c, argv, 1, &m);
+    if (st == TL_OK) st = tl_op_apply_mask(x, m, &r);
+    tl_tensor_unref(m);
+    return tlb_ret(st, &r, out);
+}
+
+#define DEF(NAME, MIN, MAX, FN, SIG, MASK)                                                         \
+    { NAME, MIN, MAX, FN, SIG, MASK }
+
+const tl_builtin_def tl_builtins_nn_compat[] = {
+    DEF("precompute_rope_cos", 2, 3, b_rope_table,
+        "precompute_rope_cos(head_dim, max_seq[, base]) -> tensor", 0),
+    DEF("precompute_rope_sin", 2, 3, b_rope_table,
+        "precompute_rope_sin(head_dim, max_seq[, base]) -> tensor", 0),
+    DEF("rope", 1, 4, b_rope,
+        "rope(x[, offset[, theta_base[, style]]]) or rope(x, cos, sin) -> tensor", T_ONLY),
+    DEF("attention_with_cache", 4, 6, b_attention_with_cache,
+        "attention_with_cache(Q, Kc, Vc, W_o[, n_head[, rope_base]]) -> tensor", T_ONLY),
+    DEF("batch_norm", 5, 6, b_batch_norm, "batch_norm(x, mean, var, gamma, beta[, eps]) -> tensor",
+        T_ONLY),
+    DEF("dropout", 2, 3, b_dropout, "dropout(x, p[, training]) -> tensor", T_ONLY),
+    DEF("apply_mask", 2, 2, b_apply_mask, "apply_mask(x, mask) -> tensor", T_ONLY),
+    {0},
+};
