@@ -140,7 +140,11 @@ static void tensor_values(tl_strbuf *b, const tl_tensor *t, int dim, size_t offs
             tl_format_double(b, d);
         else if (t->dtype == TL_DTYPE_BOOL)
             tl_strbuf_puts(b, d != 0 ? "true" : "false");
-        else
+        else if (t->dtype == TL_DTYPE_I64) { /* not through double: exact, and no UB at 2^63 */
+            int64_t v;
+            memcpy(&v, (const char *)t->storage->data + t->offs + offset, sizeof v);
+            tl_strbuf_printf(b, "%lld", (long long)v);
+        } else
             tl_strbuf_printf(b, "%lld", (long long)d);
         return;
     }

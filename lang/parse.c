@@ -295,7 +295,11 @@ tl_status tl_parse(const char *src, size_t len, const char *filename, tl_chunk *
     for (;;) {
         int id = tl_lexer_next(&lx, &tok);
         if (id == TL_LEX_ERROR) {
-            if (strcmp(lx.error, "unexpected character") == 0)
+            unsigned char ch = (unsigned char)tok.z[0];
+            if (strcmp(lx.error, "unexpected character") == 0 && (ch < 0x20 || ch == 0x7f))
+                /* a NUL or control byte: spelled out, never written raw */
+                tl_perror(&ps, tok.line, tok.col, "unexpected character '\\x%02x'", ch);
+            else if (strcmp(lx.error, "unexpected character") == 0)
                 tl_perror(&ps, tok.line, tok.col, "unexpected character '%c'", tok.z[0]);
             else
                 tl_perror(&ps, tok.line, tok.col, "%s", lx.error);
@@ -348,7 +352,8 @@ void tl_format_error(tl_strbuf *out, const char *filename, const char *text, siz
     char num[16];
     int w = snprintf(num, sizeof num, "%u", line);
     tl_strbuf_printf(out, " %s | ", num);
-    tl_strbuf_append(out, p, n);
+    for (size_t i = 0; i < n; i++) /* control bytes (a NUL would end the message) as '?' */
+        tl_strbuf_putc(out, (unsigned char)p[i] < 0x20 && p[i] != '\t' ? '?' : p[i]);
     tl_strbuf_printf(out, "\n %*s | ", w, "");
     for (uint32_t i = 1; i < col && i - 1 < n; i++)
         tl_strbuf_putc(out, p[i - 1] == '\t' ? '\t' : ' ');

@@ -25,8 +25,11 @@
 
 #define TL_MAX_DIMS 8
 
-/* Allocations larger than this fail with TL_ERR_NOMEM before calling malloc. */
+/* Allocations larger than this fail with TL_ERR_NOMEM before calling malloc.
+** A build may lower it (the fuzz build does: -DTL_MAX_ALLOC_BYTES=...). */
+#ifndef TL_MAX_ALLOC_BYTES
 #define TL_MAX_ALLOC_BYTES ((size_t)1 << 40)
+#endif
 
 typedef struct tl_storage {
     int32_t refcount;

@@ -16,6 +16,12 @@
 set -u
 tl=$1 dir=$2 script=$3
 base=${script%.tl}
+# TL_TEST_WRAPPER (e.g. "valgrind -q --error-exitcode=9") is put before tl.
+if [[ -n ${TL_TEST_WRAPPER:-} ]]; then
+  tl_bin=$tl tl=tl_wrapped
+  # shellcheck disable=SC2086
+  tl_wrapped() { $TL_TEST_WRAPPER "$tl_bin" "$@"; }
+fi
 cd "$dir" || exit 2
 models=${TL_TEST_MODELS:-../shared/models}
 if [[ -f $base.needs ]]; then
