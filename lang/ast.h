@@ -16,25 +16,25 @@
 
 typedef enum tl_node_kind {
     /* ---- expressions */
-    TL_N_INT = 1,   /* v.i                                                        */
-    TL_N_FLOAT,     /* v.f                                                        */
-    TL_N_STRING,    /* name = bytes (unescaped), v.len                            */
-    TL_N_BOOL,      /* v.b                                                        */
-    TL_N_IDENT,     /* name                                                       */
-    TL_N_ARRAY,     /* a = elements                                               */
-    TL_N_BINARY,    /* op, a, b                                                   */
-    TL_N_UNARY,     /* op (TL_OP_NEG / TL_OP_NOT), a                              */
-    TL_N_CAST,      /* a as name                                                  */
-    TL_N_CALL,      /* a = callee expression, b = args                            */
-    TL_N_METHOD,    /* a = receiver, name, b = args                               */
-    TL_N_ASSOC,     /* name = type, name2 = function, b = args  (Type::f(args))   */
-    TL_N_FIELD,     /* a = object, name                                           */
-    TL_N_INDEX,     /* a = object, b = index list (exprs or TL_N_SLICE)           */
-    TL_N_SLICE,     /* a = start or NULL, b = end or NULL                         */
-    TL_N_STRUCTLIT, /* name, a = TL_N_FIELDINIT list                              */
-    TL_N_FIELDINIT, /* name, a = value (also field patterns: a = pattern)          */
-    TL_N_MATCH,     /* a = scrutinee, b = TL_N_ARM list                           */
-    TL_N_ARM,       /* a = pattern, b = guard or NULL, c = body (expr or block)   */
+    TL_N_INT = 1,          /* v.i                                                        */
+    TL_N_FLOAT,            /* v.f                                                        */
+    TL_N_STRING,           /* name = bytes (unescaped), v.len                            */
+    TL_N_BOOL,             /* v.b                                                        */
+    TL_N_IDENT,            /* name                                                       */
+    TL_N_ARRAY,            /* a = elements                                               */
+    TL_N_BINARY,           /* op, a, b                                                   */
+    TL_N_UNARY,            /* op (TL_OP_NEG / TL_OP_NOT), a                              */
+    TL_N_CAST,             /* a as name                                                  */
+    TL_N_CALL,             /* a = callee expression, b = args                            */
+    TL_N_METHOD,           /* a = receiver, name, b = args                               */
+    TL_N_ASSOC,            /* name = type, name2 = function, b = args  (Type::f(args))   */
+    TL_N_FIELD,            /* a = object, name                                           */
+    TL_N_INDEX,            /* a = object, b = index list (exprs or TL_N_SLICE)           */
+    TL_N_SLICE,            /* a = start or NULL, b = end or NULL                         */
+    TL_N_STRUCTLIT,        /* name, a = TL_N_FIELDINIT list                              */
+    TL_N_FIELDINIT,        /* name, a = value (also field patterns: a = pattern)          */
+    TL_N_MATCH,            /* a = scrutinee, b = TL_N_ARM list                           */
+    TL_N_ARM,              /* a = pattern, b = guard or NULL, c = body (expr or block)   */
     TL_N_UNSUPPORTED_EXPR, /* name = feature ("python.call")                      */
     /* ---- patterns */
     TL_P_WILD,   /* _                                                            */
@@ -44,44 +44,59 @@ typedef enum tl_node_kind {
     TL_P_STRUCT, /* name, a = TL_N_FIELDINIT list whose a is a pattern           */
     TL_P_OR,     /* a = alternatives                                             */
     /* ---- statements */
-    TL_S_LET,      /* name, a = value, c = type or NULL                           */
-    TL_S_ASSIGN,   /* a = target (ident, field or index), b = value              */
-    TL_S_IF,       /* a = cond, b = then block, c = else (block or if) or NULL   */
-    TL_S_WHILE,    /* a = cond, b = body                                         */
-    TL_S_FOR,      /* name, a = iterable, b = body                               */
-    TL_S_LOOP,     /* b = body                                                   */
-    TL_S_BREAK,    /*                                                            */
-    TL_S_CONTINUE, /*                                                            */
-    TL_S_RETURN,   /* a = value or NULL                                          */
-    TL_S_BLOCK,    /* a = statements                                             */
-    TL_S_EXPR,     /* a = expression                                             */
-    TL_S_TENSOR,   /* name, c = type, a = init or NULL  (tensor x: float32[2] = e) */
-    TL_S_EQUATION, /* a ~ b                                                      */
+    TL_S_LET,         /* name, a = value, c = type or NULL                           */
+    TL_S_ASSIGN,      /* a = target (ident, field or index), b = value              */
+    TL_S_IF,          /* a = cond, b = then block, c = else (block or if) or NULL   */
+    TL_S_WHILE,       /* a = cond, b = body                                         */
+    TL_S_FOR,         /* name, a = iterable, b = body                               */
+    TL_S_LOOP,        /* b = body                                                   */
+    TL_S_BREAK,       /*                                                            */
+    TL_S_CONTINUE,    /*                                                            */
+    TL_S_RETURN,      /* a = value or NULL                                          */
+    TL_S_BLOCK,       /* a = statements                                             */
+    TL_S_EXPR,        /* a = expression                                             */
+    TL_S_TENSOR,      /* name, c = type, a = init or NULL  (tensor x: float32[2] = e) */
+    TL_S_EQUATION,    /* a ~ b                                                      */
     TL_S_UNSUPPORTED, /* name = feature ("query", "learn", "infer", ...)          */
     /* ---- types */
     TL_T_NAMED,  /* name ("int", "float", "bool", "string", "void", a struct)     */
     TL_T_TENSOR, /* name = base type ("float32", ...), a = dims (TL_T_DIM list)   */
     TL_T_DIM,    /* v.i = size, or -1 for ? / a named dim                         */
     /* ---- declarations (top level) */
-    TL_D_FN,       /* name, a = params (TL_D_PARAM), c = return type or NULL, b = body */
-    TL_D_PARAM,    /* name, c = type or NULL                                      */
-    TL_D_STRUCT,   /* name, a = fields (TL_D_PARAM)                               */
-    TL_D_IMPL,     /* name = type, a = methods (TL_D_FN)                          */
-    TL_D_IMPORT,   /* name = path                                                 */
-    TL_D_MAIN,     /* b = body                                                    */
-    TL_D_TEST,     /* name, b = body                                              */
-    TL_D_BENCH,    /* name, b = body                                              */
+    TL_D_FN,          /* name, a = params (TL_D_PARAM), c = return type or NULL, b = body */
+    TL_D_PARAM,       /* name, c = type or NULL                                      */
+    TL_D_STRUCT,      /* name, a = fields (TL_D_PARAM)                               */
+    TL_D_IMPL,        /* name = type, a = methods (TL_D_FN)                          */
+    TL_D_IMPORT,      /* name = path                                                 */
+    TL_D_MAIN,        /* b = body                                                    */
+    TL_D_TEST,        /* name, b = body                                              */
+    TL_D_BENCH,       /* name, b = body                                              */
     TL_D_UNSUPPORTED, /* name = feature ("relation", "rule", "entity", ...)      */
     TL_NODE_KIND_COUNT
 } tl_node_kind;
 
 typedef enum tl_binop {
     TL_OP_NONE = 0,
-    TL_OP_ADD, TL_OP_SUB, TL_OP_MUL, TL_OP_DIV, TL_OP_REM, TL_OP_MATMUL, TL_OP_HADAMARD,
-    TL_OP_POW, TL_OP_TENSORPROD,
-    TL_OP_EQ, TL_OP_NE, TL_OP_LT, TL_OP_LE, TL_OP_GT, TL_OP_GE, TL_OP_APPROX,
-    TL_OP_AND, TL_OP_OR,
-    TL_OP_NEG, TL_OP_NOT,
+    TL_OP_ADD,
+    TL_OP_SUB,
+    TL_OP_MUL,
+    TL_OP_DIV,
+    TL_OP_REM,
+    TL_OP_MATMUL,
+    TL_OP_HADAMARD,
+    TL_OP_POW,
+    TL_OP_TENSORPROD,
+    TL_OP_EQ,
+    TL_OP_NE,
+    TL_OP_LT,
+    TL_OP_LE,
+    TL_OP_GT,
+    TL_OP_GE,
+    TL_OP_APPROX,
+    TL_OP_AND,
+    TL_OP_OR,
+    TL_OP_NEG,
+    TL_OP_NOT,
     TL_OP_COUNT
 } tl_binop;
 

@@ -13,6 +13,7 @@ extern const tl_builtin_def tl_builtins_model[];
 extern const tl_builtin_def tl_builtins_tokenizer[];
 extern const tl_builtin_def tl_builtins_tensor[];
 extern const tl_builtin_def tl_builtins_nn[];
+extern const tl_builtin_def tl_builtins_llama_support[];
 extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
@@ -22,6 +23,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_tokenizer,
     tl_builtins_tensor,
     tl_builtins_nn,
+    tl_builtins_llama_support,
     tl_builtins_core,
     NULL,
 };

@@ -1,6 +1,7 @@
 /* lang/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
 #include "lang/commands.h"
 #include "lang/eval.h"
+#include "runtime/threadpool.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -8,10 +9,13 @@
 #include <string.h>
 
 const tl_command tl_commands[] = {
-    {"run", tl_cmd_run, "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--verbose] [-- ARGS]"},
+    {"run", tl_cmd_run,
+     "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--verbose] [-- "
+     "ARGS]"},
     {"test", tl_cmd_test, "test FILE.tl     run the file's `test NAME { }` blocks"},
     {"gguf", tl_cmd_gguf, "gguf [--all] [--meta|--tensors] FILE.gguf   show a GGUF file"},
-    {"tokenize", tl_cmd_tokenize, "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
+    {"tokenize", tl_cmd_tokenize,
+     "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
     {"quantize", tl_cmd_quantize, "quantize ...     quantize a GGUF model (tl quantize --help)"},
     {"pull", tl_cmd_pull, "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
     {"help", tl_cmd_help, "help             this text"},
@@ -23,7 +27,8 @@ const tl_command tl_commands[] = {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: tl <command> [arguments]\n\ncommands:\n");
-    for (const tl_command *c = tl_commands; c->name; c++) fprintf(f, "  tl %s\n", c->summary);
+    for (const tl_command *c = tl_commands; c->name; c++)
+        fprintf(f, "  tl %s\n", c->summary);
 }
 
 int tl_cmd_help(int argc, char **argv) {
@@ -80,7 +85,8 @@ static int parse_run(int argc, char **argv, run_opts *o) {
             o->test = true;
         } else if (strcmp(a, "--bench") == 0) {
             o->bench = true;
-        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0 || strcmp(a, "--debug") == 0 || strcmp(a, "-d") == 0) {
+        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0 ||
+                   strcmp(a, "--debug") == 0 || strcmp(a, "-d") == 0) {
             o->verbose = true;
         } else if (strcmp(a, "--max-steps") == 0) {
             if (parse_int_opt(a, argv[i + 1], &v)) return -1;
@@ -135,11 +141,13 @@ static int run(run_opts *o) {
         code = tl_interp_exit_code(I);
     } else if (st != TL_OK) {
         if (!o->test) fputs(tl_interp_error(I), stderr);
-        code = 1;
+        /* Ctrl-C: the shell's convention (128 + SIGINT) */
+        code = (st == TL_ERR_INTERRUPTED && strcmp(tl_last_error(), "interrupted") == 0) ? 130 : 1;
     } else if (o->verbose) {
         fprintf(stderr, "\xE2\x9C\x85 Program executed successfully!\n");
     }
     tl_interp_free(I);
+    tl_threadpool_shutdown(); /* join the workers so nothing is left behind */
     return code;
 }
 
@@ -162,8 +170,10 @@ int tl_cli_main(int argc, char **argv) {
         return 1;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) return tl_cmd_version(argc - 1, argv + 1);
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) return tl_cmd_help(argc - 1, argv + 1);
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
+        return tl_cmd_version(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+        return tl_cmd_help(argc - 1, argv + 1);
     for (const tl_command *c = tl_commands; c->name; c++)
         if (strcmp(c->name, cmd) == 0) return c->fn(argc - 1, argv + 1);
     /* `tl FILE.tl` runs the file */

@@ -16,11 +16,13 @@ static void positional(tl_strbuf *b, bool neg, const char *digits, int exp10) {
     int nd = (int)strlen(digits);
     if (exp10 <= 0) {
         tl_strbuf_puts(b, "0.");
-        for (int i = 0; i < -exp10; i++) tl_strbuf_putc(b, '0');
+        for (int i = 0; i < -exp10; i++)
+            tl_strbuf_putc(b, '0');
         tl_strbuf_puts(b, digits);
     } else if (exp10 >= nd) {
         tl_strbuf_puts(b, digits);
-        for (int i = nd; i < exp10; i++) tl_strbuf_putc(b, '0');
+        for (int i = nd; i < exp10; i++)
+            tl_strbuf_putc(b, '0');
     } else {
         tl_strbuf_append(b, digits, (size_t)exp10);
         tl_strbuf_putc(b, '.');
@@ -42,7 +44,8 @@ static void shortest(double d, bool is_float, char *digits, int *exp10) {
     size_t k = 0;
     for (char *p = buf; p < e; p++)
         if (*p >= '0' && *p <= '9') digits[k++] = *p;
-    while (k > 1 && digits[k - 1] == '0') k--;
+    while (k > 1 && digits[k - 1] == '0')
+        k--;
     digits[k] = '\0';
     *exp10 = ex + 1;
 }
@@ -67,22 +70,63 @@ static void format_real(tl_strbuf *b, double d, bool is_float) {
     positional(b, neg, digits, exp10);
 }
 
-void tl_format_double(tl_strbuf *b, double d) { format_real(b, d, false); }
-void tl_format_float(tl_strbuf *b, float f) { format_real(b, (double)f, true); }
+void tl_format_double(tl_strbuf *b, double d) {
+    format_real(b, d, false);
+}
+void tl_format_float(tl_strbuf *b, float f) {
+    format_real(b, (double)f, true);
+}
 
 bool tl_tensor_read_double(const tl_tensor *t, size_t offset, double *out) {
     const char *p = (const char *)t->storage->data + t->offs + offset;
     switch (t->dtype) {
-    case TL_DTYPE_F32: { float f; memcpy(&f, p, 4); *out = f; return true; }
-    case TL_DTYPE_F16: { tl_f16 h; memcpy(&h, p, 2); *out = tl_f16_to_f32(h); return true; }
-    case TL_DTYPE_BF16: { tl_bf16 h; memcpy(&h, p, 2); *out = tl_bf16_to_f32(h); return true; }
-    case TL_DTYPE_F64: memcpy(out, p, 8); return true;
-    case TL_DTYPE_I8: *out = *(const int8_t *)p; return true;
-    case TL_DTYPE_I16: { int16_t v; memcpy(&v, p, 2); *out = v; return true; }
-    case TL_DTYPE_I32: { int32_t v; memcpy(&v, p, 4); *out = v; return true; }
-    case TL_DTYPE_I64: { int64_t v; memcpy(&v, p, 8); *out = (double)v; return true; }
-    case TL_DTYPE_BOOL: *out = *(const uint8_t *)p ? 1 : 0; return true;
-    default: return false;
+    case TL_DTYPE_F32: {
+        float f;
+        memcpy(&f, p, 4);
+        *out = f;
+        return true;
+    }
+    case TL_DTYPE_F16: {
+        tl_f16 h;
+        memcpy(&h, p, 2);
+        *out = tl_f16_to_f32(h);
+        return true;
+    }
+    case TL_DTYPE_BF16: {
+        tl_bf16 h;
+        memcpy(&h, p, 2);
+        *out = tl_bf16_to_f32(h);
+        return true;
+    }
+    case TL_DTYPE_F64:
+        memcpy(out, p, 8);
+        return true;
+    case TL_DTYPE_I8:
+        *out = *(const int8_t *)p;
+        return true;
+    case TL_DTYPE_I16: {
+        int16_t v;
+        memcpy(&v, p, 2);
+        *out = v;
+        return true;
+    }
+    case TL_DTYPE_I32: {
+        int32_t v;
+        memcpy(&v, p, 4);
+        *out = v;
+        return true;
+    }
+    case TL_DTYPE_I64: {
+        int64_t v;
+        memcpy(&v, p, 8);
+        *out = (double)v;
+        return true;
+    }
+    case TL_DTYPE_BOOL:
+        *out = *(const uint8_t *)p ? 1 : 0;
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -114,14 +158,50 @@ static void display(tl_strbuf *b, const tl_value *v, bool nested, int depth) {
         return;
     }
     switch (v->kind) {
-    case TL_VAL_VOID: tl_strbuf_puts(b, "void"); break;
-    case TL_VAL_INT: tl_strbuf_printf(b, "%lld", (long long)v->as.i); break;
-    case TL_VAL_FLOAT: tl_format_double(b, v->as.f); break;
-    case TL_VAL_BOOL: tl_strbuf_puts(b, v->as.b ? "true" : "false"); break;
+    case TL_VAL_VOID:
+        tl_strbuf_puts(b, "void");
+        break;
+    case TL_VAL_INT:
+        tl_strbuf_printf(b, "%lld", (long long)v->as.i);
+        break;
+    case TL_VAL_FLOAT:
+        tl_format_double(b, v->as.f);
+        break;
+    case TL_VAL_BOOL:
+        tl_strbuf_puts(b, v->as.b ? "true" : "false");
+        break;
     case TL_VAL_STRING:
-        if (nested) tl_strbuf_putc(b, '"');
-        tl_strbuf_append(b, v->as.str->data, v->as.str->len);
-        if (nested) tl_strbuf_putc(b, '"');
+        if (!nested) {
+            tl_strbuf_append(b, v->as.str->data, v->as.str->len);
+            break;
+        }
+        tl_strbuf_putc(b, '"');
+        for (size_t i = 0; i < v->as.str->len; i++) {
+            char c = v->as.str->data[i];
+            switch (c) {
+            case '"':
+                tl_strbuf_puts(b, "\\\"");
+                break;
+            case '\\':
+                tl_strbuf_puts(b, "\\\\");
+                break;
+            case '\n':
+                tl_strbuf_puts(b, "\\n");
+                break;
+            case '\t':
+                tl_strbuf_puts(b, "\\t");
+                break;
+            case '\r':
+                tl_strbuf_puts(b, "\\r");
+                break;
+            case '\0':
+                tl_strbuf_puts(b, "\\0");
+                break;
+            default:
+                tl_strbuf_putc(b, c);
+            }
+        }
+        tl_strbuf_putc(b, '"');
         break;
     case TL_VAL_ARRAY: {
         const tl_array *a = v->as.arr;
@@ -167,14 +247,24 @@ static void display(tl_strbuf *b, const tl_value *v, bool nested, int depth) {
         tl_strbuf_puts(b, s->n ? " }" : "}");
         break;
     }
-    case TL_VAL_FUNC: tl_strbuf_printf(b, "<fn %s>", v->as.fn->decl->name); break;
-    case TL_VAL_BUILTIN: tl_strbuf_printf(b, "<builtin %s>", v->as.builtin->name); break;
-    case TL_VAL_OBJECT: tl_strbuf_printf(b, "<%s>", v->as.obj->cls->name); break;
-    default: tl_strbuf_puts(b, "?"); break;
+    case TL_VAL_FUNC:
+        tl_strbuf_printf(b, "<fn %s>", v->as.fn->decl->name);
+        break;
+    case TL_VAL_BUILTIN:
+        tl_strbuf_printf(b, "<builtin %s>", v->as.builtin->name);
+        break;
+    case TL_VAL_OBJECT:
+        tl_strbuf_printf(b, "<%s>", v->as.obj->cls->name);
+        break;
+    default:
+        tl_strbuf_puts(b, "?");
+        break;
     }
 }
 
-void tl_value_display(tl_strbuf *b, const tl_value *v) { display(b, v, false, 0); }
+void tl_value_display(tl_strbuf *b, const tl_value *v) {
+    display(b, v, false, 0);
+}
 
 int tl_struct_field_index(const tl_struct_value *s, const char *name) {
     int i = 0;

@@ -14,10 +14,13 @@
 volatile sig_atomic_t tl_interrupt_requested;
 
 static void release_struct(tl_struct_value *s) {
-    for (uint32_t i = 0; i < s->n; i++) tl_value_release(&s->fields[i]);
+    for (uint32_t i = 0; i < s->n; i++)
+        tl_value_release(&s->fields[i]);
     free(s);
 }
-static void release_function(tl_function *f) { free(f); }
+static void release_function(tl_function *f) {
+    free(f);
+}
 
 /* ------------------------------------------------------------------ lifetime */
 
@@ -43,7 +46,8 @@ tl_interp *tl_interp_new(void) {
 }
 
 void tl_scope_clear(tl_scope *s) {
-    for (uint32_t i = 0; i < s->n; i++) tl_value_release(&s->vars[i].v);
+    for (uint32_t i = 0; i < s->n; i++)
+        tl_value_release(&s->vars[i].v);
     s->n = 0;
 }
 
@@ -59,7 +63,8 @@ void tl_interp_free(tl_interp *I) {
     scope_free(&I->globals);
     tl_value_release(&I->ret);
     tl_value_release(&I->args);
-    for (size_t i = 0; i < I->n_chunks; i++) tl_chunk_free(I->chunks[i]);
+    for (size_t i = 0; i < I->n_chunks; i++)
+        tl_chunk_free(I->chunks[i]);
     free(I->chunks);
     free(I->fns.items);
     free(I->structs.items);
@@ -69,7 +74,8 @@ void tl_interp_free(tl_interp *I) {
         free(I->imports[i].display);
     }
     free(I->imports);
-    for (size_t i = 0; i < I->n_owned; i++) free(I->owned_names[i]);
+    for (size_t i = 0; i < I->n_owned; i++)
+        free(I->owned_names[i]);
     free(I->owned_names);
     tl_strbuf_free(&I->err_msg);
     tl_strbuf_free(&I->err_stack);
@@ -78,8 +84,12 @@ void tl_interp_free(tl_interp *I) {
     free(I);
 }
 
-void tl_interp_set_max_depth(tl_interp *I, int depth) { I->max_depth = depth > 0 ? depth : 1; }
-void tl_interp_set_max_steps(tl_interp *I, int64_t steps) { I->max_steps = steps > 0 ? steps : 0; }
+void tl_interp_set_max_depth(tl_interp *I, int depth) {
+    I->max_depth = depth > 0 ? depth : 1;
+}
+void tl_interp_set_max_steps(tl_interp *I, int64_t steps) {
+    I->max_steps = steps > 0 ? steps : 0;
+}
 
 void tl_interp_set_args(tl_interp *I, int argc, char **argv) {
     tl_value arr;
@@ -92,14 +102,18 @@ void tl_interp_set_args(tl_interp *I, int argc, char **argv) {
     I->args = arr;
 }
 
-const tl_value *tl_interp_args(const tl_interp *I) { return &I->args; }
+const tl_value *tl_interp_args(const tl_interp *I) {
+    return &I->args;
+}
 
 void tl_interp_request_exit(tl_interp *I, int code) {
     I->exiting = true;
     I->exit_code = code;
 }
 
-int tl_interp_exit_code(const tl_interp *I) { return I->exiting ? I->exit_code : -1; }
+int tl_interp_exit_code(const tl_interp *I) {
+    return I->exiting ? I->exit_code : -1;
+}
 
 /* ------------------------------------------------------------------ errors */
 
@@ -173,8 +187,8 @@ void tl_push_frame(tl_interp *I, const char *fn_name, const char *type, const tl
 static void finish_error(tl_interp *I) {
     tl_strbuf_reset(&I->err_text);
     if (I->err_chunk)
-        tl_format_error(&I->err_text, I->err_chunk->filename, I->err_chunk->text,
-                        I->err_chunk->len, I->err_line, I->err_col, tl_strbuf_cstr(&I->err_msg));
+        tl_format_error(&I->err_text, I->err_chunk->filename, I->err_chunk->text, I->err_chunk->len,
+                        I->err_line, I->err_col, tl_strbuf_cstr(&I->err_msg));
     else
         tl_strbuf_printf(&I->err_text, "error: %s\n", tl_strbuf_cstr(&I->err_msg));
     flush_repeats(I);
@@ -187,7 +201,9 @@ const char *tl_interp_error(const tl_interp *I) {
     return I->err_text.data ? I->err_text.data : "";
 }
 
-bool tl_interp_error_incomplete(const tl_interp *I) { return I->err_incomplete; }
+bool tl_interp_error_incomplete(const tl_interp *I) {
+    return I->err_incomplete;
+}
 
 void tl_interp_clear_error(tl_interp *I) {
     I->has_err = false;
@@ -305,7 +321,8 @@ tl_status tl_interp_set_global(tl_interp *I, const char *name, const tl_value *v
 
 /* ------------------------------------------------------------------ tables */
 
-static tl_status named_put(tl_named_list *l, const char *name, const char *type, const tl_node *decl) {
+static tl_status named_put(tl_named_list *l, const char *name, const char *type,
+                           const tl_node *decl) {
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->items[i].name, name) == 0 &&
             ((!type && !l->items[i].type) ||
@@ -332,7 +349,9 @@ static const tl_node *named_get(const tl_named_list *l, const char *type, const 
     return NULL;
 }
 
-const tl_node *tl_find_fn(tl_interp *I, const char *name) { return named_get(&I->fns, NULL, name); }
+const tl_node *tl_find_fn(tl_interp *I, const char *name) {
+    return named_get(&I->fns, NULL, name);
+}
 const tl_node *tl_find_struct(tl_interp *I, const char *name) {
     return named_get(&I->structs, NULL, name);
 }
@@ -364,7 +383,8 @@ static tl_status read_file(const char *path, char **text, size_t *len) {
     tl_strbuf b = {0};
     char buf[65536];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) tl_strbuf_append(&b, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        tl_strbuf_append(&b, buf, n);
     bool bad = ferror(f);
     fclose(f);
     if (bad || b.oom) {
@@ -405,13 +425,16 @@ static tl_flow parse_chunk(tl_interp *I, const char *text, size_t len, const cha
 
 static tl_flow load_items(tl_interp *I, const tl_chunk *c);
 
-static bool file_exists(const char *p) { return access(p, R_OK) == 0; }
+static bool file_exists(const char *p) {
+    return access(p, R_OK) == 0;
+}
 
 /* Finds an import: next to the importing file, then TL_PATH, then the stdlib dirs. */
 static bool resolve_import(const char *from, const char *spec, tl_strbuf *out) {
     char name[PATH_MAX];
     size_t sl = strlen(spec);
-    snprintf(name, sizeof name, "%s%s", spec, (sl >= 3 && strcmp(spec + sl - 3, ".tl") == 0) ? "" : ".tl");
+    snprintf(name, sizeof name, "%s%s", spec,
+             (sl >= 3 && strcmp(spec + sl - 3, ".tl") == 0) ? "" : ".tl");
     if (name[0] == '/') {
         tl_strbuf_puts(out, name);
         return file_exists(name);
@@ -449,7 +472,8 @@ static tl_import_rec *find_import(tl_interp *I, const char *real) {
 }
 
 /* Loads one file (the main file or an import). site: the import node or NULL. */
-static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site, const tl_chunk **out) {
+static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
+                         const tl_chunk **out) {
     char *real = realpath(path, NULL);
     if (!real) return tl_err_at(I, site, TL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     tl_import_rec *rec = find_import(I, real);
@@ -502,7 +526,8 @@ static tl_flow do_import(tl_interp *I, const tl_node *n) {
     tl_strbuf path = {0};
     tl_flow fl;
     if (!resolve_import(n->chunk->filename, n->name, &path))
-        fl = tl_err_at(I, n, TL_ERR_IO, "cannot find import \"%s\" (looked next to %s, in TL_PATH and the stdlib)",
+        fl = tl_err_at(I, n, TL_ERR_IO,
+                       "cannot find import \"%s\" (looked next to %s, in TL_PATH and the stdlib)",
                        n->name, n->chunk->filename);
     else
         fl = load_file(I, tl_strbuf_cstr(&path), n, NULL);
@@ -533,7 +558,10 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
             I->cur = &I->globals;
             tl_flow fl = tl_tensor_decl(I, n);
             I->cur = saved;
-            if (fl != TL_FLOW_OK) return fl;
+            if (fl != TL_FLOW_OK) {
+                if (I->n_frames > 0) tl_push_frame(I, "<top level>", NULL, NULL);
+                return fl;
+            }
         } else if (n->kind == TL_D_UNSUPPORTED) {
             return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s are not supported yet", n->name);
         }
@@ -563,7 +591,9 @@ static const tl_node *find_item(const tl_chunk *c, tl_node_kind kind) {
     return NULL;
 }
 
-bool tl_interp_has_main(const tl_interp *I) { return find_item(I->last_file, TL_D_MAIN) != NULL; }
+bool tl_interp_has_main(const tl_interp *I) {
+    return find_item(I->last_file, TL_D_MAIN) != NULL;
+}
 
 /* Runs a main/test/bench body in `scope` (NULL: a fresh child of the globals). */
 static tl_flow run_body(tl_interp *I, const tl_node *item, const char *frame, bool global_scope,

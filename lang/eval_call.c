@@ -14,7 +14,8 @@ typedef struct argvec {
 } argvec;
 
 static void args_free(argvec *a) {
-    for (int i = 0; i < a->n; i++) tl_value_release(&a->v[i]);
+    for (int i = 0; i < a->n; i++)
+        tl_value_release(&a->v[i]);
     if (a->v != a->small) free(a->v);
     a->n = 0;
 }
@@ -47,14 +48,15 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
     if (argc != nparams) {
         const tl_node *p = fn->a;
         bool method = p && !p->c && strcmp(p->name, "self") == 0;
-        return tl_err_at(I, site, TL_ERR_ARG, "%s%s%s takes %d argument%s, got %d", type ? type : "",
-                         type ? "::" : "", fn->name, nparams - (method && type ? 1 : 0),
-                         nparams - (method && type ? 1 : 0) == 1 ? "" : "s", argc - (method && type ? 1 : 0));
+        return tl_err_at(
+            I, site, TL_ERR_ARG, "%s%s%s takes %d argument%s, got %d", type ? type : "",
+            type ? "::" : "", fn->name, nparams - (method && type ? 1 : 0),
+            nparams - (method && type ? 1 : 0) == 1 ? "" : "s", argc - (method && type ? 1 : 0));
     }
     if (I->depth >= I->max_depth)
         return tl_err_at(I, site, TL_ERR_RANGE,
-                         "maximum call depth (%d) exceeded in %s (infinite recursion?)", I->max_depth,
-                         fn->name);
+                         "maximum call depth (%d) exceeded in %s (infinite recursion?)",
+                         I->max_depth, fn->name);
     tl_scope scope = {.parent = &I->globals};
     tl_flow fl = TL_FLOW_OK;
     int i = 0;
@@ -81,7 +83,8 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
         tl_value last = TL_VOID;
         fl = tl_exec_list(I, fn->b->a, &last);
         const tl_node *at = site;
-        for (const tl_node *s = fn->b->a; s; s = s->next) at = s->kind == TL_S_EXPR ? s->a : s;
+        for (const tl_node *s = fn->b->a; s; s = s->next)
+            at = s->kind == TL_S_EXPR ? s->a : s;
         if (fl == TL_FLOW_RETURN) at = I->flow_node->a ? I->flow_node->a : I->flow_node;
         I->depth--;
         I->cur = saved;
@@ -92,7 +95,8 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
             fl = TL_FLOW_OK;
             if (fn->c && strcmp(fn->c->name, "void") == 0 && last.kind != TL_VAL_VOID) {
                 tl_value_release(&last);
-                fl = tl_err_at(I, I->flow_node, TL_ERR_TYPE, "%s is declared -> void but returns a value", fn->name);
+                fl = tl_err_at(I, I->flow_node, TL_ERR_TYPE,
+                               "%s is declared -> void but returns a value", fn->name);
             }
         } else if (fl == TL_FLOW_BREAK || fl == TL_FLOW_CONTINUE) {
             fl = tl_err_at(I, I->flow_node, TL_ERR_ARG, "%s outside of a loop",
@@ -129,10 +133,19 @@ static tl_flow call_builtin(tl_interp *I, const tl_builtin_def *def, const tl_no
 
 static tl_flow no_overload(tl_interp *I, const tl_node *site, const char *name, int argc,
                            const tl_value *argv) {
-    const tl_builtin_def *d = tl_builtin_find(name);
-    return tl_err_at(I, site, TL_ERR_TYPE, "%s does not accept %s%s%s", name,
+    /* list the signatures of the overloads that exist */
+    char sigs[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; used < sizeof sigs; i++) {
+        const tl_builtin_def *d = tl_builtin_at(i);
+        if (!d) break;
+        if (strcmp(d->name, name) != 0 || !d->signature) continue;
+        used += (size_t)snprintf(sigs + used, sizeof sigs - used, "%s%s", used ? "; " : "",
+                                 d->signature);
+    }
+    return tl_err_at(I, site, TL_ERR_TYPE, "%s does not accept %s%s (%s)", name,
                      argc ? tl_value_type_name(&argv[0]) : "no arguments",
-                     argc ? " as its first argument" : "", d && d->signature ? "" : "");
+                     argc ? " as its first argument" : "", sigs);
 }
 
 /* Calls builtin `name` if one exists; *found = false when there is none. */
@@ -149,7 +162,8 @@ tl_flow tl_call_value(tl_interp *I, const tl_value *callee, const tl_node *site,
                       const tl_value *argv, tl_value *out) {
     *out = TL_VOID;
     if (callee->kind == TL_VAL_FUNC)
-        return tl_call_user(I, callee->as.fn->decl, callee->as.fn->self_type, site, argc, argv, out);
+        return tl_call_user(I, callee->as.fn->decl, callee->as.fn->self_type, site, argc, argv,
+                            out);
     if (callee->kind == TL_VAL_BUILTIN) {
         bool found;
         return call_named_builtin(I, callee->as.builtin->name, site, argc, argv, out, &found);
@@ -173,8 +187,8 @@ static tl_flow call_by_name(tl_interp *I, const tl_node *n, const char *name, ar
     tl_flow fl = call_named_builtin(I, name, n, args->n, args->v, out, &found);
     if (found) return fl;
     if (var)
-        return tl_err_at(I, n, TL_ERR_TYPE, "'%s' is not a function (it holds a value of type %s)", name,
-                         tl_value_type_name(&var->v));
+        return tl_err_at(I, n, TL_ERR_TYPE, "'%s' is not a function (it holds a value of type %s)",
+                         name, tl_value_type_name(&var->v));
     return tl_err_at(I, n, TL_ERR_ARG, "unknown function '%s'", name);
 }
 

@@ -21,8 +21,10 @@ bool tl_values_equal(const tl_value *a, const tl_value *b) {
     }
     if (a->kind != b->kind) return false;
     switch (a->kind) {
-    case TL_VAL_VOID: return true;
-    case TL_VAL_BOOL: return a->as.b == b->as.b;
+    case TL_VAL_VOID:
+        return true;
+    case TL_VAL_BOOL:
+        return a->as.b == b->as.b;
     case TL_VAL_STRING:
         return a->as.str->len == b->as.str->len &&
                memcmp(a->as.str->data, b->as.str->data, a->as.str->len) == 0;
@@ -52,15 +54,20 @@ bool tl_values_equal(const tl_value *a, const tl_value *b) {
                 oy += (size_t)i * y->nb[d];
             }
             double u, v;
-            if (!tl_tensor_read_double(x, ox, &u) || !tl_tensor_read_double(y, oy, &v)) return false;
+            if (!tl_tensor_read_double(x, ox, &u) || !tl_tensor_read_double(y, oy, &v))
+                return false;
             if (u != v) return false;
         }
         return true;
     }
-    case TL_VAL_FUNC: return a->as.fn->decl == b->as.fn->decl;
-    case TL_VAL_BUILTIN: return a->as.builtin == b->as.builtin;
-    case TL_VAL_OBJECT: return a->as.obj == b->as.obj;
-    default: return false;
+    case TL_VAL_FUNC:
+        return a->as.fn->decl == b->as.fn->decl;
+    case TL_VAL_BUILTIN:
+        return a->as.builtin == b->as.builtin;
+    case TL_VAL_OBJECT:
+        return a->as.obj == b->as.obj;
+    default:
+        return false;
     }
 }
 
@@ -78,7 +85,9 @@ static bool contains(const tl_value *v, const void *into, int depth) {
     return false;
 }
 
-bool tl_value_would_cycle(const tl_value *v, const void *into) { return contains(v, into, 0); }
+bool tl_value_would_cycle(const tl_value *v, const void *into) {
+    return contains(v, into, 0);
+}
 
 /* ------------------------------------------------------------------ names, arrays */
 
@@ -144,15 +153,24 @@ static tl_flow eval_array(tl_interp *I, const tl_node *n, tl_value *out) {
 
 static const char *tensor_op_builtin(tl_binop op) {
     switch (op) {
-    case TL_OP_ADD: return "add";
-    case TL_OP_SUB: return "sub";
-    case TL_OP_MUL: return "mul";
-    case TL_OP_HADAMARD: return "mul";
-    case TL_OP_DIV: return "div";
-    case TL_OP_MATMUL: return "matmul";
-    case TL_OP_POW: return "pow";
-    case TL_OP_TENSORPROD: return "outer";
-    default: return NULL;
+    case TL_OP_ADD:
+        return "add";
+    case TL_OP_SUB:
+        return "sub";
+    case TL_OP_MUL:
+        return "mul";
+    case TL_OP_HADAMARD:
+        return "mul";
+    case TL_OP_DIV:
+        return "div";
+    case TL_OP_MATMUL:
+        return "matmul";
+    case TL_OP_POW:
+        return "pow";
+    case TL_OP_TENSORPROD:
+        return "outer";
+    default:
+        return NULL;
     }
 }
 
@@ -164,18 +182,16 @@ static tl_flow tensor_binop(tl_interp *I, const tl_node *n, tl_binop op, const t
                          tl_op_symbol(op), tl_value_type_name(a), tl_value_type_name(b));
     tl_value argv[2] = {*a, *b};
     const tl_builtin_def *def = tl_builtin_resolve(name, 2, argv);
-    bool swapped = false;
     if (!def && (op == TL_OP_ADD || op == TL_OP_MUL || op == TL_OP_HADAMARD)) {
         argv[0] = *b;
         argv[1] = *a;
         def = tl_builtin_resolve(name, 2, argv);
-        swapped = def != NULL;
     }
-    (void)swapped;
     if (!def)
-        return tl_err_at(I, n, TL_ERR_TYPE,
-                         "operator '%s' is not available for %s and %s (no builtin '%s' accepts them)",
-                         tl_op_symbol(op), tl_value_type_name(a), tl_value_type_name(b), name);
+        return tl_err_at(
+            I, n, TL_ERR_TYPE,
+            "operator '%s' is not available for %s and %s (no builtin '%s' accepts them)",
+            tl_op_symbol(op), tl_value_type_name(a), tl_value_type_name(b), name);
     tl_clear_error();
     tl_status st = tl_builtin_call(def, I, 2, argv, out);
     if (st != TL_OK) {
@@ -185,17 +201,29 @@ static tl_flow tensor_binop(tl_interp *I, const tl_node *n, tl_binop op, const t
     return TL_FLOW_OK;
 }
 
-static int64_t wrap_add(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
-static int64_t wrap_sub(int64_t a, int64_t b) { return (int64_t)((uint64_t)a - (uint64_t)b); }
-static int64_t wrap_mul(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
+static int64_t wrap_add(int64_t a, int64_t b) {
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+static int64_t wrap_sub(int64_t a, int64_t b) {
+    return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+static int64_t wrap_mul(int64_t a, int64_t b) {
+    return (int64_t)((uint64_t)a * (uint64_t)b);
+}
 
 static tl_flow int_arith(tl_interp *I, const tl_node *n, tl_binop op, int64_t x, int64_t y,
                          tl_value *out) {
     switch (op) {
-    case TL_OP_ADD: *out = tl_value_int(wrap_add(x, y)); return TL_FLOW_OK;
-    case TL_OP_SUB: *out = tl_value_int(wrap_sub(x, y)); return TL_FLOW_OK;
+    case TL_OP_ADD:
+        *out = tl_value_int(wrap_add(x, y));
+        return TL_FLOW_OK;
+    case TL_OP_SUB:
+        *out = tl_value_int(wrap_sub(x, y));
+        return TL_FLOW_OK;
     case TL_OP_MUL:
-    case TL_OP_HADAMARD: *out = tl_value_int(wrap_mul(x, y)); return TL_FLOW_OK;
+    case TL_OP_HADAMARD:
+        *out = tl_value_int(wrap_mul(x, y));
+        return TL_FLOW_OK;
     case TL_OP_DIV:
     case TL_OP_REM:
         if (y == 0) return tl_err_at(I, n, TL_ERR_ARG, "integer division by zero");
@@ -217,21 +245,37 @@ static tl_flow int_arith(tl_interp *I, const tl_node *n, tl_binop op, int64_t x,
             *out = tl_value_int(r);
         }
         return TL_FLOW_OK;
-    default: return tl_err_at(I, n, TL_ERR_TYPE, "operator '%s' is not defined for ints", tl_op_symbol(op));
+    default:
+        return tl_err_at(I, n, TL_ERR_TYPE, "operator '%s' is not defined for ints",
+                         tl_op_symbol(op));
     }
 }
 
 static tl_flow float_arith(tl_interp *I, const tl_node *n, tl_binop op, double x, double y,
                            tl_value *out) {
     switch (op) {
-    case TL_OP_ADD: *out = tl_value_float(x + y); return TL_FLOW_OK;
-    case TL_OP_SUB: *out = tl_value_float(x - y); return TL_FLOW_OK;
+    case TL_OP_ADD:
+        *out = tl_value_float(x + y);
+        return TL_FLOW_OK;
+    case TL_OP_SUB:
+        *out = tl_value_float(x - y);
+        return TL_FLOW_OK;
     case TL_OP_MUL:
-    case TL_OP_HADAMARD: *out = tl_value_float(x * y); return TL_FLOW_OK;
-    case TL_OP_DIV: *out = tl_value_float(x / y); return TL_FLOW_OK;
-    case TL_OP_REM: *out = tl_value_float(fmod(x, y)); return TL_FLOW_OK;
-    case TL_OP_POW: *out = tl_value_float(pow(x, y)); return TL_FLOW_OK;
-    default: return tl_err_at(I, n, TL_ERR_TYPE, "operator '%s' is not defined for floats", tl_op_symbol(op));
+    case TL_OP_HADAMARD:
+        *out = tl_value_float(x * y);
+        return TL_FLOW_OK;
+    case TL_OP_DIV:
+        *out = tl_value_float(x / y);
+        return TL_FLOW_OK;
+    case TL_OP_REM:
+        *out = tl_value_float(fmod(x, y));
+        return TL_FLOW_OK;
+    case TL_OP_POW:
+        *out = tl_value_float(pow(x, y));
+        return TL_FLOW_OK;
+    default:
+        return tl_err_at(I, n, TL_ERR_TYPE, "operator '%s' is not defined for floats",
+                         tl_op_symbol(op));
     }
 }
 
@@ -280,10 +324,13 @@ static tl_flow compare(tl_interp *I, const tl_node *n, tl_binop op, const tl_val
 
 static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value *a,
                      const tl_value *b, tl_value *out) {
-    if (op >= TL_OP_EQ && op <= TL_OP_APPROX && !(op == TL_OP_APPROX && (a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR)))
+    if (op >= TL_OP_EQ && op <= TL_OP_APPROX &&
+        !(op == TL_OP_APPROX && (a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR)))
         return compare(I, n, op, a, b, out);
-    if (a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR) return tensor_binop(I, n, op, a, b, out);
-    if (a->kind == TL_VAL_INT && b->kind == TL_VAL_INT) return int_arith(I, n, op, a->as.i, b->as.i, out);
+    if (a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR)
+        return tensor_binop(I, n, op, a, b, out);
+    if (a->kind == TL_VAL_INT && b->kind == TL_VAL_INT)
+        return int_arith(I, n, op, a->as.i, b->as.i, out);
     if (tl_value_is_number(a) && tl_value_is_number(b))
         return float_arith(I, n, op, tl_value_as_double(a), tl_value_as_double(b), out);
     if (op == TL_OP_ADD && a->kind == TL_VAL_STRING && b->kind == TL_VAL_STRING) {
@@ -299,8 +346,10 @@ static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value
     if (op == TL_OP_ADD && a->kind == TL_VAL_ARRAY && b->kind == TL_VAL_ARRAY) {
         tl_status st = tl_value_array(a->as.arr->len + b->as.arr->len, out);
         if (st != TL_OK) return tl_err_status(I, n, st);
-        for (size_t i = 0; i < a->as.arr->len; i++) tl_array_push(out->as.arr, tl_value_retain(a->as.arr->items[i]));
-        for (size_t i = 0; i < b->as.arr->len; i++) tl_array_push(out->as.arr, tl_value_retain(b->as.arr->items[i]));
+        for (size_t i = 0; i < a->as.arr->len; i++)
+            tl_array_push(out->as.arr, tl_value_retain(a->as.arr->items[i]));
+        for (size_t i = 0; i < b->as.arr->len; i++)
+            tl_array_push(out->as.arr, tl_value_retain(b->as.arr->items[i]));
         return TL_FLOW_OK;
     }
     return tl_err_at(I, n, TL_ERR_TYPE, "operator '%s' is not defined for %s and %s",
@@ -314,7 +363,8 @@ static tl_flow eval_binary(tl_interp *I, const tl_node *n, tl_value *out) {
     if (fl != TL_FLOW_OK) return fl;
     if (op == TL_OP_AND || op == TL_OP_OR) {
         if (a.kind != TL_VAL_BOOL) {
-            fl = tl_err_at(I, n->a, TL_ERR_TYPE, "'%s' needs bools, got %s", tl_op_symbol(op), tl_value_type_name(&a));
+            fl = tl_err_at(I, n->a, TL_ERR_TYPE, "'%s' needs bools, got %s", tl_op_symbol(op),
+                           tl_value_type_name(&a));
             tl_value_release(&a);
             return fl;
         }
@@ -325,7 +375,8 @@ static tl_flow eval_binary(tl_interp *I, const tl_node *n, tl_value *out) {
         fl = tl_eval_expr(I, n->b, &b);
         if (fl != TL_FLOW_OK) return fl;
         if (b.kind != TL_VAL_BOOL) {
-            fl = tl_err_at(I, n->b, TL_ERR_TYPE, "'%s' needs bools, got %s", tl_op_symbol(op), tl_value_type_name(&b));
+            fl = tl_err_at(I, n->b, TL_ERR_TYPE, "'%s' needs bools, got %s", tl_op_symbol(op),
+                           tl_value_type_name(&b));
             tl_value_release(&b);
             return fl;
         }
@@ -367,8 +418,8 @@ static tl_flow eval_unary(tl_interp *I, const tl_node *n, tl_value *out) {
             return TL_FLOW_OK;
         }
     }
-    fl = tl_err_at(I, n, TL_ERR_TYPE, "unary '%s' is not defined for %s", tl_op_symbol((tl_binop)n->op),
-                   tl_value_type_name(&a));
+    fl = tl_err_at(I, n, TL_ERR_TYPE, "unary '%s' is not defined for %s",
+                   tl_op_symbol((tl_binop)n->op), tl_value_type_name(&a));
     tl_value_release(&a);
     return fl;
 }
@@ -401,7 +452,9 @@ static tl_flow eval_cast(tl_interp *I, const tl_node *n, tl_value *out) {
     }
     if (!to_int && !to_i32 && !to_float && !to_f32 && !to_bool) {
         tl_value_release(&a);
-        return tl_err_at(I, n, TL_ERR_TYPE, "unknown cast target '%s' (use int, i32, i64, float, f32, f64 or bool)", t);
+        return tl_err_at(I, n, TL_ERR_TYPE,
+                         "unknown cast target '%s' (use int, i32, i64, float, f32, f64 or bool)",
+                         t);
     }
     if (a.kind != TL_VAL_INT && a.kind != TL_VAL_FLOAT && a.kind != TL_VAL_BOOL) {
         fl = tl_err_at(I, n, TL_ERR_TYPE, "cannot cast %s to %s", tl_value_type_name(&a), t);
@@ -419,7 +472,10 @@ static tl_flow eval_cast(tl_interp *I, const tl_node *n, tl_value *out) {
             double d = trunc(a.as.f);
             double lo = to_i32 ? -2147483648.0 : -9223372036854775808.0;
             double hi = to_i32 ? 2147483647.0 : 9223372036854775807.0;
-            i = isnan(d) ? 0 : d <= lo ? (int64_t)lo : d >= hi ? (to_i32 ? 2147483647 : INT64_MAX) : (int64_t)d;
+            i = isnan(d)  ? 0
+                : d <= lo ? (int64_t)lo
+                : d >= hi ? (to_i32 ? 2147483647 : INT64_MAX)
+                          : (int64_t)d;
         } else {
             i = a.kind == TL_VAL_BOOL ? a.as.b : a.as.i;
             if (to_i32) i = (int32_t)(uint32_t)(uint64_t)i;
@@ -440,7 +496,8 @@ static tl_flow eval_field(tl_interp *I, const tl_node *n, tl_value *out) {
         if (k >= 0)
             *out = tl_value_retain(obj.as.st->fields[k]);
         else
-            fl = tl_err_at(I, n, TL_ERR_ARG, "%s has no field '%s'", obj.as.st->decl->name, n->name);
+            fl =
+                tl_err_at(I, n, TL_ERR_ARG, "%s has no field '%s'", obj.as.st->decl->name, n->name);
     } else if (obj.kind == TL_VAL_OBJECT && obj.as.obj->cls->get_property) {
         tl_clear_error();
         tl_status st = obj.as.obj->cls->get_property(obj.as.obj, n->name, out);
@@ -449,7 +506,8 @@ static tl_flow eval_field(tl_interp *I, const tl_node *n, tl_value *out) {
             fl = tl_err_status(I, n, st);
         }
     } else {
-        fl = tl_err_at(I, n, TL_ERR_TYPE, "%s has no field '%s'", tl_value_type_name(&obj), n->name);
+        fl =
+            tl_err_at(I, n, TL_ERR_TYPE, "%s has no field '%s'", tl_value_type_name(&obj), n->name);
     }
     tl_value_release(&obj);
     return fl;
@@ -466,7 +524,8 @@ static tl_flow eval_int(tl_interp *I, const tl_node *e, int64_t *out) {
     tl_flow fl = tl_eval_expr(I, e, &v);
     if (fl != TL_FLOW_OK) return fl;
     if (v.kind != TL_VAL_INT) {
-        fl = tl_err_at(I, e, TL_ERR_TYPE, "an index must be an int, got %s", tl_value_type_name(&v));
+        fl =
+            tl_err_at(I, e, TL_ERR_TYPE, "an index must be an int, got %s", tl_value_type_name(&v));
         tl_value_release(&v);
         return fl;
     }
@@ -514,7 +573,8 @@ static tl_flow index_sequence(tl_interp *I, const tl_node *n, const tl_value *ob
         }
         tl_status st = tl_value_array((size_t)(hi - lo), out);
         if (st != TL_OK) return tl_err_status(I, n, st);
-        for (int64_t i = lo; i < hi; i++) tl_array_push(out->as.arr, tl_value_retain(obj->as.arr->items[i]));
+        for (int64_t i = lo; i < hi; i++)
+            tl_array_push(out->as.arr, tl_value_retain(obj->as.arr->items[i]));
         return TL_FLOW_OK;
     }
     int64_t i = x->lo < 0 ? x->lo + len : x->lo;
@@ -533,11 +593,17 @@ static tl_value scalar_of(const tl_tensor *t, size_t offs) {
     double d = 0;
     tl_tensor_read_double(t, offs, &d);
     switch (t->dtype) {
-    case TL_DTYPE_I8: case TL_DTYPE_I16: case TL_DTYPE_I32: case TL_DTYPE_I64:
+    case TL_DTYPE_I8:
+    case TL_DTYPE_I16:
+    case TL_DTYPE_I32:
+    case TL_DTYPE_I64:
         return tl_value_int((int64_t)d);
-    case TL_DTYPE_BOOL: return tl_value_bool(d != 0);
-    case TL_DTYPE_F64: return tl_value_float(d);
-    default: return tl_value_float((double)(float)d);
+    case TL_DTYPE_BOOL:
+        return tl_value_bool(d != 0);
+    case TL_DTYPE_F64:
+        return tl_value_float(d);
+    default:
+        return tl_value_float((double)(float)d);
     }
 }
 
@@ -546,7 +612,8 @@ tl_status tl_tensor_row_value(tl_tensor *t, int64_t i, tl_value *out) {
     *out = TL_VOID;
     if (t->n_dims <= 1) {
         if (tl_dtype_traits(t->dtype)->quantized)
-            return tl_fail(TL_ERR_TYPE, "cannot read single values of a %s tensor", tl_dtype_name(t->dtype));
+            return tl_fail(TL_ERR_TYPE, "cannot read single values of a %s tensor",
+                           tl_dtype_name(t->dtype));
         *out = scalar_of(t, t->n_dims ? (size_t)i * t->nb[0] : 0);
         return TL_OK;
     }
@@ -580,7 +647,9 @@ static tl_flow index_tensor(tl_interp *I, const tl_node *n, tl_tensor *t, const 
             int64_t lo, hi;
             slice_bounds(x, t->ne[d], &lo, &hi);
             if (quant && d == 0 && (lo != 0 || hi != t->ne[0]))
-                return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "cannot slice inside the rows of a %s tensor", tl_dtype_name(t->dtype));
+                return tl_err_at(I, n, TL_ERR_UNSUPPORTED,
+                                 "cannot slice inside the rows of a %s tensor",
+                                 tl_dtype_name(t->dtype));
             offs += (size_t)lo * t->nb[d];
             ne[kept] = hi - lo;
             nb[kept++] = t->nb[d];
@@ -588,11 +657,14 @@ static tl_flow index_tensor(tl_interp *I, const tl_node *n, tl_tensor *t, const 
             int64_t i = x->lo < 0 ? x->lo + t->ne[d] : x->lo;
             if (i < 0 || i >= t->ne[d]) {
                 char shape[128];
-                return tl_err_at(I, n, TL_ERR_RANGE, "index %lld out of range for axis %d of a tensor of shape %s",
+                return tl_err_at(I, n, TL_ERR_RANGE,
+                                 "index %lld out of range for axis %d of a tensor of shape %s",
                                  (long long)x->lo, ax, tl_tensor_shape_str(t, shape, sizeof shape));
             }
             if (quant && d == 0)
-                return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "cannot read single values of a %s tensor", tl_dtype_name(t->dtype));
+                return tl_err_at(I, n, TL_ERR_UNSUPPORTED,
+                                 "cannot read single values of a %s tensor",
+                                 tl_dtype_name(t->dtype));
             offs += (size_t)i * t->nb[d];
         }
     }
@@ -625,7 +697,8 @@ static tl_flow eval_index(tl_interp *I, const tl_node *n, tl_value *out) {
             fl = index_tensor(I, n, obj.as.tensor, xs, k, out);
         } else if (obj.kind == TL_VAL_ARRAY || obj.kind == TL_VAL_STRING) {
             if (k != 1)
-                fl = tl_err_at(I, n, TL_ERR_ARG, "%s takes a single index, got %d", tl_value_type_name(&obj), k);
+                fl = tl_err_at(I, n, TL_ERR_ARG, "%s takes a single index, got %d",
+                               tl_value_type_name(&obj), k);
             else
                 fl = index_sequence(I, n, &obj, &xs[0], out);
         } else {
@@ -660,10 +733,12 @@ static tl_flow eval_structlit(tl_interp *I, const tl_node *n, tl_value *out) {
     uint32_t i = 0;
     for (const tl_node *f = decl->a; f; f = f->next, i++) {
         const tl_node *fi = n->a;
-        while (fi && strcmp(fi->name, f->name) != 0) fi = fi->next;
+        while (fi && strcmp(fi->name, f->name) != 0)
+            fi = fi->next;
         if (!fi) {
             tl_value_release(&sv);
-            return tl_err_at(I, n, TL_ERR_ARG, "missing field '%s' in %s literal", f->name, n->name);
+            return tl_err_at(I, n, TL_ERR_ARG, "missing field '%s' in %s literal", f->name,
+                             n->name);
         }
         tl_flow fl = tl_eval_expr(I, fi->a, &s->fields[i]);
         if (fl == TL_FLOW_OK) {
@@ -683,7 +758,9 @@ static tl_flow eval_structlit(tl_interp *I, const tl_node *n, tl_value *out) {
 static tl_flow match_pattern(tl_interp *I, const tl_node *p, const tl_value *v, bool *ok) {
     *ok = false;
     switch ((tl_node_kind)p->kind) {
-    case TL_P_WILD: *ok = true; return TL_FLOW_OK;
+    case TL_P_WILD:
+        *ok = true;
+        return TL_FLOW_OK;
     case TL_P_BIND: {
         tl_status st = tl_scope_declare(I->cur, p->name, tl_value_retain(*v));
         if (st != TL_OK) return tl_err_status(I, p, st);
@@ -710,7 +787,8 @@ static tl_flow match_pattern(tl_interp *I, const tl_node *p, const tl_value *v, 
         return TL_FLOW_OK;
     }
     case TL_P_STRUCT: {
-        if (v->kind != TL_VAL_STRUCT || strcmp(v->as.st->decl->name, p->name) != 0) return TL_FLOW_OK;
+        if (v->kind != TL_VAL_STRUCT || strcmp(v->as.st->decl->name, p->name) != 0)
+            return TL_FLOW_OK;
         for (const tl_node *f = p->a; f; f = f->next) {
             int k = tl_struct_field_index(v->as.st, f->name);
             if (k < 0) return tl_err_at(I, f, TL_ERR_ARG, "%s has no field '%s'", p->name, f->name);
@@ -726,7 +804,8 @@ static tl_flow match_pattern(tl_interp *I, const tl_node *p, const tl_value *v, 
             if (fl != TL_FLOW_OK || *ok) return fl;
         }
         return TL_FLOW_OK;
-    default: return tl_err_at(I, p, TL_ERR_INTERNAL, "bad pattern");
+    default:
+        return tl_err_at(I, p, TL_ERR_INTERNAL, "bad pattern");
     }
 }
 
@@ -746,7 +825,8 @@ static tl_flow eval_match(tl_interp *I, const tl_node *n, tl_value *out) {
             tl_value g;
             fl = tl_eval_expr(I, arm->b, &g);
             if (fl == TL_FLOW_OK && g.kind != TL_VAL_BOOL)
-                fl = tl_err_at(I, arm->b, TL_ERR_TYPE, "a match guard must be a bool, got %s", tl_value_type_name(&g));
+                fl = tl_err_at(I, arm->b, TL_ERR_TYPE, "a match guard must be a bool, got %s",
+                               tl_value_type_name(&g));
             ok = fl == TL_FLOW_OK && g.as.b;
             tl_value_release(&g);
         }
@@ -780,30 +860,51 @@ tl_flow tl_eval_expr(tl_interp *I, const tl_node *n, tl_value *out) {
     if (fl != TL_FLOW_OK) return fl;
     switch ((tl_node_kind)n->kind) {
     case TL_N_INT:
-        if (n->op == 1) return tl_err_at(I, n, TL_ERR_RANGE, "integer literal 9223372036854775808 is too large");
+        if (n->op == 1)
+            return tl_err_at(I, n, TL_ERR_RANGE,
+                             "integer literal 9223372036854775808 is too large");
         *out = tl_value_int(n->v.i);
         return TL_FLOW_OK;
-    case TL_N_FLOAT: *out = tl_value_float(n->v.f); return TL_FLOW_OK;
-    case TL_N_BOOL: *out = tl_value_bool(n->v.b); return TL_FLOW_OK;
+    case TL_N_FLOAT:
+        *out = tl_value_float(n->v.f);
+        return TL_FLOW_OK;
+    case TL_N_BOOL:
+        *out = tl_value_bool(n->v.b);
+        return TL_FLOW_OK;
     case TL_N_STRING: {
         tl_status st = tl_value_string(n->name, n->v.len, out);
         return st == TL_OK ? TL_FLOW_OK : tl_err_status(I, n, st);
     }
-    case TL_N_IDENT: return eval_ident(I, n, out);
-    case TL_N_ARRAY: return eval_array(I, n, out);
-    case TL_N_BINARY: return eval_binary(I, n, out);
-    case TL_N_UNARY: return eval_unary(I, n, out);
-    case TL_N_CAST: return eval_cast(I, n, out);
-    case TL_N_CALL: return tl_eval_call(I, n, out);
-    case TL_N_METHOD: return tl_eval_method(I, n, out);
-    case TL_N_ASSOC: return tl_eval_assoc(I, n, out);
-    case TL_N_FIELD: return eval_field(I, n, out);
-    case TL_N_INDEX: return eval_index(I, n, out);
-    case TL_N_STRUCTLIT: return eval_structlit(I, n, out);
-    case TL_N_MATCH: return eval_match(I, n, out);
+    case TL_N_IDENT:
+        return eval_ident(I, n, out);
+    case TL_N_ARRAY:
+        return eval_array(I, n, out);
+    case TL_N_BINARY:
+        return eval_binary(I, n, out);
+    case TL_N_UNARY:
+        return eval_unary(I, n, out);
+    case TL_N_CAST:
+        return eval_cast(I, n, out);
+    case TL_N_CALL:
+        return tl_eval_call(I, n, out);
+    case TL_N_METHOD:
+        return tl_eval_method(I, n, out);
+    case TL_N_ASSOC:
+        return tl_eval_assoc(I, n, out);
+    case TL_N_FIELD:
+        return eval_field(I, n, out);
+    case TL_N_INDEX:
+        return eval_index(I, n, out);
+    case TL_N_STRUCTLIT:
+        return eval_structlit(I, n, out);
+    case TL_N_MATCH:
+        return eval_match(I, n, out);
     case TL_N_UNSUPPORTED_EXPR:
         return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s is not supported yet", n->name);
-    case TL_N_SLICE: return tl_err_at(I, n, TL_ERR_ARG, "a slice is only allowed inside [ ]");
-    default: return tl_err_at(I, n, TL_ERR_INTERNAL, "cannot evaluate a %s node", tl_node_kind_name(n->kind));
+    case TL_N_SLICE:
+        return tl_err_at(I, n, TL_ERR_ARG, "a slice is only allowed inside [ ]");
+    default:
+        return tl_err_at(I, n, TL_ERR_INTERNAL, "cannot evaluate a %s node",
+                         tl_node_kind_name(n->kind));
     }
 }

@@ -15,10 +15,10 @@
 /* How a statement or expression finished. */
 typedef enum tl_flow {
     TL_FLOW_OK = 0,
-    TL_FLOW_ERR,      /* error recorded in the interpreter (or exit requested) */
+    TL_FLOW_ERR, /* error recorded in the interpreter (or exit requested) */
     TL_FLOW_BREAK,
     TL_FLOW_CONTINUE,
-    TL_FLOW_RETURN,   /* value in I->ret */
+    TL_FLOW_RETURN, /* value in I->ret */
 } tl_flow;
 
 typedef struct tl_var {

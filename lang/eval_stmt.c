@@ -120,13 +120,36 @@ static bool base_dtype(const char *name, tl_dtype *dt) {
 
 static void store_double(tl_dtype dt, char *p, double d) {
     switch (dt) {
-    case TL_DTYPE_F32: { float f = (float)d; memcpy(p, &f, 4); break; }
-    case TL_DTYPE_F16: { tl_f16 h = tl_f32_to_f16((float)d); memcpy(p, &h, 2); break; }
-    case TL_DTYPE_I16: { int16_t v = (int16_t)d; memcpy(p, &v, 2); break; }
-    case TL_DTYPE_I32: { int32_t v = (int32_t)d; memcpy(p, &v, 4); break; }
-    case TL_DTYPE_I64: { int64_t v = (int64_t)d; memcpy(p, &v, 8); break; }
-    case TL_DTYPE_BOOL: *(uint8_t *)p = d != 0; break;
-    default: break;
+    case TL_DTYPE_F32: {
+        float f = (float)d;
+        memcpy(p, &f, 4);
+        break;
+    }
+    case TL_DTYPE_F16: {
+        tl_f16 h = tl_f32_to_f16((float)d);
+        memcpy(p, &h, 2);
+        break;
+    }
+    case TL_DTYPE_I16: {
+        int16_t v = (int16_t)d;
+        memcpy(p, &v, 2);
+        break;
+    }
+    case TL_DTYPE_I32: {
+        int32_t v = (int32_t)d;
+        memcpy(p, &v, 4);
+        break;
+    }
+    case TL_DTYPE_I64: {
+        int64_t v = (int64_t)d;
+        memcpy(p, &v, 8);
+        break;
+    }
+    case TL_DTYPE_BOOL:
+        *(uint8_t *)p = d != 0;
+        break;
+    default:
+        break;
     }
 }
 
@@ -155,7 +178,8 @@ static bool flatten(const tl_value *v, int depth, int64_t *shape, int *rank, dou
 static size_t count_leaves(const tl_value *v) {
     if (v->kind != TL_VAL_ARRAY) return 1;
     size_t n = 0;
-    for (size_t i = 0; i < v->as.arr->len; i++) n += count_leaves(&v->as.arr->items[i]);
+    for (size_t i = 0; i < v->as.arr->len; i++)
+        n += count_leaves(&v->as.arr->items[i]);
     return n;
 }
 
@@ -165,7 +189,8 @@ bool tl_array_to_tensor(const tl_value *v, tl_dtype dt, tl_value *out, tl_status
     *out = TL_VOID;
     *st = TL_OK;
     int64_t shape[TL_MAX_DIMS];
-    for (int i = 0; i < TL_MAX_DIMS; i++) shape[i] = -1;
+    for (int i = 0; i < TL_MAX_DIMS; i++)
+        shape[i] = -1;
     int rank = -1;
     size_t cap = count_leaves(v);
     double *vals = malloc((cap ? cap : 1) * sizeof *vals);
@@ -177,14 +202,16 @@ bool tl_array_to_tensor(const tl_value *v, tl_dtype dt, tl_value *out, tl_status
     bool ok = flatten(v, 0, shape, &rank, vals, &k, (int64_t)cap);
     if (ok && rank < 0) { /* [] or [[], []] */
         rank = 0;
-        for (int i = 0; i < TL_MAX_DIMS && shape[i] >= 0; i++) rank = i + 1;
+        for (int i = 0; i < TL_MAX_DIMS && shape[i] >= 0; i++)
+            rank = i + 1;
     }
     if (ok) {
         tl_tensor *t;
         *st = tl_tensor_new_shape(dt, rank, shape, &t);
         if (*st == TL_OK) {
             size_t es = tl_dtype_traits(dt)->size;
-            for (int64_t i = 0; i < k; i++) store_double(dt, (char *)tl_tensor_data(t) + (size_t)i * es, vals[i]);
+            for (int64_t i = 0; i < k; i++)
+                store_double(dt, (char *)tl_tensor_data(t) + (size_t)i * es, vals[i]);
             *out = tl_value_tensor(t);
         } else {
             ok = false;
@@ -200,7 +227,8 @@ tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
         return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "learnable tensors are not supported yet");
     tl_dtype dt;
     if (type->kind != TL_T_TENSOR || !base_dtype(type->name, &dt))
-        return tl_err_at(I, type, TL_ERR_TYPE, "a tensor declaration needs a tensor type like float32[2, 3]");
+        return tl_err_at(I, type, TL_ERR_TYPE,
+                         "a tensor declaration needs a tensor type like float32[2, 3]");
     tl_value v = TL_VOID;
     if (n->a) {
         tl_flow fl = tl_eval_expr(I, n->a, &v);
@@ -211,7 +239,9 @@ tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
             if (!tl_array_to_tensor(&v, dt, &t, &st)) {
                 tl_value_release(&v);
                 if (st != TL_OK) return tl_err_status(I, n->a, st);
-                return tl_err_at(I, n->a, TL_ERR_TYPE, "tensor %s: the initializer is not a rectangular array of numbers", n->name);
+                return tl_err_at(I, n->a, TL_ERR_TYPE,
+                                 "tensor %s: the initializer is not a rectangular array of numbers",
+                                 n->name);
             }
             tl_value_release(&v);
             v = t;
@@ -221,7 +251,8 @@ tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
         int rank = 0;
         for (const tl_node *d = type->a; d; d = d->next) {
             if (d->v.i < 0 || rank >= TL_MAX_DIMS)
-                return tl_err_at(I, d, TL_ERR_SHAPE, "tensor %s without an initializer needs fixed sizes", n->name);
+                return tl_err_at(I, d, TL_ERR_SHAPE,
+                                 "tensor %s without an initializer needs fixed sizes", n->name);
             shape[rank++] = d->v.i;
         }
         tl_tensor *t;
@@ -272,7 +303,8 @@ static tl_flow assign(tl_interp *I, const tl_node *target, tl_value v) {
                 fl = tl_err_at(I, target, TL_ERR_ARG, "cannot store a value inside itself");
             else {
                 const tl_node *f = obj.as.st->decl->a;
-                for (int i = 0; i < k; i++) f = f->next;
+                for (int i = 0; i < k; i++)
+                    f = f->next;
                 char what[160];
                 snprintf(what, sizeof what, "field %s.%s", obj.as.st->decl->name, target->name);
                 fl = tl_check_type(I, target, f->c, &v, what);
@@ -295,11 +327,13 @@ static tl_flow assign(tl_interp *I, const tl_node *target, tl_value v) {
         } else if ((fl = tl_eval_expr(I, ix, &iv)) == TL_FLOW_OK) {
             tl_array *a = obj.as.arr;
             if (iv.kind != TL_VAL_INT) {
-                fl = tl_err_at(I, ix, TL_ERR_TYPE, "an index must be an int, got %s", tl_value_type_name(&iv));
+                fl = tl_err_at(I, ix, TL_ERR_TYPE, "an index must be an int, got %s",
+                               tl_value_type_name(&iv));
             } else {
                 int64_t i = iv.as.i < 0 ? iv.as.i + (int64_t)a->len : iv.as.i;
                 if (i < 0 || i >= (int64_t)a->len)
-                    fl = tl_err_at(I, ix, TL_ERR_RANGE, "index %lld out of range for array of length %zu",
+                    fl = tl_err_at(I, ix, TL_ERR_RANGE,
+                                   "index %lld out of range for array of length %zu",
                                    (long long)iv.as.i, a->len);
                 else if (tl_value_would_cycle(&v, a))
                     fl = tl_err_at(I, target, TL_ERR_ARG, "cannot store an array inside itself");
@@ -321,7 +355,8 @@ static tl_flow assign(tl_interp *I, const tl_node *target, tl_value v) {
 
 static tl_flow count_step(tl_interp *I, const tl_node *n) {
     if (I->max_steps && ++I->steps > I->max_steps)
-        return tl_err_at(I, n, TL_ERR_INTERRUPTED, "step limit of %lld exceeded", (long long)I->max_steps);
+        return tl_err_at(I, n, TL_ERR_INTERRUPTED, "step limit of %lld exceeded",
+                         (long long)I->max_steps);
     return tl_guard(I, n);
 }
 
@@ -349,7 +384,8 @@ static tl_flow for_range(tl_interp *I, const tl_node *n, tl_scope *scope) {
     int argc = 0;
     const tl_node *call = n->a;
     for (const tl_node *a = call->b; a; a = a->next, argc++) {
-        if (argc >= 3) return tl_err_at(I, a, TL_ERR_ARG, "%s takes 1 to 3 arguments", call->a->name);
+        if (argc >= 3)
+            return tl_err_at(I, a, TL_ERR_ARG, "%s takes 1 to 3 arguments", call->a->name);
         tl_value x;
         tl_flow fl = tl_eval_expr(I, a, &x);
         if (fl != TL_FLOW_OK) return fl;
@@ -361,12 +397,17 @@ static tl_flow for_range(tl_interp *I, const tl_node *n, tl_scope *scope) {
         }
         v[argc] = x.as.i;
     }
-    if (argc == 0) return tl_err_at(I, call, TL_ERR_ARG, "%s takes 1 to 3 arguments", call->a->name);
-    int64_t start = argc == 1 ? 0 : v[0], end = argc == 1 ? v[0] : v[1], step = argc == 3 ? v[2] : 1;
+    if (argc == 0)
+        return tl_err_at(I, call, TL_ERR_ARG, "%s takes 1 to 3 arguments", call->a->name);
+    int64_t start = argc == 1 ? 0 : v[0], end = argc == 1 ? v[0] : v[1],
+            step = argc == 3 ? v[2] : 1;
     if (step == 0) return tl_err_at(I, call, TL_ERR_ARG, "%s: step must not be 0", call->a->name);
     for (int64_t i = start; step > 0 ? i < end : i > end; i += step) {
         tl_flow fl = count_step(I, n);
-        if (fl == TL_FLOW_OK) fl = tl_scope_declare(scope, n->name, tl_value_int(i)) == TL_OK ? TL_FLOW_OK : tl_err_status(I, n, TL_ERR_NOMEM);
+        if (fl == TL_FLOW_OK)
+            fl = tl_scope_declare(scope, n->name, tl_value_int(i)) == TL_OK
+                     ? TL_FLOW_OK
+                     : tl_err_status(I, n, TL_ERR_NOMEM);
         if (fl == TL_FLOW_OK) fl = loop_body(I, n->b, scope);
         if (fl == TL_FLOW_BREAK) return TL_FLOW_OK;
         if (fl != TL_FLOW_OK) return fl;
@@ -535,9 +576,14 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
         free(scope.vars);
         return fl == TL_FLOW_BREAK ? TL_FLOW_OK : fl;
     }
-    case TL_S_FOR: return exec_for(I, n);
-    case TL_S_BREAK: I->flow_node = n; return TL_FLOW_BREAK;
-    case TL_S_CONTINUE: I->flow_node = n; return TL_FLOW_CONTINUE;
+    case TL_S_FOR:
+        return exec_for(I, n);
+    case TL_S_BREAK:
+        I->flow_node = n;
+        return TL_FLOW_BREAK;
+    case TL_S_CONTINUE:
+        I->flow_node = n;
+        return TL_FLOW_CONTINUE;
     case TL_S_RETURN: {
         tl_value v = TL_VOID;
         if (n->a) {
@@ -549,7 +595,8 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
         I->flow_node = n;
         return TL_FLOW_RETURN;
     }
-    case TL_S_BLOCK: return tl_exec_block(I, n, last);
+    case TL_S_BLOCK:
+        return tl_exec_block(I, n, last);
     case TL_S_EXPR: {
         tl_value v;
         fl = tl_eval_expr(I, n->a, &v);
@@ -560,7 +607,8 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
             tl_value_release(&v);
         return TL_FLOW_OK;
     }
-    case TL_S_TENSOR: return tl_tensor_decl(I, n);
+    case TL_S_TENSOR:
+        return tl_tensor_decl(I, n);
     case TL_S_EQUATION: {
         tl_value a, b = TL_VOID;
         fl = tl_eval_expr(I, n->a, &a);
@@ -571,7 +619,10 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
     }
     case TL_S_UNSUPPORTED:
         return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s %s not supported yet", n->name,
-                         (strcmp(n->name, "infer") == 0 || strcmp(n->name, "python import") == 0) ? "is" : "are");
-    default: return tl_err_at(I, n, TL_ERR_INTERNAL, "cannot run a %s node", tl_node_kind_name(n->kind));
+                         (strcmp(n->name, "infer") == 0 || strcmp(n->name, "python import") == 0)
+                             ? "is"
+                             : "are");
+    default:
+        return tl_err_at(I, n, TL_ERR_INTERNAL, "cannot run a %s node", tl_node_kind_name(n->kind));
     }
 }

@@ -20,7 +20,15 @@
 %default_type {tl_node *}
 %stack_size 2000
 
-%syntax_error { tl_psyntax_error(ps, yymajor, &yyminor); }
+%syntax_error {
+    /* the terminals this state accepts, for an "expected ..." hint */
+    int expected[YYNTOKEN];
+    int n_expected = 0;
+    for (int t = 1; t < YYNTOKEN; t++)
+        if (yy_find_shift_action((YYCODETYPE)t, yypParser->yytos->stateno) != YY_ERROR_ACTION)
+            expected[n_expected++] = t;
+    tl_psyntax_error(ps, yymajor, &yyminor, expected, n_expected);
+}
 %stack_overflow { tl_perror(ps, ps->line, ps->col, "program is nested too deeply"); }
 
 /* Tokens produced only by the lexer's context checks, declared for grammar.h. */

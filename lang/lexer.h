@@ -23,12 +23,12 @@ typedef struct tl_token {
 typedef struct tl_lexer {
     const char *cur, *lim, *mar, *tok, *line_start;
     uint32_t line;
-    const char *error;  /* set when tl_lexer_next returns TL_LEX_ERROR */
-    bool incomplete;    /* the error is an unterminated string/comment */
-    int prev;           /* the previous token id */
+    const char *error; /* set when tl_lexer_next returns TL_LEX_ERROR */
+    bool incomplete;   /* the error is an unterminated string/comment */
+    int prev;          /* the previous token id */
 } tl_lexer;
 
-#define TL_LEX_END 0
+#define TL_LEX_END   0
 #define TL_LEX_ERROR (-1)
 
 void tl_lexer_init(tl_lexer *lx, const char *src, size_t len);
@@ -37,5 +37,7 @@ void tl_lexer_init(tl_lexer *lx, const char *src, size_t len);
 int tl_lexer_next(tl_lexer *lx, tl_token *tok);
 /* The spelling of a token id for messages ("'{'", "identifier", "end of input"). */
 const char *tl_token_describe(int id);
+/* How a token is written, for "expected ..." hints: "'('", "'let'", "a name". */
+const char *tl_token_spelling(int id);
 
 #endif

@@ -2,6 +2,7 @@
 #include "lang/lexer.h"
 #include "grammar.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void tl_lexer_init(tl_lexer *lx, const char *src, size_t len) {
@@ -10,6 +11,10 @@ void tl_lexer_init(tl_lexer *lx, const char *src, size_t len) {
     lx->lim = src + len;
     lx->line_start = src;
     lx->line = 1;
+    if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 byte order mark */
+        lx->cur += 3;
+        lx->line_start += 3;
+    }
 }
 
 typedef struct keyword {
@@ -93,7 +98,13 @@ static int classify_ident(tl_lexer *lx, const char *z, size_t n) {
     if ((WORD("embedding") || WORD("relation_embedding")) && ident_then_brace(lx->cur, lx->lim))
         return TK_EMBEDDING;
 #undef WORD
-    if (lx->prev != TK_STRUCT && z[0] >= 'A' && z[0] <= 'Z' && struct_literal_follows(lx->cur, lx->lim)) return TK_STRUCTNAME;
+    /* `Name {` starts a struct literal, except where a type or a condition ends before a
+    ** block: struct/impl/for/-> headers and if/while/match/for-in conditions (as in Rust) */
+    int p = lx->prev;
+    if (p != TK_STRUCT && p != TK_IMPL && p != TK_FOR && p != TK_ARROW && p != TK_IN &&
+        p != TK_IF && p != TK_WHILE && p != TK_MATCH && z[0] >= 'A' && z[0] <= 'Z' &&
+        struct_literal_follows(lx->cur, lx->lim))
+        return TK_STRUCTNAME;
     return TK_IDENT;
 }
 
@@ -146,6 +157,7 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         digit+ exp { EMIT(TK_FLOAT); }
         digit+ { EMIT(TK_INT); }
         digit+ "." { FAIL("a number needs digits after the '.' (write 1.0)", 0); }
+        digit+ ("." digit+)? "i" { FAIL("complex numbers are not supported", 0); }
         digit+ [a-zA-Z_] { FAIL("malformed number", 0); }
 
         ["] ([^"\\] | "\\" [^])* ["] { newlines(lx, lx->tok, lx->cur); EMIT(TK_STRING); }
@@ -191,7 +203,7 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         "\xE2\x8A\x99" { EMIT(TK_ODOT); }
         "\xE2\x8A\x97" { EMIT(TK_OTIMES); }
         "\xE2\x89\x88" { EMIT(TK_APPROX); }
-        * { FAIL(lx->tok[0] >= 0x20 && lx->tok[0] < 0x7f ? "unexpected character" : "unexpected byte (not valid here)", 0); }
+        * { FAIL((unsigned char)lx->tok[0] < 0x80 ? "unexpected character" : "unexpected non-ASCII character (names and operators are ASCII, except \xE2\x8A\x99 \xE2\x8A\x97 \xE2\x89\x88)", 0); }
         */
 #undef EMIT
 #undef FAIL
@@ -215,5 +227,63 @@ const char *tl_token_describe(int id) {
     case TK_ODOT: case TK_OTIMES: case TK_APPROX:
         return "token";
     default: return "keyword";
+    }
+}
+
+const char *tl_token_spelling(int id) {
+    static char quoted[sizeof keywords / sizeof keywords[0]][24];
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+        if (keywords[i].id == id) {
+            if (!quoted[i][0]) snprintf(quoted[i], sizeof quoted[i], "'%s'", keywords[i].word);
+            return quoted[i];
+        }
+    switch (id) {
+    case TL_LEX_END: return "end of input";
+    case TK_IDENT: return "a name";
+    case TK_STRUCTNAME: return "a struct name";
+    case TK_INT: return "an integer";
+    case TK_FLOAT: return "a number";
+    case TK_STRING: return "a string";
+    case TK_LPAREN: return "'('";
+    case TK_RPAREN: return "')'";
+    case TK_LBRACE: return "'{'";
+    case TK_RBRACE: return "'}'";
+    case TK_LBRACKET: return "'['";
+    case TK_RBRACKET: return "']'";
+    case TK_COMMA: return "','";
+    case TK_SEMI: return "';'";
+    case TK_DOT: return "'.'";
+    case TK_COLONCOLON: return "'::'";
+    case TK_COLONEQ: return "':='";
+    case TK_COLON: return "':'";
+    case TK_EQEQ: return "'=='";
+    case TK_FATARROW: return "'=>'";
+    case TK_EQ: return "'='";
+    case TK_NE: return "'!='";
+    case TK_BANG: return "'!'";
+    case TK_LE: return "'<='";
+    case TK_LARROW: return "'<-'";
+    case TK_LT: return "'<'";
+    case TK_GE: return "'>='";
+    case TK_GT: return "'>'";
+    case TK_PLUS: return "'+'";
+    case TK_ARROW: return "'->'";
+    case TK_MINUS: return "'-'";
+    case TK_POW: return "'**'";
+    case TK_STAR: return "'*'";
+    case TK_SLASH: return "'/'";
+    case TK_PERCENT: return "'%'";
+    case TK_AT: return "'@'";
+    case TK_ANDAND: return "'&&'";
+    case TK_OROR: return "'||'";
+    case TK_PIPE: return "'|'";
+    case TK_QUESTION: return "'?'";
+    case TK_TILDE: return "'~'";
+    case TK_TEST: return "'test'";
+    case TK_BENCH: return "'bench'";
+    case TK_WITH: return "'with'";
+    case TK_EMBEDDING: return "'embedding'";
+    case TK_RETURNVOID: return "'return'";
+    default: return "a token";
     }
 }

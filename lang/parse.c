@@ -24,15 +24,64 @@ void tl_perror(tl_parse_state *ps, uint32_t line, uint32_t col, const char *fmt,
     va_end(ap);
 }
 
-void tl_psyntax_error(tl_parse_state *ps, int major, const tl_token *t) {
+static bool in_set(int id, const int *set, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == id) return true;
+    return false;
+}
+
+/* "expected an expression or ')'" from the terminals the parser state accepts;
+** empty when there are too many alternatives to be helpful. */
+static void expected_hint(char *out, size_t cap, const int *exp, int n) {
+    static const int expr_start[] = {TK_IDENT, TK_INT,    TK_FLOAT,      TK_STRING, TK_TRUE,
+                                     TK_FALSE, TK_LPAREN, TK_LBRACKET,   TK_MINUS,  TK_BANG,
+                                     TK_NOT,   TK_MATCH,  TK_STRUCTNAME, TK_EINSUM, TK_PYTHON};
+    static const int operators[] = {
+        TK_OROR,  TK_OR,      TK_ANDAND,   TK_AND,      TK_EQEQ,  TK_NE,     TK_LT,
+        TK_LE,    TK_GT,      TK_GE,       TK_APPROX,   TK_PLUS,  TK_MINUS,  TK_STAR,
+        TK_SLASH, TK_PERCENT, TK_AT,       TK_ODOT,     TK_POW,   TK_OTIMES, TK_AS,
+        TK_DOT,   TK_LPAREN,  TK_LBRACKET, TK_QUESTION, TK_TILDE, TK_EQ,     TK_COLONEQ};
+    const size_t n_expr = sizeof expr_start / sizeof expr_start[0];
+    const size_t n_ops = sizeof operators / sizeof operators[0];
+    bool want_expr = in_set(TK_INT, exp, (size_t)n) && in_set(TK_IDENT, exp, (size_t)n);
+    bool want_op = in_set(TK_PLUS, exp, (size_t)n) && in_set(TK_STAR, exp, (size_t)n);
+    const char *items[8];
+    int k = 0;
+    if (want_expr) items[k++] = "an expression";
+    if (want_op) items[k++] = "an operator";
+    for (int i = 0; i < n; i++) {
+        if (want_expr && in_set(exp[i], expr_start, n_expr)) continue;
+        if (want_op && in_set(exp[i], operators, n_ops)) continue;
+        if (k == 5) {
+            out[0] = '\0';
+            return;
+        }
+        items[k++] = tl_token_spelling(exp[i]);
+    }
+    out[0] = '\0';
+    if (k == 0 || k > 4) return;
+    size_t used = (size_t)snprintf(out, cap, ", expected ");
+    for (int i = 0; i < k && used < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s",
+                                 i == 0       ? ""
+                                 : i == k - 1 ? " or "
+                                              : ", ",
+                                 items[i]);
+}
+
+void tl_psyntax_error(tl_parse_state *ps, int major, const tl_token *t, const int *expected,
+                      int n_expected) {
     if (ps->failed) return;
+    char hint[160];
+    expected_hint(hint, sizeof hint, expected, n_expected);
     if (major == 0) {
-        tl_perror(ps, t->line, t->col, "unexpected end of input");
+        tl_perror(ps, t->line, t->col, "unexpected end of input%s", hint);
         ps->diag->incomplete = true;
         return;
     }
     int n = t->n > 40 ? 40 : (int)t->n;
-    tl_perror(ps, t->line, t->col, "unexpected %s '%.*s'", tl_token_describe(major), n, t->z);
+    tl_perror(ps, t->line, t->col, "unexpected %s '%.*s'%s", tl_token_describe(major), n, t->z,
+              hint);
 }
 
 static tl_node *alloc_node(tl_parse_state *ps, tl_node_kind kind, uint32_t line, uint32_t col) {
@@ -61,7 +110,9 @@ const char *tl_pname(tl_parse_state *ps, const tl_token *t) {
     return tl_arena_strndup(&ps->chunk->arena, t->z, t->n);
 }
 
-tl_list tl_plist_one(tl_node *n) { return (tl_list){n, n}; }
+tl_list tl_plist_one(tl_node *n) {
+    return (tl_list){n, n};
+}
 
 tl_list tl_plist_append(tl_list l, tl_node *n) {
     if (!n) return l;
@@ -163,12 +214,24 @@ tl_node *tl_pstring(tl_parse_state *ps, const tl_token *t) {
         }
         char e = t->z[++i];
         switch (e) {
-        case 'n': out[k++] = '\n'; break;
-        case 't': out[k++] = '\t'; break;
-        case 'r': out[k++] = '\r'; break;
-        case '0': out[k++] = '\0'; break;
-        case '\\': out[k++] = '\\'; break;
-        case '"': out[k++] = '"'; break;
+        case 'n':
+            out[k++] = '\n';
+            break;
+        case 't':
+            out[k++] = '\t';
+            break;
+        case 'r':
+            out[k++] = '\r';
+            break;
+        case '0':
+            out[k++] = '\0';
+            break;
+        case '\\':
+            out[k++] = '\\';
+            break;
+        case '"':
+            out[k++] = '"';
+            break;
         default:
             tl_perror(ps, line, col, "unknown escape '\\%c' in string", e);
             return NULL;
@@ -196,7 +259,8 @@ tl_node *tl_passign(tl_parse_state *ps, tl_node *target, tl_node *value) {
     return n;
 }
 
-tl_node *tl_punsupported(tl_parse_state *ps, tl_node_kind kind, const char *what, const tl_token *at) {
+tl_node *tl_punsupported(tl_parse_state *ps, tl_node_kind kind, const char *what,
+                         const tl_token *at) {
     tl_node *n = tl_pnode(ps, kind, at);
     if (n) n->name = what;
     return n;
@@ -276,7 +340,8 @@ void tl_format_error(tl_strbuf *out, const char *filename, const char *text, siz
         if (*p == '\n') l++;
     if (p > end) return;
     const char *e = p;
-    while (e < end && *e != '\n') e++;
+    while (e < end && *e != '\n')
+        e++;
     size_t n = (size_t)(e - p);
     if (n && p[n - 1] == '\r') n--;
     if (n > 200) n = 200;
@@ -285,6 +350,7 @@ void tl_format_error(tl_strbuf *out, const char *filename, const char *text, siz
     tl_strbuf_printf(out, " %s | ", num);
     tl_strbuf_append(out, p, n);
     tl_strbuf_printf(out, "\n %*s | ", w, "");
-    for (uint32_t i = 1; i < col && i - 1 < n; i++) tl_strbuf_putc(out, p[i - 1] == '\t' ? '\t' : ' ');
+    for (uint32_t i = 1; i < col && i - 1 < n; i++)
+        tl_strbuf_putc(out, p[i - 1] == '\t' ? '\t' : ' ');
     tl_strbuf_puts(out, "^\n");
 }

@@ -29,9 +29,11 @@ tl_node *tl_pint(tl_parse_state *ps, const tl_token *t, bool negative);
 tl_node *tl_pfloat(tl_parse_state *ps, const tl_token *t, bool negative);
 tl_node *tl_pstring(tl_parse_state *ps, const tl_token *t);
 tl_node *tl_passign(tl_parse_state *ps, tl_node *target, tl_node *value);
-tl_node *tl_punsupported(tl_parse_state *ps, tl_node_kind kind, const char *what, const tl_token *at);
+tl_node *tl_punsupported(tl_parse_state *ps, tl_node_kind kind, const char *what,
+                         const tl_token *at);
 void tl_perror(tl_parse_state *ps, uint32_t line, uint32_t col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void tl_psyntax_error(tl_parse_state *ps, int major, const tl_token *t);
+void tl_psyntax_error(tl_parse_state *ps, int major, const tl_token *t, const int *expected,
+                      int n_expected);
 
 #endif

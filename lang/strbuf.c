@@ -10,7 +10,8 @@ static bool reserve(tl_strbuf *b, size_t extra) {
     if (b->oom) return false;
     if (b->len + extra + 1 <= b->cap) return true;
     size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + extra + 1) cap *= 2;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
     char *d = realloc(b->data, cap);
     if (!d) {
         b->oom = true;
@@ -28,9 +29,13 @@ void tl_strbuf_append(tl_strbuf *b, const char *s, size_t n) {
     b->data[b->len] = '\0';
 }
 
-void tl_strbuf_puts(tl_strbuf *b, const char *s) { tl_strbuf_append(b, s, strlen(s)); }
+void tl_strbuf_puts(tl_strbuf *b, const char *s) {
+    tl_strbuf_append(b, s, strlen(s));
+}
 
-void tl_strbuf_putc(tl_strbuf *b, char c) { tl_strbuf_append(b, &c, 1); }
+void tl_strbuf_putc(tl_strbuf *b, char c) {
+    tl_strbuf_append(b, &c, 1);
+}
 
 void tl_strbuf_printf(tl_strbuf *b, const char *fmt, ...) {
     va_list ap;

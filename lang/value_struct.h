@@ -12,7 +12,7 @@ struct tl_struct_value {
     int32_t refcount;
     const tl_node *decl; /* TL_D_STRUCT: name, a = fields (TL_D_PARAM) in order */
     uint32_t n;
-    tl_value fields[];   /* in declaration order */
+    tl_value fields[]; /* in declaration order */
 };
 
 struct tl_function {

@@ -7,13 +7,16 @@
 #   NAME.args   extra arguments, one line, placed before the script name
 #   NAME.needs  a line per file under $TL_TEST_MODELS the script needs; when one
 #               is missing the test prints SKIPPED and the reason, and exits 77
+#   NAME.env    lines VAR=VALUE exported for the run; "$TL_TEST_MODELS" in VALUE is
+#               the models folder, and in the script's stdout that folder is shown
+#               as $TL_TEST_MODELS again before comparing (so .out files are portable)
 # The script runs with cwd = DIR, so messages name it relative to DIR.
 set -u
 tl=$1 dir=$2 script=$3
 base=${script%.tl}
 cd "$dir" || exit 2
+models=${TL_TEST_MODELS:-../shared/models}
 if [[ -f $base.needs ]]; then
-  models=${TL_TEST_MODELS:-../shared/models}
   while IFS= read -r need; do
     [[ -z $need ]] && continue
     if [[ ! -e $models/$need ]]; then
@@ -22,12 +25,21 @@ if [[ -f $base.needs ]]; then
     fi
   done < "$base.needs"
 fi
+if [[ -f $base.env ]]; then
+  while IFS= read -r line; do
+    [[ -z $line ]] && continue
+    export "${line//'$TL_TEST_MODELS'/$models}"
+  done < "$base.env"
+fi
 args=()
 [[ -f $base.args ]] && read -r -a args < "$base.args"
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 "$tl" run "${args[@]}" "$script" >"$out" 2>"$err"
 code=$?
+if [[ -f $base.env ]]; then
+  sed -i "s|$models|\$TL_TEST_MODELS|g" "$out"
+fi
 want_code=0
 [[ -f $base.err ]] && want_code=1
 [[ -f $base.code ]] && want_code=$(<"$base.code")

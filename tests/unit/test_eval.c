@@ -224,9 +224,15 @@ static void test_float_display(void **state) {
         double d;
         const char *want;
     } cases[] = {
-        {1.0, "1"},         {0.1, "0.1"},      {1e-5, "0.00001"},   {-2.5, "-2.5"},
-        {1e21, "1000000000000000000000"},      {0.1 + 0.2, "0.30000000000000004"},
-        {123.456, "123.456"}, {-0.0, "-0"},    {1.0 / 3.0, "0.3333333333333333"},
+        {1.0, "1"},
+        {0.1, "0.1"},
+        {1e-5, "0.00001"},
+        {-2.5, "-2.5"},
+        {1e21, "1000000000000000000000"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {123.456, "123.456"},
+        {-0.0, "-0"},
+        {1.0 / 3.0, "0.3333333333333333"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tl_strbuf b = {0};
@@ -248,6 +254,73 @@ static void test_display_values(void **state) {
     expect("[[1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6]]", "Tensor<f32>(shape=[2, 6])");
 }
 
+static char *write_temp(const char *dir, const char *name, const char *text) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void test_import_path(void **state) {
+    (void)state;
+    char dir[] = "/tmp/tl_path_testXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    write_temp(dir, "mylib.tl", "fn from_path() -> int { 7 }\n");
+    setenv("TL_PATH", dir, 1);
+    const char *src = "import \"mylib\"\nimport \"mylib.tl\"\nmain { from_path() }";
+    tl_value v;
+    assert_int_equal(tl_interp_eval_string(I, src, strlen(src), "/nonexistent/x.tl", &v), TL_OK);
+    assert_int_equal(v.as.i, 7);
+    unsetenv("TL_PATH");
+    const char *missing = "import \"surely_missing_module\"";
+    assert_int_not_equal(tl_interp_eval_string(I, missing, strlen(missing), "m.tl", NULL), TL_OK);
+    assert_non_null(strstr(tl_interp_error(I), "cannot find import \"surely_missing_module\""));
+    char p[600];
+    snprintf(p, sizeof p, "%s/mylib.tl", dir);
+    unlink(p);
+    rmdir(dir);
+}
+
+static void test_benches(void **state) {
+    (void)state;
+    char dir[] = "/tmp/tl_bench_testXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = write_temp(dir, "b.tl",
+                            "bench summing { let s = 0\n for i in range(100) { s = s + i } }\n"
+                            "main { print(\"main\") }\n");
+    char copy[600];
+    snprintf(copy, sizeof copy, "%s", path);
+    assert_int_equal(tl_interp_load_file(I, copy), TL_OK);
+    FILE *out = tmpfile();
+    assert_int_equal(tl_interp_run_benches(I, out), TL_OK);
+    rewind(out);
+    char line[256] = "";
+    assert_non_null(fgets(line, sizeof line, out));
+    assert_true(strncmp(line, "bench summing ... ", 18) == 0);
+    assert_non_null(strstr(line, " ms\n"));
+    fclose(out);
+    unlink(copy);
+    rmdir(dir);
+}
+
+static void test_input_and_args(void **state) {
+    (void)state;
+    char path[] = "/tmp/tl_input_testXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "hello\r\nworld", 12), 12);
+    close(fd);
+    assert_non_null(freopen(path, "r", stdin));
+    expect("input() + \"|\" + input() + \"|\" + input()", "hello|world|");
+    unlink(path);
+    char *argv[] = {"a", "b c"};
+    tl_interp_set_args(I, 2, argv);
+    expect("args()", "[\"a\", \"b c\"]");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_expressions, setup, teardown),
@@ -263,6 +336,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_exit_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_float_display, setup, teardown),
         cmocka_unit_test_setup_teardown(test_display_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_benches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_input_and_args, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,16 +34,17 @@ static void expect_ids(const char *src, const int *want, int n_want) {
     int ids[64];
     int n = lex_all(src, ids, NULL, 64);
     assert_int_equal(n, n_want);
-    for (int i = 0; i < n; i++) assert_int_equal(ids[i], want[i]);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(ids[i], want[i]);
 }
 
 static void test_operators(void **state) {
     (void)state;
-    const int want[] = {TK_PLUS,  TK_MINUS, TK_STAR,   TK_SLASH, TK_PERCENT, TK_POW,   TK_AT,
-                        TK_EQEQ,  TK_NE,    TK_LE,     TK_GE,    TK_LT,      TK_GT,    TK_ANDAND,
-                        TK_OROR,  TK_BANG,  TK_ARROW,  TK_FATARROW, TK_LARROW, TK_COLONCOLON,
-                        TK_COLONEQ, TK_COLON, TK_EQ,   TK_QUESTION, TK_TILDE, TK_PIPE, TK_ODOT,
-                        TK_OTIMES, TK_APPROX, TK_SEMI};
+    const int want[] = {TK_PLUS,   TK_MINUS,      TK_STAR,    TK_SLASH,  TK_PERCENT, TK_POW,
+                        TK_AT,     TK_EQEQ,       TK_NE,      TK_LE,     TK_GE,      TK_LT,
+                        TK_GT,     TK_ANDAND,     TK_OROR,    TK_BANG,   TK_ARROW,   TK_FATARROW,
+                        TK_LARROW, TK_COLONCOLON, TK_COLONEQ, TK_COLON,  TK_EQ,      TK_QUESTION,
+                        TK_TILDE,  TK_PIPE,       TK_ODOT,    TK_OTIMES, TK_APPROX,  TK_SEMI};
     expect_ids("+ - * / % ** @ == != <= >= < > && || ! -> => <- :: := : = ? ~ | \xE2\x8A\x99 "
                "\xE2\x8A\x97 \xE2\x89\x88 ;",
                want, (int)(sizeof want / sizeof want[0]));
@@ -83,7 +84,8 @@ static void test_numbers(void **state) {
     int n = lex_all("1 1.5 1e-5 2.5E+3 007 1e3", ids, toks, 16);
     assert_int_equal(n, 6);
     const int want[] = {TK_INT, TK_FLOAT, TK_FLOAT, TK_FLOAT, TK_INT, TK_FLOAT};
-    for (int i = 0; i < n; i++) assert_int_equal(ids[i], want[i]);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(ids[i], want[i]);
     assert_int_equal(toks[2].n, 4); /* "1e-5" is one token, not 1 then e-5 */
     /* "1." and "1abc" are errors */
     n = lex_all("1.", ids, toks, 16);
@@ -155,10 +157,14 @@ static void test_describe(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_operators),   cmocka_unit_test(test_keywords_and_idents),
-        cmocka_unit_test(test_context_keywords), cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_strings_and_comments), cmocka_unit_test(test_positions),
-        cmocka_unit_test(test_errors),      cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_operators),
+        cmocka_unit_test(test_keywords_and_idents),
+        cmocka_unit_test(test_context_keywords),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_strings_and_comments),
+        cmocka_unit_test(test_positions),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_describe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

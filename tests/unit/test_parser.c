@@ -34,7 +34,8 @@ static tl_diag parse_err(const char *src) {
 /* The expression of the first statement of main. */
 static const tl_node *main_expr(const tl_chunk *c) {
     const tl_node *m = c->items;
-    while (m && m->kind != TL_D_MAIN) m = m->next;
+    while (m && m->kind != TL_D_MAIN)
+        m = m->next;
     assert_non_null(m);
     const tl_node *s = m->b->a;
     assert_non_null(s);
@@ -123,8 +124,8 @@ static void test_statements(void **state) {
                            " while c { break }\n for i in range(3) { continue }\n loop { }\n"
                            " return\n}");
     const tl_node *s = c->items->b->a;
-    const int kinds[] = {TL_S_LET, TL_S_ASSIGN, TL_S_ASSIGN, TL_S_IF, TL_S_WHILE,
-                         TL_S_FOR, TL_S_LOOP, TL_S_RETURN};
+    const int kinds[] = {TL_S_LET,   TL_S_ASSIGN, TL_S_ASSIGN, TL_S_IF,
+                         TL_S_WHILE, TL_S_FOR,    TL_S_LOOP,   TL_S_RETURN};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++, s = s->next) {
         assert_non_null(s);
         assert_int_equal(s->kind, kinds[i]);
@@ -146,7 +147,7 @@ static void test_declarations(void **state) {
                            "relation R(x: entity)\n"
                            "R(a, b) <- S(a, b)\n"
                            "main { }\n test t { } bench b { }");
-    const int kinds[] = {TL_D_IMPORT, TL_D_STRUCT, TL_D_IMPL, TL_D_FN, TL_S_TENSOR,
+    const int kinds[] = {TL_D_IMPORT,      TL_D_STRUCT,      TL_D_IMPL, TL_D_FN,   TL_S_TENSOR,
                          TL_D_UNSUPPORTED, TL_D_UNSUPPORTED, TL_D_MAIN, TL_D_TEST, TL_D_BENCH};
     const tl_node *n = c->items;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++, n = n->next) {
@@ -167,7 +168,8 @@ static void test_declarations(void **state) {
 
 static void test_match_and_structs(void **state) {
     (void)state;
-    tl_chunk *c = parse_ok("main { match v { 0 | 1 => a, Pt { x: px } if px > 0 => { b }, _ => c } }");
+    tl_chunk *c =
+        parse_ok("main { match v { 0 | 1 => a, Pt { x: px } if px > 0 => { b }, _ => c } }");
     const tl_node *e = main_expr(c);
     assert_int_equal(e->kind, TL_N_MATCH);
     const tl_node *arm = e->b;
@@ -205,7 +207,12 @@ static void test_syntax_errors(void **state) {
 
     d = parse_err("fn f() {\n  1 +");
     assert_true(d.incomplete);
-    assert_string_equal(d.msg, "unexpected end of input");
+    assert_string_equal(d.msg, "unexpected end of input, expected an expression");
+
+    d = parse_err("main { for i range(3) { } }");
+    assert_string_equal(d.msg, "unexpected identifier 'range', expected 'in'");
+    d = parse_err("main { let x = [1, 2 }");
+    assert_string_equal(d.msg, "unexpected token '}', expected ']'");
 
     d = parse_err("main { print(\"abc");
     assert_true(d.incomplete);
@@ -226,7 +233,8 @@ static void test_deep_nesting(void **state) {
     char *src = malloc(2 * n + 16);
     strcpy(src, "main { ");
     size_t k = strlen(src);
-    for (size_t i = 0; i < n; i++) src[k++] = '[';
+    for (size_t i = 0; i < n; i++)
+        src[k++] = '[';
     src[k] = '\0';
     tl_diag d = parse_err(src);
     assert_non_null(strstr(d.msg, "nested too deeply"));
@@ -238,18 +246,65 @@ static void test_format_error(void **state) {
     tl_strbuf b = {0};
     const char *text = "main {\n\tlet x = y\n}";
     tl_format_error(&b, "f.tl", text, strlen(text), 2, 10, "undefined variable 'y'");
-    assert_string_equal(tl_strbuf_cstr(&b),
-                        "f.tl:2:10: error: undefined variable 'y'\n 2 | \tlet x = y\n   | \t        ^\n");
+    assert_string_equal(
+        tl_strbuf_cstr(&b),
+        "f.tl:2:10: error: undefined variable 'y'\n 2 | \tlet x = y\n   | \t        ^\n");
     tl_strbuf_free(&b);
+}
+
+static void test_logic_productions(void **state) {
+    (void)state;
+    /* everything the logic/learning grammar allows parses (running it is a later issue) */
+    tl_chunk *c =
+        parse_ok("entity Person\n"
+                 "entity City = { paris, rome }\n"
+                 "relation Lives(p: entity, c: entity) embed float32[8]\n"
+                 "relation Likes(a: Person, w: float, t: float16[4] frozen)\n"
+                 "embedding person_emb { entities: {alice, bob} dimension: 8 init: xavier }\n"
+                 "relation_embedding rel_emb { relations: all dimension: 4 }\n"
+                 "Grand(x, z) <- Parent(x, y), Parent(y, z)\n"
+                 "Cost(x) <- Price(x) > 3, Cheap(x)\n"
+                 "tensor w: float16[2, 2] learnable = [[1.0, 0.0], [0.0, 1.0]]\n"
+                 "main {\n"
+                 "  Lives(alice, paris)\n"
+                 "  Lives(X, paris)?\n"
+                 "  Lives(X, Y)? where X != Y\n"
+                 "  infer forward Grand(alice, X)?\n"
+                 "  infer { backward Lives(X, rome)? symbolic Grand(X, Y)? }\n"
+                 "  learn { let loss = w\n objective: loss, optimizer: adamw(lr = 0.01, "
+                 "weight_decay: -1e-4),"
+                 " epochs: 3, scheduler: cosine(t_max: 10) }\n"
+                 "  python import numpy.linalg as la\n"
+                 "  let r = python.call(\"f\", 1)\n"
+                 "  with ctx { }\n"
+                 "  a ~ b\n"
+                 "  let e = einsum(\"ij,jk->ik\", a, b)\n"
+                 "}\n");
+    int unsupported = 0;
+    for (const tl_node *n = c->items; n; n = n->next)
+        unsupported += n->kind == TL_D_UNSUPPORTED;
+    assert_int_equal(unsupported, 8);
+    const tl_node *m = c->items;
+    while (m->kind != TL_D_MAIN)
+        m = m->next;
+    int stmts = 0, unsup_stmts = 0;
+    for (const tl_node *s = m->b->a; s; s = s->next) {
+        stmts++;
+        unsup_stmts += s->kind == TL_S_UNSUPPORTED;
+    }
+    assert_int_equal(stmts, 11);
+    assert_int_equal(unsup_stmts, 7); /* queries, infer, learn, python, with */
+    tl_chunk_free(c);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_precedence),     cmocka_unit_test(test_literals),
-        cmocka_unit_test(test_postfix),        cmocka_unit_test(test_statements),
-        cmocka_unit_test(test_declarations),   cmocka_unit_test(test_match_and_structs),
-        cmocka_unit_test(test_continuation),   cmocka_unit_test(test_syntax_errors),
-        cmocka_unit_test(test_deep_nesting),   cmocka_unit_test(test_format_error),
+        cmocka_unit_test(test_precedence),        cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_postfix),           cmocka_unit_test(test_statements),
+        cmocka_unit_test(test_declarations),      cmocka_unit_test(test_match_and_structs),
+        cmocka_unit_test(test_continuation),      cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_deep_nesting),      cmocka_unit_test(test_format_error),
+        cmocka_unit_test(test_logic_productions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
