@@ -69,20 +69,28 @@ int main(int argc, char **argv) {
     int threads = 0, pp = 64, tg = 32, reps = 3, json = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (strcmp(a, "--pp") == 0 && i + 1 < argc) pp = atoi(argv[++i]);
-        else if (strcmp(a, "--tg") == 0 && i + 1 < argc) tg = atoi(argv[++i]);
-        else if (strcmp(a, "--reps") == 0 && i + 1 < argc) reps = atoi(argv[++i]);
-        else if (strcmp(a, "--json") == 0) json = 1;
-        else if (a[0] != '-' && !model) model = a;
+        if (strcmp(a, "--threads") == 0 && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (strcmp(a, "--pp") == 0 && i + 1 < argc)
+            pp = atoi(argv[++i]);
+        else if (strcmp(a, "--tg") == 0 && i + 1 < argc)
+            tg = atoi(argv[++i]);
+        else if (strcmp(a, "--reps") == 0 && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (strcmp(a, "--json") == 0)
+            json = 1;
+        else if (a[0] != '-' && !model)
+            model = a;
         else {
-            fprintf(stderr, "usage: bench_llama MODEL.gguf [--threads N] [--pp N] [--tg N] [--reps N] [--json]\n");
+            fprintf(stderr, "usage: bench_llama MODEL.gguf [--threads N] [--pp N] [--tg N] [--reps "
+                            "N] [--json]\n");
             return 2;
         }
     }
     if (!model) model = getenv("TL_BENCH_MODEL");
     if (!model || pp < 1 || tg < 0 || reps < 1 || reps > 100) {
-        fprintf(stderr, "bench_llama: give MODEL.gguf (or TL_BENCH_MODEL), pp >= 1, 1 <= reps <= 100\n");
+        fprintf(stderr,
+                "bench_llama: give MODEL.gguf (or TL_BENCH_MODEL), pp >= 1, 1 <= reps <= 100\n");
         return 2;
     }
     if (threads > 0 && tl_threadpool_set_threads(threads) != TL_OK) {
@@ -94,9 +102,11 @@ int main(int argc, char **argv) {
     tl_interp *I = tl_interp_new();
     char src[1024];
     run(I, "import \"" TL_BENCH_DIR "/llama_bench.tl\"\n");
-    snprintf(src, sizeof src, "main {\nlet lm = llama_load(\"%s\")\nlet cache = llama_cache(lm)\n}\n", model);
+    snprintf(src, sizeof src,
+             "main {\nlet lm = llama_load(\"%s\")\nlet cache = llama_cache(lm)\n}\n", model);
     double load_s = run(I, src);
-    snprintf(src, sizeof src, "main {\nlet ids = bench_prompt(%d, lm.cfg.n_vocab)\nlet last = 0\n}\n", pp);
+    snprintf(src, sizeof src,
+             "main {\nlet ids = bench_prompt(%d, lm.cfg.n_vocab)\nlet last = 0\n}\n", pp);
     run(I, src);
     const char *pp_src = "main {\ncache.clear()\nlast = argmax(prefill_last(lm, cache, ids))\n}\n";
     snprintf(src, sizeof src, "main {\nlast = generate_n(lm, cache, last, %d)\n}\n", tg);

@@ -2,6 +2,7 @@
 #include "runtime/ops/internal.h"
 
 #include "runtime/quant.h"
+#include "runtime/quant/tile8.h"
 #include "runtime/threadpool.h"
 
 static tl_precision precision = TL_PRECISION_LLAMA;
@@ -172,11 +173,17 @@ static void lin_rows(void *ctx, int64_t begin, int64_t end) {
     size_t wrow = j->w->nb[1];
     if (!j->exact) {
         /* the quant module's row kernels: each output bit-identical to vec_dot */
-        tl_status st =
-            j->R == 1 ? tl_quant_gemv_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
-                                                 end, j->xq, j->y)
-                      : tl_quant_gemm_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
-                                                 end, j->xq, j->xq_row, j->R, j->y, (size_t)j->O);
+        tl_status st;
+        if (j->R > 1 && j->w->dtype == TL_DTYPE_Q4_0 && j->order == TL_DOT_ORDER_REPACK &&
+            tl_q4_0_tile8_available())
+            st = tl_q4_0_gemm_tile8(j->in, wbase, wrow, begin, end, j->xq, j->xq_row, j->R, j->y,
+                                    (size_t)j->O);
+        else
+            st = j->R == 1
+                     ? tl_quant_gemv_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+                                                end, j->xq, j->y)
+                     : tl_quant_gemm_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+                                                end, j->xq, j->xq_row, j->R, j->y, (size_t)j->O);
         if (st != TL_OK) {
             __atomic_store_n(&j->failed, 2, __ATOMIC_RELAXED);
             return;
