@@ -166,9 +166,13 @@ static void lin_quant_rows(void *ctx, int64_t begin, int64_t end) {
         j->dtr->from_f32(j->xf + r * j->in, j->xq_w + (size_t)r * j->xq_row, j->in);
 }
 
-/* Weight rows [begin, end) against every activation row. */
+#define LIN_UNIT 8
+
+/* Weight row groups [begin, end) (LIN_UNIT rows each) against every activation row. */
 static void lin_rows(void *ctx, int64_t begin, int64_t end) {
     lin_job *j = ctx;
+    begin *= LIN_UNIT; /* the pool splits groups of 8 rows (whole tile8 groups) */
+    end = end * LIN_UNIT < j->O ? end * LIN_UNIT : j->O;
     const char *wbase = tl_tensor_data(j->w);
     size_t wrow = j->w->nb[1];
     if (!j->exact) {
@@ -277,7 +281,8 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
         j.xf = xf;
         j.bias = bf;
         j.y = y;
-        if (O > 0 && j.R > 0) tl_parallel_for(O, 1 + 4096 / (in * j.R + 1), lin_rows, &j);
+        if (O > 0 && j.R > 0)
+            tl_parallel_for((O + LIN_UNIT - 1) / LIN_UNIT, 1 + 512 / (in * j.R + 1), lin_rows, &j);
         if (j.failed == 1) st = tl_fail(TL_ERR_NOMEM, "linear: out of memory");
         if (j.failed == 2)
             st = tl_fail(TL_ERR_INTERNAL, "linear: row kernel failed for %s",
