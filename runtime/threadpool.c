@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define TL_MAX_THREADS 256
-#define SPIN_ITERS     20000
+#define TL_MAX_THREADS    256
+#define SPIN_ITERS        20000
 #define CHUNKS_PER_THREAD 4
 
 typedef struct pool {
@@ -178,8 +178,8 @@ void tl_parallel_for(int64_t n, int64_t min_chunk, tl_range_fn fn, void *ctx) {
     P.active = active;
     P.pending = P.n_workers;
     P.n = n;
-    P.nchunks = useful < (int64_t)active * CHUNKS_PER_THREAD ? useful
-                                                              : (int64_t)active * CHUNKS_PER_THREAD;
+    P.nchunks =
+        useful < (int64_t)active * CHUNKS_PER_THREAD ? useful : (int64_t)active * CHUNKS_PER_THREAD;
     P.next = 0;
     P.fn = fn;
     P.ctx = ctx;

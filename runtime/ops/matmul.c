@@ -178,8 +178,11 @@ static void lin_rows(void *ctx, int64_t begin, int64_t end) {
     if (!j->exact) {
         /* the quant module's row kernels: each output bit-identical to vec_dot */
         tl_status st;
-        if (j->R > 1 && j->w->dtype == TL_DTYPE_Q4_0 && j->order == TL_DOT_ORDER_REPACK &&
-            tl_q4_0_tile8_available())
+        bool tile8 = j->w->dtype == TL_DTYPE_Q4_0 && j->order == TL_DOT_ORDER_REPACK &&
+                     tl_q4_0_tile8_available();
+        if (tile8 && j->R == 1)
+            st = tl_q4_0_gemv_tile8(j->in, wbase, wrow, begin, end, j->xq, j->y);
+        else if (tile8)
             st = tl_q4_0_gemm_tile8(j->in, wbase, wrow, begin, end, j->xq, j->xq_row, j->R, j->y,
                                     (size_t)j->O);
         else

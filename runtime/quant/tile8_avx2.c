@@ -111,3 +111,73 @@ tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
                                         act, act_stride, n_tok, out, out_stride);
     return TL_OK;
 }
+
+/* ---- one token: 8 far-apart rows per step ---------------------------------- */
+
+#define GEMV_MAX_BLOCKS 1024
+
+tl_status tl_q4_0_gemv_tile8(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
+                             const void *act, float *out) {
+    if (n % QK32 != 0 || r0 < 0 || r1 < r0)
+        return tl_fail(TL_ERR_ARG, "gemv_tile8: bad row length %lld or range [%lld, %lld)",
+                       (long long)n, (long long)r0, (long long)r1);
+    int64_t nb = n / QK32, q = (r1 - r0) / 8;
+    if (nb > GEMV_MAX_BLOCKS) q = 0;
+    if (q > 0) {
+        const blk_q8_0 *y = act;
+        int32_t s8[GEMV_MAX_BLOCKS];
+        float dy[GEMV_MAX_BLOCKS];
+        const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+        for (int64_t b = 0; b < nb; b++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)y[b].qs);
+            __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, v), ones16);
+            __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+            s8[b] = 8 * _mm_cvtsi128_si32(h);
+            dy[b] = f16_to_f32_hw(y[b].d);
+        }
+        const __m256i m4 = _mm256_set1_epi8(15);
+        for (int64_t t = 0; t < q; t++) {
+            /* rows t, t + q, ..., t + 7q of the range: 8 long sequential streams */
+            const blk_q4_0 *x[8];
+            for (int r = 0; r < 8; r++)
+                x[r] = (const blk_q4_0 *)((const char *)w + (size_t)(r0 + r * q + t) * w_stride);
+            __m256 acc = _mm256_setzero_ps();
+            for (int64_t b = 0; b < nb; b++) {
+                if ((b & 3) == 0)
+                    for (int r = 0; r < 8; r++)
+                        _mm_prefetch((const char *)(x[r] + b) + 576, _MM_HINT_T0);
+                __m256i T[4];
+                transpose8(x, b, T);
+                const int32_t *yq = (const int32_t *)y[b].qs;
+                __m256i s = _mm256_setzero_si256();
+                for (int j = 0; j < 4; j++) {
+                    int32_t lo, hi;
+                    memcpy(&lo, yq + j, 4);
+                    memcpy(&hi, yq + j + 4, 4);
+                    s = _mm256_add_epi16(
+                        s, _mm256_maddubs_epi16(_mm256_and_si256(T[j], m4), _mm256_set1_epi32(lo)));
+                    s = _mm256_add_epi16(
+                        s, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(T[j], 4), m4),
+                                                _mm256_set1_epi32(hi)));
+                }
+                __m256i sum =
+                    _mm256_sub_epi32(_mm256_madd_epi16(s, ones16), _mm256_set1_epi32(s8[b]));
+                __m256 dx = _mm256_cvtph_ps(_mm_setr_epi16(
+                    (short)x[0][b].d, (short)x[1][b].d, (short)x[2][b].d, (short)x[3][b].d,
+                    (short)x[4][b].d, (short)x[5][b].d, (short)x[6][b].d, (short)x[7][b].d));
+                acc = _mm256_fmadd_ps(_mm256_mul_ps(dx, _mm256_set1_ps(dy[b])),
+                                      _mm256_cvtepi32_ps(sum), acc);
+            }
+            float o[8];
+            _mm256_storeu_ps(o, acc);
+            for (int r = 0; r < 8; r++)
+                out[r0 + r * q + t] = o[r];
+        }
+    }
+    if (r0 + 8 * q < r1)
+        return tl_quant_gemv_rows_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w, w_stride,
+                                        r0 + 8 * q, r1, act, out);
+    return TL_OK;
+}

@@ -64,6 +64,11 @@ static void check(int64_t rows, int64_t n, int64_t tok, int64_t r0, int64_t r1, 
                                                   r1, (char *)a + (size_t)k * as, row),
                          TL_OK);
         assert_memory_equal(row + r0, got + k * rows + r0, (size_t)(r1 - r0) * sizeof(float));
+        /* and so does the 8-stream GEMV */
+        memset(row, 0, (size_t)rows * sizeof(float));
+        assert_int_equal(tl_q4_0_gemv_tile8(n, w, ws, r0, r1, (char *)a + (size_t)k * as, row),
+                         TL_OK);
+        assert_memory_equal(row + r0, got + k * rows + r0, (size_t)(r1 - r0) * sizeof(float));
         free(row);
     }
     free(got);
@@ -80,7 +85,11 @@ static void test_tile8_matches_repack_order(void **state) {
     check(37, 128, 5, 3, 37, 0);  /* range not 8-aligned, 2 leftover rows */
     check(8, 32, 1, 0, 8, 0);     /* one block, one token */
     check(64, 2048, 9, 8, 61, 0); /* TinyLlama row length */
-    check(16, 2048, 3, 0, 16, 1); /* largest |sums|: int16 partials near the limit */
+    check(16, 2048, 3, 0, 16, 1);
+    check(200, 64, 2, 5, 197, 0); /* GEMV: 8 streams of 24 rows, 0 leftover */
+    check(70, 96, 2, 1, 70, 1);
+        /* GEMV: 8 streams of 8 rows, 5 leftover */ /* largest |sums|: int16 partials near the limit
+                                                     */
 }
 
 static void test_tile8_errors(void **state) {
