@@ -12,17 +12,17 @@
 
 typedef struct pool {
     pthread_mutex_t mu;
-    pthread_cond_t wake, done;
+    pthread_cond_t wake, done_cv;
     pthread_t tids[TL_MAX_THREADS];
     int n_workers; /* started workers (threads - 1)                 */
     int n_threads; /* configured thread count, 0 = not decided yet  */
     /* the current job */
     uint64_t generation; /* bumped for each job (atomic reads while spinning) */
-    int active;          /* chunks in the job (<= n_threads)              */
-    int pending;         /* chunks not finished yet                       */
+    int active;          /* threads that may take chunks (<= n_threads)   */
     int64_t n;
-    int64_t nchunks; /* the job's chunks, taken in order from next */
-    int64_t next;
+    int64_t nchunks; /* the job's chunks                               */
+    uint64_t work;   /* (generation << 32) | chunks not taken yet        */
+    int64_t done;    /* chunks finished                                 */
     tl_range_fn fn;
     void *ctx;
     bool stop;
@@ -31,7 +31,7 @@ typedef struct pool {
 
 static pool P = {.mu = PTHREAD_MUTEX_INITIALIZER,
                  .wake = PTHREAD_COND_INITIALIZER,
-                 .done = PTHREAD_COND_INITIALIZER};
+                 .done_cv = PTHREAD_COND_INITIALIZER};
 static __thread bool in_parallel;
 /* Serialises whole parallel regions started from different threads. */
 static pthread_mutex_t region_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -48,23 +48,34 @@ static int default_threads(void) {
     return (int)c;
 }
 
-/* Takes chunks of the current job from the shared counter until none is
-** left: a thread that is descheduled (a shared VM) leaves its chunks to the
+/* Takes chunks of job `gen` until none is left.  A claim is a CAS on
+** P.work that also checks the job's generation, so a thread that wakes late
+** never takes a chunk of a newer job; the job's fields are read only after a
+** successful claim (the job cannot end while one of its chunks is claimed and
+** not done).  A descheduled thread (a shared VM) leaves its share to the
 ** others.  Which thread runs a chunk never changes its outputs. */
-static void run_chunks(int64_t nchunks, int64_t n, tl_range_fn fn, void *ctx) {
+static void run_chunks(uint32_t gen) {
+    uint64_t v = __atomic_load_n(&P.work, __ATOMIC_ACQUIRE);
     for (;;) {
-        int64_t c = __atomic_fetch_add(&P.next, 1, __ATOMIC_RELAXED);
-        if (c >= nchunks) break;
+        uint64_t left = v & 0xffffffffu;
+        if ((uint32_t)(v >> 32) != gen || left == 0) return;
+        if (!__atomic_compare_exchange_n(&P.work, &v, v - 1, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue; /* v was reloaded */
+        int64_t nchunks = P.nchunks, n = P.n, c = nchunks - (int64_t)left;
         int64_t b = n * c / nchunks, e = n * (c + 1) / nchunks;
-        if (b < e) fn(ctx, b, e);
+        if (b < e) P.fn(P.ctx, b, e);
+        if (__atomic_add_fetch(&P.done, 1, __ATOMIC_ACQ_REL) == nchunks) {
+            pthread_mutex_lock(&P.mu);
+            pthread_cond_signal(&P.done_cv);
+            pthread_mutex_unlock(&P.mu);
+        }
+        v = __atomic_load_n(&P.work, __ATOMIC_ACQUIRE);
     }
 }
 
-/* Workers spin on the generation counter (a hand-off costs ~0.1-0.5 us),
-** read the job without the lock when they saw it while spinning, and only
-** sleep on the condition variable after SPIN_ITERS idle pauses.  Every worker
-** acknowledges every job (pending counts all workers, chunks beyond `active`
-** are empty), so no worker can still be reading a job when the next is posted. */
+/* Workers spin on the generation counter (a hand-off costs ~0.1-0.5 us) and
+** only sleep on the condition variable after SPIN_ITERS idle pauses. */
 static void *worker_main(void *arg) {
     int idx = (int)(intptr_t)arg; /* 1..n_workers */
     in_parallel = true;
@@ -87,12 +98,7 @@ static void *worker_main(void *arg) {
         }
         if (__atomic_load_n(&P.stop, __ATOMIC_ACQUIRE)) break;
         seen = g;
-        if (idx < P.active) run_chunks(P.nchunks, P.n, P.fn, P.ctx);
-        if (__atomic_sub_fetch(&P.pending, 1, __ATOMIC_ACQ_REL) == 0) {
-            pthread_mutex_lock(&P.mu);
-            pthread_cond_signal(&P.done);
-            pthread_mutex_unlock(&P.mu);
-        }
+        if (idx < __atomic_load_n(&P.active, __ATOMIC_ACQUIRE)) run_chunks((uint32_t)g);
     }
     return NULL;
 }
@@ -175,30 +181,32 @@ void tl_parallel_for(int64_t n, int64_t min_chunk, tl_range_fn fn, void *ctx) {
     pthread_mutex_lock(&P.mu);
     if (P.n_workers == 0) start_workers_locked();
     if (active > P.n_workers + 1) active = P.n_workers + 1;
-    P.active = active;
-    P.pending = P.n_workers;
-    P.n = n;
-    P.nchunks =
+    int64_t nchunks =
         useful < (int64_t)active * CHUNKS_PER_THREAD ? useful : (int64_t)active * CHUNKS_PER_THREAD;
-    P.next = 0;
+    uint32_t gen = (uint32_t)(P.generation + 1);
+    __atomic_store_n(&P.active, active, __ATOMIC_RELAXED);
+    P.n = n;
+    P.nchunks = nchunks;
     P.fn = fn;
     P.ctx = ctx;
+    __atomic_store_n(&P.done, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&P.work, (uint64_t)gen << 32 | (uint64_t)nchunks, __ATOMIC_RELEASE);
     __atomic_add_fetch(&P.generation, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&P.wake);
     pthread_mutex_unlock(&P.mu);
 
     in_parallel = true;
-    run_chunks(P.nchunks, n, fn, ctx);
+    run_chunks(gen);
     in_parallel = false;
 
     for (int s = 0; s < SPIN_ITERS; s++) {
-        if (__atomic_load_n(&P.pending, __ATOMIC_ACQUIRE) == 0) break;
+        if (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) == nchunks) break;
         __builtin_ia32_pause();
     }
-    if (__atomic_load_n(&P.pending, __ATOMIC_ACQUIRE) > 0) {
+    if (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) != nchunks) {
         pthread_mutex_lock(&P.mu);
-        while (__atomic_load_n(&P.pending, __ATOMIC_ACQUIRE) > 0)
-            pthread_cond_wait(&P.done, &P.mu);
+        while (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) != nchunks)
+            pthread_cond_wait(&P.done_cv, &P.mu);
         pthread_mutex_unlock(&P.mu);
     }
     pthread_mutex_unlock(&region_mu);
