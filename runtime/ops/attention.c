@@ -1,6 +1,8 @@
 /* runtime/ops/attention.c -- fused scaled-dot-product attention with GQA. */
 #include "runtime/ops/internal.h"
 
+#include "runtime/cpu.h"
+#include "runtime/ops/attention_kernels.h"
 #include "runtime/threadpool.h"
 
 typedef struct attn_job {
@@ -15,6 +17,7 @@ typedef struct attn_job {
 static void attn_items(void *ctx, int64_t begin, int64_t end) {
     attn_job *j = ctx;
     int64_t T = j->T, D = j->D;
+    bool avx2 = tl_cpu_use_avx2();
     float *p = malloc((size_t)(T + 1) * sizeof(float));
     double *acc = malloc((size_t)(D + 1) * sizeof(double));
     if (!p || !acc) {
@@ -28,7 +31,16 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
         const float *q = j->q + it * D;
         int64_t last = j->causal ? s + j->pos_offset : T - 1; /* last visible key */
         float mx = -INFINITY;
-        for (int64_t t = 0; t < T; t++) {
+        bool vec = avx2 && D % 4 == 0;
+        if (vec) {
+            int64_t nk = last + 1 < T ? last + 1 : T;
+            if (nk > 0) tl_attn_scores_avx2(q, j->k + kvh * D, j->Hkv * D, nk, D, j->scale, p);
+            for (int64_t t = 0; t < T; t++) {
+                if (t >= nk) p[t] = -INFINITY;
+                if (p[t] > mx) mx = p[t];
+            }
+        }
+        for (int64_t t = 0; !vec && t < T; t++) {
             if (t > last) {
                 p[t] = -INFINITY;
                 continue;
@@ -56,7 +68,8 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
         }
         for (int64_t d = 0; d < D; d++)
             acc[d] = 0.0;
-        for (int64_t t = 0; t < T; t++) {
+        if (vec) tl_attn_pv_avx2(p, j->v + kvh * D, j->Hkv * D, T, D, acc);
+        for (int64_t t = 0; !vec && t < T; t++) {
             if (p[t] == 0.0f) continue; /* adds exactly 0 */
             const float *v = j->v + (t * j->Hkv + kvh) * D;
             for (int64_t d = 0; d < D; d++)

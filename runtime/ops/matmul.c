@@ -2,6 +2,7 @@
 #include "runtime/ops/internal.h"
 
 #include "runtime/quant.h"
+#include "runtime/quant/tile8.h"
 #include "runtime/threadpool.h"
 
 static tl_precision precision = TL_PRECISION_LLAMA;
@@ -165,18 +166,31 @@ static void lin_quant_rows(void *ctx, int64_t begin, int64_t end) {
         j->dtr->from_f32(j->xf + r * j->in, j->xq_w + (size_t)r * j->xq_row, j->in);
 }
 
-/* Weight rows [begin, end) against every activation row. */
+#define LIN_UNIT 8
+
+/* Weight row groups [begin, end) (LIN_UNIT rows each) against every activation row. */
 static void lin_rows(void *ctx, int64_t begin, int64_t end) {
     lin_job *j = ctx;
+    begin *= LIN_UNIT; /* the pool splits groups of 8 rows (whole tile8 groups) */
+    end = end * LIN_UNIT < j->O ? end * LIN_UNIT : j->O;
     const char *wbase = tl_tensor_data(j->w);
     size_t wrow = j->w->nb[1];
     if (!j->exact) {
         /* the quant module's row kernels: each output bit-identical to vec_dot */
-        tl_status st =
-            j->R == 1 ? tl_quant_gemv_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
-                                                 end, j->xq, j->y)
-                      : tl_quant_gemm_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
-                                                 end, j->xq, j->xq_row, j->R, j->y, (size_t)j->O);
+        tl_status st;
+        bool tile8 = j->w->dtype == TL_DTYPE_Q4_0 && j->order == TL_DOT_ORDER_REPACK &&
+                     tl_q4_0_tile8_available();
+        if (tile8 && j->R == 1)
+            st = tl_q4_0_gemv_tile8(j->in, wbase, wrow, begin, end, j->xq, j->y);
+        else if (tile8)
+            st = tl_q4_0_gemm_tile8(j->in, wbase, wrow, begin, end, j->xq, j->xq_row, j->R, j->y,
+                                    (size_t)j->O);
+        else
+            st = j->R == 1
+                     ? tl_quant_gemv_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+                                                end, j->xq, j->y)
+                     : tl_quant_gemm_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+                                                end, j->xq, j->xq_row, j->R, j->y, (size_t)j->O);
         if (st != TL_OK) {
             __atomic_store_n(&j->failed, 2, __ATOMIC_RELAXED);
             return;
@@ -270,7 +284,8 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
         j.xf = xf;
         j.bias = bf;
         j.y = y;
-        if (O > 0 && j.R > 0) tl_parallel_for(O, 1 + 4096 / (in * j.R + 1), lin_rows, &j);
+        if (O > 0 && j.R > 0)
+            tl_parallel_for((O + LIN_UNIT - 1) / LIN_UNIT, 1 + 512 / (in * j.R + 1), lin_rows, &j);
         if (j.failed == 1) st = tl_fail(TL_ERR_NOMEM, "linear: out of memory");
         if (j.failed == 2)
             st = tl_fail(TL_ERR_INTERNAL, "linear: row kernel failed for %s",

@@ -1,0 +1,135 @@
+/* bench/llama.c -- prompt / generation speed of the stdlib forward pass (never run by ctest).
+**
+**   build/bench/bench_llama MODEL.gguf [--threads N] [--pp 64] [--tg 32] [--reps 3] [--json]
+**
+** Runs the .tl workload in bench/llama_bench.tl through the interpreter (the
+** stdlib forward pass, stdlib/llama.tl; no C shortcut) and times, from C around
+** each tl_interp_eval_string() call:
+**   load  llama_load(path) + llama_cache(lm)  (mmap, metadata, tokenizer)
+**   pp    prefill_last: a fresh cache, PP prompt tokens, logits of the last one
+**   tg    TG greedy one-token forward() calls after the PP-token prompt
+** after one untimed warm-up round; reports min / median / max over REPS rounds
+** and the peak RSS (VmHWM).  bench/llama_bench.sh alternates it with
+** llama.cpp's own bench (the oracle) and prints the ratios. */
+#include "lang/eval.h"
+#include "runtime/threadpool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef TL_BENCH_DIR
+#define TL_BENCH_DIR "bench"
+#endif
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double peak_rss_mib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kib = 0;
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0) kib = atof(line + 6);
+    fclose(f);
+    return kib / 1024.0;
+}
+
+/* Runs src; on error prints it and exits (a bench, not a library). */
+static double run(tl_interp *I, const char *src) {
+    double t0 = now();
+    if (tl_interp_eval_string(I, src, strlen(src), "<bench>", NULL) != TL_OK) {
+        fprintf(stderr, "bench_llama: %s\n", tl_interp_error(I));
+        exit(1);
+    }
+    return now() - t0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct stat3 {
+    double min, median, max;
+} stat3;
+
+static stat3 stats(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return (stat3){v[0], v[n / 2], v[n - 1]};
+}
+
+int main(int argc, char **argv) {
+    const char *model = NULL;
+    int threads = 0, pp = 64, tg = 32, reps = 3, json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--threads") == 0 && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (strcmp(a, "--pp") == 0 && i + 1 < argc)
+            pp = atoi(argv[++i]);
+        else if (strcmp(a, "--tg") == 0 && i + 1 < argc)
+            tg = atoi(argv[++i]);
+        else if (strcmp(a, "--reps") == 0 && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (strcmp(a, "--json") == 0)
+            json = 1;
+        else if (a[0] != '-' && !model)
+            model = a;
+        else {
+            fprintf(stderr, "usage: bench_llama MODEL.gguf [--threads N] [--pp N] [--tg N] [--reps "
+                            "N] [--json]\n");
+            return 2;
+        }
+    }
+    if (!model) model = getenv("TL_BENCH_MODEL");
+    if (!model || pp < 1 || tg < 0 || reps < 1 || reps > 100) {
+        fprintf(stderr,
+                "bench_llama: give MODEL.gguf (or TL_BENCH_MODEL), pp >= 1, 1 <= reps <= 100\n");
+        return 2;
+    }
+    if (threads > 0 && tl_threadpool_set_threads(threads) != TL_OK) {
+        fprintf(stderr, "bench_llama: %s\n", tl_last_error());
+        return 2;
+    }
+    threads = tl_threadpool_threads();
+
+    tl_interp *I = tl_interp_new();
+    char src[1024];
+    run(I, "import \"" TL_BENCH_DIR "/llama_bench.tl\"\n");
+    snprintf(src, sizeof src,
+             "main {\nlet lm = llama_load(\"%s\")\nlet cache = llama_cache(lm)\n}\n", model);
+    double load_s = run(I, src);
+    snprintf(src, sizeof src,
+             "main {\nlet ids = bench_prompt(%d, lm.cfg.n_vocab)\nlet last = 0\n}\n", pp);
+    run(I, src);
+    const char *pp_src = "main {\ncache.clear()\nlast = argmax(prefill_last(lm, cache, ids))\n}\n";
+    snprintf(src, sizeof src, "main {\nlast = generate_n(lm, cache, last, %d)\n}\n", tg);
+
+    run(I, pp_src); /* warm-up */
+    if (tg) run(I, src);
+    double pp_t[100], tg_t[100];
+    for (int r = 0; r < reps; r++) {
+        pp_t[r] = pp / run(I, pp_src);
+        tg_t[r] = tg ? tg / run(I, src) : 0;
+    }
+    stat3 p = stats(pp_t, reps), g = stats(tg_t, reps);
+    double rss = peak_rss_mib();
+    if (json)
+        printf("{\"engine\":\"tl\",\"threads\":%d,\"pp\":%d,\"tg\":%d,\"reps\":%d,\"load_s\":%.3f,"
+               "\"pp_tok_s\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},"
+               "\"tg_tok_s\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},\"rss_peak_mib\":%.1f}\n",
+               threads, pp, tg, reps, load_s, p.min, p.median, p.max, g.min, g.median, g.max, rss);
+    else
+        printf("tl threads=%d load=%.3f s\n  pp%d: min %.2f / median %.2f / max %.2f tok/s\n"
+               "  tg%d after pp%d: min %.2f / median %.2f / max %.2f tok/s\n  peak RSS %.1f MiB\n",
+               threads, load_s, pp, p.min, p.median, p.max, tg, pp, g.min, g.median, g.max, rss);
+    tl_interp_free(I);
+    tl_threadpool_shutdown();
+    return 0;
+}

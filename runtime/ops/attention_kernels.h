@@ -1,0 +1,22 @@
+/* runtime/ops/attention_kernels.h -- AVX2 inner loops of tl_op_attention
+** (runtime/ops/attention_avx2.c).  They compute exactly what the scalar loops
+** in attention.c compute: float products accumulated in double in the same
+** order (over d for a score, over t for an output), vectorised across keys
+** (scores) or across d (outputs) so no sum is reassociated.  Callers check
+** tl_cpu_use_avx2(). */
+#ifndef TL_RUNTIME_OPS_ATTENTION_KERNELS_H
+#define TL_RUNTIME_OPS_ATTENTION_KERNELS_H
+
+#include <stdint.h>
+
+/* p[t] = (float)(sum over d of (double)(q[d] * k_t[d])) * scale for t in
+** [0, n_keys), key t at k + t * kstride floats; D % 4 == 0. */
+void tl_attn_scores_avx2(const float *q, const float *k, int64_t kstride, int64_t n_keys, int64_t D,
+                         float scale, float *p);
+
+/* acc[d] += (double)(p[t] * v_t[d]) for t in [0, T) in order, skipping
+** p[t] == 0; value t at v + t * vstride floats; D % 4 == 0. */
+void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T, int64_t D,
+                     double *acc);
+
+#endif

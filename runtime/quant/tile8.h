@@ -1,0 +1,40 @@
+/* runtime/quant/tile8.h -- Q4_0 x Q8_0 matmul kernels that put 8 weight rows in
+** the 8 lanes of one vector (../shared/spec/PERFORMANCE.md §5.2), in llama.cpp's
+** repacked float order (TL_DOT_ORDER_REPACK / _REPACK_GEMM of runtime/quant.h):
+** per block the exact integer sum, then acc = fma(d_x * d_y, (float)sum, acc).
+** Every output is bit-identical to tl_quant_gemm_rows_order / _gemv_rows_order
+** with that order, for any row range and token count.
+**
+** Per 8-row group and 32-element block the 8 rows' nibbles are transposed once
+** so that lane r of vector k holds elements 4k..4k+3 of row r; each token then
+** costs 8 byte multiply-adds against broadcast activation groups, one convert
+** and one FMA for all 8 rows (no horizontal sums).  AVX2 only: callers check
+** tl_q4_0_tile8_available() and fall back to the quant module otherwise. */
+#ifndef TL_RUNTIME_QUANT_TILE8_H
+#define TL_RUNTIME_QUANT_TILE8_H
+
+#include "runtime/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* True when this CPU runs the AVX2 kernels below. */
+bool tl_q4_0_tile8_available(void);
+
+/* out[k * out_stride + r] = W[r] . act[k] for r in [r0, r1) (any range: rows
+** past the last full group of 8 go through the quant module) and k in
+** [0, n_tok).  W: Q4_0 rows of n elements at w_stride bytes; act: Q8_0 rows at
+** act_stride bytes.  Allocates a scratch copy of the activations (TL_ERR_NOMEM). */
+tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
+                             const void *act, size_t act_stride, int64_t n_tok, float *out,
+                             size_t out_stride);
+
+/* out[r] = W[r] . act for r in [r0, r1), one Q8_0 activation row: each step
+** takes 8 rows from the 8 eighths of the range (8 sequential streams, with
+** software prefetch); leftover rows and rows longer than 32768 go through
+** tl_quant_gemv_rows_order.  out is indexed by the absolute row. */
+tl_status tl_q4_0_gemv_tile8(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
+                             const void *act, float *out);
+
+#endif
