@@ -156,6 +156,36 @@ static void tensor_values(tl_strbuf *b, const tl_tensor *t, int dim, size_t offs
     tl_strbuf_putc(b, ']');
 }
 
+/* s in double quotes with \" \\ \n \t \r \0 escaped. */
+void tl_display_quoted(tl_strbuf *b, const char *s, size_t len) {
+    tl_strbuf_putc(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        switch (s[i]) {
+        case '"':
+            tl_strbuf_puts(b, "\\\"");
+            break;
+        case '\\':
+            tl_strbuf_puts(b, "\\\\");
+            break;
+        case '\n':
+            tl_strbuf_puts(b, "\\n");
+            break;
+        case '\t':
+            tl_strbuf_puts(b, "\\t");
+            break;
+        case '\r':
+            tl_strbuf_puts(b, "\\r");
+            break;
+        case '\0':
+            tl_strbuf_puts(b, "\\0");
+            break;
+        default:
+            tl_strbuf_putc(b, s[i]);
+        }
+    }
+    tl_strbuf_putc(b, '"');
+}
+
 static void display(tl_strbuf *b, const tl_value *v, bool nested, int depth) {
     if (depth > 64) {
         tl_strbuf_puts(b, "...");
@@ -179,33 +209,7 @@ static void display(tl_strbuf *b, const tl_value *v, bool nested, int depth) {
             tl_strbuf_append(b, v->as.str->data, v->as.str->len);
             break;
         }
-        tl_strbuf_putc(b, '"');
-        for (size_t i = 0; i < v->as.str->len; i++) {
-            char c = v->as.str->data[i];
-            switch (c) {
-            case '"':
-                tl_strbuf_puts(b, "\\\"");
-                break;
-            case '\\':
-                tl_strbuf_puts(b, "\\\\");
-                break;
-            case '\n':
-                tl_strbuf_puts(b, "\\n");
-                break;
-            case '\t':
-                tl_strbuf_puts(b, "\\t");
-                break;
-            case '\r':
-                tl_strbuf_puts(b, "\\r");
-                break;
-            case '\0':
-                tl_strbuf_puts(b, "\\0");
-                break;
-            default:
-                tl_strbuf_putc(b, c);
-            }
-        }
-        tl_strbuf_putc(b, '"');
+        tl_display_quoted(b, v->as.str->data, v->as.str->len);
         break;
     case TL_VAL_ARRAY: {
         const tl_array *a = v->as.arr;

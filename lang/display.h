@@ -14,6 +14,8 @@
 #include "lang/value.h"
 
 void tl_value_display(tl_strbuf *b, const tl_value *v);
+/* Appends s (len bytes) in double quotes with \" \\ \n \t \r \0 escaped. */
+void tl_display_quoted(tl_strbuf *b, const char *s, size_t len);
 /* Rust-style shortest round-trip rendering of a double / of a float. */
 void tl_format_double(tl_strbuf *b, double d);
 void tl_format_float(tl_strbuf *b, float f);

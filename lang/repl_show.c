@@ -257,31 +257,7 @@ void tl_repl_show_value(tl_strbuf *b, const tl_value *v) {
         show_tensor(b, v->as.tensor);
         break;
     case TL_VAL_STRING:
-        tl_strbuf_putc(b, '"');
-        for (size_t i = 0; i < v->as.str->len; i++) {
-            char c = v->as.str->data[i];
-            switch (c) {
-            case '"':
-                tl_strbuf_puts(b, "\\\"");
-                break;
-            case '\\':
-                tl_strbuf_puts(b, "\\\\");
-                break;
-            case '\n':
-                tl_strbuf_puts(b, "\\n");
-                break;
-            case '\t':
-                tl_strbuf_puts(b, "\\t");
-                break;
-            case '\r':
-                tl_strbuf_puts(b, "\\r");
-                break;
-            default:
-                tl_strbuf_putc(b, c);
-                break;
-            }
-        }
-        tl_strbuf_putc(b, '"');
+        tl_display_quoted(b, v->as.str->data, v->as.str->len);
         break;
     default:
         tl_value_display(b, v);

@@ -1,6 +1,8 @@
 /* lang/strbuf.c -- growable byte buffer (see strbuf.h). */
 #include "lang/strbuf.h"
 
+#include "lang/value.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,4 +70,15 @@ void tl_strbuf_reset(tl_strbuf *b) {
 void tl_strbuf_free(tl_strbuf *b) {
     free(b->data);
     *b = (tl_strbuf){0};
+}
+
+tl_status tl_strbuf_take_value(tl_strbuf *b, tl_value *out) {
+    if (b->oom) {
+        tl_strbuf_free(b);
+        *out = TL_VOID;
+        return tl_fail(TL_ERR_NOMEM, "out of memory");
+    }
+    tl_status st = tl_value_string(b->data ? b->data : "", b->len, out);
+    tl_strbuf_free(b);
+    return st;
 }

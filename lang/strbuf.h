@@ -6,6 +6,8 @@
 #ifndef TL_LANG_STRBUF_H
 #define TL_LANG_STRBUF_H
 
+#include "runtime/status.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -22,5 +24,10 @@ void tl_strbuf_printf(tl_strbuf *b, const char *fmt, ...) __attribute__((format(
 const char *tl_strbuf_cstr(tl_strbuf *b);
 void tl_strbuf_reset(tl_strbuf *b); /* empties, keeps memory */
 void tl_strbuf_free(tl_strbuf *b);
+
+/* Moves the buffer's bytes into a new string value (*out, owned) and frees the
+** buffer; fails with TL_ERR_NOMEM if an append ran out of memory. */
+struct tl_value;
+tl_status tl_strbuf_take_value(tl_strbuf *b, struct tl_value *out);
 
 #endif

@@ -19,16 +19,6 @@
 #define STR TL_KIND_BIT(TL_VAL_STRING)
 #define ARR TL_KIND_BIT(TL_VAL_ARRAY)
 
-static tl_status make_string(tl_strbuf *b, tl_value *out) {
-    if (b->oom) {
-        tl_strbuf_free(b);
-        return tl_fail(TL_ERR_NOMEM, "out of memory");
-    }
-    tl_status st = tl_value_string(b->data ? b->data : "", b->len, out);
-    tl_strbuf_free(b);
-    return st;
-}
-
 /* "{}" placeholders replaced by the displays of argv[0..argc). */
 static tl_status format_into(const tl_call *c, tl_strbuf *b, const char *fmt, size_t len, int argc,
                              const tl_value *argv) {
@@ -87,7 +77,7 @@ static tl_status b_format(tl_call *c, int argc, const tl_value *argv, tl_value *
         tl_strbuf_free(&b);
         return st;
     }
-    return make_string(&b, out);
+    return tl_strbuf_take_value(&b, out);
 }
 
 static tl_status b_str(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -95,7 +85,7 @@ static tl_status b_str(tl_call *c, int argc, const tl_value *argv, tl_value *out
     (void)argc;
     tl_strbuf b = {0};
     tl_value_display(&b, &argv[0]);
-    return make_string(&b, out);
+    return tl_strbuf_take_value(&b, out);
 }
 
 static tl_status b_type_of(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -363,7 +353,7 @@ static tl_status b_join(tl_call *c, int argc, const tl_value *argv, tl_value *ou
         if (i) tl_strbuf_puts(&b, sep);
         tl_value_display(&b, &argv[0].as.arr->items[i]);
     }
-    return make_string(&b, out);
+    return tl_strbuf_take_value(&b, out);
 }
 
 static tl_status b_contains(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -432,7 +422,7 @@ static tl_status b_replace(tl_call *c, int argc, const tl_value *argv, tl_value 
             tl_strbuf_putc(&b, s[i++]);
         }
     }
-    return make_string(&b, out);
+    return tl_strbuf_take_value(&b, out);
 }
 
 static tl_status change_case(tl_call *c, const tl_value *argv, tl_value *out, bool up) {
@@ -636,7 +626,7 @@ static tl_status b_input(tl_call *c, int argc, const tl_value *argv, tl_value *o
     while ((ch = getchar()) != EOF && ch != '\n')
         tl_strbuf_putc(&line, (char)ch);
     if (line.len && line.data[line.len - 1] == '\r') line.data[--line.len] = '\0';
-    return make_string(&line, out);
+    return tl_strbuf_take_value(&line, out);
 }
 
 static tl_status b_args(tl_call *c, int argc, const tl_value *argv, tl_value *out) {

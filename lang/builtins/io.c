@@ -24,16 +24,6 @@
 
 #define STR TL_KIND_BIT(TL_VAL_STRING)
 
-static tl_status take_strbuf(tl_strbuf *b, tl_value *out) {
-    if (b->oom) {
-        tl_strbuf_free(b);
-        return tl_fail(TL_ERR_NOMEM, "out of memory");
-    }
-    tl_status st = tl_value_string(b->data ? b->data : "", b->len, out);
-    tl_strbuf_free(b);
-    return st;
-}
-
 /* ------------------------------------------------------------------ reading */
 
 /* Reads the whole file into b. */
@@ -67,7 +57,7 @@ static tl_status b_read_file(tl_call *c, int argc, const tl_value *argv, tl_valu
         tl_strbuf_free(&b);
         return st;
     }
-    return take_strbuf(&b, out);
+    return tl_strbuf_take_value(&b, out);
 }
 
 static tl_status b_read_lines(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -181,7 +171,7 @@ static tl_status b_to_json(tl_call *c, int argc, const tl_value *argv, tl_value 
         tl_strbuf_free(&b);
         return st;
     }
-    return take_strbuf(&b, out);
+    return tl_strbuf_take_value(&b, out);
 }
 
 static tl_status b_parse_json(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
