@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 typedef struct json_ctx {
     const char *source;
     int32_t n;
@@ -186,6 +185,14 @@ static tl_status from_json(json_t *root, const char *src, tl_tokenizer **out) {
     if (max_id < 0) return tl_fail(TL_ERR_FORMAT, "%s: the vocab is empty", src);
     if (max_id >= INT32_MAX / 2)
         return tl_fail(TL_ERR_FORMAT, "%s: id %lld is too large", src, (long long)max_id);
+    /* ids must be dense (a hole is reported below): an id far past the number of
+    ** entries is such a hole, so fail before allocating max_id + 1 slots for it */
+    size_t n_entries =
+        json_object_size(vocab) + (json_is_array(added) ? json_array_size(added) : 0);
+    if ((uint64_t)max_id >= n_entries + 65536)
+        return tl_fail(TL_ERR_FORMAT,
+                       "%s: id %lld is out of range for %zu vocab entries (ids must be 0..%zu)",
+                       src, (long long)max_id, n_entries, n_entries - 1);
     c.n = (int32_t)max_id + 1;
     c.texts = calloc((size_t)c.n, sizeof *c.texts);
     c.lens = calloc((size_t)c.n, sizeof *c.lens);
