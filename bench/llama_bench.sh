@@ -13,13 +13,13 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-model=${1:-${TL_BENCH_MODEL:-/work/models/tinyllama-syn-q4_0.gguf}}
+model=${1:-${TL_BENCH_MODEL:-}}
 rounds=${2:-3}
 build=${BUILD:-$root/build}
 oracle=${ORACLE:-$root/../shared/oracle/oracle}
 pp=${PP:-64}; tg=${TG:-32}; reps=${REPS:-3}
 bin=$build/bench/bench_llama
-[ -f "$model" ] || { echo "llama_bench: no model at $model (make one: ../shared/oracle/make_models.sh DIR --big)"; exit 1; }
+[ -n "$model" ] && [ -f "$model" ] || { echo "llama_bench: no model at '$model' (make one: ../shared/oracle/make_models.sh DIR --big)"; exit 1; }
 [ -x "$bin" ] || { echo "llama_bench: build bench_llama first (cmake --build $build --target bench_llama)"; exit 1; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
