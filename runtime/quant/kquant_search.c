@@ -199,3 +199,43 @@ void tl_put_scale_min_k4(uint8_t s[12], const uint8_t ls[8], const uint8_t lm[8]
         }
     }
 }
+
+void tl_kquant_scales_mins(const float *x, int nmax, float rmin, int nstep, uint8_t L[256],
+                           uint8_t Laux[32], float w[32], uint8_t scales_out[12], tl_f16 *d_out,
+                           tl_f16 *dmin_out) {
+    float mins[8], scales[8], max_scale = 0.0f, max_min = 0.0f;
+    for (int j = 0; j < 8; j++) {
+        const float *xs = x + 32 * j;
+        float sum_x2 = 0.0f;
+        for (int l = 0; l < 32; l++)
+            sum_x2 += xs[l] * xs[l];
+        float av_x = sqrtf(sum_x2 / 32.0f);
+        for (int l = 0; l < 32; l++)
+            w[l] = av_x + fabsf(xs[l]);
+        scales[j] = tl_make_qkx2_quants(32, nmax, xs, w, L + 32 * j, &mins[j], Laux, rmin, 0.1f,
+                                        nstep, 0);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    float inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
+    float inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
+    uint8_t ls[8], lm[8];
+    for (int j = 0; j < 8; j++) {
+        ls[j] = (uint8_t)imin(63, (uint8_t)nearest_int(inv_scale * scales[j]));
+        lm[j] = (uint8_t)imin(63, (uint8_t)nearest_int(inv_min * mins[j]));
+    }
+    tl_put_scale_min_k4(scales_out, ls, lm);
+    *d_out = tl_f32_to_f16(max_scale / 63.0f);
+    *dmin_out = tl_f32_to_f16(max_min / 63.0f);
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, m;
+        tl_get_scale_min_k4(j, scales_out, &sc, &m);
+        float d = f16f(*d_out) * (float)sc;
+        if (d == 0.0f) continue;
+        float dm = f16f(*dmin_out) * (float)m;
+        for (int l = 0; l < 32; l++) {
+            int q = nearest_int((x[32 * j + l] + dm) / d);
+            L[32 * j + l] = (uint8_t)imax(0, imin(nmax, q));
+        }
+    }
+}

@@ -21,43 +21,9 @@ void tl_q4_K_to_f32(const void *src, float *dst, int64_t n) {
 void tl_q4_K_quantize(const float *x, void *dst, int64_t n) {
     blk_q4_K *b = dst;
     uint8_t L[QK_K], Laux[32];
-    float w[32], mins[8], scales[8];
+    float w[32];
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
-        float max_scale = 0.0f, max_min = 0.0f;
-        for (int j = 0; j < 8; j++) {
-            const float *xs = x + 32 * j;
-            float sum_x2 = 0.0f;
-            for (int l = 0; l < 32; l++)
-                sum_x2 += xs[l] * xs[l];
-            float av_x = sqrtf(sum_x2 / 32.0f);
-            for (int l = 0; l < 32; l++)
-                w[l] = av_x + fabsf(xs[l]);
-            scales[j] =
-                tl_make_qkx2_quants(32, 15, xs, w, L + 32 * j, &mins[j], Laux, -1.0f, 0.1f, 20, 0);
-            if (scales[j] > max_scale) max_scale = scales[j];
-            if (mins[j] > max_min) max_min = mins[j];
-        }
-        float inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
-        float inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
-        uint8_t ls[8], lm[8];
-        for (int j = 0; j < 8; j++) {
-            ls[j] = (uint8_t)imin(63, (uint8_t)nearest_int(inv_scale * scales[j]));
-            lm[j] = (uint8_t)imin(63, (uint8_t)nearest_int(inv_min * mins[j]));
-        }
-        tl_put_scale_min_k4(b[i].scales, ls, lm);
-        b[i].d = tl_f32_to_f16(max_scale / 63.0f);
-        b[i].dmin = tl_f32_to_f16(max_min / 63.0f);
-        for (int j = 0; j < 8; j++) {
-            uint8_t sc, m;
-            tl_get_scale_min_k4(j, b[i].scales, &sc, &m);
-            float d = f16f(b[i].d) * (float)sc;
-            if (d == 0.0f) continue;
-            float dm = f16f(b[i].dmin) * (float)m;
-            for (int l = 0; l < 32; l++) {
-                int q = nearest_int((x[32 * j + l] + dm) / d);
-                L[32 * j + l] = (uint8_t)imax(0, imin(15, q));
-            }
-        }
+        tl_kquant_scales_mins(x, 15, -1.0f, 20, L, Laux, w, b[i].scales, &b[i].d, &b[i].dmin);
         for (int c = 0; c < 4; c++)
             for (int l = 0; l < 32; l++)
                 b[i].qs[32 * c + l] = (uint8_t)(L[64 * c + l] | (L[64 * c + 32 + l] << 4));

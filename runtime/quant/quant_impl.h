@@ -196,6 +196,12 @@ float tl_make_qkx2_quants(int n, int nmax, const float *x, const float *w, uint8
 void tl_get_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m);
 /* Scales of a Q4_K/Q5_K super-block written from 8 (scale, min) pairs of 6 bits. */
 void tl_put_scale_min_k4(uint8_t scales[12], const uint8_t ls[8], const uint8_t lm[8]);
+/* Q4_K/Q5_K weight quantization of one 256-value super-block x: the per-32 (scale, min)
+** search (make_qkx2 with nmax, rmin, nstep), their 6-bit packing into scales_out with the
+** f16 d/dmin, and the final levels 0..nmax in L.  Laux and w are scratch. */
+void tl_kquant_scales_mins(const float *x, int nmax, float rmin, int nstep, uint8_t L[256],
+                           uint8_t Laux[32], float w[32], uint8_t scales_out[12], tl_f16 *d_out,
+                           tl_f16 *dmin_out);
 
 /* ---- per-family kernels --------------------------------------------------
 ** _to_f32: dequantize; _quantize: llama.cpp's reference quantizer
