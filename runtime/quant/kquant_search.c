@@ -212,8 +212,8 @@ void tl_kquant_scales_mins(const float *x, int nmax, float rmin, int nstep, uint
         float av_x = sqrtf(sum_x2 / 32.0f);
         for (int l = 0; l < 32; l++)
             w[l] = av_x + fabsf(xs[l]);
-        scales[j] = tl_make_qkx2_quants(32, nmax, xs, w, L + 32 * j, &mins[j], Laux, rmin, 0.1f,
-                                        nstep, 0);
+        scales[j] =
+            tl_make_qkx2_quants(32, nmax, xs, w, L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep, 0);
         if (scales[j] > max_scale) max_scale = scales[j];
         if (mins[j] > max_min) max_min = mins[j];
     }
