@@ -14,6 +14,7 @@ extern const tl_builtin_def tl_builtins_quant[];
 extern const tl_builtin_def tl_builtins_model[];
 extern const tl_builtin_def tl_builtins_tokenizer[];
 extern const tl_builtin_def tl_builtins_tensor[];
+extern const tl_builtin_def tl_builtins_tensor_shape[];
 extern const tl_builtin_def tl_builtins_nn_compat[];
 extern const tl_builtin_def tl_builtins_nn[];
 extern const tl_builtin_def tl_builtins_llama_support[];
@@ -26,6 +27,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_model,
     tl_builtins_tokenizer,
     tl_builtins_tensor,
+    tl_builtins_tensor_shape,
     tl_builtins_nn_compat, /* before nn: its rope(x, cos, sin) hands other calls to nn */
     tl_builtins_nn,
     tl_builtins_llama_support,

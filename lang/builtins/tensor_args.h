@@ -26,4 +26,16 @@ tl_status tlb_ret(tl_status st, tl_tensor **t, tl_value *out);
 /* The single element of t as an int or float value (int for integer dtypes). */
 tl_status tlb_scalar_value(const tl_tensor *t, tl_value *out);
 
+/* An array value holding parts[0..n) (takes the references, frees the parts array);
+** returns st unchanged when it is not TL_OK. */
+tl_status tlb_parts_value(tl_status st, tl_tensor **parts, int n, tl_value *out);
+
+/* argv[0] as a borrowed tensor (the defs below require a tensor first argument). */
+#define FIRST_TENSOR(name)                                                                         \
+    tl_tensor *name;                                                                               \
+    do {                                                                                           \
+        tl_status st_ = tl_arg_tensor(c, argv, 0, &name);                                          \
+        if (st_ != TL_OK) return st_;                                                              \
+    } while (0)
+
 #endif
