@@ -112,18 +112,80 @@ tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
     return TL_OK;
 }
 
-/* ---- one token: 8 far-apart rows per step ---------------------------------- */
+/* ---- one token: 8 adjacent rows per step ------------------------------------
+** Each step reads one 8-row group (8 * row bytes, contiguous) block by block
+** and prefetches the next group at the same pace, so a thread streams one
+** sequential region.  Rows are addressed as base + r * rs (no pointer array:
+** the compiler keeps every address in registers), and the 8 scales of a block
+** come in with one gather. */
 
 #define GEMV_MAX_BLOCKS 1024
+
+/* bytes 0,1 of each 32-bit lane packed into the low 8 bytes of each half */
+static inline __m128i low_halves(__m256i g) {
+    const __m256i pick = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+    return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, pick), 0x08));
+}
+
+/* 16 nibble bytes of block b of rows r and r + 4 */
+static inline __m256i rows_pair(const char *p, size_t rs, int r) {
+    return _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(p + 2 + (size_t)r * rs))),
+        _mm_loadu_si128((const __m128i *)(p + 2 + (size_t)(r + 4) * rs)), 1);
+}
+
+static void gemv_groups(int64_t nb, const char *w, size_t rs, int64_t g0, int64_t g1,
+                        const blk_q8_0 *y, const int32_t *s8, const float *dy, float *out) {
+    const __m256i m4 = _mm256_set1_epi8(15), ones16 = _mm256_set1_epi16(1);
+    const int rsi = (int)rs;
+    const __m256i gidx = _mm256_setr_epi32(0, rsi, 2 * rsi, 3 * rsi, 4 * rsi, 5 * rsi, 6 * rsi, 7 * rsi);
+    for (int64_t g = g0; g < g1; g += 8) {
+        const char *base = w + (size_t)g * rs, *next = base + 8 * rs;
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            const char *p = base + (size_t)b * sizeof(blk_q4_0);
+            /* 8 rows x 18 bytes = 144 bytes of the next group per step */
+            _mm_prefetch(next + b * 144, _MM_HINT_T0);
+            _mm_prefetch(next + b * 144 + 64, _MM_HINT_T0);
+            _mm_prefetch(next + b * 144 + 128, _MM_HINT_T0);
+            __m256i v0 = rows_pair(p, rs, 0), v1 = rows_pair(p, rs, 1);
+            __m256i v2 = rows_pair(p, rs, 2), v3 = rows_pair(p, rs, 3);
+            __m256i a0 = _mm256_unpacklo_epi32(v0, v1), a1 = _mm256_unpackhi_epi32(v0, v1);
+            __m256i a2 = _mm256_unpacklo_epi32(v2, v3), a3 = _mm256_unpackhi_epi32(v2, v3);
+            /* lane r of T[j]: nibble bytes 4j..4j+3 of row r */
+            __m256i T[4] = {_mm256_unpacklo_epi64(a0, a2), _mm256_unpackhi_epi64(a0, a2),
+                            _mm256_unpacklo_epi64(a1, a3), _mm256_unpackhi_epi64(a1, a3)};
+            const char *yq = (const char *)y[b].qs;
+            __m256i s = _mm256_setzero_si256();
+            for (int j = 0; j < 4; j++) {
+                int32_t lo, hi;
+                memcpy(&lo, yq + 4 * j, 4);
+                memcpy(&hi, yq + 16 + 4 * j, 4);
+                s = _mm256_add_epi16(
+                    s, _mm256_maddubs_epi16(_mm256_and_si256(T[j], m4), _mm256_set1_epi32(lo)));
+                s = _mm256_add_epi16(
+                    s, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(T[j], 4), m4),
+                                            _mm256_set1_epi32(hi)));
+            }
+            __m256i sum = _mm256_sub_epi32(_mm256_madd_epi16(s, ones16), _mm256_set1_epi32(s8[b]));
+            __m256 dx = _mm256_cvtph_ps(low_halves(_mm256_i32gather_epi32((const int *)p, gidx, 1)));
+            acc = _mm256_fmadd_ps(_mm256_mul_ps(dx, _mm256_set1_ps(dy[b])), _mm256_cvtepi32_ps(sum),
+                                  acc);
+        }
+        _mm256_storeu_ps(out + g, acc);
+    }
+}
 
 tl_status tl_q4_0_gemv_tile8(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
                              const void *act, float *out) {
     if (n % QK32 != 0 || r0 < 0 || r1 < r0)
         return tl_fail(TL_ERR_ARG, "gemv_tile8: bad row length %lld or range [%lld, %lld)",
                        (long long)n, (long long)r0, (long long)r1);
-    int64_t nb = n / QK32, q = (r1 - r0) / 8;
-    if (nb > GEMV_MAX_BLOCKS) q = 0;
-    if (q > 0) {
+    int64_t nb = n / QK32, r8 = r0 + (r1 - r0) / 8 * 8;
+    /* the gather takes 32-bit offsets of up to 7 rows */
+    if (nb > GEMV_MAX_BLOCKS || w_stride > (size_t)INT32_MAX / 8) r8 = r0;
+    if (r8 > r0) {
         const blk_q8_0 *y = act;
         int32_t s8[GEMV_MAX_BLOCKS];
         float dy[GEMV_MAX_BLOCKS];
@@ -137,47 +199,10 @@ tl_status tl_q4_0_gemv_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
             s8[b] = 8 * _mm_cvtsi128_si32(h);
             dy[b] = f16_to_f32_hw(y[b].d);
         }
-        const __m256i m4 = _mm256_set1_epi8(15);
-        for (int64_t t = 0; t < q; t++) {
-            /* rows t, t + q, ..., t + 7q of the range: 8 long sequential streams */
-            const blk_q4_0 *x[8];
-            for (int r = 0; r < 8; r++)
-                x[r] = (const blk_q4_0 *)((const char *)w + (size_t)(r0 + r * q + t) * w_stride);
-            __m256 acc = _mm256_setzero_ps();
-            for (int64_t b = 0; b < nb; b++) {
-                if ((b & 3) == 0)
-                    for (int r = 0; r < 8; r++)
-                        _mm_prefetch((const char *)(x[r] + b) + 576, _MM_HINT_T0);
-                __m256i T[4];
-                transpose8(x, b, T);
-                const int32_t *yq = (const int32_t *)y[b].qs;
-                __m256i s = _mm256_setzero_si256();
-                for (int j = 0; j < 4; j++) {
-                    int32_t lo, hi;
-                    memcpy(&lo, yq + j, 4);
-                    memcpy(&hi, yq + j + 4, 4);
-                    s = _mm256_add_epi16(
-                        s, _mm256_maddubs_epi16(_mm256_and_si256(T[j], m4), _mm256_set1_epi32(lo)));
-                    s = _mm256_add_epi16(
-                        s, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(T[j], 4), m4),
-                                                _mm256_set1_epi32(hi)));
-                }
-                __m256i sum =
-                    _mm256_sub_epi32(_mm256_madd_epi16(s, ones16), _mm256_set1_epi32(s8[b]));
-                __m256 dx = _mm256_cvtph_ps(_mm_setr_epi16(
-                    (short)x[0][b].d, (short)x[1][b].d, (short)x[2][b].d, (short)x[3][b].d,
-                    (short)x[4][b].d, (short)x[5][b].d, (short)x[6][b].d, (short)x[7][b].d));
-                acc = _mm256_fmadd_ps(_mm256_mul_ps(dx, _mm256_set1_ps(dy[b])),
-                                      _mm256_cvtepi32_ps(sum), acc);
-            }
-            float o[8];
-            _mm256_storeu_ps(o, acc);
-            for (int r = 0; r < 8; r++)
-                out[r0 + r * q + t] = o[r];
-        }
+        gemv_groups(nb, w, w_stride, r0, r8, y, s8, dy, out);
     }
-    if (r0 + 8 * q < r1)
-        return tl_quant_gemv_rows_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w, w_stride,
-                                        r0 + 8 * q, r1, act, out);
+    if (r8 < r1)
+        return tl_quant_gemv_rows_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w, w_stride, r8, r1,
+                                        act, out);
     return TL_OK;
 }
