@@ -28,8 +28,16 @@ static void detect(void) {
     features.f16c = (c >> 29) & 1;
     /* the OS must save XMM (bit 1) and YMM (bit 2) state */
     features.avx = avx && osxsave && (xgetbv0() & 6) == 6;
-    if (features.avx && __get_cpuid_count(7, 0, &a, &b, &c, &d)) features.avx2 = (b >> 5) & 1;
+    if (features.avx && __get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        features.avx2 = (b >> 5) & 1;
+        /* F (b16), BW (b30), VL (b31); the OS must save opmask, ZMM0-15 upper
+        ** halves and ZMM16-31 (XCR0 bits 5, 6, 7) */
+        bool f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+        features.avx512 = f && bw && vl && (xgetbv0() & 0xe6) == 0xe6;
+        features.avx512vnni = features.avx512 && ((c >> 11) & 1);
+    }
     if (!features.avx) features.avx2 = features.fma = features.f16c = false;
+    if (!features.avx2) features.avx512 = features.avx512vnni = false;
 #endif
 }
 
@@ -43,4 +51,10 @@ bool tl_cpu_use_avx2(void) {
     const char *no = getenv("TL_NO_AVX2");
     if (no && *no && strcmp(no, "0") != 0) return false;
     return f->avx2 && f->fma && f->f16c;
+}
+
+bool tl_cpu_use_avx512vnni(void) {
+    const char *no = getenv("TL_NO_AVX512");
+    if (no && *no && strcmp(no, "0") != 0) return false;
+    return tl_cpu_use_avx2() && tl_cpu_features_get()->avx512vnni;
 }

@@ -182,6 +182,9 @@ static void lin_rows(void *ctx, int64_t begin, int64_t end) {
                      tl_q4_0_tile8_available();
         if (tile8 && j->R == 1)
             st = tl_q4_0_gemv_tile8(j->in, wbase, wrow, begin, end, j->xq, j->y);
+        else if (tile8 && tl_q4_0_tile16_available())
+            st = tl_q4_0_gemm_tile16(j->in, wbase, wrow, begin, end, j->xq, j->xq_row, j->R, j->y,
+                                     (size_t)j->O);
         else if (tile8)
             st = tl_q4_0_gemm_tile8(j->in, wbase, wrow, begin, end, j->xq, j->xq_row, j->R, j->y,
                                     (size_t)j->O);

@@ -5,6 +5,7 @@
 #include "runtime/quant.h"
 #include "runtime/quant/avx2_common.h"
 #include "runtime/quant/quant_impl.h"
+#include "runtime/quant/tile_pack.h"
 
 #include <stdlib.h>
 
@@ -20,46 +21,96 @@ bool tl_q4_0_tile8_available(void) {
     return tl_cpu_use_avx2();
 }
 
-/* Lane r of T[j] = bytes 4j..4j+3 of the nibble bytes of row r (j = 0..3). */
-static inline void transpose8(const blk_q4_0 *const x[8], int64_t b, __m256i T[4]) {
-    __m256i v[4];
-    for (int r = 0; r < 4; r++)
-        v[r] = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)x[r + 4][b].qs),
-                                _mm_loadu_si128((const __m128i *)x[r][b].qs));
-    __m256i a0 = _mm256_unpacklo_epi32(v[0], v[1]), a1 = _mm256_unpackhi_epi32(v[0], v[1]);
-    __m256i a2 = _mm256_unpacklo_epi32(v[2], v[3]), a3 = _mm256_unpackhi_epi32(v[2], v[3]);
-    /* lanes 0-3 of each half: rows r..r+3 (low half rows 0-3, high half rows 4-7) */
-    T[0] = _mm256_unpacklo_epi64(a0, a2);
-    T[1] = _mm256_unpackhi_epi64(a0, a2);
-    T[2] = _mm256_unpacklo_epi64(a1, a3);
-    T[3] = _mm256_unpackhi_epi64(a1, a3);
+/* One block of an 8-row group, unpacked for the GEMM: q[j] (j < 4) holds in
+** lane r the low nibbles of bytes 4j..4j+3 of row r (elements 4j..4j+3),
+** q[j + 4] their high nibbles (elements 16 + 4j..), as unsigned bytes 0..15;
+** dx the 8 rows' scales. */
+typedef struct w_blk {
+    __m256i q[8];
+    __m256 dx;
+} w_blk;
+
+/* Unpacks the nb blocks of the 8 rows at g (rows at rs bytes) into pw. */
+static void pack_group(int64_t nb, const char *g, size_t rs, w_blk *pw) {
+    const __m256i m4 = _mm256_set1_epi8(15);
+    for (int64_t b = 0; b < nb; b++) {
+        const char *p = g + (size_t)b * sizeof(blk_q4_0);
+        __m256i T[4];
+        tile_transpose8(p, rs, T);
+        for (int j = 0; j < 4; j++) {
+            pw[b].q[j] = _mm256_and_si256(T[j], m4);
+            pw[b].q[j + 4] = _mm256_and_si256(_mm256_srli_epi16(T[j], 4), m4);
+        }
+        uint16_t d[8];
+        for (int r = 0; r < 8; r++)
+            memcpy(&d[r], p + (size_t)r * rs, sizeof d[r]);
+        pw[b].dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d));
+    }
 }
 
-static void group8(int64_t nb, const blk_q4_0 *const x[8], const act_blk *pack, int64_t n_tok,
-                   __m256 *acc) {
-    const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
-    for (int64_t k = 0; k < n_tok; k++)
-        acc[k] = _mm256_setzero_ps();
+/* sum over the block of (nibble - 8) * y for the 8 rows, as int32 lanes */
+static inline __m256i block_sum(const w_blk *W, const act_blk *A) {
+    __m256i s = _mm256_maddubs_epi16(W->q[0], _mm256_set1_epi32(A->qs[0]));
+#pragma GCC unroll 8
+    for (int j = 1; j < 8; j++)
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(W->q[j], _mm256_set1_epi32(A->qs[j])));
+    return _mm256_sub_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)), _mm256_set1_epi32(A->s8));
+}
+
+/* acc = fma(dx * d_y, (float)sum, acc): llama.cpp's per-block step */
+static inline __m256 block_step(const w_blk *W, const act_blk *A, __m256 acc) {
+    return _mm256_fmadd_ps(_mm256_mul_ps(W->dx, _mm256_set1_ps(A->d)),
+                           _mm256_cvtepi32_ps(block_sum(W, A)), acc);
+}
+
+/* 8 rows x 4 tokens: tokens k..k+3 of the block-major activations (n_tok per
+** block); prefetches 144 bytes of `next` per block when next is not NULL.
+** The four tokens' multiply-adds are interleaved (independent chains); the
+** accumulators are named variables so that they stay in registers. */
+#define STEP(acc, t)                                                                               \
+    acc = _mm256_fmadd_ps(                                                                         \
+        _mm256_mul_ps(W->dx, _mm256_set1_ps(A[t].d)),                                              \
+        _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s##t, ones16),                       \
+                                            _mm256_set1_epi32(A[t].s8))),                          \
+        acc)
+static void tile_8x4(int64_t nb, const w_blk *pw, const act_blk *pa, int64_t n_tok, int64_t k,
+                     const char *next, float *out, size_t out_stride) {
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     for (int64_t b = 0; b < nb; b++) {
-        __m256i T[4], W[8];
-        transpose8(x, b, T);
-        for (int j = 0; j < 4; j++) {
-            W[j] = _mm256_and_si256(T[j], m4);
-            W[j + 4] = _mm256_and_si256(_mm256_srli_epi16(T[j], 4), m4);
+        if (next) {
+            _mm_prefetch(next + b * 144, _MM_HINT_T0);
+            _mm_prefetch(next + b * 144 + 64, _MM_HINT_T0);
+            _mm_prefetch(next + b * 144 + 128, _MM_HINT_T0);
         }
-        __m256 dx = _mm256_cvtph_ps(
-            _mm_setr_epi16((short)x[0][b].d, (short)x[1][b].d, (short)x[2][b].d, (short)x[3][b].d,
-                           (short)x[4][b].d, (short)x[5][b].d, (short)x[6][b].d, (short)x[7][b].d));
-        const act_blk *a = pack + b * n_tok;
-        for (int64_t k = 0; k < n_tok; k++, a++) {
-            __m256i s = _mm256_maddubs_epi16(W[0], _mm256_set1_epi32(a->qs[0]));
-            for (int j = 1; j < 8; j++)
-                s = _mm256_add_epi16(s, _mm256_maddubs_epi16(W[j], _mm256_set1_epi32(a->qs[j])));
-            __m256i sum = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(a->s8));
-            __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(a->d));
-            acc[k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sum), acc[k]);
+        const w_blk *W = pw + b;
+        const act_blk *A = pa + b * n_tok + k;
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+        for (int j = 0; j < 8; j++) {
+            __m256i q = _mm256_load_si256(&W->q[j]);
+            s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(q, _mm256_set1_epi32(A[0].qs[j])));
+            s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(q, _mm256_set1_epi32(A[1].qs[j])));
+            s2 = _mm256_add_epi16(s2, _mm256_maddubs_epi16(q, _mm256_set1_epi32(A[2].qs[j])));
+            s3 = _mm256_add_epi16(s3, _mm256_maddubs_epi16(q, _mm256_set1_epi32(A[3].qs[j])));
         }
+        STEP(acc0, 0);
+        STEP(acc1, 1);
+        STEP(acc2, 2);
+        STEP(acc3, 3);
     }
+    _mm256_storeu_ps(out, acc0);
+    _mm256_storeu_ps(out + out_stride, acc1);
+    _mm256_storeu_ps(out + 2 * out_stride, acc2);
+    _mm256_storeu_ps(out + 3 * out_stride, acc3);
+}
+#undef STEP
+
+static void tile_8x1(int64_t nb, const w_blk *pw, const act_blk *pa, int64_t n_tok, int64_t k,
+                     float *out) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++)
+        acc = block_step(pw + b, pa + b * n_tok + k, acc);
+    _mm256_storeu_ps(out, acc);
 }
 
 tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
@@ -73,38 +124,35 @@ tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
     if (groups > 0 && n_tok > 0) {
         /* block-major copy of the activations: pack[b * n_tok + k] */
         act_blk *pack = aligned_alloc(64, ((size_t)(nb * n_tok) * sizeof(act_blk) + 63) / 64 * 64);
-        __m256 *acc = aligned_alloc(32, (size_t)n_tok * sizeof(__m256));
-        if (!pack || !acc) {
+        w_blk *pw = aligned_alloc(64, (size_t)nb * sizeof(w_blk));
+        if (!pack || !pw) {
             free(pack);
-            free(acc);
+            free(pw);
             return tl_fail(TL_ERR_NOMEM, "gemm_tile8: out of memory");
         }
-        const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
         for (int64_t k = 0; k < n_tok; k++) {
             const blk_q8_0 *y = (const blk_q8_0 *)((const char *)act + (size_t)k * act_stride);
             for (int64_t b = 0; b < nb; b++) {
                 act_blk *p = &pack[b * n_tok + k];
-                __m256i q = _mm256_loadu_si256((const __m256i *)y[b].qs);
-                _mm256_storeu_si256((__m256i *)p->qs, q);
-                __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, q), ones16);
-                __m128i h =
-                    _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-                h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
-                h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
-                p->s8 = 8 * _mm_cvtsi128_si32(h);
+                memcpy(p->qs, y[b].qs, sizeof p->qs);
+                p->s8 = 8 * tile_code_sum(y[b].qs);
                 p->d = f16_to_f32_hw(y[b].d);
             }
         }
+        int64_t k4 = n_tok / 4 * 4;
         for (int64_t g = r0; g < r8; g += 8) {
-            const blk_q4_0 *x[8];
-            for (int r = 0; r < 8; r++)
-                x[r] = (const blk_q4_0 *)((const char *)w + (size_t)(g + r) * w_stride);
-            group8(nb, x, pack, n_tok, acc);
-            for (int64_t k = 0; k < n_tok; k++)
-                _mm256_storeu_ps(out + (size_t)k * out_stride + (size_t)g, acc[k]);
+            const char *base = (const char *)w + (size_t)g * w_stride;
+            pack_group(nb, base, w_stride, pw);
+            /* the first tile prefetches the next group's rows (8 * row bytes) */
+            const char *next = g + 8 < r8 ? base + 8 * w_stride : NULL;
+            for (int64_t k = 0; k < k4; k += 4, next = NULL)
+                tile_8x4(nb, pw, pack, n_tok, k, next, out + (size_t)k * out_stride + (size_t)g,
+                         out_stride);
+            for (int64_t k = k4; k < n_tok; k++)
+                tile_8x1(nb, pw, pack, n_tok, k, out + (size_t)k * out_stride + (size_t)g);
         }
         free(pack);
-        free(acc);
+        free(pw);
     }
     if (r8 < r1)
         return tl_quant_gemm_rows_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w, w_stride, r8, r1,
@@ -128,13 +176,6 @@ static inline __m128i low_halves(__m256i g) {
     return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, pick), 0x08));
 }
 
-/* 16 nibble bytes of block b of rows r and r + 4 */
-static inline __m256i rows_pair(const char *p, size_t rs, int r) {
-    return _mm256_inserti128_si256(
-        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(p + 2 + (size_t)r * rs))),
-        _mm_loadu_si128((const __m128i *)(p + 2 + (size_t)(r + 4) * rs)), 1);
-}
-
 static void gemv_groups(int64_t nb, const char *w, size_t rs, int64_t g0, int64_t g1,
                         const blk_q8_0 *y, const int32_t *s8, const float *dy, float *out) {
     const __m256i m4 = _mm256_set1_epi8(15), ones16 = _mm256_set1_epi16(1);
@@ -149,13 +190,8 @@ static void gemv_groups(int64_t nb, const char *w, size_t rs, int64_t g0, int64_
             _mm_prefetch(next + b * 144, _MM_HINT_T0);
             _mm_prefetch(next + b * 144 + 64, _MM_HINT_T0);
             _mm_prefetch(next + b * 144 + 128, _MM_HINT_T0);
-            __m256i v0 = rows_pair(p, rs, 0), v1 = rows_pair(p, rs, 1);
-            __m256i v2 = rows_pair(p, rs, 2), v3 = rows_pair(p, rs, 3);
-            __m256i a0 = _mm256_unpacklo_epi32(v0, v1), a1 = _mm256_unpackhi_epi32(v0, v1);
-            __m256i a2 = _mm256_unpacklo_epi32(v2, v3), a3 = _mm256_unpackhi_epi32(v2, v3);
-            /* lane r of T[j]: nibble bytes 4j..4j+3 of row r */
-            __m256i T[4] = {_mm256_unpacklo_epi64(a0, a2), _mm256_unpackhi_epi64(a0, a2),
-                            _mm256_unpacklo_epi64(a1, a3), _mm256_unpackhi_epi64(a1, a3)};
+            __m256i T[4];
+            tile_transpose8(p, rs, T);
             const char *yq = (const char *)y[b].qs;
             __m256i s = _mm256_setzero_si256();
             for (int j = 0; j < 4; j++) {
@@ -189,14 +225,8 @@ tl_status tl_q4_0_gemv_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
         const blk_q8_0 *y = act;
         int32_t s8[GEMV_MAX_BLOCKS];
         float dy[GEMV_MAX_BLOCKS];
-        const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
         for (int64_t b = 0; b < nb; b++) {
-            __m256i v = _mm256_loadu_si256((const __m256i *)y[b].qs);
-            __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, v), ones16);
-            __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
-            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
-            s8[b] = 8 * _mm_cvtsi128_si32(h);
+            s8[b] = 8 * tile_code_sum(y[b].qs);
             dy[b] = f16_to_f32_hw(y[b].d);
         }
         gemv_groups(nb, w, w_stride, r0, r8, y, s8, dy, out);

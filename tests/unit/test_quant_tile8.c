@@ -57,6 +57,13 @@ static void check(int64_t rows, int64_t n, int64_t tok, int64_t r0, int64_t r1, 
                      TL_OK);
     assert_int_equal(tl_q4_0_gemm_tile8(n, w, ws, r0, r1, a, as, tok, got, (size_t)rows), TL_OK);
     assert_memory_equal(got, want, (size_t)(rows * tok) * sizeof(float));
+    if (tl_q4_0_tile16_available()) {
+        /* the AVX-512 VNNI 16-row tile gives the same bits */
+        float *z = calloc((size_t)(rows * tok), sizeof(float));
+        assert_int_equal(tl_q4_0_gemm_tile16(n, w, ws, r0, r1, a, as, tok, z, (size_t)rows), TL_OK);
+        assert_memory_equal(z, want, (size_t)(rows * tok) * sizeof(float));
+        free(z);
+    }
     /* a token-by-token GEMV gives the same bits (decode == prefill) */
     for (int64_t k = 0; k < tok; k++) {
         float *row = calloc((size_t)rows, sizeof(float));
@@ -88,8 +95,18 @@ static void test_tile8_matches_repack_order(void **state) {
     check(16, 2048, 3, 0, 16, 1);
     check(200, 64, 2, 5, 197, 0); /* GEMV: 8 streams of 24 rows, 0 leftover */
     check(70, 96, 2, 1, 70, 1);
+    check(48, 2048, 11, 0, 48, 1); /* 3 groups of 16, 4-token tiles + 3 leftover tokens */
+    check(90, 5632, 6, 3, 90, 0);  /* the FFN down row length; 16-row groups + 8 + 7 rows */
         /* GEMV: 8 streams of 8 rows, 5 leftover */ /* largest |sums|: int16 partials near the limit
                                                      */
+}
+
+/* Which kernels ran: a skipped variant must show in the test log. */
+static void test_tile_variants_present(void **state) {
+    (void)state;
+    print_message("tile8 (AVX2): %s; tile16 (AVX-512 VNNI): %s\n",
+                  tl_q4_0_tile8_available() ? "tested" : "SKIPPED, no AVX2",
+                  tl_q4_0_tile16_available() ? "tested" : "SKIPPED, no AVX-512 VNNI or TL_NO_AVX512");
 }
 
 static void test_tile8_errors(void **state) {
@@ -100,12 +117,17 @@ static void test_tile8_errors(void **state) {
     /* empty ranges do nothing */
     assert_int_equal(tl_q4_0_gemm_tile8(32, o, 18, 0, 0, o, 34, 1, o, 8), TL_OK);
     assert_int_equal(tl_q4_0_gemm_tile8(32, o, 18, 0, 8, o, 34, 0, o, 8), TL_OK);
+    if (tl_q4_0_tile16_available()) {
+        assert_int_equal(tl_q4_0_gemm_tile16(33, o, 18, 0, 16, o, 34, 1, o, 16), TL_ERR_ARG);
+        assert_int_equal(tl_q4_0_gemm_tile16(32, o, 18, 0, 0, o, 34, 1, o, 16), TL_OK);
+    }
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tile8_matches_repack_order),
         cmocka_unit_test(test_tile8_errors),
+        cmocka_unit_test(test_tile_variants_present),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,163 @@
+/* runtime/quant/tile16_avx512.c -- the 16-rows-in-lanes Q4_0 GEMM for CPUs
+** with AVX-512 VNNI (see tile8.h).
+**
+** Same arithmetic as the AVX2 8-row tile: per block the exact integer sum of
+** (nibble - 8) * y, then acc = fma(d_x * d_y, (float)sum, acc), so every output
+** is bit-identical to it.  What changes is the instruction count: one
+** vpdpbusd with an embedded broadcast of the activation does 64 multiply-adds
+** (16 rows x 4 bytes) where AVX2 needs a broadcast, a maddubs and an add for
+** 32, and the AVX2 loop is bound by how fast instructions issue. */
+#include "runtime/quant/tile8.h"
+
+#include "runtime/cpu.h"
+#include "runtime/quant/avx2_common.h"
+#include "runtime/quant/quant_impl.h"
+#include "runtime/quant/tile_pack.h"
+
+#include <stdlib.h>
+
+/* One block of a 16-row group: q[j] (j < 4), lane r: the low nibbles of bytes
+** 4j..4j+3 of row r; q[j + 4]: their high nibbles; dx: the 16 scales. */
+typedef struct z_blk {
+    __m512i q[8];
+    __m512 dx;
+} z_blk;
+
+/* One activation block: its codes as 8 dwords, d, and -8 * (sum of codes). */
+typedef struct z_act {
+    int32_t qs[8];
+    float d;
+    int32_t neg_s8;
+} z_act;
+
+bool tl_q4_0_tile16_available(void) {
+    return tl_cpu_use_avx512vnni();
+}
+
+static void pack_group(int64_t nb, const char *g, size_t rs, z_blk *pw) {
+    const __m512i m4 = _mm512_set1_epi8(15);
+    for (int64_t b = 0; b < nb; b++) {
+        const char *p = g + (size_t)b * sizeof(blk_q4_0);
+        __m256i lo[4], hi[4];
+        tile_transpose8(p, rs, lo);
+        tile_transpose8(p + 8 * rs, rs, hi);
+        for (int j = 0; j < 4; j++) {
+            __m512i t = _mm512_inserti64x4(_mm512_castsi256_si512(lo[j]), hi[j], 1);
+            pw[b].q[j] = _mm512_and_si512(t, m4);
+            pw[b].q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(t, 4), m4);
+        }
+        uint16_t d[16];
+        for (int r = 0; r < 16; r++)
+            memcpy(&d[r], p + (size_t)r * rs, sizeof d[r]);
+        pw[b].dx = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)d));
+    }
+}
+
+/* acc += w (unsigned bytes) . the dword at mem broadcast to all 16 lanes.
+** Written in asm because GCC does not fold the broadcast into vpdpbusd. */
+#define DOT_BCAST(acc, w, mem) __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(mem))
+
+/* 16 rows x 4 tokens (k..k+3); each token's sum runs as two chains (low and
+** high nibbles) so that the multiply-add latency is hidden. */
+static void tile_16x4(int64_t nb, const z_blk *pw, const z_act *pa, int64_t n_tok, int64_t k,
+                      const char *next, float *out, size_t out_stride) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    for (int64_t b = 0; b < nb; b++) {
+        if (next) {
+            /* 16 rows x 18 bytes = 288 bytes of the next group per block */
+            for (int l = 0; l < 288; l += 64)
+                _mm_prefetch(next + b * 288 + l, _MM_HINT_T0);
+        }
+        const z_blk *W = pw + b;
+        const z_act *A = pa + b * n_tok + k;
+        __m512i s0 = _mm512_set1_epi32(A[0].neg_s8), s1 = _mm512_set1_epi32(A[1].neg_s8);
+        __m512i s2 = _mm512_set1_epi32(A[2].neg_s8), s3 = _mm512_set1_epi32(A[3].neg_s8);
+        __m512i t0 = _mm512_setzero_si512(), t1 = t0, t2 = t0, t3 = t0;
+        for (int j = 0; j < 4; j++) {
+            __m512i q = W->q[j], h = W->q[j + 4];
+            DOT_BCAST(s0, q, A[0].qs[j]);
+            DOT_BCAST(s1, q, A[1].qs[j]);
+            DOT_BCAST(s2, q, A[2].qs[j]);
+            DOT_BCAST(s3, q, A[3].qs[j]);
+            DOT_BCAST(t0, h, A[0].qs[j + 4]);
+            DOT_BCAST(t1, h, A[1].qs[j + 4]);
+            DOT_BCAST(t2, h, A[2].qs[j + 4]);
+            DOT_BCAST(t3, h, A[3].qs[j + 4]);
+        }
+        __m512 dx = W->dx;
+        acc0 = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(A[0].d)),
+                               _mm512_cvtepi32_ps(_mm512_add_epi32(s0, t0)), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(A[1].d)),
+                               _mm512_cvtepi32_ps(_mm512_add_epi32(s1, t1)), acc1);
+        acc2 = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(A[2].d)),
+                               _mm512_cvtepi32_ps(_mm512_add_epi32(s2, t2)), acc2);
+        acc3 = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(A[3].d)),
+                               _mm512_cvtepi32_ps(_mm512_add_epi32(s3, t3)), acc3);
+    }
+    _mm512_storeu_ps(out, acc0);
+    _mm512_storeu_ps(out + out_stride, acc1);
+    _mm512_storeu_ps(out + 2 * out_stride, acc2);
+    _mm512_storeu_ps(out + 3 * out_stride, acc3);
+}
+
+static void tile_16x1(int64_t nb, const z_blk *pw, const z_act *pa, int64_t n_tok, int64_t k,
+                      float *out) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const z_act *A = pa + b * n_tok + k;
+        __m512i s = _mm512_set1_epi32(A->neg_s8), t = _mm512_setzero_si512();
+        for (int j = 0; j < 4; j++) {
+            DOT_BCAST(s, pw[b].q[j], A->qs[j]);
+            DOT_BCAST(t, pw[b].q[j + 4], A->qs[j + 4]);
+        }
+        acc = _mm512_fmadd_ps(_mm512_mul_ps(pw[b].dx, _mm512_set1_ps(A->d)),
+                              _mm512_cvtepi32_ps(_mm512_add_epi32(s, t)), acc);
+    }
+    _mm512_storeu_ps(out, acc);
+}
+
+tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
+                              const void *act, size_t act_stride, int64_t n_tok, float *out,
+                              size_t out_stride) {
+    if (n % QK32 != 0 || r0 < 0 || r1 < r0 || n_tok < 0)
+        return tl_fail(TL_ERR_ARG,
+                       "gemm_tile16: bad row length %lld, range [%lld, %lld) or %lld tokens",
+                       (long long)n, (long long)r0, (long long)r1, (long long)n_tok);
+    int64_t nb = n / QK32, r16 = r0 + (r1 - r0) / 16 * 16;
+    if (r16 > r0 && n_tok > 0) {
+        /* block-major copy of the activations: pack[b * n_tok + k] */
+        z_act *pack = aligned_alloc(64, ((size_t)(nb * n_tok) * sizeof(z_act) + 63) / 64 * 64);
+        z_blk *pw = aligned_alloc(64, (size_t)nb * sizeof(z_blk));
+        if (!pack || !pw) {
+            free(pack);
+            free(pw);
+            return tl_fail(TL_ERR_NOMEM, "gemm_tile16: out of memory");
+        }
+        for (int64_t k = 0; k < n_tok; k++) {
+            const blk_q8_0 *y = (const blk_q8_0 *)((const char *)act + (size_t)k * act_stride);
+            for (int64_t b = 0; b < nb; b++) {
+                z_act *p = &pack[b * n_tok + k];
+                memcpy(p->qs, y[b].qs, sizeof p->qs);
+                p->neg_s8 = -8 * tile_code_sum(y[b].qs);
+                p->d = f16_to_f32_hw(y[b].d);
+            }
+        }
+        int64_t k4 = n_tok / 4 * 4;
+        for (int64_t g = r0; g < r16; g += 16) {
+            const char *base = (const char *)w + (size_t)g * w_stride;
+            pack_group(nb, base, w_stride, pw);
+            const char *next = g + 16 < r16 ? base + 16 * w_stride : NULL;
+            for (int64_t k = 0; k < k4; k += 4, next = NULL)
+                tile_16x4(nb, pw, pack, n_tok, k, next, out + (size_t)k * out_stride + (size_t)g,
+                          out_stride);
+            for (int64_t k = k4; k < n_tok; k++)
+                tile_16x1(nb, pw, pack, n_tok, k, out + (size_t)k * out_stride + (size_t)g);
+        }
+        free(pack);
+        free(pw);
+    }
+    if (r16 < r1)
+        return tl_q4_0_gemm_tile8(n, w, w_stride, r16, r1, act, act_stride, n_tok, out,
+                                  out_stride);
+    return TL_OK;
+}

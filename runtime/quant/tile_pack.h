@@ -1,0 +1,43 @@
+/* runtime/quant/tile_pack.h -- helpers shared by the rows-in-lanes Q4_0
+** kernels (tile8_avx2.c, tile16_avx512.c): reading 8 rows' nibbles of one
+** block transposed, and an activation block's code sum.  Include only from
+** files built with AVX2 enabled. */
+#ifndef TL_RUNTIME_QUANT_TILE_PACK_H
+#define TL_RUNTIME_QUANT_TILE_PACK_H
+
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* 16 nibble bytes of one block of rows r and r + 4 (p: the block of row 0,
+** rows rs bytes apart; a Q4_0 block is the fp16 scale, then the nibbles) */
+static inline __m256i tile_rows_pair(const char *p, size_t rs, int r) {
+    return _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(p + 2 + (size_t)r * rs))),
+        _mm_loadu_si128((const __m128i *)(p + 2 + (size_t)(r + 4) * rs)), 1);
+}
+
+/* T[j], lane r (r < 8): nibble bytes 4j..4j+3 of the block at p + r * rs */
+static inline void tile_transpose8(const char *p, size_t rs, __m256i T[4]) {
+    __m256i v0 = tile_rows_pair(p, rs, 0), v1 = tile_rows_pair(p, rs, 1);
+    __m256i v2 = tile_rows_pair(p, rs, 2), v3 = tile_rows_pair(p, rs, 3);
+    __m256i a0 = _mm256_unpacklo_epi32(v0, v1), a1 = _mm256_unpackhi_epi32(v0, v1);
+    __m256i a2 = _mm256_unpacklo_epi32(v2, v3), a3 = _mm256_unpackhi_epi32(v2, v3);
+    T[0] = _mm256_unpacklo_epi64(a0, a2);
+    T[1] = _mm256_unpackhi_epi64(a0, a2);
+    T[2] = _mm256_unpacklo_epi64(a1, a3);
+    T[3] = _mm256_unpackhi_epi64(a1, a3);
+}
+
+/* the sum of an activation block's 32 signed codes */
+static inline int32_t tile_code_sum(const int8_t qs[32]) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)qs);
+    __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), v),
+                                  _mm256_set1_epi16(1));
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    return _mm_cvtsi128_si32(h);
+}
+
+#endif
