@@ -55,7 +55,8 @@ static void pack_group(int64_t nb, const char *g, size_t rs, z_blk *pw) {
 
 /* acc += w (unsigned bytes) . the dword at mem broadcast to all 16 lanes.
 ** Written in asm because GCC does not fold the broadcast into vpdpbusd. */
-#define DOT_BCAST(acc, w, mem) __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(mem))
+#define DOT_BCAST(acc, w, mem)                                                                     \
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(mem))
 
 /* 16 rows x 4 tokens (k..k+3); each token's sum runs as two chains (low and
 ** high nibbles) so that the multiply-add latency is hidden. */
@@ -157,7 +158,6 @@ tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t
         free(pw);
     }
     if (r16 < r1)
-        return tl_q4_0_gemm_tile8(n, w, w_stride, r16, r1, act, act_stride, n_tok, out,
-                                  out_stride);
+        return tl_q4_0_gemm_tile8(n, w, w_stride, r16, r1, act, act_stride, n_tok, out, out_stride);
     return TL_OK;
 }

@@ -68,11 +68,10 @@ static inline __m256 block_step(const w_blk *W, const act_blk *A, __m256 acc) {
 ** The four tokens' multiply-adds are interleaved (independent chains); the
 ** accumulators are named variables so that they stay in registers. */
 #define STEP(acc, t)                                                                               \
-    acc = _mm256_fmadd_ps(                                                                         \
-        _mm256_mul_ps(W->dx, _mm256_set1_ps(A[t].d)),                                              \
-        _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s##t, ones16),                       \
-                                            _mm256_set1_epi32(A[t].s8))),                          \
-        acc)
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(W->dx, _mm256_set1_ps(A[t].d)),                            \
+                          _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s##t, ones16),     \
+                                                              _mm256_set1_epi32(A[t].s8))),        \
+                          acc)
 static void tile_8x4(int64_t nb, const w_blk *pw, const act_blk *pa, int64_t n_tok, int64_t k,
                      const char *next, float *out, size_t out_stride) {
     const __m256i ones16 = _mm256_set1_epi16(1);
@@ -176,36 +175,56 @@ static inline __m128i low_halves(__m256i g) {
     return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, pick), 0x08));
 }
 
+/* 4 bytes at any alignment */
+static inline int32_t load32(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 static void gemv_groups(int64_t nb, const char *w, size_t rs, int64_t g0, int64_t g1,
                         const blk_q8_0 *y, const int32_t *s8, const float *dy, float *out) {
     const __m256i m4 = _mm256_set1_epi8(15), ones16 = _mm256_set1_epi16(1);
     const int rsi = (int)rs;
-    const __m256i gidx = _mm256_setr_epi32(0, rsi, 2 * rsi, 3 * rsi, 4 * rsi, 5 * rsi, 6 * rsi, 7 * rsi);
+    const __m256i gidx =
+        _mm256_setr_epi32(0, rsi, 2 * rsi, 3 * rsi, 4 * rsi, 5 * rsi, 6 * rsi, 7 * rsi);
+    const bool to_l1 = 8 * rs <= 16384;
     for (int64_t g = g0; g < g1; g += 8) {
         const char *base = w + (size_t)g * rs, *next = base + 8 * rs;
         __m256 acc = _mm256_setzero_ps();
         for (int64_t b = 0; b < nb; b++) {
             const char *p = base + (size_t)b * sizeof(blk_q4_0);
-            /* 8 rows x 18 bytes = 144 bytes of the next group per step */
-            _mm_prefetch(next + b * 144, _MM_HINT_T0);
-            _mm_prefetch(next + b * 144 + 64, _MM_HINT_T0);
-            _mm_prefetch(next + b * 144 + 128, _MM_HINT_T0);
+            /* 8 rows x 18 bytes = 144 bytes of the next group per step: into
+            ** L1 when a group fits beside the current one, else into L2
+            ** (measured: 19.9 GB/s for 2048-element rows with L1, 15.8
+            ** instead of 13.2 for the 5632-element rows of ffn_down with L2) */
+            if (to_l1) {
+                _mm_prefetch(next + b * 144, _MM_HINT_T0);
+                _mm_prefetch(next + b * 144 + 64, _MM_HINT_T0);
+                _mm_prefetch(next + b * 144 + 128, _MM_HINT_T0);
+            } else {
+                _mm_prefetch(next + b * 144, _MM_HINT_T1);
+                _mm_prefetch(next + b * 144 + 64, _MM_HINT_T1);
+                _mm_prefetch(next + b * 144 + 128, _MM_HINT_T1);
+            }
             __m256i T[4];
             tile_transpose8(p, rs, T);
-            const char *yq = (const char *)y[b].qs;
-            __m256i s = _mm256_setzero_si256();
-            for (int j = 0; j < 4; j++) {
-                int32_t lo, hi;
-                memcpy(&lo, yq + 4 * j, 4);
-                memcpy(&hi, yq + 16 + 4 * j, 4);
-                s = _mm256_add_epi16(
-                    s, _mm256_maddubs_epi16(_mm256_and_si256(T[j], m4), _mm256_set1_epi32(lo)));
-                s = _mm256_add_epi16(
-                    s, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(T[j], 4), m4),
-                                            _mm256_set1_epi32(hi)));
-            }
+            /* written out: GCC keeps a loop over T[] in memory */
+            const int8_t *yq = y[b].qs;
+#define NIB_LO(j)                                                                                  \
+    _mm256_maddubs_epi16(_mm256_and_si256(T[j], m4), _mm256_set1_epi32(load32(yq + 4 * (j))))
+#define NIB_HI(j)                                                                                  \
+    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(T[j], 4), m4),                         \
+                         _mm256_set1_epi32(load32(yq + 16 + 4 * (j))))
+            __m256i s = _mm256_add_epi16(_mm256_add_epi16(NIB_LO(0), NIB_LO(1)),
+                                         _mm256_add_epi16(NIB_LO(2), NIB_LO(3)));
+            s = _mm256_add_epi16(s, _mm256_add_epi16(_mm256_add_epi16(NIB_HI(0), NIB_HI(1)),
+                                                     _mm256_add_epi16(NIB_HI(2), NIB_HI(3))));
+#undef NIB_LO
+#undef NIB_HI
             __m256i sum = _mm256_sub_epi32(_mm256_madd_epi16(s, ones16), _mm256_set1_epi32(s8[b]));
-            __m256 dx = _mm256_cvtph_ps(low_halves(_mm256_i32gather_epi32((const int *)p, gidx, 1)));
+            __m256 dx =
+                _mm256_cvtph_ps(low_halves(_mm256_i32gather_epi32((const int *)p, gidx, 1)));
             acc = _mm256_fmadd_ps(_mm256_mul_ps(dx, _mm256_set1_ps(dy[b])), _mm256_cvtepi32_ps(sum),
                                   acc);
         }

@@ -32,8 +32,8 @@ static inline void tile_transpose8(const char *p, size_t rs, __m256i T[4]) {
 /* the sum of an activation block's 32 signed codes */
 static inline int32_t tile_code_sum(const int8_t qs[32]) {
     __m256i v = _mm256_loadu_si256((const __m256i *)qs);
-    __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), v),
-                                  _mm256_set1_epi16(1));
+    __m256i s =
+        _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), v), _mm256_set1_epi16(1));
     __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
     h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
     h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));

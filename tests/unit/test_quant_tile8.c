@@ -97,8 +97,8 @@ static void test_tile8_matches_repack_order(void **state) {
     check(70, 96, 2, 1, 70, 1);
     check(48, 2048, 11, 0, 48, 1); /* 3 groups of 16, 4-token tiles + 3 leftover tokens */
     check(90, 5632, 6, 3, 90, 0);  /* the FFN down row length; 16-row groups + 8 + 7 rows */
-        /* GEMV: 8 streams of 8 rows, 5 leftover */ /* largest |sums|: int16 partials near the limit
-                                                     */
+    /* GEMV: 8 streams of 8 rows, 5 leftover */ /* largest |sums|: int16 partials near the limit
+                                                 */
 }
 
 /* Which kernels ran: a skipped variant must show in the test log. */
@@ -106,7 +106,8 @@ static void test_tile_variants_present(void **state) {
     (void)state;
     print_message("tile8 (AVX2): %s; tile16 (AVX-512 VNNI): %s\n",
                   tl_q4_0_tile8_available() ? "tested" : "SKIPPED, no AVX2",
-                  tl_q4_0_tile16_available() ? "tested" : "SKIPPED, no AVX-512 VNNI or TL_NO_AVX512");
+                  tl_q4_0_tile16_available() ? "tested"
+                                             : "SKIPPED, no AVX-512 VNNI or TL_NO_AVX512");
 }
 
 static void test_tile8_errors(void **state) {
