@@ -46,15 +46,27 @@ const tl_cpu_features *tl_cpu_features_get(void) {
     return &features;
 }
 
+/* The environment switches, read once (they are set before a process starts). */
+static bool no_avx2, no_avx512;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static bool env_set(const char *name) {
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+static void read_env(void) {
+    no_avx2 = env_set("TL_NO_AVX2");
+    no_avx512 = env_set("TL_NO_AVX512");
+}
+
 bool tl_cpu_use_avx2(void) {
     const tl_cpu_features *f = tl_cpu_features_get();
-    const char *no = getenv("TL_NO_AVX2");
-    if (no && *no && strcmp(no, "0") != 0) return false;
-    return f->avx2 && f->fma && f->f16c;
+    pthread_once(&env_once, read_env);
+    return !no_avx2 && f->avx2 && f->fma && f->f16c;
 }
 
 bool tl_cpu_use_avx512vnni(void) {
-    const char *no = getenv("TL_NO_AVX512");
-    if (no && *no && strcmp(no, "0") != 0) return false;
-    return tl_cpu_use_avx2() && tl_cpu_features_get()->avx512vnni;
+    pthread_once(&env_once, read_env);
+    return !no_avx512 && tl_cpu_use_avx2() && tl_cpu_features_get()->avx512vnni;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run_determinism.sh TL SCRIPT [MODEL...] -- runs `TL run --seed 5 --threads N SCRIPT`
-# for N = 1, 1, 2, 3 and 0 (0 = all cores) from the script's directory and fails
-# unless every run exits 0 with byte-identical, non-empty stdout and empty stderr.
+# for N = 1, 1, 2, 3 and 0 (0 = all cores), then at 2 threads with the AVX-512
+# kernels off (TL_NO_AVX512=1) and with only the scalar kernels (TL_NO_AVX2=1),
+# from the script's directory, and fails unless every run exits 0 with
+# byte-identical, non-empty stdout and empty stderr.
 # Each MODEL is a file under $TL_TEST_MODELS the script needs; when one is
 # missing the test prints SKIPPED and exits 77.  TL_TEST_WRAPPER, when set, is
 # put before TL (e.g. valgrind).
@@ -20,20 +22,22 @@ name=$(basename "$script")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0 i=0
-for threads in 1 1 2 3 0; do
+for run in 1 1 2 3 0 2:TL_NO_AVX512=1 2:TL_NO_AVX2=1; do
   i=$((i + 1))
+  threads=${run%%:*} kernels=
+  [[ $run == *:* ]] && kernels=${run#*:}
   # shellcheck disable=SC2086
-  ${TL_TEST_WRAPPER:-} "$tl" run --seed 5 --threads "$threads" "$name" >"$tmp/out$i" 2>"$tmp/err$i"
+  env $kernels ${TL_TEST_WRAPPER:-} "$tl" run --seed 5 --threads "$threads" "$name" >"$tmp/out$i" 2>"$tmp/err$i"
   code=$?
   if [[ $code != 0 || -s $tmp/err$i ]]; then
-    echo "run $i (--threads $threads): exit $code"; cat "$tmp/err$i"; fail=1
+    echo "run $i (--threads $threads $kernels): exit $code"; cat "$tmp/err$i"; fail=1
   fi
   if [[ ! -s $tmp/out$i ]]; then
-    echo "run $i (--threads $threads): no output"; fail=1
+    echo "run $i (--threads $threads $kernels): no output"; fail=1
   elif [[ $i -gt 1 ]] && ! cmp -s "$tmp/out1" "$tmp/out$i"; then
-    echo "run $i (--threads $threads) differs from run 1 (--threads 1):"
+    echo "run $i (--threads $threads $kernels) differs from run 1 (--threads 1):"
     diff "$tmp/out1" "$tmp/out$i" | head -20; fail=1
   fi
 done
-[[ $fail == 0 ]] && echo "$name: $(wc -l <"$tmp/out1") lines identical across 5 runs (threads 1 1 2 3 all)"
+[[ $fail == 0 ]] && echo "$name: $(wc -l <"$tmp/out1") lines identical across $i runs (threads 1 1 2 3 all; AVX2 only; scalar only)"
 exit $fail
