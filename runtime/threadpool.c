@@ -1,4 +1,7 @@
 /* runtime/threadpool.c -- persistent spinning pthread workers, chunked split, one barrier. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pthread_setname_np */
+#endif
 #include "runtime/threadpool.h"
 
 #include <pthread.h>
@@ -82,6 +85,9 @@ static void run_chunks(uint32_t gen) {
 static void *worker_main(void *arg) {
     int idx = (int)(intptr_t)arg; /* 1..n_workers */
     in_parallel = true;
+#ifdef __GLIBC__
+    pthread_setname_np(pthread_self(), "tl-worker"); /* shows in top and perf */
+#endif
     pthread_mutex_lock(&P.mu);
     uint64_t seen = P.start_generation; /* jobs posted after this one are ours */
     pthread_mutex_unlock(&P.mu);

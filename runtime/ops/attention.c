@@ -14,73 +14,96 @@ typedef struct attn_job {
     int failed;
 } attn_job;
 
+/* Softmax of p[0..T) in place (keys past the visible ones hold -inf), then
+** acc[d] = sum over t of (double)(p[t] * v_t[d]) and o = (float)acc. */
+static void softmax_pv(const attn_job *j, float *p, float mx, int64_t kvh, bool vec, double *acc,
+                       float *o) {
+    int64_t T = j->T, D = j->D;
+    if (mx == -INFINITY) { /* nothing visible: uniform, like softmax of an all-masked row */
+        for (int64_t t = 0; t < T; t++)
+            p[t] = 1.0f / (float)T;
+    } else {
+        double sum = 0.0;
+        for (int64_t t = 0; t < T; t++) {
+            float e = p[t] == -INFINITY ? 0.0f : expf(p[t] - mx);
+            p[t] = e;
+            sum += (double)e;
+        }
+        float inv = (float)(1.0 / sum);
+        for (int64_t t = 0; t < T; t++)
+            p[t] *= inv;
+    }
+    for (int64_t d = 0; d < D; d++)
+        acc[d] = 0.0;
+    if (vec) tl_attn_pv_avx2(p, j->v + kvh * D, j->Hkv * D, T, D, acc);
+    for (int64_t t = 0; !vec && t < T; t++) {
+        if (p[t] == 0.0f) continue; /* adds exactly 0 */
+        const float *v = j->v + (t * j->Hkv + kvh) * D;
+        for (int64_t d = 0; d < D; d++)
+            acc[d] += (double)(p[t] * v[d]);
+    }
+    for (int64_t d = 0; d < D; d++)
+        o[d] = (float)acc[d];
+}
+
+/* Items it = s * Hkv + kvh: query position s against KV head kvh, for the
+** group of query heads that read it.  The AVX2 path transposes the visible
+** keys once per item (element d of key t at kt[d * ldk + t]) so that a score
+** vector covers 8 keys; every sum keeps the scalar loop's order. */
 static void attn_items(void *ctx, int64_t begin, int64_t end) {
     attn_job *j = ctx;
-    int64_t T = j->T, D = j->D;
-    bool avx2 = tl_cpu_use_avx2();
+    int64_t T = j->T, D = j->D, ldk = (T + 7) / 8 * 8;
+    bool vec = tl_cpu_use_avx2() && D % 4 == 0;
     float *p = malloc((size_t)(T + 1) * sizeof(float));
     double *acc = malloc((size_t)(D + 1) * sizeof(double));
-    if (!p || !acc) {
+    float *kt = vec ? malloc((size_t)(D * ldk + 1) * sizeof(float)) : NULL;
+    if (!p || !acc || (vec && !kt)) {
         free(p);
         free(acc);
+        free(kt);
         __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
         return;
     }
-    for (int64_t it = begin; it < end; it++) { /* it = s * H + h */
-        int64_t s = it / j->H, h = it % j->H, kvh = h / j->group;
-        const float *q = j->q + it * D;
+    for (int64_t it = begin; it < end; it++) {
+        int64_t s = it / j->Hkv, kvh = it % j->Hkv;
         int64_t last = j->causal ? s + j->pos_offset : T - 1; /* last visible key */
-        float mx = -INFINITY;
-        bool vec = avx2 && D % 4 == 0;
+        int64_t nk = last + 1 < T ? (last + 1 > 0 ? last + 1 : 0) : T;
         if (vec) {
-            int64_t nk = last + 1 < T ? last + 1 : T;
-            if (nk > 0) tl_attn_scores_avx2(q, j->k + kvh * D, j->Hkv * D, nk, D, j->scale, p);
-            for (int64_t t = 0; t < T; t++) {
-                if (t >= nk) p[t] = -INFINITY;
+            int64_t nk8 = (nk + 7) / 8 * 8;
+            for (int64_t t = 0; t < nk8; t++) {
+                const float *k = j->k + (t * j->Hkv + kvh) * D;
+                for (int64_t d = 0; d < D; d++)
+                    kt[d * ldk + t] = t < nk ? k[d] : 0.0f;
+            }
+        }
+        for (int64_t h = kvh * j->group; h < (kvh + 1) * j->group; h++) {
+            const float *q = j->q + (s * j->H + h) * D;
+            float mx = -INFINITY;
+            if (vec) {
+                if (nk > 0) tl_attn_scores_t_avx2(q, kt, ldk, nk, D, j->scale, p);
+                for (int64_t t = 0; t < T; t++) {
+                    if (t >= nk) p[t] = -INFINITY;
+                    if (p[t] > mx) mx = p[t];
+                }
+            }
+            for (int64_t t = 0; !vec && t < T; t++) {
+                if (t > last) {
+                    p[t] = -INFINITY;
+                    continue;
+                }
+                const float *k = j->k + (t * j->Hkv + kvh) * D;
+                double sum = 0.0;
+                for (int64_t d = 0; d < D; d++)
+                    sum += (double)(q[d] * k[d]);
+                p[t] = (float)sum * j->scale;
                 if (p[t] > mx) mx = p[t];
             }
+            softmax_pv(j, p, mx, kvh, vec, acc, j->o + (s * j->H + h) * D);
         }
-        for (int64_t t = 0; !vec && t < T; t++) {
-            if (t > last) {
-                p[t] = -INFINITY;
-                continue;
-            }
-            const float *k = j->k + (t * j->Hkv + kvh) * D;
-            double sum = 0.0;
-            for (int64_t d = 0; d < D; d++)
-                sum += (double)(q[d] * k[d]);
-            p[t] = (float)sum * j->scale;
-            if (p[t] > mx) mx = p[t];
-        }
-        if (mx == -INFINITY) { /* nothing visible: uniform, like softmax of an all-masked row */
-            for (int64_t t = 0; t < T; t++)
-                p[t] = 1.0f / (float)T;
-        } else {
-            double sum = 0.0;
-            for (int64_t t = 0; t < T; t++) {
-                float e = p[t] == -INFINITY ? 0.0f : expf(p[t] - mx);
-                p[t] = e;
-                sum += (double)e;
-            }
-            float inv = (float)(1.0 / sum);
-            for (int64_t t = 0; t < T; t++)
-                p[t] *= inv;
-        }
-        for (int64_t d = 0; d < D; d++)
-            acc[d] = 0.0;
-        if (vec) tl_attn_pv_avx2(p, j->v + kvh * D, j->Hkv * D, T, D, acc);
-        for (int64_t t = 0; !vec && t < T; t++) {
-            if (p[t] == 0.0f) continue; /* adds exactly 0 */
-            const float *v = j->v + (t * j->Hkv + kvh) * D;
-            for (int64_t d = 0; d < D; d++)
-                acc[d] += (double)(p[t] * v[d]);
-        }
-        float *o = j->o + it * D;
-        for (int64_t d = 0; d < D; d++)
-            o[d] = (float)acc[d];
     }
     free(p);
     free(acc);
+    free(kt);
 }
 
 tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v, bool causal,
@@ -107,25 +130,24 @@ tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tenso
     j.group = j.H / j.Hkv;
     j.scale = scale > 0.0f ? scale : 1.0f / sqrtf((float)j.D);
     j.pos_offset = pos_offset >= 0 ? pos_offset : j.T - j.S;
-    float *fq = NULL, *fk = NULL, *fv = NULL, *fo = NULL;
-    st = ops_to_f32("attention", q, &fq);
-    if (st == TL_OK) st = ops_to_f32("attention", k, &fk);
-    if (st == TL_OK) st = ops_to_f32("attention", v, &fv);
-    if (st == TL_OK)
-        st = ops_alloc("attention", (size_t)tl_tensor_nelements(q) * sizeof(float), (void **)&fo);
+    float *fq = NULL, *fk = NULL, *fv = NULL; /* copies, when the inputs are not f32 */
+    tl_tensor *o = NULL;
+    st = ops_f32_data("attention", q, &j.q, &fq);
+    if (st == TL_OK) st = ops_f32_data("attention", k, &j.k, &fk);
+    if (st == TL_OK) st = ops_f32_data("attention", v, &j.v, &fv);
+    if (st == TL_OK) st = tl_tensor_new(TL_DTYPE_F32, 3, q->ne, &o);
     if (st == TL_OK) {
-        j.q = fq;
-        j.k = fk;
-        j.v = fv;
-        j.o = fo;
+        j.o = tl_tensor_data(o);
         if (j.S * j.H > 0 && j.D > 0)
-            tl_parallel_for(j.S * j.H, 1 + 4096 / (j.T * j.D + 1), attn_items, &j);
+            tl_parallel_for(j.S * j.Hkv, 1 + 4096 / (j.T * j.D * j.group + 1), attn_items, &j);
         if (j.failed) st = tl_fail(TL_ERR_NOMEM, "attention: out of memory");
     }
-    if (st == TL_OK) st = ops_from_f32(fo, TL_DTYPE_F32, 3, q->ne, out);
+    if (st == TL_OK)
+        *out = o;
+    else
+        tl_tensor_unref(o);
     free(fq);
     free(fk);
     free(fv);
-    free(fo);
     return st;
 }

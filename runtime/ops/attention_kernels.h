@@ -10,9 +10,10 @@
 #include <stdint.h>
 
 /* p[t] = (float)(sum over d of (double)(q[d] * k_t[d])) * scale for t in
-** [0, n_keys), key t at k + t * kstride floats; D % 4 == 0. */
-void tl_attn_scores_avx2(const float *q, const float *k, int64_t kstride, int64_t n_keys, int64_t D,
-                         float scale, float *p);
+** [0, n_keys), from the keys transposed: element d of key t at
+** kt[d * ldk + t], ldk >= n_keys rounded up to 8 (the padding is read). */
+void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk, int64_t n_keys, int64_t D,
+                           float scale, float *p);
 
 /* acc[d] += (double)(p[t] * v_t[d]) for t in [0, T) in order, skipping
 ** p[t] == 0; value t at v + t * vstride floats; D % 4 == 0. */

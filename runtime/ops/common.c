@@ -82,6 +82,17 @@ tl_status ops_to_f32(const char *op, const tl_tensor *t, float **buf) {
     return TL_OK;
 }
 
+tl_status ops_f32_data(const char *op, const tl_tensor *t, const float **data, float **owned) {
+    *owned = NULL;
+    if (t->dtype == TL_DTYPE_F32 && tl_tensor_is_contiguous(t)) {
+        *data = tl_tensor_data(t);
+        return TL_OK;
+    }
+    tl_status st = ops_to_f32(op, t, owned);
+    *data = *owned;
+    return st;
+}
+
 tl_status ops_from_f32(const float *src, tl_dtype dt, int n_dims, const int64_t *ne,
                        tl_tensor **out) {
     tl_status st = tl_tensor_new(dt, n_dims, ne, out);

@@ -173,6 +173,11 @@ static inline size_t ops_offset(const int64_t *idx, const size_t *nb) {
 ** contiguous rows).  *buf is malloc'd (free it); n elements. */
 tl_status ops_to_f32(const char *op, const tl_tensor *t, float **buf);
 
+/* t's values as contiguous f32: t's own data when it already is contiguous
+** F32 (*owned = NULL; read-only), else a copy made by ops_to_f32 (*owned =
+** *data; free it).  Saves a copy per op input in the common case. */
+tl_status ops_f32_data(const char *op, const tl_tensor *t, const float **data, float **owned);
+
 /* Writes n contiguous f32 values into a new contiguous tensor of dtype dt with
 ** t's ne (n_dims dims). */
 tl_status ops_from_f32(const float *src, tl_dtype dt, int n_dims, const int64_t *ne,

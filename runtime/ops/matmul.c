@@ -255,11 +255,23 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
     lin_job j = {.w = w, .wtr = wtr, .R = tl_tensor_nrows(x), .O = O, .in = in, .exact = exact};
     j.order =
         precision == TL_PRECISION_LLAMA ? tl_quant_llama_order(w->dtype, O) : TL_DOT_ORDER_ROW;
-    float *xf = NULL, *bf = NULL, *y = NULL;
+    const float *xf = NULL;
+    float *xf_copy = NULL, *bf = NULL, *y = NULL;
     char *xq = NULL;
-    st = ops_to_f32("linear", x, &xf);
+    tl_tensor *yt = NULL; /* the output, written in place when it is f32 */
+    int64_t ne[TL_MAX_DIMS];
+    memcpy(ne, x->ne, sizeof ne);
+    ne[0] = O;
+    tl_dtype odt =
+        (x->dtype == TL_DTYPE_F16 || x->dtype == TL_DTYPE_BF16) ? x->dtype : TL_DTYPE_F32;
+    st = ops_f32_data("linear", x, &xf, &xf_copy);
     if (st == TL_OK && bias) st = ops_to_f32("linear", bias, &bf);
-    if (st == TL_OK) st = ops_alloc("linear", (size_t)(j.R * O) * sizeof(float), (void **)&y);
+    if (st == TL_OK && odt == TL_DTYPE_F32) {
+        st = tl_tensor_new(TL_DTYPE_F32, x->n_dims, ne, &yt);
+        if (st == TL_OK) y = tl_tensor_data(yt);
+    } else if (st == TL_OK) {
+        st = ops_alloc("linear", (size_t)(j.R * O) * sizeof(float), (void **)&y);
+    }
     if (st == TL_OK && !exact && wtr->dot_type != TL_DTYPE_F32) {
         const tl_type_traits *dtr = tl_dtype_traits(wtr->dot_type);
         if (!dtr || !dtr->from_f32) {
@@ -294,17 +306,17 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
             st = tl_fail(TL_ERR_INTERNAL, "linear: row kernel failed for %s",
                          tl_dtype_name(w->dtype));
     }
-    if (st == TL_OK) {
-        int64_t ne[TL_MAX_DIMS];
-        memcpy(ne, x->ne, sizeof ne);
-        ne[0] = O;
-        tl_dtype odt =
-            (x->dtype == TL_DTYPE_F16 || x->dtype == TL_DTYPE_BF16) ? x->dtype : TL_DTYPE_F32;
-        st = ops_from_f32(y, odt, x->n_dims, ne, out);
+    if (yt) {
+        if (st == TL_OK)
+            *out = yt;
+        else
+            tl_tensor_unref(yt);
+    } else {
+        if (st == TL_OK) st = ops_from_f32(y, odt, x->n_dims, ne, out);
+        free(y);
     }
-    free(xf);
+    free(xf_copy);
     free(bf);
-    free(y);
     free(xq);
     tl_tensor_unref(wc);
     return st;
