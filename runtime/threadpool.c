@@ -173,7 +173,13 @@ void tl_threadpool_shutdown(void) {
 }
 
 void tl_parallel_for(int64_t n, int64_t min_chunk, tl_range_fn fn, void *ctx) {
+    tl_parallel_for_split(n, min_chunk, CHUNKS_PER_THREAD, fn, ctx);
+}
+
+void tl_parallel_for_split(int64_t n, int64_t min_chunk, int chunks_per_thread, tl_range_fn fn,
+                           void *ctx) {
     if (n <= 0) return;
+    if (chunks_per_thread < 1) chunks_per_thread = 1;
     if (in_parallel) {
         fn(ctx, 0, n);
         return;
@@ -191,7 +197,7 @@ void tl_parallel_for(int64_t n, int64_t min_chunk, tl_range_fn fn, void *ctx) {
     if (P.n_workers == 0) start_workers_locked();
     if (active > P.n_workers + 1) active = P.n_workers + 1;
     int64_t nchunks =
-        useful < (int64_t)active * CHUNKS_PER_THREAD ? useful : (int64_t)active * CHUNKS_PER_THREAD;
+        useful < (int64_t)active * chunks_per_thread ? useful : (int64_t)active * chunks_per_thread;
     uint32_t gen = (uint32_t)(P.generation + 1);
     __atomic_store_n(&P.active, active, __ATOMIC_RELAXED);
     P.n = n;

@@ -300,7 +300,9 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
         j.bias = bf;
         j.y = y;
         if (O > 0 && j.R > 0)
-            tl_parallel_for((O + LIN_UNIT - 1) / LIN_UNIT, 1 + 512 / (in * j.R + 1), lin_rows, &j);
+            /* one token streams the weights: one chunk per thread (threadpool.h) */
+            tl_parallel_for_split((O + LIN_UNIT - 1) / LIN_UNIT, 1 + 512 / (in * j.R + 1),
+                                  j.R == 1 ? 1 : 4, lin_rows, &j);
         if (j.failed == 1) st = tl_fail(TL_ERR_NOMEM, "linear: out of memory");
         if (j.failed == 2)
             st = tl_fail(TL_ERR_INTERNAL, "linear: row kernel failed for %s",
