@@ -455,6 +455,19 @@ static tl_status check_data(tl_gguf *g, size_t info_end) {
                            "%s: tensor '%s': data [%llu, %llu) ends past end of file (size %zu)",
                            g->path, t->name, (unsigned long long)start, (unsigned long long)end,
                            g->size);
+        /* a block or element is read through its C type: its address must be a
+        ** multiple of that type's alignment (the lowest set bit of its size,
+        ** at most 8).  Real files align data to 32; general.alignment may say 1. */
+        if (t->dtype != TL_DTYPE_COUNT && t->nbytes) {
+            size_t tsize = tl_dtype_traits(t->dtype)->size, need = tsize & (~tsize + 1);
+            if (need > 8) need = 8;
+            if ((uintptr_t)(g->base + start) % need != 0)
+                return tl_fail(TL_ERR_FORMAT,
+                               "%s: tensor '%s': data at byte %llu is not aligned to %zu bytes "
+                               "as %s requires (general.alignment is %zu)",
+                               g->path, t->name, (unsigned long long)start, need,
+                               tl_dtype_name(t->dtype), a);
+        }
         t->file_offset = start;
         t->data = g->base + (t->nbytes ? start : 0);
     }

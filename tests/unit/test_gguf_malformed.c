@@ -115,6 +115,7 @@ enum {
     IQ_LISTED,
     Q40_ROW,
     OFF_MISALIGNED,
+    DATA_UNALIGNED,
     OFF_PAST_END,
     OFF_OVERLAP,
     OFF_OVERFLOW,
@@ -198,6 +199,10 @@ static const expect cases[N_CASES] = {
     [TYPE_40] = {"type_40", "tensor 'blk.0.b': unsupported tensor type nvfp4 (40)", U},
     [IQ_LISTED] = {"type_iq4_xs_256", "tensor 'blk.0.b': unsupported tensor type iq4_xs (23)", U},
     [Q40_ROW] = {"q4_0_row_48", "row length 48 is not a multiple of the q4_0 block size 32", F},
+    [DATA_UNALIGNED] = {"data_unaligned_for_type",
+                        "tensor 'a': data at byte 305 is not aligned to 4 bytes as f32 requires "
+                        "(general.alignment is 1)",
+                        F},
     [OFF_MISALIGNED] = {"offset_misaligned",
                         "tensor 'blk.0.b': offset 72 is not a multiple of the alignment 32", F},
     [OFF_PAST_END] = {"offset_past_end", "tensor 'blk.0.b': data [", F},
@@ -277,9 +282,13 @@ static void build(int c, buf *b, marks *mk) {
     } else {
         i32(b, TL_GGUF_UINT32);
         m.value1 = b->n;
-        u32(b, c == ALIGN_48 ? 48 : c == ALIGN_0 ? 0 : c == ALIGN_64_OK ? 64 : 32);
+        u32(b, c == ALIGN_48         ? 48
+               : c == ALIGN_0        ? 0
+               : c == ALIGN_64_OK    ? 64
+               : c == DATA_UNALIGNED ? 1
+                                     : 32);
     }
-    size_t align = c == ALIGN_64_OK ? 64 : 32;
+    size_t align = c == ALIGN_64_OK ? 64 : c == DATA_UNALIGNED ? 1 : 32;
 
     /* kv 2: tokenizer.ggml.tokens = ["a", "bb", "ccc"] */
     str(b, "tokenizer.ggml.tokens");
