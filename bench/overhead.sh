@@ -13,8 +13,9 @@
 #                worker_main, futex)
 #   kernels      everything else in tl_runtime (matmul, attention, norms, ...)
 #   kernel(OS)   the Linux kernel (page faults, scheduling)
-# and prints each share.  The interpreter share is the issue's "interpreter
-# overhead" (target < 2% of generation time).
+# and prints each share of the calling thread's samples, i.e. of wall-clock
+# time (the workers, named tl-worker, are left out).  The interpreter share is
+# the issue's "interpreter overhead" (target < 2% of generation time).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -25,7 +26,10 @@ data=$(mktemp)
 trap 'rm -f "$data" "$data.syms"' EXIT
 perf record -q -o "$data" "$build/bench/bench_llama" "$model" --threads "$threads" --pp 8 --tg 64 --reps 1 >/dev/null 2>&1
 nm --defined-only "$build/lang/libtl_lang.a" 2>/dev/null | awk 'NF == 3 {print $3}' | sort -u >"$data.syms"
-perf report -i "$data" --no-children --sort dso,sym --percent-limit 0 --stdio 2>/dev/null |
+# only the calling thread (comm bench_llama; the pool's workers are tl-worker):
+# it is busy for the whole run (interpreting, in kernels or waiting for the
+# workers), so its shares are shares of wall-clock generation time
+perf report -i "$data" --comms bench_llama --percentage relative --no-children --sort dso,sym --percent-limit 0 --stdio 2>/dev/null |
   /usr/bin/python3 -c '
 import re, sys
 lang = set(open(sys.argv[1]).read().split())

@@ -119,6 +119,11 @@ struct tl_node {
         bool b;
         size_t len;
     } v;
+    /* An evaluation cache, written by the evaluator only (the parser leaves it
+    ** zero): what a call's name resolved to, or a type annotation's class,
+    ** valid while cache_epoch equals the interpreter's definition epoch. */
+    const void *cache;
+    uint32_t cache_epoch;
 };
 
 /* Symbol of an operator for messages ("+", "@", "and", ...). */

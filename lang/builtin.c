@@ -45,6 +45,29 @@ static const tl_builtin_def *builtin_index[BUILTIN_INDEX_MAX];
 static size_t builtin_index_n; /* 0 with more defs than fit: plain scans */
 static pthread_once_t builtin_index_once = PTHREAD_ONCE_INIT;
 
+/* A hash of the distinct names over the sorted index: slot -> first index of
+** the name (+1; 0 = empty), so that a lookup hashes the name once and compares
+** one string (profiling showed the binary search's strcmps at ~0.1%). */
+#define NAME_SLOTS 8192
+static uint16_t name_slot[NAME_SLOTS];
+
+static uint32_t name_hash(const char *s) {
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static void build_name_slots(void) {
+    for (size_t i = 0; i < builtin_index_n; i++) {
+        if (i > 0 && strcmp(builtin_index[i - 1]->name, builtin_index[i]->name) == 0) continue;
+        uint32_t h = name_hash(builtin_index[i]->name) % NAME_SLOTS;
+        while (name_slot[h])
+            h = (h + 1) % NAME_SLOTS;
+        name_slot[h] = (uint16_t)(i + 1);
+    }
+}
+
 static void build_index(void) {
     size_t n = 0;
     for (size_t t = 0; builtin_tables[t]; t++)
@@ -63,25 +86,24 @@ static void build_index(void) {
         builtin_index[k] = d;
     }
     builtin_index_n = n;
+    build_name_slots();
 }
 
 /* The index range [*lo, *hi) of the defs named name; false without an index. */
 static bool index_range(const char *name, size_t *lo, size_t *hi) {
     pthread_once(&builtin_index_once, build_index);
     if (builtin_index_n == 0) return false;
-    size_t a = 0, b = builtin_index_n;
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (strcmp(builtin_index[m]->name, name) < 0)
-            a = m + 1;
-        else
-            b = m;
+    for (uint32_t h = name_hash(name) % NAME_SLOTS; name_slot[h]; h = (h + 1) % NAME_SLOTS) {
+        size_t a = name_slot[h] - 1;
+        if (strcmp(builtin_index[a]->name, name) != 0) continue;
+        size_t e = a + 1;
+        while (e < builtin_index_n && strcmp(builtin_index[e]->name, name) == 0)
+            e++;
+        *lo = a;
+        *hi = e;
+        return true;
     }
-    size_t e = a;
-    while (e < builtin_index_n && strcmp(builtin_index[e]->name, name) == 0)
-        e++;
-    *lo = a;
-    *hi = e;
+    *lo = *hi = 0;
     return true;
 }
 

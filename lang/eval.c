@@ -25,12 +25,21 @@ static void release_function(tl_function *f) {
 
 /* ------------------------------------------------------------------ lifetime */
 
+/* Definition epochs are unique across interpreters, so a node cache written
+** by one interpreter is never taken as valid by another. */
+uint32_t tl_new_defs_epoch(void) {
+    static uint32_t last;
+    uint32_t e = __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+    return e ? e : __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED); /* never 0 */
+}
+
 tl_interp *tl_interp_new(void) {
     static const tl_value_hooks hooks = {.release_struct = release_struct,
                                          .release_function = release_function};
     tl_value_set_hooks(&hooks);
     tl_interp *I = calloc(1, sizeof *I);
     if (!I) return NULL;
+    I->defs_epoch = tl_new_defs_epoch();
     I->cur = &I->globals;
     I->max_depth = 1000;
     I->exit_code = -1;
@@ -555,6 +564,7 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
         }
     for (const tl_node *n = c->items; n; n = n->next) {
         tl_status st = TL_OK;
+        I->defs_epoch = tl_new_defs_epoch();
         if (n->kind == TL_D_FN) st = named_put(&I->fns, n->name, NULL, n);
         if (n->kind == TL_D_STRUCT) st = named_put(&I->structs, n->name, NULL, n);
         if (n->kind == TL_D_EXTERN) st = tl_ffi_declare(I, n); /* lang/ffi.c */

@@ -192,7 +192,15 @@ static tl_flow call_by_name(tl_interp *I, const tl_node *n, const char *name, ar
         tl_value_release(&callee);
         return fl;
     }
-    const tl_node *fn = tl_find_fn(I, name);
+    /* the user fn this call site names (NULL: none), cached in the node */
+    const tl_node *fn;
+    if (n->cache_epoch == I->defs_epoch) {
+        fn = n->cache;
+    } else {
+        fn = tl_find_fn(I, name);
+        ((tl_node *)n)->cache = fn;
+        ((tl_node *)n)->cache_epoch = I->defs_epoch;
+    }
     if (fn) return tl_call_user(I, fn, NULL, n, args->n, args->v, out);
     bool found;
     tl_flow fl = call_named_builtin(I, name, n, args->n, args->v, out, &found);

@@ -49,12 +49,19 @@ typedef struct tl_import_rec {
     bool done;
 } tl_import_rec;
 
+/* A fresh definition epoch (process-wide counter; see tl_interp.defs_epoch). */
+uint32_t tl_new_defs_epoch(void);
+
 struct tl_interp {
     tl_chunk **chunks;
     size_t n_chunks, cap_chunks;
     tl_scope globals;
     tl_scope *cur;
     tl_named_list fns, structs, methods;
+    /* renewed (tl_new_defs_epoch) by every fn/struct/method definition:
+    ** invalidates the caches in AST nodes (tl_node.cache); never 0, so a
+    ** zeroed node is never valid */
+    uint32_t defs_epoch;
     tl_import_rec *imports;
     size_t n_imports, cap_imports;
     const tl_chunk *last_file;

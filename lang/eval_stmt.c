@@ -51,6 +51,36 @@ static tl_flow type_mismatch(tl_interp *I, const tl_node *site, const tl_node *t
     return fl;
 }
 
+/* What a named type annotation means, worked out once per annotation node and
+** cached in it (struct names can be defined later: the cache holds for one
+** definition epoch). */
+enum { TC_OTHER = 1, TC_INT, TC_FLOAT, TC_BOOL, TC_STRING, TC_VOID, TC_BASE, TC_STRUCT };
+static const int type_classes[] = {0,         TC_OTHER, TC_INT,  TC_FLOAT, TC_BOOL,
+                                   TC_STRING, TC_VOID,  TC_BASE, TC_STRUCT};
+
+static int type_class(tl_interp *I, const tl_node *type) {
+    if (type->cache_epoch == I->defs_epoch && type->cache) return *(const int *)type->cache;
+    const char *n = type->name;
+    int c = TC_OTHER;
+    if (strcmp(n, "int") == 0 || strcmp(n, "i64") == 0 || strcmp(n, "i32") == 0)
+        c = TC_INT;
+    else if (strcmp(n, "float") == 0 || strcmp(n, "f64") == 0 || strcmp(n, "f32") == 0)
+        c = TC_FLOAT;
+    else if (strcmp(n, "bool") == 0)
+        c = TC_BOOL;
+    else if (strcmp(n, "string") == 0 || strcmp(n, "String") == 0)
+        c = TC_STRING;
+    else if (strcmp(n, "void") == 0)
+        c = TC_VOID;
+    else if (strncmp(n, "float", 5) == 0 || strncmp(n, "int", 3) == 0)
+        c = TC_BASE;
+    else if (tl_find_struct(I, n))
+        c = TC_STRUCT;
+    ((tl_node *)type)->cache = &type_classes[c];
+    ((tl_node *)type)->cache_epoch = I->defs_epoch;
+    return c;
+}
+
 /* Checks v against a declared type; converts int -> float for `float`. */
 tl_flow tl_check_type(tl_interp *I, const tl_node *site, const tl_node *type, tl_value *v,
                       const char *what) {
@@ -73,31 +103,41 @@ tl_flow tl_check_type(tl_interp *I, const tl_node *site, const tl_node *type, tl
                 return type_mismatch(I, site, type, v, what);
         return TL_FLOW_OK;
     }
-    if (strcmp(n, "int") == 0 || strcmp(n, "i64") == 0 || strcmp(n, "i32") == 0) {
+    switch (type_class(I, type)) {
+    case TC_INT:
         if (v->kind != TL_VAL_INT) return type_mismatch(I, site, type, v, what);
-    } else if (strcmp(n, "float") == 0 || strcmp(n, "f64") == 0 || strcmp(n, "f32") == 0) {
+        break;
+    case TC_FLOAT:
         if (v->kind == TL_VAL_INT)
             *v = tl_value_float((double)v->as.i);
         else if (v->kind != TL_VAL_FLOAT)
             return type_mismatch(I, site, type, v, what);
-    } else if (strcmp(n, "bool") == 0) {
+        break;
+    case TC_BOOL:
         if (v->kind != TL_VAL_BOOL) return type_mismatch(I, site, type, v, what);
-    } else if (strcmp(n, "string") == 0 || strcmp(n, "String") == 0) {
+        break;
+    case TC_STRING:
         if (v->kind != TL_VAL_STRING) return type_mismatch(I, site, type, v, what);
-    } else if (strcmp(n, "void") == 0) {
+        break;
+    case TC_VOID:
         if (v->kind != TL_VAL_VOID) return type_mismatch(I, site, type, v, what);
-    } else if (strncmp(n, "float", 5) == 0 || strncmp(n, "int", 3) == 0) {
-        /* a bare base type (float32, int64, ...): a tensor or a number */
+        break;
+    case TC_BASE: /* a bare base type (float32, int64, ...): a tensor or a number */
         if (v->kind != TL_VAL_TENSOR && !tl_value_is_number(v))
             return type_mismatch(I, site, type, v, what);
-    } else if (tl_find_struct(I, n)) {
+        break;
+    case TC_STRUCT:
         if (v->kind != TL_VAL_STRUCT || strcmp(v->as.st->decl->name, n) != 0)
             return type_mismatch(I, site, type, v, what);
-    } else if (v->kind == TL_VAL_STRUCT || v->kind == TL_VAL_OBJECT) {
-        /* named host or struct types must match by name; other names are generic */
-        const char *have = v->kind == TL_VAL_STRUCT ? v->as.st->decl->name : v->as.obj->cls->name;
-        if (strlen(n) > 1 && strcmp(have, n) != 0 && strcmp(n, "Tensor") != 0)
-            return type_mismatch(I, site, type, v, what);
+        break;
+    default:
+        if (v->kind == TL_VAL_STRUCT || v->kind == TL_VAL_OBJECT) {
+            /* named host or struct types must match by name; other names are generic */
+            const char *have =
+                v->kind == TL_VAL_STRUCT ? v->as.st->decl->name : v->as.obj->cls->name;
+            if (strlen(n) > 1 && strcmp(have, n) != 0 && strcmp(n, "Tensor") != 0)
+                return type_mismatch(I, site, type, v, what);
+        }
     }
     return TL_FLOW_OK;
 }

@@ -111,9 +111,17 @@ static tl_status tensor_value(tl_model *m, tl_dtype as, const char *name, tl_val
     return TL_OK;
 }
 
-/* True when some tensor's name starts with "prefix.". */
+/* True when some tensor's name starts with "prefix.".  Most prefixes name a
+** layer's weight (blk.N.attn_q -> blk.N.attn_q.weight): one hash lookup
+** answers those before the scan over every tensor name. */
 static bool has_prefix(const tl_model *m, const char *prefix) {
     size_t n = strlen(prefix);
+    char probe[256];
+    if (n + sizeof ".weight" <= sizeof probe) {
+        memcpy(probe, prefix, n);
+        memcpy(probe + n, ".weight", sizeof ".weight");
+        if (tl_model_find_tensor(m, probe)) return true;
+    }
     for (int64_t i = 0; i < tl_model_n_tensors(m); i++) {
         const char *nm = tl_model_tensor_at(m, i)->name;
         if (strncmp(nm, prefix, n) == 0 && nm[n] == '.') return true;
