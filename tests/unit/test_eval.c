@@ -89,6 +89,25 @@ static void test_state_persists(void **state) {
     const char *redef = "fn twice(x: int) -> int { x * 3 }";
     assert_int_equal(tl_interp_eval_string(I, redef, strlen(redef), "<repl>", NULL), TL_OK);
     expect("twice(1)", "3");
+    /* a call site inside an earlier fn caches what it resolved to: a new
+    ** definition (of the callee, or of a user fn shadowing a builtin, or of a
+    ** struct an annotation names) must be seen by the same call site */
+    const char *caller = "fn use_twice() -> int { twice(2) + abs(-1) }";
+    assert_int_equal(tl_interp_eval_string(I, caller, strlen(caller), "<repl>", NULL), TL_OK);
+    expect("use_twice()", "7");
+    const char *again = "fn twice(x: int) -> int { x * 4 }";
+    assert_int_equal(tl_interp_eval_string(I, again, strlen(again), "<repl>", NULL), TL_OK);
+    expect("use_twice()", "9");
+    const char *shadow = "fn abs(x: int) -> int { 100 }";
+    assert_int_equal(tl_interp_eval_string(I, shadow, strlen(shadow), "<repl>", NULL), TL_OK);
+    expect("use_twice()", "108");
+    const char *typed = "fn size_of(p: Pt) -> int { 1 }";
+    assert_int_equal(tl_interp_eval_string(I, typed, strlen(typed), "<repl>", NULL), TL_OK);
+    expect("size_of(5)", "1"); /* Pt is no struct yet: a generic name */
+    const char *st = "struct Pt { x: int }";
+    assert_int_equal(tl_interp_eval_string(I, st, strlen(st), "<repl>", NULL), TL_OK);
+    expect("size_of(Pt { x: 1 })", "1");
+    assert_non_null(strstr(eval_error("main { size_of(5) }"), "expected Pt, got int"));
 }
 
 static void collect(void *ctx, const char *name, const tl_value *value) {
