@@ -153,6 +153,14 @@ tl_status tl_op_matmul(const tl_tensor *a, const tl_tensor *b, tl_tensor **out);
 tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *bias,
                        tl_tensor **out);
 
+/* out[i] = linear(x, w[i]) for i < n (no bias), every output bit-identical to
+** tl_op_linear's.  When the weights share a block dtype and row length (a
+** layer's q/k/v, or gate/up) x is quantized once and all their rows run in one
+** parallel region (one barrier instead of n); otherwise it is n linears.  On
+** failure every out[i] is NULL. */
+tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n,
+                            tl_tensor **out);
+
 /* einsum over n operands, e.g. "ihd,jhd->ihj".  Letters a-z/A-Z; a letter
 ** repeated inside one operand takes the diagonal; without "->" the output is
 ** the letters that appear exactly once, sorted.  Operands are read as f32; each

@@ -8,6 +8,7 @@
 #include "runtime/sample.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -50,6 +51,28 @@ static tl_status b_linear(tl_call *c, int argc, const tl_value *argv, tl_value *
         r = g;
     }
     return tlb_ret(st, &r, out);
+}
+
+/* linear_many(x, [W1, W2, ...]) -> [linear(x, W1), linear(x, W2), ...] in one pass. */
+static tl_status b_linear_many(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    FIRST_TENSOR(x);
+    if (argv[1].kind != TL_VAL_ARRAY || argv[1].as.arr->len == 0 || argv[1].as.arr->len > 8)
+        return tl_fail(TL_ERR_TYPE, "%s: argument 2 must be an array of 1 to 8 weight tensors",
+                       c->name);
+    const tl_array *a = argv[1].as.arr;
+    const tl_tensor *w[8];
+    for (size_t i = 0; i < a->len; i++) {
+        if (a->items[i].kind != TL_VAL_TENSOR)
+            return tl_fail(TL_ERR_TYPE, "%s: weight %zu must be a tensor, got %s", c->name, i + 1,
+                           tl_value_type_name(&a->items[i]));
+        w[i] = a->items[i].as.tensor;
+    }
+    tl_tensor **parts = calloc(a->len, sizeof *parts);
+    if (!parts) return tl_fail(TL_ERR_NOMEM, "out of memory");
+    tl_status st = tl_op_linear_many(x, w, (int)a->len, parts);
+    if (st != TL_OK) free(parts);
+    return tlb_parts_value(st, parts, (int)a->len, out);
 }
 
 static tl_status b_rms_norm(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -299,6 +322,8 @@ const tl_builtin_def tl_builtins_nn[] = {
     DEF("log_softmax", 1, 2, b_softmax, "log_softmax(x[, dim]) -> tensor", T_ONLY),
     DEF("linear", 2, 3, b_linear, "linear(x, W[, b]) -> tensor", T_ONLY),
     DEF("fused_gelu_linear", 3, 3, b_linear, "fused_gelu_linear(x, W, b) -> tensor", T_ONLY),
+    DEF("linear_many", 2, 2, b_linear_many,
+        "linear_many(x, [W1, W2, ...]) -> [tensor] (linear(x, Wi) each, one pass)", T_ONLY),
     DEF("rms_norm", 2, 3, b_rms_norm, "rms_norm(x, w[, eps]) -> tensor", T_ONLY),
     DEF("layer_norm", 1, 4, b_layer_norm, "layer_norm(x[, w[, b]][, eps]) -> tensor", T_ONLY),
     DEF("rope", 1, 4, b_rope, "rope(x[, offset[, theta_base[, style]]]) -> tensor", T_ONLY),

@@ -1,5 +1,6 @@
 /* runtime/ops/matmul.c -- matmul (batched, broadcasting) and linear (x·Wᵀ). */
 #include "runtime/ops/internal.h"
+#include "runtime/ops/linear_job.h"
 
 #include "runtime/quant.h"
 #include "runtime/quant/tile8.h"
@@ -143,33 +144,15 @@ tl_status tl_op_matmul(const tl_tensor *a, const tl_tensor *b, tl_tensor **out) 
 
 /* ---- linear -------------------------------------------------------------------- */
 
-typedef struct lin_job {
-    const tl_tensor *w;
-    const tl_type_traits *wtr;
-    const char *xq; /* R rows of xq_row bytes (dot_type), or f32 rows in exact mode */
-    size_t xq_row;
-    const float *xf; /* f32 rows (exact mode) */
-    const float *bias;
-    float *y; /* [R][O] */
-    int64_t R, O, in;
-    bool exact;
-    tl_dot_order order;
-    int failed;
-    /* for the activation conversion pass */
-    const tl_type_traits *dtr;
-    char *xq_w;
-} lin_job;
-
-static void lin_quant_rows(void *ctx, int64_t begin, int64_t end) {
+void lin_quant_rows(void *ctx, int64_t begin, int64_t end) {
     lin_job *j = ctx;
     for (int64_t r = begin; r < end; r++)
         j->dtr->from_f32(j->xf + r * j->in, j->xq_w + (size_t)r * j->xq_row, j->in);
 }
 
-#define LIN_UNIT 8
 
 /* Weight row groups [begin, end) (LIN_UNIT rows each) against every activation row. */
-static void lin_rows(void *ctx, int64_t begin, int64_t end) {
+void lin_rows(void *ctx, int64_t begin, int64_t end) {
     lin_job *j = ctx;
     begin *= LIN_UNIT; /* the pool splits groups of 8 rows (whole tile8 groups) */
     end = end * LIN_UNIT < j->O ? end * LIN_UNIT : j->O;

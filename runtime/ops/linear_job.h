@@ -1,0 +1,39 @@
+/* runtime/ops/linear_job.h -- the row work of tl_op_linear, shared by
+** tl_op_linear (matmul.c) and tl_op_linear_many (linear_many.c). */
+#ifndef TL_RUNTIME_OPS_LINEAR_JOB_H
+#define TL_RUNTIME_OPS_LINEAR_JOB_H
+
+#include "runtime/dtype.h"
+#include "runtime/quant.h"
+#include "runtime/tensor.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Rows are handed to threads in groups of LIN_UNIT (whole 8-row kernel tiles). */
+#define LIN_UNIT 8
+
+typedef struct lin_job {
+    const tl_tensor *w;
+    const tl_type_traits *wtr;
+    const char *xq; /* R rows of xq_row bytes (dot_type), or f32 rows in exact mode */
+    size_t xq_row;
+    const float *xf; /* f32 rows (exact mode) */
+    const float *bias;
+    float *y; /* [R][O] */
+    int64_t R, O, in;
+    bool exact;
+    tl_dot_order order;
+    int failed;
+    /* for the activation conversion pass */
+    const tl_type_traits *dtr;
+    char *xq_w;
+} lin_job;
+
+
+/* tl_parallel_for callbacks: activation rows [begin, end) to dtr's type
+** (xf -> xq_w), and weight row groups [begin, end) against all activations. */
+void lin_quant_rows(void *ctx, int64_t begin, int64_t end);
+void lin_rows(void *ctx, int64_t begin, int64_t end);
+
+#endif
