@@ -395,9 +395,11 @@ static tl_status add_chunk(tl_interp *I, tl_chunk *c) {
     return TL_OK;
 }
 
+/* Reads a whole file; "-" is standard input. */
 static tl_status read_file(const char *path, char **text, size_t *len) {
     *text = NULL;
-    FILE *f = fopen(path, "rb");
+    bool is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) return tl_fail(TL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     tl_strbuf b = {0};
     char buf[65536];
@@ -405,7 +407,7 @@ static tl_status read_file(const char *path, char **text, size_t *len) {
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
         tl_strbuf_append(&b, buf, n);
     bool bad = ferror(f);
-    fclose(f);
+    if (!is_stdin) fclose(f);
     if (bad || b.oom) {
         tl_strbuf_free(&b);
         return tl_fail(bad ? TL_ERR_IO : TL_ERR_NOMEM, "cannot read %s", path);
@@ -493,7 +495,11 @@ static tl_import_rec *find_import(tl_interp *I, const char *real) {
 /* Loads one file (the main file or an import). site: the import node or NULL. */
 static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
                          const tl_chunk **out) {
-    char *real = realpath(path, NULL);
+    /* the import key: the real path; "-" (standard input) and readable paths
+    ** that do not resolve to a file name (/dev/stdin on a pipe) stand for
+    ** themselves */
+    char *real = strcmp(path, "-") == 0 ? strdup("-") : realpath(path, NULL);
+    if (!real && access(path, R_OK) == 0) real = strdup(path);
     if (!real) return tl_err_at(I, site, TL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     tl_import_rec *rec = find_import(I, real);
     if (rec && rec->done) {

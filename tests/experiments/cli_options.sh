@@ -2,7 +2,8 @@
 # cli_options.sh TL -- the experiment-facing parts of `tl run`: script arguments
 # after `--` (and after the file), env() defaults, --time reports on stderr,
 # progress() drawing only when asked (TL_PROGRESS=1) or on a terminal, --seed
-# reproducibility of random builtins, and a write refused for permissions.
+# reproducibility of random builtins, a write refused for permissions, and a
+# script read from standard input (`tl run -`, `tl run /dev/stdin`).
 set -u
 tl=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +18,14 @@ expect() { # expect NAME WANT GOT
     echo "$1: ok"
   fi
 }
+
+# a script on standard input: "-" and /dev/stdin (a pipe: no real path)
+out=$(printf 'main { print(40 + 2) }\n' | "$tl" run - 2>&1)
+expect "run - (stdin)" "42" "$out"
+out=$(printf 'main { print(6 * 7) }\n' | "$tl" run /dev/stdin 2>&1)
+expect "run /dev/stdin (a pipe)" "42" "$out"
+out=$(printf 'main {\n  print(1 +)\n}\n' | "$tl" run - 2>&1)
+case $out in "-:2:"*) echo "stdin error position: ok" ;; *) echo "stdin error position: got $out"; fail=1 ;; esac
 
 out=$(TL_CLI_TEST_SET=yes "$tl" run "$script" -- alpha "two words" --flag 2>"$work/err")
 expect "args after --" '3 ["alpha", "two words", "--flag"]
