@@ -220,8 +220,8 @@ static tl_status arg_shape(const tl_call *c, const tl_value *argv, int i, int64_
                 continue;
             }
             if (!(d >= 0 && d < 9.0e15))
-                return tl_fail(TL_ERR_SHAPE, "%s: shape element %zu is %g (must be >= 0%s)",
-                               c->name, k, d, allow_minus_one ? ", or -1 once" : "");
+                return tl_fail(TL_ERR_SHAPE, "%s: shape element %zu is %s (must be >= 0%s)",
+                               c->name, k, tl_num_str(d), allow_minus_one ? ", or -1 once" : "");
             shape[k] = (int64_t)d;
         }
         *n_dims = (int)a->len;

@@ -136,12 +136,12 @@ tl_status tl_sample_top_k(const tl_tensor *logits, int64_t k, float temp, tl_rng
 
 tl_status tl_sample_top_p(const tl_tensor *logits, float p, float temp, tl_rng *rng, int64_t *id) {
     if (!(p > 0.0f && p <= 1.0f))
-        return tl_fail(TL_ERR_ARG, "top_p_sample: p = %g must be in (0, 1]", (double)p);
+        return tl_fail(TL_ERR_ARG, "top_p_sample: p = %s must be in (0, 1]", tl_num_str(p));
     return sample_impl("top_p_sample", logits, F_TOP_P, p, temp, rng, id);
 }
 
 tl_status tl_sample_min_p(const tl_tensor *logits, float p, float temp, tl_rng *rng, int64_t *id) {
     if (!(p >= 0.0f && p <= 1.0f))
-        return tl_fail(TL_ERR_ARG, "min_p_sample: p = %g must be in [0, 1]", (double)p);
+        return tl_fail(TL_ERR_ARG, "min_p_sample: p = %s must be in [0, 1]", tl_num_str(p));
     return sample_impl("min_p_sample", logits, F_MIN_P, p, temp, rng, id);
 }

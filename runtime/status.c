@@ -2,6 +2,7 @@
 #include "runtime/status.h"
 
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,7 +18,9 @@ tl_status tl_fail(tl_status st, const char *fmt, ...) {
     return st;
 }
 
-const char *tl_last_error(void) { return error_message; }
+const char *tl_last_error(void) {
+    return error_message;
+}
 
 void tl_error_prefix(const char *fmt, ...) {
     char old[TL_ERROR_MAX];
@@ -40,7 +43,9 @@ void tl_error_prefix(const char *fmt, ...) {
     }
 }
 
-void tl_clear_error(void) { error_message[0] = '\0'; }
+void tl_clear_error(void) {
+    error_message[0] = '\0';
+}
 
 const char *tl_status_name(tl_status st) {
     static const char *const names[TL_STATUS_COUNT] = {
@@ -57,4 +62,17 @@ const char *tl_status_name(tl_status st) {
         [TL_ERR_INTERNAL] = "internal error",
     };
     return (st >= 0 && st < TL_STATUS_COUNT) ? names[st] : "unknown error";
+}
+
+const char *tl_num_str(double v) {
+    static __thread char bufs[8][32];
+    static __thread unsigned next;
+    char *b = bufs[next++ % 8];
+    if (isnan(v))
+        snprintf(b, 32, "NaN");
+    else if (isinf(v))
+        snprintf(b, 32, v > 0 ? "inf" : "-inf");
+    else
+        snprintf(b, 32, "%g", v);
+    return b;
 }

@@ -38,4 +38,9 @@ void tl_clear_error(void);
 /* A short name for a status, e.g. "shape error". */
 const char *tl_status_name(tl_status st);
 
+/* v as %g, but NaN as "NaN" (never "-nan") and infinities as "inf"/"-inf",
+** the way the language prints them; for messages.  The result lives in one of
+** 8 thread-local buffers, valid until the 8th next call on this thread. */
+const char *tl_num_str(double v);
+
 #endif

@@ -123,7 +123,7 @@ static tl_status b_to_int(tl_call *c, int argc, const tl_value *argv, tl_value *
         return TL_OK;
     case TL_VAL_FLOAT:
         if (!isfinite(v->as.f) || fabs(v->as.f) >= 9.2e18)
-            return tl_fail(TL_ERR_RANGE, "to_int: %g does not fit in an int", v->as.f);
+            return tl_fail(TL_ERR_RANGE, "to_int: %s does not fit in an int", tl_num_str(v->as.f));
         *out = tl_value_int((int64_t)trunc(v->as.f));
         return TL_OK;
     case TL_VAL_STRING: {

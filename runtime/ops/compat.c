@@ -199,7 +199,8 @@ tl_status tl_op_dropout(const tl_tensor *x, double p, bool training, tl_rng *rng
     *out = NULL;
     tl_status st = ops_require_plain("dropout", x);
     if (st != TL_OK) return st;
-    if (!(p >= 0.0 && p <= 1.0)) return tl_fail(TL_ERR_ARG, "dropout: p = %g is not in [0, 1]", p);
+    if (!(p >= 0.0 && p <= 1.0))
+        return tl_fail(TL_ERR_ARG, "dropout: p = %s is not in [0, 1]", tl_num_str(p));
     if (!training) {
         *out = tl_tensor_ref((tl_tensor *)x);
         return TL_OK;

@@ -45,7 +45,8 @@ tl_status tl_op_arange(tl_dtype dt, double start, double end, double step, tl_te
     if (step == 0.0 || step != step) return tl_fail(TL_ERR_ARG, "arange: step must be non-zero");
     double cnt = ceil((end - start) / step);
     if (!(cnt >= 0)) cnt = 0;
-    if (cnt > 1e12) return tl_fail(TL_ERR_NOMEM, "arange: %g elements is too many", cnt);
+    if (cnt > 1e12)
+        return tl_fail(TL_ERR_NOMEM, "arange: %s elements is too many", tl_num_str(cnt));
     int64_t n = (int64_t)cnt;
     st = tl_tensor_new(dt, 1, &n, out);
     if (st != TL_OK) return st;

@@ -211,7 +211,8 @@ tl_status tl_op_embedding(const tl_tensor *table, const tl_tensor *ids, tl_tenso
                 int64_t id = ld_i64(ip, ids->dtype);
                 if (dv != (double)id) {
                     tl_tensor_unref(o);
-                    return tl_fail(TL_ERR_ARG, "embedding: id %g is not an integer", dv);
+                    return tl_fail(TL_ERR_ARG, "embedding: id %s is not an integer",
+                                   tl_num_str(dv));
                 }
                 if (id < 0 || id >= V) {
                     tl_tensor_unref(o);
