@@ -172,6 +172,17 @@ static void un_rows(void *ctx, int64_t begin, int64_t end) {
     free(tmp);
 }
 
+/* Spans [begin, end) of UN_SPAN elements of a contiguous f32 x (values do not
+** depend on how the elements are split). */
+#define UN_SPAN 1024
+static void un_spans(void *ctx, int64_t begin, int64_t end) {
+    un_job *j = ctx;
+    int64_t n = tl_tensor_nelements(j->x), a = begin * UN_SPAN, b = end * UN_SPAN;
+    if (b > n) b = n;
+    f32_unary(j->op, (const float *)tl_tensor_data(j->x) + a, (float *)tl_tensor_data(j->y) + a,
+              b - a);
+}
+
 tl_status tl_op_unary(tl_unary_op op, const tl_tensor *x, tl_tensor **out) {
     *out = NULL;
     if ((unsigned)op >= TL_UN_COUNT) return tl_fail(TL_ERR_ARG, "unary: bad op %d", (int)op);
@@ -192,8 +203,15 @@ tl_status tl_op_unary(tl_unary_op op, const tl_tensor *x, tl_tensor **out) {
     un_job j = {.op = op, .x = x, .int_math = int_math};
     st = tl_tensor_new(dt, x->n_dims, x->ne, &j.y);
     if (st != TL_OK) return st;
-    if (tl_tensor_nelements(x) > 0)
+    int64_t n = tl_tensor_nelements(x);
+    bool costly = op == TL_UN_EXP || op == TL_UN_SIGMOID || op == TL_UN_SILU || op == TL_UN_GELU ||
+                  op == TL_UN_TANH;
+    if (costly && x->dtype == TL_DTYPE_F32 && tl_tensor_is_contiguous(x) && n >= 2 * UN_SPAN) {
+        /* one long row (a token's FFN activations): split the elements too */
+        tl_parallel_for((n + UN_SPAN - 1) / UN_SPAN, 2, un_spans, &j);
+    } else if (n > 0) {
         tl_parallel_for(tl_tensor_nrows(x), (1 << 13) / (x->ne[0] + 1) + 1, un_rows, &j);
+    }
     *out = j.y;
     return TL_OK;
 }
