@@ -127,8 +127,8 @@ tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t
     int64_t nb = n / QK32, r16 = r0 + (r1 - r0) / 16 * 16;
     if (r16 > r0 && n_tok > 0) {
         /* block-major copy of the activations: pack[b * n_tok + k] */
-        z_act *pack = aligned_alloc(64, ((size_t)(nb * n_tok) * sizeof(z_act) + 63) / 64 * 64);
-        z_blk *pw = aligned_alloc(64, (size_t)nb * sizeof(z_blk));
+        z_act *pack = tile_alloc64((size_t)(nb * n_tok) * sizeof(z_act));
+        z_blk *pw = tile_alloc64((size_t)nb * sizeof(z_blk));
         if (!pack || !pw) {
             free(pack);
             free(pw);

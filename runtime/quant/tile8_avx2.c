@@ -122,8 +122,8 @@ tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
     int64_t nb = n / QK32, groups = (r1 - r0) / 8, r8 = r0 + 8 * groups;
     if (groups > 0 && n_tok > 0) {
         /* block-major copy of the activations: pack[b * n_tok + k] */
-        act_blk *pack = aligned_alloc(64, ((size_t)(nb * n_tok) * sizeof(act_blk) + 63) / 64 * 64);
-        w_blk *pw = aligned_alloc(64, (size_t)nb * sizeof(w_blk));
+        act_blk *pack = tile_alloc64((size_t)(nb * n_tok) * sizeof(act_blk));
+        w_blk *pw = tile_alloc64((size_t)nb * sizeof(w_blk));
         if (!pack || !pw) {
             free(pack);
             free(pw);

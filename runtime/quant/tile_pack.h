@@ -8,6 +8,7 @@
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /* 16 nibble bytes of one block of rows r and r + 4 (p: the block of row 0,
 ** rows rs bytes apart; a Q4_0 block is the fp16 scale, then the nibbles) */
@@ -27,6 +28,13 @@ static inline void tile_transpose8(const char *p, size_t rs, __m256i T[4]) {
     T[1] = _mm256_unpackhi_epi64(a0, a2);
     T[2] = _mm256_unpacklo_epi64(a1, a3);
     T[3] = _mm256_unpackhi_epi64(a1, a3);
+}
+
+/* 64-byte aligned memory for bytes (rounded up: C11's aligned_alloc wants a
+** multiple of the alignment); free() it. */
+static inline void *tile_alloc64(size_t bytes) {
+    size_t n = (bytes + 63) / 64 * 64;
+    return aligned_alloc(64, n ? n : 64);
 }
 
 /* the sum of an activation block's 32 signed codes */
