@@ -23,13 +23,6 @@ typedef struct z_blk {
     __m512 dx;
 } z_blk;
 
-/* One activation block: its codes as 8 dwords, d, and -8 * (sum of codes). */
-typedef struct z_act {
-    int32_t qs[8];
-    float d;
-    int32_t neg_s8;
-} z_act;
-
 bool tl_q4_0_tile16_available(void) {
     return tl_cpu_use_avx512vnni();
 }
@@ -60,7 +53,7 @@ static void pack_group(int64_t nb, const char *g, size_t rs, z_blk *pw) {
 
 /* 16 rows x 4 tokens (k..k+3); each token's sum runs as two chains (low and
 ** high nibbles) so that the multiply-add latency is hidden. */
-static void tile_16x4(int64_t nb, const z_blk *pw, const z_act *pa, int64_t n_tok, int64_t k,
+static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
                       const char *next, float *out, size_t out_stride) {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     for (int64_t b = 0; b < nb; b++) {
@@ -70,9 +63,9 @@ static void tile_16x4(int64_t nb, const z_blk *pw, const z_act *pa, int64_t n_to
                 _mm_prefetch(next + b * 288 + l, _MM_HINT_T0);
         }
         const z_blk *W = pw + b;
-        const z_act *A = pa + b * n_tok + k;
-        __m512i s0 = _mm512_set1_epi32(A[0].neg_s8), s1 = _mm512_set1_epi32(A[1].neg_s8);
-        __m512i s2 = _mm512_set1_epi32(A[2].neg_s8), s3 = _mm512_set1_epi32(A[3].neg_s8);
+        const tile_act *A = pa + b * n_tok + k;
+        __m512i s0 = _mm512_set1_epi32(-A[0].s8), s1 = _mm512_set1_epi32(-A[1].s8);
+        __m512i s2 = _mm512_set1_epi32(-A[2].s8), s3 = _mm512_set1_epi32(-A[3].s8);
         __m512i t0 = _mm512_setzero_si512(), t1 = t0, t2 = t0, t3 = t0;
         for (int j = 0; j < 4; j++) {
             __m512i q = W->q[j], h = W->q[j + 4];
@@ -101,12 +94,12 @@ static void tile_16x4(int64_t nb, const z_blk *pw, const z_act *pa, int64_t n_to
     _mm512_storeu_ps(out + 3 * out_stride, acc3);
 }
 
-static void tile_16x1(int64_t nb, const z_blk *pw, const z_act *pa, int64_t n_tok, int64_t k,
+static void tile_16x1(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
                       float *out) {
     __m512 acc = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-        const z_act *A = pa + b * n_tok + k;
-        __m512i s = _mm512_set1_epi32(A->neg_s8), t = _mm512_setzero_si512();
+        const tile_act *A = pa + b * n_tok + k;
+        __m512i s = _mm512_set1_epi32(-A->s8), t = _mm512_setzero_si512();
         for (int j = 0; j < 4; j++) {
             DOT_BCAST(s, pw[b].q[j], A->qs[j]);
             DOT_BCAST(t, pw[b].q[j + 4], A->qs[j + 4]);
@@ -126,22 +119,12 @@ tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t
                        (long long)n, (long long)r0, (long long)r1, (long long)n_tok);
     int64_t nb = n / QK32, r16 = r0 + (r1 - r0) / 16 * 16;
     if (r16 > r0 && n_tok > 0) {
-        /* block-major copy of the activations: pack[b * n_tok + k] */
-        z_act *pack = tile_alloc64((size_t)(nb * n_tok) * sizeof(z_act));
-        z_blk *pw = tile_alloc64((size_t)nb * sizeof(z_blk));
+        tile_act *pack = tile_pack_acts(act, act_stride, nb, n_tok);
+        z_blk *pw = tile_alloc64((size_t)nb * sizeof(*pw));
         if (!pack || !pw) {
             free(pack);
             free(pw);
             return tl_fail(TL_ERR_NOMEM, "gemm_tile16: out of memory");
-        }
-        for (int64_t k = 0; k < n_tok; k++) {
-            const blk_q8_0 *y = (const blk_q8_0 *)((const char *)act + (size_t)k * act_stride);
-            for (int64_t b = 0; b < nb; b++) {
-                z_act *p = &pack[b * n_tok + k];
-                memcpy(p->qs, y[b].qs, sizeof p->qs);
-                p->neg_s8 = -8 * tile_code_sum(y[b].qs);
-                p->d = f16_to_f32_hw(y[b].d);
-            }
         }
         int64_t k4 = n_tok / 4 * 4;
         for (int64_t g = r0; g < r16; g += 16) {

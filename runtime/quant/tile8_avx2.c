@@ -9,14 +9,6 @@
 
 #include <stdlib.h>
 
-/* One activation block, repacked for the kernel: the codes, d as a float and
-** 8 * (sum of the codes), so unsigned nibbles (0..15) give sum (q - 8) * y. */
-typedef struct act_blk {
-    int32_t qs[8];
-    float d;
-    int32_t s8;
-} act_blk;
-
 bool tl_q4_0_tile8_available(void) {
     return tl_cpu_use_avx2();
 }
@@ -49,7 +41,7 @@ static void pack_group(int64_t nb, const char *g, size_t rs, w_blk *pw) {
 }
 
 /* sum over the block of (nibble - 8) * y for the 8 rows, as int32 lanes */
-static inline __m256i block_sum(const w_blk *W, const act_blk *A) {
+static inline __m256i block_sum(const w_blk *W, const tile_act *A) {
     __m256i s = _mm256_maddubs_epi16(W->q[0], _mm256_set1_epi32(A->qs[0]));
 #pragma GCC unroll 8
     for (int j = 1; j < 8; j++)
@@ -58,7 +50,7 @@ static inline __m256i block_sum(const w_blk *W, const act_blk *A) {
 }
 
 /* acc = fma(dx * d_y, (float)sum, acc): llama.cpp's per-block step */
-static inline __m256 block_step(const w_blk *W, const act_blk *A, __m256 acc) {
+static inline __m256 block_step(const w_blk *W, const tile_act *A, __m256 acc) {
     return _mm256_fmadd_ps(_mm256_mul_ps(W->dx, _mm256_set1_ps(A->d)),
                            _mm256_cvtepi32_ps(block_sum(W, A)), acc);
 }
@@ -72,7 +64,7 @@ static inline __m256 block_step(const w_blk *W, const act_blk *A, __m256 acc) {
                           _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s##t, ones16),     \
                                                               _mm256_set1_epi32(A[t].s8))),        \
                           acc)
-static void tile_8x4(int64_t nb, const w_blk *pw, const act_blk *pa, int64_t n_tok, int64_t k,
+static void tile_8x4(int64_t nb, const w_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
                      const char *next, float *out, size_t out_stride) {
     const __m256i ones16 = _mm256_set1_epi16(1);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -83,7 +75,7 @@ static void tile_8x4(int64_t nb, const w_blk *pw, const act_blk *pa, int64_t n_t
             _mm_prefetch(next + b * 144 + 128, _MM_HINT_T0);
         }
         const w_blk *W = pw + b;
-        const act_blk *A = pa + b * n_tok + k;
+        const tile_act *A = pa + b * n_tok + k;
         __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
         for (int j = 0; j < 8; j++) {
             __m256i q = _mm256_load_si256(&W->q[j]);
@@ -104,7 +96,7 @@ static void tile_8x4(int64_t nb, const w_blk *pw, const act_blk *pa, int64_t n_t
 }
 #undef STEP
 
-static void tile_8x1(int64_t nb, const w_blk *pw, const act_blk *pa, int64_t n_tok, int64_t k,
+static void tile_8x1(int64_t nb, const w_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
                      float *out) {
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++)
@@ -121,22 +113,12 @@ tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
                        (long long)n, (long long)r0, (long long)r1, (long long)n_tok);
     int64_t nb = n / QK32, groups = (r1 - r0) / 8, r8 = r0 + 8 * groups;
     if (groups > 0 && n_tok > 0) {
-        /* block-major copy of the activations: pack[b * n_tok + k] */
-        act_blk *pack = tile_alloc64((size_t)(nb * n_tok) * sizeof(act_blk));
-        w_blk *pw = tile_alloc64((size_t)nb * sizeof(w_blk));
+        tile_act *pack = tile_pack_acts(act, act_stride, nb, n_tok);
+        w_blk *pw = tile_alloc64((size_t)nb * sizeof(*pw));
         if (!pack || !pw) {
             free(pack);
             free(pw);
             return tl_fail(TL_ERR_NOMEM, "gemm_tile8: out of memory");
-        }
-        for (int64_t k = 0; k < n_tok; k++) {
-            const blk_q8_0 *y = (const blk_q8_0 *)((const char *)act + (size_t)k * act_stride);
-            for (int64_t b = 0; b < nb; b++) {
-                act_blk *p = &pack[b * n_tok + k];
-                memcpy(p->qs, y[b].qs, sizeof p->qs);
-                p->s8 = 8 * tile_code_sum(y[b].qs);
-                p->d = f16_to_f32_hw(y[b].d);
-            }
         }
         int64_t k4 = n_tok / 4 * 4;
         for (int64_t g = r0; g < r8; g += 8) {

@@ -1,7 +1,8 @@
 /* runtime/quant/tile_pack.h -- helpers shared by the rows-in-lanes Q4_0
 ** kernels (tile8_avx2.c, tile16_avx512.c): reading 8 rows' nibbles of one
-** block transposed, and an activation block's code sum.  Include only from
-** files built with AVX2 enabled. */
+** block transposed, an activation block's code sum, the activations repacked
+** block-major.  Include only from files built with AVX2 enabled, after
+** quant_impl.h and avx2_common.h. */
 #ifndef TL_RUNTIME_QUANT_TILE_PACK_H
 #define TL_RUNTIME_QUANT_TILE_PACK_H
 
@@ -46,6 +47,33 @@ static inline int32_t tile_code_sum(const int8_t qs[32]) {
     h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
     h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
     return _mm_cvtsi128_si32(h);
+}
+
+/* One activation block, repacked for the tile kernels: the codes as 8 dwords,
+** d as a float and 8 * (sum of the codes), so that with unsigned nibbles
+** (0..15) the block's sum of (q - 8) * y is sum(nibble * y) - s8. */
+typedef struct tile_act {
+    int32_t qs[8];
+    float d;
+    int32_t s8;
+} tile_act;
+
+/* A block-major copy of n_tok Q8_0 rows (act_stride bytes apart) of nb blocks:
+** block b of token k at [b * n_tok + k].  NULL when out of memory; free() it. */
+static inline tile_act *tile_pack_acts(const void *act, size_t act_stride, int64_t nb,
+                                       int64_t n_tok) {
+    tile_act *pack = tile_alloc64((size_t)(nb * n_tok) * sizeof(tile_act));
+    if (!pack) return NULL;
+    for (int64_t k = 0; k < n_tok; k++) {
+        const blk_q8_0 *y = (const blk_q8_0 *)((const char *)act + (size_t)k * act_stride);
+        for (int64_t b = 0; b < nb; b++) {
+            tile_act *p = &pack[b * n_tok + k];
+            memcpy(p->qs, y[b].qs, sizeof p->qs);
+            p->s8 = 8 * tile_code_sum(y[b].qs);
+            p->d = f16_to_f32_hw(y[b].d);
+        }
+    }
+    return pack;
 }
 
 #endif
