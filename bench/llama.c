@@ -1,6 +1,7 @@
 /* bench/llama.c -- prompt / generation speed of the stdlib forward pass (never run by ctest).
 **
-**   build/bench/bench_llama MODEL.gguf [--threads N] [--pp 64] [--tg 32] [--reps 3] [--json]
+**   build/bench/bench_llama MODEL.gguf [--threads N] [--pp 64] [--tg 32] [--reps 3]
+**                           [--huge-pages] [--json]
 **
 ** Runs the .tl workload in bench/llama_bench.tl through the interpreter (the
 ** stdlib forward pass, stdlib/llama.tl; no C shortcut) and times, from C around
@@ -79,11 +80,13 @@ int main(int argc, char **argv) {
             reps = atoi(argv[++i]);
         else if (strcmp(a, "--json") == 0)
             json = 1;
+        else if (strcmp(a, "--huge-pages") == 0)
+            setenv("TL_HUGE_PAGES", "1", 1); /* the weights in 2 MiB pages (runtime/gguf.h) */
         else if (a[0] != '-' && !model)
             model = a;
         else {
             fprintf(stderr, "usage: bench_llama MODEL.gguf [--threads N] [--pp N] [--tg N] [--reps "
-                            "N] [--json]\n");
+                            "N] [--huge-pages] [--json]\n");
             return 2;
         }
     }
@@ -119,16 +122,20 @@ int main(int argc, char **argv) {
         tg_t[r] = tg ? tg / run(I, src) : 0;
     }
     stat3 p = stats(pp_t, reps), g = stats(tg_t, reps);
+    const char *hp = getenv("TL_HUGE_PAGES");
+    const char *engine = hp && *hp && strcmp(hp, "0") != 0 ? "tl --huge-pages" : "tl";
     double rss = peak_rss_mib();
     if (json)
-        printf("{\"engine\":\"tl\",\"threads\":%d,\"pp\":%d,\"tg\":%d,\"reps\":%d,\"load_s\":%.3f,"
+        printf("{\"engine\":\"%s\",\"threads\":%d,\"pp\":%d,\"tg\":%d,\"reps\":%d,\"load_s\":%.3f,"
                "\"pp_tok_s\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},"
                "\"tg_tok_s\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},\"rss_peak_mib\":%.1f}\n",
-               threads, pp, tg, reps, load_s, p.min, p.median, p.max, g.min, g.median, g.max, rss);
+               engine, threads, pp, tg, reps, load_s, p.min, p.median, p.max, g.min, g.median,
+               g.max, rss);
     else
-        printf("tl threads=%d load=%.3f s\n  pp%d: min %.2f / median %.2f / max %.2f tok/s\n"
+        printf("%s threads=%d load=%.3f s\n  pp%d: min %.2f / median %.2f / max %.2f tok/s\n"
                "  tg%d after pp%d: min %.2f / median %.2f / max %.2f tok/s\n  peak RSS %.1f MiB\n",
-               threads, load_s, pp, p.min, p.median, p.max, tg, pp, g.min, g.median, g.max, rss);
+               engine, threads, load_s, pp, p.min, p.median, p.max, tg, pp, g.min, g.median, g.max,
+               rss);
     tl_interp_free(I);
     tl_threadpool_shutdown();
     return 0;

@@ -5,7 +5,8 @@
 #
 # For each thread count in $THREADS (default "2 1") and each of ROUNDS rounds
 # (default 3), runs build/bench/bench_llama (the stdlib forward pass through the
-# interpreter) and then, when ../shared/oracle/oracle exists, llama.cpp's bench
+# interpreter) with the weights mapped (default) and read into huge pages
+# (--huge-pages), and then, when ../shared/oracle/oracle exists, llama.cpp's bench
 # (`oracle bench`, repack on, its defaults otherwise) with the same pp/tg, and
 # prints one line per engine plus the ratio tl / llama.cpp of the medians.
 # Knobs: BUILD (build dir, default build), ORACLE (path), PP (64), TG (32),
@@ -27,6 +28,7 @@ echo "model $model, pp$pp tg$tg, $reps reps per run, $rounds rounds; $(date -u '
 for t in ${THREADS:-2 1}; do
   for r in $(seq "$rounds"); do
     "$bin" "$model" --threads "$t" --pp "$pp" --tg "$tg" --reps "$reps" --json >>"$out"
+    "$bin" "$model" --threads "$t" --pp "$pp" --tg "$tg" --reps "$reps" --huge-pages --json >>"$out"
     if [ -x "$oracle" ]; then
       "$oracle" bench "$model" --threads "$t" --pp "$pp" --tg "$tg" --reps "$reps" --json 2>/dev/null |
         tail -n 1 >>"$out" || true
@@ -36,24 +38,27 @@ done
 /usr/bin/python3 - "$out" <<'PY'
 import json, sys, statistics as st
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
-def key(r): return ('tl' if r.get('engine') == 'tl' else 'llama.cpp', r.get('threads') or r['settings']['threads'])
+def key(r):
+    e = r.get('engine', '')
+    return (e if e.startswith('tl') else 'llama.cpp', r.get('threads') or r['settings']['threads'])
 def fig(r):
-    if r.get('engine') == 'tl':
+    if r.get('engine', '').startswith('tl'):
         return r['pp_tok_s']['median'], r['tg_tok_s']['median'], r['load_s'], r['rss_peak_mib']
     return (r['pp_tok_s']['median'], r['tg_after_pp_tok_s']['median'], r['load_ms'] / 1000,
             r['rss_peak_mib'] - r['rss_node_baseline_mib'])
 by = {}
 for r in runs: by.setdefault(key(r), []).append(fig(r))
-print(f"{'engine':10} {'thr':>3} {'pp tok/s':>10} {'tg tok/s':>10} {'load s':>7} {'RSS MiB':>8}  (medians over rounds; per round pp/tg)")
+print(f"{'engine':16} {'thr':>3} {'pp tok/s':>10} {'tg tok/s':>10} {'load s':>7} {'RSS MiB':>8}  (medians over rounds; per round pp/tg)")
 med = {}
-for k in sorted(by, key=lambda k: (-k[1], k[0] != 'tl')):
+for k in sorted(by, key=lambda k: (-k[1], k[0] == 'llama.cpp', k[0])):
     v = by[k]
     m = tuple(st.median(x[i] for x in v) for i in range(4))
     med[k] = m
     rounds = ' '.join(f"{x[0]:.1f}/{x[1]:.1f}" for x in v)
-    print(f"{k[0]:10} {k[1]:>3} {m[0]:>10.2f} {m[1]:>10.2f} {m[2]:>7.3f} {m[3]:>8.1f}  {rounds}")
+    print(f"{k[0]:16} {k[1]:>3} {m[0]:>10.2f} {m[1]:>10.2f} {m[2]:>7.3f} {m[3]:>8.1f}  {rounds}")
 for t in sorted({k[1] for k in med}, reverse=True):
-    a, b = med.get(('tl', t)), med.get(('llama.cpp', t))
-    if a and b:
-        print(f"ratio tl/llama.cpp, {t} thread(s): pp {a[0]/b[0]:.2f}x  tg {a[1]/b[1]:.2f}x  load {a[2]/b[2]:.2f}x  RSS {a[3]/b[3]:.2f}x")
+    for e in ('tl', 'tl --huge-pages'):
+        a, b = med.get((e, t)), med.get(('llama.cpp', t))
+        if a and b:
+            print(f"ratio {e}/llama.cpp, {t} thread(s): pp {a[0]/b[0]:.2f}x  tg {a[1]/b[1]:.2f}x  load {a[2]/b[2]:.2f}x  RSS {a[3]/b[3]:.2f}x")
 PY

@@ -13,11 +13,12 @@
 const tl_command tl_commands[] = {
     {"run", tl_cmd_run,
      "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--time] "
-     "[--verbose] [-- ARGS]"},
+     "[--huge-pages] [--verbose] [-- ARGS]"},
     {"test", tl_cmd_test, "test FILE.tl     run the file's `test NAME { }` blocks"},
     {"tokenize", tl_cmd_tokenize,
      "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
-    {"pull", tl_cmd_pull, "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
+    {"pull", tl_cmd_pull,
+     "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
     {"repl", tl_cmd_repl, "repl [FILE.tl]   interactive prompt (also `tl` alone on a terminal)"},
     {"gguf", tl_cmd_gguf,
      "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
@@ -92,6 +93,8 @@ static int parse_run(int argc, char **argv, run_opts *o) {
             o->time = true;
         } else if (strcmp(a, "--bench") == 0) {
             o->bench = true;
+        } else if (strcmp(a, "--huge-pages") == 0) {
+            setenv("TL_HUGE_PAGES", "1", 1); /* read by every model load (runtime/model.c) */
         } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0 ||
                    strcmp(a, "--debug") == 0 || strcmp(a, "-d") == 0) {
             o->verbose = true;

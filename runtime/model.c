@@ -34,7 +34,10 @@ tl_status tl_model_load(const char *path, tl_model **out) {
     tl_model *m = calloc(1, sizeof *m);
     if (!m) return tl_fail(TL_ERR_NOMEM, "out of memory");
     m->refcount = 1;
-    tl_status st = tl_gguf_open(path, &m->gguf);
+    /* TL_HUGE_PAGES=1: read the weights into huge pages (see TL_GGUF_HUGE_PAGES) */
+    const char *hp = getenv("TL_HUGE_PAGES");
+    unsigned flags = hp && *hp && strcmp(hp, "0") != 0 ? TL_GGUF_HUGE_PAGES : 0;
+    tl_status st = tl_gguf_open_ex(path, flags, &m->gguf);
     if (st) {
         free(m);
         return st;

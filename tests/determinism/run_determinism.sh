@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_determinism.sh TL SCRIPT [MODEL...] -- runs `TL run --seed 5 --threads N SCRIPT`
 # for N = 1, 1, 2, 3 and 0 (0 = all cores), then at 2 threads with the AVX-512
-# kernels off (TL_NO_AVX512=1) and with only the scalar kernels (TL_NO_AVX2=1),
+# kernels off (TL_NO_AVX512=1), with only the scalar kernels (TL_NO_AVX2=1) and
+# with the model read into huge pages (TL_HUGE_PAGES=1),
 # from the script's directory, and fails unless every run exits 0 with
 # byte-identical, non-empty stdout and empty stderr.
 # Each MODEL is a file under $TL_TEST_MODELS the script needs; when one is
@@ -22,7 +23,7 @@ name=$(basename "$script")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0 i=0
-for run in 1 1 2 3 0 2:TL_NO_AVX512=1 2:TL_NO_AVX2=1; do
+for run in 1 1 2 3 0 2:TL_NO_AVX512=1 2:TL_NO_AVX2=1 2:TL_HUGE_PAGES=1; do
   i=$((i + 1))
   threads=${run%%:*} kernels=
   [[ $run == *:* ]] && kernels=${run#*:}
@@ -39,5 +40,5 @@ for run in 1 1 2 3 0 2:TL_NO_AVX512=1 2:TL_NO_AVX2=1; do
     diff "$tmp/out1" "$tmp/out$i" | head -20; fail=1
   fi
 done
-[[ $fail == 0 ]] && echo "$name: $(wc -l <"$tmp/out1") lines identical across $i runs (threads 1 1 2 3 all; AVX2 only; scalar only)"
+[[ $fail == 0 ]] && echo "$name: $(wc -l <"$tmp/out1") lines identical across $i runs (threads 1 1 2 3 all; AVX2 only; scalar only; huge pages)"
 exit $fail

@@ -493,11 +493,29 @@ static void test_corpus(void **state) {
                         e->msg ? e->msg : "(success)");
             fail();
         }
+        /* read into huge pages instead of mapped: the same verdict and bytes */
+        tl_gguf *h = NULL;
+        tl_status sh = tl_gguf_open_ex(path, TL_GGUF_HUGE_PAGES, &h);
+        if (sh != st || (e->msg && !strstr(tl_last_error(), e->msg))) {
+            print_error("case %s with TL_GGUF_HUGE_PAGES: status %d (want %d): %s\n", e->name, sh,
+                        st, sh ? tl_last_error() : "(none)");
+            fail();
+        }
         if (st == TL_OK) {
             assert_non_null(g);
+            assert_int_equal(tl_gguf_n_tensors(h), tl_gguf_n_tensors(g));
+            for (int64_t i = 0; i < tl_gguf_n_tensors(g); i++) {
+                const tl_gguf_tensor_info *a = tl_gguf_tensor_at(g, i),
+                                          *x = tl_gguf_tensor_at(h, i);
+                assert_int_equal(a->nbytes, x->nbytes);
+                assert_true(a->data != x->data || a->nbytes == 0);
+                if (a->nbytes) assert_memory_equal(a->data, x->data, a->nbytes);
+            }
             tl_gguf_close(g);
+            tl_gguf_close(h);
         } else {
             assert_null(g);
+            assert_null(h);
             n_bad++;
         }
         assert_int_equal(open_exact(&b, &g), e->status);
