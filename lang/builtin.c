@@ -1,5 +1,6 @@
 /* lang/builtin.c -- the list of builtin tables, lookup, and argument helpers. */
 #include "lang/builtin.h"
+#include "lang/autograd.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -20,12 +21,14 @@ extern const tl_builtin_def tl_builtins_nn[];
 extern const tl_builtin_def tl_builtins_llama_support[];
 extern const tl_builtin_def tl_builtins_io[];
 extern const tl_builtin_def tl_builtins_core[];
+extern const tl_builtin_def tl_builtins_learn[];
 
 static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_kvcache,
     tl_builtins_quant,
     tl_builtins_model,
     tl_builtins_tokenizer,
+    tl_builtins_learn,
     tl_builtins_tensor,
     tl_builtins_tensor_shape,
     tl_builtins_nn_compat, /* before nn: its rope(x, cos, sin) hands other calls to nn */
@@ -151,7 +154,12 @@ tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc
                        def->signature);
     }
     tl_call call = {.interp = interp, .name = def->name};
-    return def->fn(&call, argc, argv, out);
+    tl_status st = def->fn(&call, argc, argv, out);
+    if (st == TL_OK && tl_ag_wants(argc, argv)) { /* autograd: record the call */
+        st = tl_ag_record(def, argc, argv, out);
+        if (st != TL_OK) tl_value_release(out);
+    }
+    return st;
 }
 
 static tl_status arg_kind_error(const tl_call *c, const tl_value *argv, int i, const char *want) {

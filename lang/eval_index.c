@@ -34,6 +34,16 @@ tl_flow tl_eval_field(tl_interp *I, const tl_node *n, tl_value *out) {
             tl_value_release(out);
             fl = tl_err_status(I, n, st);
         }
+    } else if (obj.kind == TL_VAL_TENSOR && strcmp(n->name, "grad") == 0) {
+        /* W.grad: the gradient backward() accumulated (zeros before any) */
+        tl_tensor *t = obj.as.tensor, *g = t->grad ? tl_tensor_ref(t->grad) : NULL;
+        int64_t shape[TL_MAX_DIMS];
+        tl_tensor_shape(t, shape);
+        tl_status st = g ? TL_OK : tl_op_full(TL_DTYPE_F32, t->n_dims, shape, 0.0, &g);
+        if (st == TL_OK)
+            *out = tl_value_tensor(g);
+        else
+            fl = tl_err_status(I, n, st);
     } else {
         fl =
             tl_err_at(I, n, TL_ERR_TYPE, "%s has no field '%s'", tl_value_type_name(&obj), n->name);
