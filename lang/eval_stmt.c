@@ -2,6 +2,7 @@
 ** tensor declarations. */
 #include "lang/display.h"
 #include "lang/eval_internal.h"
+#include "lang/eval_learn.h"
 #include "runtime/half.h"
 
 #include <stdlib.h>
@@ -263,14 +264,17 @@ bool tl_array_to_tensor(const tl_value *v, tl_dtype dt, tl_value *out, tl_status
 
 tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
     const tl_node *type = n->c;
-    if (type->op == 1)
-        return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "learnable tensors are not supported yet");
     tl_dtype dt;
     if (type->kind != TL_T_TENSOR || !base_dtype(type->name, &dt))
         return tl_err_at(I, type, TL_ERR_TYPE,
                          "a tensor declaration needs a tensor type like float32[2, 3]");
+    if (type->op == 1 && dt != TL_DTYPE_F32)
+        return tl_err_at(I, type, TL_ERR_TYPE, "learnable tensor %s must be float32", n->name);
     tl_value v = TL_VOID;
-    if (n->a) {
+    if (n->a && type->op && tl_learn_is_init(I, n->a)) { /* xavier, normal(0, 0.1), ... */
+        tl_flow fl = tl_learn_init_value(I, n, &v);
+        if (fl != TL_FLOW_OK) return fl;
+    } else if (n->a) {
         tl_flow fl = tl_eval_expr(I, n->a, &v);
         if (fl != TL_FLOW_OK) return fl;
         if (v.kind == TL_VAL_ARRAY || tl_value_is_number(&v)) {
@@ -303,6 +307,7 @@ tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
     char what[160];
     snprintf(what, sizeof what, "tensor %s", n->name);
     tl_flow fl = tl_check_type(I, n->a ? n->a : n, type, &v, what);
+    if (fl == TL_FLOW_OK && type->op == 1) fl = tl_learn_mark(I, n, &v);
     if (fl != TL_FLOW_OK) {
         tl_value_release(&v);
         return fl;
@@ -316,6 +321,7 @@ tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
 static tl_flow assign(tl_interp *I, const tl_node *target, tl_value v) {
     if (target->kind == TL_N_IDENT) {
         tl_var *var = tl_scope_lookup(I, target->name);
+        if (var && tl_learn_assign_in_place(&var->v, &v)) return TL_FLOW_OK; /* no_grad update */
         if (var) {
             tl_value_release(&var->v);
             var->v = v;
@@ -690,6 +696,10 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
         tl_value_release(&b);
         return fl;
     }
+    case TL_S_LEARN:
+        return tl_exec_learn(I, n);
+    case TL_S_NOGRAD:
+        return tl_exec_no_grad(I, n);
     case TL_S_UNSUPPORTED:
         return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s %s not supported yet", n->name,
                          (strcmp(n->name, "infer") == 0 || strcmp(n->name, "python import") == 0)
