@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tl_ag_live_params = 0;
-static int no_grad_depth = 0;
+int tl_ag_live_params = 0;               /* only grows; read without a lock (a hint) */
+static _Thread_local int no_grad_depth = 0; /* per thread: interpreters may run on several */
 
 void tl_ag_no_grad_enter(void) { no_grad_depth++; }
 void tl_ag_no_grad_leave(void) {
@@ -44,7 +44,7 @@ tl_status tl_ag_make_param(tl_tensor *t) {
                        tl_dtype_name(t->dtype));
     if (t->grad_fn) return tl_fail(TL_ERR_ARG, "only a leaf tensor can be made learnable");
     t->requires_grad = true;
-    tl_ag_live_params++;
+    __atomic_add_fetch(&tl_ag_live_params, 1, __ATOMIC_RELAXED);
     return TL_OK;
 }
 
@@ -125,7 +125,7 @@ typedef struct ag_pass {
     size_t n_order, cap_order;
 } ag_pass;
 
-static uint32_t pass_mark = 0;
+static _Thread_local uint32_t pass_mark = 0;
 
 static tl_status push_order(ag_pass *p, ag_node *n) {
     if (p->n_order == p->cap_order) {

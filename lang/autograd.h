@@ -26,7 +26,7 @@ bool tl_ag_enabled(void); /* false inside no_grad { } */
 /* True when a call with these arguments must be recorded. */
 static inline bool tl_ag_wants(int argc, const tl_value *argv) {
     extern int tl_ag_live_params; /* > 0 once any tensor was made learnable */
-    if (tl_ag_live_params == 0) return false;
+    if (__atomic_load_n(&tl_ag_live_params, __ATOMIC_RELAXED) == 0) return false;
     for (int i = 0; i < argc; i++) {
         if (argv[i].kind == TL_VAL_TENSOR && argv[i].as.tensor->requires_grad)
             return tl_ag_enabled();

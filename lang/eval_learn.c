@@ -3,6 +3,7 @@
 #include "lang/eval_learn.h"
 
 #include "lang/autograd.h"
+#include "lang/eval.h"
 #include "runtime/ops.h"
 #include "runtime/optim.h"
 
@@ -348,9 +349,10 @@ tl_flow tl_exec_learn(tl_interp *I, const tl_node *n) {
         }
         if (fl == TL_FLOW_OK && !quiet &&
             (e == 0 || e == o.epochs - 1 || (e + 1) % o.log_every == 0)) {
-            printf("epoch %lld/%lld: loss %.6f\n", (long long)(e + 1), (long long)o.epochs,
-                   total / (double)o.batches);
-            fflush(stdout);
+            char line[96];
+            int len = snprintf(line, sizeof line, "epoch %lld/%lld: loss %.6f\n",
+                               (long long)(e + 1), (long long)o.epochs, total / (double)o.batches);
+            tl_interp_write(I, line, (size_t)len, true);
         }
     }
     tl_optim_free(opt);
