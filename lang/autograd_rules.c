@@ -443,52 +443,79 @@ done:
     return st;
 }
 
+/* dx[r][i] = sum_o g[r][o] W[o][i];  dW[o][i] = sum_r g[r][o] x[r][i]: loops whose inner
+** step runs along i (contiguous), in f32, rows in order (so the result never depends on the
+** thread count) */
+static void lin_dx(const float *g, const float *w, float *dx, int64_t rows, int64_t out,
+                   int64_t in) {
+    for (int64_t r = 0; r < rows; r++) {
+        float *d = dx + r * in;
+        for (int64_t i = 0; i < in; i++) d[i] = 0.0f;
+        for (int64_t o = 0; o < out; o++) {
+            float a = g[r * out + o];
+            const float *wr = w + o * in;
+            for (int64_t i = 0; i < in; i++) d[i] += a * wr[i];
+        }
+    }
+}
+
+static void lin_dw(const float *g, const float *x, float *dw, int64_t rows, int64_t out,
+                   int64_t in) {
+    for (int64_t o = 0; o < out * in; o++) dw[o] = 0.0f;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * in;
+        for (int64_t o = 0; o < out; o++) {
+            float a = g[r * out + o];
+            if (a == 0.0f) continue;
+            float *d = dw + o * in;
+            for (int64_t i = 0; i < in; i++) d[i] += a * xr[i];
+        }
+    }
+}
+
 /* linear(x, W[, b]) = x Wᵀ + b: dx = g W, dW = gᵀ x (rows flattened), db = sum of g's rows */
 static tl_status r_linear(tl_ag_ctx *c) {
     if (!strcmp(c->name, "fused_gelu_linear"))
         return tl_fail(TL_ERR_UNSUPPORTED, "fused_gelu_linear has no gradient yet (use "
                                            "gelu(linear(x, W, b)))");
     tl_tensor *x = tl_ag_arg(c, 0), *w = tl_ag_arg(c, 1);
-    tl_tensor *wf = NULL, *r = NULL, *x2 = NULL, *g2 = NULL, *gt = NULL;
+    tl_tensor *wf = NULL, *r = NULL, *xf = NULL, *g = NULL;
     tl_status st = TL_OK;
     int64_t in = x->ne[0], out = c->g->ne[0];
     int64_t rows = tl_tensor_nelements(c->g) / (out ? out : 1);
+    TRY(f32c(c->g, &g));
     if (tl_ag_needs(c, 0)) {
+        int64_t shape[TL_MAX_DIMS];
+        tl_tensor_shape(x, shape);
         TRY(f32c(w, &wf));
-        TRY(tl_op_matmul(c->g, wf, &r));
+        TRY(tl_tensor_new_shape(TL_DTYPE_F32, x->n_dims, shape, &r));
+        lin_dx(tl_tensor_data(g), tl_tensor_data(wf), tl_tensor_data(r), rows, out, in);
         TRY(tl_ag_emit(c, 0, -1, r));
         r = NULL;
     }
-    if (tl_ag_needs(c, 1) || tl_ag_needs(c, 2)) {
-        int64_t s2[2] = {rows, out}, sx[2] = {rows, in};
-        tl_tensor *gc;
-        TRY(tl_op_contiguous(c->g, &gc));
-        st = tl_op_reshape(gc, 2, s2, &g2);
-        tl_tensor_unref(gc);
+    if (tl_ag_needs(c, 1)) {
+        int64_t shape[2] = {out, in};
+        TRY(f32c(x, &xf));
+        TRY(tl_tensor_new_shape(TL_DTYPE_F32, 2, shape, &r));
+        lin_dw(tl_tensor_data(g), tl_tensor_data(xf), tl_tensor_data(r), rows, out, in);
+        TRY(tl_ag_emit(c, 1, -1, r));
+        r = NULL;
+    }
+    if (tl_ag_needs(c, 2)) {
+        int64_t s2[2] = {rows, out};
+        tl_tensor *g2;
+        TRY(tl_op_reshape(g, 2, s2, &g2));
+        st = tl_op_reduce(TL_RED_SUM, g2, 0, false, false, &r);
+        tl_tensor_unref(g2);
         if (st != TL_OK) goto done;
-        if (tl_ag_needs(c, 1)) {
-            tl_tensor *xc;
-            TRY(f32c(x, &xc));
-            st = tl_op_reshape(xc, 2, sx, &x2);
-            tl_tensor_unref(xc);
-            if (st != TL_OK) goto done;
-            TRY(tl_op_transpose(g2, 0, 1, &gt));
-            TRY(tl_op_matmul(gt, x2, &r));
-            TRY(tl_ag_emit(c, 1, -1, r));
-            r = NULL;
-        }
-        if (tl_ag_needs(c, 2)) {
-            TRY(tl_op_reduce(TL_RED_SUM, g2, 0, false, false, &r));
-            TRY(tl_ag_emit(c, 2, -1, r));
-            r = NULL;
-        }
+        TRY(tl_ag_emit(c, 2, -1, r));
+        r = NULL;
     }
 done:
     tl_tensor_unref(wf);
     tl_tensor_unref(r);
-    tl_tensor_unref(x2);
-    tl_tensor_unref(g2);
-    tl_tensor_unref(gt);
+    tl_tensor_unref(xf);
+    tl_tensor_unref(g);
     return st;
 }
 
