@@ -244,6 +244,21 @@ tl_node *tl_pstring(tl_parse_state *ps, const tl_token *t) {
     return n;
 }
 
+/* Juxtaposition (docs/equations.md): on one line, a name directly followed by '['
+** (or '(' after ']' or a number) that comes right after ']', ')' or a number
+** multiplies: `W[i, j] X[j]`, `2 X[i]`, `relu(A[i]) B[i]`, `W[i, j] relu(X[j])`. */
+static bool juxtaposed(int prev, uint32_t prev_line, int id, const tl_token *tok,
+                       const char *lim) {
+    if (id != TK_IDENT || prev_line != tok->line) return false;
+    if (prev != TK_RBRACKET && prev != TK_RPAREN && prev != TK_INT && prev != TK_FLOAT)
+        return false;
+    const char *p = tok->z + tok->n;
+    while (p < lim && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p >= lim) return false;
+    return *p == '[' || (*p == '(' && prev != TK_RPAREN);
+}
+
 tl_node *tl_passign(tl_parse_state *ps, tl_node *target, tl_node *value) {
     if (!target || !value) return NULL;
     if (target->kind != TL_N_IDENT && target->kind != TL_N_FIELD && target->kind != TL_N_INDEX) {
@@ -292,6 +307,8 @@ tl_status tl_parse(const char *src, size_t len, const char *filename, tl_chunk *
     tl_lexer lx;
     tl_lexer_init(&lx, c->text, len);
     tl_token tok;
+    int prev_id = 0;
+    uint32_t prev_line = 0;
     for (;;) {
         int id = tl_lexer_next(&lx, &tok);
         if (id == TL_LEX_ERROR) {
@@ -308,6 +325,15 @@ tl_status tl_parse(const char *src, size_t len, const char *filename, tl_chunk *
         }
         ps.line = tok.line;
         ps.col = tok.col;
+        if (juxtaposed(prev_id, prev_line, id, &tok, lx.lim)) {
+            /* W[i, j] X[j, k]: the factors of a tensor equation, joined by an implied '*' */
+            tl_token star = tok;
+            star.n = 0;
+            tl_parser(parser, TK_STAR, star);
+            if (ps.failed) break;
+        }
+        prev_id = id;
+        prev_line = tok.line;
         tl_parser(parser, id, tok);
         if (ps.failed || id == TL_LEX_END) break;
     }
