@@ -19,6 +19,8 @@ typedef struct eres {
     double s;
     int n;
     int lab[TL_MAX_DIMS];
+    int grp_label; /* with grp > 0: the axis labelled grp_label reads h / grp (not expanded) */
+    int64_t grp;
 } eres;
 
 typedef struct run {
@@ -254,7 +256,7 @@ static tl_status group_view(tl_tensor **x, int axis, int64_t g) {
 /* The leaf's tensor with one label per remaining axis (labels may repeat). Grouped
 ** axes h / g become two labels: `group_hi` (h's own label) and a fresh label
 ** registered in the run (see eval of AX_GROUP below). */
-static tl_flow make_leaf(run *R, const eq_node *lf, eres *out) {
+static tl_flow make_leaf(run *R, const eq_node *lf, eres *out, bool split) {
     tl_tensor *t = tl_tensor_ref(R->base[lf->leaf_id]);
     int ax = 0, n = 0;
     tl_status st = TL_OK;
@@ -318,6 +320,13 @@ static tl_flow make_leaf(run *R, const eq_node *lf, eres *out) {
                                "index %s has extent %lld but %s covers %lld x %lld",
                                R->p->label_name[x->label], (long long)R->ext[x->label], tx,
                                (long long)shape[ax], (long long)g);
+                break;
+            }
+            if (split && !out->grp) { /* left to the product: see split_groups() */
+                out->grp = g;
+                out->grp_label = x->label;
+                out->lab[n++] = x->label;
+                ax++;
                 break;
             }
             st = group_view(&t, ax, g);
@@ -480,6 +489,107 @@ static tl_flow eval_scalar(run *R, const eq_node *n, eres *out) {
     return TL_FLOW_OK;
 }
 
+/* GQA without a copy: when a factor reads X[.., h / g, ..], the index h of the
+** other factors is split into (h / g, h % g) -- a reshape [.., H, ..] ->
+** [.., H / g, g, ..] -- labelled (h, lo), and the grouped factor keeps h for
+** its H / g positions.  The product then broadcasts over lo, and merge_group()
+** joins (h, lo) back into h.  *hi = h and *lo = the fresh label, or -1. */
+static tl_flow split_groups(run *R, eres *f, int nf, int *hi, int *lo) {
+    int h = -1;
+    int64_t g = 0;
+    for (int i = 0; i < nf; i++)
+        if (f[i].grp) {
+            if (h >= 0 && (f[i].grp_label != h || f[i].grp != g))
+                return tl_err_at(R->I, R->stmt->a->a, TL_ERR_UNSUPPORTED,
+                                 "one product may read one grouped index (h / g) with one group "
+                                 "size");
+            h = f[i].grp_label;
+            g = f[i].grp;
+        }
+    if (h < 0) return TL_FLOW_OK;
+    int l = R->p->n_labels;
+    eq_mask used = 0;
+    for (int i = 0; i < nf; i++)
+        used |= mask_of(f[i].lab, f[i].n);
+    while (l < TL_CONTRACT_MAX_LABELS && (used & ((eq_mask)1 << l)))
+        l++;
+    if (l >= TL_CONTRACT_MAX_LABELS)
+        return tl_err_at(R->I, R->stmt->a->a, TL_ERR_UNSUPPORTED,
+                         "too many index names for a grouped index");
+    for (int i = 0; i < nf; i++) {
+        if (f[i].grp) continue;
+        for (int a = 0; a < f[i].n; a++) {
+            if (f[i].lab[a] != h) continue;
+            if (f[i].n == TL_MAX_DIMS)
+                return tl_err_at(R->I, R->stmt->a->a, TL_ERR_UNSUPPORTED, "too many axes");
+            int64_t shape[TL_MAX_DIMS], ns[TL_MAX_DIMS];
+            tl_tensor_shape(f[i].t, shape);
+            int k = 0;
+            for (int d = 0; d < f[i].n; d++) {
+                if (d == a) {
+                    ns[k++] = shape[d] / g;
+                    ns[k++] = g;
+                } else
+                    ns[k++] = shape[d];
+            }
+            tl_tensor *r = NULL;
+            tl_status st = tl_op_reshape(f[i].t, k, ns, &r);
+            if (st != TL_OK) return st_err(R, st);
+            tl_tensor_unref(f[i].t);
+            f[i].t = r;
+            memmove(f[i].lab + a + 2, f[i].lab + a + 1, (size_t)(f[i].n - a - 1) * sizeof(int));
+            f[i].lab[a + 1] = l;
+            f[i].n++;
+            break;
+        }
+    }
+    *hi = h;
+    *lo = l;
+    return TL_FLOW_OK;
+}
+
+/* y over labels lab (ascending) holds hi and lo: moves lo right after hi and
+** merges the two axes into one (labelled hi). */
+static tl_status merge_group(tl_tensor **y, int *lab, int *n, int hi, int lo) {
+    int perm[TL_MAX_DIMS], nl[TL_MAX_DIMS], k = 0, ia = -1, la = -1;
+    for (int a = 0; a < *n; a++) {
+        if (lab[a] == hi) ia = a;
+        if (lab[a] == lo) la = a;
+    }
+    for (int a = 0; a < *n; a++) {
+        if (a == la) continue;
+        perm[k] = a;
+        nl[k++] = lab[a];
+        if (a == ia) {
+            perm[k] = la;
+            nl[k++] = lo;
+        }
+    }
+    tl_tensor *p = NULL, *r = NULL;
+    tl_status st = tl_op_permute(*y, *n, perm, &p);
+    if (st != TL_OK) return st;
+    int64_t shape[TL_MAX_DIMS], ns[TL_MAX_DIMS];
+    tl_tensor_shape(p, shape);
+    int m = 0;
+    for (int a = 0; a < *n; a++) {
+        if (nl[a] == lo) {
+            ns[m - 1] *= shape[a];
+            continue;
+        }
+        ns[m++] = shape[a];
+    }
+    st = tl_op_reshape(p, m, ns, &r);
+    tl_tensor_unref(p);
+    if (st != TL_OK) return st;
+    tl_tensor_unref(*y);
+    *y = r;
+    m = 0;
+    for (int a = 0; a < *n; a++)
+        if (nl[a] != lo) lab[m++] = nl[a];
+    *n = m;
+    return TL_OK;
+}
+
 static tl_flow eval_prod(run *R, eq_node *n, eq_mask want, tl_eq_proj proj, eres *out) {
     eres f[TL_CONTRACT_MAX_OPS];
     int nf = 0;
@@ -491,7 +601,17 @@ static tl_flow eval_prod(run *R, eq_node *n, eq_mask want, tl_eq_proj proj, eres
         for (int j = 0; j < n->n_kids; j++)
             if (j != i) others |= n->kids[j]->labels;
         eres r = {0};
-        fl = eval_node(R, n->kids[i], n->kids[i]->labels & others, TL_EQ_PROJ_SUM, &r);
+        eq_mask kw = n->kids[i]->labels & others;
+        if (n->kids[i]->kind == EQ_LEAF) {
+            fl = make_leaf(R, n->kids[i], &r, true);
+            if (fl == TL_FLOW_OK && r.grp && !(kw & ((eq_mask)1 << r.grp_label))) {
+                eres_free(&r); /* h is summed right here: read it expanded */
+                fl = make_leaf(R, n->kids[i], &r, false);
+            }
+            if (fl == TL_FLOW_OK) fl = finish(R, &r, kw, TL_EQ_PROJ_SUM, &n->kids[i]->plan);
+            if (fl != TL_FLOW_OK) eres_free(&r);
+        } else
+            fl = eval_node(R, n->kids[i], kw, TL_EQ_PROJ_SUM, &r);
         if (fl != TL_FLOW_OK) break;
         if (!r.t)
             coef *= r.s;
@@ -513,10 +633,26 @@ static tl_flow eval_prod(run *R, eq_node *n, eq_mask want, tl_eq_proj proj, eres
             ops[i] = f[i].t;
             all |= mask_of(f[i].lab, f[i].n);
         }
+        int hi = -1, lo = -1;
+        fl = split_groups(R, f, nf, &hi, &lo);
+        if (fl == TL_FLOW_OK) {
+            all = 0;
+            for (int i = 0; i < nf; i++) {
+                spec.n_dims[i] = f[i].n;
+                memcpy(spec.labels[i], f[i].lab, sizeof f[i].lab);
+                ops[i] = f[i].t;
+                all |= mask_of(f[i].lab, f[i].n);
+            }
+            if (hi >= 0 && (cwant & ((eq_mask)1 << hi))) cwant |= (eq_mask)1 << lo;
+        }
         spec.n_out = labels_sorted(all & cwant, spec.out);
         tl_tensor *y = NULL;
-        tl_status st = tl_contract(&spec, ops, &n->plan, &y);
-        if (st != TL_OK)
+        tl_status st = fl == TL_FLOW_OK ? tl_contract(&spec, ops, &n->plan, &y) : TL_OK;
+        if (fl == TL_FLOW_OK && st == TL_OK && hi >= 0 && (cwant & ((eq_mask)1 << hi)))
+            st = merge_group(&y, spec.out, &spec.n_out, hi, lo);
+        if (fl != TL_FLOW_OK)
+            ;
+        else if (st != TL_OK)
             fl = st_err(R, st);
         else {
             memset(out, 0, sizeof *out);
@@ -707,7 +843,7 @@ static tl_flow eval_node(run *R, eq_node *n, eq_mask want, tl_eq_proj proj, eres
     case EQ_SCALAR:
         return eval_scalar(R, n, out);
     case EQ_LEAF: {
-        tl_flow fl = make_leaf(R, n, out);
+        tl_flow fl = make_leaf(R, n, out, false);
         if (fl == TL_FLOW_OK) fl = finish(R, out, want, proj, &n->plan);
         if (fl != TL_FLOW_OK) eres_free(out);
         return fl;
@@ -796,6 +932,23 @@ tl_flow tl_eq_exec(tl_interp *I, const tl_node *n) {
     if (fl != TL_FLOW_OK) return fl;
     const char *name = n->a->a->name;
     tl_var *var = tl_scope_lookup(I, name);
+    if (var && n->v.i == 1) { /* the same left side as an earlier equation here: a sum */
+        tl_tensor *sum = NULL;
+        if (var->v.kind != TL_VAL_TENSOR || !tl_tensor_same_shape(var->v.as.tensor, v.as.tensor)) {
+            char s1[64] = "?", s2[64];
+            if (var->v.kind == TL_VAL_TENSOR) tl_tensor_shape_str(var->v.as.tensor, s1, sizeof s1);
+            tl_tensor_shape_str(v.as.tensor, s2, sizeof s2);
+            tl_value_release(&v);
+            return tl_err_at(I, n->a->a, TL_ERR_SHAPE,
+                             "%s: equations with the same left side in one block are summed, but "
+                             "this one gives %s and %s holds %s",
+                             name, s2, name, s1);
+        }
+        tl_status st = tl_op_binary(TL_BIN_ADD, var->v.as.tensor, v.as.tensor, &sum);
+        tl_value_release(&v);
+        if (st != TL_OK) return tl_err_status(I, n->a->a, st);
+        v = tl_value_tensor(sum);
+    }
     if (var) {
         tl_value_release(&var->v);
         var->v = v;

@@ -215,7 +215,10 @@ dim(A) ::= IDENT(T). { A = tl_pnode(ps, TL_T_DIM, &T); if (A) A->v.i = -1; }
 dim(A) ::= QUESTION(T). { A = tl_pnode(ps, TL_T_DIM, &T); if (A) A->v.i = -1; }
 
 /* ---------------------------------------------------------------- statements */
-block(A) ::= LBRACE(T) stmts(S) RBRACE. { A = tl_pnode(ps, TL_S_BLOCK, &T); if (A) A->a = S.head; }
+block(A) ::= LBRACE(T) stmts(S) RBRACE. {
+    A = tl_pnode(ps, TL_S_BLOCK, &T); if (A) A->a = S.head;
+    tl_pmark_equations(S.head);
+}
 
 stmts(A) ::= . { A.head = A.tail = NULL; }
 stmts(A) ::= stmts(B) stmt(S). { A = S ? tl_plist_append(B, S) : B; }

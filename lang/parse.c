@@ -259,6 +259,34 @@ static bool juxtaposed(int prev, uint32_t prev_line, int id, const tl_token *tok
     return *p == '[' || (*p == '(' && prev != TK_RPAREN);
 }
 
+static bool plain_lhs(const tl_node *s) {
+    if (s->kind != TL_S_ASSIGN || s->op != 0 || s->a->kind != TL_N_INDEX ||
+        s->a->a->kind != TL_N_IDENT || (s->b && s->b->kind == TL_N_BINARY && s->b->a == s->a))
+        return false; /* (the last test: `Y[i] += e`, which accumulates by itself) */
+    for (const tl_node *ix = s->a->b; ix; ix = ix->next)
+        if (ix->kind != TL_N_IDENT) return false;
+    return true;
+}
+
+static bool same_lhs(const tl_node *x, const tl_node *y) {
+    if (strcmp(x->a->a->name, y->a->a->name) != 0) return false;
+    const tl_node *a = x->a->b, *b = y->a->b;
+    for (; a && b; a = a->next, b = b->next)
+        if (strcmp(a->name, b->name) != 0) return false;
+    return !a && !b;
+}
+
+void tl_pmark_equations(tl_node *stmts) {
+    for (tl_node *s = stmts; s; s = s->next) {
+        if (!plain_lhs(s)) continue;
+        for (const tl_node *t = stmts; t != s; t = t->next)
+            if (plain_lhs(t) && same_lhs(s, t)) {
+                s->v.i = 1;
+                break;
+            }
+    }
+}
+
 tl_node *tl_passign(tl_parse_state *ps, tl_node *target, tl_node *value) {
     if (!target || !value) return NULL;
     if (target->kind != TL_N_IDENT && target->kind != TL_N_FIELD && target->kind != TL_N_INDEX) {
