@@ -321,6 +321,16 @@ static eq_node *compile_leaf(cctx *c, const tl_node *e) {
             ax->sign = 1;
             ax->label = label_of(c, ix->b, ix->b->name);
             ax->e = ix->a;
+        } else if (ix->kind == TL_N_BINARY && ix->op == TL_OP_ADD && is_index_name(c, ix->a) &&
+                   is_index_name(c, ix->b)) {
+            ax->kind = AX_SUM;
+            ax->label = label_of(c, ix->a, ix->a->name);
+            ax->label2 = label_of(c, ix->b, ix->b->name);
+            if (ax->label == ax->label2) {
+                fail(c, ix, "write i + i as a shift of one index: not supported");
+                return NULL;
+            }
+            r->labels |= (eq_mask)1 << ax->label2;
         } else if (!idx_has_name(c, ix)) {
             ax->kind = AX_SELECT;
         } else {

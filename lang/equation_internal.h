@@ -21,11 +21,13 @@ typedef enum eq_axis_kind {
     AX_SELECT, /* X[.., v, ..] with v a value: the axis is dropped      */
     AX_SLICE,  /* X[.., lo:hi, ..]: the left index at this position     */
     AX_GROUP,  /* X[.., h / g, ..]: h split into (h / g, h % g)          */
+    AX_SUM,    /* X[.., i + k, ..]: two indices, an unfolded (strided) view */
 } eq_axis_kind;
 
 typedef struct eq_axis {
     eq_axis_kind kind;
     int label;
+    int label2;       /* AX_SUM: the second index */
     int sign;         /* AX_SHIFT: +1 for j + c, -1 for j - c */
     const tl_node *e; /* the offset, value, divisor or slice   */
 } eq_axis;

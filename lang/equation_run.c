@@ -5,7 +5,7 @@
 ** factors); then the plan tree is evaluated bottom-up, products through
 ** tl_contract (runtime/contract.h), sums and divisions through broadcasting
 ** binary ops, functions through the unary/softmax ops.  Intermediate results
-** carry their labels (ascending label order). */
+** carry their labels (in an order of their own; align() lines them up). */
 #include "lang/equation_internal.h"
 
 #include "runtime/ops.h"
@@ -78,10 +78,16 @@ static tl_flow set_extent(run *R, int label, int64_t e, const eq_node *leaf) {
     if (leaf && R->ext_leaf[label] >= 0)
         return leaf_extent_err(R, label, R->ext[label], R->p->leaves[R->ext_leaf[label]], e, leaf);
     char t[160];
-    tl_eq_node_text(leaf ? leaf->src : R->stmt->a, t, sizeof t);
+    if (leaf) { /* fixed by the left side first: cannot happen (leaves come first) */
+        tl_eq_node_text(leaf->src, t, sizeof t);
+        return tl_err_at(R->I, R->stmt->a->a, TL_ERR_SHAPE,
+                         "index %s has extent %lld on the left side but %lld in %s",
+                         R->p->label_name[label], (long long)R->ext[label], (long long)e, t);
+    }
+    tl_eq_node_text(R->p->leaves[R->ext_leaf[label]]->src, t, sizeof t);
     return tl_err_at(R->I, R->stmt->a->a, TL_ERR_SHAPE,
-                     "index %s has extent %lld on the left side but %lld in %s",
-                     R->p->label_name[label], (long long)R->ext[label], (long long)e, t);
+                     "index %s has extent %lld in %s but the left side gives it %lld",
+                     R->p->label_name[label], (long long)R->ext[label], t, (long long)e);
 }
 
 static tl_flow load_leaves(run *R) {
@@ -153,6 +159,9 @@ static tl_flow load_leaves(run *R) {
                     fl = set_extent(R, ax->label, shape[a] * g, lf);
                     if (fl != TL_FLOW_OK) return fl;
                 }
+            } else if (ax->kind == AX_SUM) {
+                if (R->ext[ax->label2] < 0) R->ext[ax->label2] = 1;
+                if (R->ext[ax->label] < 0) R->ext[ax->label] = shape[a];
             } else if (ax->kind == AX_SHIFT && R->ext[ax->label] < 0) {
                 R->ext[ax->label] = shape[a];
                 R->ext_leaf[ax->label] = -1;
@@ -253,6 +262,41 @@ static tl_status group_view(tl_tensor **x, int axis, int64_t g) {
     return TL_OK;
 }
 
+/* X[.., i + k, ..]: the axis padded with zeros to Ei + Ek - 1, then viewed as two
+** axes (i, k) with the same stride (an unfold: nothing copied but the padding). */
+static tl_status unfold(tl_tensor **x, int axis, int64_t Ei, int64_t Ek) {
+    tl_status st = shift_pad(x, axis, 0, Ei + Ek - 1);
+    if (st != TL_OK) return st;
+    tl_tensor *t = *x;
+    if (t->n_dims >= TL_MAX_DIMS) return tl_fail(TL_ERR_SHAPE, "too many axes for i + k");
+    int n = t->n_dims;
+    int64_t ne[TL_MAX_DIMS];
+    size_t nb[TL_MAX_DIMS];
+    /* ggml order: NumPy axis a is dim n-1-a; the new axes (i, k) are dims d+1, d */
+    int d = n - 1 - axis, m = 0;
+    for (int g = 0; g < n; g++) {
+        if (g == d) {
+            ne[m] = Ek;
+            nb[m++] = t->nb[g];
+            ne[m] = Ei;
+            nb[m++] = t->nb[g];
+        } else {
+            ne[m] = t->ne[g];
+            nb[m++] = t->nb[g];
+        }
+    }
+    for (int g = m; g < TL_MAX_DIMS; g++) {
+        ne[g] = 1;
+        nb[g] = nb[g - 1] * (size_t)ne[g - 1];
+    }
+    tl_tensor *v = NULL;
+    st = tl_tensor_view(t, m, ne, nb, t->offs, &v);
+    if (st != TL_OK) return st;
+    tl_tensor_unref(*x);
+    *x = v;
+    return TL_OK;
+}
+
 /* The leaf's tensor with one label per remaining axis (labels may repeat). Grouped
 ** axes h / g become two labels: `group_hi` (h's own label) and a fresh label
 ** registered in the run (see eval of AX_GROUP below). */
@@ -289,6 +333,12 @@ static tl_flow make_leaf(run *R, const eq_node *lf, eres *out, bool split) {
             ax++;
             break;
         }
+        case AX_SUM:
+            st = unfold(&t, ax, R->ext[x->label], R->ext[x->label2]);
+            out->lab[n++] = x->label;
+            out->lab[n++] = x->label2;
+            ax += 2;
+            break;
         case AX_SLICE: {
             int64_t shape[TL_MAX_DIMS], lo = 0, hi;
             tl_tensor_shape(t, shape);
@@ -374,7 +424,14 @@ static tl_flow finish(run *R, eres *r, eq_mask want, tl_eq_proj proj, tl_contrac
     tl_contract_spec spec = {.n_ops = 1};
     spec.n_dims[0] = r->n;
     memcpy(spec.labels[0], r->lab, sizeof r->lab);
-    spec.n_out = labels_sorted(keep, spec.out);
+    spec.n_out = 0; /* r's own order (a quantized weight must not be permuted) */
+    for (int a = 0; a < r->n; a++) {
+        eq_mask bit = (eq_mask)1 << r->lab[a];
+        if (keep & bit) {
+            spec.out[spec.n_out++] = r->lab[a];
+            keep &= ~bit;
+        }
+    }
     bool identity = spec.n_out == r->n;
     for (int i = 0; identity && i < r->n; i++)
         if (r->lab[i] != spec.out[i]) identity = false;

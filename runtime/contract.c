@@ -236,7 +236,8 @@ static tl_status pair_linear(work *x, work *w, int k, work *res, uint32_t *used)
         if (x->lab[a] != k) order[n++] = x->lab[a];
     order[n++] = k;
     tl_status st = permute_to(x, order);
-    if (st == TL_OK) st = make_contiguous_f32(&x->t, false);
+    /* f32 activations (an f16/bf16 x would make linear's output f16/bf16) */
+    if (st == TL_OK) st = make_contiguous_f32(&x->t, x->t->dtype != TL_DTYPE_F32);
     if (st != TL_OK) return st;
     tl_tensor *y = NULL;
     st = tl_op_linear(x->t, w->t, NULL, &y);
@@ -388,8 +389,10 @@ static tl_status contract_pair(work *A, work *B, lmask keep, work *res, uint32_t
         if (!(ma & ((lmask)1 << B->lab[a]))) bo[nbo++] = B->lab[a];
     bool qa = is_quant(A->t), qb = is_quant(B->t);
     if (nc == 1) {
-        /* prefer the quantized operand (it must be the weight), then B */
-        if (!qb && qa && weight_for(A, B, ct[0], nb, nc))
+        /* prefer a stored (non-f32) operand as the weight -- a quantized one must be --
+        ** then B */
+        bool sa = A->t->dtype != TL_DTYPE_F32, sb = B->t->dtype != TL_DTYPE_F32;
+        if (sa && !sb && weight_for(A, B, ct[0], nb, nc))
             return pair_linear(B, A, ct[0], res, used);
         if (weight_for(B, A, ct[0], nb, nc)) return pair_linear(A, B, ct[0], res, used);
         if (weight_for(A, B, ct[0], nb, nc)) return pair_linear(B, A, ct[0], res, used);
