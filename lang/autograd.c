@@ -24,6 +24,8 @@ typedef struct ag_node {
     int argc;
     tl_value *argv;
     tl_tensor *out; /* view of the result: no grad fields, so no cycle */
+    void *data;     /* a rule's own data (tl_ag_record_custom), freed with free_data */
+    void (*free_data)(void *data);
     /* backward pass state */
     tl_tensor *gacc;
     uint32_t mark;
@@ -35,6 +37,7 @@ static void node_destroy(tl_ag_node *b) {
     free(n->argv);
     tl_tensor_unref(n->out);
     tl_tensor_unref(n->gacc);
+    if (n->free_data) n->free_data(n->data);
     free(n);
 }
 
@@ -89,16 +92,30 @@ tl_status tl_ag_record(const tl_builtin_def *def, int argc, const tl_value *argv
         return tl_fail(TL_ERR_UNSUPPORTED,
                        "%s has no gradient yet (compute it in no_grad { } or on detach(x))",
                        def->name);
-    tl_tensor *y = out->as.tensor;
+    return tl_ag_record_custom(def->name, bw, argc, argv, out->as.tensor, NULL, NULL);
+}
+
+tl_status tl_ag_record_custom(const char *name, tl_ag_backward_fn bw, int argc,
+                              const tl_value *argv, tl_tensor *y, void *data,
+                              void (*free_data)(void *data)) {
+    bool same = y->grad_fn || y->requires_grad; /* already tracked (a shared result) */
     for (int i = 0; i < argc; i++)
-        if (argv[i].kind == TL_VAL_TENSOR && argv[i].as.tensor == y) return TL_OK; /* identity */
-    if (y->grad_fn || y->requires_grad) return TL_OK; /* already tracked (a shared result) */
+        if (argv[i].kind == TL_VAL_TENSOR && argv[i].as.tensor == y) same = true; /* identity */
+    if (same) {
+        if (free_data) free_data(data);
+        return TL_OK;
+    }
     ag_node *n = calloc(1, sizeof *n);
-    if (!n) return tl_fail(TL_ERR_NOMEM, "out of memory");
+    if (!n) {
+        if (free_data) free_data(data);
+        return tl_fail(TL_ERR_NOMEM, "out of memory");
+    }
     n->base.refcount = 1;
     n->base.destroy = node_destroy;
-    n->name = def->name;
+    n->name = name;
     n->backward = bw;
+    n->data = data;
+    n->free_data = free_data;
     n->argv = calloc((size_t)(argc ? argc : 1), sizeof *n->argv);
     tl_status st = n->argv ? TL_OK : tl_fail(TL_ERR_NOMEM, "out of memory");
     if (st == TL_OK) {
@@ -113,6 +130,11 @@ tl_status tl_ag_record(const tl_builtin_def *def, int argc, const tl_value *argv
     y->grad_fn = &n->base;
     y->requires_grad = true;
     return TL_OK;
+}
+
+tl_status tl_ag_record_named(const char *name, int argc, const tl_value *argv, tl_value *out) {
+    tl_builtin_def def = {.name = name};
+    return tl_ag_record(&def, argc, argv, out);
 }
 
 /* ---- the backward pass --------------------------------------------------------------------- */
@@ -319,6 +341,7 @@ tl_status tl_ag_backward(tl_tensor *loss, int n_targets, tl_tensor *const *targe
             ag_node *n = p.order[k];
             if (!n->gacc) continue;
             tl_ag_ctx c = {.name = n->name,
+                           .data = n->data,
                            .argc = n->argc,
                            .argv = n->argv,
                            .out = n->out,

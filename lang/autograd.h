@@ -43,6 +43,17 @@ static inline bool tl_ag_wants(int argc, const tl_value *argv) {
 ** replace *out (a number from sum/mean/max/min becomes a 0-d tensor). */
 tl_status tl_ag_record(const tl_builtin_def *def, int argc, const tl_value *argv, tl_value *out);
 
+/* The same for a call the evaluator makes itself under a builtin's name ("add"). */
+tl_status tl_ag_record_named(const char *name, int argc, const tl_value *argv, tl_value *out);
+
+/* Records y = name(argv) with backward rule bw and the rule's own data (given to
+** the rule as c->data, freed with free_data when the node goes; also on failure). */
+typedef struct tl_ag_ctx tl_ag_ctx;
+typedef tl_status (*tl_ag_backward_fn)(tl_ag_ctx *c);
+tl_status tl_ag_record_custom(const char *name, tl_ag_backward_fn bw, int argc,
+                              const tl_value *argv, tl_tensor *y, void *data,
+                              void (*free_data)(void *data));
+
 /* Marks t as a leaf parameter (f32 only): requires_grad, no grad_fn. */
 tl_status tl_ag_make_param(tl_tensor *t);
 
@@ -55,8 +66,6 @@ tl_status tl_ag_backward(tl_tensor *loss, int n_targets, tl_tensor *const *targe
                          tl_tensor **grads);
 
 /* ---- for the rules (lang/autograd_rules.c) ------------------------------------------------- */
-typedef struct tl_ag_ctx tl_ag_ctx;
-typedef tl_status (*tl_ag_backward_fn)(tl_ag_ctx *c);
 
 /* The rule of a builtin name: its backward function, or NULL. */
 tl_ag_backward_fn tl_ag_rule(const char *name, bool *no_grad_result);
@@ -67,6 +76,7 @@ struct tl_ag_ctx {
     const tl_value *argv; /* the call's arguments (retained) */
     tl_tensor *out;       /* the result's values (a view without grad fields) */
     tl_tensor *g;         /* d loss / d out, same shape as out, f32 */
+    void *data;           /* tl_ag_record_custom's data, else NULL */
     void *priv;           /* the backward pass (lang/autograd.c) */
 };
 
