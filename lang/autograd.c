@@ -6,14 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tl_ag_live_params = 0;               /* only grows; read without a lock (a hint) */
+int tl_ag_live_params = 0;                  /* only grows; read without a lock (a hint) */
 static _Thread_local int no_grad_depth = 0; /* per thread: interpreters may run on several */
 
-void tl_ag_no_grad_enter(void) { no_grad_depth++; }
+void tl_ag_no_grad_enter(void) {
+    no_grad_depth++;
+}
 void tl_ag_no_grad_leave(void) {
     if (no_grad_depth > 0) no_grad_depth--;
 }
-bool tl_ag_enabled(void) { return no_grad_depth == 0; }
+bool tl_ag_enabled(void) {
+    return no_grad_depth == 0;
+}
 
 /* ---- nodes --------------------------------------------------------------------------------- */
 
@@ -33,7 +37,8 @@ typedef struct ag_node {
 
 static void node_destroy(tl_ag_node *b) {
     ag_node *n = (ag_node *)b;
-    for (int i = 0; i < n->argc; i++) tl_value_release(&n->argv[i]);
+    for (int i = 0; i < n->argc; i++)
+        tl_value_release(&n->argv[i]);
     free(n->argv);
     tl_tensor_unref(n->out);
     tl_tensor_unref(n->gacc);
@@ -120,7 +125,8 @@ tl_status tl_ag_record_custom(const char *name, tl_ag_backward_fn bw, int argc,
     tl_status st = n->argv ? TL_OK : tl_fail(TL_ERR_NOMEM, "out of memory");
     if (st == TL_OK) {
         n->argc = argc;
-        for (int i = 0; i < argc; i++) n->argv[i] = tl_value_retain(argv[i]);
+        for (int i = 0; i < argc; i++)
+            n->argv[i] = tl_value_retain(argv[i]);
         st = tl_tensor_view(y, y->n_dims, y->ne, y->nb, 0, &n->out);
     }
     if (st != TL_OK) {
@@ -315,7 +321,8 @@ tl_status tl_ag_emit(tl_ag_ctx *c, int i, int j, tl_tensor *gi) {
 
 tl_status tl_ag_backward(tl_tensor *loss, int n_targets, tl_tensor *const *targets,
                          tl_tensor **grads) {
-    for (int k = 0; k < n_targets; k++) grads[k] = NULL;
+    for (int k = 0; k < n_targets; k++)
+        grads[k] = NULL;
     ag_pass p = {.n_targets = n_targets, .targets = targets, .grads = grads};
     tl_status st = TL_OK;
     int64_t shape[TL_MAX_DIMS];

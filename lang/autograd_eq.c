@@ -100,9 +100,11 @@ tl_status tl_ag_record_equation(const tl_node *stmt, const eq_plan *p, tl_tensor
         for (int a = 0; a < d->fwd.n_dims[k] && st == TL_OK; a++) {
             int l = d->fwd.labels[k][a];
             bool found = false;
-            for (int o = 0; o < d->fwd.n_out; o++) found |= d->fwd.out[o] == l;
+            for (int o = 0; o < d->fwd.n_out; o++)
+                found |= d->fwd.out[o] == l;
             for (int j = 0; j < nk && !found; j++)
-                for (int b = 0; j != k && b < d->fwd.n_dims[j]; b++) found |= d->fwd.labels[j][b] == l;
+                for (int b = 0; j != k && b < d->fwd.n_dims[j]; b++)
+                    found |= d->fwd.labels[j][b] == l;
             if (!found) st = unsupported(stmt, "an index summed inside a single factor");
         }
     if (st != TL_OK) {

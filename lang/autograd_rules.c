@@ -69,7 +69,9 @@ static tl_status op_val(tl_binary_op op, const tl_tensor *t, const tl_value *v, 
     return tl_op_binary_scalar(op, t, tl_value_as_double(v), false, out);
 }
 
-static int norm_axis(int64_t a, int n) { return (int)(a < 0 ? a + n : a); }
+static int norm_axis(int64_t a, int n) {
+    return (int)(a < 0 ? a + n : a);
+}
 
 static tl_status shape_of(const tl_tensor *x, int64_t *s) {
     tl_tensor_shape(x, s);
@@ -179,8 +181,8 @@ static tl_status r_maxmin2(tl_ag_ctx *c) {
     if (c->argv[1].kind == TL_VAL_TENSOR)
         TRY(tl_op_binary(is_max ? TL_BIN_GE : TL_BIN_LE, a, c->argv[1].as.tensor, &m));
     else
-        TRY(tl_op_binary_scalar(is_max ? TL_BIN_GE : TL_BIN_LE, a,
-                                tl_value_as_double(&c->argv[1]), false, &m));
+        TRY(tl_op_binary_scalar(is_max ? TL_BIN_GE : TL_BIN_LE, a, tl_value_as_double(&c->argv[1]),
+                                false, &m));
     if (tl_ag_needs(c, 0)) {
         TRY(tl_op_binary(TL_BIN_MUL, c->g, m, &t));
         TRY(emit_unb(c, 0, t));
@@ -219,7 +221,8 @@ done:
     return st;
 }
 
-/* ---- elementwise unary: a direct loop over contiguous f32 copies ------------------------------ */
+/* ---- elementwise unary: a direct loop over contiguous f32 copies ------------------------------
+ */
 
 static tl_status r_unary(tl_ag_ctx *c) {
     if (!tl_ag_needs(c, 0)) return TL_OK;
@@ -300,7 +303,8 @@ static tl_status expand_back(tl_ag_ctx *c, const tl_tensor *x, tl_tensor **out) 
         }
     } else if (x->n_dims > 0) { /* a full reduction: g is 0-d (or all-ones) */
         int64_t ones[TL_MAX_DIMS];
-        for (int d = 0; d < x->n_dims; d++) ones[d] = 1;
+        for (int d = 0; d < x->n_dims; d++)
+            ones[d] = 1;
         tl_tensor *gc;
         st = tl_op_contiguous(g, &gc);
         tl_tensor_unref(g);
@@ -450,25 +454,29 @@ static void lin_dx(const float *g, const float *w, float *dx, int64_t rows, int6
                    int64_t in) {
     for (int64_t r = 0; r < rows; r++) {
         float *d = dx + r * in;
-        for (int64_t i = 0; i < in; i++) d[i] = 0.0f;
+        for (int64_t i = 0; i < in; i++)
+            d[i] = 0.0f;
         for (int64_t o = 0; o < out; o++) {
             float a = g[r * out + o];
             const float *wr = w + o * in;
-            for (int64_t i = 0; i < in; i++) d[i] += a * wr[i];
+            for (int64_t i = 0; i < in; i++)
+                d[i] += a * wr[i];
         }
     }
 }
 
 static void lin_dw(const float *g, const float *x, float *dw, int64_t rows, int64_t out,
                    int64_t in) {
-    for (int64_t o = 0; o < out * in; o++) dw[o] = 0.0f;
+    for (int64_t o = 0; o < out * in; o++)
+        dw[o] = 0.0f;
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * in;
         for (int64_t o = 0; o < out; o++) {
             float a = g[r * out + o];
             if (a == 0.0f) continue;
             float *d = dw + o * in;
-            for (int64_t i = 0; i < in; i++) d[i] += a * xr[i];
+            for (int64_t i = 0; i < in; i++)
+                d[i] += a * xr[i];
         }
     }
 }
@@ -548,7 +556,8 @@ static tl_status r_einsum(tl_ag_ctx *c) {
     } else { /* letters seen exactly once, sorted */
         int cnt[128] = {0};
         for (int i = 0; i < n; i++)
-            for (const char *p = ins[i]; *p; p++) cnt[(unsigned char)*p & 127]++;
+            for (const char *p = ins[i]; *p; p++)
+                cnt[(unsigned char)*p & 127]++;
         len = 0;
         for (int ch = 0; ch < 128; ch++)
             if (cnt[ch] == 1) outl[len++] = (char)ch;
@@ -592,8 +601,7 @@ static tl_status r_einsum(tl_ag_ctx *c) {
 static tl_status view_back(tl_ag_ctx *c, const tl_tensor *x, bool *done_out) {
     *done_out = false;
     const tl_tensor *y = c->out;
-    if (y->storage != x->storage || y->dtype != x->dtype || x->dtype != TL_DTYPE_F32)
-        return TL_OK;
+    if (y->storage != x->storage || y->dtype != x->dtype || x->dtype != TL_DTYPE_F32) return TL_OK;
     int64_t nx = tl_tensor_nelements(x), ny = tl_tensor_nelements(y);
     /* address -> x's flat index, over the byte range x spans */
     size_t lo = x->offs, hi = x->offs;
@@ -602,7 +610,8 @@ static tl_status view_back(tl_ag_ctx *c, const tl_tensor *x, bool *done_out) {
     size_t span = (hi - lo) / 4 + 1;
     int64_t *pos = malloc(span * sizeof *pos);
     if (!pos) return tl_fail(TL_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < span; i++) pos[i] = -1;
+    for (size_t i = 0; i < span; i++)
+        pos[i] = -1;
     int64_t shape[TL_MAX_DIMS];
     tl_tensor_shape(x, shape);
     tl_tensor *r = NULL, *g = NULL;
@@ -659,8 +668,9 @@ static tl_status r_view(tl_ag_ctx *c) {
         !strcmp(nm, "unsqueeze") || !strcmp(nm, "contiguous") || !strcmp(nm, "to_f32") ||
         !strcmp(nm, "astype"))
         return tl_ag_emit(c, 0, -1, tl_tensor_ref(c->g)); /* same order, same count */
-    return tl_fail(TL_ERR_UNSUPPORTED, "%s: no gradient for this copy (make the input contiguous "
-                                       "first)",
+    return tl_fail(TL_ERR_UNSUPPORTED,
+                   "%s: no gradient for this copy (make the input contiguous "
+                   "first)",
                    nm);
 }
 
@@ -668,8 +678,8 @@ static tl_status r_view(tl_ag_ctx *c) {
 static tl_status r_concat(tl_ag_ctx *c) {
     bool list = c->argv[0].kind == TL_VAL_ARRAY;
     int n = list ? (int)c->argv[0].as.arr->len : 2, dim_arg = list ? 1 : 2;
-    int64_t ax = c->argc > dim_arg && c->argv[dim_arg].kind == TL_VAL_INT ? c->argv[dim_arg].as.i
-                                                                           : 0;
+    int64_t ax =
+        c->argc > dim_arg && c->argv[dim_arg].kind == TL_VAL_INT ? c->argv[dim_arg].as.i : 0;
     int axis = norm_axis(ax, c->out->n_dims);
     int64_t start = 0;
     tl_status st = TL_OK;
@@ -714,7 +724,8 @@ static tl_status r_embedding(tl_ag_ctx *c) {
     float *rp = tl_tensor_data(r);
     for (int64_t i = 0; i < n; i++) {
         if (ip[i] < 0 || ip[i] >= v) continue;
-        for (int64_t j = 0; j < d; j++) rp[ip[i] * d + j] += gp[i * d + j];
+        for (int64_t j = 0; j < d; j++)
+            rp[ip[i] * d + j] += gp[i * d + j];
     }
     st = tl_ag_emit(c, 0, -1, r);
     r = NULL;
@@ -749,7 +760,8 @@ static tl_status r_rms_norm(tl_ag_ctx *c) {
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = xp + r * dn, *gr = gp + r * dn;
         double ss = 0, dot = 0;
-        for (int64_t j = 0; j < dn; j++) ss += (double)xr[j] * xr[j];
+        for (int64_t j = 0; j < dn; j++)
+            ss += (double)xr[j] * xr[j];
         double inv = 1.0 / sqrt(ss / (double)dn + eps);
         for (int64_t j = 0; j < dn; j++) {
             double u = (double)gr[j] * (wp ? wp[j] : 1.0);
@@ -761,7 +773,8 @@ static tl_status r_rms_norm(tl_ag_ctx *c) {
             gxp[r * dn + j] = (float)(inv * u - xr[j] * inv * inv * inv * dot / (double)dn);
         }
     }
-    for (int64_t j = 0; j < dn; j++) gwp[j] = (float)gwa[j];
+    for (int64_t j = 0; j < dn; j++)
+        gwp[j] = (float)gwa[j];
     free(gwa);
     if (tl_ag_needs(c, 0)) {
         TRY(tl_ag_emit(c, 0, -1, gx));
@@ -846,7 +859,8 @@ static tl_status r_cross_entropy(tl_ag_ctx *c) {
     const int64_t *ip = tl_tensor_data(ids);
     for (int64_t i = 0; i < rows; i++) {
         rp[i * cn + ip[i]] -= 1.0f;
-        for (int64_t j = 0; j < cn; j++) rp[i * cn + j] *= scale;
+        for (int64_t j = 0; j < cn; j++)
+            rp[i * cn + j] *= scale;
     }
     st = tl_ag_emit(c, 0, -1, r);
     r = NULL;
@@ -923,13 +937,53 @@ static const rule rules[] = {
 
 /* Results that carry no gradient: not recorded. */
 static const char *const constant_results[] = {
-    "eq",        "ne",         "lt",         "le",         "gt",        "ge",
-    "logical_and", "logical_or", "logical_not", "argmax",   "argmin",    "floor",
-    "ceil",      "round",      "sign",       "mod",        "shape",     "dtype",
-    "numel",     "ndim",       "item",       "zeros_like", "ones_like", "to_i32",
-    "to_i64",    "greedy_sample", "temperature_sample", "top_k_sample", "top_p_sample",
-    "min_p_sample", "causal_mask", "detach", "requires_grad", "grad", "backward", "zero_grad", "print", "println", "format",
-    "str", "to_string", "len", "type_of", "save", "write_csv", "assert", "assert_eq",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "argmax",
+    "argmin",
+    "floor",
+    "ceil",
+    "round",
+    "sign",
+    "mod",
+    "shape",
+    "dtype",
+    "numel",
+    "ndim",
+    "item",
+    "zeros_like",
+    "ones_like",
+    "to_i32",
+    "to_i64",
+    "greedy_sample",
+    "temperature_sample",
+    "top_k_sample",
+    "top_p_sample",
+    "min_p_sample",
+    "causal_mask",
+    "detach",
+    "requires_grad",
+    "grad",
+    "backward",
+    "zero_grad",
+    "print",
+    "println",
+    "format",
+    "str",
+    "to_string",
+    "len",
+    "type_of",
+    "save",
+    "write_csv",
+    "assert",
+    "assert_eq",
     "assert_about_eq",
 };
 

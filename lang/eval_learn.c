@@ -170,7 +170,8 @@ static tl_flow num_of(tl_interp *I, const tl_node *e, const char *what, double *
 
 static tl_flow parse_optimizer(tl_interp *I, const tl_node *f, learn_opts *o) {
     if (f->kind != TL_N_STRUCTLIT)
-        return tl_err_at(I, f, TL_ERR_ARG, "learn: optimizer must be sgd(..), adam(..) or adamw(..)");
+        return tl_err_at(I, f, TL_ERR_ARG,
+                         "learn: optimizer must be sgd(..), adam(..) or adamw(..)");
     tl_optim_kind k;
     if (!strcmp(f->name, "sgd"))
         k = TL_OPTIM_SGD;
@@ -179,8 +180,8 @@ static tl_flow parse_optimizer(tl_interp *I, const tl_node *f, learn_opts *o) {
     else if (!strcmp(f->name, "adamw"))
         k = TL_OPTIM_ADAMW;
     else
-        return tl_err_at(I, f, TL_ERR_ARG,
-                         "learn: unknown optimizer %s (sgd, adam or adamw)", f->name);
+        return tl_err_at(I, f, TL_ERR_ARG, "learn: unknown optimizer %s (sgd, adam or adamw)",
+                         f->name);
     double clip = o->opt.clip_norm;
     o->opt = tl_optim_defaults(k);
     o->opt.clip_norm = clip;
@@ -195,8 +196,7 @@ static tl_flow parse_optimizer(tl_interp *I, const tl_node *f, learn_opts *o) {
                                                           : NULL;
         if (!slot || (k == TL_OPTIM_SGD && slot != &o->opt.lr && slot != &o->opt.momentum &&
                       slot != &o->opt.weight_decay && slot != &o->opt.clip_norm))
-            return tl_err_at(I, p, TL_ERR_ARG, "learn: %s has no parameter '%s'", f->name,
-                             p->name);
+            return tl_err_at(I, p, TL_ERR_ARG, "learn: %s has no parameter '%s'", f->name, p->name);
         tl_flow fl = num_of(I, p->a, p->name, slot);
         if (fl != TL_FLOW_OK) return fl;
     }
@@ -234,8 +234,7 @@ static tl_flow parse_scheduler(tl_interp *I, const tl_node *f, learn_opts *o) {
         else if (!strcmp(p->name, "eta_min"))
             s->eta_min = v;
         else
-            return tl_err_at(I, p, TL_ERR_ARG, "learn: %s has no parameter '%s'", f->name,
-                             p->name);
+            return tl_err_at(I, p, TL_ERR_ARG, "learn: %s has no parameter '%s'", f->name, p->name);
     }
     return TL_FLOW_OK;
 }
@@ -258,8 +257,7 @@ static tl_flow parse_opts(tl_interp *I, const tl_node *n, learn_opts *o) {
                 continue;
             }
             if (v < 1 || v != floor(v) || v > 1e12)
-                return tl_err_at(I, p, TL_ERR_ARG, "learn: %s must be a positive integer",
-                                 p->name);
+                return tl_err_at(I, p, TL_ERR_ARG, "learn: %s must be a positive integer", p->name);
             *(!strcmp(p->name, "epochs")    ? &o->epochs
               : !strcmp(p->name, "batches") ? &o->batches
                                             : &o->log_every) = (int64_t)v;
@@ -279,8 +277,8 @@ static tl_flow parse_opts(tl_interp *I, const tl_node *n, learn_opts *o) {
 }
 
 /* One step: run the statements, evaluate the objective, backward, update. */
-static tl_flow learn_step(tl_interp *I, const tl_node *n, param_set *ps, tl_optim *opt,
-                          double lr, int64_t epoch, int64_t batch, double *loss_out) {
+static tl_flow learn_step(tl_interp *I, const tl_node *n, param_set *ps, tl_optim *opt, double lr,
+                          int64_t epoch, int64_t batch, double *loss_out) {
     tl_scope scope = {.parent = I->cur};
     tl_scope *saved = I->cur;
     I->cur = &scope;
@@ -325,7 +323,8 @@ tl_flow tl_exec_learn(tl_interp *I, const tl_node *n) {
     param_set ps = {0};
     tl_status st = TL_OK;
     for (tl_scope *s = I->cur; s && st == TL_OK; s = s->parent)
-        for (uint32_t i = 0; i < s->n && st == TL_OK; i++) st = add_params(&ps, &s->vars[i].v, 0);
+        for (uint32_t i = 0; i < s->n && st == TL_OK; i++)
+            st = add_params(&ps, &s->vars[i].v, 0);
     if (I->cur != &I->globals)
         for (uint32_t i = 0; i < I->globals.n && st == TL_OK; i++)
             st = add_params(&ps, &I->globals.vars[i].v, 0);

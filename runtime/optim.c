@@ -40,8 +40,9 @@ tl_status tl_optim_new(const tl_optim_config *cfg, int n, tl_tensor *const *para
     *out = NULL;
     for (int i = 0; i < n; i++)
         if (params[i]->dtype != TL_DTYPE_F32 || !tl_tensor_is_contiguous(params[i]))
-            return tl_fail(TL_ERR_TYPE, "optimizer: parameter %d is not a contiguous float32 "
-                                        "tensor",
+            return tl_fail(TL_ERR_TYPE,
+                           "optimizer: parameter %d is not a contiguous float32 "
+                           "tensor",
                            i + 1);
     tl_optim *o = calloc(1, sizeof *o);
     if (!o) return tl_fail(TL_ERR_NOMEM, "out of memory");
@@ -54,7 +55,8 @@ tl_status tl_optim_new(const tl_optim_config *cfg, int n, tl_tensor *const *para
         return tl_fail(TL_ERR_NOMEM, "out of memory");
     }
     o->n = n;
-    for (int i = 0; i < n; i++) o->params[i] = tl_tensor_ref(params[i]);
+    for (int i = 0; i < n; i++)
+        o->params[i] = tl_tensor_ref(params[i]);
     *out = o;
     return TL_OK;
 }
@@ -76,7 +78,8 @@ tl_status tl_optim_step(tl_optim *o, double lr, double *grad_norm) {
             return tl_fail(TL_ERR_INTERNAL, "optimizer: gradient %d does not fit its parameter",
                            i + 1);
         const float *gp = tl_tensor_data(g);
-        for (int64_t k = 0, n = tl_tensor_nelements(g); k < n; k++) ss += (double)gp[k] * gp[k];
+        for (int64_t k = 0, n = tl_tensor_nelements(g); k < n; k++)
+            ss += (double)gp[k] * gp[k];
     }
     double norm = sqrt(ss), scale = 1.0;
     if (grad_norm) *grad_norm = norm;
@@ -121,8 +124,8 @@ double tl_sched_lr(const tl_sched *s, double base_lr, int64_t epoch) {
     case TL_SCHED_EXPONENTIAL:
         return base_lr * pow(s->gamma, (double)epoch);
     case TL_SCHED_COSINE: {
-        double t = s->t_max > 0 ? (double)(epoch < s->t_max ? epoch : s->t_max) / (double)s->t_max
-                                : 0.0;
+        double t =
+            s->t_max > 0 ? (double)(epoch < s->t_max ? epoch : s->t_max) / (double)s->t_max : 0.0;
         return s->eta_min + (base_lr - s->eta_min) * (1 + cos(M_PI * t)) / 2;
     }
     default:

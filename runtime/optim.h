@@ -33,8 +33,7 @@ tl_optim_config tl_optim_defaults(tl_optim_kind kind);
 typedef struct tl_optim tl_optim;
 
 /* params: n f32 tensors (each referenced by the optimizer until tl_optim_free). */
-tl_status tl_optim_new(const tl_optim_config *cfg, int n, tl_tensor *const *params,
-                       tl_optim **out);
+tl_status tl_optim_new(const tl_optim_config *cfg, int n, tl_tensor *const *params, tl_optim **out);
 /* One update with learning rate lr; *grad_norm (optional) = the global norm before clipping. */
 tl_status tl_optim_step(tl_optim *o, double lr, double *grad_norm);
 void tl_optim_free(tl_optim *o);

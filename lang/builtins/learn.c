@@ -16,8 +16,8 @@
 #define T_ONLY TL_KIND_BIT(TL_VAL_TENSOR)
 
 /* The tensors of argv[i]: one tensor or an array of tensors (borrowed, into ts). */
-static tl_status tensor_list(const tl_call *c, const tl_value *argv, int i, tl_tensor **ts,
-                             int max, int *n) {
+static tl_status tensor_list(const tl_call *c, const tl_value *argv, int i, tl_tensor **ts, int max,
+                             int *n) {
     *n = 0;
     if (argv[i].kind == TL_VAL_TENSOR) {
         ts[(*n)++] = argv[i].as.tensor;
@@ -284,7 +284,8 @@ static tl_status b_grad_check(tl_call *c, int argc, const tl_value *argv, tl_val
     if (st == TL_OK && (loss.kind != TL_VAL_TENSOR || !loss.as.tensor->requires_grad))
         st = tl_fail(TL_ERR_ARG, "grad_check: the result does not depend on the inputs");
     tl_tensor *targets[16];
-    for (int k = 0; k < made; k++) targets[k] = args[k].as.tensor;
+    for (int k = 0; k < made; k++)
+        targets[k] = args[k].as.tensor;
     if (st == TL_OK) st = tl_ag_backward(loss.as.tensor, n, targets, grads);
     tl_value_release(&loss);
     tl_ag_no_grad_enter();
