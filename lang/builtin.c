@@ -22,6 +22,7 @@ extern const tl_builtin_def tl_builtins_llama_support[];
 extern const tl_builtin_def tl_builtins_io[];
 extern const tl_builtin_def tl_builtins_core[];
 extern const tl_builtin_def tl_builtins_learn[];
+extern const tl_builtin_def tl_builtins_default_model[];
 
 static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_kvcache,
@@ -29,6 +30,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_model,
     tl_builtins_tokenizer,
     tl_builtins_learn,
+    tl_builtins_default_model,
     tl_builtins_tensor,
     tl_builtins_tensor_shape,
     tl_builtins_nn_compat, /* before nn: its rope(x, cos, sin) hands other calls to nn */
