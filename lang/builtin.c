@@ -150,7 +150,7 @@ tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc
         return tl_fail(TL_ERR_ARG, "%s: wrong number of arguments (%d) for %s", def->name, argc,
                        def->signature);
     }
-    tl_call call = {.interp = interp, .name = def->name};
+    tl_call call = {.interp = interp, .name = def->name, .op = def->op};
     return def->fn(&call, argc, argv, out);
 }
 

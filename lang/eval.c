@@ -3,6 +3,7 @@
 #include "lang/eval_internal.h"
 #include "lang/ffi.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -477,6 +478,23 @@ static bool file_exists(const char *p) {
 }
 
 /* Finds an import: next to the importing file, then TL_PATH, then the stdlib dirs. */
+/* PREFIX/share/tl/stdlib for the PREFIX/bin/tl or PREFIX/lib/libtl.so this code
+** runs from, so an installed tree can be moved (cmake --install --prefix). */
+static const char *installed_stdlib_dir(char *buf, size_t cap) {
+    Dl_info info;
+    char exe[PATH_MAX];
+    const char *file = NULL;
+    if (dladdr((void *)installed_stdlib_dir, &info) && info.dli_fname &&
+        strstr(info.dli_fname, "libtl"))
+        file = info.dli_fname; /* the shared library */
+    else if (realpath("/proc/self/exe", exe))
+        file = exe; /* linked into the executable */
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (!slash) return "";
+    snprintf(buf, cap, "%.*s/../share/tl/stdlib", (int)(slash - file), file);
+    return buf;
+}
+
 static bool resolve_import(const char *from, const char *spec, tl_strbuf *out) {
     char name[PATH_MAX];
     size_t sl = strlen(spec);
@@ -503,8 +521,10 @@ static bool resolve_import(const char *from, const char *spec, tl_strbuf *out) {
         }
         path = colon ? colon + 1 : NULL;
     }
-    const char *dirs[] = {TL_SOURCE_STDLIB_DIR, TL_STDLIB_DIR};
-    for (size_t i = 0; i < 2; i++) {
+    char near[PATH_MAX];
+    const char *dirs[] = {TL_SOURCE_STDLIB_DIR, installed_stdlib_dir(near, sizeof near),
+                          TL_STDLIB_DIR};
+    for (size_t i = 0; i < 3; i++) {
         tl_strbuf_reset(out);
         tl_strbuf_printf(out, "%s/%s", dirs[i], name);
         if (file_exists(tl_strbuf_cstr(out))) return true;
