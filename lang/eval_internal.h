@@ -92,6 +92,7 @@ struct tl_interp {
     size_t stack_limit;
     int entry_depth;
     FILE *time_out; /* tl run --time: per-statement times of main go here */
+    struct tl_logic *logic; /* relations, facts, rules (lang/logic.h); NULL until used */
 };
 
 /* errors */
