@@ -264,8 +264,7 @@ static tl_flow run_query(tl_interp *I, const tl_node *stmt, const tl_node *atom,
                                  tl_logic_name(L, sols[i * (size_t)q.n_vars + v]));
         }
     }
-    fwrite(tl_strbuf_cstr(&b), 1, b.len, stdout);
-    fflush(stdout);
+    tl_interp_write(I, tl_strbuf_cstr(&b), b.len, true);
     tl_strbuf_free(&b);
     free(sols);
     return TL_FLOW_OK;
