@@ -9,6 +9,8 @@
 /* One table per area (lang/builtins/<area>.c).  Add new areas here; for
 ** overloaded names, earlier tables win (see lang/builtin.h), so the core
 ** table with its catch-all defs comes last. */
+extern const tl_builtin_def tl_builtins_logic[];
+extern const tl_builtin_def tl_builtins_kg[];
 extern const tl_builtin_def tl_builtins_kvcache[];
 extern const tl_builtin_def tl_builtins_quant[];
 extern const tl_builtin_def tl_builtins_model[];
@@ -22,6 +24,8 @@ extern const tl_builtin_def tl_builtins_io[];
 extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
+    tl_builtins_logic,
+    tl_builtins_kg, /* before nn: its sigmoid(x, T) hands sigmoid(x) to nn */
     tl_builtins_kvcache,
     tl_builtins_quant,
     tl_builtins_model,

@@ -1,6 +1,7 @@
 /* lang/eval.c -- interpreter entry points: loading files and imports, top-level
 ** declarations, main/test/bench blocks, errors with call stacks, scopes. */
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
 #include "lang/ffi.h"
 
 #include <dlfcn.h>
@@ -73,6 +74,7 @@ static void scope_free(tl_scope *s) {
 void tl_interp_free(tl_interp *I) {
     if (!I) return;
     scope_free(&I->globals);
+    tl_logic_free(I->logic);
     tl_value_release(&I->ret);
     tl_value_release(&I->args);
     for (size_t i = 0; i < I->n_chunks; i++)
@@ -635,6 +637,10 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
                 if (I->n_frames > 0) tl_push_frame(I, "<top level>", NULL, NULL);
                 return fl;
             }
+        } else if (n->kind == TL_D_ENTITY || n->kind == TL_D_RELATION || n->kind == TL_D_RULE ||
+                   n->kind == TL_D_EMBEDDING) {
+            tl_flow fl = tl_logic_declare(I, n); /* lang/eval_logic.c */
+            if (fl != TL_FLOW_OK) return fl;
         } else if (n->kind == TL_D_UNSUPPORTED) {
             return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s are not supported yet", n->name);
         }
