@@ -1,4 +1,4 @@
-/* lang/pull.h -- `tl pull`: downloading GGUF models, and the registry of known ones.
+/* app/pull.h -- `tl pull`: downloading GGUF models, and the registry of known ones.
 **
 ** tl_pull() fetches a URL over HTTP(S) with libcurl into DEST.part, resuming
 ** a .part left by an earlier attempt with an HTTP Range request, hashing
@@ -17,9 +17,9 @@
 ** Progress goes to opts->log (stderr in the CLI): a redrawn bar with bytes,
 ** rate and ETA on a terminal, plain lines otherwise.  Errors are tl_status
 ** values with a message (tl_last_error()).  tl_pull_describe and
-** tl_pull_format_bytes live in lang/pull_describe.c. */
-#ifndef TL_LANG_PULL_H
-#define TL_LANG_PULL_H
+** tl_pull_format_bytes live in app/pull_describe.c. */
+#ifndef TL_APP_PULL_H
+#define TL_APP_PULL_H
 
 #include "runtime/status.h"
 

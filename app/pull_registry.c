@@ -1,6 +1,6 @@
-/* lang/pull_registry.c -- the model registry: tab-separated name, file, size,
+/* app/pull_registry.c -- the model registry: tab-separated name, file, size,
 ** sha256, url, source (see models/registry.tsv). */
-#include "lang/pull.h"
+#include "app/pull.h"
 
 #include <ctype.h>
 #include <errno.h>

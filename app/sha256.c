@@ -1,5 +1,5 @@
-/* lang/sha256.c -- SHA-256 as specified in FIPS 180-4, section 6.2. */
-#include "lang/sha256.h"
+/* app/sha256.c -- SHA-256 as specified in FIPS 180-4, section 6.2. */
+#include "app/sha256.h"
 
 #include <string.h>
 

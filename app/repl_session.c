@@ -1,11 +1,11 @@
-/* lang/repl_session.c -- one REPL input at a time against a persistent
+/* app/repl_session.c -- one REPL input at a time against a persistent
 ** interpreter: running statements inside `main { }` (so variables become
 ** globals), showing values, reporting errors with the user's line numbers,
 ** and the `:` commands. */
 #include "lang/builtin.h"
 #include "lang/display.h"
 #include "lang/parse.h"
-#include "lang/repl_internal.h"
+#include "app/repl_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

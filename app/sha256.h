@@ -1,10 +1,10 @@
-/* lang/sha256.h -- SHA-256 (FIPS 180-4), incremental, for checking downloads.
+/* app/sha256.h -- SHA-256 (FIPS 180-4), incremental, for checking downloads.
 **
 ** A small self-contained implementation (no OpenSSL): init, feed any number
 ** of byte runs with tl_sha256_update, then tl_sha256_final writes the 32-byte
 ** digest.  tl_sha256_hex formats a digest as 64 lowercase hex digits. */
-#ifndef TL_LANG_SHA256_H
-#define TL_LANG_SHA256_H
+#ifndef TL_APP_SHA256_H
+#define TL_APP_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,10 +1,10 @@
-/* lang/cmd_tokenize.c -- `tl tokenize MODEL "text"`: prints the ids, then one
+/* app/cmd_tokenize.c -- `tl tokenize MODEL "text"`: prints the ids, then one
 ** line per token with its id, its vocab text and the piece it decodes to.
 **
 **   tl tokenize MODEL.gguf|tokenizer.json "text" [--no-bos] [--special] [--ids-only]
 **   tl tokenize MODEL --file PATH|-          (the text from a file or stdin)
 **   tl tokenize MODEL --ids 1,15043,3186     (detokenize: prints the text) */
-#include "lang/cmd_tokenize.h"
+#include "app/commands.h"
 
 #include "runtime/tokenizer.h"
 

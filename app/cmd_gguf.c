@@ -1,5 +1,5 @@
-/* lang/cmd_gguf.c -- `tl gguf FILE`: metadata (long arrays elided) and the tensor table. */
-#include "lang/cmd_gguf.h"
+/* app/cmd_gguf.c -- `tl gguf FILE`: metadata (long arrays elided) and the tensor table. */
+#include "app/cmd_gguf.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* lang/repl.h -- the interactive read-eval-print loop (`tl`, `tl repl`).
+/* app/repl.h -- the interactive read-eval-print loop (`tl`, `tl repl`).
 **
 ** The REPL owns: reading input lines (libedit: line editing, history in
 ** ~/.tl_history, tab completion), deciding when an input is complete (the
@@ -10,8 +10,8 @@
 ** tl_repl_classify (is this input complete?), tl_repl_show_value (value
 ** display), tl_repl_completions (tab completion candidates) and
 ** tl_repl_session_* (one input at a time against an interpreter). */
-#ifndef TL_LANG_REPL_H
-#define TL_LANG_REPL_H
+#ifndef TL_APP_REPL_H
+#define TL_APP_REPL_H
 
 #include "lang/eval.h"
 #include "lang/strbuf.h"

@@ -1,6 +1,6 @@
-/* lang/pull_describe.c -- what `tl pull` says about a model file: GGUF version, size,
+/* app/pull_describe.c -- what `tl pull` says about a model file: GGUF version, size,
 ** architecture, name and tensor type mix; and byte counts for humans. */
-#include "lang/pull.h"
+#include "app/pull.h"
 
 #include "runtime/gguf.h"
 

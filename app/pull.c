@@ -1,8 +1,8 @@
-/* lang/pull.c -- downloading a model: resume, progress, size + sha256 check,
-** GGUF validation, rename into place (see lang/pull.h). */
-#include "lang/pull.h"
+/* app/pull.c -- downloading a model: resume, progress, size + sha256 check,
+** GGUF validation, rename into place (see app/pull.h). */
+#include "app/pull.h"
 
-#include "lang/sha256.h"
+#include "app/sha256.h"
 #include "runtime/gguf.h"
 
 #include <curl/curl.h>

@@ -1,11 +1,11 @@
-/* lang/repl_internal.h -- what the REPL's files share: read-only walks over
-** the interpreter's globals, functions and structs (lang/repl_introspect.c,
+/* app/repl_internal.h -- what the REPL's files share: read-only walks over
+** the interpreter's globals, functions and structs (app/repl_introspect.c,
 ** the only REPL file that sees the interpreter's internals), and the command
 ** table. */
-#ifndef TL_LANG_REPL_INTERNAL_H
-#define TL_LANG_REPL_INTERNAL_H
+#ifndef TL_APP_REPL_INTERNAL_H
+#define TL_APP_REPL_INTERNAL_H
 
-#include "lang/repl.h"
+#include "app/repl.h"
 
 /* Calls cb for each global variable (in definition order). */
 void tl_repl_each_global(tl_interp *I, void (*cb)(void *ctx, const char *name, const tl_value *v),

@@ -1,9 +1,9 @@
-/* lang/repl_show.c -- how the REPL shows a value: tensors get their dtype,
+/* app/repl_show.c -- how the REPL shows a value: tensors get their dtype,
 ** shape and a NumPy-like preview (aligned columns, "..." elision); other
 ** values print as print() would, with strings quoted. */
 #include "lang/builtin.h"
 #include "lang/display.h"
-#include "lang/repl_internal.h"
+#include "app/repl_internal.h"
 #include "lang/value_struct.h"
 #include "runtime/dtype.h"
 

@@ -1,5 +1,5 @@
-/* lang/cmd_quantize.c -- `tl quantize IN OUT TYPE` (the work is tl_model_quantize in runtime/). */
-#include "lang/cmd_quantize.h"
+/* app/cmd_quantize.c -- `tl quantize IN OUT TYPE` (the work is tl_model_quantize in runtime/). */
+#include "app/commands.h"
 
 #include "runtime/model.h"
 

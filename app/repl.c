@@ -1,10 +1,10 @@
-/* lang/repl.c -- the terminal side of the REPL: libedit (readline-compatible
+/* app/repl.c -- the terminal side of the REPL: libedit (readline-compatible
 ** callback interface driven by poll(), so Ctrl-C at the prompt cancels the
 ** line at once), prompts and continuation prompts, history in ~/.tl_history,
 ** tab completion, Ctrl-C during a computation, Ctrl-D; plus the non-terminal
 ** modes (`tl repl < file` shows values without prompts; `tl < file` runs a
 ** script). */
-#include "lang/repl_internal.h"
+#include "app/repl_internal.h"
 #include "runtime/threadpool.h"
 
 #include <editline/readline.h>

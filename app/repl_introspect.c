@@ -1,8 +1,8 @@
-/* lang/repl_introspect.c -- read-only walks over the interpreter's globals,
+/* app/repl_introspect.c -- read-only walks over the interpreter's globals,
 ** functions and structs for :vars and tab completion.  The one REPL file that
 ** includes lang/eval_internal.h; nothing here changes interpreter state. */
 #include "lang/eval_internal.h"
-#include "lang/repl_internal.h"
+#include "app/repl_internal.h"
 
 void tl_repl_each_global(tl_interp *I, void (*cb)(void *ctx, const char *name, const tl_value *v),
                          void *ctx) {

@@ -1,10 +1,10 @@
-/* lang/repl_complete.c -- tab completion candidates: `:` commands at the start
+/* app/repl_complete.c -- tab completion candidates: `:` commands at the start
 ** of a line, struct fields after `value.`, and otherwise builtins, keywords,
 ** global variables, user functions and struct names. */
 #include "lang/builtin.h"
 #include "lang/builtins/model.h"
 #include "runtime/model.h"
-#include "lang/repl_internal.h"
+#include "app/repl_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

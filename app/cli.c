@@ -1,5 +1,5 @@
-/* lang/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
-#include "lang/commands.h"
+/* app/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
+#include "app/commands.h"
 #include "lang/eval.h"
 #include "runtime/random.h"
 #include "runtime/threadpool.h"

@@ -1,7 +1,7 @@
-/* lang/cmd_repl.c -- `tl repl [--history FILE] [--no-history]`, and what `tl`
+/* app/cmd_repl.c -- `tl repl [--history FILE] [--no-history]`, and what `tl`
 ** with no arguments does: the REPL on a terminal, else stdin as a script. */
-#include "lang/commands.h"
-#include "lang/repl.h"
+#include "app/commands.h"
+#include "app/repl.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
-/* lang/cmd_pull.c -- `tl pull`: the command line around lang/pull.h. */
-#include "lang/cmd_pull.h"
+/* app/cmd_pull.c -- `tl pull`: the command line around app/pull.h. */
+#include "app/commands.h"
 
-#include "lang/pull.h"
+#include "app/pull.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,11 +1,11 @@
-/* lang/repl_input.c -- is a REPL input complete, and how does it run?
+/* app/repl_input.c -- is a REPL input complete, and how does it run?
 **
 ** An input is first parsed as a file (declarations and main blocks); failing
 ** that, wrapped as the body of `main { ... }` so statements and expressions
 ** run in the global scope.  It is INCOMPLETE when either parse stops at the end
 ** of the text (an open brace, bracket, paren or string, a trailing operator). */
 #include "lang/parse.h"
-#include "lang/repl.h"
+#include "app/repl.h"
 
 #include <stdlib.h>
 #include <string.h>
