@@ -21,6 +21,7 @@ extern const tl_builtin_def tl_builtins_nn_compat[];
 extern const tl_builtin_def tl_builtins_nn[];
 extern const tl_builtin_def tl_builtins_llama_support[];
 extern const tl_builtin_def tl_builtins_io[];
+extern const tl_builtin_def tl_builtins_interp[];
 extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
@@ -36,6 +37,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_nn,
     tl_builtins_llama_support,
     tl_builtins_io,
+    tl_builtins_interp,
     tl_builtins_core,
     NULL,
 };

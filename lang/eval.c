@@ -86,6 +86,7 @@ void tl_interp_free(tl_interp *I) {
     for (size_t i = 0; i < I->n_imports; i++) {
         free(I->imports[i].realpath);
         free(I->imports[i].display);
+        free(I->imports[i].deps);
     }
     free(I->imports);
     for (size_t i = 0; i < I->n_owned; i++)
@@ -552,6 +553,8 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     tl_import_rec *rec = find_import(I, real);
     if (rec && rec->done) {
         free(real);
+        if (site && tl_module_add_dep(I, site->chunk, (size_t)(rec - I->imports)) != TL_OK)
+            return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
         if (out) *out = NULL;
         return TL_FLOW_OK;
     }
@@ -579,7 +582,9 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
         I->cap_imports = cap;
     }
     size_t idx = I->n_imports++;
-    I->imports[idx] = (tl_import_rec){real, strdup(path), false};
+    I->imports[idx] = (tl_import_rec){.realpath = real, .display = strdup(path), .imported = site != NULL};
+    if (site && tl_module_add_dep(I, site->chunk, idx) != TL_OK)
+        return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
     char *text;
     size_t len;
     tl_status st = read_file(path, &text, &len);
@@ -587,6 +592,7 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     tl_chunk *c;
     tl_flow fl = parse_chunk(I, text, len, path, &c);
     free(text);
+    if (fl == TL_FLOW_OK) I->imports[idx].chunk = c;
     if (fl == TL_FLOW_OK) fl = load_items(I, c);
     if (fl == TL_FLOW_OK) {
         I->imports[idx].done = true;

@@ -198,7 +198,7 @@ static tl_flow call_by_name(tl_interp *I, const tl_node *n, const char *name, ar
     if (n->cache_epoch == I->defs_epoch) {
         fn = n->cache;
     } else {
-        fn = tl_find_fn(I, name);
+        fn = tl_find_fn_at(I, n, name);
         ((tl_node *)n)->cache = fn;
         ((tl_node *)n)->cache_epoch = I->defs_epoch;
     }
@@ -265,7 +265,7 @@ tl_flow tl_eval_method(tl_interp *I, const tl_node *n, tl_value *out) {
     if (m) {
         fl = tl_call_user(I, m, type, n, args.n, args.v, out);
     } else {
-        const tl_node *fn = tl_find_fn(I, n->name);
+        const tl_node *fn = tl_find_fn_at(I, n, n->name);
         if (fn) {
             fl = tl_call_user(I, fn, NULL, n, args.n, args.v, out);
         } else {

@@ -105,7 +105,7 @@ static tl_flow eval_ident(tl_interp *I, const tl_node *n, tl_value *out) {
         *out = tl_value_retain(v->v);
         return TL_FLOW_OK;
     }
-    const tl_node *fn = tl_find_fn(I, n->name);
+    const tl_node *fn = tl_find_fn_at(I, n, n->name);
     if (fn) {
         tl_function *f = calloc(1, sizeof *f);
         if (!f) return tl_err_at(I, n, TL_ERR_NOMEM, "out of memory");
