@@ -2,6 +2,7 @@
 #include "runtime/contract.h"
 
 #include "runtime/ops.h"
+#include "runtime/threadpool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,7 +290,30 @@ static tl_status pair_broadcast(work *A, work *B, const int *batch, int nb, cons
     return TL_OK;
 }
 
-/* The general case: [Bt, M, K] and [Bt, N, K] in f32, one linear per batch. */
+typedef struct bmm_job {
+    const float *a, *b; /* [Bt][M][K], [Bt][N][K] */
+    float *c;           /* [Bt][M][N] */
+    int64_t M, N, K;
+} bmm_job;
+
+static void bmm_rows(void *ctx, int64_t begin, int64_t end) {
+    const bmm_job *j = ctx;
+    for (int64_t r = begin; r < end; r++) {
+        int64_t b = r / j->M;
+        const float *arow = j->a + r * j->K;
+        const float *bm = j->b + b * j->N * j->K;
+        float *crow = j->c + r * j->N;
+        for (int64_t n = 0; n < j->N; n++) {
+            const float *brow = bm + n * j->K;
+            double sum = 0.0;
+            for (int64_t k = 0; k < j->K; k++)
+                sum += (double)(arow[k] * brow[k]);
+            crow[n] = (float)sum;
+        }
+    }
+}
+
+/* The general case: [Bt, M, K] and [Bt, N, K] in f32; one linear when Bt == 1. */
 static tl_status pair_batched(work *A, work *B, const int *batch, int nb, const int *ao, int na,
                               const int *bo, int nbo, const int *ct, int nc, work *res,
                               uint32_t *used) {
@@ -328,22 +352,14 @@ static tl_status pair_batched(work *A, work *B, const int *batch, int nb, const 
         if (st == TL_OK) st = reshape_np(&B->t, 2, s2b);
         if (st == TL_OK) st = tl_op_linear(A->t, B->t, NULL, &y);
     } else {
+        /* one parallel region for all batches; each output is the same double-accumulated
+        ** dot as linear's f32 rows (dtype.c dot_f32), so results equal per-batch linears */
         int64_t s3y[3] = {Bt, M, N};
         st = tl_tensor_new_shape(TL_DTYPE_F32, 3, s3y, &y);
-        for (int64_t b = 0; b < Bt && st == TL_OK; b++) {
-            tl_tensor *va = NULL, *vb = NULL, *yb = NULL;
-            int64_t nea[2] = {K, M}, neb[2] = {K, N};
-            size_t nba[2] = {4, (size_t)K * 4}, nbb[2] = {4, (size_t)K * 4};
-            st = tl_tensor_view(A->t, 2, nea, nba, A->t->offs + (size_t)(b * M * K) * 4, &va);
-            if (st == TL_OK)
-                st = tl_tensor_view(B->t, 2, neb, nbb, B->t->offs + (size_t)(b * N * K) * 4, &vb);
-            if (st == TL_OK) st = tl_op_linear(va, vb, NULL, &yb);
-            if (st == TL_OK)
-                memcpy((float *)tl_tensor_data(y) + b * M * N, tl_tensor_data(yb),
-                       (size_t)(M * N) * sizeof(float));
-            tl_tensor_unref(va);
-            tl_tensor_unref(vb);
-            tl_tensor_unref(yb);
+        if (st == TL_OK) {
+            bmm_job j = {.a = tl_tensor_data(A->t), .b = tl_tensor_data(B->t),
+                         .c = tl_tensor_data(y), .M = M, .N = N, .K = K};
+            tl_parallel_for(Bt * M, 1 + (1 << 14) / (N * K + 1), bmm_rows, &j);
         }
     }
     if (st == TL_OK) st = reshape_np(&y, nr, rshape);
