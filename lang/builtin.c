@@ -1,5 +1,6 @@
 /* lang/builtin.c -- the list of builtin tables, lookup, and argument helpers. */
 #include "lang/builtin.h"
+#include "lang/builtins/tensor_args.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 /* One table per area (lang/builtins/<area>.c).  Add new areas here; for
 ** overloaded names, earlier tables win (see lang/builtin.h), so the core
 ** table with its catch-all defs comes last. */
+extern const tl_builtin_def tl_builtins_compat[];
 extern const tl_builtin_def tl_builtins_kvcache[];
 extern const tl_builtin_def tl_builtins_quant[];
 extern const tl_builtin_def tl_builtins_model[];
@@ -22,6 +24,7 @@ extern const tl_builtin_def tl_builtins_io[];
 extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
+    tl_builtins_compat, /* the original's forms; hands our other forms on (compat.c) */
     tl_builtins_kvcache,
     tl_builtins_quant,
     tl_builtins_model,
@@ -150,8 +153,11 @@ tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc
         return tl_fail(TL_ERR_ARG, "%s: wrong number of arguments (%d) for %s", def->name, argc,
                        def->signature);
     }
-    tl_call call = {.interp = interp, .name = def->name};
-    return def->fn(&call, argc, argv, out);
+    tl_call call = {.interp = interp, .name = def->name, .arrays_ok = true};
+    tl_status st = def->fn(&call, argc, argv, out);
+    for (int i = 0; i < call.n_scratch; i++)
+        tl_tensor_unref(call.scratch[i]);
+    return st;
 }
 
 static tl_status arg_kind_error(const tl_call *c, const tl_value *argv, int i, const char *want) {
@@ -160,6 +166,19 @@ static tl_status arg_kind_error(const tl_call *c, const tl_value *argv, int i, c
 }
 
 tl_status tl_arg_tensor(const tl_call *c, const tl_value *argv, int i, tl_tensor **out) {
+    if (argv[i].kind == TL_VAL_ARRAY && c->arrays_ok &&
+        c->n_scratch < (int)(sizeof c->scratch / sizeof c->scratch[0])) {
+        /* a numeric array where a tensor is expected (TENSORLOGIC.md 2.0) */
+        tl_tensor *t;
+        if (tl_value_to_tensor(&argv[i], &t) != TL_OK) {
+            tl_clear_error();
+            return arg_kind_error(c, argv, i, "a tensor (or a rectangular array of numbers)");
+        }
+        tl_call *m = (tl_call *)c; /* the tl_call of tl_builtin_call, not const there */
+        m->scratch[m->n_scratch++] = t;
+        *out = t;
+        return TL_OK;
+    }
     if (argv[i].kind != TL_VAL_TENSOR) return arg_kind_error(c, argv, i, "a tensor");
     *out = argv[i].as.tensor;
     return TL_OK;

@@ -389,6 +389,47 @@ static bool tensor_operand(const tl_value *v) {
     return v->kind == TL_VAL_TENSOR || v->kind == TL_VAL_ARRAY || tl_value_is_number(v);
 }
 
+/* "=" * 70 */
+static tl_flow repeat_string(tl_interp *I, const tl_node *n, const tl_value *s, int64_t count,
+                             tl_value *out) {
+    size_t len = s->as.str->len;
+    if (count < 0) return tl_err_at(I, n, TL_ERR_ARG, "a string repeat count must be >= 0");
+    if (len && (uint64_t)count > (1u << 30) / len)
+        return tl_err_at(I, n, TL_ERR_RANGE, "a repeated string would be over 1 GiB");
+    char *buf = malloc(len * (size_t)count + 1);
+    if (!buf) return tl_err_at(I, n, TL_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < count; i++)
+        memcpy(buf + len * (size_t)i, s->as.str->data, len);
+    tl_status st = tl_value_string(buf, len * (size_t)count, out);
+    free(buf);
+    return st == TL_OK ? TL_FLOW_OK : tl_err_status(I, n, st);
+}
+
+/* An arithmetic operator with a numeric array operand (and the other a number or
+** array): both as tensors.  False (nothing done) when an operand is not numeric. */
+static bool array_binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value *a,
+                        const tl_value *b, tl_value *out, tl_flow *fl) {
+    tl_value v[2] = {*a, *b}, conv[2] = {TL_VOID, TL_VOID};
+    for (int k = 0; k < 2; k++) {
+        if (v[k].kind == TL_VAL_ARRAY) {
+            tl_tensor *t;
+            if (tl_value_to_tensor(&v[k], &t) != TL_OK) {
+                tl_clear_error();
+                tl_value_release(&conv[0]);
+                return false;
+            }
+            conv[k] = v[k] = tl_value_tensor(t);
+        } else if (!tl_value_is_number(&v[k])) {
+            tl_value_release(&conv[0]);
+            return false;
+        }
+    }
+    *fl = tensor_binop(I, n, op, &v[0], &v[1], out);
+    tl_value_release(&conv[0]);
+    tl_value_release(&conv[1]);
+    return true;
+}
+
 static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value *a,
                      const tl_value *b, tl_value *out) {
     bool has_tensor = a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR;
@@ -408,6 +449,16 @@ static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value
     if (op >= TL_OP_EQ && op <= TL_OP_APPROX) return compare(I, n, op, a, b, out);
     if (a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR)
         return tensor_binop(I, n, op, a, b, out);
+    if ((a->kind == TL_VAL_ARRAY || b->kind == TL_VAL_ARRAY) &&
+        !(op == TL_OP_ADD && a->kind == TL_VAL_ARRAY && b->kind == TL_VAL_ARRAY)) {
+        /* numeric arrays are tensors in arithmetic: [1.0, 2.0] * 2.0 */
+        tl_flow fl;
+        if (array_binop(I, n, op, a, b, out, &fl)) return fl;
+    }
+    if (op == TL_OP_MUL && ((a->kind == TL_VAL_STRING && b->kind == TL_VAL_INT) ||
+                            (a->kind == TL_VAL_INT && b->kind == TL_VAL_STRING)))
+        return repeat_string(I, n, a->kind == TL_VAL_STRING ? a : b,
+                             a->kind == TL_VAL_INT ? a->as.i : b->as.i, out);
     if (a->kind == TL_VAL_INT && b->kind == TL_VAL_INT)
         return int_arith(I, n, op, a->as.i, b->as.i, out);
     if (tl_value_is_number(a) && tl_value_is_number(b))
