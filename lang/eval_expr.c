@@ -121,7 +121,10 @@ static tl_flow eval_ident(tl_interp *I, const tl_node *n, tl_value *out) {
     return tl_err_at(I, n, TL_ERR_ARG, "undefined variable '%s'", n->name);
 }
 
-static tl_flow eval_array(tl_interp *I, const tl_node *n, tl_value *out) {
+/* An array literal.  Nested literals are evaluated as plain arrays first, so the
+** outermost one turns the whole rectangle into one tensor (any depth); with
+** tensorize false (a tensor declaration's initializer) it stays an array. */
+tl_flow tl_eval_array_literal(tl_interp *I, const tl_node *n, bool tensorize, tl_value *out) {
     tl_value arr;
     size_t len = tl_node_list_len(n->a);
     tl_status st = tl_value_array(len, &arr);
@@ -129,7 +132,8 @@ static tl_flow eval_array(tl_interp *I, const tl_node *n, tl_value *out) {
     bool nested = false;
     for (const tl_node *e = n->a; e; e = e->next) {
         tl_value v;
-        tl_flow fl = tl_eval_expr(I, e, &v);
+        tl_flow fl = e->kind == TL_N_ARRAY ? tl_eval_array_literal(I, e, false, &v)
+                                           : tl_eval_expr(I, e, &v);
         if (fl != TL_FLOW_OK) {
             tl_value_release(&arr);
             return fl;
@@ -137,7 +141,7 @@ static tl_flow eval_array(tl_interp *I, const tl_node *n, tl_value *out) {
         if (v.kind == TL_VAL_ARRAY) nested = true;
         tl_array_push(arr.as.arr, v); /* capacity reserved: cannot fail */
     }
-    if (nested) { /* a rectangular nested array of numbers becomes an f32 tensor */
+    if (nested && tensorize) { /* a rectangular nested array of numbers becomes an f32 tensor */
         tl_value t;
         bool all_arrays = true;
         for (size_t i = 0; i < arr.as.arr->len; i++)
@@ -706,7 +710,7 @@ tl_flow tl_eval_expr(tl_interp *I, const tl_node *n, tl_value *out) {
     case TL_N_IDENT:
         return eval_ident(I, n, out);
     case TL_N_ARRAY:
-        return eval_array(I, n, out);
+        return tl_eval_array_literal(I, n, true, out);
     case TL_N_BINARY:
         return eval_binary(I, n, out);
     case TL_N_UNARY:
