@@ -165,15 +165,39 @@ static tl_status arg_kind_error(const tl_call *c, const tl_value *argv, int i, c
                    tl_value_type_name(&argv[i]));
 }
 
-tl_status tl_arg_tensor(const tl_call *c, const tl_value *argv, int i, tl_tensor **out) {
-    if (argv[i].kind == TL_VAL_ARRAY && c->arrays_ok &&
-        c->n_scratch < (int)(sizeof c->scratch / sizeof c->scratch[0])) {
-        /* a numeric array where a tensor is expected (TENSORLOGIC.md 2.0) */
-        tl_tensor *t;
-        if (tl_value_to_tensor(&argv[i], &t) != TL_OK) {
-            tl_clear_error();
-            return arg_kind_error(c, argv, i, "a tensor (or a rectangular array of numbers)");
+bool tl_coerce_tensor(const tl_value *v, tl_tensor **out) {
+    *out = NULL;
+    if (v->kind == TL_VAL_TENSOR) {
+        *out = tl_tensor_ref(v->as.tensor);
+        return true;
+    }
+    if (v->kind == TL_VAL_ARRAY) {
+        if (tl_value_to_tensor(v, out) == TL_OK) return true;
+        tl_clear_error();
+        return false;
+    }
+    if (v->kind == TL_VAL_OBJECT && v->as.obj->cls->get_property &&
+        strcmp(v->as.obj->cls->name, "ModelFeature") == 0) {
+        tl_value w = TL_VOID;
+        if (v->as.obj->cls->get_property(v->as.obj, "weight", &w) == TL_OK &&
+            w.kind == TL_VAL_TENSOR) {
+            *out = tl_tensor_ref(w.as.tensor);
+            tl_value_release(&w);
+            return true;
         }
+        tl_value_release(&w);
+        tl_clear_error();
+    }
+    return false;
+}
+
+tl_status tl_arg_tensor(const tl_call *c, const tl_value *argv, int i, tl_tensor **out) {
+    if ((argv[i].kind == TL_VAL_ARRAY || argv[i].kind == TL_VAL_OBJECT) && c->arrays_ok &&
+        c->n_scratch < (int)(sizeof c->scratch / sizeof c->scratch[0])) {
+        /* a numeric array or a model view where a tensor is expected (TENSORLOGIC.md 2.0) */
+        tl_tensor *t;
+        if (!tl_coerce_tensor(&argv[i], &t))
+            return arg_kind_error(c, argv, i, "a tensor (or a rectangular array of numbers)");
         tl_call *m = (tl_call *)c; /* the tl_call of tl_builtin_call, not const there */
         m->scratch[m->n_scratch++] = t;
         *out = t;

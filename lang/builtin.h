@@ -64,8 +64,13 @@ tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc
 const tl_builtin_def *tl_builtin_at(size_t index);
 
 /* ---- argument helpers for builtin implementations (fail with clear messages) */
+/* v as a tensor where a tensor is expected (new reference): a tensor, a numeric
+** (nested) array as tensor literals convert, or a model view with a `weight`
+** (model.blk.0.attn_q); false (no error left) for anything else. */
+bool tl_coerce_tensor(const tl_value *v, tl_tensor **out);
 /* A numeric (nested) array is converted to a tensor (as tensor literals are)
-** when the call came through tl_builtin_call; it lives until the call returns. */
+** (tl_coerce_tensor) when the call came through tl_builtin_call; it lives until
+** the call returns. */
 tl_status tl_arg_tensor(const tl_call *c, const tl_value *argv, int i,
                         tl_tensor **out); /* borrowed */
 tl_status tl_arg_int(const tl_call *c, const tl_value *argv, int i, int64_t *out);

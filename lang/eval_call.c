@@ -3,7 +3,6 @@
 ** and Type::f() associated calls. */
 #include "lang/eval_internal.h"
 #include "lang/ffi.h"
-#include "lang/builtins/tensor_args.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -156,12 +155,14 @@ static tl_flow call_named_builtin(tl_interp *I, const char *name, const tl_node 
     const tl_builtin_def *def = tl_builtin_resolve(name, argc, argv);
     *found = def != NULL || tl_builtin_find(name) != NULL;
     if (!*found) return TL_FLOW_OK;
-    if (!def && argc > 0 && argc <= 16 && argv[0].kind == TL_VAL_ARRAY) {
-        /* a numeric array where a tensor builtin wants a tensor: softmax([1.0, 2.0]) */
+    if (!def && argc > 0 && argc <= 16 &&
+        (argv[0].kind == TL_VAL_ARRAY || argv[0].kind == TL_VAL_OBJECT)) {
+        /* a numeric array or model view where a tensor builtin wants a tensor:
+        ** softmax([1.0, 2.0]), shape(model.output_norm) */
         tl_value conv[16];
         memcpy(conv, argv, sizeof conv[0] * (size_t)argc);
         tl_tensor *t;
-        if (tl_value_to_tensor(&argv[0], &t) == TL_OK) {
+        if (tl_coerce_tensor(&argv[0], &t)) {
             conv[0] = tl_value_tensor(t);
             def = tl_builtin_resolve(name, argc, conv);
             tl_flow fl = def ? call_builtin(I, def, site, argc, conv, out)
@@ -169,7 +170,6 @@ static tl_flow call_named_builtin(tl_interp *I, const char *name, const tl_node 
             tl_value_release(&conv[0]);
             return fl;
         }
-        tl_clear_error();
     }
     if (!def) return no_overload(I, site, name, argc, argv);
     return call_builtin(I, def, site, argc, argv, out);

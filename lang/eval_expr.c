@@ -132,8 +132,8 @@ tl_flow tl_eval_array_literal(tl_interp *I, const tl_node *n, bool tensorize, tl
     bool nested = false;
     for (const tl_node *e = n->a; e; e = e->next) {
         tl_value v;
-        tl_flow fl = e->kind == TL_N_ARRAY ? tl_eval_array_literal(I, e, false, &v)
-                                           : tl_eval_expr(I, e, &v);
+        tl_flow fl =
+            e->kind == TL_N_ARRAY ? tl_eval_array_literal(I, e, false, &v) : tl_eval_expr(I, e, &v);
         if (fl != TL_FLOW_OK) {
             tl_value_release(&arr);
             return fl;
