@@ -434,6 +434,31 @@ static bool array_binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_va
     return true;
 }
 
+/* tensor op array with a 16-bit float tensor: the array converted to that dtype.
+** False (nothing done) for other dtypes or a non-numeric array. */
+static bool array_like_tensor(tl_interp *I, const tl_node *n, tl_binop op, const tl_value *a,
+                              const tl_value *b, tl_value *out, tl_flow *fl) {
+    const tl_value *tv = a->kind == TL_VAL_TENSOR ? a : b, *av = a->kind == TL_VAL_TENSOR ? b : a;
+    tl_dtype dt = tv->as.tensor->dtype;
+    if (dt != TL_DTYPE_F16 && dt != TL_DTYPE_BF16) return false;
+    tl_tensor *t, *c = NULL;
+    if (tl_value_to_tensor(av, &t) != TL_OK) {
+        tl_clear_error();
+        return false;
+    }
+    tl_status st = tl_op_cast(t, dt, &c);
+    tl_tensor_unref(t);
+    if (st != TL_OK) {
+        tl_clear_error();
+        return false;
+    }
+    tl_value cv = tl_value_tensor(c);
+    *fl = a->kind == TL_VAL_TENSOR ? tensor_binop(I, n, op, a, &cv, out)
+                                   : tensor_binop(I, n, op, &cv, b, out);
+    tl_value_release(&cv);
+    return true;
+}
+
 static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value *a,
                      const tl_value *b, tl_value *out) {
     bool has_tensor = a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR;
@@ -451,6 +476,12 @@ static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value
         return TL_FLOW_OK;
     }
     if (op >= TL_OP_EQ && op <= TL_OP_APPROX) return compare(I, n, op, a, b, out);
+    if ((a->kind == TL_VAL_TENSOR && b->kind == TL_VAL_ARRAY) ||
+        (a->kind == TL_VAL_ARRAY && b->kind == TL_VAL_TENSOR)) {
+        /* f16 t + [1.0] stays f16: the literal takes a float tensor's dtype, as a number does */
+        tl_flow fl;
+        if (array_like_tensor(I, n, op, a, b, out, &fl)) return fl;
+    }
     if (a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR)
         return tensor_binop(I, n, op, a, b, out);
     if ((a->kind == TL_VAL_ARRAY || b->kind == TL_VAL_ARRAY) &&
