@@ -11,6 +11,7 @@
 ** overloaded names, earlier tables win (see lang/builtin.h), so the core
 ** table with its catch-all defs comes last. */
 extern const tl_builtin_def tl_builtins_compat[];
+extern const tl_builtin_def tl_builtins_compat_generate[];
 extern const tl_builtin_def tl_builtins_kvcache[];
 extern const tl_builtin_def tl_builtins_quant[];
 extern const tl_builtin_def tl_builtins_model[];
@@ -25,6 +26,7 @@ extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_compat, /* the original's forms; hands our other forms on (compat.c) */
+    tl_builtins_compat_generate,
     tl_builtins_kvcache,
     tl_builtins_quant,
     tl_builtins_model,
