@@ -130,9 +130,12 @@ typedef struct scored {
     int64_t i;
 } scored;
 
+/* Largest first, NaN last, ties by index (a total order, so qsort is well defined). */
 static int by_value_desc(const void *pa, const void *pb) {
     const scored *a = pa, *b = pb;
-    if (a->v != b->v) return a->v > b->v ? -1 : 1;
+    bool na = isnan(a->v), nb = isnan(b->v);
+    if (na != nb) return na ? 1 : -1;
+    if (!na && a->v != b->v) return a->v > b->v ? -1 : 1;
     return a->i < b->i ? -1 : a->i > b->i;
 }
 
@@ -167,13 +170,18 @@ static tl_status b_filter(tl_call *c, int argc, const tl_value *argv, tl_value *
         if (is_k) {
             keep = (int64_t)p < n ? (int64_t)p : n;
         } else {
-            double sum = 0, acc = 0;
-            for (int64_t i = 0; i < n; i++)
-                sum += isfinite(s[i].v) || s[i].v > 0 ? exp((double)s[i].v - s[0].v) : 0;
-            for (keep = 0; keep < n;) {
-                acc += exp((double)s[keep].v - s[0].v) / sum;
-                keep++;
-                if (acc >= p - 1e-12) break;
+            /* probabilities relative to the largest value; +inf or NaN at the top: keep it alone */
+            double top = s[0].v, sum = 0, acc = 0;
+            if (!isfinite(top)) {
+                keep = top < 0 ? n : 1; /* all -inf: nothing to choose between */
+            } else {
+                for (int64_t i = 0; i < n; i++)
+                    sum += isnan(s[i].v) ? 0 : exp((double)s[i].v - top);
+                for (keep = 0; keep < n;) {
+                    acc += isnan(s[keep].v) ? 0 : exp((double)s[keep].v - top) / sum;
+                    keep++;
+                    if (acc >= p - 1e-12) break;
+                }
             }
         }
         for (int64_t i = keep; i < n; i++)
