@@ -270,7 +270,8 @@ static tl_flow fill_declared_shape(tl_interp *I, const tl_node *n, const tl_node
     int64_t shape[TL_MAX_DIMS], numel = 1;
     int rank = 0;
     for (const tl_node *d = type->a; d; d = d->next) {
-        if (d->v.i < 0 || rank >= TL_MAX_DIMS) return TL_FLOW_OK; /* a wildcard: no reshape */
+        if (d->v.i < 0 || rank >= TL_MAX_DIMS || (d->v.i && numel > INT64_MAX / d->v.i))
+            return TL_FLOW_OK; /* a wildcard (or absurd sizes): no reshape */
         shape[rank++] = d->v.i;
         numel *= d->v.i;
     }
