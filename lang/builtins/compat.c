@@ -1,7 +1,8 @@
 /* lang/builtins/compat.c -- builtins and signatures of the original TensorLogic
 ** interpreter that its scripts use (TENSORLOGIC.md 2.1-2.6; docs/compat.md):
 **   append(ids, id), ids.append_token(id), IntVec::new() and the other typed
-**   vector constructors, detokenize_single(tok, id[, skip_special]),
+**   vector constructors (new_int_vec(), ... and vec_push/vec_pop/vec_set/
+**   vec_clear/vec_is_empty), detokenize_single(tok, id[, skip_special]),
 **   top_k(logits, k), top_p(logits, p), print_top_k(logits, k[, tok]),
 **   new_tensor_buffer(bytes) (a TensorBuffer with zeros/ones/alloc),
 **   batch_norm(x, gamma, beta, eps), string_substring(s, start, len),
@@ -96,6 +97,23 @@ static tl_status b_vec_new(tl_call *c, int argc, const tl_value *argv, tl_value 
     tl_status st = tl_value_array(a->len, out);
     for (size_t k = 0; st == TL_OK && k < a->len; k++)
         st = tl_array_push(out->as.arr, tl_value_retain(a->items[k]));
+    return st;
+}
+
+/* vec_push(v, x), vec_pop(v), vec_set(v, i, x), vec_clear(v), vec_is_empty(v): the
+** original's function forms of the array methods push/pop/set/clear/is_empty (vec_push,
+** vec_set and vec_clear give void, as there). */
+static tl_status b_vec_fn(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    const char *method = c->name + 4; /* after "vec_" */
+    if (argv[0].kind != TL_VAL_ARRAY)
+        return tl_fail(TL_ERR_TYPE, "%s: argument 1 must be a vector (an array), got %s", c->name,
+                       tl_value_type_name(&argv[0]));
+    const tl_builtin_def *d = tl_builtin_resolve(method, argc, argv);
+    if (!d) return tl_fail(TL_ERR_ARG, "%s: no array method %s", c->name, method);
+    tl_status st = tl_builtin_call(d, c->interp, argc, argv, out);
+    if (st == TL_OK &&
+        (strcmp(method, "push") == 0 || strcmp(method, "set") == 0 || strcmp(method, "clear") == 0))
+        tl_value_release(out);
     return st;
 }
 
@@ -410,6 +428,15 @@ const tl_builtin_def tl_builtins_compat[] = {
     DEF("FloatVec::from", 1, 1, b_vec_new, "FloatVec::from(values) -> array", 0),
     DEF("StringVec::from", 1, 1, b_vec_new, "StringVec::from(values) -> array", 0),
     DEF("BoolVec::from", 1, 1, b_vec_new, "BoolVec::from(values) -> array", 0),
+    DEF("new_int_vec", 0, 0, b_vec_new, "new_int_vec() -> array", 0),
+    DEF("new_float_vec", 0, 0, b_vec_new, "new_float_vec() -> array", 0),
+    DEF("new_string_vec", 0, 0, b_vec_new, "new_string_vec() -> array", 0),
+    DEF("new_bool_vec", 0, 0, b_vec_new, "new_bool_vec() -> array", 0),
+    DEF("vec_push", 2, 2, b_vec_fn, "vec_push(vec, value)", 0),
+    DEF("vec_pop", 1, 1, b_vec_fn, "vec_pop(vec) -> value", 0),
+    DEF("vec_set", 3, 3, b_vec_fn, "vec_set(vec, index, value)", 0),
+    DEF("vec_clear", 1, 1, b_vec_fn, "vec_clear(vec)", 0),
+    DEF("vec_is_empty", 1, 1, b_vec_fn, "vec_is_empty(vec) -> bool", 0),
     DEF("detokenize_single", 2, 3, b_detokenize_single,
         "detokenize_single(tok, id[, skip_special = false]) -> string", OBJ),
     DEF("top_k", 2, 2, b_filter, "top_k(logits, k) -> tensor (the rest -inf)", T_ONLY),
