@@ -3,7 +3,8 @@
 **   append(ids, id), ids.append_token(id), IntVec::new() and the other typed
 **   vector constructors (new_int_vec(), ... and vec_push/vec_pop/vec_set/
 **   vec_clear/vec_is_empty), detokenize_single(tok, id[, skip_special]),
-**   top_k(logits, k), top_p(logits, p), print_top_k(logits, k[, tok]),
+**   top_k(logits, k), top_p(logits, p), temperature(logits, T), sample(logits[, T]),
+**   int_to_tokenids(id), print_top_k(logits, k[, tok]),
 **   new_tensor_buffer(bytes) (a TensorBuffer with zeros/ones/alloc),
 **   batch_norm(x, gamma, beta, eps), string_substring(s, start, len),
 **   fused_gelu_linear(x, W, b).
@@ -14,6 +15,8 @@
 #include "lang/builtins/tensor_args.h"
 
 #include "runtime/ops.h"
+#include "runtime/random.h"
+#include "runtime/sample.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -208,6 +211,39 @@ static tl_status b_filter(tl_call *c, int argc, const tl_value *argv, tl_value *
     free(s);
     *out = tl_value_tensor(r);
     return TL_OK;
+}
+
+/* temperature(logits, T) = logits / T; sample(logits[, T = 1]) draws an id from
+** softmax(logits / T) (temperature_sample's rules: the last row of a 2-D tensor). */
+static tl_status b_temperature(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *l, *r = NULL;
+    double t = 1.0;
+    tl_status st = tl_arg_tensor(c, argv, 0, &l);
+    if (st == TL_OK && argc > 1) st = tl_arg_double(c, argv, 1, &t);
+    if (st != TL_OK) return st;
+    if (!(t > 0)) return tl_fail(TL_ERR_ARG, "%s: the temperature must be > 0", c->name);
+    if (strcmp(c->name, "sample") == 0) {
+        int64_t id = 0;
+        st = tl_sample_temperature(l, (float)t, tl_random_global(), &id);
+        if (st == TL_OK) *out = tl_value_int(id);
+        return st;
+    }
+    if ((st = f32_copy(l, &r)) != TL_OK) return st;
+    float *x = tl_tensor_data(r);
+    for (int64_t i = 0, n = tl_tensor_nelements(r); i < n; i++)
+        x[i] = (float)(x[i] / t);
+    *out = tl_value_tensor(r);
+    return TL_OK;
+}
+
+/* int_to_tokenids(id) -> [id] */
+static tl_status b_int_to_tokenids(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    int64_t id;
+    tl_status st = id_arg(c, argv, 0, &id);
+    if (st == TL_OK) st = tl_value_array(1, out);
+    if (st == TL_OK) st = tl_array_push(out->as.arr, tl_value_int(id));
+    return st;
 }
 
 /* print_top_k(logits, k[, tok]): the k largest logits of the last row, one per line */
@@ -441,6 +477,10 @@ const tl_builtin_def tl_builtins_compat[] = {
         "detokenize_single(tok, id[, skip_special = false]) -> string", OBJ),
     DEF("top_k", 2, 2, b_filter, "top_k(logits, k) -> tensor (the rest -inf)", T_ONLY),
     DEF("top_p", 2, 2, b_filter, "top_p(logits, p) -> tensor (the rest -inf)", T_ONLY),
+    DEF("temperature", 2, 2, b_temperature, "temperature(logits, T) -> tensor (logits / T)",
+        T_ONLY),
+    DEF("sample", 1, 2, b_temperature, "sample(logits[, T = 1]) -> int", T_ONLY),
+    DEF("int_to_tokenids", 1, 1, b_int_to_tokenids, "int_to_tokenids(id) -> [id]", 0),
     DEF("print_top_k", 2, 3, b_print_top_k, "print_top_k(logits, k[, tok])", T_ONLY),
     DEF("new_tensor_buffer", 1, 1, b_new_tensor_buffer,
         "new_tensor_buffer(bytes) -> TensorBuffer (.zeros/.ones/.alloc(shape))", 0),
