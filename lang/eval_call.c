@@ -308,6 +308,8 @@ tl_flow tl_eval_assoc(tl_interp *I, const tl_node *n, tl_value *out) {
         snprintf(full, sizeof full, "%s::%s", n->name, n->name2);
         bool found;
         fl = call_named_builtin(I, full, n, args.n, args.v, out, &found);
+        if (!found && strcmp(n->name, "Tensor") == 0) /* the original's Tensor::f(..) is f(..) */
+            fl = call_named_builtin(I, n->name2, n, args.n, args.v, out, &found);
         if (!found) fl = tl_err_at(I, n, TL_ERR_ARG, "unknown function '%s'", full);
     }
     args_free(&args);

@@ -57,10 +57,37 @@ static tl_status id_arg(const tl_call *c, const tl_value *argv, int i, int64_t *
     return tl_arg_int(c, argv, i, id);
 }
 
-/* append(ids, id) -> a new array: ids followed by id (ids itself is not changed) */
+/* t.append(x) on a tensor: t and x joined along axis 0 (x may lack that axis). */
+static tl_status append_tensor(tl_call *c, const tl_value *argv, tl_value *out) {
+    tl_tensor *t = argv[0].as.tensor, *x = NULL, *x1 = NULL, *r = NULL;
+    tl_status st = tlb_tensor(c, argv, 1, &x);
+    if (st == TL_OK && x->n_dims == t->n_dims - 1) {
+        st = tl_op_unsqueeze(x, 0, &x1);
+    } else if (st == TL_OK) {
+        x1 = tl_tensor_ref(x);
+    }
+    if (st == TL_OK && x1->dtype != t->dtype) {
+        tl_tensor *cast;
+        st = tl_op_cast(x1, t->dtype, &cast);
+        tl_tensor_unref(x1);
+        x1 = st == TL_OK ? cast : NULL;
+    }
+    if (st == TL_OK) {
+        const tl_tensor *parts[2] = {t, x1};
+        st = tl_op_concat(2, parts, 0, &r);
+        if (st != TL_OK) tl_error_prefix("append");
+    }
+    tl_tensor_unref(x);
+    tl_tensor_unref(x1);
+    return tlb_ret(st, &r, out);
+}
+
+/* append(ids, id) -> a new array: ids followed by id (ids itself is not changed);
+** append(t, x) with a tensor t joins along axis 0 (the original's cache tensors) */
 static tl_status b_append(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
     int64_t id;
+    if (argv[0].kind == TL_VAL_TENSOR) return append_tensor(c, argv, out);
     if (argv[0].kind != TL_VAL_ARRAY)
         return tl_fail(TL_ERR_TYPE, "append: argument 1 must be an array of token ids, got %s",
                        tl_value_type_name(&argv[0]));
@@ -454,7 +481,8 @@ static tl_status b_fused_gelu_linear(tl_call *c, int argc, const tl_value *argv,
     { NAME, MIN, MAX, FN, SIG, MASK }
 
 const tl_builtin_def tl_builtins_compat[] = {
-    DEF("append", 2, 2, b_append, "append(ids, id) -> [int] (a new array)", 0),
+    DEF("append", 2, 2, b_append, "append(ids, id) -> [int] (a new array); append(t, x) -> tensor",
+        0),
     DEF("append_token", 2, 2, b_append_token, "ids.append_token(id) -> ids (pushed in place)", 0),
     DEF("IntVec::new", 0, 1, b_vec_new, "IntVec::new([values | capacity]) -> array", 0),
     DEF("FloatVec::new", 0, 1, b_vec_new, "FloatVec::new([values | capacity]) -> array", 0),
