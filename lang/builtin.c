@@ -12,6 +12,8 @@
 ** table with its catch-all defs comes last. */
 extern const tl_builtin_def tl_builtins_compat[];
 extern const tl_builtin_def tl_builtins_compat_generate[];
+extern const tl_builtin_def tl_builtins_logic[];
+extern const tl_builtin_def tl_builtins_kg[];
 extern const tl_builtin_def tl_builtins_kvcache[];
 extern const tl_builtin_def tl_builtins_quant[];
 extern const tl_builtin_def tl_builtins_model[];
@@ -22,11 +24,14 @@ extern const tl_builtin_def tl_builtins_nn_compat[];
 extern const tl_builtin_def tl_builtins_nn[];
 extern const tl_builtin_def tl_builtins_llama_support[];
 extern const tl_builtin_def tl_builtins_io[];
+extern const tl_builtin_def tl_builtins_interp[];
 extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_compat, /* the original's forms; hands our other forms on (compat.c) */
     tl_builtins_compat_generate,
+    tl_builtins_logic,
+    tl_builtins_kg, /* before nn: its sigmoid(x, T) hands sigmoid(x) to nn */
     tl_builtins_kvcache,
     tl_builtins_quant,
     tl_builtins_model,
@@ -37,6 +42,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_nn,
     tl_builtins_llama_support,
     tl_builtins_io,
+    tl_builtins_interp,
     tl_builtins_core,
     NULL,
 };
@@ -155,7 +161,7 @@ tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc
         return tl_fail(TL_ERR_ARG, "%s: wrong number of arguments (%d) for %s", def->name, argc,
                        def->signature);
     }
-    tl_call call = {.interp = interp, .name = def->name, .arrays_ok = true};
+    tl_call call = {.interp = interp, .name = def->name, .op = def->op, .arrays_ok = true};
     tl_status st = def->fn(&call, argc, argv, out);
     for (int i = 0; i < call.n_scratch; i++)
         tl_tensor_unref(call.scratch[i]);

@@ -971,10 +971,10 @@ tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out) {
             tl_tensor_unref(v);
             v = e;
         }
-        if (st == TL_OK && !tl_tensor_is_contiguous(v))
-            st = tl_op_contiguous(v, &y);
+        if (st == TL_OK && r.n < p->n_out)
+            st = tl_op_contiguous(v, &y); /* materialise the broadcast */
         else if (st == TL_OK)
-            y = tl_tensor_ref(v);
+            y = tl_tensor_ref(v); /* a view (a transpose, a diagonal) is fine */
         tl_tensor_unref(v);
     }
     eres_free(&r);
