@@ -1,8 +1,10 @@
 /* lang/eval.c -- interpreter entry points: loading files and imports, top-level
 ** declarations, main/test/bench blocks, errors with call stacks, scopes. */
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
 #include "lang/ffi.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -72,6 +74,7 @@ static void scope_free(tl_scope *s) {
 void tl_interp_free(tl_interp *I) {
     if (!I) return;
     scope_free(&I->globals);
+    tl_logic_free(I->logic);
     tl_value_release(&I->ret);
     tl_value_release(&I->args);
     for (size_t i = 0; i < I->n_chunks; i++)
@@ -478,6 +481,23 @@ static bool file_exists(const char *p) {
 }
 
 /* Finds an import: next to the importing file, then TL_PATH, then the stdlib dirs. */
+/* PREFIX/share/tl/stdlib for the PREFIX/bin/tl or PREFIX/lib/libtl.so this code
+** runs from, so an installed tree can be moved (cmake --install --prefix). */
+static const char *installed_stdlib_dir(char *buf, size_t cap) {
+    Dl_info info;
+    char exe[PATH_MAX];
+    const char *file = NULL;
+    if (dladdr((void *)installed_stdlib_dir, &info) && info.dli_fname &&
+        strstr(info.dli_fname, "libtl"))
+        file = info.dli_fname; /* the shared library */
+    else if (realpath("/proc/self/exe", exe))
+        file = exe; /* linked into the executable */
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (!slash) return "";
+    snprintf(buf, cap, "%.*s/../share/tl/stdlib", (int)(slash - file), file);
+    return buf;
+}
+
 static bool resolve_import(const char *from, const char *spec, tl_strbuf *out) {
     char name[PATH_MAX];
     size_t sl = strlen(spec);
@@ -504,8 +524,10 @@ static bool resolve_import(const char *from, const char *spec, tl_strbuf *out) {
         }
         path = colon ? colon + 1 : NULL;
     }
-    const char *dirs[] = {TL_SOURCE_STDLIB_DIR, TL_STDLIB_DIR};
-    for (size_t i = 0; i < 2; i++) {
+    char near[PATH_MAX];
+    const char *dirs[] = {TL_SOURCE_STDLIB_DIR, installed_stdlib_dir(near, sizeof near),
+                          TL_STDLIB_DIR};
+    for (size_t i = 0; i < 3; i++) {
         tl_strbuf_reset(out);
         tl_strbuf_printf(out, "%s/%s", dirs[i], name);
         if (file_exists(tl_strbuf_cstr(out))) return true;
@@ -621,6 +643,10 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
                 if (I->n_frames > 0) tl_push_frame(I, "<top level>", NULL, NULL);
                 return fl;
             }
+        } else if (n->kind == TL_D_ENTITY || n->kind == TL_D_RELATION || n->kind == TL_D_RULE ||
+                   n->kind == TL_D_EMBEDDING) {
+            tl_flow fl = tl_logic_declare(I, n); /* lang/eval_logic.c */
+            if (fl != TL_FLOW_OK) return fl;
         } else if (n->kind == TL_D_UNSUPPORTED) {
             return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s are not supported yet", n->name);
         }

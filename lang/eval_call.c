@@ -2,6 +2,7 @@
 ** checks, the call-depth limit and call-stack frames), builtins, method calls
 ** and Type::f() associated calls. */
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
 #include "lang/ffi.h"
 
 #include <stdlib.h>
@@ -216,6 +217,7 @@ tl_flow tl_eval_call(tl_interp *I, const tl_node *n, tl_value *out) {
     argvec args;
     tl_flow fl;
     if (n->a->kind == TL_N_IDENT) {
+        if (tl_logic_is_atom(I, n)) return tl_logic_atom_value(I, n, out); /* eval_logic.c */
         fl = eval_args(I, n->b, NULL, &args);
         if (fl != TL_FLOW_OK) return fl;
         fl = call_by_name(I, n, n->a->name, &args, out);

@@ -103,6 +103,7 @@ struct tl_interp {
     tl_context *outer_rt; /* the thread's context before the outermost entry */
     tl_output_fn out_fn;  /* NULL: stdout */
     void *out_user;
+    struct tl_logic *logic; /* relations, facts, rules (lang/logic.h); NULL until used */
 };
 
 /* errors */
