@@ -3,6 +3,7 @@
 #include "runtime/ops/linear_job.h"
 
 #include "runtime/quant.h"
+#include "runtime/quant/ktile.h"
 #include "runtime/quant/tile8.h"
 #include "runtime/threadpool.h"
 
@@ -150,7 +151,6 @@ void lin_quant_rows(void *ctx, int64_t begin, int64_t end) {
         j->dtr->from_f32(j->xf + r * j->in, j->xq_w + (size_t)r * j->xq_row, j->in);
 }
 
-
 /* Weight row groups [begin, end) (LIN_UNIT rows each) against every activation row. */
 void lin_rows(void *ctx, int64_t begin, int64_t end) {
     lin_job *j = ctx;
@@ -171,6 +171,9 @@ void lin_rows(void *ctx, int64_t begin, int64_t end) {
         else if (tile8)
             st = tl_q4_0_gemm_tile8(j->in, wbase, wrow, begin, end, j->xq, j->xq_row, j->R, j->y,
                                     (size_t)j->O);
+        else if (j->R > 1 && tl_ktile16_supports(j->w->dtype, j->order) && tl_ktile16_available())
+            st = tl_ktile16_gemm(j->w->dtype, j->order, j->in, wbase, wrow, begin, end, j->xq,
+                                 j->xq_row, j->R, j->y, (size_t)j->O);
         else
             st = j->R == 1
                      ? tl_quant_gemv_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
