@@ -171,6 +171,9 @@ void lin_rows(void *ctx, int64_t begin, int64_t end) {
         else if (tile8)
             st = tl_q4_0_gemm_tile8(j->in, wbase, wrow, begin, end, j->xq, j->xq_row, j->R, j->y,
                                     (size_t)j->O);
+        else if (j->R == 1 && tl_ktile16_available() &&
+                 tl_kgemv16_supports(j->w->dtype, j->order, j->in))
+            st = tl_kgemv16(j->w->dtype, j->order, j->in, wbase, wrow, begin, end, j->xq, j->y);
         else if (j->R > 1 && tl_ktile16_supports(j->w->dtype, j->order) && tl_ktile16_available())
             st = tl_ktile16_gemm(j->w->dtype, j->order, j->in, wbase, wrow, begin, end, j->xq,
                                  j->xq_row, j->R, j->y, (size_t)j->O);

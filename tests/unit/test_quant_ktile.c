@@ -59,6 +59,18 @@ static void check(tl_dtype dt, tl_dot_order order, int64_t rows, int64_t n, int6
     assert_int_equal(tl_ktile16_gemm(dt, order, n, w, ws, r0, r1, a, as, tok, got, (size_t)rows),
                      TL_OK);
     assert_memory_equal(got, want, bytes);
+    /* the one-token kernels: token by token, the same bits in the GEMV order */
+    if (tl_kgemv16_supports(dt, order, n))
+        for (int64_t k = 0; k < tok; k++) {
+            float *g1 = calloc((size_t)rows, sizeof(float)),
+                  *w1 = calloc((size_t)rows, sizeof(float));
+            const char *ak = (const char *)a + (size_t)k * as;
+            assert_int_equal(tl_quant_gemv_rows_order(dt, order, n, w, ws, r0, r1, ak, w1), TL_OK);
+            assert_int_equal(tl_kgemv16(dt, order, n, w, ws, r0, r1, ak, g1), TL_OK);
+            assert_memory_equal(g1, w1, (size_t)rows * sizeof(float));
+            free(g1);
+            free(w1);
+        }
     free(got);
     free(want);
     free(w);
