@@ -29,7 +29,7 @@ bool tl_ktile16_available(void) {
 bool tl_ktile16_supports(tl_dtype dt, tl_dot_order order) {
     if (dt == TL_DTYPE_Q4_K) return order != TL_DOT_ORDER_ROW;
     /* not repacked by llama.cpp: every order falls back to ROW */
-    return dt == TL_DTYPE_Q6_K || dt == TL_DTYPE_Q8_0;
+    return dt == TL_DTYPE_Q5_K || dt == TL_DTYPE_Q6_K || dt == TL_DTYPE_Q8_0;
 }
 
 /* ---- Q4_K ------------------------------------------------------------------ */
@@ -266,13 +266,23 @@ tl_status tl_ktile16_gemm(tl_dtype dt, tl_dot_order order, int64_t n, const void
                        (long long)n, (long long)r0, (long long)r1, (long long)n_tok);
     int64_t r16 = r0 + (r1 - r0) / 16 * 16;
     if (r16 > r0 && n_tok > 0) {
-        tl_status st =
-            dt == TL_DTYPE_Q4_K
-                ? gemm_q4k(order, n, w, w_stride, r0, r16, act, act_stride, n_tok, out, out_stride)
-            : dt == TL_DTYPE_Q6_K ? tl_ktile_gemm_q6k(n, w, w_stride, r0, r16, act, act_stride,
-                                                      n_tok, out, out_stride)
-                                  : tl_ktile_gemm_q8_0(n, w, w_stride, r0, r16, act, act_stride,
-                                                       n_tok, out, out_stride);
+        tl_status st;
+        switch (dt) {
+        case TL_DTYPE_Q4_K:
+            st = gemm_q4k(order, n, w, w_stride, r0, r16, act, act_stride, n_tok, out, out_stride);
+            break;
+        case TL_DTYPE_Q5_K:
+            st =
+                tl_ktile_gemm_q5k(n, w, w_stride, r0, r16, act, act_stride, n_tok, out, out_stride);
+            break;
+        case TL_DTYPE_Q6_K:
+            st =
+                tl_ktile_gemm_q6k(n, w, w_stride, r0, r16, act, act_stride, n_tok, out, out_stride);
+            break;
+        default:
+            st = tl_ktile_gemm_q8_0(n, w, w_stride, r0, r16, act, act_stride, n_tok, out,
+                                    out_stride);
+        }
         if (st != TL_OK) return st;
     }
     if (r16 < r1)

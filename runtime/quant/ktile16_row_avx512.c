@@ -232,6 +232,194 @@ tl_status tl_ktile_gemm_q6k(int64_t n, const void *w, size_t w_stride, int64_t r
     return TL_OK;
 }
 
+/* -- Q5_K: weights as int16 sc_j * q (at most 63 * 31), as Q6_K's without the
+** offset; the mins' integer sum per row and super-block (vpdpwssd of the
+** (min, min) pairs against the bsum pair sums) goes into a separate float,
+** summs += (-d_y * dmin_x) * (float)msum, added after the fold. */
+typedef struct zq5k {
+    __m512i w[128]; /* w[e / 2], lane r: elements e, e + 1 of row r */
+    __m512i mn[4];  /* lane r: (min_2p, min_2p+1) */
+    __m512 dx, dmx;
+} zq5k;
+
+typedef struct kact5 {
+    int32_t yp[128]; /* (y_2i, y_2i+1) as int16 */
+    int32_t mp[4];   /* bsum pair sums of sub-blocks (2p, 2p + 1) as int16 */
+    float d;
+    int32_t pad[11];
+} kact5;
+_Static_assert(sizeof(kact5) % 64 == 0, "kact5 keeps 64-byte alignment");
+
+static kact5 *pack_acts_q5k(const void *act, size_t act_stride, int64_t nsb, int64_t n_tok) {
+    kact5 *pack = tile_alloc64((size_t)(nsb * n_tok) * sizeof(kact5));
+    if (!pack) return NULL;
+    for (int64_t k = 0; k < n_tok; k++) {
+        const char *row = (const char *)act + (size_t)k * act_stride;
+        for (int64_t b = 0; b < nsb; b++) {
+            blk_q8_K y;
+            memcpy(&y, row + (size_t)b * sizeof(blk_q8_K), sizeof y);
+            kact5 *p = &pack[b * n_tok + k];
+            for (int i = 0; i < 128; i++)
+                p->yp[i] = (int32_t)(((uint32_t)(uint16_t)(int16_t)y.qs[2 * i]) |
+                                     ((uint32_t)(uint16_t)(int16_t)y.qs[2 * i + 1] << 16));
+            for (int q = 0; q < 4; q++) {
+                int32_t a = y.bsums[4 * q] + y.bsums[4 * q + 1];
+                int32_t c = y.bsums[4 * q + 2] + y.bsums[4 * q + 3];
+                p->mp[q] = (int32_t)(((uint32_t)a & 0xffffu) | ((uint32_t)c << 16));
+            }
+            p->d = y.d;
+        }
+    }
+    return pack;
+}
+
+/* one row's super-block as int16 sc_j * q, element order; its 8 mins */
+static void q5k_row_w16(const blk_q5_K *x, int16_t w[256], uint8_t mins[8]) {
+    const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
+    uint8_t sc[8];
+    for (int j = 0; j < 8; j++)
+        tl_get_scale_min_k4(j, x->scales, &sc[j], &mins[j]);
+    __m256i qh = _mm256_loadu_si256((const __m256i *)x->qh);
+    for (int c = 0; c < 4; c++) {
+        __m256i bits = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));
+        __m256i q[2];
+        q[0] = _mm256_or_si256(
+            _mm256_and_si256(bits, m4),
+            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+        q[1] = _mm256_or_si256(
+            _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4),
+            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+        for (int h = 0; h < 2; h++) {
+            int j = 2 * c + h;
+            __m256i s = _mm256_set1_epi16(sc[j]);
+            __m256i lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(q[h]));
+            __m256i hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(q[h], 1));
+            _mm256_storeu_si256((__m256i *)(w + 32 * j), _mm256_mullo_epi16(lo, s));
+            _mm256_storeu_si256((__m256i *)(w + 32 * j + 16), _mm256_mullo_epi16(hi, s));
+        }
+    }
+}
+
+static void pack_group_q5k(int64_t nsb, const char *g, size_t rs, zq5k *pw) {
+    _Alignas(64) int16_t w16[16][256];
+    for (int64_t b = 0; b < nsb; b++) {
+        const char *blk = g + (size_t)b * sizeof(blk_q5_K);
+        int32_t mn[4][16];
+        float dx[16], dmx[16];
+        for (int r = 0; r < 16; r++) {
+            blk_q5_K x;
+            memcpy(&x, blk + (size_t)r * rs, sizeof x);
+            uint8_t m[8];
+            q5k_row_w16(&x, w16[r], m);
+            for (int p = 0; p < 4; p++)
+                mn[p][r] = (int32_t)((uint32_t)m[2 * p] | ((uint32_t)m[2 * p + 1] << 16));
+            dx[r] = f16f(x.d);
+            dmx[r] = f16f(x.dmin);
+        }
+        for (int c = 0; c < 8; c++) {
+            __m512i v[16];
+            for (int r = 0; r < 16; r++)
+                v[r] = _mm512_load_si512(&w16[r][32 * c]);
+            transpose16(v);
+            for (int s2 = 0; s2 < 16; s2++)
+                pw[b].w[16 * c + s2] = v[s2];
+        }
+        for (int p = 0; p < 4; p++)
+            pw[b].mn[p] = _mm512_loadu_si512(mn[p]);
+        pw[b].dx = _mm512_loadu_ps(dx);
+        pw[b].dmx = _mm512_loadu_ps(dmx);
+    }
+}
+
+/* 16 rows x 2 tokens (nt = 2) or 1 token (nt = 1) of Q5_K */
+static void q5k_16xn(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k, int nt,
+                     const char *next, size_t rs, float *out, size_t out_stride) {
+    __m512 acc[2][8], summs[2];
+    for (int t = 0; t < 2; t++) {
+        summs[t] = _mm512_setzero_ps();
+        for (int l = 0; l < 8; l++)
+            acc[t][l] = _mm512_setzero_ps();
+    }
+    for (int64_t b = 0; b < nsb; b++) {
+        if (next)
+            for (int r = 0; r < 16; r++)
+                for (int l = 0; l < 176; l += 64)
+                    _mm_prefetch(next + (size_t)r * rs + (size_t)b * 176 + l, _MM_HINT_T0);
+        const zq5k *W = pw + b;
+        const kact5 *A0 = pa + b * n_tok + k, *A1 = nt > 1 ? A0 + 1 : A0;
+        __m512 d0 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A0->d));
+        __m512 d1 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A1->d));
+        for (int l = 0; l < 8; l += 2) {
+            /* lanes l and l + 1, two chains each (even and odd sub-blocks) */
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, b0 = a0, b1 = a0;
+            __m512i c0 = a0, c1 = a0, e0 = a0, e1 = a0;
+            for (int g = 0; g < 8; g += 2) {
+                int s = 16 * g + 2 * l, s2 = s + 16;
+                __m512i w0 = W->w[s], w1 = W->w[s + 1], w2 = W->w[s + 2], w3 = W->w[s + 3];
+                DOTW_BCAST(a0, w0, A0->yp[s]);
+                DOTW_BCAST(a1, w0, A1->yp[s]);
+                DOTW_BCAST(a0, w1, A0->yp[s + 1]);
+                DOTW_BCAST(a1, w1, A1->yp[s + 1]);
+                DOTW_BCAST(c0, w2, A0->yp[s + 2]);
+                DOTW_BCAST(c1, w2, A1->yp[s + 2]);
+                DOTW_BCAST(c0, w3, A0->yp[s + 3]);
+                DOTW_BCAST(c1, w3, A1->yp[s + 3]);
+                __m512i v0 = W->w[s2], v1 = W->w[s2 + 1], v2 = W->w[s2 + 2], v3 = W->w[s2 + 3];
+                DOTW_BCAST(b0, v0, A0->yp[s2]);
+                DOTW_BCAST(b1, v0, A1->yp[s2]);
+                DOTW_BCAST(b0, v1, A0->yp[s2 + 1]);
+                DOTW_BCAST(b1, v1, A1->yp[s2 + 1]);
+                DOTW_BCAST(e0, v2, A0->yp[s2 + 2]);
+                DOTW_BCAST(e1, v2, A1->yp[s2 + 2]);
+                DOTW_BCAST(e0, v3, A0->yp[s2 + 3]);
+                DOTW_BCAST(e1, v3, A1->yp[s2 + 3]);
+            }
+            acc[0][l] =
+                _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(_mm512_add_epi32(a0, b0)), acc[0][l]);
+            acc[1][l] =
+                _mm512_fmadd_ps(d1, _mm512_cvtepi32_ps(_mm512_add_epi32(a1, b1)), acc[1][l]);
+            acc[0][l + 1] =
+                _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(_mm512_add_epi32(c0, e0)), acc[0][l + 1]);
+            acc[1][l + 1] =
+                _mm512_fmadd_ps(d1, _mm512_cvtepi32_ps(_mm512_add_epi32(c1, e1)), acc[1][l + 1]);
+        }
+        for (int t = 0; t < 2; t++) {
+            const kact5 *A = t ? A1 : A0;
+            __m512i m = _mm512_setzero_si512();
+            for (int p = 0; p < 4; p++)
+                DOTW_BCAST(m, W->mn[p], A->mp[p]);
+            __m512 dmin = _mm512_mul_ps(_mm512_set1_ps(-A->d), W->dmx);
+            summs[t] = _mm512_add_ps(summs[t], _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m)));
+        }
+    }
+    _mm512_storeu_ps(out, _mm512_add_ps(fold8(acc[0]), summs[0]));
+    if (nt > 1) _mm512_storeu_ps(out + out_stride, _mm512_add_ps(fold8(acc[1]), summs[1]));
+}
+
+tl_status tl_ktile_gemm_q5k(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r16,
+                            const void *act, size_t act_stride, int64_t n_tok, float *out,
+                            size_t out_stride) {
+    int64_t nsb = n / QK_K;
+    kact5 *pack = pack_acts_q5k(act, act_stride, nsb, n_tok);
+    zq5k *pw = tile_alloc64((size_t)nsb * sizeof(*pw));
+    if (!pack || !pw) {
+        free(pack);
+        free(pw);
+        return tl_fail(TL_ERR_NOMEM, "ktile16: out of memory");
+    }
+    for (int64_t g = r0; g < r16; g += 16) {
+        const char *base = (const char *)w + (size_t)g * w_stride;
+        pack_group_q5k(nsb, base, w_stride, pw);
+        const char *next = g + 16 < r16 ? base + 16 * w_stride : NULL;
+        for (int64_t k = 0; k < n_tok; k += 2, next = NULL)
+            q5k_16xn(nsb, pw, pack, n_tok, k, n_tok - k > 1 ? 2 : 1, next, w_stride,
+                     out + (size_t)k * out_stride + (size_t)g, out_stride);
+    }
+    free(pack);
+    free(pw);
+    return TL_OK;
+}
+
 /* -- Q8_0: codes + 128 as unsigned bytes with vpdpbusd; lane k starts from
 ** -128 * (the activation codes of lane k). */
 typedef struct zq8 {

@@ -81,9 +81,8 @@ static const struct {
     tl_dtype dt;
     tl_dot_order order;
 } cases[] = {
-    {TL_DTYPE_Q4_K, TL_DOT_ORDER_REPACK},
-    {TL_DTYPE_Q4_K, TL_DOT_ORDER_REPACK_GEMM},
-    {TL_DTYPE_Q6_K, TL_DOT_ORDER_ROW},
+    {TL_DTYPE_Q4_K, TL_DOT_ORDER_REPACK}, {TL_DTYPE_Q4_K, TL_DOT_ORDER_REPACK_GEMM},
+    {TL_DTYPE_Q5_K, TL_DOT_ORDER_ROW},    {TL_DTYPE_Q6_K, TL_DOT_ORDER_ROW},
     {TL_DTYPE_Q8_0, TL_DOT_ORDER_ROW},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
