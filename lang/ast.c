@@ -43,6 +43,7 @@ const char *tl_node_kind_name(tl_node_kind k) {
         [TL_N_IDENT] = "ident",
         [TL_N_ARRAY] = "array",
         [TL_N_WILDCARD] = "wildcard",
+        [TL_N_EQMARK] = "marked index",
         [TL_N_BINARY] = "binary",
         [TL_N_UNARY] = "unary",
         [TL_N_CAST] = "cast",
@@ -90,6 +91,13 @@ const char *tl_node_kind_name(tl_node_kind k) {
         [TL_D_BENCH] = "bench",
         [TL_D_UNSUPPORTED] = "unsupported_decl",
         [TL_D_EXTERN] = "extern",
+        [TL_D_ENTITY] = "entity",
+        [TL_D_RELATION] = "relation",
+        [TL_D_RULE] = "rule",
+        [TL_D_EMBEDDING] = "embedding",
+        [TL_S_QUERY] = "query",
+        [TL_S_INFER] = "infer",
+        [TL_S_WITH] = "with",
     };
     return (k > 0 && k < TL_NODE_KIND_COUNT && names[k]) ? names[k] : "?";
 }

@@ -37,6 +37,7 @@ typedef enum tl_node_kind {
     TL_N_ARM,              /* a = pattern, b = guard or NULL, c = body (expr or block)   */
     TL_N_UNSUPPORTED_EXPR, /* name = feature ("python.call")                      */
     TL_N_WILDCARD,         /* `?` in an array literal: shape(e) == [?, 64] patterns      */
+    TL_N_EQMARK,           /* a = index name marked `q.` on an equation's left side      */
     /* ---- patterns */
     TL_P_WILD,   /* _                                                            */
     TL_P_LIT,    /* a = literal expression                                       */
@@ -46,7 +47,8 @@ typedef enum tl_node_kind {
     TL_P_OR,     /* a = alternatives                                             */
     /* ---- statements */
     TL_S_LET,         /* name, a = value, c = type or NULL                           */
-    TL_S_ASSIGN,      /* a = target (ident, field or index), b = value              */
+    TL_S_ASSIGN,      /* a = target (ident, field or index), b = value; op = projection
+                         of a tensor equation (lang/equation.h: 0 =, 1 max=, 2 min=, 3 avg=) */
     TL_S_IF,          /* a = cond, b = then block, c = else (block or if) or NULL   */
     TL_S_WHILE,       /* a = cond, b = body                                         */
     TL_S_FOR,         /* name, a = iterable, b = body                               */
@@ -74,6 +76,14 @@ typedef enum tl_node_kind {
     TL_D_BENCH,       /* name, b = body                                              */
     TL_D_UNSUPPORTED, /* name = feature ("relation", "rule", "entity", ...)      */
     TL_D_EXTERN,      /* name = library, a = TL_D_FN list (no body; op = 1: variadic) */
+    /* ---- logic (lang/eval_logic.c) */
+    TL_D_ENTITY,    /* name, a = TL_N_STRING members (op = 1: a closed set {..})        */
+    TL_D_RELATION,  /* name, a = params (TL_D_PARAM, c = type)                          */
+    TL_D_RULE,      /* a = head expression, b = body expressions                        */
+    TL_D_EMBEDDING, /* name, a = TL_N_FIELDINIT list (entities / dimension / init)      */
+    TL_S_QUERY,     /* a = atom, b = where-constraints or NULL                          */
+    TL_S_INFER,     /* name = method (forward, backward, ...), a = query atom           */
+    TL_S_WITH,      /* name = entity type, b = block                                    */
     TL_NODE_KIND_COUNT
 } tl_node_kind;
 

@@ -2,6 +2,8 @@
 ** tensor declarations. */
 #include "lang/display.h"
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
+#include "lang/equation.h"
 #include "runtime/half.h"
 
 #include <stdlib.h>
@@ -607,6 +609,11 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
         return st == TL_OK ? TL_FLOW_OK : tl_err_status(I, n, st);
     }
     case TL_S_ASSIGN: {
+        if (n->a->kind == TL_N_INDEX) { /* a tensor equation? (lang/equation.h) */
+            int eq = tl_eq_classify(I, n);
+            if (eq < 0) return TL_FLOW_ERR;
+            if (eq > 0) return tl_eq_exec(I, n);
+        }
         tl_value v;
         fl = tl_eval_expr(I, n->b, &v);
         if (fl != TL_FLOW_OK) return fl;
@@ -670,8 +677,13 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
     }
     case TL_S_BLOCK:
         return tl_exec_block(I, n, last);
+    case TL_S_QUERY:
+    case TL_S_INFER:
+    case TL_S_WITH:
+        return tl_logic_stmt(I, n); /* lang/eval_logic_query.c */
     case TL_S_EXPR: {
         tl_value v;
+        if (tl_logic_is_atom(I, n->a)) return tl_logic_fact(I, n->a); /* a fact */
         fl = tl_eval_expr(I, n->a, &v);
         if (fl != TL_FLOW_OK) return fl;
         if (last)

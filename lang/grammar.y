@@ -34,6 +34,8 @@
 
 /* Tokens produced only by the lexer's context checks, declared for grammar.h. */
 %token TEST BENCH WITH EMBEDDING STRUCTNAME RETURNVOID EXTERN.
+/* `max=` `min=` `avg=` right after `]`: tensor equation projections (lang/equation.h) */
+%token MAXEQ MINEQ AVGEQ.
 
 %nonassoc LOWEST.
 %left OROR OR.
@@ -97,20 +99,26 @@ item(A) ::= BENCH(T) IDENT(N) block(B). {
     A = tl_pnode(ps, TL_D_BENCH, &T); if (A) { A->name = tl_pname(ps, &N); A->b = B; }
 }
 item(A) ::= tensordecl(D). { A = D; }
-item(A) ::= RELATION(T) IDENT(N) LPAREN params RPAREN relembed. {
-    A = tl_punsupported(ps, TL_D_UNSUPPORTED, "relation declarations", &T);
-    if (A) A->name2 = tl_pname(ps, &N);
+item(A) ::= RELATION(T) IDENT(N) LPAREN params(P) RPAREN relembed. {
+    A = tl_pnode(ps, TL_D_RELATION, &T);
+    if (A) { A->name = tl_pname(ps, &N); A->a = P.head; }
 }
-item(A) ::= ENTITY(T) IDENT. { A = tl_punsupported(ps, TL_D_UNSUPPORTED, "entity declarations", &T); }
-item(A) ::= ENTITY(T) IDENT EQ LBRACE identlist RBRACE. {
-    A = tl_punsupported(ps, TL_D_UNSUPPORTED, "entity declarations", &T);
+item(A) ::= ENTITY(T) IDENT(N). { A = tl_pnode(ps, TL_D_ENTITY, &T); if (A) A->name = tl_pname(ps, &N); }
+item(A) ::= ENTITY(T) IDENT(N) EQ LBRACE entnames(E) RBRACE. {
+    A = tl_pnode(ps, TL_D_ENTITY, &T);
+    if (A) { A->name = tl_pname(ps, &N); A->a = E.head; A->op = 1; }
 }
-item(A) ::= EMBEDDING(T) IDENT LBRACE embitems RBRACE. {
-    A = tl_punsupported(ps, TL_D_UNSUPPORTED, "embedding declarations", &T);
+item(A) ::= EMBEDDING(T) embname(N) LBRACE embitems(E) RBRACE. {
+    A = tl_pnode(ps, TL_D_EMBEDDING, &T);
+    if (A) { A->name = tl_pname(ps, &N); A->a = E.head; }
 }
-item(A) ::= expr(H) LARROW exprlist. [LOWEST] {
-    A = tl_pnode_at(ps, TL_D_UNSUPPORTED, H);
-    if (A) A->name = "rules (<-)";
+/* `Name {` lexes as a struct name */
+%type embname {tl_token}
+embname(A) ::= IDENT(T). { A = T; }
+embname(A) ::= STRUCTNAME(T). { A = T; }
+item(A) ::= expr(H) LARROW exprlist(B). [LOWEST] {
+    A = tl_pnode_at(ps, TL_D_RULE, H);
+    if (A) { A->a = H; A->b = B.head; }
 }
 
 /* extern "libm.so.6" { fn cos(x: f64) -> f64  fn printf(fmt: string, ...) -> i32 }:
@@ -144,12 +152,18 @@ impltarget(A) ::= IDENT FOR type(T). { A = T; }
 relembed ::= .
 relembed ::= EMBED type.
 
-embitems ::= .
-embitems ::= embitems IDENT COLON embval.
-embval ::= LBRACE identlist RBRACE.
-embval ::= AUTO.
-embval ::= IDENT.
-embval ::= INT.
+%type embitems {tl_list}
+embitems(A) ::= . { A.head = A.tail = NULL; }
+embitems(A) ::= embitems(B) IDENT(N) COLON embval(V). {
+    tl_node *f = tl_pnode(ps, TL_N_FIELDINIT, &N);
+    if (f) { f->name = tl_pname(ps, &N); f->a = V; }
+    A = tl_plist_append(B, f);
+}
+embitems(A) ::= embitems(B) COMMA. { A = B; }
+embval(A) ::= LBRACE(T) entnames(E) RBRACE. { A = tl_pnode(ps, TL_N_ARRAY, &T); if (A) A->a = E.head; }
+embval(A) ::= AUTO(T). { A = tl_pnode(ps, TL_N_IDENT, &T); if (A) A->name = "auto"; }
+embval(A) ::= IDENT(T). { A = tl_pnode(ps, TL_N_IDENT, &T); if (A) A->name = tl_pname(ps, &T); }
+embval(A) ::= INT(T). { A = tl_pint(ps, &T, false); }
 
 fndecl(A) ::= FN(T) IDENT(N) LPAREN params(P) RPAREN ret(R) block(B). {
     A = tl_pnode(ps, TL_D_FN, &T);
@@ -213,7 +227,10 @@ dim(A) ::= IDENT(T). { A = tl_pnode(ps, TL_T_DIM, &T); if (A) A->v.i = -1; }
 dim(A) ::= QUESTION(T). { A = tl_pnode(ps, TL_T_DIM, &T); if (A) A->v.i = -1; }
 
 /* ---------------------------------------------------------------- statements */
-block(A) ::= LBRACE(T) stmts(S) RBRACE. { A = tl_pnode(ps, TL_S_BLOCK, &T); if (A) A->a = S.head; }
+block(A) ::= LBRACE(T) stmts(S) RBRACE. {
+    A = tl_pnode(ps, TL_S_BLOCK, &T); if (A) A->a = S.head;
+    tl_pmark_equations(S.head);
+}
 
 stmts(A) ::= . { A.head = A.tail = NULL; }
 stmts(A) ::= stmts(B) stmt(S). { A = S ? tl_plist_append(B, S) : B; }
@@ -234,6 +251,10 @@ stmt(A) ::= expr(L) PLUSEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(
 stmt(A) ::= expr(L) MINUSEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_SUB, L, R)); }
 stmt(A) ::= expr(L) STAREQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_MUL, L, R)); }
 stmt(A) ::= expr(L) SLASHEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_DIV, L, R)); }
+/* tensor equations with another projection: Y[i] max= X[i, j] (lang/equation.h) */
+stmt(A) ::= expr(L) MAXEQ expr(R). [LOWEST] { A = tl_passign(ps, L, R); if (A) A->op = 1; }
+stmt(A) ::= expr(L) MINEQ expr(R). [LOWEST] { A = tl_passign(ps, L, R); if (A) A->op = 2; }
+stmt(A) ::= expr(L) AVGEQ expr(R). [LOWEST] { A = tl_passign(ps, L, R); if (A) A->op = 3; }
 stmt(A) ::= ifstmt(I). { A = I; }
 stmt(A) ::= WHILE(T) expr(C) block(B). { A = tl_pnode(ps, TL_S_WHILE, &T); if (A) { A->a = C; A->b = B; } }
 stmt(A) ::= FOR(T) IDENT(N) IN expr(E) block(B). {
@@ -269,20 +290,22 @@ stmt(A) ::= tensordecl(D). { A = D; }
 stmt(A) ::= expr(L) TILDE expr(R). [LOWEST] {
     A = tl_pnode_at(ps, TL_S_EQUATION, L); if (A) { A->a = L; A->b = R; }
 }
-stmt(A) ::= expr(Q) QUESTION. {
-    A = tl_pnode_at(ps, TL_S_UNSUPPORTED, Q); if (A) A->name = "queries (?)";
-}
-stmt(A) ::= expr(Q) QUESTION WHERE exprlist. [LOWEST] {
-    A = tl_pnode_at(ps, TL_S_UNSUPPORTED, Q); if (A) A->name = "queries (?)";
+stmt(A) ::= expr(Q) QUESTION. { A = tl_pnode_at(ps, TL_S_QUERY, Q); if (A) A->a = Q; }
+stmt(A) ::= expr(Q) QUESTION WHERE exprlist(W). [LOWEST] {
+    A = tl_pnode_at(ps, TL_S_QUERY, Q); if (A) { A->a = Q; A->b = W.head; }
 }
 stmt(A) ::= LEARN(T) LBRACE stmts OBJECTIVE COLON expr COMMA OPTIMIZER COLON IDENT LPAREN oparams RPAREN
             COMMA EPOCHS COLON INT learnsched RBRACE. {
     A = tl_punsupported(ps, TL_S_UNSUPPORTED, "learn blocks", &T);
 }
-stmt(A) ::= INFER(T) IDENT expr QUESTION. { A = tl_punsupported(ps, TL_S_UNSUPPORTED, "infer", &T); }
-stmt(A) ::= INFER(T) LBRACE inferitems RBRACE. { A = tl_punsupported(ps, TL_S_UNSUPPORTED, "infer", &T); }
+stmt(A) ::= INFER(T) IDENT(M) expr(Q) QUESTION. {
+    A = tl_pnode(ps, TL_S_INFER, &T); if (A) { A->name = tl_pname(ps, &M); A->a = Q; }
+}
+stmt(A) ::= INFER(T) LBRACE inferitems(L) RBRACE. { A = tl_pnode(ps, TL_S_BLOCK, &T); if (A) A->a = L.head; }
 stmt(A) ::= PYTHON(T) IMPORT dotted pyas. { A = tl_punsupported(ps, TL_S_UNSUPPORTED, "python import", &T); }
-stmt(A) ::= WITH(T) IDENT block. { A = tl_punsupported(ps, TL_S_UNSUPPORTED, "with blocks", &T); }
+stmt(A) ::= WITH(T) embname(N) block(B). {
+    A = tl_pnode(ps, TL_S_WITH, &T); if (A) { A->name = tl_pname(ps, &N); A->b = B; }
+}
 
 learnsched ::= .
 learnsched ::= COMMA IDENT COLON IDENT LPAREN oparams RPAREN.
@@ -296,8 +319,13 @@ onum ::= INT.
 onum ::= FLOAT.
 onum ::= MINUS INT.
 onum ::= MINUS FLOAT.
-inferitems ::= .
-inferitems ::= inferitems IDENT expr QUESTION.
+%type inferitems {tl_list}
+inferitems(A) ::= . { A.head = A.tail = NULL; }
+inferitems(A) ::= inferitems(B) IDENT(M) expr(Q) QUESTION. {
+    tl_node *n = tl_pnode(ps, TL_S_INFER, &M);
+    if (n) { n->name = tl_pname(ps, &M); n->a = Q; }
+    A = tl_plist_append(B, n);
+}
 dotted ::= IDENT.
 dotted ::= dotted DOT IDENT.
 pyas ::= .
@@ -407,6 +435,8 @@ elem(A) ::= QUESTION(T). { A = tl_pnode(ps, TL_N_WILDCARD, &T); }
 indices(A) ::= index(I). { A = tl_plist_one(I); }
 indices(A) ::= indices(B) COMMA index(I). { A = tl_plist_append(B, I); }
 index(A) ::= expr(E). { A = E; }
+/* q. : the normalised index of an equation's left side (Y[p, q.] = softmax(...)) */
+index(A) ::= expr(E) DOT. { A = tl_pnode_at(ps, TL_N_EQMARK, E); if (A) A->a = E; }
 index(A) ::= COLON(T). { A = tl_pnode(ps, TL_N_SLICE, &T); }
 index(A) ::= expr(E) COLON. { A = tl_pnode_at(ps, TL_N_SLICE, E); if (A) A->a = E; }
 index(A) ::= COLON(T) expr(E). { A = tl_pnode(ps, TL_N_SLICE, &T); if (A) A->b = E; }
