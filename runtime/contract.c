@@ -616,7 +616,9 @@ tl_status tl_contract(const tl_contract_spec *spec, const tl_tensor *const *ops,
         if (live[k]) last = &w[k];
     if (st == TL_OK) st = reduce_to(last, out_m, &plan->used_kernels);
     if (st == TL_OK) st = permute_to(last, spec->out);
-    /* the result may be a view (a transpose, a diagonal) when no arithmetic was needed */
+    /* the result is a view (a transpose, a diagonal) only when no arithmetic was needed */
+    if (st == TL_OK && (n > 1 || plan->used_kernels) && !tl_tensor_is_contiguous(last->t))
+        st = make_contiguous_f32(&last->t, false);
     if (st == TL_OK) {
         *out = last->t;
         last->t = NULL;
