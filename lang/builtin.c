@@ -9,6 +9,8 @@
 /* One table per area (lang/builtins/<area>.c).  Add new areas here; for
 ** overloaded names, earlier tables win (see lang/builtin.h), so the core
 ** table with its catch-all defs comes last. */
+extern const tl_builtin_def tl_builtins_logic[];
+extern const tl_builtin_def tl_builtins_kg[];
 extern const tl_builtin_def tl_builtins_kvcache[];
 extern const tl_builtin_def tl_builtins_quant[];
 extern const tl_builtin_def tl_builtins_model[];
@@ -19,9 +21,12 @@ extern const tl_builtin_def tl_builtins_nn_compat[];
 extern const tl_builtin_def tl_builtins_nn[];
 extern const tl_builtin_def tl_builtins_llama_support[];
 extern const tl_builtin_def tl_builtins_io[];
+extern const tl_builtin_def tl_builtins_interp[];
 extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
+    tl_builtins_logic,
+    tl_builtins_kg, /* before nn: its sigmoid(x, T) hands sigmoid(x) to nn */
     tl_builtins_kvcache,
     tl_builtins_quant,
     tl_builtins_model,
@@ -32,6 +37,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_nn,
     tl_builtins_llama_support,
     tl_builtins_io,
+    tl_builtins_interp,
     tl_builtins_core,
     NULL,
 };
@@ -150,7 +156,7 @@ tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc
         return tl_fail(TL_ERR_ARG, "%s: wrong number of arguments (%d) for %s", def->name, argc,
                        def->signature);
     }
-    tl_call call = {.interp = interp, .name = def->name};
+    tl_call call = {.interp = interp, .name = def->name, .op = def->op};
     return def->fn(&call, argc, argv, out);
 }
 

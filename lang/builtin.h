@@ -28,6 +28,7 @@ typedef struct tl_interp tl_interp; /* the interpreter (lang/eval.h) */
 typedef struct tl_call {
     tl_interp *interp;
     const char *name; /* the builtin being called */
+    int op;           /* its def's op (below) */
 } tl_call;
 
 typedef tl_status (*tl_builtin_fn)(tl_call *call, int argc, const tl_value *argv, tl_value *out);
@@ -39,6 +40,11 @@ struct tl_builtin_def {
     tl_builtin_fn fn;
     const char *signature; /* e.g. "linear(x, W[, b]) -> tensor" (for errors and :help) */
     uint32_t first_arg;    /* 0 = any; else a mask of TL_KIND_BIT(kind) the first arg must match */
+    /* Which operation, for defs that share one fn (sigmoid/silu/gelu/relu, the
+    ** binary ops, the samplers, ...): the fn reads call->op instead of comparing
+    ** names.  Every def of such a fn sets it; others leave it 0.  (Fields are only
+    ** ever added at the end, so positional tables keep compiling.) */
+    int op;
 };
 
 #define TL_KIND_BIT(kind) (1u << (kind))

@@ -10,6 +10,7 @@
 #include "lang/eval_internal.h" /* tl_find_fn: a named fn as a value */
 #include "lang/ffi.h"
 #include "lang/strbuf.h"
+#include "runtime/context.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -170,6 +171,40 @@ void tl_vm_set_max_depth(tl_vm *vm, int depth) {
 
 void tl_vm_set_max_steps(tl_vm *vm, int64_t steps) {
     tl_interp_set_max_steps(vm->I, steps);
+}
+
+int tl_vm_set_threads(tl_vm *vm, int threads) {
+    if (threads < 0 || threads > TL_MAX_THREADS)
+        return api_fail(vm, TL_ERR_ARG, "tl_vm_set_threads: %d is out of range (1..%d, 0: default)",
+                        threads, TL_MAX_THREADS);
+    return api_status(tl_context_set_threads(tl_interp_context(vm->I), threads));
+}
+
+void tl_vm_set_seed(tl_vm *vm, uint64_t seed) {
+    tl_context *c = tl_interp_context(vm->I);
+    tl_rng_seed(&c->rng, seed);
+    c->rng_seeded = true;
+}
+
+int tl_vm_set_precision(tl_vm *vm, const char *mode) {
+    static const struct {
+        const char *name;
+        tl_precision p;
+    } modes[] = {{"llama", TL_PRECISION_LLAMA},
+                 {"llama_row", TL_PRECISION_LLAMA_ROW},
+                 {"exact", TL_PRECISION_EXACT}};
+    for (size_t i = 0; mode && i < sizeof modes / sizeof modes[0]; i++)
+        if (strcmp(mode, modes[i].name) == 0) {
+            tl_interp_context(vm->I)->precision = modes[i].p;
+            return 0;
+        }
+    return api_fail(vm, TL_ERR_ARG,
+                    "tl_vm_set_precision: \"%s\" is not \"llama\", \"llama_row\" or \"exact\"",
+                    mode ? mode : "(null)");
+}
+
+void tl_vm_set_output(tl_vm *vm, tl_output_callback fn, void *user) {
+    tl_interp_set_output(vm->I, fn, user);
 }
 
 int tl_vm_eval_named(tl_vm *vm, const char *src, size_t len, const char *name, tl_val *result) {
@@ -459,6 +494,24 @@ int tl_val_tensor_info(const tl_val *v, int *ndim, int64_t *shape, const char **
     const tl_tensor *t = v->v.as.tensor;
     if (ndim) *ndim = t->n_dims;
     if (shape) tl_tensor_shape(t, shape);
+    if (dtype) *dtype = tl_dtype_name(t->dtype);
+    return 0;
+}
+
+int tl_val_tensor_data(const tl_val *v, void **data, int *ndim, int64_t *shape, int64_t *strides,
+                       const char **dtype) {
+    if (v->v.kind != TL_VAL_TENSOR) return api_status(tl_fail(TL_ERR_TYPE, "not a tensor"));
+    const tl_tensor *t = v->v.as.tensor;
+    const tl_type_traits *tr = tl_dtype_traits(t->dtype);
+    if (!tr || tr->blck != 1)
+        return api_status(tl_fail(TL_ERR_TYPE, "a %s tensor has no per-element address",
+                                  tl_dtype_name(t->dtype)));
+    int n = t->n_dims;
+    if (data) *data = (void *)tl_tensor_data(t);
+    if (ndim) *ndim = n;
+    if (shape) tl_tensor_shape(t, shape);
+    for (int i = 0; strides && i < n; i++) /* ggml order (ne[0] innermost) -> outermost first */
+        strides[i] = t->ne[n - 1 - i] == 1 ? 0 : (int64_t)t->nb[n - 1 - i];
     if (dtype) *dtype = tl_dtype_name(t->dtype);
     return 0;
 }

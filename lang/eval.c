@@ -1,8 +1,10 @@
 /* lang/eval.c -- interpreter entry points: loading files and imports, top-level
 ** declarations, main/test/bench blocks, errors with call stacks, scopes. */
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
 #include "lang/ffi.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -43,6 +45,7 @@ tl_interp *tl_interp_new(void) {
     I->cur = &I->globals;
     I->max_depth = 1000;
     I->exit_code = -1;
+    tl_context_init(&I->rt);
     if (tl_value_array(0, &I->args) != TL_OK) {
         free(I);
         return NULL;
@@ -71,6 +74,7 @@ static void scope_free(tl_scope *s) {
 void tl_interp_free(tl_interp *I) {
     if (!I) return;
     scope_free(&I->globals);
+    tl_logic_free(I->logic);
     tl_value_release(&I->ret);
     tl_value_release(&I->args);
     for (size_t i = 0; i < I->n_chunks; i++)
@@ -82,6 +86,7 @@ void tl_interp_free(tl_interp *I) {
     for (size_t i = 0; i < I->n_imports; i++) {
         free(I->imports[i].realpath);
         free(I->imports[i].display);
+        free(I->imports[i].deps);
     }
     free(I->imports);
     for (size_t i = 0; i < I->n_owned; i++)
@@ -234,10 +239,30 @@ tl_flow tl_guard(tl_interp *I, const tl_node *n) {
     return TL_FLOW_OK;
 }
 
-/* Marks entry into the interpreter from C; returns true for the outermost. */
+void tl_interp_set_output(tl_interp *I, tl_output_fn fn, void *user) {
+    I->out_fn = fn;
+    I->out_user = user;
+}
+
+void tl_interp_write(tl_interp *I, const char *data, size_t len, bool flush) {
+    if (I && I->out_fn) {
+        if (len) I->out_fn(I->out_user, data, len);
+        return;
+    }
+    if (len) fwrite(data, 1, len, stdout);
+    if (flush) fflush(stdout);
+}
+
+tl_context *tl_interp_context(tl_interp *I) {
+    return &I->rt;
+}
+
+/* Marks entry into the interpreter from C; returns true for the outermost,
+** which makes the interpreter's runtime context current on this thread. */
 static bool enter(tl_interp *I) {
     char probe;
     if (I->entry_depth++ > 0) return false;
+    I->outer_rt = tl_context_enter(&I->rt);
     I->stack_base = &probe;
     tl_interrupt_requested = 0;
     tl_interp_clear_error(I);
@@ -248,8 +273,13 @@ static bool enter(tl_interp *I) {
     return true;
 }
 
+/* Undoes enter() (restoring the thread's previous context after the outermost). */
+static void exit_entry(tl_interp *I) {
+    if (--I->entry_depth == 0) tl_context_enter(I->outer_rt);
+}
+
 static tl_status leave(tl_interp *I, bool outer, tl_flow fl) {
-    I->entry_depth--;
+    exit_entry(I);
     if (fl == TL_FLOW_OK) return TL_OK;
     if (I->exiting) {
         if (outer) tl_strbuf_reset(&I->err_text);
@@ -451,6 +481,23 @@ static bool file_exists(const char *p) {
 }
 
 /* Finds an import: next to the importing file, then TL_PATH, then the stdlib dirs. */
+/* PREFIX/share/tl/stdlib for the PREFIX/bin/tl or PREFIX/lib/libtl.so this code
+** runs from, so an installed tree can be moved (cmake --install --prefix). */
+static const char *installed_stdlib_dir(char *buf, size_t cap) {
+    Dl_info info;
+    char exe[PATH_MAX];
+    const char *file = NULL;
+    if (dladdr((void *)installed_stdlib_dir, &info) && info.dli_fname &&
+        strstr(info.dli_fname, "libtl"))
+        file = info.dli_fname; /* the shared library */
+    else if (realpath("/proc/self/exe", exe))
+        file = exe; /* linked into the executable */
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (!slash) return "";
+    snprintf(buf, cap, "%.*s/../share/tl/stdlib", (int)(slash - file), file);
+    return buf;
+}
+
 static bool resolve_import(const char *from, const char *spec, tl_strbuf *out) {
     char name[PATH_MAX];
     size_t sl = strlen(spec);
@@ -477,8 +524,10 @@ static bool resolve_import(const char *from, const char *spec, tl_strbuf *out) {
         }
         path = colon ? colon + 1 : NULL;
     }
-    const char *dirs[] = {TL_SOURCE_STDLIB_DIR, TL_STDLIB_DIR};
-    for (size_t i = 0; i < 2; i++) {
+    char near[PATH_MAX];
+    const char *dirs[] = {TL_SOURCE_STDLIB_DIR, installed_stdlib_dir(near, sizeof near),
+                          TL_STDLIB_DIR};
+    for (size_t i = 0; i < 3; i++) {
         tl_strbuf_reset(out);
         tl_strbuf_printf(out, "%s/%s", dirs[i], name);
         if (file_exists(tl_strbuf_cstr(out))) return true;
@@ -504,6 +553,8 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     tl_import_rec *rec = find_import(I, real);
     if (rec && rec->done) {
         free(real);
+        if (site && tl_module_add_dep(I, site->chunk, (size_t)(rec - I->imports)) != TL_OK)
+            return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
         if (out) *out = NULL;
         return TL_FLOW_OK;
     }
@@ -531,7 +582,9 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
         I->cap_imports = cap;
     }
     size_t idx = I->n_imports++;
-    I->imports[idx] = (tl_import_rec){real, strdup(path), false};
+    I->imports[idx] = (tl_import_rec){.realpath = real, .display = strdup(path), .imported = site != NULL};
+    if (site && tl_module_add_dep(I, site->chunk, idx) != TL_OK)
+        return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
     char *text;
     size_t len;
     tl_status st = read_file(path, &text, &len);
@@ -539,6 +592,7 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     tl_chunk *c;
     tl_flow fl = parse_chunk(I, text, len, path, &c);
     free(text);
+    if (fl == TL_FLOW_OK) I->imports[idx].chunk = c;
     if (fl == TL_FLOW_OK) fl = load_items(I, c);
     if (fl == TL_FLOW_OK) {
         I->imports[idx].done = true;
@@ -589,6 +643,10 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
                 if (I->n_frames > 0) tl_push_frame(I, "<top level>", NULL, NULL);
                 return fl;
             }
+        } else if (n->kind == TL_D_ENTITY || n->kind == TL_D_RELATION || n->kind == TL_D_RULE ||
+                   n->kind == TL_D_EMBEDDING) {
+            tl_flow fl = tl_logic_declare(I, n); /* lang/eval_logic.c */
+            if (fl != TL_FLOW_OK) return fl;
         } else if (n->kind == TL_D_UNSUPPORTED) {
             return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s are not supported yet", n->name);
         }
@@ -603,7 +661,7 @@ tl_status tl_interp_load_file(tl_interp *I, const char *path) {
     if (fl == TL_FLOW_OK && c) I->last_file = c;
     if (fl != TL_FLOW_OK && I->err_text.len && !I->err_chunk && outer) {
         /* syntax error: the text is already formatted */
-        I->entry_depth--;
+        exit_entry(I);
         return tl_fail(TL_ERR_FORMAT, "%s", tl_strbuf_cstr(&I->err_msg));
     }
     return leave(I, outer, fl);
@@ -706,7 +764,7 @@ tl_status tl_interp_eval_string(tl_interp *I, const char *src, size_t len, const
     tl_chunk *c = NULL;
     tl_flow fl = parse_chunk(I, src, len, name ? name : "<input>", &c);
     if (fl != TL_FLOW_OK && !I->err_chunk && I->err_text.len) {
-        I->entry_depth--;
+        exit_entry(I);
         return tl_fail(TL_ERR_FORMAT, "%s", tl_strbuf_cstr(&I->err_msg));
     }
     if (fl == TL_FLOW_OK) fl = load_items(I, c);

@@ -2,6 +2,7 @@
 ** checks, the call-depth limit and call-stack frames), builtins, method calls
 ** and Type::f() associated calls. */
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
 #include "lang/ffi.h"
 
 #include <stdlib.h>
@@ -197,7 +198,7 @@ static tl_flow call_by_name(tl_interp *I, const tl_node *n, const char *name, ar
     if (n->cache_epoch == I->defs_epoch) {
         fn = n->cache;
     } else {
-        fn = tl_find_fn(I, name);
+        fn = tl_find_fn_at(I, n, name);
         ((tl_node *)n)->cache = fn;
         ((tl_node *)n)->cache_epoch = I->defs_epoch;
     }
@@ -216,6 +217,7 @@ tl_flow tl_eval_call(tl_interp *I, const tl_node *n, tl_value *out) {
     argvec args;
     tl_flow fl;
     if (n->a->kind == TL_N_IDENT) {
+        if (tl_logic_is_atom(I, n)) return tl_logic_atom_value(I, n, out); /* eval_logic.c */
         fl = eval_args(I, n->b, NULL, &args);
         if (fl != TL_FLOW_OK) return fl;
         fl = call_by_name(I, n, n->a->name, &args, out);
@@ -263,7 +265,7 @@ tl_flow tl_eval_method(tl_interp *I, const tl_node *n, tl_value *out) {
     if (m) {
         fl = tl_call_user(I, m, type, n, args.n, args.v, out);
     } else {
-        const tl_node *fn = tl_find_fn(I, n->name);
+        const tl_node *fn = tl_find_fn_at(I, n, n->name);
         if (fn) {
             fl = tl_call_user(I, fn, NULL, n, args.n, args.v, out);
         } else {

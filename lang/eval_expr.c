@@ -4,6 +4,7 @@
 #include "lang/display.h"
 #include "lang/builtins/tensor_args.h"
 #include "lang/eval_internal.h"
+#include "runtime/arith.h"
 #include "runtime/ops.h"
 
 #include <math.h>
@@ -104,7 +105,7 @@ static tl_flow eval_ident(tl_interp *I, const tl_node *n, tl_value *out) {
         *out = tl_value_retain(v->v);
         return TL_FLOW_OK;
     }
-    const tl_node *fn = tl_find_fn(I, n->name);
+    const tl_node *fn = tl_find_fn_at(I, n, n->name);
     if (fn) {
         tl_function *f = calloc(1, sizeof *f);
         if (!f) return tl_err_at(I, n, TL_ERR_NOMEM, "out of memory");
@@ -257,11 +258,8 @@ static tl_flow int_arith(tl_interp *I, const tl_node *n, tl_binop op, int64_t x,
     case TL_OP_DIV:
     case TL_OP_REM:
         if (y == 0) return tl_err_at(I, n, TL_ERR_ARG, "integer division by zero");
-        if (x == INT64_MIN && y == -1) {
-            *out = tl_value_int(op == TL_OP_DIV ? INT64_MIN : 0);
-            return TL_FLOW_OK;
-        }
-        *out = tl_value_int(op == TL_OP_DIV ? x / y : x % y);
+        /* floor division, remainder with the divisor's sign (runtime/arith.h) */
+        *out = tl_value_int(op == TL_OP_DIV ? tl_i64_floordiv(x, y) : tl_i64_floormod(x, y));
         return TL_FLOW_OK;
     case TL_OP_POW:
         if (y < 0) {
@@ -298,7 +296,7 @@ static tl_flow float_arith(tl_interp *I, const tl_node *n, tl_binop op, double x
         *out = tl_value_float(x / y);
         return TL_FLOW_OK;
     case TL_OP_REM:
-        *out = tl_value_float(fmod(x, y));
+        *out = tl_value_float(tl_f64_floormod(x, y));
         return TL_FLOW_OK;
     case TL_OP_POW:
         *out = tl_value_float(pow(x, y));

@@ -2,6 +2,7 @@
 ** tensor declarations. */
 #include "lang/display.h"
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
 #include "lang/equation.h"
 #include "runtime/half.h"
 
@@ -676,8 +677,13 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
     }
     case TL_S_BLOCK:
         return tl_exec_block(I, n, last);
+    case TL_S_QUERY:
+    case TL_S_INFER:
+    case TL_S_WITH:
+        return tl_logic_stmt(I, n); /* lang/eval_logic_query.c */
     case TL_S_EXPR: {
         tl_value v;
+        if (tl_logic_is_atom(I, n->a)) return tl_logic_fact(I, n->a); /* a fact */
         fl = tl_eval_expr(I, n->a, &v);
         if (fl != TL_FLOW_OK) return fl;
         if (last)

@@ -3,17 +3,7 @@
 #include "runtime/ops/linear_job.h"
 
 #include "runtime/quant.h"
-#include "runtime/quant/tile8.h"
 #include "runtime/threadpool.h"
-
-static tl_precision precision = TL_PRECISION_LLAMA;
-
-void tl_set_precision(tl_precision p) {
-    precision = p;
-}
-tl_precision tl_get_precision(void) {
-    return precision;
-}
 
 /* ---- matmul ------------------------------------------------------------------ */
 
@@ -150,7 +140,6 @@ void lin_quant_rows(void *ctx, int64_t begin, int64_t end) {
         j->dtr->from_f32(j->xf + r * j->in, j->xq_w + (size_t)r * j->xq_row, j->in);
 }
 
-
 /* Weight row groups [begin, end) (LIN_UNIT rows each) against every activation row. */
 void lin_rows(void *ctx, int64_t begin, int64_t end) {
     lin_job *j = ctx;
@@ -160,22 +149,10 @@ void lin_rows(void *ctx, int64_t begin, int64_t end) {
     size_t wrow = j->w->nb[1];
     if (!j->exact) {
         /* the quant module's row kernels: each output bit-identical to vec_dot */
-        tl_status st;
-        bool tile8 = j->w->dtype == TL_DTYPE_Q4_0 && j->order == TL_DOT_ORDER_REPACK &&
-                     tl_q4_0_tile8_available();
-        if (tile8 && j->R == 1)
-            st = tl_q4_0_gemv_tile8(j->in, wbase, wrow, begin, end, j->xq, j->y);
-        else if (tile8 && tl_q4_0_tile16_available())
-            st = tl_q4_0_gemm_tile16(j->in, wbase, wrow, begin, end, j->xq, j->xq_row, j->R, j->y,
-                                     (size_t)j->O);
-        else if (tile8)
-            st = tl_q4_0_gemm_tile8(j->in, wbase, wrow, begin, end, j->xq, j->xq_row, j->R, j->y,
-                                    (size_t)j->O);
-        else
-            st = j->R == 1
-                     ? tl_quant_gemv_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+        tl_status st =
+            j->R == 1 ? tl_quant_gemv_rows_best(j->w->dtype, j->order, j->in, wbase, wrow, begin,
                                                 end, j->xq, j->y)
-                     : tl_quant_gemm_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+                      : tl_quant_gemm_rows_best(j->w->dtype, j->order, j->in, wbase, wrow, begin,
                                                 end, j->xq, j->xq_row, j->R, j->y, (size_t)j->O);
         if (st != TL_OK) {
             __atomic_store_n(&j->failed, 2, __ATOMIC_RELAXED);
@@ -222,6 +199,7 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
     if (bias && (tl_tensor_nelements(bias) != O || ops_require_plain("linear", bias) != TL_OK))
         return tl_fail(TL_ERR_SHAPE, "linear: bias %s does not match W %s (want [%lld])",
                        OPS_SHAPE(bias, sb), OPS_SHAPE(w, sw), (long long)O);
+    tl_precision precision = tl_get_precision();
     bool exact = precision == TL_PRECISION_EXACT;
     if (!wtr->to_f32 || (!exact && !wtr->vec_dot))
         return tl_fail(TL_ERR_UNSUPPORTED, "linear: no %s kernels for %s weights",
