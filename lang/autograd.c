@@ -1,6 +1,7 @@
 /* lang/autograd.c -- the tape and the backward pass (see lang/autograd.h). */
 #include "lang/autograd.h"
 
+#include "lang/builtins/tensor_args.h"
 #include "runtime/ops.h"
 
 #include <stdlib.h>
@@ -125,8 +126,16 @@ tl_status tl_ag_record_custom(const char *name, tl_ag_backward_fn bw, int argc,
     tl_status st = n->argv ? TL_OK : tl_fail(TL_ERR_NOMEM, "out of memory");
     if (st == TL_OK) {
         n->argc = argc;
-        for (int i = 0; i < argc; i++)
-            n->argv[i] = tl_value_retain(argv[i]);
+        for (int i = 0; i < argc && st == TL_OK; i++) {
+            /* an array of numbers given where a tensor goes: the rules see it as a tensor */
+            tl_tensor *t = NULL;
+            if (argv[i].kind == TL_VAL_ARRAY && !value_has_tensor(&argv[i])) {
+                st = tl_value_to_tensor(&argv[i], &t);
+                n->argv[i] = t ? tl_value_tensor(t) : TL_VOID;
+            } else {
+                n->argv[i] = tl_value_retain(argv[i]);
+            }
+        }
         st = tl_tensor_view(y, y->n_dims, y->ne, y->nb, 0, &n->out);
     }
     if (st != TL_OK) {
