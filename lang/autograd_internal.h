@@ -24,5 +24,7 @@ int tl_ag_norm_axis(int64_t a, int n);
 tl_ag_backward_fn tl_ag_rule_nn(const char *name);
 /* The rules of lang/autograd_rules_kg.c (knowledge-graph scores and losses), or NULL. */
 tl_ag_backward_fn tl_ag_rule_kg(const char *name);
+/* The rules of lang/autograd_rules_attn.c (layer_norm, attention, gather, scatter, dropout). */
+tl_ag_backward_fn tl_ag_rule_attn(const char *name);
 
 #endif

@@ -691,6 +691,7 @@ tl_ag_backward_fn tl_ag_rule(const char *name, bool *no_grad_result) {
     tl_ag_backward_fn nn = tl_ag_rule_nn(name);
     if (nn) return nn;
     if ((nn = tl_ag_rule_kg(name))) return nn;
+    if ((nn = tl_ag_rule_attn(name))) return nn;
     for (size_t i = 0; i < sizeof constant_results / sizeof constant_results[0]; i++)
         if (strcmp(constant_results[i], name) == 0) *no_grad_result = true;
     return NULL;
