@@ -1,5 +1,5 @@
 /* lang/autograd_rules_attn.c -- the backward rules of layer_norm, the fused
-** attention, gather, scatter and dropout.  Each works on contiguous f32 copies in
+** attention, gather, scatter, dropout and batch_norm.  Each works on contiguous f32 copies in
 ** ggml order (ne[0] the last .tl axis) with sums in double. */
 #include "lang/autograd_internal.h"
 
@@ -275,10 +275,116 @@ done:
     return st;
 }
 
+/* batch_norm, channels on .tl axis 1 of [N, C, ..] (axis 0 of a 1-d x); parameters [C] or
+** one value.  batch_norm(x, gamma, beta, eps) uses the batch statistics (biased variance):
+** dx = inv (u - mean(u) - xh mean(u xh)) per channel, u = g gamma;
+** batch_norm(x, mean, var, gamma, beta[, eps]) the given ones: dx = g gamma inv,
+** dmean = -sum g gamma inv, dvar = -1/2 sum g gamma (x - mean) inv^3.  Both:
+** dgamma = sum g xh, dbeta = sum g. */
+static tl_status r_batch_norm(tl_ag_ctx *c) {
+    bool batch = c->argc == 4;
+    int ig = batch ? 1 : 3, ib = ig + 1, im = 1, iv = 2;
+    double eps = batch          ? tl_value_as_double(&c->argv[3])
+                 : c->argc >= 6 ? tl_value_as_double(&c->argv[5])
+                                : 1e-5;
+    tl_tensor *x = NULL, *g = NULL, *pr[5] = {0}, *d[5] = {0};
+    double *acc = NULL;
+    tl_status st = TL_OK;
+    TRY(tl_ag_f32c(tl_ag_arg(c, 0), &x));
+    TRY(tl_ag_f32c(c->g, &g));
+    int64_t sh[TL_MAX_DIMS];
+    tl_tensor_shape(x, sh);
+    int64_t N = x->n_dims >= 2 ? sh[0] : 1, C = x->n_dims >= 2 ? sh[1] : sh[0], inner = 1;
+    for (int i = 2; i < x->n_dims; i++)
+        inner *= sh[i];
+    for (int i = 1; i < c->argc && i < 5; i++) {
+        if (!tl_ag_arg(c, i)) continue;
+        TRY(tl_ag_f32c(tl_ag_arg(c, i), &pr[i]));
+        int64_t n = tl_tensor_nelements(pr[i]);
+        if (n != C && n != 1) TRY(tl_fail(TL_ERR_SHAPE, "batch_norm: parameter %d is not [C]", i));
+    }
+    if (!pr[ig] || !pr[ib] || (!batch && (!pr[im] || !pr[iv])))
+        TRY(tl_fail(TL_ERR_TYPE, "batch_norm: the statistics and gamma, beta must be tensors"));
+    TRY(tl_ag_f32c(x, &d[0]));
+    acc = calloc((size_t)(4 * C), sizeof *acc); /* dgamma, dbeta, dmean, dvar per channel */
+    if (!acc) TRY(tl_fail(TL_ERR_NOMEM, "out of memory"));
+#define PAR(i, ch) ((const float *)tl_tensor_data(pr[i]))[tl_tensor_nelements(pr[i]) == 1 ? 0 : ch]
+    const float *xp = tl_tensor_data(x), *gp = tl_tensor_data(g);
+    float *dx = tl_tensor_data(d[0]);
+    double cnt = (double)(N * inner);
+    for (int64_t ch = 0; ch < C; ch++) {
+        double mu = 0, var = 0, mu_u = 0, mu_uxh = 0, gam = PAR(ig, ch);
+        if (batch) {
+            for (int64_t n = 0; n < N; n++)
+                for (int64_t i = 0; i < inner; i++)
+                    mu += xp[(n * C + ch) * inner + i];
+            mu /= cnt;
+            for (int64_t n = 0; n < N; n++)
+                for (int64_t i = 0; i < inner; i++) {
+                    double e = xp[(n * C + ch) * inner + i] - mu;
+                    var += e * e;
+                }
+            var /= cnt;
+        } else {
+            mu = PAR(im, ch);
+            var = PAR(iv, ch);
+        }
+        double inv = 1.0 / sqrt(var + eps);
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < inner; i++) {
+                int64_t e = (n * C + ch) * inner + i;
+                double xh = (xp[e] - mu) * inv, u = gp[e] * gam;
+                acc[ch] += gp[e] * xh;
+                acc[C + ch] += gp[e];
+                mu_u += u;
+                mu_uxh += u * xh;
+            }
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < inner; i++) {
+                int64_t e = (n * C + ch) * inner + i;
+                double xh = (xp[e] - mu) * inv, u = gp[e] * gam;
+                dx[e] = (float)(batch ? inv * (u - mu_u / cnt - xh * mu_uxh / cnt) : u * inv);
+            }
+        acc[2 * C + ch] = -mu_u * inv;
+        acc[3 * C + ch] = -0.5 * mu_uxh * inv * inv;
+    }
+#undef PAR
+    /* parameter gradients: [C], or summed over the channels for a single value */
+    const int which[4] = {ig, ib, im, iv};
+    for (int k = 0; k < 4; k++) {
+        int i = which[k];
+        if (batch && k >= 2) break;
+        if (!tl_ag_needs(c, i)) continue;
+        int64_t n = tl_tensor_nelements(pr[i]);
+        int64_t psh[TL_MAX_DIMS];
+        tl_tensor_shape(pr[i], psh);
+        TRY(tl_op_full(TL_DTYPE_F32, pr[i]->n_dims, psh, 0.0, &d[i]));
+        float *dp = tl_tensor_data(d[i]);
+        for (int64_t ch = 0; ch < C; ch++)
+            dp[n == 1 ? 0 : ch] += (float)acc[k * C + ch];
+        TRY(tl_ag_emit(c, i, -1, d[i]));
+        d[i] = NULL;
+    }
+    if (tl_ag_needs(c, 0)) {
+        TRY(tl_ag_emit(c, 0, -1, d[0]));
+        d[0] = NULL;
+    }
+done:
+    free(acc);
+    tl_tensor_unref(x);
+    tl_tensor_unref(g);
+    for (int i = 0; i < 5; i++) {
+        tl_tensor_unref(pr[i]);
+        tl_tensor_unref(d[i]);
+    }
+    return st;
+}
+
 tl_ag_backward_fn tl_ag_rule_attn(const char *name) {
     if (!strcmp(name, "layer_norm")) return r_layer_norm;
     if (!strcmp(name, "attention")) return r_attention;
     if (!strcmp(name, "gather") || !strcmp(name, "scatter")) return r_gather_scatter;
     if (!strcmp(name, "dropout")) return r_dropout;
+    if (!strcmp(name, "batch_norm")) return r_batch_norm;
     return NULL;
 }
