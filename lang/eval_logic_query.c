@@ -62,6 +62,18 @@ static tl_flow compile_query(tl_interp *I, tl_logic *L, const tl_node *e, query 
             return tl_err_at(I, t, TL_ERR_ARG,
                              "a query argument must be a variable, an entity name, a string or "
                              "an integer");
+        tl_var *sv = t->kind == TL_N_IDENT ? tl_scope_lookup(I, s) : NULL;
+        if (sv) { /* a variable of the program: its value is the constant */
+            if (sv->v.kind == TL_VAL_STRING) s = sv->v.as.str->data;
+            else if (sv->v.kind == TL_VAL_INT) snprintf(buf, sizeof buf, "%lld", (long long)sv->v.as.i), s = buf;
+            else
+                return tl_err_at(I, t, TL_ERR_TYPE,
+                                 "'%s' holds a %s; a query argument needs a string or an int",
+                                 t->name, tl_value_type_name(&sv->v));
+            int32_t cid = tl_logic_lookup(L, s);
+            q->pattern[a] = cid >= 0 ? cid : -2;
+            continue;
+        }
         int32_t id = tl_logic_lookup(L, s);
         if (t->kind == TL_N_IDENT && id < 0) {
             if (!looks_like_var(r, s))

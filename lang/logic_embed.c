@@ -30,6 +30,10 @@ tl_flow tl_logic_embedding_decl(tl_interp *I, tl_logic *L, const tl_node *n) {
         if (strcmp(f->name, "entities") == 0) ents = f->a;
         else if (strcmp(f->name, "dimension") == 0) dim = f->a;
         else if (strcmp(f->name, "init") == 0) init = f->a;
+        else if (strcmp(f->name, "relations") == 0)
+            return tl_err_at(I, f, TL_ERR_UNSUPPORTED,
+                             "relation_embedding blocks are not supported yet (embed a relation as "
+                             "EmbR = transpose(Emb) @ R @ Emb, docs/logic.md)");
         else
             return tl_err_at(I, f, TL_ERR_ARG,
                              "embedding %s: unknown item '%s' (entities, dimension, init)",
