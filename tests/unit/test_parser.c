@@ -148,7 +148,7 @@ static void test_declarations(void **state) {
                            "R(a, b) <- S(a, b)\n"
                            "main { }\n test t { } bench b { }");
     const int kinds[] = {TL_D_IMPORT,      TL_D_STRUCT,      TL_D_IMPL, TL_D_FN,   TL_S_TENSOR,
-                         TL_D_UNSUPPORTED, TL_D_UNSUPPORTED, TL_D_MAIN, TL_D_TEST, TL_D_BENCH};
+                         TL_D_RELATION,    TL_D_RULE,        TL_D_MAIN, TL_D_TEST, TL_D_BENCH};
     const tl_node *n = c->items;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++, n = n->next) {
         assert_non_null(n);
@@ -254,7 +254,7 @@ static void test_format_error(void **state) {
 
 static void test_logic_productions(void **state) {
     (void)state;
-    /* everything the logic/learning grammar allows parses (running it is a later issue) */
+    /* everything the logic/learning grammar allows parses (learning runs in a later issue) */
     tl_chunk *c =
         parse_ok("entity Person\n"
                  "entity City = { paris, rome }\n"
@@ -280,20 +280,23 @@ static void test_logic_productions(void **state) {
                  "  a ~ b\n"
                  "  let e = einsum(\"ij,jk->ik\", a, b)\n"
                  "}\n");
-    int unsupported = 0;
+    int logic = 0; /* entity, relation, embedding (also relation_embedding), rule */
     for (const tl_node *n = c->items; n; n = n->next)
-        unsupported += n->kind == TL_D_UNSUPPORTED;
-    assert_int_equal(unsupported, 8);
+        logic += n->kind == TL_D_ENTITY || n->kind == TL_D_RELATION || n->kind == TL_D_RULE ||
+                 n->kind == TL_D_EMBEDDING;
+    assert_int_equal(logic, 8);
     const tl_node *m = c->items;
     while (m->kind != TL_D_MAIN)
         m = m->next;
-    int stmts = 0, unsup_stmts = 0;
+    int stmts = 0, unsup_stmts = 0, logic_stmts = 0;
     for (const tl_node *s = m->b->a; s; s = s->next) {
         stmts++;
         unsup_stmts += s->kind == TL_S_UNSUPPORTED;
+        logic_stmts += s->kind == TL_S_QUERY || s->kind == TL_S_INFER || s->kind == TL_S_WITH;
     }
     assert_int_equal(stmts, 11);
-    assert_int_equal(unsup_stmts, 7); /* queries, infer, learn, python, with */
+    assert_int_equal(unsup_stmts, 2);  /* learn, python import */
+    assert_int_equal(logic_stmts, 4); /* two queries, infer forward, with (infer {} is a block) */
     tl_chunk_free(c);
 }
 
