@@ -51,8 +51,8 @@ static void run(const char *what, tl_rel *edges, int64_t side, bool full_tc, boo
     tl_dl_lit ls1[3] = {{.kind = TL_DL_POS, .pred = 0, .args = s1a},
                         {.kind = TL_DL_POS, .pred = 2, .args = s1b},
                         {.kind = TL_DL_POS, .pred = 0, .args = s1c}};
-    tl_dl_rule rules[4] = {{1, h0, l0, 1, 2}, {1, h1, l1, 2, 3}, {2, s0h, ls0, 2, 3},
-                           {2, s1h, ls1, 3, 4}};
+    tl_dl_rule rules[4] = {
+        {1, h0, l0, 1, 2}, {1, h1, l1, 2, 3}, {2, s0h, ls0, 2, 3}, {2, s1h, ls1, 3, 4}};
     tl_dl_program p = {.preds = preds, .n_preds = 3, .rules = rules, .n_rules = 2, .side = side};
     tl_rel model[3];
     tl_dl_error err;

@@ -64,8 +64,7 @@ tl_status tl_logic_tensor_of(tl_logic *L, int r, tl_tensor **out) {
     return TL_OK;
 }
 
-tl_status tl_logic_from_tensor(tl_logic *L, int r, const tl_tensor *t, double thr,
-                               int64_t *added) {
+tl_status tl_logic_from_tensor(tl_logic *L, int r, const tl_tensor *t, double thr, int64_t *added) {
     const tl_relation *rel = &L->rel[r];
     *added = 0;
     if (t->n_dims != rel->arity && !(rel->arity == 0 && t->n_dims == 1))
@@ -76,10 +75,9 @@ tl_status tl_logic_from_tensor(tl_logic *L, int r, const tl_tensor *t, double th
     for (int a = 0; a < rel->arity; a++) {
         size_t n = tl_logic_domain_size(L, rel->dom[a]);
         if ((size_t)shape[a] > n)
-            return tl_fail(TL_ERR_SHAPE,
-                           "dimension %d of the tensor has %lld entries but %s has %zu entities",
-                           a, (long long)shape[a],
-                           rel->dom[a] >= 0 ? L->dom[rel->dom[a]].name : "entity", n);
+            return tl_fail(
+                TL_ERR_SHAPE, "dimension %d of the tensor has %lld entries but %s has %zu entities",
+                a, (long long)shape[a], rel->dom[a] >= 0 ? L->dom[rel->dom[a]].name : "entity", n);
     }
     tl_tensor *f, *fc;
     tl_status st = tl_op_cast(t, TL_DTYPE_F32, &f);

@@ -125,8 +125,7 @@ static void scc_path(const tl_dl_program *p, const int *scc, int from, int to, c
     buf[0] = 0;
     for (int i = np - 1; i >= 0 && len < cap; i--)
         len += (size_t)snprintf(buf + len, cap - len, "%s%s%s", i == np - 1 ? "" : " -> ",
-                                (i < np - 1 && how[path[i]]) ? "not " : "",
-                                p->preds[path[i]].name);
+                                (i < np - 1 && how[path[i]]) ? "not " : "", p->preds[path[i]].name);
     free(prev), free(queue), free(how);
 }
 
@@ -152,8 +151,10 @@ tl_status tl_dl_check(const tl_dl_program *p, tl_dl_error *err) {
                         break;
                     }
             } else if (li->kind == TL_DL_CMP) {
-                if (li->l.var >= 0 && !bound[li->l.var]) bad_lit = l, bad_var = li->l.var;
-                else if (li->r.var >= 0 && !bound[li->r.var]) bad_lit = l, bad_var = li->r.var;
+                if (li->l.var >= 0 && !bound[li->l.var])
+                    bad_lit = l, bad_var = li->l.var;
+                else if (li->r.var >= 0 && !bound[li->r.var])
+                    bad_lit = l, bad_var = li->r.var;
             }
         }
         free(bound);
@@ -177,8 +178,8 @@ tl_status tl_dl_check(const tl_dl_program *p, tl_dl_error *err) {
             st = dl_err(err, r, l, -1,
                         "the program is not stratifiable: %s depends on not %s, which depends "
                         "on %s (cycle through negation: %s -> not %s)",
-                        p->preds[ru->head].name, p->preds[li->pred].name,
-                        p->preds[ru->head].name, path, p->preds[li->pred].name);
+                        p->preds[ru->head].name, p->preds[li->pred].name, p->preds[ru->head].name,
+                        path, p->preds[li->pred].name);
             break;
         }
     }
@@ -220,10 +221,14 @@ static bool compare_ok(const join *j, const tl_dl_lit *li) {
     if (li->op == TL_DL_NE) return a != b;
     int c = a == b ? 0 : j->p->compare ? j->p->compare(j->p->compare_ctx, a, b) : (a < b ? -1 : 1);
     switch (li->op) {
-    case TL_DL_LT: return c < 0;
-    case TL_DL_LE: return c <= 0;
-    case TL_DL_GT: return c > 0;
-    default: return c >= 0;
+    case TL_DL_LT:
+        return c < 0;
+    case TL_DL_LE:
+        return c <= 0;
+    case TL_DL_GT:
+        return c > 0;
+    default:
+        return c >= 0;
     }
 }
 
@@ -269,9 +274,12 @@ static void run(join *j, int s) {
         const int32_t *tu = j->rels[li->pred]->tup + (size_t)cur * ar;
         bool ok = true;
         for (int a = 0; a < ar && ok; a++) {
-            if (sp->act[a] == ACT_KEY) ok = tu[a] == key[a];
-            else if (sp->act[a] == ACT_BIND) j->vars[li->args[a].var] = tu[a];
-            else ok = tu[a] == tu[sp->same_as[a]];
+            if (sp->act[a] == ACT_KEY)
+                ok = tu[a] == key[a];
+            else if (sp->act[a] == ACT_BIND)
+                j->vars[li->args[a].var] = tu[a];
+            else
+                ok = tu[a] == tu[sp->same_as[a]];
         }
         if (ok) run(j, s + 1);
         if (j->st != TL_OK) return;
@@ -364,8 +372,8 @@ tl_status tl_dl_eval(const tl_dl_program *p, tl_rel **rels, tl_dl_stats *stats, 
     }
     step *steps = malloc((size_t)max_body * sizeof(step));
     int32_t *vars = calloc((size_t)max_vars, sizeof(int32_t));
-    tl_status st = (!scc || !d || !steps || !vars) ? tl_fail(TL_ERR_NOMEM, "datalog: out of memory")
-                                                   : TL_OK;
+    tl_status st =
+        (!scc || !d || !steps || !vars) ? tl_fail(TL_ERR_NOMEM, "datalog: out of memory") : TL_OK;
     if (st == TL_OK && (max_body > 256 || max_vars > 256))
         st = dl_err(err, -1, -1, -1, "a rule has more than 256 body literals or variables");
     if (st == TL_OK) st = tl_dl_sccs(p, scc, &n_scc);
@@ -387,9 +395,10 @@ tl_status tl_dl_eval(const tl_dl_program *p, tl_rel **rels, tl_dl_stats *stats, 
             for (int s = 0; s < j.n_steps; s++) {
                 const tl_dl_lit *li = &ru->body[steps[s].lit];
                 steps[s].lo = 0;
-                steps[s].hi = li->kind == TL_DL_POS ? (scc[li->pred] == c ? d[li->pred].hi
-                                                                          : (uint32_t)rels[li->pred]->n)
-                                                    : 0;
+                steps[s].hi =
+                    li->kind == TL_DL_POS
+                        ? (scc[li->pred] == c ? d[li->pred].hi : (uint32_t)rels[li->pred]->n)
+                        : 0;
             }
             if (st == TL_OK) run(&j, 0), st = j.st;
             if (stats) stats->derived += j.added;
@@ -452,8 +461,7 @@ tl_status tl_dl_eval(const tl_dl_program *p, tl_rel **rels, tl_dl_stats *stats, 
     return st;
 }
 
-tl_status tl_dl_forward(const tl_dl_program *p, tl_rel *out, tl_dl_stats *stats,
-                        tl_dl_error *err) {
+tl_status tl_dl_forward(const tl_dl_program *p, tl_rel *out, tl_dl_stats *stats, tl_dl_error *err) {
     tl_status st = tl_dl_check(p, err);
     if (st != TL_OK) return st;
     tl_rel **rels = malloc((size_t)(p->n_preds + 1) * sizeof *rels);

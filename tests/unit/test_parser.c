@@ -147,8 +147,8 @@ static void test_declarations(void **state) {
                            "relation R(x: entity)\n"
                            "R(a, b) <- S(a, b)\n"
                            "main { }\n test t { } bench b { }");
-    const int kinds[] = {TL_D_IMPORT,      TL_D_STRUCT,      TL_D_IMPL, TL_D_FN,   TL_S_TENSOR,
-                         TL_D_RELATION,    TL_D_RULE,        TL_D_MAIN, TL_D_TEST, TL_D_BENCH};
+    const int kinds[] = {TL_D_IMPORT,   TL_D_STRUCT, TL_D_IMPL, TL_D_FN,   TL_S_TENSOR,
+                         TL_D_RELATION, TL_D_RULE,   TL_D_MAIN, TL_D_TEST, TL_D_BENCH};
     const tl_node *n = c->items;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++, n = n->next) {
         assert_non_null(n);
@@ -295,7 +295,7 @@ static void test_logic_productions(void **state) {
         logic_stmts += s->kind == TL_S_QUERY || s->kind == TL_S_INFER || s->kind == TL_S_WITH;
     }
     assert_int_equal(stmts, 11);
-    assert_int_equal(unsup_stmts, 2);  /* learn, python import */
+    assert_int_equal(unsup_stmts, 2); /* learn, python import */
     assert_int_equal(logic_stmts, 4); /* two queries, infer forward, with (infer {} is a block) */
     tl_chunk_free(c);
 }
