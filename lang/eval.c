@@ -4,6 +4,7 @@
 #include "lang/eval_logic.h"
 #include "lang/ffi.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -85,6 +86,7 @@ void tl_interp_free(tl_interp *I) {
     for (size_t i = 0; i < I->n_imports; i++) {
         free(I->imports[i].realpath);
         free(I->imports[i].display);
+        free(I->imports[i].deps);
     }
     free(I->imports);
     for (size_t i = 0; i < I->n_owned; i++)
@@ -479,6 +481,23 @@ static bool file_exists(const char *p) {
 }
 
 /* Finds an import: next to the importing file, then TL_PATH, then the stdlib dirs. */
+/* PREFIX/share/tl/stdlib for the PREFIX/bin/tl or PREFIX/lib/libtl.so this code
+** runs from, so an installed tree can be moved (cmake --install --prefix). */
+static const char *installed_stdlib_dir(char *buf, size_t cap) {
+    Dl_info info;
+    char exe[PATH_MAX];
+    const char *file = NULL;
+    if (dladdr((void *)installed_stdlib_dir, &info) && info.dli_fname &&
+        strstr(info.dli_fname, "libtl"))
+        file = info.dli_fname; /* the shared library */
+    else if (realpath("/proc/self/exe", exe))
+        file = exe; /* linked into the executable */
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (!slash) return "";
+    snprintf(buf, cap, "%.*s/../share/tl/stdlib", (int)(slash - file), file);
+    return buf;
+}
+
 static bool resolve_import(const char *from, const char *spec, tl_strbuf *out) {
     char name[PATH_MAX];
     size_t sl = strlen(spec);
@@ -505,8 +524,10 @@ static bool resolve_import(const char *from, const char *spec, tl_strbuf *out) {
         }
         path = colon ? colon + 1 : NULL;
     }
-    const char *dirs[] = {TL_SOURCE_STDLIB_DIR, TL_STDLIB_DIR};
-    for (size_t i = 0; i < 2; i++) {
+    char near[PATH_MAX];
+    const char *dirs[] = {TL_SOURCE_STDLIB_DIR, installed_stdlib_dir(near, sizeof near),
+                          TL_STDLIB_DIR};
+    for (size_t i = 0; i < 3; i++) {
         tl_strbuf_reset(out);
         tl_strbuf_printf(out, "%s/%s", dirs[i], name);
         if (file_exists(tl_strbuf_cstr(out))) return true;
@@ -532,6 +553,8 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     tl_import_rec *rec = find_import(I, real);
     if (rec && rec->done) {
         free(real);
+        if (site && tl_module_add_dep(I, site->chunk, (size_t)(rec - I->imports)) != TL_OK)
+            return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
         if (out) *out = NULL;
         return TL_FLOW_OK;
     }
@@ -559,7 +582,9 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
         I->cap_imports = cap;
     }
     size_t idx = I->n_imports++;
-    I->imports[idx] = (tl_import_rec){real, strdup(path), false};
+    I->imports[idx] = (tl_import_rec){.realpath = real, .display = strdup(path), .imported = site != NULL};
+    if (site && tl_module_add_dep(I, site->chunk, idx) != TL_OK)
+        return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
     char *text;
     size_t len;
     tl_status st = read_file(path, &text, &len);
@@ -567,6 +592,7 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     tl_chunk *c;
     tl_flow fl = parse_chunk(I, text, len, path, &c);
     free(text);
+    if (fl == TL_FLOW_OK) I->imports[idx].chunk = c;
     if (fl == TL_FLOW_OK) fl = load_items(I, c);
     if (fl == TL_FLOW_OK) {
         I->imports[idx].done = true;
