@@ -200,6 +200,13 @@ typedef struct step {
     uint32_t lo, hi;
 } step;
 
+static int popcount_mask(uint32_t m) {
+    int n = 0;
+    for (; m; m &= m - 1)
+        n++;
+    return n;
+}
+
 typedef struct join {
     const tl_dl_program *p;
     tl_rel **rels;
@@ -284,6 +291,105 @@ static void run(join *j, int s) {
         if (ok) run(j, s + 1);
         if (j->st != TL_OK) return;
     }
+}
+
+/* A factorised join for the variant  H(x, y) <- D(u, v), A(u, x), B(v, y)  (delta D first,
+** A and B complete, any argument order): for each u in the delta, the y's of all its v's are
+** OR-ed into one bitset, then every x of u meets that set once -- instead of one join step per
+** (v, x, y) combination, which is what makes same-generation on dense graphs slow.  Returns
+** false (nothing done) when the variant has another shape or an id is >= side. */
+static bool fast_pair(join *j, int64_t side) {
+    const tl_dl_program *p = j->p;
+    const tl_dl_rule *ru = j->r;
+    if (j->n_steps != 3 || side <= 0 || side > ((int64_t)1 << 24) || p->preds[ru->head].arity != 2)
+        return false;
+    const step *s[3] = {&j->steps[0], &j->steps[1], &j->steps[2]};
+    const tl_dl_lit *l[3];
+    for (int i = 0; i < 3; i++) {
+        l[i] = &ru->body[s[i]->lit];
+        if (l[i]->kind != TL_DL_POS || p->preds[l[i]->pred].arity != 2) return false;
+    }
+    int u = l[0]->args[0].var, v = l[0]->args[1].var;
+    if (u < 0 || v < 0 || u == v || s[0]->mask != 0) return false;
+    int key_col[3], out_var[3];
+    for (int i = 1; i < 3; i++) {
+        if (s[i]->idx < 0 || popcount_mask(s[i]->mask) != 1) return false;
+        key_col[i] = (s[i]->mask & 1u) ? 0 : 1;
+        const tl_dl_term *k = &l[i]->args[key_col[i]], *o = &l[i]->args[1 - key_col[i]];
+        if (k->var < 0 || o->var < 0 || s[i]->act[1 - key_col[i]] != ACT_BIND) return false;
+        out_var[i] = o->var;
+        if (s[i]->lo != 0 || s[i]->hi != (uint32_t)j->rels[l[i]->pred]->n) return false;
+    }
+    int k1 = l[1]->args[key_col[1]].var, k2 = l[2]->args[key_col[2]].var;
+    if (!((k1 == u && k2 == v) || (k1 == v && k2 == u)) || out_var[1] == out_var[2]) return false;
+    const tl_dl_term *h = ru->head_args;
+    if (h[0].var < 0 || h[1].var < 0) return false;
+    bool x_first;
+    if (h[0].var == out_var[1] && h[1].var == out_var[2])
+        x_first = true;
+    else if (h[0].var == out_var[2] && h[1].var == out_var[1])
+        x_first = false;
+    else
+        return false;
+    int c1 = k1 == u ? 0 : 1, c2 = 1 - c1; /* delta columns feeding A and B */
+    tl_rel *D = j->rels[l[0]->pred], *A = j->rels[l[1]->pred], *B = j->rels[l[2]->pred];
+    int di;
+    if (tl_rel_index_get(D, 1u << c1, &di) != TL_OK) return false;
+    size_t words = (size_t)(side + 63) / 64;
+    uint64_t *seen = calloc(words, 8), *ys = calloc(words, 8);
+    int32_t *xs = malloc((size_t)side * sizeof *xs);
+    bool ok = seen && ys && xs;
+    uint32_t lo = s[0]->lo, hi = s[0]->hi;
+    for (uint32_t t = lo; t < hi && ok && j->st == TL_OK; t++) {
+        int32_t a = D->tup[2 * (size_t)t + c1];
+        if (a < 0 || a >= side) {
+            ok = false;
+            break;
+        }
+        if (seen[a >> 6] >> (a & 63) & 1) continue;
+        seen[a >> 6] |= 1ULL << (a & 63);
+        memset(ys, 0, words * 8);
+        int32_t key[2];
+        key[c1] = a, key[c2] = 0;
+        for (uint32_t d = tl_rel_index_first(D, &D->idx[di], key); d != TL_REL_NONE && ok;
+             d = D->idx[di].next[d]) {
+            if (d >= hi) continue;
+            if (d < lo) break;
+            if (D->tup[2 * (size_t)d + c1] != a) continue;
+            int32_t b = D->tup[2 * (size_t)d + c2], kb[2];
+            kb[key_col[2]] = b, kb[1 - key_col[2]] = 0;
+            const tl_rel_index *bx = &B->idx[s[2]->idx];
+            for (uint32_t e = tl_rel_index_first(B, bx, kb); e != TL_REL_NONE; e = bx->next[e]) {
+                if (B->tup[2 * (size_t)e + key_col[2]] != b) continue;
+                int32_t y = B->tup[2 * (size_t)e + 1 - key_col[2]];
+                if (y < 0 || y >= side) {
+                    ok = false;
+                    break;
+                }
+                ys[y >> 6] |= 1ULL << (y & 63);
+            }
+        }
+        size_t nx = 0;
+        int32_t ka[2];
+        ka[key_col[1]] = a, ka[1 - key_col[1]] = 0;
+        const tl_rel_index *ax = &A->idx[s[1]->idx];
+        for (uint32_t e = tl_rel_index_first(A, ax, ka); e != TL_REL_NONE && nx < (size_t)side;
+             e = ax->next[e])
+            if (A->tup[2 * (size_t)e + key_col[1]] == a)
+                xs[nx++] = A->tup[2 * (size_t)e + 1 - key_col[1]];
+        for (size_t i = 0; i < nx && ok && j->st == TL_OK; i++)
+            for (size_t w = 0; w < words && j->st == TL_OK; w++)
+                for (uint64_t bits = ys[w]; bits; bits &= bits - 1) {
+                    int32_t y = (int32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+                    int32_t tu[2] = {x_first ? xs[i] : y, x_first ? y : xs[i]};
+                    bool added;
+                    j->st = tl_rel_insert(j->rels[ru->head], tu, &added);
+                    j->added += added;
+                    if (j->st != TL_OK) break;
+                }
+    }
+    free(seen), free(ys), free(xs);
+    return ok || j->st != TL_OK;
 }
 
 /* Plans rule r with body literal `first` (or -1) leading: positive atoms in
@@ -447,7 +553,8 @@ tl_status tl_dl_eval(const tl_dl_program *p, tl_rel **rels, tl_dl_stats *stats, 
                             steps[s].hi = l < dl ? d[li->pred].lo : d[li->pred].hi;
                         }
                     }
-                    if (st == TL_OK) run(&j, 0), st = j.st;
+                    if (st == TL_OK && !fast_pair(&j, p->side)) run(&j, 0);
+                    if (st == TL_OK) st = j.st;
                     if (stats) stats->derived += j.added;
                 }
             }

@@ -229,6 +229,59 @@ static void test_same_generation(void **state) {
     tl_rel_free(&model[0]), tl_rel_free(&model[1]), tl_rel_free(&par);
 }
 
+/* same-generation on a dense random graph (the factorised join of datalog.c) against a
+** Boolean-matrix fixpoint computed here */
+static void test_same_generation_dense(void **state) {
+    (void)state;
+    enum { N = 60 };
+    tl_rel e;
+    random_graph(&e, N, 130, N);
+    static uint8_t E[N][N], S[N][N], T[N][N];
+    memset(E, 0, sizeof E), memset(S, 0, sizeof S);
+    for (size_t i = 0; i < e.n; i++)
+        E[e.tup[2 * i]][e.tup[2 * i + 1]] = 1;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int x = 0; x < N; x++)
+            for (int y = 0; y < N; y++) {
+                uint8_t v = S[x][y];
+                for (int a = 0; a < N && !v; a++) {
+                    if (!E[a][x]) continue;
+                    if (E[a][y]) v = 1;
+                    for (int b = 0; b < N && !v; b++)
+                        v = S[a][b] && E[b][y];
+                }
+                T[x][y] = v;
+            }
+        for (int x = 0; x < N; x++)
+            for (int y = 0; y < N; y++)
+                if (T[x][y] != S[x][y]) S[x][y] = T[x][y], changed = true;
+    }
+    prog g;
+    prog_init(&g, N);
+    int Ed = pred(&g, "e", 2, &e), SG = pred(&g, "sg", 2, NULL);
+    tl_dl_rule *r = rule(&g, SG, 3, V(0), V(1)); /* sg(x, y) <- e(p, x), e(p, y) */
+    lit(&g, r, TL_DL_POS, Ed, V(2), V(0));
+    lit(&g, r, TL_DL_POS, Ed, V(2), V(1));
+    r = rule(&g, SG, 4, V(0), V(1)); /* sg(x, y) <- e(a, x), sg(a, b), e(b, y) */
+    lit(&g, r, TL_DL_POS, Ed, V(2), V(0));
+    lit(&g, r, TL_DL_POS, SG, V(2), V(3));
+    lit(&g, r, TL_DL_POS, Ed, V(3), V(1));
+    tl_rel model[2];
+    tl_dl_error err;
+    assert_int_equal(tl_dl_forward(&g.p, model, NULL, &err), TL_OK);
+    size_t count = 0;
+    for (int x = 0; x < N; x++)
+        for (int y = 0; y < N; y++) {
+            int32_t t[2] = {x, y};
+            count += S[x][y];
+            assert_int_equal(tl_rel_contains(&model[SG], t), S[x][y]);
+        }
+    assert_int_equal(model[SG].n, count);
+    assert_true(count > 0 && count < (size_t)N * N);
+    tl_rel_free(&model[0]), tl_rel_free(&model[1]), tl_rel_free(&e);
+}
+
 static void test_negation_and_errors(void **state) {
     (void)state;
     tl_rel node, edge;
@@ -334,9 +387,9 @@ static void test_relation_forms(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_relation_forms),       cmocka_unit_test(test_closure_small_dense),
-        cmocka_unit_test(test_closure_large_sparse), cmocka_unit_test(test_same_generation),
-        cmocka_unit_test(test_negation_and_errors),
+        cmocka_unit_test(test_relation_forms),        cmocka_unit_test(test_closure_small_dense),
+        cmocka_unit_test(test_closure_large_sparse),  cmocka_unit_test(test_same_generation),
+        cmocka_unit_test(test_same_generation_dense), cmocka_unit_test(test_negation_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
