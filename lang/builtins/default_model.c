@@ -2,7 +2,7 @@
 **
 ** TL_MODEL when set; else TinyLlama at ~/.llm/models/tinyllama-1.1b-chat-q4_0.gguf when it
 ** exists; else the tiny llama trained in .tl (models/tiny_llama_q8_0.gguf, docs/learning.md),
-** which is compiled into the binary: it is written once to
+** which is compiled into the binary: it is written (when absent or different) to
 ** ${XDG_CACHE_HOME:-~/.cache}/tl/tiny_llama_q8_0.gguf (atomically) and that path is returned,
 ** with one line on stderr saying so.  So the examples run on a machine with no network. */
 #include "lang/atomic_file.h"
@@ -28,6 +28,22 @@ extern const unsigned char tl_default_model_bytes[] __asm__("tl_default_model_by
 extern const unsigned char tl_default_model_bytes_end[] __asm__("tl_default_model_bytes_end");
 
 #define TINYLLAMA "~/.llm/models/tinyllama-1.1b-chat-q4_0.gguf"
+
+/* Does the file at path hold exactly these bytes?  (A cache written by an older tl holds
+** another model of the same size.) */
+static bool same_bytes(const char *path, const unsigned char *want, size_t len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    unsigned char buf[65536];
+    size_t at = 0, n;
+    bool same = true;
+    while (same && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        same = at + n <= len && memcmp(buf, want + at, n) == 0;
+        at += n;
+    }
+    fclose(f);
+    return same && at == len;
+}
 
 static bool exists(const char *path, long long *size) {
     char buf[4096];
@@ -62,7 +78,8 @@ static tl_status b_default_model(tl_call *c, int argc, const tl_value *argv, tl_
     snprintf(path, sizeof path, "%s/tiny_llama_q8_0.gguf", dir);
     size_t len = (size_t)(tl_default_model_bytes_end - tl_default_model_bytes);
     long long have = -1;
-    if (!exists(path, &have) || have != (long long)len) {
+    if (!exists(path, &have) || have != (long long)len ||
+        !same_bytes(path, tl_default_model_bytes, len)) {
         char parent[4096];
         snprintf(parent, sizeof parent, "%s", dir);
         char *slash = strrchr(parent, '/');

@@ -30,5 +30,13 @@ before=$(stat -c %Y.%i "$work/.cache/tl/tiny_llama_q8_0.gguf")
 echo 'main { println(default_model()) }' >"$work/p.tl"
 (cd "$work" && env -u TL_MODEL -u XDG_CACHE_HOME HOME="$work" "$tl" run p.tl >/dev/null 2>&1)
 expect "not rewritten" "$before" "$(stat -c %Y.%i "$work/.cache/tl/tiny_llama_q8_0.gguf")"
+# a cache left by an older tl (another model of the same size) is replaced
+head -c "$(stat -c %s "$work/.cache/tl/tiny_llama_q8_0.gguf")" /dev/zero >"$work/.cache/tl/tiny_llama_q8_0.gguf"
+(cd "$work" && env -u TL_MODEL -u XDG_CACHE_HOME HOME="$work" "$tl" run p.tl >/dev/null 2>&1)
+if cmp -s "$work/.cache/tl/tiny_llama_q8_0.gguf" "$root/models/tiny_llama_q8_0.gguf"; then
+  echo "stale cache replaced: ok"
+else
+  echo "a stale cache of the same size was kept"; fail=1
+fi
 expect "TL_MODEL wins" "/some/model.gguf" "$(cd "$work" && HOME="$work" TL_MODEL=/some/model.gguf "$tl" run p.tl 2>&1)"
 exit $fail
