@@ -61,7 +61,8 @@ static tl_status b_print(tl_call *c, int argc, const tl_value *argv, tl_value *o
         if (b.oom)
             st = tl_fail(TL_ERR_NOMEM, "out of memory");
         else
-            tl_interp_write(c->interp, b.data, b.len, false);
+            c->op ? (void)fwrite(b.data, 1, b.len, stderr) /* eprint */
+                  : tl_interp_write(c->interp, b.data, b.len, false);
     }
     tl_strbuf_free(&b);
     return st;
@@ -689,6 +690,7 @@ static tl_status b_norm(tl_call *c, int argc, const tl_value *argv, tl_value *ou
 
 const tl_builtin_def tl_builtins_core[] = {
     {"print", 0, -1, b_print, "print(fmt_or_value, ...)", 0},
+    {"eprint", 0, -1, b_print, "eprint(fmt_or_value, ...) (like print, to stderr)", 0, 1},
     {"println", 0, -1, b_print, "println(fmt_or_value, ...)", 0},
     {"format", 1, -1, b_format, "format(fmt, ...) -> string", STR},
     {"str", 1, 1, b_str, "str(value) -> string", 0},
