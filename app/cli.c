@@ -1,6 +1,7 @@
 /* app/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
 #include "app/commands.h"
 #include "app/options.h"
+#include "lang/suggest.h"
 #include "lang/eval.h"
 #include "runtime/random.h"
 #include "runtime/threadpool.h"

@@ -1,6 +1,8 @@
 /* app/options.c -- option tables, --help text and suggestions (see options.h). */
 #include "app/options.h"
 
+#include "lang/suggest.h"
+
 #include <string.h>
 
 const tl_option *tl_options_find(const tl_option *opts, const char *arg,
@@ -26,41 +28,6 @@ void tl_options_help(FILE *f, const tl_option *opts) {
                  o->alias ? ", " : "    ", o->name, o->value ? " " : "", o->value ? o->value : "");
         fprintf(f, "  %-24s %s\n", left, o->help);
     }
-}
-
-int tl_edit_distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64) return 100;
-    int d[65][65];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
-}
-
-const char *tl_suggest(const char *word, const char *const *words, size_t n) {
-    size_t len = strlen(word);
-    int limit = len / 3 > 1 ? (int)(len / 3) : 1, best = limit + 1;
-    const char *pick = NULL;
-    for (size_t i = 0; i < n; i++) {
-        int d = tl_edit_distance(word, words[i]);
-        if (d < best) {
-            best = d;
-            pick = words[i];
-        }
-    }
-    return pick;
 }
 
 const char *tl_options_suggest(const tl_option *opts, const char *arg) {

@@ -2,8 +2,8 @@
 ** and "did you mean" (used by `tl run` and `tl test`).
 **
 ** A table of tl_option rows ({0}-terminated); tl_options_find matches "--long",
-** "-s", and "--long=VALUE".  tl_options_help prints every row; tl_suggest
-** returns the closest of a set of words to a misspelt one (or NULL). */
+** "-s", and "--long=VALUE".  tl_options_help prints every row;
+** tl_options_suggest gives the closest option to a misspelt one (lang/suggest.h). */
 #ifndef TL_APP_OPTIONS_H
 #define TL_APP_OPTIONS_H
 
@@ -27,12 +27,5 @@ void tl_options_help(FILE *f, const tl_option *opts);
 
 /* The option name (long or alias) closest to arg, when close enough; else NULL. */
 const char *tl_options_suggest(const tl_option *opts, const char *arg);
-
-/* The word of words[0..n) closest to word (edit distance at most max(1, len / 3)),
-** or NULL. */
-const char *tl_suggest(const char *word, const char *const *words, size_t n);
-
-/* Edit distance (insert, delete, substitute, swap adjacent), capped at 100. */
-int tl_edit_distance(const char *a, const char *b);
 
 #endif

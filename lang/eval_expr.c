@@ -4,6 +4,7 @@
 #include "lang/display.h"
 #include "lang/builtins/tensor_args.h"
 #include "lang/eval_internal.h"
+#include "lang/suggest.h"
 #include "runtime/arith.h"
 #include "runtime/ops.h"
 
@@ -119,6 +120,10 @@ static tl_flow eval_ident(tl_interp *I, const tl_node *n, tl_value *out) {
         *out = (tl_value){.kind = TL_VAL_BUILTIN, .as.builtin = b};
         return TL_FLOW_OK;
     }
+    const char *hint = tl_suggest_name(I, n->name);
+    if (hint)
+        return tl_err_at(I, n, TL_ERR_ARG, "undefined variable '%s' (did you mean '%s'?)", n->name,
+                         hint);
     return tl_err_at(I, n, TL_ERR_ARG, "undefined variable '%s'", n->name);
 }
 
