@@ -438,7 +438,7 @@ static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value
                      tl_op_symbol(op), tl_value_type_name(a), tl_value_type_name(b));
 }
 
-/* ---- shape patterns: shape(e) == [?, n, 64] (TENSORLOGIC.md cterm) ---- */
+/* ---- shape patterns: shape(e) == [?, n, 64] (docs/language.md) ---- */
 
 static bool is_shape_pattern(const tl_node *call, const tl_node *arr) {
     return call->kind == TL_N_CALL && call->a->kind == TL_N_IDENT &&

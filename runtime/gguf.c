@@ -1,5 +1,5 @@
 /* runtime/gguf.c -- the GGUF reader: mapping, validation, metadata and tensor lookup.
-** The layout and the rules checked are in ../shared/spec/GGUF.md (sections 1-5). */
+** The layout and the rules checked are in docs/formats.md (GGUF) and docs/models.md. */
 #include "runtime/gguf.h"
 
 #include "runtime/gguf_internal.h"
@@ -29,7 +29,7 @@ size_t tl_gguf_type_size(tl_gguf_type t) {
     return (t >= 0 && t < TL_GGUF_TYPE_COUNT) ? value_type_sizes[t] : 0;
 }
 
-/* Every ggml type id of the ggml the spec describes (GGUF.md section 5). */
+/* Every ggml type id ggml has (docs/formats.md). */
 static const char *const ggml_type_names[] = {
     [0] = "f32",     [1] = "f16",      [2] = "q4_0",   [3] = "q4_1",    [6] = "q5_0",
     [7] = "q5_1",    [8] = "q8_0",     [9] = "q8_1",   [10] = "q2_K",   [11] = "q3_K",
@@ -45,7 +45,7 @@ const char *tl_gguf_ggml_type_name(int id) {
     return ggml_type_names[id];
 }
 
-/* Block size and bytes of the ggml types tl cannot load (GGUF.md section 5), so that
+/* Block size and bytes of the ggml types tl cannot load (ggml's type table), so that
 ** `tl gguf` can still list files that use them. */
 static bool ggml_block_of(int id, int64_t *blck, size_t *size) {
     static const struct {

@@ -11,7 +11,7 @@
 ** shows them reversed (token_embd ne {2048, 32000} is [32000, 2048]).
 **
 ** tl_model_llama_config() reads the llama hyper-parameters with the defaults
-** of ../shared/spec/LLAMA_NUMERICS.md (rope base 10000 when absent, ...). */
+** of docs/formats.md (rope base 10000 when absent, ...). */
 #ifndef TL_RUNTIME_MODEL_H
 #define TL_RUNTIME_MODEL_H
 

@@ -41,7 +41,7 @@ static bool has_placeholder(const tl_value *v) {
     return v->kind == TL_VAL_STRING && strstr(v->as.str->data, "{}") != NULL;
 }
 
-/* print's three modes (TENSORLOGIC.md 2.0) into b. */
+/* print's three modes (docs/language.md) into b. */
 static tl_status print_text(const tl_call *c, tl_strbuf *b, int argc, const tl_value *argv) {
     if (argc > 0 && has_placeholder(&argv[0]))
         return format_into(c, b, argv[0].as.str->data, argv[0].as.str->len, argc - 1, argv + 1);
@@ -644,7 +644,7 @@ static tl_status b_cleanup(tl_call *c, int argc, const tl_value *argv, tl_value 
     return TL_OK;
 }
 
-/* ---- constraint helpers: rank(x) <op> n, norm(x) <op> v (TENSORLOGIC.md cterm) ---- */
+/* ---- constraint helpers: rank(x) <op> n, norm(x) <op> v (docs/language.md) ---- */
 
 /* rank(x): a tensor's number of dims; an array's nesting depth (along its first
 ** elements); 0 for a number. */

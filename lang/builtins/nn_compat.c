@@ -1,5 +1,5 @@
 /* lang/builtins/nn_compat.c -- the original interpreter's remaining NN
-** builtins (TENSORLOGIC.md 2.3): precompute_rope_cos/sin and the cos/sin form
+** builtins (docs/builtins.md): precompute_rope_cos/sin and the cos/sin form
 ** of rope, attention_with_cache, batch_norm, dropout, apply_mask.  Thin glue
 ** over runtime/ops/compat.c.
 **

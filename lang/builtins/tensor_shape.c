@@ -1,6 +1,6 @@
 /* lang/builtins/tensor_shape.c -- shape and view builtins: reshape, broadcast_to,
 ** flatten, transpose, permute, squeeze, concat, split/chunk, slice, narrow, select,
-** gather/scatter (TENSORLOGIC.md 2.1).  Each converts its arguments and calls one
+** gather/scatter (docs/builtins.md).  Each converts its arguments and calls one
 ** runtime op (runtime/ops.h).  Table tl_builtins_tensor_shape, listed right after
 ** tl_builtins_tensor. */
 #include "lang/builtin.h"
