@@ -223,6 +223,9 @@ tl_status tl_repl_session_eval(tl_repl_session *s, const char *text, size_t len)
     tl_value v;
     tl_status st = run_input(s, text, len, &v);
     if (st == TL_OK && !s->quiet) show_result(s, &v);
+    /* `_` is the last value shown, as in Python's REPL */
+    if (st == TL_OK && v.kind != TL_VAL_VOID && tl_interp_set_global(s->interp, "_", &v) != TL_OK)
+        st = TL_ERR_NOMEM;
     tl_value_release(&v);
     return st;
 }

@@ -50,4 +50,7 @@ printf 'fn from_file(a) { a * 7 }\nmain { let loaded_var = 6 }\n' > "$tmp"
 out=$(printf 'from_file(loaded_var)\n' | "$tl" repl "$tmp" 2>&1)
 rm -f "$tmp"
 [ "$out" = "$(printf 'loaded %s\n42' "$tmp")" ] || fail "tl repl FILE printed '$out'"
+# `_` is the last value shown (a statement without a value leaves it)
+out=$(printf '6 * 7\n_ + 1\nlet x = 5\n_ * 2\n' | "$tl" repl 2>/dev/null)
+[ "$out" = "$(printf '42\n43\n86')" ] || fail "_ in tl repl printed '$out'"
 echo ok
