@@ -21,6 +21,8 @@ const tl_command tl_commands[] = {
      "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
     {"pull", tl_cmd_pull,
      "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
+    {"list", tl_cmd_list,
+     "list [--verify]  the models on this machine: size, type, checksum state"},
     {"repl", tl_cmd_repl, "repl [FILE.tl]   interactive prompt (also `tl` alone on a terminal)"},
     {"gguf", tl_cmd_gguf,
      "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
