@@ -1,6 +1,7 @@
 /* lang/eval.c -- interpreter entry points: loading files and imports, top-level
 ** declarations, main/test/bench blocks, errors with call stacks, scopes. */
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
 #include "lang/ffi.h"
 
 #include <dlfcn.h>
@@ -73,6 +74,7 @@ static void scope_free(tl_scope *s) {
 void tl_interp_free(tl_interp *I) {
     if (!I) return;
     scope_free(&I->globals);
+    tl_logic_free(I->logic);
     tl_value_release(&I->ret);
     tl_value_release(&I->args);
     for (size_t i = 0; i < I->n_chunks; i++)
@@ -84,6 +86,7 @@ void tl_interp_free(tl_interp *I) {
     for (size_t i = 0; i < I->n_imports; i++) {
         free(I->imports[i].realpath);
         free(I->imports[i].display);
+        free(I->imports[i].deps);
     }
     free(I->imports);
     for (size_t i = 0; i < I->n_owned; i++)
@@ -550,6 +553,8 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     tl_import_rec *rec = find_import(I, real);
     if (rec && rec->done) {
         free(real);
+        if (site && tl_module_add_dep(I, site->chunk, (size_t)(rec - I->imports)) != TL_OK)
+            return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
         if (out) *out = NULL;
         return TL_FLOW_OK;
     }
@@ -577,7 +582,9 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
         I->cap_imports = cap;
     }
     size_t idx = I->n_imports++;
-    I->imports[idx] = (tl_import_rec){real, strdup(path), false};
+    I->imports[idx] = (tl_import_rec){.realpath = real, .display = strdup(path), .imported = site != NULL};
+    if (site && tl_module_add_dep(I, site->chunk, idx) != TL_OK)
+        return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
     char *text;
     size_t len;
     tl_status st = read_file(path, &text, &len);
@@ -585,6 +592,7 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     tl_chunk *c;
     tl_flow fl = parse_chunk(I, text, len, path, &c);
     free(text);
+    if (fl == TL_FLOW_OK) I->imports[idx].chunk = c;
     if (fl == TL_FLOW_OK) fl = load_items(I, c);
     if (fl == TL_FLOW_OK) {
         I->imports[idx].done = true;
@@ -635,6 +643,10 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
                 if (I->n_frames > 0) tl_push_frame(I, "<top level>", NULL, NULL);
                 return fl;
             }
+        } else if (n->kind == TL_D_ENTITY || n->kind == TL_D_RELATION || n->kind == TL_D_RULE ||
+                   n->kind == TL_D_EMBEDDING) {
+            tl_flow fl = tl_logic_declare(I, n); /* lang/eval_logic.c */
+            if (fl != TL_FLOW_OK) return fl;
         } else if (n->kind == TL_D_UNSUPPORTED) {
             return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s are not supported yet", n->name);
         }

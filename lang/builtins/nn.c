@@ -18,7 +18,6 @@
 enum {
     NN_PLAIN = 0,
     NN_LOG,        /* log_softmax */
-    NN_GELU_AFTER, /* fused_gelu_linear */
     NN_ADD_RELU,
     NN_MUL_RELU,
     NN_AFFINE,
@@ -54,12 +53,6 @@ static tl_status b_linear(tl_call *c, int argc, const tl_value *argv, tl_value *
     if (st == TL_OK && argc >= 3) st = tl_arg_tensor(c, argv, 2, &b);
     if (st != TL_OK) return st;
     st = tl_op_linear(x, w, b, &r);
-    if (st == TL_OK && c->op == NN_GELU_AFTER) {
-        tl_tensor *g;
-        st = tl_op_unary(TL_UN_GELU, r, &g);
-        tl_tensor_unref(r);
-        r = g;
-    }
     return tlb_ret(st, &r, out);
 }
 
@@ -157,10 +150,11 @@ static tl_status b_rope(tl_call *c, int argc, const tl_value *argv, tl_value *ou
     return tlb_ret(tl_op_rope(x, offset, (float)base, style, &r), &r, out);
 }
 
-/* attention(q, k, v[, causal[, scale[, pos_offset]]]) */
+/* attention(q, k, v[, causal[, scale[, pos_offset[, with_probs]]]]): with_probs = true
+** gives [out, probs, scores] from the same kernel (probs and scores [H, S, T]). */
 static tl_status b_attention(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     tl_tensor *q, *k, *v, *r;
-    bool causal = true;
+    bool causal = true, with_probs = false;
     double scale = 0.0;
     int64_t off = -1;
     tl_status st = tl_arg_tensor(c, argv, 0, &q);
@@ -169,7 +163,16 @@ static tl_status b_attention(tl_call *c, int argc, const tl_value *argv, tl_valu
     if (st == TL_OK && argc >= 4) st = tl_arg_bool(c, argv, 3, &causal);
     if (st == TL_OK && argc >= 5) st = tl_arg_double(c, argv, 4, &scale);
     if (st == TL_OK && argc >= 6) st = tl_arg_int(c, argv, 5, &off);
+    if (st == TL_OK && argc >= 7) st = tl_arg_bool(c, argv, 6, &with_probs);
     if (st != TL_OK) return st;
+    if (with_probs) {
+        tl_tensor **parts = calloc(3, sizeof *parts);
+        if (!parts) return tl_fail(TL_ERR_NOMEM, "out of memory");
+        st = tl_op_attention_probs(q, k, v, causal, (float)scale, off, &parts[0], &parts[2],
+                                   &parts[1]);
+        if (st != TL_OK) free(parts);
+        return tlb_parts_value(st, parts, 3, out);
+    }
     return tlb_ret(tl_op_attention(q, k, v, causal, (float)scale, off, &r), &r, out);
 }
 
@@ -333,15 +336,15 @@ const tl_builtin_def tl_builtins_nn[] = {
     DEF("softmax", 1, 2, b_softmax, "softmax(x[, dim]) -> tensor", T_ONLY),
     DEF_OP("log_softmax", 1, 2, b_softmax, "log_softmax(x[, dim]) -> tensor", T_ONLY, NN_LOG),
     DEF("linear", 2, 3, b_linear, "linear(x, W[, b]) -> tensor", T_ONLY),
-    DEF_OP("fused_gelu_linear", 3, 3, b_linear, "fused_gelu_linear(x, W, b) -> tensor", T_ONLY,
-           NN_GELU_AFTER),
     DEF("linear_many", 2, 2, b_linear_many,
         "linear_many(x, [W1, W2, ...]) -> [tensor] (linear(x, Wi) each, one pass)", T_ONLY),
     DEF("rms_norm", 2, 3, b_rms_norm, "rms_norm(x, w[, eps]) -> tensor", T_ONLY),
     DEF("layer_norm", 1, 4, b_layer_norm, "layer_norm(x[, w[, b]][, eps]) -> tensor", T_ONLY),
     DEF("rope", 1, 4, b_rope, "rope(x[, offset[, theta_base[, style]]]) -> tensor", T_ONLY),
-    DEF("attention", 3, 6, b_attention,
-        "attention(q, k, v[, causal[, scale[, pos_offset]]]) -> tensor", T_ONLY),
+    DEF("attention", 3, 7, b_attention,
+        "attention(q, k, v[, causal[, scale[, pos_offset[, with_probs]]]]) -> tensor, or "
+        "[out, probs, scores] with with_probs",
+        T_ONLY),
     DEF("embedding", 2, 2, b_embedding, "embedding(table, ids) -> tensor", T_ONLY),
     DEF("causal_mask", 1, 1, b_causal_mask, "causal_mask(S) -> tensor", 0),
     DEF("apply_attention_mask", 2, 2, b_apply_mask, "apply_attention_mask(scores, mask) -> tensor",
