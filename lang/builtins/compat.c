@@ -6,6 +6,7 @@
 **   top_k(logits, k), top_p(logits, p), temperature(logits, T), sample(logits[, T]),
 **   int_to_tokenids(id), print_top_k(logits, k[, tok]),
 **   new_tensor_buffer(bytes) (a TensorBuffer with zeros/ones/alloc),
+**   Tensor::create_cache(max_len, shape) and append(t, x) on tensors,
 **   batch_norm(x, gamma, beta, eps), string_substring(s, start, len),
 **   fused_gelu_linear(x, W, b).
 ** Several of these were stubs in the original; here they work.  Where a name
@@ -80,6 +81,27 @@ static tl_status append_tensor(tl_call *c, const tl_value *argv, tl_value *out) 
     tl_tensor_unref(x);
     tl_tensor_unref(x1);
     return tlb_ret(st, &r, out);
+}
+
+/* Tensor::create_cache(max_len, shape): an empty f16 tensor [0, ...shape] that
+** t.append(rows) grows along axis 0 (f16 as llama.cpp's KV cache); max_len is
+** checked to be positive but not enforced as a limit. */
+static tl_status b_create_cache(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    int64_t max_len, shape[TL_MAX_DIMS];
+    int n = 0;
+    tl_status st = tl_arg_int(c, argv, 0, &max_len);
+    if (st == TL_OK) st = tl_arg_shape(c, argv, 1, shape + 1, &n);
+    if (st != TL_OK) return st;
+    if (max_len < 1) return tl_fail(TL_ERR_ARG, "%s: max_len must be >= 1", c->name);
+    if (n + 1 > TL_MAX_DIMS)
+        return tl_fail(TL_ERR_SHAPE, "%s: a row shape has at most %d dims", c->name,
+                       TL_MAX_DIMS - 1);
+    shape[0] = 0;
+    tl_tensor *t;
+    if ((st = tl_tensor_new_shape(TL_DTYPE_F16, n + 1, shape, &t)) != TL_OK) return st;
+    *out = tl_value_tensor(t);
+    return TL_OK;
 }
 
 /* append(ids, id) -> a new array: ids followed by id (ids itself is not changed);
@@ -483,6 +505,8 @@ static tl_status b_fused_gelu_linear(tl_call *c, int argc, const tl_value *argv,
 const tl_builtin_def tl_builtins_compat[] = {
     DEF("append", 2, 2, b_append, "append(ids, id) -> [int] (a new array); append(t, x) -> tensor",
         0),
+    DEF("Tensor::create_cache", 2, 2, b_create_cache,
+        "Tensor::create_cache(max_len, row_shape) -> f16 tensor [0, ...] (grow with .append)", 0),
     DEF("append_token", 2, 2, b_append_token, "ids.append_token(id) -> ids (pushed in place)", 0),
     DEF("IntVec::new", 0, 1, b_vec_new, "IntVec::new([values | capacity]) -> array", 0),
     DEF("FloatVec::new", 0, 1, b_vec_new, "FloatVec::new([values | capacity]) -> array", 0),
