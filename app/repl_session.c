@@ -321,7 +321,8 @@ static void cmd_help(tl_repl_session *s, const char *arg) {
             uint32_t line = 0;
             const char *file = tl_repl_fn_file(s->interp, arg, &line);
             fprintf(s->out, "%s", tl_strbuf_cstr(&sig));
-            if (file) fprintf(s->out, "    (%s:%u)", file, (unsigned)line);
+            if (file && file[0] != '<') /* not for a REPL input */
+                fprintf(s->out, "    (%s:%u)", file, (unsigned)line);
             fputc('\n', s->out);
             tl_strbuf doc = {0};
             if (tl_repl_fn_doc(s->interp, arg, &doc)) fputs(tl_strbuf_cstr(&doc), s->out);
