@@ -94,6 +94,7 @@ enum {
     O_THREADS,
     O_SEED,
     O_MODEL,
+    O_QUIET,
 };
 
 /* `tl run` and `tl test` options: parsing, --help and suggestions come from here. */
@@ -106,6 +107,7 @@ static const tl_option run_options[] = {
     {"--bench", NULL, NULL, "run the file's `bench NAME { }` blocks instead of main", O_BENCH},
     {"--time", NULL, NULL, "print each top-level statement's time (stderr)", O_TIME},
     {"--max-steps", NULL, "N", "stop after N statements (0: no limit)", O_MAX_STEPS},
+    {"--quiet", "-q", NULL, "no progress lines from learn { } blocks (TL_QUIET=1)", O_QUIET},
     {"--huge-pages", NULL, NULL, "read models into transparent huge pages (TL_HUGE_PAGES=1)",
      O_HUGE},
     {"--verbose", "-v", NULL, "say what happens (stderr)", O_VERBOSE},
@@ -181,6 +183,9 @@ static int parse_run(int argc, char **argv, run_opts *o) {
             break;
         case O_VERBOSE:
             o->verbose = true;
+            break;
+        case O_QUIET:
+            setenv("TL_QUIET", "1", 1); /* learn { } prints no progress lines (lang/eval_learn.c) */
             break;
         case O_MODEL:
             setenv("TL_MODEL", val, 1); /* the scripts' model path */
