@@ -5,6 +5,7 @@
 #include "lang/builtins/tensor_args.h"
 #include "lang/eval_internal.h"
 #include "lang/autograd.h"
+#include "lang/eval_logic.h"
 #include "lang/suggest.h"
 #include "runtime/arith.h"
 #include "runtime/ops.h"
@@ -121,6 +122,8 @@ static tl_flow eval_ident(tl_interp *I, const tl_node *n, tl_value *out) {
         *out = (tl_value){.kind = TL_VAL_BUILTIN, .as.builtin = b};
         return TL_FLOW_OK;
     }
+    if (I->logic && tl_logic_find_relation(I->logic, n->name) >= 0)
+        return tl_logic_relation_value(I, n, out); /* a relation as a 0/1 tensor */
     const char *hint = tl_suggest_name(I, n->name);
     if (hint)
         return tl_err_at(I, n, TL_ERR_ARG, "undefined variable '%s' (did you mean '%s'?)", n->name,
