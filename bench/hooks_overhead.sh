@@ -13,7 +13,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-model=${1:-${TL_BENCH_MODEL:-$root/../shared/models/stories260K.gguf}}
+models=${TL_TEST_MODELS:-$root/../shared/models}
+model=${1:-${TL_BENCH_MODEL:-$models/stories260K.gguf}}
 n=${2:-200}
 reps=${3:-7}
 base=${BASE:-133995a}

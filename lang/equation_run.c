@@ -703,6 +703,15 @@ static tl_flow eval_prod(run *R, eq_node *n, eq_mask want, tl_eq_proj proj, eres
             if (hi >= 0 && (cwant & ((eq_mask)1 << hi))) cwant |= (eq_mask)1 << lo;
         }
         spec.n_out = labels_sorted(all & cwant, spec.out);
+        if (hi >= 0 && (cwant & ((eq_mask)1 << hi))) { /* lo right after hi: merging is a view */
+            int k = 0, o[TL_MAX_DIMS];
+            for (int a = 0; a < spec.n_out; a++) {
+                if (spec.out[a] == lo) continue;
+                o[k++] = spec.out[a];
+                if (spec.out[a] == hi) o[k++] = lo;
+            }
+            memcpy(spec.out, o, (size_t)k * sizeof(int));
+        }
         tl_tensor *y = NULL;
         tl_status st = fl == TL_FLOW_OK ? tl_contract(&spec, ops, &n->plan, &y) : TL_OK;
         if (fl == TL_FLOW_OK && st == TL_OK && hi >= 0 && (cwant & ((eq_mask)1 << hi)))

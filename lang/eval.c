@@ -582,7 +582,8 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
         I->cap_imports = cap;
     }
     size_t idx = I->n_imports++;
-    I->imports[idx] = (tl_import_rec){.realpath = real, .display = strdup(path), .imported = site != NULL};
+    I->imports[idx] =
+        (tl_import_rec){.realpath = real, .display = strdup(path), .imported = site != NULL};
     if (site && tl_module_add_dep(I, site->chunk, idx) != TL_OK)
         return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
     char *text;

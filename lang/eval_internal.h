@@ -131,6 +131,8 @@ tl_status tl_module_add_dep(tl_interp *I, const tl_chunk *importer, size_t idx);
 
 /* evaluation */
 tl_flow tl_eval_expr(tl_interp *I, const tl_node *n, tl_value *out);
+/* An array literal node; nested numeric literals become one tensor when tensorize. */
+tl_flow tl_eval_array_literal(tl_interp *I, const tl_node *n, bool tensorize, tl_value *out);
 /* target (a TL_N_INDEX) = v where *slot is the variable's tensor: copy-on-write when the
 ** tensor or its storage is shared or not ours; v is broadcast and cast to the tensor's dtype. */
 tl_flow tl_assign_tensor_index(tl_interp *I, const tl_node *target, tl_value *slot,

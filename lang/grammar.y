@@ -260,6 +260,13 @@ stmt(A) ::= WHILE(T) expr(C) block(B). { A = tl_pnode(ps, TL_S_WHILE, &T); if (A
 stmt(A) ::= FOR(T) IDENT(N) IN expr(E) block(B). {
     A = tl_pnode(ps, TL_S_FOR, &T); if (A) { A->name = tl_pname(ps, &N); A->a = E; A->b = B; }
 }
+/* for i in a..b (the original's docs): range(a, b) */
+stmt(A) ::= FOR(T) IDENT(N) IN expr(E) DOTDOT(D) expr(F) block(B). {
+    tl_node *f = tl_pnode(ps, TL_N_IDENT, &D), *r = tl_pnode(ps, TL_N_CALL, &D);
+    if (f) f->name = "range";
+    if (r && E) { r->a = f; r->b = E; E->next = F; }
+    A = tl_pnode(ps, TL_S_FOR, &T); if (A) { A->name = tl_pname(ps, &N); A->a = r; A->b = B; }
+}
 /* for x in {alice, bob}: an entity set iterates its names as strings */
 stmt(A) ::= FOR(T) IDENT(N) IN LBRACE(L) entnames(E) RBRACE block(B). {
     tl_node *set = tl_pnode(ps, TL_N_ARRAY, &L);
@@ -379,6 +386,10 @@ casttype(A) ::= INT64(T). { A = T; }
 
 expr(A) ::= expr(O) DOT IDENT(N). {
     A = tl_pnode(ps, TL_N_FIELD, &N); if (A) { A->a = O; A->name = tl_pname(ps, &N); }
+}
+/* model.blk.0.attn_q: a number after a dot indexes (the original's weight paths) */
+expr(A) ::= expr(O) DOT INT(I). {
+    A = tl_pnode(ps, TL_N_INDEX, &I); if (A) { A->a = O; A->b = tl_pint(ps, &I, false); }
 }
 expr(A) ::= expr(O) DOT IDENT(N) LPAREN args(G) RPAREN. {
     A = tl_pnode(ps, TL_N_METHOD, &N); if (A) { A->a = O; A->name = tl_pname(ps, &N); A->b = G.head; }

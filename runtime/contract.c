@@ -263,36 +263,40 @@ typedef struct mul_job {
     int64_t st[TL_CONTRACT_MAX_OPS][TL_MAX_DIMS]; /* element strides, 0 where broadcast */
 } mul_job;
 
+static const float *mul_row_ptr(const mul_job *j, int f, int64_t r) {
+    int64_t rem = r, o = 0;
+    for (int d = 1; d < j->n; d++) {
+        int64_t i = rem % j->ne[d];
+        rem /= j->ne[d];
+        o += i * j->st[f][d];
+    }
+    return j->p[f] + o;
+}
+
 static void mul_rows(void *ctx, int64_t begin, int64_t end) {
     const mul_job *j = ctx;
     int64_t n0 = j->ne[0];
     for (int64_t r = begin; r < end; r++) {
         float *py = j->y + r * n0;
-        for (int f = 0; f < j->n_ops; f++) {
-            int64_t rem = r, o = 0;
-            for (int d = 1; d < j->n; d++) {
-                int64_t i = rem % j->ne[d];
-                rem /= j->ne[d];
-                o += i * j->st[f][d];
-            }
-            const float *pf = j->p[f] + o;
-            int64_t s0 = j->st[f][0];
-            if (f == 0) {
-                if (s0 == 1)
-                    for (int64_t i = 0; i < n0; i++)
-                        py[i] = pf[i];
-                else
-                    for (int64_t i = 0; i < n0; i++)
-                        py[i] = pf[i * s0];
-            } else if (s0 == 1)
-                for (int64_t i = 0; i < n0; i++)
-                    py[i] *= pf[i];
-            else if (s0 == 0)
-                for (int64_t i = 0; i < n0; i++)
-                    py[i] *= pf[0];
+        const float *p0 = mul_row_ptr(j, 0, r), *p1 = mul_row_ptr(j, 1, r);
+        int64_t s0 = j->st[0][0], s1 = j->st[1][0];
+        if (s0 == 1 && s1 == 1)
+            for (int64_t i = 0; i < n0; i++) py[i] = p0[i] * p1[i];
+        else if (s0 == 1 && s1 == 0)
+            for (int64_t i = 0; i < n0; i++) py[i] = p0[i] * p1[0];
+        else if (s0 == 0 && s1 == 1)
+            for (int64_t i = 0; i < n0; i++) py[i] = p0[0] * p1[i];
+        else
+            for (int64_t i = 0; i < n0; i++) py[i] = p0[i * s0] * p1[i * s1];
+        for (int f = 2; f < j->n_ops; f++) {
+            const float *pf = mul_row_ptr(j, f, r);
+            int64_t sf = j->st[f][0];
+            if (sf == 1)
+                for (int64_t i = 0; i < n0; i++) py[i] *= pf[i];
+            else if (sf == 0)
+                for (int64_t i = 0; i < n0; i++) py[i] *= pf[0];
             else
-                for (int64_t i = 0; i < n0; i++)
-                    py[i] *= pf[i * s0];
+                for (int64_t i = 0; i < n0; i++) py[i] *= pf[i * sf];
         }
     }
 }
@@ -616,7 +620,9 @@ tl_status tl_contract(const tl_contract_spec *spec, const tl_tensor *const *ops,
         if (live[k]) last = &w[k];
     if (st == TL_OK) st = reduce_to(last, out_m, &plan->used_kernels);
     if (st == TL_OK) st = permute_to(last, spec->out);
-    /* the result may be a view (a transpose, a diagonal) when no arithmetic was needed */
+    /* the result is a view (a transpose, a diagonal) only when no arithmetic was needed */
+    if (st == TL_OK && (n > 1 || plan->used_kernels) && !tl_tensor_is_contiguous(last->t))
+        st = make_contiguous_f32(&last->t, false);
     if (st == TL_OK) {
         *out = last->t;
         last->t = NULL;

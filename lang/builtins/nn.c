@@ -18,7 +18,6 @@
 enum {
     NN_PLAIN = 0,
     NN_LOG,        /* log_softmax */
-    NN_GELU_AFTER, /* fused_gelu_linear */
     NN_ADD_RELU,
     NN_MUL_RELU,
     NN_AFFINE,
@@ -54,12 +53,6 @@ static tl_status b_linear(tl_call *c, int argc, const tl_value *argv, tl_value *
     if (st == TL_OK && argc >= 3) st = tl_arg_tensor(c, argv, 2, &b);
     if (st != TL_OK) return st;
     st = tl_op_linear(x, w, b, &r);
-    if (st == TL_OK && c->op == NN_GELU_AFTER) {
-        tl_tensor *g;
-        st = tl_op_unary(TL_UN_GELU, r, &g);
-        tl_tensor_unref(r);
-        r = g;
-    }
     return tlb_ret(st, &r, out);
 }
 
@@ -343,8 +336,6 @@ const tl_builtin_def tl_builtins_nn[] = {
     DEF("softmax", 1, 2, b_softmax, "softmax(x[, dim]) -> tensor", T_ONLY),
     DEF_OP("log_softmax", 1, 2, b_softmax, "log_softmax(x[, dim]) -> tensor", T_ONLY, NN_LOG),
     DEF("linear", 2, 3, b_linear, "linear(x, W[, b]) -> tensor", T_ONLY),
-    DEF_OP("fused_gelu_linear", 3, 3, b_linear, "fused_gelu_linear(x, W, b) -> tensor", T_ONLY,
-           NN_GELU_AFTER),
     DEF("linear_many", 2, 2, b_linear_many,
         "linear_many(x, [W1, W2, ...]) -> [tensor] (linear(x, Wi) each, one pass)", T_ONLY),
     DEF("rms_norm", 2, 3, b_rms_norm, "rms_norm(x, w[, eps]) -> tensor", T_ONLY),
