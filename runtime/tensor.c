@@ -7,13 +7,13 @@
 
 /* ---- storage -------------------------------------------------------------- */
 
-tl_status tl_storage_new(size_t size, tl_storage **out) {
+static tl_status storage_new(size_t size, bool zero, tl_storage **out) {
     *out = NULL;
     if (size > TL_MAX_ALLOC_BYTES)
         return tl_fail(TL_ERR_NOMEM, "cannot allocate %zu bytes (limit %zu)", size,
                        (size_t)TL_MAX_ALLOC_BYTES);
     tl_storage *s = calloc(1, sizeof *s);
-    void *data = calloc(1, size ? size : 1);
+    void *data = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
     if (!s || !data) {
         free(s);
         free(data);
@@ -24,6 +24,10 @@ tl_status tl_storage_new(size_t size, tl_storage **out) {
     s->size = size;
     *out = s;
     return TL_OK;
+}
+
+tl_status tl_storage_new(size_t size, tl_storage **out) {
+    return storage_new(size, true, out);
 }
 
 tl_status tl_storage_wrap(void *data, size_t size, void (*release)(void *), void *ctx,
@@ -60,7 +64,8 @@ bool tl_contiguous_strides(tl_dtype dt, int n_dims, const int64_t *ne, size_t *n
     const tl_type_traits *tr = tl_dtype_traits(dt);
     if (!tr || n_dims < 0 || n_dims > TL_MAX_DIMS) return false;
     int64_t full[TL_MAX_DIMS];
-    for (int i = 0; i < TL_MAX_DIMS; i++) full[i] = i < n_dims ? ne[i] : 1;
+    for (int i = 0; i < TL_MAX_DIMS; i++)
+        full[i] = i < n_dims ? ne[i] : 1;
     for (int i = 0; i < TL_MAX_DIMS; i++)
         if (full[i] < 0) return false;
     if (full[0] % tr->blck != 0) return false;
@@ -97,7 +102,8 @@ static tl_status tensor_alloc(tl_storage *s, size_t offs, tl_dtype dt, int n_dim
     return TL_OK;
 }
 
-tl_status tl_tensor_new(tl_dtype dt, int n_dims, const int64_t *ne, tl_tensor **out) {
+static tl_status tensor_new(tl_dtype dt, int n_dims, const int64_t *ne, bool zero,
+                            tl_tensor **out) {
     *out = NULL;
     if (!tl_dtype_is_valid((int)dt)) return tl_fail(TL_ERR_TYPE, "invalid dtype id %d", (int)dt);
     if (n_dims < 0 || n_dims > TL_MAX_DIMS)
@@ -105,14 +111,21 @@ tl_status tl_tensor_new(tl_dtype dt, int n_dims, const int64_t *ne, tl_tensor **
                        n_dims);
     size_t nb[TL_MAX_DIMS], bytes;
     if (!tl_contiguous_strides(dt, n_dims, ne, nb, &bytes))
-        return tl_fail(TL_ERR_SHAPE, "invalid or too large shape for %s tensor",
-                       tl_dtype_name(dt));
+        return tl_fail(TL_ERR_SHAPE, "invalid or too large shape for %s tensor", tl_dtype_name(dt));
     tl_storage *s;
-    tl_status st = tl_storage_new(bytes, &s);
+    tl_status st = storage_new(bytes, zero, &s);
     if (st != TL_OK) return st;
     st = tensor_alloc(s, 0, dt, n_dims, ne, nb, out);
     tl_storage_unref(s);
     return st;
+}
+
+tl_status tl_tensor_new(tl_dtype dt, int n_dims, const int64_t *ne, tl_tensor **out) {
+    return tensor_new(dt, n_dims, ne, true, out);
+}
+
+tl_status tl_tensor_new_uninit(tl_dtype dt, int n_dims, const int64_t *ne, tl_tensor **out) {
+    return tensor_new(dt, n_dims, ne, false, out);
 }
 
 tl_status tl_tensor_new_shape(tl_dtype dt, int n_dims, const int64_t *shape, tl_tensor **out) {
@@ -122,7 +135,8 @@ tl_status tl_tensor_new_shape(tl_dtype dt, int n_dims, const int64_t *shape, tl_
         return tl_fail(TL_ERR_SHAPE, "a tensor has at most %d dims (asked for %d)", TL_MAX_DIMS,
                        n_dims);
     }
-    for (int i = 0; i < n_dims; i++) ne[i] = shape[n_dims - 1 - i];
+    for (int i = 0; i < n_dims; i++)
+        ne[i] = shape[n_dims - 1 - i];
     return tl_tensor_new(dt, n_dims, ne, out);
 }
 
@@ -139,7 +153,8 @@ tl_status tl_tensor_from_storage(tl_storage *s, size_t offs, tl_dtype dt, int n_
         return tl_fail(TL_ERR_RANGE, "tensor of %zu bytes at offset %zu exceeds storage of %zu",
                        bytes, offs, s->size);
     size_t full_nb[TL_MAX_DIMS];
-    for (int i = 0; i < TL_MAX_DIMS; i++) full_nb[i] = (nb && i < n_dims) ? nb[i] : cnb[i];
+    for (int i = 0; i < TL_MAX_DIMS; i++)
+        full_nb[i] = (nb && i < n_dims) ? nb[i] : cnb[i];
     return tensor_alloc(s, offs, dt, n_dims, ne, full_nb, out);
 }
 
@@ -154,10 +169,12 @@ tl_status tl_tensor_view(tl_tensor *base, int n_dims, const int64_t *ne, const s
             return tl_fail(TL_ERR_SHAPE, "invalid view shape");
         nb = cnb;
     }
-    for (int i = 0; i < TL_MAX_DIMS; i++) full_nb[i] = i < n_dims ? nb[i] : nb[n_dims ? n_dims - 1 : 0];
+    for (int i = 0; i < TL_MAX_DIMS; i++)
+        full_nb[i] = i < n_dims ? nb[i] : nb[n_dims ? n_dims - 1 : 0];
     /* unused dims: stride of a size-1 dim never matters; keep them contiguous-looking */
     if (tl_contiguous_strides(base->dtype, n_dims, ne, cnb, NULL))
-        for (int i = n_dims; i < TL_MAX_DIMS; i++) full_nb[i] = cnb[i];
+        for (int i = n_dims; i < TL_MAX_DIMS; i++)
+            full_nb[i] = cnb[i];
     return tensor_alloc(base->storage, base->offs + offs, base->dtype, n_dims, ne, full_nb, out);
 }
 
@@ -183,13 +200,15 @@ tl_status tl_tensor_set_name(tl_tensor *t, const char *name) {
 
 int64_t tl_tensor_nelements(const tl_tensor *t) {
     int64_t n = 1;
-    for (int i = 0; i < TL_MAX_DIMS; i++) n *= t->ne[i];
+    for (int i = 0; i < TL_MAX_DIMS; i++)
+        n *= t->ne[i];
     return n;
 }
 
 int64_t tl_tensor_nrows(const tl_tensor *t) {
     int64_t n = 1;
-    for (int i = 1; i < TL_MAX_DIMS; i++) n *= t->ne[i];
+    for (int i = 1; i < TL_MAX_DIMS; i++)
+        n *= t->ne[i];
     return n;
 }
 
@@ -214,7 +233,8 @@ bool tl_tensor_same_shape(const tl_tensor *a, const tl_tensor *b) {
 }
 
 void tl_tensor_shape(const tl_tensor *t, int64_t *shape) {
-    for (int i = 0; i < t->n_dims; i++) shape[i] = t->ne[t->n_dims - 1 - i];
+    for (int i = 0; i < t->n_dims; i++)
+        shape[i] = t->ne[t->n_dims - 1 - i];
 }
 
 const char *tl_tensor_shape_str(const tl_tensor *t, char *buf, size_t cap) {
