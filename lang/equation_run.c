@@ -7,6 +7,8 @@
 ** binary ops, functions through the unary/softmax ops.  Intermediate results
 ** carry their labels (in an order of their own; align() lines them up). */
 #include "lang/equation_internal.h"
+#include "lang/autograd.h"
+#include "lang/eval_logic.h"
 
 #include "runtime/ops.h"
 
@@ -478,6 +480,9 @@ static tl_flow eval_node(run *R, eq_node *n, eq_mask want, tl_eq_proj proj, eres
     return tl_err_at(R->I, n->src, TL_ERR_INTERNAL, "bad equation node");
 }
 
+tl_status tl_ag_record_equation(const tl_node *stmt, const eq_plan *p, tl_tensor *const *leaves,
+                                tl_tensor *y); /* lang/autograd_eq.c */
+
 tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out) {
     eq_plan *p = NULL;
     tl_flow fl = tl_eq_plan_get(I, n, &p);
@@ -487,9 +492,11 @@ tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out) {
     eres r = {0};
     eq_mask want = mask_of(p->out, p->n_out);
     if (fl == TL_FLOW_OK) fl = eval_node(&R, p->root, want, p->proj, &r);
-    for (int i = 0; i < p->n_leaves; i++)
-        tl_tensor_unref(R.base[i]);
-    if (fl != TL_FLOW_OK) return fl;
+    if (fl != TL_FLOW_OK) {
+        for (int i = 0; i < p->n_leaves; i++)
+            tl_tensor_unref(R.base[i]);
+        return fl;
+    }
     int64_t shape[TL_MAX_DIMS];
     for (int i = 0; i < p->n_out; i++)
         shape[i] = R.ext[p->out[i]];
@@ -513,12 +520,25 @@ tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out) {
         tl_tensor_unref(v);
     }
     eres_free(&r);
-    if (st != TL_OK) return st_err(&R, st);
+    /* autograd (lang/autograd_eq.c): record the equation when a factor is learnable */
+    bool track = false;
+    for (int i = 0; i < p->n_leaves; i++)
+        track |= R.base[i] && R.base[i]->requires_grad;
+    if (st == TL_OK && track && tl_ag_enabled()) st = tl_ag_record_equation(n, p, R.base, y);
+    for (int i = 0; i < p->n_leaves; i++)
+        tl_tensor_unref(R.base[i]);
+    if (st != TL_OK) {
+        tl_tensor_unref(y);
+        return st_err(&R, st);
+    }
     *out = tl_value_tensor(y);
     return TL_FLOW_OK;
 }
 
 tl_flow tl_eq_exec(tl_interp *I, const tl_node *n) {
+    if (I->logic && tl_logic_find_relation(I->logic, n->a->a->name) >= 0 &&
+        !tl_scope_lookup(I, n->a->a->name))
+        return tl_logic_equation(I, n); /* a relation on the left: lang/logic_tensor.c */
     tl_value v;
     tl_flow fl = tl_eq_eval(I, n, &v);
     if (fl != TL_FLOW_OK) return fl;
@@ -537,9 +557,15 @@ tl_flow tl_eq_exec(tl_interp *I, const tl_node *n) {
                              name, s2, name, s1);
         }
         tl_status st = tl_op_binary(TL_BIN_ADD, var->v.as.tensor, v.as.tensor, &sum);
+        tl_value sv = st == TL_OK ? tl_value_tensor(sum) : TL_VOID;
+        const tl_value both[2] = {var->v, v};
+        if (st == TL_OK && tl_ag_wants(2, both)) st = tl_ag_record_named("add", 2, both, &sv);
         tl_value_release(&v);
-        if (st != TL_OK) return tl_err_status(I, n->a->a, st);
-        v = tl_value_tensor(sum);
+        if (st != TL_OK) {
+            tl_value_release(&sv);
+            return tl_err_status(I, n->a->a, st);
+        }
+        v = sv;
     }
     if (var) {
         tl_value_release(&var->v);
