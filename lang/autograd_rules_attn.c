@@ -13,7 +13,10 @@ static tl_status r_layer_norm(tl_ag_ctx *c) {
     int iw = -1, ib = -1;
     double eps = 1e-5;
     for (int i = 1; i < c->argc; i++) {
-        if (c->argv[i].kind == TL_VAL_TENSOR) {
+        tl_dtype dt = c->argv[i].kind == TL_VAL_TENSOR ? c->argv[i].as.tensor->dtype : TL_DTYPE_F32;
+        bool shape =
+            dt == TL_DTYPE_I8 || dt == TL_DTYPE_I16 || dt == TL_DTYPE_I32 || dt == TL_DTYPE_I64;
+        if (c->argv[i].kind == TL_VAL_TENSOR && !shape) { /* an int array was the shape [D] */
             if (iw < 0)
                 iw = i;
             else
