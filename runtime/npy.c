@@ -317,7 +317,7 @@ tl_status tl_npy_parse(const void *data, size_t len, tl_tensor **out) {
 
     size_t count = 1;
     for (int d = 0; d < h.n_dims; d++) {
-        if (h.shape[d] && count > TL_MAX_ALLOC_BYTES / 8 / (size_t)h.shape[d])
+        if (h.shape[d] && count > tl_alloc_limit() / 8 / (size_t)h.shape[d])
             return tl_fail(TL_ERR_NOMEM, "npy: array too large");
         count *= (size_t)h.shape[d];
     }
