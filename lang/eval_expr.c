@@ -4,6 +4,7 @@
 #include "lang/display.h"
 #include "lang/builtins/tensor_args.h"
 #include "lang/eval_internal.h"
+#include "lang/autograd.h"
 #include "runtime/arith.h"
 #include "runtime/ops.h"
 
@@ -208,6 +209,9 @@ static tl_flow tensor_binop(tl_interp *I, const tl_node *n, tl_binop op, const t
                          tl_op_symbol(op), tl_value_type_name(a), tl_value_type_name(b));
     if (op == TL_OP_POW && tl_value_is_number(a) && b->kind == TL_VAL_TENSOR) {
         /* `2.0 ** t`: the tensor pow builtin takes the tensor first */
+        if (b->as.tensor->requires_grad && tl_ag_enabled())
+            return tl_err_at(I, n, TL_ERR_UNSUPPORTED,
+                             "number ** tensor has no gradient yet (write exp(t * log(number)))");
         tl_tensor *r = NULL;
         tl_status st =
             tl_op_binary_scalar(TL_BIN_POW, b->as.tensor, tl_value_as_double(a), true, &r);
