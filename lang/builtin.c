@@ -1,6 +1,8 @@
 /* lang/builtin.c -- the list of builtin tables, lookup, and argument helpers. */
 #include "lang/builtin.h"
 
+#include "lang/read_all.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -194,6 +196,12 @@ tl_status tl_arg_string(const tl_call *c, const tl_value *argv, int i, const cha
     if (argv[i].kind != TL_VAL_STRING) return arg_kind_error(c, argv, i, "a string");
     *out = argv[i].as.str->data;
     return TL_OK;
+}
+
+tl_status tl_arg_path(const tl_call *c, const tl_value *argv, int i, const char **out) {
+    tl_status st = tl_arg_string(c, argv, i, out);
+    if (st == TL_OK) st = tl_check_path_bytes(argv[i].as.str->data, argv[i].as.str->len, c->name);
+    return st;
 }
 
 /* allow_minus_one: -1 elements are kept (as -1) for tl_arg_shape_infer. */

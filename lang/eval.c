@@ -2,6 +2,10 @@
 ** declarations, main/test/bench blocks, errors with call stacks, scopes. */
 #include "lang/eval_internal.h"
 #include "lang/ffi.h"
+#include "lang/read_all.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -395,22 +399,25 @@ static tl_status add_chunk(tl_interp *I, tl_chunk *c) {
     return TL_OK;
 }
 
-/* Reads a whole file; "-" is standard input. */
+/* Reads a whole file; "-" is standard input.  Bounded by the source read
+** limit and interruptible by Ctrl-C (lang/read_all.h). */
 static tl_status read_file(const char *path, char **text, size_t *len) {
     *text = NULL;
     bool is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f) return tl_fail(TL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return tl_fail(TL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (!is_stdin && fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        close(fd);
+        return tl_fail(TL_ERR_IO, "cannot read %s: %s", path, strerror(EISDIR));
+    }
     tl_strbuf b = {0};
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        tl_strbuf_append(&b, buf, n);
-    bool bad = ferror(f);
-    if (!is_stdin) fclose(f);
-    if (bad || b.oom) {
+    tl_status st =
+        tl_read_fd(fd, "tl", is_stdin ? "<stdin>" : path, tl_read_limit(TL_READ_SOURCE), &b);
+    if (!is_stdin) close(fd);
+    if (st != TL_OK) {
         tl_strbuf_free(&b);
-        return tl_fail(bad ? TL_ERR_IO : TL_ERR_NOMEM, "cannot read %s", path);
+        return st;
     }
     *len = b.len;
     *text = b.data ? b.data : strdup("");
@@ -533,7 +540,7 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     size_t idx = I->n_imports++;
     I->imports[idx] = (tl_import_rec){real, strdup(path), false};
     char *text;
-    size_t len;
+    size_t len = 0;
     tl_status st = read_file(path, &text, &len);
     if (st != TL_OK) return tl_err_status(I, site, st);
     tl_chunk *c;

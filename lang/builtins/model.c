@@ -384,7 +384,7 @@ tl_status tl_model_to_value(tl_model *m, tl_value *out) {
 
 static tl_status load_as(tl_call *c, const tl_value *argv, tl_dtype as, tl_value *out) {
     const char *path;
-    tl_status st = tl_arg_string(c, argv, 0, &path);
+    tl_status st = tl_arg_path(c, argv, 0, &path);
     if (st) return st;
     /* "~/..." is the home folder, as in the original scripts' model paths. */
     char *expanded = NULL;
@@ -547,7 +547,7 @@ static tl_status set_meta(const tl_call *c, tl_gguf_writer *w, const char *key, 
 static tl_status bi_save_gguf(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)out;
     const char *path;
-    tl_status st = tl_arg_string(c, argv, 0, &path);
+    tl_status st = tl_arg_path(c, argv, 0, &path);
     if (st) return st;
     tl_gguf_writer *w;
     if ((st = tl_gguf_writer_new(&w))) return st;
