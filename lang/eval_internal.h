@@ -131,6 +131,10 @@ tl_flow tl_check_type(tl_interp *I, const tl_node *site, const tl_node *type, tl
                       const char *what);
 tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n);
 bool tl_values_equal(const tl_value *a, const tl_value *b);
+/* The same with an error for values nested deeper than TL_VALUE_MAX_DEPTH
+** (lang/value_walk.c: bounded recursion, linear in shared containers). */
+#define TL_VALUE_MAX_DEPTH 2000
+tl_status tl_values_equal_checked(const tl_value *a, const tl_value *b, bool *equal);
 /* Would storing v inside container `into` make a reference cycle? */
 bool tl_value_would_cycle(const tl_value *v, const void *into);
 void tl_type_str(tl_strbuf *b, const tl_node *type);

@@ -1,6 +1,7 @@
 /* lang/json_value.c -- JSON encoding of tl values and decoding with jansson. */
 #include "lang/json_value.h"
 
+#include "lang/read_all.h"
 #include "lang/value_struct.h"
 #include "runtime/ops.h"
 
@@ -348,9 +349,14 @@ static tl_status put_tensor(tl_strbuf *b, const tl_tensor *t, const char *who) {
     return TL_OK;
 }
 
+static _Thread_local size_t max_text; /* set by tl_json_encode */
+
 static tl_status encode(tl_strbuf *b, const tl_value *v, const char *who, int depth) {
     if (depth > MAX_DEPTH)
         return tl_fail(TL_ERR_ARG, "%s: nested deeper than %d levels (a cycle?)", who, MAX_DEPTH);
+    if (b->len > max_text) /* a shared value (`a = [a, a]` repeated) unfolds exponentially */
+        return tl_fail(TL_ERR_NOMEM, "%s: the JSON text would be larger than %zu bytes", who,
+                       max_text);
     switch (v->kind) {
     case TL_VAL_VOID:
         tl_strbuf_puts(b, "null");
@@ -420,7 +426,13 @@ static tl_status encode(tl_strbuf *b, const tl_value *v, const char *who, int de
 }
 
 tl_status tl_json_encode(tl_strbuf *b, const tl_value *v, const char *who) {
+    max_text = tl_read_limit(TL_READ_DATA);
+    if (max_text > TL_JSON_MAX_TEXT) max_text = TL_JSON_MAX_TEXT;
+    size_t start = b->len;
     tl_status st = encode(b, v, who, 0);
+    if (st == TL_OK && b->len - start > max_text)
+        st = tl_fail(TL_ERR_NOMEM, "%s: the JSON text would be larger than %zu bytes", who,
+                     max_text);
     if (st == TL_OK && b->oom) st = tl_fail(TL_ERR_NOMEM, "%s: out of memory", who);
     return st;
 }

@@ -94,7 +94,55 @@ tl_value tl_value_retain(tl_value v) {
     return v;
 }
 
+/* Releasing a value releases what it holds, which may nest deeper than the C
+** stack allows (`a = [a]` in a loop).  Below RELEASE_DEPTH nested releases a
+** value is queued instead and the outermost release empties the queue, so the
+** recursion stays shallow whatever the nesting. */
+#define RELEASE_DEPTH 128
+static _Thread_local int release_depth;
+static _Thread_local tl_value *release_queue;
+static _Thread_local size_t release_n, release_cap;
+
+static void release_now(tl_value *v);
+
 void tl_value_release(tl_value *v) {
+    if (v->kind <= TL_VAL_BOOL || v->kind == TL_VAL_BUILTIN) {
+        *v = TL_VOID;
+        return;
+    }
+    if (release_depth >= RELEASE_DEPTH) {
+        if (release_n == release_cap) {
+            size_t cap = release_cap ? release_cap * 2 : 256;
+            tl_value *q = realloc(release_queue, cap * sizeof *q);
+            if (q) {
+                release_queue = q;
+                release_cap = cap;
+            }
+        }
+        if (release_n < release_cap) {
+            release_queue[release_n++] = *v;
+            *v = TL_VOID;
+            return;
+        }
+        /* no memory for the queue: release in place (deeper recursion) */
+    }
+    release_depth++;
+    release_now(v);
+    release_depth--;
+    if (release_depth == 0 && release_n) {
+        release_depth++;
+        while (release_n) {
+            tl_value x = release_queue[--release_n];
+            release_now(&x);
+        }
+        release_depth--;
+        free(release_queue);
+        release_queue = NULL;
+        release_cap = 0;
+    }
+}
+
+static void release_now(tl_value *v) {
     if (v->kind == TL_VAL_TENSOR) {
         tl_tensor_unref(v->as.tensor);
     } else {
