@@ -130,6 +130,9 @@ tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tenso
     j.group = j.H / j.Hkv;
     j.scale = scale > 0.0f ? scale : 1.0f / sqrtf((float)j.D);
     j.pos_offset = pos_offset >= 0 ? pos_offset : j.T - j.S;
+    /* every key is visible from an offset of T on: clamping keeps s + pos_offset
+    ** from overflowing when an offset near INT64_MAX comes from a script */
+    if (j.pos_offset > j.T) j.pos_offset = j.T;
     float *fq = NULL, *fk = NULL, *fv = NULL; /* copies, when the inputs are not f32 */
     tl_tensor *o = NULL;
     st = ops_f32_data("attention", q, &j.q, &fq);
