@@ -19,6 +19,12 @@ typedef struct attn_job {
 static void softmax_pv(const attn_job *j, float *p, float mx, int64_t kvh, bool vec, double *acc,
                        float *o) {
     int64_t T = j->T, D = j->D;
+    for (int64_t t = 0; t < T; t++)
+        if (p[t] != p[t]) { /* a NaN score (even all of them): the output row is NaN */
+            for (int64_t d = 0; d < D; d++)
+                o[d] = NAN;
+            return;
+        }
     if (mx == -INFINITY) { /* nothing visible: uniform, like softmax of an all-masked row */
         for (int64_t t = 0; t < T; t++)
             p[t] = 1.0f / (float)T;
