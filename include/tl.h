@@ -23,8 +23,9 @@
 ** In a C function registered with tl_vm_register(), `argv` values are
 ** borrowed (valid during the call) and `result` is the slot to fill.
 **
-** Threads: a tl_vm is used by one thread at a time.  Error messages are kept
-** per vm and per thread.  See docs/ffi.md. */
+** Threads: a tl_vm is used by one thread at a time; different vms may run on
+** different threads at once (each has its own seed, precision, thread count
+** and output).  Error messages are kept per vm and per thread.  See docs/ffi.md. */
 #ifndef TL_H
 #define TL_H
 
@@ -35,7 +36,7 @@
 extern "C" {
 #endif
 
-#define TL_API_VERSION 1
+#define TL_API_VERSION 2
 /* Tensors have at most this many dims. */
 #define TL_API_MAX_DIMS 8
 
@@ -64,6 +65,25 @@ void tl_vm_free(tl_vm *vm);
 ** exceeds one stops with an error. */
 void tl_vm_set_max_depth(tl_vm *vm, int depth);
 void tl_vm_set_max_steps(tl_vm *vm, int64_t steps);
+
+/* Per-vm runtime settings: each vm has its own, so vms on different threads
+** never change each other's results.
+**   threads: how many threads this vm's tensor ops use (1..256), or 0 for the
+**     process default (TL_THREADS, else the number of cores).  Results are
+**     the same for any thread count.
+**   seed: reseeds this vm's random generator (rand, randn, dropout, sampling);
+**     unseeded, a vm starts from TL_SEED (else 0x5eed), like `tl run`.
+**   precision: "llama" (the default), "llama_row" or "exact", as the
+**     set_precision builtin (docs/builtins.md). */
+int tl_vm_set_threads(tl_vm *vm, int threads);
+void tl_vm_set_seed(tl_vm *vm, uint64_t seed);
+int tl_vm_set_precision(tl_vm *vm, const char *mode);
+
+/* Where the vm's print, write and input prompts go: fn(user, bytes, len) for
+** each piece of output (not NUL-terminated), or stdout when fn is NULL (the
+** default).  fn runs on the thread that runs the script. */
+typedef void (*tl_output_callback)(void *user, const char *data, size_t len);
+void tl_vm_set_output(tl_vm *vm, tl_output_callback fn, void *user);
 
 /* Runs a chunk of .tl source: its declarations (fn, struct, impl, extern,
 ** tensor, import) are registered and its `main { }` blocks run in the global

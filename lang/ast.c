@@ -43,6 +43,7 @@ const char *tl_node_kind_name(tl_node_kind k) {
         [TL_N_IDENT] = "ident",
         [TL_N_ARRAY] = "array",
         [TL_N_WILDCARD] = "wildcard",
+        [TL_N_EQMARK] = "marked index",
         [TL_N_BINARY] = "binary",
         [TL_N_UNARY] = "unary",
         [TL_N_CAST] = "cast",

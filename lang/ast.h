@@ -37,6 +37,7 @@ typedef enum tl_node_kind {
     TL_N_ARM,              /* a = pattern, b = guard or NULL, c = body (expr or block)   */
     TL_N_UNSUPPORTED_EXPR, /* name = feature ("python.call")                      */
     TL_N_WILDCARD,         /* `?` in an array literal: shape(e) == [?, 64] patterns      */
+    TL_N_EQMARK,           /* a = index name marked `q.` on an equation's left side      */
     /* ---- patterns */
     TL_P_WILD,   /* _                                                            */
     TL_P_LIT,    /* a = literal expression                                       */
@@ -46,7 +47,8 @@ typedef enum tl_node_kind {
     TL_P_OR,     /* a = alternatives                                             */
     /* ---- statements */
     TL_S_LET,         /* name, a = value, c = type or NULL                           */
-    TL_S_ASSIGN,      /* a = target (ident, field or index), b = value              */
+    TL_S_ASSIGN,      /* a = target (ident, field or index), b = value; op = projection
+                         of a tensor equation (lang/equation.h: 0 =, 1 max=, 2 min=, 3 avg=) */
     TL_S_IF,          /* a = cond, b = then block, c = else (block or if) or NULL   */
     TL_S_WHILE,       /* a = cond, b = body                                         */
     TL_S_FOR,         /* name, a = iterable, b = body                               */

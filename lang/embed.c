@@ -10,6 +10,7 @@
 #include "lang/eval_internal.h" /* tl_find_fn: a named fn as a value */
 #include "lang/ffi.h"
 #include "lang/strbuf.h"
+#include "runtime/context.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -170,6 +171,40 @@ void tl_vm_set_max_depth(tl_vm *vm, int depth) {
 
 void tl_vm_set_max_steps(tl_vm *vm, int64_t steps) {
     tl_interp_set_max_steps(vm->I, steps);
+}
+
+int tl_vm_set_threads(tl_vm *vm, int threads) {
+    if (threads < 0 || threads > TL_MAX_THREADS)
+        return api_fail(vm, TL_ERR_ARG, "tl_vm_set_threads: %d is out of range (1..%d, 0: default)",
+                        threads, TL_MAX_THREADS);
+    return api_status(tl_context_set_threads(tl_interp_context(vm->I), threads));
+}
+
+void tl_vm_set_seed(tl_vm *vm, uint64_t seed) {
+    tl_context *c = tl_interp_context(vm->I);
+    tl_rng_seed(&c->rng, seed);
+    c->rng_seeded = true;
+}
+
+int tl_vm_set_precision(tl_vm *vm, const char *mode) {
+    static const struct {
+        const char *name;
+        tl_precision p;
+    } modes[] = {{"llama", TL_PRECISION_LLAMA},
+                 {"llama_row", TL_PRECISION_LLAMA_ROW},
+                 {"exact", TL_PRECISION_EXACT}};
+    for (size_t i = 0; mode && i < sizeof modes / sizeof modes[0]; i++)
+        if (strcmp(mode, modes[i].name) == 0) {
+            tl_interp_context(vm->I)->precision = modes[i].p;
+            return 0;
+        }
+    return api_fail(vm, TL_ERR_ARG,
+                    "tl_vm_set_precision: \"%s\" is not \"llama\", \"llama_row\" or \"exact\"",
+                    mode ? mode : "(null)");
+}
+
+void tl_vm_set_output(tl_vm *vm, tl_output_callback fn, void *user) {
+    tl_interp_set_output(vm->I, fn, user);
 }
 
 int tl_vm_eval_named(tl_vm *vm, const char *src, size_t len, const char *name, tl_val *result) {

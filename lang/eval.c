@@ -47,6 +47,7 @@ tl_interp *tl_interp_new(void) {
     I->cur = &I->globals;
     I->max_depth = 1000;
     I->exit_code = -1;
+    tl_context_init(&I->rt);
     if (tl_value_array(0, &I->args) != TL_OK) {
         free(I);
         return NULL;
@@ -238,10 +239,30 @@ tl_flow tl_guard(tl_interp *I, const tl_node *n) {
     return TL_FLOW_OK;
 }
 
-/* Marks entry into the interpreter from C; returns true for the outermost. */
+void tl_interp_set_output(tl_interp *I, tl_output_fn fn, void *user) {
+    I->out_fn = fn;
+    I->out_user = user;
+}
+
+void tl_interp_write(tl_interp *I, const char *data, size_t len, bool flush) {
+    if (I && I->out_fn) {
+        if (len) I->out_fn(I->out_user, data, len);
+        return;
+    }
+    if (len) fwrite(data, 1, len, stdout);
+    if (flush) fflush(stdout);
+}
+
+tl_context *tl_interp_context(tl_interp *I) {
+    return &I->rt;
+}
+
+/* Marks entry into the interpreter from C; returns true for the outermost,
+** which makes the interpreter's runtime context current on this thread. */
 static bool enter(tl_interp *I) {
     char probe;
     if (I->entry_depth++ > 0) return false;
+    I->outer_rt = tl_context_enter(&I->rt);
     I->stack_base = &probe;
     tl_interrupt_requested = 0;
     tl_interp_clear_error(I);
@@ -252,8 +273,13 @@ static bool enter(tl_interp *I) {
     return true;
 }
 
+/* Undoes enter() (restoring the thread's previous context after the outermost). */
+static void exit_entry(tl_interp *I) {
+    if (--I->entry_depth == 0) tl_context_enter(I->outer_rt);
+}
+
 static tl_status leave(tl_interp *I, bool outer, tl_flow fl) {
-    I->entry_depth--;
+    exit_entry(I);
     if (fl == TL_FLOW_OK) return TL_OK;
     if (I->exiting) {
         if (outer) tl_strbuf_reset(&I->err_text);
@@ -610,7 +636,7 @@ tl_status tl_interp_load_file(tl_interp *I, const char *path) {
     if (fl == TL_FLOW_OK && c) I->last_file = c;
     if (fl != TL_FLOW_OK && I->err_text.len && !I->err_chunk && outer) {
         /* syntax error: the text is already formatted */
-        I->entry_depth--;
+        exit_entry(I);
         return tl_fail(TL_ERR_FORMAT, "%s", tl_strbuf_cstr(&I->err_msg));
     }
     return leave(I, outer, fl);
@@ -713,7 +739,7 @@ tl_status tl_interp_eval_string(tl_interp *I, const char *src, size_t len, const
     tl_chunk *c = NULL;
     tl_flow fl = parse_chunk(I, src, len, name ? name : "<input>", &c);
     if (fl != TL_FLOW_OK && !I->err_chunk && I->err_text.len) {
-        I->entry_depth--;
+        exit_entry(I);
         return tl_fail(TL_ERR_FORMAT, "%s", tl_strbuf_cstr(&I->err_msg));
     }
     if (fl == TL_FLOW_OK) fl = load_items(I, c);

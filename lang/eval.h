@@ -39,6 +39,15 @@ void tl_interp_set_max_steps(tl_interp *I, int64_t steps);
 /* tl run --time: when out is not NULL, each top-level statement of main is
 ** timed and reported to out as "time: FILE:LINE  SOURCE  12.345 ms". */
 void tl_interp_set_timing(tl_interp *I, FILE *out);
+/* Where print, write and input's prompt go: fn(user, bytes, len) for every
+** chunk of output, or stdout (fn NULL, the default). */
+typedef void (*tl_output_fn)(void *user, const char *data, size_t len);
+void tl_interp_set_output(tl_interp *I, tl_output_fn fn, void *user);
+/* Writes to the interpreter's output (flush: fflush stdout when that is it). */
+void tl_interp_write(tl_interp *I, const char *data, size_t len, bool flush);
+/* The interpreter's runtime settings (precision, random generator, thread
+** count; runtime/context.h), entered while it runs.  Never NULL. */
+struct tl_context *tl_interp_context(tl_interp *I);
 /* Script arguments (after `--`), returned by the builtin args(). Copied. */
 void tl_interp_set_args(tl_interp *I, int argc, char **argv);
 /* The value returned by args() (borrowed). */

@@ -611,6 +611,10 @@ tl_flow tl_eval_expr(tl_interp *I, const tl_node *n, tl_value *out) {
         return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s is not supported yet", n->name);
     case TL_N_SLICE:
         return tl_err_at(I, n, TL_ERR_ARG, "a slice is only allowed inside [ ]");
+    case TL_N_EQMARK:
+        return tl_err_at(I, n, TL_ERR_ARG,
+                         "an index marked with '.' is only allowed on the left side of a tensor "
+                         "equation (Y[p, q.] = softmax(...))");
     default:
         return tl_err_at(I, n, TL_ERR_INTERNAL, "cannot evaluate a %s node",
                          tl_node_kind_name(n->kind));

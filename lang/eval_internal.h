@@ -11,6 +11,7 @@
 #include "lang/parse.h"
 #include "lang/strbuf.h"
 #include "lang/value_struct.h"
+#include "runtime/context.h"
 
 /* How a statement or expression finished. */
 typedef enum tl_flow {
@@ -91,7 +92,11 @@ struct tl_interp {
     const char *stack_base;
     size_t stack_limit;
     int entry_depth;
-    FILE *time_out; /* tl run --time: per-statement times of main go here */
+    FILE *time_out;       /* tl run --time: per-statement times of main go here */
+    tl_context rt;        /* precision, random generator, threads: entered while running */
+    tl_context *outer_rt; /* the thread's context before the outermost entry */
+    tl_output_fn out_fn;  /* NULL: stdout */
+    void *out_user;
 };
 
 /* errors */

@@ -2,6 +2,7 @@
 ** tensor declarations. */
 #include "lang/display.h"
 #include "lang/eval_internal.h"
+#include "lang/equation.h"
 #include "runtime/half.h"
 
 #include <stdlib.h>
@@ -616,6 +617,11 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
         return st == TL_OK ? TL_FLOW_OK : tl_err_status(I, n, st);
     }
     case TL_S_ASSIGN: {
+        if (n->a->kind == TL_N_INDEX) { /* a tensor equation? (lang/equation.h) */
+            int eq = tl_eq_classify(I, n);
+            if (eq < 0) return TL_FLOW_ERR;
+            if (eq > 0) return tl_eq_exec(I, n);
+        }
         tl_value v;
         fl = tl_eval_expr(I, n->b, &v);
         if (fl != TL_FLOW_OK) return fl;

@@ -34,6 +34,8 @@
 
 /* Tokens produced only by the lexer's context checks, declared for grammar.h. */
 %token TEST BENCH WITH EMBEDDING STRUCTNAME RETURNVOID EXTERN.
+/* `max=` `min=` `avg=` right after `]`: tensor equation projections (lang/equation.h) */
+%token MAXEQ MINEQ AVGEQ.
 
 %nonassoc LOWEST.
 %left OROR OR.
@@ -213,7 +215,10 @@ dim(A) ::= IDENT(T). { A = tl_pnode(ps, TL_T_DIM, &T); if (A) A->v.i = -1; }
 dim(A) ::= QUESTION(T). { A = tl_pnode(ps, TL_T_DIM, &T); if (A) A->v.i = -1; }
 
 /* ---------------------------------------------------------------- statements */
-block(A) ::= LBRACE(T) stmts(S) RBRACE. { A = tl_pnode(ps, TL_S_BLOCK, &T); if (A) A->a = S.head; }
+block(A) ::= LBRACE(T) stmts(S) RBRACE. {
+    A = tl_pnode(ps, TL_S_BLOCK, &T); if (A) A->a = S.head;
+    tl_pmark_equations(S.head);
+}
 
 stmts(A) ::= . { A.head = A.tail = NULL; }
 stmts(A) ::= stmts(B) stmt(S). { A = S ? tl_plist_append(B, S) : B; }
@@ -234,6 +239,10 @@ stmt(A) ::= expr(L) PLUSEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(
 stmt(A) ::= expr(L) MINUSEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_SUB, L, R)); }
 stmt(A) ::= expr(L) STAREQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_MUL, L, R)); }
 stmt(A) ::= expr(L) SLASHEQ expr(R). [LOWEST] { A = tl_passign(ps, L, tl_pbinary(ps, TL_OP_DIV, L, R)); }
+/* tensor equations with another projection: Y[i] max= X[i, j] (lang/equation.h) */
+stmt(A) ::= expr(L) MAXEQ expr(R). [LOWEST] { A = tl_passign(ps, L, R); if (A) A->op = 1; }
+stmt(A) ::= expr(L) MINEQ expr(R). [LOWEST] { A = tl_passign(ps, L, R); if (A) A->op = 2; }
+stmt(A) ::= expr(L) AVGEQ expr(R). [LOWEST] { A = tl_passign(ps, L, R); if (A) A->op = 3; }
 stmt(A) ::= ifstmt(I). { A = I; }
 stmt(A) ::= WHILE(T) expr(C) block(B). { A = tl_pnode(ps, TL_S_WHILE, &T); if (A) { A->a = C; A->b = B; } }
 stmt(A) ::= FOR(T) IDENT(N) IN expr(E) block(B). {
@@ -407,6 +416,8 @@ elem(A) ::= QUESTION(T). { A = tl_pnode(ps, TL_N_WILDCARD, &T); }
 indices(A) ::= index(I). { A = tl_plist_one(I); }
 indices(A) ::= indices(B) COMMA index(I). { A = tl_plist_append(B, I); }
 index(A) ::= expr(E). { A = E; }
+/* q. : the normalised index of an equation's left side (Y[p, q.] = softmax(...)) */
+index(A) ::= expr(E) DOT. { A = tl_pnode_at(ps, TL_N_EQMARK, E); if (A) A->a = E; }
 index(A) ::= COLON(T). { A = tl_pnode(ps, TL_N_SLICE, &T); }
 index(A) ::= expr(E) COLON. { A = tl_pnode_at(ps, TL_N_SLICE, E); if (A) A->a = E; }
 index(A) ::= COLON(T) expr(E). { A = tl_pnode(ps, TL_N_SLICE, &T); if (A) A->b = E; }

@@ -115,6 +115,17 @@ static int classify_ident(tl_lexer *lx, const char *z, size_t n) {
     return TK_IDENT;
 }
 
+/* `max=` `min=` `avg=` (no space before '=', not '==') right after ']': the
+** projection of a tensor equation, Y[i] max= X[i, j]. */
+static int projection_eq(tl_lexer *lx, const char *z, size_t n) {
+    if (lx->prev != TK_RBRACKET || n != 3 || lx->cur >= lx->lim || *lx->cur != '=') return 0;
+    if (lx->cur + 1 < lx->lim && (lx->cur[1] == '=' || lx->cur[1] == '>')) return 0;
+    if (memcmp(z, "max", 3) == 0) return TK_MAXEQ;
+    if (memcmp(z, "min", 3) == 0) return TK_MINEQ;
+    if (memcmp(z, "avg", 3) == 0) return TK_AVGEQ;
+    return 0;
+}
+
 static void newlines(tl_lexer *lx, const char *from, const char *to) {
     for (const char *p = from; p < to; p++)
         if (*p == '\n') {
@@ -170,7 +181,16 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         ["] ([^"\\] | "\\" [^])* ["] { newlines(lx, lx->tok, lx->cur); EMIT(TK_STRING); }
         ["] { lx->cur = lx->lim; FAIL("unterminated string", 1); }
 
-        id { tok->n = (uint32_t)(lx->cur - lx->tok); return lx->prev = classify_ident(lx, lx->tok, tok->n); }
+        id {
+            tok->n = (uint32_t)(lx->cur - lx->tok);
+            int proj = projection_eq(lx, lx->tok, tok->n);
+            if (proj) {
+                lx->cur++;
+                tok->n++;
+                return lx->prev = proj;
+            }
+            return lx->prev = classify_ident(lx, lx->tok, tok->n);
+        }
 
         "(" { EMIT(TK_LPAREN); }
         ")" { EMIT(TK_RPAREN); }
@@ -237,7 +257,8 @@ const char *tl_token_describe(int id) {
     case TK_ARROW: case TK_MINUS: case TK_POW: case TK_STAR: case TK_SLASH: case TK_PERCENT:
     case TK_AT: case TK_ANDAND: case TK_OROR: case TK_PIPE: case TK_QUESTION: case TK_TILDE:
     case TK_ODOT: case TK_OTIMES: case TK_APPROX: case TK_PLUSEQ: case TK_MINUSEQ:
-    case TK_STAREQ: case TK_SLASHEQ: case TK_ELLIPSIS:
+    case TK_STAREQ: case TK_SLASHEQ: case TK_ELLIPSIS: case TK_MAXEQ: case TK_MINEQ:
+    case TK_AVGEQ:
         return "token";
     default: return "keyword";
     }
@@ -297,6 +318,9 @@ const char *tl_token_spelling(int id) {
     case TK_MINUSEQ: return "'-='";
     case TK_STAREQ: return "'*='";
     case TK_SLASHEQ: return "'/='";
+    case TK_MAXEQ: return "'max='";
+    case TK_MINEQ: return "'min='";
+    case TK_AVGEQ: return "'avg='";
     case TK_TEST: return "'test'";
     case TK_BENCH: return "'bench'";
     case TK_WITH: return "'with'";

@@ -244,6 +244,49 @@ tl_node *tl_pstring(tl_parse_state *ps, const tl_token *t) {
     return n;
 }
 
+/* Juxtaposition (docs/equations.md): on one line, a name directly followed by '['
+** (or '(' after ']' or a number) that comes right after ']', ')' or a number
+** multiplies: `W[i, j] X[j]`, `2 X[i]`, `relu(A[i]) B[i]`, `W[i, j] relu(X[j])`. */
+static bool juxtaposed(int prev, uint32_t prev_line, int id, const tl_token *tok,
+                       const char *lim) {
+    if (id != TK_IDENT || prev_line != tok->line) return false;
+    if (prev != TK_RBRACKET && prev != TK_RPAREN && prev != TK_INT && prev != TK_FLOAT)
+        return false;
+    const char *p = tok->z + tok->n;
+    while (p < lim && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p >= lim) return false;
+    return *p == '[' || (*p == '(' && prev != TK_RPAREN);
+}
+
+static bool plain_lhs(const tl_node *s) {
+    if (s->kind != TL_S_ASSIGN || s->op != 0 || s->a->kind != TL_N_INDEX ||
+        s->a->a->kind != TL_N_IDENT || (s->b && s->b->kind == TL_N_BINARY && s->b->a == s->a))
+        return false; /* (the last test: `Y[i] += e`, which accumulates by itself) */
+    for (const tl_node *ix = s->a->b; ix; ix = ix->next)
+        if (ix->kind != TL_N_IDENT) return false;
+    return true;
+}
+
+static bool same_lhs(const tl_node *x, const tl_node *y) {
+    if (strcmp(x->a->a->name, y->a->a->name) != 0) return false;
+    const tl_node *a = x->a->b, *b = y->a->b;
+    for (; a && b; a = a->next, b = b->next)
+        if (strcmp(a->name, b->name) != 0) return false;
+    return !a && !b;
+}
+
+void tl_pmark_equations(tl_node *stmts) {
+    for (tl_node *s = stmts; s; s = s->next) {
+        if (!plain_lhs(s)) continue;
+        for (const tl_node *t = stmts; t != s; t = t->next)
+            if (plain_lhs(t) && same_lhs(s, t)) {
+                s->v.i = 1;
+                break;
+            }
+    }
+}
+
 tl_node *tl_passign(tl_parse_state *ps, tl_node *target, tl_node *value) {
     if (!target || !value) return NULL;
     if (target->kind != TL_N_IDENT && target->kind != TL_N_FIELD && target->kind != TL_N_INDEX) {
@@ -292,6 +335,8 @@ tl_status tl_parse(const char *src, size_t len, const char *filename, tl_chunk *
     tl_lexer lx;
     tl_lexer_init(&lx, c->text, len);
     tl_token tok;
+    int prev_id = 0;
+    uint32_t prev_line = 0;
     for (;;) {
         int id = tl_lexer_next(&lx, &tok);
         if (id == TL_LEX_ERROR) {
@@ -308,6 +353,15 @@ tl_status tl_parse(const char *src, size_t len, const char *filename, tl_chunk *
         }
         ps.line = tok.line;
         ps.col = tok.col;
+        if (juxtaposed(prev_id, prev_line, id, &tok, lx.lim)) {
+            /* W[i, j] X[j, k]: the factors of a tensor equation, joined by an implied '*' */
+            tl_token star = tok;
+            star.n = 0;
+            tl_parser(parser, TK_STAR, star);
+            if (ps.failed) break;
+        }
+        prev_id = id;
+        prev_line = tok.line;
         tl_parser(parser, id, tok);
         if (ps.failed || id == TL_LEX_END) break;
     }

@@ -29,6 +29,10 @@ tl_node *tl_pint(tl_parse_state *ps, const tl_token *t, bool negative);
 tl_node *tl_pfloat(tl_parse_state *ps, const tl_token *t, bool negative);
 tl_node *tl_pstring(tl_parse_state *ps, const tl_token *t);
 tl_node *tl_passign(tl_parse_state *ps, tl_node *target, tl_node *value);
+/* Marks (v.i = 1) every `T[i, j] = e` that repeats the left side of an earlier
+** one in the same statement list: when both run as tensor equations, the later
+** one adds to the tensor (docs/equations.md, "same left side"). */
+void tl_pmark_equations(tl_node *stmts);
 tl_node *tl_punsupported(tl_parse_state *ps, tl_node_kind kind, const char *what,
                          const tl_token *at);
 void tl_perror(tl_parse_state *ps, uint32_t line, uint32_t col, const char *fmt, ...)

@@ -19,6 +19,7 @@
 #ifndef TL_RUNTIME_OPS_H
 #define TL_RUNTIME_OPS_H
 
+#include "runtime/context.h"
 #include "runtime/tensor.h"
 
 #include <stdbool.h>
@@ -125,17 +126,7 @@ tl_status tl_op_log_softmax(const tl_tensor *x, int axis, tl_tensor **out);
 tl_status tl_op_topk(const tl_tensor *x, int64_t k, tl_tensor **values, tl_tensor **indices);
 
 /* ---- matmul, linear, einsum (runtime/ops/matmul.c, einsum.c) ----------------- */
-typedef enum tl_precision {
-    TL_PRECISION_LLAMA = 0, /* llama.cpp's defaults: activations rounded to the weight's
-                               dot_type, and its float order per weight (the repacked
-                               GEMV/GEMM orders for Q4_0/Q4_K/Q2_K, see runtime/quant.h) */
-    TL_PRECISION_EXACT,     /* weight rows dequantized to f32, dot in double          */
-    TL_PRECISION_LLAMA_ROW, /* as LLAMA, but every weight in the one-row vec_dot order
-                               (llama.cpp run with --no-repack)                        */
-} tl_precision;
-
-void tl_set_precision(tl_precision p);
-tl_precision tl_get_precision(void);
+/* tl_precision, tl_set_precision, tl_get_precision: runtime/context.h (per interpreter). */
 
 /* NumPy matmul: 1-D operands are promoted and the added dim removed again;
 ** batch dims broadcast.  Products in f32, summed in double per output element.
@@ -158,8 +149,7 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
 ** layer's q/k/v, or gate/up) x is quantized once and all their rows run in one
 ** parallel region (one barrier instead of n); otherwise it is n linears.  On
 ** failure every out[i] is NULL. */
-tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n,
-                            tl_tensor **out);
+tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n, tl_tensor **out);
 
 /* einsum over n operands, e.g. "ihd,jhd->ihj".  Letters a-z/A-Z; a letter
 ** repeated inside one operand takes the diagonal; without "->" the output is

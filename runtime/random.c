@@ -1,6 +1,8 @@
 /* runtime/random.c -- xoshiro256** seeded by splitmix64; Box-Muller normals. */
 #include "runtime/random.h"
 
+#include "runtime/context.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -48,21 +50,20 @@ double tl_rng_normal(tl_rng *r) {
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
-static tl_rng global_rng;
-static int global_seeded;
-
 tl_rng *tl_random_global(void) {
-    if (!global_seeded) {
+    tl_context *c = tl_context_current();
+    if (!c->rng_seeded) {
         const char *env = getenv("TL_SEED"); /* set by `tl run --seed S` */
         uint64_t seed = 0x5eed;
         if (env && *env) seed = strtoull(env, NULL, 0);
-        tl_rng_seed(&global_rng, seed);
-        global_seeded = 1;
+        tl_rng_seed(&c->rng, seed);
+        c->rng_seeded = true;
     }
-    return &global_rng;
+    return &c->rng;
 }
 
 void tl_random_seed(uint64_t seed) {
-    tl_rng_seed(&global_rng, seed);
-    global_seeded = 1;
+    tl_context *c = tl_context_current();
+    tl_rng_seed(&c->rng, seed);
+    c->rng_seeded = true;
 }

@@ -8,11 +8,12 @@
 ** one normal per pair (the sine half is discarded, so the stream does not
 ** depend on how many values were asked for before).
 **
-** There is one process-wide generator (tl_random_global()), seeded by
+** The generator of the current context (runtime/context.h: one per
+** interpreter, else the process default) is tl_random_global(), seeded by
 ** tl_random_seed(), or on first use from the TL_SEED environment variable
 ** (which `tl run --seed S` sets); otherwise the seed is 0x5eed.  Same seed,
-** same sequence of calls → same values.  Not thread-safe: call from the
-** interpreter thread. */
+** same sequence of calls → same values.  Call from the thread that uses the
+** context. */
 #ifndef TL_RUNTIME_RANDOM_H
 #define TL_RUNTIME_RANDOM_H
 
@@ -28,7 +29,7 @@ float tl_rng_uniform_f32(tl_rng *r);  /* [0, 1) */
 double tl_rng_uniform_f64(tl_rng *r); /* [0, 1) */
 double tl_rng_normal(tl_rng *r);      /* mean 0, variance 1 */
 
-/* The global generator and its seeding. */
+/* The current context's generator and its seeding. */
 tl_rng *tl_random_global(void);
 void tl_random_seed(uint64_t seed);
 

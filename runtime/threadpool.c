@@ -4,6 +4,8 @@
 #endif
 #include "runtime/threadpool.h"
 
+#include "runtime/context.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -12,7 +14,6 @@
 #include <malloc.h>
 #endif
 
-#define TL_MAX_THREADS    256
 #define SPIN_ITERS        20000
 #define CHUNKS_PER_THREAD 4
 
@@ -20,8 +21,9 @@ typedef struct pool {
     pthread_mutex_t mu;
     pthread_cond_t wake, done_cv;
     pthread_t tids[TL_MAX_THREADS];
-    int n_workers; /* started workers (threads - 1)                 */
-    int n_threads; /* configured thread count, 0 = not decided yet  */
+    int n_workers;   /* started workers (threads - 1)                 */
+    int n_threads;   /* configured thread count, 0 = not decided yet  */
+    int started_for; /* the thread count the workers were started for */
     /* the current job */
     uint64_t generation; /* bumped for each job (atomic reads while spinning) */
     int active;          /* threads that may take chunks (<= n_threads)   */
@@ -131,12 +133,13 @@ static void register_atexit(void) {
     atexit(tl_threadpool_shutdown);
 }
 
-/* Called with P.mu held; starts n_threads - 1 workers (fewer if creation fails).
+/* Called with P.mu held; starts threads - 1 workers (fewer if creation fails).
 ** The first start registers tl_threadpool_shutdown with atexit, so programs
 ** exit with their workers joined (valgrind sees no thread stacks). */
-static void start_workers_locked(void) {
+static void start_workers_locked(int threads) {
     pthread_once(&atexit_once, register_atexit);
-    int want = P.n_threads - 1;
+    int want = threads - 1;
+    P.started_for = threads;
     P.start_generation = P.generation;
     for (int i = 0; i < want; i++) {
         if (pthread_create(&P.tids[i], NULL, worker_main, (void *)(intptr_t)(i + 1)) != 0) break;
@@ -157,6 +160,8 @@ tl_status tl_threadpool_set_threads(int n) {
 }
 
 int tl_threadpool_threads(void) {
+    int own = tl_context_current()->threads;
+    if (own > 0) return own;
     pthread_mutex_lock(&P.mu);
     if (P.n_threads == 0) P.n_threads = default_threads();
     int n = P.n_threads;
@@ -194,7 +199,9 @@ void tl_parallel_for_split(int64_t n, int64_t min_chunk, int chunks_per_thread, 
     }
     pthread_mutex_lock(&region_mu);
     pthread_mutex_lock(&P.mu);
-    if (P.n_workers == 0) start_workers_locked();
+    if (P.n_workers > 0 && threads > P.started_for)
+        stop_workers_locked(); /* a context wants more */
+    if (P.n_workers == 0) start_workers_locked(threads);
     if (active > P.n_workers + 1) active = P.n_workers + 1;
     int64_t nchunks =
         useful < (int64_t)active * chunks_per_thread ? useful : (int64_t)active * chunks_per_thread;

@@ -9,8 +9,12 @@
 ** count or on which thread ran a chunk (no float reduction crosses a chunk
 ** boundary).
 **
-** Thread count: tl_threadpool_set_threads() (the CLI's --threads), else the
-** TL_THREADS environment variable, else the number of online cores.  Calls
+** Thread count: the current context's (runtime/context.h: an interpreter's own
+** setting) when it has one, else the process default: tl_threadpool_set_threads()
+** (the CLI's --threads), else the TL_THREADS environment variable, else the number
+** of online cores.  The workers are shared: a context that asks for more threads
+** than were started restarts them with more; one that asks for fewer leaves the
+** rest idle.  Calls
 ** made from inside a parallel region run serially on the calling thread.
 ** Workers spin between jobs and sleep on a condition variable only after a
 ** while idle; the caller spins for their acknowledgements the same way. */
@@ -24,10 +28,12 @@
 /* Runs fn(ctx, begin, end) over a partition of [0, n). */
 typedef void (*tl_range_fn)(void *ctx, int64_t begin, int64_t end);
 
-/* Sets the number of threads (1..256, including the caller); restarts the pool. */
+/* Sets the process default number of threads (1..256, including the caller);
+** restarts the pool. */
 tl_status tl_threadpool_set_threads(int n);
 
-/* The current thread count (starts the pool's configuration lazily). */
+/* The thread count the calling thread's ops use: its context's, else the
+** process default (decided lazily). */
 int tl_threadpool_threads(void);
 
 /* Splits [0, n) statically over the pool; items below min_chunk per thread

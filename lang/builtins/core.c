@@ -61,7 +61,7 @@ static tl_status b_print(tl_call *c, int argc, const tl_value *argv, tl_value *o
         if (b.oom)
             st = tl_fail(TL_ERR_NOMEM, "out of memory");
         else
-            fwrite(b.data, 1, b.len, stdout);
+            tl_interp_write(c->interp, b.data, b.len, false);
     }
     tl_strbuf_free(&b);
     return st;
@@ -616,11 +616,10 @@ static tl_status b_input(tl_call *c, int argc, const tl_value *argv, tl_value *o
     if (argc > 0) {
         tl_strbuf b = {0};
         tl_value_display(&b, &argv[0]);
-        fwrite(b.data ? b.data : "", 1, b.len, stdout);
+        tl_interp_write(c->interp, b.data ? b.data : "", b.len, false);
         tl_strbuf_free(&b);
     }
-    fflush(stdout);
-    (void)c;
+    tl_interp_write(c->interp, "", 0, true);
     tl_strbuf line = {0};
     int ch;
     while ((ch = getchar()) != EOF && ch != '\n')

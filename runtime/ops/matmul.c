@@ -6,15 +6,6 @@
 #include "runtime/quant/tile8.h"
 #include "runtime/threadpool.h"
 
-static tl_precision precision = TL_PRECISION_LLAMA;
-
-void tl_set_precision(tl_precision p) {
-    precision = p;
-}
-tl_precision tl_get_precision(void) {
-    return precision;
-}
-
 /* ---- matmul ------------------------------------------------------------------ */
 
 typedef struct mm_job {
@@ -150,7 +141,6 @@ void lin_quant_rows(void *ctx, int64_t begin, int64_t end) {
         j->dtr->from_f32(j->xf + r * j->in, j->xq_w + (size_t)r * j->xq_row, j->in);
 }
 
-
 /* Weight row groups [begin, end) (LIN_UNIT rows each) against every activation row. */
 void lin_rows(void *ctx, int64_t begin, int64_t end) {
     lin_job *j = ctx;
@@ -222,6 +212,7 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
     if (bias && (tl_tensor_nelements(bias) != O || ops_require_plain("linear", bias) != TL_OK))
         return tl_fail(TL_ERR_SHAPE, "linear: bias %s does not match W %s (want [%lld])",
                        OPS_SHAPE(bias, sb), OPS_SHAPE(w, sw), (long long)O);
+    tl_precision precision = tl_get_precision();
     bool exact = precision == TL_PRECISION_EXACT;
     if (!wtr->to_f32 || (!exact && !wtr->vec_dot))
         return tl_fail(TL_ERR_UNSUPPORTED, "linear: no %s kernels for %s weights",

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "lang/pull.h"
-#include "lang/sha256.h"
+#include "app/pull.h"
+#include "app/sha256.h"
 
 #include <stdlib.h>
 #include <string.h>

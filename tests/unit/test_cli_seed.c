@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lang/commands.h"
+#include "app/commands.h"
 #include "runtime/random.h"
 
 static char script[64];

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lang/cmd_gguf.h"
+#include "app/cmd_gguf.h"
 
 static char path[256];
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lang/repl.h"
+#include "app/repl.h"
 #include "runtime/dtype.h"
 
 static tl_input_kind classify(const char *s) {

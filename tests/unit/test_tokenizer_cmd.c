@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lang/cmd_tokenize.h"
+#include "app/commands.h"
 
 static char g_vocab[4096];
 

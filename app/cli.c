@@ -1,0 +1,209 @@
+/* app/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
+#include "app/commands.h"
+#include "lang/eval.h"
+#include "runtime/random.h"
+#include "runtime/threadpool.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const tl_command tl_commands[] = {
+    {"run", tl_cmd_run,
+     "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--time] "
+     "[--huge-pages] [--verbose] [-- ARGS]"},
+    {"test", tl_cmd_test, "test FILE.tl     run the file's `test NAME { }` blocks"},
+    {"tokenize", tl_cmd_tokenize,
+     "tokenize ...     tokenize text with a model's tokenizer (tl tokenize --help)"},
+    {"pull", tl_cmd_pull,
+     "pull NAME|URL [--to PATH]   download a GGUF model (tl pull --help, --list)"},
+    {"repl", tl_cmd_repl, "repl [FILE.tl]   interactive prompt (also `tl` alone on a terminal)"},
+    {"gguf", tl_cmd_gguf,
+     "gguf [--all] [--meta|--tensors] FILE   metadata and tensor table of a GGUF file"},
+    {"quantize", tl_cmd_quantize,
+     "quantize [--pure] IN.gguf OUT.gguf TYPE   convert a model's weights (q4_0, q8_0, q4_k, f16, "
+     "...)"},
+    {"help", tl_cmd_help, "help             this text"},
+    {"version", tl_cmd_version, "version          print the version"},
+    {0},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: tl <command> [arguments]\n\ncommands:\n");
+    for (const tl_command *c = tl_commands; c->name; c++)
+        fprintf(f, "  tl %s\n", c->summary);
+}
+
+int tl_cmd_help(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    usage(stdout);
+    return 0;
+}
+
+int tl_cmd_version(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    printf("tl %s\n", TL_VERSION);
+    return 0;
+}
+
+static void on_sigint(int sig) {
+    (void)sig;
+    if (tl_interrupt_requested) _exit(130); /* second Ctrl-C: give up */
+    tl_interrupt_requested = 1;
+}
+
+typedef struct run_opts {
+    const char *file;
+    bool test, bench, verbose, time;
+    long long max_steps;
+    long long threads; /* 0: the runtime's default */
+    int n_args;
+    char **args;
+} run_opts;
+
+static int parse_int_opt(const char *name, const char *v, long long *out) {
+    char *end;
+    if (!v) {
+        fprintf(stderr, "tl: %s needs a value\n", name);
+        return -1;
+    }
+    *out = strtoll(v, &end, 10);
+    if (*end || end == v || *out < 0) {
+        fprintf(stderr, "tl: %s: '%s' is not a non-negative integer\n", name, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_run(int argc, char **argv, run_opts *o) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        long long v;
+        if (strcmp(a, "--") == 0) {
+            o->n_args = argc - i - 1;
+            o->args = argv + i + 1;
+            break;
+        } else if (strcmp(a, "--test") == 0) {
+            o->test = true;
+        } else if (strcmp(a, "--time") == 0) {
+            o->time = true;
+        } else if (strcmp(a, "--bench") == 0) {
+            o->bench = true;
+        } else if (strcmp(a, "--huge-pages") == 0) {
+            setenv("TL_HUGE_PAGES", "1", 1); /* read by every model load (runtime/model.c) */
+        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0 ||
+                   strcmp(a, "--debug") == 0 || strcmp(a, "-d") == 0) {
+            o->verbose = true;
+        } else if (strcmp(a, "--max-steps") == 0) {
+            if (parse_int_opt(a, argv[i + 1], &v)) return -1;
+            o->max_steps = v;
+            i++;
+        } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0) {
+            if (parse_int_opt(a, argv[i + 1], &v)) return -1;
+            /* exported for the runtime areas that read them */
+            setenv(strcmp(a, "--threads") == 0 ? "TL_THREADS" : "TL_SEED", argv[i + 1], 1);
+            if (strcmp(a, "--seed") == 0) tl_random_seed((uint64_t)v); /* every random builtin */
+            if (strcmp(a, "--threads") == 0) o->threads = v;
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "tl run: unknown option %s\n", a);
+            return -1;
+        } else if (!o->file) {
+            o->file = a;
+        } else {
+            /* extra words after the file are script arguments too */
+            o->n_args = argc - i;
+            o->args = argv + i;
+            break;
+        }
+    }
+    if (!o->file) {
+        fprintf(stderr, "usage: tl run FILE.tl [options] [-- ARGS]\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int run(run_opts *o) {
+    tl_interp *I = tl_interp_new();
+    if (!I) {
+        fprintf(stderr, "tl: out of memory\n");
+        return 1;
+    }
+    if (o->threads &&
+        tl_threadpool_set_threads((int)(o->threads > 1000 ? 1000 : o->threads)) != TL_OK) {
+        fprintf(stderr, "tl run: --threads: %s\n", tl_last_error());
+        tl_interp_free(I);
+        return 2;
+    }
+    signal(SIGINT, on_sigint);
+    if (o->max_steps) tl_interp_set_max_steps(I, o->max_steps);
+    if (o->time) tl_interp_set_timing(I, stderr);
+    struct timespec t_start, t_end;
+    clock_gettime(CLOCK_MONOTONIC, &t_start);
+    tl_interp_set_args(I, o->n_args, o->args);
+    if (o->verbose) fprintf(stderr, "Parsing %s\n", o->file);
+    tl_status st = tl_interp_load_file(I, o->file);
+    if (st == TL_OK) {
+        if (o->test)
+            st = tl_interp_run_tests(I, stdout, stderr, NULL, NULL);
+        else if (o->bench)
+            st = tl_interp_run_benches(I, stdout);
+        else
+            st = tl_interp_run_main(I);
+    }
+    fflush(stdout);
+    if (o->time) {
+        clock_gettime(CLOCK_MONOTONIC, &t_end);
+        double ms = (double)(t_end.tv_sec - t_start.tv_sec) * 1e3 +
+                    (double)(t_end.tv_nsec - t_start.tv_nsec) * 1e-6;
+        fprintf(stderr, "time: total %s %.3f ms\n", o->file, ms);
+    }
+    int code = 0;
+    if (tl_interp_exit_code(I) >= 0) {
+        code = tl_interp_exit_code(I);
+    } else if (st != TL_OK) {
+        if (!o->test) fputs(tl_interp_error(I), stderr);
+        /* Ctrl-C: the shell's convention (128 + SIGINT) */
+        code = (st == TL_ERR_INTERRUPTED && strcmp(tl_last_error(), "interrupted") == 0) ? 130 : 1;
+    } else if (o->verbose) {
+        fprintf(stderr, "\xE2\x9C\x85 Program executed successfully!\n");
+    }
+    tl_interp_free(I);
+    tl_threadpool_shutdown(); /* join the workers so nothing is left behind */
+    return code;
+}
+
+int tl_cmd_run(int argc, char **argv) {
+    run_opts o = {0};
+    if (parse_run(argc, argv, &o)) return 2;
+    return run(&o);
+}
+
+int tl_cmd_test(int argc, char **argv) {
+    run_opts o = {0};
+    if (parse_run(argc, argv, &o)) return 2;
+    o.test = true;
+    return run(&o);
+}
+
+int tl_cli_main(int argc, char **argv) {
+    if (argc < 2) return tl_cmd_default();
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
+        return tl_cmd_version(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+        return tl_cmd_help(argc - 1, argv + 1);
+    for (const tl_command *c = tl_commands; c->name; c++)
+        if (strcmp(c->name, cmd) == 0) return c->fn(argc - 1, argv + 1);
+    /* `tl FILE.tl` runs the file */
+    size_t n = strlen(cmd);
+    if (n > 3 && strcmp(cmd + n - 3, ".tl") == 0) return tl_cmd_run(argc, argv);
+    fprintf(stderr, "tl: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 1;
+}

@@ -1,0 +1,98 @@
+/* lang/equation_internal.h -- the compiled form of a tensor equation, shared by
+** lang/equation_compile.c (AST -> plan) and lang/equation_run.c (plan -> tensor).
+**
+** A plan is a small tree mirroring the right side: sums of terms, products of
+** factors, elementwise functions, divisions, scalar sub-expressions and leaves
+** (an indexed tensor, one axis spec per axis).  Index names become labels
+** 0..TL_CONTRACT_MAX_LABELS-1.  Everything lives in the chunk's arena. */
+#ifndef TL_LANG_EQUATION_INTERNAL_H
+#define TL_LANG_EQUATION_INTERNAL_H
+
+#include "lang/equation.h"
+#include "runtime/contract.h"
+
+typedef uint32_t eq_mask;
+
+typedef enum eq_kind { EQ_SUM, EQ_PROD, EQ_LEAF, EQ_FUNC, EQ_DIV, EQ_SCALAR } eq_kind;
+
+typedef enum eq_axis_kind {
+    AX_INDEX,  /* X[.., j, ..]                                         */
+    AX_SHIFT,  /* X[.., j + c, ..] / j - c: out of range reads 0        */
+    AX_SELECT, /* X[.., v, ..] with v a value: the axis is dropped      */
+    AX_SLICE,  /* X[.., lo:hi, ..]: the left index at this position     */
+    AX_GROUP,  /* X[.., h / g, ..]: h split into (h / g, h % g)          */
+    AX_SUM,    /* X[.., i + k, ..]: two indices, an unfolded (strided) view */
+} eq_axis_kind;
+
+typedef struct eq_axis {
+    eq_axis_kind kind;
+    int label;
+    int label2;       /* AX_SUM: the second index */
+    int sign;         /* AX_SHIFT: +1 for j + c, -1 for j - c */
+    const tl_node *e; /* the offset, value, divisor or slice   */
+} eq_axis;
+
+typedef enum eq_fn {
+    FN_RELU,
+    FN_SIGMOID,
+    FN_STEP,
+    FN_EXP,
+    FN_LOG,
+    FN_TANH,
+    FN_SILU,
+    FN_SQRT,
+    FN_ABS,
+    FN_SOFTMAX,
+    FN_LNORM,
+    FN_USER, /* any other function value, called on the tensor */
+} eq_fn;
+
+typedef struct eq_node eq_node;
+struct eq_node {
+    eq_kind kind;
+    const tl_node *src;
+    eq_mask labels; /* every index label in this subtree */
+    int n_kids;
+    eq_node **kids;
+    int8_t *signs; /* EQ_SUM: +1 / -1 per kid */
+    /* EQ_LEAF */
+    int leaf_id;
+    int n_axes;
+    eq_axis axes[TL_MAX_DIMS];
+    /* EQ_FUNC */
+    eq_fn fn;
+    const tl_node *arg2; /* sigmoid(x, T): the temperature */
+    /* EQ_PROD */
+    tl_contract_plan plan;
+};
+
+#define EQ_MAX_LEAVES 64
+#define EQ_MAX_NAMES  64
+
+typedef struct eq_plan {
+    uint32_t epoch; /* the defs epoch it was compiled under */
+    int n_labels;
+    const char *label_name[TL_CONTRACT_MAX_LABELS];
+    /* the left side */
+    const char *target; /* the variable */
+    int n_out;
+    int out[TL_MAX_DIMS];                   /* labels in left-side order */
+    const tl_node *out_extent[TL_MAX_DIMS]; /* `j:4`: the extent expression, else NULL */
+    int mark;                               /* the position marked `q.`, or -1 */
+    tl_eq_proj proj;
+    eq_node *root;
+    int n_leaves;
+    eq_node *leaves[EQ_MAX_LEAVES];
+    /* the names the compiler looked up, to notice when a variable appears or goes */
+    int n_names;
+    const char *names[EQ_MAX_NAMES];
+    bool bound[EQ_MAX_NAMES];
+} eq_plan;
+
+/* Compiles (or finds the cached, still valid) plan for statement n. */
+tl_flow tl_eq_plan_get(tl_interp *I, const tl_node *n, eq_plan **out);
+
+/* Writes the source form of an indexed factor ("W[i, j]") for messages. */
+void tl_eq_node_text(const tl_node *e, char *buf, size_t cap);
+
+#endif
