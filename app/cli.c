@@ -1,5 +1,6 @@
 /* app/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
 #include "app/commands.h"
+#include "lang/atomic_file.h"
 #include "lang/eval.h"
 #include "runtime/random.h"
 #include "runtime/threadpool.h"
@@ -52,7 +53,10 @@ int tl_cmd_version(int argc, char **argv) {
 
 static void on_sigint(int sig) {
     (void)sig;
-    if (tl_interrupt_requested) _exit(130); /* second Ctrl-C: give up */
+    if (tl_interrupt_requested) { /* second Ctrl-C: give up, leaving no temporary file */
+        tl_atomic_remove_temps();
+        _exit(130);
+    }
     tl_interrupt_requested = 1;
 }
 

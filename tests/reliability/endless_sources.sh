@@ -43,6 +43,16 @@ for fn in read_file read_lines; do
   kill "${pids[-1]}" 2>/dev/null
 done
 
+# the REPL's :load of an endless FIFO, and of a directory (it used to say "loaded")
+endless >fifo &
+pids+=($!)
+out=$(printf ':load fifo\nprint(2)\n' | timeout 20 "$tl" repl 2>&1)
+check "REPL :load of an endless FIFO" "error: :load: 'fifo' is larger than the read limit of 100000 bytes" "$out"
+kill "${pids[-1]}" 2>/dev/null
+mkdir adir
+out=$(printf ':load adir\n' | timeout 20 "$tl" repl 2>&1)
+check "REPL :load of a directory" "error: :load: cannot read 'adir': Is a directory" "$out"
+
 # append_file onto an existing file larger than the limit: refused, no temporary file
 head -c 200000 /dev/urandom >big 2>/dev/null || dd if=/dev/urandom of=big bs=1000 count=200 2>/dev/null
 printf 'main { append_file("big", "x") }\n' >s.tl
