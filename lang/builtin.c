@@ -227,7 +227,13 @@ static tl_status arg_shape(const tl_call *c, const tl_value *argv, int i, int64_
                 shape[k] = -1;
                 continue;
             }
-            if (!(d >= 0 && d < 9.0e15))
+            if (d >= 9.0e15 && e->kind == TL_VAL_INT) /* no allocation can have it */
+                return tl_fail(TL_ERR_NOMEM, "%s: shape element %zu is %lld, too large to allocate",
+                               c->name, k, (long long)e->as.i);
+            if (d >= 9.0e15)
+                return tl_fail(TL_ERR_NOMEM, "%s: shape element %zu is %s, too large to allocate",
+                               c->name, k, tl_num_str(d));
+            if (!(d >= 0))
                 return tl_fail(TL_ERR_SHAPE, "%s: shape element %zu is %s (must be >= 0%s)",
                                c->name, k, tl_num_str(d), allow_minus_one ? ", or -1 once" : "");
             shape[k] = (int64_t)d;

@@ -341,6 +341,10 @@ static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value
         return float_arith(I, n, op, tl_value_as_double(a), tl_value_as_double(b), out);
     if (op == TL_OP_ADD && a->kind == TL_VAL_STRING && b->kind == TL_VAL_STRING) {
         size_t len = a->as.str->len + b->as.str->len;
+        if (len > tl_value_max_string())
+            return tl_err_at(I, n, TL_ERR_NOMEM,
+                             "a string of %zu bytes is too long (the limit is %zu)", len,
+                             tl_value_max_string());
         char *buf = malloc(len + 1);
         if (!buf) return tl_err_at(I, n, TL_ERR_NOMEM, "out of memory");
         memcpy(buf, a->as.str->data, a->as.str->len);

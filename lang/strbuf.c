@@ -11,6 +11,10 @@
 static bool reserve(tl_strbuf *b, size_t extra) {
     if (b->oom) return false;
     if (b->len + extra + 1 <= b->cap) return true;
+    if (extra > tl_value_max_string() || b->len + extra > tl_value_max_string()) {
+        b->oom = true; /* past the string limit: as if out of memory */
+        return false;
+    }
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1)
         cap *= 2;

@@ -8,9 +8,21 @@ static tl_value_hooks hooks;
 
 void tl_value_set_hooks(const tl_value_hooks *h) { hooks = *h; }
 
+static size_t max_string = (size_t)1 << 40;
+
+void tl_value_set_max_string(size_t bytes) {
+    max_string = bytes;
+}
+
+size_t tl_value_max_string(void) {
+    return max_string;
+}
+
 tl_status tl_value_string(const char *s, size_t len, tl_value *out) {
     *out = TL_VOID;
-    if (len > ((size_t)1 << 40)) return tl_fail(TL_ERR_NOMEM, "string of %zu bytes is too long", len);
+    if (len > max_string)
+        return tl_fail(TL_ERR_NOMEM, "a string of %zu bytes is too long (the limit is %zu)", len,
+                       max_string);
     tl_string *str = malloc(sizeof *str + len + 1);
     if (!str) return tl_fail(TL_ERR_NOMEM, "out of memory");
     str->refcount = 1;

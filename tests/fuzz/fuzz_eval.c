@@ -2,7 +2,8 @@
 **
 ** The input is run as a chunk with a step budget (20000 statements), a call
 ** depth budget (200) and a memory budget: the fuzz build lowers the runtime's
-** tensor allocation limit TL_MAX_ALLOC_BYTES to 256 MiB (tests/fuzz/CMakeLists.txt).
+** tensor allocation limit TL_MAX_ALLOC_BYTES to 256 MiB (tests/fuzz/CMakeLists.txt)
+** and strings are capped at 64 MiB (tl_value_set_max_string).
 ** Whatever the program does it must end with a value or an error message,
 ** never a signal, a sanitizer report or a leak.
 ** Programs that name something touching the outside world (imports, files,
@@ -26,6 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         close(fd);
     }
     setenv("TL_THREADS", "1", 1);
+    tl_value_set_max_string((size_t)64 << 20); /* s = s + s stops at 64 MiB */
     return 0;
 }
 
