@@ -29,7 +29,9 @@ static void cleanup(void) {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
-    snprintf(dir, sizeof dir, "/tmp/fuzz_csv.XXXXXX");
+    /* $TMPDIR (run_fuzz.sh points it at a tmpfs: every write_csv fsyncs), else /tmp */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%.40s/fuzz_csv.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) abort();
     snprintf(path, sizeof path, "%s/out.csv", dir);
     atexit(cleanup);
