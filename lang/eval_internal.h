@@ -31,17 +31,23 @@ typedef struct tl_scope {
     struct tl_scope *parent;
     tl_var *vars;
     uint32_t n, cap;
+    /* a hash index over vars once a scope is large (lang/eval.c), so 40000
+    ** lets stay linear; freed by tl_scope_clear */
+    uint32_t *index, index_cap;
 } tl_scope;
 
 typedef struct tl_named {
     const char *name;
     const char *type; /* impl type for methods */
     const tl_node *decl;
+    uint32_t prev; /* 1 + the previous item with the same name, 0 = none */
 } tl_named;
 
 typedef struct tl_named_list {
     tl_named *items;
     size_t n, cap;
+    uint32_t *index; /* name hash -> 1 + the latest item with that name */
+    size_t index_cap;
 } tl_named_list;
 
 typedef struct tl_import_rec {
