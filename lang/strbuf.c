@@ -86,3 +86,13 @@ tl_status tl_strbuf_take_value(tl_strbuf *b, tl_value *out) {
     tl_strbuf_free(b);
     return st;
 }
+
+void tl_strbuf_put_escaped(tl_strbuf *b, const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+            tl_strbuf_printf(b, "\\x%02x", ch);
+        else
+            tl_strbuf_putc(b, (char)ch);
+    }
+}

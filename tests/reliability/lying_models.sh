@@ -106,5 +106,15 @@ case_ rope_base_nan 'm, [["llama.rope.freq_base", 0.0 / 0.0]]' 'llama_load(p)' \
   "llama.rope.freq_base is NaN; it must be a positive finite number"
 case_ rope_base_negative 'm, [["llama.rope.freq_base", -10000.0]]' 'llama_load(p)' \
   "llama.rope.freq_base is -10000"
+# tl gguf shows hostile key and tensor names without their control bytes
+case_ control_names 'renamed(m, "output.weight", "out[2Jput"), [["general.architecture", "llama"], ["evil]0;t", 1]]' \
+  'print(1)' "1"
+if "$tl" gguf control_names.gguf | grep -q $'[\x01-\x08\x0b-\x1f]'; then
+  echo "tl gguf: control bytes reached the terminal"; fail=1
+else
+  check_gguf=$("$tl" gguf control_names.gguf)
+  [[ $check_gguf == *"out?[2Jput"* && $check_gguf == *"evil?]0;t?"* ]] && echo "tl gguf escapes names: ok" ||
+    { echo "tl gguf escapes names: got $check_gguf"; fail=1; }
+fi
 echo "$n cases"
 exit $fail
