@@ -132,8 +132,9 @@ static tl_status copy_existing(tl_atomic_file *af, int src, off_t size) {
 /* A character device or a FIFO (or a regular file that cannot be replaced
 ** without changing its owner) is opened and written in place at commit. */
 static tl_status open_direct(tl_atomic_file *af, bool append, bool is_fifo) {
+    /* a regular file is truncated at commit, not here: an error before then
+    ** must leave it as it was */
     int flags = O_WRONLY | O_CLOEXEC | O_NONBLOCK | (append ? O_APPEND : 0);
-    if (!is_fifo && !append) flags |= O_TRUNC;
     af->fd = open(af->target, flags);
     if (af->fd < 0) {
         if (is_fifo && errno == ENXIO)
@@ -150,6 +151,10 @@ static tl_status open_direct(tl_atomic_file *af, bool append, bool is_fifo) {
 ** reader that stops reading cannot hang the program beyond Ctrl-C. */
 static tl_status write_direct(tl_atomic_file *af) {
     size_t done = 0;
+    struct stat sb;
+    if (!(fcntl(af->fd, F_GETFL) & O_APPEND) && fstat(af->fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        ftruncate(af->fd, 0) != 0)
+        return io_fail(af, "write", errno);
     while (done < af->mem_len) {
         if (tl_interrupt_requested) {
             tl_interrupt_requested = 0;
