@@ -1,6 +1,7 @@
 /* bench/llama.c -- prompt / generation speed of the stdlib forward pass (never run by ctest).
 **
 **   build/bench/bench_llama MODEL.gguf [--threads N] [--pp 64] [--tg 32] [--reps 3]
+**       [--lens]   also time the logit lens over every layer x prompt position
 **                           [--huge-pages] [--json]
 **
 ** Runs the .tl workload in bench/llama_bench.tl through the interpreter (the
@@ -67,7 +68,7 @@ static stat3 stats(double *v, int n) {
 
 int main(int argc, char **argv) {
     const char *model = NULL;
-    int threads = 0, pp = 64, tg = 32, reps = 3, json = 0;
+    int threads = 0, pp = 64, tg = 32, reps = 3, json = 0, lens = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--threads") == 0 && i + 1 < argc)
@@ -80,13 +81,15 @@ int main(int argc, char **argv) {
             reps = atoi(argv[++i]);
         else if (strcmp(a, "--json") == 0)
             json = 1;
+        else if (strcmp(a, "--lens") == 0)
+            lens = 1;
         else if (strcmp(a, "--huge-pages") == 0)
             setenv("TL_HUGE_PAGES", "1", 1); /* the weights in 2 MiB pages (runtime/gguf.h) */
         else if (a[0] != '-' && !model)
             model = a;
         else {
             fprintf(stderr, "usage: bench_llama MODEL.gguf [--threads N] [--pp N] [--tg N] [--reps "
-                            "N] [--huge-pages] [--json]\n");
+                            "N] [--huge-pages] [--lens] [--json]\n");
             return 2;
         }
     }
@@ -122,6 +125,18 @@ int main(int argc, char **argv) {
         tg_t[r] = tg ? tg / run(I, src) : 0;
     }
     stat3 p = stats(pp_t, reps), g = stats(tg_t, reps);
+    /* --lens: the logit lens over every layer x position of the prompt (the
+    ** residuals from one forward_trace, not timed), against the prompt's time */
+    double lens_s = 0;
+    if (lens) {
+        run(I, "main {\ncache.clear()\nlet tr = forward_trace(lm, cache, ids)\n}\n");
+        const char *lsrc = "main {\nlast = lens_all(lm, tr)\n}\n";
+        double lt[100];
+        run(I, lsrc); /* warm-up */
+        for (int r = 0; r < reps; r++)
+            lt[r] = run(I, lsrc);
+        lens_s = stats(lt, reps).median;
+    }
     const char *hp = getenv("TL_HUGE_PAGES");
     const char *engine = hp && *hp && strcmp(hp, "0") != 0 ? "tl --huge-pages" : "tl";
     double rss = peak_rss_mib();
@@ -136,6 +151,9 @@ int main(int argc, char **argv) {
                "  tg%d after pp%d: min %.2f / median %.2f / max %.2f tok/s\n  peak RSS %.1f MiB\n",
                engine, threads, load_s, pp, p.min, p.median, p.max, tg, pp, g.min, g.median, g.max,
                rss);
+    if (lens)
+        printf("%slens (every layer x %d positions): %.3f s = %.2f x the pp%d time\n",
+               json ? "# " : "  ", pp, lens_s, lens_s / (pp / p.median), pp);
     tl_interp_free(I);
     tl_threadpool_shutdown();
     return 0;

@@ -1,6 +1,7 @@
 /* bench/ops.c -- times the heavy tensor ops at TinyLlama sizes (never run by ctest).
 **   build/bench/bench_ops [threads...]      e.g. bench_ops 1 2
-** Prints the median of 5 timed rounds per op (each round repeats the op until
+**   TL_BENCH_OPS=substring runs only the ops whose name contains it.
+** Prints the median (and the minimum) of 5 timed rounds per op (each round repeats the op until
 ** ~50 ms have passed). */
 #include "runtime/ops.h"
 #include "runtime/quant.h"
@@ -12,9 +13,14 @@
 #include <string.h>
 #include <time.h>
 
+/* TL_BENCH_CPU=1: the calling thread's CPU time instead of wall-clock time
+** (meaningful at 1 thread on a shared, busy machine: time slices taken by other
+** processes do not count). */
 static double now(void) {
+    static int cpu = -1;
+    if (cpu < 0) cpu = getenv("TL_BENCH_CPU") != NULL;
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(cpu ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -91,6 +97,20 @@ int main(int argc, char **argv) {
          quantized(TL_DTYPE_Q6_K, 32000, 2048), NULL, 32000.0 * 2048 / 256 * 210},
         {"linear q4_0 [64,2048]x[2048,2048]", 0, randn(2, (int64_t[]){64, 2048}),
          quantized(TL_DTYPE_Q4_0, 2048, 2048), NULL, 0},
+        {"linear q4_K [64,2048]x[2048,2048]", 0, randn(2, (int64_t[]){64, 2048}),
+         quantized(TL_DTYPE_Q4_K, 2048, 2048), NULL, 0},
+        {"linear q5_K [64,2048]x[2048,2048]", 0, randn(2, (int64_t[]){64, 2048}),
+         quantized(TL_DTYPE_Q5_K, 2048, 2048), NULL, 0},
+        {"linear q6_K [64,2048]x[2048,2048]", 0, randn(2, (int64_t[]){64, 2048}),
+         quantized(TL_DTYPE_Q6_K, 2048, 2048), NULL, 0},
+        {"linear q8_0 [64,2048]x[2048,2048]", 0, randn(2, (int64_t[]){64, 2048}),
+         quantized(TL_DTYPE_Q8_0, 2048, 2048), NULL, 0},
+        {"linear q4_K [1,2048]x[5632,2048]", 0, randn(2, (int64_t[]){1, 2048}),
+         quantized(TL_DTYPE_Q4_K, 5632, 2048), NULL, 5632.0 * 2048 / 256 * 144},
+        {"linear q6_K [1,2048]x[5632,2048]", 0, randn(2, (int64_t[]){1, 2048}),
+         quantized(TL_DTYPE_Q6_K, 5632, 2048), NULL, 5632.0 * 2048 / 256 * 210},
+        {"linear q8_0 [1,2048]x[5632,2048]", 0, randn(2, (int64_t[]){1, 2048}),
+         quantized(TL_DTYPE_Q8_0, 5632, 2048), NULL, 5632.0 * 2048 / 32 * 34},
         {"attention q[64,32,64] kv[64,4,64]", 1, randn(3, (int64_t[]){64, 32, 64}),
          randn(3, (int64_t[]){64, 4, 64}), randn(3, (int64_t[]){64, 4, 64}), 0},
         {"softmax [64,32,64]", 2, randn(3, (int64_t[]){64, 32, 64}), NULL, NULL, 0},
@@ -112,7 +132,9 @@ int main(int argc, char **argv) {
     for (int ti = 0; ti < n_threads; ti++) {
         if (tl_threadpool_set_threads(threads[ti]) != TL_OK) return 1;
         printf("threads = %d\n", threads[ti]);
+        const char *only = getenv("TL_BENCH_OPS");
         for (int c = 0; c < n_cases; c++) {
+            if (only && !strstr(cases[c].name, only)) continue;
             double t[5];
             run_once(&cases[c]); /* warm-up */
             for (int r = 0; r < 5; r++) {
@@ -126,7 +148,7 @@ int main(int argc, char **argv) {
                 t[r] = (t1 - t0) / reps;
             }
             qsort(t, 5, sizeof t[0], cmp);
-            printf("  %-38s %9.1f us", cases[c].name, t[2] * 1e6);
+            printf("  %-38s %9.1f us (min %9.1f)", cases[c].name, t[2] * 1e6, t[0] * 1e6);
             if (cases[c].bytes > 0) printf("  %5.1f GB/s", cases[c].bytes / t[2] / 1e9);
             printf("\n");
         }

@@ -171,6 +171,14 @@ int tl_val_array_get(const tl_val *v, size_t i, tl_val *out);
 int tl_val_tensor_info(const tl_val *v, int *ndim, int64_t *shape, const char **dtype);
 /* Copies the tensor's elements as float32 (dtype converted) into data[0..cap). */
 int tl_val_tensor_to_f32(const tl_val *v, float *data, size_t cap, size_t *n);
+/* The tensor's own memory, not a copy: *data points at element [0, ..., 0],
+** strides[i] is the byte step along dim i (outermost first, as shape; 0 where
+** broadcast).  Valid while a value holds the tensor (e.g. until v changes or
+** is freed); read-only when the tensor is a memory-mapped model weight.
+** Fails for block-quantized dtypes (q4_0, ...), which have no per-element
+** address.  For NumPy and other zero-copy consumers (python/tl). */
+int tl_val_tensor_data(const tl_val *v, void **data, int *ndim, int64_t *shape, int64_t *strides,
+                       const char **dtype);
 
 /* Writers: replace what v held. */
 void tl_val_set_void(tl_val *v);

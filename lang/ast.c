@@ -91,6 +91,13 @@ const char *tl_node_kind_name(tl_node_kind k) {
         [TL_D_BENCH] = "bench",
         [TL_D_UNSUPPORTED] = "unsupported_decl",
         [TL_D_EXTERN] = "extern",
+        [TL_D_ENTITY] = "entity",
+        [TL_D_RELATION] = "relation",
+        [TL_D_RULE] = "rule",
+        [TL_D_EMBEDDING] = "embedding",
+        [TL_S_QUERY] = "query",
+        [TL_S_INFER] = "infer",
+        [TL_S_WITH] = "with",
     };
     return (k > 0 && k < TL_NODE_KIND_COUNT && names[k]) ? names[k] : "?";
 }

@@ -76,6 +76,14 @@ typedef enum tl_node_kind {
     TL_D_BENCH,       /* name, b = body                                              */
     TL_D_UNSUPPORTED, /* name = feature ("relation", "rule", "entity", ...)      */
     TL_D_EXTERN,      /* name = library, a = TL_D_FN list (no body; op = 1: variadic) */
+    /* ---- logic (lang/eval_logic.c) */
+    TL_D_ENTITY,    /* name, a = TL_N_STRING members (op = 1: a closed set {..})        */
+    TL_D_RELATION,  /* name, a = params (TL_D_PARAM, c = type)                          */
+    TL_D_RULE,      /* a = head expression, b = body expressions                        */
+    TL_D_EMBEDDING, /* name, a = TL_N_FIELDINIT list (entities / dimension / init)      */
+    TL_S_QUERY,     /* a = atom, b = where-constraints or NULL                          */
+    TL_S_INFER,     /* name = method (forward, backward, ...), a = query atom           */
+    TL_S_WITH,      /* name = entity type, b = block                                    */
     TL_NODE_KIND_COUNT
 } tl_node_kind;
 

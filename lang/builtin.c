@@ -1,5 +1,6 @@
 /* lang/builtin.c -- the list of builtin tables, lookup, and argument helpers. */
 #include "lang/builtin.h"
+#include "lang/builtins/tensor_args.h"
 
 #include "lang/read_all.h"
 
@@ -11,6 +12,10 @@
 /* One table per area (lang/builtins/<area>.c).  Add new areas here; for
 ** overloaded names, earlier tables win (see lang/builtin.h), so the core
 ** table with its catch-all defs comes last. */
+extern const tl_builtin_def tl_builtins_compat[];
+extern const tl_builtin_def tl_builtins_compat_generate[];
+extern const tl_builtin_def tl_builtins_logic[];
+extern const tl_builtin_def tl_builtins_kg[];
 extern const tl_builtin_def tl_builtins_kvcache[];
 extern const tl_builtin_def tl_builtins_quant[];
 extern const tl_builtin_def tl_builtins_model[];
@@ -21,9 +26,14 @@ extern const tl_builtin_def tl_builtins_nn_compat[];
 extern const tl_builtin_def tl_builtins_nn[];
 extern const tl_builtin_def tl_builtins_llama_support[];
 extern const tl_builtin_def tl_builtins_io[];
+extern const tl_builtin_def tl_builtins_interp[];
 extern const tl_builtin_def tl_builtins_core[];
 
 static const tl_builtin_def *const builtin_tables[] = {
+    tl_builtins_compat, /* the original's forms; hands our other forms on (compat.c) */
+    tl_builtins_compat_generate,
+    tl_builtins_logic,
+    tl_builtins_kg, /* before nn: its sigmoid(x, T) hands sigmoid(x) to nn */
     tl_builtins_kvcache,
     tl_builtins_quant,
     tl_builtins_model,
@@ -34,6 +44,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_nn,
     tl_builtins_llama_support,
     tl_builtins_io,
+    tl_builtins_interp,
     tl_builtins_core,
     NULL,
 };
@@ -152,8 +163,11 @@ tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc
         return tl_fail(TL_ERR_ARG, "%s: wrong number of arguments (%d) for %s", def->name, argc,
                        def->signature);
     }
-    tl_call call = {.interp = interp, .name = def->name};
-    return def->fn(&call, argc, argv, out);
+    tl_call call = {.interp = interp, .name = def->name, .op = def->op, .arrays_ok = true};
+    tl_status st = def->fn(&call, argc, argv, out);
+    for (int i = 0; i < call.n_scratch; i++)
+        tl_tensor_unref(call.scratch[i]);
+    return st;
 }
 
 static tl_status arg_kind_error(const tl_call *c, const tl_value *argv, int i, const char *want) {
@@ -161,7 +175,44 @@ static tl_status arg_kind_error(const tl_call *c, const tl_value *argv, int i, c
                    tl_value_type_name(&argv[i]));
 }
 
+bool tl_coerce_tensor(const tl_value *v, tl_tensor **out) {
+    *out = NULL;
+    if (v->kind == TL_VAL_TENSOR) {
+        *out = tl_tensor_ref(v->as.tensor);
+        return true;
+    }
+    if (v->kind == TL_VAL_ARRAY) {
+        if (tl_value_to_tensor(v, out) == TL_OK) return true;
+        tl_clear_error();
+        return false;
+    }
+    if (v->kind == TL_VAL_OBJECT && v->as.obj->cls->get_property &&
+        strcmp(v->as.obj->cls->name, "ModelFeature") == 0) {
+        tl_value w = TL_VOID;
+        if (v->as.obj->cls->get_property(v->as.obj, "weight", &w) == TL_OK &&
+            w.kind == TL_VAL_TENSOR) {
+            *out = tl_tensor_ref(w.as.tensor);
+            tl_value_release(&w);
+            return true;
+        }
+        tl_value_release(&w);
+        tl_clear_error();
+    }
+    return false;
+}
+
 tl_status tl_arg_tensor(const tl_call *c, const tl_value *argv, int i, tl_tensor **out) {
+    if ((argv[i].kind == TL_VAL_ARRAY || argv[i].kind == TL_VAL_OBJECT) && c->arrays_ok &&
+        c->n_scratch < (int)(sizeof c->scratch / sizeof c->scratch[0])) {
+        /* a numeric array or a model view where a tensor is expected (TENSORLOGIC.md 2.0) */
+        tl_tensor *t;
+        if (!tl_coerce_tensor(&argv[i], &t))
+            return arg_kind_error(c, argv, i, "a tensor (or a rectangular array of numbers)");
+        tl_call *m = (tl_call *)c; /* the tl_call of tl_builtin_call, not const there */
+        m->scratch[m->n_scratch++] = t;
+        *out = t;
+        return TL_OK;
+    }
     if (argv[i].kind != TL_VAL_TENSOR) return arg_kind_error(c, argv, i, "a tensor");
     *out = argv[i].as.tensor;
     return TL_OK;

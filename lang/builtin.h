@@ -28,6 +28,12 @@ typedef struct tl_interp tl_interp; /* the interpreter (lang/eval.h) */
 typedef struct tl_call {
     tl_interp *interp;
     const char *name; /* the builtin being called */
+    int op;           /* its def's op (below) */
+    /* Tensors tl_arg_tensor made from numeric arrays (tl_builtin_call sets
+    ** arrays_ok and frees them after the call; other callers leave it false). */
+    bool arrays_ok;
+    int n_scratch;
+    tl_tensor *scratch[6];
 } tl_call;
 
 typedef tl_status (*tl_builtin_fn)(tl_call *call, int argc, const tl_value *argv, tl_value *out);
@@ -39,6 +45,11 @@ struct tl_builtin_def {
     tl_builtin_fn fn;
     const char *signature; /* e.g. "linear(x, W[, b]) -> tensor" (for errors and :help) */
     uint32_t first_arg;    /* 0 = any; else a mask of TL_KIND_BIT(kind) the first arg must match */
+    /* Which operation, for defs that share one fn (sigmoid/silu/gelu/relu, the
+    ** binary ops, the samplers, ...): the fn reads call->op instead of comparing
+    ** names.  Every def of such a fn sets it; others leave it 0.  (Fields are only
+    ** ever added at the end, so positional tables keep compiling.) */
+    int op;
 };
 
 #define TL_KIND_BIT(kind) (1u << (kind))
@@ -59,6 +70,13 @@ tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc
 const tl_builtin_def *tl_builtin_at(size_t index);
 
 /* ---- argument helpers for builtin implementations (fail with clear messages) */
+/* v as a tensor where a tensor is expected (new reference): a tensor, a numeric
+** (nested) array as tensor literals convert, or a model view with a `weight`
+** (model.blk.0.attn_q); false (no error left) for anything else. */
+bool tl_coerce_tensor(const tl_value *v, tl_tensor **out);
+/* A numeric (nested) array is converted to a tensor (as tensor literals are)
+** (tl_coerce_tensor) when the call came through tl_builtin_call; it lives until
+** the call returns. */
 tl_status tl_arg_tensor(const tl_call *c, const tl_value *argv, int i,
                         tl_tensor **out); /* borrowed */
 tl_status tl_arg_int(const tl_call *c, const tl_value *argv, int i, int64_t *out);

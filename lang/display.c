@@ -239,7 +239,7 @@ static void display(tl_strbuf *b, const tl_value *v, bool nested, int depth, siz
     case TL_VAL_TENSOR: {
         const tl_tensor *t = v->as.tensor;
         const tl_type_traits *tr = tl_dtype_traits(t->dtype);
-        bool plain = tr && !tr->quantized && t->dtype != TL_DTYPE_F16 && t->dtype != TL_DTYPE_BF16;
+        bool plain = tr && !tr->quantized; /* f16/bf16 too: small ones show values like f32 */
         if (plain && tl_tensor_nelements(t) <= 10) {
             tensor_values(b, t, t->n_dims - 1, 0);
         } else {

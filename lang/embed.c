@@ -498,6 +498,24 @@ int tl_val_tensor_info(const tl_val *v, int *ndim, int64_t *shape, const char **
     return 0;
 }
 
+int tl_val_tensor_data(const tl_val *v, void **data, int *ndim, int64_t *shape, int64_t *strides,
+                       const char **dtype) {
+    if (v->v.kind != TL_VAL_TENSOR) return api_status(tl_fail(TL_ERR_TYPE, "not a tensor"));
+    const tl_tensor *t = v->v.as.tensor;
+    const tl_type_traits *tr = tl_dtype_traits(t->dtype);
+    if (!tr || tr->blck != 1)
+        return api_status(tl_fail(TL_ERR_TYPE, "a %s tensor has no per-element address",
+                                  tl_dtype_name(t->dtype)));
+    int n = t->n_dims;
+    if (data) *data = (void *)tl_tensor_data(t);
+    if (ndim) *ndim = n;
+    if (shape) tl_tensor_shape(t, shape);
+    for (int i = 0; strides && i < n; i++) /* ggml order (ne[0] innermost) -> outermost first */
+        strides[i] = t->ne[n - 1 - i] == 1 ? 0 : (int64_t)t->nb[n - 1 - i];
+    if (dtype) *dtype = tl_dtype_name(t->dtype);
+    return 0;
+}
+
 int tl_val_tensor_to_f32(const tl_val *v, float *data, size_t cap, size_t *n) {
     if (v->v.kind != TL_VAL_TENSOR) return api_status(tl_fail(TL_ERR_TYPE, "not a tensor"));
     const tl_tensor *t = v->v.as.tensor;

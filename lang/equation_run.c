@@ -703,6 +703,15 @@ static tl_flow eval_prod(run *R, eq_node *n, eq_mask want, tl_eq_proj proj, eres
             if (hi >= 0 && (cwant & ((eq_mask)1 << hi))) cwant |= (eq_mask)1 << lo;
         }
         spec.n_out = labels_sorted(all & cwant, spec.out);
+        if (hi >= 0 && (cwant & ((eq_mask)1 << hi))) { /* lo right after hi: merging is a view */
+            int k = 0, o[TL_MAX_DIMS];
+            for (int a = 0; a < spec.n_out; a++) {
+                if (spec.out[a] == lo) continue;
+                o[k++] = spec.out[a];
+                if (spec.out[a] == hi) o[k++] = lo;
+            }
+            memcpy(spec.out, o, (size_t)k * sizeof(int));
+        }
         tl_tensor *y = NULL;
         tl_status st = fl == TL_FLOW_OK ? tl_contract(&spec, ops, &n->plan, &y) : TL_OK;
         if (fl == TL_FLOW_OK && st == TL_OK && hi >= 0 && (cwant & ((eq_mask)1 << hi)))
@@ -971,10 +980,10 @@ tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out) {
             tl_tensor_unref(v);
             v = e;
         }
-        if (st == TL_OK && !tl_tensor_is_contiguous(v))
-            st = tl_op_contiguous(v, &y);
+        if (st == TL_OK && r.n < p->n_out)
+            st = tl_op_contiguous(v, &y); /* materialise the broadcast */
         else if (st == TL_OK)
-            y = tl_tensor_ref(v);
+            y = tl_tensor_ref(v); /* a view (a transpose, a diagonal) is fine */
         tl_tensor_unref(v);
     }
     eres_free(&r);

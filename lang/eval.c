@@ -1,12 +1,14 @@
 /* lang/eval.c -- interpreter entry points: loading files and imports, top-level
 ** declarations, main/test/bench blocks, errors with call stacks, scopes. */
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
 #include "lang/ffi.h"
 #include "lang/read_all.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -79,6 +81,7 @@ static void scope_free(tl_scope *s) {
 void tl_interp_free(tl_interp *I) {
     if (!I) return;
     scope_free(&I->globals);
+    tl_logic_free(I->logic);
     tl_value_release(&I->ret);
     tl_value_release(&I->args);
     for (size_t i = 0; i < I->n_chunks; i++)
@@ -93,6 +96,7 @@ void tl_interp_free(tl_interp *I) {
     for (size_t i = 0; i < I->n_imports; i++) {
         free(I->imports[i].realpath);
         free(I->imports[i].display);
+        free(I->imports[i].deps);
     }
     free(I->imports);
     for (size_t i = 0; i < I->n_owned; i++)
@@ -584,6 +588,23 @@ static bool file_exists(const char *p) {
 }
 
 /* Finds an import: next to the importing file, then TL_PATH, then the stdlib dirs. */
+/* PREFIX/share/tl/stdlib for the PREFIX/bin/tl or PREFIX/lib/libtl.so this code
+** runs from, so an installed tree can be moved (cmake --install --prefix). */
+static const char *installed_stdlib_dir(char *buf, size_t cap) {
+    Dl_info info;
+    char exe[PATH_MAX];
+    const char *file = NULL;
+    if (dladdr((void *)installed_stdlib_dir, &info) && info.dli_fname &&
+        strstr(info.dli_fname, "libtl"))
+        file = info.dli_fname; /* the shared library */
+    else if (realpath("/proc/self/exe", exe))
+        file = exe; /* linked into the executable */
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (!slash) return "";
+    snprintf(buf, cap, "%.*s/../share/tl/stdlib", (int)(slash - file), file);
+    return buf;
+}
+
 static bool resolve_import(const char *from, const char *spec, tl_strbuf *out) {
     char name[PATH_MAX];
     size_t sl = strlen(spec);
@@ -610,8 +631,10 @@ static bool resolve_import(const char *from, const char *spec, tl_strbuf *out) {
         }
         path = colon ? colon + 1 : NULL;
     }
-    const char *dirs[] = {TL_SOURCE_STDLIB_DIR, TL_STDLIB_DIR};
-    for (size_t i = 0; i < 2; i++) {
+    char near[PATH_MAX];
+    const char *dirs[] = {TL_SOURCE_STDLIB_DIR, installed_stdlib_dir(near, sizeof near),
+                          TL_STDLIB_DIR};
+    for (size_t i = 0; i < 3; i++) {
         tl_strbuf_reset(out);
         tl_strbuf_printf(out, "%s/%s", dirs[i], name);
         if (file_exists(tl_strbuf_cstr(out))) return true;
@@ -637,6 +660,8 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     tl_import_rec *rec = find_import(I, real);
     if (rec && rec->done) {
         free(real);
+        if (site && tl_module_add_dep(I, site->chunk, (size_t)(rec - I->imports)) != TL_OK)
+            return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
         if (out) *out = NULL;
         return TL_FLOW_OK;
     }
@@ -664,7 +689,10 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
         I->cap_imports = cap;
     }
     size_t idx = I->n_imports++;
-    I->imports[idx] = (tl_import_rec){real, strdup(path), false};
+    I->imports[idx] =
+        (tl_import_rec){.realpath = real, .display = strdup(path), .imported = site != NULL};
+    if (site && tl_module_add_dep(I, site->chunk, idx) != TL_OK)
+        return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
     char *text;
     size_t len = 0;
     tl_status st = read_file(path, &text, &len);
@@ -672,6 +700,7 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     tl_chunk *c;
     tl_flow fl = parse_chunk(I, text, len, path, &c);
     free(text);
+    if (fl == TL_FLOW_OK) I->imports[idx].chunk = c;
     if (fl == TL_FLOW_OK) fl = load_items(I, c);
     if (fl == TL_FLOW_OK) {
         I->imports[idx].done = true;
@@ -722,6 +751,10 @@ static tl_flow load_items(tl_interp *I, const tl_chunk *c) {
                 if (I->n_frames > 0) tl_push_frame(I, "<top level>", NULL, NULL);
                 return fl;
             }
+        } else if (n->kind == TL_D_ENTITY || n->kind == TL_D_RELATION || n->kind == TL_D_RULE ||
+                   n->kind == TL_D_EMBEDDING) {
+            tl_flow fl = tl_logic_declare(I, n); /* lang/eval_logic.c */
+            if (fl != TL_FLOW_OK) return fl;
         } else if (n->kind == TL_D_UNSUPPORTED) {
             return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s are not supported yet", n->name);
         }

@@ -2,6 +2,7 @@
 ** checks, the call-depth limit and call-stack frames), builtins, method calls
 ** and Type::f() associated calls. */
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
 #include "lang/ffi.h"
 
 #include <stdlib.h>
@@ -155,6 +156,22 @@ static tl_flow call_named_builtin(tl_interp *I, const char *name, const tl_node 
     const tl_builtin_def *def = tl_builtin_resolve(name, argc, argv);
     *found = def != NULL || tl_builtin_find(name) != NULL;
     if (!*found) return TL_FLOW_OK;
+    if (!def && argc > 0 && argc <= 16 &&
+        (argv[0].kind == TL_VAL_ARRAY || argv[0].kind == TL_VAL_OBJECT)) {
+        /* a numeric array or model view where a tensor builtin wants a tensor:
+        ** softmax([1.0, 2.0]), shape(model.output_norm) */
+        tl_value conv[16];
+        memcpy(conv, argv, sizeof conv[0] * (size_t)argc);
+        tl_tensor *t;
+        if (tl_coerce_tensor(&argv[0], &t)) {
+            conv[0] = tl_value_tensor(t);
+            def = tl_builtin_resolve(name, argc, conv);
+            tl_flow fl = def ? call_builtin(I, def, site, argc, conv, out)
+                             : no_overload(I, site, name, argc, argv);
+            tl_value_release(&conv[0]);
+            return fl;
+        }
+    }
     if (!def) return no_overload(I, site, name, argc, argv);
     return call_builtin(I, def, site, argc, argv, out);
 }
@@ -197,7 +214,7 @@ static tl_flow call_by_name(tl_interp *I, const tl_node *n, const char *name, ar
     if (n->cache_epoch == I->defs_epoch) {
         fn = n->cache;
     } else {
-        fn = tl_find_fn(I, name);
+        fn = tl_find_fn_at(I, n, name);
         ((tl_node *)n)->cache = fn;
         ((tl_node *)n)->cache_epoch = I->defs_epoch;
     }
@@ -216,6 +233,7 @@ tl_flow tl_eval_call(tl_interp *I, const tl_node *n, tl_value *out) {
     argvec args;
     tl_flow fl;
     if (n->a->kind == TL_N_IDENT) {
+        if (tl_logic_is_atom(I, n)) return tl_logic_atom_value(I, n, out); /* eval_logic.c */
         fl = eval_args(I, n->b, NULL, &args);
         if (fl != TL_FLOW_OK) return fl;
         fl = call_by_name(I, n, n->a->name, &args, out);
@@ -263,7 +281,7 @@ tl_flow tl_eval_method(tl_interp *I, const tl_node *n, tl_value *out) {
     if (m) {
         fl = tl_call_user(I, m, type, n, args.n, args.v, out);
     } else {
-        const tl_node *fn = tl_find_fn(I, n->name);
+        const tl_node *fn = tl_find_fn_at(I, n, n->name);
         if (fn) {
             fl = tl_call_user(I, fn, NULL, n, args.n, args.v, out);
         } else {
@@ -292,6 +310,8 @@ tl_flow tl_eval_assoc(tl_interp *I, const tl_node *n, tl_value *out) {
         snprintf(full, sizeof full, "%s::%s", n->name, n->name2);
         bool found;
         fl = call_named_builtin(I, full, n, args.n, args.v, out, &found);
+        if (!found && strcmp(n->name, "Tensor") == 0) /* the original's Tensor::f(..) is f(..) */
+            fl = call_named_builtin(I, n->name2, n, args.n, args.v, out, &found);
         if (!found) fl = tl_err_at(I, n, TL_ERR_ARG, "unknown function '%s'", full);
     }
     args_free(&args);

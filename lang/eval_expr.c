@@ -4,6 +4,7 @@
 #include "lang/display.h"
 #include "lang/builtins/tensor_args.h"
 #include "lang/eval_internal.h"
+#include "runtime/arith.h"
 #include "runtime/ops.h"
 
 #include <math.h>
@@ -29,7 +30,7 @@ static tl_flow eval_ident(tl_interp *I, const tl_node *n, tl_value *out) {
         *out = tl_value_retain(v->v);
         return TL_FLOW_OK;
     }
-    const tl_node *fn = tl_find_fn(I, n->name);
+    const tl_node *fn = tl_find_fn_at(I, n, n->name);
     if (fn) {
         tl_function *f = calloc(1, sizeof *f);
         if (!f) return tl_err_at(I, n, TL_ERR_NOMEM, "out of memory");
@@ -46,7 +47,10 @@ static tl_flow eval_ident(tl_interp *I, const tl_node *n, tl_value *out) {
     return tl_err_at(I, n, TL_ERR_ARG, "undefined variable '%s'", n->name);
 }
 
-static tl_flow eval_array(tl_interp *I, const tl_node *n, tl_value *out) {
+/* An array literal.  Nested literals are evaluated as plain arrays first, so the
+** outermost one turns the whole rectangle into one tensor (any depth); with
+** tensorize false (a tensor declaration's initializer) it stays an array. */
+tl_flow tl_eval_array_literal(tl_interp *I, const tl_node *n, bool tensorize, tl_value *out) {
     tl_value arr;
     size_t len = tl_node_list_len(n->a);
     tl_status st = tl_value_array(len, &arr);
@@ -54,7 +58,8 @@ static tl_flow eval_array(tl_interp *I, const tl_node *n, tl_value *out) {
     bool nested = false;
     for (const tl_node *e = n->a; e; e = e->next) {
         tl_value v;
-        tl_flow fl = tl_eval_expr(I, e, &v);
+        tl_flow fl =
+            e->kind == TL_N_ARRAY ? tl_eval_array_literal(I, e, false, &v) : tl_eval_expr(I, e, &v);
         if (fl != TL_FLOW_OK) {
             tl_value_release(&arr);
             return fl;
@@ -62,7 +67,7 @@ static tl_flow eval_array(tl_interp *I, const tl_node *n, tl_value *out) {
         if (v.kind == TL_VAL_ARRAY) nested = true;
         tl_array_push(arr.as.arr, v); /* capacity reserved: cannot fail */
     }
-    if (nested) { /* a rectangular nested array of numbers becomes an f32 tensor */
+    if (nested && tensorize) { /* a rectangular nested array of numbers becomes an f32 tensor */
         tl_value t;
         bool all_arrays = true;
         for (size_t i = 0; i < arr.as.arr->len; i++)
@@ -182,11 +187,8 @@ static tl_flow int_arith(tl_interp *I, const tl_node *n, tl_binop op, int64_t x,
     case TL_OP_DIV:
     case TL_OP_REM:
         if (y == 0) return tl_err_at(I, n, TL_ERR_ARG, "integer division by zero");
-        if (x == INT64_MIN && y == -1) {
-            *out = tl_value_int(op == TL_OP_DIV ? INT64_MIN : 0);
-            return TL_FLOW_OK;
-        }
-        *out = tl_value_int(op == TL_OP_DIV ? x / y : x % y);
+        /* floor division, remainder with the divisor's sign (runtime/arith.h) */
+        *out = tl_value_int(op == TL_OP_DIV ? tl_i64_floordiv(x, y) : tl_i64_floormod(x, y));
         return TL_FLOW_OK;
     case TL_OP_POW:
         if (y < 0) {
@@ -223,7 +225,7 @@ static tl_flow float_arith(tl_interp *I, const tl_node *n, tl_binop op, double x
         *out = tl_value_float(x / y);
         return TL_FLOW_OK;
     case TL_OP_REM:
-        *out = tl_value_float(fmod(x, y));
+        *out = tl_value_float(tl_f64_floormod(x, y));
         return TL_FLOW_OK;
     case TL_OP_POW:
         *out = tl_value_float(pow(x, y));
@@ -316,6 +318,72 @@ static bool tensor_operand(const tl_value *v) {
     return v->kind == TL_VAL_TENSOR || v->kind == TL_VAL_ARRAY || tl_value_is_number(v);
 }
 
+/* "=" * 70 */
+static tl_flow repeat_string(tl_interp *I, const tl_node *n, const tl_value *s, int64_t count,
+                             tl_value *out) {
+    size_t len = s->as.str->len;
+    if (count < 0) return tl_err_at(I, n, TL_ERR_ARG, "a string repeat count must be >= 0");
+    if (len && (uint64_t)count > (1u << 30) / len)
+        return tl_err_at(I, n, TL_ERR_RANGE, "a repeated string would be over 1 GiB");
+    char *buf = malloc(len * (size_t)count + 1);
+    if (!buf) return tl_err_at(I, n, TL_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < count; i++)
+        memcpy(buf + len * (size_t)i, s->as.str->data, len);
+    tl_status st = tl_value_string(buf, len * (size_t)count, out);
+    free(buf);
+    return st == TL_OK ? TL_FLOW_OK : tl_err_status(I, n, st);
+}
+
+/* An arithmetic operator with a numeric array operand (and the other a number or
+** array): both as tensors.  False (nothing done) when an operand is not numeric. */
+static bool array_binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value *a,
+                        const tl_value *b, tl_value *out, tl_flow *fl) {
+    tl_value v[2] = {*a, *b}, conv[2] = {TL_VOID, TL_VOID};
+    for (int k = 0; k < 2; k++) {
+        if (v[k].kind == TL_VAL_ARRAY) {
+            tl_tensor *t;
+            if (tl_value_to_tensor(&v[k], &t) != TL_OK) {
+                tl_clear_error();
+                tl_value_release(&conv[0]);
+                return false;
+            }
+            conv[k] = v[k] = tl_value_tensor(t);
+        } else if (!tl_value_is_number(&v[k])) {
+            tl_value_release(&conv[0]);
+            return false;
+        }
+    }
+    *fl = tensor_binop(I, n, op, &v[0], &v[1], out);
+    tl_value_release(&conv[0]);
+    tl_value_release(&conv[1]);
+    return true;
+}
+
+/* tensor op array with a 16-bit float tensor: the array converted to that dtype.
+** False (nothing done) for other dtypes or a non-numeric array. */
+static bool array_like_tensor(tl_interp *I, const tl_node *n, tl_binop op, const tl_value *a,
+                              const tl_value *b, tl_value *out, tl_flow *fl) {
+    const tl_value *tv = a->kind == TL_VAL_TENSOR ? a : b, *av = a->kind == TL_VAL_TENSOR ? b : a;
+    tl_dtype dt = tv->as.tensor->dtype;
+    if (dt != TL_DTYPE_F16 && dt != TL_DTYPE_BF16) return false;
+    tl_tensor *t, *c = NULL;
+    if (tl_value_to_tensor(av, &t) != TL_OK) {
+        tl_clear_error();
+        return false;
+    }
+    tl_status st = tl_op_cast(t, dt, &c);
+    tl_tensor_unref(t);
+    if (st != TL_OK) {
+        tl_clear_error();
+        return false;
+    }
+    tl_value cv = tl_value_tensor(c);
+    *fl = a->kind == TL_VAL_TENSOR ? tensor_binop(I, n, op, a, &cv, out)
+                                   : tensor_binop(I, n, op, &cv, b, out);
+    tl_value_release(&cv);
+    return true;
+}
+
 static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value *a,
                      const tl_value *b, tl_value *out) {
     bool has_tensor = a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR;
@@ -333,8 +401,24 @@ static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value
         return TL_FLOW_OK;
     }
     if (op >= TL_OP_EQ && op <= TL_OP_APPROX) return compare(I, n, op, a, b, out);
+    if ((a->kind == TL_VAL_TENSOR && b->kind == TL_VAL_ARRAY) ||
+        (a->kind == TL_VAL_ARRAY && b->kind == TL_VAL_TENSOR)) {
+        /* f16 t + [1.0] stays f16: the literal takes a float tensor's dtype, as a number does */
+        tl_flow fl;
+        if (array_like_tensor(I, n, op, a, b, out, &fl)) return fl;
+    }
     if (a->kind == TL_VAL_TENSOR || b->kind == TL_VAL_TENSOR)
         return tensor_binop(I, n, op, a, b, out);
+    if ((a->kind == TL_VAL_ARRAY || b->kind == TL_VAL_ARRAY) &&
+        !(op == TL_OP_ADD && a->kind == TL_VAL_ARRAY && b->kind == TL_VAL_ARRAY)) {
+        /* numeric arrays are tensors in arithmetic: [1.0, 2.0] * 2.0 */
+        tl_flow fl;
+        if (array_binop(I, n, op, a, b, out, &fl)) return fl;
+    }
+    if (op == TL_OP_MUL && ((a->kind == TL_VAL_STRING && b->kind == TL_VAL_INT) ||
+                            (a->kind == TL_VAL_INT && b->kind == TL_VAL_STRING)))
+        return repeat_string(I, n, a->kind == TL_VAL_STRING ? a : b,
+                             a->kind == TL_VAL_INT ? a->as.i : b->as.i, out);
     if (a->kind == TL_VAL_INT && b->kind == TL_VAL_INT)
         return int_arith(I, n, op, a->as.i, b->as.i, out);
     if (tl_value_is_number(a) && tl_value_is_number(b))
@@ -586,7 +670,7 @@ tl_flow tl_eval_expr(tl_interp *I, const tl_node *n, tl_value *out) {
     case TL_N_IDENT:
         return eval_ident(I, n, out);
     case TL_N_ARRAY:
-        return eval_array(I, n, out);
+        return tl_eval_array_literal(I, n, true, out);
     case TL_N_BINARY:
         return eval_binary(I, n, out);
     case TL_N_UNARY:

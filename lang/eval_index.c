@@ -4,6 +4,7 @@
 #include "lang/display.h"
 #include "lang/builtins/tensor_args.h"
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
 #include "runtime/ops.h"
 
 #include <math.h>
@@ -304,7 +305,9 @@ tl_flow tl_assign_tensor_index(tl_interp *I, const tl_node *target, tl_value *sl
 
 tl_flow tl_eval_index(tl_interp *I, const tl_node *n, tl_value *out) {
     tl_value obj;
-    tl_flow fl = tl_eval_expr(I, n->a, &obj);
+    tl_flow fl;
+    if (tl_logic_embedding_index(I, n, out, &fl)) return fl; /* E["alice"]: logic_embed.c */
+    fl = tl_eval_expr(I, n->a, &obj);
     if (fl != TL_FLOW_OK) return fl;
     idx xs[TL_MAX_DIMS];
     int k = 0;

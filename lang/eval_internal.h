@@ -54,6 +54,12 @@ typedef struct tl_import_rec {
     char *realpath;
     char *display;
     bool done;
+    /* module scoping (lang/eval_module.c): the parsed file, whether it was
+    ** loaded by an import (not the main file), the records it imports */
+    const tl_chunk *chunk;
+    bool imported;
+    size_t *deps;
+    size_t n_deps, cap_deps;
 } tl_import_rec;
 
 /* A fresh definition epoch (process-wide counter; see tl_interp.defs_epoch). */
@@ -103,6 +109,7 @@ struct tl_interp {
     tl_context *outer_rt; /* the thread's context before the outermost entry */
     tl_output_fn out_fn;  /* NULL: stdout */
     void *out_user;
+    struct tl_logic *logic; /* relations, facts, rules (lang/logic.h); NULL until used */
 };
 
 /* errors */
@@ -121,9 +128,17 @@ void tl_scope_clear(tl_scope *s);
 const tl_node *tl_find_fn(tl_interp *I, const char *name);
 const tl_node *tl_find_struct(tl_interp *I, const char *name);
 const tl_node *tl_find_method(tl_interp *I, const char *type, const char *name);
+/* The fn a name means at `site` (lang/eval_module.c): inside an imported file, its
+** own fns first, then those of the files it imports (breadth first); else (the main
+** file, the REPL, or no module match) tl_find_fn. */
+const tl_node *tl_find_fn_at(tl_interp *I, const tl_node *site, const char *name);
+/* Records that the file of chunk `importer` imports record `idx`. */
+tl_status tl_module_add_dep(tl_interp *I, const tl_chunk *importer, size_t idx);
 
 /* evaluation */
 tl_flow tl_eval_expr(tl_interp *I, const tl_node *n, tl_value *out);
+/* An array literal node; nested numeric literals become one tensor when tensorize. */
+tl_flow tl_eval_array_literal(tl_interp *I, const tl_node *n, bool tensorize, tl_value *out);
 /* target (a TL_N_INDEX) = v where *slot is the variable's tensor: copy-on-write when the
 ** tensor or its storage is shared or not ours; v is broadcast and cast to the tensor's dtype. */
 tl_flow tl_assign_tensor_index(tl_interp *I, const tl_node *target, tl_value *slot,

@@ -2,8 +2,10 @@
 ** tensor declarations. */
 #include "lang/display.h"
 #include "lang/eval_internal.h"
+#include "lang/eval_logic.h"
 #include "lang/equation.h"
 #include "runtime/half.h"
+#include "runtime/ops.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +273,27 @@ bool tl_array_to_tensor(const tl_value *v, tl_dtype dt, tl_value *out, tl_status
     return ok;
 }
 
+/* A flat literal fills an N-D declaration when the element counts match:
+** tensor w: float32[2, 2] = [1.0, 2.0, 3.0, 4.0] (every size fixed). */
+static tl_flow fill_declared_shape(tl_interp *I, const tl_node *n, const tl_node *type,
+                                   tl_value *v) {
+    int64_t shape[TL_MAX_DIMS], numel = 1;
+    int rank = 0;
+    for (const tl_node *d = type->a; d; d = d->next) {
+        if (d->v.i < 0 || rank >= TL_MAX_DIMS || (d->v.i && numel > INT64_MAX / d->v.i))
+            return TL_FLOW_OK; /* a wildcard (or absurd sizes): no reshape */
+        shape[rank++] = d->v.i;
+        numel *= d->v.i;
+    }
+    tl_tensor *t = v->as.tensor, *r;
+    if (t->n_dims > 1 || t->n_dims == rank || tl_tensor_nelements(t) != numel) return TL_FLOW_OK;
+    tl_status st = tl_op_reshape(t, rank, shape, &r);
+    if (st != TL_OK) return tl_err_status(I, n, st);
+    tl_value_release(v);
+    *v = tl_value_tensor(r);
+    return TL_FLOW_OK;
+}
+
 tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
     const tl_node *type = n->c;
     if (type->op == 1)
@@ -281,7 +304,9 @@ tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
                          "a tensor declaration needs a tensor type like float32[2, 3]");
     tl_value v = TL_VOID;
     if (n->a) {
-        tl_flow fl = tl_eval_expr(I, n->a, &v);
+        /* a literal initializer keeps its numbers for the declared dtype: int32[2, 2] */
+        tl_flow fl = n->a->kind == TL_N_ARRAY ? tl_eval_array_literal(I, n->a, false, &v)
+                                              : tl_eval_expr(I, n->a, &v);
         if (fl != TL_FLOW_OK) return fl;
         if (v.kind == TL_VAL_ARRAY || tl_value_is_number(&v)) {
             tl_value t;
@@ -295,6 +320,8 @@ tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
             }
             tl_value_release(&v);
             v = t;
+            fl = fill_declared_shape(I, n, type, &v);
+            if (fl != TL_FLOW_OK) return fl;
         }
     } else {
         int64_t shape[TL_MAX_DIMS];
@@ -685,8 +712,13 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
     }
     case TL_S_BLOCK:
         return tl_exec_block(I, n, last);
+    case TL_S_QUERY:
+    case TL_S_INFER:
+    case TL_S_WITH:
+        return tl_logic_stmt(I, n); /* lang/eval_logic_query.c */
     case TL_S_EXPR: {
         tl_value v;
+        if (tl_logic_is_atom(I, n->a)) return tl_logic_fact(I, n->a); /* a fact */
         fl = tl_eval_expr(I, n->a, &v);
         if (fl != TL_FLOW_OK) return fl;
         if (last)

@@ -101,20 +101,26 @@ item(A) ::= BENCH(T) IDENT(N) block(B). {
     A = tl_pnode(ps, TL_D_BENCH, &T); if (A) { A->name = tl_pname(ps, &N); A->b = B; }
 }
 item(A) ::= tensordecl(D). { A = D; }
-item(A) ::= RELATION(T) IDENT(N) LPAREN params RPAREN relembed. {
-    A = tl_punsupported(ps, TL_D_UNSUPPORTED, "relation declarations", &T);
-    if (A) A->name2 = tl_pname(ps, &N);
+item(A) ::= RELATION(T) IDENT(N) LPAREN params(P) RPAREN relembed. {
+    A = tl_pnode(ps, TL_D_RELATION, &T);
+    if (A) { A->name = tl_pname(ps, &N); A->a = P.head; }
 }
-item(A) ::= ENTITY(T) IDENT. { A = tl_punsupported(ps, TL_D_UNSUPPORTED, "entity declarations", &T); }
-item(A) ::= ENTITY(T) IDENT EQ LBRACE identlist RBRACE. {
-    A = tl_punsupported(ps, TL_D_UNSUPPORTED, "entity declarations", &T);
+item(A) ::= ENTITY(T) IDENT(N). { A = tl_pnode(ps, TL_D_ENTITY, &T); if (A) A->name = tl_pname(ps, &N); }
+item(A) ::= ENTITY(T) IDENT(N) EQ LBRACE entnames(E) RBRACE. {
+    A = tl_pnode(ps, TL_D_ENTITY, &T);
+    if (A) { A->name = tl_pname(ps, &N); A->a = E.head; A->op = 1; }
 }
-item(A) ::= EMBEDDING(T) IDENT LBRACE embitems RBRACE. {
-    A = tl_punsupported(ps, TL_D_UNSUPPORTED, "embedding declarations", &T);
+item(A) ::= EMBEDDING(T) embname(N) LBRACE embitems(E) RBRACE. {
+    A = tl_pnode(ps, TL_D_EMBEDDING, &T);
+    if (A) { A->name = tl_pname(ps, &N); A->a = E.head; }
 }
-item(A) ::= expr(H) LARROW exprlist. [LOWEST] {
-    A = tl_pnode_at(ps, TL_D_UNSUPPORTED, H);
-    if (A) A->name = "rules (<-)";
+/* `Name {` lexes as a struct name */
+%type embname {tl_token}
+embname(A) ::= IDENT(T). { A = T; }
+embname(A) ::= STRUCTNAME(T). { A = T; }
+item(A) ::= expr(H) LARROW exprlist(B). [LOWEST] {
+    A = tl_pnode_at(ps, TL_D_RULE, H);
+    if (A) { A->a = H; A->b = B.head; }
 }
 
 /* extern "libm.so.6" { fn cos(x: f64) -> f64  fn printf(fmt: string, ...) -> i32 }:
@@ -148,12 +154,18 @@ impltarget(A) ::= IDENT FOR type(T). { A = T; }
 relembed ::= .
 relembed ::= EMBED type.
 
-embitems ::= .
-embitems ::= embitems IDENT COLON embval.
-embval ::= LBRACE identlist RBRACE.
-embval ::= AUTO.
-embval ::= IDENT.
-embval ::= INT.
+%type embitems {tl_list}
+embitems(A) ::= . { A.head = A.tail = NULL; }
+embitems(A) ::= embitems(B) IDENT(N) COLON embval(V). {
+    tl_node *f = tl_pnode(ps, TL_N_FIELDINIT, &N);
+    if (f) { f->name = tl_pname(ps, &N); f->a = V; }
+    A = tl_plist_append(B, f);
+}
+embitems(A) ::= embitems(B) COMMA. { A = B; }
+embval(A) ::= LBRACE(T) entnames(E) RBRACE. { A = tl_pnode(ps, TL_N_ARRAY, &T); if (A) A->a = E.head; }
+embval(A) ::= AUTO(T). { A = tl_pnode(ps, TL_N_IDENT, &T); if (A) A->name = "auto"; }
+embval(A) ::= IDENT(T). { A = tl_pnode(ps, TL_N_IDENT, &T); if (A) A->name = tl_pname(ps, &T); }
+embval(A) ::= INT(T). { A = tl_pint(ps, &T, false); }
 
 fndecl(A) ::= FN(T) IDENT(N) LPAREN params(P) RPAREN ret(R) block(B). {
     A = tl_pnode(ps, TL_D_FN, &T);
@@ -250,6 +262,13 @@ stmt(A) ::= WHILE(T) expr(C) block(B). { A = tl_pnode(ps, TL_S_WHILE, &T); if (A
 stmt(A) ::= FOR(T) IDENT(N) IN expr(E) block(B). {
     A = tl_pnode(ps, TL_S_FOR, &T); if (A) { A->name = tl_pname(ps, &N); A->a = E; A->b = B; }
 }
+/* for i in a..b (the original's docs): range(a, b) */
+stmt(A) ::= FOR(T) IDENT(N) IN expr(E) DOTDOT(D) expr(F) block(B). {
+    tl_node *f = tl_pnode(ps, TL_N_IDENT, &D), *r = tl_pnode(ps, TL_N_CALL, &D);
+    if (f) f->name = "range";
+    if (r && E) { r->a = f; r->b = E; E->next = F; }
+    A = tl_pnode(ps, TL_S_FOR, &T); if (A) { A->name = tl_pname(ps, &N); A->a = r; A->b = B; }
+}
 /* for x in {alice, bob}: an entity set iterates its names as strings */
 stmt(A) ::= FOR(T) IDENT(N) IN LBRACE(L) entnames(E) RBRACE block(B). {
     tl_node *set = tl_pnode(ps, TL_N_ARRAY, &L);
@@ -280,20 +299,22 @@ stmt(A) ::= tensordecl(D). { A = D; }
 stmt(A) ::= expr(L) TILDE expr(R). [LOWEST] {
     A = tl_pnode_at(ps, TL_S_EQUATION, L); if (A) { A->a = L; A->b = R; }
 }
-stmt(A) ::= expr(Q) QUESTION. {
-    A = tl_pnode_at(ps, TL_S_UNSUPPORTED, Q); if (A) A->name = "queries (?)";
-}
-stmt(A) ::= expr(Q) QUESTION WHERE exprlist. [LOWEST] {
-    A = tl_pnode_at(ps, TL_S_UNSUPPORTED, Q); if (A) A->name = "queries (?)";
+stmt(A) ::= expr(Q) QUESTION. { A = tl_pnode_at(ps, TL_S_QUERY, Q); if (A) A->a = Q; }
+stmt(A) ::= expr(Q) QUESTION WHERE exprlist(W). [LOWEST] {
+    A = tl_pnode_at(ps, TL_S_QUERY, Q); if (A) { A->a = Q; A->b = W.head; }
 }
 stmt(A) ::= LEARN(T) LBRACE stmts OBJECTIVE COLON expr COMMA OPTIMIZER COLON IDENT LPAREN oparams RPAREN
             COMMA EPOCHS COLON INT learnsched RBRACE. {
     A = tl_punsupported(ps, TL_S_UNSUPPORTED, "learn blocks", &T);
 }
-stmt(A) ::= INFER(T) IDENT expr QUESTION. { A = tl_punsupported(ps, TL_S_UNSUPPORTED, "infer", &T); }
-stmt(A) ::= INFER(T) LBRACE inferitems RBRACE. { A = tl_punsupported(ps, TL_S_UNSUPPORTED, "infer", &T); }
+stmt(A) ::= INFER(T) IDENT(M) expr(Q) QUESTION. {
+    A = tl_pnode(ps, TL_S_INFER, &T); if (A) { A->name = tl_pname(ps, &M); A->a = Q; }
+}
+stmt(A) ::= INFER(T) LBRACE inferitems(L) RBRACE. { A = tl_pnode(ps, TL_S_BLOCK, &T); if (A) A->a = L.head; }
 stmt(A) ::= PYTHON(T) IMPORT dotted pyas. { A = tl_punsupported(ps, TL_S_UNSUPPORTED, "python import", &T); }
-stmt(A) ::= WITH(T) IDENT block. { A = tl_punsupported(ps, TL_S_UNSUPPORTED, "with blocks", &T); }
+stmt(A) ::= WITH(T) embname(N) block(B). {
+    A = tl_pnode(ps, TL_S_WITH, &T); if (A) { A->name = tl_pname(ps, &N); A->b = B; }
+}
 
 learnsched ::= .
 learnsched ::= COMMA IDENT COLON IDENT LPAREN oparams RPAREN.
@@ -307,8 +328,13 @@ onum ::= INT.
 onum ::= FLOAT.
 onum ::= MINUS INT.
 onum ::= MINUS FLOAT.
-inferitems ::= .
-inferitems ::= inferitems IDENT expr QUESTION.
+%type inferitems {tl_list}
+inferitems(A) ::= . { A.head = A.tail = NULL; }
+inferitems(A) ::= inferitems(B) IDENT(M) expr(Q) QUESTION. {
+    tl_node *n = tl_pnode(ps, TL_S_INFER, &M);
+    if (n) { n->name = tl_pname(ps, &M); n->a = Q; }
+    A = tl_plist_append(B, n);
+}
 dotted ::= IDENT.
 dotted ::= dotted DOT IDENT.
 pyas ::= .
@@ -362,6 +388,10 @@ casttype(A) ::= INT64(T). { A = T; }
 
 expr(A) ::= expr(O) DOT IDENT(N). {
     A = tl_pnode(ps, TL_N_FIELD, &N); if (A) { A->a = O; A->name = tl_pname(ps, &N); }
+}
+/* model.blk.0.attn_q: a number after a dot indexes (the original's weight paths) */
+expr(A) ::= expr(O) DOT INT(I). {
+    A = tl_pnode(ps, TL_N_INDEX, &I); if (A) { A->a = O; A->b = tl_pint(ps, &I, false); }
 }
 expr(A) ::= expr(O) DOT IDENT(N) LPAREN args(G) RPAREN. {
     A = tl_pnode(ps, TL_N_METHOD, &N); if (A) { A->a = O; A->name = tl_pname(ps, &N); A->b = G.head; }

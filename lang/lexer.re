@@ -152,6 +152,12 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         lx->incomplete = (inc);                                                                    \
         return TL_LEX_ERROR;                                                                       \
     } while (0)
+        if (lx->prev == TK_DOT && lx->cur < lx->lim && *lx->cur >= '0' && *lx->cur <= '9') {
+            /* x.0 after a dot: an integer alone (model.blk.0.attn_q), never "0.5" */
+            while (lx->cur < lx->lim && *lx->cur >= '0' && *lx->cur <= '9')
+                lx->cur++;
+            EMIT(TK_INT);
+        }
         /*!re2c
         re2c:define:YYCTYPE = "unsigned char";
         re2c:define:YYCURSOR = "lx->cur";
@@ -174,6 +180,7 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         digit+ "." digit+ exp? { EMIT(TK_FLOAT); }
         digit+ exp { EMIT(TK_FLOAT); }
         digit+ { EMIT(TK_INT); }
+        digit+ / ".." { EMIT(TK_INT); }
         digit+ "." { FAIL("a number needs digits after the '.' (write 1.0)", 0); }
         digit+ ("." digit+)? "i" { FAIL("complex numbers are not supported", 0); }
         digit+ [a-zA-Z_] { FAIL("malformed number", 0); }
@@ -201,6 +208,7 @@ int tl_lexer_next(tl_lexer *lx, tl_token *tok) {
         "," { EMIT(TK_COMMA); }
         ";" { EMIT(TK_SEMI); }
         "..." { EMIT(TK_ELLIPSIS); }
+        ".." { EMIT(TK_DOTDOT); }
         "." { EMIT(TK_DOT); }
         "::" { EMIT(TK_COLONCOLON); }
         ":=" { EMIT(TK_COLONEQ); }
@@ -257,8 +265,8 @@ const char *tl_token_describe(int id) {
     case TK_ARROW: case TK_MINUS: case TK_POW: case TK_STAR: case TK_SLASH: case TK_PERCENT:
     case TK_AT: case TK_ANDAND: case TK_OROR: case TK_PIPE: case TK_QUESTION: case TK_TILDE:
     case TK_ODOT: case TK_OTIMES: case TK_APPROX: case TK_PLUSEQ: case TK_MINUSEQ:
-    case TK_STAREQ: case TK_SLASHEQ: case TK_ELLIPSIS: case TK_MAXEQ: case TK_MINEQ:
-    case TK_AVGEQ:
+    case TK_STAREQ: case TK_SLASHEQ: case TK_ELLIPSIS: case TK_DOTDOT: case TK_MAXEQ:
+    case TK_MINEQ: case TK_AVGEQ:
         return "token";
     default: return "keyword";
     }
@@ -288,6 +296,7 @@ const char *tl_token_spelling(int id) {
     case TK_SEMI: return "';'";
     case TK_DOT: return "'.'";
     case TK_ELLIPSIS: return "'...'";
+    case TK_DOTDOT: return "'..'";
     case TK_COLONCOLON: return "'::'";
     case TK_COLONEQ: return "':='";
     case TK_COLON: return "':'";

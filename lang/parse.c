@@ -232,6 +232,47 @@ tl_node *tl_pstring(tl_parse_state *ps, const tl_token *t) {
         case '"':
             out[k++] = '"';
             break;
+        case 'u': { /* \u2713 or \u{1F999}: a code point as UTF-8 */
+            uint32_t cp = 0;
+            int nd = 0;
+            bool braced = i + 1 + 1 < t->n && t->z[i + 1] == '{';
+            uint32_t j = i + 1 + (braced ? 1 : 0);
+            for (; j + 1 < t->n && nd < (braced ? 6 : 4); j++, nd++) {
+                char h = t->z[j];
+                int d = h >= '0' && h <= '9'   ? h - '0'
+                        : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                        : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                               : -1;
+                if (d < 0) break;
+                cp = cp * 16 + (uint32_t)d;
+            }
+            if ((braced ? nd == 0 || j + 1 >= t->n || t->z[j] != '}' : nd != 4) || cp > 0x10FFFF ||
+                (cp >= 0xD800 && cp <= 0xDFFF)) {
+                tl_perror(ps, line, col,
+                          "bad \\u escape: write \\u followed by 4 hex digits or \\u{1 to 6 "
+                          "hex digits} naming a Unicode scalar value");
+                return NULL;
+            }
+            if (braced) j++; /* the '}' */
+            col += j - i - 1;
+            i = j - 1;
+            if (cp < 0x80) {
+                out[k++] = (char)cp;
+            } else if (cp < 0x800) {
+                out[k++] = (char)(0xC0 | (cp >> 6));
+                out[k++] = (char)(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                out[k++] = (char)(0xE0 | (cp >> 12));
+                out[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                out[k++] = (char)(0x80 | (cp & 0x3F));
+            } else {
+                out[k++] = (char)(0xF0 | (cp >> 18));
+                out[k++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                out[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                out[k++] = (char)(0x80 | (cp & 0x3F));
+            }
+            break;
+        }
         default:
             tl_perror(ps, line, col, "unknown escape '\\%c' in string", e);
             return NULL;

@@ -2,6 +2,8 @@
 #include "runtime/contract.h"
 
 #include "runtime/ops.h"
+#include "runtime/contract_bmm.h"
+#include "runtime/threadpool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,46 +252,175 @@ static tl_status pair_linear(work *x, work *w, int k, work *res, uint32_t *used)
     return TL_OK;
 }
 
-/* No summed label shared: a broadcasting product with labels batch, aonly, bonly. */
-static tl_status pair_broadcast(work *A, work *B, const int *batch, int nb, const int *ao, int na,
-                                const int *bo, int nbo, work *res, uint32_t *used) {
-    int oa[TL_MAX_DIMS], ob[TL_MAX_DIMS];
-    memcpy(oa, batch, (size_t)nb * sizeof(int));
-    memcpy(oa + nb, ao, (size_t)na * sizeof(int));
-    memcpy(ob, batch, (size_t)nb * sizeof(int));
-    memcpy(ob + nb, bo, (size_t)nbo * sizeof(int));
-    tl_status st = permute_to(A, oa);
-    if (st == TL_OK) st = permute_to(B, ob);
-    if (st != TL_OK) return st;
-    if (nb + na + nbo > TL_MAX_DIMS)
-        return tl_fail(TL_ERR_SHAPE, "contraction: an intermediate would have %d axes (max %d)",
-                       nb + na + nbo, TL_MAX_DIMS);
-    for (int i = 0; i < nbo; i++) { /* A: [batch, aonly, 1..] */
-        tl_tensor *u = NULL;
-        st = tl_op_unsqueeze(A->t, A->t->n_dims, &u);
-        if (st != TL_OK) return st;
-        tl_tensor_unref(A->t);
-        A->t = u;
+/* ---- f32 broadcasting multiply (the join of factors that share no summed index) ---- */
+
+typedef struct mul_job {
+    int n_ops;
+    const float *p[TL_CONTRACT_MAX_OPS];
+    float *y;
+    int n;                                        /* ggml-order dims */
+    int64_t ne[TL_MAX_DIMS];                      /* output extents */
+    int64_t st[TL_CONTRACT_MAX_OPS][TL_MAX_DIMS]; /* element strides, 0 where broadcast */
+} mul_job;
+
+static const float *mul_row_ptr(const mul_job *j, int f, int64_t r) {
+    int64_t rem = r, o = 0;
+    for (int d = 1; d < j->n; d++) {
+        int64_t i = rem % j->ne[d];
+        rem /= j->ne[d];
+        o += i * j->st[f][d];
     }
-    for (int i = 0; i < na; i++) { /* B: [batch, 1.., bonly] */
+    return j->p[f] + o;
+}
+
+static void mul_rows(void *ctx, int64_t begin, int64_t end) {
+    const mul_job *j = ctx;
+    int64_t n0 = j->ne[0];
+    for (int64_t r = begin; r < end; r++) {
+        float *py = j->y + r * n0;
+        const float *p0 = mul_row_ptr(j, 0, r), *p1 = mul_row_ptr(j, 1, r);
+        int64_t s0 = j->st[0][0], s1 = j->st[1][0];
+        if (s0 == 1 && s1 == 1)
+            for (int64_t i = 0; i < n0; i++) py[i] = p0[i] * p1[i];
+        else if (s0 == 1 && s1 == 0)
+            for (int64_t i = 0; i < n0; i++) py[i] = p0[i] * p1[0];
+        else if (s0 == 0 && s1 == 1)
+            for (int64_t i = 0; i < n0; i++) py[i] = p0[0] * p1[i];
+        else
+            for (int64_t i = 0; i < n0; i++) py[i] = p0[i * s0] * p1[i * s1];
+        for (int f = 2; f < j->n_ops; f++) {
+            const float *pf = mul_row_ptr(j, f, r);
+            int64_t sf = j->st[f][0];
+            if (sf == 1)
+                for (int64_t i = 0; i < n0; i++) py[i] *= pf[i];
+            else if (sf == 0)
+                for (int64_t i = 0; i < n0; i++) py[i] *= pf[0];
+            else
+                for (int64_t i = 0; i < n0; i++) py[i] *= pf[i * sf];
+        }
+    }
+}
+
+/* y = the product of n f32 tensors of equal rank whose dims agree or are 1, in one
+** pass (left to right per element). */
+static tl_status mul_f32_n(int n, const tl_tensor *const *t, tl_tensor **out) {
+    mul_job j = {.n_ops = n, .n = t[0]->n_dims};
+    int64_t rows = 1;
+    for (int d = 0; d < TL_MAX_DIMS; d++) {
+        j.ne[d] = 1;
+        for (int f = 0; f < n; f++)
+            if (t[f]->ne[d] > j.ne[d]) j.ne[d] = t[f]->ne[d];
+        for (int f = 0; f < n; f++)
+            j.st[f][d] = t[f]->ne[d] == 1 ? 0 : (int64_t)(t[f]->nb[d] / sizeof(float));
+        if (d > 0 && d < j.n) rows *= j.ne[d];
+    }
+    for (int f = 0; f < n; f++)
+        j.p[f] = tl_tensor_data(t[f]);
+    int nd = j.n;
+    if (j.n == 0) j.n = 1;
+    tl_tensor *y = NULL;
+    tl_status st = tl_tensor_new(TL_DTYPE_F32, nd, j.ne, &y);
+    if (st != TL_OK) return st;
+    j.y = tl_tensor_data(y);
+    if (rows * j.ne[0] > 0) tl_parallel_for(rows, 1 + (1 << 14) / (j.ne[0] + 1), mul_rows, &j);
+    *out = y;
+    return TL_OK;
+}
+
+static tl_status mul_f32(const tl_tensor *a, const tl_tensor *b, tl_tensor **out) {
+    const tl_tensor *t[2] = {a, b};
+    return mul_f32_n(2, t, out);
+}
+
+/* A view of w over the label order `order` (size 1 where w lacks a label). */
+static tl_status align_view(work *w, const int *order, int n) {
+    int ob[TL_MAX_DIMS], k = 0;
+    lmask mw = mask_of(w->lab, w->n);
+    for (int i = 0; i < n; i++)
+        if (mw & ((lmask)1 << order[i])) ob[k++] = order[i];
+    tl_status st = permute_to(w, ob);
+    for (int i = 0; i < n && st == TL_OK; i++) {
+        if (mw & ((lmask)1 << order[i])) continue;
         tl_tensor *u = NULL;
-        st = tl_op_unsqueeze(B->t, nb, &u);
-        if (st != TL_OK) return st;
-        tl_tensor_unref(B->t);
-        B->t = u;
+        st = tl_op_unsqueeze(w->t, i, &u);
+        if (st == TL_OK) {
+            tl_tensor_unref(w->t);
+            w->t = u;
+        }
+    }
+    return st;
+}
+
+/* When nothing is summed and every operand is f32: one n-ary multiply over out. */
+static tl_status join_all(work *w, int n, const tl_contract_spec *spec, work *res, uint32_t *used) {
+    const tl_tensor *t[TL_CONTRACT_MAX_OPS];
+    tl_status st = TL_OK;
+    for (int i = 0; i < n && st == TL_OK; i++) {
+        st = align_view(&w[i], spec->out, spec->n_out);
+        t[i] = w[i].t;
     }
     tl_tensor *y = NULL;
-    st = tl_op_binary(TL_BIN_MUL, A->t, B->t, &y);
+    if (st == TL_OK) st = mul_f32_n(n, t, &y);
     if (st != TL_OK) return st;
     res->t = y;
-    res->n = nb + na + nbo;
-    memcpy(res->lab, oa, (size_t)(nb + na) * sizeof(int));
-    memcpy(res->lab + nb + na, bo, (size_t)nbo * sizeof(int));
+    res->n = spec->n_out;
+    memcpy(res->lab, spec->out, sizeof res->lab);
     *used |= TL_CONTRACT_K_BROADCAST;
     return TL_OK;
 }
 
-/* The general case: [Bt, M, K] and [Bt, N, K] in f32, one linear per batch. */
+/* No summed label shared: a broadcasting product over A's labels (in A's order, so
+** A is read as it lies) followed by B's own labels. */
+static tl_status pair_broadcast(work *A, work *B, work *res, uint32_t *used) {
+    int order[TL_MAX_DIMS], n = A->n;
+    lmask ma = mask_of(A->lab, A->n);
+    memcpy(order, A->lab, (size_t)A->n * sizeof(int));
+    for (int a = 0; a < B->n; a++)
+        if (!(ma & ((lmask)1 << B->lab[a]))) {
+            if (n == TL_MAX_DIMS)
+                return tl_fail(TL_ERR_SHAPE,
+                               "contraction: an intermediate would have more than %d axes",
+                               TL_MAX_DIMS);
+            order[n++] = B->lab[a];
+        }
+    /* B: its labels in result order, then a size-1 axis wherever it lacks one */
+    int ob[TL_MAX_DIMS], k = 0;
+    lmask mb = mask_of(B->lab, B->n);
+    for (int i = 0; i < n; i++)
+        if (mb & ((lmask)1 << order[i])) ob[k++] = order[i];
+    tl_status st = permute_to(B, ob);
+    for (int i = 0; i < n && st == TL_OK; i++) {
+        if (mb & ((lmask)1 << order[i])) continue;
+        tl_tensor *u = NULL;
+        st = tl_op_unsqueeze(B->t, i, &u);
+        if (st == TL_OK) {
+            tl_tensor_unref(B->t);
+            B->t = u;
+        }
+    }
+    for (int i = A->n; i < n && st == TL_OK; i++) { /* A: trailing size-1 axes */
+        tl_tensor *u = NULL;
+        st = tl_op_unsqueeze(A->t, i, &u);
+        if (st == TL_OK) {
+            tl_tensor_unref(A->t);
+            A->t = u;
+        }
+    }
+    if (st != TL_OK) return st;
+    tl_tensor *y = NULL;
+    if (A->t->dtype == TL_DTYPE_F32 && B->t->dtype == TL_DTYPE_F32)
+        st = mul_f32(A->t, B->t, &y);
+    else
+        st = tl_op_binary(TL_BIN_MUL, A->t, B->t, &y);
+    if (st != TL_OK) return st;
+    res->t = y;
+    res->n = n;
+    memcpy(res->lab, order, (size_t)n * sizeof(int));
+    *used |= TL_CONTRACT_K_BROADCAST;
+    return TL_OK;
+}
+
+/* The general case: [Bt, M, K] and [Bt, K, N] in f32 through tl_contract_bmm_f32. */
 static tl_status pair_batched(work *A, work *B, const int *batch, int nb, const int *ao, int na,
                               const int *bo, int nbo, const int *ct, int nc, work *res,
                               uint32_t *used) {
@@ -305,47 +436,24 @@ static tl_status pair_batched(work *A, work *B, const int *batch, int nb, const 
         oa[nb + i] = ao[i];
         M *= rshape[nr++] = extent_of(A, ao[i]);
     }
-    for (int i = 0; i < nbo; i++) {
-        ob[nb + i] = bo[i];
-        N *= rshape[nr++] = extent_of(B, bo[i]);
-    }
     for (int i = 0; i < nc; i++) {
-        oa[nb + na + i] = ob[nb + nbo + i] = ct[i];
+        oa[nb + na + i] = ob[nb + i] = ct[i];
         K *= extent_of(A, ct[i]);
+    }
+    for (int i = 0; i < nbo; i++) {
+        ob[nb + nc + i] = bo[i];
+        N *= rshape[nr++] = extent_of(B, bo[i]);
     }
     tl_status st = permute_to(A, oa);
     if (st == TL_OK) st = permute_to(B, ob);
     if (st == TL_OK) st = make_contiguous_f32(&A->t, true);
     if (st == TL_OK) st = make_contiguous_f32(&B->t, true);
-    int64_t s3a[3] = {Bt, M, K}, s3b[3] = {Bt, N, K};
-    if (st == TL_OK) st = reshape_np(&A->t, 3, s3a);
-    if (st == TL_OK) st = reshape_np(&B->t, 3, s3b);
-    if (st != TL_OK) return st;
     tl_tensor *y = NULL;
-    if (Bt == 1) {
-        int64_t s2a[2] = {M, K}, s2b[2] = {N, K};
-        st = reshape_np(&A->t, 2, s2a);
-        if (st == TL_OK) st = reshape_np(&B->t, 2, s2b);
-        if (st == TL_OK) st = tl_op_linear(A->t, B->t, NULL, &y);
-    } else {
-        int64_t s3y[3] = {Bt, M, N};
-        st = tl_tensor_new_shape(TL_DTYPE_F32, 3, s3y, &y);
-        for (int64_t b = 0; b < Bt && st == TL_OK; b++) {
-            tl_tensor *va = NULL, *vb = NULL, *yb = NULL;
-            int64_t nea[2] = {K, M}, neb[2] = {K, N};
-            size_t nba[2] = {4, (size_t)K * 4}, nbb[2] = {4, (size_t)K * 4};
-            st = tl_tensor_view(A->t, 2, nea, nba, A->t->offs + (size_t)(b * M * K) * 4, &va);
-            if (st == TL_OK)
-                st = tl_tensor_view(B->t, 2, neb, nbb, B->t->offs + (size_t)(b * N * K) * 4, &vb);
-            if (st == TL_OK) st = tl_op_linear(va, vb, NULL, &yb);
-            if (st == TL_OK)
-                memcpy((float *)tl_tensor_data(y) + b * M * N, tl_tensor_data(yb),
-                       (size_t)(M * N) * sizeof(float));
-            tl_tensor_unref(va);
-            tl_tensor_unref(vb);
-            tl_tensor_unref(yb);
-        }
-    }
+    int64_t s3y[3] = {Bt, M, N};
+    if (st == TL_OK) st = tl_tensor_new_shape(TL_DTYPE_F32, 3, s3y, &y);
+    if (st == TL_OK)
+        tl_contract_bmm_f32(tl_tensor_data(A->t), tl_tensor_data(B->t), tl_tensor_data(y), Bt, M, N,
+                            K);
     if (st == TL_OK) st = reshape_np(&y, nr, rshape);
     if (st != TL_OK) {
         tl_tensor_unref(y);
@@ -366,6 +474,16 @@ static bool weight_for(const work *w, const work *x, int k, int nb, int nc) {
     for (int a = 0; a < x->n; a++)
         if (x->lab[a] == w->lab[0]) return false;
     return !is_quant(x->t);
+}
+
+/* For an f32 weight: is linear the better kernel (few activation rows, or exact mode,
+** whose linear sums double products)? */
+static bool linear_better(const work *x, int k) {
+    if (tl_get_precision() == TL_PRECISION_EXACT) return true;
+    int64_t rows = 1;
+    for (int a = 0; a < x->n; a++)
+        if (x->lab[a] != k) rows *= extent_of(x, x->lab[a]);
+    return rows < 16;
 }
 
 static tl_status contract_pair(work *A, work *B, lmask keep, work *res, uint32_t *used) {
@@ -394,37 +512,19 @@ static tl_status contract_pair(work *A, work *B, lmask keep, work *res, uint32_t
         bool sa = A->t->dtype != TL_DTYPE_F32, sb = B->t->dtype != TL_DTYPE_F32;
         if (sa && !sb && weight_for(A, B, ct[0], nb, nc))
             return pair_linear(B, A, ct[0], res, used);
-        if (weight_for(B, A, ct[0], nb, nc)) return pair_linear(A, B, ct[0], res, used);
-        if (weight_for(A, B, ct[0], nb, nc)) return pair_linear(B, A, ct[0], res, used);
+        /* an f32 weight gives the same bits through the batched kernel; that is faster
+        ** once x has a few rows (W is transposed once), linear is faster for fewer */
+        if (weight_for(B, A, ct[0], nb, nc) && (sb || linear_better(A, ct[0])))
+            return pair_linear(A, B, ct[0], res, used);
+        if (weight_for(A, B, ct[0], nb, nc) && (sa || linear_better(B, ct[0])))
+            return pair_linear(B, A, ct[0], res, used);
     }
     if (qa || qb)
         return tl_fail(TL_ERR_TYPE,
                        "%s tensor: a quantized operand must be a 2-d weight W[o, k] contracted "
                        "over its last axis k alone (like linear), or be dequantized first",
                        tl_dtype_name((qa ? A : B)->t->dtype));
-    if (nc == 0) return pair_broadcast(A, B, batch, nb, ao, na, bo, nbo, res, used);
-    int64_t M = 1, N = 1, Bt = 1;
-    for (int i = 0; i < na; i++)
-        M *= extent_of(A, ao[i]);
-    for (int i = 0; i < nbo; i++)
-        N *= extent_of(B, bo[i]);
-    for (int i = 0; i < nb; i++)
-        Bt *= extent_of(A, batch[i]);
-    if (M * N <= 4 && Bt > 16) {
-        /* many tiny products: multiply by broadcasting, then sum the shared axes */
-        int bw[TL_MAX_DIMS];
-        memcpy(bw, batch, (size_t)nb * sizeof(int));
-        memcpy(bw + nb, ct, (size_t)nc * sizeof(int));
-        work tmp = {0};
-        st = pair_broadcast(A, B, bw, nb + nc, ao, na, bo, nbo, &tmp, used);
-        if (st == TL_OK) st = reduce_to(&tmp, keep, used);
-        if (st != TL_OK) {
-            tl_tensor_unref(tmp.t);
-            return st;
-        }
-        *res = tmp;
-        return TL_OK;
-    }
+    if (nc == 0) return pair_broadcast(A, B, res, used);
     return pair_batched(A, B, batch, nb, ao, na, bo, nbo, ct, nc, res, used);
 }
 
@@ -488,6 +588,18 @@ tl_status tl_contract(const tl_contract_spec *spec, const tl_tensor *const *ops,
     }
     lmask out_m = mask_of(spec->out, spec->n_out);
     int n_work = n;
+    bool pure_join = n >= 2 && st == TL_OK;
+    for (int i = 0; i < n && pure_join; i++)
+        if (w[i].t->dtype != TL_DTYPE_F32 || (mask_of(w[i].lab, w[i].n) & ~out_m))
+            pure_join = false;
+    if (pure_join) { /* Hadamard and outer products of any number of factors, one pass */
+        work r = {0};
+        st = join_all(w, n, spec, &r, &plan->used_kernels);
+        for (int k = 0; k < n; k++)
+            tl_tensor_unref(w[k].t);
+        if (st == TL_OK) *out = r.t;
+        return st;
+    }
     bool live[2 * TL_CONTRACT_MAX_OPS] = {0};
     for (int i = 0; i < n; i++)
         live[i] = true;
@@ -508,7 +620,9 @@ tl_status tl_contract(const tl_contract_spec *spec, const tl_tensor *const *ops,
         if (live[k]) last = &w[k];
     if (st == TL_OK) st = reduce_to(last, out_m, &plan->used_kernels);
     if (st == TL_OK) st = permute_to(last, spec->out);
-    if (st == TL_OK && !tl_tensor_is_contiguous(last->t)) st = make_contiguous_f32(&last->t, false);
+    /* the result is a view (a transpose, a diagonal) only when no arithmetic was needed */
+    if (st == TL_OK && (n > 1 || plan->used_kernels) && !tl_tensor_is_contiguous(last->t))
+        st = make_contiguous_f32(&last->t, false);
     if (st == TL_OK) {
         *out = last->t;
         last->t = NULL;

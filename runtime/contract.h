@@ -24,8 +24,8 @@
 **    (f32, contiguous) and each batch is one tl_op_linear of f32 rows;
 **  - summed labels of one operand: tl_op_reduce(SUM).
 ** Nothing is interpreted per element.  Results are f32 (a single operand that
-** needs no arithmetic keeps its dtype); like every op, byte-identical for any
-** thread count. */
+** needs no arithmetic keeps its dtype and may come back as a view: a transpose
+** or a diagonal); like every op, byte-identical for any thread count. */
 #ifndef TL_RUNTIME_CONTRACT_H
 #define TL_RUNTIME_CONTRACT_H
 

@@ -189,6 +189,12 @@ tl_status tl_op_rope(const tl_tensor *x, int64_t offset, float base, tl_rope_sty
 ** Scores are f32 dots (double sum), softmax as tl_op_softmax, output [S, H, D]. */
 tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v, bool causal,
                           float scale, int64_t pos_offset, tl_tensor **out);
+/* The same computation (the same kernel, the same output bytes), also keeping, when
+** scores / probs are not NULL, the scaled scores (-inf for keys a query does not see)
+** and the attention probabilities, each a new f32 tensor [H, S, T] (NumPy order). */
+tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v,
+                                bool causal, float scale, int64_t pos_offset, tl_tensor **out,
+                                tl_tensor **scores, tl_tensor **probs);
 
 /* Rows of table [V, D] (any dtype with to_f32) picked by integer ids of any
 ** shape → [ids.., D] f32.  Out-of-range ids are an error. */

@@ -116,6 +116,16 @@ tl_status tl_quant_gemm_rows_order(tl_dtype dt, tl_dot_order order, int64_t n, c
                                    size_t w_stride, int64_t r0, int64_t r1, const void *act,
                                    size_t act_stride, int64_t n_tok, float *out, size_t out_stride);
 
+/* The same two, through the fastest kernel this CPU has for the weight (the
+** Q4_0 tiles of runtime/quant/tile8.h, else the row kernels above): the one
+** place a matmul's kernel is chosen (runtime/quant/select.c).  Same bits. */
+tl_status tl_quant_gemv_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                                  size_t row_stride, int64_t r0, int64_t r1, const void *act,
+                                  float *out);
+tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                                  size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                                  size_t act_stride, int64_t n_tok, float *out, size_t out_stride);
+
 /* ---- the same in the ROW order (the traits' vec_dot): the first form of
 ** this API, kept because runtime/ops/matmul.c calls it.  For llama.cpp's bits
 ** on Q4_0/Q4_K/Q2_K weights use the _order forms with tl_quant_llama_order. */

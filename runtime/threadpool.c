@@ -14,7 +14,16 @@
 #include <malloc.h>
 #endif
 
-#define SPIN_ITERS        20000
+#define SPIN_ITERS 20000
+
+/* One pause in a spin-wait loop. */
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 #define CHUNKS_PER_THREAD 4
 
 typedef struct pool {
@@ -98,7 +107,7 @@ static void *worker_main(void *arg) {
         for (int s = 0; s < SPIN_ITERS; s++) {
             g = __atomic_load_n(&P.generation, __ATOMIC_ACQUIRE);
             if (g != seen || __atomic_load_n(&P.stop, __ATOMIC_ACQUIRE)) break;
-            __builtin_ia32_pause();
+            cpu_relax();
         }
         if (g == seen) {
             pthread_mutex_lock(&P.mu);
@@ -223,7 +232,7 @@ void tl_parallel_for_split(int64_t n, int64_t min_chunk, int chunks_per_thread, 
 
     for (int s = 0; s < SPIN_ITERS; s++) {
         if (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) == nchunks) break;
-        __builtin_ia32_pause();
+        cpu_relax();
     }
     if (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) != nchunks) {
         pthread_mutex_lock(&P.mu);

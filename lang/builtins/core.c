@@ -43,7 +43,8 @@ static bool has_placeholder(const tl_value *v) {
 
 /* print's three modes (TENSORLOGIC.md 2.0) into b. */
 static tl_status print_text(const tl_call *c, tl_strbuf *b, int argc, const tl_value *argv) {
-    if (argc > 0 && has_placeholder(&argv[0]))
+    /* a lone string is printed as it is, "{}" included (the original did so) */
+    if (argc > 1 && has_placeholder(&argv[0]))
         return format_into(c, b, argv[0].as.str->data, argv[0].as.str->len, argc - 1, argv + 1);
     for (int i = 0; i < argc; i++) {
         if (i) tl_strbuf_putc(b, ' ');

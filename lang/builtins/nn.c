@@ -14,16 +14,26 @@
 
 #define T_ONLY TL_KIND_BIT(TL_VAL_TENSOR)
 
+/* The op field of the defs that share a fn (lang/builtin.h). */
+enum {
+    NN_PLAIN = 0,
+    NN_LOG,        /* log_softmax */
+    NN_ADD_RELU,
+    NN_MUL_RELU,
+    NN_AFFINE,
+    NN_GREEDY,
+    NN_TEMPERATURE,
+    NN_TOP_K,
+    NN_TOP_P,
+    NN_MIN_P,
+};
+
 static tl_status b_act(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
     tl_tensor *t, *r;
     tl_status st = tl_arg_tensor(c, argv, 0, &t);
     if (st != TL_OK) return st;
-    tl_unary_op op = strcmp(c->name, "sigmoid") == 0 ? TL_UN_SIGMOID
-                     : strcmp(c->name, "silu") == 0  ? TL_UN_SILU
-                     : strcmp(c->name, "gelu") == 0  ? TL_UN_GELU
-                                                     : TL_UN_RELU;
-    return tlb_ret(tl_op_unary(op, t, &r), &r, out);
+    return tlb_ret(tl_op_unary((tl_unary_op)c->op, t, &r), &r, out);
 }
 
 static tl_status b_softmax(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -32,8 +42,7 @@ static tl_status b_softmax(tl_call *c, int argc, const tl_value *argv, tl_value 
     tl_status st = tl_arg_tensor(c, argv, 0, &t);
     if (st == TL_OK && argc >= 2) st = tlb_axis(c, argv, 1, &axis);
     if (st != TL_OK) return st;
-    st = strcmp(c->name, "log_softmax") == 0 ? tl_op_log_softmax(t, axis, &r)
-                                             : tl_op_softmax(t, axis, &r);
+    st = c->op == NN_LOG ? tl_op_log_softmax(t, axis, &r) : tl_op_softmax(t, axis, &r);
     return tlb_ret(st, &r, out);
 }
 
@@ -44,12 +53,6 @@ static tl_status b_linear(tl_call *c, int argc, const tl_value *argv, tl_value *
     if (st == TL_OK && argc >= 3) st = tl_arg_tensor(c, argv, 2, &b);
     if (st != TL_OK) return st;
     st = tl_op_linear(x, w, b, &r);
-    if (st == TL_OK && strcmp(c->name, "fused_gelu_linear") == 0) {
-        tl_tensor *g;
-        st = tl_op_unary(TL_UN_GELU, r, &g);
-        tl_tensor_unref(r);
-        r = g;
-    }
     return tlb_ret(st, &r, out);
 }
 
@@ -147,10 +150,11 @@ static tl_status b_rope(tl_call *c, int argc, const tl_value *argv, tl_value *ou
     return tlb_ret(tl_op_rope(x, offset, (float)base, style, &r), &r, out);
 }
 
-/* attention(q, k, v[, causal[, scale[, pos_offset]]]) */
+/* attention(q, k, v[, causal[, scale[, pos_offset[, with_probs]]]]): with_probs = true
+** gives [out, probs, scores] from the same kernel (probs and scores [H, S, T]). */
 static tl_status b_attention(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     tl_tensor *q, *k, *v, *r;
-    bool causal = true;
+    bool causal = true, with_probs = false;
     double scale = 0.0;
     int64_t off = -1;
     tl_status st = tl_arg_tensor(c, argv, 0, &q);
@@ -159,7 +163,16 @@ static tl_status b_attention(tl_call *c, int argc, const tl_value *argv, tl_valu
     if (st == TL_OK && argc >= 4) st = tl_arg_bool(c, argv, 3, &causal);
     if (st == TL_OK && argc >= 5) st = tl_arg_double(c, argv, 4, &scale);
     if (st == TL_OK && argc >= 6) st = tl_arg_int(c, argv, 5, &off);
+    if (st == TL_OK && argc >= 7) st = tl_arg_bool(c, argv, 6, &with_probs);
     if (st != TL_OK) return st;
+    if (with_probs) {
+        tl_tensor **parts = calloc(3, sizeof *parts);
+        if (!parts) return tl_fail(TL_ERR_NOMEM, "out of memory");
+        st = tl_op_attention_probs(q, k, v, causal, (float)scale, off, &parts[0], &parts[2],
+                                   &parts[1]);
+        if (st != TL_OK) free(parts);
+        return tlb_parts_value(st, parts, 3, out);
+    }
     return tlb_ret(tl_op_attention(q, k, v, causal, (float)scale, off, &r), &r, out);
 }
 
@@ -240,13 +253,13 @@ static tl_status b_combine_masks(tl_call *c, int argc, const tl_value *argv, tl_
 static tl_status b_fused(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
     tl_tensor *t[3] = {NULL, NULL, NULL}, *r1 = NULL, *r2 = NULL;
-    bool affine = strcmp(c->name, "fused_affine") == 0;
+    bool affine = c->op == NN_AFFINE;
     int n = affine ? 3 : 2;
     tl_status st = TL_OK;
     for (int i = 0; st == TL_OK && i < n; i++)
         st = tlb_tensor(c, argv, i, &t[i]);
     if (st == TL_OK) {
-        tl_binary_op op = strcmp(c->name, "fused_add_relu") == 0 ? TL_BIN_ADD : TL_BIN_MUL;
+        tl_binary_op op = c->op == NN_ADD_RELU ? TL_BIN_ADD : TL_BIN_MUL;
         st = tl_op_binary(op, t[0], t[1], &r1);
     }
     if (st == TL_OK)
@@ -285,9 +298,9 @@ static tl_status b_sample(tl_call *c, int argc, const tl_value *argv, tl_value *
     if (st != TL_OK) return st;
     int64_t id = 0;
     tl_rng *rng = tl_random_global();
-    if (strcmp(c->name, "greedy_sample") == 0) {
+    if (c->op == NN_GREEDY) {
         st = tl_sample_greedy(l, &id);
-    } else if (strcmp(c->name, "temperature_sample") == 0) {
+    } else if (c->op == NN_TEMPERATURE) {
         double temp;
         st = tl_arg_double(c, argv, 1, &temp);
         if (st == TL_OK) st = tl_sample_temperature(l, (float)temp, rng, &id);
@@ -296,10 +309,10 @@ static tl_status b_sample(tl_call *c, int argc, const tl_value *argv, tl_value *
         st = tl_arg_double(c, argv, 1, &p);
         if (st == TL_OK && argc >= 3) st = tl_arg_double(c, argv, 2, &temp);
         if (st != TL_OK) return st;
-        if (strcmp(c->name, "top_k_sample") == 0) {
+        if (c->op == NN_TOP_K) {
             if (p != floor(p)) return tl_fail(TL_ERR_ARG, "top_k_sample: k must be an integer");
             st = tl_sample_top_k(l, (int64_t)p, (float)temp, rng, &id);
-        } else if (strcmp(c->name, "top_p_sample") == 0) {
+        } else if (c->op == NN_TOP_P) {
             st = tl_sample_top_p(l, (float)p, (float)temp, rng, &id);
         } else {
             st = tl_sample_min_p(l, (float)p, (float)temp, rng, &id);
@@ -312,38 +325,42 @@ static tl_status b_sample(tl_call *c, int argc, const tl_value *argv, tl_value *
 
 #define DEF(NAME, MIN, MAX, FN, SIG, MASK)                                                         \
     { NAME, MIN, MAX, FN, SIG, MASK }
+#define DEF_OP(NAME, MIN, MAX, FN, SIG, MASK, OP)                                                  \
+    { NAME, MIN, MAX, FN, SIG, MASK, OP }
 
 const tl_builtin_def tl_builtins_nn[] = {
-    DEF("sigmoid", 1, 1, b_act, "sigmoid(x) -> tensor", T_ONLY),
-    DEF("silu", 1, 1, b_act, "silu(x) -> tensor", T_ONLY),
-    DEF("gelu", 1, 1, b_act, "gelu(x) -> tensor", T_ONLY),
-    DEF("relu", 1, 1, b_act, "relu(x) -> tensor", T_ONLY),
+    DEF_OP("sigmoid", 1, 1, b_act, "sigmoid(x) -> tensor", T_ONLY, TL_UN_SIGMOID),
+    DEF_OP("silu", 1, 1, b_act, "silu(x) -> tensor", T_ONLY, TL_UN_SILU),
+    DEF_OP("gelu", 1, 1, b_act, "gelu(x) -> tensor", T_ONLY, TL_UN_GELU),
+    DEF_OP("relu", 1, 1, b_act, "relu(x) -> tensor", T_ONLY, TL_UN_RELU),
     DEF("softmax", 1, 2, b_softmax, "softmax(x[, dim]) -> tensor", T_ONLY),
-    DEF("log_softmax", 1, 2, b_softmax, "log_softmax(x[, dim]) -> tensor", T_ONLY),
+    DEF_OP("log_softmax", 1, 2, b_softmax, "log_softmax(x[, dim]) -> tensor", T_ONLY, NN_LOG),
     DEF("linear", 2, 3, b_linear, "linear(x, W[, b]) -> tensor", T_ONLY),
-    DEF("fused_gelu_linear", 3, 3, b_linear, "fused_gelu_linear(x, W, b) -> tensor", T_ONLY),
     DEF("linear_many", 2, 2, b_linear_many,
         "linear_many(x, [W1, W2, ...]) -> [tensor] (linear(x, Wi) each, one pass)", T_ONLY),
     DEF("rms_norm", 2, 3, b_rms_norm, "rms_norm(x, w[, eps]) -> tensor", T_ONLY),
     DEF("layer_norm", 1, 4, b_layer_norm, "layer_norm(x[, w[, b]][, eps]) -> tensor", T_ONLY),
     DEF("rope", 1, 4, b_rope, "rope(x[, offset[, theta_base[, style]]]) -> tensor", T_ONLY),
-    DEF("attention", 3, 6, b_attention,
-        "attention(q, k, v[, causal[, scale[, pos_offset]]]) -> tensor", T_ONLY),
+    DEF("attention", 3, 7, b_attention,
+        "attention(q, k, v[, causal[, scale[, pos_offset[, with_probs]]]]) -> tensor, or "
+        "[out, probs, scores] with with_probs",
+        T_ONLY),
     DEF("embedding", 2, 2, b_embedding, "embedding(table, ids) -> tensor", T_ONLY),
     DEF("causal_mask", 1, 1, b_causal_mask, "causal_mask(S) -> tensor", 0),
     DEF("apply_attention_mask", 2, 2, b_apply_mask, "apply_attention_mask(scores, mask) -> tensor",
         T_ONLY),
     DEF("padding_mask", 2, 2, b_padding_mask, "padding_mask(lengths, max_len) -> tensor", 0),
     DEF("combine_masks", 2, 2, b_combine_masks, "combine_masks(a, b) -> tensor", 0),
-    DEF("fused_add_relu", 2, 2, b_fused, "fused_add_relu(a, b) -> tensor", 0),
-    DEF("fused_mul_relu", 2, 2, b_fused, "fused_mul_relu(a, b) -> tensor", 0),
-    DEF("fused_affine", 3, 3, b_fused, "fused_affine(x, s, b) -> tensor", 0),
+    DEF_OP("fused_add_relu", 2, 2, b_fused, "fused_add_relu(a, b) -> tensor", 0, NN_ADD_RELU),
+    DEF_OP("fused_mul_relu", 2, 2, b_fused, "fused_mul_relu(a, b) -> tensor", 0, NN_MUL_RELU),
+    DEF_OP("fused_affine", 3, 3, b_fused, "fused_affine(x, s, b) -> tensor", 0, NN_AFFINE),
     DEF("positional_encoding", 2, 2, b_positional_encoding, "positional_encoding(S, d) -> tensor",
         0),
-    DEF("greedy_sample", 1, 1, b_sample, "greedy_sample(logits) -> int", T_ONLY),
-    DEF("temperature_sample", 2, 2, b_sample, "temperature_sample(logits, T) -> int", T_ONLY),
-    DEF("top_k_sample", 2, 3, b_sample, "top_k_sample(logits, k[, T]) -> int", T_ONLY),
-    DEF("top_p_sample", 2, 3, b_sample, "top_p_sample(logits, p[, T]) -> int", T_ONLY),
-    DEF("min_p_sample", 2, 3, b_sample, "min_p_sample(logits, p[, T]) -> int", T_ONLY),
+    DEF_OP("greedy_sample", 1, 1, b_sample, "greedy_sample(logits) -> int", T_ONLY, NN_GREEDY),
+    DEF_OP("temperature_sample", 2, 2, b_sample, "temperature_sample(logits, T) -> int", T_ONLY,
+           NN_TEMPERATURE),
+    DEF_OP("top_k_sample", 2, 3, b_sample, "top_k_sample(logits, k[, T]) -> int", T_ONLY, NN_TOP_K),
+    DEF_OP("top_p_sample", 2, 3, b_sample, "top_p_sample(logits, p[, T]) -> int", T_ONLY, NN_TOP_P),
+    DEF_OP("min_p_sample", 2, 3, b_sample, "min_p_sample(logits, p[, T]) -> int", T_ONLY, NN_MIN_P),
     {0},
 };

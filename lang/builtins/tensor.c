@@ -244,7 +244,7 @@ static tl_status b_like(tl_call *c, int argc, const tl_value *argv, tl_value *ou
     tl_tensor_shape(t, sh);
     tl_dtype dt = tl_dtype_traits(t->dtype)->quantized ? TL_DTYPE_F32 : t->dtype;
     tl_tensor *r;
-    tl_status st = tl_op_full(dt, t->n_dims, sh, strcmp(c->name, "ones_like") == 0 ? 1.0 : 0.0, &r);
+    tl_status st = tl_op_full(dt, t->n_dims, sh, (double)c->op, &r);
     return tlb_ret(st, &r, out);
 }
 
@@ -323,21 +323,6 @@ static tl_status b_contiguous(tl_call *c, int argc, const tl_value *argv, tl_val
 
 /* ---- arithmetic ------------------------------------------------------------------------- */
 
-static tl_binary_op binary_of(const char *name) {
-    static const struct {
-        const char *n;
-        tl_binary_op op;
-    } map[] = {{"add", TL_BIN_ADD},         {"sub", TL_BIN_SUB},         {"mul", TL_BIN_MUL},
-               {"div", TL_BIN_DIV},         {"mod", TL_BIN_MOD},         {"pow", TL_BIN_POW},
-               {"maximum", TL_BIN_MAXIMUM}, {"minimum", TL_BIN_MINIMUM}, {"max", TL_BIN_MAXIMUM},
-               {"min", TL_BIN_MINIMUM},     {"eq", TL_BIN_EQ},           {"ne", TL_BIN_NE},
-               {"lt", TL_BIN_LT},           {"le", TL_BIN_LE},           {"gt", TL_BIN_GT},
-               {"ge", TL_BIN_GE},           {"logical_and", TL_BIN_AND}, {"logical_or", TL_BIN_OR}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(map[i].n, name) == 0) return map[i].op;
-    return TL_BIN_COUNT;
-}
-
 /* tensor (op) tensor, tensor (op) number, number (op) tensor */
 static tl_status binary_values(tl_binary_op op, const tl_value *a, const tl_value *b,
                                tl_value *out) {
@@ -387,9 +372,7 @@ static tl_status call_scalar_def(tl_call *c, int argc, const tl_value *argv, tl_
 static tl_status b_binary(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     if (argv[0].kind != TL_VAL_TENSOR && argv[1].kind != TL_VAL_TENSOR)
         return call_scalar_def(c, argc, argv, out);
-    tl_binary_op op = binary_of(c->name);
-    if (op == TL_BIN_COUNT) return tl_fail(TL_ERR_INTERNAL, "%s: not a binary op", c->name);
-    return binary_values(op, &argv[0], &argv[1], out);
+    return binary_values((tl_binary_op)c->op, &argv[0], &argv[1], out);
 }
 
 static tl_status b_where(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -560,6 +543,8 @@ static tl_status b_precision(tl_call *c, int argc, const tl_value *argv, tl_valu
 
 #define DEF(NAME, MIN, MAX, FN, SIG, MASK)                                                         \
     { NAME, MIN, MAX, FN, SIG, MASK }
+#define DEF_OP(NAME, MIN, MAX, FN, SIG, MASK, OP)                                                  \
+    { NAME, MIN, MAX, FN, SIG, MASK, OP }
 #define CREATORS(NS)                                                                               \
     DEF(NS "zeros", 1, 1, b_zeros, NS "zeros(shape) -> tensor", 0),                                \
         DEF(NS "ones", 1, 1, b_ones, NS "ones(shape) -> tensor", 0),                               \
@@ -570,7 +555,7 @@ static tl_status b_precision(tl_call *c, int argc, const tl_value *argv, tl_valu
         DEF(NS "randn", 1, 1, b_rand, NS "randn(shape) -> tensor (standard normal, seeded)", 0)
 #define UNARY(NAME) DEF(NAME, 1, 1, b_unary, NAME "(t) -> tensor", T_ONLY)
 /* binary ops also take a number first (the evaluator calls them for `2 - t`) */
-#define BINARY(NAME) DEF(NAME, 2, 2, b_binary, NAME "(a, b) -> tensor", T_OR_NUM)
+#define BINARY(NAME, OP) DEF_OP(NAME, 2, 2, b_binary, NAME "(a, b) -> tensor", T_OR_NUM, OP)
 #define T_OR_NUM                                                                                   \
     (T_ONLY | TL_KIND_BIT(TL_VAL_INT) | TL_KIND_BIT(TL_VAL_FLOAT) | TL_KIND_BIT(TL_VAL_BOOL))
 
@@ -590,8 +575,8 @@ const tl_builtin_def tl_builtins_tensor[] = {
     DEF("i64::arange", 1, 3, b_arange, "i64::arange(end) | (start, end[, step]) -> tensor", 0),
     DEF("i32::zeros", 1, 1, b_zeros, "i32::zeros(shape) -> tensor", 0),
     DEF("i32::arange", 1, 3, b_arange, "i32::arange(end) | (start, end[, step]) -> tensor", 0),
-    DEF("zeros_like", 1, 1, b_like, "zeros_like(t) -> tensor", T_ONLY),
-    DEF("ones_like", 1, 1, b_like, "ones_like(t) -> tensor", T_ONLY),
+    DEF_OP("zeros_like", 1, 1, b_like, "zeros_like(t) -> tensor", T_ONLY, 0), /* op: the value */
+    DEF_OP("ones_like", 1, 1, b_like, "ones_like(t) -> tensor", T_ONLY, 1),
     DEF("as_tensor", 1, 2, b_tensor, "as_tensor(array[, dtype]) -> tensor", 0),
     /* conversion */
     DEF("to_f32", 1, 1, b_to, "to_f32(t) -> tensor", T_ONLY),
@@ -603,22 +588,22 @@ const tl_builtin_def tl_builtins_tensor[] = {
     DEF("contiguous", 1, 1, b_contiguous, "contiguous(t) -> tensor", T_ONLY),
     /* shape and views */
     /* arithmetic */
-    BINARY("add"),
-    BINARY("sub"),
-    BINARY("mul"),
-    BINARY("div"),
-    BINARY("mod"),
-    BINARY("maximum"),
-    BINARY("minimum"),
-    BINARY("eq"),
-    BINARY("ne"),
-    BINARY("lt"),
-    BINARY("le"),
-    BINARY("gt"),
-    BINARY("ge"),
-    BINARY("logical_and"),
-    BINARY("logical_or"),
-    DEF("pow", 2, 2, b_binary, "pow(t, e) -> tensor", T_ONLY),
+    BINARY("add", TL_BIN_ADD),
+    BINARY("sub", TL_BIN_SUB),
+    BINARY("mul", TL_BIN_MUL),
+    BINARY("div", TL_BIN_DIV),
+    BINARY("mod", TL_BIN_MOD),
+    BINARY("maximum", TL_BIN_MAXIMUM),
+    BINARY("minimum", TL_BIN_MINIMUM),
+    BINARY("eq", TL_BIN_EQ),
+    BINARY("ne", TL_BIN_NE),
+    BINARY("lt", TL_BIN_LT),
+    BINARY("le", TL_BIN_LE),
+    BINARY("gt", TL_BIN_GT),
+    BINARY("ge", TL_BIN_GE),
+    BINARY("logical_and", TL_BIN_AND),
+    BINARY("logical_or", TL_BIN_OR),
+    DEF_OP("pow", 2, 2, b_binary, "pow(t, e) -> tensor", T_ONLY, TL_BIN_POW),
     DEF("ifelse", 3, 3, b_where, "ifelse(cond, a, b) -> tensor", 0),
     DEF("matmul", 2, 2, b_matmul, "matmul(a, b) -> tensor", 0),
     DEF("outer", 2, 2, b_outer, "outer(a, b) -> tensor", T_OR_NUM),

@@ -153,7 +153,8 @@ static tl_status ids_value(const int32_t *ids, size_t n, tl_value *out) {
 
 /* ---- the operations (shared by builtins and methods) ------------------------------ */
 
-/* argv[0] is the text; then add_special (default true), parse_special (default false). */
+/* argv[0] is the text; then add_special (default true), parse_special (default true: "<s>" in the
+ * text is BOS, as the original). */
 static tl_status do_tokenize(const tl_call *c, tok_obj *o, int argc, const tl_value *argv,
                              tl_value *out) {
     const char *s = NULL;
@@ -161,7 +162,9 @@ static tl_status do_tokenize(const tl_call *c, tok_obj *o, int argc, const tl_va
     bool add, special;
     tl_status st = text_arg(c, argv, 0, &s, &len);
     if (!st) st = opt_bool(c, argc, argv, 1, true, &add);
-    if (!st) st = opt_bool(c, argc, argv, 2, false, &special);
+    /* special tokens written in the text ("<s>") are split out by default, as the
+    ** original did; an explicit false is llama.cpp's parse_special = false */
+    if (!st) st = opt_bool(c, argc, argv, 2, true, &special);
     if (st) return st;
     int32_t *ids;
     size_t n;
@@ -402,7 +405,7 @@ const tl_builtin_def tl_builtins_tokenizer[] = {
     {"load_tokenizer", 1, 1, bi_load_tokenizer,
      "load_tokenizer(path.gguf | tokenizer.json | model) -> Tokenizer", 0},
     {"tokenize", 2, 4, bi_tokenize,
-     "tokenize(tok, text[, add_special = true[, parse_special = false]]) -> [int]", TOK_ARG},
+     "tokenize(tok, text[, add_special = true[, parse_special = true]]) -> [int]", TOK_ARG},
     {"detokenize", 2, 3, bi_detokenize, "detokenize(tok, ids[, skip_special = false]) -> string",
      TOK_ARG},
     {"token_to_piece", 2, 3, bi_token_to_piece,

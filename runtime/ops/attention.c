@@ -8,6 +8,8 @@
 typedef struct attn_job {
     const float *q, *k, *v; /* [S][H][D], [T][Hkv][D], [T][Hkv][D] */
     float *o;               /* [S][H][D] */
+    float *scores, *probs;  /* NULL, or [H][S][T]: scaled scores (-inf past the visible keys),
+                               the softmax of each row */
     int64_t S, H, Hkv, T, D, group, pos_offset;
     float scale;
     bool causal;
@@ -104,7 +106,9 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
                 p[t] = (float)sum * j->scale;
                 if (p[t] > mx) mx = p[t];
             }
+            if (j->scores) memcpy(j->scores + (h * j->S + s) * T, p, (size_t)T * sizeof(float));
             softmax_pv(j, p, mx, kvh, vec, acc, j->o + (s * j->H + h) * D);
+            if (j->probs) memcpy(j->probs + (h * j->S + s) * T, p, (size_t)T * sizeof(float));
         }
     }
     free(p);
@@ -114,7 +118,15 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
 
 tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v, bool causal,
                           float scale, int64_t pos_offset, tl_tensor **out) {
+    return tl_op_attention_probs(q, k, v, causal, scale, pos_offset, out, NULL, NULL);
+}
+
+tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v,
+                                bool causal, float scale, int64_t pos_offset, tl_tensor **out,
+                                tl_tensor **scores, tl_tensor **probs) {
     *out = NULL;
+    if (scores) *scores = NULL;
+    if (probs) *probs = NULL;
     char sq[96], sk[96], sv[96];
     tl_status st = ops_require_plain("attention", q);
     if (st == TL_OK) st = ops_require_plain("attention", k);
@@ -140,21 +152,31 @@ tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tenso
     ** from overflowing when an offset near INT64_MAX comes from a script */
     if (j.pos_offset > j.T) j.pos_offset = j.T;
     float *fq = NULL, *fk = NULL, *fv = NULL; /* copies, when the inputs are not f32 */
-    tl_tensor *o = NULL;
+    tl_tensor *o = NULL, *ts = NULL, *tp = NULL;
+    int64_t pne[3] = {j.T, j.S, j.H}; /* ne order: [H, S, T] in NumPy order */
     st = ops_f32_data("attention", q, &j.q, &fq);
     if (st == TL_OK) st = ops_f32_data("attention", k, &j.k, &fk);
     if (st == TL_OK) st = ops_f32_data("attention", v, &j.v, &fv);
     if (st == TL_OK) st = tl_tensor_new(TL_DTYPE_F32, 3, q->ne, &o);
+    if (st == TL_OK && scores) st = tl_tensor_new(TL_DTYPE_F32, 3, pne, &ts);
+    if (st == TL_OK && probs) st = tl_tensor_new(TL_DTYPE_F32, 3, pne, &tp);
     if (st == TL_OK) {
         j.o = tl_tensor_data(o);
+        j.scores = ts ? tl_tensor_data(ts) : NULL;
+        j.probs = tp ? tl_tensor_data(tp) : NULL;
         if (j.S * j.H > 0 && j.D > 0)
             tl_parallel_for(j.S * j.Hkv, 1 + 4096 / (j.T * j.D * j.group + 1), attn_items, &j);
         if (j.failed) st = tl_fail(TL_ERR_NOMEM, "attention: out of memory");
     }
-    if (st == TL_OK)
+    if (st == TL_OK) {
         *out = o;
-    else
+        if (scores) *scores = ts;
+        if (probs) *probs = tp;
+    } else {
         tl_tensor_unref(o);
+        tl_tensor_unref(ts);
+        tl_tensor_unref(tp);
+    }
     free(fq);
     free(fk);
     free(fv);

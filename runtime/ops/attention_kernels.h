@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#ifdef TL_X86_KERNELS
 /* p[t] = (float)(sum over d of (double)(q[d] * k_t[d])) * scale for t in
 ** [0, n_keys), from the keys transposed: element d of key t at
 ** kt[d * ldk + t], ldk >= n_keys rounded up to 8 (the padding is read). */
@@ -19,5 +20,16 @@ void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk, int64_t
 ** p[t] == 0; value t at v + t * vstride floats; D % 4 == 0. */
 void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T, int64_t D,
                      double *acc);
+#else
+/* Not an x86-64 build: never called (tl_cpu_use_avx2() is false). */
+static inline void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk,
+                                         int64_t n_keys, int64_t D, float scale, float *p) {
+    (void)q, (void)kt, (void)ldk, (void)n_keys, (void)D, (void)scale, (void)p;
+}
+static inline void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T,
+                                   int64_t D, double *acc) {
+    (void)p, (void)v, (void)vstride, (void)T, (void)D, (void)acc;
+}
+#endif
 
 #endif

@@ -1,6 +1,7 @@
 /* runtime/ops/elementwise.c -- binary ops with NumPy broadcasting, where(). */
 #include "runtime/ops/internal.h"
 
+#include "runtime/arith.h"
 #include "runtime/threadpool.h"
 
 static const char *const bin_names[TL_BIN_COUNT] = {
@@ -100,11 +101,8 @@ static void f32_row(tl_binary_op op, const float *a, const float *b, float *o, i
             o[i] = a[i] / b[i];
         break;
     case TL_BIN_MOD:
-        for (int64_t i = 0; i < n; i++) {
-            float r = fmodf(a[i], b[i]);
-            if (r != 0.0f && ((r < 0.0f) != (b[i] < 0.0f))) r += b[i];
-            o[i] = r;
-        }
+        for (int64_t i = 0; i < n; i++)
+            o[i] = tl_f32_floormod(a[i], b[i]);
         break;
     case TL_BIN_POW:
         for (int64_t i = 0; i < n; i++)
@@ -155,13 +153,6 @@ static void f32_row(tl_binary_op op, const float *a, const float *b, float *o, i
     }
 }
 
-static int64_t floordiv(int64_t a, int64_t b) {
-    if (b == -1) return (int64_t)(0 - (uint64_t)a);
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
-    return q;
-}
-
 /* Returns false on a division by zero. */
 static bool i64_row(tl_binary_op op, const int64_t *a, const int64_t *b, int64_t *o, int64_t n) {
     switch (op) {
@@ -180,13 +171,13 @@ static bool i64_row(tl_binary_op op, const int64_t *a, const int64_t *b, int64_t
     case TL_BIN_DIV:
         for (int64_t i = 0; i < n; i++) {
             if (b[i] == 0) return false;
-            o[i] = floordiv(a[i], b[i]);
+            o[i] = tl_i64_floordiv(a[i], b[i]);
         }
         break;
     case TL_BIN_MOD:
         for (int64_t i = 0; i < n; i++) {
             if (b[i] == 0) return false;
-            o[i] = b[i] == -1 ? 0 : a[i] - floordiv(a[i], b[i]) * b[i];
+            o[i] = tl_i64_floormod(a[i], b[i]);
         }
         break;
     case TL_BIN_MAXIMUM:

@@ -3,7 +3,6 @@
 #include "runtime/ops/linear_job.h"
 
 #include "runtime/quant.h"
-#include "runtime/quant/tile8.h"
 #include "runtime/threadpool.h"
 
 /* ---- matmul ------------------------------------------------------------------ */
@@ -150,22 +149,10 @@ void lin_rows(void *ctx, int64_t begin, int64_t end) {
     size_t wrow = j->w->nb[1];
     if (!j->exact) {
         /* the quant module's row kernels: each output bit-identical to vec_dot */
-        tl_status st;
-        bool tile8 = j->w->dtype == TL_DTYPE_Q4_0 && j->order == TL_DOT_ORDER_REPACK &&
-                     tl_q4_0_tile8_available();
-        if (tile8 && j->R == 1)
-            st = tl_q4_0_gemv_tile8(j->in, wbase, wrow, begin, end, j->xq, j->y);
-        else if (tile8 && tl_q4_0_tile16_available())
-            st = tl_q4_0_gemm_tile16(j->in, wbase, wrow, begin, end, j->xq, j->xq_row, j->R, j->y,
-                                     (size_t)j->O);
-        else if (tile8)
-            st = tl_q4_0_gemm_tile8(j->in, wbase, wrow, begin, end, j->xq, j->xq_row, j->R, j->y,
-                                    (size_t)j->O);
-        else
-            st = j->R == 1
-                     ? tl_quant_gemv_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+        tl_status st =
+            j->R == 1 ? tl_quant_gemv_rows_best(j->w->dtype, j->order, j->in, wbase, wrow, begin,
                                                 end, j->xq, j->y)
-                     : tl_quant_gemm_rows_order(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+                      : tl_quant_gemm_rows_best(j->w->dtype, j->order, j->in, wbase, wrow, begin,
                                                 end, j->xq, j->xq_row, j->R, j->y, (size_t)j->O);
         if (st != TL_OK) {
             __atomic_store_n(&j->failed, 2, __ATOMIC_RELAXED);

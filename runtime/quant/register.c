@@ -39,24 +39,11 @@ DOT4_LOOP(dot4_q3_K, tl_q3_K_dot)
 DOT4_LOOP(dot4_q4_K, tl_q4_K_dot)
 DOT4_LOOP(dot4_q2_K_rp, tl_q2_K_dot_rp)
 DOT4_LOOP(dot4_q2_K_rpg, tl_q2_K_dot_rpg)
-DOT4_LOOP(dot4_q2_K_rp_avx2, tl_q2_K_dot_rp_avx2)
-DOT4_LOOP(dot4_q2_K_rpg_avx2, tl_q2_K_dot_rpg_avx2)
 DOT4_LOOP(dot4_q4_K_rp, tl_q4_K_dot_rp)
 DOT4_LOOP(dot4_q4_K_rpg, tl_q4_K_dot_rpg)
-DOT4_LOOP(dot4_q4_K_rp_avx2, tl_q4_K_dot_rp_avx2)
-DOT4_LOOP(dot4_q4_K_rpg_avx2, tl_q4_K_dot_rpg_avx2)
 DOT4_LOOP(dot4_q5_K, tl_q5_K_dot)
 DOT4_LOOP(dot4_q6_K, tl_q6_K_dot)
 DOT4_LOOP(dot4_q8_K, tl_q8_K_dot)
-DOT4_LOOP(dot4_f16_avx2, tl_f16_dot_avx2)
-DOT4_LOOP(dot4_q4_K_avx2, tl_q4_K_dot_avx2)
-DOT4_LOOP(dot4_q4_1_avx2, tl_q4_1_dot_avx2)
-DOT4_LOOP(dot4_q5_0_avx2, tl_q5_0_dot_avx2)
-DOT4_LOOP(dot4_q5_1_avx2, tl_q5_1_dot_avx2)
-DOT4_LOOP(dot4_q2_K_avx2, tl_q2_K_dot_avx2)
-DOT4_LOOP(dot4_q3_K_avx2, tl_q3_K_dot_avx2)
-DOT4_LOOP(dot4_q5_K_avx2, tl_q5_K_dot_avx2)
-DOT4_LOOP(dot4_q6_K_avx2, tl_q6_K_dot_avx2)
 
 #define ENTRY(DT, T, FROM, DOT, DOTTYPE)                                                           \
     {                                                                                              \
@@ -105,6 +92,8 @@ static entry *entry_of(tl_dtype dt) {
     return NULL;
 }
 
+static pthread_once_t avx2_once = PTHREAD_ONCE_INIT;
+#ifdef TL_X86_KERNELS /* else no *_avx2.c is compiled and tl_cpu_use_avx2() is false */
 static void set_avx2(tl_dtype dt, tl_from_f32_fn from, tl_vec_dot_fn dot, tl_vec_dot4_fn dot4,
                      tl_vec_dot_4x2_fn tile) {
     entry *e = entry_of(dt);
@@ -114,9 +103,22 @@ static void set_avx2(tl_dtype dt, tl_from_f32_fn from, tl_vec_dot_fn dot, tl_vec
     e->dot4_avx2[0] = dot4;
     e->tile_avx2[0] = tile;
 }
-
-static pthread_once_t avx2_once = PTHREAD_ONCE_INIT;
+DOT4_LOOP(dot4_q2_K_rp_avx2, tl_q2_K_dot_rp_avx2)
+DOT4_LOOP(dot4_q2_K_rpg_avx2, tl_q2_K_dot_rpg_avx2)
+DOT4_LOOP(dot4_q4_K_rp_avx2, tl_q4_K_dot_rp_avx2)
+DOT4_LOOP(dot4_q4_K_rpg_avx2, tl_q4_K_dot_rpg_avx2)
+DOT4_LOOP(dot4_f16_avx2, tl_f16_dot_avx2)
+DOT4_LOOP(dot4_q4_K_avx2, tl_q4_K_dot_avx2)
+DOT4_LOOP(dot4_q4_1_avx2, tl_q4_1_dot_avx2)
+DOT4_LOOP(dot4_q5_0_avx2, tl_q5_0_dot_avx2)
+DOT4_LOOP(dot4_q5_1_avx2, tl_q5_1_dot_avx2)
+DOT4_LOOP(dot4_q2_K_avx2, tl_q2_K_dot_avx2)
+DOT4_LOOP(dot4_q3_K_avx2, tl_q3_K_dot_avx2)
+DOT4_LOOP(dot4_q5_K_avx2, tl_q5_K_dot_avx2)
+DOT4_LOOP(dot4_q6_K_avx2, tl_q6_K_dot_avx2)
+#endif
 static void fill_avx2(void) {
+#ifdef TL_X86_KERNELS
     set_avx2(TL_DTYPE_F16, NULL, tl_f16_dot_avx2, dot4_f16_avx2, NULL);
     set_avx2(TL_DTYPE_Q4_0, NULL, tl_q4_0_dot_avx2, tl_q4_0_dot4_avx2, tl_q4_0_dot_4x2_avx2);
     set_avx2(TL_DTYPE_Q8_0, tl_q8_0_quantize_act_avx2, tl_q8_0_dot_avx2, tl_q8_0_dot4_avx2,
@@ -144,6 +146,7 @@ static void fill_avx2(void) {
     k->dot_avx2[2] = tl_q4_K_dot_rpg_avx2;
     k->dot4_avx2[1] = dot4_q4_K_rp_avx2;
     k->dot4_avx2[2] = dot4_q4_K_rpg_avx2;
+#endif
 }
 
 static const entry *find(tl_dtype dt) {

@@ -1,0 +1,110 @@
+/* runtime/quant/kgemv_avx512.c -- one-token matrix-vector products for the
+** K-quants with AVX-512 VNNI (see ktile.h): one row at a time, the whole
+** super-block in 512-bit vectors, each thread reading its rows as one
+** sequential stream.
+**
+** Q4_K in llama.cpp's repacked GEMV order (runtime/quant.h): per super-block
+** the exact integer sum of sc_j * sum(q * y) over the 8 sub-blocks and of
+** min_j * (bsum pair of sub-block j), then acc = fma((float)S, d_x * d_y, acc),
+** accm = fma((float)M, dmin_x * d_y, accm); the result acc - accm.
+** The 128 nibble bytes are two vectors whose low (high) nibbles are sub-blocks
+** 0 and 2 (1 and 3), resp. 4 and 6 (5 and 7); the activations are rearranged
+** once per call to match, so vpdpbusd gives 4-element sums (at most 7620 in
+** magnitude), which are packed to 16 bits and scaled with vpdpwssd. */
+#include "runtime/quant/ktile.h"
+
+#include "runtime/quant/avx2_common.h"
+#include "runtime/quant/quant_impl.h"
+#include "runtime/quant/tile_pack.h"
+
+#include <stdlib.h>
+
+/* One Q8_K super-block rearranged for the Q4_K rows: y[v] pairs with the low
+** (v even) or high (v odd) nibbles of qs bytes 64 (v / 2) .. +63. */
+typedef struct gact {
+    __m512i y[4];
+    __m128i bp; /* bsum pairs of sub-blocks 0..7 as int16 */
+    float d;
+    int32_t pad[11];
+} gact;
+
+static inline __m512i cat256(const int8_t *a, const int8_t *b) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a)),
+                              _mm256_loadu_si256((const __m256i *)b), 1);
+}
+
+/* S and M of one Q4_K super-block against its rearranged activations */
+static inline void q4k_sums(const blk_q4_K *x, const gact *a, int32_t *S, int32_t *M) {
+    const __m512i m4 = _mm512_set1_epi8(15);
+    /* word w of 128-bit lane L: scale of sub-block (L < 2 ? 0 : 2) + (w >= 4) (+4 for the
+    ** second vector); -1 bytes give the zero high halves */
+    const __m512i pick01 =
+        _mm512_set_epi8(-1, 3, -1, 3, -1, 3, -1, 3, -1, 2, -1, 2, -1, 2, -1, 2, -1, 3, -1, 3, -1, 3,
+                        -1, 3, -1, 2, -1, 2, -1, 2, -1, 2, -1, 1, -1, 1, -1, 1, -1, 1, -1, 0, -1, 0,
+                        -1, 0, -1, 0, -1, 1, -1, 1, -1, 1, -1, 1, -1, 0, -1, 0, -1, 0, -1, 0);
+    const __m512i pick23 = _mm512_add_epi8(pick01, _mm512_set1_epi16(4));
+    __m128i sm = tl_unpack_scales_mins(x->scales);
+    __m512i scb = _mm512_broadcastq_epi64(sm);
+    __m512i q0 = _mm512_loadu_si512(x->qs), q1 = _mm512_loadu_si512(x->qs + 64);
+    __m512i z = _mm512_setzero_si512();
+    __m512i p0 = _mm512_dpbusd_epi32(z, _mm512_and_si512(q0, m4), a->y[0]);
+    __m512i p1 = _mm512_dpbusd_epi32(z, _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4), a->y[1]);
+    __m512i p2 = _mm512_dpbusd_epi32(z, _mm512_and_si512(q1, m4), a->y[2]);
+    __m512i p3 = _mm512_dpbusd_epi32(z, _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4), a->y[3]);
+    __m512i s =
+        _mm512_dpwssd_epi32(z, _mm512_packs_epi32(p0, p1), _mm512_shuffle_epi8(scb, pick01));
+    s = _mm512_dpwssd_epi32(s, _mm512_packs_epi32(p2, p3), _mm512_shuffle_epi8(scb, pick23));
+    *S = _mm512_reduce_add_epi32(s);
+    __m128i m = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), a->bp);
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4e));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xb1));
+    *M = _mm_cvtsi128_si32(m);
+}
+
+#define GEMV_MAX_SB 128
+
+static tl_status gemv_q4k(int64_t n, const void *w, size_t rs, int64_t r0, int64_t r1,
+                          const void *act, float *out) {
+    int64_t nsb = n / QK_K;
+    _Alignas(64) gact pa[GEMV_MAX_SB];
+    for (int64_t b = 0; b < nsb; b++) {
+        blk_q8_K y;
+        memcpy(&y, (const char *)act + (size_t)b * sizeof y, sizeof y);
+        pa[b].y[0] = cat256(y.qs, y.qs + 64);
+        pa[b].y[1] = cat256(y.qs + 32, y.qs + 96);
+        pa[b].y[2] = cat256(y.qs + 128, y.qs + 192);
+        pa[b].y[3] = cat256(y.qs + 160, y.qs + 224);
+        __m256i bs = _mm256_loadu_si256((const __m256i *)y.bsums);
+        pa[b].bp = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+        pa[b].d = y.d;
+    }
+    for (int64_t r = r0; r < r1; r++) {
+        const blk_q4_K *x = (const blk_q4_K *)((const char *)w + (size_t)r * rs);
+        float acc = 0.0f, accm = 0.0f;
+        for (int64_t b = 0; b < nsb; b++) {
+            _mm_prefetch((const char *)(x + b) + 1024, _MM_HINT_T0);
+            _mm_prefetch((const char *)(x + b) + 1024 + 64, _MM_HINT_T0);
+            int32_t S, M;
+            q4k_sums(&x[b], &pa[b], &S, &M);
+            acc = fmaf((float)S, f16_to_f32_hw(x[b].d) * pa[b].d, acc);
+            accm = fmaf((float)M, f16_to_f32_hw(x[b].dmin) * pa[b].d, accm);
+        }
+        out[r] = acc - accm;
+    }
+    return TL_OK;
+}
+
+bool tl_kgemv16_supports(tl_dtype dt, tl_dot_order order, int64_t n) {
+    return dt == TL_DTYPE_Q4_K && order == TL_DOT_ORDER_REPACK && n % QK_K == 0 &&
+           n / QK_K <= GEMV_MAX_SB;
+}
+
+tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, size_t w_stride,
+                     int64_t r0, int64_t r1, const void *act, float *out) {
+    if (!tl_kgemv16_supports(dt, order, n))
+        return tl_fail(TL_ERR_UNSUPPORTED, "kgemv16: no kernel for %s rows of %lld in this order",
+                       tl_dtype_name(dt), (long long)n);
+    if (r0 < 0 || r1 < r0)
+        return tl_fail(TL_ERR_ARG, "kgemv16: bad range [%lld, %lld)", (long long)r0, (long long)r1);
+    return gemv_q4k(n, w, w_stride, r0, r1, act, out);
+}

@@ -1,0 +1,99 @@
+/* runtime/quant/select.c -- the one place that chooses a matmul kernel for a
+** weight (runtime/quant.h: tl_quant_gemv_rows_best, tl_quant_gemm_rows_best),
+** and the portable side of the tile kernels (runtime/quant/tile8.h) on CPUs
+** without them.
+**
+** Q4_0 weights in llama.cpp's repacked order go to the 8-rows-in-lanes tiles
+** (AVX2; 16 rows with AVX-512 VNNI for more than one token); with AVX-512
+** VNNI, Q4_K (repacked orders), Q5_K, Q6_K and Q8_0 weights go to the tiles of
+** runtime/quant/ktile.h (and Q4_K single tokens to its GEMV); every other
+** weight to the quant module's row kernels in the given order.  All choices
+** give the same bits. */
+#include "runtime/quant.h"
+#include "runtime/quant/ktile.h"
+#include "runtime/quant/tile8.h"
+
+static bool use_tile8(tl_dtype dt, tl_dot_order order) {
+    return dt == TL_DTYPE_Q4_0 && order == TL_DOT_ORDER_REPACK && tl_q4_0_tile8_available();
+}
+
+tl_status tl_quant_gemv_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                                  size_t row_stride, int64_t r0, int64_t r1, const void *act,
+                                  float *out) {
+    if (use_tile8(dt, order)) return tl_q4_0_gemv_tile8(n, w, row_stride, r0, r1, act, out);
+    if (tl_kgemv16_supports(dt, order, n) && tl_ktile16_available())
+        return tl_kgemv16(dt, order, n, w, row_stride, r0, r1, act, out);
+    return tl_quant_gemv_rows_order(dt, order, n, w, row_stride, r0, r1, act, out);
+}
+
+tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                                  size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                                  size_t act_stride, int64_t n_tok, float *out, size_t out_stride) {
+    if (use_tile8(dt, order) && tl_q4_0_tile16_available())
+        return tl_q4_0_gemm_tile16(n, w, w_stride, r0, r1, act, act_stride, n_tok, out, out_stride);
+    if (use_tile8(dt, order))
+        return tl_q4_0_gemm_tile8(n, w, w_stride, r0, r1, act, act_stride, n_tok, out, out_stride);
+    if (n_tok > 1 && tl_ktile16_supports(dt, order) && tl_ktile16_available())
+        return tl_ktile16_gemm(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
+                               out_stride);
+    return tl_quant_gemm_rows_order(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
+                                    out_stride);
+}
+
+#ifndef TL_X86_KERNELS
+/* Not an x86-64 build: the tile kernels (tile8_avx2.c, tile16_avx512.c) are
+** not compiled; nothing selects them. */
+bool tl_q4_0_tile8_available(void) {
+    return false;
+}
+bool tl_q4_0_tile16_available(void) {
+    return false;
+}
+static tl_status no_tiles(void) {
+    return tl_fail(TL_ERR_UNSUPPORTED, "the Q4_0 tile kernels need an x86-64 CPU with AVX2");
+}
+tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
+                             const void *act, size_t act_stride, int64_t n_tok, float *out,
+                             size_t out_stride) {
+    (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act, (void)act_stride;
+    (void)n_tok, (void)out, (void)out_stride;
+    return no_tiles();
+}
+tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
+                              const void *act, size_t act_stride, int64_t n_tok, float *out,
+                              size_t out_stride) {
+    (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act, (void)act_stride;
+    (void)n_tok, (void)out, (void)out_stride;
+    return no_tiles();
+}
+tl_status tl_q4_0_gemv_tile8(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
+                             const void *act, float *out) {
+    (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act, (void)out;
+    return no_tiles();
+}
+/* the K-quant tiles (ktile.h) */
+bool tl_ktile16_available(void) {
+    return false;
+}
+bool tl_ktile16_supports(tl_dtype dt, tl_dot_order order) {
+    (void)dt, (void)order;
+    return false;
+}
+bool tl_kgemv16_supports(tl_dtype dt, tl_dot_order order, int64_t n) {
+    (void)dt, (void)order, (void)n;
+    return false;
+}
+tl_status tl_ktile16_gemm(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                          size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                          size_t act_stride, int64_t n_tok, float *out, size_t out_stride) {
+    (void)dt, (void)order, (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act;
+    (void)act_stride, (void)n_tok, (void)out, (void)out_stride;
+    return no_tiles();
+}
+tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, size_t w_stride,
+                     int64_t r0, int64_t r1, const void *act, float *out) {
+    (void)dt, (void)order, (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act;
+    (void)out;
+    return no_tiles();
+}
+#endif
