@@ -567,6 +567,7 @@ tl_status tl_contract(const tl_contract_spec *spec, const tl_tensor *const *ops,
             return tl_fail(TL_ERR_SHAPE, "contraction: output label %d is on no operand",
                            spec->out[i]);
     tl_contract_plan local;
+    local.valid = false; /* read just below: UBSan saw an uninitialised bool here */
     if (!plan) plan = &local;
     bool same = plan->valid;
     for (int l = 0; same && l < TL_CONTRACT_MAX_LABELS; l++)
