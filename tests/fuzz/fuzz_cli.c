@@ -3,9 +3,9 @@
 **
 ** The input is split at NUL and newline bytes into at most 16 words.  The first
 ** byte picks the subcommand (run, test, gguf, tokenize, version, help); the words
-** follow, then the path of a one-line script.  Words with a '/' are dropped and
-** the working directory is an empty temporary one, so the options can name only
-** files made there; stdout and stderr go to /dev/null.  TL_THREADS, TL_SEED and
+** follow, then the path of a one-line script.  Words with a '/' are dropped, so
+** the options can name only files in the working directory (run_fuzz.sh runs in
+** the target's work folder); stdout goes to /dev/null.  TL_THREADS, TL_SEED and
 ** TL_HUGE_PAGES, which options export, are cleared after each run.  Whatever the
 ** words, tl_cli_main must return an exit status: never crash, leak or report UB. */
 #include "app/commands.h"
@@ -37,12 +37,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     if (!f) abort();
     fputs("main { print(len(args())) }\n", f);
     fclose(f);
-    if (chdir(dir) != 0) abort();
     atexit(cleanup);
+    /* stdout only: libFuzzer reports on stderr (tl's messages go there too) */
     int fd = open("/dev/null", O_WRONLY);
     if (fd >= 0) {
         dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
         close(fd);
     }
     return 0;
