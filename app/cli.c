@@ -15,7 +15,7 @@
 
 const tl_command tl_commands[] = {
     {"run", tl_cmd_run,
-     "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--time] "
+     "run FILE.tl [--test] [--bench] [--threads N] [--seed S] [--max-steps N] [--time] [--quiet] "
      "[--huge-pages] [--verbose] [-- ARGS]"},
     {"test", tl_cmd_test, "test FILE.tl     run the file's `test NAME { }` blocks"},
     {"tokenize", tl_cmd_tokenize,
@@ -100,6 +100,8 @@ static int parse_run(int argc, char **argv, run_opts *o) {
             o->time = true;
         } else if (strcmp(a, "--bench") == 0) {
             o->bench = true;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            setenv("TL_QUIET", "1", 1); /* learn { } prints no progress lines (lang/eval_learn.c) */
         } else if (strcmp(a, "--huge-pages") == 0) {
             setenv("TL_HUGE_PAGES", "1", 1); /* read by every model load (runtime/model.c) */
         } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0 ||

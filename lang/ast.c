@@ -78,6 +78,8 @@ const char *tl_node_kind_name(tl_node_kind k) {
         [TL_S_TENSOR] = "tensor",
         [TL_S_EQUATION] = "equation",
         [TL_S_UNSUPPORTED] = "unsupported",
+        [TL_S_LEARN] = "learn",
+        [TL_S_NOGRAD] = "no_grad",
         [TL_T_NAMED] = "tnamed",
         [TL_T_TENSOR] = "ttensor",
         [TL_T_DIM] = "tdim",

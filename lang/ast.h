@@ -61,6 +61,9 @@ typedef enum tl_node_kind {
     TL_S_TENSOR,      /* name, c = type, a = init or NULL  (tensor x: float32[2] = e) */
     TL_S_EQUATION,    /* a ~ b                                                      */
     TL_S_UNSUPPORTED, /* name = feature ("query", "learn", "infer", ...)          */
+    TL_S_LEARN,       /* a = statements, b = objective, c = options (TL_N_FIELDINIT:
+                         name = key, a = value expr or TL_N_STRUCTLIT name(params)) */
+    TL_S_NOGRAD,      /* b = block run without recording gradients                 */
     /* ---- types */
     TL_T_NAMED,  /* name ("int", "float", "bool", "string", "void", a struct)     */
     TL_T_TENSOR, /* name = base type ("float32", ...), a = dims (TL_T_DIM list)   */

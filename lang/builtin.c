@@ -1,5 +1,6 @@
 /* lang/builtin.c -- the list of builtin tables, lookup, and argument helpers. */
 #include "lang/builtin.h"
+#include "lang/autograd.h"
 #include "lang/builtins/tensor_args.h"
 
 #include "lang/read_all.h"
@@ -28,6 +29,8 @@ extern const tl_builtin_def tl_builtins_llama_support[];
 extern const tl_builtin_def tl_builtins_io[];
 extern const tl_builtin_def tl_builtins_interp[];
 extern const tl_builtin_def tl_builtins_core[];
+extern const tl_builtin_def tl_builtins_learn[];
+extern const tl_builtin_def tl_builtins_default_model[];
 
 static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_compat, /* the original's forms; hands our other forms on (compat.c) */
@@ -38,6 +41,8 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_quant,
     tl_builtins_model,
     tl_builtins_tokenizer,
+    tl_builtins_learn,
+    tl_builtins_default_model,
     tl_builtins_tensor,
     tl_builtins_tensor_shape,
     tl_builtins_nn_compat, /* before nn: its rope(x, cos, sin) hands other calls to nn */
@@ -167,6 +172,10 @@ tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc
     tl_status st = def->fn(&call, argc, argv, out);
     for (int i = 0; i < call.n_scratch; i++)
         tl_tensor_unref(call.scratch[i]);
+    if (st == TL_OK && tl_ag_wants(argc, argv)) { /* autograd: record the call */
+        st = tl_ag_record(def, argc, argv, out);
+        if (st != TL_OK) tl_value_release(out);
+    }
     return st;
 }
 

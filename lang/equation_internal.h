@@ -95,4 +95,44 @@ tl_flow tl_eq_plan_get(tl_interp *I, const tl_node *n, eq_plan **out);
 /* Writes the source form of an indexed factor ("W[i, j]") for messages. */
 void tl_eq_node_text(const tl_node *e, char *buf, size_t cap);
 
+/* ---- running (lang/equation_run.c, lang/equation_leaf.c) */
+
+/* An intermediate result: a tensor with one label per axis, or a scalar. */
+typedef struct eres {
+    tl_tensor *t; /* NULL: a scalar s */
+    double s;
+    int n;
+    int lab[TL_MAX_DIMS];
+    int grp_label; /* with grp > 0: the axis labelled grp_label reads h / grp (not expanded) */
+    int64_t grp;
+} eres;
+
+typedef struct run {
+    tl_interp *I;
+    const tl_node *stmt;
+    eq_plan *p;
+    int64_t ext[TL_CONTRACT_MAX_LABELS];
+    int ext_leaf[TL_CONTRACT_MAX_LABELS]; /* the leaf that fixed the extent, or -1 */
+    tl_tensor *base[EQ_MAX_LEAVES];
+    int64_t group[EQ_MAX_LEAVES][TL_MAX_DIMS]; /* AX_GROUP divisors */
+} run;
+
+static inline eq_mask tl_eq_mask_of(const int *lab, int n) {
+    eq_mask m = 0;
+    for (int i = 0; i < n; i++)
+        m |= (eq_mask)1 << lab[i];
+    return m;
+}
+
+/* Records st (with the runtime message) at the equation and returns TL_FLOW_ERR. */
+tl_flow tl_eq_status_err(run *R, tl_status st);
+/* Phase 1: evaluates the leaves' tensors into R->base and settles every extent. */
+tl_flow tl_eq_load_leaves(run *R);
+/* The leaf's tensor with its axis specs applied; split: leave one h / g axis to the product. */
+tl_flow tl_eq_make_leaf(run *R, const eq_node *lf, eres *out, bool split);
+/* GQA in a product: split h of the other factors; *hi, *lo = the two labels or -1. */
+tl_flow tl_eq_split_groups(run *R, eres *f, int nf, int *hi, int *lo);
+/* Joins the axes hi and lo (lo right after hi) of y back into one. */
+tl_status tl_eq_merge_group(tl_tensor **y, int *lab, int *n, int hi, int lo);
+
 #endif

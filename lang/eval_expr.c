@@ -4,6 +4,8 @@
 #include "lang/display.h"
 #include "lang/builtins/tensor_args.h"
 #include "lang/eval_internal.h"
+#include "lang/autograd.h"
+#include "lang/eval_logic.h"
 #include "runtime/arith.h"
 #include "runtime/ops.h"
 
@@ -44,6 +46,8 @@ static tl_flow eval_ident(tl_interp *I, const tl_node *n, tl_value *out) {
         *out = (tl_value){.kind = TL_VAL_BUILTIN, .as.builtin = b};
         return TL_FLOW_OK;
     }
+    if (I->logic && tl_logic_find_relation(I->logic, n->name) >= 0)
+        return tl_logic_relation_value(I, n, out); /* a relation as a 0/1 tensor */
     return tl_err_at(I, n, TL_ERR_ARG, "undefined variable '%s'", n->name);
 }
 
@@ -133,6 +137,9 @@ static tl_flow tensor_binop(tl_interp *I, const tl_node *n, tl_binop op, const t
                          tl_op_symbol(op), tl_value_type_name(a), tl_value_type_name(b));
     if (op == TL_OP_POW && tl_value_is_number(a) && b->kind == TL_VAL_TENSOR) {
         /* `2.0 ** t`: the tensor pow builtin takes the tensor first */
+        if (b->as.tensor->requires_grad && tl_ag_enabled())
+            return tl_err_at(I, n, TL_ERR_UNSUPPORTED,
+                             "number ** tensor has no gradient yet (write exp(t * log(number)))");
         tl_tensor *r = NULL;
         tl_status st =
             tl_op_binary_scalar(TL_BIN_POW, b->as.tensor, tl_value_as_double(a), true, &r);

@@ -4,6 +4,7 @@
 #include "lang/display.h"
 #include "lang/builtins/tensor_args.h"
 #include "lang/eval_internal.h"
+#include "lang/autograd.h"
 #include "lang/eval_logic.h"
 #include "runtime/ops.h"
 
@@ -35,6 +36,16 @@ tl_flow tl_eval_field(tl_interp *I, const tl_node *n, tl_value *out) {
             tl_value_release(out);
             fl = tl_err_status(I, n, st);
         }
+    } else if (obj.kind == TL_VAL_TENSOR && strcmp(n->name, "grad") == 0) {
+        /* W.grad: the gradient backward() accumulated (zeros before any) */
+        tl_tensor *t = obj.as.tensor, *g = t->grad ? tl_tensor_ref(t->grad) : NULL;
+        int64_t shape[TL_MAX_DIMS];
+        tl_tensor_shape(t, shape);
+        tl_status st = g ? TL_OK : tl_op_full(TL_DTYPE_F32, t->n_dims, shape, 0.0, &g);
+        if (st == TL_OK)
+            *out = tl_value_tensor(g);
+        else
+            fl = tl_err_status(I, n, st);
     } else {
         fl =
             tl_err_at(I, n, TL_ERR_TYPE, "%s has no field '%s'", tl_value_type_name(&obj), n->name);
@@ -321,6 +332,15 @@ tl_flow tl_eval_index(tl_interp *I, const tl_node *n, tl_value *out) {
     if (fl == TL_FLOW_OK) {
         if (obj.kind == TL_VAL_TENSOR) {
             fl = index_tensor(I, n, obj.as.tensor, xs, k, out);
+            /* autograd: a view of a learnable tensor is recorded like select/slice (a
+            ** single element read as a number is a constant) */
+            if (fl == TL_FLOW_OK && out->kind == TL_VAL_TENSOR && tl_ag_wants(1, &obj)) {
+                tl_status st = tl_ag_record_named("select", 1, &obj, out);
+                if (st != TL_OK) {
+                    tl_value_release(out);
+                    fl = tl_err_status(I, n, st);
+                }
+            }
         } else if (obj.kind == TL_VAL_ARRAY || obj.kind == TL_VAL_STRING) {
             if (k != 1)
                 fl = tl_err_at(I, n, TL_ERR_ARG, "%s takes a single index, got %d",

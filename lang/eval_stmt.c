@@ -4,6 +4,7 @@
 #include "lang/eval_internal.h"
 #include "lang/eval_logic.h"
 #include "lang/equation.h"
+#include "lang/eval_learn.h"
 #include "runtime/half.h"
 #include "runtime/ops.h"
 
@@ -296,14 +297,17 @@ static tl_flow fill_declared_shape(tl_interp *I, const tl_node *n, const tl_node
 
 tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
     const tl_node *type = n->c;
-    if (type->op == 1)
-        return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "learnable tensors are not supported yet");
     tl_dtype dt;
     if (type->kind != TL_T_TENSOR || !base_dtype(type->name, &dt))
         return tl_err_at(I, type, TL_ERR_TYPE,
                          "a tensor declaration needs a tensor type like float32[2, 3]");
+    if (type->op == 1 && dt != TL_DTYPE_F32)
+        return tl_err_at(I, type, TL_ERR_TYPE, "learnable tensor %s must be float32", n->name);
     tl_value v = TL_VOID;
-    if (n->a) {
+    if (n->a && type->op && tl_learn_is_init(I, n->a)) { /* xavier, normal(0, 0.1), ... */
+        tl_flow fl = tl_learn_init_value(I, n, &v);
+        if (fl != TL_FLOW_OK) return fl;
+    } else if (n->a) {
         /* a literal initializer keeps its numbers for the declared dtype: int32[2, 2] */
         tl_flow fl = n->a->kind == TL_N_ARRAY ? tl_eval_array_literal(I, n->a, false, &v)
                                               : tl_eval_expr(I, n->a, &v);
@@ -340,6 +344,7 @@ tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
     char what[160];
     snprintf(what, sizeof what, "tensor %s", n->name);
     tl_flow fl = tl_check_type(I, n->a ? n->a : n, type, &v, what);
+    if (fl == TL_FLOW_OK && type->op == 1) fl = tl_learn_mark(I, n, &v);
     if (fl != TL_FLOW_OK) {
         tl_value_release(&v);
         return fl;
@@ -353,6 +358,7 @@ tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
 static tl_flow assign(tl_interp *I, const tl_node *target, tl_value v) {
     if (target->kind == TL_N_IDENT) {
         tl_var *var = tl_scope_lookup(I, target->name);
+        if (var && tl_learn_assign_in_place(&var->v, &v)) return TL_FLOW_OK; /* no_grad update */
         if (var) {
             tl_value_release(&var->v);
             var->v = v;
@@ -737,6 +743,10 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
         tl_value_release(&b);
         return fl;
     }
+    case TL_S_LEARN:
+        return tl_exec_learn(I, n);
+    case TL_S_NOGRAD:
+        return tl_exec_no_grad(I, n);
     case TL_S_UNSUPPORTED:
         return tl_err_at(I, n, TL_ERR_UNSUPPORTED, "%s %s not supported yet", n->name,
                          (strcmp(n->name, "infer") == 0 || strcmp(n->name, "python import") == 0)

@@ -303,10 +303,11 @@ stmt(A) ::= expr(Q) QUESTION. { A = tl_pnode_at(ps, TL_S_QUERY, Q); if (A) A->a 
 stmt(A) ::= expr(Q) QUESTION WHERE exprlist(W). [LOWEST] {
     A = tl_pnode_at(ps, TL_S_QUERY, Q); if (A) { A->a = Q; A->b = W.head; }
 }
-stmt(A) ::= LEARN(T) LBRACE stmts OBJECTIVE COLON expr COMMA OPTIMIZER COLON IDENT LPAREN oparams RPAREN
-            COMMA EPOCHS COLON INT learnsched RBRACE. {
-    A = tl_punsupported(ps, TL_S_UNSUPPORTED, "learn blocks", &T);
+stmt(A) ::= LEARN(T) LBRACE stmts(S) OBJECTIVE COLON expr(E) learnopts(O) RBRACE. {
+    A = tl_pnode(ps, TL_S_LEARN, &T); if (A) { A->a = S.head; A->b = E; A->c = O.head; }
 }
+stmt(A) ::= NOGRAD(T) block(B). { A = tl_pnode(ps, TL_S_NOGRAD, &T); if (A) A->b = B; }
+stmt(A) ::= WITH NOGRAD(T) block(B). { A = tl_pnode(ps, TL_S_NOGRAD, &T); if (A) A->b = B; }
 stmt(A) ::= INFER(T) IDENT(M) expr(Q) QUESTION. {
     A = tl_pnode(ps, TL_S_INFER, &T); if (A) { A->name = tl_pname(ps, &M); A->a = Q; }
 }
@@ -316,18 +317,48 @@ stmt(A) ::= WITH(T) embname(N) block(B). {
     A = tl_pnode(ps, TL_S_WITH, &T); if (A) { A->name = tl_pname(ps, &N); A->b = B; }
 }
 
-learnsched ::= .
-learnsched ::= COMMA IDENT COLON IDENT LPAREN oparams RPAREN.
-oparams ::= .
-oparams ::= oparamlist.
-oparamlist ::= oparam.
-oparamlist ::= oparamlist COMMA oparam.
-oparam ::= IDENT EQ onum.
-oparam ::= IDENT COLON onum.
-onum ::= INT.
-onum ::= FLOAT.
-onum ::= MINUS INT.
-onum ::= MINUS FLOAT.
+/* learn { ... objective: e, optimizer: adam(lr: 0.01), epochs: 100, scheduler: step(...),
+** batches: 4, clip: 1.0 }: options in any order after the objective */
+%type learnopts {tl_list}
+learnopts(A) ::= . { A.head = A.tail = NULL; }
+learnopts(A) ::= learnopts(B) COMMA learnopt(O). { A = O ? tl_plist_append(B, O) : B; }
+learnopts(A) ::= learnopts(B) COMMA. { A = B; }
+learnopt(A) ::= OPTIMIZER(K) COLON IDENT(N) LPAREN oparams(P) RPAREN. {
+    A = tl_pnode(ps, TL_N_FIELDINIT, &K);
+    tl_node *f = tl_pnode(ps, TL_N_STRUCTLIT, &N);
+    if (f) { f->name = tl_pname(ps, &N); f->a = P.head; }
+    if (A) { A->name = "optimizer"; A->a = f; }
+}
+learnopt(A) ::= IDENT(K) COLON IDENT(N) LPAREN oparams(P) RPAREN. {
+    A = tl_pnode(ps, TL_N_FIELDINIT, &K);
+    tl_node *f = tl_pnode(ps, TL_N_STRUCTLIT, &N);
+    if (f) { f->name = tl_pname(ps, &N); f->a = P.head; }
+    if (A) { A->name = tl_pname(ps, &K); A->a = f; }
+}
+learnopt(A) ::= EPOCHS(K) COLON lval(V). {
+    A = tl_pnode(ps, TL_N_FIELDINIT, &K); if (A) { A->name = "epochs"; A->a = V; }
+}
+learnopt(A) ::= IDENT(K) COLON lval(V). {
+    A = tl_pnode(ps, TL_N_FIELDINIT, &K); if (A) { A->name = tl_pname(ps, &K); A->a = V; }
+}
+/* an option's value: a number or a variable */
+lval(A) ::= INT(T). { A = tl_pint(ps, &T, false); }
+lval(A) ::= FLOAT(T). { A = tl_pfloat(ps, &T, false); }
+lval(A) ::= MINUS INT(T). { A = tl_pint(ps, &T, true); }
+lval(A) ::= MINUS FLOAT(T). { A = tl_pfloat(ps, &T, true); }
+lval(A) ::= IDENT(N). { A = tl_pnode(ps, TL_N_IDENT, &N); if (A) A->name = tl_pname(ps, &N); }
+%type oparams {tl_list}
+%type oparamlist {tl_list}
+oparams(A) ::= . { A.head = A.tail = NULL; }
+oparams(A) ::= oparamlist(B). { A = B; }
+oparamlist(A) ::= oparam(O). { A = tl_plist_one(O); }
+oparamlist(A) ::= oparamlist(B) COMMA oparam(O). { A = tl_plist_append(B, O); }
+oparam(A) ::= IDENT(N) EQ expr(V). {
+    A = tl_pnode(ps, TL_N_FIELDINIT, &N); if (A) { A->name = tl_pname(ps, &N); A->a = V; }
+}
+oparam(A) ::= IDENT(N) COLON expr(V). {
+    A = tl_pnode(ps, TL_N_FIELDINIT, &N); if (A) { A->name = tl_pname(ps, &N); A->a = V; }
+}
 %type inferitems {tl_list}
 inferitems(A) ::= . { A.head = A.tail = NULL; }
 inferitems(A) ::= inferitems(B) IDENT(M) expr(Q) QUESTION. {

@@ -36,7 +36,7 @@ static const keyword keywords[] = {
     {"int16", TK_INT16},       {"int32", TK_INT32},     {"int64", TK_INT64},
     {"learn", TK_LEARN},       {"learnable", TK_LEARNABLE}, {"let", TK_LET},
     {"loop", TK_LOOP},         {"main", TK_MAIN},       {"match", TK_MATCH},
-    {"not", TK_NOT},           {"objective", TK_OBJECTIVE}, {"optimizer", TK_OPTIMIZER},
+    {"no_grad", TK_NOGRAD},    {"not", TK_NOT},           {"objective", TK_OBJECTIVE}, {"optimizer", TK_OPTIMIZER},
     {"or", TK_OR},             {"python", TK_PYTHON},   {"relation", TK_RELATION},
     {"return", TK_RETURN},     {"struct", TK_STRUCT},   {"tensor", TK_TENSOR},
     {"true", TK_TRUE},         {"void", TK_VOID},       {"where", TK_WHERE},

@@ -27,13 +27,20 @@ tl_flow tl_logic_embedding_decl(tl_interp *I, tl_logic *L, const tl_node *n) {
         return tl_err_at(I, n, TL_ERR_ARG, "embedding '%s' is already declared", n->name);
     const tl_node *ents = NULL, *dim = NULL, *init = NULL;
     for (const tl_node *f = n->a; f; f = f->next) {
-        if (strcmp(f->name, "entities") == 0) ents = f->a;
-        else if (strcmp(f->name, "dimension") == 0) dim = f->a;
-        else if (strcmp(f->name, "init") == 0) init = f->a;
+        if (strcmp(f->name, "entities") == 0)
+            ents = f->a;
+        else if (strcmp(f->name, "dimension") == 0)
+            dim = f->a;
+        else if (strcmp(f->name, "init") == 0)
+            init = f->a;
+        else if (strcmp(f->name, "relations") == 0)
+            return tl_err_at(I, f, TL_ERR_UNSUPPORTED,
+                             "relation_embedding blocks are not supported yet (embed a relation as "
+                             "EmbR = transpose(Emb) @ R @ Emb, docs/logic.md)");
         else
             return tl_err_at(I, f, TL_ERR_ARG,
-                             "embedding %s: unknown item '%s' (entities, dimension, init)",
-                             n->name, f->name);
+                             "embedding %s: unknown item '%s' (entities, dimension, init)", n->name,
+                             f->name);
     }
     if (!ents || !dim)
         return tl_err_at(I, n, TL_ERR_ARG, "embedding %s needs `entities:` and `dimension:`",
@@ -59,8 +66,7 @@ tl_flow tl_logic_embedding_decl(tl_interp *I, tl_logic *L, const tl_node *n) {
                          ents->name);
     }
     int64_t rows = (int64_t)tl_logic_domain_size(L, d), cols = dim->v.i;
-    if (rows < 1)
-        return tl_err_at(I, ents, TL_ERR_ARG, "embedding %s has no entities", n->name);
+    if (rows < 1) return tl_err_at(I, ents, TL_ERR_ARG, "embedding %s has no entities", n->name);
     const char *how = init ? init->name : "xavier";
     if (init && init->kind != TL_N_IDENT)
         return tl_err_at(I, init, TL_ERR_ARG, "embedding %s: init is a name", n->name);
@@ -72,11 +78,16 @@ tl_flow tl_logic_embedding_decl(tl_interp *I, tl_logic *L, const tl_node *n) {
     tl_rng *rng = tl_random_global();
     double a = sqrt(6.0 / (double)(rows + cols)), he = sqrt(2.0 / (double)cols);
     for (int64_t i = 0; i < rows * cols; i++) {
-        if (strcmp(how, "xavier") == 0) x[i] = (float)((2.0 * tl_rng_uniform_f64(rng) - 1.0) * a);
-        else if (strcmp(how, "he") == 0) x[i] = (float)(tl_rng_normal(rng) * he);
-        else if (strcmp(how, "random") == 0) x[i] = (float)(2.0 * tl_rng_uniform_f64(rng) - 1.0);
-        else if (strcmp(how, "zeros") == 0) x[i] = 0.0f;
-        else if (strcmp(how, "ones") == 0) x[i] = 1.0f;
+        if (strcmp(how, "xavier") == 0)
+            x[i] = (float)((2.0 * tl_rng_uniform_f64(rng) - 1.0) * a);
+        else if (strcmp(how, "he") == 0)
+            x[i] = (float)(tl_rng_normal(rng) * he);
+        else if (strcmp(how, "random") == 0)
+            x[i] = (float)(2.0 * tl_rng_uniform_f64(rng) - 1.0);
+        else if (strcmp(how, "zeros") == 0)
+            x[i] = 0.0f;
+        else if (strcmp(how, "ones") == 0)
+            x[i] = 1.0f;
         else if (strcmp(how, "onehot") == 0) {
             if (cols < rows) {
                 tl_tensor_unref(t);
@@ -126,8 +137,8 @@ bool tl_logic_embedding_index(tl_interp *I, const tl_node *n, tl_value *out, tl_
     int32_t id = tl_logic_lookup(I->logic, k->name);
     int64_t row = id < 0 ? -1 : tl_logic_entity_index(I->logic, e->dom, id);
     if (row < 0 || row >= e->table->ne[1]) {
-        *fl = tl_err_at(I, k, TL_ERR_ARG, "'%s' is not an entity of embedding %s", k->name,
-                        e->name);
+        *fl =
+            tl_err_at(I, k, TL_ERR_ARG, "'%s' is not an entity of embedding %s", k->name, e->name);
         return true;
     }
     int64_t shape[1] = {e->dim};

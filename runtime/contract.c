@@ -84,6 +84,9 @@ void tl_contract_make_plan(const tl_contract_spec *spec, const int64_t *extent,
     }
     for (int l = 0; l < TL_CONTRACT_MAX_LABELS; l++)
         plan->extent[l] = extent[l];
+    plan->n_ops = spec->n_ops;
+    for (int i = 0; i < spec->n_ops; i++)
+        plan->op_labels[i] = mask_of(spec->labels[i], spec->n_dims[i]);
     plan->valid = true;
 }
 
@@ -281,22 +284,29 @@ static void mul_rows(void *ctx, int64_t begin, int64_t end) {
         const float *p0 = mul_row_ptr(j, 0, r), *p1 = mul_row_ptr(j, 1, r);
         int64_t s0 = j->st[0][0], s1 = j->st[1][0];
         if (s0 == 1 && s1 == 1)
-            for (int64_t i = 0; i < n0; i++) py[i] = p0[i] * p1[i];
+            for (int64_t i = 0; i < n0; i++)
+                py[i] = p0[i] * p1[i];
         else if (s0 == 1 && s1 == 0)
-            for (int64_t i = 0; i < n0; i++) py[i] = p0[i] * p1[0];
+            for (int64_t i = 0; i < n0; i++)
+                py[i] = p0[i] * p1[0];
         else if (s0 == 0 && s1 == 1)
-            for (int64_t i = 0; i < n0; i++) py[i] = p0[0] * p1[i];
+            for (int64_t i = 0; i < n0; i++)
+                py[i] = p0[0] * p1[i];
         else
-            for (int64_t i = 0; i < n0; i++) py[i] = p0[i * s0] * p1[i * s1];
+            for (int64_t i = 0; i < n0; i++)
+                py[i] = p0[i * s0] * p1[i * s1];
         for (int f = 2; f < j->n_ops; f++) {
             const float *pf = mul_row_ptr(j, f, r);
             int64_t sf = j->st[f][0];
             if (sf == 1)
-                for (int64_t i = 0; i < n0; i++) py[i] *= pf[i];
+                for (int64_t i = 0; i < n0; i++)
+                    py[i] *= pf[i];
             else if (sf == 0)
-                for (int64_t i = 0; i < n0; i++) py[i] *= pf[0];
+                for (int64_t i = 0; i < n0; i++)
+                    py[i] *= pf[0];
             else
-                for (int64_t i = 0; i < n0; i++) py[i] *= pf[i * sf];
+                for (int64_t i = 0; i < n0; i++)
+                    py[i] *= pf[i * sf];
         }
     }
 }
@@ -566,12 +576,13 @@ tl_status tl_contract(const tl_contract_spec *spec, const tl_tensor *const *ops,
         if (spec->out[i] < 0 || spec->out[i] >= TL_CONTRACT_MAX_LABELS || extent[spec->out[i]] < 0)
             return tl_fail(TL_ERR_SHAPE, "contraction: output label %d is on no operand",
                            spec->out[i]);
-    tl_contract_plan local;
-    local.valid = false; /* read just below: UBSan saw an uninitialised bool here */
+    tl_contract_plan local = {0};
     if (!plan) plan = &local;
-    bool same = plan->valid;
+    bool same = plan->valid && plan->n_ops == n;
     for (int l = 0; same && l < TL_CONTRACT_MAX_LABELS; l++)
         if (plan->extent[l] != extent[l]) same = false;
+    for (int i = 0; same && i < n; i++)
+        if (plan->op_labels[i] != mask_of(spec->labels[i], spec->n_dims[i])) same = false;
     if (!same) tl_contract_make_plan(spec, extent, plan);
     plan->used_kernels = 0;
 

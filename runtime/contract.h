@@ -56,7 +56,9 @@ typedef struct tl_contract_plan {
     int n_steps;
     tl_contract_step steps[TL_CONTRACT_MAX_OPS];
     int64_t extent[TL_CONTRACT_MAX_LABELS]; /* the extents the plan was made for (-1: unused) */
-    uint32_t used_kernels;                  /* bit set of TL_CONTRACT_K_* seen by the last run */
+    int n_ops;                              /* and the operands' label sets */
+    uint32_t op_labels[TL_CONTRACT_MAX_OPS];
+    uint32_t used_kernels; /* bit set of TL_CONTRACT_K_* seen by the last run */
 } tl_contract_plan;
 
 /* Kernels a run used (tl_contract_plan.used_kernels), for tests and traces. */

@@ -166,10 +166,16 @@ tl_tensor *tl_tensor_ref(tl_tensor *t) {
     return t;
 }
 
+void tl_ag_node_unref(tl_ag_node *n) {
+    if (n && __atomic_sub_fetch(&n->refcount, 1, __ATOMIC_ACQ_REL) == 0) n->destroy(n);
+}
+
 void tl_tensor_unref(tl_tensor *t) {
     if (!t || __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     tl_storage_unref(t->storage);
     free(t->name);
+    tl_tensor_unref(t->grad);
+    tl_ag_node_unref(t->grad_fn);
     free(t);
 }
 

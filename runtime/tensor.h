@@ -39,6 +39,14 @@ typedef struct tl_storage {
     void *release_ctx;           /* passed to release (e.g. the mapped file)     */
 } tl_storage;
 
+/* Autograd bookkeeping (lang/autograd.c owns the node type): a recorded
+** operation that produced a tensor.  The runtime only counts references and
+** calls destroy when the last one goes. */
+typedef struct tl_ag_node {
+    int32_t refcount;
+    void (*destroy)(struct tl_ag_node *node);
+} tl_ag_node;
+
 typedef struct tl_tensor {
     int32_t refcount;
     tl_dtype dtype;
@@ -48,6 +56,10 @@ typedef struct tl_tensor {
     tl_storage *storage;         /* shared by views; we hold one reference       */
     size_t offs;                 /* byte offset of element 0 in storage->data    */
     char *name;                  /* optional (e.g. the GGUF tensor name)         */
+    /* autograd: all NULL/false for ordinary tensors (views never inherit them) */
+    bool requires_grad;          /* a leaf parameter, or computed from one       */
+    tl_ag_node *grad_fn;         /* the recorded op that made it (one reference) */
+    struct tl_tensor *grad;      /* a leaf's accumulated gradient (one reference) */
 } tl_tensor;
 
 /* ---- storage -------------------------------------------------------------- */
@@ -71,6 +83,7 @@ tl_status tl_tensor_view(tl_tensor *base, int n_dims, const int64_t *ne, const s
 
 tl_tensor *tl_tensor_ref(tl_tensor *t);
 void tl_tensor_unref(tl_tensor *t);
+void tl_ag_node_unref(tl_ag_node *n); /* accepts NULL */
 tl_status tl_tensor_set_name(tl_tensor *t, const char *name);
 
 /* ---- queries -------------------------------------------------------------- */

@@ -33,8 +33,8 @@ tl_status tl_gnn_aggregate(tl_call *c, int argc, const tl_value *argv, tl_value 
     if (st == TL_OK) st = f32_2d(c, argv, 0, 2, &A, sa);
     if (st == TL_OK) st = f32_2d(c, argv, 1, 2, &H, sh);
     if (st == TL_OK && sa[1] != sh[0])
-        st = tl_fail(TL_ERR_SHAPE, "A [%lld, %lld] and H [%lld, %lld] do not fit",
-                     (long long)sa[0], (long long)sa[1], (long long)sh[0], (long long)sh[1]);
+        st = tl_fail(TL_ERR_SHAPE, "A [%lld, %lld] and H [%lld, %lld] do not fit", (long long)sa[0],
+                     (long long)sa[1], (long long)sh[0], (long long)sh[1]);
     int64_t shape[2] = {sa[0], sh[1]};
     if (st == TL_OK) st = tl_tensor_new_shape(TL_DTYPE_F32, 2, shape, &R);
     if (st == TL_OK) {
@@ -50,8 +50,10 @@ tl_status tl_gnn_aggregate(tl_call *c, int argc, const tl_value *argv, tl_value 
                 deg += w;
                 for (int64_t k = 0; k < d; k++) {
                     float v = h[j * d + k];
-                    if (mode[1] == 'a') y[i * d + k] = any ? fmaxf(y[i * d + k], v) : v;
-                    else y[i * d + k] += w * v;
+                    if (mode[1] == 'a')
+                        y[i * d + k] = any ? fmaxf(y[i * d + k], v) : v;
+                    else
+                        y[i * d + k] += w * v;
                 }
                 any = true;
             }
@@ -101,8 +103,10 @@ tl_status tl_gnn_relational(tl_call *c, int argc, const tl_value *argv, tl_value
                         y[i * e + l] += (float)(tmp[k] * w[(r * d + k) * e + l]);
             }
         free(tmp);
-        if (st == TL_OK) *out = tl_value_tensor(R);
-        else tl_tensor_unref(R);
+        if (st == TL_OK)
+            *out = tl_value_tensor(R);
+        else
+            tl_tensor_unref(R);
     }
     if (A) tl_tensor_unref(A);
     if (H) tl_tensor_unref(H);

@@ -101,8 +101,9 @@ static tl_status score3(tl_call *c, int argc, const tl_value *argv, tl_value *ou
             st = tl_fail(TL_ERR_SHAPE, "h, r and t must have one shape");
     int64_t d = st == TL_OK ? shape[0][nd[0] - 1] : 0;
     if (st == TL_OK && kind == 2 && d % 2)
-        st = tl_fail(TL_ERR_SHAPE, "complex_score: the last axis (%lld) holds [real.., imag..] "
-                                   "and must be even",
+        st = tl_fail(TL_ERR_SHAPE,
+                     "complex_score: the last axis (%lld) holds [real.., imag..] "
+                     "and must be even",
                      (long long)d);
     if (st == TL_OK) {
         const float *h = tl_tensor_data(a[0]), *r = tl_tensor_data(a[1]), *t = tl_tensor_data(a[2]);
@@ -130,12 +131,16 @@ static tl_status score3(tl_call *c, int argc, const tl_value *argv, tl_value *ou
                     s += hr * rre * tr + hi * rre * ti + hr * ri * ti - hi * ri * tr;
                 }
             }
-            if (res) y[k] = (float)s;
-            else *out = tl_value_float(s);
+            if (res)
+                y[k] = (float)s;
+            else
+                *out = tl_value_float(s);
         }
         if (res) {
-            if (st == TL_OK) *out = tl_value_tensor(res);
-            else tl_tensor_unref(res);
+            if (st == TL_OK)
+                *out = tl_value_tensor(res);
+            else
+                tl_tensor_unref(res);
         }
     }
     for (int i = 0; i < 3; i++)
@@ -143,9 +148,15 @@ static tl_status score3(tl_call *c, int argc, const tl_value *argv, tl_value *ou
     return st;
 }
 
-static tl_status b_transe(tl_call *c, int n, const tl_value *v, tl_value *o) { return score3(c, n, v, o, 0); }
-static tl_status b_distmult(tl_call *c, int n, const tl_value *v, tl_value *o) { return score3(c, n, v, o, 1); }
-static tl_status b_complex(tl_call *c, int n, const tl_value *v, tl_value *o) { return score3(c, n, v, o, 2); }
+static tl_status b_transe(tl_call *c, int n, const tl_value *v, tl_value *o) {
+    return score3(c, n, v, o, 0);
+}
+static tl_status b_distmult(tl_call *c, int n, const tl_value *v, tl_value *o) {
+    return score3(c, n, v, o, 1);
+}
+static tl_status b_complex(tl_call *c, int n, const tl_value *v, tl_value *o) {
+    return score3(c, n, v, o, 2);
+}
 
 /* numbers from an int/float array or a tensor */
 static tl_status numbers(tl_call *c, const tl_value *argv, int i, double **out, size_t *n) {
@@ -241,7 +252,8 @@ static tl_status b_margin(tl_call *c, int argc, const tl_value *argv, tl_value *
         free(p);
         return st;
     }
-    if (np != nq || np == 0) st = tl_fail(TL_ERR_SHAPE, "pos and neg need one non-zero size (%zu, %zu)", np, nq);
+    if (np != nq || np == 0)
+        st = tl_fail(TL_ERR_SHAPE, "pos and neg need one non-zero size (%zu, %zu)", np, nq);
     double acc = 0;
     for (size_t i = 0; i < np && st == TL_OK; i++)
         acc += fmax(0.0, m - p[i] + q[i]);
@@ -260,7 +272,8 @@ static tl_status b_bce(tl_call *c, int argc, const tl_value *argv, tl_value *out
         free(p);
         return st;
     }
-    if (np != ny || np == 0) st = tl_fail(TL_ERR_SHAPE, "p and y need one non-zero size (%zu, %zu)", np, ny);
+    if (np != ny || np == 0)
+        st = tl_fail(TL_ERR_SHAPE, "p and y need one non-zero size (%zu, %zu)", np, ny);
     double acc = 0;
     for (size_t i = 0; i < np && st == TL_OK; i++) {
         double q = fmin(fmax(p[i], 1e-7), 1 - 1e-7);
@@ -285,9 +298,11 @@ const tl_builtin_def tl_builtins_kg[] = {
     {"rank", 1, 2, b_rank, "rank(scores, i) -> int  (rank(x): the tensor's rank)", 0},
     {"compute_mrr", 1, 1, b_mrr_hits, "compute_mrr(ranks) -> float", 0},
     {"hits_at_k", 2, 2, b_mrr_hits, "hits_at_k(ranks, k) -> float", 0},
-    {"margin_ranking_loss", 2, 3, b_margin, "margin_ranking_loss(pos, neg[, margin = 1]) -> float", 0},
+    {"margin_ranking_loss", 2, 3, b_margin, "margin_ranking_loss(pos, neg[, margin = 1]) -> float",
+     0},
     {"binary_cross_entropy", 2, 2, b_bce, "binary_cross_entropy(p, y) -> float", 0},
-    {"aggregate_neighbors", 2, 3, tl_gnn_aggregate, "aggregate_neighbors(A, H[, mode]) -> tensor", 0},
+    {"aggregate_neighbors", 2, 3, tl_gnn_aggregate, "aggregate_neighbors(A, H[, mode]) -> tensor",
+     0},
     {"relational_aggregate", 3, 3, tl_gnn_relational, "relational_aggregate(A, H, W) -> tensor", 0},
     {"normalize_features", 1, 1, tl_gnn_normalize_features, "normalize_features(H) -> tensor", 0},
     {"normalize_adjacency", 1, 2, tl_gnn_normalize_adjacency,

@@ -560,18 +560,32 @@ static tl_status bi_save_gguf(tl_call *c, int argc, const tl_value *argv, tl_val
         st = tl_fail(TL_ERR_TYPE, "%s: argument 2 must be a Model or an array of tensors, got %s",
                      c->name, tl_value_type_name(&argv[1]));
     }
-    if (!st && argc > 2 && !meta_model) {
-        if (argv[2].kind != TL_VAL_ARRAY)
+    /* the [key, value] overrides: argument 3, or 4 after a meta Model (a key the Model has
+    ** keeps its integer/float type there, e.g. llama.block_count stays u32) */
+    int ov = meta_model ? 3 : 2;
+    if (!st && argc > ov) {
+        if (argv[ov].kind != TL_VAL_ARRAY)
             st = tl_fail(TL_ERR_TYPE,
-                         "%s: argument 3 must be a Model or an array of [key, value], got %s",
-                         c->name, tl_value_type_name(&argv[2]));
-        for (size_t i = 0; !st && i < argv[2].as.arr->len; i++) {
-            const tl_value *p = &argv[2].as.arr->items[i];
+                         "%s: argument %d must be a Model or an array of [key, value], got %s",
+                         c->name, ov + 1, tl_value_type_name(&argv[ov]));
+        for (size_t i = 0; !st && i < argv[ov].as.arr->len; i++) {
+            const tl_value *p = &argv[ov].as.arr->items[i];
             if (p->kind != TL_VAL_ARRAY || p->as.arr->len != 2 ||
-                p->as.arr->items[0].kind != TL_VAL_STRING)
+                p->as.arr->items[0].kind != TL_VAL_STRING) {
                 st = tl_fail(TL_ERR_TYPE, "%s: metadata item %zu must be [key, value]", c->name, i);
+                continue;
+            }
+            const char *key = p->as.arr->items[0].as.str->data;
+            const tl_value *v = &p->as.arr->items[1];
+            const tl_gguf_kv *old =
+                meta_model ? tl_gguf_find(tl_model_gguf(meta_model->m), key) : NULL;
+            if (old && old->type == TL_GGUF_UINT32 && v->kind == TL_VAL_INT && v->as.i >= 0 &&
+                v->as.i <= UINT32_MAX)
+                st = tl_gguf_writer_set_u32(w, key, (uint32_t)v->as.i);
+            else if (old && old->type == TL_GGUF_FLOAT32 && tl_value_is_number(v))
+                st = tl_gguf_writer_set_f32(w, key, (float)tl_value_as_double(v));
             else
-                st = set_meta(c, w, p->as.arr->items[0].as.str->data, &p->as.arr->items[1]);
+                st = set_meta(c, w, key, v);
         }
     }
     if (!st) st = tl_gguf_writer_save(w, path);
@@ -591,8 +605,8 @@ const tl_builtin_def tl_builtins_model[] = {
     {"model_meta", 2, 3, bi_model_meta, "model_meta(model, key[, default]) -> value", MODEL_ARG},
     {"tensor_names", 1, 1, bi_tensor_names, "tensor_names(model) -> [string]", MODEL_ARG},
     {"llama_config", 1, 1, bi_llama_config, "llama_config(model) -> LlamaConfig", MODEL_ARG},
-    {"save_gguf", 2, 3, bi_save_gguf,
-     "save_gguf(path, model | [tensor | [name, tensor]][, model | [[key, value]]])",
+    {"save_gguf", 2, 4, bi_save_gguf,
+     "save_gguf(path, model | [tensor | [name, tensor]][, model][, [[key, value]]])",
      TL_KIND_BIT(TL_VAL_STRING)},
     {0},
 };

@@ -298,13 +298,15 @@ static void test_logic_productions(void **state) {
     const tl_node *m = c->items;
     while (m->kind != TL_D_MAIN)
         m = m->next;
-    int stmts = 0, queries = 0;
+    int stmts = 0, queries = 0, learn = 0;
     for (const tl_node *s = m->b->a; s; s = s->next) {
         stmts++;
         queries += s->kind == TL_S_QUERY;
+        learn += s->kind == TL_S_LEARN;
     }
     assert_int_equal(stmts, 11);
     assert_int_equal(queries, 2);
+    assert_int_equal(learn, 1);
     tl_chunk_free(c);
 }
 
