@@ -19,6 +19,13 @@ check() { # check NAME PATTERN OUTPUT
   case $3 in *$2*) echo "$1: ok" ;; *) printf '%s: expected *%s*, got\n%s\n' "$1" "$2" "$3"; fail=1 ;; esac
 }
 endless() { while printf 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\n'; do :; done 2>/dev/null; }
+# waits (up to 20 s) until the script has written "ready" (its SIGINT handler is in
+# place and read_file comes next), then presses Ctrl-C
+wait_ready() {
+  for _ in $(seq 200); do grep -q ready out 2>/dev/null && break; sleep 0.1; done
+  sleep 0.3
+  kill -INT $tlpid
+}
 export TL_MAX_READ_BYTES=100000
 mkfifo fifo
 
@@ -60,14 +67,13 @@ out=$(timeout 20 "$tl" run s.tl 2>&1)
 check "append_file over the limit" "append_file: 'big' is larger than the read limit of 100000 bytes" "$out"
 [[ $(stat -c %s big) == 200000 ]] || { echo "append_file changed big"; fail=1; }
 
-# append_file onto a FIFO never reads it: it writes to whoever reads
-timeout 20 cat fifo >got &
-pids+=($!)
-sleep 0.2
+# append_file onto a FIFO never reads it: it writes to whoever reads (the shell
+# holds the FIFO open read-write on fd 3, so there is a reader before tl starts)
+exec 3<>fifo
 printf 'main { append_file("fifo", "appended\\n") }\n' >s.tl
 timeout 20 "$tl" run s.tl
-wait "${pids[-1]}"
-check "append_file onto a FIFO" "appended" "$(cat got)"
+check "append_file onto a FIFO" "appended" "$(timeout 5 head -n 1 <&3)"
+exec 3<&-
 
 # a source within the limit is read whole
 unset TL_MAX_READ_BYTES
@@ -79,11 +85,10 @@ export TL_MAX_READ_BYTES=100000
 # Ctrl-C while read_file waits on a silent FIFO (its writer never writes)
 sleep 60 >fifo &
 pids+=($!)
-printf 'main { print(len(read_file("fifo"))) }\n' >s.tl
+printf 'main {\n    write("ready\\n")\n    print(len(read_file("fifo")))\n}\n' >s.tl
 "$tl" run s.tl >out 2>&1 &
 tlpid=$!
-sleep 0.5
-kill -INT $tlpid
+wait_ready
 code=0
 for _ in $(seq 50); do kill -0 $tlpid 2>/dev/null || break; sleep 0.1; done
 if kill -0 $tlpid 2>/dev/null; then
@@ -98,8 +103,7 @@ kill "${pids[-1]}" 2>/dev/null
 # Ctrl-C while read_file waits for a FIFO's writer (nobody has opened it)
 "$tl" run s.tl >out 2>&1 &
 tlpid=$!
-sleep 0.5
-kill -INT $tlpid
+wait_ready
 for _ in $(seq 50); do kill -0 $tlpid 2>/dev/null || break; sleep 0.1; done
 if kill -0 $tlpid 2>/dev/null; then
   echo "Ctrl-C before a writer: still running after 5 s"; kill -9 $tlpid; fail=1
