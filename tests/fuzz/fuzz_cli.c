@@ -5,8 +5,8 @@
 ** byte picks the subcommand (run, test, gguf, tokenize, version, help); the words
 ** follow, then the path of a one-line script.  Words with a '/' are dropped, so
 ** the options can name only files in the working directory (run_fuzz.sh runs in
-** the target's work folder); stdout goes to /dev/null.  TL_THREADS, TL_SEED and
-** TL_HUGE_PAGES, which options export, are cleared after each run.  Whatever the
+** the target's work folder); stdout goes to /dev/null.  TL_THREADS, TL_SEED,
+** TL_HUGE_PAGES, TL_MODEL and TL_QUIET, which options export, are cleared after each run.  Whatever the
 ** words, tl_cli_main must return an exit status: never crash, leak or report UB. */
 #include "app/commands.h"
 
@@ -73,6 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     unsetenv("TL_THREADS");
     unsetenv("TL_SEED");
     unsetenv("TL_HUGE_PAGES");
+    unsetenv("TL_MODEL");
+    unsetenv("TL_QUIET");
     free(text);
     return 0;
 }
