@@ -22,10 +22,55 @@ static const tl_embedding *find_embedding(const tl_logic *L, const char *name) {
     return NULL;
 }
 
+static tl_flow make_table(tl_interp *I, tl_logic *L, const tl_node *n, const tl_node *ents,
+                          const tl_node *dim, const tl_node *init);
+
+/* relation_embedding R { relations: {a, b} | all ... }: the same table, over the
+** closed type R whose members are the named (declared) relations, in that order */
+static tl_flow relation_embedding(tl_interp *I, tl_logic *L, const tl_node *n, const tl_node *rels,
+                                  const tl_node *dim, const tl_node *init) {
+    if (!dim)
+        return tl_err_at(I, n, TL_ERR_ARG, "relation_embedding %s needs `dimension:`", n->name);
+    if (rels->kind == TL_N_IDENT && strcmp(rels->name, "all") == 0) {
+        if (L->n_rel == 0)
+            return tl_err_at(I, rels, TL_ERR_ARG,
+                             "relation_embedding %s: `relations: all` but no relation is declared",
+                             n->name);
+    } else if (rels->kind != TL_N_ARRAY) {
+        return tl_err_at(I, rels, TL_ERR_ARG,
+                         "relation_embedding %s: relations is `{R1, R2, ...}` or `all`", n->name);
+    }
+    if (tl_logic_find_domain(L, n->name) >= 0)
+        return tl_err_at(I, n, TL_ERR_ARG, "entity type '%s' is already declared", n->name);
+    for (const tl_node *m = rels->kind == TL_N_ARRAY ? rels->a : NULL; m; m = m->next)
+        if (tl_logic_find_relation(L, m->name) < 0)
+            return tl_err_at(I, m, TL_ERR_ARG, "relation_embedding %s: unknown relation '%s'",
+                             n->name, m->name);
+    int d;
+    tl_status st = tl_logic_new_domain(L, n->name, true, &d);
+    if (rels->kind == TL_N_ARRAY) {
+        for (const tl_node *m = rels->a; m && st == TL_OK; m = m->next) {
+            int32_t id = tl_logic_intern(L, m->name);
+            st = id < 0 ? TL_ERR_NOMEM : tl_logic_domain_add(L, d, id);
+        }
+    } else {
+        for (int r = 0; r < L->n_rel && st == TL_OK; r++) {
+            int32_t id = tl_logic_intern(L, L->rel[r].name);
+            st = id < 0 ? TL_ERR_NOMEM : tl_logic_domain_add(L, d, id);
+        }
+    }
+    if (st != TL_OK) return tl_err_status(I, n, st);
+    /* the table over the type just made */
+    tl_node ty = *rels;
+    ty.kind = TL_N_IDENT;
+    ty.name = n->name;
+    return make_table(I, L, n, &ty, dim, init);
+}
+
 tl_flow tl_logic_embedding_decl(tl_interp *I, tl_logic *L, const tl_node *n) {
     if (find_embedding(L, n->name))
         return tl_err_at(I, n, TL_ERR_ARG, "embedding '%s' is already declared", n->name);
-    const tl_node *ents = NULL, *dim = NULL, *init = NULL;
+    const tl_node *ents = NULL, *rels = NULL, *dim = NULL, *init = NULL;
     for (const tl_node *f = n->a; f; f = f->next) {
         if (strcmp(f->name, "entities") == 0)
             ents = f->a;
@@ -34,17 +79,25 @@ tl_flow tl_logic_embedding_decl(tl_interp *I, tl_logic *L, const tl_node *n) {
         else if (strcmp(f->name, "init") == 0)
             init = f->a;
         else if (strcmp(f->name, "relations") == 0)
-            return tl_err_at(I, f, TL_ERR_UNSUPPORTED,
-                             "relation_embedding blocks are not supported yet (embed a relation as "
-                             "EmbR = transpose(Emb) @ R @ Emb, docs/logic.md)");
+            rels = f->a;
         else
             return tl_err_at(I, f, TL_ERR_ARG,
                              "embedding %s: unknown item '%s' (entities, dimension, init)", n->name,
                              f->name);
     }
+    if (rels && ents)
+        return tl_err_at(I, rels, TL_ERR_ARG,
+                         "embedding %s: give `entities:` or `relations:`, not both", n->name);
+    if (rels) return relation_embedding(I, L, n, rels, dim, init);
     if (!ents || !dim)
         return tl_err_at(I, n, TL_ERR_ARG, "embedding %s needs `entities:` and `dimension:`",
                          n->name);
+    return make_table(I, L, n, ents, dim, init);
+}
+
+/* the table of `n` over the entities `ents` (an entity list, a type name or `auto`) */
+static tl_flow make_table(tl_interp *I, tl_logic *L, const tl_node *n, const tl_node *ents,
+                          const tl_node *dim, const tl_node *init) {
     if (dim->kind != TL_N_INT || dim->v.i < 1 || dim->v.i > (1 << 20))
         return tl_err_at(I, dim, TL_ERR_ARG, "embedding %s: dimension must be an int in 1..2^20",
                          n->name);
