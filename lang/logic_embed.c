@@ -10,6 +10,7 @@
 ** temperature -> 0 equals deduction).  Random inits use the global generator
 ** (seed(n) makes them reproducible). */
 #include "lang/eval_logic.h"
+#include "runtime/ops.h"
 #include "runtime/random.h"
 
 #include <math.h>
@@ -186,7 +187,11 @@ bool tl_logic_embedding_index(tl_interp *I, const tl_node *n, tl_value *out, tl_
     const tl_embedding *e = find_embedding(I->logic, n->a->name);
     if (!e) return false;
     tl_var *v = tl_scope_lookup(I, n->a->name);
-    if (!v || v->v.kind != TL_VAL_TENSOR || v->v.as.tensor != e->table) return false;
+    /* the table as it is now (a script may have assigned it or edited entries):
+    ** any tensor of the declared shape is looked up by name */
+    const tl_tensor *cur = v && v->v.kind == TL_VAL_TENSOR ? v->v.as.tensor : NULL;
+    if (!cur || cur->n_dims != 2 || cur->ne[0] != e->table->ne[0] || cur->ne[1] != e->table->ne[1])
+        return false;
     int32_t id = tl_logic_lookup(I->logic, k->name);
     int64_t row = id < 0 ? -1 : tl_logic_entity_index(I->logic, e->dom, id);
     if (row < 0 || row >= e->table->ne[1]) {
@@ -195,14 +200,19 @@ bool tl_logic_embedding_index(tl_interp *I, const tl_node *n, tl_value *out, tl_
         return true;
     }
     int64_t shape[1] = {e->dim};
-    tl_tensor *t;
-    tl_status st = tl_tensor_new_shape(TL_DTYPE_F32, 1, shape, &t);
+    tl_tensor *t = NULL, *f = NULL, *fc = NULL;
+    tl_status st = tl_op_cast(cur, TL_DTYPE_F32, &f);
+    if (st == TL_OK) st = tl_op_contiguous(f, &fc);
+    if (st == TL_OK) st = tl_tensor_new_shape(TL_DTYPE_F32, 1, shape, &t);
+    if (st == TL_OK)
+        memcpy(tl_tensor_data(t), (const float *)tl_tensor_data(fc) + row * e->dim,
+               (size_t)e->dim * sizeof(float));
+    if (f) tl_tensor_unref(f);
+    if (fc) tl_tensor_unref(fc);
     if (st != TL_OK) {
         *fl = tl_err_status(I, n, st);
         return true;
     }
-    memcpy(tl_tensor_data(t), (const float *)tl_tensor_data(e->table) + row * e->dim,
-           (size_t)e->dim * sizeof(float));
     *out = tl_value_tensor(t);
     *fl = TL_FLOW_OK;
     return true;
