@@ -74,6 +74,19 @@ static char **complete(const char *text, int start, int end) {
     (void)start;
     rl_attempted_completion_over = 1;
     size_t ws = 0;
+    /* Tab right after `name(` (or between arguments): show the signature */
+    size_t at = (size_t)end;
+    while (at > 0 && rl_line_buffer[at - 1] == ' ')
+        at--;
+    if (at > 0 && (rl_line_buffer[at - 1] == '(' || rl_line_buffer[at - 1] == ',')) {
+        tl_strbuf sig = {0};
+        if (tl_repl_call_signature(g_session->interp, rl_line_buffer, (size_t)end, &sig)) {
+            fprintf(rl_outstream ? rl_outstream : stdout, "\n%s\n", tl_strbuf_cstr(&sig));
+            rl_forced_update_display();
+        }
+        tl_strbuf_free(&sig);
+        return NULL;
+    }
     char **list = tl_repl_completions(g_session->interp, rl_line_buffer, (size_t)end, &ws);
     if (!list) {
         /* `:load <TAB>` completes file names */

@@ -211,7 +211,7 @@ bool tl_coerce_tensor(const tl_value *v, tl_tensor **out) {
 tl_status tl_arg_tensor(const tl_call *c, const tl_value *argv, int i, tl_tensor **out) {
     if ((argv[i].kind == TL_VAL_ARRAY || argv[i].kind == TL_VAL_OBJECT) && c->arrays_ok &&
         c->n_scratch < (int)(sizeof c->scratch / sizeof c->scratch[0])) {
-        /* a numeric array or a model view where a tensor is expected (TENSORLOGIC.md 2.0) */
+        /* a numeric array or a model view where a tensor is expected (docs/compat.md) */
         tl_tensor *t;
         if (!tl_coerce_tensor(&argv[i], &t))
             return arg_kind_error(c, argv, i, "a tensor (or a rectangular array of numbers)");

@@ -6,6 +6,7 @@
 #include "lang/eval_internal.h"
 #include "lang/autograd.h"
 #include "lang/eval_logic.h"
+#include "lang/suggest.h"
 #include "runtime/arith.h"
 #include "runtime/ops.h"
 
@@ -123,6 +124,10 @@ static tl_flow eval_ident(tl_interp *I, const tl_node *n, tl_value *out) {
     }
     if (I->logic && tl_logic_find_relation(I->logic, n->name) >= 0)
         return tl_logic_relation_value(I, n, out); /* a relation as a 0/1 tensor */
+    const char *hint = tl_suggest_name(I, n->name);
+    if (hint)
+        return tl_err_at(I, n, TL_ERR_ARG, "undefined variable '%s' (did you mean '%s'?)", n->name,
+                         hint);
     return tl_err_at(I, n, TL_ERR_ARG, "undefined variable '%s'", n->name);
 }
 
@@ -526,7 +531,7 @@ static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value
                      tl_op_symbol(op), tl_value_type_name(a), tl_value_type_name(b));
 }
 
-/* ---- shape patterns: shape(e) == [?, n, 64] (TENSORLOGIC.md cterm) ---- */
+/* ---- shape patterns: shape(e) == [?, n, 64] (docs/language.md) ---- */
 
 static bool is_shape_pattern(const tl_node *call, const tl_node *arr) {
     return call->kind == TL_N_CALL && call->a->kind == TL_N_IDENT &&

@@ -11,7 +11,7 @@
 ** shows them reversed (token_embd ne {2048, 32000} is [32000, 2048]).
 **
 ** tl_model_llama_config() reads the llama hyper-parameters with the defaults
-** of ../shared/spec/LLAMA_NUMERICS.md (rope base 10000 when absent, ...). */
+** of docs/formats.md (rope base 10000 when absent, ...). */
 #ifndef TL_RUNTIME_MODEL_H
 #define TL_RUNTIME_MODEL_H
 
@@ -65,6 +65,11 @@ tl_status tl_model_llama_config(const tl_model *m, tl_llama_config *out);
 typedef struct tl_quantize_opts {
     bool pure;             /* every matrix gets the target type (no output.weight rule) */
     bool allow_requantize; /* convert tensors that are already quantized               */
+    /* Called as each tensor is written (index 1..count, in file order), before a
+    ** conversion starts; NULL: quiet. */
+    void (*progress)(void *user, int64_t index, int64_t count, const char *name, tl_dtype from,
+                     tl_dtype to);
+    void *progress_user;
 } tl_quantize_opts;
 
 typedef struct tl_quantize_report {
