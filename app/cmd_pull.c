@@ -11,7 +11,8 @@
 
 static const char usage_text[] =
     "usage: tl pull NAME [--to PATH] [options]     a model from the registry (tl pull --list)\n"
-    "       tl pull URL [--to PATH] [options]      any GGUF file over http(s)\n"
+    "       tl pull URL [--to PATH] [options]      any GGUF file over http(s), or file://\n"
+    "       tl pull FILE.gguf [--to PATH]          copy a local file in, with the same checks\n"
     "\n"
     "Downloads into ~/.llm/models/ (or PATH; a directory or a file name) through PATH.part,\n"
     "resuming an interrupted download, and installs the file only after its size, sha256\n"
@@ -147,7 +148,24 @@ int tl_cmd_pull(int argc, char **argv) {
     }
 
     int code = 1;
-    char *dest = NULL, *dir_owned = NULL, *file_owned = NULL;
+    char *dest = NULL, *dir_owned = NULL, *file_owned = NULL, *local_url = NULL;
+    /* a local file (a path with a slash or ending in .gguf that exists): copied through
+    ** file://, with the same checks as a download */
+    struct stat lst;
+    size_t wl = strlen(what);
+    if (!strstr(what, "://") &&
+        (strchr(what, '/') || (wl > 5 && !strcmp(what + wl - 5, ".gguf"))) &&
+        stat(what, &lst) == 0) {
+        char *real = realpath(what, NULL);
+        local_url = real ? malloc(strlen(real) + 8) : NULL;
+        if (local_url) sprintf(local_url, "file://%s", real);
+        free(real);
+        if (!local_url) {
+            fprintf(stderr, "tl pull: %s: %s\n", what, strerror(errno));
+            goto out;
+        }
+        what = local_url;
+    }
     tl_pull_opts o = {.retries = retries, .progress = progress, .log = stderr, .force = force};
     const char *file;
     if (strstr(what, "://")) {
@@ -235,6 +253,7 @@ int tl_cmd_pull(int argc, char **argv) {
     printf("\nuse it with:  export TL_MODEL=%s\n", dest);
     code = 0;
 out:
+    free(local_url);
     free(dest);
     free(dir_owned);
     free(file_owned);

@@ -29,6 +29,8 @@ int tl_cmd_quantize(int argc, char **argv);
 ** already present and verified), 1 (the download or a check failed), 2 (usage). */
 int tl_cmd_pull(int argc, char **argv);
 int tl_cmd_repl(int argc, char **argv); /* app/cmd_repl.c */
+/* `tl list [--verify] [DIR...]` (app/cmd_list.c): local models with size, type, checksum. */
+int tl_cmd_list(int argc, char **argv);
 /* `tl` with no arguments: the REPL on a terminal, else stdin as a script. */
 int tl_cmd_default(void); /* app/cmd_repl.c */
 

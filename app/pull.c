@@ -265,6 +265,10 @@ static tl_status begin_body(dl *d) {
     curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &code);
     int64_t server_total = -1;
     bool restart = false;
+    if (code == 0 && strncmp(d->o->url, "file://", 7) == 0) {
+        code = 200; /* a local copy: no status; copied whole (never resumed) */
+        if (d->offset > 0) d->content_length = -1;
+    }
     if (code == 206) {
         if (d->range_start != (int64_t)d->offset)
             return tl_fail(TL_ERR_IO, "%s: the server sent bytes from %lld, asked for %llu",
@@ -371,7 +375,8 @@ static tl_status setup_curl(dl *d, char *errbuf) {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* file:// for a local copy (tl pull file:///path, tl pull ./x.gguf); never via a redirect */
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "tl/" TL_VERSION);

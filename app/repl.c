@@ -5,6 +5,7 @@
 ** modes (`tl repl < file` shows values without prompts; `tl < file` runs a
 ** script). */
 #include "app/repl_internal.h"
+#include "lang/atomic_file.h"
 #include "runtime/threadpool.h"
 
 #include <editline/readline.h>
@@ -32,6 +33,7 @@ static void on_sigint(int sig) {
         if (++busy_presses >= 3) {
             static const char msg[] = "\ntl: interrupted 3 times, giving up\n";
             (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+            tl_atomic_remove_temps(); /* no half-written temporary file is left */
             _exit(130);
         }
     } else {
@@ -74,6 +76,19 @@ static char **complete(const char *text, int start, int end) {
     (void)start;
     rl_attempted_completion_over = 1;
     size_t ws = 0;
+    /* Tab right after `name(` (or between arguments): show the signature */
+    size_t at = (size_t)end;
+    while (at > 0 && rl_line_buffer[at - 1] == ' ')
+        at--;
+    if (at > 0 && (rl_line_buffer[at - 1] == '(' || rl_line_buffer[at - 1] == ',')) {
+        tl_strbuf sig = {0};
+        if (tl_repl_call_signature(g_session->interp, rl_line_buffer, (size_t)end, &sig)) {
+            fprintf(rl_outstream ? rl_outstream : stdout, "\n%s\n", tl_strbuf_cstr(&sig));
+            rl_forced_update_display();
+        }
+        tl_strbuf_free(&sig);
+        return NULL;
+    }
     char **list = tl_repl_completions(g_session->interp, rl_line_buffer, (size_t)end, &ws);
     if (!list) {
         /* `:load <TAB>` completes file names */

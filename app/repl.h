@@ -71,6 +71,9 @@ tl_status tl_repl_command(tl_repl_session *s, const char *line);
 ** of the word being completed. */
 char **tl_repl_completions(tl_interp *I, const char *line, size_t point, size_t *word_start);
 void tl_repl_free_completions(char **list);
+/* The signature(s) of the call whose '(' is open at point (builtin overloads one
+** per line, or `fn f(a, b)`); false when point is not inside a known call. */
+bool tl_repl_call_signature(tl_interp *I, const char *line, size_t point, tl_strbuf *out);
 
 /* ---- entry points ------------------------------------------------------------------ */
 /* The interactive loop on the terminal; history_path NULL = ~/.tl_history,

@@ -246,3 +246,39 @@ void tl_repl_free_completions(char **list) {
         free(list[i]);
     free(list);
 }
+
+bool tl_repl_call_signature(tl_interp *I, const char *line, size_t point, tl_strbuf *out) {
+    /* the innermost '(' not closed before point */
+    int depth = 0;
+    size_t k = point;
+    while (k > 0) {
+        char ch = line[--k];
+        if (ch == ')')
+            depth++;
+        else if (ch == '(' && depth-- == 0)
+            break;
+        if (k == 0) return false;
+    }
+    if (line[k] != '(') return false;
+    size_t end = k;
+    while (end > 0 && line[end - 1] == ' ')
+        end--;
+    size_t start = end;
+    while (start > 0 && (ident_char(line[start - 1]) || line[start - 1] == ':'))
+        start--;
+    if (start == end || end - start >= 128) return false;
+    char name[128];
+    memcpy(name, line + start, end - start);
+    name[end - start] = 0;
+    bool any = false;
+    for (size_t i = 0;; i++) {
+        const tl_builtin_def *d = tl_builtin_at(i);
+        if (!d) break;
+        if (strcmp(d->name, name) == 0) {
+            tl_strbuf_printf(out, "%s%s", any ? "\n" : "", d->signature ? d->signature : d->name);
+            any = true;
+        }
+    }
+    if (!any) any = tl_repl_fn_signature(I, name, out);
+    return any;
+}

@@ -18,6 +18,11 @@ void tl_repl_each_struct(tl_interp *I,
                          void *ctx);
 /* Appends "fn name(a, b)" for a user function; false when there is none. */
 bool tl_repl_fn_signature(tl_interp *I, const char *name, tl_strbuf *out);
+/* The // comment lines right above fn NAME's declaration, without the slashes
+** (one line each); false when there are none. */
+bool tl_repl_fn_doc(tl_interp *I, const char *name, tl_strbuf *out);
+/* Where fn NAME is declared (the file as given; *line 1-based), or NULL. */
+const char *tl_repl_fn_file(tl_interp *I, const char *name, uint32_t *line);
 /* Field k of a struct value (borrowed). */
 const tl_value *tl_repl_struct_field(const tl_value *v, int k);
 /* The property names the REPL knows for a host-object class (NULL-terminated), or NULL. */

@@ -6,6 +6,7 @@
 #include "lang/display.h"
 #include "lang/parse.h"
 #include "app/repl_internal.h"
+#include "lang/read_all.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -209,6 +210,29 @@ static void show_result(tl_repl_session *s, const tl_value *v) {
     tl_strbuf_free(&b);
 }
 
+static void cmd_help(tl_repl_session *s, const char *arg);
+
+/* text is `help(NAME)` or `help("word")` (blanks around): NAME into out. */
+static bool help_call(const char *text, size_t len, char *out, size_t cap) {
+    while (len && (text[len - 1] == ' ' || text[len - 1] == '\n' || text[len - 1] == '\t'))
+        len--;
+    if (len < 7 || strncmp(text, "help(", 5) != 0 || text[len - 1] != ')') return false;
+    const char *a = text + 5, *b = text + len - 1;
+    while (a < b && *a == ' ')
+        a++;
+    while (b > a && b[-1] == ' ')
+        b--;
+    if (b - a >= 2 && *a == '"' && b[-1] == '"') a++, b--;
+    if (a == b || (size_t)(b - a) >= cap) return false;
+    for (const char *p = a; p < b; p++)
+        if (!(*p == '_' || *p == ':' || *p == ' ' || (*p >= 'a' && *p <= 'z') ||
+              (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+            return false;
+    memcpy(out, a, (size_t)(b - a));
+    out[b - a] = 0;
+    return true;
+}
+
 tl_status tl_repl_session_eval(tl_repl_session *s, const char *text, size_t len) {
     size_t i = 0;
     while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n'))
@@ -220,14 +244,67 @@ tl_status tl_repl_session_eval(tl_repl_session *s, const char *text, size_t len)
         free(line);
         return st;
     }
+    /* help(NAME) and help("word") are :help NAME */
+    char name[128];
+    if (help_call(text + i, len - i, name, sizeof name)) {
+        cmd_help(s, name);
+        return TL_OK;
+    }
     tl_value v;
     tl_status st = run_input(s, text, len, &v);
     if (st == TL_OK && !s->quiet) show_result(s, &v);
+    /* `_` is the last value shown, as in Python's REPL */
+    if (st == TL_OK && v.kind != TL_VAL_VOID && tl_interp_set_global(s->interp, "_", &v) != TL_OK)
+        st = TL_ERR_NOMEM;
     tl_value_release(&v);
     return st;
 }
 
 /* ------------------------------------------------------------------ commands */
+
+typedef struct search_ctx {
+    tl_repl_session *s;
+    const char *word;
+    int hits;
+} search_ctx;
+
+static void search_fn(void *ctx, const char *name) {
+    search_ctx *c = ctx;
+    tl_strbuf doc = {0};
+    bool doc_hit =
+        tl_repl_fn_doc(c->s->interp, name, &doc) && strstr(tl_strbuf_cstr(&doc), c->word);
+    if (strstr(name, c->word) || doc_hit) {
+        tl_strbuf sig = {0};
+        tl_repl_fn_signature(c->s->interp, name, &sig);
+        const char *first = doc.len ? tl_strbuf_cstr(&doc) : "";
+        fprintf(c->s->out, "  %-40s %.*s\n", tl_strbuf_cstr(&sig), (int)strcspn(first, "\n"),
+                first);
+        tl_strbuf_free(&sig);
+        c->hits++;
+    }
+    tl_strbuf_free(&doc);
+}
+
+/* :help WORD with no exact match: builtins whose name or signature contains WORD,
+** and functions whose name or doc comment does. */
+static void help_search(tl_repl_session *s, const char *word) {
+    search_ctx c = {s, word, 0};
+    for (size_t i = 0;; i++) {
+        const tl_builtin_def *d = tl_builtin_at(i);
+        if (!d) break;
+        if (strstr(d->name, word) || (d->signature && strstr(d->signature, word))) {
+            if (!c.hits++)
+                fprintf(s->out, "no builtin, function or variable named '%s'; about it:\n", word);
+            fprintf(s->out, "  builtin %s\n", d->signature ? d->signature : d->name);
+        }
+    }
+    int before = c.hits;
+    if (!before) c.hits = 0;
+    tl_repl_each_fn(s->interp, search_fn, &c);
+    if (!c.hits)
+        fprintf(s->out, "no builtin, function or variable named '%s', and none mentions it\n",
+                word);
+}
 
 static void cmd_help(tl_repl_session *s, const char *arg) {
     if (*arg) {
@@ -242,7 +319,15 @@ static void cmd_help(tl_repl_session *s, const char *arg) {
         }
         tl_strbuf sig = {0};
         if (tl_repl_fn_signature(s->interp, arg, &sig)) {
-            fprintf(s->out, "%s\n", tl_strbuf_cstr(&sig));
+            uint32_t line = 0;
+            const char *file = tl_repl_fn_file(s->interp, arg, &line);
+            fprintf(s->out, "%s", tl_strbuf_cstr(&sig));
+            if (file && file[0] != '<') /* not for a REPL input */
+                fprintf(s->out, "    (%s:%u)", file, (unsigned)line);
+            fputc('\n', s->out);
+            tl_strbuf doc = {0};
+            if (tl_repl_fn_doc(s->interp, arg, &doc)) fputs(tl_strbuf_cstr(&doc), s->out);
+            tl_strbuf_free(&doc);
             any = true;
         }
         tl_strbuf_free(&sig);
@@ -255,7 +340,7 @@ static void cmd_help(tl_repl_session *s, const char *arg) {
             tl_value_release(&v);
             any = true;
         }
-        if (!any) fprintf(s->out, "no builtin, function or variable named '%s'\n", arg);
+        if (!any) help_search(s, arg);
         return;
     }
     fputs("Type statements or expressions; an expression's value is shown.\n"
@@ -311,18 +396,15 @@ static double now_s(void) {
 }
 
 static tl_status cmd_load(tl_repl_session *s, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(s->err, "error: cannot open '%s': %s\n", path, strerror(errno));
-        return TL_ERR_IO;
-    }
+    /* bounded, interruptible, a directory is an error (lang/read_all.h) */
     tl_strbuf b = {0};
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        tl_strbuf_append(&b, buf, n);
-    fclose(f);
-    tl_status st = tl_interp_eval_string(s->interp, b.data ? b.data : "", b.len, path, NULL);
+    tl_status st = tl_read_path(path, ":load", TL_READ_SOURCE, &b);
+    if (st != TL_OK) {
+        fprintf(s->err, "error: %s\n", tl_last_error());
+        tl_strbuf_free(&b);
+        return st;
+    }
+    st = tl_interp_eval_string(s->interp, b.data ? b.data : "", b.len, path, NULL);
     tl_strbuf_free(&b);
     if (st != TL_OK) {
         if (tl_interp_exit_code(s->interp) >= 0) {

@@ -87,6 +87,15 @@ tl_status tl_ag_record(const tl_builtin_def *def, int argc, const tl_value *argv
         tl_value_release(out);
         *out = tl_value_tensor(r);
     }
+    /* a score or loss of a rule given as a number (transe_score of two vectors,
+    ** margin_ranking_loss): a 0-d f32 tensor, so the gradient flows through it */
+    if (bw && (out->kind == TL_VAL_FLOAT || out->kind == TL_VAL_INT)) {
+        tl_tensor *r;
+        tl_status st = tl_tensor_scalar(TL_DTYPE_F32, tl_value_as_double(out), &r);
+        if (st != TL_OK) return st;
+        tl_value_release(out);
+        *out = tl_value_tensor(r);
+    }
     if (out->kind != TL_VAL_TENSOR) {
         if (!value_has_tensor(out)) return TL_OK; /* numbers, strings, shapes: no gradient */
         return tl_fail(TL_ERR_UNSUPPORTED,

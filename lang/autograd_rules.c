@@ -230,6 +230,8 @@ static tl_status r_unary(tl_ag_ctx *c) {
     float *rp = tl_tensor_data(r);
     int64_t n = tl_tensor_nelements(x);
     const float k = 0.7978845608028654f; /* sqrt(2/pi), gelu's tanh approximation */
+    double T = c->argc > 1 ? tl_value_as_double(&c->argv[1]) : 1.0;
+    float tsig_scale = T > 0 ? (float)(1.0 / T) : 0.0f; /* T = 0: a step, no gradient */
     for (int64_t i = 0; i < n; i++) {
         float a = xp[i], v = yp[i], d;
         if (!strcmp(nm, "neg"))
@@ -254,8 +256,8 @@ static tl_status r_unary(tl_ag_ctx *c) {
             d = 1.0f - v * v;
         else if (!strcmp(nm, "square"))
             d = 2.0f * a;
-        else if (!strcmp(nm, "sigmoid"))
-            d = v * (1.0f - v);
+        else if (!strcmp(nm, "sigmoid")) /* sigmoid(x, T) = 1 / (1 + exp(-x / T)) */
+            d = v * (1.0f - v) * (c->argc > 1 ? tsig_scale : 1.0f);
         else if (!strcmp(nm, "silu")) {
             float s = 1.0f / (1.0f + expf(-a));
             d = s * (1.0f + a * (1.0f - s));
@@ -688,6 +690,8 @@ tl_ag_backward_fn tl_ag_rule(const char *name, bool *no_grad_result) {
         if (strcmp(rules[i].name, name) == 0) return rules[i].fn;
     tl_ag_backward_fn nn = tl_ag_rule_nn(name);
     if (nn) return nn;
+    if ((nn = tl_ag_rule_kg(name))) return nn;
+    if ((nn = tl_ag_rule_attn(name))) return nn;
     for (size_t i = 0; i < sizeof constant_results / sizeof constant_results[0]; i++)
         if (strcmp(constant_results[i], name) == 0) *no_grad_result = true;
     return NULL;

@@ -1,4 +1,4 @@
-/* lang/display.h -- how values print (TENSORLOGIC.md section 2.0).
+/* lang/display.h -- how values print (docs/language.md).
 **
 **   string: raw bytes; int: decimal; float: Rust `{}` (shortest round-trip,
 **   positional, 1.0 -> "1", NaN, inf); bool: true/false; void: "void";

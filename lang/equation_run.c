@@ -8,6 +8,7 @@
 ** carry their labels (in an order of their own; align() lines them up). */
 #include "lang/equation_internal.h"
 #include "lang/autograd.h"
+#include "lang/eval_logic.h"
 
 #include "runtime/ops.h"
 
@@ -535,6 +536,9 @@ tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out) {
 }
 
 tl_flow tl_eq_exec(tl_interp *I, const tl_node *n) {
+    if (I->logic && tl_logic_find_relation(I->logic, n->a->a->name) >= 0 &&
+        !tl_scope_lookup(I, n->a->a->name))
+        return tl_logic_equation(I, n); /* a relation on the left: lang/logic_tensor.c */
     tl_value v;
     tl_flow fl = tl_eq_eval(I, n, &v);
     if (fl != TL_FLOW_OK) return fl;

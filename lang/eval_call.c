@@ -3,6 +3,7 @@
 ** and Type::f() associated calls. */
 #include "lang/eval_internal.h"
 #include "lang/eval_logic.h"
+#include "lang/suggest.h"
 #include "lang/ffi.h"
 
 #include <stdlib.h>
@@ -225,6 +226,10 @@ static tl_flow call_by_name(tl_interp *I, const tl_node *n, const char *name, ar
     if (var)
         return tl_err_at(I, n, TL_ERR_TYPE, "'%s' is not a function (it holds a value of type %s)",
                          name, tl_value_type_name(&var->v));
+    const char *hint = tl_suggest_name(I, name);
+    if (hint)
+        return tl_err_at(I, n, TL_ERR_ARG, "unknown function '%s' (did you mean '%s'?)", name,
+                         hint);
     return tl_err_at(I, n, TL_ERR_ARG, "unknown function '%s'", name);
 }
 
@@ -312,7 +317,12 @@ tl_flow tl_eval_assoc(tl_interp *I, const tl_node *n, tl_value *out) {
         fl = call_named_builtin(I, full, n, args.n, args.v, out, &found);
         if (!found && strcmp(n->name, "Tensor") == 0) /* the original's Tensor::f(..) is f(..) */
             fl = call_named_builtin(I, n->name2, n, args.n, args.v, out, &found);
-        if (!found) fl = tl_err_at(I, n, TL_ERR_ARG, "unknown function '%s'", full);
+        const char *hint = found ? NULL : tl_suggest_name(I, full);
+        if (!found && hint)
+            fl = tl_err_at(I, n, TL_ERR_ARG, "unknown function '%s' (did you mean '%s'?)", full,
+                           hint);
+        else if (!found)
+            fl = tl_err_at(I, n, TL_ERR_ARG, "unknown function '%s'", full);
     }
     args_free(&args);
     return fl;

@@ -92,8 +92,8 @@ static tl_flow declare_relation(tl_interp *I, tl_logic *L, const tl_node *n) {
                              p->name);
         int d = tl_logic_find_domain(L, ty->name);
         if (d < 0) {
-            static const char *const scalars[] = {"int", "float", "string", "bool", "i32",
-                                                  "i64", "f32", "f64"};
+            static const char *const scalars[] = {"int", "float", "string", "bool",
+                                                  "i32", "i64",   "f32",    "f64"};
             bool scalar = false;
             for (size_t k = 0; k < sizeof scalars / sizeof *scalars; k++)
                 scalar |= strcmp(ty->name, scalars[k]) == 0;
@@ -128,8 +128,9 @@ static tl_flow check_atom(tl_interp *I, tl_logic *L, const tl_node *e, const cha
         return tl_err_at(I, e, TL_ERR_ARG, "%s must be an atom like Parent(x, y)", what);
     int r = tl_logic_find_relation(L, e->a->name);
     if (r < 0)
-        return tl_err_at(I, e, TL_ERR_ARG, "unknown relation '%s' (declare it with `relation %s(...)`)",
-                         e->a->name, e->a->name);
+        return tl_err_at(I, e, TL_ERR_ARG,
+                         "unknown relation '%s' (declare it with `relation %s(...)`)", e->a->name,
+                         e->a->name);
     size_t n = tl_node_list_len(e->b);
     if ((int)n != L->rel[r].arity)
         return tl_err_at(I, e, TL_ERR_ARG, "relation %s takes %d argument%s, got %zu",
@@ -159,7 +160,8 @@ static bool is_term(const tl_node *t) {
 
 /* a rule body literal: an atom, `not` atom, or a comparison of terms */
 static tl_flow check_lit(tl_interp *I, tl_logic *L, const tl_node *e) {
-    if (e->kind == TL_N_UNARY && e->op == TL_OP_NOT) return check_atom(I, L, e->a, "a negated literal");
+    if (e->kind == TL_N_UNARY && e->op == TL_OP_NOT)
+        return check_atom(I, L, e->a, "a negated literal");
     if (is_cmp(e)) {
         if (!is_term(e->a) || !is_term(e->b))
             return tl_err_at(I, e, TL_ERR_ARG,
@@ -194,11 +196,16 @@ tl_flow tl_logic_declare(tl_interp *I, const tl_node *n) {
     tl_logic *L = tl_interp_logic(I);
     if (!L) return tl_err_at(I, n, TL_ERR_NOMEM, "out of memory");
     switch (n->kind) {
-    case TL_D_ENTITY: return declare_entity(I, L, n);
-    case TL_D_RELATION: return declare_relation(I, L, n);
-    case TL_D_RULE: return declare_rule(I, L, n);
-    case TL_D_EMBEDDING: return tl_logic_embedding_decl(I, L, n);
-    default: return tl_err_at(I, n, TL_ERR_INTERNAL, "not a logic declaration");
+    case TL_D_ENTITY:
+        return declare_entity(I, L, n);
+    case TL_D_RELATION:
+        return declare_relation(I, L, n);
+    case TL_D_RULE:
+        return declare_rule(I, L, n);
+    case TL_D_EMBEDDING:
+        return tl_logic_embedding_decl(I, L, n);
+    default:
+        return tl_err_at(I, n, TL_ERR_INTERNAL, "not a logic declaration");
     }
 }
 
@@ -222,8 +229,7 @@ static tl_flow const_term(tl_interp *I, tl_logic *L, const tl_node *t, int32_t *
     char buf[32];
     const char *s = t->name;
     if (t->kind == TL_N_INT || t->kind == TL_N_UNARY) {
-        snprintf(buf, sizeof buf, "%lld",
-                 (long long)(t->kind == TL_N_INT ? t->v.i : -t->a->v.i));
+        snprintf(buf, sizeof buf, "%lld", (long long)(t->kind == TL_N_INT ? t->v.i : -t->a->v.i));
         s = buf;
     }
     *out = tl_logic_intern(L, s);
@@ -323,8 +329,8 @@ tl_flow tl_logic_compile(tl_interp *I, tl_logic *L, tl_logic_prog *lp) {
         return tl_err_at(I, NULL, TL_ERR_NOMEM, "out of memory");
     }
     for (int i = 0; i < L->n_rel; i++)
-        lp->p.preds[i] = (tl_dl_pred){.name = L->rel[i].name, .arity = L->rel[i].arity,
-                                      .facts = &L->rel[i].facts};
+        lp->p.preds[i] = (tl_dl_pred){
+            .name = L->rel[i].name, .arity = L->rel[i].arity, .facts = &L->rel[i].facts};
     lp->p.compare = tl_logic_compare;
     lp->p.compare_ctx = L;
     lp->p.max_rounds = L->max_rounds;
@@ -383,10 +389,13 @@ tl_flow tl_logic_fact_arg(tl_interp *I, tl_logic *L, const tl_node *arg, int32_t
     if (fl != TL_FLOW_OK) return fl;
     char buf[32];
     const char *s = NULL;
-    if (v.kind == TL_VAL_STRING) s = v.as.str->data;
-    else if (v.kind == TL_VAL_INT) snprintf(buf, sizeof buf, "%lld", (long long)v.as.i), s = buf;
+    if (v.kind == TL_VAL_STRING)
+        s = v.as.str->data;
+    else if (v.kind == TL_VAL_INT)
+        snprintf(buf, sizeof buf, "%lld", (long long)v.as.i), s = buf;
     if (!s) {
-        fl = tl_err_at(I, arg, TL_ERR_TYPE, "a fact's argument must be an entity name, a string or an int, not %s",
+        fl = tl_err_at(I, arg, TL_ERR_TYPE,
+                       "a fact's argument must be an entity name, a string or an int, not %s",
                        tl_value_type_name(&v));
         tl_value_release(&v);
         return fl;

@@ -27,6 +27,16 @@ tl_flow tl_logic_atom_value(tl_interp *I, const tl_node *call, tl_value *out);
 ** form (then *fl tells how it went), false to index normally. */
 bool tl_logic_embedding_index(tl_interp *I, const tl_node *n, tl_value *out, tl_flow *fl);
 
+/* lang/logic_tensor.c: a relation's name as a value (its 0/1 tensor), an
+** equation whose left side is a relation (asserted to a fixpoint), and the
+** conversions both ways. */
+tl_flow tl_logic_relation_value(tl_interp *I, const tl_node *ident, tl_value *out);
+tl_flow tl_logic_equation(tl_interp *I, const tl_node *assign);
+tl_flow tl_logic_model_at(tl_interp *I, tl_logic *L, const tl_node *site);
+tl_status tl_logic_tensor_of(tl_logic *L, int rel, tl_tensor **out); /* model must be valid */
+tl_status tl_logic_from_tensor(tl_logic *L, int rel, const tl_tensor *t, double threshold,
+                               int64_t *added);
+
 /* ---- shared by eval_logic*.c */
 typedef struct tl_logic_prog {
     tl_dl_program p;

@@ -40,8 +40,9 @@ static tl_flow compile_query(tl_interp *I, tl_logic *L, const tl_node *e, query 
         return tl_err_at(I, e, TL_ERR_ARG, "a query must be an atom like Parent(alice, X)?");
     q->rel = tl_logic_find_relation(L, e->a->name);
     if (q->rel < 0)
-        return tl_err_at(I, e, TL_ERR_ARG, "unknown relation '%s' (declare it with `relation %s(...)`)",
-                         e->a->name, e->a->name);
+        return tl_err_at(I, e, TL_ERR_ARG,
+                         "unknown relation '%s' (declare it with `relation %s(...)`)", e->a->name,
+                         e->a->name);
     const tl_relation *r = &L->rel[q->rel];
     q->arity = r->arity;
     int n = (int)tl_node_list_len(e->b);
@@ -55,13 +56,28 @@ static tl_flow compile_query(tl_interp *I, tl_logic *L, const tl_node *e, query 
         if (t->kind == TL_N_IDENT && strcmp(t->name, "_") == 0) continue;
         char buf[32];
         const char *s = t->name;
-        if (t->kind == TL_N_INT) snprintf(buf, sizeof buf, "%lld", (long long)t->v.i), s = buf;
+        if (t->kind == TL_N_INT)
+            snprintf(buf, sizeof buf, "%lld", (long long)t->v.i), s = buf;
         else if (t->kind == TL_N_UNARY && t->op == TL_OP_NEG && t->a->kind == TL_N_INT)
             snprintf(buf, sizeof buf, "%lld", -(long long)t->a->v.i), s = buf;
         else if (t->kind != TL_N_IDENT && t->kind != TL_N_STRING)
             return tl_err_at(I, t, TL_ERR_ARG,
                              "a query argument must be a variable, an entity name, a string or "
                              "an integer");
+        tl_var *sv = t->kind == TL_N_IDENT ? tl_scope_lookup(I, s) : NULL;
+        if (sv) { /* a variable of the program: its value is the constant */
+            if (sv->v.kind == TL_VAL_STRING)
+                s = sv->v.as.str->data;
+            else if (sv->v.kind == TL_VAL_INT)
+                snprintf(buf, sizeof buf, "%lld", (long long)sv->v.as.i), s = buf;
+            else
+                return tl_err_at(I, t, TL_ERR_TYPE,
+                                 "'%s' holds a %s; a query argument needs a string or an int",
+                                 t->name, tl_value_type_name(&sv->v));
+            int32_t cid = tl_logic_lookup(L, s);
+            q->pattern[a] = cid >= 0 ? cid : -2;
+            continue;
+        }
         int32_t id = tl_logic_lookup(L, s);
         if (t->kind == TL_N_IDENT && id < 0) {
             if (!looks_like_var(r, s))
@@ -117,8 +133,8 @@ static tl_flow where_ok(tl_interp *I, tl_logic *L, const query *q, const tl_node
     *ok = true;
     for (; w && *ok; w = w->next) {
         if (!(w->kind == TL_N_BINARY &&
-              (w->op == TL_OP_EQ || w->op == TL_OP_NE || w->op == TL_OP_LT ||
-               w->op == TL_OP_LE || w->op == TL_OP_GT || w->op == TL_OP_GE)))
+              (w->op == TL_OP_EQ || w->op == TL_OP_NE || w->op == TL_OP_LT || w->op == TL_OP_LE ||
+               w->op == TL_OP_GT || w->op == TL_OP_GE)))
             return tl_err_at(I, w, TL_ERR_ARG,
                              "a where-constraint is a comparison (==, !=, <, <=, >, >=)");
         char ba[32], bb[32];
@@ -128,12 +144,24 @@ static tl_flow where_ok(tl_interp *I, tl_logic *L, const query *q, const tl_node
         if (fl != TL_FLOW_OK) return fl;
         int c = tl_logic_compare_names(a, b);
         switch (w->op) {
-        case TL_OP_EQ: *ok = strcmp(a, b) == 0; break;
-        case TL_OP_NE: *ok = strcmp(a, b) != 0; break;
-        case TL_OP_LT: *ok = c < 0; break;
-        case TL_OP_LE: *ok = c <= 0; break;
-        case TL_OP_GT: *ok = c > 0; break;
-        default: *ok = c >= 0; break;
+        case TL_OP_EQ:
+            *ok = strcmp(a, b) == 0;
+            break;
+        case TL_OP_NE:
+            *ok = strcmp(a, b) != 0;
+            break;
+        case TL_OP_LT:
+            *ok = c < 0;
+            break;
+        case TL_OP_LE:
+            *ok = c <= 0;
+            break;
+        case TL_OP_GT:
+            *ok = c > 0;
+            break;
+        default:
+            *ok = c >= 0;
+            break;
         }
     }
     return TL_FLOW_OK;
@@ -186,7 +214,8 @@ static tl_flow solve(tl_interp *I, tl_logic *L, const tl_node *site, const query
         for (int v = 0; v < nv; v++)
             row[v] = -1;
         for (int a = 0; a < q->arity && ok; a++) {
-            if (q->pattern[a] >= 0) ok = t[a] == q->pattern[a];
+            if (q->pattern[a] >= 0)
+                ok = t[a] == q->pattern[a];
             else if (q->var_at[a] >= 0) {
                 int v = q->var_at[a];
                 if (row[v] >= 0 && row[v] != t[a]) ok = false;
@@ -220,10 +249,14 @@ static void atom_text(tl_strbuf *b, const tl_node *e) {
     tl_strbuf_printf(b, "%s(", e->a->name);
     for (const tl_node *t = e->b; t; t = t->next) {
         if (t != e->b) tl_strbuf_puts(b, ", ");
-        if (t->kind == TL_N_STRING) tl_strbuf_printf(b, "\"%s\"", t->name);
-        else if (t->kind == TL_N_INT) tl_strbuf_printf(b, "%lld", (long long)t->v.i);
-        else if (t->kind == TL_N_IDENT) tl_strbuf_puts(b, t->name);
-        else tl_strbuf_puts(b, "...");
+        if (t->kind == TL_N_STRING)
+            tl_strbuf_printf(b, "\"%s\"", t->name);
+        else if (t->kind == TL_N_INT)
+            tl_strbuf_printf(b, "%lld", (long long)t->v.i);
+        else if (t->kind == TL_N_IDENT)
+            tl_strbuf_puts(b, t->name);
+        else
+            tl_strbuf_puts(b, "...");
     }
     tl_strbuf_putc(b, ')');
 }
@@ -242,7 +275,8 @@ static tl_flow run_query(tl_interp *I, const tl_node *stmt, const tl_node *atom,
     if (fl != TL_FLOW_OK) return fl;
     tl_strbuf b = {0};
     if (mode == 1)
-        tl_strbuf_printf(&b, "Forward chaining: fixpoint after %lld round%s (%lld fact%s derived)\n",
+        tl_strbuf_printf(&b,
+                         "Forward chaining: fixpoint after %lld round%s (%lld fact%s derived)\n",
                          (long long)stats.rounds, stats.rounds == 1 ? "" : "s",
                          (long long)stats.derived, stats.derived == 1 ? "" : "s");
     if (mode == 2) tl_strbuf_puts(&b, "Backward chaining: top-down with tabling\n");
@@ -272,7 +306,8 @@ static tl_flow run_query(tl_interp *I, const tl_node *stmt, const tl_node *atom,
 
 tl_flow tl_logic_stmt(tl_interp *I, const tl_node *n) {
     switch (n->kind) {
-    case TL_S_QUERY: return run_query(I, n, n->a, n->b, 0);
+    case TL_S_QUERY:
+        return run_query(I, n, n->a, n->b, 0);
     case TL_S_INFER:
         if (strcmp(n->name, "forward") == 0) return run_query(I, n, n->a, NULL, 1);
         if (strcmp(n->name, "backward") == 0) return run_query(I, n, n->a, NULL, 2);
@@ -292,7 +327,8 @@ tl_flow tl_logic_stmt(tl_interp *I, const tl_node *n) {
         L->with_dom = saved;
         return fl;
     }
-    default: return tl_err_at(I, n, TL_ERR_INTERNAL, "not a logic statement");
+    default:
+        return tl_err_at(I, n, TL_ERR_INTERNAL, "not a logic statement");
     }
 }
 
@@ -324,8 +360,10 @@ tl_flow tl_logic_atom_value(tl_interp *I, const tl_node *call, tl_value *out) {
                 if (st == TL_OK) st = tl_array_push(row.as.arr, s);
             }
         }
-        if (st == TL_OK) st = tl_array_push(out->as.arr, row);
-        else tl_value_release(&row);
+        if (st == TL_OK)
+            st = tl_array_push(out->as.arr, row);
+        else
+            tl_value_release(&row);
     }
     free(sols);
     if (st != TL_OK) {

@@ -74,7 +74,7 @@ void tl_logic_free(tl_logic *L);
 void tl_logic_invalidate(tl_logic *L);
 
 /* symbols */
-int32_t tl_logic_intern(tl_logic *L, const char *s); /* -1: out of memory */
+int32_t tl_logic_intern(tl_logic *L, const char *s);       /* -1: out of memory */
 int32_t tl_logic_lookup(const tl_logic *L, const char *s); /* -1: unknown */
 const char *tl_logic_name(const tl_logic *L, int32_t id);
 /* <0, 0, >0: numbers numerically, otherwise bytewise (for <, <=, >, >=) */

@@ -88,8 +88,7 @@ int32_t tl_logic_intern(tl_logic *L, const char *s) {
     int32_t id = tl_logic_lookup(L, s);
     if (id >= 0) return id;
     if (L->n_sym >= INT32_MAX - 1) return -1;
-    if (2 * (L->n_sym + 1) > L->n_slots && !rehash(L, L->n_slots ? 2 * L->n_slots : 256))
-        return -1;
+    if (2 * (L->n_sym + 1) > L->n_slots && !rehash(L, L->n_slots ? 2 * L->n_slots : 256)) return -1;
     if (L->n_sym == L->cap_sym) {
         size_t cap = L->cap_sym ? 2 * L->cap_sym : 64;
         char **ns = realloc(L->sym, cap * sizeof *ns);

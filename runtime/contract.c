@@ -329,7 +329,7 @@ static tl_status mul_f32_n(int n, const tl_tensor *const *t, tl_tensor **out) {
     int nd = j.n;
     if (j.n == 0) j.n = 1;
     tl_tensor *y = NULL;
-    tl_status st = tl_tensor_new(TL_DTYPE_F32, nd, j.ne, &y);
+    tl_status st = tl_tensor_new_uninit(TL_DTYPE_F32, nd, j.ne, &y); /* mul_rows writes all */
     if (st != TL_OK) return st;
     j.y = tl_tensor_data(y);
     if (rows * j.ne[0] > 0) tl_parallel_for(rows, 1 + (1 << 14) / (j.ne[0] + 1), mul_rows, &j);
@@ -459,8 +459,8 @@ static tl_status pair_batched(work *A, work *B, const int *batch, int nb, const 
     if (st == TL_OK) st = make_contiguous_f32(&A->t, true);
     if (st == TL_OK) st = make_contiguous_f32(&B->t, true);
     tl_tensor *y = NULL;
-    int64_t s3y[3] = {Bt, M, N};
-    if (st == TL_OK) st = tl_tensor_new_shape(TL_DTYPE_F32, 3, s3y, &y);
+    int64_t ne3[3] = {N, M, Bt}; /* ggml order; the kernel writes every element */
+    if (st == TL_OK) st = tl_tensor_new_uninit(TL_DTYPE_F32, 3, ne3, &y);
     if (st == TL_OK)
         tl_contract_bmm_f32(tl_tensor_data(A->t), tl_tensor_data(B->t), tl_tensor_data(y), Bt, M, N,
                             K);

@@ -125,8 +125,7 @@ static void scc_path(const tl_dl_program *p, const int *scc, int from, int to, c
     buf[0] = 0;
     for (int i = np - 1; i >= 0 && len < cap; i--)
         len += (size_t)snprintf(buf + len, cap - len, "%s%s%s", i == np - 1 ? "" : " -> ",
-                                (i < np - 1 && how[path[i]]) ? "not " : "",
-                                p->preds[path[i]].name);
+                                (i < np - 1 && how[path[i]]) ? "not " : "", p->preds[path[i]].name);
     free(prev), free(queue), free(how);
 }
 
@@ -152,8 +151,10 @@ tl_status tl_dl_check(const tl_dl_program *p, tl_dl_error *err) {
                         break;
                     }
             } else if (li->kind == TL_DL_CMP) {
-                if (li->l.var >= 0 && !bound[li->l.var]) bad_lit = l, bad_var = li->l.var;
-                else if (li->r.var >= 0 && !bound[li->r.var]) bad_lit = l, bad_var = li->r.var;
+                if (li->l.var >= 0 && !bound[li->l.var])
+                    bad_lit = l, bad_var = li->l.var;
+                else if (li->r.var >= 0 && !bound[li->r.var])
+                    bad_lit = l, bad_var = li->r.var;
             }
         }
         free(bound);
@@ -177,8 +178,8 @@ tl_status tl_dl_check(const tl_dl_program *p, tl_dl_error *err) {
             st = dl_err(err, r, l, -1,
                         "the program is not stratifiable: %s depends on not %s, which depends "
                         "on %s (cycle through negation: %s -> not %s)",
-                        p->preds[ru->head].name, p->preds[li->pred].name,
-                        p->preds[ru->head].name, path, p->preds[li->pred].name);
+                        p->preds[ru->head].name, p->preds[li->pred].name, p->preds[ru->head].name,
+                        path, p->preds[li->pred].name);
             break;
         }
     }
@@ -198,6 +199,13 @@ typedef struct step {
     int8_t same_as[TL_REL_MAX_ARITY];
     uint32_t lo, hi;
 } step;
+
+static int popcount_mask(uint32_t m) {
+    int n = 0;
+    for (; m; m &= m - 1)
+        n++;
+    return n;
+}
 
 typedef struct join {
     const tl_dl_program *p;
@@ -220,10 +228,14 @@ static bool compare_ok(const join *j, const tl_dl_lit *li) {
     if (li->op == TL_DL_NE) return a != b;
     int c = a == b ? 0 : j->p->compare ? j->p->compare(j->p->compare_ctx, a, b) : (a < b ? -1 : 1);
     switch (li->op) {
-    case TL_DL_LT: return c < 0;
-    case TL_DL_LE: return c <= 0;
-    case TL_DL_GT: return c > 0;
-    default: return c >= 0;
+    case TL_DL_LT:
+        return c < 0;
+    case TL_DL_LE:
+        return c <= 0;
+    case TL_DL_GT:
+        return c > 0;
+    default:
+        return c >= 0;
     }
 }
 
@@ -269,13 +281,115 @@ static void run(join *j, int s) {
         const int32_t *tu = j->rels[li->pred]->tup + (size_t)cur * ar;
         bool ok = true;
         for (int a = 0; a < ar && ok; a++) {
-            if (sp->act[a] == ACT_KEY) ok = tu[a] == key[a];
-            else if (sp->act[a] == ACT_BIND) j->vars[li->args[a].var] = tu[a];
-            else ok = tu[a] == tu[sp->same_as[a]];
+            if (sp->act[a] == ACT_KEY)
+                ok = tu[a] == key[a];
+            else if (sp->act[a] == ACT_BIND)
+                j->vars[li->args[a].var] = tu[a];
+            else
+                ok = tu[a] == tu[sp->same_as[a]];
         }
         if (ok) run(j, s + 1);
         if (j->st != TL_OK) return;
     }
+}
+
+/* A factorised join for the variant  H(x, y) <- D(u, v), A(u, x), B(v, y)  (delta D first,
+** A and B complete, any argument order): for each u in the delta, the y's of all its v's are
+** OR-ed into one bitset, then every x of u meets that set once -- instead of one join step per
+** (v, x, y) combination, which is what makes same-generation on dense graphs slow.  Returns
+** false (nothing done) when the variant has another shape or an id is >= side. */
+static bool fast_pair(join *j, int64_t side) {
+    const tl_dl_program *p = j->p;
+    const tl_dl_rule *ru = j->r;
+    if (j->n_steps != 3 || side <= 0 || side > ((int64_t)1 << 24) || p->preds[ru->head].arity != 2)
+        return false;
+    const step *s[3] = {&j->steps[0], &j->steps[1], &j->steps[2]};
+    const tl_dl_lit *l[3];
+    for (int i = 0; i < 3; i++) {
+        l[i] = &ru->body[s[i]->lit];
+        if (l[i]->kind != TL_DL_POS || p->preds[l[i]->pred].arity != 2) return false;
+    }
+    int u = l[0]->args[0].var, v = l[0]->args[1].var;
+    if (u < 0 || v < 0 || u == v || s[0]->mask != 0) return false;
+    int key_col[3], out_var[3];
+    for (int i = 1; i < 3; i++) {
+        if (s[i]->idx < 0 || popcount_mask(s[i]->mask) != 1) return false;
+        key_col[i] = (s[i]->mask & 1u) ? 0 : 1;
+        const tl_dl_term *k = &l[i]->args[key_col[i]], *o = &l[i]->args[1 - key_col[i]];
+        if (k->var < 0 || o->var < 0 || s[i]->act[1 - key_col[i]] != ACT_BIND) return false;
+        out_var[i] = o->var;
+        if (s[i]->lo != 0 || s[i]->hi != (uint32_t)j->rels[l[i]->pred]->n) return false;
+    }
+    int k1 = l[1]->args[key_col[1]].var, k2 = l[2]->args[key_col[2]].var;
+    if (!((k1 == u && k2 == v) || (k1 == v && k2 == u)) || out_var[1] == out_var[2]) return false;
+    const tl_dl_term *h = ru->head_args;
+    if (h[0].var < 0 || h[1].var < 0) return false;
+    bool x_first;
+    if (h[0].var == out_var[1] && h[1].var == out_var[2])
+        x_first = true;
+    else if (h[0].var == out_var[2] && h[1].var == out_var[1])
+        x_first = false;
+    else
+        return false;
+    int c1 = k1 == u ? 0 : 1, c2 = 1 - c1; /* delta columns feeding A and B */
+    tl_rel *D = j->rels[l[0]->pred], *A = j->rels[l[1]->pred], *B = j->rels[l[2]->pred];
+    int di;
+    if (tl_rel_index_get(D, 1u << c1, &di) != TL_OK) return false;
+    size_t words = (size_t)(side + 63) / 64;
+    uint64_t *seen = calloc(words, 8), *ys = calloc(words, 8);
+    int32_t *xs = malloc((size_t)side * sizeof *xs);
+    bool ok = seen && ys && xs;
+    uint32_t lo = s[0]->lo, hi = s[0]->hi;
+    for (uint32_t t = lo; t < hi && ok && j->st == TL_OK; t++) {
+        int32_t a = D->tup[2 * (size_t)t + c1];
+        if (a < 0 || a >= side) {
+            ok = false;
+            break;
+        }
+        if (seen[a >> 6] >> (a & 63) & 1) continue;
+        seen[a >> 6] |= 1ULL << (a & 63);
+        memset(ys, 0, words * 8);
+        int32_t key[2];
+        key[c1] = a, key[c2] = 0;
+        for (uint32_t d = tl_rel_index_first(D, &D->idx[di], key); d != TL_REL_NONE && ok;
+             d = D->idx[di].next[d]) {
+            if (d >= hi) continue;
+            if (d < lo) break;
+            if (D->tup[2 * (size_t)d + c1] != a) continue;
+            int32_t b = D->tup[2 * (size_t)d + c2], kb[2];
+            kb[key_col[2]] = b, kb[1 - key_col[2]] = 0;
+            const tl_rel_index *bx = &B->idx[s[2]->idx];
+            for (uint32_t e = tl_rel_index_first(B, bx, kb); e != TL_REL_NONE; e = bx->next[e]) {
+                if (B->tup[2 * (size_t)e + key_col[2]] != b) continue;
+                int32_t y = B->tup[2 * (size_t)e + 1 - key_col[2]];
+                if (y < 0 || y >= side) {
+                    ok = false;
+                    break;
+                }
+                ys[y >> 6] |= 1ULL << (y & 63);
+            }
+        }
+        size_t nx = 0;
+        int32_t ka[2];
+        ka[key_col[1]] = a, ka[1 - key_col[1]] = 0;
+        const tl_rel_index *ax = &A->idx[s[1]->idx];
+        for (uint32_t e = tl_rel_index_first(A, ax, ka); e != TL_REL_NONE && nx < (size_t)side;
+             e = ax->next[e])
+            if (A->tup[2 * (size_t)e + key_col[1]] == a)
+                xs[nx++] = A->tup[2 * (size_t)e + 1 - key_col[1]];
+        for (size_t i = 0; i < nx && ok && j->st == TL_OK; i++)
+            for (size_t w = 0; w < words && j->st == TL_OK; w++)
+                for (uint64_t bits = ys[w]; bits; bits &= bits - 1) {
+                    int32_t y = (int32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+                    int32_t tu[2] = {x_first ? xs[i] : y, x_first ? y : xs[i]};
+                    bool added;
+                    j->st = tl_rel_insert(j->rels[ru->head], tu, &added);
+                    j->added += added;
+                    if (j->st != TL_OK) break;
+                }
+    }
+    free(seen), free(ys), free(xs);
+    return ok || j->st != TL_OK;
 }
 
 /* Plans rule r with body literal `first` (or -1) leading: positive atoms in
@@ -364,8 +478,8 @@ tl_status tl_dl_eval(const tl_dl_program *p, tl_rel **rels, tl_dl_stats *stats, 
     }
     step *steps = malloc((size_t)max_body * sizeof(step));
     int32_t *vars = calloc((size_t)max_vars, sizeof(int32_t));
-    tl_status st = (!scc || !d || !steps || !vars) ? tl_fail(TL_ERR_NOMEM, "datalog: out of memory")
-                                                   : TL_OK;
+    tl_status st =
+        (!scc || !d || !steps || !vars) ? tl_fail(TL_ERR_NOMEM, "datalog: out of memory") : TL_OK;
     if (st == TL_OK && (max_body > 256 || max_vars > 256))
         st = dl_err(err, -1, -1, -1, "a rule has more than 256 body literals or variables");
     if (st == TL_OK) st = tl_dl_sccs(p, scc, &n_scc);
@@ -387,9 +501,10 @@ tl_status tl_dl_eval(const tl_dl_program *p, tl_rel **rels, tl_dl_stats *stats, 
             for (int s = 0; s < j.n_steps; s++) {
                 const tl_dl_lit *li = &ru->body[steps[s].lit];
                 steps[s].lo = 0;
-                steps[s].hi = li->kind == TL_DL_POS ? (scc[li->pred] == c ? d[li->pred].hi
-                                                                          : (uint32_t)rels[li->pred]->n)
-                                                    : 0;
+                steps[s].hi =
+                    li->kind == TL_DL_POS
+                        ? (scc[li->pred] == c ? d[li->pred].hi : (uint32_t)rels[li->pred]->n)
+                        : 0;
             }
             if (st == TL_OK) run(&j, 0), st = j.st;
             if (stats) stats->derived += j.added;
@@ -438,7 +553,8 @@ tl_status tl_dl_eval(const tl_dl_program *p, tl_rel **rels, tl_dl_stats *stats, 
                             steps[s].hi = l < dl ? d[li->pred].lo : d[li->pred].hi;
                         }
                     }
-                    if (st == TL_OK) run(&j, 0), st = j.st;
+                    if (st == TL_OK && !fast_pair(&j, p->side)) run(&j, 0);
+                    if (st == TL_OK) st = j.st;
                     if (stats) stats->derived += j.added;
                 }
             }
@@ -452,8 +568,7 @@ tl_status tl_dl_eval(const tl_dl_program *p, tl_rel **rels, tl_dl_stats *stats, 
     return st;
 }
 
-tl_status tl_dl_forward(const tl_dl_program *p, tl_rel *out, tl_dl_stats *stats,
-                        tl_dl_error *err) {
+tl_status tl_dl_forward(const tl_dl_program *p, tl_rel *out, tl_dl_stats *stats, tl_dl_error *err) {
     tl_status st = tl_dl_check(p, err);
     if (st != TL_OK) return st;
     tl_rel **rels = malloc((size_t)(p->n_preds + 1) * sizeof *rels);

@@ -35,7 +35,14 @@ typedef struct tl_dl_term {
 } tl_dl_term;
 
 typedef enum tl_dl_lit_kind { TL_DL_POS = 0, TL_DL_NEG, TL_DL_CMP } tl_dl_lit_kind;
-typedef enum tl_dl_cmp_op { TL_DL_EQ = 0, TL_DL_NE, TL_DL_LT, TL_DL_LE, TL_DL_GT, TL_DL_GE } tl_dl_cmp_op;
+typedef enum tl_dl_cmp_op {
+    TL_DL_EQ = 0,
+    TL_DL_NE,
+    TL_DL_LT,
+    TL_DL_LE,
+    TL_DL_GT,
+    TL_DL_GE
+} tl_dl_cmp_op;
 
 typedef struct tl_dl_lit {
     tl_dl_lit_kind kind;
@@ -90,8 +97,7 @@ typedef struct tl_dl_stats {
 tl_status tl_dl_check(const tl_dl_program *p, tl_dl_error *err);
 
 /* The full model: out[i] (initialised here, n_preds of them) = facts + derived. */
-tl_status tl_dl_forward(const tl_dl_program *p, tl_rel *out, tl_dl_stats *stats,
-                        tl_dl_error *err);
+tl_status tl_dl_forward(const tl_dl_program *p, tl_rel *out, tl_dl_stats *stats, tl_dl_error *err);
 
 /* Answers to pred(pattern): pattern[i] >= 0 is a constant, < 0 a free argument.
 ** *answers (initialised here) receives the matching tuples of pred (full arity). */

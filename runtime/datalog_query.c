@@ -146,9 +146,8 @@ static tl_status rewrite(rw *w, int g) {
         bool *bound = rw_alloc(w, (size_t)src->n_vars + 1);
         tl_dl_lit *body = rw_alloc(w, (size_t)(src->n_body + 1) * sizeof *body);
         if (!bound || !body) return tl_fail(TL_ERR_NOMEM, "datalog: out of memory");
-        body[0] = (tl_dl_lit){.kind = TL_DL_POS,
-                              .pred = A.call,
-                              .args = bound_terms(w, src->head_args, ar, A.ad)};
+        body[0] = (tl_dl_lit){
+            .kind = TL_DL_POS, .pred = A.call, .args = bound_terms(w, src->head_args, ar, A.ad)};
         if (!body[0].args) return tl_fail(TL_ERR_NOMEM, "datalog: out of memory");
         for (int a = 0; a < ar; a++)
             if ((A.ad & (1u << a)) && src->head_args[a].var >= 0)

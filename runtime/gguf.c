@@ -1,5 +1,5 @@
 /* runtime/gguf.c -- the GGUF reader: mapping, validation, metadata and tensor lookup.
-** The layout and the rules checked are in ../shared/spec/GGUF.md (sections 1-5). */
+** The layout and the rules checked are in docs/formats.md (GGUF) and docs/models.md. */
 #include "runtime/gguf.h"
 
 #include "runtime/gguf_internal.h"
@@ -29,7 +29,7 @@ size_t tl_gguf_type_size(tl_gguf_type t) {
     return (t >= 0 && t < TL_GGUF_TYPE_COUNT) ? value_type_sizes[t] : 0;
 }
 
-/* Every ggml type id of the ggml the spec describes (GGUF.md section 5). */
+/* Every ggml type id ggml has (docs/formats.md). */
 static const char *const ggml_type_names[] = {
     [0] = "f32",     [1] = "f16",      [2] = "q4_0",   [3] = "q4_1",    [6] = "q5_0",
     [7] = "q5_1",    [8] = "q8_0",     [9] = "q8_1",   [10] = "q2_K",   [11] = "q3_K",
@@ -45,7 +45,7 @@ const char *tl_gguf_ggml_type_name(int id) {
     return ggml_type_names[id];
 }
 
-/* Block size and bytes of the ggml types tl cannot load (GGUF.md section 5), so that
+/* Block size and bytes of the ggml types tl cannot load (ggml's type table), so that
 ** `tl gguf` can still list files that use them. */
 static bool ggml_block_of(int id, int64_t *blck, size_t *size) {
     static const struct {
@@ -137,10 +137,23 @@ static bool take(cursor *c, void *dst, size_t n) {
     return true;
 }
 
+/* What a file that is not GGUF probably is, from its first bytes. */
+static const char *magic_hint(const char m[4]) {
+    if (m[0] == '<' || (m[0] == '\n' && m[1] == '<'))
+        return "; an HTML page? (a download that saved an error or login page)";
+    if (m[0] == '{' || m[0] == '[') return "; a JSON file?";
+    if (memcmp(m, "vers", 4) == 0) return "; a Git LFS pointer? (the real file was not fetched)";
+    if (memcmp(m, "FUGG", 4) == 0) return "; a big-endian GGUF? (not supported)";
+    if ((uint8_t)m[0] == 0x1f && (uint8_t)m[1] == 0x8b) return "; a gzip archive?";
+    if (memcmp(m, "PK\x03\x04", 4) == 0) return "; a zip archive?";
+    return "";
+}
+
 static tl_status truncated(const cursor *c, const char *what) {
     return tl_fail(TL_ERR_FORMAT,
-                   "%s: truncated file: %s at byte %zu runs past end of file (size %zu)", c->file,
-                   what, c->pos, c->size);
+                   "%s: truncated file: %s at byte %zu runs past end of file (size %zu; an "
+                   "incomplete download?)",
+                   c->file, what, c->pos, c->size);
 }
 
 /* Reads a length-prefixed string without copying. */
@@ -153,7 +166,7 @@ static tl_status read_string(cursor *c, const char *what, const uint8_t **s, uin
     if (n > remaining(c))
         return tl_fail(TL_ERR_FORMAT,
                        "%s: truncated file: %s of length %llu at byte %zu runs past end of file "
-                       "(size %zu)",
+                       "(size %zu; an incomplete download?)",
                        c->file, what, (unsigned long long)n, c->pos, c->size);
     *s = c->base + c->pos;
     *len = n;
@@ -239,7 +252,7 @@ static tl_status read_value(cursor *c, tl_gguf *g, tl_gguf_kv *kv) {
     if (count > remaining(c) / esz)
         return tl_fail(TL_ERR_FORMAT,
                        "%s: truncated file: key '%s': array of %llu %s at byte %zu runs past end "
-                       "of file (size %zu)",
+                       "of file (size %zu; an incomplete download?)",
                        g->path, key, (unsigned long long)count, value_type_names[et], c->pos,
                        c->size);
     if (et != TL_GGUF_STRING) {
@@ -453,7 +466,8 @@ static tl_status check_data(tl_gguf *g, size_t info_end) {
         uint64_t end = start + t->nbytes;
         if (end > g->size)
             return tl_fail(TL_ERR_FORMAT,
-                           "%s: tensor '%s': data [%llu, %llu) ends past end of file (size %zu)",
+                           "%s: tensor '%s': data [%llu, %llu) ends past end of file (size %zu; "
+                           "an incomplete download?)",
                            g->path, t->name, (unsigned long long)start, (unsigned long long)end,
                            g->size);
         /* a block or element is read through its C type: its address must be a
@@ -504,9 +518,9 @@ static tl_status parse(tl_gguf *g) {
     char magic[4];
     if (!take(&c, magic, 4)) return truncated(&c, "magic");
     if (memcmp(magic, "GGUF", 4) != 0)
-        return tl_fail(TL_ERR_FORMAT, "%s: not a GGUF file (bad magic %02x %02x %02x %02x)",
+        return tl_fail(TL_ERR_FORMAT, "%s: not a GGUF file (bad magic %02x %02x %02x %02x%s)",
                        g->path, (uint8_t)magic[0], (uint8_t)magic[1], (uint8_t)magic[2],
-                       (uint8_t)magic[3]);
+                       (uint8_t)magic[3], magic_hint(magic));
     if (!take(&c, &g->version, 4)) return truncated(&c, "version");
     if (g->version != 2 && g->version != 3) {
         if (g->version == 1)

@@ -200,6 +200,8 @@ typedef struct job {
     tl_tensor *src;
     tl_dtype type;
     const char *in_path;
+    const tl_quantize_opts *opts; /* for the progress callback */
+    int64_t index, count;
 } job;
 
 /* Rows [begin, end) of one conversion, on a pool thread: to f32, then llama-quantize's
@@ -238,6 +240,8 @@ static tl_status produce(void *ctx, tl_tensor **out) {
     const job *j = ctx;
     const tl_tensor *s = j->src;
     tl_status st;
+    if (j->opts && j->opts->progress)
+        j->opts->progress(j->opts->progress_user, j->index, j->count, s->name, s->dtype, j->type);
     if (tl_tensor_is_contiguous(s) && tl_dtype_traits(s->dtype)->to_f32) {
         /* The model's tensors: contiguous rows, converted in parallel over the thread pool. */
         st = tl_tensor_new(j->type, s->n_dims, s->ne, out);
@@ -341,7 +345,8 @@ tl_status tl_model_quantize(const char *in_path, const char *out_path, tl_ftype 
                          in_path, t->name, tl_dtype_name(t->dtype), tl_dtype_name(nt));
             break;
         }
-        jobs[i] = (job){.src = t, .type = nt, .in_path = in_path};
+        jobs[i] = (job){
+            .src = t, .type = nt, .in_path = in_path, .opts = opts, .index = i + 1, .count = n};
         st = tl_gguf_writer_add_tensor_lazy(w, t->name, nt, t->n_dims, t->ne, produce, &jobs[i]);
         if (report) {
             report->bytes_out += tl_dtype_row_size(nt, t->ne[0]) * (size_t)tl_tensor_nrows(t);

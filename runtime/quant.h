@@ -79,7 +79,7 @@ tl_vec_dot_fn tl_quant_vec_dot_order_of(tl_dtype dt, tl_dot_order order, bool av
 ** bit-identical to the single-row dot of the same order on x[r]; the fused
 ** AVX2 versions (Q4_0, Q8_0) share the activation loads and prefetch the four
 ** streams.  Take the four rows from four far-apart parts of a thread's row
-** range (../shared/spec/PERFORMANCE.md §5.1).  NULL for non-block types. */
+** range (docs/formats.md, matmul streaming).  NULL for non-block types. */
 typedef void (*tl_vec_dot4_fn)(int64_t n, float out[4], const void *const x[4], const void *y);
 tl_vec_dot4_fn tl_quant_vec_dot4_order(tl_dtype dt, tl_dot_order order);
 tl_vec_dot4_fn tl_quant_vec_dot4_order_of(tl_dtype dt, tl_dot_order order, bool avx2);

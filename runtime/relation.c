@@ -60,7 +60,9 @@ void tl_rel_free(tl_rel *r) {
     memset(r, 0, sizeof *r);
 }
 
-bool tl_rel_is_dense(const tl_rel *r) { return r->bits != NULL; }
+bool tl_rel_is_dense(const tl_rel *r) {
+    return r->bits != NULL;
+}
 
 size_t tl_rel_bytes(const tl_rel *r) {
     size_t b = r->cap * (size_t)(r->arity ? r->arity : 1) * sizeof(int32_t);
@@ -84,7 +86,9 @@ static bool fits_dense(const tl_rel *r, const int32_t *t) {
     return true;
 }
 
-static const int32_t *tuple(const tl_rel *r, uint32_t i) { return r->tup + (size_t)i * r->arity; }
+static const int32_t *tuple(const tl_rel *r, uint32_t i) {
+    return r->tup + (size_t)i * r->arity;
+}
 
 static bool same(const int32_t *a, const int32_t *b, int arity) {
     return memcmp(a, b, (size_t)arity * sizeof(int32_t)) == 0;

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define TL_REL_MAX_ARITY 16
-#define TL_REL_NONE UINT32_MAX /* end of an index chain */
+#define TL_REL_NONE      UINT32_MAX /* end of an index chain */
 
 typedef struct tl_rel_index {
     uint32_t mask;  /* the key columns (bit c = column c)        */

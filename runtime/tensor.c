@@ -19,13 +19,13 @@ void tl_set_alloc_limit(size_t bytes) {
 
 /* ---- storage -------------------------------------------------------------- */
 
-tl_status tl_storage_new(size_t size, tl_storage **out) {
+static tl_status storage_new(size_t size, bool zero, tl_storage **out) {
     *out = NULL;
     if (size > tl_alloc_limit())
         return tl_fail(TL_ERR_NOMEM, "cannot allocate %zu bytes (limit %zu)", size,
                        tl_alloc_limit());
     tl_storage *s = calloc(1, sizeof *s);
-    void *data = calloc(1, size ? size : 1);
+    void *data = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
     if (!s || !data) {
         free(s);
         free(data);
@@ -36,6 +36,10 @@ tl_status tl_storage_new(size_t size, tl_storage **out) {
     s->size = size;
     *out = s;
     return TL_OK;
+}
+
+tl_status tl_storage_new(size_t size, tl_storage **out) {
+    return storage_new(size, true, out);
 }
 
 tl_status tl_storage_wrap(void *data, size_t size, void (*release)(void *), void *ctx,
@@ -109,7 +113,8 @@ static tl_status tensor_alloc(tl_storage *s, size_t offs, tl_dtype dt, int n_dim
     return TL_OK;
 }
 
-tl_status tl_tensor_new(tl_dtype dt, int n_dims, const int64_t *ne, tl_tensor **out) {
+static tl_status tensor_new(tl_dtype dt, int n_dims, const int64_t *ne, bool zero,
+                            tl_tensor **out) {
     *out = NULL;
     if (!tl_dtype_is_valid((int)dt)) return tl_fail(TL_ERR_TYPE, "invalid dtype id %d", (int)dt);
     if (n_dims < 0 || n_dims > TL_MAX_DIMS)
@@ -120,11 +125,19 @@ tl_status tl_tensor_new(tl_dtype dt, int n_dims, const int64_t *ne, tl_tensor **
         return tl_fail(TL_ERR_SHAPE, "invalid or too large shape for %s tensor",
                        tl_dtype_name(dt));
     tl_storage *s;
-    tl_status st = tl_storage_new(bytes, &s);
+    tl_status st = storage_new(bytes, zero, &s);
     if (st != TL_OK) return st;
     st = tensor_alloc(s, 0, dt, n_dims, ne, nb, out);
     tl_storage_unref(s);
     return st;
+}
+
+tl_status tl_tensor_new(tl_dtype dt, int n_dims, const int64_t *ne, tl_tensor **out) {
+    return tensor_new(dt, n_dims, ne, true, out);
+}
+
+tl_status tl_tensor_new_uninit(tl_dtype dt, int n_dims, const int64_t *ne, tl_tensor **out) {
+    return tensor_new(dt, n_dims, ne, false, out);
 }
 
 tl_status tl_tensor_new_shape(tl_dtype dt, int n_dims, const int64_t *shape, tl_tensor **out) {

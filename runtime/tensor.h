@@ -77,6 +77,9 @@ void tl_storage_unref(tl_storage *s);
 /* ---- creation ------------------------------------------------------------- */
 /* A new contiguous, zero-filled tensor; ne in ggml order, n_dims in 0..TL_MAX_DIMS. */
 tl_status tl_tensor_new(tl_dtype dt, int n_dims, const int64_t *ne, tl_tensor **out);
+/* The same without the zero fill, for a kernel that writes every element before
+** anyone reads one (saves a pass over the memory, or the page faults of calloc). */
+tl_status tl_tensor_new_uninit(tl_dtype dt, int n_dims, const int64_t *ne, tl_tensor **out);
 /* The same with a NumPy-order shape (outermost first). */
 tl_status tl_tensor_new_shape(tl_dtype dt, int n_dims, const int64_t *shape, tl_tensor **out);
 /* A tensor over existing storage (takes its own reference); nb == NULL: contiguous. */

@@ -3,7 +3,7 @@
 ** Owns the vocabulary (token texts, scores, types, special ids), the two
 ** tokenizing algorithms and detokenizing:
 **   - SPM, as llama.cpp runs `tokenizer.ggml.model = "llama"` vocabs
-**     (../shared/spec/TOKENIZER.md): dummy-prefix space, spaces -> U+2581,
+**     (docs/tokenizer.md): dummy-prefix space, spaces -> U+2581,
 **     best-score bigram merges, byte fallback <0xNN>, special tokens cut out
 **     of the text first;
 **   - BPE with byte fallback, as a Hugging Face tokenizer.json of the Llama

@@ -1,4 +1,4 @@
-/* runtime/tokenizer_encode.c -- tokenize: the algorithm ../shared/spec/TOKENIZER.md
+/* runtime/tokenizer_encode.c -- tokenize: the algorithm docs/tokenizer.md
 ** describes (llama.cpp's SPM session), in our own code: partition on special
 ** tokens, escape spaces, then a best-first bigram merge over a binary heap
 ** (BPE: merge ranks instead of scores).  Each fragment is cut where no token can

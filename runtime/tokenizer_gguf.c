@@ -1,5 +1,5 @@
 /* runtime/tokenizer_gguf.c -- the SPM vocab from GGUF metadata (tokenizer.ggml.*),
-** with the key types and defaults llama.cpp uses (../shared/spec/TOKENIZER.md §1). */
+** with the key types and defaults llama.cpp uses (docs/tokenizer.md). */
 #include "runtime/gguf.h"
 #include "runtime/tokenizer_internal.h"
 

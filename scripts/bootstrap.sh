@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 PKGS="build-essential cmake re2c lemon libcmocka-dev libffi-dev libjansson-dev libedit-dev
-      libcurl4-openssl-dev python3-numpy valgrind chromium parallel"
+      libcurl4-openssl-dev python3-numpy valgrind chromium parallel pkg-config"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,5 +1,5 @@
 /* lang/builtins/compat.c -- builtins and signatures of the original TensorLogic
-** interpreter that its scripts use (TENSORLOGIC.md 2.1-2.6; docs/compat.md):
+** interpreter that its scripts use (docs/compat.md):
 **   append(ids, id), ids.append_token(id), IntVec::new() and the other typed
 **   vector constructors (new_int_vec(), ... and vec_push/vec_pop/vec_set/
 **   vec_clear/vec_is_empty), detokenize_single(tok, id[, skip_special]),

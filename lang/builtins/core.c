@@ -41,7 +41,7 @@ static bool has_placeholder(const tl_value *v) {
     return v->kind == TL_VAL_STRING && strstr(v->as.str->data, "{}") != NULL;
 }
 
-/* print's three modes (TENSORLOGIC.md 2.0) into b. */
+/* print's three modes (docs/language.md) into b. */
 static tl_status print_text(const tl_call *c, tl_strbuf *b, int argc, const tl_value *argv) {
     /* a lone string is printed as it is, "{}" included (the original did so) */
     if (argc > 1 && has_placeholder(&argv[0]))
@@ -62,7 +62,8 @@ static tl_status b_print(tl_call *c, int argc, const tl_value *argv, tl_value *o
         if (b.oom)
             st = tl_fail(TL_ERR_NOMEM, "out of memory");
         else
-            tl_interp_write(c->interp, b.data, b.len, false);
+            c->op ? (void)fwrite(b.data, 1, b.len, stderr) /* eprint */
+                  : tl_interp_write(c->interp, b.data, b.len, false);
     }
     tl_strbuf_free(&b);
     return st;
@@ -526,10 +527,12 @@ static tl_status b_assert(tl_call *c, int argc, const tl_value *argv, tl_value *
     if (st != TL_OK) return st;
     if (ok) return TL_OK;
     if (argc > 1) {
-        tl_strbuf b = {0};
+        tl_strbuf b = {0}, e = {0};
         tl_value_display(&b, &argv[1]);
-        st = tl_fail(TL_ERR_ARG, "assertion failed: %s", tl_strbuf_cstr(&b));
+        tl_strbuf_put_escaped(&e, b.data ? b.data : "", b.len); /* no terminal escapes */
+        st = tl_fail(TL_ERR_ARG, "assertion failed: %s", tl_strbuf_cstr(&e));
         tl_strbuf_free(&b);
+        tl_strbuf_free(&e);
         return st;
     }
     return tl_fail(TL_ERR_ARG, "assertion failed");
@@ -543,8 +546,13 @@ static tl_status b_assert_eq(tl_call *c, int argc, const tl_value *argv, tl_valu
     tl_strbuf a = {0}, b = {0};
     tl_value_display(&a, &argv[0]);
     tl_value_display(&b, &argv[1]);
+    tl_strbuf ea = {0}, eb = {0};
+    tl_strbuf_put_escaped(&ea, a.data ? a.data : "", a.len);
+    tl_strbuf_put_escaped(&eb, b.data ? b.data : "", b.len);
     tl_status st = tl_fail(TL_ERR_ARG, "assert_eq failed: left = %s, right = %s",
-                           tl_strbuf_cstr(&a), tl_strbuf_cstr(&b));
+                           tl_strbuf_cstr(&ea), tl_strbuf_cstr(&eb));
+    tl_strbuf_free(&ea);
+    tl_strbuf_free(&eb);
     tl_strbuf_free(&a);
     tl_strbuf_free(&b);
     return st;
@@ -576,11 +584,13 @@ static tl_status b_assert_about_eq(tl_call *c, int argc, const tl_value *argv, t
 
 static tl_status b_panic(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)out;
-    tl_strbuf b = {0};
+    tl_strbuf b = {0}, e = {0};
     tl_status st = argc ? print_text(c, &b, argc, argv) : TL_OK;
+    tl_strbuf_put_escaped(&e, b.data ? b.data : "", b.len); /* no terminal escapes */
     if (st == TL_OK)
-        st = tl_fail(TL_ERR_ARG, "panic: %s", argc ? tl_strbuf_cstr(&b) : "explicit panic");
+        st = tl_fail(TL_ERR_ARG, "panic: %s", argc ? tl_strbuf_cstr(&e) : "explicit panic");
     tl_strbuf_free(&b);
+    tl_strbuf_free(&e);
     return st;
 }
 
@@ -644,7 +654,7 @@ static tl_status b_cleanup(tl_call *c, int argc, const tl_value *argv, tl_value 
     return TL_OK;
 }
 
-/* ---- constraint helpers: rank(x) <op> n, norm(x) <op> v (TENSORLOGIC.md cterm) ---- */
+/* ---- constraint helpers: rank(x) <op> n, norm(x) <op> v (docs/language.md) ---- */
 
 /* rank(x): a tensor's number of dims; an array's nesting depth (along its first
 ** elements); 0 for a number. */
@@ -690,6 +700,7 @@ static tl_status b_norm(tl_call *c, int argc, const tl_value *argv, tl_value *ou
 
 const tl_builtin_def tl_builtins_core[] = {
     {"print", 0, -1, b_print, "print(fmt_or_value, ...)", 0},
+    {"eprint", 0, -1, b_print, "eprint(fmt_or_value, ...) (like print, to stderr)", 0, 1},
     {"println", 0, -1, b_print, "println(fmt_or_value, ...)", 0},
     {"format", 1, -1, b_format, "format(fmt, ...) -> string", STR},
     {"str", 1, 1, b_str, "str(value) -> string", 0},

@@ -11,7 +11,9 @@
 **   aggregate_neighbors(A, H[, "sum"|"mean"|"max"])   row i: over j with A[i, j] != 0
 **   relational_aggregate(A, H, W)         sum_r A[r] @ H @ W[r]
 **   normalize_features(H)                 rows scaled to unit L2 norm (zero rows stay)
-**   normalize_adjacency(A[, self_loops = true])   D^-1/2 (A + I) D^-1/2 */
+**   normalize_adjacency(A[, self_loops = true])   D^-1/2 (A + I) D^-1/2
+**   predict_tail / predict_head / predict_relation   (kg_predict.c)
+**   graph_attention(A, H, W, a[, slope])  (gnn.c) */
 #include "lang/builtin.h"
 #include "runtime/ops.h"
 
@@ -84,6 +86,33 @@ static tl_status b_sigmoid(tl_call *c, int argc, const tl_value *argv, tl_value 
 
 /* -------------------------------------------------------------- KG scores */
 
+/* the score of one triple of d-vectors: kind 0 TransE (norm p), 1 DistMult,
+** 2 ComplEx ([re.., im..], d even); also used by kg_predict.c */
+double tl_kg_score(int kind, const float *hh, const float *rr, const float *tt, int64_t d,
+                   double p);
+double tl_kg_score(int kind, const float *hh, const float *rr, const float *tt, int64_t d,
+                   double p) {
+    double s = 0;
+    if (kind == 0) {
+        for (int64_t i = 0; i < d; i++) {
+            double e = (double)hh[i] + rr[i] - tt[i];
+            s += p == 1 ? fabs(e) : e * e;
+        }
+        return -(p == 1 ? s : sqrt(s));
+    }
+    if (kind == 1) {
+        for (int64_t i = 0; i < d; i++)
+            s += (double)hh[i] * rr[i] * tt[i];
+        return s;
+    }
+    int64_t m = d / 2;
+    for (int64_t i = 0; i < m; i++) {
+        double hr = hh[i], hi = hh[m + i], rre = rr[i], ri = rr[m + i], tr = tt[i], ti = tt[m + i];
+        s += hr * rre * tr + hi * rre * ti + hr * ri * ti - hi * ri * tr;
+    }
+    return s;
+}
+
 /* h, r, t of one shape; out: one score per row of the last axis */
 static tl_status score3(tl_call *c, int argc, const tl_value *argv, tl_value *out, int kind) {
     tl_tensor *a[3] = {0};
@@ -101,8 +130,9 @@ static tl_status score3(tl_call *c, int argc, const tl_value *argv, tl_value *ou
             st = tl_fail(TL_ERR_SHAPE, "h, r and t must have one shape");
     int64_t d = st == TL_OK ? shape[0][nd[0] - 1] : 0;
     if (st == TL_OK && kind == 2 && d % 2)
-        st = tl_fail(TL_ERR_SHAPE, "complex_score: the last axis (%lld) holds [real.., imag..] "
-                                   "and must be even",
+        st = tl_fail(TL_ERR_SHAPE,
+                     "complex_score: the last axis (%lld) holds [real.., imag..] "
+                     "and must be even",
                      (long long)d);
     if (st == TL_OK) {
         const float *h = tl_tensor_data(a[0]), *r = tl_tensor_data(a[1]), *t = tl_tensor_data(a[2]);
@@ -111,31 +141,17 @@ static tl_status score3(tl_call *c, int argc, const tl_value *argv, tl_value *ou
         tl_tensor *res = NULL;
         if (nd[0] > 1) st = new_f32(nd[0] - 1, shape[0], &res, &y);
         for (int64_t k = 0; k < rows && st == TL_OK; k++) {
-            const float *hh = h + k * d, *rr = r + k * d, *tt = t + k * d;
-            double s = 0;
-            if (kind == 0) {
-                for (int64_t i = 0; i < d; i++) {
-                    double e = (double)hh[i] + rr[i] - tt[i];
-                    s += p == 1 ? fabs(e) : e * e;
-                }
-                s = -(p == 1 ? s : sqrt(s));
-            } else if (kind == 1) {
-                for (int64_t i = 0; i < d; i++)
-                    s += (double)hh[i] * rr[i] * tt[i];
-            } else {
-                int64_t m = d / 2;
-                for (int64_t i = 0; i < m; i++) {
-                    double hr = hh[i], hi = hh[m + i], rre = rr[i], ri = rr[m + i], tr = tt[i],
-                           ti = tt[m + i];
-                    s += hr * rre * tr + hi * rre * ti + hr * ri * ti - hi * ri * tr;
-                }
-            }
-            if (res) y[k] = (float)s;
-            else *out = tl_value_float(s);
+            double s = tl_kg_score(kind, h + k * d, r + k * d, t + k * d, d, p);
+            if (res)
+                y[k] = (float)s;
+            else
+                *out = tl_value_float(s);
         }
         if (res) {
-            if (st == TL_OK) *out = tl_value_tensor(res);
-            else tl_tensor_unref(res);
+            if (st == TL_OK)
+                *out = tl_value_tensor(res);
+            else
+                tl_tensor_unref(res);
         }
     }
     for (int i = 0; i < 3; i++)
@@ -143,9 +159,15 @@ static tl_status score3(tl_call *c, int argc, const tl_value *argv, tl_value *ou
     return st;
 }
 
-static tl_status b_transe(tl_call *c, int n, const tl_value *v, tl_value *o) { return score3(c, n, v, o, 0); }
-static tl_status b_distmult(tl_call *c, int n, const tl_value *v, tl_value *o) { return score3(c, n, v, o, 1); }
-static tl_status b_complex(tl_call *c, int n, const tl_value *v, tl_value *o) { return score3(c, n, v, o, 2); }
+static tl_status b_transe(tl_call *c, int n, const tl_value *v, tl_value *o) {
+    return score3(c, n, v, o, 0);
+}
+static tl_status b_distmult(tl_call *c, int n, const tl_value *v, tl_value *o) {
+    return score3(c, n, v, o, 1);
+}
+static tl_status b_complex(tl_call *c, int n, const tl_value *v, tl_value *o) {
+    return score3(c, n, v, o, 2);
+}
 
 /* numbers from an int/float array or a tensor */
 static tl_status numbers(tl_call *c, const tl_value *argv, int i, double **out, size_t *n) {
@@ -241,7 +263,8 @@ static tl_status b_margin(tl_call *c, int argc, const tl_value *argv, tl_value *
         free(p);
         return st;
     }
-    if (np != nq || np == 0) st = tl_fail(TL_ERR_SHAPE, "pos and neg need one non-zero size (%zu, %zu)", np, nq);
+    if (np != nq || np == 0)
+        st = tl_fail(TL_ERR_SHAPE, "pos and neg need one non-zero size (%zu, %zu)", np, nq);
     double acc = 0;
     for (size_t i = 0; i < np && st == TL_OK; i++)
         acc += fmax(0.0, m - p[i] + q[i]);
@@ -260,7 +283,8 @@ static tl_status b_bce(tl_call *c, int argc, const tl_value *argv, tl_value *out
         free(p);
         return st;
     }
-    if (np != ny || np == 0) st = tl_fail(TL_ERR_SHAPE, "p and y need one non-zero size (%zu, %zu)", np, ny);
+    if (np != ny || np == 0)
+        st = tl_fail(TL_ERR_SHAPE, "p and y need one non-zero size (%zu, %zu)", np, ny);
     double acc = 0;
     for (size_t i = 0; i < np && st == TL_OK; i++) {
         double q = fmin(fmax(p[i], 1e-7), 1 - 1e-7);
@@ -271,6 +295,8 @@ static tl_status b_bce(tl_call *c, int argc, const tl_value *argv, tl_value *out
     return st;
 }
 
+tl_status tl_kg_predict(tl_call *c, int argc, const tl_value *argv, tl_value *out);
+tl_status tl_gnn_attention(tl_call *c, int argc, const tl_value *argv, tl_value *out);
 tl_status tl_gnn_aggregate(tl_call *c, int argc, const tl_value *argv, tl_value *out);
 tl_status tl_gnn_relational(tl_call *c, int argc, const tl_value *argv, tl_value *out);
 tl_status tl_gnn_normalize_features(tl_call *c, int argc, const tl_value *argv, tl_value *out);
@@ -285,9 +311,19 @@ const tl_builtin_def tl_builtins_kg[] = {
     {"rank", 1, 2, b_rank, "rank(scores, i) -> int  (rank(x): the tensor's rank)", 0},
     {"compute_mrr", 1, 1, b_mrr_hits, "compute_mrr(ranks) -> float", 0},
     {"hits_at_k", 2, 2, b_mrr_hits, "hits_at_k(ranks, k) -> float", 0},
-    {"margin_ranking_loss", 2, 3, b_margin, "margin_ranking_loss(pos, neg[, margin = 1]) -> float", 0},
+    {"margin_ranking_loss", 2, 3, b_margin, "margin_ranking_loss(pos, neg[, margin = 1]) -> float",
+     0},
     {"binary_cross_entropy", 2, 2, b_bce, "binary_cross_entropy(p, y) -> float", 0},
-    {"aggregate_neighbors", 2, 3, tl_gnn_aggregate, "aggregate_neighbors(A, H[, mode]) -> tensor", 0},
+    {"predict_tail", 3, 5, tl_kg_predict,
+     "predict_tail(h, r, E[, model = \"transe\"[, k]]) -> [int] best tails first", 0},
+    {"predict_head", 3, 5, tl_kg_predict,
+     "predict_head(r, t, E[, model = \"transe\"[, k]]) -> [int] best heads first", 0},
+    {"predict_relation", 3, 5, tl_kg_predict,
+     "predict_relation(h, t, R[, model = \"transe\"[, k]]) -> [int] best relations first", 0},
+    {"graph_attention", 4, 5, tl_gnn_attention,
+     "graph_attention(A, H, W, a[, slope = 0.2]) -> tensor (GAT layer)", 0},
+    {"aggregate_neighbors", 2, 3, tl_gnn_aggregate, "aggregate_neighbors(A, H[, mode]) -> tensor",
+     0},
     {"relational_aggregate", 3, 3, tl_gnn_relational, "relational_aggregate(A, H, W) -> tensor", 0},
     {"normalize_features", 1, 1, tl_gnn_normalize_features, "normalize_features(H) -> tensor", 0},
     {"normalize_adjacency", 1, 2, tl_gnn_normalize_adjacency,

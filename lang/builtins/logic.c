@@ -5,10 +5,10 @@
 **   logic_max_rounds(n)                    the forward-chaining round cap
 **   relation_storage(rel)                  "dense" or "sparse" (the facts' form)
 **   relation_size(rel)                     number of tuples in the forward model
-**   entity_index(type, name), entity_name(type, i), entity_count(type) */
+**   entity_index(type, name), entity_name(type, i), entity_count(type),
+**   entity_dim(type) (= entity_count), entity_onehot(type, name) */
 #include "lang/builtin.h"
 #include "lang/eval_logic.h"
-#include "runtime/ops.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,15 +38,11 @@ static tl_status get_dom(tl_call *c, const tl_value *argv, tl_logic **L, int *d)
 /* The forward model of every relation (compiled from the current rules). */
 static tl_status model(tl_call *c, tl_logic *L) {
     tl_interp *I = c->interp;
-    tl_logic_prog lp;
-    if (tl_logic_compile(I, L, &lp) != TL_FLOW_OK) {
+    if (tl_logic_model_at(I, L, NULL) != TL_FLOW_OK) {
         I->has_err = false; /* the builtin reports it through its status */
         return tl_fail(TL_ERR_ARG, "%s", tl_last_error());
     }
-    tl_dl_error err;
-    tl_status st = tl_logic_model(L, &lp.p, &err);
-    tl_logic_prog_free(&lp);
-    return st;
+    return TL_OK;
 }
 
 static tl_status b_load_facts(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -118,42 +114,8 @@ static tl_status b_facts_from_tensor(tl_call *c, int argc, const tl_value *argv,
     tl_status st = get_rel(c, argv, &L, &r);
     if (st == TL_OK) st = tl_arg_tensor(c, argv, 1, &t);
     if (st == TL_OK && argc > 2) st = tl_arg_double(c, argv, 2, &thr);
-    if (st != TL_OK) return st;
-    const tl_relation *rel = &L->rel[r];
-    if (t->n_dims != rel->arity)
-        return tl_fail(TL_ERR_SHAPE, "relation %s has %d arguments, the tensor %d dimensions",
-                       rel->name, rel->arity, t->n_dims);
-    int64_t shape[TL_MAX_DIMS];
-    tl_tensor_shape(t, shape);
-    for (int a = 0; a < rel->arity; a++) {
-        size_t n = tl_logic_domain_size(L, rel->dom[a]);
-        if ((size_t)shape[a] > n)
-            return tl_fail(TL_ERR_SHAPE,
-                           "dimension %d of the tensor has %lld entries but %s has %zu entities",
-                           a, (long long)shape[a],
-                           rel->dom[a] >= 0 ? L->dom[rel->dom[a]].name : "entity", n);
-    }
-    tl_tensor *f;
-    if ((st = tl_op_cast(t, TL_DTYPE_F32, &f)) != TL_OK) return st;
-    tl_tensor *fc;
-    st = tl_op_contiguous(f, &fc);
-    tl_tensor_unref(f);
-    if (st != TL_OK) return st;
-    const float *x = tl_tensor_data(fc);
-    int64_t total = tl_tensor_nelements(fc), added = 0;
-    for (int64_t i = 0; i < total && st == TL_OK; i++) {
-        if (!(x[i] > thr)) continue;
-        int32_t tu[TL_REL_MAX_ARITY];
-        int64_t rem = i;
-        for (int a = rel->arity - 1; a >= 0; a--) {
-            tu[a] = tl_logic_domain_member(L, rel->dom[a], (size_t)(rem % shape[a]));
-            rem /= shape[a];
-        }
-        bool fresh;
-        st = tl_logic_add_fact(L, r, tu, &fresh);
-        added += fresh;
-    }
-    tl_tensor_unref(fc);
+    int64_t added = 0;
+    if (st == TL_OK) st = tl_logic_from_tensor(L, r, t, thr, &added);
     if (st == TL_OK) *out = tl_value_int(added);
     return st;
 }
@@ -162,38 +124,12 @@ static tl_status b_relation_tensor(tl_call *c, int argc, const tl_value *argv, t
     (void)argc;
     tl_logic *L;
     int r;
+    tl_tensor *t;
     tl_status st = get_rel(c, argv, &L, &r);
     if (st == TL_OK) st = model(c, L);
-    if (st != TL_OK) return st;
-    const tl_relation *rel = &L->rel[r];
-    int64_t shape[TL_REL_MAX_ARITY], total = 1;
-    if (rel->arity > TL_MAX_DIMS)
-        return tl_fail(TL_ERR_SHAPE, "relation %s has more than %d arguments", rel->name,
-                       TL_MAX_DIMS);
-    for (int a = 0; a < rel->arity; a++) {
-        shape[a] = (int64_t)tl_logic_domain_size(L, rel->dom[a]);
-        if (shape[a] == 0) shape[a] = 1;
-        total *= shape[a];
-        if (total > ((int64_t)1 << 28))
-            return tl_fail(TL_ERR_NOMEM, "relation %s as a dense tensor would hold over 2^28 entries",
-                           rel->name);
-    }
-    tl_tensor *t;
-    if ((st = tl_tensor_new_shape(TL_DTYPE_F32, rel->arity, shape, &t)) != TL_OK) return st;
-    float *x = tl_tensor_data(t);
-    const tl_rel *m = &L->model[r];
-    for (size_t i = 0; i < m->n; i++) {
-        int64_t off = 0;
-        bool ok = true;
-        for (int a = 0; a < rel->arity; a++) {
-            int64_t k = tl_logic_entity_index(L, rel->dom[a], m->tup[i * (size_t)rel->arity + a]);
-            if (k < 0 || k >= shape[a]) ok = false;
-            off = off * shape[a] + k;
-        }
-        if (ok) x[off] = 1.0f;
-    }
-    *out = tl_value_tensor(t);
-    return TL_OK;
+    if (st == TL_OK) st = tl_logic_tensor_of(L, r, &t);
+    if (st == TL_OK) *out = tl_value_tensor(t);
+    return st;
 }
 
 static tl_status b_max_rounds(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -270,16 +206,37 @@ static tl_status b_entity_count(tl_call *c, int argc, const tl_value *argv, tl_v
     return TL_OK;
 }
 
+/* entity_onehot(type, name): f32 [entity_count(type)], 1 at the entity's index */
+static tl_status b_entity_onehot(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_value k;
+    tl_status st = b_entity_index(c, argc, argv, &k);
+    if (st != TL_OK) return st;
+    tl_logic *L;
+    int d;
+    if ((st = get_dom(c, argv, &L, &d)) != TL_OK) return st;
+    int64_t shape[1] = {(int64_t)tl_logic_domain_size(L, d)};
+    tl_tensor *t;
+    if ((st = tl_tensor_new_shape(TL_DTYPE_F32, 1, shape, &t)) != TL_OK) return st;
+    float *x = tl_tensor_data(t);
+    memset(x, 0, (size_t)shape[0] * sizeof *x);
+    x[k.as.i] = 1.0f;
+    *out = tl_value_tensor(t);
+    return TL_OK;
+}
+
 const tl_builtin_def tl_builtins_logic[] = {
     {"load_facts", 2, 2, b_load_facts, "load_facts(relation, path) -> int new facts", 0},
     {"facts_from_tensor", 2, 3, b_facts_from_tensor,
      "facts_from_tensor(relation, tensor[, threshold = 0.5]) -> int new facts", 0},
     {"relation_tensor", 1, 1, b_relation_tensor, "relation_tensor(relation) -> 0/1 f32 tensor", 0},
     {"logic_max_rounds", 1, 1, b_max_rounds, "logic_max_rounds(n)", 0},
-    {"relation_storage", 1, 1, b_storage, "relation_storage(relation) -> \"dense\" | \"sparse\"", 0},
+    {"relation_storage", 1, 1, b_storage, "relation_storage(relation) -> \"dense\" | \"sparse\"",
+     0},
     {"relation_size", 1, 1, b_size, "relation_size(relation) -> int", 0},
     {"entity_index", 2, 2, b_entity_index, "entity_index(type, name) -> int", 0},
     {"entity_name", 2, 2, b_entity_name, "entity_name(type, index) -> string", 0},
     {"entity_count", 1, 1, b_entity_count, "entity_count(type) -> int", 0},
+    {"entity_dim", 1, 1, b_entity_count, "entity_dim(type) -> int (one-hot length)", 0},
+    {"entity_onehot", 2, 2, b_entity_onehot, "entity_onehot(type, name) -> f32 tensor", 0},
     {0},
 };

@@ -1,6 +1,6 @@
 /* lang/builtins/nn.c -- the neural-network builtins: activations, softmax,
 ** linear, norms, rope, attention, embedding, masks, sampling
-** (TENSORLOGIC.md 2.3 and 2.6).  Each converts its arguments and calls the
+** (docs/builtins.md).  Each converts its arguments and calls the
 ** runtime (runtime/ops.h, runtime/sample.h). */
 #include "lang/builtins/tensor_args.h"
 

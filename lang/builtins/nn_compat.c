@@ -1,5 +1,5 @@
 /* lang/builtins/nn_compat.c -- the original interpreter's remaining NN
-** builtins (TENSORLOGIC.md 2.3): precompute_rope_cos/sin and the cos/sin form
+** builtins (docs/builtins.md): precompute_rope_cos/sin and the cos/sin form
 ** of rope, attention_with_cache, batch_norm, dropout, apply_mask.  Thin glue
 ** over runtime/ops/compat.c.
 **
@@ -26,7 +26,7 @@ static tl_status b_rope_table(tl_call *c, int argc, const tl_value *argv, tl_val
     if (st == TL_OK && argc >= 3) st = tl_arg_double(c, argv, 2, &base);
     if (st != TL_OK) return st;
     tl_tensor *r;
-    bool sine = strcmp(c->name, "precompute_rope_sin") == 0;
+    bool sine = c->op == 1;
     return tlb_ret(tl_op_rope_table(d, n, (float)base, sine, &r), &r, out);
 }
 
@@ -108,8 +108,8 @@ static tl_status b_apply_mask(tl_call *c, int argc, const tl_value *argv, tl_val
 const tl_builtin_def tl_builtins_nn_compat[] = {
     DEF("precompute_rope_cos", 2, 3, b_rope_table,
         "precompute_rope_cos(head_dim, max_seq[, base]) -> tensor", 0),
-    DEF("precompute_rope_sin", 2, 3, b_rope_table,
-        "precompute_rope_sin(head_dim, max_seq[, base]) -> tensor", 0),
+    {"precompute_rope_sin", 2, 3, b_rope_table,
+     "precompute_rope_sin(head_dim, max_seq[, base]) -> tensor", 0, 1 /* op: sine */},
     DEF("rope", 1, 4, b_rope,
         "rope(x[, offset[, theta_base[, style]]]) or rope(x, cos, sin) -> tensor", T_ONLY),
     DEF("attention_with_cache", 4, 6, b_attention_with_cache,

@@ -1,5 +1,5 @@
 /* lang/builtins/tensor.c -- the tensor builtins: creation, queries, conversion,
-** arithmetic and math, reductions, matmul/einsum (TENSORLOGIC.md 2.1, 2.2); shape and
+** arithmetic and math, reductions, matmul/einsum (docs/builtins.md); shape and
 ** view builtins are in tensor_shape.c.
 ** Each builtin converts its arguments and calls one runtime op (runtime/ops.h). */
 #include "lang/builtins/tensor_args.h"

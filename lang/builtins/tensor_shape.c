@@ -1,6 +1,6 @@
 /* lang/builtins/tensor_shape.c -- shape and view builtins: reshape, broadcast_to,
 ** flatten, transpose, permute, squeeze, concat, split/chunk, slice, narrow, select,
-** gather/scatter (TENSORLOGIC.md 2.1).  Each converts its arguments and calls one
+** gather/scatter (docs/builtins.md).  Each converts its arguments and calls one
 ** runtime op (runtime/ops.h).  Table tl_builtins_tensor_shape, listed right after
 ** tl_builtins_tensor. */
 #include "lang/builtin.h"
@@ -34,8 +34,7 @@ static tl_status b_broadcast_to(tl_call *c, int argc, const tl_value *argv, tl_v
     tl_status st = tl_arg_shape(c, argv, 1, sh, &n);
     if (st != TL_OK) return st;
     tl_tensor *r;
-    st = strcmp(c->name, "expand") == 0 ? tl_op_expand(t, n, sh, &r)
-                                        : tl_op_broadcast_to(t, n, sh, &r);
+    st = c->op ? tl_op_expand(t, n, sh, &r) : tl_op_broadcast_to(t, n, sh, &r); /* op 1: expand */
     return tlb_ret(st, &r, out);
 }
 
@@ -160,7 +159,7 @@ static tl_status b_split(tl_call *c, int argc, const tl_value *argv, tl_value *o
     if (st != TL_OK) return st;
     tl_tensor **parts;
     int n;
-    bool chunk = strcmp(c->name, "chunk") == 0;
+    bool chunk = c->op == 1;
     st = chunk ? tl_op_chunk(t, size, axis, &parts, &n) : tl_op_split(t, size, axis, &parts, &n);
     return tlb_parts_value(st, parts, n, out);
 }
@@ -232,7 +231,7 @@ static tl_status b_gather(tl_call *c, int argc, const tl_value *argv, tl_value *
     tl_tensor *idx = NULL, *src = NULL, *r = NULL;
     tl_status st = tlb_axis(c, argv, 1, &axis);
     if (st == TL_OK) st = tlb_tensor(c, argv, 2, &idx);
-    bool scatter = strcmp(c->name, "scatter") == 0;
+    bool scatter = c->op == 1;
     if (st == TL_OK && scatter) {
         if (argc < 4)
             st = tl_fail(TL_ERR_ARG, "scatter(t, dim, idx, src) needs src");
@@ -248,11 +247,14 @@ static tl_status b_gather(tl_call *c, int argc, const tl_value *argv, tl_value *
 
 #define DEF(NAME, MIN, MAX, FN, SIG, MASK)                                                         \
     { NAME, MIN, MAX, FN, SIG, MASK }
+#define DEF_OP(NAME, MIN, MAX, FN, SIG, MASK, OP)                                                  \
+    { NAME, MIN, MAX, FN, SIG, MASK, OP }
 
 const tl_builtin_def tl_builtins_tensor_shape[] = {
     DEF("reshape", 2, 2, b_reshape, "reshape(t, shape) -> tensor", T_ONLY),
     DEF("broadcast_to", 2, 2, b_broadcast_to, "broadcast_to(t, shape) -> tensor", T_ONLY),
-    DEF("expand", 2, 2, b_broadcast_to, "expand(t, shape) -> tensor (broadcast view)", T_ONLY),
+    DEF_OP("expand", 2, 2, b_broadcast_to, "expand(t, shape) -> tensor (broadcast view)", T_ONLY,
+           1),
     DEF("flatten", 1, 1, b_flatten, "flatten(t) -> tensor", T_ONLY),
     DEF("transpose", 1, 3, b_transpose, "transpose(t[, axis0, axis1]) -> tensor", T_ONLY),
     DEF("permute", 2, -1, b_permute, "permute(t, axes) -> tensor", T_ONLY),
@@ -261,12 +263,12 @@ const tl_builtin_def tl_builtins_tensor_shape[] = {
     DEF("concat", 1, 3, b_concat, "concat(a, b[, dim]) | concat([tensors][, dim]) -> tensor",
         TL_KIND_BIT(TL_VAL_TENSOR) | TL_KIND_BIT(TL_VAL_ARRAY)),
     DEF("split", 2, 3, b_split, "split(t, size[, dim]) -> [tensor]", T_ONLY),
-    DEF("chunk", 2, 3, b_split, "chunk(t, n[, dim]) -> [tensor]", T_ONLY),
+    DEF_OP("chunk", 2, 3, b_split, "chunk(t, n[, dim]) -> [tensor]", T_ONLY, 1),
     DEF("slice", 3, 4, b_slice, "slice(t, start, end) | slice(t, row, c0, c1) -> tensor", T_ONLY),
     DEF("narrow", 4, 5, b_narrow, "narrow(t, dim, start, end[, step]) -> tensor", T_ONLY),
     DEF("select", 3, 3, b_select, "select(t, dim, index) -> tensor", T_ONLY),
     DEF("slice_last", 1, 2, b_slice_last, "slice_last(t[, dim]) -> tensor", T_ONLY),
     DEF("gather", 3, 3, b_gather, "gather(t, dim, idx) -> tensor", T_ONLY),
-    DEF("scatter", 4, 4, b_gather, "scatter(t, dim, idx, src) -> tensor", T_ONLY),
+    DEF_OP("scatter", 4, 4, b_gather, "scatter(t, dim, idx, src) -> tensor", T_ONLY, 1),
     {0},
 };

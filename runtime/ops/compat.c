@@ -1,5 +1,5 @@
 /* runtime/ops/compat.c -- the original interpreter's remaining NN ops
-** (TENSORLOGIC.md 2.3), made real: the precomputed cos/sin RoPE tables and the
+** (the original interpreter's), made real: the precomputed cos/sin RoPE tables and the
 ** "Candle" rope that reads them, attention over a KV cache with an output
 ** projection, inference batch norm, dropout and a plain mask.  Each is small,
 ** single-threaded where it is its own loop, and built on the other ops where

@@ -1,5 +1,5 @@
 /* runtime/quant/gemv.c -- a range of rows of a matrix-vector product with the
-** dot4 kernels, the way ../shared/spec/PERFORMANCE.md §5.1 recommends: the
+** dot4 kernels, the way docs/formats.md describes: the
 ** range is cut in four quarters and each dot4 call takes one row from each,
 ** so the hardware prefetcher sees four long sequential streams. */
 #include "runtime/quant.h"

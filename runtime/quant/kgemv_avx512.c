@@ -1,5 +1,5 @@
-/* runtime/quant/kgemv_avx512.c -- one-token matrix-vector products for the
-** K-quants with AVX-512 VNNI (see ktile.h): one row at a time, the whole
+/* runtime/quant/kgemv_avx512.c -- one-token matrix-vector products for Q4_K
+** and Q6_K with AVX-512 VNNI (see ktile.h): one row at a time, the whole
 ** super-block in 512-bit vectors, each thread reading its rows as one
 ** sequential stream.
 **
@@ -94,9 +94,71 @@ static tl_status gemv_q4k(int64_t n, const void *w, size_t rs, int64_t r0, int64
     return TL_OK;
 }
 
+/* ---- Q6_K in ggml's one-row order (tl_q6_K_dot) ------------------------------
+** Four 512-bit vectors of unsigned codes q + 32 (groups 2i, 2i + 1 of 32
+** elements each) against the activations: vpdpbusd gives the 4-element sums of
+** lane k of both groups, scaled per sub-block with a 32-bit multiply; the two
+** halves are added into ggml's 8 lanes, less its offset 32 (sc bsum). */
+static float q6k_row(const blk_q6_K *x, const blk_q8_K *y, int64_t nsb) {
+    const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
+    /* dword lane l of vector i: scale byte 4i + l / 4 */
+    const __m128i rep = _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nsb; b++) {
+        const blk_q6_K *xb = x + b;
+        _mm_prefetch((const char *)xb + 840, _MM_HINT_T0);
+        _mm_prefetch((const char *)xb + 840 + 64, _MM_HINT_T0);
+        _mm_prefetch((const char *)xb + 840 + 128, _MM_HINT_T0);
+        _mm_prefetch((const char *)xb + 840 + 192, _MM_HINT_T0);
+        __m128i sc8 = _mm_loadu_si128((const __m128i *)xb->scales);
+        __m512i sum = _mm512_setzero_si512();
+        for (int h = 0; h < 2; h++) {
+            /* elements 128h + 32c + l: c = 0 ql[l] low, 1 ql[l + 32] low, 2 ql[l] high,
+            ** 3 ql[l + 32] high; the 2 high bits in qh[32h + l] >> 2c */
+            __m512i ql = _mm512_loadu_si512(xb->ql + 64 * h); /* ql[l], ql[l + 32] */
+            __m256i hb = _mm256_loadu_si256((const __m256i *)(xb->qh + 32 * h));
+            __m512i qh =
+                _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
+            /* v0: groups 4h, 4h + 1 (c = 0, 1); v1: groups 4h + 2, 4h + 3 (c = 2, 3) */
+            __m512i v0 = _mm512_or_si512(_mm512_and_si512(ql, m4),
+                                         _mm512_slli_epi16(_mm512_and_si512(qh, m3), 4));
+            __m512i v1 = _mm512_or_si512(
+                _mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+                _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, 4), m3), 4));
+            __m512i y0 = _mm512_loadu_si512(y[b].qs + 128 * h);
+            __m512i y1 = _mm512_loadu_si512(y[b].qs + 128 * h + 64);
+            __m512i z = _mm512_setzero_si512();
+            __m512i s0 = _mm512_cvtepi8_epi32(
+                _mm_shuffle_epi8(sc8, _mm_add_epi8(rep, _mm_set1_epi8((char)(8 * h)))));
+            __m512i s1 = _mm512_cvtepi8_epi32(
+                _mm_shuffle_epi8(sc8, _mm_add_epi8(rep, _mm_set1_epi8((char)(8 * h + 4)))));
+            sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(_mm512_dpbusd_epi32(z, v0, y0), s0));
+            sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(_mm512_dpbusd_epi32(z, v1, y1), s1));
+        }
+        __m256i s8 =
+            _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
+        __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+        __m256i bs = _mm256_loadu_si256((const __m256i *)y[b].bsums);
+        s8 = _mm256_sub_epi32(s8, _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
+        __m256 d = _mm256_set1_ps(y[b].d * f16_to_f32_hw(xb->d));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s8), acc);
+    }
+    return hsum8(acc);
+}
+
+static tl_status gemv_q6k(int64_t n, const void *w, size_t rs, int64_t r0, int64_t r1,
+                          const void *act, float *out) {
+    int64_t nsb = n / QK_K;
+    const blk_q8_K *y = act;
+    for (int64_t r = r0; r < r1; r++)
+        out[r] = q6k_row((const blk_q6_K *)((const char *)w + (size_t)r * rs), y, nsb);
+    return TL_OK;
+}
+
 bool tl_kgemv16_supports(tl_dtype dt, tl_dot_order order, int64_t n) {
-    return dt == TL_DTYPE_Q4_K && order == TL_DOT_ORDER_REPACK && n % QK_K == 0 &&
-           n / QK_K <= GEMV_MAX_SB;
+    if (n % QK_K != 0) return false;
+    if (dt == TL_DTYPE_Q6_K) return true; /* not repacked: every order is ROW */
+    return dt == TL_DTYPE_Q4_K && order == TL_DOT_ORDER_REPACK && n / QK_K <= GEMV_MAX_SB;
 }
 
 tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, size_t w_stride,
@@ -106,5 +168,6 @@ tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, 
                        tl_dtype_name(dt), (long long)n);
     if (r0 < 0 || r1 < r0)
         return tl_fail(TL_ERR_ARG, "kgemv16: bad range [%lld, %lld)", (long long)r0, (long long)r1);
+    if (dt == TL_DTYPE_Q6_K) return gemv_q6k(n, w, w_stride, r0, r1, act, out);
     return gemv_q4k(n, w, w_stride, r0, r1, act, out);
 }

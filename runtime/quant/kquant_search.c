@@ -1,7 +1,7 @@
 /* runtime/quant/kquant_search.c -- the scale searches of llama.cpp's K-quant
 ** reference quantizers (make_qx_quants, make_q3_quants, make_qkx2_quants) and
 ** the 6-bit scale/min packing of Q4_K and Q5_K.  Float arithmetic follows
-** ../shared/spec/GGUF.md §7 operation by operation (left to right, float32,
+** the rule of docs/formats.md operation by operation (left to right, float32,
 ** no contraction), which is what makes the output bytes identical. */
 #include "runtime/quant/quant_impl.h"
 

@@ -34,10 +34,18 @@ tl_status tl_ktile16_gemm(tl_dtype dt, tl_dot_order order, int64_t n, const void
                           size_t w_stride, int64_t r0, int64_t r1, const void *act,
                           size_t act_stride, int64_t n_tok, float *out, size_t out_stride);
 
+/* The Q4_K tile for AVX2 CPUs (runtime/quant/ktile8_avx2.c): 8 rows x 4 tokens,
+** the same bits as tl_ktile16_gemm / the quant module.  Q4_K in the REPACK or
+** REPACK_GEMM order only; callers check tl_ktile8_available() (AVX2). */
+bool tl_ktile8_available(void);
+tl_status tl_ktile8_gemm(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, size_t w_stride,
+                         int64_t r0, int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
+                         float *out, size_t out_stride);
+
 /* One activation row (n_tok = 1): out[r] = W[r] . act for r in [r0, r1), as
 ** tl_quant_gemv_rows_order(dt, order, ...) gives it; each thread reads its rows
 ** as one stream (runtime/quant/kgemv_avx512.c).  Supported: Q4_K in the
-** REPACK order, rows of at most 32768 elements. */
+** REPACK order (rows of at most 32768 elements) and Q6_K (ggml's row order). */
 bool tl_kgemv16_supports(tl_dtype dt, tl_dot_order order, int64_t n);
 tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, size_t w_stride,
                      int64_t r0, int64_t r1, const void *act, float *out);

@@ -1,6 +1,6 @@
 /* runtime/quant/quant_impl.h -- internals shared by the quantized-type files.
 **
-** The block layouts (ggml's, byte for byte; ../shared/spec/GGUF.md §6), the
+** The block layouts (ggml's, byte for byte; docs/formats.md), the
 ** rounding helpers the reference quantizers need, the emulation of ggml's
 ** AVX2 float accumulation order (8 lanes + a fixed horizontal sum), and the
 ** prototypes of every per-family kernel.  Only the files of runtime/quant/ include it;
@@ -186,7 +186,7 @@ static inline void lanes32(int32_t s[8], const int8_t *a, const int8_t *b) {
         s[e >> 2] += (int32_t)a[e] * b[e];
 }
 
-/* ---- K-quant search helpers (kquant_search.c; GGUF.md §7) ---------------- */
+/* ---- K-quant search helpers (kquant_search.c; docs/formats.md) ---------------- */
 #define GROUP_MAX_EPS 1e-15f
 float tl_make_qx_quants(int n, int nmax, const float *x, int8_t *L);
 float tl_make_q3_quants(int n, int nmax, const float *x, int8_t *L);

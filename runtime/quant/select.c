@@ -36,6 +36,9 @@ tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
     if (n_tok > 1 && tl_ktile16_supports(dt, order) && tl_ktile16_available())
         return tl_ktile16_gemm(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                                out_stride);
+    if (n_tok > 1 && dt == TL_DTYPE_Q4_K && order != TL_DOT_ORDER_ROW && tl_ktile8_available())
+        return tl_ktile8_gemm(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
+                              out_stride);
     return tl_quant_gemm_rows_order(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                                     out_stride);
 }
@@ -72,6 +75,16 @@ tl_status tl_q4_0_gemv_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
     return no_tiles();
 }
 /* the K-quant tiles (ktile.h) */
+bool tl_ktile8_available(void) {
+    return false;
+}
+tl_status tl_ktile8_gemm(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, size_t w_stride,
+                         int64_t r0, int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
+                         float *out, size_t out_stride) {
+    (void)dt, (void)order, (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act;
+    (void)act_stride, (void)n_tok, (void)out, (void)out_stride;
+    return no_tiles();
+}
 bool tl_ktile16_available(void) {
     return false;
 }

@@ -1,5 +1,5 @@
 /* runtime/quant/tile8.h -- Q4_0 x Q8_0 matmul kernels that put 8 weight rows in
-** the 8 lanes of one vector (../shared/spec/PERFORMANCE.md §5.2), in llama.cpp's
+** the 8 lanes of one vector (docs/formats.md), in llama.cpp's
 ** repacked float order (TL_DOT_ORDER_REPACK / _REPACK_GEMM of runtime/quant.h):
 ** per block the exact integer sum, then acc = fma(d_x * d_y, (float)sum, acc).
 ** Every output is bit-identical to tl_quant_gemm_rows_order / _gemv_rows_order

@@ -3,7 +3,7 @@
 #
 # The agreement check on the TinyLlama-shaped synthetic model (22 layers, 637 MB,
 # too big for CI): prompt "<s> Once upon a time", logits of every position within
-# TOL (default 0.15, LLAMA_NUMERICS.md) of llama.cpp's, the same top-1 everywhere,
+# TOL (default 0.15, docs/llama.md) of llama.cpp's, the same top-1 everywhere,
 # top-10 overlap >= 9, and token-by-token decoding within 1e-4 of the prefill.
 #
 # Build the model bit-exactly first:  ../shared/oracle/make_models.sh DIR --big

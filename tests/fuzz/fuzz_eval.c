@@ -4,7 +4,8 @@
 ** depth budget (200) and a memory budget: LLVMFuzzerInitialize lowers the
 ** runtime's tensor allocation limit to 256 MiB (tl_set_alloc_limit), so the
 ** libFuzzer build and the corpus replay under ctest (gcc, ASan, valgrind) stay
-** small even for inputs such as f32::ones([2055555555]).
+** small even for inputs such as f32::ones([2055555555]); strings are capped at
+** 64 MiB (tl_value_set_max_string).
 ** Whatever the program does it must end with a value or an error message,
 ** never a signal, a sanitizer report or a leak.
 ** Programs that name something touching the outside world (imports, files,
@@ -30,6 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     }
     setenv("TL_THREADS", "1", 1);
     tl_set_alloc_limit((size_t)256 << 20);
+    tl_value_set_max_string((size_t)64 << 20); /* s = s + s stops at 64 MiB */
     return 0;
 }
 

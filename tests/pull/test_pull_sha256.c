@@ -70,7 +70,7 @@ static void test_incremental_splits(void **state) {
 }
 
 /* The compiled-in registry parses and carries the published TinyLlama Q4_0 facts
-** (shared/spec/LLAMA_NUMERICS.md); Q8_0 is listed with no invented hash. */
+** (docs/llama.md); Q8_0 is listed with no invented hash. */
 static void test_builtin_registry(void **state) {
     (void)state;
     unsetenv("TL_REGISTRY");

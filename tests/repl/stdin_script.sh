@@ -50,4 +50,15 @@ printf 'fn from_file(a) { a * 7 }\nmain { let loaded_var = 6 }\n' > "$tmp"
 out=$(printf 'from_file(loaded_var)\n' | "$tl" repl "$tmp" 2>&1)
 rm -f "$tmp"
 [ "$out" = "$(printf 'loaded %s\n42' "$tmp")" ] || fail "tl repl FILE printed '$out'"
+# `_` is the last value shown (a statement without a value leaves it)
+out=$(printf '6 * 7\n_ + 1\nlet x = 5\n_ * 2\n' | "$tl" repl 2>/dev/null)
+[ "$out" = "$(printf '42\n43\n86')" ] || fail "_ in tl repl printed '$out'"
+# help(NAME) / :help NAME: the signature, where it is declared, the // comment above it;
+# :help WORD without an exact match searches names, signatures and doc comments
+tmp=$(mktemp)
+printf '// Doubles n.\n// (an example)\nfn twice(n) { n * 2 }\n' >"$tmp"
+out=$(printf 'help(twice)\n:help Doubles\n' | "$tl" repl "$tmp" 2>&1)
+expected=$(printf 'loaded %s\nfn twice(n)    (%s:3)\nDoubles n.\n(an example)\n  fn twice(n)                              Doubles n.' "$tmp" "$tmp")
+rm -f "$tmp"
+[ "$out" = "$expected" ] || fail "help printed '$out'"
 echo ok

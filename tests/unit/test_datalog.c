@@ -48,8 +48,8 @@ static int pred(prog *g, const char *name, int arity, tl_rel *facts) {
 /* rule: head(h0, h1) <- body atoms given as (kind, pred, t0, t1) */
 static tl_dl_rule *rule(prog *g, int head, int n_vars, tl_dl_term h0, tl_dl_term h1) {
     int r = g->p.n_rules++;
-    g->rules[r] = (tl_dl_rule){.head = head, .head_args = g->heads[r], .body = g->lits[r],
-                               .n_vars = n_vars};
+    g->rules[r] =
+        (tl_dl_rule){.head = head, .head_args = g->heads[r], .body = g->lits[r], .n_vars = n_vars};
     g->heads[r][0] = h0;
     g->heads[r][1] = h1;
     return &g->rules[r];
@@ -84,7 +84,8 @@ static uint8_t *bfs_closure(int n, const tl_rel *edges) {
     for (int s = 0; s < n; s++) {
         int qh = 0, qt = 0;
         for (int e = adj_start[s]; e < adj_start[s + 1]; e++)
-            if (!reach[(size_t)s * n + adj[e]]) reach[(size_t)s * n + adj[e]] = 1, queue[qt++] = adj[e];
+            if (!reach[(size_t)s * n + adj[e]])
+                reach[(size_t)s * n + adj[e]] = 1, queue[qt++] = adj[e];
         while (qh < qt) {
             int v = queue[qh++];
             for (int e = adj_start[v]; e < adj_start[v + 1]; e++)
@@ -141,7 +142,8 @@ static void closure_case(int n, int m, int shape, int64_t side, int n_queries) {
             size_t expect = 0;
             for (size_t i = 0; i < model[P].n; i++) {
                 const int32_t *tu = model[P].tup + 2 * i;
-                if ((pats[k][0] < 0 || tu[0] == pats[k][0]) && (pats[k][1] < 0 || tu[1] == pats[k][1])) {
+                if ((pats[k][0] < 0 || tu[0] == pats[k][0]) &&
+                    (pats[k][1] < 0 || tu[1] == pats[k][1])) {
                     expect++;
                     assert_true(tl_rel_contains(&ans, tu));
                 }
@@ -159,9 +161,9 @@ static void closure_case(int n, int m, int shape, int64_t side, int n_queries) {
 static void test_closure_small_dense(void **state) {
     (void)state;
     for (int shape = 0; shape < 3; shape++) {
-        closure_case(30, 200, shape, 30, 10);  /* 22% dense */
-        closure_case(60, 90, shape, 60, 10);   /* sparse edges, dense storage */
-        closure_case(1, 1, shape, 1, 2);       /* a self loop */
+        closure_case(30, 200, shape, 30, 10); /* 22% dense */
+        closure_case(60, 90, shape, 60, 10);  /* sparse edges, dense storage */
+        closure_case(1, 1, shape, 1, 2);      /* a self loop */
     }
 }
 
@@ -185,7 +187,8 @@ static void test_same_generation(void **state) {
     prog_init(&g, n);
     int Par = pred(&g, "Par", 2, &par), SG = pred(&g, "SG", 2, NULL);
     tl_dl_rule *r = rule(&g, SG, 2, V(0), V(1)); /* SG(x, y) <- Par(x, p), Par(y, p), x != y */
-    lit(&g, r, TL_DL_POS, Par, V(0), V(2)); r->n_vars = 3;
+    lit(&g, r, TL_DL_POS, Par, V(0), V(2));
+    r->n_vars = 3;
     lit(&g, r, TL_DL_POS, Par, V(1), V(2));
     cmp(&g, r, TL_DL_NE, V(0), V(1));
     r = rule(&g, SG, 4, V(0), V(1)); /* SG(x, y) <- Par(x, a), SG(a, b), Par(y, b) */
@@ -206,7 +209,8 @@ static void test_same_generation(void **state) {
     for (int x = 0; x < n; x++)
         for (int y = 0; y < n; y++) {
             bool sg = false;
-            if (x != y && depth[x] == depth[y] && depth[x] > 0) sg = true; /* distinct, same depth */
+            if (x != y && depth[x] == depth[y] && depth[x] > 0)
+                sg = true; /* distinct, same depth */
             if (sg) {
                 count++;
                 int32_t t[2] = {x, y};
@@ -225,14 +229,69 @@ static void test_same_generation(void **state) {
     tl_rel_free(&model[0]), tl_rel_free(&model[1]), tl_rel_free(&par);
 }
 
+/* same-generation on a dense random graph (the factorised join of datalog.c) against a
+** Boolean-matrix fixpoint computed here */
+static void test_same_generation_dense(void **state) {
+    (void)state;
+    enum { N = 60 };
+    tl_rel e;
+    random_graph(&e, N, 130, N);
+    static uint8_t E[N][N], S[N][N], T[N][N];
+    memset(E, 0, sizeof E), memset(S, 0, sizeof S);
+    for (size_t i = 0; i < e.n; i++)
+        E[e.tup[2 * i]][e.tup[2 * i + 1]] = 1;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int x = 0; x < N; x++)
+            for (int y = 0; y < N; y++) {
+                uint8_t v = S[x][y];
+                for (int a = 0; a < N && !v; a++) {
+                    if (!E[a][x]) continue;
+                    if (E[a][y]) v = 1;
+                    for (int b = 0; b < N && !v; b++)
+                        v = S[a][b] && E[b][y];
+                }
+                T[x][y] = v;
+            }
+        for (int x = 0; x < N; x++)
+            for (int y = 0; y < N; y++)
+                if (T[x][y] != S[x][y]) S[x][y] = T[x][y], changed = true;
+    }
+    prog g;
+    prog_init(&g, N);
+    int Ed = pred(&g, "e", 2, &e), SG = pred(&g, "sg", 2, NULL);
+    tl_dl_rule *r = rule(&g, SG, 3, V(0), V(1)); /* sg(x, y) <- e(p, x), e(p, y) */
+    lit(&g, r, TL_DL_POS, Ed, V(2), V(0));
+    lit(&g, r, TL_DL_POS, Ed, V(2), V(1));
+    r = rule(&g, SG, 4, V(0), V(1)); /* sg(x, y) <- e(a, x), sg(a, b), e(b, y) */
+    lit(&g, r, TL_DL_POS, Ed, V(2), V(0));
+    lit(&g, r, TL_DL_POS, SG, V(2), V(3));
+    lit(&g, r, TL_DL_POS, Ed, V(3), V(1));
+    tl_rel model[2];
+    tl_dl_error err;
+    assert_int_equal(tl_dl_forward(&g.p, model, NULL, &err), TL_OK);
+    size_t count = 0;
+    for (int x = 0; x < N; x++)
+        for (int y = 0; y < N; y++) {
+            int32_t t[2] = {x, y};
+            count += S[x][y];
+            assert_int_equal(tl_rel_contains(&model[SG], t), S[x][y]);
+        }
+    assert_int_equal(model[SG].n, count);
+    assert_true(count > 0 && count < (size_t)N * N);
+    tl_rel_free(&model[0]), tl_rel_free(&model[1]), tl_rel_free(&e);
+}
+
 static void test_negation_and_errors(void **state) {
     (void)state;
     tl_rel node, edge;
     assert_int_equal(tl_rel_init(&node, 1, 8), TL_OK);
     assert_int_equal(tl_rel_init(&edge, 2, 8), TL_OK);
-    for (int32_t i = 0; i < 5; i++) assert_int_equal(tl_rel_insert(&node, &i, NULL), TL_OK);
+    for (int32_t i = 0; i < 5; i++)
+        assert_int_equal(tl_rel_insert(&node, &i, NULL), TL_OK);
     int32_t e[][2] = {{0, 1}, {1, 2}, {3, 4}};
-    for (int i = 0; i < 3; i++) assert_int_equal(tl_rel_insert(&edge, e[i], NULL), TL_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tl_rel_insert(&edge, e[i], NULL), TL_OK);
     prog g;
     prog_init(&g, 8);
     int N = pred(&g, "Node", 1, &node), E = pred(&g, "Edge", 2, &edge);
@@ -254,7 +313,8 @@ static void test_negation_and_errors(void **state) {
     assert_int_equal(tl_dl_query(&g.p, U, pat, &ans, NULL, &err), TL_OK);
     assert_int_equal(ans.n, 3); /* 0 -> 0, 3, 4 */
     tl_rel_free(&ans);
-    for (int i = 0; i < 4; i++) tl_rel_free(&model[i]);
+    for (int i = 0; i < 4; i++)
+        tl_rel_free(&model[i]);
 
     /* not stratifiable: Reach(x, y) <- Edge(x, y), not Reach(y, x) */
     lit(&g, &g.rules[0], TL_DL_NEG, R, V(1), V(0));
@@ -313,7 +373,8 @@ static void test_relation_forms(void **state) {
     assert_int_equal(tl_rel_index_get(&r, 4u, &ix), TL_OK); /* column 2 */
     int32_t key[3] = {0, 0, 1};
     int count = 0;
-    for (uint32_t t = tl_rel_index_first(&r, &r.idx[ix], key); t != TL_REL_NONE; t = r.idx[ix].next[t])
+    for (uint32_t t = tl_rel_index_first(&r, &r.idx[ix], key); t != TL_REL_NONE;
+         t = r.idx[ix].next[t])
         count += r.tup[3 * t + 2] == 1;
     assert_int_equal(count, 1667);
     tl_rel_free(&r);
@@ -326,11 +387,9 @@ static void test_relation_forms(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_relation_forms),
-        cmocka_unit_test(test_closure_small_dense),
-        cmocka_unit_test(test_closure_large_sparse),
-        cmocka_unit_test(test_same_generation),
-        cmocka_unit_test(test_negation_and_errors),
+        cmocka_unit_test(test_relation_forms),        cmocka_unit_test(test_closure_small_dense),
+        cmocka_unit_test(test_closure_large_sparse),  cmocka_unit_test(test_same_generation),
+        cmocka_unit_test(test_same_generation_dense), cmocka_unit_test(test_negation_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,7 @@
 ** (embedding, rms_norm, linear, rope, attention, silu, mul, add) on the shared
 ** test models, against llama.cpp's recorded logits (../shared/models/refs):
 ** max |diff| <= 1e-4 and the same top-1 at every position
-** (../shared/spec/LLAMA_NUMERICS.md).  Skips (77) when the models are absent. */
+** (docs/llama.md).  Skips (77) when the models are absent. */
 #include "test_ops_util.h"
 
 #include "runtime/model.h"

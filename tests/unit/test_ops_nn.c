@@ -1,6 +1,6 @@
 /* tests/unit/test_ops_nn.c -- rms_norm, layer_norm, rope (NORM and NEOX),
 ** attention (GQA, causal, offsets), embedding, masks; against reference loops
-** written from the formulas in ops.h / LLAMA_NUMERICS.md. */
+** written from the formulas in ops.h and docs/llama.md. */
 #include "test_ops_util.h"
 
 #include "runtime/status.h"

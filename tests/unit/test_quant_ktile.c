@@ -56,11 +56,19 @@ static void check(tl_dtype dt, tl_dot_order order, int64_t rows, int64_t n, int6
     assert_int_equal(
         tl_quant_gemm_rows_order(dt, order, n, w, ws, r0, r1, a, as, tok, want, (size_t)rows),
         TL_OK);
-    assert_int_equal(tl_ktile16_gemm(dt, order, n, w, ws, r0, r1, a, as, tok, got, (size_t)rows),
-                     TL_OK);
-    assert_memory_equal(got, want, bytes);
+    if (tl_ktile16_available()) {
+        assert_int_equal(
+            tl_ktile16_gemm(dt, order, n, w, ws, r0, r1, a, as, tok, got, (size_t)rows), TL_OK);
+        assert_memory_equal(got, want, bytes);
+    }
+    if (dt == TL_DTYPE_Q4_K && tl_ktile8_available()) { /* the AVX2 8-row tile */
+        memset(got, 0, bytes);
+        assert_int_equal(tl_ktile8_gemm(dt, order, n, w, ws, r0, r1, a, as, tok, got, (size_t)rows),
+                         TL_OK);
+        assert_memory_equal(got, want, bytes);
+    }
     /* the one-token kernels: token by token, the same bits in the GEMV order */
-    if (tl_kgemv16_supports(dt, order, n))
+    if (tl_ktile16_available() && tl_kgemv16_supports(dt, order, n))
         for (int64_t k = 0; k < tok; k++) {
             float *g1 = calloc((size_t)rows, sizeof(float)),
                   *w1 = calloc((size_t)rows, sizeof(float));
@@ -89,10 +97,11 @@ static const struct {
 
 static void test_ktile_matches_reference(void **state) {
     (void)state;
-    if (!tl_ktile16_available()) skip();
+    if (!tl_ktile16_available() && !tl_ktile8_available()) skip();
     for (size_t c = 0; c < N_CASES; c++) {
         tl_dtype dt = cases[c].dt;
         tl_dot_order o = cases[c].order;
+        if (!tl_ktile16_available() && dt != TL_DTYPE_Q4_K) continue; /* AVX2: Q4_K only */
         assert_true(tl_ktile16_supports(dt, o));
         check(dt, o, 16, 256, 4, 0, 16, 0);
         check(dt, o, 32, 512, 7, 0, 32, 0);  /* 4-token tiles + 3 tokens */
@@ -110,8 +119,9 @@ static void test_ktile_matches_reference(void **state) {
 
 static void test_ktile_variants_present(void **state) {
     (void)state;
-    print_message("ktile16 (AVX-512 VNNI): %s\n",
-                  tl_ktile16_available() ? "tested" : "SKIPPED, no AVX-512 VNNI or TL_NO_AVX512");
+    print_message("ktile16 (AVX-512 VNNI): %s; ktile8 (AVX2, Q4_K): %s\n",
+                  tl_ktile16_available() ? "tested" : "SKIPPED, no AVX-512 VNNI or TL_NO_AVX512",
+                  tl_ktile8_available() ? "tested" : "SKIPPED, no AVX2");
 }
 
 static void test_ktile_errors(void **state) {

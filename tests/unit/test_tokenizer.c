@@ -1,6 +1,6 @@
 /* tests/unit/test_tokenizer.c -- the SPM tokenizer built from plain arrays: a
 ** tiny hand-made vocab (merge order, ties, byte fallback, special tokens), the
-** LLaMA vocab retyped as in TOKENIZER.md §8 (results verified there against
+** LLaMA vocab retyped from llama.cpp's test vocab (results verified there against
 ** llama.cpp), streaming decode, and the errors for bad ids and bad vocabs. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -172,7 +172,7 @@ static void test_bad_vocabs(void **state) {
     tl_tokenizer_free(tok);
 }
 
-/* ---- the LLaMA vocab, retyped (TOKENIZER.md §8) ------------------------------ */
+/* ---- the LLaMA vocab, retyped (from llama.cpp's test vocab) ------------------------------ */
 
 typedef struct llama_arrays {
     tl_gguf *g;
@@ -234,7 +234,7 @@ static void test_llama_variants(void **state) {
     llama_arrays a;
     llama_load(&a);
 
-    /* as shipped: the examples of TOKENIZER.md §7 */
+    /* as shipped: llama.cpp's examples */
     tl_tokenizer *tok = llama_variant(&a, true, false);
     EXPECT(tok, "                    ", false, false, 462, 418);
     EXPECT(tok, "Hello </s> world", false, true, 15043, 29871, 2, 29871, 3186);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# tests/cli/run_cli_test.sh TL -- the command line: `tl run --help` / `tl test --help`
+# list every option, misspelt options and commands get a suggestion, -v/--version,
+# -m sets TL_MODEL, -t the thread count, words after the file go to the script.
+set -uo pipefail
+tl=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+expect() { # name expected actual
+  if [ "$2" != "$3" ]; then
+    printf 'FAIL %s\n  expected: %s\n  actual:   %s\n' "$1" "$2" "$3"
+    fail=1
+  fi
+}
+help=$("$tl" run --help)
+for opt in "-m, --model PATH" "-t, --threads N" "-s, --seed S" "--test" "--bench" "--time" \
+           "--max-steps N" "--huge-pages" "-v, --verbose" "-d, --debug" "-h, --help"; do
+  case $help in *"$opt"*) ;; *) echo "FAIL: tl run --help lacks '$opt'"; fail=1 ;; esac
+done
+expect "test --help = run --help" "$(echo "$help" | tail -n +4)" "$("$tl" test --help | tail -n +4)"
+expect "unknown option" "tl run: unknown option --thread (did you mean --threads?)" \
+  "$("$tl" run --thread 2 x.tl 2>&1 | head -n1)"
+expect "single-dash long option" "tl test: unknown option -seed (did you mean --seed?)" \
+  "$("$tl" test -seed 2 x.tl 2>&1 | head -n1)"
+"$tl" run --bogus-thing x.tl >/dev/null 2>&1
+expect "usage error status" 2 $?
+expect "unknown command" "tl: unknown command 'rnu' (did you mean 'tl run'?)" "$("$tl" rnu x.tl 2>&1)"
+v=$("$tl" --version)
+expect "-v" "$v" "$("$tl" -v)"
+case $v in "tl "[0-9]*) ;; *) echo "FAIL: version '$v'"; fail=1 ;; esac
+cat >"$tmp/s.tl" <<'TL'
+main { print(env("TL_MODEL", "none"), threads(), args()) }
+TL
+expect "-m -t, script words" 'm.gguf 1 ["-p", "hi", "-n", "3"]' \
+  "$("$tl" run -m m.gguf -t 1 "$tmp/s.tl" -p hi -n 3)"
+expect "--threads=N" 'none 2 []' "$(env -u TL_MODEL "$tl" run --threads=2 "$tmp/s.tl")"
+expect "needs a value" "tl run: --threads needs a value (--threads N)" "$("$tl" run -t 2>&1)"
+printf 'main { print("out")\n eprint("err", 1) }\n' >"$tmp/e.tl"
+expect "eprint to stderr" "out|err 1" "$("$tl" run "$tmp/e.tl" 2>"$tmp/err")|$(cat "$tmp/err")"
+# the examples' "model not found" goes to stderr, exit 1
+out=$("$tl" run -m "$tmp/none.gguf" "$(dirname "$0")/../../examples/generate.tl" -n 1 2>"$tmp/err")
+expect "model not found: status" "1" "$?"
+expect "model not found: stdout" "" "$out"
+case $(cat "$tmp/err") in "Model not found: $tmp/none.gguf"*) ;; *) echo "FAIL: $(cat "$tmp/err")"; fail=1 ;; esac
+exit $fail
