@@ -1,11 +1,14 @@
 /* app/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
 #include "app/commands.h"
 #include "app/options.h"
+#include "lang/atomic_file.h"
 #include "lang/suggest.h"
 #include "lang/eval.h"
+#include "runtime/context.h"
 #include "runtime/random.h"
 #include "runtime/threadpool.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +59,10 @@ int tl_cmd_version(int argc, char **argv) {
 
 static void on_sigint(int sig) {
     (void)sig;
-    if (tl_interrupt_requested) _exit(130); /* second Ctrl-C: give up */
+    if (tl_interrupt_requested) { /* second Ctrl-C: give up, leaving no temporary file */
+        tl_atomic_remove_temps();
+        _exit(130);
+    }
     tl_interrupt_requested = 1;
 }
 
@@ -75,8 +81,9 @@ static int parse_int_opt(const char *name, const char *v, long long *out) {
         fprintf(stderr, "tl: %s needs a value\n", name);
         return -1;
     }
+    errno = 0;
     *out = strtoll(v, &end, 10);
-    if (*end || end == v || *out < 0) {
+    if (*end || end == v || *out < 0 || errno == ERANGE) {
         fprintf(stderr, "tl: %s: '%s' is not a non-negative integer\n", name, v);
         return -1;
     }
@@ -196,6 +203,11 @@ static int parse_run(int argc, char **argv, run_opts *o) {
             break;
         case O_THREADS:
             if (parse_int_opt(opt->name, val, &v)) return -1;
+            if (v > TL_MAX_THREADS) {
+                fprintf(stderr, "tl: --threads: %lld is out of range (0 = every core, or 1 .. %d)\n",
+                        v, TL_MAX_THREADS);
+                return -1;
+            }
             setenv("TL_THREADS", val, 1); /* exported for the runtime areas that read it */
             o->threads = v;
             break;
@@ -219,8 +231,21 @@ static int run(run_opts *o) {
         fprintf(stderr, "tl: out of memory\n");
         return 1;
     }
-    if (o->threads &&
-        tl_threadpool_set_threads((int)(o->threads > 1000 ? 1000 : o->threads)) != TL_OK) {
+    /* the runtime ignores a TL_THREADS it cannot read; the command line says so */
+    const char *env_threads = getenv("TL_THREADS");
+    if (!o->threads && env_threads && *env_threads) {
+        char *end;
+        errno = 0;
+        long v = strtol(env_threads, &end, 10);
+        if (*end || errno || v < 0 || v > TL_MAX_THREADS) {
+            fprintf(stderr,
+                    "tl run: TL_THREADS='%s' is not a thread count (0 = every core, or 1 .. %d)\n",
+                    env_threads, TL_MAX_THREADS);
+            tl_interp_free(I);
+            return 2;
+        }
+    }
+    if (o->threads && tl_threadpool_set_threads((int)o->threads) != TL_OK) {
         fprintf(stderr, "tl run: --threads: %s\n", tl_last_error());
         tl_interp_free(I);
         return 2;

@@ -7,6 +7,18 @@
 #define ARRAY_PREVIEW  8  /* array elements shown before eliding  */
 #define STRING_PREVIEW 80 /* string bytes shown before eliding    */
 
+/* A key or tensor name from the file, for a table cell: control bytes and DEL
+** become '?' so a hostile name cannot drive the terminal; cut at cap - 1 bytes. */
+static const char *safe_name(const char *s, char *buf, size_t cap) {
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        buf[i] = (ch < 32 || ch == 127) ? '?' : (char)ch;
+    }
+    buf[i] = 0;
+    return buf;
+}
+
 /* A string with C-style escapes, cut at max bytes (0 = no limit). */
 static void put_string(FILE *out, const char *s, size_t len, size_t max) {
     size_t n = (max && len > max) ? max : len;
@@ -114,7 +126,8 @@ void tl_gguf_dump(FILE *out, const tl_gguf *g, const tl_gguf_dump_opts *opts) {
                 snprintf(type, sizeof type, "%s[]", tl_gguf_type_name(kv->elem_type));
             else
                 snprintf(type, sizeof type, "%s", tl_gguf_type_name(kv->type));
-            fprintf(out, "  %-44s %-10s ", kv->key, type);
+            char name[512];
+            fprintf(out, "  %-44s %-10s ", safe_name(kv->key, name, sizeof name), type);
             put_value(out, kv, opts->full);
             fputc('\n', out);
         }
@@ -139,9 +152,10 @@ void tl_gguf_dump(FILE *out, const tl_gguf *g, const tl_gguf_dump_opts *opts) {
                 used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld",
                                          d == t->n_dims - 1 ? "" : ", ", (long long)t->ne[d]);
             snprintf(shape + used, sizeof shape - used, "]");
-            fprintf(out, "  %5lld  %-36s %-6s %-20s %12llu %12zu\n", (long long)i, t->name,
-                    tl_gguf_ggml_type_name(t->type_id), shape, (unsigned long long)t->offset,
-                    t->nbytes);
+            char name[512];
+            fprintf(out, "  %5lld  %-36s %-6s %-20s %12llu %12zu\n", (long long)i,
+                    safe_name(t->name, name, sizeof name), tl_gguf_ggml_type_name(t->type_id),
+                    shape, (unsigned long long)t->offset, t->nbytes);
         }
     }
 }

@@ -6,6 +6,7 @@
 #include "lang/display.h"
 #include "lang/parse.h"
 #include "app/repl_internal.h"
+#include "lang/read_all.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -395,18 +396,15 @@ static double now_s(void) {
 }
 
 static tl_status cmd_load(tl_repl_session *s, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(s->err, "error: cannot open '%s': %s\n", path, strerror(errno));
-        return TL_ERR_IO;
-    }
+    /* bounded, interruptible, a directory is an error (lang/read_all.h) */
     tl_strbuf b = {0};
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        tl_strbuf_append(&b, buf, n);
-    fclose(f);
-    tl_status st = tl_interp_eval_string(s->interp, b.data ? b.data : "", b.len, path, NULL);
+    tl_status st = tl_read_path(path, ":load", TL_READ_SOURCE, &b);
+    if (st != TL_OK) {
+        fprintf(s->err, "error: %s\n", tl_last_error());
+        tl_strbuf_free(&b);
+        return st;
+    }
+    st = tl_interp_eval_string(s->interp, b.data ? b.data : "", b.len, path, NULL);
     tl_strbuf_free(&b);
     if (st != TL_OK) {
         if (tl_interp_exit_code(s->interp) >= 0) {

@@ -34,6 +34,21 @@ static void check(tl_status st) {
 
 #define V(i) ((tl_dl_term){.var = (i)})
 
+/* where a relation's bytes go: coordinates, membership (dense bits or hash
+** set), and the join indexes (docs/logic.md weighs these against CSR) */
+static void breakdown(const tl_rel *r) {
+    double coords = (double)r->cap * r->arity * 4, idx = 0;
+    double memb = (double)tl_rel_bytes(r) - coords;
+    for (int i = 0; i < r->n_idx; i++)
+        idx += (double)(r->idx[i].n_buckets + r->idx[i].n_next) * 4;
+    memb -= idx;
+    printf("%28s   coordinates %.1f MB, membership %.1f MB (%s), %d index%s %.1f MB "
+           "(%.1f B per tuple per index)\n",
+           "", coords / 1e6, memb / 1e6, tl_rel_is_dense(r) ? "dense bits" : "hash set", r->n_idx,
+           r->n_idx == 1 ? "" : "es", idx / 1e6,
+           r->n_idx && r->n ? idx / r->n_idx / (double)r->n : 0);
+}
+
 static void run(const char *what, tl_rel *edges, int64_t side, bool full_tc, bool sg) {
     /* tc(x, y) <- e(x, y).  tc(x, z) <- e(x, y), tc(y, z). */
     tl_dl_pred preds[3] = {{"e", 2, edges}, {"tc", 2, NULL}, {"sg", 2, NULL}};
@@ -56,32 +71,39 @@ static void run(const char *what, tl_rel *edges, int64_t side, bool full_tc, boo
     tl_dl_program p = {.preds = preds, .n_preds = 3, .rules = rules, .n_rules = 2, .side = side};
     tl_rel model[3];
     tl_dl_error err;
+    tl_dl_stats stats = {0};
     double t0, t1;
     if (full_tc) {
         t0 = now();
-        check(tl_dl_forward(&p, model, NULL, &err));
+        check(tl_dl_forward(&p, model, &stats, &err));
         t1 = now();
-        printf("%-28s tc forward   %9zu tuples  %8.3f s  %7.1f MB\n", what, model[1].n, t1 - t0,
-               (double)tl_rel_bytes(&model[1]) / 1e6);
+        printf("%-28s tc forward   %9zu tuples  %8.3f s  %7.1f MB  %lld rounds\n", what, model[1].n,
+               t1 - t0, (double)tl_rel_bytes(&model[1]) / 1e6, (long long)stats.rounds);
+        breakdown(&model[1]);
         for (int i = 0; i < 3; i++)
             tl_rel_free(&model[i]);
     }
     int32_t pat[2] = {0, -1};
     tl_rel ans;
     if (full_tc) { /* on the chain, right recursion tables every suffix: 50M answers */
+        stats = (tl_dl_stats){0};
         t0 = now();
-        check(tl_dl_query(&p, 1, pat, &ans, NULL, &err));
+        check(tl_dl_query(&p, 1, pat, &ans, &stats, &err));
         t1 = now();
-        printf("%-28s tc(0, X)     %9zu answers %8.3f s\n", what, ans.n, t1 - t0);
+        printf("%-28s tc(0, X)     %9zu answers %8.3f s  %lld rounds\n", what, ans.n, t1 - t0,
+               (long long)stats.rounds);
         tl_rel_free(&ans);
     }
     if (!sg) return;
-    p.n_rules = 4;
+    p.rules = rules + 2; /* the sg rules alone (tc is not needed) */
+    p.n_rules = 2;
+    stats = (tl_dl_stats){0};
     t0 = now();
-    check(tl_dl_forward(&p, model, NULL, &err));
+    check(tl_dl_forward(&p, model, &stats, &err));
     t1 = now();
-    printf("%-28s sg forward   %9zu tuples  %8.3f s  %7.1f MB\n", what, model[2].n, t1 - t0,
-           (double)tl_rel_bytes(&model[2]) / 1e6);
+    printf("%-28s sg forward   %9zu tuples  %8.3f s  %7.1f MB  %lld rounds\n", what, model[2].n,
+           t1 - t0, (double)tl_rel_bytes(&model[2]) / 1e6, (long long)stats.rounds);
+    breakdown(&model[2]);
     for (int i = 0; i < 3; i++)
         tl_rel_free(&model[i]);
 }

@@ -1,8 +1,15 @@
-/* lang/atomic_file.c -- temp file + fsync + rename (see lang/atomic_file.h). */
+/* lang/atomic_file.c -- temp file + fsync + rename, or a direct write to a
+** device or FIFO (see lang/atomic_file.h). */
 #include "lang/atomic_file.h"
+
+#include "lang/eval.h"
+#include "lang/read_all.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,34 +18,205 @@
 
 static unsigned tmp_counter;
 
+/* The temporary files being written, for tl_atomic_remove_temps() (a signal
+** handler may read this at any moment: a slot is set after its string is
+** complete and cleared before the string is freed). */
+#define MAX_LIVE 16
+static char *volatile live_tmp[MAX_LIVE];
+
+static void live_add(char *tmp) {
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (!live_tmp[i]) {
+            live_tmp[i] = tmp;
+            return;
+        }
+}
+
+static void live_remove(const char *tmp) {
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live_tmp[i] == tmp) live_tmp[i] = NULL;
+}
+
+void tl_atomic_remove_temps(void) {
+    for (int i = 0; i < MAX_LIVE; i++) {
+        char *t = live_tmp[i];
+        if (t) unlink(t);
+    }
+}
+
 static tl_status io_fail(const tl_atomic_file *af, const char *what, int err) {
     return tl_fail(TL_ERR_IO, "%s: cannot %s '%s': %s", af->who, what, af->path, strerror(err));
 }
 
 static void clear(tl_atomic_file *af) {
+    if (af->tmp) live_remove(af->tmp);
     free(af->path);
+    free(af->target);
     free(af->tmp);
-    af->path = af->tmp = NULL;
+    free(af->mem);
+    if (af->fd >= 0) close(af->fd);
+    af->path = af->target = af->tmp = af->mem = NULL;
+    af->fd = -1;
     af->f = NULL;
 }
 
-/* Copies the existing target into the temp file (for appends). */
-static tl_status copy_existing(tl_atomic_file *af, int src) {
+/* Follows symlinks at path (at most 40) to the file they name, which may not
+** exist yet (a dangling link is written through, as the shell does). */
+static tl_status resolve(tl_atomic_file *af, char **out) {
+    char *cur = strdup(af->path);
+    for (int hops = 0; cur; hops++) {
+        struct stat lsb;
+        if (lstat(cur, &lsb) != 0 || !S_ISLNK(lsb.st_mode)) {
+            *out = cur;
+            return TL_OK;
+        }
+        if (hops == 40) {
+            free(cur);
+            return io_fail(af, "write", ELOOP);
+        }
+        char link[PATH_MAX];
+        ssize_t n = readlink(cur, link, sizeof link - 1);
+        if (n < 0) {
+            int err = errno;
+            free(cur);
+            return io_fail(af, "write", err);
+        }
+        link[n] = 0;
+        const char *slash = strrchr(cur, '/');
+        char *next;
+        if (link[0] == '/' || !slash) {
+            next = strdup(link);
+        } else {
+            size_t dl = (size_t)(slash - cur) + 1;
+            next = malloc(dl + (size_t)n + 1);
+            if (next) {
+                memcpy(next, cur, dl);
+                memcpy(next + dl, link, (size_t)n + 1);
+            }
+        }
+        free(cur);
+        cur = next;
+    }
+    return tl_fail(TL_ERR_NOMEM, "%s: out of memory", af->who);
+}
+
+/* Copies the first `size` bytes of the existing target into the temporary file
+** (for appends): bounded by the size seen at open and the data read limit, so
+** a file that grows while it is copied cannot make this endless; Ctrl-C stops it. */
+static tl_status copy_existing(tl_atomic_file *af, int src, off_t size) {
+    size_t limit = tl_read_limit(TL_READ_DATA);
+    if ((uint64_t)size > limit)
+        return tl_fail(TL_ERR_NOMEM,
+                       "%s: '%s' is larger than the read limit of %zu bytes (set "
+                       "TL_MAX_READ_BYTES to change it)",
+                       af->who, af->path, limit);
     char buf[1 << 16];
-    for (;;) {
-        ssize_t n = read(src, buf, sizeof buf);
+    size_t left = (size_t)size;
+    while (left) {
+        if (tl_interrupt_requested) {
+            tl_interrupt_requested = 0;
+            return tl_fail(TL_ERR_INTERRUPTED, "interrupted");
+        }
+        ssize_t n = read(src, buf, left < sizeof buf ? left : sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
             return io_fail(af, "read", errno);
         }
-        if (n == 0) return TL_OK;
+        if (n == 0) break; /* the file shrank: append to what is there */
         if (fwrite(buf, 1, (size_t)n, af->f) != (size_t)n) return io_fail(af, "write", errno);
+        left -= (size_t)n;
     }
+    return TL_OK;
+}
+
+/* A character device or a FIFO (or a regular file that cannot be replaced
+** without changing its owner) is opened and written in place at commit. */
+static tl_status open_direct(tl_atomic_file *af, bool append, bool is_fifo) {
+    /* a regular file is truncated at commit, not here: an error before then
+    ** must leave it as it was */
+    int flags = O_WRONLY | O_CLOEXEC | O_NONBLOCK | (append ? O_APPEND : 0);
+    af->fd = open(af->target, flags);
+    if (af->fd < 0) {
+        if (is_fifo && errno == ENXIO)
+            return tl_fail(TL_ERR_IO, "%s: cannot write '%s': no process is reading the FIFO",
+                           af->who, af->path);
+        return io_fail(af, "open", errno);
+    }
+    af->f = open_memstream(&af->mem, &af->mem_len);
+    if (!af->f) return tl_fail(TL_ERR_NOMEM, "%s: out of memory", af->who);
+    return TL_OK;
+}
+
+/* Writes the buffered bytes to the device / FIFO: non-blocking with poll, so a
+** reader that stops reading cannot hang the program beyond Ctrl-C. */
+static tl_status write_direct(tl_atomic_file *af) {
+    size_t done = 0;
+    struct stat sb;
+    if (!(fcntl(af->fd, F_GETFL) & O_APPEND) && fstat(af->fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        ftruncate(af->fd, 0) != 0)
+        return io_fail(af, "write", errno);
+    while (done < af->mem_len) {
+        if (tl_interrupt_requested) {
+            tl_interrupt_requested = 0;
+            return tl_fail(TL_ERR_INTERRUPTED, "interrupted");
+        }
+        ssize_t n = write(af->fd, af->mem + done, af->mem_len - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) {
+                struct pollfd p = {.fd = af->fd, .events = POLLOUT};
+                (void)poll(&p, 1, 100);
+                continue;
+            }
+            return io_fail(af, "write", errno);
+        }
+        done += (size_t)n;
+    }
+    return TL_OK;
+}
+
+static tl_status open_temp(tl_atomic_file *af, const struct stat *sb, bool exists) {
+    /* dir/.name.tmp-PID-N next to the target */
+    const char *path = af->target;
+    const char *slash = strrchr(path, '/');
+    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+    const char *base = path + dir_len;
+    size_t cap = strlen(path) + 64;
+    char *tmp = malloc(cap);
+    if (!tmp) return tl_fail(TL_ERR_NOMEM, "%s: out of memory", af->who);
+    int fd = -1;
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        snprintf(tmp, cap, "%.*s.%s.tmp-%ld-%u", (int)dir_len, path, base, (long)getpid(),
+                 tmp_counter++);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) {
+        int err = errno;
+        free(tmp);
+        return io_fail(af, "open", err);
+    }
+    af->tmp = tmp;
+    live_add(tmp);
+    if (exists) {
+        /* the new file keeps the old one's permission bits and group */
+        (void)fchmod(fd, sb->st_mode & 07777);
+        if (sb->st_gid != getegid()) (void)fchown(fd, (uid_t)-1, sb->st_gid);
+    }
+    af->f = fdopen(fd, "wb");
+    if (!af->f) {
+        int err = errno;
+        close(fd);
+        unlink(af->tmp);
+        return io_fail(af, "open", err);
+    }
+    return TL_OK;
 }
 
 tl_status tl_atomic_open(tl_atomic_file *af, const char *path, const char *who,
                          bool keep_contents) {
     memset(af, 0, sizeof *af);
+    af->fd = -1;
     af->who = who;
     af->path = strdup(path);
     if (!af->path) return tl_fail(TL_ERR_NOMEM, "%s: out of memory", who);
@@ -46,69 +224,75 @@ tl_status tl_atomic_open(tl_atomic_file *af, const char *path, const char *who,
         clear(af);
         return tl_fail(TL_ERR_IO, "%s: cannot open '': %s", who, strerror(ENOENT));
     }
+    tl_status st = resolve(af, &af->target);
+    if (st != TL_OK) {
+        clear(af);
+        return st;
+    }
     struct stat sb;
-    bool exists = stat(path, &sb) == 0;
-    if (exists && S_ISDIR(sb.st_mode)) {
-        tl_status st = io_fail(af, "write", EISDIR);
-        clear(af);
-        return st;
-    }
-    /* dir/.name.tmp-PID-N next to the target */
-    const char *slash = strrchr(path, '/');
-    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-    const char *base = path + dir_len;
-    size_t cap = strlen(path) + 64;
-    af->tmp = malloc(cap);
-    if (!af->tmp) {
-        clear(af);
-        return tl_fail(TL_ERR_NOMEM, "%s: out of memory", who);
-    }
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(af->tmp, cap, "%.*s.%s.tmp-%ld-%u", (int)dir_len, path, base, (long)getpid(),
-                 tmp_counter++);
-        fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        tl_status st = io_fail(af, "open", errno);
-        clear(af);
-        return st;
-    }
-    if (exists) (void)fchmod(fd, sb.st_mode & 07777);
-    af->f = fdopen(fd, "wb");
-    if (!af->f) {
-        tl_status st = io_fail(af, "open", errno);
-        close(fd);
-        unlink(af->tmp);
-        clear(af);
-        return st;
-    }
-    if (keep_contents && exists) {
-        int src = open(path, O_RDONLY | O_CLOEXEC);
-        tl_status st = src < 0 ? io_fail(af, "read", errno) : copy_existing(af, src);
-        if (src >= 0) close(src);
-        if (st != TL_OK) {
-            tl_atomic_abort(af);
-            return st;
+    bool exists = stat(af->target, &sb) == 0;
+    int werr = 0;
+    if (!exists && errno != ENOENT) {
+        st = io_fail(af, "open", errno);
+    } else if (exists && S_ISDIR(sb.st_mode)) {
+        st = io_fail(af, "write", EISDIR);
+    } else if (exists && (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode))) {
+        st = open_direct(af, keep_contents, S_ISFIFO(sb.st_mode));
+        af->direct = true;
+    } else if (exists && !S_ISREG(sb.st_mode)) {
+        st = tl_fail(TL_ERR_IO,
+                     "%s: cannot write '%s': it is not a regular file, a character device or "
+                     "a FIFO",
+                     who, path);
+    } else if (exists && (werr = access(af->target, W_OK) == 0 ? 0 : errno,
+                          werr || !(sb.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))) {
+        /* a read-only file (or /proc/version) is not replaced behind its back,
+        ** not even by root, whom access() always lets write */
+        st = io_fail(af, "write", werr ? werr : EACCES);
+    } else if (exists && sb.st_uid != geteuid()) {
+        /* replacing it would make it ours: write it in place instead */
+        st = open_direct(af, keep_contents, false);
+        af->direct = true;
+    } else {
+        st = open_temp(af, &sb, exists);
+        if (st == TL_OK && keep_contents && exists) {
+            int src = open(af->target, O_RDONLY | O_CLOEXEC);
+            st = src < 0 ? io_fail(af, "read", errno) : copy_existing(af, src, sb.st_size);
+            if (src >= 0) close(src);
         }
+    }
+    if (st != TL_OK) {
+        tl_atomic_abort(af);
+        return st;
     }
     return TL_OK;
 }
 
 void tl_atomic_abort(tl_atomic_file *af) {
     if (af->f) fclose(af->f);
+    af->f = NULL;
     if (af->tmp) unlink(af->tmp);
     clear(af);
 }
 
+static tl_status commit_direct(tl_atomic_file *af) {
+    int err = 0;
+    if (fflush(af->f) != 0 || ferror(af->f)) err = errno ? errno : EIO;
+    fclose(af->f);
+    af->f = NULL;
+    tl_status st = err ? tl_fail(TL_ERR_NOMEM, "%s: out of memory", af->who) : write_direct(af);
+    clear(af);
+    return st;
+}
+
 tl_status tl_atomic_commit(tl_atomic_file *af) {
+    if (af->direct) return commit_direct(af);
     int err = 0;
     if (fflush(af->f) != 0 || ferror(af->f)) err = errno ? errno : EIO;
     if (!err && fsync(fileno(af->f)) != 0 && errno != EINVAL) err = errno;
     if (fclose(af->f) != 0 && !err) err = errno;
     af->f = NULL;
-    if (!err && rename(af->tmp, af->path) != 0) err = errno;
+    if (!err && rename(af->tmp, af->target) != 0) err = errno;
     if (err) {
         tl_status st = io_fail(af, "write", err);
         unlink(af->tmp);
@@ -116,8 +300,8 @@ tl_status tl_atomic_commit(tl_atomic_file *af) {
         return st;
     }
     /* make the rename itself durable (best effort: not every fs allows it) */
-    const char *slash = strrchr(af->path, '/');
-    char *dir = slash ? strndup(af->path, (size_t)(slash - af->path) + 1) : strdup(".");
+    const char *slash = strrchr(af->target, '/');
+    char *dir = slash ? strndup(af->target, (size_t)(slash - af->target) + 1) : strdup(".");
     if (dir) {
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {

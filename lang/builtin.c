@@ -3,6 +3,8 @@
 #include "lang/autograd.h"
 #include "lang/builtins/tensor_args.h"
 
+#include "lang/read_all.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -256,6 +258,12 @@ tl_status tl_arg_string(const tl_call *c, const tl_value *argv, int i, const cha
     return TL_OK;
 }
 
+tl_status tl_arg_path(const tl_call *c, const tl_value *argv, int i, const char **out) {
+    tl_status st = tl_arg_string(c, argv, i, out);
+    if (st == TL_OK) st = tl_check_path_bytes(argv[i].as.str->data, argv[i].as.str->len, c->name);
+    return st;
+}
+
 /* allow_minus_one: -1 elements are kept (as -1) for tl_arg_shape_infer. */
 static tl_status arg_shape(const tl_call *c, const tl_value *argv, int i, int64_t *shape,
                            int *n_dims, bool allow_minus_one) {
@@ -279,7 +287,13 @@ static tl_status arg_shape(const tl_call *c, const tl_value *argv, int i, int64_
                 shape[k] = -1;
                 continue;
             }
-            if (!(d >= 0 && d < 9.0e15))
+            if (d >= 9.0e15 && e->kind == TL_VAL_INT) /* no allocation can have it */
+                return tl_fail(TL_ERR_NOMEM, "%s: shape element %zu is %lld, too large to allocate",
+                               c->name, k, (long long)e->as.i);
+            if (d >= 9.0e15)
+                return tl_fail(TL_ERR_NOMEM, "%s: shape element %zu is %s, too large to allocate",
+                               c->name, k, tl_num_str(d));
+            if (!(d >= 0))
                 return tl_fail(TL_ERR_SHAPE, "%s: shape element %zu is %s (must be >= 0%s)",
                                c->name, k, tl_num_str(d), allow_minus_one ? ", or -1 once" : "");
             shape[k] = (int64_t)d;

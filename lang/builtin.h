@@ -83,6 +83,8 @@ tl_status tl_arg_int(const tl_call *c, const tl_value *argv, int i, int64_t *out
 tl_status tl_arg_double(const tl_call *c, const tl_value *argv, int i, double *out);
 tl_status tl_arg_bool(const tl_call *c, const tl_value *argv, int i, bool *out);
 tl_status tl_arg_string(const tl_call *c, const tl_value *argv, int i, const char **out);
+/* A string naming a file: a NUL byte in it is an error (the C path would stop there). */
+tl_status tl_arg_path(const tl_call *c, const tl_value *argv, int i, const char **out);
 /* A shape: an int array, a float array (truncated), or a 1-D tensor; NumPy order. */
 tl_status tl_arg_shape(const tl_call *c, const tl_value *argv, int i, int64_t *shape, int *n_dims);
 /* The same, for reshape: one element may be -1 and is inferred so the shape holds numel

@@ -186,11 +186,16 @@ void tl_display_quoted(tl_strbuf *b, const char *s, size_t len) {
     tl_strbuf_putc(b, '"');
 }
 
-static void display(tl_strbuf *b, const tl_value *v, bool nested, int depth) {
-    if (depth > 64) {
+/* At most 64 levels and DISPLAY_BUDGET values are shown ("..." for the rest):
+** a shared value like `a = [a, a]` repeated stays cheap to print. */
+#define DISPLAY_BUDGET 100000
+
+static void display(tl_strbuf *b, const tl_value *v, bool nested, int depth, size_t *budget) {
+    if (depth > 64 || *budget == 0) {
         tl_strbuf_puts(b, "...");
         return;
     }
+    --*budget;
     switch (v->kind) {
     case TL_VAL_VOID:
         tl_strbuf_puts(b, "void");
@@ -216,17 +221,17 @@ static void display(tl_strbuf *b, const tl_value *v, bool nested, int depth) {
         tl_strbuf_putc(b, '[');
         if (a->len > 10) {
             for (size_t i = 0; i < 3; i++) {
-                display(b, &a->items[i], true, depth + 1);
+                display(b, &a->items[i], true, depth + 1, budget);
                 tl_strbuf_puts(b, ", ");
             }
             tl_strbuf_puts(b, "..., ");
-            display(b, &a->items[a->len - 1], true, depth + 1);
+            display(b, &a->items[a->len - 1], true, depth + 1, budget);
             tl_strbuf_printf(b, "] (len=%zu)", a->len);
             break;
         }
         for (size_t i = 0; i < a->len; i++) {
             if (i) tl_strbuf_puts(b, ", ");
-            display(b, &a->items[i], true, depth + 1);
+            display(b, &a->items[i], true, depth + 1, budget);
         }
         tl_strbuf_putc(b, ']');
         break;
@@ -250,7 +255,7 @@ static void display(tl_strbuf *b, const tl_value *v, bool nested, int depth) {
         const tl_node *f = s->decl->a;
         for (uint32_t i = 0; i < s->n && f; i++, f = f->next) {
             tl_strbuf_printf(b, "%s %s: ", i ? "," : "", f->name);
-            display(b, &s->fields[i], true, depth + 1);
+            display(b, &s->fields[i], true, depth + 1, budget);
         }
         tl_strbuf_puts(b, s->n ? " }" : "}");
         break;
@@ -271,7 +276,8 @@ static void display(tl_strbuf *b, const tl_value *v, bool nested, int depth) {
 }
 
 void tl_value_display(tl_strbuf *b, const tl_value *v) {
-    display(b, v, false, 0);
+    size_t budget = DISPLAY_BUDGET;
+    display(b, v, false, 0, &budget);
 }
 
 int tl_struct_field_index(const tl_struct_value *s, const char *name) {

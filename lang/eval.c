@@ -3,6 +3,10 @@
 #include "lang/eval_internal.h"
 #include "lang/eval_logic.h"
 #include "lang/ffi.h"
+#include "lang/read_all.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -62,6 +66,9 @@ void tl_scope_clear(tl_scope *s) {
     for (uint32_t i = 0; i < s->n; i++)
         tl_value_release(&s->vars[i].v);
     s->n = 0;
+    free(s->index);
+    s->index = NULL;
+    s->index_cap = 0;
 }
 
 static void scope_free(tl_scope *s) {
@@ -83,6 +90,9 @@ void tl_interp_free(tl_interp *I) {
     free(I->fns.items);
     free(I->structs.items);
     free(I->methods.items);
+    free(I->fns.index);
+    free(I->structs.index);
+    free(I->methods.index);
     for (size_t i = 0; i < I->n_imports; i++) {
         free(I->imports[i].realpath);
         free(I->imports[i].display);
@@ -294,7 +304,48 @@ static tl_status leave(tl_interp *I, bool outer, tl_flow fl) {
 
 /* ------------------------------------------------------------------ scopes */
 
+/* Scopes (and the function / struct / method tables) past a few dozen names get
+** a hash index, so declaring and finding n names costs O(n), not O(n^2). */
+#define INDEX_MIN 32
+
+static uint32_t name_hash(const char *s) {
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void scope_index_put(tl_scope *s, uint32_t i) {
+    uint32_t m = s->index_cap - 1;
+    uint32_t k = name_hash(s->vars[i].name) & m;
+    while (s->index[k])
+        k = (k + 1) & m;
+    s->index[k] = i + 1;
+}
+
+/* (Re)builds the index for s->n names; on out of memory lookups stay linear. */
+static void scope_index_build(tl_scope *s) {
+    uint32_t cap = 64;
+    while (cap < 2 * s->n)
+        cap *= 2;
+    uint32_t *ix = calloc(cap, sizeof *ix);
+    if (!ix) return;
+    free(s->index);
+    s->index = ix;
+    s->index_cap = cap;
+    for (uint32_t i = 0; i < s->n; i++)
+        scope_index_put(s, i);
+}
+
 static tl_var *find_local(tl_scope *s, const char *name) {
+    if (s->index) {
+        uint32_t m = s->index_cap - 1;
+        for (uint32_t k = name_hash(name) & m; s->index[k]; k = (k + 1) & m) {
+            tl_var *v = &s->vars[s->index[k] - 1];
+            if (v->name == name || strcmp(v->name, name) == 0) return v;
+        }
+        return NULL;
+    }
     for (uint32_t i = s->n; i-- > 0;)
         if (s->vars[i].name == name || strcmp(s->vars[i].name, name) == 0) return &s->vars[i];
     return NULL;
@@ -326,6 +377,10 @@ tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v) {
         s->cap = cap;
     }
     s->vars[s->n++] = (tl_var){name, v};
+    if (s->index && 2 * s->n <= s->index_cap)
+        scope_index_put(s, s->n - 1);
+    else if (s->n >= INDEX_MIN)
+        scope_index_build(s);
     return TL_OK;
 }
 
@@ -370,15 +425,57 @@ void tl_interp_each_name(tl_interp *I,
 
 /* ------------------------------------------------------------------ tables */
 
+/* The slot of name in l's index: its latest item, or the empty slot to use. */
+static size_t named_slot(const tl_named_list *l, const char *name) {
+    size_t m = l->index_cap - 1;
+    size_t k = name_hash(name) & m;
+    while (l->index[k] && strcmp(l->items[l->index[k] - 1].name, name) != 0)
+        k = (k + 1) & m;
+    return k;
+}
+
+static void named_index_build(tl_named_list *l) {
+    size_t cap = 64;
+    while (cap < 2 * l->n)
+        cap *= 2;
+    uint32_t *ix = calloc(cap, sizeof *ix);
+    if (!ix) return; /* lookups stay linear */
+    free(l->index);
+    l->index = ix;
+    l->index_cap = cap;
+    for (size_t i = 0; i < l->n; i++) {
+        size_t k = named_slot(l, l->items[i].name);
+        l->items[i].prev = l->index[k];
+        l->index[k] = (uint32_t)i + 1;
+    }
+}
+
+/* The latest item named name (1-based), 0 when there is none. */
+static uint32_t named_latest(const tl_named_list *l, const char *name) {
+    if (l->index) return l->index[named_slot(l, name)];
+    for (size_t i = l->n; i-- > 0;)
+        if (strcmp(l->items[i].name, name) == 0) return (uint32_t)i + 1;
+    return 0;
+}
+
+/* The next older item with the same name (1-based), 0 when there is none. */
+static uint32_t named_older(const tl_named_list *l, uint32_t at) {
+    if (l->index) return l->items[at - 1].prev;
+    const char *name = l->items[at - 1].name;
+    for (size_t i = at - 1; i-- > 0;)
+        if (strcmp(l->items[i].name, name) == 0) return (uint32_t)i + 1;
+    return 0;
+}
+
 static tl_status named_put(tl_named_list *l, const char *name, const char *type,
                            const tl_node *decl) {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].name, name) == 0 &&
-            ((!type && !l->items[i].type) ||
-             (type && l->items[i].type && strcmp(type, l->items[i].type) == 0))) {
-            l->items[i].decl = decl; /* a later definition replaces an earlier one */
+    for (uint32_t i = named_latest(l, name); i; i = named_older(l, i)) {
+        tl_named *it = &l->items[i - 1];
+        if ((!type && !it->type) || (type && it->type && strcmp(type, it->type) == 0)) {
+            it->decl = decl; /* a later definition replaces an earlier one */
             return TL_OK;
         }
+    }
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         tl_named *p = realloc(l->items, cap * sizeof *p);
@@ -386,15 +483,22 @@ static tl_status named_put(tl_named_list *l, const char *name, const char *type,
         l->items = p;
         l->cap = cap;
     }
-    l->items[l->n++] = (tl_named){name, type, decl};
+    l->items[l->n++] = (tl_named){name, type, decl, 0};
+    if (l->index && 2 * l->n <= l->index_cap) {
+        size_t k = named_slot(l, name);
+        l->items[l->n - 1].prev = l->index[k];
+        l->index[k] = (uint32_t)l->n;
+    } else if (l->n >= INDEX_MIN) {
+        named_index_build(l);
+    }
     return TL_OK;
 }
 
 static const tl_node *named_get(const tl_named_list *l, const char *type, const char *name) {
-    for (size_t i = l->n; i-- > 0;)
-        if (strcmp(l->items[i].name, name) == 0 &&
-            (!type || (l->items[i].type && strcmp(l->items[i].type, type) == 0)))
-            return l->items[i].decl;
+    for (uint32_t i = named_latest(l, name); i; i = named_older(l, i)) {
+        const tl_named *it = &l->items[i - 1];
+        if (!type || (it->type && strcmp(it->type, type) == 0)) return it->decl;
+    }
     return NULL;
 }
 
@@ -425,22 +529,25 @@ static tl_status add_chunk(tl_interp *I, tl_chunk *c) {
     return TL_OK;
 }
 
-/* Reads a whole file; "-" is standard input. */
+/* Reads a whole file; "-" is standard input.  Bounded by the source read
+** limit and interruptible by Ctrl-C (lang/read_all.h). */
 static tl_status read_file(const char *path, char **text, size_t *len) {
     *text = NULL;
     bool is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f) return tl_fail(TL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return tl_fail(TL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (!is_stdin && fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        close(fd);
+        return tl_fail(TL_ERR_IO, "cannot read %s: %s", path, strerror(EISDIR));
+    }
     tl_strbuf b = {0};
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        tl_strbuf_append(&b, buf, n);
-    bool bad = ferror(f);
-    if (!is_stdin) fclose(f);
-    if (bad || b.oom) {
+    tl_status st =
+        tl_read_fd(fd, "tl", is_stdin ? "<stdin>" : path, tl_read_limit(TL_READ_SOURCE), &b);
+    if (!is_stdin) close(fd);
+    if (st != TL_OK) {
         tl_strbuf_free(&b);
-        return tl_fail(bad ? TL_ERR_IO : TL_ERR_NOMEM, "cannot read %s", path);
+        return st;
     }
     *len = b.len;
     *text = b.data ? b.data : strdup("");
@@ -587,7 +694,7 @@ static tl_flow load_file(tl_interp *I, const char *path, const tl_node *site,
     if (site && tl_module_add_dep(I, site->chunk, idx) != TL_OK)
         return tl_err_status(I, site, tl_fail(TL_ERR_NOMEM, "out of memory"));
     char *text;
-    size_t len;
+    size_t len = 0;
     tl_status st = read_file(path, &text, &len);
     if (st != TL_OK) return tl_err_status(I, site, st);
     tl_chunk *c;

@@ -23,82 +23,7 @@ tl_flow tl_eval_structlit(tl_interp *I, const tl_node *n, tl_value *out); /* eva
 tl_flow tl_eval_match(tl_interp *I, const tl_node *n, tl_value *out);     /* eval_match.c */
 bool tl_array_to_tensor(const tl_value *v, tl_dtype dt, tl_value *out, tl_status *st);
 
-/* ------------------------------------------------------------------ equality, cycles */
-
-bool tl_values_equal(const tl_value *a, const tl_value *b) {
-    if (tl_value_is_number(a) && tl_value_is_number(b)) {
-        if (a->kind == TL_VAL_INT && b->kind == TL_VAL_INT) return a->as.i == b->as.i;
-        return tl_value_as_double(a) == tl_value_as_double(b);
-    }
-    if (a->kind != b->kind) return false;
-    switch (a->kind) {
-    case TL_VAL_VOID:
-        return true;
-    case TL_VAL_BOOL:
-        return a->as.b == b->as.b;
-    case TL_VAL_STRING:
-        return a->as.str->len == b->as.str->len &&
-               memcmp(a->as.str->data, b->as.str->data, a->as.str->len) == 0;
-    case TL_VAL_ARRAY:
-        if (a->as.arr->len != b->as.arr->len) return false;
-        for (size_t i = 0; i < a->as.arr->len; i++)
-            if (!tl_values_equal(&a->as.arr->items[i], &b->as.arr->items[i])) return false;
-        return true;
-    case TL_VAL_STRUCT:
-        if (a->as.st->decl != b->as.st->decl) return false;
-        for (uint32_t i = 0; i < a->as.st->n; i++)
-            if (!tl_values_equal(&a->as.st->fields[i], &b->as.st->fields[i])) return false;
-        return true;
-    case TL_VAL_TENSOR: {
-        const tl_tensor *x = a->as.tensor, *y = b->as.tensor;
-        if (x == y) return true;
-        if (x->n_dims != y->n_dims || !tl_tensor_same_shape(x, y)) return false;
-        int64_t n = tl_tensor_nelements(x);
-        int nd = x->n_dims;
-        for (int64_t k = 0; k < n; k++) {
-            size_t ox = 0, oy = 0;
-            int64_t r = k;
-            for (int d = 0; d < nd; d++) {
-                int64_t i = r % x->ne[d];
-                r /= x->ne[d];
-                ox += (size_t)i * x->nb[d];
-                oy += (size_t)i * y->nb[d];
-            }
-            double u, v;
-            if (!tl_tensor_read_double(x, ox, &u) || !tl_tensor_read_double(y, oy, &v))
-                return false;
-            if (u != v) return false;
-        }
-        return true;
-    }
-    case TL_VAL_FUNC:
-        return a->as.fn->decl == b->as.fn->decl;
-    case TL_VAL_BUILTIN:
-        return a->as.builtin == b->as.builtin;
-    case TL_VAL_OBJECT:
-        return a->as.obj == b->as.obj;
-    default:
-        return false;
-    }
-}
-
-static bool contains(const tl_value *v, const void *into, int depth) {
-    if (depth > 200) return true; /* absurdly deep: refuse */
-    if (v->kind == TL_VAL_ARRAY) {
-        if ((const void *)v->as.arr == into) return true;
-        for (size_t i = 0; i < v->as.arr->len; i++)
-            if (contains(&v->as.arr->items[i], into, depth + 1)) return true;
-    } else if (v->kind == TL_VAL_STRUCT) {
-        if ((const void *)v->as.st == into) return true;
-        for (uint32_t i = 0; i < v->as.st->n; i++)
-            if (contains(&v->as.st->fields[i], into, depth + 1)) return true;
-    }
-    return false;
-}
-
-bool tl_value_would_cycle(const tl_value *v, const void *into) {
-    return contains(v, into, 0);
-}
+/* equality and cycle checks: lang/value_walk.c */
 
 /* ------------------------------------------------------------------ names, arrays */
 
@@ -333,7 +258,9 @@ static int compare_strings(const tl_string *a, const tl_string *b) {
 static tl_flow compare(tl_interp *I, const tl_node *n, tl_binop op, const tl_value *a,
                        const tl_value *b, tl_value *out) {
     if (op == TL_OP_EQ || op == TL_OP_NE) {
-        bool eq = tl_values_equal(a, b);
+        bool eq;
+        tl_status st = tl_values_equal_checked(a, b, &eq);
+        if (st != TL_OK) return tl_err_status(I, n, st);
         *out = tl_value_bool(op == TL_OP_EQ ? eq : !eq);
         return TL_FLOW_OK;
     }
@@ -510,6 +437,10 @@ static tl_flow binop(tl_interp *I, const tl_node *n, tl_binop op, const tl_value
         return float_arith(I, n, op, tl_value_as_double(a), tl_value_as_double(b), out);
     if (op == TL_OP_ADD && a->kind == TL_VAL_STRING && b->kind == TL_VAL_STRING) {
         size_t len = a->as.str->len + b->as.str->len;
+        if (len > tl_value_max_string())
+            return tl_err_at(I, n, TL_ERR_NOMEM,
+                             "a string of %zu bytes is too long (the limit is %zu)", len,
+                             tl_value_max_string());
         char *buf = malloc(len + 1);
         if (!buf) return tl_err_at(I, n, TL_ERR_NOMEM, "out of memory");
         memcpy(buf, a->as.str->data, a->as.str->len);

@@ -31,17 +31,23 @@ typedef struct tl_scope {
     struct tl_scope *parent;
     tl_var *vars;
     uint32_t n, cap;
+    /* a hash index over vars once a scope is large (lang/eval.c), so 40000
+    ** lets stay linear; freed by tl_scope_clear */
+    uint32_t *index, index_cap;
 } tl_scope;
 
 typedef struct tl_named {
     const char *name;
     const char *type; /* impl type for methods */
     const tl_node *decl;
+    uint32_t prev; /* 1 + the previous item with the same name, 0 = none */
 } tl_named;
 
 typedef struct tl_named_list {
     tl_named *items;
     size_t n, cap;
+    uint32_t *index; /* name hash -> 1 + the latest item with that name */
+    size_t index_cap;
 } tl_named_list;
 
 typedef struct tl_import_rec {
@@ -151,6 +157,10 @@ tl_flow tl_check_type(tl_interp *I, const tl_node *site, const tl_node *type, tl
                       const char *what);
 tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n);
 bool tl_values_equal(const tl_value *a, const tl_value *b);
+/* The same with an error for values nested deeper than TL_VALUE_MAX_DEPTH
+** (lang/value_walk.c: bounded recursion, linear in shared containers). */
+#define TL_VALUE_MAX_DEPTH 2000
+tl_status tl_values_equal_checked(const tl_value *a, const tl_value *b, bool *equal);
 /* Would storing v inside container `into` make a reference cycle? */
 bool tl_value_would_cycle(const tl_value *v, const void *into);
 void tl_type_str(tl_strbuf *b, const tl_node *type);

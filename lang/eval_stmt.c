@@ -219,11 +219,19 @@ static bool flatten(const tl_value *v, int depth, int64_t *shape, int *rank, dou
     return true;
 }
 
-static size_t count_leaves(const tl_value *v) {
-    if (v->kind != TL_VAL_ARRAY) return 1;
+/* The number of leaves of a nested array of numbers, or SIZE_MAX when v
+** cannot be a tensor (a non-number leaf, deeper than TL_MAX_DIMS): the walk
+** stops there, so `a = [a, a]` repeated or `a = [a]` in a loop stays cheap. */
+static size_t count_leaves(const tl_value *v, int depth) {
+    if (v->kind != TL_VAL_ARRAY)
+        return tl_value_is_number(v) || v->kind == TL_VAL_BOOL ? 1 : SIZE_MAX;
+    if (depth >= TL_MAX_DIMS) return SIZE_MAX;
     size_t n = 0;
-    for (size_t i = 0; i < v->as.arr->len; i++)
-        n += count_leaves(&v->as.arr->items[i]);
+    for (size_t i = 0; i < v->as.arr->len; i++) {
+        size_t k = count_leaves(&v->as.arr->items[i], depth + 1);
+        if (k == SIZE_MAX || k > SIZE_MAX - 1 - n) return SIZE_MAX;
+        n += k;
+    }
     return n;
 }
 
@@ -236,7 +244,8 @@ bool tl_array_to_tensor(const tl_value *v, tl_dtype dt, tl_value *out, tl_status
     for (int i = 0; i < TL_MAX_DIMS; i++)
         shape[i] = -1;
     int rank = -1;
-    size_t cap = count_leaves(v);
+    size_t cap = count_leaves(v, 0);
+    if (cap == SIZE_MAX) return false;
     double *vals = malloc((cap ? cap : 1) * sizeof *vals);
     if (!vals) {
         *st = tl_fail(TL_ERR_NOMEM, "out of memory");

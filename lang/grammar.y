@@ -81,6 +81,8 @@ item(A) ::= IMPORT(T) STRING(S). {
     A = tl_pnode(ps, TL_D_IMPORT, &T);
     tl_node *s = tl_pstring(ps, &S);
     if (A && s) A->name = s->name;
+    if (s && memchr(s->name, '\0', (size_t)s->v.len))
+        tl_perror(ps, S.line, S.col, "an import path cannot contain a NUL byte");
 }
 item(A) ::= fndecl(F). { A = F; }
 item(A) ::= STRUCT IDENT(N) generics LBRACE fields(F) RBRACE. {

@@ -1,6 +1,7 @@
 /* lang/json_value.c -- JSON encoding of tl values and decoding with jansson. */
 #include "lang/json_value.h"
 
+#include "lang/read_all.h"
 #include "lang/value_struct.h"
 #include "runtime/ops.h"
 
@@ -74,14 +75,9 @@ static long json_obj_find(const json_obj *o, const char *key) {
     return -1;
 }
 
-/* Takes v; replaces an existing key's value. */
-static tl_status json_obj_put(json_obj *o, const char *key, tl_value v) {
-    long k = json_obj_find(o, key);
-    if (k >= 0) {
-        tl_value_release(&o->vals[k]);
-        o->vals[k] = v;
-        return TL_OK;
-    }
+/* Takes v; the key must not be in o yet (jansson's keys are unique), so a
+** decoded object of n keys is built in O(n) time. */
+static tl_status json_obj_append(json_obj *o, const char *key, tl_value v) {
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 8;
         char **keys = realloc(o->keys, cap * sizeof *keys);
@@ -162,6 +158,47 @@ const tl_object_class tl_json_object_class = {
 };
 
 /* ------------------------------------------------------------------ encoding */
+
+/* Length of the well-formed UTF-8 sequence at s[0..len) (RFC 3629: no
+** overlongs, no surrogates, at most U+10FFFF), 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t len) {
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (n > len) return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+/* JSON text is UTF-8: a string that is not is an error naming the first bad byte. */
+static tl_status check_utf8(const char *s, size_t len, const char *who) {
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq(u + i, len - i);
+        if (!n)
+            return tl_fail(TL_ERR_FORMAT,
+                           "%s: a string is not valid UTF-8 (byte 0x%02x at offset %zu); JSON text "
+                           "must be UTF-8",
+                           who, u[i], i);
+        i += n;
+    }
+    return TL_OK;
+}
 
 static void put_string(tl_strbuf *b, const char *s, size_t len) {
     tl_strbuf_putc(b, '"');
@@ -312,9 +349,14 @@ static tl_status put_tensor(tl_strbuf *b, const tl_tensor *t, const char *who) {
     return TL_OK;
 }
 
+static _Thread_local size_t max_text; /* set by tl_json_encode */
+
 static tl_status encode(tl_strbuf *b, const tl_value *v, const char *who, int depth) {
     if (depth > MAX_DEPTH)
         return tl_fail(TL_ERR_ARG, "%s: nested deeper than %d levels (a cycle?)", who, MAX_DEPTH);
+    if (b->len > max_text) /* a shared value (`a = [a, a]` repeated) unfolds exponentially */
+        return tl_fail(TL_ERR_NOMEM, "%s: the JSON text would be larger than %zu bytes", who,
+                       max_text);
     switch (v->kind) {
     case TL_VAL_VOID:
         tl_strbuf_puts(b, "null");
@@ -328,8 +370,11 @@ static tl_status encode(tl_strbuf *b, const tl_value *v, const char *who, int de
     case TL_VAL_FLOAT:
         put_double(b, v->as.f);
         return TL_OK;
-    case TL_VAL_STRING:
+    case TL_VAL_STRING: {
+        tl_status st = check_utf8(v->as.str->data, v->as.str->len, who);
+        if (st != TL_OK) return st;
         put_string(b, v->as.str->data, v->as.str->len);
+    }
         return TL_OK;
     case TL_VAL_TENSOR:
         return put_tensor(b, v->as.tensor, who);
@@ -381,7 +426,13 @@ static tl_status encode(tl_strbuf *b, const tl_value *v, const char *who, int de
 }
 
 tl_status tl_json_encode(tl_strbuf *b, const tl_value *v, const char *who) {
+    max_text = tl_read_limit(TL_READ_DATA);
+    if (max_text > TL_JSON_MAX_TEXT) max_text = TL_JSON_MAX_TEXT;
+    size_t start = b->len;
     tl_status st = encode(b, v, who, 0);
+    if (st == TL_OK && b->len - start > max_text)
+        st = tl_fail(TL_ERR_NOMEM, "%s: the JSON text would be larger than %zu bytes", who,
+                     max_text);
     if (st == TL_OK && b->oom) st = tl_fail(TL_ERR_NOMEM, "%s: out of memory", who);
     return st;
 }
@@ -427,7 +478,7 @@ static tl_status decode(const json_t *j, tl_value *out) {
         json_object_foreach((json_t *)j, key, val) {
             tl_value e;
             st = decode(val, &e);
-            if (st == TL_OK) st = json_obj_put(o, key, e);
+            if (st == TL_OK) st = json_obj_append(o, key, e);
             if (st != TL_OK) break;
         }
         if (st != TL_OK) {

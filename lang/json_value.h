@@ -24,6 +24,8 @@
 #include "lang/value.h"
 
 #define TL_JSON_MAX_TENSOR ((int64_t)1 << 22)
+/* to_json's text is at most this long (or TL_MAX_READ_BYTES when smaller). */
+#define TL_JSON_MAX_TEXT ((size_t)256 << 20)
 
 extern const tl_object_class tl_json_object_class;
 

@@ -10,6 +10,7 @@
 ** temperature -> 0 equals deduction).  Random inits use the global generator
 ** (seed(n) makes them reproducible). */
 #include "lang/eval_logic.h"
+#include "runtime/ops.h"
 #include "runtime/random.h"
 
 #include <math.h>
@@ -22,10 +23,55 @@ static const tl_embedding *find_embedding(const tl_logic *L, const char *name) {
     return NULL;
 }
 
+static tl_flow make_table(tl_interp *I, tl_logic *L, const tl_node *n, const tl_node *ents,
+                          const tl_node *dim, const tl_node *init);
+
+/* relation_embedding R { relations: {a, b} | all ... }: the same table, over the
+** closed type R whose members are the named (declared) relations, in that order */
+static tl_flow relation_embedding(tl_interp *I, tl_logic *L, const tl_node *n, const tl_node *rels,
+                                  const tl_node *dim, const tl_node *init) {
+    if (!dim)
+        return tl_err_at(I, n, TL_ERR_ARG, "relation_embedding %s needs `dimension:`", n->name);
+    if (rels->kind == TL_N_IDENT && strcmp(rels->name, "all") == 0) {
+        if (L->n_rel == 0)
+            return tl_err_at(I, rels, TL_ERR_ARG,
+                             "relation_embedding %s: `relations: all` but no relation is declared",
+                             n->name);
+    } else if (rels->kind != TL_N_ARRAY) {
+        return tl_err_at(I, rels, TL_ERR_ARG,
+                         "relation_embedding %s: relations is `{R1, R2, ...}` or `all`", n->name);
+    }
+    if (tl_logic_find_domain(L, n->name) >= 0)
+        return tl_err_at(I, n, TL_ERR_ARG, "entity type '%s' is already declared", n->name);
+    for (const tl_node *m = rels->kind == TL_N_ARRAY ? rels->a : NULL; m; m = m->next)
+        if (tl_logic_find_relation(L, m->name) < 0)
+            return tl_err_at(I, m, TL_ERR_ARG, "relation_embedding %s: unknown relation '%s'",
+                             n->name, m->name);
+    int d;
+    tl_status st = tl_logic_new_domain(L, n->name, true, &d);
+    if (rels->kind == TL_N_ARRAY) {
+        for (const tl_node *m = rels->a; m && st == TL_OK; m = m->next) {
+            int32_t id = tl_logic_intern(L, m->name);
+            st = id < 0 ? TL_ERR_NOMEM : tl_logic_domain_add(L, d, id);
+        }
+    } else {
+        for (int r = 0; r < L->n_rel && st == TL_OK; r++) {
+            int32_t id = tl_logic_intern(L, L->rel[r].name);
+            st = id < 0 ? TL_ERR_NOMEM : tl_logic_domain_add(L, d, id);
+        }
+    }
+    if (st != TL_OK) return tl_err_status(I, n, st);
+    /* the table over the type just made */
+    tl_node ty = *rels;
+    ty.kind = TL_N_IDENT;
+    ty.name = n->name;
+    return make_table(I, L, n, &ty, dim, init);
+}
+
 tl_flow tl_logic_embedding_decl(tl_interp *I, tl_logic *L, const tl_node *n) {
     if (find_embedding(L, n->name))
         return tl_err_at(I, n, TL_ERR_ARG, "embedding '%s' is already declared", n->name);
-    const tl_node *ents = NULL, *dim = NULL, *init = NULL;
+    const tl_node *ents = NULL, *rels = NULL, *dim = NULL, *init = NULL;
     for (const tl_node *f = n->a; f; f = f->next) {
         if (strcmp(f->name, "entities") == 0)
             ents = f->a;
@@ -34,17 +80,25 @@ tl_flow tl_logic_embedding_decl(tl_interp *I, tl_logic *L, const tl_node *n) {
         else if (strcmp(f->name, "init") == 0)
             init = f->a;
         else if (strcmp(f->name, "relations") == 0)
-            return tl_err_at(I, f, TL_ERR_UNSUPPORTED,
-                             "relation_embedding blocks are not supported yet (embed a relation as "
-                             "EmbR = transpose(Emb) @ R @ Emb, docs/logic.md)");
+            rels = f->a;
         else
             return tl_err_at(I, f, TL_ERR_ARG,
                              "embedding %s: unknown item '%s' (entities, dimension, init)", n->name,
                              f->name);
     }
+    if (rels && ents)
+        return tl_err_at(I, rels, TL_ERR_ARG,
+                         "embedding %s: give `entities:` or `relations:`, not both", n->name);
+    if (rels) return relation_embedding(I, L, n, rels, dim, init);
     if (!ents || !dim)
         return tl_err_at(I, n, TL_ERR_ARG, "embedding %s needs `entities:` and `dimension:`",
                          n->name);
+    return make_table(I, L, n, ents, dim, init);
+}
+
+/* the table of `n` over the entities `ents` (an entity list, a type name or `auto`) */
+static tl_flow make_table(tl_interp *I, tl_logic *L, const tl_node *n, const tl_node *ents,
+                          const tl_node *dim, const tl_node *init) {
     if (dim->kind != TL_N_INT || dim->v.i < 1 || dim->v.i > (1 << 20))
         return tl_err_at(I, dim, TL_ERR_ARG, "embedding %s: dimension must be an int in 1..2^20",
                          n->name);
@@ -133,7 +187,11 @@ bool tl_logic_embedding_index(tl_interp *I, const tl_node *n, tl_value *out, tl_
     const tl_embedding *e = find_embedding(I->logic, n->a->name);
     if (!e) return false;
     tl_var *v = tl_scope_lookup(I, n->a->name);
-    if (!v || v->v.kind != TL_VAL_TENSOR || v->v.as.tensor != e->table) return false;
+    /* the table as it is now (a script may have assigned it or edited entries):
+    ** any tensor of the declared shape is looked up by name */
+    const tl_tensor *cur = v && v->v.kind == TL_VAL_TENSOR ? v->v.as.tensor : NULL;
+    if (!cur || cur->n_dims != 2 || cur->ne[0] != e->table->ne[0] || cur->ne[1] != e->table->ne[1])
+        return false;
     int32_t id = tl_logic_lookup(I->logic, k->name);
     int64_t row = id < 0 ? -1 : tl_logic_entity_index(I->logic, e->dom, id);
     if (row < 0 || row >= e->table->ne[1]) {
@@ -142,14 +200,19 @@ bool tl_logic_embedding_index(tl_interp *I, const tl_node *n, tl_value *out, tl_
         return true;
     }
     int64_t shape[1] = {e->dim};
-    tl_tensor *t;
-    tl_status st = tl_tensor_new_shape(TL_DTYPE_F32, 1, shape, &t);
+    tl_tensor *t = NULL, *f = NULL, *fc = NULL;
+    tl_status st = tl_op_cast(cur, TL_DTYPE_F32, &f);
+    if (st == TL_OK) st = tl_op_contiguous(f, &fc);
+    if (st == TL_OK) st = tl_tensor_new_shape(TL_DTYPE_F32, 1, shape, &t);
+    if (st == TL_OK)
+        memcpy(tl_tensor_data(t), (const float *)tl_tensor_data(fc) + row * e->dim,
+               (size_t)e->dim * sizeof(float));
+    if (f) tl_tensor_unref(f);
+    if (fc) tl_tensor_unref(fc);
     if (st != TL_OK) {
         *fl = tl_err_status(I, n, st);
         return true;
     }
-    memcpy(tl_tensor_data(t), (const float *)tl_tensor_data(e->table) + row * e->dim,
-           (size_t)e->dim * sizeof(float));
     *out = tl_value_tensor(t);
     *fl = TL_FLOW_OK;
     return true;

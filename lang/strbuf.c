@@ -11,6 +11,10 @@
 static bool reserve(tl_strbuf *b, size_t extra) {
     if (b->oom) return false;
     if (b->len + extra + 1 <= b->cap) return true;
+    if (extra > tl_value_max_string() || b->len + extra > tl_value_max_string()) {
+        b->oom = true; /* past the string limit: as if out of memory */
+        return false;
+    }
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1)
         cap *= 2;
@@ -81,4 +85,14 @@ tl_status tl_strbuf_take_value(tl_strbuf *b, tl_value *out) {
     tl_status st = tl_value_string(b->data ? b->data : "", b->len, out);
     tl_strbuf_free(b);
     return st;
+}
+
+void tl_strbuf_put_escaped(tl_strbuf *b, const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+            tl_strbuf_printf(b, "\\x%02x", ch);
+        else
+            tl_strbuf_putc(b, (char)ch);
+    }
 }

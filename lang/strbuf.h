@@ -22,6 +22,9 @@ void tl_strbuf_puts(tl_strbuf *b, const char *s);
 void tl_strbuf_putc(tl_strbuf *b, char c);
 void tl_strbuf_printf(tl_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *tl_strbuf_cstr(tl_strbuf *b);
+/* Appends s with control bytes (but newline and tab) and DEL spelled \xNN, so a
+** hostile string cannot drive the terminal it is shown on. */
+void tl_strbuf_put_escaped(tl_strbuf *b, const char *s, size_t len);
 void tl_strbuf_reset(tl_strbuf *b); /* empties, keeps memory */
 void tl_strbuf_free(tl_strbuf *b);
 

@@ -8,9 +8,21 @@ static tl_value_hooks hooks;
 
 void tl_value_set_hooks(const tl_value_hooks *h) { hooks = *h; }
 
+static size_t max_string = (size_t)1 << 40;
+
+void tl_value_set_max_string(size_t bytes) {
+    max_string = bytes;
+}
+
+size_t tl_value_max_string(void) {
+    return max_string;
+}
+
 tl_status tl_value_string(const char *s, size_t len, tl_value *out) {
     *out = TL_VOID;
-    if (len > ((size_t)1 << 40)) return tl_fail(TL_ERR_NOMEM, "string of %zu bytes is too long", len);
+    if (len > max_string)
+        return tl_fail(TL_ERR_NOMEM, "a string of %zu bytes is too long (the limit is %zu)", len,
+                       max_string);
     tl_string *str = malloc(sizeof *str + len + 1);
     if (!str) return tl_fail(TL_ERR_NOMEM, "out of memory");
     str->refcount = 1;
@@ -94,7 +106,55 @@ tl_value tl_value_retain(tl_value v) {
     return v;
 }
 
+/* Releasing a value releases what it holds, which may nest deeper than the C
+** stack allows (`a = [a]` in a loop).  Below RELEASE_DEPTH nested releases a
+** value is queued instead and the outermost release empties the queue, so the
+** recursion stays shallow whatever the nesting. */
+#define RELEASE_DEPTH 128
+static _Thread_local int release_depth;
+static _Thread_local tl_value *release_queue;
+static _Thread_local size_t release_n, release_cap;
+
+static void release_now(tl_value *v);
+
 void tl_value_release(tl_value *v) {
+    if (v->kind <= TL_VAL_BOOL || v->kind == TL_VAL_BUILTIN) {
+        *v = TL_VOID;
+        return;
+    }
+    if (release_depth >= RELEASE_DEPTH) {
+        if (release_n == release_cap) {
+            size_t cap = release_cap ? release_cap * 2 : 256;
+            tl_value *q = realloc(release_queue, cap * sizeof *q);
+            if (q) {
+                release_queue = q;
+                release_cap = cap;
+            }
+        }
+        if (release_n < release_cap) {
+            release_queue[release_n++] = *v;
+            *v = TL_VOID;
+            return;
+        }
+        /* no memory for the queue: release in place (deeper recursion) */
+    }
+    release_depth++;
+    release_now(v);
+    release_depth--;
+    if (release_depth == 0 && release_n) {
+        release_depth++;
+        while (release_n) {
+            tl_value x = release_queue[--release_n];
+            release_now(&x);
+        }
+        release_depth--;
+        free(release_queue);
+        release_queue = NULL;
+        release_cap = 0;
+    }
+}
+
+static void release_now(tl_value *v) {
     if (v->kind == TL_VAL_TENSOR) {
         tl_tensor_unref(v->as.tensor);
     } else {

@@ -100,6 +100,10 @@ static inline tl_value tl_value_tensor(tl_tensor *t) {
     return (tl_value){.kind = TL_VAL_TENSOR, .as.tensor = t};
 }
 tl_status tl_value_string(const char *s, size_t len, tl_value *out);
+/* The longest string (and string buffer) allowed, 1 TiB by default: longer ones
+** are TL_ERR_NOMEM before any allocation.  Embedders and the fuzz harness lower it. */
+void tl_value_set_max_string(size_t bytes);
+size_t tl_value_max_string(void);
 tl_status tl_value_cstring(const char *s, tl_value *out);
 tl_status tl_value_array(size_t cap, tl_value *out); /* empty array */
 /* Appends v (ownership moves into the array). */

@@ -28,13 +28,64 @@ typedef struct wtensor {
     void *produce_ctx;
 } wtensor;
 
+/* Open-addressing index of names: slot -> 1 + item index (0 = empty), so a
+** file with 100000 keys or tensors is built in linear time. */
+typedef struct name_index {
+    uint32_t *slots;
+    size_t cap; /* a power of two, >= 2 x the items; 0 = no index (linear search) */
+} name_index;
+
 struct tl_gguf_writer {
     wkv *kvs;
     size_t n_kv, cap_kv;
     wtensor *tensors;
     size_t n_tensors, cap_tensors;
     uint32_t alignment;
+    name_index kv_ix, t_ix;
 };
+
+static size_t str_hash(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)(h ^ h >> 29);
+}
+
+/* The slot holding name (names(i) gives item i's name), or the empty slot for it. */
+static size_t ix_slot(const name_index *x, const char *name,
+                      const char *(*names)(const void *, size_t), const void *items) {
+    size_t m = x->cap - 1, k = str_hash(name) & m;
+    while (x->slots[k] && strcmp(names(items, x->slots[k] - 1), name) != 0)
+        k = (k + 1) & m;
+    return k;
+}
+
+/* Adds item i (n items in all); (re)builds the index when it is missing or full.
+** Without memory the index is dropped and lookups fall back to a linear search. */
+static void ix_add(name_index *x, size_t i, size_t n, const char *(*names)(const void *, size_t),
+                   const void *items) {
+    if (x->cap && 2 * n <= x->cap) {
+        x->slots[ix_slot(x, names(items, i), names, items)] = (uint32_t)i + 1;
+        return;
+    }
+    if (n < 16) return;
+    size_t cap = 64;
+    while (cap < 2 * n)
+        cap *= 2;
+    free(x->slots);
+    x->slots = calloc(cap, sizeof *x->slots);
+    x->cap = x->slots ? cap : 0;
+    for (size_t j = 0; x->cap && j < n; j++)
+        x->slots[ix_slot(x, names(items, j), names, items)] = (uint32_t)j + 1;
+}
+
+static const char *kv_name(const void *items, size_t i) {
+    return ((const wkv *)items)[i].key;
+}
+
+static const char *t_name(const void *items, size_t i) {
+    return ((const wtensor *)items)[i].name;
+}
 
 tl_status tl_gguf_writer_new(tl_gguf_writer **out) {
     *out = calloc(1, sizeof **out);
@@ -55,12 +106,18 @@ void tl_gguf_writer_free(tl_gguf_writer *w) {
     }
     free(w->kvs);
     free(w->tensors);
+    free(w->kv_ix.slots);
+    free(w->t_ix.slots);
     free(w);
 }
 
 /* ---- key/values ----------------------------------------------------------- */
 
 static wkv *find_kv(tl_gguf_writer *w, const char *key) {
+    if (w->kv_ix.cap) {
+        uint32_t at = w->kv_ix.slots[ix_slot(&w->kv_ix, key, kv_name, w->kvs)];
+        return at ? &w->kvs[at - 1] : NULL;
+    }
     for (size_t i = 0; i < w->n_kv; i++)
         if (strcmp(w->kvs[i].key, key) == 0) return &w->kvs[i];
     return NULL;
@@ -109,6 +166,7 @@ static tl_status put_kv(tl_gguf_writer *w, const char *key, tl_gguf_type type, u
     }
     w->kvs[w->n_kv++] =
         (wkv){.key = k, .key_len = klen, .type = type, .payload = payload, .payload_len = len};
+    ix_add(&w->kv_ix, w->n_kv - 1, w->n_kv, kv_name, w->kvs);
     return TL_OK;
 }
 
@@ -252,6 +310,8 @@ bool tl_gguf_writer_remove(tl_gguf_writer *w, const char *key) {
     size_t i = (size_t)(kv - w->kvs);
     memmove(&w->kvs[i], &w->kvs[i + 1], (w->n_kv - i - 1) * sizeof *kv);
     w->n_kv--;
+    free(w->kv_ix.slots); /* the indices moved: rebuilt at the next insertion */
+    w->kv_ix = (name_index){0};
     return true;
 }
 
@@ -278,9 +338,13 @@ static tl_status add_entry(tl_gguf_writer *w, const char *name, tl_dtype dt, int
     if (t && tr->quantized && t->nb[0] != tr->size)
         return tl_fail(TL_ERR_SHAPE, "gguf writer: tensor '%s': %s rows must be contiguous", name,
                        tr->name);
-    for (size_t i = 0; i < w->n_tensors; i++)
-        if (strcmp(w->tensors[i].name, name) == 0)
-            return tl_fail(TL_ERR_ARG, "gguf writer: tensor '%s' added twice", name);
+    bool twice = false;
+    if (w->t_ix.cap)
+        twice = w->t_ix.slots[ix_slot(&w->t_ix, name, t_name, w->tensors)] != 0;
+    else
+        for (size_t i = 0; i < w->n_tensors && !twice; i++)
+            twice = strcmp(w->tensors[i].name, name) == 0;
+    if (twice) return tl_fail(TL_ERR_ARG, "gguf writer: tensor '%s' added twice", name);
     size_t nbytes;
     size_t nb[TL_MAX_DIMS];
     if (!tl_contiguous_strides(dt, n_dims, ne, nb, &nbytes))
@@ -304,6 +368,7 @@ static tl_status add_entry(tl_gguf_writer *w, const char *name, tl_dtype dt, int
                    .produce_ctx = ctx};
     for (int d = 0; d < TL_GGUF_MAX_DIMS; d++)
         e->ne[d] = d < n_dims ? ne[d] : 1;
+    ix_add(&w->t_ix, w->n_tensors - 1, w->n_tensors, t_name, w->tensors);
     return TL_OK;
 }
 

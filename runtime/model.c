@@ -176,5 +176,5 @@ tl_status tl_model_llama_config(const tl_model *m, tl_llama_config *c) {
         c->n_vocab = emb->ne[1];
     }
     c->tied_output = tl_model_find_tensor(m, "output.weight") == NULL;
-    return TL_OK;
+    return tl_model_llama_check(m, c);
 }

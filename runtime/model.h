@@ -58,8 +58,21 @@ tl_tensor *tl_model_find_tensor(const tl_model *m, const char *name);
 /* The same as a new reference; fails with TL_ERR_RANGE naming the model and tensor. */
 tl_status tl_model_tensor(const tl_model *m, const char *name, tl_tensor **out);
 
-/* Reads the llama hyper-parameters; fails naming the missing or bad key. */
+/* Reads the llama hyper-parameters; fails naming the missing or bad key, and
+** (tl_model_llama_check) when the metadata disagrees with the tensors. */
 tl_status tl_model_llama_config(const tl_model *m, tl_llama_config *out);
+
+/* The number of layers: one more than the largest N in "blk.N.*" tensor names;
+** an N not below the number of tensors (blk.50000000.*, an overflowing N) is
+** TL_ERR_FORMAT naming the tensor (runtime/model_check.c). */
+tl_status tl_model_count_layers(const tl_model *m, int64_t *n_layers);
+
+/* Checks a llama config against the file's tensors: eps and rope base positive
+** and finite, rope dims even and <= the head size, block_count equal to the
+** layers present, token_embd/output/norm and every layer's weights shaped by
+** embedding_length, head counts, feed_forward_length and the vocabulary size.
+** Errors name the key (or tensor) and both values. */
+tl_status tl_model_llama_check(const tl_model *m, const tl_llama_config *c);
 
 /* ---- conversion (tl quantize) ------------------------------------------------ */
 typedef struct tl_quantize_opts {

@@ -315,10 +315,13 @@ tl_status tl_npy_parse(const void *data, size_t len, tl_tensor **out) {
     st = decode_descr(h.descr, &t);
     if (st != TL_OK) return st;
 
-    size_t count = 1;
+    /* The product of the non-zero dims is bounded too: a zero dim must not hide
+    ** an overflowing product (the strides are computed from all of them). */
+    size_t count = 1, nonzero = 1;
     for (int d = 0; d < h.n_dims; d++) {
-        if (h.shape[d] && count > TL_MAX_ALLOC_BYTES / 8 / (size_t)h.shape[d])
+        if (h.shape[d] && nonzero > tl_alloc_limit() / 8 / (size_t)h.shape[d])
             return tl_fail(TL_ERR_NOMEM, "npy: array too large");
+        if (h.shape[d]) nonzero *= (size_t)h.shape[d];
         count *= (size_t)h.shape[d];
     }
     size_t offs = hstart + hlen;

@@ -50,7 +50,9 @@ tl_status tl_sample_greedy(const tl_tensor *logits, int64_t *id) {
     tl_status st = last_row("argmax", logits, &row, &n);
     if (st != TL_OK) return st;
     *id = argmax_first(row, n);
+    bool all_nan = row[*id] != row[*id]; /* NaN logits never win; all NaN: an error */
     free(row);
+    if (all_nan) return tl_fail(TL_ERR_ARG, "greedy_sample: every logit is NaN");
     return TL_OK;
 }
 

@@ -17,6 +17,8 @@
 #include "runtime/random.h"
 #include "runtime/tensor.h"
 
+/* The id of the largest logit (the first on ties); NaN logits never win, and
+** all-NaN logits are an error ("every logit is NaN"), as for the samplers. */
 tl_status tl_sample_greedy(const tl_tensor *logits, int64_t *id);
 tl_status tl_sample_temperature(const tl_tensor *logits, float temp, tl_rng *rng, int64_t *id);
 /* Keeps the k most likely (k <= 0 or k >= V: all). */

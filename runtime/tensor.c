@@ -5,13 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- allocation limit ----------------------------------------------------- */
+
+static size_t alloc_limit = TL_MAX_ALLOC_BYTES;
+
+size_t tl_alloc_limit(void) {
+    return alloc_limit;
+}
+
+void tl_set_alloc_limit(size_t bytes) {
+    alloc_limit = bytes;
+}
+
 /* ---- storage -------------------------------------------------------------- */
 
 static tl_status storage_new(size_t size, bool zero, tl_storage **out) {
     *out = NULL;
-    if (size > TL_MAX_ALLOC_BYTES)
+    if (size > tl_alloc_limit())
         return tl_fail(TL_ERR_NOMEM, "cannot allocate %zu bytes (limit %zu)", size,
-                       (size_t)TL_MAX_ALLOC_BYTES);
+                       tl_alloc_limit());
     tl_storage *s = calloc(1, sizeof *s);
     void *data = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
     if (!s || !data) {

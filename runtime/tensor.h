@@ -25,11 +25,16 @@
 
 #define TL_MAX_DIMS 8
 
-/* Allocations larger than this fail with TL_ERR_NOMEM before calling malloc.
-** A build may lower it (the fuzz build does: -DTL_MAX_ALLOC_BYTES=...). */
+/* Allocations larger than tl_alloc_limit() bytes fail with TL_ERR_NOMEM before
+** calling malloc.  The limit starts at TL_MAX_ALLOC_BYTES, which a build may
+** lower (the fuzz build does: -DTL_MAX_ALLOC_BYTES=...); a program may change
+** it at run time with tl_set_alloc_limit() (the eval fuzz harness sets 256 MiB
+** in every build).  Set it before starting work on other threads. */
 #ifndef TL_MAX_ALLOC_BYTES
 #define TL_MAX_ALLOC_BYTES ((size_t)1 << 40)
 #endif
+size_t tl_alloc_limit(void);
+void tl_set_alloc_limit(size_t bytes);
 
 typedef struct tl_storage {
     int32_t refcount;

@@ -153,6 +153,12 @@ static tl_status from_json(json_t *root, const char *src, tl_tokenizer **out) {
     if (!json_is_object(root)) return tl_fail(TL_ERR_FORMAT, "%s: not a JSON object", src);
     json_t *model = json_object_get(root, "model");
     if (!json_is_object(model)) return tl_fail(TL_ERR_FORMAT, "%s: no \"model\" object", src);
+    static const char *const flags[] = {"byte_fallback", "fuse_unk"};
+    for (int f = 0; f < 2; f++) { /* "yes" is not false: a flag that is not a bool is refused */
+        json_t *j = json_object_get(model, flags[f]);
+        if (j && !json_is_boolean(j) && !json_is_null(j))
+            return tl_fail(TL_ERR_FORMAT, "%s: model.%s must be true or false", src, flags[f]);
+    }
     const char *mtype = json_string_value(json_object_get(model, "type"));
     json_t *vocab = json_object_get(model, "vocab");
     json_t *merges = json_object_get(model, "merges");

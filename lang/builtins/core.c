@@ -527,10 +527,12 @@ static tl_status b_assert(tl_call *c, int argc, const tl_value *argv, tl_value *
     if (st != TL_OK) return st;
     if (ok) return TL_OK;
     if (argc > 1) {
-        tl_strbuf b = {0};
+        tl_strbuf b = {0}, e = {0};
         tl_value_display(&b, &argv[1]);
-        st = tl_fail(TL_ERR_ARG, "assertion failed: %s", tl_strbuf_cstr(&b));
+        tl_strbuf_put_escaped(&e, b.data ? b.data : "", b.len); /* no terminal escapes */
+        st = tl_fail(TL_ERR_ARG, "assertion failed: %s", tl_strbuf_cstr(&e));
         tl_strbuf_free(&b);
+        tl_strbuf_free(&e);
         return st;
     }
     return tl_fail(TL_ERR_ARG, "assertion failed");
@@ -544,8 +546,13 @@ static tl_status b_assert_eq(tl_call *c, int argc, const tl_value *argv, tl_valu
     tl_strbuf a = {0}, b = {0};
     tl_value_display(&a, &argv[0]);
     tl_value_display(&b, &argv[1]);
+    tl_strbuf ea = {0}, eb = {0};
+    tl_strbuf_put_escaped(&ea, a.data ? a.data : "", a.len);
+    tl_strbuf_put_escaped(&eb, b.data ? b.data : "", b.len);
     tl_status st = tl_fail(TL_ERR_ARG, "assert_eq failed: left = %s, right = %s",
-                           tl_strbuf_cstr(&a), tl_strbuf_cstr(&b));
+                           tl_strbuf_cstr(&ea), tl_strbuf_cstr(&eb));
+    tl_strbuf_free(&ea);
+    tl_strbuf_free(&eb);
     tl_strbuf_free(&a);
     tl_strbuf_free(&b);
     return st;
@@ -577,11 +584,13 @@ static tl_status b_assert_about_eq(tl_call *c, int argc, const tl_value *argv, t
 
 static tl_status b_panic(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)out;
-    tl_strbuf b = {0};
+    tl_strbuf b = {0}, e = {0};
     tl_status st = argc ? print_text(c, &b, argc, argv) : TL_OK;
+    tl_strbuf_put_escaped(&e, b.data ? b.data : "", b.len); /* no terminal escapes */
     if (st == TL_OK)
-        st = tl_fail(TL_ERR_ARG, "panic: %s", argc ? tl_strbuf_cstr(&b) : "explicit panic");
+        st = tl_fail(TL_ERR_ARG, "panic: %s", argc ? tl_strbuf_cstr(&e) : "explicit panic");
     tl_strbuf_free(&b);
+    tl_strbuf_free(&e);
     return st;
 }
 

@@ -1,6 +1,6 @@
 /* lang/builtins/gnn.c -- graph-network builtins, listed in kg.c's table:
 ** neighbour aggregation, relational aggregation, feature and adjacency
-** normalisation (formulas in kg.c and docs/logic.md). */
+** normalisation, graph attention (formulas in kg.c and docs/logic.md). */
 #include "lang/builtin.h"
 #include "runtime/ops.h"
 
@@ -165,4 +165,77 @@ tl_status tl_gnn_normalize_adjacency(tl_call *c, int argc, const tl_value *argv,
     free(deg);
     *out = tl_value_tensor(A);
     return TL_OK;
+}
+
+/* graph_attention(A, H, W, a[, slope = 0.2]): one GAT layer (single head).
+** Z = H W; for each i and each neighbour j (A[i, j] != 0):
+**   e_ij = leaky_relu(a[:e] . Z_i + a[e:] . Z_j, slope),  alpha_i = softmax_j e_ij,
+**   out_i = sum_j alpha_ij Z_j;  a row without neighbours gives 0.
+** A [n, n], H [n, d], W [d, e], a [2e]; the result is [n, e]. */
+tl_status tl_gnn_attention(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_tensor *A = NULL, *H = NULL, *W = NULL, *a = NULL, *R = NULL;
+    int64_t sa[2], sh[2], sw[2], sv[1];
+    double slope = 0.2;
+    tl_status st = argc > 4 ? tl_arg_double(c, argv, 4, &slope) : TL_OK;
+    if (st == TL_OK) st = f32_2d(c, argv, 0, 2, &A, sa);
+    if (st == TL_OK) st = f32_2d(c, argv, 1, 2, &H, sh);
+    if (st == TL_OK) st = f32_2d(c, argv, 2, 2, &W, sw);
+    if (st == TL_OK) st = f32_2d(c, argv, 3, 1, &a, sv);
+    if (st == TL_OK && (sa[0] != sa[1] || sa[1] != sh[0] || sh[1] != sw[0] || sv[0] != 2 * sw[1]))
+        st = tl_fail(TL_ERR_SHAPE,
+                     "A [n, n], H [n, d], W [d, e] and a [2e] do not fit: A [%lld, %lld], H "
+                     "[%lld, %lld], W [%lld, %lld], a [%lld]",
+                     (long long)sa[0], (long long)sa[1], (long long)sh[0], (long long)sh[1],
+                     (long long)sw[0], (long long)sw[1], (long long)sv[0]);
+    int64_t n = sa[0], d = sh[1], e = sw[1];
+    int64_t shape[2] = {n, e};
+    double *z = NULL, *src = NULL, *dst = NULL, *w = NULL;
+    if (st == TL_OK) st = tl_tensor_new_shape(TL_DTYPE_F32, 2, shape, &R);
+    if (st == TL_OK) {
+        z = calloc((size_t)(n * e) + 1, sizeof *z);
+        src = calloc((size_t)n + 1, sizeof *src);
+        dst = calloc((size_t)n + 1, sizeof *dst);
+        w = calloc((size_t)n + 1, sizeof *w);
+        if (!z || !src || !dst || !w) st = tl_fail(TL_ERR_NOMEM, "out of memory");
+    }
+    if (st == TL_OK) {
+        const float *ad = tl_tensor_data(A), *h = tl_tensor_data(H), *wd = tl_tensor_data(W),
+                    *av = tl_tensor_data(a);
+        float *y = tl_tensor_data(R);
+        for (int64_t i = 0; i < n; i++) {
+            for (int64_t k = 0; k < d; k++)
+                for (int64_t l = 0; l < e; l++)
+                    z[i * e + l] += (double)h[i * d + k] * wd[k * e + l];
+            for (int64_t l = 0; l < e; l++) {
+                src[i] += av[l] * z[i * e + l];
+                dst[i] += av[e + l] * z[i * e + l];
+            }
+        }
+        for (int64_t i = 0; i < n; i++) {
+            double mx = -INFINITY, sum = 0;
+            for (int64_t j = 0; j < n; j++) {
+                if (ad[i * n + j] == 0) continue;
+                double s = src[i] + dst[j];
+                w[j] = s > 0 ? s : slope * s;
+                if (w[j] > mx) mx = w[j];
+            }
+            for (int64_t j = 0; j < n; j++)
+                if (ad[i * n + j] != 0) sum += (w[j] = exp(w[j] - mx));
+            for (int64_t l = 0; l < e; l++) {
+                double acc = 0;
+                for (int64_t j = 0; j < n; j++)
+                    if (ad[i * n + j] != 0) acc += w[j] / sum * z[j * e + l];
+                y[i * e + l] = (float)acc;
+            }
+        }
+        *out = tl_value_tensor(R);
+    } else if (R) {
+        tl_tensor_unref(R);
+    }
+    free(z), free(src), free(dst), free(w);
+    if (A) tl_tensor_unref(A);
+    if (H) tl_tensor_unref(H);
+    if (W) tl_tensor_unref(W);
+    if (a) tl_tensor_unref(a);
+    return st;
 }

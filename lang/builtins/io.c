@@ -8,6 +8,7 @@
 ** the path and the OS reason: "read_file: cannot open 'x.txt': No such file or
 ** directory".  args() and env() are core builtins (lang/builtins/core.c). */
 #include "lang/atomic_file.h"
+#include "lang/read_all.h"
 #include "lang/builtin.h"
 #include "lang/json_value.h"
 #include "lang/strbuf.h"
@@ -26,30 +27,15 @@
 
 /* ------------------------------------------------------------------ reading */
 
-/* Reads the whole file into b. */
+/* Reads the whole file into b (bounded and interruptible: lang/read_all.h). */
 static tl_status slurp(const char *who, const char *path, tl_strbuf *b) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return tl_fail(TL_ERR_IO, "%s: cannot open '%s': %s", who, path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fclose(f);
-        return tl_fail(TL_ERR_IO, "%s: cannot read '%s': %s", who, path, strerror(EISDIR));
-    }
-    char buf[1 << 16];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        tl_strbuf_append(b, buf, n);
-    int err = ferror(f) ? errno : 0;
-    fclose(f);
-    if (err) return tl_fail(TL_ERR_IO, "%s: cannot read '%s': %s", who, path, strerror(err));
-    if (b->oom) return tl_fail(TL_ERR_NOMEM, "%s: '%s' does not fit in memory", who, path);
-    return TL_OK;
+    return tl_read_path(path, who, TL_READ_DATA, b);
 }
 
 static tl_status b_read_file(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
     const char *path;
-    tl_status st = tl_arg_string(c, argv, 0, &path);
+    tl_status st = tl_arg_path(c, argv, 0, &path);
     if (st != TL_OK) return st;
     tl_strbuf b = {0};
     st = slurp(c->name, path, &b);
@@ -63,7 +49,7 @@ static tl_status b_read_file(tl_call *c, int argc, const tl_value *argv, tl_valu
 static tl_status b_read_lines(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
     const char *path;
-    tl_status st = tl_arg_string(c, argv, 0, &path);
+    tl_status st = tl_arg_path(c, argv, 0, &path);
     if (st != TL_OK) return st;
     tl_strbuf b = {0};
     st = slurp(c->name, path, &b);
@@ -87,7 +73,7 @@ static tl_status b_read_lines(tl_call *c, int argc, const tl_value *argv, tl_val
 static tl_status b_file_exists(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
     const char *path;
-    tl_status st = tl_arg_string(c, argv, 0, &path);
+    tl_status st = tl_arg_path(c, argv, 0, &path);
     if (st != TL_OK) return st;
     char buf[4096];
     const char *home = getenv("HOME");
@@ -108,7 +94,7 @@ static tl_status b_file_exists(tl_call *c, int argc, const tl_value *argv, tl_va
 
 static tl_status write_text(tl_call *c, const tl_value *argv, bool append) {
     const char *path;
-    tl_status st = tl_arg_string(c, argv, 0, &path);
+    tl_status st = tl_arg_path(c, argv, 0, &path);
     if (st != TL_OK) return st;
     if (argv[1].kind != TL_VAL_STRING)
         return tl_fail(TL_ERR_TYPE,
@@ -135,7 +121,7 @@ static tl_status b_mkdir(tl_call *c, int argc, const tl_value *argv, tl_value *o
     (void)argc;
     (void)out;
     const char *path;
-    tl_status st = tl_arg_string(c, argv, 0, &path);
+    tl_status st = tl_arg_path(c, argv, 0, &path);
     if (st != TL_OK) return st;
     if (!*path) return tl_fail(TL_ERR_IO, "%s: cannot create '': %s", c->name, strerror(ENOENT));
     char *p = strdup(path);
@@ -291,7 +277,7 @@ static tl_status b_write_csv(tl_call *c, int argc, const tl_value *argv, tl_valu
     (void)argc;
     (void)out;
     const char *path;
-    tl_status st = tl_arg_string(c, argv, 0, &path);
+    tl_status st = tl_arg_path(c, argv, 0, &path);
     if (st != TL_OK) return st;
     if (argv[1].kind != TL_VAL_ARRAY)
         return tl_fail(TL_ERR_TYPE, "%s: the header must be an array of strings, got %s", c->name,
@@ -337,7 +323,7 @@ static tl_status b_save(tl_call *c, int argc, const tl_value *argv, tl_value *ou
     tl_tensor *t;
     const char *path;
     tl_status st = tl_arg_tensor(c, argv, 0, &t);
-    if (st == TL_OK) st = tl_arg_string(c, argv, 1, &path);
+    if (st == TL_OK) st = tl_arg_path(c, argv, 1, &path);
     if (st != TL_OK) return st;
     tl_atomic_file af;
     st = tl_atomic_open(&af, path, c->name, false);
@@ -354,7 +340,7 @@ static tl_status b_save(tl_call *c, int argc, const tl_value *argv, tl_value *ou
 static tl_status b_load(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
     const char *path;
-    tl_status st = tl_arg_string(c, argv, 0, &path);
+    tl_status st = tl_arg_path(c, argv, 0, &path);
     if (st != TL_OK) return st;
     tl_tensor *t;
     st = tl_npy_load(path, &t);

@@ -11,7 +11,9 @@
 **   aggregate_neighbors(A, H[, "sum"|"mean"|"max"])   row i: over j with A[i, j] != 0
 **   relational_aggregate(A, H, W)         sum_r A[r] @ H @ W[r]
 **   normalize_features(H)                 rows scaled to unit L2 norm (zero rows stay)
-**   normalize_adjacency(A[, self_loops = true])   D^-1/2 (A + I) D^-1/2 */
+**   normalize_adjacency(A[, self_loops = true])   D^-1/2 (A + I) D^-1/2
+**   predict_tail / predict_head / predict_relation   (kg_predict.c)
+**   graph_attention(A, H, W, a[, slope])  (gnn.c) */
 #include "lang/builtin.h"
 #include "runtime/ops.h"
 
@@ -84,6 +86,33 @@ static tl_status b_sigmoid(tl_call *c, int argc, const tl_value *argv, tl_value 
 
 /* -------------------------------------------------------------- KG scores */
 
+/* the score of one triple of d-vectors: kind 0 TransE (norm p), 1 DistMult,
+** 2 ComplEx ([re.., im..], d even); also used by kg_predict.c */
+double tl_kg_score(int kind, const float *hh, const float *rr, const float *tt, int64_t d,
+                   double p);
+double tl_kg_score(int kind, const float *hh, const float *rr, const float *tt, int64_t d,
+                   double p) {
+    double s = 0;
+    if (kind == 0) {
+        for (int64_t i = 0; i < d; i++) {
+            double e = (double)hh[i] + rr[i] - tt[i];
+            s += p == 1 ? fabs(e) : e * e;
+        }
+        return -(p == 1 ? s : sqrt(s));
+    }
+    if (kind == 1) {
+        for (int64_t i = 0; i < d; i++)
+            s += (double)hh[i] * rr[i] * tt[i];
+        return s;
+    }
+    int64_t m = d / 2;
+    for (int64_t i = 0; i < m; i++) {
+        double hr = hh[i], hi = hh[m + i], rre = rr[i], ri = rr[m + i], tr = tt[i], ti = tt[m + i];
+        s += hr * rre * tr + hi * rre * ti + hr * ri * ti - hi * ri * tr;
+    }
+    return s;
+}
+
 /* h, r, t of one shape; out: one score per row of the last axis */
 static tl_status score3(tl_call *c, int argc, const tl_value *argv, tl_value *out, int kind) {
     tl_tensor *a[3] = {0};
@@ -112,25 +141,7 @@ static tl_status score3(tl_call *c, int argc, const tl_value *argv, tl_value *ou
         tl_tensor *res = NULL;
         if (nd[0] > 1) st = new_f32(nd[0] - 1, shape[0], &res, &y);
         for (int64_t k = 0; k < rows && st == TL_OK; k++) {
-            const float *hh = h + k * d, *rr = r + k * d, *tt = t + k * d;
-            double s = 0;
-            if (kind == 0) {
-                for (int64_t i = 0; i < d; i++) {
-                    double e = (double)hh[i] + rr[i] - tt[i];
-                    s += p == 1 ? fabs(e) : e * e;
-                }
-                s = -(p == 1 ? s : sqrt(s));
-            } else if (kind == 1) {
-                for (int64_t i = 0; i < d; i++)
-                    s += (double)hh[i] * rr[i] * tt[i];
-            } else {
-                int64_t m = d / 2;
-                for (int64_t i = 0; i < m; i++) {
-                    double hr = hh[i], hi = hh[m + i], rre = rr[i], ri = rr[m + i], tr = tt[i],
-                           ti = tt[m + i];
-                    s += hr * rre * tr + hi * rre * ti + hr * ri * ti - hi * ri * tr;
-                }
-            }
+            double s = tl_kg_score(kind, h + k * d, r + k * d, t + k * d, d, p);
             if (res)
                 y[k] = (float)s;
             else
@@ -284,6 +295,8 @@ static tl_status b_bce(tl_call *c, int argc, const tl_value *argv, tl_value *out
     return st;
 }
 
+tl_status tl_kg_predict(tl_call *c, int argc, const tl_value *argv, tl_value *out);
+tl_status tl_gnn_attention(tl_call *c, int argc, const tl_value *argv, tl_value *out);
 tl_status tl_gnn_aggregate(tl_call *c, int argc, const tl_value *argv, tl_value *out);
 tl_status tl_gnn_relational(tl_call *c, int argc, const tl_value *argv, tl_value *out);
 tl_status tl_gnn_normalize_features(tl_call *c, int argc, const tl_value *argv, tl_value *out);
@@ -301,6 +314,14 @@ const tl_builtin_def tl_builtins_kg[] = {
     {"margin_ranking_loss", 2, 3, b_margin, "margin_ranking_loss(pos, neg[, margin = 1]) -> float",
      0},
     {"binary_cross_entropy", 2, 2, b_bce, "binary_cross_entropy(p, y) -> float", 0},
+    {"predict_tail", 3, 5, tl_kg_predict,
+     "predict_tail(h, r, E[, model = \"transe\"[, k]]) -> [int] best tails first", 0},
+    {"predict_head", 3, 5, tl_kg_predict,
+     "predict_head(r, t, E[, model = \"transe\"[, k]]) -> [int] best heads first", 0},
+    {"predict_relation", 3, 5, tl_kg_predict,
+     "predict_relation(h, t, R[, model = \"transe\"[, k]]) -> [int] best relations first", 0},
+    {"graph_attention", 4, 5, tl_gnn_attention,
+     "graph_attention(A, H, W, a[, slope = 0.2]) -> tensor (GAT layer)", 0},
     {"aggregate_neighbors", 2, 3, tl_gnn_aggregate, "aggregate_neighbors(A, H[, mode]) -> tensor",
      0},
     {"relational_aggregate", 3, 3, tl_gnn_relational, "relational_aggregate(A, H, W) -> tensor", 0},

@@ -5,7 +5,8 @@
 **   logic_max_rounds(n)                    the forward-chaining round cap
 **   relation_storage(rel)                  "dense" or "sparse" (the facts' form)
 **   relation_size(rel)                     number of tuples in the forward model
-**   entity_index(type, name), entity_name(type, i), entity_count(type) */
+**   entity_index(type, name), entity_name(type, i), entity_count(type),
+**   entity_dim(type) (= entity_count), entity_onehot(type, name) */
 #include "lang/builtin.h"
 #include "lang/eval_logic.h"
 
@@ -205,6 +206,24 @@ static tl_status b_entity_count(tl_call *c, int argc, const tl_value *argv, tl_v
     return TL_OK;
 }
 
+/* entity_onehot(type, name): f32 [entity_count(type)], 1 at the entity's index */
+static tl_status b_entity_onehot(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    tl_value k;
+    tl_status st = b_entity_index(c, argc, argv, &k);
+    if (st != TL_OK) return st;
+    tl_logic *L;
+    int d;
+    if ((st = get_dom(c, argv, &L, &d)) != TL_OK) return st;
+    int64_t shape[1] = {(int64_t)tl_logic_domain_size(L, d)};
+    tl_tensor *t;
+    if ((st = tl_tensor_new_shape(TL_DTYPE_F32, 1, shape, &t)) != TL_OK) return st;
+    float *x = tl_tensor_data(t);
+    memset(x, 0, (size_t)shape[0] * sizeof *x);
+    x[k.as.i] = 1.0f;
+    *out = tl_value_tensor(t);
+    return TL_OK;
+}
+
 const tl_builtin_def tl_builtins_logic[] = {
     {"load_facts", 2, 2, b_load_facts, "load_facts(relation, path) -> int new facts", 0},
     {"facts_from_tensor", 2, 3, b_facts_from_tensor,
@@ -217,5 +236,7 @@ const tl_builtin_def tl_builtins_logic[] = {
     {"entity_index", 2, 2, b_entity_index, "entity_index(type, name) -> int", 0},
     {"entity_name", 2, 2, b_entity_name, "entity_name(type, index) -> string", 0},
     {"entity_count", 1, 1, b_entity_count, "entity_count(type) -> int", 0},
+    {"entity_dim", 1, 1, b_entity_count, "entity_dim(type) -> int (one-hot length)", 0},
+    {"entity_onehot", 2, 2, b_entity_onehot, "entity_onehot(type, name) -> f32 tensor", 0},
     {0},
 };

@@ -160,27 +160,16 @@ static tl_status prefix_get_property(tl_object *self, const char *name, tl_value
     return st;
 }
 
-/* The number of layers: one more than the largest N in "blk.N.*". */
-static int64_t count_layers(const tl_model *m) {
-    int64_t n = 0;
-    for (int64_t i = 0; i < tl_model_n_tensors(m); i++) {
-        const char *nm = tl_model_tensor_at(m, i)->name;
-        if (strncmp(nm, "blk.", 4) != 0) continue;
-        char *end;
-        long long k = strtoll(nm + 4, &end, 10);
-        if (end != nm + 4 && *end == '.' && k >= 0 && k + 1 > n) n = k + 1;
-    }
-    return n;
-}
-
 static tl_status layers_value(model_obj *o, tl_value *out) {
     if (o->blk.kind == TL_VAL_ARRAY) {
         *out = tl_value_retain(o->blk);
         return TL_OK;
     }
-    int64_t n = count_layers(o->m);
+    int64_t n;
+    tl_status st = tl_model_count_layers(o->m, &n);
+    if (st) return st;
     tl_value arr;
-    tl_status st = tl_value_array((size_t)n, &arr);
+    st = tl_value_array((size_t)n, &arr);
     if (st) return st;
     for (int64_t i = 0; i < n && !st; i++) {
         char prefix[32];
@@ -384,7 +373,7 @@ tl_status tl_model_to_value(tl_model *m, tl_value *out) {
 
 static tl_status load_as(tl_call *c, const tl_value *argv, tl_dtype as, tl_value *out) {
     const char *path;
-    tl_status st = tl_arg_string(c, argv, 0, &path);
+    tl_status st = tl_arg_path(c, argv, 0, &path);
     if (st) return st;
     /* "~/..." is the home folder, as in the original scripts' model paths. */
     char *expanded = NULL;
@@ -547,7 +536,7 @@ static tl_status set_meta(const tl_call *c, tl_gguf_writer *w, const char *key, 
 static tl_status bi_save_gguf(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)out;
     const char *path;
-    tl_status st = tl_arg_string(c, argv, 0, &path);
+    tl_status st = tl_arg_path(c, argv, 0, &path);
     if (st) return st;
     tl_gguf_writer *w;
     if ((st = tl_gguf_writer_new(&w))) return st;

@@ -323,7 +323,7 @@ static tl_status bi_load_tokenizer(tl_call *c, int argc, const tl_value *argv, t
             return tl_fail(TL_ERR_TYPE, "%s: the model has no path", c->name);
         }
         path = path_value.as.str->data;
-    } else if ((st = tl_arg_string(c, argv, 0, &path))) {
+    } else if ((st = tl_arg_path(c, argv, 0, &path))) {
         return tl_fail(TL_ERR_TYPE, "%s: argument 1 must be a path or a Model, got %s", c->name,
                        tl_value_type_name(&argv[0]));
     }

@@ -21,6 +21,12 @@ typedef struct attn_job {
 static void softmax_pv(const attn_job *j, float *p, float mx, int64_t kvh, bool vec, double *acc,
                        float *o) {
     int64_t T = j->T, D = j->D;
+    for (int64_t t = 0; t < T; t++)
+        if (p[t] != p[t]) { /* a NaN score (even all of them): the output row is NaN */
+            for (int64_t d = 0; d < D; d++)
+                o[d] = NAN;
+            return;
+        }
     if (mx == -INFINITY) { /* nothing visible: uniform, like softmax of an all-masked row */
         for (int64_t t = 0; t < T; t++)
             p[t] = 1.0f / (float)T;
@@ -142,6 +148,9 @@ tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl
     j.group = j.H / j.Hkv;
     j.scale = scale > 0.0f ? scale : 1.0f / sqrtf((float)j.D);
     j.pos_offset = pos_offset >= 0 ? pos_offset : j.T - j.S;
+    /* every key is visible from an offset of T on: clamping keeps s + pos_offset
+    ** from overflowing when an offset near INT64_MAX comes from a script */
+    if (j.pos_offset > j.T) j.pos_offset = j.T;
     float *fq = NULL, *fk = NULL, *fv = NULL; /* copies, when the inputs are not f32 */
     tl_tensor *o = NULL, *ts = NULL, *tp = NULL;
     int64_t pne[3] = {j.T, j.S, j.H}; /* ne order: [H, S, T] in NumPy order */

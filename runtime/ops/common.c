@@ -22,7 +22,7 @@ tl_status ops_axis(const char *op, int axis, int n_dims, int *dim) {
 
 tl_status ops_alloc(const char *op, size_t bytes, void **out) {
     *out = NULL;
-    if (bytes > TL_MAX_ALLOC_BYTES)
+    if (bytes > tl_alloc_limit())
         return tl_fail(TL_ERR_NOMEM, "%s: cannot allocate %zu bytes", op, bytes);
     *out = malloc(bytes ? bytes : 1);
     if (!*out) return tl_fail(TL_ERR_NOMEM, "%s: out of memory allocating %zu bytes", op, bytes);

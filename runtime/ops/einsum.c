@@ -213,13 +213,20 @@ tl_status tl_op_einsum(const char *spec, int n, const tl_tensor *const *operands
             if (in_out[l] || added[l]) continue;
             added[l] = true;
             p.sum_letters[p.n_sum++] = l;
-            p.n_sum_total *= p.size[l];
+            if (__builtin_mul_overflow(p.n_sum_total, p.size[l], &p.n_sum_total))
+                return tl_fail(TL_ERR_ARG,
+                               "einsum: \"%s\" sums over more than 2^63 terms per output element",
+                               spec);
         }
-    int64_t ne[TL_MAX_DIMS], total = 1;
+    int64_t ne[TL_MAX_DIMS], total = 1, work;
     for (int i = 0; i < n_out; i++) {
         ne[n_out - 1 - i] = p.size[out_l[i]];
-        total *= p.size[out_l[i]];
+        if (__builtin_mul_overflow(total, p.size[out_l[i]], &total))
+            return tl_fail(TL_ERR_NOMEM, "einsum: the output of \"%s\" has more than 2^63 elements",
+                           spec);
     }
+    if (__builtin_mul_overflow(total, p.n_sum_total, &work))
+        return tl_fail(TL_ERR_ARG, "einsum: \"%s\" needs more than 2^63 multiply-adds", spec);
     /* operands as contiguous f32 */
     float *bufs[MAX_OPERANDS] = {0};
     tl_status st = TL_OK;

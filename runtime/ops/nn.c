@@ -164,6 +164,11 @@ tl_status tl_op_rope(const tl_tensor *x, int64_t offset, float base, tl_rope_sty
                        OPS_SHAPE(x, s));
     if (style != TL_ROPE_NORM && style != TL_ROPE_NEOX)
         return tl_fail(TL_ERR_ARG, "rope: unknown style %d", (int)style);
+    int64_t last_pos; /* positions offset .. offset + S - 1 must be int64s */
+    if (__builtin_add_overflow(offset, x->ne[2], &last_pos))
+        return tl_fail(TL_ERR_RANGE,
+                       "rope: offset %lld + %lld positions overflows a 64-bit position",
+                       (long long)offset, (long long)x->ne[2]);
     float *fx;
     st = ops_to_f32("rope", x, &fx);
     if (st != TL_OK) return st;

@@ -128,7 +128,7 @@ tl_status tl_op_reduce(tl_reduce_op op, const tl_tensor *x, int axis, bool all_a
             tl_tensor_unref(o);
             return st;
         }
-        for (int64_t ou = 0; ou < outer; ou++)
+        for (int64_t ou = 0; ou < outer && st == TL_OK; ou++)
             for (int64_t in = 0; in < inner; in++) {
                 const float *p = b + ou * n * inner + in;
                 float best = n ? p[0] : 0.0f;
@@ -150,12 +150,22 @@ tl_status tl_op_reduce(tl_reduce_op op, const tl_tensor *x, int axis, bool all_a
                     st_f32(dst, odt, (float)sum);
                 else if (op == TL_RED_MEAN)
                     st_f32(dst, odt, n ? (float)(sum / (double)n) : NAN);
-                else if (is_arg)
+                else if (is_arg && best != best) { /* NaN values are skipped; all NaN: no answer */
+                    st = tl_fail(TL_ERR_ARG,
+                                 "%s: every value along the axis is NaN (at row %lld), so there is "
+                                 "no index to return",
+                                 name, (long long)(ou * inner + in));
+                    break;
+                } else if (is_arg)
                     st_i64(dst, odt, arg);
                 else
                     st_f32(dst, odt, best);
             }
         free(b);
+        if (st != TL_OK) {
+            tl_tensor_unref(o);
+            return st;
+        }
     }
     *out = o;
     return TL_OK;
@@ -171,8 +181,16 @@ typedef struct sm_job {
 
 static void softmax_one(float *p, int64_t n, int64_t stride, bool log_form) {
     float mx = -INFINITY;
-    for (int64_t i = 0; i < n; i++)
+    bool nan = false;
+    for (int64_t i = 0; i < n; i++) {
         if (p[i * stride] > mx) mx = p[i * stride];
+        if (p[i * stride] != p[i * stride]) nan = true;
+    }
+    if (nan) { /* a NaN anywhere (all-NaN too) makes the whole row NaN */
+        for (int64_t i = 0; i < n; i++)
+            p[i * stride] = NAN;
+        return;
+    }
     if (mx == -INFINITY) { /* every entry masked: uniform */
         for (int64_t i = 0; i < n; i++)
             p[i * stride] = log_form ? -logf((float)n) : 1.0f / (float)n;

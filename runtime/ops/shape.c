@@ -338,13 +338,16 @@ static tl_status split_impl(const char *op, const tl_tensor *t, int64_t size, in
     tl_status st = ops_axis(op, axis, t->n_dims, &d);
     if (st != TL_OK) return st;
     int64_t len = t->ne[d];
-    int64_t cnt = size > 0 ? (len + size - 1) / size : 0;
+    /* ceil(len / size) without len + size - 1, which overflows for a huge size */
+    int64_t cnt = size > 0 ? len / size + (len % size != 0) : 0;
     if (size <= 0 || cnt > 1 << 20)
         return tl_fail(TL_ERR_ARG, "%s: bad piece size %lld", op, (long long)size);
     tl_tensor **ps = calloc((size_t)(cnt ? cnt : 1), sizeof *ps);
     if (!ps) return tl_fail(TL_ERR_NOMEM, "%s: out of memory", op);
     for (int64_t i = 0; i < cnt; i++) {
-        st = tl_op_slice(t, axis, i * size, (i + 1) * size, 1, &ps[i]);
+        int64_t start = i * size; /* < len: no overflow */
+        int64_t end = size > len - start ? len : start + size;
+        st = tl_op_slice(t, axis, start, end, 1, &ps[i]);
         if (st != TL_OK) {
             for (int64_t k = 0; k < i; k++)
                 tl_tensor_unref(ps[k]);
@@ -370,7 +373,7 @@ tl_status tl_op_chunk(const tl_tensor *t, int64_t n, int axis, tl_tensor ***part
     if (st != TL_OK) return st;
     if (n <= 0) return tl_fail(TL_ERR_ARG, "chunk: number of chunks must be positive");
     int64_t len = t->ne[d];
-    int64_t size = (len + n - 1) / n;
+    int64_t size = len / n + (len % n != 0); /* ceil without overflow */
     if (size == 0) size = 1;
     return split_impl("chunk", t, size, axis, parts, n_parts);
 }

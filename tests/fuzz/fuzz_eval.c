@@ -1,13 +1,17 @@
 /* tests/fuzz/fuzz_eval.c -- libFuzzer target: evaluating small .tl programs.
 **
 ** The input is run as a chunk with a step budget (20000 statements), a call
-** depth budget (200) and a memory budget: the fuzz build lowers the runtime's
-** tensor allocation limit TL_MAX_ALLOC_BYTES to 256 MiB (tests/fuzz/CMakeLists.txt).
+** depth budget (200) and a memory budget: LLVMFuzzerInitialize lowers the
+** runtime's tensor allocation limit to 256 MiB (tl_set_alloc_limit), so the
+** libFuzzer build and the corpus replay under ctest (gcc, ASan, valgrind) stay
+** small even for inputs such as f32::ones([2055555555]); strings are capped at
+** 64 MiB (tl_value_set_max_string).
 ** Whatever the program does it must end with a value or an error message,
 ** never a signal, a sanitizer report or a leak.
 ** Programs that name something touching the outside world (imports, files,
 ** models, stdin, FFI, directories) are skipped, and stdout goes to /dev/null. */
 #include "lang/eval.h"
+#include "runtime/tensor.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -26,6 +30,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         close(fd);
     }
     setenv("TL_THREADS", "1", 1);
+    tl_set_alloc_limit((size_t)256 << 20);
+    tl_value_set_max_string((size_t)64 << 20); /* s = s + s stops at 64 MiB */
     return 0;
 }
 

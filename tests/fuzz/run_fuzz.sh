@@ -3,7 +3,8 @@
 #
 #   tests/fuzz/run_fuzz.sh build                 configure + build build-fuzz/ (clang)
 #   tests/fuzz/run_fuzz.sh run NAME SECONDS      fuzz one target (parse, gguf, tokenize,
-#                                                tokenizer_json, eval) for SECONDS
+#                                                tokenizer_json, eval, npy, json, csv, ...)
+#                                                for SECONDS
 #   tests/fuzz/run_fuzz.sh all SECONDS           each target in turn, SECONDS each
 #   tests/fuzz/run_fuzz.sh replay NAME FILE...   rerun inputs (e.g. a crash-* file)
 #
@@ -26,12 +27,13 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 do_build() {
   CC=clang cmake -S "$root" -B "$build" -DTL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j2 --target fuzz_parse fuzz_gguf fuzz_tokenize fuzz_tokenizer_json fuzz_eval
+  cmake --build "$build" -j2 --target fuzz_parse fuzz_gguf fuzz_tokenize fuzz_tokenizer_json fuzz_eval \
+    fuzz_npy fuzz_json fuzz_csv fuzz_model fuzz_quantize fuzz_cli fuzz_repl
 }
 
 max_len() {
   case $1 in
-    gguf|tokenizer_json) echo 65536 ;;
+    gguf|tokenizer_json|model|quantize) echo 65536 ;;
     *) echo 4096 ;;
   esac
 }
@@ -44,11 +46,15 @@ do_run() {
   mkdir -p "$dir/corpus" "$dir/artifacts" "$dir/logs"
   local log
   log=$dir/logs/fuzz-$(date -u +%Y%m%dT%H%M%S).log
+  local seeds=() d
+  for d in "$here/corpus/$name" "$here/regressions/$name"; do [[ -d $d ]] && seeds+=("$d"); done
   local before after rc=0
   before=$(find "$dir/artifacts" -type f | wc -l)
   # -jobs=1 runs the fuzzer in a child process that writes fuzz-0.log in the cwd
+  # write_csv and the file-writing targets fsync every input: a tmpfs keeps them fast
+  [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]] && export TMPDIR=/dev/shm
   (cd "$dir" && rm -f fuzz-0.log &&
-    nice -n 10 "$exe" "$dir/corpus" "$here/corpus/$name" "$here/regressions/$name" \
+    nice -n 19 "$exe" "$dir/corpus" "${seeds[@]}" \
       -jobs=1 -workers=1 -max_total_time="$secs" -max_len="$(max_len "$name")" \
       -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=20 -print_final_stats=1 \
       -artifact_prefix="$dir/artifacts/" >"$log" 2>&1) || rc=$?
@@ -70,7 +76,7 @@ case ${1:-} in
   build) do_build ;;
   run) do_run "$2" "$3" ;;
   all)
-    for n in parse gguf tokenize tokenizer_json eval; do do_run "$n" "$2" || true; done ;;
+    for n in parse gguf tokenize tokenizer_json eval npy json csv model quantize cli repl; do do_run "$n" "$2" || true; done ;;
   replay)
     name=$2; shift 2
     "$build/tests/fuzz/fuzz_$name" "$@" ;;

@@ -250,6 +250,15 @@ static void test_malformed(void **state) {
         n = make_npy(bad, cases[k].dict, &one, 4);
         expect_fail(bad, n, cases[k].st, cases[k].msg);
     }
+    /* a zero dim must not hide an overflowing product of the others (no data bytes) */
+    n = make_npy(bad,
+                 "{'descr': '<f4', 'fortran_order': True, 'shape': "
+                 "(0, 4611686018427387904, 4611686018427387904), }",
+                 NULL, 0);
+    expect_fail(bad, n, TL_ERR_NOMEM, "too large");
+    n = make_npy(bad, "{'descr': '<f4', 'fortran_order': False, 'shape': (3037000500, 0, 3037000500), }",
+                 NULL, 0);
+    expect_fail(bad, n, TL_ERR_NOMEM, "too large");
 }
 
 static void test_load_file_errors(void **state) {

@@ -1,5 +1,6 @@
-/* tests/unit/test_ops_create.c -- full/arange, the seeded generator (rand,
-** randn) and the samplers (greedy, temperature, top-k, top-p, min-p). */
+/* tests/unit/test_ops_create.c -- full/arange, the run-time allocation limit,
+** the seeded generator (rand, randn) and the samplers (greedy, temperature,
+** top-k, top-p, min-p). */
 #include "test_ops_util.h"
 
 #include "runtime/random.h"
@@ -29,6 +30,23 @@ static void test_full_arange(void **state) {
     assert_int_equal(tl_op_full(TL_DTYPE_F32, 2, (int64_t[]){1LL << 40, 1LL << 20}, 0, &t),
                      TL_ERR_NOMEM);
     assert_null(t);
+}
+
+/* the allocation limit is a run-time setting: lowered, a 4 MiB tensor fails
+** with TL_ERR_NOMEM (and the error names the limit); restored, it is made */
+static void test_alloc_limit(void **state) {
+    (void)state;
+    size_t saved = tl_alloc_limit();
+    assert_int_equal(saved, (size_t)TL_MAX_ALLOC_BYTES);
+    tl_tensor *t;
+    tl_set_alloc_limit((size_t)1 << 20);
+    assert_int_equal(tl_alloc_limit(), (size_t)1 << 20);
+    assert_int_equal(tl_op_full(TL_DTYPE_F32, 1, (int64_t[]){1 << 20}, 1, &t), TL_ERR_NOMEM);
+    assert_null(t);
+    assert_non_null(strstr(tl_last_error(), "limit 1048576"));
+    tl_set_alloc_limit(saved);
+    OK(tl_op_full(TL_DTYPE_F32, 1, (int64_t[]){1 << 20}, 1, &t));
+    tl_tensor_unref(t);
 }
 
 static void test_rand_is_seeded(void **state) {
@@ -105,6 +123,7 @@ static void test_samplers(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_arange),
+        cmocka_unit_test(test_alloc_limit),
         cmocka_unit_test(test_rand_is_seeded),
         cmocka_unit_test(test_samplers),
     };

@@ -259,6 +259,15 @@ static void test_json_errors(void **state) {
     assert_non_null(strstr(tl_last_error(), "not in the vocab"));
     assert_int_equal(load_text(MINI_MODEL("{\"a\": 0, \"b\": 1}", "[\"ab\"]")), TL_ERR_FORMAT);
     assert_non_null(strstr(tl_last_error(), "not two tokens"));
+    /* a flag that is not a bool is refused ("yes" was read as false) */
+    assert_int_equal(load_text("{\"model\": {\"type\": \"BPE\", \"byte_fallback\": \"yes\", "
+                               "\"vocab\": {\"a\": 0}, \"merges\": []}}"),
+                     TL_ERR_FORMAT);
+    assert_non_null(strstr(tl_last_error(), "model.byte_fallback must be true or false"));
+    assert_int_equal(load_text("{\"model\": {\"type\": \"BPE\", \"fuse_unk\": 1, "
+                               "\"vocab\": {\"a\": 0}, \"merges\": []}}"),
+                     TL_ERR_FORMAT);
+    assert_non_null(strstr(tl_last_error(), "model.fuse_unk must be true or false"));
     tl_tokenizer *tok;
     assert_int_equal(tl_tokenizer_from_json("/nonexistent/tokenizer.json", &tok), TL_ERR_IO);
     assert_null(tok);
