@@ -204,8 +204,9 @@ static int parse_run(int argc, char **argv, run_opts *o) {
         case O_THREADS:
             if (parse_int_opt(opt->name, val, &v)) return -1;
             if (v > TL_MAX_THREADS) {
-                fprintf(stderr, "tl: --threads: %lld is out of range (0 = every core, or 1 .. %d)\n",
-                        v, TL_MAX_THREADS);
+                fprintf(stderr,
+                        "tl: --threads: %lld is out of range (0 = every core, or 1 .. %d)\n", v,
+                        TL_MAX_THREADS);
                 return -1;
             }
             setenv("TL_THREADS", val, 1); /* exported for the runtime areas that read it */

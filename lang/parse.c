@@ -288,8 +288,7 @@ tl_node *tl_pstring(tl_parse_state *ps, const tl_token *t) {
 /* Juxtaposition (docs/equations.md): on one line, a name directly followed by '['
 ** (or '(' after ']' or a number) that comes right after ']', ')' or a number
 ** multiplies: `W[i, j] X[j]`, `2 X[i]`, `relu(A[i]) B[i]`, `W[i, j] relu(X[j])`. */
-static bool juxtaposed(int prev, uint32_t prev_line, int id, const tl_token *tok,
-                       const char *lim) {
+static bool juxtaposed(int prev, uint32_t prev_line, int id, const tl_token *tok, const char *lim) {
     if (id != TK_IDENT || prev_line != tok->line) return false;
     if (prev != TK_RBRACKET && prev != TK_RPAREN && prev != TK_INT && prev != TK_FLOAT)
         return false;

@@ -6,7 +6,9 @@
 
 static tl_value_hooks hooks;
 
-void tl_value_set_hooks(const tl_value_hooks *h) { hooks = *h; }
+void tl_value_set_hooks(const tl_value_hooks *h) {
+    hooks = *h;
+}
 
 static size_t max_string = (size_t)1 << 40;
 
@@ -34,7 +36,9 @@ tl_status tl_value_string(const char *s, size_t len, tl_value *out) {
     return TL_OK;
 }
 
-tl_status tl_value_cstring(const char *s, tl_value *out) { return tl_value_string(s, strlen(s), out); }
+tl_status tl_value_cstring(const char *s, tl_value *out) {
+    return tl_value_string(s, strlen(s), out);
+}
 
 tl_status tl_value_array(size_t cap, tl_value *out) {
     *out = TL_VOID;
@@ -86,13 +90,19 @@ tl_status tl_value_object(const tl_object_class *cls, void *payload, tl_value *o
 
 static int32_t *refcount_of(const tl_value *v) {
     switch (v->kind) {
-    case TL_VAL_STRING: return &v->as.str->refcount;
-    case TL_VAL_ARRAY: return &v->as.arr->refcount;
-    case TL_VAL_OBJECT: return &v->as.obj->refcount;
+    case TL_VAL_STRING:
+        return &v->as.str->refcount;
+    case TL_VAL_ARRAY:
+        return &v->as.arr->refcount;
+    case TL_VAL_OBJECT:
+        return &v->as.obj->refcount;
     /* structs and functions start with their refcount field (lang/eval) */
-    case TL_VAL_STRUCT: return (int32_t *)(void *)v->as.st;
-    case TL_VAL_FUNC: return (int32_t *)(void *)v->as.fn;
-    default: return NULL;
+    case TL_VAL_STRUCT:
+        return (int32_t *)(void *)v->as.st;
+    case TL_VAL_FUNC:
+        return (int32_t *)(void *)v->as.fn;
+    default:
+        return NULL;
     }
 }
 
@@ -161,9 +171,12 @@ static void release_now(tl_value *v) {
         int32_t *rc = refcount_of(v);
         if (rc && __atomic_sub_fetch(rc, 1, __ATOMIC_ACQ_REL) == 0) {
             switch (v->kind) {
-            case TL_VAL_STRING: free(v->as.str); break;
+            case TL_VAL_STRING:
+                free(v->as.str);
+                break;
             case TL_VAL_ARRAY:
-                for (size_t i = 0; i < v->as.arr->len; i++) tl_value_release(&v->as.arr->items[i]);
+                for (size_t i = 0; i < v->as.arr->len; i++)
+                    tl_value_release(&v->as.arr->items[i]);
                 free(v->as.arr->items);
                 free(v->as.arr);
                 break;
@@ -177,7 +190,8 @@ static void release_now(tl_value *v) {
             case TL_VAL_FUNC:
                 if (hooks.release_function) hooks.release_function(v->as.fn);
                 break;
-            default: break;
+            default:
+                break;
             }
         }
     }
@@ -186,9 +200,9 @@ static void release_now(tl_value *v) {
 
 const char *tl_value_kind_name(tl_value_kind k) {
     static const char *const names[TL_VAL_KIND_COUNT] = {
-        [TL_VAL_VOID] = "void",     [TL_VAL_INT] = "int",         [TL_VAL_FLOAT] = "float",
-        [TL_VAL_BOOL] = "bool",     [TL_VAL_STRING] = "string",   [TL_VAL_ARRAY] = "array",
-        [TL_VAL_TENSOR] = "tensor", [TL_VAL_STRUCT] = "struct",   [TL_VAL_FUNC] = "function",
+        [TL_VAL_VOID] = "void",       [TL_VAL_INT] = "int",       [TL_VAL_FLOAT] = "float",
+        [TL_VAL_BOOL] = "bool",       [TL_VAL_STRING] = "string", [TL_VAL_ARRAY] = "array",
+        [TL_VAL_TENSOR] = "tensor",   [TL_VAL_STRUCT] = "struct", [TL_VAL_FUNC] = "function",
         [TL_VAL_BUILTIN] = "builtin", [TL_VAL_OBJECT] = "object",
     };
     return (k >= 0 && k < TL_VAL_KIND_COUNT) ? names[k] : "?";
@@ -199,14 +213,20 @@ const char *tl_value_type_name(const tl_value *v) {
     return tl_value_kind_name(v->kind);
 }
 
-bool tl_value_is_number(const tl_value *v) { return v->kind == TL_VAL_INT || v->kind == TL_VAL_FLOAT; }
+bool tl_value_is_number(const tl_value *v) {
+    return v->kind == TL_VAL_INT || v->kind == TL_VAL_FLOAT;
+}
 
 double tl_value_as_double(const tl_value *v) {
     switch (v->kind) {
-    case TL_VAL_INT: return (double)v->as.i;
-    case TL_VAL_FLOAT: return v->as.f;
-    case TL_VAL_BOOL: return v->as.b ? 1.0 : 0.0;
-    default: return 0.0;
+    case TL_VAL_INT:
+        return (double)v->as.i;
+    case TL_VAL_FLOAT:
+        return v->as.f;
+    case TL_VAL_BOOL:
+        return v->as.b ? 1.0 : 0.0;
+    default:
+        return 0.0;
     }
 }
 

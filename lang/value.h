@@ -22,8 +22,8 @@
 
 typedef enum tl_value_kind {
     TL_VAL_VOID = 0,
-    TL_VAL_INT,     /* int64                                          */
-    TL_VAL_FLOAT,   /* double                                         */
+    TL_VAL_INT,   /* int64                                          */
+    TL_VAL_FLOAT, /* double                                         */
     TL_VAL_BOOL,
     TL_VAL_STRING,  /* immutable UTF-8 bytes (may hold NUL)           */
     TL_VAL_ARRAY,   /* mutable vector of values (int/float/str/...)   */
@@ -90,11 +90,15 @@ struct tl_object {
 };
 
 /* ---- constructors (the result is owned by the caller) --------------------- */
-static inline tl_value tl_value_int(int64_t i) { return (tl_value){.kind = TL_VAL_INT, .as.i = i}; }
+static inline tl_value tl_value_int(int64_t i) {
+    return (tl_value){.kind = TL_VAL_INT, .as.i = i};
+}
 static inline tl_value tl_value_float(double f) {
     return (tl_value){.kind = TL_VAL_FLOAT, .as.f = f};
 }
-static inline tl_value tl_value_bool(bool b) { return (tl_value){.kind = TL_VAL_BOOL, .as.b = b}; }
+static inline tl_value tl_value_bool(bool b) {
+    return (tl_value){.kind = TL_VAL_BOOL, .as.b = b};
+}
 /* Takes over the caller's tensor reference. */
 static inline tl_value tl_value_tensor(tl_tensor *t) {
     return (tl_value){.kind = TL_VAL_TENSOR, .as.tensor = t};
@@ -116,11 +120,11 @@ tl_value tl_value_retain(tl_value v);
 void tl_value_release(tl_value *v); /* sets *v to void */
 
 /* ---- queries -------------------------------------------------------------- */
-const char *tl_value_kind_name(tl_value_kind k);   /* "int", "tensor", ... */
+const char *tl_value_kind_name(tl_value_kind k); /* "int", "tensor", ... */
 /* A user-facing type name: the object class or struct name for those kinds. */
 const char *tl_value_type_name(const tl_value *v);
-bool tl_value_is_number(const tl_value *v);         /* int or float */
-double tl_value_as_double(const tl_value *v);       /* int, float or bool */
+bool tl_value_is_number(const tl_value *v);   /* int or float */
+double tl_value_as_double(const tl_value *v); /* int, float or bool */
 /* If v is an object of class cls, its payload; else NULL. */
 void *tl_value_object_payload(const tl_value *v, const tl_object_class *cls);
 

@@ -76,7 +76,8 @@ bool tl_contiguous_strides(tl_dtype dt, int n_dims, const int64_t *ne, size_t *n
     const tl_type_traits *tr = tl_dtype_traits(dt);
     if (!tr || n_dims < 0 || n_dims > TL_MAX_DIMS) return false;
     int64_t full[TL_MAX_DIMS];
-    for (int i = 0; i < TL_MAX_DIMS; i++) full[i] = i < n_dims ? ne[i] : 1;
+    for (int i = 0; i < TL_MAX_DIMS; i++)
+        full[i] = i < n_dims ? ne[i] : 1;
     for (int i = 0; i < TL_MAX_DIMS; i++)
         if (full[i] < 0) return false;
     if (full[0] % tr->blck != 0) return false;
@@ -122,8 +123,7 @@ static tl_status tensor_new(tl_dtype dt, int n_dims, const int64_t *ne, bool zer
                        n_dims);
     size_t nb[TL_MAX_DIMS], bytes;
     if (!tl_contiguous_strides(dt, n_dims, ne, nb, &bytes))
-        return tl_fail(TL_ERR_SHAPE, "invalid or too large shape for %s tensor",
-                       tl_dtype_name(dt));
+        return tl_fail(TL_ERR_SHAPE, "invalid or too large shape for %s tensor", tl_dtype_name(dt));
     tl_storage *s;
     tl_status st = storage_new(bytes, zero, &s);
     if (st != TL_OK) return st;
@@ -147,7 +147,8 @@ tl_status tl_tensor_new_shape(tl_dtype dt, int n_dims, const int64_t *shape, tl_
         return tl_fail(TL_ERR_SHAPE, "a tensor has at most %d dims (asked for %d)", TL_MAX_DIMS,
                        n_dims);
     }
-    for (int i = 0; i < n_dims; i++) ne[i] = shape[n_dims - 1 - i];
+    for (int i = 0; i < n_dims; i++)
+        ne[i] = shape[n_dims - 1 - i];
     return tl_tensor_new(dt, n_dims, ne, out);
 }
 
@@ -164,7 +165,8 @@ tl_status tl_tensor_from_storage(tl_storage *s, size_t offs, tl_dtype dt, int n_
         return tl_fail(TL_ERR_RANGE, "tensor of %zu bytes at offset %zu exceeds storage of %zu",
                        bytes, offs, s->size);
     size_t full_nb[TL_MAX_DIMS];
-    for (int i = 0; i < TL_MAX_DIMS; i++) full_nb[i] = (nb && i < n_dims) ? nb[i] : cnb[i];
+    for (int i = 0; i < TL_MAX_DIMS; i++)
+        full_nb[i] = (nb && i < n_dims) ? nb[i] : cnb[i];
     return tensor_alloc(s, offs, dt, n_dims, ne, full_nb, out);
 }
 
@@ -179,10 +181,12 @@ tl_status tl_tensor_view(tl_tensor *base, int n_dims, const int64_t *ne, const s
             return tl_fail(TL_ERR_SHAPE, "invalid view shape");
         nb = cnb;
     }
-    for (int i = 0; i < TL_MAX_DIMS; i++) full_nb[i] = i < n_dims ? nb[i] : nb[n_dims ? n_dims - 1 : 0];
+    for (int i = 0; i < TL_MAX_DIMS; i++)
+        full_nb[i] = i < n_dims ? nb[i] : nb[n_dims ? n_dims - 1 : 0];
     /* unused dims: stride of a size-1 dim never matters; keep them contiguous-looking */
     if (tl_contiguous_strides(base->dtype, n_dims, ne, cnb, NULL))
-        for (int i = n_dims; i < TL_MAX_DIMS; i++) full_nb[i] = cnb[i];
+        for (int i = n_dims; i < TL_MAX_DIMS; i++)
+            full_nb[i] = cnb[i];
     return tensor_alloc(base->storage, base->offs + offs, base->dtype, n_dims, ne, full_nb, out);
 }
 
@@ -214,13 +218,15 @@ tl_status tl_tensor_set_name(tl_tensor *t, const char *name) {
 
 int64_t tl_tensor_nelements(const tl_tensor *t) {
     int64_t n = 1;
-    for (int i = 0; i < TL_MAX_DIMS; i++) n *= t->ne[i];
+    for (int i = 0; i < TL_MAX_DIMS; i++)
+        n *= t->ne[i];
     return n;
 }
 
 int64_t tl_tensor_nrows(const tl_tensor *t) {
     int64_t n = 1;
-    for (int i = 1; i < TL_MAX_DIMS; i++) n *= t->ne[i];
+    for (int i = 1; i < TL_MAX_DIMS; i++)
+        n *= t->ne[i];
     return n;
 }
 
@@ -245,7 +251,8 @@ bool tl_tensor_same_shape(const tl_tensor *a, const tl_tensor *b) {
 }
 
 void tl_tensor_shape(const tl_tensor *t, int64_t *shape) {
-    for (int i = 0; i < t->n_dims; i++) shape[i] = t->ne[t->n_dims - 1 - i];
+    for (int i = 0; i < t->n_dims; i++)
+        shape[i] = t->ne[t->n_dims - 1 - i];
 }
 
 const char *tl_tensor_shape_str(const tl_tensor *t, char *buf, size_t cap) {

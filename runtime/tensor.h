@@ -39,9 +39,9 @@ void tl_set_alloc_limit(size_t bytes);
 typedef struct tl_storage {
     int32_t refcount;
     void *data;
-    size_t size;                 /* bytes                                        */
-    void (*release)(void *ctx);  /* NULL: data was malloc'd by us and is freed   */
-    void *release_ctx;           /* passed to release (e.g. the mapped file)     */
+    size_t size;                /* bytes                                        */
+    void (*release)(void *ctx); /* NULL: data was malloc'd by us and is freed   */
+    void *release_ctx;          /* passed to release (e.g. the mapped file)     */
 } tl_storage;
 
 /* Autograd bookkeeping (lang/autograd.c owns the node type): a recorded
@@ -55,16 +55,16 @@ typedef struct tl_ag_node {
 typedef struct tl_tensor {
     int32_t refcount;
     tl_dtype dtype;
-    int32_t n_dims;              /* 0 for a scalar tensor (one element)          */
-    int64_t ne[TL_MAX_DIMS];     /* (cols, rows, ...); unused dims = 1           */
-    size_t nb[TL_MAX_DIMS];      /* byte strides; 0 in a broadcast dim           */
-    tl_storage *storage;         /* shared by views; we hold one reference       */
-    size_t offs;                 /* byte offset of element 0 in storage->data    */
-    char *name;                  /* optional (e.g. the GGUF tensor name)         */
+    int32_t n_dims;          /* 0 for a scalar tensor (one element)          */
+    int64_t ne[TL_MAX_DIMS]; /* (cols, rows, ...); unused dims = 1           */
+    size_t nb[TL_MAX_DIMS];  /* byte strides; 0 in a broadcast dim           */
+    tl_storage *storage;     /* shared by views; we hold one reference       */
+    size_t offs;             /* byte offset of element 0 in storage->data    */
+    char *name;              /* optional (e.g. the GGUF tensor name)         */
     /* autograd: all NULL/false for ordinary tensors (views never inherit them) */
-    bool requires_grad;          /* a leaf parameter, or computed from one       */
-    tl_ag_node *grad_fn;         /* the recorded op that made it (one reference) */
-    struct tl_tensor *grad;      /* a leaf's accumulated gradient (one reference) */
+    bool requires_grad;     /* a leaf parameter, or computed from one       */
+    tl_ag_node *grad_fn;    /* the recorded op that made it (one reference) */
+    struct tl_tensor *grad; /* a leaf's accumulated gradient (one reference) */
 } tl_tensor;
 
 /* ---- storage -------------------------------------------------------------- */
@@ -96,8 +96,8 @@ tl_status tl_tensor_set_name(tl_tensor *t, const char *name);
 
 /* ---- queries -------------------------------------------------------------- */
 int64_t tl_tensor_nelements(const tl_tensor *t);
-int64_t tl_tensor_nrows(const tl_tensor *t);   /* product of ne[1..]          */
-size_t tl_tensor_nbytes(const tl_tensor *t);   /* bytes spanned if contiguous */
+int64_t tl_tensor_nrows(const tl_tensor *t); /* product of ne[1..]          */
+size_t tl_tensor_nbytes(const tl_tensor *t); /* bytes spanned if contiguous */
 bool tl_tensor_is_contiguous(const tl_tensor *t);
 bool tl_tensor_same_shape(const tl_tensor *a, const tl_tensor *b);
 /* Writes the NumPy-order shape (outermost first) into shape[n_dims]. */

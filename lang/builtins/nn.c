@@ -17,7 +17,7 @@
 /* The op field of the defs that share a fn (lang/builtin.h). */
 enum {
     NN_PLAIN = 0,
-    NN_LOG,        /* log_softmax */
+    NN_LOG, /* log_softmax */
     NN_ADD_RELU,
     NN_MUL_RELU,
     NN_AFFINE,

@@ -44,7 +44,9 @@ tl_status tl_op_arange(tl_dtype dt, double start, double end, double step, tl_te
     if (st != TL_OK) return st;
     if (step != step || start != start || end != end)
         return tl_fail(TL_ERR_ARG, "arange: the %s is NaN",
-                       step != step ? "step" : start != start ? "start" : "end");
+                       step != step     ? "step"
+                       : start != start ? "start"
+                                        : "end");
     if (!isfinite(start) || !isfinite(end))
         return tl_fail(TL_ERR_ARG, "arange: the %s is infinite", isfinite(start) ? "end" : "start");
     if (step == 0.0) return tl_fail(TL_ERR_ARG, "arange: step must be non-zero");

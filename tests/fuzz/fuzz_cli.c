@@ -6,7 +6,8 @@
 ** follow, then the path of a one-line script.  Words with a '/' are dropped, so
 ** the options can name only files in the working directory (run_fuzz.sh runs in
 ** the target's work folder); stdout goes to /dev/null.  TL_THREADS, TL_SEED,
-** TL_HUGE_PAGES, TL_MODEL and TL_QUIET, which options export, are cleared after each run.  Whatever the
+** TL_HUGE_PAGES, TL_MODEL and TL_QUIET, which options export, are cleared after each run.  Whatever
+*the
 ** words, tl_cli_main must return an exit status: never crash, leak or report UB. */
 #include "app/commands.h"
 

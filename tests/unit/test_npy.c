@@ -256,7 +256,8 @@ static void test_malformed(void **state) {
                  "(0, 4611686018427387904, 4611686018427387904), }",
                  NULL, 0);
     expect_fail(bad, n, TL_ERR_NOMEM, "too large");
-    n = make_npy(bad, "{'descr': '<f4', 'fortran_order': False, 'shape': (3037000500, 0, 3037000500), }",
+    n = make_npy(bad,
+                 "{'descr': '<f4', 'fortran_order': False, 'shape': (3037000500, 0, 3037000500), }",
                  NULL, 0);
     expect_fail(bad, n, TL_ERR_NOMEM, "too large");
 }

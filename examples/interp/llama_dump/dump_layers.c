@@ -76,7 +76,8 @@ int main(int argc, char **argv) {
     cp.n_batch = cp.n_ubatch = (uint32_t)n_tok;
     cp.n_threads = cp.n_threads_batch = 1;
     cp.type_k = cp.type_v = GGML_TYPE_F32;
-    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED; /* older llama.cpp: cp.flash_attn = false */
+    cp.flash_attn_type =
+        LLAMA_FLASH_ATTN_TYPE_DISABLED; /* older llama.cpp: cp.flash_attn = false */
     cp.cb_eval = on_tensor;
     cp.cb_eval_user_data = &d;
     struct llama_context *ctx = llama_init_from_model(model, cp);
@@ -101,7 +102,8 @@ int main(int argc, char **argv) {
     fprintf(f, "{\"tokens\": [");
     for (int i = 0; i < n_tok; i++)
         fprintf(f, "%s%d", i ? "," : "", b.token[i]);
-    fprintf(f, "], \"n_tokens\": %d, \"n_layer\": %d, \"n_embd\": %d}\n", n_tok, d.n_layer, d.n_embd);
+    fprintf(f, "], \"n_tokens\": %d, \"n_layer\": %d, \"n_embd\": %d}\n", n_tok, d.n_layer,
+            d.n_embd);
     fclose(f);
     llama_batch_free(b);
     llama_free(ctx);
