@@ -1,6 +1,7 @@
 /* app/cli.c -- the `tl` command line: dispatch, `tl run`, `tl test`, help, version. */
 #include "app/commands.h"
 #include "app/options.h"
+#include "app/term_signals.h"
 #include "lang/atomic_file.h"
 #include "lang/suggest.h"
 #include "lang/eval.h"
@@ -252,6 +253,7 @@ static int run(run_opts *o) {
         return 2;
     }
     signal(SIGINT, on_sigint);
+    tl_app_catch_term_signals(); /* SIGTERM/SIGHUP: no temporary file left */
     if (o->max_steps) tl_interp_set_max_steps(I, o->max_steps);
     if (o->time) tl_interp_set_timing(I, stderr);
     struct timespec t_start, t_end;

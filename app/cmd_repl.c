@@ -2,6 +2,7 @@
 ** with no arguments does: the REPL on a terminal, else stdin as a script. */
 #include "app/commands.h"
 #include "app/repl.h"
+#include "app/term_signals.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -35,11 +36,13 @@ int tl_cmd_repl(int argc, char **argv) {
             return 2;
         }
     }
+    tl_app_catch_term_signals();
     if (!isatty(STDIN_FILENO)) return tl_repl_run_piped(stdin, n_load, load);
     return tl_repl_interactive(history, n_load, load);
 }
 
 int tl_cmd_default(void) {
+    tl_app_catch_term_signals();
     if (isatty(STDIN_FILENO)) return tl_repl_interactive(NULL, 0, NULL);
     return tl_repl_run_stream(stdin, "<stdin>");
 }

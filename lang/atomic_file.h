@@ -23,9 +23,10 @@
 **   - a read-only file: refused with EACCES ("Permission denied"), never
 **     replaced; a directory: EISDIR; anything else (block device, socket):
 **     refused ("it is not a regular file, a character device or a FIFO").
-** A run killed mid-write by SIGKILL, SIGTERM or power loss may leave the hidden
+** A run killed mid-write by SIGKILL or power loss may leave the hidden
 ** temporary file behind, never a partial NAME; the CLI's second-Ctrl-C exit
-** removes it first (tl_atomic_remove_temps).
+** and its SIGTERM/SIGHUP handler (app/term_signals.h) remove it first
+** (tl_atomic_remove_temps).
 **
 ** Errors are TL_ERR_IO with the caller's name, the path as given and strerror:
 **     "write_file: cannot open 'out/x.json': No such file or directory"
