@@ -14,9 +14,10 @@ static const char usage_text[] =
     "       tl pull URL [--to PATH] [options]      any GGUF file over http(s), or file://\n"
     "       tl pull FILE.gguf [--to PATH]          copy a local file in, with the same checks\n"
     "\n"
-    "Downloads into ~/.llm/models/ (or PATH; a directory or a file name) through PATH.part,\n"
-    "resuming an interrupted download, and installs the file only after its size, sha256\n"
-    "and GGUF structure check out.\n"
+    "Downloads into $XDG_CACHE_HOME/tl/models/ (default ~/.cache/tl/models/; a file already\n"
+    "in ~/.llm/models/ is checked and kept there) or PATH (a directory or a file name) through\n"
+    "PATH.part, resuming an interrupted download, and installs the file only after its size,\n"
+    "sha256 and GGUF structure check out.\n"
     "\n"
     "options:\n"
     "  --to PATH        where to put the file\n"
@@ -69,6 +70,36 @@ static char *join(const char *dir, const char *file) {
     char *s = malloc(n + strlen(file) + 2);
     if (s) sprintf(s, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", file);
     return s;
+}
+
+/* The default destination of `file`: ~/.llm/models/FILE when that file exists
+** (where older versions put models), else $XDG_CACHE_HOME/tl/models/FILE
+** (default ~/.cache/tl/models/FILE). NULL with a message when HOME is unset. */
+static char *default_dest(const char *file) {
+    const char *home = getenv("HOME"), *xdg = getenv("XDG_CACHE_HOME");
+    char *dir = NULL, *dest = NULL;
+    if (home && *home && (dir = join(home, ".llm/models")) && (dest = join(dir, file))) {
+        struct stat sb;
+        if (stat(dest, &sb) == 0) {
+            free(dir);
+            return dest;
+        }
+    }
+    free(dir);
+    free(dest);
+    if (xdg && *xdg)
+        dir = join(xdg, "tl/models");
+    else if (home && *home)
+        dir = join(home, ".cache/tl/models");
+    else {
+        fprintf(stderr, "tl pull: neither XDG_CACHE_HOME nor HOME is set; give a destination "
+                        "with --to PATH\n");
+        return NULL;
+    }
+    dest = dir ? join(dir, file) : NULL;
+    free(dir);
+    if (!dest) fprintf(stderr, "tl pull: out of memory\n");
+    return dest;
 }
 
 static void on_sigint(int sig) {
@@ -148,7 +179,7 @@ int tl_cmd_pull(int argc, char **argv) {
     }
 
     int code = 1;
-    char *dest = NULL, *dir_owned = NULL, *file_owned = NULL, *local_url = NULL;
+    char *dest = NULL, *file_owned = NULL, *local_url = NULL;
     /* a local file (a path with a slash or ending in .gguf that exists): copied through
     ** file://, with the same checks as a download */
     struct stat lst;
@@ -208,13 +239,7 @@ int tl_cmd_pull(int argc, char **argv) {
     } else if (to) {
         dest = strdup(to);
     } else {
-        const char *home = getenv("HOME");
-        if (!home || !*home) {
-            fprintf(stderr, "tl pull: HOME is not set; give a destination with --to PATH\n");
-            goto out;
-        }
-        dir_owned = join(home, ".llm/models");
-        if (dir_owned) dest = join(dir_owned, file);
+        if (!(dest = default_dest(file))) goto out;
     }
     if (!dest) {
         fprintf(stderr, "tl pull: out of memory\n");
@@ -255,7 +280,6 @@ int tl_cmd_pull(int argc, char **argv) {
 out:
     free(local_url);
     free(dest);
-    free(dir_owned);
     free(file_owned);
     tl_pull_registry_free(&reg);
     return code;

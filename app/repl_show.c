@@ -1,12 +1,15 @@
 /* app/repl_show.c -- how the REPL shows a value: tensors get their dtype,
 ** shape and a NumPy-like preview (aligned columns, "..." elision); other
-** values print as print() would, with strings quoted. */
+** values print as print() would, with strings quoted, and floats in the
+** shortest %g spelling that reads back to the same value (repl_float). */
 #include "lang/builtin.h"
 #include "lang/display.h"
 #include "app/repl_internal.h"
 #include "lang/value_struct.h"
 #include "runtime/dtype.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,6 +228,37 @@ const char *const *tl_repl_object_props(const char *cls) {
     return NULL;
 }
 
+/* The shortest "%.Ng" that reads back to d. A double that is exactly an f32
+** (a model's f32 metadata such as eps, a tensor element) is taken as one and
+** gets the shortest f32 spelling (1e-05, not 9.99999974737875e-06); other
+** doubles get up to 17 digits. NaN and infinities as print() shows them. */
+static void repl_float(tl_strbuf *b, double d) {
+    if (isnan(d) || isinf(d)) {
+        tl_format_double(b, d);
+        return;
+    }
+    bool is_f32 = fabs(d) <= 3.4028234663852886e38 && (double)(float)d == d;
+    char buf[40];
+    int prec = 1;
+    for (; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (is_f32 ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d) break;
+    }
+    /* whole numbers below 1e16 keep their zeros: 10000, not 1e+04 */
+    int exp10 = d == 0 ? 0 : (int)floor(log10(fabs(d)));
+    if (exp10 >= prec && exp10 < 16) snprintf(buf, sizeof buf, "%.*g", exp10 + 1, d);
+    tl_strbuf_puts(b, buf);
+}
+
+static void show_scalar(tl_strbuf *b, const tl_value *v) {
+    if (v->kind == TL_VAL_FLOAT)
+        repl_float(b, v->as.f);
+    else if (v->kind == TL_VAL_STRING)
+        tl_display_quoted(b, v->as.str->data, v->as.str->len);
+    else
+        tl_value_display(b, v);
+}
+
 static bool show_object(tl_strbuf *b, const tl_value *v) {
     tl_object *o = v->as.obj;
     if (!o->cls->get_property) return false;
@@ -236,10 +270,7 @@ static bool show_object(tl_strbuf *b, const tl_value *v) {
             tl_value pv = TL_VOID;
             if (o->cls->get_property(o, object_props[i].props[k], &pv) != TL_OK) continue;
             tl_strbuf_printf(b, "%s %s: ", shown_n++ ? "," : "", object_props[i].props[k]);
-            if (pv.kind == TL_VAL_STRING)
-                tl_repl_show_value(b, &pv);
-            else
-                tl_value_display(b, &pv);
+            show_scalar(b, &pv);
             tl_value_release(&pv);
         }
         tl_strbuf_puts(b, shown_n ? " }" : "}");
@@ -256,11 +287,8 @@ void tl_repl_show_value(tl_strbuf *b, const tl_value *v) {
     case TL_VAL_TENSOR:
         show_tensor(b, v->as.tensor);
         break;
-    case TL_VAL_STRING:
-        tl_display_quoted(b, v->as.str->data, v->as.str->len);
-        break;
     default:
-        tl_value_display(b, v);
+        show_scalar(b, v);
         break;
     }
 }

@@ -1,7 +1,8 @@
 /* lang/builtins/default_model.c -- default_model(): the model the example scripts use.
 **
-** TL_MODEL when set; else TinyLlama at ~/.llm/models/tinyllama-1.1b-chat-q4_0.gguf when it
-** exists; else the tiny llama trained in .tl (models/tiny_llama_q8_0.gguf, docs/learning.md),
+** TL_MODEL when set; else TinyLlama (tinyllama-1.1b-chat-q4_0.gguf) where `tl pull` puts it,
+** ${XDG_CACHE_HOME:-~/.cache}/tl/models/, or where older versions did, ~/.llm/models/, when it
+** exists there; else the tiny llama trained in .tl (models/tiny_llama_q8_0.gguf, docs/learning.md),
 ** which is compiled into the binary: it is written (when absent or different) to
 ** ${XDG_CACHE_HOME:-~/.cache}/tl/tiny_llama_q8_0.gguf (atomically) and that path is returned,
 ** with one line on stderr saying so.  So the examples run on a machine with no network. */
@@ -27,7 +28,8 @@ __asm__(".pushsection .rodata\n"
 extern const unsigned char tl_default_model_bytes[] __asm__("tl_default_model_bytes");
 extern const unsigned char tl_default_model_bytes_end[] __asm__("tl_default_model_bytes_end");
 
-#define TINYLLAMA "~/.llm/models/tinyllama-1.1b-chat-q4_0.gguf"
+#define TINYLLAMA_FILE "tinyllama-1.1b-chat-q4_0.gguf"
+#define TINYLLAMA      "~/.llm/models/" TINYLLAMA_FILE
 
 /* Does the file at path hold exactly these bytes?  (A cache written by an older tl holds
 ** another model of the same size.) */
@@ -63,9 +65,17 @@ static tl_status b_default_model(tl_call *c, int argc, const tl_value *argv, tl_
     (void)argv;
     const char *env = getenv("TL_MODEL");
     if (env && *env) return tl_value_cstring(env, out);
-    if (exists(TINYLLAMA, NULL)) return tl_value_cstring(TINYLLAMA, out);
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     char dir[4096], path[4200];
+    /* where `tl pull` puts it, then where older versions did */
+    if (xdg && *xdg)
+        snprintf(path, sizeof path, "%s/tl/models/" TINYLLAMA_FILE, xdg);
+    else if (home && *home)
+        snprintf(path, sizeof path, "%s/.cache/tl/models/" TINYLLAMA_FILE, home);
+    else
+        path[0] = '\0';
+    if (path[0] && exists(path, NULL)) return tl_value_cstring(path, out);
+    if (exists(TINYLLAMA, NULL)) return tl_value_cstring(TINYLLAMA, out);
     if (xdg && *xdg)
         snprintf(dir, sizeof dir, "%s/tl", xdg);
     else if (home && *home)

@@ -38,5 +38,13 @@ if cmp -s "$work/.cache/tl/tiny_llama_q8_0.gguf" "$root/models/tiny_llama_q8_0.g
 else
   echo "a stale cache of the same size was kept"; fail=1
 fi
+# TinyLlama is found in ~/.llm/models (older pulls) and in the XDG cache (tl pull), the cache first
+mkdir -p "$work/.llm/models" "$work/xdg/tl/models"
+touch "$work/.llm/models/tinyllama-1.1b-chat-q4_0.gguf"
+expect "TinyLlama in ~/.llm/models" "~/.llm/models/tinyllama-1.1b-chat-q4_0.gguf" \
+  "$(cd "$work" && env -u TL_MODEL -u XDG_CACHE_HOME HOME="$work" "$tl" run p.tl 2>&1)"
+touch "$work/xdg/tl/models/tinyllama-1.1b-chat-q4_0.gguf"
+expect "TinyLlama in the XDG cache" "$work/xdg/tl/models/tinyllama-1.1b-chat-q4_0.gguf" \
+  "$(cd "$work" && env -u TL_MODEL HOME="$work" XDG_CACHE_HOME="$work/xdg" "$tl" run p.tl 2>&1)"
 expect "TL_MODEL wins" "/some/model.gguf" "$(cd "$work" && HOME="$work" TL_MODEL=/some/model.gguf "$tl" run p.tl 2>&1)"
 exit $fail

@@ -14,6 +14,7 @@ export no_proxy='*' NO_PROXY='*'
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/tl-pull-test.XXXXXX")
 export HOME=$T/home
+unset XDG_CACHE_HOME
 mkdir -p "$HOME" "$T/srv" "$T/out"
 SERVER_PID=
 cleanup() {
@@ -86,7 +87,8 @@ full)
     grep -q "ETA" "$T/stderr" && grep -q $'\r' "$T/stderr" || fail "no progress bar"
     ;;
 registry)
-    # a registry name, installed under ~/.llm/models by default
+    # a registry name, installed under $XDG_CACHE_HOME/tl/models (default
+    # ~/.cache/tl/models); a file already in ~/.llm/models is checked and kept there
     printf '# test registry\ntest-model\ttest-model.gguf\t%s\t%s\t%s\tmeasured by the test\n' \
         "$SIZE" "$SHA" "$BASE/files/model.gguf" > "$T/reg.tsv"
     printf 'nosize\tnosize.gguf\t-\t-\t%s\n' "$BASE/files/model.gguf" >> "$T/reg.tsv"
@@ -96,7 +98,7 @@ registry)
     expect_out "test-model"
     pull test-model
     expect_rc 0
-    same_as_served "$HOME/.llm/models/test-model.gguf"
+    same_as_served "$HOME/.cache/tl/models/test-model.gguf"
     expect_out "size and sha256 verified"
     pull test-model
     expect_rc 0
@@ -104,18 +106,29 @@ registry)
     pull nosize
     expect_rc 0
     expect_err "warning: no published sha256"
-    same_as_served "$HOME/.llm/models/nosize.gguf"
+    same_as_served "$HOME/.cache/tl/models/nosize.gguf"
     pull no-such-model
     expect_rc 1
     expect_err "no model named 'no-such-model'"
     # the file present but different from the registry's
-    echo garbage > "$HOME/.llm/models/test-model.gguf"
+    echo garbage > "$HOME/.cache/tl/models/test-model.gguf"
     pull test-model
     expect_rc 1
     expect_err "already exists but is"
     pull test-model --force
     expect_rc 0
-    same_as_served "$HOME/.llm/models/test-model.gguf"
+    same_as_served "$HOME/.cache/tl/models/test-model.gguf"
+    # $XDG_CACHE_HOME when set
+    XDG_CACHE_HOME=$T/xdg pull test-model
+    expect_rc 0
+    same_as_served "$T/xdg/tl/models/test-model.gguf"
+    # a model already in ~/.llm/models (where older versions put them) stays there
+    mkdir -p "$HOME/.llm/models"
+    cp "$T/xdg/tl/models/test-model.gguf" "$HOME/.llm/models/test-model.gguf"
+    XDG_CACHE_HOME=$T/xdg2 pull test-model
+    expect_rc 0
+    expect_out "already here (sha256 verified)"
+    [ ! -e "$T/xdg2/tl/models/test-model.gguf" ] || fail "downloaded again beside ~/.llm/models"
     # a malformed registry is an error that names the line
     printf 'bad\tline\n' > "$T/reg.tsv"
     pull test-model

@@ -50,6 +50,11 @@ printf 'fn from_file(a) { a * 7 }\nmain { let loaded_var = 6 }\n' > "$tmp"
 out=$(printf 'from_file(loaded_var)\n' | "$tl" repl "$tmp" 2>&1)
 rm -f "$tmp"
 [ "$out" = "$(printf 'loaded %s\n42' "$tmp")" ] || fail "tl repl FILE printed '$out'"
+# floats: the shortest %g spelling that reads back to the same value; a double that
+# is exactly an f32 (a model's eps) gets the f32 spelling
+out=$(printf '1.0 / 100000.0\n0.1 + 0.2\n10000.0\n2.5\n1.0 / 3.0\n' | "$tl" repl 2>/dev/null)
+[ "$out" = "$(printf '1e-05\n0.30000000000000004\n10000\n2.5\n0.3333333333333333')" ] ||
+  fail "floats in tl repl printed '$out'"
 # `_` is the last value shown (a statement without a value leaves it)
 out=$(printf '6 * 7\n_ + 1\nlet x = 5\n_ * 2\n' | "$tl" repl 2>/dev/null)
 [ "$out" = "$(printf '42\n43\n86')" ] || fail "_ in tl repl printed '$out'"
