@@ -120,6 +120,9 @@ void tl_push_frame(tl_interp *I, const char *fn_name, const char *type, const tl
 tl_flow tl_guard(tl_interp *I, const tl_node *n);
 
 /* scopes */
+/* Adds (or, for a name already there with the same type, replaces) a declaration in a
+** function / struct / method table (lang/eval_scope.c). */
+tl_status tl_named_put(tl_named_list *l, const char *name, const char *type, const tl_node *decl);
 tl_var *tl_scope_lookup(tl_interp *I, const char *name);
 tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v); /* takes v */
 void tl_scope_clear(tl_scope *s);
