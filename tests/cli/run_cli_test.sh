@@ -43,4 +43,12 @@ out=$("$tl" run -m "$tmp/none.gguf" "$(dirname "$0")/../../examples/generate.tl"
 expect "model not found: status" "1" "$?"
 expect "model not found: stdout" "" "$out"
 case $(cat "$tmp/err") in "Model not found: $tmp/none.gguf"*) ;; *) echo "FAIL: $(cat "$tmp/err")"; fail=1 ;; esac
+# the examples' options come from parse_args: --help lists them, a typo is exit 2 with a hint
+gen="$(dirname "$0")/../../examples/generate.tl"
+out=$("$tl" run "$gen" --help)
+expect "generate --help: status" "0" "$?"
+case $out in *"-n, --n-predict N"*"--top-k K"*"-h, --help"*) ;; *) echo "FAIL: generate --help: $out"; fail=1 ;; esac
+"$tl" run "$gen" --tmep 0.5 >/dev/null 2>"$tmp/err"
+expect "generate --tmep: status" "2" "$?"
+expect "generate --tmep: message" "$gen: unknown option --tmep (did you mean --temp?)" "$(head -1 "$tmp/err")"
 exit $fail
