@@ -8,6 +8,7 @@
 ** size matches the registry's; "-" for files the registry does not know.  A file
 ** that is not a valid GGUF says why (a partial download, an HTML page, ...). */
 #include "app/commands.h"
+#include "app/options.h"
 
 #include "app/pull.h"
 #include "app/sha256.h"
@@ -128,7 +129,9 @@ int tl_cmd_list(int argc, char **argv) {
             fputs(usage_text, stdout);
             return 0;
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "tl list: unknown option %s\n%s", argv[i], usage_text);
+            static const char *const names[] = {"--verify", "--help", NULL};
+            tl_options_unknown("list", argv[i], names);
+            fputs(usage_text, stderr);
             return 2;
         } else if (nd < 16) {
             dirs[nd++] = argv[i];
