@@ -3,6 +3,7 @@
 ** spelling that reads back, strings quoted. */
 #include "lang/show.h"
 #include "lang/display.h"
+#include "lang/json_value.h"
 #include "lang/value_struct.h"
 #include "runtime/dtype.h"
 
@@ -251,8 +252,35 @@ void tl_show_float(tl_strbuf *b, double d) {
 #define SHOW_BUDGET 100000
 static void show_nested(tl_strbuf *b, const tl_value *v, int depth, size_t *budget);
 
+/* An object that lists its keys (a JsonObject: parse_json, parse_args) as
+** "JsonObject { key: value, ... }", values as show_nested shows them. */
+static bool show_keyed_object(tl_strbuf *b, tl_object *o) {
+    tl_value keys = TL_VOID;
+    if (!o->cls->call_method || !o->cls->get_property ||
+        o->cls->call_method(o, "keys", 0, NULL, &keys) != TL_OK)
+        return false;
+    bool ok = keys.kind == TL_VAL_ARRAY;
+    if (ok) {
+        tl_strbuf_printf(b, "%s {", o->cls->name);
+        size_t budget = SHOW_BUDGET;
+        for (size_t i = 0; i < keys.as.arr->len; i++) {
+            const tl_value *k = &keys.as.arr->items[i];
+            tl_value pv = TL_VOID;
+            if (k->kind != TL_VAL_STRING || o->cls->get_property(o, k->as.str->data, &pv) != TL_OK)
+                continue;
+            tl_strbuf_printf(b, "%s %s: ", i ? "," : "", k->as.str->data);
+            show_nested(b, &pv, 1, &budget);
+            tl_value_release(&pv);
+        }
+        tl_strbuf_puts(b, keys.as.arr->len ? " }" : "}");
+    }
+    tl_value_release(&keys);
+    return ok;
+}
+
 static bool show_object(tl_strbuf *b, const tl_value *v) {
     tl_object *o = v->as.obj;
+    if (o->cls == &tl_json_object_class) return show_keyed_object(b, o);
     if (!o->cls->get_property) return false;
     for (size_t i = 0; i < sizeof object_props / sizeof *object_props; i++) {
         if (strcmp(object_props[i].cls, o->cls->name) != 0) continue;

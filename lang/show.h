@@ -11,7 +11,8 @@
 **     such as a model's eps, gets the shortest f32 spelling: 1e-05), also
 **     inside arrays, structs and small tensors nested in them;
 **   strings: quoted with escapes; Model and LlamaConfig objects: their main
-**     properties; everything else as print() shows it (lang/display.h). */
+**     properties; JsonObjects: "JsonObject { key: value, ... }"; everything
+**     else as print() shows it (lang/display.h). */
 #ifndef TL_LANG_SHOW_H
 #define TL_LANG_SHOW_H
 
