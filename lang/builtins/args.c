@@ -547,8 +547,10 @@ static tl_status b_parse_args(tl_call *c, int argc, const tl_value *argv, tl_val
     if (st == TL_OK) st = tl_json_object_new(out);
     for (int i = 0; st == TL_OK && i < p->n; i++) { /* defaults first: keys in declaration order */
         const tl_value *dv = p->d[i].dflt;
-        tl_value v = tl_value_retain(*dv);
-        if (p->d[i].rest) { /* a fresh array: the script's default stays as it was */
+        tl_value v = TL_VOID;
+        if (!p->d[i].rest) {
+            v = tl_value_retain(*dv);
+        } else { /* a fresh array: the script's default stays as it was */
             st = tl_value_array(dv->as.arr->len, &v);
             for (size_t j = 0; st == TL_OK && j < dv->as.arr->len; j++)
                 st = tl_array_push(v.as.arr, tl_value_retain(dv->as.arr->items[j]));
