@@ -17,7 +17,8 @@
 ** float, string, or bool for a flag (given, it is the opposite of the
 ** default); a rest argument's default is an array.  The result is a
 ** JsonObject whose keys are the long names (or short letter, or positional
-** name in lower case) with '-' as '_'.  -h/--help prints the generated help
+** name in lower case) with '-' as '_'.  Short flags combine as in getopt
+** ("-qv", "-qn5").  -h/--help prints the generated help
 ** and exits 0; a bad command line prints the error and the usage line to
 ** stderr and exits 2 (as `tl run` itself does).  Mistakes in the declarations
 ** are ordinary errors at the call. */
@@ -465,8 +466,19 @@ static tl_status parse(parser *p, const tl_value *words, tl_value *res) {
                 len < NAME_MAX_LEN && copy_name(name, a, len) ? (decl *)find_option(p, name) : NULL;
             if (!d) return unknown_option(p, a, eq ? len : strlen(a));
             char dn[2 * NAME_MAX_LEN + 2];
+            /* "-qv", "-qn5": short flags together, as getopt reads them; the first
+            ** one that takes a value takes the rest of the word (or the next word) */
+            while (d->type == TL_VAL_BOOL && inline_val && !eq && *inline_val) {
+                d->given = true;
+                st = tl_json_object_set(res, d->key, tl_value_bool(!d->dflt->as.b));
+                if (st != TL_OK) return st;
+                char sn[3] = {'-', *inline_val, 0};
+                d = (decl *)find_option(p, sn);
+                if (!d) return unknown_option(p, a, strlen(a));
+                memcpy(name, sn, 3);
+                inline_val = inline_val[1] ? inline_val + 1 : NULL;
+            }
             if (d->type == TL_VAL_BOOL) {
-                if (inline_val && !eq) return unknown_option(p, a, strlen(a)); /* "-qx" */
                 if (inline_val)
                     return usage_error(p, "%s takes no value (given '%s')",
                                        display_name(d, dn, sizeof dn), inline_val);
