@@ -489,6 +489,14 @@ tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out) {
     if (fl != TL_FLOW_OK) return fl;
     run R = {.I = I, .stmt = n, .p = p};
     fl = tl_eq_load_leaves(&R);
+    if (fl == TL_FLOW_OK && p->attn) { /* lang/equation_attention.c */
+        int done = tl_eq_attn_run(&R, out);
+        if (done) {
+            for (int i = 0; i < p->n_leaves; i++)
+                tl_tensor_unref(R.base[i]);
+            return done > 0 ? TL_FLOW_OK : TL_FLOW_ERR;
+        }
+    }
     eres r = {0};
     eq_mask want = mask_of(p->out, p->n_out);
     if (fl == TL_FLOW_OK) fl = eval_node(&R, p->root, want, p->proj, &r);
@@ -537,10 +545,13 @@ tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out) {
 
 tl_flow tl_eq_exec(tl_interp *I, const tl_node *n) {
     if (I->logic && tl_logic_find_relation(I->logic, n->a->a->name) >= 0 &&
-        !tl_scope_lookup(I, n->a->a->name))
+        !tl_scope_lookup(I, n->a->a->name)) {
+        I->eq_checked = NULL;
         return tl_logic_equation(I, n); /* a relation on the left: lang/logic_tensor.c */
+    }
     tl_value v;
-    tl_flow fl = tl_eq_eval(I, n, &v);
+    tl_flow fl = TL_FLOW_OK;
+    if (!I->eq_pending || !tl_eq_attn_take(I, n, &v)) fl = tl_eq_eval(I, n, &v);
     if (fl != TL_FLOW_OK) return fl;
     const char *name = n->a->a->name;
     tl_var *var = tl_scope_lookup(I, name);

@@ -110,6 +110,10 @@ struct tl_interp {
     tl_output_fn out_fn;  /* NULL: stdout */
     void *out_user;
     struct tl_logic *logic; /* relations, facts, rules (lang/logic.h); NULL until used */
+    /* equations (lang/equation.h): a fused P V result waiting for its statement, and
+    ** the plan tl_eq_classify has just found valid (for tl_eq_plan_get right after) */
+    struct eq_pending *eq_pending;
+    const void *eq_checked;
 };
 
 /* errors */
