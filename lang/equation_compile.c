@@ -6,7 +6,7 @@
 #include <string.h>
 
 static bool is_bound(tl_interp *I, const char *name) {
-    return tl_scope_lookup(I, name) != NULL;
+    return tl_scope_maybe_bound(name) && tl_scope_lookup(I, name) != NULL;
 }
 
 /* ---- classification ----------------------------------------------------------------- */

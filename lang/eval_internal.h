@@ -128,6 +128,8 @@ tl_flow tl_guard(tl_interp *I, const tl_node *n);
 ** function / struct / method table (lang/eval_scope.c). */
 tl_status tl_named_put(tl_named_list *l, const char *name, const char *type, const tl_node *decl);
 tl_var *tl_scope_lookup(tl_interp *I, const char *name);
+/* false: no scope has ever declared name (so it is unbound); true: look it up */
+bool tl_scope_maybe_bound(const char *name);
 tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v); /* takes v */
 void tl_scope_clear(tl_scope *s);
 

@@ -55,6 +55,16 @@ static tl_var *find_local(tl_scope *s, const char *name) {
     return NULL;
 }
 
+/* A bit per hash of every name ever declared in any scope of any interpreter: a clear
+** bit proves a name unbound without walking the scopes (tensor equations look their
+** index names up on every run). */
+static uint64_t declared_names[64];
+
+bool tl_scope_maybe_bound(const char *name) {
+    uint32_t h = name_hash(name) & 4095u;
+    return (__atomic_load_n(&declared_names[h >> 6], __ATOMIC_RELAXED) >> (h & 63u)) & 1u;
+}
+
 tl_var *tl_scope_lookup(tl_interp *I, const char *name) {
     for (tl_scope *s = I->cur; s; s = s->parent) {
         tl_var *v = find_local(s, name);
@@ -81,6 +91,8 @@ tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v) {
         s->cap = cap;
     }
     s->vars[s->n++] = (tl_var){name, v};
+    uint32_t h = name_hash(name) & 4095u;
+    __atomic_fetch_or(&declared_names[h >> 6], (uint64_t)1 << (h & 63u), __ATOMIC_RELAXED);
     if (s->index && 2 * s->n <= s->index_cap)
         scope_index_put(s, s->n - 1);
     else if (s->n >= INDEX_MIN)
