@@ -147,6 +147,9 @@ tl_flow tl_eq_split_groups(run *R, eres *f, int nf, int *hi, int *lo);
 ** the result (and maybe a pending P V result for the next statement); 0: the inputs do not
 ** fit the kernel, take the general path; -1: an error was recorded. */
 int tl_eq_attn_run(run *R, tl_value *out);
+/* A product `W[o, k] X[s, k]` against a stored (non-f32) weight: linear(X, W) directly
+** (lang/equation_linear.c).  1: *out holds it; 0: take the general path; -1: error. */
+int tl_eq_linear_fast(run *R, const eq_node *n, eq_mask want, eres *out);
 /* Joins the axes hi and lo (lo right after hi) of y back into one. */
 tl_status tl_eq_merge_group(tl_tensor **y, int *lab, int *n, int hi, int lo);
 

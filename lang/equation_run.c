@@ -92,6 +92,13 @@ static tl_flow finish(run *R, eres *r, eq_mask want, tl_eq_proj proj, tl_contrac
 
 /* A view of r over the label order `order` (size 1 where r lacks a label). */
 static tl_status align(const eres *r, const int *order, int n, tl_tensor **out) {
+    bool same = r->n == n;
+    for (int i = 0; same && i < n; i++)
+        same = r->lab[i] == order[i];
+    if (same) { /* already in that order: no view needed */
+        *out = tl_tensor_ref(r->t);
+        return TL_OK;
+    }
     int axes[TL_MAX_DIMS] = {0}, k = 0;
     for (int i = 0; i < n; i++)
         for (int a = 0; a < r->n; a++)
@@ -176,6 +183,11 @@ static tl_flow eval_scalar(run *R, const eq_node *n, eres *out) {
 }
 
 static tl_flow eval_prod(run *R, eq_node *n, eq_mask want, tl_eq_proj proj, eres *out) {
+    if (proj == TL_EQ_PROJ_SUM) { /* a projection against a stored weight: lang/equation_linear.c */
+        memset(out, 0, sizeof *out);
+        int done = tl_eq_linear_fast(R, n, want, out);
+        if (done) return done > 0 ? TL_FLOW_OK : TL_FLOW_ERR;
+    }
     eres f[TL_CONTRACT_MAX_OPS];
     int nf = 0;
     double coef = 1.0;
