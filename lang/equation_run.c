@@ -499,7 +499,13 @@ tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out) {
     eq_plan *p = NULL;
     tl_flow fl = tl_eq_plan_get(I, n, &p);
     if (fl != TL_FLOW_OK) return fl;
-    run R = {.I = I, .stmt = n, .p = p};
+    /* not zero-initialised as a whole (5 KB per run): load_leaves sets the extents, the
+    ** leaves' tensors and every group divisor before anything reads them */
+    run R;
+    R.I = I;
+    R.stmt = n;
+    R.p = p;
+    memset(R.base, 0, (size_t)p->n_leaves * sizeof R.base[0]);
     fl = tl_eq_load_leaves(&R);
     if (fl == TL_FLOW_OK && p->attn) { /* lang/equation_attention.c */
         int done = tl_eq_attn_run(&R, out);

@@ -46,12 +46,14 @@ static tl_var *find_local(tl_scope *s, const char *name) {
         uint32_t m = s->index_cap - 1;
         for (uint32_t k = name_hash(name) & m; s->index[k]; k = (k + 1) & m) {
             tl_var *v = &s->vars[s->index[k] - 1];
-            if (v->name == name || strcmp(v->name, name) == 0) return v;
+            if (v->name == name || (v->name[0] == name[0] && strcmp(v->name, name) == 0)) return v;
         }
         return NULL;
     }
     for (uint32_t i = s->n; i-- > 0;)
-        if (s->vars[i].name == name || strcmp(s->vars[i].name, name) == 0) return &s->vars[i];
+        if (s->vars[i].name == name ||
+            (s->vars[i].name[0] == name[0] && strcmp(s->vars[i].name, name) == 0))
+            return &s->vars[i];
     return NULL;
 }
 
