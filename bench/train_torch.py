@@ -1,7 +1,8 @@
 # bench/train_torch.py -- the tiny llama of examples/train/tiny_llama.tl in PyTorch (CPU), for
-# bench/train_bench.sh: same shapes (vocabulary 32000 tied, d 128, 4 layers, 4 heads / 2 KV heads
-# of 32, SwiGLU 352, context 128, one sequence per step), AdamW lr 3e-3 wd 0.01, clip 1.0.
+# bench/train_bench.sh: same shapes (vocabulary V tied, default 2048 as the script learns, d 128, 4 layers, 4 heads / 2 KV heads
+# of 32, SwiGLU 352, context 128, one sequence per step), AdamW lr 1e-3 wd 0.01, clip 1.0.
 # Prints the training throughput of STEPS steps after WARMUP steps.
+#   train_torch.py THREADS STEPS WARMUP [V]
 import sys, time
 import torch
 import torch.nn.functional as F
@@ -9,7 +10,7 @@ import torch.nn.functional as F
 threads, steps, warmup = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 torch.manual_seed(18)
-V, D, L, H, KV, HD, FF, S, EPS = 32000, 128, 4, 4, 2, 32, 352, 128, 1e-5
+V, D, L, H, KV, HD, FF, S, EPS = int(sys.argv[4]) if len(sys.argv) > 4 else 2048, 128, 4, 4, 2, 32, 352, 128, 1e-5
 
 def p(*shape, std=0.02):
     return torch.nn.Parameter(torch.randn(*shape) * std)
@@ -20,7 +21,7 @@ layers = [[torch.nn.Parameter(torch.ones(D)), p(H * HD, D), p(KV * HD, D), p(KV 
            p(D, H * HD), torch.nn.Parameter(torch.ones(D)), p(FF, D), p(FF, D), p(D, FF)]
           for _ in range(L)]
 params = [emb, out_norm] + [t for l in layers for t in l]
-opt = torch.optim.AdamW(params, lr=3e-3, weight_decay=0.01)
+opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
 
 pos = torch.arange(S, dtype=torch.float32)[:, None]
 inv = 10000.0 ** (-torch.arange(0, HD, 2, dtype=torch.float32) / HD)

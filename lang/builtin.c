@@ -33,6 +33,7 @@ extern const tl_builtin_def tl_builtins_args[];
 extern const tl_builtin_def tl_builtins_show[];
 extern const tl_builtin_def tl_builtins_learn[];
 extern const tl_builtin_def tl_builtins_default_model[];
+extern const tl_builtin_def tl_builtins_vocab[];
 
 static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_compat, /* the original's forms; hands our other forms on (compat.c) */
@@ -45,6 +46,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_tokenizer,
     tl_builtins_learn,
     tl_builtins_default_model,
+    tl_builtins_vocab, /* learn_vocab */
     tl_builtins_tensor,
     tl_builtins_tensor_shape,
     tl_builtins_nn_compat, /* before nn: its rope(x, cos, sin) hands other calls to nn */

@@ -528,11 +528,31 @@ static tl_status set_meta(const tl_call *c, tl_gguf_writer *w, const char *key, 
     }
 }
 
+/* Keys llama.cpp reads as uint32 (and rejects as int32): a new int value for them is stored
+** as u32 when it fits, as llama.cpp's own writers do. */
+static bool u32_key(const char *key) {
+    static const char *const exact[] = {"general.file_type", "general.quantization_version",
+                                        "general.alignment"};
+    static const char *const suffix[] = {
+        ".block_count",          ".context_length",       ".embedding_length",
+        ".feed_forward_length",  ".attention.head_count", ".attention.head_count_kv",
+        ".rope.dimension_count", ".vocab_size",           "_token_id"};
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
+        if (strcmp(key, exact[i]) == 0) return true;
+    size_t n = strlen(key);
+    for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
+        size_t m = strlen(suffix[i]);
+        if (n > m && strcmp(key + n - m, suffix[i]) == 0) return true;
+    }
+    return false;
+}
+
 /* save_gguf(path, source[, meta])
 **   source: a Model (all its metadata and tensors), or an array of named tensors or
 **           [name, tensor] pairs;
 **   meta:   a Model whose metadata is copied first, or an array of [key, value] pairs
-**           set after (overriding). */
+**           set after (overriding); ints are int32, except for the keys llama.cpp reads as
+**           uint32 (u32_key) and keys the meta Model has as uint32. */
 static tl_status bi_save_gguf(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)out;
     const char *path;
@@ -579,8 +599,8 @@ static tl_status bi_save_gguf(tl_call *c, int argc, const tl_value *argv, tl_val
             const tl_value *v = &p->as.arr->items[1];
             const tl_gguf_kv *old =
                 meta_model ? tl_gguf_find(tl_model_gguf(meta_model->m), key) : NULL;
-            if (old && old->type == TL_GGUF_UINT32 && v->kind == TL_VAL_INT && v->as.i >= 0 &&
-                v->as.i <= UINT32_MAX)
+            if ((old ? old->type == TL_GGUF_UINT32 : u32_key(key)) && v->kind == TL_VAL_INT &&
+                v->as.i >= 0 && v->as.i <= UINT32_MAX)
                 st = tl_gguf_writer_set_u32(w, key, (uint32_t)v->as.i);
             else if (old && old->type == TL_GGUF_FLOAT32 && tl_value_is_number(v))
                 st = tl_gguf_writer_set_f32(w, key, (float)tl_value_as_double(v));
