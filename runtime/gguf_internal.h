@@ -9,10 +9,10 @@ struct tl_gguf {
     char *path;          /* for messages                              */
     const uint8_t *base; /* the mapping (or caller's memory)          */
     size_t size;
-    bool mapped;    /* munmap on destroy                         */
-    void *map_raw;  /* with TL_GGUF_HUGE_PAGES: the anonymous      */
-    size_t map_len; /* region base lies in (munmap this instead)   */
-    unsigned flags; /* TL_GGUF_* open flags                      */
+    bool mapped;                         /* munmap on destroy                         */
+    void *map_raw;                       /* with TL_GGUF_HUGE_PAGES: the anonymous      */
+    size_t map_len;                      /* region base lies in (munmap this instead)   */
+    unsigned flags;                      /* TL_GGUF_* open flags                      */
     struct tl_gguf_migration *migration; /* TL_GGUF_MIGRATE's thread, or NULL */
     uint32_t version;
     int64_t n_tensors, n_kv;
