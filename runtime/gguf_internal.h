@@ -9,11 +9,12 @@ struct tl_gguf {
     char *path;          /* for messages                              */
     const uint8_t *base; /* the mapping (or caller's memory)          */
     size_t size;
-    bool mapped;                         /* munmap on destroy                         */
-    void *map_raw;                       /* with TL_GGUF_HUGE_PAGES: the anonymous      */
-    size_t map_len;                      /* region base lies in (munmap this instead)   */
-    unsigned flags;                      /* TL_GGUF_* open flags                      */
-    struct tl_gguf_migration *migration; /* TL_GGUF_MIGRATE's thread, or NULL */
+    bool mapped;    /* munmap on destroy                         */
+    void *map_raw;  /* with TL_GGUF_HUGE_PAGES: the anonymous      */
+    size_t map_len; /* region base lies in (munmap this instead)   */
+    unsigned flags; /* TL_GGUF_* open flags                      */
+    /* TL_GGUF_MIGRATE's thread, or NULL */
+    struct tl_gguf_migration *migration;
     uint32_t version;
     int64_t n_tensors, n_kv;
     int64_t n_kv_parsed, n_tensors_parsed; /* entries whose strings are allocated */
