@@ -154,7 +154,7 @@ int main(int argc, char **argv) {
     stat3 p = stats(pp_t, reps), g = stats(tg_t, reps), gc = stats(tg_c, reps);
     /* --lens: the logit lens over every layer x position of the prompt (the
     ** residuals from one forward_trace, not timed), against the prompt's time */
-    double lens_s = 0;
+    double lens_s = 0, lens_k_s = 0;
     if (lens) {
         run(I, "main {\ncache.clear()\nlet tr = forward_trace(lm, cache, ids)\n}\n");
         const char *lsrc = "main {\nlast = lens_all(lm, tr)\n}\n";
@@ -163,6 +163,11 @@ int main(int argc, char **argv) {
         for (int r = 0; r < reps; r++)
             lt[r] = run(I, lsrc);
         lens_s = stats(lt, reps).median;
+        const char *ksrc = "main {\nlast = lens_all_topk(lm, tr)\n}\n";
+        run(I, ksrc); /* warm-up */
+        for (int r = 0; r < reps; r++)
+            lt[r] = run(I, ksrc);
+        lens_k_s = stats(lt, reps).median;
     }
     const char *hp = getenv("TL_HUGE_PAGES");
     const char *engine = hp && *hp && strcmp(hp, "0") != 0 ? "tl --huge-pages" : "tl";
@@ -182,9 +187,13 @@ int main(int argc, char **argv) {
                "%.2f tok/s\n  peak RSS %.1f MiB, in 2 MiB pages %.0f MiB\n",
                engine, threads, load_s, pp, p.min, p.median, p.max, tg, pp, g.min, g.median, g.max,
                tg, tg_first, gc.median, rss, huge);
-    if (lens)
+    if (lens) {
         printf("%slens (every layer x %d positions): %.3f s = %.2f x the pp%d time\n",
                json ? "# " : "  ", pp, lens_s, lens_s / (pp / p.median), pp);
+        printf("%stop-5 lens, all layers at once (logit_lens_topk): %.3f s = %.2f x the pp%d "
+               "time\n",
+               json ? "# " : "  ", lens_k_s, lens_k_s / (pp / p.median), pp);
+    }
     tl_interp_free(I);
     tl_threadpool_shutdown();
     return 0;
