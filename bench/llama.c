@@ -145,29 +145,36 @@ int main(int argc, char **argv) {
     ** weights are still moving into huge pages (reported as tg_first). */
     run(I, pp_src); /* warm-up */
     double tg_first = tg ? tg / run(I, src) : 0;
-    double pp_t[100], tg_t[100], tg_c[100];
+    double pp_t[100], tg_t[100], tg_c[100], pp_c[100];
     for (int r = 0; r < reps; r++) {
         pp_t[r] = pp / run(I, pp_src);
+        pp_c[r] = last_cpu;
         tg_t[r] = tg ? tg / run(I, src) : 0;
         tg_c[r] = tg ? tg / last_cpu : 0;
     }
     stat3 p = stats(pp_t, reps), g = stats(tg_t, reps), gc = stats(tg_c, reps);
     /* --lens: the logit lens over every layer x position of the prompt (the
     ** residuals from one forward_trace, not timed), against the prompt's time */
-    double lens_s = 0, lens_k_s = 0;
+    double lens_s = 0, lens_k_s = 0, lens_c = 0, lens_k_c = 0;
     if (lens) {
         run(I, "main {\ncache.clear()\nlet tr = forward_trace(lm, cache, ids)\n}\n");
         const char *lsrc = "main {\nlast = lens_all(lm, tr)\n}\n";
-        double lt[100];
+        double lt[100], lc[100];
         run(I, lsrc); /* warm-up */
-        for (int r = 0; r < reps; r++)
+        for (int r = 0; r < reps; r++) {
             lt[r] = run(I, lsrc);
+            lc[r] = last_cpu;
+        }
         lens_s = stats(lt, reps).median;
+        lens_c = stats(lc, reps).median;
         const char *ksrc = "main {\nlast = lens_all_topk(lm, tr)\n}\n";
         run(I, ksrc); /* warm-up */
-        for (int r = 0; r < reps; r++)
+        for (int r = 0; r < reps; r++) {
             lt[r] = run(I, ksrc);
+            lc[r] = last_cpu;
+        }
         lens_k_s = stats(lt, reps).median;
+        lens_k_c = stats(lc, reps).median;
     }
     const char *hp = getenv("TL_HUGE_PAGES");
     const char *engine = hp && *hp && strcmp(hp, "0") != 0 ? "tl --huge-pages" : "tl";
@@ -193,6 +200,10 @@ int main(int argc, char **argv) {
         printf("%stop-5 lens, all layers at once (logit_lens_topk): %.3f s = %.2f x the pp%d "
                "time\n",
                json ? "# " : "  ", lens_k_s, lens_k_s / (pp / p.median), pp);
+        double ppc = stats(pp_c, reps).median;
+        printf("%sby the calling thread's CPU time (1 thread: the work alone): pp%d %.3f s, lens "
+               "%.3f s = %.2f x, top-5 lens %.3f s = %.2f x\n",
+               json ? "# " : "  ", pp, ppc, lens_c, lens_c / ppc, lens_k_c, lens_k_c / ppc);
     }
     tl_interp_free(I);
     tl_threadpool_shutdown();
