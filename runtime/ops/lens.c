@@ -97,7 +97,7 @@ tl_status tl_op_lens_topk(const tl_tensor *const *h, int n, const tl_tensor *nor
             return tl_fail(TL_ERR_SHAPE,
                            "lens_topk: residual %d is %s; every residual must be [S, %lld] with "
                            "the first one's S (%s)",
-                           i, OPS_SHAPE(h[i], a), (long long)d, OPS_SHAPE(h[0], b));
+                           i + 1, OPS_SHAPE(h[i], a), (long long)d, OPS_SHAPE(h[0], b));
         }
     }
     if (k < 0 || k > V)
