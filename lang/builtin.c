@@ -28,6 +28,7 @@ extern const tl_builtin_def tl_builtins_nn[];
 extern const tl_builtin_def tl_builtins_llama_support[];
 extern const tl_builtin_def tl_builtins_io[];
 extern const tl_builtin_def tl_builtins_interp[];
+extern const tl_builtin_def tl_builtins_lens[];
 extern const tl_builtin_def tl_builtins_core[];
 extern const tl_builtin_def tl_builtins_args[];
 extern const tl_builtin_def tl_builtins_show[];
@@ -52,6 +53,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_llama_support,
     tl_builtins_io,
     tl_builtins_interp,
+    tl_builtins_lens,
     tl_builtins_args, /* parse_args, option, required */
     tl_builtins_show,
     tl_builtins_core,

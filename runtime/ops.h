@@ -166,6 +166,15 @@ tl_status tl_op_einsum(const char *spec, int n, const tl_tensor *const *operands
 ** mean = (float)(sum/n), scale = 1/sqrtf(mean + eps), y = (x*scale)*w. */
 tl_status tl_op_rms_norm(const tl_tensor *x, const tl_tensor *w, float eps, tl_tensor **out);
 
+/* The top-k logit lens of n residuals h[i] (each [S, d], f32): for every row,
+** the k largest of softmax(linear(rms_norm(h, norm_w, eps), out_w)) and their
+** token ids, bit-identical to those ops run per residual followed by topk.
+** The residuals go through the norm and the head together in chunks of whole
+** residuals (at most 64 MiB of logits at a time, each row reduced to its top k
+** at once; runtime/ops/lens.c).  probs f32 and ids i64, both [n, S, k]. */
+tl_status tl_op_lens_topk(const tl_tensor *const *h, int n, const tl_tensor *norm_w, float eps,
+                          const tl_tensor *out_w, int64_t k, tl_tensor **probs, tl_tensor **ids);
+
 /* Layer norm over the trailing dims w covers (or the last dim): mean and
 ** variance in double as ggml_norm, then (x-mean)*scale (*w) (+b). */
 tl_status tl_op_layer_norm(const tl_tensor *x, const tl_tensor *w, const tl_tensor *b, float eps,
