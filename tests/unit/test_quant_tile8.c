@@ -64,8 +64,8 @@ static void check(int64_t rows, int64_t n, int64_t tok, int64_t r0, int64_t r1, 
         assert_memory_equal(z, want, (size_t)(rows * tok) * sizeof(float));
         /* and so does the few-token tile (a batch's new tokens) */
         memset(z, 0, (size_t)(rows * tok) * sizeof(float));
-        assert_int_equal(
-            tl_q4_0_gemm_tile16_small(n, w, ws, r0, r1, a, as, tok, z, (size_t)rows), TL_OK);
+        assert_int_equal(tl_q4_0_gemm_tile16_small(n, w, ws, r0, r1, a, as, tok, z, (size_t)rows),
+                         TL_OK);
         assert_memory_equal(z, want, (size_t)(rows * tok) * sizeof(float));
         free(z);
     }
