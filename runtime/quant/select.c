@@ -12,7 +12,6 @@
 #include "runtime/quant.h"
 #include "runtime/quant/ktile.h"
 #include "runtime/quant/tile8.h"
-#include <stdlib.h>
 
 static bool use_tile8(tl_dtype dt, tl_dot_order order) {
     return dt == TL_DTYPE_Q4_0 && order == TL_DOT_ORDER_REPACK && tl_q4_0_tile8_available();
@@ -30,9 +29,6 @@ tl_status tl_quant_gemv_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
 tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
                                   size_t w_stride, int64_t r0, int64_t r1, const void *act,
                                   size_t act_stride, int64_t n_tok, float *out, size_t out_stride) {
-    if (use_tile8(dt, order) && tl_q4_0_tile16_available() && n_tok <= 8 && !getenv("TL_NO_SMALL")) /* a batch's tokens */
-        return tl_q4_0_gemm_tile16_small(n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
-                                         out_stride);
     if (use_tile8(dt, order) && tl_q4_0_tile16_available())
         return tl_q4_0_gemm_tile16(n, w, w_stride, r0, r1, act, act_stride, n_tok, out, out_stride);
     if (use_tile8(dt, order))
@@ -69,13 +65,6 @@ tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
 tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
                               const void *act, size_t act_stride, int64_t n_tok, float *out,
                               size_t out_stride) {
-    (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act, (void)act_stride;
-    (void)n_tok, (void)out, (void)out_stride;
-    return no_tiles();
-}
-tl_status tl_q4_0_gemm_tile16_small(int64_t n, const void *w, size_t w_stride, int64_t r0,
-                                    int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
-                                    float *out, size_t out_stride) {
     (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act, (void)act_stride;
     (void)n_tok, (void)out, (void)out_stride;
     return no_tiles();

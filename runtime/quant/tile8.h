@@ -39,13 +39,6 @@ bool tl_q4_0_tile16_available(void);
 tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
                               const void *act, size_t act_stride, int64_t n_tok, float *out,
                               size_t out_stride);
-/* The same for a few tokens (a batch's one new token per sequence): each block of
-** a 16-row group is transposed into registers and used by up to 8 tokens at once,
-** no packed copy of the weights (runtime/quant/tile16_small_avx512.c).  The same
-** bits as tl_q4_0_gemm_tile16; any n_tok works, it is chosen for n_tok <= 8. */
-tl_status tl_q4_0_gemm_tile16_small(int64_t n, const void *w, size_t w_stride, int64_t r0,
-                                    int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
-                                    float *out, size_t out_stride);
 
 /* out[r] = W[r] . act for r in [r0, r1), one Q8_0 activation row: each step
 ** takes 8 adjacent rows (one contiguous region) and prefetches the next 8
