@@ -18,6 +18,7 @@ extern const tl_builtin_def tl_builtins_compat_generate[];
 extern const tl_builtin_def tl_builtins_logic[];
 extern const tl_builtin_def tl_builtins_kg[];
 extern const tl_builtin_def tl_builtins_kvcache[];
+extern const tl_builtin_def tl_builtins_kvbatch[];
 extern const tl_builtin_def tl_builtins_quant[];
 extern const tl_builtin_def tl_builtins_model[];
 extern const tl_builtin_def tl_builtins_tokenizer[];
@@ -41,6 +42,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_logic,
     tl_builtins_kg, /* before nn: its sigmoid(x, T) hands sigmoid(x) to nn */
     tl_builtins_kvcache,
+    tl_builtins_kvbatch,
     tl_builtins_quant,
     tl_builtins_model,
     tl_builtins_tokenizer,
