@@ -1,7 +1,9 @@
 #!/bin/sh
 # examples/train/check_llama_cpp.sh -- does llama.cpp read a GGUF tl wrote the same way tl does?
 #
-#   examples/train/check_llama_cpp.sh MODEL.gguf [TOKENS]     (default tokens 1,15043,3186,29889)
+#   examples/train/check_llama_cpp.sh MODEL.gguf [TOKENS]
+#
+# TOKENS: comma-separated ids (default: BOS + the model's own tokens of "Hello world.")
 #
 # Runs tl's llama forward pass (examples/train/logits.tl) and llama.cpp ($ORACLE: the
 # reference harness's `oracle logits`, docs/reference.md) on the same token ids, all positions,
@@ -10,9 +12,13 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$(dirname "$here")")
 model=$1
-tokens=${2:-1,15043,3186,29889}
 oracle=${ORACLE:-$root/../shared/oracle/oracle}
 tl=${TL:-$root/build/tl}
+if [ $# -ge 2 ]; then
+  tokens=$2
+else
+  tokens=$(printf 'main { let ids = tokenize(load_tokenizer("%s"), "Hello world.", true)\n let s = str(ids[0])\n for i in range(1, len(ids)) { s = s + "," + str(ids[i]) }\n println(s) }\n' "$model" | "$tl" run -)
+fi
 tol=${TOL:-1e-4}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
