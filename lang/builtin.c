@@ -184,14 +184,19 @@ tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc
                           const tl_value *argv, tl_value *out) {
     *out = TL_VOID;
     if (!def_accepts_arity(def, argc)) {
-        size_t lo, hi;
-        if (index_range(def->name, &lo, &hi) && hi - lo > 1) { /* name the forms there are */
+        /* with several forms for these argument kinds, name them all */
+        size_t lo, hi, forms = 0;
+        if (index_range(def->name, &lo, &hi))
+            for (size_t i = lo; i < hi; i++)
+                forms += def_accepts_kinds(builtin_index[i], argc, argv);
+        if (forms > 1) {
             char sigs[512] = "";
             size_t used = 0;
             for (size_t i = lo; i < hi && used < sizeof sigs; i++)
-                used += (size_t)snprintf(sigs + used, sizeof sigs - used, "%s%s", used ? "; " : "",
-                                         builtin_index[i]->signature ? builtin_index[i]->signature
-                                                                     : def->name);
+                if (def_accepts_kinds(builtin_index[i], argc, argv))
+                    used += (size_t)snprintf(
+                        sigs + used, sizeof sigs - used, "%s%s", used ? "; " : "",
+                        builtin_index[i]->signature ? builtin_index[i]->signature : def->name);
             return tl_fail(TL_ERR_ARG, "%s: no form of it takes %d argument%s (%s)", def->name,
                            argc, argc == 1 ? "" : "s", sigs);
         }

@@ -25,7 +25,7 @@ cmake --build "$B" -j"$(nproc)"
 for exe in "$B/tl" "$B/tests/pull_make_gguf"; do
   if ! head -c 2 "$exe" | grep -q '#!'; then
     mv "$exe" "$exe.aarch64"
-    printf '#!/bin/sh\nexec qemu-aarch64 -L /usr/aarch64-linux-gnu "%s" "$@"\n' \
+    printf '#!/bin/sh\nexec qemu-aarch64 "%s" "$@"\n' \
       "$PWD/$exe.aarch64" >"$exe"
     chmod +x "$exe"
   fi
