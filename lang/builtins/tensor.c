@@ -304,8 +304,8 @@ static tl_status b_to(tl_call *c, int argc, const tl_value *argv, tl_value *out)
         if (st != TL_OK) return st;
         if (!tl_dtype_from_name(name, &dt))
             return tl_fail(TL_ERR_ARG, "%s: unknown dtype \"%s\"", c->name, name);
-    } else if (!tl_dtype_from_name(c->name + 3, &dt)) { /* "to_f16" -> "f16" */
-        return tl_fail(TL_ERR_INTERNAL, "%s: no dtype in the name", c->name);
+    } else {
+        dt = (tl_dtype)c->op; /* to_f16 and the like: the def's op is the type */
     }
     tl_tensor *r;
     tl_status st = tl_op_cast(t, dt, &r);
@@ -552,11 +552,11 @@ const tl_builtin_def tl_builtins_tensor[] = {
     DEF_OP("ones_like", 1, 1, b_like, "ones_like(t) -> tensor", T_ONLY, 1),
     DEF("as_tensor", 1, 2, b_tensor, "as_tensor(array[, dtype]) -> tensor", 0),
     /* conversion */
-    DEF("to_f32", 1, 1, b_to, "to_f32(t) -> tensor", T_ONLY),
-    DEF("to_f16", 1, 1, b_to, "to_f16(t) -> tensor", T_ONLY),
-    DEF("to_bf16", 1, 1, b_to, "to_bf16(t) -> tensor", T_ONLY),
-    DEF("to_i32", 1, 1, b_to, "to_i32(t) -> tensor", T_ONLY),
-    DEF("to_i64", 1, 1, b_to, "to_i64(t) -> tensor", T_ONLY),
+    DEF_OP("to_f32", 1, 1, b_to, "to_f32(t) -> tensor", T_ONLY, TL_DTYPE_F32),
+    DEF_OP("to_f16", 1, 1, b_to, "to_f16(t) -> tensor", T_ONLY, TL_DTYPE_F16),
+    DEF_OP("to_bf16", 1, 1, b_to, "to_bf16(t) -> tensor", T_ONLY, TL_DTYPE_BF16),
+    DEF_OP("to_i32", 1, 1, b_to, "to_i32(t) -> tensor", T_ONLY, TL_DTYPE_I32),
+    DEF_OP("to_i64", 1, 1, b_to, "to_i64(t) -> tensor", T_ONLY, TL_DTYPE_I64),
     DEF("astype", 2, 2, b_to, "astype(t, dtype) -> tensor", T_ONLY),
     DEF("contiguous", 1, 1, b_contiguous, "contiguous(t) -> tensor", T_ONLY),
     /* shape and views */
