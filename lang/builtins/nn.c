@@ -128,7 +128,7 @@ static tl_status b_layer_norm(tl_call *c, int argc, const tl_value *argv, tl_val
     return tlb_ret(tl_op_layer_norm(x, w, b, (float)eps, &r), &r, out);
 }
 
-/* rope(x[, offset[, theta_base[, style]]]); style "norm" (default) or "neox", or 0 / 2;
+/* rope(x[, offset | positions[, theta_base[, style]]]); style "norm" (default) or "neox", or 0 / 2;
 ** rope(x, cos, sin) with precomputed tables (precompute_rope_cos/sin, the original's form) */
 static tl_status b_rope(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     tl_tensor *x, *r;
