@@ -212,6 +212,91 @@ static void q6k_16xn(int64_t nsb, const zq6k *pw, const kact6 *pa, int64_t n_tok
     if (nt > 1) _mm512_storeu_ps(out + out_stride, fold8(acc[1]));
 }
 
+/* 16 rows x 4 tokens of Q6_K: each weight vector loaded once for 4 tokens
+** (the 2-token tile is bound by its loads); 16 integer chains in registers,
+** the float lanes in memory (one update per lane and super-block). */
+static void q6k_16x4(int64_t nsb, const zq6k *pw, const kact6 *pa, int64_t n_tok, int64_t k,
+                     const char *next, size_t rs, float *out, size_t out_stride) {
+    __m512 acc[4][8];
+    for (int t = 0; t < 4; t++)
+        for (int l = 0; l < 8; l++)
+            acc[t][l] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nsb; b++) {
+        if (next)
+            for (int r = 0; r < 16; r++)
+                for (int l = 0; l < 210; l += 64)
+                    _mm_prefetch(next + (size_t)r * rs + (size_t)b * 210 + l, _MM_HINT_T0);
+        const zq6k *W = pw + b;
+        const kact6 *A = pa + b * n_tok + k;
+        __m512 d[4];
+        for (int t = 0; t < 4; t++)
+            d[t] = _mm512_mul_ps(W->dx, _mm512_set1_ps(A[t].d));
+        for (int l = 0; l < 8; l += 2) {
+            const __m512i *wl = W->w + 2 * l;
+            const int32_t *y0 = A[0].yp + 2 * l, *y1 = A[1].yp + 2 * l, *y2 = A[2].yp + 2 * l,
+                          *y3 = A[3].yp + 2 * l;
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+            __m512i b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+            __m512i e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+            DOTW_BCAST(a0, W->off[l], A[0].bs[l]);
+            DOTW_BCAST(a1, W->off[l], A[1].bs[l]);
+            DOTW_BCAST(a2, W->off[l], A[2].bs[l]);
+            DOTW_BCAST(a3, W->off[l], A[3].bs[l]);
+            DOTW_BCAST(c0, W->off[l + 1], A[0].bs[l + 1]);
+            DOTW_BCAST(c1, W->off[l + 1], A[1].bs[l + 1]);
+            DOTW_BCAST(c2, W->off[l + 1], A[2].bs[l + 1]);
+            DOTW_BCAST(c3, W->off[l + 1], A[3].bs[l + 1]);
+#pragma GCC unroll 4
+            for (int g = 0; g < 128; g += 32) {
+                __m512i w0 = wl[g], w1 = wl[g + 1], w2 = wl[g + 2], w3 = wl[g + 3];
+                __m512i v0 = wl[g + 16], v1 = wl[g + 17], v2 = wl[g + 18], v3 = wl[g + 19];
+                DOTW_BCAST(a0, w0, y0[g + 0]);
+                DOTW_BCAST(a1, w0, y1[g + 0]);
+                DOTW_BCAST(a2, w0, y2[g + 0]);
+                DOTW_BCAST(a3, w0, y3[g + 0]);
+                DOTW_BCAST(a0, w1, y0[g + 1]);
+                DOTW_BCAST(a1, w1, y1[g + 1]);
+                DOTW_BCAST(a2, w1, y2[g + 1]);
+                DOTW_BCAST(a3, w1, y3[g + 1]);
+                DOTW_BCAST(c0, w2, y0[g + 2]);
+                DOTW_BCAST(c1, w2, y1[g + 2]);
+                DOTW_BCAST(c2, w2, y2[g + 2]);
+                DOTW_BCAST(c3, w2, y3[g + 2]);
+                DOTW_BCAST(c0, w3, y0[g + 3]);
+                DOTW_BCAST(c1, w3, y1[g + 3]);
+                DOTW_BCAST(c2, w3, y2[g + 3]);
+                DOTW_BCAST(c3, w3, y3[g + 3]);
+                DOTW_BCAST(b0, v0, y0[g + 16]);
+                DOTW_BCAST(b1, v0, y1[g + 16]);
+                DOTW_BCAST(b2, v0, y2[g + 16]);
+                DOTW_BCAST(b3, v0, y3[g + 16]);
+                DOTW_BCAST(b0, v1, y0[g + 17]);
+                DOTW_BCAST(b1, v1, y1[g + 17]);
+                DOTW_BCAST(b2, v1, y2[g + 17]);
+                DOTW_BCAST(b3, v1, y3[g + 17]);
+                DOTW_BCAST(e0, v2, y0[g + 18]);
+                DOTW_BCAST(e1, v2, y1[g + 18]);
+                DOTW_BCAST(e2, v2, y2[g + 18]);
+                DOTW_BCAST(e3, v2, y3[g + 18]);
+                DOTW_BCAST(e0, v3, y0[g + 19]);
+                DOTW_BCAST(e1, v3, y1[g + 19]);
+                DOTW_BCAST(e2, v3, y2[g + 19]);
+                DOTW_BCAST(e3, v3, y3[g + 19]);
+            }
+#define Q6_FOLD(t, x, y, z, u)                                                                     \
+    acc[t][l] = _mm512_fmadd_ps(d[t], _mm512_cvtepi32_ps(_mm512_add_epi32(x, y)), acc[t][l]);      \
+    acc[t][l + 1] = _mm512_fmadd_ps(d[t], _mm512_cvtepi32_ps(_mm512_add_epi32(z, u)), acc[t][l + 1])
+            Q6_FOLD(0, a0, b0, c0, e0);
+            Q6_FOLD(1, a1, b1, c1, e1);
+            Q6_FOLD(2, a2, b2, c2, e2);
+            Q6_FOLD(3, a3, b3, c3, e3);
+#undef Q6_FOLD
+        }
+    }
+    for (int t = 0; t < 4; t++)
+        _mm512_storeu_ps(out + (size_t)t * out_stride, fold8(acc[t]));
+}
+
 tl_status tl_ktile_gemm_q6k(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r16,
                             const void *act, size_t act_stride, int64_t n_tok, float *out,
                             size_t out_stride) {
@@ -227,7 +312,11 @@ tl_status tl_ktile_gemm_q6k(int64_t n, const void *w, size_t w_stride, int64_t r
         const char *base = (const char *)w + (size_t)g * w_stride;
         pack_group_q6k(nsb, base, w_stride, pw);
         const char *next = g + 16 < r16 ? base + 16 * w_stride : NULL;
-        for (int64_t k = 0; k < n_tok; k += 2, next = NULL)
+        int64_t k = 0;
+        for (; k + 4 <= n_tok; k += 4, next = NULL)
+            q6k_16x4(nsb, pw, pack, n_tok, k, next, w_stride,
+                     out + (size_t)k * out_stride + (size_t)g, out_stride);
+        for (; k < n_tok; k += 2, next = NULL)
             q6k_16xn(nsb, pw, pack, n_tok, k, n_tok - k > 1 ? 2 : 1, next, w_stride,
                      out + (size_t)k * out_stride + (size_t)g, out_stride);
     }
