@@ -44,9 +44,16 @@ static void usage(FILE *f) {
         fprintf(f, "  tl %s\n", c->summary);
 }
 
+/* tl help [CMD]: CMD's own --help (tl help run = tl run --help), else the command list. */
 int tl_cmd_help(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
+    if (argc > 1) {
+        for (const tl_command *c = tl_commands; c->name; c++) {
+            if (strcmp(c->name, argv[1]) != 0 || c->fn == tl_cmd_help) continue;
+            char help[] = "--help";
+            char *sub[] = {argv[1], help, NULL};
+            return c->fn(2, sub);
+        }
+    }
     usage(stdout);
     return 0;
 }

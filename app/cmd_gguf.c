@@ -1,5 +1,6 @@
 /* app/cmd_gguf.c -- `tl gguf FILE`: metadata (long arrays elided) and the tensor table. */
 #include "app/cmd_gguf.h"
+#include "app/options.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -160,15 +161,21 @@ void tl_gguf_dump(FILE *out, const tl_gguf *g, const tl_gguf_dump_opts *opts) {
     }
 }
 
-static int usage(void) {
+static int usage_to(FILE *f) {
     fputs("usage: tl gguf [--all] [--meta | --tensors] FILE\n"
           "  print a GGUF file's metadata and tensor table\n"
           "  --all      do not elide long arrays and strings\n"
           "  --meta     only the header and metadata\n"
           "  --tensors  only the tensor table\n",
-          stderr);
+          f);
     return 2;
 }
+
+static int usage(void) {
+    return usage_to(stderr);
+}
+
+static const char *const gguf_options[] = {"--all", "--meta", "--tensors", "--help", NULL};
 
 int tl_cmd_gguf(int argc, char **argv) {
     tl_gguf_dump_opts opts = {.full = false, .meta = true, .tensors = true};
@@ -181,11 +188,12 @@ int tl_cmd_gguf(int argc, char **argv) {
         else if (strcmp(argv[i], "--tensors") == 0)
             opts.meta = false;
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage();
+            usage_to(stdout);
             return 0;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0')
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            tl_options_unknown("gguf", argv[i], gguf_options);
             return usage();
-        else if (path)
+        } else if (path)
             return usage();
         else
             path = argv[i];

@@ -2,16 +2,20 @@
 **
 ** Looks in $TL_MODELS_DIR if set, else in $XDG_CACHE_HOME/tl/models (default
 ** ~/.cache/tl/models) and ~/.llm/models (where `tl pull` puts them).  For each
-** *.gguf file: its size, its main weight type (the dtype holding the most bytes),
+** *.gguf file: its size, its type (llama.cpp's file type from general.file_type,
+** as llama-quantize names it: q4_0, q4_k_m, ...; without one, the dtype holding
+** the most bytes),
 ** and its checksum state against the registry (app/pull.h): "sha256 ok" /
 ** "SHA256 MISMATCH" with --verify (reads the whole file), otherwise whether the
 ** size matches the registry's; "-" for files the registry does not know.  A file
 ** that is not a valid GGUF says why (a partial download, an HTML page, ...). */
 #include "app/commands.h"
+#include "app/options.h"
 
 #include "app/pull.h"
 #include "app/sha256.h"
 #include "runtime/gguf.h"
+#include "runtime/model.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -23,8 +27,15 @@ static const char usage_text[] = "usage: tl list [--verify] [DIR...]\n"
                                  "  $XDG_CACHE_HOME/tl/models and ~/.llm/models\n"
                                  "  --verify   compute each known file's sha256 (reads it all)\n";
 
-/* The dtype holding the most bytes of weights. */
+/* general.file_type by name (a model whose output.weight is q6_K is still a
+** q4_0 model), else the dtype holding the most bytes of weights. */
 static const char *main_type(const tl_gguf *g) {
+    uint32_t ft;
+    if (tl_gguf_n_tensors(g) == 0) return "-"; /* a vocabulary file */
+    if (tl_gguf_get_u32(g, "general.file_type", &ft) == TL_OK) {
+        const char *name = tl_ftype_name((tl_ftype)ft);
+        if (strcmp(name, "?") != 0) return name;
+    }
     uint64_t bytes[TL_DTYPE_COUNT + 1] = {0};
     for (int64_t i = 0; i < tl_gguf_n_tensors(g); i++) {
         const tl_gguf_tensor_info *t = tl_gguf_tensor_at(g, i);
@@ -128,7 +139,9 @@ int tl_cmd_list(int argc, char **argv) {
             fputs(usage_text, stdout);
             return 0;
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "tl list: unknown option %s\n%s", argv[i], usage_text);
+            static const char *const names[] = {"--verify", "--help", NULL};
+            tl_options_unknown("list", argv[i], names);
+            fputs(usage_text, stderr);
             return 2;
         } else if (nd < 16) {
             dirs[nd++] = argv[i];

@@ -1,5 +1,6 @@
 /* app/cmd_pull.c -- `tl pull`: the command line around app/pull.h. */
 #include "app/commands.h"
+#include "app/options.h"
 
 #include "app/pull.h"
 
@@ -153,7 +154,13 @@ int tl_cmd_pull(int argc, char **argv) {
         } else if (strcmp(a, "--list") == 0) {
             list = true;
         } else if (a[0] == '-' && a[1]) {
-            return usage_error("unknown option %s", a);
+            static const char *const names[] = {"--to",       "--sha256", "--size",  "--retries",
+                                                "--progress", "--force",  "--quiet", "--list",
+                                                "--help",     NULL};
+            tl_options_unknown("pull", a, names);
+            fputs("\n", stderr);
+            fputs(usage_text, stderr);
+            return 2;
         } else if (!what) {
             what = a;
         } else {

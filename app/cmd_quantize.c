@@ -1,21 +1,29 @@
 /* app/cmd_quantize.c -- `tl quantize IN OUT TYPE` (the work is tl_model_quantize in runtime/). */
 #include "app/commands.h"
+#include "app/options.h"
 
 #include "runtime/model.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static int usage(void) {
+static int usage_to(FILE *f) {
     fputs("usage: tl quantize [--pure] [--allow-requantize] [--quiet] IN.gguf OUT.gguf TYPE\n"
           "  TYPE: q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k_s q3_k_m q3_k_l q4_k_s q4_k_m\n"
           "        q5_k_s q5_k_m q6_k f16 bf16 f32 (q3_k, q4_k, q5_k = the _m mixes)\n"
           "  as llama-quantize: matrices get TYPE, output.weight q6_k and the k-quant\n"
           "  mixes' choices unless --pure; norms and 1-D tensors are kept as they are\n"
           "  each tensor converted is listed on stderr as it is written (--quiet: not)\n",
-          stderr);
+          f);
     return 2;
 }
+
+static int usage(void) {
+    return usage_to(stderr);
+}
+
+static const char *const quantize_options[] = {"--pure", "--allow-requantize", "--quiet", "--help",
+                                               NULL};
 
 /* "[ 12/201] blk.0.attn_q.weight  f32 -> q4_0" for each converted tensor. */
 static void show_progress(void *user, int64_t index, int64_t count, const char *name, tl_dtype from,
@@ -39,11 +47,12 @@ int tl_cmd_quantize(int argc, char **argv) {
         else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
             quiet = true;
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage();
+            usage_to(stdout);
             return 0;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0')
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            tl_options_unknown("quantize", argv[i], quantize_options);
             return usage();
-        else if (n == 3)
+        } else if (n == 3)
             return usage();
         else
             pos[n++] = argv[i];

@@ -1,6 +1,7 @@
 /* app/cmd_repl.c -- `tl repl [--history FILE] [--no-history]`, and what `tl`
 ** with no arguments does: the REPL on a terminal, else stdin as a script. */
 #include "app/commands.h"
+#include "app/options.h"
 #include "app/repl.h"
 #include "app/term_signals.h"
 
@@ -31,7 +32,8 @@ int tl_cmd_repl(int argc, char **argv) {
         } else if (argv[i][0] != '-' && n_load < 64) {
             load[n_load++] = argv[i];
         } else {
-            fprintf(stderr, "tl repl: unknown argument '%s'\n", argv[i]);
+            static const char *const names[] = {"--history", "--no-history", "--help", NULL};
+            tl_options_unknown("repl", argv[i], names);
             usage(stderr);
             return 2;
         }

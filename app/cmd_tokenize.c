@@ -5,6 +5,7 @@
 **   tl tokenize MODEL --file PATH|-          (the text from a file or stdin)
 **   tl tokenize MODEL --ids 1,15043,3186     (detokenize: prints the text) */
 #include "app/commands.h"
+#include "app/options.h"
 
 #include "runtime/tokenizer.h"
 
@@ -134,6 +135,12 @@ int tl_cmd_tokenize(int argc, char **argv) {
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
+        } else if (strncmp(a, "--", 2) == 0 && a[2]) {
+            static const char *const names[] = {"--no-bos", "--special", "--ids-only", "--file",
+                                                "--ids",    "--help",    NULL};
+            tl_options_unknown("tokenize", a, names);
+            usage(stderr);
+            return 2;
         } else if (!model)
             model = a;
         else if (!text)

@@ -49,3 +49,18 @@ const char *tl_options_suggest(const tl_option *opts, const char *arg) {
     }
     return s;
 }
+
+void tl_options_unknown(const char *cmd, const char *arg, const char *const *names) {
+    size_t n = 0;
+    while (names[n])
+        n++;
+    const char *eq = strchr(arg, '=');
+    char bare[64];
+    snprintf(bare, sizeof bare, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+    const char *hint = tl_suggest(bare, names, n);
+    for (size_t i = 0; !hint && bare[0] == '-' && bare[1] && i < n; i++) /* "--sha": --sha256 */
+        if (strncmp(names[i], bare, strlen(bare)) == 0) hint = names[i];
+    fprintf(stderr, "tl %s: unknown option %s", cmd, arg);
+    if (hint) fprintf(stderr, " (did you mean %s?)", hint);
+    fputc('\n', stderr);
+}

@@ -3,7 +3,8 @@
 **
 ** A table of tl_option rows ({0}-terminated); tl_options_find matches "--long",
 ** "-s", and "--long=VALUE".  tl_options_help prints every row;
-** tl_options_suggest gives the closest option to a misspelt one (lang/suggest.h). */
+** tl_options_suggest gives the closest option to a misspelt one (lang/suggest.h),
+** tl_options_unknown says so for the commands that parse options by hand. */
 #ifndef TL_APP_OPTIONS_H
 #define TL_APP_OPTIONS_H
 
@@ -27,5 +28,10 @@ void tl_options_help(FILE *f, const tl_option *opts);
 
 /* The option name (long or alias) closest to arg, when close enough; else NULL. */
 const char *tl_options_suggest(const tl_option *opts, const char *arg);
+
+/* For commands without a table: "tl CMD: unknown option ARG (did you mean X?)" on
+** stderr, X the closest of names (NULL-terminated) when close enough, else one
+** that ARG begins. */
+void tl_options_unknown(const char *cmd, const char *arg, const char *const *names);
 
 #endif

@@ -67,6 +67,23 @@ static bool take_line(tl_strbuf *pending, const char *line, bool blank_ends) {
     return tl_repl_classify(pending->data, pending->len) != TL_INPUT_INCOMPLETE;
 }
 
+/* A whole input is one history entry: Up recalls a multi-line fn definition
+** whole (its lines joined by newlines, which libedit shows as ^J and the history
+** file keeps), and Enter runs it again. */
+static void add_entry_to_history(const tl_strbuf *pending, const char *hist) {
+    if (!pending->len) return;
+    size_t n = pending->len;
+    while (n > 0 && pending->data[n - 1] == '\n')
+        n--;
+    char *entry = strndup(pending->data, n);
+    if (!entry) return;
+    if (!blank_line(entry)) {
+        add_history(entry);
+        if (hist) write_history(hist);
+    }
+    free(entry);
+}
+
 /* ---------------------------------------------------------------- completion */
 
 static tl_repl_session *g_session;
@@ -243,12 +260,9 @@ int tl_repl_interactive(const char *history_path, int n_load, char **load) {
         if (g_eof) break;
         char *line = g_line;
         g_line = NULL;
-        if (!blank_line(line)) {
-            add_history(line);
-            if (hist) write_history(hist);
-        }
         bool run = take_line(&pending, line, true);
         free(line);
+        if (run) add_entry_to_history(&pending, hist);
         if (!run) {
             rl_callback_handler_remove();
             rl_callback_handler_install(pending.len ? PROMPT_MORE : PROMPT, on_line);

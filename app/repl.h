@@ -38,7 +38,8 @@ tl_input_kind tl_repl_classify(const char *text, size_t len);
 **      [4, 5, 6]]
 ** with "..." eliding the middle of any dimension longer than 6 once the tensor
 ** has more than 1000 elements (quantized tensors are dequantized for display);
-** strings quoted; everything else as print() shows it. */
+** floats shortest round-trip (1e-05), also inside arrays and structs; strings
+** quoted; everything else as print() shows it (lang/show.h, shared with show()). */
 void tl_repl_show_value(tl_strbuf *b, const tl_value *v);
 /* One line: "tensor f32 [2, 3]", "int", "Model", "struct Point", ... */
 void tl_repl_describe_type(tl_strbuf *b, const tl_value *v);

@@ -277,8 +277,11 @@ static void search_fn(void *ctx, const char *name) {
         tl_strbuf sig = {0};
         tl_repl_fn_signature(c->s->interp, name, &sig);
         const char *first = doc.len ? tl_strbuf_cstr(&doc) : "";
-        fprintf(c->s->out, "  %-40s %.*s\n", tl_strbuf_cstr(&sig), (int)strcspn(first, "\n"),
-                first);
+        if (*first) /* no padding without a doc line after it */
+            fprintf(c->s->out, "  %-40s %.*s\n", tl_strbuf_cstr(&sig), (int)strcspn(first, "\n"),
+                    first);
+        else
+            fprintf(c->s->out, "  %s\n", tl_strbuf_cstr(&sig));
         tl_strbuf_free(&sig);
         c->hits++;
     }

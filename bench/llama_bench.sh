@@ -6,8 +6,9 @@
 # For each thread count in $THREADS (default "2 1") and each of ROUNDS rounds
 # (default 3), runs build/bench/bench_llama (the stdlib forward pass through the
 # interpreter) with the weights mapped (default) and read into huge pages
-# (--huge-pages), and then, when ../shared/oracle/oracle exists, llama.cpp's bench
-# (`oracle bench`, repack on, its defaults otherwise) with the same pp/tg, and
+# (--huge-pages), and then, when $ORACLE exists, llama.cpp's bench (`oracle bench`,
+# llama-bench through the reference harness of docs/reference.md; repack on, its
+# defaults otherwise) with the same pp/tg, and
 # prints one line per engine plus the ratio tl / llama.cpp of the medians.
 # Knobs: BUILD (build dir, default build), ORACLE (path), PP (64), TG (32),
 # REPS (reps per run, 3), THREADS ("2 1").
@@ -20,7 +21,7 @@ build=${BUILD:-$root/build}
 oracle=${ORACLE:-$root/../shared/oracle/oracle}
 pp=${PP:-64}; tg=${TG:-32}; reps=${REPS:-3}
 bin=$build/bench/bench_llama
-[ -n "$model" ] && [ -f "$model" ] || { echo "llama_bench: no model at '$model' (make one: ../shared/oracle/make_models.sh DIR --big)"; exit 1; }
+[ -n "$model" ] && [ -f "$model" ] || { echo "llama_bench: no model at '$model' (make one with the reference harness: make_models.sh DIR --big, docs/reference.md)"; exit 1; }
 [ -x "$bin" ] || { echo "llama_bench: build bench_llama first (cmake --build $build --target bench_llama)"; exit 1; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -1,6 +1,6 @@
 # bench/train_torch.py -- the tiny llama of examples/train/tiny_llama.tl in PyTorch (CPU), for
-# bench/train_bench.sh: same shapes (vocabulary 32000 tied, d 64, 2 layers, 4 heads / 2 KV heads
-# of 16, SwiGLU 176, context 64, one sequence per step), AdamW lr 3e-3 wd 0.01, clip 1.0.
+# bench/train_bench.sh: same shapes (vocabulary 32000 tied, d 128, 4 layers, 4 heads / 2 KV heads
+# of 32, SwiGLU 352, context 128, one sequence per step), AdamW lr 3e-3 wd 0.01, clip 1.0.
 # Prints the training throughput of STEPS steps after WARMUP steps.
 import sys, time
 import torch
@@ -9,7 +9,7 @@ import torch.nn.functional as F
 threads, steps, warmup = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 torch.manual_seed(18)
-V, D, L, H, KV, HD, FF, S, EPS = 32000, 64, 2, 4, 2, 16, 176, 64, 1e-5
+V, D, L, H, KV, HD, FF, S, EPS = 32000, 128, 4, 4, 2, 32, 352, 128, 1e-5
 
 def p(*shape, std=0.02):
     return torch.nn.Parameter(torch.randn(*shape) * std)

@@ -9,6 +9,7 @@
 #include "lang/autograd_internal.h"
 
 #include "runtime/ops.h"
+#include "runtime/sgemm.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -442,38 +443,39 @@ done:
     return st;
 }
 
-/* dx[r][i] = sum_o g[r][o] W[o][i];  dW[o][i] = sum_r g[r][o] x[r][i]: loops whose inner
-** step runs along i (contiguous), in f32, rows in order (so the result never depends on the
-** thread count) */
-static void lin_dx(const float *g, const float *w, float *dx, int64_t rows, int64_t out,
-                   int64_t in) {
-    for (int64_t r = 0; r < rows; r++) {
-        float *d = dx + r * in;
-        for (int64_t i = 0; i < in; i++)
-            d[i] = 0.0f;
-        for (int64_t o = 0; o < out; o++) {
-            float a = g[r * out + o];
-            const float *wr = w + o * in;
-            for (int64_t i = 0; i < in; i++)
-                d[i] += a * wr[i];
-        }
-    }
+/* dx[r][i] = sum_o g[r][o] W[o][i];  dW[o][i] = sum_r g[r][o] x[r][i]: tl_sgemm, each element
+** one fmaf chain over the summed index in order (so the result never depends on the thread
+** count, runtime/sgemm.h) */
+static tl_status lin_dx(const float *g, const float *w, float *dx, int64_t rows, int64_t out,
+                        int64_t in) {
+    tl_sgemm_args a = {.M = rows,
+                       .N = in,
+                       .K = out,
+                       .A = g,
+                       .sam = out,
+                       .sak = 1,
+                       .B = w,
+                       .sbk = in,
+                       .sbn = 1,
+                       .C = dx,
+                       .ldc = in};
+    return tl_sgemm(&a);
 }
 
-static void lin_dw(const float *g, const float *x, float *dw, int64_t rows, int64_t out,
-                   int64_t in) {
-    for (int64_t o = 0; o < out * in; o++)
-        dw[o] = 0.0f;
-    for (int64_t r = 0; r < rows; r++) {
-        const float *xr = x + r * in;
-        for (int64_t o = 0; o < out; o++) {
-            float a = g[r * out + o];
-            if (a == 0.0f) continue;
-            float *d = dw + o * in;
-            for (int64_t i = 0; i < in; i++)
-                d[i] += a * xr[i];
-        }
-    }
+static tl_status lin_dw(const float *g, const float *x, float *dw, int64_t rows, int64_t out,
+                        int64_t in) {
+    tl_sgemm_args a = {.M = out,
+                       .N = in,
+                       .K = rows,
+                       .A = g,
+                       .sam = 1,
+                       .sak = out,
+                       .B = x,
+                       .sbk = in,
+                       .sbn = 1,
+                       .C = dw,
+                       .ldc = in};
+    return tl_sgemm(&a);
 }
 
 /* linear(x, W[, b]) = x Wᵀ + b: dx = g W, dW = gᵀ x (rows flattened), db = sum of g's rows */
@@ -492,7 +494,7 @@ static tl_status r_linear(tl_ag_ctx *c) {
         tl_tensor_shape(x, shape);
         TRY(tl_ag_f32c(w, &wf));
         TRY(tl_tensor_new_shape(TL_DTYPE_F32, x->n_dims, shape, &r));
-        lin_dx(tl_tensor_data(g), tl_tensor_data(wf), tl_tensor_data(r), rows, out, in);
+        TRY(lin_dx(tl_tensor_data(g), tl_tensor_data(wf), tl_tensor_data(r), rows, out, in));
         TRY(tl_ag_emit(c, 0, -1, r));
         r = NULL;
     }
@@ -500,7 +502,7 @@ static tl_status r_linear(tl_ag_ctx *c) {
         int64_t shape[2] = {out, in};
         TRY(tl_ag_f32c(x, &xf));
         TRY(tl_tensor_new_shape(TL_DTYPE_F32, 2, shape, &r));
-        lin_dw(tl_tensor_data(g), tl_tensor_data(xf), tl_tensor_data(r), rows, out, in);
+        TRY(lin_dw(tl_tensor_data(g), tl_tensor_data(xf), tl_tensor_data(r), rows, out, in));
         TRY(tl_ag_emit(c, 1, -1, r));
         r = NULL;
     }

@@ -6,6 +6,7 @@
 #include "lang/autograd_internal.h"
 
 #include "runtime/ops.h"
+#include "runtime/xent.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -270,16 +271,10 @@ static tl_status r_cross_entropy(tl_ag_ctx *c) {
     tl_status st = TL_OK;
     TRY(tl_ag_f32c(tl_ag_arg(c, 0), &z));
     TRY(tl_op_cast(tl_ag_arg(c, 1), TL_DTYPE_I64, &ids));
-    TRY(tl_op_softmax(z, -1, &r));
-    int64_t cn = z->ne[0], rows = tl_tensor_nelements(z) / (cn ? cn : 1);
+    int64_t cn = z->n_dims ? z->ne[0] : 1, rows = tl_tensor_nelements(z) / (cn ? cn : 1);
     float scale = ((const float *)tl_tensor_data(c->g))[0] / (float)rows;
-    float *rp = tl_tensor_data(r);
-    const int64_t *ip = tl_tensor_data(ids);
-    for (int64_t i = 0; i < rows; i++) {
-        rp[i * cn + ip[i]] -= 1.0f;
-        for (int64_t j = 0; j < cn; j++)
-            rp[i * cn + j] *= scale;
-    }
+    /* (softmax(z) - onehot) * scale in one pass (runtime/xent.h) */
+    TRY(tl_op_cross_entropy_grad(z, ids, scale, &r));
     st = tl_ag_emit(c, 0, -1, r);
     r = NULL;
 done:

@@ -29,6 +29,8 @@ extern const tl_builtin_def tl_builtins_llama_support[];
 extern const tl_builtin_def tl_builtins_io[];
 extern const tl_builtin_def tl_builtins_interp[];
 extern const tl_builtin_def tl_builtins_core[];
+extern const tl_builtin_def tl_builtins_args[];
+extern const tl_builtin_def tl_builtins_show[];
 extern const tl_builtin_def tl_builtins_learn[];
 extern const tl_builtin_def tl_builtins_default_model[];
 
@@ -50,6 +52,8 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_llama_support,
     tl_builtins_io,
     tl_builtins_interp,
+    tl_builtins_args, /* parse_args, option, required */
+    tl_builtins_show,
     tl_builtins_core,
     NULL,
 };

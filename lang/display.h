@@ -3,10 +3,12 @@
 **   string: raw bytes; int: decimal; float: Rust `{}` (shortest round-trip,
 **   positional, 1.0 -> "1", NaN, inf); bool: true/false; void: "void";
 **   array: [a, b] or, past 10 items, "[a, b, ..., z] (len=N)" (first 3, last 1);
-**   f32 tensor with <= 10 elements: its values, nested by shape, f32 shortest;
-**   other tensors: "Tensor<f16>(shape=[2, 3])"; struct: "Name { x: 1, y: 2 }";
+**   tensor of a plain dtype (f32, f16, bf16, integer, bool) with <= 10 elements:
+**   its values, nested by shape, floats in f32 shortest; bigger and quantized
+**   ones: "Tensor<q4_0>(shape=[2, 32])"; struct: "Name { x: 1, y: 2 }";
 **   functions: "<fn name>"; host objects: "<Model>" (class name).
-** Strings nested inside arrays/structs are shown in quotes. */
+** Strings nested inside arrays/structs are shown in quotes.  The REPL and
+** show() display values differently (lang/show.h). */
 #ifndef TL_LANG_DISPLAY_H
 #define TL_LANG_DISPLAY_H
 

@@ -45,4 +45,11 @@ tl_flow tl_eq_exec(tl_interp *I, const tl_node *n);
 ** without assigning it (*out: a tensor value). */
 tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out);
 
+/* The statement after a fused attention equation (lang/equation_attention.c): when n is the
+** `O[s, h, d] = P[h, s, t] V[t, h / g, d]` whose result the fused kernel already computed,
+** moves it to *out and returns true.  Drops any other pending result. */
+bool tl_eq_attn_take(tl_interp *I, const tl_node *n, tl_value *out);
+/* Releases a pending result (at interpreter exit). */
+void tl_eq_attn_drop(tl_interp *I);
+
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static bool is_bound(tl_interp *I, const char *name) {
-    return tl_scope_lookup(I, name) != NULL;
+    return tl_scope_maybe_bound(name) && tl_scope_lookup(I, name) != NULL;
 }
 
 /* ---- classification ----------------------------------------------------------------- */
@@ -20,6 +20,11 @@ static const char *lhs_index_name(const tl_node *ix) {
 }
 
 int tl_eq_classify(tl_interp *I, const tl_node *n) {
+    /* a plan still valid for n answers without looking the names up again, and spares
+    ** tl_eq_plan_get, which comes right after, its own check (I->eq_checked) */
+    eq_plan *cp = tl_eq_plan_cached(I, n);
+    I->eq_checked = cp && cp->lhs_free ? cp : NULL;
+    if (I->eq_checked) return 1;
     const tl_node *t = n->a;
     bool any_unbound = false, any_other = false, marked = false;
     const char *bound_name = NULL;
@@ -402,6 +407,7 @@ static bool compile_lhs(cctx *c) {
     p->target = t->a->name;
     p->mark = -1;
     p->proj = (tl_eq_proj)c->stmt->op;
+    p->lhs_free = true;
     for (const tl_node *ix = t->b; ix; ix = ix->next) {
         if (p->n_out == TL_MAX_DIMS) return fail(c, ix, "too many indices on the left side");
         const char *nm = lhs_index_name(ix);
@@ -414,7 +420,7 @@ static bool compile_lhs(cctx *c) {
                          nm);
                 return fail(c, ix, msg);
             }
-        name_bound(c, nm);
+        if (name_bound(c, nm)) p->lhs_free = false;
         if (ix->kind == TL_N_EQMARK) {
             if (p->mark >= 0) return fail(c, ix, "only one index may be marked with '.'");
             p->mark = p->n_out;
@@ -435,7 +441,9 @@ static bool plan_valid(tl_interp *I, const eq_plan *p) {
 
 tl_flow tl_eq_plan_get(tl_interp *I, const tl_node *n, eq_plan **out) {
     eq_plan *p = (eq_plan *)n->cache;
-    if (p && n->cache_epoch == 0xE9u && plan_valid(I, p)) {
+    bool checked = p && p == I->eq_checked; /* by tl_eq_classify, just before */
+    I->eq_checked = NULL;
+    if (p && n->cache_epoch == 0xE9u && (checked || plan_valid(I, p))) {
         *out = p;
         return TL_FLOW_OK;
     }
@@ -447,10 +455,16 @@ tl_flow tl_eq_plan_get(tl_interp *I, const tl_node *n, eq_plan **out) {
     if (!compile_lhs(&c)) return TL_FLOW_ERR;
     p->root = compile(&c, n->b);
     if (!p->root || c.failed) return TL_FLOW_ERR;
+    tl_eq_attn_match(p, n, arena);
     ((tl_node *)n)->cache = p;
     ((tl_node *)n)->cache_epoch = 0xE9u;
     *out = p;
     return TL_FLOW_OK;
+}
+
+eq_plan *tl_eq_plan_cached(tl_interp *I, const tl_node *n) {
+    eq_plan *p = (eq_plan *)n->cache;
+    return p && n->cache_epoch == 0xE9u && plan_valid(I, p) ? p : NULL;
 }
 
 /* ---- source text of a factor, for messages ---------------------------------------------- */

@@ -79,8 +79,10 @@ typedef struct eq_plan {
     int out[TL_MAX_DIMS];                   /* labels in left-side order */
     const tl_node *out_extent[TL_MAX_DIMS]; /* `j:4`: the extent expression, else NULL */
     int mark;                               /* the position marked `q.`, or -1 */
+    bool lhs_free;                          /* no left index name was a variable */
     tl_eq_proj proj;
     eq_node *root;
+    struct eq_attn *attn; /* the attention pattern (lang/equation_attention.c), or NULL */
     int n_leaves;
     eq_node *leaves[EQ_MAX_LEAVES];
     /* the names the compiler looked up, to notice when a variable appears or goes */
@@ -91,6 +93,15 @@ typedef struct eq_plan {
 
 /* Compiles (or finds the cached, still valid) plan for statement n. */
 tl_flow tl_eq_plan_get(tl_interp *I, const tl_node *n, eq_plan **out);
+
+/* The cached plan of statement n when it is still valid, else NULL (compiles nothing). */
+eq_plan *tl_eq_plan_cached(tl_interp *I, const tl_node *n);
+
+/* ---- the attention pattern (lang/equation_attention.c) */
+
+/* At compile time: sets p->attn when statement n reads
+** `P[h, s, t.] = softmax(c q[s, h, d] K[t, h / g, d] + mask[s, t])`. */
+void tl_eq_attn_match(eq_plan *p, const tl_node *n, tl_arena *arena);
 
 /* Writes the source form of an indexed factor ("W[i, j]") for messages. */
 void tl_eq_node_text(const tl_node *e, char *buf, size_t cap);
@@ -132,6 +143,13 @@ tl_flow tl_eq_load_leaves(run *R);
 tl_flow tl_eq_make_leaf(run *R, const eq_node *lf, eres *out, bool split);
 /* GQA in a product: split h of the other factors; *hi, *lo = the two labels or -1. */
 tl_flow tl_eq_split_groups(run *R, eres *f, int nf, int *hi, int *lo);
+/* After tl_eq_load_leaves, for a plan with p->attn: runs the fused kernel.  1: *out holds
+** the result (and maybe a pending P V result for the next statement); 0: the inputs do not
+** fit the kernel, take the general path; -1: an error was recorded. */
+int tl_eq_attn_run(run *R, tl_value *out);
+/* A product `W[o, k] X[s, k]` against a stored (non-f32) weight: linear(X, W) directly
+** (lang/equation_linear.c).  1: *out holds it; 0: take the general path; -1: error. */
+int tl_eq_linear_fast(run *R, const eq_node *n, eq_mask want, eres *out);
 /* Joins the axes hi and lo (lo right after hi) of y back into one. */
 tl_status tl_eq_merge_group(tl_tensor **y, int *lab, int *n, int hi, int lo);
 

@@ -92,6 +92,13 @@ static tl_flow finish(run *R, eres *r, eq_mask want, tl_eq_proj proj, tl_contrac
 
 /* A view of r over the label order `order` (size 1 where r lacks a label). */
 static tl_status align(const eres *r, const int *order, int n, tl_tensor **out) {
+    bool same = r->n == n;
+    for (int i = 0; same && i < n; i++)
+        same = r->lab[i] == order[i];
+    if (same) { /* already in that order: no view needed */
+        *out = tl_tensor_ref(r->t);
+        return TL_OK;
+    }
     int axes[TL_MAX_DIMS] = {0}, k = 0;
     for (int i = 0; i < n; i++)
         for (int a = 0; a < r->n; a++)
@@ -176,6 +183,11 @@ static tl_flow eval_scalar(run *R, const eq_node *n, eres *out) {
 }
 
 static tl_flow eval_prod(run *R, eq_node *n, eq_mask want, tl_eq_proj proj, eres *out) {
+    if (proj == TL_EQ_PROJ_SUM) { /* a projection against a stored weight: lang/equation_linear.c */
+        memset(out, 0, sizeof *out);
+        int done = tl_eq_linear_fast(R, n, want, out);
+        if (done) return done > 0 ? TL_FLOW_OK : TL_FLOW_ERR;
+    }
     eres f[TL_CONTRACT_MAX_OPS];
     int nf = 0;
     double coef = 1.0;
@@ -487,8 +499,22 @@ tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out) {
     eq_plan *p = NULL;
     tl_flow fl = tl_eq_plan_get(I, n, &p);
     if (fl != TL_FLOW_OK) return fl;
-    run R = {.I = I, .stmt = n, .p = p};
+    /* not zero-initialised as a whole (5 KB per run): load_leaves sets the extents, the
+    ** leaves' tensors and every group divisor before anything reads them */
+    run R;
+    R.I = I;
+    R.stmt = n;
+    R.p = p;
+    memset(R.base, 0, (size_t)p->n_leaves * sizeof R.base[0]);
     fl = tl_eq_load_leaves(&R);
+    if (fl == TL_FLOW_OK && p->attn) { /* lang/equation_attention.c */
+        int done = tl_eq_attn_run(&R, out);
+        if (done) {
+            for (int i = 0; i < p->n_leaves; i++)
+                tl_tensor_unref(R.base[i]);
+            return done > 0 ? TL_FLOW_OK : TL_FLOW_ERR;
+        }
+    }
     eres r = {0};
     eq_mask want = mask_of(p->out, p->n_out);
     if (fl == TL_FLOW_OK) fl = eval_node(&R, p->root, want, p->proj, &r);
@@ -537,10 +563,13 @@ tl_flow tl_eq_eval(tl_interp *I, const tl_node *n, tl_value *out) {
 
 tl_flow tl_eq_exec(tl_interp *I, const tl_node *n) {
     if (I->logic && tl_logic_find_relation(I->logic, n->a->a->name) >= 0 &&
-        !tl_scope_lookup(I, n->a->a->name))
+        !tl_scope_lookup(I, n->a->a->name)) {
+        I->eq_checked = NULL;
         return tl_logic_equation(I, n); /* a relation on the left: lang/logic_tensor.c */
+    }
     tl_value v;
-    tl_flow fl = tl_eq_eval(I, n, &v);
+    tl_flow fl = TL_FLOW_OK;
+    if (!I->eq_pending || !tl_eq_attn_take(I, n, &v)) fl = tl_eq_eval(I, n, &v);
     if (fl != TL_FLOW_OK) return fl;
     const char *name = n->a->a->name;
     tl_var *var = tl_scope_lookup(I, name);

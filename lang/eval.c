@@ -1,6 +1,7 @@
 /* lang/eval.c -- interpreter entry points: loading files and imports, top-level
 ** declarations, main/test/bench blocks, errors with call stacks (scopes and name tables:
 ** lang/eval_scope.c). */
+#include "lang/equation.h"
 #include "lang/eval_internal.h"
 #include "lang/eval_logic.h"
 #include "lang/ffi.h"
@@ -83,6 +84,7 @@ void tl_interp_free(tl_interp *I) {
     if (!I) return;
     scope_free(&I->globals);
     tl_logic_free(I->logic);
+    tl_eq_attn_drop(I);
     tl_value_release(&I->ret);
     tl_value_release(&I->args);
     for (size_t i = 0; i < I->n_chunks; i++)

@@ -110,6 +110,10 @@ struct tl_interp {
     tl_output_fn out_fn;  /* NULL: stdout */
     void *out_user;
     struct tl_logic *logic; /* relations, facts, rules (lang/logic.h); NULL until used */
+    /* equations (lang/equation.h): a fused P V result waiting for its statement, and
+    ** the plan tl_eq_classify has just found valid (for tl_eq_plan_get right after) */
+    struct eq_pending *eq_pending;
+    const void *eq_checked;
 };
 
 /* errors */
@@ -124,6 +128,8 @@ tl_flow tl_guard(tl_interp *I, const tl_node *n);
 ** function / struct / method table (lang/eval_scope.c). */
 tl_status tl_named_put(tl_named_list *l, const char *name, const char *type, const tl_node *decl);
 tl_var *tl_scope_lookup(tl_interp *I, const char *name);
+/* false: no scope has ever declared name (so it is unbound); true: look it up */
+bool tl_scope_maybe_bound(const char *name);
 tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v); /* takes v */
 void tl_scope_clear(tl_scope *s);
 

@@ -46,13 +46,25 @@ static tl_var *find_local(tl_scope *s, const char *name) {
         uint32_t m = s->index_cap - 1;
         for (uint32_t k = name_hash(name) & m; s->index[k]; k = (k + 1) & m) {
             tl_var *v = &s->vars[s->index[k] - 1];
-            if (v->name == name || strcmp(v->name, name) == 0) return v;
+            if (v->name == name || (v->name[0] == name[0] && strcmp(v->name, name) == 0)) return v;
         }
         return NULL;
     }
     for (uint32_t i = s->n; i-- > 0;)
-        if (s->vars[i].name == name || strcmp(s->vars[i].name, name) == 0) return &s->vars[i];
+        if (s->vars[i].name == name ||
+            (s->vars[i].name[0] == name[0] && strcmp(s->vars[i].name, name) == 0))
+            return &s->vars[i];
     return NULL;
+}
+
+/* A bit per hash of every name ever declared in any scope of any interpreter: a clear
+** bit proves a name unbound without walking the scopes (tensor equations look their
+** index names up on every run). */
+static uint64_t declared_names[64];
+
+bool tl_scope_maybe_bound(const char *name) {
+    uint32_t h = name_hash(name) & 4095u;
+    return (__atomic_load_n(&declared_names[h >> 6], __ATOMIC_RELAXED) >> (h & 63u)) & 1u;
 }
 
 tl_var *tl_scope_lookup(tl_interp *I, const char *name) {
@@ -81,6 +93,8 @@ tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v) {
         s->cap = cap;
     }
     s->vars[s->n++] = (tl_var){name, v};
+    uint32_t h = name_hash(name) & 4095u;
+    __atomic_fetch_or(&declared_names[h >> 6], (uint64_t)1 << (h & 63u), __ATOMIC_RELAXED);
     if (s->index && 2 * s->n <= s->index_cap)
         scope_index_put(s, s->n - 1);
     else if (s->n >= INDEX_MIN)

@@ -2,6 +2,7 @@
 #include "lang/json_value.h"
 
 #include "lang/read_all.h"
+#include "lang/suggest.h"
 #include "lang/value_struct.h"
 #include "runtime/ops.h"
 
@@ -102,9 +103,37 @@ static tl_status json_obj_append(json_obj *o, const char *key, tl_value v) {
 static tl_status json_obj_get_property(tl_object *self, const char *name, tl_value *out) {
     const json_obj *o = self->payload;
     long k = json_obj_find(o, name);
-    if (k < 0) return tl_fail(TL_ERR_ARG, "JsonObject has no key '%s'", name);
+    if (k < 0) {
+        const char *near =
+            o->n <= 4096 ? tl_suggest(name, (const char *const *)o->keys, o->n) : NULL;
+        if (near)
+            return tl_fail(TL_ERR_ARG, "JsonObject has no key '%s' (did you mean '%s'?)", name,
+                           near);
+        return tl_fail(TL_ERR_ARG, "JsonObject has no key '%s'", name);
+    }
     *out = tl_value_retain(o->vals[k]);
     return TL_OK;
+}
+
+tl_status tl_json_object_new(tl_value *out) {
+    json_obj *o = calloc(1, sizeof *o);
+    if (!o) return tl_fail(TL_ERR_NOMEM, "out of memory");
+    return tl_value_object(&tl_json_object_class, o, out);
+}
+
+tl_status tl_json_object_set(tl_value *obj, const char *key, tl_value v) {
+    json_obj *o = tl_value_object_payload(obj, &tl_json_object_class);
+    if (!o) {
+        tl_value_release(&v);
+        return tl_fail(TL_ERR_TYPE, "not a JsonObject");
+    }
+    long k = json_obj_find(o, key);
+    if (k >= 0) {
+        tl_value_release(&o->vals[k]);
+        o->vals[k] = v;
+        return TL_OK;
+    }
+    return json_obj_append(o, key, v);
 }
 
 static tl_status json_obj_call(tl_object *self, const char *name, int argc, const tl_value *argv,

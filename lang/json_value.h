@@ -29,6 +29,11 @@
 
 extern const tl_object_class tl_json_object_class;
 
+/* A new empty JsonObject (owned), and setting a key of one (takes v; a key
+** already there gets the new value).  parse_args builds its result this way. */
+tl_status tl_json_object_new(tl_value *out);
+tl_status tl_json_object_set(tl_value *obj, const char *key, tl_value v);
+
 /* Appends the JSON text of v to b; who names the builtin in errors. */
 tl_status tl_json_encode(tl_strbuf *b, const tl_value *v, const char *who);
 

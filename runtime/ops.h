@@ -195,6 +195,14 @@ tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tenso
 tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v,
                                 bool causal, float scale, int64_t pos_offset, tl_tensor **out,
                                 tl_tensor **scores, tl_tensor **probs);
+/* Attention with an additive mask, as its separate steps compute it (ops/attention_masked.c):
+** q [S, H, D], k (and v, or NULL) [T, Hkv, D], mask [S, T] or NULL, all contiguous f32, D and
+** T > 0.  probs [H, S, T] = softmax over t of ((float)(q·k in double) * scale + mask[s, t]),
+** each row as tl_op_softmax computes it; with v, out [S, H, D] = sum over t of p · v in double,
+** in t order (a probability of exactly 0 adds nothing, as in tl_op_attention). */
+tl_status tl_op_attention_masked(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v,
+                                 const tl_tensor *mask, float scale, tl_tensor **probs,
+                                 tl_tensor **out);
 
 /* Rows of table [V, D] (any dtype with to_f32) picked by integer ids of any
 ** shape → [ids.., D] f32.  Out-of-range ids are an error. */

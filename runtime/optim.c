@@ -2,6 +2,8 @@
 ** learning-rate schedules (see runtime/optim.h). */
 #include "runtime/optim.h"
 
+#include "runtime/threadpool.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -67,6 +69,38 @@ static tl_status state(float **slot, int64_t n) {
     return *slot ? TL_OK : tl_fail(TL_ERR_NOMEM, "out of memory");
 }
 
+typedef struct upd_job {
+    const tl_optim_config *c;
+    float *pp, *m, *v;
+    const float *gp;
+    double scale, lr, bc1, bc2;
+} upd_job;
+
+/* The update of elements [begin, end) of one parameter, each in double. */
+static void update_range(void *ctx, int64_t begin, int64_t end) {
+    const upd_job *j = ctx;
+    const tl_optim_config *c = j->c;
+    float *pp = j->pp, *m = j->m, *v = j->v;
+    const float *gp = j->gp;
+    double scale = j->scale, lr = j->lr, bc1 = j->bc1, bc2 = j->bc2;
+    for (int64_t k = begin; k < end; k++) {
+        double g = (double)gp[k] * scale, w = pp[k];
+        if (c->kind != TL_OPTIM_ADAMW) g += c->weight_decay * w;
+        if (c->kind == TL_OPTIM_SGD) {
+            if (c->momentum > 0) {
+                m[k] = (float)(c->momentum * m[k] + g);
+                g = m[k];
+            }
+            pp[k] = (float)(w - lr * g);
+            continue;
+        }
+        if (c->kind == TL_OPTIM_ADAMW) w -= lr * c->weight_decay * w;
+        m[k] = (float)(c->beta1 * m[k] + (1 - c->beta1) * g);
+        v[k] = (float)(c->beta2 * v[k] + (1 - c->beta2) * g * g);
+        pp[k] = (float)(w - lr * ((double)m[k] / bc1) / (sqrt((double)v[k] / bc2) + c->eps));
+    }
+}
+
 tl_status tl_optim_step(tl_optim *o, double lr, double *grad_norm) {
     const tl_optim_config *c = &o->cfg;
     double ss = 0;
@@ -96,23 +130,17 @@ tl_status tl_optim_step(tl_optim *o, double lr, double *grad_norm) {
         if (c->kind != TL_OPTIM_SGD || c->momentum > 0) st = state(&o->m[i], n);
         if (st == TL_OK && c->kind != TL_OPTIM_SGD) st = state(&o->v[i], n);
         if (st != TL_OK) return st;
-        float *m = o->m[i], *v = o->v[i];
-        for (int64_t k = 0; k < n; k++) {
-            double g = (double)gp[k] * scale, w = pp[k];
-            if (c->kind != TL_OPTIM_ADAMW) g += c->weight_decay * w;
-            if (c->kind == TL_OPTIM_SGD) {
-                if (c->momentum > 0) {
-                    m[k] = (float)(c->momentum * m[k] + g);
-                    g = m[k];
-                }
-                pp[k] = (float)(w - lr * g);
-                continue;
-            }
-            if (c->kind == TL_OPTIM_ADAMW) w -= lr * c->weight_decay * w;
-            m[k] = (float)(c->beta1 * m[k] + (1 - c->beta1) * g);
-            v[k] = (float)(c->beta2 * v[k] + (1 - c->beta2) * g * g);
-            pp[k] = (float)(w - lr * ((double)m[k] / bc1) / (sqrt((double)v[k] / bc2) + c->eps));
-        }
+        upd_job j = {.c = c,
+                     .pp = pp,
+                     .gp = gp,
+                     .m = o->m[i],
+                     .v = o->v[i],
+                     .scale = scale,
+                     .lr = lr,
+                     .bc1 = bc1,
+                     .bc2 = bc2};
+        /* elementwise: the same bits for any split */
+        tl_parallel_for(n, 1 << 14, update_range, &j);
     }
     return TL_OK;
 }

@@ -3,8 +3,8 @@
 #
 #   examples/train/check_llama_cpp.sh MODEL.gguf [TOKENS]     (default tokens 1,15043,3186,29889)
 #
-# Runs tl's llama forward pass (examples/train/logits.tl) and llama.cpp (the oracle,
-# ../shared/oracle/oracle beside the repo, or $ORACLE) on the same token ids, all positions,
+# Runs tl's llama forward pass (examples/train/logits.tl) and llama.cpp ($ORACLE: the
+# reference harness's `oracle logits`, docs/reference.md) on the same token ids, all positions,
 # and prints the largest absolute logit difference.  Exit 1 when it exceeds $TOL (1e-4).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)

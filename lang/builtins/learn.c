@@ -8,6 +8,7 @@
 
 #include "runtime/ops.h"
 #include "runtime/random.h"
+#include "runtime/xent.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -205,6 +206,14 @@ static tl_status b_cross_entropy(tl_call *c, int argc, const tl_value *argv, tl_
     tl_tensor *ids = NULL, *ls = NULL, *ids64 = NULL, *r = NULL;
     tl_status st = tlb_tensor(c, argv, 1, &ids);
     if (st == TL_OK) st = tl_op_cast(ids, TL_DTYPE_I64, &ids64);
+    if (st == TL_OK && z->dtype == TL_DTYPE_F32) { /* fused, the same bits (runtime/xent.h) */
+        double loss = 0;
+        st = tl_op_cross_entropy(z, ids64, &loss);
+        if (st == TL_OK) st = tl_tensor_scalar(TL_DTYPE_F32, loss, &r);
+        tl_tensor_unref(ids);
+        tl_tensor_unref(ids64);
+        return tlb_ret(st, &r, out);
+    }
     if (st == TL_OK) st = tl_op_log_softmax(z, -1, &ls);
     if (st == TL_OK) {
         tl_tensor *lf;

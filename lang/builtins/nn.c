@@ -4,8 +4,10 @@
 ** runtime (runtime/ops.h, runtime/sample.h). */
 #include "lang/builtins/tensor_args.h"
 
+#include "lang/autograd.h"
 #include "runtime/ops.h"
 #include "runtime/sample.h"
+#include "runtime/sgemm.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -52,7 +54,14 @@ static tl_status b_linear(tl_call *c, int argc, const tl_value *argv, tl_value *
     if (st == TL_OK) st = tl_arg_tensor(c, argv, 1, &w);
     if (st == TL_OK && argc >= 3) st = tl_arg_tensor(c, argv, 2, &b);
     if (st != TL_OK) return st;
-    st = tl_op_linear(x, w, b, &r);
+    /* a learnable f32 weight (training, and evaluating while training): the threaded FMA
+    ** product whose gradients use the same kernels (runtime/sgemm.h); loaded models keep
+    ** tl_op_linear (llama.cpp's orders) */
+    if (!b && w->dtype == TL_DTYPE_F32 && x->dtype == TL_DTYPE_F32 && w->n_dims == 2 &&
+        tl_tensor_is_contiguous(w) && x->n_dims >= 1 && x->ne[0] == w->ne[0] && w->requires_grad)
+        st = tl_op_linear_sgemm(x, w, &r);
+    else
+        st = tl_op_linear(x, w, b, &r);
     return tlb_ret(st, &r, out);
 }
 

@@ -43,4 +43,27 @@ out=$("$tl" run -m "$tmp/none.gguf" "$(dirname "$0")/../../examples/generate.tl"
 expect "model not found: status" "1" "$?"
 expect "model not found: stdout" "" "$out"
 case $(cat "$tmp/err") in "Model not found: $tmp/none.gguf"*) ;; *) echo "FAIL: $(cat "$tmp/err")"; fail=1 ;; esac
+# every command names an unknown option and suggests the right one; tl help CMD is CMD --help
+expect "gguf typo" "tl gguf: unknown option --tensor (did you mean --tensors?)" \
+  "$("$tl" gguf --tensor x.gguf 2>&1 | head -1)"
+expect "quantize typo" "tl quantize: unknown option --pur (did you mean --pure?)" \
+  "$("$tl" quantize --pur a b q4_0 2>&1 | head -1)"
+expect "tokenize typo" "tl tokenize: unknown option --no-boss (did you mean --no-bos?)" \
+  "$("$tl" tokenize m.gguf --no-boss hi 2>&1 | head -1)"
+expect "list typo" "tl list: unknown option --verfy (did you mean --verify?)" \
+  "$("$tl" list --verfy 2>&1 | head -1)"
+expect "pull prefix" "tl pull: unknown option --sha (did you mean --sha256?)" \
+  "$("$tl" pull --sha x 2>&1 | head -1)"
+expect "repl typo" "tl repl: unknown option --no-histroy (did you mean --no-history?)" \
+  "$("$tl" repl --no-histroy 2>&1 </dev/null | head -1)"
+expect "help run" "$("$tl" run --help)" "$("$tl" help run)"
+expect "gguf --help to stdout" "usage: tl gguf [--all] [--meta | --tensors] FILE" "$("$tl" gguf --help 2>/dev/null | head -1)"
+# the examples' options come from parse_args: --help lists them, a typo is exit 2 with a hint
+gen="$(dirname "$0")/../../examples/generate.tl"
+out=$("$tl" run "$gen" --help)
+expect "generate --help: status" "0" "$?"
+case $out in *"-n, --n-predict N"*"--top-k K"*"-h, --help"*) ;; *) echo "FAIL: generate --help: $out"; fail=1 ;; esac
+"$tl" run "$gen" --tmep 0.5 >/dev/null 2>"$tmp/err"
+expect "generate --tmep: status" "2" "$?"
+expect "generate --tmep: message" "$gen: unknown option --tmep (did you mean --temp?)" "$(head -1 "$tmp/err")"
 exit $fail

@@ -26,6 +26,11 @@ sum=$(sha256sum "$src" | cut -c1-64)
 out=$(TL_REGISTRY=$tmp/reg.tsv "$tl" list "$tmp/m")
 check "size known" "good.gguf" "$out"
 check "type" "q8_0" "$out"
+# the file type, not the biggest tensor's: synthetic-small is q4_0 with a q6_K output.weight
+if [ -f "$models/synthetic-small-q4_0.gguf" ]; then
+  mkdir -p "$tmp/syn" && cp "$models/synthetic-small-q4_0.gguf" "$tmp/syn/"
+  check "file type" "synthetic-small-q4_0.gguf                  12.3 MiB  q4_0" "$("$tl" list "$tmp/syn")"
+fi
 check "size state" "size ok (--verify checks the sha256)" "$out"
 check "invalid file" "an HTML page?" "$out"
 out=$(TL_REGISTRY=$tmp/reg.tsv "$tl" list --verify "$tmp/m")

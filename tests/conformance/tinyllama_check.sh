@@ -6,7 +6,8 @@
 # TOL (default 0.15, docs/llama.md) of llama.cpp's, the same top-1 everywhere,
 # top-10 overlap >= 9, and token-by-token decoding within 1e-4 of the prefill.
 #
-# Build the model bit-exactly first:  ../shared/oracle/make_models.sh DIR --big
+# Build the model bit-exactly first with the reference harness (docs/reference.md):
+#   make_models.sh DIR --big
 # then, from the repo root after building into build/:
 #   tests/conformance/tinyllama_check.sh DIR/tinyllama-syn-q4_0.gguf
 #   tests/conformance/tinyllama_check.sh DIR/tinyllama-syn-q4_0-pure.gguf
@@ -23,7 +24,7 @@ refs=${2:-$models/refs/$name}
 tol=${3:-0.15}
 bin=${TL_BUILD:-$root/build}/tests/test_llama_refs
 [[ -x $bin ]] || { echo "build first: cmake --build build ($bin missing)" >&2; exit 2; }
-[[ -f $model ]] || { echo "model not found: $model (make it with ../shared/oracle/make_models.sh DIR --big)" >&2; exit 2; }
+[[ -f $model ]] || { echo "model not found: $model (make it with the reference harness: make_models.sh DIR --big, docs/reference.md)" >&2; exit 2; }
 [[ -f $refs.once.all.f32 ]] || { echo "refs not found: $refs.once.all.f32" >&2; exit 2; }
 "$bin" "$model" "$refs" "$tol"
 tl=${TL_BUILD:-$root/build}/tl

@@ -212,7 +212,8 @@ static long rss_kib(void) {
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-/* The TinyLlama-shaped Q4_0 model (637 MB, output.weight Q6_K; ../shared/oracle/make_models.sh):
+/* The TinyLlama-shaped Q4_0 model (637 MB, output.weight Q6_K; built by the
+** reference harness's make_models.sh --big, docs/reference.md):
 ** opening it maps the file but reads only the header. Looked for in $TL_BIG_MODELS, then
 ** $TL_TEST_MODELS, then $TL_TEST_MODELS/../../models. */
 static void test_tinyllama_open_is_lazy(void **state) {

@@ -1,6 +1,6 @@
 /* tests/unit/test_ops_llama.c -- a llama forward pass built from the ops
-** (embedding, rms_norm, linear, rope, attention, silu, mul, add) on the shared
-** test models, against llama.cpp's recorded logits (../shared/models/refs):
+** (embedding, rms_norm, linear, rope, attention, silu, mul, add) on the test
+** models, against llama.cpp's recorded logits ($TL_TEST_MODELS/refs, docs/reference.md):
 ** max |diff| <= 1e-4 and the same top-1 at every position
 ** (docs/llama.md).  Skips (77) when the models are absent. */
 #include "test_ops_util.h"

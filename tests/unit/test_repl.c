@@ -240,6 +240,21 @@ static void test_show_tensors(void **state) {
     tl_value_release(&v);
 }
 
+/* floats inside arrays, structs and small nested tensors: the shortest round-trip
+** spelling, as a float alone is shown (print keeps its own: 0.00001) */
+static void test_show_nested_floats(void **state) {
+    (void)state;
+    capture *c = cap_new();
+    assert_string_equal(run(c, "1e-5\n"), "1e-05\n");
+    assert_string_equal(run(c, "[1.0 / 3.0, 1e-5, 2.5, \"s\"]\n"),
+                        "[0.3333333333333333, 1e-05, 2.5, \"s\"]\n");
+    run(c, "struct P { x: float, y }\n");
+    assert_string_equal(run(c, "P { x: 1e-5, y: [as_tensor([0.1, 1e-5])] }\n"),
+                        "P { x: 1e-05, y: [[0.1, 1e-05]] }\n");
+    assert_string_equal(run(c, "str([1e-5])\n"), "\"[0.00001]\"\n");
+    cap_free(c);
+}
+
 static void test_show_wrap_and_styles(void **state) {
     (void)state;
     /* a long row wraps under its first element; no line passes 80 columns */
@@ -401,6 +416,7 @@ int main(void) {
         cmocka_unit_test(test_show_tensors),
         cmocka_unit_test(test_show_quantized),
         cmocka_unit_test(test_show_wrap_and_styles),
+        cmocka_unit_test(test_show_nested_floats),
         cmocka_unit_test(test_member_completions),
         cmocka_unit_test(test_completions),
     };

@@ -3,7 +3,8 @@
 // activation quantizers and dot products on fixed inputs, for tests/unit/test_quant_ref.c.
 // Not part of the build: run by hand when the reference data must be regenerated:
 //   TL_ORACLE_HOME=~/.cache/tl-oracle node tests/data/quant/record.mjs tests/data/quant
-// (needs `../shared/oracle/oracle setup` once, which installs koffi + the llama.cpp binaries).
+// (needs the reference harness's `oracle setup` once, which installs koffi + the llama.cpp
+// binaries; docs/reference.md).
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""Records llama.cpp's dequantization of every tensor of the shared test models as
+"""Records llama.cpp's dequantization of every tensor of the test models (docs/reference.md) as
 FNV-1a 64-bit hashes of the f32 bytes (ggml 0.23.0's own to_float, via ctypes on the
-oracle's libggml-base.so), for tests/unit/test_quant_models.c.  Not part of the build:
-  /usr/bin/python3 tests/data/quant/record_models.py ../shared/models > tests/data/quant/models.txt
+reference harness's libggml-base.so; its folder is the default path below), for
+tests/unit/test_quant_models.c.  Not part of the build:
+  /usr/bin/python3 tests/data/quant/record_models.py "$TL_TEST_MODELS" > tests/data/quant/models.txt
 Output lines: model tensor type_id n_elements fnv64_hex"""
 import ctypes, os, sys
 import numpy as np

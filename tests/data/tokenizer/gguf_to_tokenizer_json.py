@@ -8,9 +8,10 @@ TemplateProcessing post-processor that puts <s> first, and the decoder chain Rep
 Fuse/Strip.  Merges are derived from the vocab the way Hugging Face's converter does it: every
 split of a token into two tokens is a merge; merges are ranked by the merged token's score
 (highest first), ties by the ids of the two halves.  CONTROL/UNKNOWN tokens become special
-added tokens.  Needs the oracle's gguf_lib.py (numpy): pass its folder with --oracle.
+added tokens.  Needs the GGUF reader gguf_lib.py (numpy) of the llama.cpp reference
+harness (docs/reference.md): pass the harness's folder with --oracle.
 
-usage: gguf_to_tokenizer_json.py VOCAB.gguf OUT.json [--oracle ../../../../shared/oracle]"""
+usage: gguf_to_tokenizer_json.py VOCAB.gguf OUT.json [--oracle ORACLE_DIR]"""
 import json
 import sys
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Records llama.cpp's answers for the tokenizer tests (run by hand, never by the tests).
-// Uses the oracle's llama.cpp (../shared/oracle, set up with `oracle setup`) through koffi,
+// Uses the reference harness's llama.cpp (docs/reference.md; set up with `oracle setup`) through koffi,
 // passing raw bytes so invalid UTF-8 and NUL reach llama_tokenize unchanged.
 //
 //   node record.mjs VOCAB.gguf corpus.txt > NAME.expected.jsonl
