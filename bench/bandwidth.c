@@ -1,12 +1,16 @@
 /* bench/bandwidth.c -- how fast this machine streams memory: the ceiling for
 ** one-token generation, which reads every weight once per token.
 **
-**   build/bench/bench_bandwidth [THREADS] [FILE]
+**   build/bench/bench_bandwidth [THREADS] [FILE | --huge]
 **
 ** Reads a 600 MiB buffer (about one token's weights) with THREADS threads, each
 ** its own contiguous half/third/..., summing 32-byte vectors; or, with FILE,
-** the file through a read-only mapping (the page cache, as tl reads a model).
-** Prints GB/s for 7 passes (the first warms up) and the median of the rest. */
+** the file through a read-only mapping (the page cache, as tl reads a model);
+** with --huge, a buffer advised for 2 MiB pages (as tl's weights after the
+** background move, runtime/gguf_migrate.c).
+** Prints GB/s for 7 passes (the first warms up) and the median of the rest.
+** TL_BENCH_CPU=1 divides by the slowest thread's CPU time instead of the wall
+** clock (a loaded machine: time slices taken by other processes left out). */
 #include <fcntl.h>
 #include <immintrin.h>
 #include <pthread.h>
@@ -26,7 +30,14 @@ typedef struct part {
     const uint64_t *p;
     size_t n; /* words */
     uint64_t sum;
+    double cpu; /* the thread's CPU seconds */
 } part;
+
+static double cpu_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 static double now(void) {
     struct timespec t;
@@ -38,6 +49,7 @@ static double now(void) {
 ** loop, not the memory, the limit) */
 __attribute__((target("avx2"))) static void *read_part(void *arg) {
     part *w = arg;
+    double c0 = cpu_now();
     __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
     const __m256i *v = (const __m256i *)w->p;
     for (size_t i = 0; i + 4 <= w->n / 4; i += 4) {
@@ -50,6 +62,7 @@ __attribute__((target("avx2"))) static void *read_part(void *arg) {
     _mm256_storeu_si256((__m256i *)lanes,
                         _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3)));
     w->sum = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    w->cpu = cpu_now() - c0;
     return NULL;
 }
 
@@ -67,7 +80,10 @@ int main(int argc, char **argv) {
     size_t bytes = (size_t)600 << 20;
     const uint64_t *buf;
     void *mapped = NULL;
-    if (argc > 2) {
+    int huge = argc > 2 && strcmp(argv[2], "--huge") == 0;
+    const char *cpu_env = getenv("TL_BENCH_CPU");
+    int use_cpu = cpu_env && *cpu_env && strcmp(cpu_env, "0") != 0;
+    if (argc > 2 && !huge) {
         int fd = open(argv[2], O_RDONLY);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < 4096) {
@@ -83,11 +99,12 @@ int main(int argc, char **argv) {
         }
         buf = mapped;
     } else {
-        uint64_t *b = aligned_alloc(4096, bytes);
+        uint64_t *b = aligned_alloc((size_t)2 << 20, bytes);
         if (!b) {
             fprintf(stderr, "bench_bandwidth: out of memory\n");
             return 1;
         }
+        if (huge) madvise(b, bytes, MADV_HUGEPAGE);
         memset(b, 1, bytes);
         buf = b;
     }
@@ -99,19 +116,25 @@ int main(int argc, char **argv) {
         pthread_t tid[MAX_THREADS];
         double t0 = now();
         for (int t = 0; t < threads; t++) {
-            parts[t] = (part){buf + (size_t)t * per, per, 0};
+            parts[t] = (part){buf + (size_t)t * per, per, 0, 0};
             pthread_create(&tid[t], NULL, read_part, &parts[t]);
         }
+        double cpu = 0;
         for (int t = 0; t < threads; t++) {
             pthread_join(tid[t], NULL);
             total += parts[t].sum;
+            cpu = parts[t].cpu > cpu ? parts[t].cpu : cpu;
         }
-        gbs[pass] = (double)(per * (size_t)threads * 8) / (now() - t0) / 1e9;
+        double secs = use_cpu ? cpu : now() - t0;
+        gbs[pass] = (double)(per * (size_t)threads * 8) / secs / 1e9;
         printf("pass %d: %.1f GB/s\n", pass, gbs[pass]);
     }
     qsort(gbs + 1, PASSES - 1, sizeof gbs[0], cmp_double);
-    printf("%d thread(s), %s: median %.1f GB/s (checksum %llu)\n", threads,
-           mapped ? "mapped file" : "anonymous buffer", (gbs[PASSES / 2] + gbs[PASSES / 2 + 1]) / 2,
+    printf("%d thread(s), %s%s: median %.1f GB/s (checksum %llu)\n", threads,
+           mapped ? "mapped file"
+           : huge ? "anonymous buffer, 2 MiB pages"
+                  : "anonymous buffer",
+           use_cpu ? ", by CPU time" : "", (gbs[PASSES / 2] + gbs[PASSES / 2 + 1]) / 2,
            (unsigned long long)total);
     if (mapped)
         munmap(mapped, bytes);

@@ -42,13 +42,37 @@ static double peak_rss_mib(void) {
     return kib / 1024.0;
 }
 
+/* The calling thread's CPU seconds: with 1 thread, the time a run took
+** without the slices other processes took (a loaded machine). */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* MiB of this process's memory in 2 MiB pages (the weights after the
+** background move, runtime/gguf_migrate.c, or with --huge-pages). */
+static double huge_mib(void) {
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    char line[256];
+    double kib = 0;
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "AnonHugePages:", 14) == 0) kib = atof(line + 14);
+    fclose(f);
+    return kib / 1024.0;
+}
+
+static double last_cpu; /* CPU seconds of the last run() */
+
 /* Runs src; on error prints it and exits (a bench, not a library). */
 static double run(tl_interp *I, const char *src) {
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     if (tl_interp_eval_string(I, src, strlen(src), "<bench>", NULL) != TL_OK) {
         fprintf(stderr, "bench_llama: %s\n", tl_interp_error(I));
         exit(1);
     }
+    last_cpu = cpu_now() - c0;
     return now() - t0;
 }
 
@@ -117,43 +141,70 @@ int main(int argc, char **argv) {
     const char *pp_src = "main {\ncache.clear()\nlast = argmax(prefill_last(lm, cache, ids))\n}\n";
     snprintf(src, sizeof src, "main {\nlast = generate_n(lm, cache, last, %d)\n}\n", tg);
 
+    /* The warm-up round right after load: its generation runs while the
+    ** weights are still moving into huge pages (reported as tg_first). */
     run(I, pp_src); /* warm-up */
-    if (tg) run(I, src);
-    double pp_t[100], tg_t[100];
+    double tg_first = tg ? tg / run(I, src) : 0;
+    double pp_t[100], tg_t[100], tg_c[100], pp_c[100];
     for (int r = 0; r < reps; r++) {
         pp_t[r] = pp / run(I, pp_src);
+        pp_c[r] = last_cpu;
         tg_t[r] = tg ? tg / run(I, src) : 0;
+        tg_c[r] = tg ? tg / last_cpu : 0;
     }
-    stat3 p = stats(pp_t, reps), g = stats(tg_t, reps);
+    stat3 p = stats(pp_t, reps), g = stats(tg_t, reps), gc = stats(tg_c, reps);
     /* --lens: the logit lens over every layer x position of the prompt (the
     ** residuals from one forward_trace, not timed), against the prompt's time */
-    double lens_s = 0;
+    double lens_s = 0, lens_k_s = 0, lens_c = 0, lens_k_c = 0;
     if (lens) {
         run(I, "main {\ncache.clear()\nlet tr = forward_trace(lm, cache, ids)\n}\n");
         const char *lsrc = "main {\nlast = lens_all(lm, tr)\n}\n";
-        double lt[100];
+        double lt[100], lc[100];
         run(I, lsrc); /* warm-up */
-        for (int r = 0; r < reps; r++)
+        for (int r = 0; r < reps; r++) {
             lt[r] = run(I, lsrc);
+            lc[r] = last_cpu;
+        }
         lens_s = stats(lt, reps).median;
+        lens_c = stats(lc, reps).median;
+        const char *ksrc = "main {\nlast = lens_all_topk(lm, tr)\n}\n";
+        run(I, ksrc); /* warm-up */
+        for (int r = 0; r < reps; r++) {
+            lt[r] = run(I, ksrc);
+            lc[r] = last_cpu;
+        }
+        lens_k_s = stats(lt, reps).median;
+        lens_k_c = stats(lc, reps).median;
     }
     const char *hp = getenv("TL_HUGE_PAGES");
     const char *engine = hp && *hp && strcmp(hp, "0") != 0 ? "tl --huge-pages" : "tl";
-    double rss = peak_rss_mib();
+    if (hp && strcmp(hp, "0") == 0) engine = "tl mapped";
+    double rss = peak_rss_mib(), huge = huge_mib();
     if (json)
         printf("{\"engine\":\"%s\",\"threads\":%d,\"pp\":%d,\"tg\":%d,\"reps\":%d,\"load_s\":%.3f,"
                "\"pp_tok_s\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},"
-               "\"tg_tok_s\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},\"rss_peak_mib\":%.1f}\n",
+               "\"tg_tok_s\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},\"rss_peak_mib\":%.1f,"
+               "\"tg_first_tok_s\":%.2f,\"tg_cpu_tok_s\":%.2f,\"huge_mib\":%.0f}\n",
                engine, threads, pp, tg, reps, load_s, p.min, p.median, p.max, g.min, g.median,
-               g.max, rss);
+               g.max, rss, tg_first, gc.median, huge);
     else
         printf("%s threads=%d load=%.3f s\n  pp%d: min %.2f / median %.2f / max %.2f tok/s\n"
-               "  tg%d after pp%d: min %.2f / median %.2f / max %.2f tok/s\n  peak RSS %.1f MiB\n",
+               "  tg%d after pp%d: min %.2f / median %.2f / max %.2f tok/s\n"
+               "  tg%d right after load (warm-up): %.2f tok/s; by the calling thread's CPU time: "
+               "%.2f tok/s\n  peak RSS %.1f MiB, in 2 MiB pages %.0f MiB\n",
                engine, threads, load_s, pp, p.min, p.median, p.max, tg, pp, g.min, g.median, g.max,
-               rss);
-    if (lens)
+               tg, tg_first, gc.median, rss, huge);
+    if (lens) {
         printf("%slens (every layer x %d positions): %.3f s = %.2f x the pp%d time\n",
                json ? "# " : "  ", pp, lens_s, lens_s / (pp / p.median), pp);
+        printf("%stop-5 lens, all layers at once (logit_lens_topk): %.3f s = %.2f x the pp%d "
+               "time\n",
+               json ? "# " : "  ", lens_k_s, lens_k_s / (pp / p.median), pp);
+        double ppc = stats(pp_c, reps).median;
+        printf("%sby the calling thread's CPU time (1 thread: the work alone): pp%d %.3f s, lens "
+               "%.3f s = %.2f x, top-5 lens %.3f s = %.2f x\n",
+               json ? "# " : "  ", pp, ppc, lens_c, lens_c / ppc, lens_k_c, lens_k_c / ppc);
+    }
     tl_interp_free(I);
     tl_threadpool_shutdown();
     return 0;

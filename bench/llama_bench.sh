@@ -10,6 +10,8 @@
 # llama-bench through the reference harness of docs/reference.md; repack on, its
 # defaults otherwise) with the same pp/tg, and
 # prints one line per engine plus the ratio tl / llama.cpp of the medians.
+# "tl" is the default (mapped, moved into huge pages in the background:
+# runtime/gguf_migrate.c), "tl mapped" runs with TL_HUGE_PAGES=0.
 # Knobs: BUILD (build dir, default build), ORACLE (path), PP (64), TG (32),
 # REPS (reps per run, 3), THREADS ("2 1").
 set -eu
@@ -29,6 +31,7 @@ echo "model $model, pp$pp tg$tg, $reps reps per run, $rounds rounds; $(date -u '
 for t in ${THREADS:-2 1}; do
   for r in $(seq "$rounds"); do
     "$bin" "$model" --threads "$t" --pp "$pp" --tg "$tg" --reps "$reps" --json >>"$out"
+    TL_HUGE_PAGES=0 "$bin" "$model" --threads "$t" --pp "$pp" --tg "$tg" --reps "$reps" --json >>"$out"
     "$bin" "$model" --threads "$t" --pp "$pp" --tg "$tg" --reps "$reps" --huge-pages --json >>"$out"
     if [ -x "$oracle" ]; then
       "$oracle" bench "$model" --threads "$t" --pp "$pp" --tg "$tg" --reps "$reps" --json 2>/dev/null |
@@ -58,7 +61,7 @@ for k in sorted(by, key=lambda k: (-k[1], k[0] == 'llama.cpp', k[0])):
     rounds = ' '.join(f"{x[0]:.1f}/{x[1]:.1f}" for x in v)
     print(f"{k[0]:16} {k[1]:>3} {m[0]:>10.2f} {m[1]:>10.2f} {m[2]:>7.3f} {m[3]:>8.1f}  {rounds}")
 for t in sorted({k[1] for k in med}, reverse=True):
-    for e in ('tl', 'tl --huge-pages'):
+    for e in ('tl', 'tl mapped', 'tl --huge-pages'):
         a, b = med.get((e, t)), med.get(('llama.cpp', t))
         if a and b:
             print(f"ratio {e}/llama.cpp, {t} thread(s): pp {a[0]/b[0]:.2f}x  tg {a[1]/b[1]:.2f}x  load {a[2]/b[2]:.2f}x  RSS {a[3]/b[3]:.2f}x")

@@ -184,11 +184,16 @@ static tl_status open_temp(tl_atomic_file *af, const struct stat *sb, bool exist
     size_t cap = strlen(path) + 64;
     char *tmp = malloc(cap);
     if (!tmp) return tl_fail(TL_ERR_NOMEM, "%s: out of memory", af->who);
+    /* The name is registered before the file exists, so a SIGTERM between the
+    ** open() and the registration cannot leave it behind (the handler may run
+    ** in any thread); unlinking a name not created yet is harmless. */
     int fd = -1;
     for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
         snprintf(tmp, cap, "%.*s.%s.tmp-%ld-%u", (int)dir_len, path, base, (long)getpid(),
                  tmp_counter++);
+        live_add(tmp);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0) live_remove(tmp);
         if (fd < 0 && errno != EEXIST) break;
     }
     if (fd < 0) {
@@ -197,7 +202,6 @@ static tl_status open_temp(tl_atomic_file *af, const struct stat *sb, bool exist
         return io_fail(af, "open", err);
     }
     af->tmp = tmp;
-    live_add(tmp);
     if (exists) {
         /* the new file keeps the old one's permission bits and group */
         (void)fchmod(fd, sb->st_mode & 07777);

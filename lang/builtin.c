@@ -18,6 +18,7 @@ extern const tl_builtin_def tl_builtins_compat_generate[];
 extern const tl_builtin_def tl_builtins_logic[];
 extern const tl_builtin_def tl_builtins_kg[];
 extern const tl_builtin_def tl_builtins_kvcache[];
+extern const tl_builtin_def tl_builtins_kvbatch[];
 extern const tl_builtin_def tl_builtins_quant[];
 extern const tl_builtin_def tl_builtins_model[];
 extern const tl_builtin_def tl_builtins_tokenizer[];
@@ -28,6 +29,7 @@ extern const tl_builtin_def tl_builtins_nn[];
 extern const tl_builtin_def tl_builtins_llama_support[];
 extern const tl_builtin_def tl_builtins_io[];
 extern const tl_builtin_def tl_builtins_interp[];
+extern const tl_builtin_def tl_builtins_lens[];
 extern const tl_builtin_def tl_builtins_core[];
 extern const tl_builtin_def tl_builtins_args[];
 extern const tl_builtin_def tl_builtins_show[];
@@ -40,6 +42,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_logic,
     tl_builtins_kg, /* before nn: its sigmoid(x, T) hands sigmoid(x) to nn */
     tl_builtins_kvcache,
+    tl_builtins_kvbatch,
     tl_builtins_quant,
     tl_builtins_model,
     tl_builtins_tokenizer,
@@ -52,6 +55,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_llama_support,
     tl_builtins_io,
     tl_builtins_interp,
+    tl_builtins_lens,
     tl_builtins_args, /* parse_args, option, required */
     tl_builtins_show,
     tl_builtins_core,

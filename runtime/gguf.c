@@ -577,6 +577,7 @@ static void gguf_destroy(tl_gguf *g) {
     free(g->kv_slots);
     free(g->tensors);
     free(g->tensor_slots);
+    tl_gguf_migrate_stop(g->migration);
     if (g->map_raw)
         munmap(g->map_raw, g->map_len);
     else if (g->mapped && g->size)
@@ -678,6 +679,23 @@ static void *read_huge(int fd, size_t size, void **raw, size_t *raw_len) {
     return p;
 }
 
+/* TL_GGUF_MIGRATE: the file mapped at a 2 MiB-aligned address inside a
+** reservation (*raw, *raw_len: munmap that), so the background copy can use
+** 2 MiB pages at the same addresses.  MAP_FAILED (nothing held) on failure. */
+static void *map_aligned(int fd, size_t size, void **raw, size_t *raw_len) {
+    size_t len = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE + HUGE_PAGE;
+    void *r = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (r == MAP_FAILED) return MAP_FAILED;
+    char *p = (char *)(((uintptr_t)r + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (mmap(p, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
+        munmap(r, len);
+        return MAP_FAILED;
+    }
+    *raw = r;
+    *raw_len = len;
+    return p;
+}
+
 tl_status tl_gguf_open_ex(const char *path, unsigned flags, tl_gguf **out) {
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -703,13 +721,17 @@ tl_status tl_gguf_open_ex(const char *path, unsigned flags, tl_gguf **out) {
     size_t size = (size_t)sb.st_size, raw_len = 0;
     void *raw = NULL, *m = MAP_FAILED;
     if (flags & TL_GGUF_HUGE_PAGES) m = read_huge(fd, size, &raw, &raw_len);
+    bool migrate = m == MAP_FAILED && (flags & TL_GGUF_MIGRATE) && tl_gguf_migrate_wanted(size);
+    if (migrate) m = map_aligned(fd, size, &raw, &raw_len);
     /* Private and writable: a stray write into a weight copies one page instead of crashing. */
     if (m == MAP_FAILED) m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     int e = errno;
+    struct tl_gguf_migration *mg = migrate && raw ? tl_gguf_migrate_start(fd, m, size) : NULL;
     close(fd);
     if (m == MAP_FAILED) return tl_fail(TL_ERR_IO, "%s: cannot mmap: %s", path, strerror(e));
     tl_gguf *g = gguf_alloc(path);
     if (!g) {
+        tl_gguf_migrate_stop(mg);
         if (raw)
             munmap(raw, raw_len);
         else
@@ -722,6 +744,7 @@ tl_status tl_gguf_open_ex(const char *path, unsigned flags, tl_gguf **out) {
     g->map_raw = raw;
     g->map_len = raw_len;
     g->flags = flags;
+    g->migration = mg;
     return finish_open(g, out);
 }
 

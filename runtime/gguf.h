@@ -115,10 +115,22 @@ enum {
     ** 0.1-0.4 s for 637 MB from the page cache).  Falls back to the mapping when
     ** the memory cannot be had. */
     TL_GGUF_HUGE_PAGES = 1u << 1,
+    /* Map the file (load costs nothing) and move it into 2 MiB pages in the
+    ** background, 32 MiB at a time, each piece swapped in place with mremap:
+    ** the addresses and bytes never change, so readers need no switch (see
+    ** runtime/gguf_migrate.c).  Generation then reaches TL_GGUF_HUGE_PAGES's
+    ** speed once the walk is done.  Ignored for files under 64 MiB, when the
+    ** kernel has transparent huge pages off, or with TL_HUGE_PAGES=0;
+    ** TL_GGUF_HUGE_PAGES takes precedence. */
+    TL_GGUF_MIGRATE = 1u << 2,
 };
 tl_status tl_gguf_open_ex(const char *path, unsigned flags, tl_gguf **out);
 tl_status tl_gguf_open_memory_ex(const void *data, size_t size, const char *name, unsigned flags,
                                  tl_gguf **out);
+/* TL_GGUF_MIGRATE: bytes moved into huge pages so far (0 without it), and a
+** wait for the walk to finish (tests, benchmarks; not concurrently). */
+size_t tl_gguf_migrated_bytes(const tl_gguf *g);
+void tl_gguf_migrate_wait(const tl_gguf *g);
 tl_gguf *tl_gguf_ref(tl_gguf *g);
 void tl_gguf_close(tl_gguf *g); /* drops one reference; accepts NULL */
 /* The same as tl_gguf_close, typed for a tl_storage release callback. */

@@ -13,6 +13,8 @@ struct tl_gguf {
     void *map_raw;  /* with TL_GGUF_HUGE_PAGES: the anonymous      */
     size_t map_len; /* region base lies in (munmap this instead)   */
     unsigned flags; /* TL_GGUF_* open flags                      */
+    /* TL_GGUF_MIGRATE's thread, or NULL */
+    struct tl_gguf_migration *migration;
     uint32_t version;
     int64_t n_tensors, n_kv;
     int64_t n_kv_parsed, n_tensors_parsed; /* entries whose strings are allocated */
@@ -24,6 +26,14 @@ struct tl_gguf {
     int64_t *tensor_slots;
     size_t tensor_cap;
 };
+
+/* TL_GGUF_MIGRATE (gguf_migrate.c): whether to move a file of this size (env
+** and kernel allow it); start the thread over the 2 MiB-aligned mapping base
+** (fd is duplicated; NULL when the thread cannot be had); stop and join it
+** (before the mapping goes; accepts NULL). */
+bool tl_gguf_migrate_wanted(size_t file_size);
+struct tl_gguf_migration *tl_gguf_migrate_start(int fd, void *base, size_t file_size);
+void tl_gguf_migrate_stop(struct tl_gguf_migration *mg);
 
 /* True for the ggml type ids tl loads as tensors (the tl_dtype ids below 31). */
 bool tl_gguf_dtype_ok(int id);

@@ -30,13 +30,20 @@ tl_model *tl_model_ref(tl_model *m) {
 }
 
 tl_status tl_model_load(const char *path, tl_model **out) {
+    /* TL_HUGE_PAGES=1: read the weights into huge pages at load (TL_GGUF_HUGE_PAGES);
+    ** by default they move there in the background (TL_GGUF_MIGRATE; off with
+    ** TL_HUGE_PAGES=0; TL_HUGE_PAGES=background moves files of any size) */
+    const char *hp = getenv("TL_HUGE_PAGES");
+    bool at_load = hp && *hp && strcmp(hp, "0") != 0 && strcmp(hp, "background") != 0;
+    unsigned flags = at_load ? TL_GGUF_HUGE_PAGES : TL_GGUF_MIGRATE;
+    return tl_model_load_ex(path, flags, out);
+}
+
+tl_status tl_model_load_ex(const char *path, unsigned flags, tl_model **out) {
     *out = NULL;
     tl_model *m = calloc(1, sizeof *m);
     if (!m) return tl_fail(TL_ERR_NOMEM, "out of memory");
     m->refcount = 1;
-    /* TL_HUGE_PAGES=1: read the weights into huge pages (see TL_GGUF_HUGE_PAGES) */
-    const char *hp = getenv("TL_HUGE_PAGES");
-    unsigned flags = hp && *hp && strcmp(hp, "0") != 0 ? TL_GGUF_HUGE_PAGES : 0;
     tl_status st = tl_gguf_open_ex(path, flags, &m->gguf);
     if (st) {
         free(m);

@@ -297,7 +297,7 @@ tl_status tl_model_quantize(const char *in_path, const char *out_path, tl_ftype 
     if (tl_ftype_default_type(ftype) == TL_DTYPE_COUNT)
         return tl_fail(TL_ERR_UNSUPPORTED, "cannot quantize to llama file type %d", (int)ftype);
     tl_model *m;
-    if ((st = tl_model_load(in_path, &m))) return st;
+    if ((st = tl_model_load_ex(in_path, 0, &m))) return st; /* read once: no huge pages */
     tl_gguf_writer *w = NULL;
     tl_tensor **order = NULL;
     job *jobs = NULL;

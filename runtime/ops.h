@@ -151,6 +151,16 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
 ** failure every out[i] is NULL. */
 tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n, tl_tensor **out);
 
+/* tl_op_linear_many for the stacked new tokens of several sequences (a batch):
+** gemm_row[r] (one per row of x) is 1 when row r would run in the batched-GEMM
+** order if its sequence ran alone, 0 for the GEMV order (llama.cpp's first
+** n - n % 4 tokens of a call, then the rest).  Only the repacked Q4_K/Q2_K
+** orders differ; every other weight runs tl_op_linear_many unchanged.  Each
+** output row is then bit-identical to its sequence's own call, and the weights
+** are still read once (runtime/ops/linear_batch.c).  gemm_row NULL: linear_many. */
+tl_status tl_op_linear_batch(const tl_tensor *x, const tl_tensor *const *w, int n,
+                             const uint8_t *gemm_row, tl_tensor **out);
+
 /* einsum over n operands, e.g. "ihd,jhd->ihj".  Letters a-z/A-Z; a letter
 ** repeated inside one operand takes the diagonal; without "->" the output is
 ** the letters that appear exactly once, sorted.  Operands are read as f32; each
@@ -165,6 +175,15 @@ tl_status tl_op_einsum(const char *spec, int n, const tl_tensor *const *operands
 ** the last dim, no scale).  llama.cpp's order: sum of float squares in double,
 ** mean = (float)(sum/n), scale = 1/sqrtf(mean + eps), y = (x*scale)*w. */
 tl_status tl_op_rms_norm(const tl_tensor *x, const tl_tensor *w, float eps, tl_tensor **out);
+
+/* The top-k logit lens of n residuals h[i] (each [S, d], f32): for every row,
+** the k largest of softmax(linear(rms_norm(h, norm_w, eps), out_w)) and their
+** token ids, bit-identical to those ops run per residual followed by topk.
+** The residuals go through the norm and the head together in chunks of whole
+** residuals (at most 64 MiB of logits at a time, each row reduced to its top k
+** at once; runtime/ops/lens.c).  probs f32 and ids i64, both [n, S, k]. */
+tl_status tl_op_lens_topk(const tl_tensor *const *h, int n, const tl_tensor *norm_w, float eps,
+                          const tl_tensor *out_w, int64_t k, tl_tensor **probs, tl_tensor **ids);
 
 /* Layer norm over the trailing dims w covers (or the last dim): mean and
 ** variance in double as ggml_norm, then (x-mean)*scale (*w) (+b). */
@@ -181,6 +200,11 @@ typedef enum tl_rope_style {
 ** with cosf/sinf, as ggml does.  D must be even. */
 tl_status tl_op_rope(const tl_tensor *x, int64_t offset, float base, tl_rope_style style,
                      tl_tensor **out);
+/* The same with row s of the S rows at position pos[s] (n_pos == S, each >= 0): a batch
+** of sequences stacked along S, each token at its own position.  The turn of a row
+** depends only on its position, so it equals tl_op_rope's at that position bit for bit. */
+tl_status tl_op_rope_at(const tl_tensor *x, const int64_t *pos, int64_t n_pos, float base,
+                        tl_rope_style style, tl_tensor **out);
 
 /* Fused attention, f32: q [S, H, D], k and v [T, Hkv, D] with H % Hkv == 0
 ** (query head h reads KV head h / (H/Hkv)).  scale <= 0 means 1/sqrt(D).

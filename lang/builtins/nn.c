@@ -134,8 +134,17 @@ static tl_status b_rope(tl_call *c, int argc, const tl_value *argv, tl_value *ou
     int64_t offset = 0;
     double base = 10000.0;
     tl_rope_style style = TL_ROPE_NORM;
+    tl_tensor *pos = NULL; /* rope(x, positions, ...): one position per row (a batch) */
     tl_status st = tl_arg_tensor(c, argv, 0, &x);
-    if (st == TL_OK && argc >= 2) st = tl_arg_int(c, argv, 1, &offset);
+    if (st == TL_OK && argc >= 2 &&
+        (argv[1].kind == TL_VAL_TENSOR || argv[1].kind == TL_VAL_ARRAY)) {
+        st = tl_arg_tensor(c, argv, 1, &pos);
+        if (st == TL_OK &&
+            (pos->n_dims != 1 || pos->dtype != TL_DTYPE_I64 || pos->nb[0] != sizeof(int64_t)))
+            st = tl_fail(TL_ERR_TYPE, "rope: positions must be a 1-d int array or i64 tensor");
+    } else if (st == TL_OK && argc >= 2) {
+        st = tl_arg_int(c, argv, 1, &offset);
+    }
     if (st == TL_OK && argc >= 3) st = tl_arg_double(c, argv, 2, &base);
     if (st == TL_OK && argc >= 4) {
         if (argv[3].kind == TL_VAL_STRING) {
@@ -156,6 +165,9 @@ static tl_status b_rope(tl_call *c, int argc, const tl_value *argv, tl_value *ou
         }
     }
     if (st != TL_OK) return st;
+    if (pos)
+        return tlb_ret(tl_op_rope_at(x, tl_tensor_data(pos), pos->ne[0], (float)base, style, &r),
+                       &r, out);
     return tlb_ret(tl_op_rope(x, offset, (float)base, style, &r), &r, out);
 }
 
@@ -349,7 +361,8 @@ const tl_builtin_def tl_builtins_nn[] = {
         "linear_many(x, [W1, W2, ...]) -> [tensor] (linear(x, Wi) each, one pass)", T_ONLY),
     DEF("rms_norm", 2, 3, b_rms_norm, "rms_norm(x, w[, eps]) -> tensor", T_ONLY),
     DEF("layer_norm", 1, 4, b_layer_norm, "layer_norm(x[, w[, b]][, eps]) -> tensor", T_ONLY),
-    DEF("rope", 1, 4, b_rope, "rope(x[, offset[, theta_base[, style]]]) -> tensor", T_ONLY),
+    DEF("rope", 1, 4, b_rope, "rope(x[, offset | positions[, theta_base[, style]]]) -> tensor",
+        T_ONLY),
     DEF("attention", 3, 7, b_attention,
         "attention(q, k, v[, causal[, scale[, pos_offset[, with_probs]]]]) -> tensor, or "
         "[out, probs, scores] with with_probs",

@@ -183,6 +183,11 @@ tl_status ops_f32_data(const char *op, const tl_tensor *t, const float **data, f
 tl_status ops_from_f32(const float *src, tl_dtype dt, int n_dims, const int64_t *ne,
                        tl_tensor **out);
 
+/* One contiguous row of n: tl_op_softmax's arithmetic in place; the indices of
+** its k largest values in tl_op_topk's order (order has room for k). */
+void ops_softmax_row(float *p, int64_t n);
+void ops_topk_row(const float *row, int64_t n, int64_t k, int64_t *order);
+
 /* malloc that fails with TL_ERR_NOMEM and a message. */
 tl_status ops_alloc(const char *op, size_t bytes, void **out);
 

@@ -119,6 +119,7 @@ typedef struct rope_job {
     int64_t offset;
     float theta_scale;
     tl_rope_style style;
+    const int64_t *pos; /* NULL, or the position of each of the S rows (tl_op_rope_at) */
 } rope_job;
 
 static void rope_rows(void *ctx, int64_t begin, int64_t end) {
@@ -130,7 +131,7 @@ static void rope_rows(void *ctx, int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++) { /* r over [rest][S][H] rows of D */
         int64_t s = (r / j->H) % j->S;
         if (s != cached) { /* cos/sin for this position, ggml's order of operations */
-            float theta = (float)(s + j->offset);
+            float theta = (float)(j->pos ? j->pos[s] : s + j->offset);
             for (int64_t i = 0; i < half; i++) {
                 cs[2 * i] = cosf(theta);
                 cs[2 * i + 1] = sinf(theta);
@@ -151,8 +152,8 @@ static void rope_rows(void *ctx, int64_t begin, int64_t end) {
     free(cs);
 }
 
-tl_status tl_op_rope(const tl_tensor *x, int64_t offset, float base, tl_rope_style style,
-                     tl_tensor **out) {
+static tl_status rope_run(const tl_tensor *x, int64_t offset, const int64_t *pos, int64_t n_pos,
+                          float base, tl_rope_style style, tl_tensor **out) {
     *out = NULL;
     char s[96];
     tl_status st = ops_require_plain("rope", x);
@@ -164,21 +165,40 @@ tl_status tl_op_rope(const tl_tensor *x, int64_t offset, float base, tl_rope_sty
                        OPS_SHAPE(x, s));
     if (style != TL_ROPE_NORM && style != TL_ROPE_NEOX)
         return tl_fail(TL_ERR_ARG, "rope: unknown style %d", (int)style);
+    if (pos) {
+        if (n_pos != x->ne[2])
+            return tl_fail(TL_ERR_SHAPE, "rope: %lld positions for the %lld rows (S) of %s",
+                           (long long)n_pos, (long long)x->ne[2], OPS_SHAPE(x, s));
+        for (int64_t i = 0; i < n_pos; i++)
+            if (pos[i] < 0)
+                return tl_fail(TL_ERR_RANGE, "rope: position %lld of row %lld is negative",
+                               (long long)pos[i], (long long)i);
+    }
     int64_t last_pos; /* positions offset .. offset + S - 1 must be int64s */
-    if (__builtin_add_overflow(offset, x->ne[2], &last_pos))
+    if (!pos && __builtin_add_overflow(offset, x->ne[2], &last_pos))
         return tl_fail(TL_ERR_RANGE,
                        "rope: offset %lld + %lld positions overflows a 64-bit position",
                        (long long)offset, (long long)x->ne[2]);
     float *fx;
     st = ops_to_f32("rope", x, &fx);
     if (st != TL_OK) return st;
-    rope_job j = {fx,   x->ne[0], x->ne[1], x->ne[2], offset, powf(base, -2.0f / (float)x->ne[0]),
-                  style};
+    rope_job j = {fx,    x->ne[0], x->ne[1], x->ne[2], offset, powf(base, -2.0f / (float)x->ne[0]),
+                  style, pos};
     int64_t rows = tl_tensor_nrows(x);
     if (tl_tensor_nelements(x) > 0) tl_parallel_for(rows, 1 + 2048 / (x->ne[0] + 1), rope_rows, &j);
     st = ops_from_f32(fx, float_out(x->dtype), x->n_dims, x->ne, out);
     free(fx);
     return st;
+}
+
+tl_status tl_op_rope(const tl_tensor *x, int64_t offset, float base, tl_rope_style style,
+                     tl_tensor **out) {
+    return rope_run(x, offset, NULL, 0, base, style, out);
+}
+
+tl_status tl_op_rope_at(const tl_tensor *x, const int64_t *pos, int64_t n_pos, float base,
+                        tl_rope_style style, tl_tensor **out) {
+    return rope_run(x, 0, pos, n_pos, base, style, out);
 }
 
 /* ---- embedding ------------------------------------------------------------------- */

@@ -215,6 +215,10 @@ static void softmax_one(float *p, int64_t n, int64_t stride, bool log_form) {
         p[i * stride] *= scale;
 }
 
+void ops_softmax_row(float *p, int64_t n) {
+    softmax_one(p, n, 1, false);
+}
+
 static void sm_rows(void *ctx, int64_t begin, int64_t end) {
     sm_job *j = ctx;
     for (int64_t r = begin; r < end; r++) {
@@ -256,6 +260,24 @@ tl_status tl_op_log_softmax(const tl_tensor *x, int axis, tl_tensor **out) {
 
 /* ---- topk ------------------------------------------------------------------- */
 
+void ops_topk_row(const float *row, int64_t n, int64_t k, int64_t *order) {
+    /* insertion into a sorted list of k: O(n k), fine for sampling-sized k */
+    int64_t cnt = 0;
+    for (int64_t i = 0; i < n && k > 0; i++) {
+        float val = row[i];
+        if (val != val) continue;
+        if (cnt == k && !(val > row[order[k - 1]])) continue;
+        int64_t pos = cnt < k ? cnt++ : k - 1;
+        while (pos > 0 && val > row[order[pos - 1]]) {
+            order[pos] = order[pos - 1];
+            pos--;
+        }
+        order[pos] = i;
+    }
+    for (int64_t i = cnt; i < k; i++)
+        order[i] = i; /* only when NaNs were skipped */
+}
+
 tl_status tl_op_topk(const tl_tensor *x, int64_t k, tl_tensor **values, tl_tensor **indices) {
     *values = *indices = NULL;
     tl_status st = ops_require_plain("topk", x);
@@ -289,21 +311,7 @@ tl_status tl_op_topk(const tl_tensor *x, int64_t k, tl_tensor **values, tl_tenso
     size_t vsz = tl_dtype_traits(vdt)->size;
     for (int64_t r = 0; r < rows; r++) {
         const float *row = b + r * n;
-        /* insertion into a sorted list of k: O(n k), fine for sampling-sized k */
-        int64_t cnt = 0;
-        for (int64_t i = 0; i < n && k > 0; i++) {
-            float val = row[i];
-            if (val != val) continue;
-            if (cnt == k && !(val > row[order[k - 1]])) continue;
-            int64_t pos = cnt < k ? cnt++ : k - 1;
-            while (pos > 0 && val > row[order[pos - 1]]) {
-                order[pos] = order[pos - 1];
-                pos--;
-            }
-            order[pos] = i;
-        }
-        for (int64_t i = cnt; i < k; i++)
-            order[i] = i; /* only when NaNs were skipped */
+        ops_topk_row(row, n, k, order);
         for (int64_t i = 0; i < k; i++) {
             st_f32(pv + (size_t)(r * k + i) * vsz, vdt, row[order[i]]);
             pi[r * k + i] = order[i];

@@ -1,0 +1,204 @@
+/* runtime/kvbatch.c -- one KV cache per sequence of a batch, and its attention. */
+#include "runtime/kvbatch.h"
+
+#include "runtime/ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct tl_kvbatch {
+    int64_t n_seq, n_ctx;
+    tl_kvcache **seq;
+    unsigned char *seen; /* n_seq flags, for the distinct-ids check */
+};
+
+tl_status tl_kvbatch_new(int64_t n_layer, int64_t n_seq, int64_t capacity, int64_t n_ctx,
+                         tl_kvbatch **out) {
+    *out = NULL;
+    if (n_seq <= 0 || n_seq > 4096)
+        return tl_fail(TL_ERR_ARG, "KVBatch: sequence count %lld out of range 1..4096",
+                       (long long)n_seq);
+    tl_kvbatch *b = calloc(1, sizeof *b);
+    if (b) b->seq = calloc((size_t)n_seq, sizeof *b->seq);
+    if (b) b->seen = calloc((size_t)n_seq, 1);
+    if (!b || !b->seq || !b->seen) {
+        if (b) free(b->seq);
+        free(b);
+        return tl_fail(TL_ERR_NOMEM, "KVBatch: out of memory");
+    }
+    b->n_seq = n_seq;
+    b->n_ctx = n_ctx > 0 ? n_ctx : 0;
+    for (int64_t i = 0; i < n_seq; i++) {
+        tl_status st = tl_kvcache_new(n_layer, capacity, &b->seq[i]);
+        if (st != TL_OK) {
+            tl_kvbatch_free(b);
+            return st;
+        }
+    }
+    *out = b;
+    return TL_OK;
+}
+
+void tl_kvbatch_free(tl_kvbatch *b) {
+    if (!b) return;
+    for (int64_t i = 0; i < b->n_seq; i++)
+        tl_kvcache_free(b->seq[i]);
+    free(b->seq);
+    free(b->seen);
+    free(b);
+}
+
+int64_t tl_kvbatch_n_seq(const tl_kvbatch *b) {
+    return b->n_seq;
+}
+
+int64_t tl_kvbatch_n_ctx(const tl_kvbatch *b) {
+    return b->n_ctx;
+}
+
+static tl_status check_seq(const tl_kvbatch *b, int64_t seq) {
+    if (seq < 0 || seq >= b->n_seq)
+        return tl_fail(TL_ERR_RANGE, "KVBatch: sequence %lld out of range (the batch has %lld)",
+                       (long long)seq, (long long)b->n_seq);
+    return TL_OK;
+}
+
+tl_status tl_kvbatch_len(const tl_kvbatch *b, int64_t seq, int64_t *len) {
+    *len = 0;
+    tl_status st = check_seq(b, seq);
+    if (st == TL_OK) *len = tl_kvcache_len(b->seq[seq], 0);
+    return st;
+}
+
+tl_status tl_kvbatch_truncate(tl_kvbatch *b, int64_t seq, int64_t n) {
+    if (seq < 0) {
+        for (int64_t i = 0; i < b->n_seq; i++) {
+            tl_status st = tl_kvcache_truncate(b->seq[i], n);
+            if (st != TL_OK) return st;
+        }
+        return TL_OK;
+    }
+    tl_status st = check_seq(b, seq);
+    return st == TL_OK ? tl_kvcache_truncate(b->seq[seq], n) : st;
+}
+
+/* tl_kvbatch_check against the lengths of one layer's caches. */
+static tl_status check_step(const tl_kvbatch *b, const int64_t *seqs, const int64_t *lens,
+                            int64_t n, int64_t rows, int64_t layer) {
+    if (n <= 0 || n > b->n_seq)
+        return tl_fail(TL_ERR_ARG, "KVBatch: a step needs 1 to %lld sequences, got %lld",
+                       (long long)b->n_seq, (long long)n);
+    tl_status st = TL_OK;
+    int64_t total = 0;
+    memset(b->seen, 0, (size_t)b->n_seq);
+    for (int64_t i = 0; i < n && st == TL_OK; i++) {
+        if ((st = check_seq(b, seqs[i])) != TL_OK) break;
+        if (b->seen[seqs[i]]) {
+            st = tl_fail(TL_ERR_ARG, "KVBatch: sequence %lld appears twice in one step",
+                         (long long)seqs[i]);
+            break;
+        }
+        b->seen[seqs[i]] = 1;
+        if (lens[i] <= 0) {
+            st = tl_fail(TL_ERR_ARG, "KVBatch: sequence %lld brings %lld new tokens (need >= 1)",
+                         (long long)seqs[i], (long long)lens[i]);
+            break;
+        }
+        int64_t len = tl_kvcache_len(b->seq[seqs[i]], layer);
+        if (b->n_ctx > 0 && lens[i] > b->n_ctx - len) {
+            st = tl_fail(TL_ERR_RANGE,
+                         "KVBatch: sequence %lld is full: %lld + %lld tokens exceed the context "
+                         "of %lld",
+                         (long long)seqs[i], (long long)len, (long long)lens[i],
+                         (long long)b->n_ctx);
+            break;
+        }
+        if (__builtin_add_overflow(total, lens[i], &total)) {
+            st = tl_fail(TL_ERR_RANGE, "KVBatch: too many new tokens");
+            break;
+        }
+    }
+    if (st == TL_OK && rows >= 0 && total != rows)
+        st = tl_fail(TL_ERR_SHAPE, "KVBatch: the lengths add up to %lld tokens, the step has %lld",
+                     (long long)total, (long long)rows);
+    return st;
+}
+
+tl_status tl_kvbatch_check(const tl_kvbatch *b, const int64_t *seqs, const int64_t *lens, int64_t n,
+                           int64_t rows) {
+    return check_step(b, seqs, lens, n, rows, 0);
+}
+
+tl_status tl_kvbatch_positions(const tl_kvbatch *b, const int64_t *seqs, const int64_t *lens,
+                               int64_t n, int64_t *pos, int64_t max_pos) {
+    tl_status st = tl_kvbatch_check(b, seqs, lens, n, -1);
+    if (st != TL_OK) return st;
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t len = tl_kvcache_len(b->seq[seqs[i]], 0);
+        for (int64_t j = 0; j < lens[i]; j++) {
+            if (k >= max_pos) return tl_fail(TL_ERR_INTERNAL, "KVBatch: position buffer too small");
+            pos[k++] = len + j;
+        }
+    }
+    return TL_OK;
+}
+
+/* Rows [r0, r0 + n) of a [N, heads, D] tensor as a view. */
+static tl_status rows_view(const tl_tensor *t, int64_t r0, int64_t n, tl_tensor **out) {
+    int64_t ne[3] = {t->ne[0], t->ne[1], n};
+    return tl_tensor_view((tl_tensor *)t, 3, ne, t->nb, (size_t)r0 * t->nb[2], out);
+}
+
+tl_status tl_kvbatch_attention(tl_kvbatch *b, int64_t layer, const int64_t *seqs,
+                               const int64_t *lens, int64_t n, const tl_tensor *q,
+                               const tl_tensor *k, const tl_tensor *v, float scale,
+                               tl_tensor **out) {
+    *out = NULL;
+    char sq[96], sk[96], sv[96];
+    if (q->n_dims != 3 || k->n_dims != 3 || v->n_dims != 3 || k->ne[2] != q->ne[2] ||
+        v->ne[2] != q->ne[2] || q->dtype != TL_DTYPE_F32)
+        return tl_fail(TL_ERR_SHAPE,
+                       "KVBatch.attention: q %s, k %s, v %s: want f32 q [N, H, D], k and v "
+                       "[N, Hkv, D] with the same N",
+                       tl_tensor_shape_str(q, sq, sizeof sq), tl_tensor_shape_str(k, sk, sizeof sk),
+                       tl_tensor_shape_str(v, sv, sizeof sv));
+    if (layer < 0 || layer >= tl_kvcache_n_layer(b->seq[0]))
+        return tl_fail(TL_ERR_RANGE, "KVBatch: layer %lld out of range (%lld layers)",
+                       (long long)layer, (long long)tl_kvcache_n_layer(b->seq[0]));
+    tl_status st = check_step(b, seqs, lens, n, q->ne[2], layer);
+    if (st != TL_OK) return st;
+    tl_tensor *o = NULL;
+    st = tl_tensor_new_uninit(TL_DTYPE_F32, 3, q->ne, &o);
+    int64_t r0 = 0;
+    for (int64_t i = 0; i < n && st == TL_OK; i++) {
+        tl_kvcache *c = b->seq[seqs[i]];
+        int64_t pos = tl_kvcache_len(c, layer);
+        tl_tensor *qi = NULL, *ki = NULL, *vi = NULL, *K = NULL, *V = NULL, *oi = NULL;
+        st = rows_view(k, r0, lens[i], &ki);
+        if (st == TL_OK) st = rows_view(v, r0, lens[i], &vi);
+        if (st == TL_OK) st = tl_kvcache_append(c, layer, ki, vi);
+        if (st == TL_OK) st = tl_kvcache_view(c, layer, 0, &K);
+        if (st == TL_OK) st = tl_kvcache_view(c, layer, 1, &V);
+        if (st == TL_OK) st = rows_view(q, r0, lens[i], &qi);
+        if (st == TL_OK) st = tl_op_attention(qi, K, V, true, scale, pos, &oi);
+        if (st == TL_OK) {
+            size_t row = (size_t)(q->ne[0] * q->ne[1]) * sizeof(float);
+            memcpy((char *)tl_tensor_data(o) + (size_t)r0 * row, tl_tensor_data(oi),
+                   (size_t)lens[i] * row);
+        }
+        tl_tensor_unref(qi);
+        tl_tensor_unref(ki);
+        tl_tensor_unref(vi);
+        tl_tensor_unref(K);
+        tl_tensor_unref(V);
+        tl_tensor_unref(oi);
+        r0 += lens[i];
+    }
+    if (st != TL_OK) {
+        tl_tensor_unref(o);
+        return st;
+    }
+    *out = o;
+    return TL_OK;
+}
