@@ -8,11 +8,12 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
-/* One table per area (lang/builtins/<area>.c).  Add new areas here; for
-** overloaded names, earlier tables win (see lang/builtin.h), so the core
-** table with its catch-all defs comes last. */
+/* One table per area (lang/builtins/<area>.c).  Add new areas here.  Defs of
+** one name are told apart by arity and argument kinds (lang/builtin.h); table
+** order only breaks ties, which test_builtin_overloads rules out. */
 extern const tl_builtin_def tl_builtins_compat[];
 extern const tl_builtin_def tl_builtins_compat_generate[];
 extern const tl_builtin_def tl_builtins_logic[];
@@ -38,10 +39,10 @@ extern const tl_builtin_def tl_builtins_default_model[];
 extern const tl_builtin_def tl_builtins_vocab[];
 
 static const tl_builtin_def *const builtin_tables[] = {
-    tl_builtins_compat, /* the original's forms; hands our other forms on (compat.c) */
+    tl_builtins_compat, /* the original's forms (compat.c) */
     tl_builtins_compat_generate,
     tl_builtins_logic,
-    tl_builtins_kg, /* before nn: its sigmoid(x, T) hands sigmoid(x) to nn */
+    tl_builtins_kg,
     tl_builtins_kvcache,
     tl_builtins_kvbatch,
     tl_builtins_quant,
@@ -52,7 +53,7 @@ static const tl_builtin_def *const builtin_tables[] = {
     tl_builtins_vocab, /* learn_vocab */
     tl_builtins_tensor,
     tl_builtins_tensor_shape,
-    tl_builtins_nn_compat, /* before nn: its rope(x, cos, sin) hands other calls to nn */
+    tl_builtins_nn_compat,
     tl_builtins_nn,
     tl_builtins_llama_support,
     tl_builtins_io,
@@ -144,21 +145,42 @@ const tl_builtin_def *tl_builtin_find(const char *name) {
     return NULL;
 }
 
-static bool def_accepts(const tl_builtin_def *d, int argc, const tl_value *argv) {
-    return d->first_arg == 0 || (argc > 0 && (d->first_arg & TL_KIND_BIT(argv[0].kind)));
+static bool def_accepts_kinds(const tl_builtin_def *d, int argc, const tl_value *argv) {
+    if (d->first_arg && !(argc > 0 && (d->first_arg & TL_KIND_BIT(argv[0].kind)))) return false;
+    if (d->some_arg) {
+        int i = 0;
+        while (i < argc && !(d->some_arg & TL_KIND_BIT(argv[i].kind)))
+            i++;
+        if (i == argc) return false;
+    }
+    return true;
+}
+
+static bool def_accepts_arity(const tl_builtin_def *d, int argc) {
+    return argc >= d->min_args && (d->max_args < 0 || argc <= d->max_args);
+}
+
+/* The def that matches on kinds and arity, else the first that matches on
+** kinds (its arity error names the builtin), else NULL (lang/builtin.h). */
+static const tl_builtin_def *pick(const tl_builtin_def *d, const tl_builtin_def **by_kind, int argc,
+                                  const tl_value *argv) {
+    if (!def_accepts_kinds(d, argc, argv)) return NULL;
+    if (!*by_kind) *by_kind = d;
+    return def_accepts_arity(d, argc) ? d : NULL;
 }
 
 const tl_builtin_def *tl_builtin_resolve(const char *name, int argc, const tl_value *argv) {
+    const tl_builtin_def *by_kind = NULL;
     size_t lo, hi;
     if (index_range(name, &lo, &hi)) {
         for (size_t i = lo; i < hi; i++)
-            if (def_accepts(builtin_index[i], argc, argv)) return builtin_index[i];
-        return NULL;
+            if (pick(builtin_index[i], &by_kind, argc, argv)) return builtin_index[i];
+        return by_kind;
     }
     for (size_t t = 0; builtin_tables[t]; t++)
         for (const tl_builtin_def *d = builtin_tables[t]; d->name; d++)
-            if (strcmp(d->name, name) == 0 && def_accepts(d, argc, argv)) return d;
-    return NULL;
+            if (strcmp(d->name, name) == 0 && pick(d, &by_kind, argc, argv)) return d;
+    return by_kind;
 }
 
 const tl_builtin_def *tl_builtin_at(size_t index) {
@@ -171,7 +193,23 @@ const tl_builtin_def *tl_builtin_at(size_t index) {
 tl_status tl_builtin_call(const tl_builtin_def *def, tl_interp *interp, int argc,
                           const tl_value *argv, tl_value *out) {
     *out = TL_VOID;
-    if (argc < def->min_args || (def->max_args >= 0 && argc > def->max_args)) {
+    if (!def_accepts_arity(def, argc)) {
+        /* with several forms for these argument kinds, name them all */
+        size_t lo, hi, forms = 0;
+        if (index_range(def->name, &lo, &hi))
+            for (size_t i = lo; i < hi; i++)
+                forms += def_accepts_kinds(builtin_index[i], argc, argv);
+        if (forms > 1) {
+            char sigs[512] = "";
+            size_t used = 0;
+            for (size_t i = lo; i < hi && used < sizeof sigs; i++)
+                if (def_accepts_kinds(builtin_index[i], argc, argv))
+                    used += (size_t)snprintf(
+                        sigs + used, sizeof sigs - used, "%s%s", used ? "; " : "",
+                        builtin_index[i]->signature ? builtin_index[i]->signature : def->name);
+            return tl_fail(TL_ERR_ARG, "%s: no form of it takes %d argument%s (%s)", def->name,
+                           argc, argc == 1 ? "" : "s", sigs);
+        }
         if (def->min_args == def->max_args)
             return tl_fail(TL_ERR_ARG, "%s takes %d argument%s, got %d (%s)", def->name,
                            def->min_args, def->min_args == 1 ? "" : "s", argc, def->signature);

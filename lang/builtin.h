@@ -12,11 +12,19 @@
 ** Namespaced builtins use their full name: "f16::zeros", "Tensor::create_cache".
 **
 ** Overloading: several tables may define the same name (e.g. `abs` for numbers
-** in core.c and for tensors in tensor.c).  A def with a non-zero `first_arg`
-** mask only matches calls whose first argument's kind is in the mask
-** (TL_KIND_BIT(TL_VAL_TENSOR), ...); a def with first_arg == 0 matches any call.
-** tl_builtin_resolve() returns the first matching def in table order, so put
-** specific defs before catch-all ones (tables are listed in lang/builtin.c). */
+** in core.c and for tensors in tensor.c).  A call picks the def of its name by
+** the def's explicit fields, never by trying one def after another:
+**   - arity: argc must lie in [min_args, max_args] (max_args -1: no limit);
+**   - first_arg: a non-zero mask of TL_KIND_BIT(kind) the first argument's kind
+**     must be in (0 matches any);
+**   - some_arg: a non-zero mask at least one argument's kind must be in (the
+**     tensor forms of the binary ops: `add(2, t)` but not `add(2, 3)`).
+** tl_builtin_resolve() returns the def that matches all three; when several do,
+** the one in the earliest table (lang/builtin.c lists them), which the unit test
+** test_builtin_overloads checks never happens between defs of equal masks.
+** When none matches on arity, the first def whose masks match is returned, so
+** the call fails with that def's "takes N arguments" error naming the builtin.
+** A def never hands a call to another def of its name. */
 #ifndef TL_LANG_BUILTIN_H
 #define TL_LANG_BUILTIN_H
 
@@ -50,6 +58,7 @@ struct tl_builtin_def {
     ** names.  Every def of such a fn sets it; others leave it 0.  (Fields are only
     ** ever added at the end, so positional tables keep compiling.) */
     int op;
+    uint32_t some_arg; /* 0 = any; else one argument's kind must be in this mask */
 };
 
 #define TL_KIND_BIT(kind) (1u << (kind))

@@ -173,80 +173,53 @@ static tl_flow tensor_binop(tl_interp *I, const tl_node *n, tl_binop op, const t
     return TL_FLOW_OK;
 }
 
-static int64_t wrap_add(int64_t a, int64_t b) {
-    return (int64_t)((uint64_t)a + (uint64_t)b);
+/* int ** int: exact by squaring (wrapping) for e >= 0, a float for e < 0. */
+static tl_value int_pow(int64_t x, int64_t y) {
+    if (y < 0) return tl_value_float(pow((double)x, (double)y));
+    int64_t r = 1, base = x;
+    for (int64_t e = y; e > 0; e >>= 1) {
+        if (e & 1) r = tl_i64_mul(r, base);
+        base = tl_i64_mul(base, base);
+    }
+    return tl_value_int(r);
 }
-static int64_t wrap_sub(int64_t a, int64_t b) {
-    return (int64_t)((uint64_t)a - (uint64_t)b);
-}
-static int64_t wrap_mul(int64_t a, int64_t b) {
-    return (int64_t)((uint64_t)a * (uint64_t)b);
+static tl_value float_pow(double x, double y) {
+    return tl_value_float(pow(x, y));
 }
 
-static tl_flow int_arith(tl_interp *I, const tl_node *n, tl_binop op, int64_t x, int64_t y,
-                         tl_value *out) {
-    switch (op) {
-    case TL_OP_ADD:
-        *out = tl_value_int(wrap_add(x, y));
-        return TL_FLOW_OK;
-    case TL_OP_SUB:
-        *out = tl_value_int(wrap_sub(x, y));
-        return TL_FLOW_OK;
-    case TL_OP_MUL:
-    case TL_OP_HADAMARD:
-        *out = tl_value_int(wrap_mul(x, y));
-        return TL_FLOW_OK;
-    case TL_OP_DIV:
-    case TL_OP_REM:
-        if (y == 0) return tl_err_at(I, n, TL_ERR_ARG, "integer division by zero");
-        /* floor division, remainder with the divisor's sign (runtime/arith.h) */
-        *out = tl_value_int(op == TL_OP_DIV ? tl_i64_floordiv(x, y) : tl_i64_floormod(x, y));
-        return TL_FLOW_OK;
-    case TL_OP_POW:
-        if (y < 0) {
-            *out = tl_value_float(pow((double)x, (double)y));
-        } else {
-            int64_t r = 1, base = x;
-            for (int64_t e = y; e > 0; e >>= 1) {
-                if (e & 1) r = wrap_mul(r, base);
-                base = wrap_mul(base, base);
-            }
-            *out = tl_value_int(r);
-        }
-        return TL_FLOW_OK;
-    default:
-        return tl_err_at(I, n, TL_ERR_TYPE, "operator '%s' is not defined for ints",
-                         tl_op_symbol(op));
+/* The arithmetic of two ints or two floats, written once over the type T
+** (runtime/arith.h: i64 wraps and floor-divides, f64 is IEEE): VALUE makes
+** the result, INT_DIV checks for a zero divisor, POW is the type's `**`. */
+#define SCALAR_ARITH(NAME, T, CT, VALUE, INT_DIV, POW, KIND)                                       \
+    static tl_flow NAME(tl_interp *I, const tl_node *n, tl_binop op, CT x, CT y, tl_value *out) {  \
+        switch (op) {                                                                              \
+        case TL_OP_ADD:                                                                            \
+            *out = VALUE(tl_##T##_add(x, y));                                                      \
+            return TL_FLOW_OK;                                                                     \
+        case TL_OP_SUB:                                                                            \
+            *out = VALUE(tl_##T##_sub(x, y));                                                      \
+            return TL_FLOW_OK;                                                                     \
+        case TL_OP_MUL:                                                                            \
+        case TL_OP_HADAMARD:                                                                       \
+            *out = VALUE(tl_##T##_mul(x, y));                                                      \
+            return TL_FLOW_OK;                                                                     \
+        case TL_OP_DIV:                                                                            \
+        case TL_OP_REM:                                                                            \
+            if (INT_DIV && y == 0) return tl_err_at(I, n, TL_ERR_ARG, "integer division by zero"); \
+            /* floor division, remainder with the divisor's sign (runtime/arith.h) */              \
+            *out = VALUE(op == TL_OP_DIV ? tl_##T##_div(x, y) : tl_##T##_floormod(x, y));          \
+            return TL_FLOW_OK;                                                                     \
+        case TL_OP_POW:                                                                            \
+            *out = POW(x, y);                                                                      \
+            return TL_FLOW_OK;                                                                     \
+        default:                                                                                   \
+            return tl_err_at(I, n, TL_ERR_TYPE, "operator '%s' is not defined for " KIND,          \
+                             tl_op_symbol(op));                                                    \
+        }                                                                                          \
     }
-}
-
-static tl_flow float_arith(tl_interp *I, const tl_node *n, tl_binop op, double x, double y,
-                           tl_value *out) {
-    switch (op) {
-    case TL_OP_ADD:
-        *out = tl_value_float(x + y);
-        return TL_FLOW_OK;
-    case TL_OP_SUB:
-        *out = tl_value_float(x - y);
-        return TL_FLOW_OK;
-    case TL_OP_MUL:
-    case TL_OP_HADAMARD:
-        *out = tl_value_float(x * y);
-        return TL_FLOW_OK;
-    case TL_OP_DIV:
-        *out = tl_value_float(x / y);
-        return TL_FLOW_OK;
-    case TL_OP_REM:
-        *out = tl_value_float(tl_f64_floormod(x, y));
-        return TL_FLOW_OK;
-    case TL_OP_POW:
-        *out = tl_value_float(pow(x, y));
-        return TL_FLOW_OK;
-    default:
-        return tl_err_at(I, n, TL_ERR_TYPE, "operator '%s' is not defined for floats",
-                         tl_op_symbol(op));
-    }
-}
+SCALAR_ARITH(int_arith, i64, int64_t, tl_value_int, true, int_pow, "ints")
+SCALAR_ARITH(float_arith, f64, double, tl_value_float, false, float_pow, "floats")
+#undef SCALAR_ARITH
 
 static int compare_strings(const tl_string *a, const tl_string *b) {
     size_t n = a->len < b->len ? a->len : b->len;
@@ -570,7 +543,7 @@ static tl_flow eval_unary(tl_interp *I, const tl_node *n, tl_value *out) {
     } else if (n->op == TL_OP_NOT && a.kind != TL_VAL_TENSOR) {
         /* an error below */
     } else if (a.kind == TL_VAL_INT) {
-        *out = tl_value_int(wrap_sub(0, a.as.i));
+        *out = tl_value_int(tl_i64_sub(0, a.as.i));
         return TL_FLOW_OK;
     } else if (a.kind == TL_VAL_FLOAT) {
         *out = tl_value_float(-a.as.f);

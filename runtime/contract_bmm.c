@@ -1,7 +1,7 @@
 /* runtime/contract_bmm.c -- the f32 batched product of contractions (contract_bmm.h). */
 #include "runtime/contract_bmm.h"
 
-#include "runtime/cpu.h"
+#include "runtime/quant.h"
 #include "runtime/threadpool.h"
 
 #define BMM_NB 64 /* columns per work item */
@@ -32,10 +32,13 @@ static void bmm_items(void *ctx, int64_t begin, int64_t end) {
         const float *bt = j->bt + b * j->K * j->N;
         float *crow = j->c + row * j->N;
         int64_t n0 = blk * BMM_NB, n1 = n0 + BMM_NB < j->N ? n0 + BMM_NB : j->N;
-        if (j->avx2)
+#ifdef TL_X86_KERNELS /* else contract_bmm_avx2.c is not compiled */
+        if (j->avx2) {
             tl_contract_bmm_block_avx2(arow, bt, crow, j->N, j->K, n0, n1);
-        else
-            tl_contract_bmm_block(arow, bt, crow, j->N, j->K, n0, n1);
+            continue;
+        }
+#endif
+        tl_contract_bmm_block(arow, bt, crow, j->N, j->K, n0, n1);
     }
 }
 
@@ -48,7 +51,7 @@ void tl_contract_bmm_f32(const float *a, const float *bt, float *c, int64_t Bt, 
                  .N = N,
                  .K = K,
                  .nblk = (N + BMM_NB - 1) / BMM_NB,
-                 .avx2 = tl_cpu_use_avx2()};
+                 .avx2 = tl_kernels_use_avx2()};
     int64_t items = Bt * M * j.nblk;
     if (items > 0) tl_parallel_for(items, 1 + (1 << 15) / (BMM_NB * K + 1), bmm_items, &j);
 }

@@ -51,15 +51,15 @@ typedef void (*tl_from_f32_fn)(const float *src, void *dst, int64_t n);
 typedef void (*tl_vec_dot_fn)(int64_t n, float *out, const void *x, const void *y);
 
 typedef struct tl_type_traits {
-    const char *name;       /* "f32", "q4_0", ... (lower case, as llama.cpp prints) */
-    int64_t blck;           /* elements per block (1 for plain types)              */
-    size_t size;            /* bytes per block                                     */
-    bool quantized;         /* a block type                                        */
-    bool supported;         /* false: known id, no kernels (rejected by loaders)   */
-    tl_to_f32_fn to_f32;    /* scalar reference or the cpu-selected version        */
+    const char *name;    /* "f32", "q4_0", ... (lower case, as llama.cpp prints) */
+    int64_t blck;        /* elements per block (1 for plain types)              */
+    size_t size;         /* bytes per block                                     */
+    bool quantized;      /* a block type                                        */
+    bool supported;      /* false: known id, no kernels (rejected by loaders)   */
+    tl_to_f32_fn to_f32; /* the kernels of the table's variant (scalar or AVX2)  */
     tl_from_f32_fn from_f32;
     tl_vec_dot_fn vec_dot;
-    tl_dtype dot_type;      /* the activation type vec_dot wants                   */
+    tl_dtype dot_type; /* the activation type vec_dot wants                   */
 } tl_type_traits;
 
 /* The traits of a type, or NULL when dt is not a valid id. */
@@ -76,14 +76,15 @@ bool tl_dtype_is_valid(int id);
 /* Bytes taken by a row of n elements, or 0 when n is not a multiple of blck. */
 size_t tl_dtype_row_size(tl_dtype dt, int64_t n);
 
-/* Fills the traits table with the block types' kernels, choosing the AVX2
-** versions once when the CPU allows (runtime/cpu.h).  Idempotent and
-** thread-safe; tl_dtype_traits calls it, so explicit calls are optional. */
+/* Chooses the kernel variant once (the AVX2 kernels when the CPU allows,
+** runtime/cpu.h; runtime/quant/select.c).  Idempotent and thread-safe;
+** tl_dtype_traits calls it, so explicit calls are optional. */
 void tl_runtime_init(void);
 
-/* Registers kernels for a type (used by runtime/quant/ and the cpu dispatch at
-** start-up; NULL arguments leave the current entry unchanged). */
-void tl_dtype_set_kernels(tl_dtype dt, tl_to_f32_fn to_f32, tl_from_f32_fn from_f32,
-                          tl_vec_dot_fn vec_dot, tl_dtype dot_type);
+/* The whole traits table of one kernel variant, indexed by tl_dtype: avx2 =
+** false the scalar reference kernels, true the AVX2 ones where a type has them
+** (the scalar table on builds without x86 kernels).  Both tables are static
+** const (runtime/quant/traits.c); tl_dtype_traits reads the chosen one. */
+const tl_type_traits *tl_dtype_traits_table(bool avx2);
 
 #endif

@@ -4,7 +4,7 @@
 ** Q5_0, Q5_1, Q8_0, Q8_1, Q2_K..Q6_K, Q8_K) with llama.cpp's exact formulas:
 ** a scalar reference for each kernel and AVX2/FMA/F16C versions of the hot
 ** ones.  Most callers never include this: the kernels are reached through the
-** traits table (runtime/dtype.h), which tl_runtime_init() fills on first use.
+** traits table (runtime/dtype.h), whose variant tl_runtime_init() chooses once.
 ** What the traits hold for a block type:
 **   to_f32    dequantization (ggml's dequantize_row_*);
 **   from_f32  what llama.cpp's CPU backend runs on an f32 row of this type:
@@ -30,9 +30,13 @@ typedef struct tl_quant_kernels {
     tl_dtype dot_type;
 } tl_quant_kernels;
 
-/* Registers the block types' kernels into the traits table: the scalar ones,
-** then the AVX2 ones when use_avx2.  Called by tl_runtime_init(). */
-void tl_quant_register(bool use_avx2);
+/* The traits table of the kernel variant this process runs (runtime/dtype.h:
+** tl_dtype_traits_table(tl_cpu_use_avx2())), chosen on the first call and
+** never changed; runtime/quant/select.c.  Thread-safe. */
+const tl_type_traits *tl_kernels_selected(void);
+
+/* True when the chosen variant is the AVX2 one. */
+bool tl_kernels_use_avx2(void);
 
 /* The kernels of a block type in one variant (avx2 = false: the scalar
 ** reference; true: the AVX2 kernel where one exists, else the scalar one).

@@ -2,7 +2,7 @@
 ** scalar reference tile (runtime/sgemm.h). */
 #include "runtime/sgemm.h"
 
-#include "runtime/cpu.h"
+#include "runtime/quant.h" /* tl_kernels_use_avx2: the variant select.c chose */
 #include "runtime/threadpool.h"
 
 #include <math.h>
@@ -88,7 +88,7 @@ tl_status tl_sgemm(const tl_sgemm_args *a) {
     }
     sg_job j = {.g = *a, .mb = (a->M + MR - 1) / MR, .tile = tl_sgemm_tile_ref};
 #ifdef TL_X86_KERNELS
-    if (tl_cpu_use_avx2()) j.tile = tl_sgemm_tile_avx2;
+    if (tl_kernels_use_avx2()) j.tile = tl_sgemm_tile_avx2;
 #endif
     int64_t tiles = j.mb * ((a->N + NR - 1) / NR);
     /* a chunk of tiles worth at least ~64K multiply-adds */

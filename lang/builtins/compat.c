@@ -27,19 +27,6 @@
 #define T_ONLY TL_KIND_BIT(TL_VAL_TENSOR)
 #define OBJ    TL_KIND_BIT(TL_VAL_OBJECT)
 
-/* Calls the next def of c->name whose function is not self (our own form of the name). */
-static tl_status call_next(tl_call *c, tl_builtin_fn self, int argc, const tl_value *argv,
-                           tl_value *out) {
-    for (size_t i = 0;; i++) {
-        const tl_builtin_def *d = tl_builtin_at(i);
-        if (!d) break;
-        if (d->fn == self || strcmp(d->name, c->name) != 0) continue;
-        if (d->first_arg == 0 || (argc > 0 && (d->first_arg & TL_KIND_BIT(argv[0].kind))))
-            return tl_builtin_call(d, c->interp, argc, argv, out);
-    }
-    return tl_fail(TL_ERR_ARG, "%s: no form of it takes these %d arguments", c->name, argc);
-}
-
 /* ---- token id arrays ------------------------------------------------------------ */
 
 /* A token id from an int, an integral float or a one-element tensor. */
@@ -155,16 +142,18 @@ static tl_status b_vec_new(tl_call *c, int argc, const tl_value *argv, tl_value 
 /* vec_push(v, x), vec_pop(v), vec_set(v, i, x), vec_clear(v), vec_is_empty(v): the
 ** original's function forms of the array methods push/pop/set/clear/is_empty (vec_push,
 ** vec_set and vec_clear give void, as there). */
+enum { VEC_PUSH, VEC_POP, VEC_SET, VEC_CLEAR, VEC_IS_EMPTY }; /* b_vec_fn's ops */
+static const char *const vec_methods[] = {"push", "pop", "set", "clear", "is_empty"};
+
 static tl_status b_vec_fn(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    const char *method = c->name + 4; /* after "vec_" */
+    const char *method = vec_methods[c->op];
     if (argv[0].kind != TL_VAL_ARRAY)
         return tl_fail(TL_ERR_TYPE, "%s: argument 1 must be a vector (an array), got %s", c->name,
                        tl_value_type_name(&argv[0]));
     const tl_builtin_def *d = tl_builtin_resolve(method, argc, argv);
     if (!d) return tl_fail(TL_ERR_ARG, "%s: no array method %s", c->name, method);
     tl_status st = tl_builtin_call(d, c->interp, argc, argv, out);
-    if (st == TL_OK &&
-        (strcmp(method, "push") == 0 || strcmp(method, "set") == 0 || strcmp(method, "clear") == 0))
+    if (st == TL_OK && (c->op == VEC_PUSH || c->op == VEC_SET || c->op == VEC_CLEAR))
         tl_value_release(out);
     return st;
 }
@@ -218,7 +207,7 @@ static tl_status b_filter(tl_call *c, int argc, const tl_value *argv, tl_value *
     tl_status st = tl_arg_tensor(c, argv, 0, &l);
     if (st == TL_OK) st = tl_arg_double(c, argv, 1, &p);
     if (st != TL_OK) return st;
-    bool is_k = strcmp(c->name, "top_k") == 0;
+    bool is_k = c->op == 1;
     if (is_k && !(p >= 1 && p == floor(p)))
         return tl_fail(TL_ERR_ARG, "top_k: k must be an integer >= 1, got %s", tl_num_str(p));
     if (!is_k && !(p > 0 && p <= 1))
@@ -271,7 +260,7 @@ static tl_status b_temperature(tl_call *c, int argc, const tl_value *argv, tl_va
     if (st == TL_OK && argc > 1) st = tl_arg_double(c, argv, 1, &t);
     if (st != TL_OK) return st;
     if (!(t > 0)) return tl_fail(TL_ERR_ARG, "%s: the temperature must be > 0", c->name);
-    if (strcmp(c->name, "sample") == 0) {
+    if (c->op == 1) { /* sample */
         int64_t id = 0;
         st = tl_sample_temperature(l, (float)t, tl_random_global(), &id);
         if (st == TL_OK) *out = tl_value_int(id);
@@ -415,9 +404,10 @@ static tl_status b_new_tensor_buffer(tl_call *c, int argc, const tl_value *argv,
 /* ---- the original's signatures ---------------------------------------------------- */
 
 /* batch_norm(x, gamma, beta, eps): batch statistics per channel (axis 1 of an
-** [N, C, ...] tensor, biased variance); the 5-6 argument form is nn_compat.c's. */
+** [N, C, ...] tensor, biased variance); the 5-6 argument form is nn_compat.c's
+** (the arity picks the def, lang/builtin.h). */
 static tl_status b_batch_norm4(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    if (argc != 4) return call_next(c, b_batch_norm4, argc, argv, out);
+    (void)argc;
     tl_tensor *x, *xf = NULL, *g = NULL, *bt = NULL, *mean = NULL, *var = NULL, *r = NULL;
     double eps;
     tl_status st = tl_arg_tensor(c, argv, 0, &x);
@@ -465,9 +455,9 @@ static tl_status b_batch_norm4(tl_call *c, int argc, const tl_value *argv, tl_va
 }
 
 /* string_substring(s, start, len) as the original (a length, not an end); the
-** 2-argument form is core.c's (to the end of s). */
+** 2-argument form is core.c's (to the end of s; the arity picks the def). */
 static tl_status b_string_substring(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    if (argc != 3) return call_next(c, b_string_substring, argc, argv, out);
+    (void)argc;
     const char *s;
     int64_t a, n;
     tl_status st = tl_arg_string(c, argv, 0, &s);
@@ -501,6 +491,8 @@ static tl_status b_fused_gelu_linear(tl_call *c, int argc, const tl_value *argv,
 
 #define DEF(NAME, MIN, MAX, FN, SIG, MASK)                                                         \
     { NAME, MIN, MAX, FN, SIG, MASK }
+#define DEF_OP(NAME, MIN, MAX, FN, SIG, MASK, OP)                                                  \
+    { NAME, MIN, MAX, FN, SIG, MASK, OP }
 
 const tl_builtin_def tl_builtins_compat[] = {
     DEF("append", 2, 2, b_append, "append(ids, id) -> [int] (a new array); append(t, x) -> tensor",
@@ -520,26 +512,24 @@ const tl_builtin_def tl_builtins_compat[] = {
     DEF("new_float_vec", 0, 0, b_vec_new, "new_float_vec() -> array", 0),
     DEF("new_string_vec", 0, 0, b_vec_new, "new_string_vec() -> array", 0),
     DEF("new_bool_vec", 0, 0, b_vec_new, "new_bool_vec() -> array", 0),
-    DEF("vec_push", 2, 2, b_vec_fn, "vec_push(vec, value)", 0),
-    DEF("vec_pop", 1, 1, b_vec_fn, "vec_pop(vec) -> value", 0),
-    DEF("vec_set", 3, 3, b_vec_fn, "vec_set(vec, index, value)", 0),
-    DEF("vec_clear", 1, 1, b_vec_fn, "vec_clear(vec)", 0),
-    DEF("vec_is_empty", 1, 1, b_vec_fn, "vec_is_empty(vec) -> bool", 0),
+    DEF_OP("vec_push", 2, 2, b_vec_fn, "vec_push(vec, value)", 0, VEC_PUSH),
+    DEF_OP("vec_pop", 1, 1, b_vec_fn, "vec_pop(vec) -> value", 0, VEC_POP),
+    DEF_OP("vec_set", 3, 3, b_vec_fn, "vec_set(vec, index, value)", 0, VEC_SET),
+    DEF_OP("vec_clear", 1, 1, b_vec_fn, "vec_clear(vec)", 0, VEC_CLEAR),
+    DEF_OP("vec_is_empty", 1, 1, b_vec_fn, "vec_is_empty(vec) -> bool", 0, VEC_IS_EMPTY),
     DEF("detokenize_single", 2, 3, b_detokenize_single,
         "detokenize_single(tok, id[, skip_special = false]) -> string", OBJ),
-    DEF("top_k", 2, 2, b_filter, "top_k(logits, k) -> tensor (the rest -inf)", T_ONLY),
+    DEF_OP("top_k", 2, 2, b_filter, "top_k(logits, k) -> tensor (the rest -inf)", T_ONLY, 1),
     DEF("top_p", 2, 2, b_filter, "top_p(logits, p) -> tensor (the rest -inf)", T_ONLY),
     DEF("temperature", 2, 2, b_temperature, "temperature(logits, T) -> tensor (logits / T)",
         T_ONLY),
-    DEF("sample", 1, 2, b_temperature, "sample(logits[, T = 1]) -> int", T_ONLY),
+    DEF_OP("sample", 1, 2, b_temperature, "sample(logits[, T = 1]) -> int", T_ONLY, 1),
     DEF("int_to_tokenids", 1, 1, b_int_to_tokenids, "int_to_tokenids(id) -> [id]", 0),
     DEF("print_top_k", 2, 3, b_print_top_k, "print_top_k(logits, k[, tok])", T_ONLY),
     DEF("new_tensor_buffer", 1, 1, b_new_tensor_buffer,
         "new_tensor_buffer(bytes) -> TensorBuffer (.zeros/.ones/.alloc(shape))", 0),
-    DEF("batch_norm", 4, 6, b_batch_norm4,
-        "batch_norm(x, gamma, beta, eps) or batch_norm(x, mean, var, gamma, beta[, eps]) -> tensor",
-        T_ONLY),
-    DEF("string_substring", 2, 3, b_string_substring, "string_substring(s, start[, len]) -> string",
+    DEF("batch_norm", 4, 4, b_batch_norm4, "batch_norm(x, gamma, beta, eps) -> tensor", T_ONLY),
+    DEF("string_substring", 3, 3, b_string_substring, "string_substring(s, start, len) -> string",
         0),
     DEF("fused_gelu_linear", 3, 3, b_fused_gelu_linear,
         "fused_gelu_linear(x, W[in, out], b) -> tensor (gelu(x) @ W + b)", T_ONLY),

@@ -729,7 +729,7 @@ const tl_builtin_def tl_builtins_core[] = {
     {"range", 1, 3, b_range, "range(n) | range(a, b[, step]) -> array of int", NUM},
     {"range_i", 1, 3, b_range, "range_i(n) | range_i(a, b[, step]) -> array of int", NUM},
     {"string_length", 1, 1, b_string_length, "string_length(s) -> int", 0},
-    {"string_substring", 2, 3, b_substring, "string_substring(s, start[, end]) -> string", 0},
+    {"string_substring", 2, 2, b_substring, "string_substring(s, start) -> string", 0},
     {"substring", 2, 3, b_substring, "substring(s, start[, end]) -> string", STR},
     {"split", 2, 2, b_split, "split(s, sep) -> array of string", STR},
     {"join", 1, 2, b_join, "join(array[, sep]) -> string", ARR},

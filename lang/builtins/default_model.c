@@ -18,15 +18,25 @@
 #error "TL_DEFAULT_MODEL_FILE (the GGUF to embed) is set by lang/CMakeLists.txt"
 #endif
 
-/* The file's bytes, placed in .rodata by the assembler. */
+/* The file's bytes, placed in .rodata by the assembler.  The labels are global
+** but hidden, and declared hidden below, so the compiler addresses them
+** PC-relative: through the GOT, references to two local labels of one section
+** became one GOT slot on aarch64 (the section's, the offsets lost), which made
+** the length 0 (docs/platforms.md). */
 __asm__(".pushsection .rodata\n"
         ".balign 32\n"
+        ".globl tl_default_model_bytes\n"
+        ".hidden tl_default_model_bytes\n"
+        ".globl tl_default_model_bytes_end\n"
+        ".hidden tl_default_model_bytes_end\n"
         "tl_default_model_bytes:\n"
         ".incbin \"" TL_DEFAULT_MODEL_FILE "\"\n"
         "tl_default_model_bytes_end:\n"
         ".popsection\n");
-extern const unsigned char tl_default_model_bytes[] __asm__("tl_default_model_bytes");
-extern const unsigned char tl_default_model_bytes_end[] __asm__("tl_default_model_bytes_end");
+__attribute__((visibility("hidden"))) extern const unsigned char
+    tl_default_model_bytes[] __asm__("tl_default_model_bytes");
+__attribute__((visibility("hidden"))) extern const unsigned char
+    tl_default_model_bytes_end[] __asm__("tl_default_model_bytes_end");
 
 #define TINYLLAMA_FILE "tinyllama-1.1b-chat-q4_0.gguf"
 #define TINYLLAMA      "~/.llm/models/" TINYLLAMA_FILE

@@ -50,12 +50,6 @@ static double tsig(double x, double T) {
 }
 
 static tl_status b_sigmoid(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    if (argc == 1 && argv[0].kind == TL_VAL_TENSOR) { /* the plain activation */
-        tl_tensor *r;
-        tl_status st = tl_op_unary(TL_UN_SIGMOID, argv[0].as.tensor, &r);
-        if (st == TL_OK) *out = tl_value_tensor(r);
-        return st;
-    }
     double T = 1.0;
     if (argc == 2) {
         tl_status st = tl_arg_double(c, argv, 1, &T);
@@ -201,20 +195,10 @@ static tl_status numbers(tl_call *c, const tl_value *argv, int i, double **out, 
     return *out ? TL_OK : tl_fail(TL_ERR_NOMEM, "out of memory");
 }
 
-static tl_status b_rank(tl_call *c, int argc, const tl_value *argv, tl_value *out);
-
-/* rank(x) with one argument is the tensor rank (another table): hand it over */
-static tl_status other_rank(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    const tl_builtin_def *d;
-    for (size_t i = 0; (d = tl_builtin_at(i)); i++)
-        if (strcmp(d->name, "rank") == 0 && d->fn != b_rank &&
-            (d->first_arg == 0 || (d->first_arg & TL_KIND_BIT(argv[0].kind))))
-            return tl_builtin_call(d, c->interp, argc, argv, out);
-    return tl_fail(TL_ERR_ARG, "rank(scores, i) takes 2 arguments");
-}
-
+/* rank(scores, i); rank(x) with one argument is core.c's tensor rank (the arity
+** picks the def). */
 static tl_status b_rank(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    if (argc == 1) return other_rank(c, argc, argv, out);
+    (void)argc;
     double *s;
     size_t n;
     int64_t i;
@@ -238,7 +222,7 @@ static tl_status b_mrr_hits(tl_call *c, int argc, const tl_value *argv, tl_value
     double *r;
     size_t n;
     int64_t k = 0;
-    bool hits = strcmp(c->name, "hits_at_k") == 0;
+    bool hits = c->op == 1;
     tl_status st = hits ? tl_arg_int(c, argv, 1, &k) : TL_OK;
     if (st == TL_OK) st = numbers(c, argv, 0, &r, &n);
     if (st != TL_OK) return st;
@@ -302,24 +286,26 @@ tl_status tl_gnn_relational(tl_call *c, int argc, const tl_value *argv, tl_value
 tl_status tl_gnn_normalize_features(tl_call *c, int argc, const tl_value *argv, tl_value *out);
 tl_status tl_gnn_normalize_adjacency(tl_call *c, int argc, const tl_value *argv, tl_value *out);
 
-#define NUM_OR_T (TL_KIND_BIT(TL_VAL_TENSOR) | TL_KIND_BIT(TL_VAL_FLOAT) | TL_KIND_BIT(TL_VAL_INT))
+#define NUM (TL_KIND_BIT(TL_VAL_FLOAT) | TL_KIND_BIT(TL_VAL_INT))
 const tl_builtin_def tl_builtins_kg[] = {
-    {"sigmoid", 1, 2, b_sigmoid, "sigmoid(x[, T]) -> tensor or float", NUM_OR_T},
+    /* sigmoid(t) is nn.c's activation */
+    {"sigmoid", 1, 2, b_sigmoid, "sigmoid(x[, T]) -> float", NUM},
+    {"sigmoid", 2, 2, b_sigmoid, "sigmoid(t, T) -> tensor", TL_KIND_BIT(TL_VAL_TENSOR)},
     {"transe_score", 3, 4, b_transe, "transe_score(h, r, t[, p = 1]) -> float or tensor", 0},
     {"distmult_score", 3, 3, b_distmult, "distmult_score(h, r, t) -> float or tensor", 0},
     {"complex_score", 3, 3, b_complex, "complex_score(h, r, t) -> float or tensor", 0},
-    {"rank", 1, 2, b_rank, "rank(scores, i) -> int  (rank(x): the tensor's rank)", 0},
+    {"rank", 2, 2, b_rank, "rank(scores, i) -> int", 0},
     {"compute_mrr", 1, 1, b_mrr_hits, "compute_mrr(ranks) -> float", 0},
-    {"hits_at_k", 2, 2, b_mrr_hits, "hits_at_k(ranks, k) -> float", 0},
+    {"hits_at_k", 2, 2, b_mrr_hits, "hits_at_k(ranks, k) -> float", 0, 1 /* op: hits */},
     {"margin_ranking_loss", 2, 3, b_margin, "margin_ranking_loss(pos, neg[, margin = 1]) -> float",
      0},
     {"binary_cross_entropy", 2, 2, b_bce, "binary_cross_entropy(p, y) -> float", 0},
     {"predict_tail", 3, 5, tl_kg_predict,
-     "predict_tail(h, r, E[, model = \"transe\"[, k]]) -> [int] best tails first", 0},
+     "predict_tail(h, r, E[, model = \"transe\"[, k]]) -> [int] best tails first", 0, 2},
     {"predict_head", 3, 5, tl_kg_predict,
-     "predict_head(r, t, E[, model = \"transe\"[, k]]) -> [int] best heads first", 0},
+     "predict_head(r, t, E[, model = \"transe\"[, k]]) -> [int] best heads first", 0, 0},
     {"predict_relation", 3, 5, tl_kg_predict,
-     "predict_relation(h, t, R[, model = \"transe\"[, k]]) -> [int] best relations first", 0},
+     "predict_relation(h, t, R[, model = \"transe\"[, k]]) -> [int] best relations first", 0, 1},
     {"graph_attention", 4, 5, tl_gnn_attention,
      "graph_attention(A, H, W, a[, slope = 0.2]) -> tensor (GAT layer)", 0},
     {"aggregate_neighbors", 2, 3, tl_gnn_aggregate, "aggregate_neighbors(A, H[, mode]) -> tensor",

@@ -42,10 +42,9 @@ static int by_score(const void *a, const void *b) {
 }
 
 tl_status tl_kg_predict(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    /* which slot of (h, r, t) the candidates fill: 2 tail, 0 head, 1 relation */
-    int slot = strcmp(c->name, "predict_tail") == 0   ? 2
-               : strcmp(c->name, "predict_head") == 0 ? 0
-                                                      : 1;
+    /* which slot of (h, r, t) the candidates fill (the def's op): 2 tail, 0 head,
+    ** 1 relation */
+    int slot = c->op;
     const char *model = "transe";
     int64_t k = -1;
     tl_status st = argc > 3 ? tl_arg_string(c, argv, 3, &model) : TL_OK;

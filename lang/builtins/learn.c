@@ -181,17 +181,20 @@ tl_status tl_learn_init(const char *kind, int n_dims, const int64_t *shape, doub
 }
 
 /* xavier(shape) | kaiming(shape) | normal(shape[, mean[, std]]) | uniform(shape[, lo, hi]) */
+enum { INIT_XAVIER, INIT_KAIMING, INIT_NORMAL, INIT_UNIFORM }; /* b_init's ops */
+static const char *const init_kinds[] = {"xavier", "kaiming", "normal", "uniform"};
+
 static tl_status b_init(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     int64_t shape[TL_MAX_DIMS];
     int nd;
     tl_status st = tl_arg_shape(c, argv, 0, shape, &nd);
-    bool uni = !strcmp(c->name, "uniform");
+    bool uni = c->op == INIT_UNIFORM;
     double a = uni ? -1.0 : 0.0, b = uni ? 1.0 : 1.0;
     if (st == TL_OK && argc >= 2) st = tl_arg_double(c, argv, 1, &a);
     if (st == TL_OK && argc >= 3) st = tl_arg_double(c, argv, 2, &b);
     if (st != TL_OK) return st;
     tl_tensor *t;
-    st = tl_learn_init(c->name, nd, shape, a, b, &t);
+    st = tl_learn_init(init_kinds[c->op], nd, shape, a, b, &t);
     if (st != TL_OK) return st;
     *out = tl_value_tensor(t);
     return TL_OK;
@@ -329,6 +332,8 @@ static tl_status b_grad_check(tl_call *c, int argc, const tl_value *argv, tl_val
 
 #define DEF(NAME, MIN, MAX, FN, SIG, MASK)                                                         \
     { NAME, MIN, MAX, FN, SIG, MASK }
+#define DEF_OP(NAME, MIN, MAX, FN, SIG, MASK, OP)                                                  \
+    { NAME, MIN, MAX, FN, SIG, MASK, OP }
 
 const tl_builtin_def tl_builtins_learn[] = {
     DEF("grad", 2, 2, b_grad, "grad(loss, W | [W, b, ...]) -> tensor | [tensor]", 0),
@@ -337,10 +342,12 @@ const tl_builtin_def tl_builtins_learn[] = {
     DEF("detach", 1, 1, b_detach, "detach(t) -> tensor (no gradient flows back)", T_ONLY),
     DEF("parameter", 1, 1, b_learnable, "parameter(t) -> tensor (a new learnable f32 copy)", 0),
     DEF("requires_grad", 1, 1, b_requires_grad, "requires_grad(t) -> bool", T_ONLY),
-    DEF("xavier", 1, 1, b_init, "xavier(shape) -> tensor (normal, std sqrt(2/(in+out)))", 0),
-    DEF("kaiming", 1, 1, b_init, "kaiming(shape) -> tensor (normal, std sqrt(2/in))", 0),
-    DEF("normal", 1, 3, b_init, "normal(shape[, mean[, std]]) -> tensor", 0),
-    DEF("uniform", 1, 3, b_init, "uniform(shape[, lo, hi]) -> tensor", 0),
+    DEF_OP("xavier", 1, 1, b_init, "xavier(shape) -> tensor (normal, std sqrt(2/(in+out)))", 0,
+           INIT_XAVIER),
+    DEF_OP("kaiming", 1, 1, b_init, "kaiming(shape) -> tensor (normal, std sqrt(2/in))", 0,
+           INIT_KAIMING),
+    DEF_OP("normal", 1, 3, b_init, "normal(shape[, mean[, std]]) -> tensor", 0, INIT_NORMAL),
+    DEF_OP("uniform", 1, 3, b_init, "uniform(shape[, lo, hi]) -> tensor", 0, INIT_UNIFORM),
     DEF("cross_entropy", 2, 2, b_cross_entropy,
         "cross_entropy(logits, targets) -> tensor (mean of -log softmax[target])", T_ONLY),
     DEF("grad_check", 2, 3, b_grad_check,

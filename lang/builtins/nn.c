@@ -128,9 +128,15 @@ static tl_status b_layer_norm(tl_call *c, int argc, const tl_value *argv, tl_val
     return tlb_ret(tl_op_layer_norm(x, w, b, (float)eps, &r), &r, out);
 }
 
-/* rope(x[, offset[, theta_base[, style]]]); style "norm" (default) or "neox", or 0 / 2 */
+/* rope(x[, offset | positions[, theta_base[, style]]]); style "norm" (default) or "neox", or 0 / 2;
+** rope(x, cos, sin) with precomputed tables (precompute_rope_cos/sin, the original's form) */
 static tl_status b_rope(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     tl_tensor *x, *r;
+    if (argc == 3 && argv[1].kind == TL_VAL_TENSOR && argv[2].kind == TL_VAL_TENSOR) {
+        tl_status st = tl_arg_tensor(c, argv, 0, &x);
+        if (st != TL_OK) return st;
+        return tlb_ret(tl_op_rope_cs(x, argv[1].as.tensor, argv[2].as.tensor, &r), &r, out);
+    }
     int64_t offset = 0;
     double base = 10000.0;
     tl_rope_style style = TL_ROPE_NORM;
@@ -361,7 +367,8 @@ const tl_builtin_def tl_builtins_nn[] = {
         "linear_many(x, [W1, W2, ...]) -> [tensor] (linear(x, Wi) each, one pass)", T_ONLY),
     DEF("rms_norm", 2, 3, b_rms_norm, "rms_norm(x, w[, eps]) -> tensor", T_ONLY),
     DEF("layer_norm", 1, 4, b_layer_norm, "layer_norm(x[, w[, b]][, eps]) -> tensor", T_ONLY),
-    DEF("rope", 1, 4, b_rope, "rope(x[, offset | positions[, theta_base[, style]]]) -> tensor",
+    DEF("rope", 1, 4, b_rope,
+        "rope(x[, offset | positions[, theta_base[, style]]]) or rope(x, cos, sin) -> tensor",
         T_ONLY),
     DEF("attention", 3, 7, b_attention,
         "attention(q, k, v[, causal[, scale[, pos_offset[, with_probs]]]]) -> tensor, or "

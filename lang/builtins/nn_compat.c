@@ -1,11 +1,7 @@
 /* lang/builtins/nn_compat.c -- the original interpreter's remaining NN
-** builtins (docs/builtins.md): precompute_rope_cos/sin and the cos/sin form
-** of rope, attention_with_cache, batch_norm, dropout, apply_mask.  Thin glue
-** over runtime/ops/compat.c.
-**
-** This table is listed before tl_builtins_nn, so its `rope` sees every rope
-** call first: rope(x, cos, sin) with two tensors is the cos/sin form, anything
-** else is handed to nn.c's rope unchanged. */
+** builtins (docs/builtins.md): precompute_rope_cos/sin (for nn.c's rope(x,
+** cos, sin)), attention_with_cache, batch_norm, dropout, apply_mask.  Thin
+** glue over runtime/ops/compat.c. */
 #include "lang/builtins/tensor_args.h"
 
 #include "runtime/ops.h"
@@ -14,8 +10,6 @@
 #include <string.h>
 
 #define T_ONLY TL_KIND_BIT(TL_VAL_TENSOR)
-
-extern const tl_builtin_def tl_builtins_nn[];
 
 /* precompute_rope_cos(head_dim, max_seq[, base]), precompute_rope_sin(..) */
 static tl_status b_rope_table(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -28,22 +22,6 @@ static tl_status b_rope_table(tl_call *c, int argc, const tl_value *argv, tl_val
     tl_tensor *r;
     bool sine = c->op == 1;
     return tlb_ret(tl_op_rope_table(d, n, (float)base, sine, &r), &r, out);
-}
-
-/* rope(x, cos, sin), or any other rope call passed on to nn.c */
-static tl_status b_rope(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    if (argc == 3 && argv[1].kind == TL_VAL_TENSOR && argv[2].kind == TL_VAL_TENSOR) {
-        tl_tensor *r;
-        return tlb_ret(tl_op_rope_cs(argv[0].as.tensor, argv[1].as.tensor, argv[2].as.tensor, &r),
-                       &r, out);
-    }
-    for (const tl_builtin_def *d = tl_builtins_nn; d->name; d++)
-        if (strcmp(d->name, "rope") == 0) {
-            if (argc < d->min_args || argc > d->max_args) break;
-            return d->fn(c, argc, argv, out);
-        }
-    return tl_fail(TL_ERR_ARG, "rope: expected rope(x[, offset[, theta_base[, style]]]) or "
-                               "rope(x, cos, sin)");
 }
 
 /* attention_with_cache(Q, Kc, Vc, W_o[, n_head[, rope_base]]) */
@@ -110,8 +88,6 @@ const tl_builtin_def tl_builtins_nn_compat[] = {
         "precompute_rope_cos(head_dim, max_seq[, base]) -> tensor", 0),
     {"precompute_rope_sin", 2, 3, b_rope_table,
      "precompute_rope_sin(head_dim, max_seq[, base]) -> tensor", 0, 1 /* op: sine */},
-    DEF("rope", 1, 4, b_rope,
-        "rope(x[, offset[, theta_base[, style]]]) or rope(x, cos, sin) -> tensor", T_ONLY),
     DEF("attention_with_cache", 4, 6, b_attention_with_cache,
         "attention_with_cache(Q, Kc, Vc, W_o[, n_head[, rope_base]]) -> tensor", T_ONLY),
     DEF("batch_norm", 5, 6, b_batch_norm, "batch_norm(x, mean, var, gamma, beta[, eps]) -> tensor",

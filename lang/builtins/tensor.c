@@ -211,22 +211,21 @@ static tl_status create_full(tl_call *c, const tl_value *argv, tl_dtype dt, doub
     return tlb_ret(st, &t, out);
 }
 
-static tl_dtype ns_dtype(const char *name) {
-    if (strncmp(name, "f16::", 5) == 0) return TL_DTYPE_F16;
-    if (strncmp(name, "bf16::", 6) == 0) return TL_DTYPE_BF16;
-    if (strncmp(name, "i64::", 5) == 0) return TL_DTYPE_I64;
-    if (strncmp(name, "i32::", 5) == 0) return TL_DTYPE_I32;
-    return TL_DTYPE_F32;
+/* The creators' ops: the element type (the namespace: f16::zeros is F16),
+** plus CREATE_NORMAL for randn. */
+#define CREATE_NORMAL 0x100
+static tl_dtype op_dtype(const tl_call *c) {
+    return (tl_dtype)(c->op & 0xff);
 }
 
 static tl_status b_zeros(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
-    return create_full(c, argv, ns_dtype(c->name), 0.0, out);
+    return create_full(c, argv, op_dtype(c), 0.0, out);
 }
 
 static tl_status b_ones(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
-    return create_full(c, argv, ns_dtype(c->name), 1.0, out);
+    return create_full(c, argv, op_dtype(c), 1.0, out);
 }
 
 static tl_status b_full(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -234,7 +233,7 @@ static tl_status b_full(tl_call *c, int argc, const tl_value *argv, tl_value *ou
     double v;
     tl_status st = tl_arg_double(c, argv, 1, &v);
     if (st != TL_OK) return st;
-    return create_full(c, argv, ns_dtype(c->name), v, out);
+    return create_full(c, argv, op_dtype(c), v, out);
 }
 
 static tl_status b_like(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -258,7 +257,7 @@ static tl_status b_arange(tl_call *c, int argc, const tl_value *argv, tl_value *
     if (st == TL_OK && argc >= 3) st = tl_arg_double(c, argv, 2, &step);
     if (st != TL_OK) return st;
     tl_tensor *t;
-    st = tl_op_arange(ns_dtype(c->name), a, b, step, &t);
+    st = tl_op_arange(op_dtype(c), a, b, step, &t);
     return tlb_ret(st, &t, out);
 }
 
@@ -269,9 +268,8 @@ static tl_status b_rand(tl_call *c, int argc, const tl_value *argv, tl_value *ou
     tl_status st = tl_arg_shape(c, argv, 0, sh, &n);
     if (st != TL_OK) return st;
     tl_tensor *t;
-    bool normal = strstr(c->name, "randn") != NULL;
-    st = normal ? tl_op_randn(ns_dtype(c->name), n, sh, &t)
-                : tl_op_rand(ns_dtype(c->name), n, sh, &t);
+    bool normal = (c->op & CREATE_NORMAL) != 0;
+    st = normal ? tl_op_randn(op_dtype(c), n, sh, &t) : tl_op_rand(op_dtype(c), n, sh, &t);
     return tlb_ret(st, &t, out);
 }
 
@@ -306,8 +304,8 @@ static tl_status b_to(tl_call *c, int argc, const tl_value *argv, tl_value *out)
         if (st != TL_OK) return st;
         if (!tl_dtype_from_name(name, &dt))
             return tl_fail(TL_ERR_ARG, "%s: unknown dtype \"%s\"", c->name, name);
-    } else if (!tl_dtype_from_name(c->name + 3, &dt)) { /* "to_f16" -> "f16" */
-        return tl_fail(TL_ERR_INTERNAL, "%s: no dtype in the name", c->name);
+    } else {
+        dt = (tl_dtype)c->op; /* to_f16 and the like: the def's op is the type */
     }
     tl_tensor *r;
     tl_status st = tl_op_cast(t, dt, &r);
@@ -348,30 +346,10 @@ static tl_status binary_values(tl_binary_op op, const tl_value *a, const tl_valu
     return tlb_ret(st, &r, out);
 }
 
-static tl_status b_binary(tl_call *c, int argc, const tl_value *argv, tl_value *out);
-#define b_binary_entry b_binary
-
-/* For a call with no tensor argument (`pow(2, 3)` reaching the tensor def),
-** the next def of the same name that accepts the arguments (the core one). */
-static tl_status call_scalar_def(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    bool past_self = false;
-    for (size_t i = 0;; i++) {
-        const tl_builtin_def *d = tl_builtin_at(i);
-        if (!d) break;
-        if (strcmp(d->name, c->name) != 0) continue;
-        if (d->fn == b_binary_entry) {
-            past_self = true;
-            continue;
-        }
-        if (past_self && (d->first_arg == 0 || (d->first_arg & TL_KIND_BIT(argv[0].kind))))
-            return tl_builtin_call(d, c->interp, argc, argv, out);
-    }
-    return tl_fail(TL_ERR_TYPE, "%s: needs a tensor argument", c->name);
-}
-
+/* The tensor forms of the binary ops: at least one argument is a tensor (the
+** def's some_arg; add(2, 3) matches no def). */
 static tl_status b_binary(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    if (argv[0].kind != TL_VAL_TENSOR && argv[1].kind != TL_VAL_TENSOR)
-        return call_scalar_def(c, argc, argv, out);
+    (void)c, (void)argc;
     return binary_values((tl_binary_op)c->op, &argv[0], &argv[1], out);
 }
 
@@ -443,30 +421,18 @@ static tl_status b_einsum(tl_call *c, int argc, const tl_value *argv, tl_value *
     return tlb_ret(st, &r, out);
 }
 
-static tl_unary_op unary_of(const char *name) {
-    for (int op = 0; op < TL_UN_COUNT; op++)
-        if (strcmp(tl_unary_op_name((tl_unary_op)op), name) == 0) return (tl_unary_op)op;
-    if (strcmp(name, "logical_not") == 0) return TL_UN_NOT;
-    return TL_UN_COUNT;
-}
-
 static tl_status b_unary(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
     FIRST_TENSOR(t);
-    tl_unary_op op = unary_of(c->name);
-    if (op == TL_UN_COUNT) return tl_fail(TL_ERR_INTERNAL, "%s: not a unary op", c->name);
     tl_tensor *r;
-    return tlb_ret(tl_op_unary(op, t, &r), &r, out);
+    return tlb_ret(tl_op_unary((tl_unary_op)c->op, t, &r), &r, out);
 }
 
 /* ---- reductions ---------------------------------------------------------------------------- */
 
 static tl_status b_reduce(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     FIRST_TENSOR(t);
-    tl_reduce_op op = TL_RED_COUNT;
-    for (int i = 0; i < TL_RED_COUNT; i++)
-        if (strcmp(tl_reduce_op_name((tl_reduce_op)i), c->name) == 0) op = (tl_reduce_op)i;
-    if (op == TL_RED_COUNT) return tl_fail(TL_ERR_INTERNAL, "%s: not a reduction", c->name);
+    tl_reduce_op op = (tl_reduce_op)c->op;
     /* max(t, u) / min(t, u) with a tensor or number second argument: elementwise */
     if ((op == TL_RED_MAX || op == TL_RED_MIN) && argc == 2 && argv[1].kind != TL_VAL_INT)
         return binary_values(op == TL_RED_MAX ? TL_BIN_MAXIMUM : TL_BIN_MINIMUM, &argv[0], &argv[1],
@@ -545,17 +511,22 @@ static tl_status b_precision(tl_call *c, int argc, const tl_value *argv, tl_valu
     { NAME, MIN, MAX, FN, SIG, MASK }
 #define DEF_OP(NAME, MIN, MAX, FN, SIG, MASK, OP)                                                  \
     { NAME, MIN, MAX, FN, SIG, MASK, OP }
-#define CREATORS(NS)                                                                               \
-    DEF(NS "zeros", 1, 1, b_zeros, NS "zeros(shape) -> tensor", 0),                                \
-        DEF(NS "ones", 1, 1, b_ones, NS "ones(shape) -> tensor", 0),                               \
-        DEF(NS "full", 2, 2, b_full, NS "full(shape, value) -> tensor", 0),                        \
-        DEF(NS "arange", 1, 3, b_arange, NS "arange(end) | arange(start, end[, step]) -> tensor",  \
-            0),                                                                                    \
-        DEF(NS "rand", 1, 1, b_rand, NS "rand(shape) -> tensor (uniform [0, 1), seeded)", 0),      \
-        DEF(NS "randn", 1, 1, b_rand, NS "randn(shape) -> tensor (standard normal, seeded)", 0)
-#define UNARY(NAME) DEF(NAME, 1, 1, b_unary, NAME "(t) -> tensor", T_ONLY)
+#define DEF_OP_SOME(NAME, MIN, MAX, FN, SIG, MASK, OP, SOME)                                       \
+    { NAME, MIN, MAX, FN, SIG, MASK, OP, SOME }
+#define CREATORS(NS, DT)                                                                           \
+    DEF_OP(NS "zeros", 1, 1, b_zeros, NS "zeros(shape) -> tensor", 0, DT),                         \
+        DEF_OP(NS "ones", 1, 1, b_ones, NS "ones(shape) -> tensor", 0, DT),                        \
+        DEF_OP(NS "full", 2, 2, b_full, NS "full(shape, value) -> tensor", 0, DT),                 \
+        DEF_OP(NS "arange", 1, 3, b_arange,                                                        \
+               NS "arange(end) | arange(start, end[, step]) -> tensor", 0, DT),                    \
+        DEF_OP(NS "rand", 1, 1, b_rand, NS "rand(shape) -> tensor (uniform [0, 1), seeded)", 0,    \
+               DT),                                                                                \
+        DEF_OP(NS "randn", 1, 1, b_rand, NS "randn(shape) -> tensor (standard normal, seeded)", 0, \
+               DT | CREATE_NORMAL)
+#define UNARY(NAME, OP) DEF_OP(NAME, 1, 1, b_unary, NAME "(t) -> tensor", T_ONLY, OP)
 /* binary ops also take a number first (the evaluator calls them for `2 - t`) */
-#define BINARY(NAME, OP) DEF_OP(NAME, 2, 2, b_binary, NAME "(a, b) -> tensor", T_OR_NUM, OP)
+#define BINARY(NAME, OP)                                                                           \
+    DEF_OP_SOME(NAME, 2, 2, b_binary, NAME "(a, b) -> tensor", T_OR_NUM, OP, T_ONLY)
 #define T_OR_NUM                                                                                   \
     (T_ONLY | TL_KIND_BIT(TL_VAL_INT) | TL_KIND_BIT(TL_VAL_FLOAT) | TL_KIND_BIT(TL_VAL_BOOL))
 
@@ -567,23 +538,25 @@ const tl_builtin_def tl_builtins_tensor[] = {
     DEF("ndim", 1, 1, b_ndim, "ndim(t) -> int", T_ONLY),
     DEF("item", 1, 1, b_item, "item(t) -> number (one-element tensor)", T_ONLY),
     /* creation */
-    CREATORS(""),
-    CREATORS("f32::"),
-    CREATORS("f16::"),
-    CREATORS("bf16::"),
-    DEF("i64::zeros", 1, 1, b_zeros, "i64::zeros(shape) -> tensor", 0),
-    DEF("i64::arange", 1, 3, b_arange, "i64::arange(end) | (start, end[, step]) -> tensor", 0),
-    DEF("i32::zeros", 1, 1, b_zeros, "i32::zeros(shape) -> tensor", 0),
-    DEF("i32::arange", 1, 3, b_arange, "i32::arange(end) | (start, end[, step]) -> tensor", 0),
+    CREATORS("", TL_DTYPE_F32),
+    CREATORS("f32::", TL_DTYPE_F32),
+    CREATORS("f16::", TL_DTYPE_F16),
+    CREATORS("bf16::", TL_DTYPE_BF16),
+    DEF_OP("i64::zeros", 1, 1, b_zeros, "i64::zeros(shape) -> tensor", 0, TL_DTYPE_I64),
+    DEF_OP("i64::arange", 1, 3, b_arange, "i64::arange(end) | (start, end[, step]) -> tensor", 0,
+           TL_DTYPE_I64),
+    DEF_OP("i32::zeros", 1, 1, b_zeros, "i32::zeros(shape) -> tensor", 0, TL_DTYPE_I32),
+    DEF_OP("i32::arange", 1, 3, b_arange, "i32::arange(end) | (start, end[, step]) -> tensor", 0,
+           TL_DTYPE_I32),
     DEF_OP("zeros_like", 1, 1, b_like, "zeros_like(t) -> tensor", T_ONLY, 0), /* op: the value */
     DEF_OP("ones_like", 1, 1, b_like, "ones_like(t) -> tensor", T_ONLY, 1),
     DEF("as_tensor", 1, 2, b_tensor, "as_tensor(array[, dtype]) -> tensor", 0),
     /* conversion */
-    DEF("to_f32", 1, 1, b_to, "to_f32(t) -> tensor", T_ONLY),
-    DEF("to_f16", 1, 1, b_to, "to_f16(t) -> tensor", T_ONLY),
-    DEF("to_bf16", 1, 1, b_to, "to_bf16(t) -> tensor", T_ONLY),
-    DEF("to_i32", 1, 1, b_to, "to_i32(t) -> tensor", T_ONLY),
-    DEF("to_i64", 1, 1, b_to, "to_i64(t) -> tensor", T_ONLY),
+    DEF_OP("to_f32", 1, 1, b_to, "to_f32(t) -> tensor", T_ONLY, TL_DTYPE_F32),
+    DEF_OP("to_f16", 1, 1, b_to, "to_f16(t) -> tensor", T_ONLY, TL_DTYPE_F16),
+    DEF_OP("to_bf16", 1, 1, b_to, "to_bf16(t) -> tensor", T_ONLY, TL_DTYPE_BF16),
+    DEF_OP("to_i32", 1, 1, b_to, "to_i32(t) -> tensor", T_ONLY, TL_DTYPE_I32),
+    DEF_OP("to_i64", 1, 1, b_to, "to_i64(t) -> tensor", T_ONLY, TL_DTYPE_I64),
     DEF("astype", 2, 2, b_to, "astype(t, dtype) -> tensor", T_ONLY),
     DEF("contiguous", 1, 1, b_contiguous, "contiguous(t) -> tensor", T_ONLY),
     /* shape and views */
@@ -608,29 +581,35 @@ const tl_builtin_def tl_builtins_tensor[] = {
     DEF("matmul", 2, 2, b_matmul, "matmul(a, b) -> tensor", 0),
     DEF("outer", 2, 2, b_outer, "outer(a, b) -> tensor", T_OR_NUM),
     DEF("einsum", 2, -1, b_einsum, "einsum(spec, a, ...) -> tensor", 0),
-    UNARY("neg"),
-    UNARY("abs"),
-    UNARY("exp"),
-    UNARY("log"),
-    UNARY("sqrt"),
-    UNARY("rsqrt"),
-    UNARY("sin"),
-    UNARY("cos"),
-    UNARY("tan"),
-    UNARY("tanh"),
-    UNARY("floor"),
-    UNARY("ceil"),
-    UNARY("round"),
-    UNARY("square"),
-    UNARY("sign"),
-    UNARY("logical_not"),
+    UNARY("neg", TL_UN_NEG),
+    UNARY("abs", TL_UN_ABS),
+    UNARY("exp", TL_UN_EXP),
+    UNARY("log", TL_UN_LOG),
+    UNARY("sqrt", TL_UN_SQRT),
+    UNARY("rsqrt", TL_UN_RSQRT),
+    UNARY("sin", TL_UN_SIN),
+    UNARY("cos", TL_UN_COS),
+    UNARY("tan", TL_UN_TAN),
+    UNARY("tanh", TL_UN_TANH),
+    UNARY("floor", TL_UN_FLOOR),
+    UNARY("ceil", TL_UN_CEIL),
+    UNARY("round", TL_UN_ROUND),
+    UNARY("square", TL_UN_SQUARE),
+    UNARY("sign", TL_UN_SIGN),
+    UNARY("logical_not", TL_UN_NOT),
     /* reductions */
-    DEF("sum", 1, 3, b_reduce, "sum(t[, dim[, keepdim]]) -> number | tensor", T_ONLY),
-    DEF("mean", 1, 3, b_reduce, "mean(t[, dim[, keepdim]]) -> number | tensor", T_ONLY),
-    DEF("max", 1, 3, b_reduce, "max(t[, dim[, keepdim]]) | max(t, u) -> number | tensor", T_ONLY),
-    DEF("min", 1, 3, b_reduce, "min(t[, dim[, keepdim]]) | min(t, u) -> number | tensor", T_ONLY),
-    DEF("argmax", 1, 3, b_reduce, "argmax(t[, dim[, keepdim]]) -> int | tensor", T_ONLY),
-    DEF("argmin", 1, 3, b_reduce, "argmin(t[, dim[, keepdim]]) -> int | tensor", T_ONLY),
+    DEF_OP("sum", 1, 3, b_reduce, "sum(t[, dim[, keepdim]]) -> number | tensor", T_ONLY,
+           TL_RED_SUM),
+    DEF_OP("mean", 1, 3, b_reduce, "mean(t[, dim[, keepdim]]) -> number | tensor", T_ONLY,
+           TL_RED_MEAN),
+    DEF_OP("max", 1, 3, b_reduce, "max(t[, dim[, keepdim]]) | max(t, u) -> number | tensor", T_ONLY,
+           TL_RED_MAX),
+    DEF_OP("min", 1, 3, b_reduce, "min(t[, dim[, keepdim]]) | min(t, u) -> number | tensor", T_ONLY,
+           TL_RED_MIN),
+    DEF_OP("argmax", 1, 3, b_reduce, "argmax(t[, dim[, keepdim]]) -> int | tensor", T_ONLY,
+           TL_RED_ARGMAX),
+    DEF_OP("argmin", 1, 3, b_reduce, "argmin(t[, dim[, keepdim]]) -> int | tensor", T_ONLY,
+           TL_RED_ARGMIN),
     DEF("topk", 2, 2, b_topk, "topk(t, k) -> [values, indices]", T_ONLY),
     /* settings */
     DEF("set_precision", 1, 1, b_set_precision,

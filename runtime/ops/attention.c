@@ -1,7 +1,7 @@
 /* runtime/ops/attention.c -- fused scaled-dot-product attention with GQA. */
 #include "runtime/ops/internal.h"
 
-#include "runtime/cpu.h"
+#include "runtime/quant.h" /* tl_kernels_use_avx2: the variant select.c chose */
 #include "runtime/ops/attention_kernels.h"
 #include "runtime/threadpool.h"
 
@@ -61,7 +61,7 @@ static void softmax_pv(const attn_job *j, float *p, float mx, int64_t kvh, bool 
 static void attn_items(void *ctx, int64_t begin, int64_t end) {
     attn_job *j = ctx;
     int64_t T = j->T, D = j->D, ldk = (T + 7) / 8 * 8;
-    bool vec = tl_cpu_use_avx2() && D % 4 == 0;
+    bool vec = tl_kernels_use_avx2() && D % 4 == 0;
     float *p = malloc((size_t)(T + 1) * sizeof(float));
     double *acc = malloc((size_t)(D + 1) * sizeof(double));
     float *kt = vec ? malloc((size_t)(D * ldk + 1) * sizeof(float)) : NULL;

@@ -8,7 +8,7 @@
 ** written to probs[h, s, :] and, with v, the output row (double sums over t). */
 #include "runtime/ops/internal.h"
 
-#include "runtime/cpu.h"
+#include "runtime/quant.h" /* tl_kernels_use_avx2: the variant select.c chose */
 #include "runtime/ops/attention_kernels.h"
 #include "runtime/threadpool.h"
 
@@ -53,7 +53,7 @@ static void softmax_row(float *p, int64_t n) {
 static void am_items(void *ctx, int64_t begin, int64_t end) {
     am_job *j = ctx;
     int64_t T = j->T, D = j->D, ldk = (T + 7) / 8 * 8;
-    bool vec = tl_cpu_use_avx2() && D % 4 == 0;
+    bool vec = tl_kernels_use_avx2() && D % 4 == 0;
     double *acc = malloc((size_t)(D + 1) * sizeof(double));
     float *kt = vec ? malloc((size_t)(D * ldk + 1) * sizeof(float)) : NULL;
     if (!acc || (vec && !kt)) {

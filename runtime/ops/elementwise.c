@@ -82,149 +82,65 @@ typedef struct bin_job {
     int failed;    /* 1: integer division by zero, 2: out of memory */
 } bin_job;
 
-static void f32_row(tl_binary_op op, const float *a, const float *b, float *o, int64_t n) {
-    switch (op) {
-    case TL_BIN_ADD:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] + b[i];
-        break;
-    case TL_BIN_SUB:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] - b[i];
-        break;
-    case TL_BIN_MUL:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] * b[i];
-        break;
-    case TL_BIN_DIV:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] / b[i];
-        break;
-    case TL_BIN_MOD:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = tl_f32_floormod(a[i], b[i]);
-        break;
-    case TL_BIN_POW:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = powf(a[i], b[i]);
-        break;
-    case TL_BIN_MAXIMUM:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = (a[i] >= b[i] || a[i] != a[i]) ? a[i] : b[i];
-        break;
-    case TL_BIN_MINIMUM:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = (a[i] <= b[i] || a[i] != a[i]) ? a[i] : b[i];
-        break;
-    case TL_BIN_EQ:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] == b[i];
-        break;
-    case TL_BIN_NE:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] != b[i];
-        break;
-    case TL_BIN_LT:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] < b[i];
-        break;
-    case TL_BIN_LE:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] <= b[i];
-        break;
-    case TL_BIN_GT:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] > b[i];
-        break;
-    case TL_BIN_GE:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] >= b[i];
-        break;
-    case TL_BIN_AND:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] != 0.0f && b[i] != 0.0f;
-        break;
-    case TL_BIN_OR:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] != 0.0f || b[i] != 0.0f;
-        break;
-    default:
-        break;
+/* One row of a binary op in element type T (f32 or i64), written once over the
+** type: runtime/arith.h gives each type's add/sub/mul/div/floormod, the
+** comparisons and min/max read the same in both (a != a is false for
+** integers).  INT_DIV: check integer divisors (false on a division by zero).
+** EXTRA: the cases only one type has (f32: pow; i64 never computes pow). */
+#define EACH(EXPR)                                                                                 \
+    for (int64_t i = 0; i < n; i++)                                                                \
+        o[i] = (EXPR);                                                                             \
+    break
+#define EACH_DIVISOR(INT_DIV, EXPR)                                                                \
+    for (int64_t i = 0; i < n; i++) {                                                              \
+        if (INT_DIV && b[i] == 0) return false;                                                    \
+        o[i] = (EXPR);                                                                             \
+    }                                                                                              \
+    break
+#define BINARY_ROW(T, CT, INT_DIV, EXTRA)                                                          \
+    static bool T##_row(tl_binary_op op, const CT *a, const CT *b, CT *o, int64_t n) {             \
+        switch (op) {                                                                              \
+        case TL_BIN_ADD:                                                                           \
+            EACH(tl_##T##_add(a[i], b[i]));                                                        \
+        case TL_BIN_SUB:                                                                           \
+            EACH(tl_##T##_sub(a[i], b[i]));                                                        \
+        case TL_BIN_MUL:                                                                           \
+            EACH(tl_##T##_mul(a[i], b[i]));                                                        \
+        case TL_BIN_DIV:                                                                           \
+            EACH_DIVISOR(INT_DIV, tl_##T##_div(a[i], b[i]));                                       \
+        case TL_BIN_MOD:                                                                           \
+            EACH_DIVISOR(INT_DIV, tl_##T##_floormod(a[i], b[i]));                                  \
+        case TL_BIN_MAXIMUM:                                                                       \
+            EACH((a[i] >= b[i] || a[i] != a[i]) ? a[i] : b[i]);                                    \
+        case TL_BIN_MINIMUM:                                                                       \
+            EACH((a[i] <= b[i] || a[i] != a[i]) ? a[i] : b[i]);                                    \
+        case TL_BIN_EQ:                                                                            \
+            EACH(a[i] == b[i]);                                                                    \
+        case TL_BIN_NE:                                                                            \
+            EACH(a[i] != b[i]);                                                                    \
+        case TL_BIN_LT:                                                                            \
+            EACH(a[i] < b[i]);                                                                     \
+        case TL_BIN_LE:                                                                            \
+            EACH(a[i] <= b[i]);                                                                    \
+        case TL_BIN_GT:                                                                            \
+            EACH(a[i] > b[i]);                                                                     \
+        case TL_BIN_GE:                                                                            \
+            EACH(a[i] >= b[i]);                                                                    \
+        case TL_BIN_AND:                                                                           \
+            EACH(a[i] != 0 && b[i] != 0);                                                          \
+        case TL_BIN_OR:                                                                            \
+            EACH(a[i] != 0 || b[i] != 0);                                                          \
+            EXTRA                                                                                  \
+        default:                                                                                   \
+            break;                                                                                 \
+        }                                                                                          \
+        return true;                                                                               \
     }
-}
-
-/* Returns false on a division by zero. */
-static bool i64_row(tl_binary_op op, const int64_t *a, const int64_t *b, int64_t *o, int64_t n) {
-    switch (op) {
-    case TL_BIN_ADD:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = (int64_t)((uint64_t)a[i] + (uint64_t)b[i]);
-        break;
-    case TL_BIN_SUB:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = (int64_t)((uint64_t)a[i] - (uint64_t)b[i]);
-        break;
-    case TL_BIN_MUL:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = (int64_t)((uint64_t)a[i] * (uint64_t)b[i]);
-        break;
-    case TL_BIN_DIV:
-        for (int64_t i = 0; i < n; i++) {
-            if (b[i] == 0) return false;
-            o[i] = tl_i64_floordiv(a[i], b[i]);
-        }
-        break;
-    case TL_BIN_MOD:
-        for (int64_t i = 0; i < n; i++) {
-            if (b[i] == 0) return false;
-            o[i] = tl_i64_floormod(a[i], b[i]);
-        }
-        break;
-    case TL_BIN_MAXIMUM:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] >= b[i] ? a[i] : b[i];
-        break;
-    case TL_BIN_MINIMUM:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] <= b[i] ? a[i] : b[i];
-        break;
-    case TL_BIN_EQ:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] == b[i];
-        break;
-    case TL_BIN_NE:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] != b[i];
-        break;
-    case TL_BIN_LT:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] < b[i];
-        break;
-    case TL_BIN_LE:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] <= b[i];
-        break;
-    case TL_BIN_GT:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] > b[i];
-        break;
-    case TL_BIN_GE:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] >= b[i];
-        break;
-    case TL_BIN_AND:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] != 0 && b[i] != 0;
-        break;
-    case TL_BIN_OR:
-        for (int64_t i = 0; i < n; i++)
-            o[i] = a[i] != 0 || b[i] != 0;
-        break;
-    default:
-        break;
-    }
-    return true;
-}
+BINARY_ROW(f32, float, false, case TL_BIN_POW : EACH(powf(a[i], b[i]));)
+BINARY_ROW(i64, int64_t, true, )
+#undef BINARY_ROW
+#undef EACH_DIVISOR
+#undef EACH
 
 static void row_index(int64_t row, const int64_t *ne, int64_t *idx) {
     idx[0] = 0;

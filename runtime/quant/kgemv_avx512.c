@@ -82,8 +82,11 @@ static tl_status gemv_q4k(int64_t n, const void *w, size_t rs, int64_t r0, int64
         const blk_q4_K *x = (const blk_q4_K *)((const char *)w + (size_t)r * rs);
         float acc = 0.0f, accm = 0.0f;
         for (int64_t b = 0; b < nsb; b++) {
-            _mm_prefetch((const char *)(x + b) + 1024, _MM_HINT_T0);
-            _mm_prefetch((const char *)(x + b) + 1024 + 64, _MM_HINT_T0);
+            /* ~14 super-blocks ahead: at ~12 cycles per super-block that covers
+            ** DRAM latency (1024 B ahead: 11.9 GB/s from DRAM, 2048: 14.3, 4096:
+            ** 13.4; in cache the kernel does ~19.5) */
+            _mm_prefetch((const char *)(x + b) + 2048, _MM_HINT_T0);
+            _mm_prefetch((const char *)(x + b) + 2048 + 64, _MM_HINT_T0);
             int32_t S, M;
             q4k_sums(&x[b], &pa[b], &S, &M);
             acc = fmaf((float)S, f16_to_f32_hw(x[b].d) * pa[b].d, acc);
@@ -106,10 +109,11 @@ static float q6k_row(const blk_q6_K *x, const blk_q8_K *y, int64_t nsb) {
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < nsb; b++) {
         const blk_q6_K *xb = x + b;
-        _mm_prefetch((const char *)xb + 840, _MM_HINT_T0);
-        _mm_prefetch((const char *)xb + 840 + 64, _MM_HINT_T0);
-        _mm_prefetch((const char *)xb + 840 + 128, _MM_HINT_T0);
-        _mm_prefetch((const char *)xb + 840 + 192, _MM_HINT_T0);
+        /* 16 super-blocks ahead (4 ahead: 12 GB/s from DRAM, 16: 15-17) */
+        _mm_prefetch((const char *)xb + 3360, _MM_HINT_T0);
+        _mm_prefetch((const char *)xb + 3360 + 64, _MM_HINT_T0);
+        _mm_prefetch((const char *)xb + 3360 + 128, _MM_HINT_T0);
+        _mm_prefetch((const char *)xb + 3360 + 192, _MM_HINT_T0);
         __m128i sc8 = _mm_loadu_si128((const __m128i *)xb->scales);
         __m512i sum = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++) {

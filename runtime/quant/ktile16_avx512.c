@@ -82,6 +82,40 @@ static inline __m512i join(__m256i a, __m256i b) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
 }
 
+/* The 16 rows' d, dmin, 6-bit scales and mins of one super-block, decoded in
+** lanes (tl_get_scale_min_k4's rule on the dwords of scales[0..11]). */
+static void pack_scales_q4k(const char *blk, size_t rs, zq4k *z) {
+    uint32_t dd[16], s0[16], s1[16], s2[16];
+    for (int r = 0; r < 16; r++) {
+        const char *x = blk + (size_t)r * rs; /* d, dmin, scales[12] */
+        memcpy(&dd[r], x, 4);
+        memcpy(&s0[r], x + 4, 4);
+        memcpy(&s1[r], x + 8, 4);
+        memcpy(&s2[r], x + 12, 4);
+    }
+    __m512i d = _mm512_loadu_si512(dd), q0 = _mm512_loadu_si512(s0);
+    __m512i q1 = _mm512_loadu_si512(s1), q2 = _mm512_loadu_si512(s2);
+    z->dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_and_si512(d, _mm512_set1_epi32(0xffff))));
+    z->dmx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d, 16)));
+    const __m512i m63 = _mm512_set1_epi32(63), m15 = _mm512_set1_epi32(15);
+    const __m512i m3 = _mm512_set1_epi32(3);
+    __m512i m[8];
+    for (int i = 0; i < 4; i++) {
+        __m512i a = _mm512_srli_epi32(q0, 8 * i), b = _mm512_srli_epi32(q1, 8 * i);
+        __m512i c = _mm512_srli_epi32(q2, 8 * i);
+        z->sc[i] = _mm512_and_si512(a, m63);
+        m[i] = _mm512_and_si512(b, m63);
+        z->sc[i + 4] =
+            _mm512_or_si512(_mm512_and_si512(c, m15),
+                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(a, 6), m3), 4));
+        m[i + 4] =
+            _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 4), m15),
+                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(b, 6), m3), 4));
+    }
+    for (int p = 0; p < 4; p++)
+        z->mn[p] = _mm512_or_si512(m[2 * p], _mm512_slli_epi32(m[2 * p + 1], 16));
+}
+
 static void pack_group_q4k(int64_t nsb, const char *g, size_t rs, zq4k *pw) {
     const __m512i m4 = _mm512_set1_epi8(15);
     for (int64_t b = 0; b < nsb; b++) {
@@ -102,27 +136,7 @@ static void pack_group_q4k(int64_t nsb, const char *g, size_t rs, zq4k *pw) {
                 pw[b].hi[p][k + 4] = _mm512_and_si512(_mm512_srli_epi16(u, 4), m4);
             }
         }
-        int32_t sc[8][16], mn[4][16];
-        float dx[16], dmx[16];
-        for (int r = 0; r < 16; r++) {
-            blk_q4_K x;
-            memcpy(&x, blk + (size_t)r * rs, sizeof x);
-            uint8_t s[8], m[8];
-            for (int j = 0; j < 8; j++)
-                tl_get_scale_min_k4(j, x.scales, &s[j], &m[j]);
-            for (int j = 0; j < 8; j++)
-                sc[j][r] = s[j];
-            for (int p = 0; p < 4; p++)
-                mn[p][r] = (int32_t)((uint32_t)m[2 * p] | ((uint32_t)m[2 * p + 1] << 16));
-            dx[r] = f16f(x.d);
-            dmx[r] = f16f(x.dmin);
-        }
-        for (int j = 0; j < 8; j++)
-            pw[b].sc[j] = _mm512_loadu_si512(sc[j]);
-        for (int p = 0; p < 4; p++)
-            pw[b].mn[p] = _mm512_loadu_si512(mn[p]);
-        pw[b].dx = _mm512_loadu_ps(dx);
-        pw[b].dmx = _mm512_loadu_ps(dmx);
+        pack_scales_q4k(blk, rs, &pw[b]);
     }
 }
 

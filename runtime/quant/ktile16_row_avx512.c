@@ -166,33 +166,37 @@ static void q6k_16xn(int64_t nsb, const zq6k *pw, const kact6 *pa, int64_t n_tok
         __m512 d0 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A0->d));
         __m512 d1 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A1->d));
         for (int l = 0; l < 8; l += 2) {
-            /* lanes l and l + 1, two chains each (even and odd groups) */
+            /* lanes l and l + 1, two chains each (even and odd groups);
+            ** pointers with constant offsets keep the loop free of index
+            ** arithmetic */
+            const __m512i *wl = W->w + 2 * l;
+            const int32_t *y0 = A0->yp + 2 * l, *y1 = A1->yp + 2 * l;
             __m512i a0 = _mm512_setzero_si512(), a1 = a0, b0 = a0, b1 = a0;
             __m512i c0 = a0, c1 = a0, e0 = a0, e1 = a0;
             DOTW_BCAST(a0, W->off[l], A0->bs[l]);
             DOTW_BCAST(a1, W->off[l], A1->bs[l]);
             DOTW_BCAST(c0, W->off[l + 1], A0->bs[l + 1]);
             DOTW_BCAST(c1, W->off[l + 1], A1->bs[l + 1]);
-            for (int g = 0; g < 8; g += 2) {
-                int s = 16 * g + 2 * l, s2 = s + 16;
-                __m512i w0 = W->w[s], w1 = W->w[s + 1], w2 = W->w[s + 2], w3 = W->w[s + 3];
-                DOTW_BCAST(a0, w0, A0->yp[s]);
-                DOTW_BCAST(a1, w0, A1->yp[s]);
-                DOTW_BCAST(a0, w1, A0->yp[s + 1]);
-                DOTW_BCAST(a1, w1, A1->yp[s + 1]);
-                DOTW_BCAST(c0, w2, A0->yp[s + 2]);
-                DOTW_BCAST(c1, w2, A1->yp[s + 2]);
-                DOTW_BCAST(c0, w3, A0->yp[s + 3]);
-                DOTW_BCAST(c1, w3, A1->yp[s + 3]);
-                __m512i v0 = W->w[s2], v1 = W->w[s2 + 1], v2 = W->w[s2 + 2], v3 = W->w[s2 + 3];
-                DOTW_BCAST(b0, v0, A0->yp[s2]);
-                DOTW_BCAST(b1, v0, A1->yp[s2]);
-                DOTW_BCAST(b0, v1, A0->yp[s2 + 1]);
-                DOTW_BCAST(b1, v1, A1->yp[s2 + 1]);
-                DOTW_BCAST(e0, v2, A0->yp[s2 + 2]);
-                DOTW_BCAST(e1, v2, A1->yp[s2 + 2]);
-                DOTW_BCAST(e0, v3, A0->yp[s2 + 3]);
-                DOTW_BCAST(e1, v3, A1->yp[s2 + 3]);
+#pragma GCC unroll 4
+            for (int g = 0; g < 128; g += 32) {
+                __m512i w0 = wl[g], w1 = wl[g + 1], w2 = wl[g + 2], w3 = wl[g + 3];
+                DOTW_BCAST(a0, w0, y0[g]);
+                DOTW_BCAST(a1, w0, y1[g]);
+                DOTW_BCAST(a0, w1, y0[g + 1]);
+                DOTW_BCAST(a1, w1, y1[g + 1]);
+                DOTW_BCAST(c0, w2, y0[g + 2]);
+                DOTW_BCAST(c1, w2, y1[g + 2]);
+                DOTW_BCAST(c0, w3, y0[g + 3]);
+                DOTW_BCAST(c1, w3, y1[g + 3]);
+                __m512i v0 = wl[g + 16], v1 = wl[g + 17], v2 = wl[g + 18], v3 = wl[g + 19];
+                DOTW_BCAST(b0, v0, y0[g + 16]);
+                DOTW_BCAST(b1, v0, y1[g + 16]);
+                DOTW_BCAST(b0, v1, y0[g + 17]);
+                DOTW_BCAST(b1, v1, y1[g + 17]);
+                DOTW_BCAST(e0, v2, y0[g + 18]);
+                DOTW_BCAST(e1, v2, y1[g + 18]);
+                DOTW_BCAST(e0, v3, y0[g + 19]);
+                DOTW_BCAST(e1, v3, y1[g + 19]);
             }
             acc[0][l] =
                 _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(_mm512_add_epi32(a0, b0)), acc[0][l]);
@@ -206,6 +210,91 @@ static void q6k_16xn(int64_t nsb, const zq6k *pw, const kact6 *pa, int64_t n_tok
     }
     _mm512_storeu_ps(out, fold8(acc[0]));
     if (nt > 1) _mm512_storeu_ps(out + out_stride, fold8(acc[1]));
+}
+
+/* 16 rows x 4 tokens of Q6_K: each weight vector loaded once for 4 tokens
+** (the 2-token tile is bound by its loads); 16 integer chains in registers,
+** the float lanes in memory (one update per lane and super-block). */
+static void q6k_16x4(int64_t nsb, const zq6k *pw, const kact6 *pa, int64_t n_tok, int64_t k,
+                     const char *next, size_t rs, float *out, size_t out_stride) {
+    __m512 acc[4][8];
+    for (int t = 0; t < 4; t++)
+        for (int l = 0; l < 8; l++)
+            acc[t][l] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nsb; b++) {
+        if (next)
+            for (int r = 0; r < 16; r++)
+                for (int l = 0; l < 210; l += 64)
+                    _mm_prefetch(next + (size_t)r * rs + (size_t)b * 210 + l, _MM_HINT_T0);
+        const zq6k *W = pw + b;
+        const kact6 *A = pa + b * n_tok + k;
+        __m512 d[4];
+        for (int t = 0; t < 4; t++)
+            d[t] = _mm512_mul_ps(W->dx, _mm512_set1_ps(A[t].d));
+        for (int l = 0; l < 8; l += 2) {
+            const __m512i *wl = W->w + 2 * l;
+            const int32_t *y0 = A[0].yp + 2 * l, *y1 = A[1].yp + 2 * l, *y2 = A[2].yp + 2 * l,
+                          *y3 = A[3].yp + 2 * l;
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+            __m512i b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+            __m512i e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+            DOTW_BCAST(a0, W->off[l], A[0].bs[l]);
+            DOTW_BCAST(a1, W->off[l], A[1].bs[l]);
+            DOTW_BCAST(a2, W->off[l], A[2].bs[l]);
+            DOTW_BCAST(a3, W->off[l], A[3].bs[l]);
+            DOTW_BCAST(c0, W->off[l + 1], A[0].bs[l + 1]);
+            DOTW_BCAST(c1, W->off[l + 1], A[1].bs[l + 1]);
+            DOTW_BCAST(c2, W->off[l + 1], A[2].bs[l + 1]);
+            DOTW_BCAST(c3, W->off[l + 1], A[3].bs[l + 1]);
+#pragma GCC unroll 4
+            for (int g = 0; g < 128; g += 32) {
+                __m512i w0 = wl[g], w1 = wl[g + 1], w2 = wl[g + 2], w3 = wl[g + 3];
+                __m512i v0 = wl[g + 16], v1 = wl[g + 17], v2 = wl[g + 18], v3 = wl[g + 19];
+                DOTW_BCAST(a0, w0, y0[g + 0]);
+                DOTW_BCAST(a1, w0, y1[g + 0]);
+                DOTW_BCAST(a2, w0, y2[g + 0]);
+                DOTW_BCAST(a3, w0, y3[g + 0]);
+                DOTW_BCAST(a0, w1, y0[g + 1]);
+                DOTW_BCAST(a1, w1, y1[g + 1]);
+                DOTW_BCAST(a2, w1, y2[g + 1]);
+                DOTW_BCAST(a3, w1, y3[g + 1]);
+                DOTW_BCAST(c0, w2, y0[g + 2]);
+                DOTW_BCAST(c1, w2, y1[g + 2]);
+                DOTW_BCAST(c2, w2, y2[g + 2]);
+                DOTW_BCAST(c3, w2, y3[g + 2]);
+                DOTW_BCAST(c0, w3, y0[g + 3]);
+                DOTW_BCAST(c1, w3, y1[g + 3]);
+                DOTW_BCAST(c2, w3, y2[g + 3]);
+                DOTW_BCAST(c3, w3, y3[g + 3]);
+                DOTW_BCAST(b0, v0, y0[g + 16]);
+                DOTW_BCAST(b1, v0, y1[g + 16]);
+                DOTW_BCAST(b2, v0, y2[g + 16]);
+                DOTW_BCAST(b3, v0, y3[g + 16]);
+                DOTW_BCAST(b0, v1, y0[g + 17]);
+                DOTW_BCAST(b1, v1, y1[g + 17]);
+                DOTW_BCAST(b2, v1, y2[g + 17]);
+                DOTW_BCAST(b3, v1, y3[g + 17]);
+                DOTW_BCAST(e0, v2, y0[g + 18]);
+                DOTW_BCAST(e1, v2, y1[g + 18]);
+                DOTW_BCAST(e2, v2, y2[g + 18]);
+                DOTW_BCAST(e3, v2, y3[g + 18]);
+                DOTW_BCAST(e0, v3, y0[g + 19]);
+                DOTW_BCAST(e1, v3, y1[g + 19]);
+                DOTW_BCAST(e2, v3, y2[g + 19]);
+                DOTW_BCAST(e3, v3, y3[g + 19]);
+            }
+#define Q6_FOLD(t, x, y, z, u)                                                                     \
+    acc[t][l] = _mm512_fmadd_ps(d[t], _mm512_cvtepi32_ps(_mm512_add_epi32(x, y)), acc[t][l]);      \
+    acc[t][l + 1] = _mm512_fmadd_ps(d[t], _mm512_cvtepi32_ps(_mm512_add_epi32(z, u)), acc[t][l + 1])
+            Q6_FOLD(0, a0, b0, c0, e0);
+            Q6_FOLD(1, a1, b1, c1, e1);
+            Q6_FOLD(2, a2, b2, c2, e2);
+            Q6_FOLD(3, a3, b3, c3, e3);
+#undef Q6_FOLD
+        }
+    }
+    for (int t = 0; t < 4; t++)
+        _mm512_storeu_ps(out + (size_t)t * out_stride, fold8(acc[t]));
 }
 
 tl_status tl_ktile_gemm_q6k(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r16,
@@ -223,7 +312,11 @@ tl_status tl_ktile_gemm_q6k(int64_t n, const void *w, size_t w_stride, int64_t r
         const char *base = (const char *)w + (size_t)g * w_stride;
         pack_group_q6k(nsb, base, w_stride, pw);
         const char *next = g + 16 < r16 ? base + 16 * w_stride : NULL;
-        for (int64_t k = 0; k < n_tok; k += 2, next = NULL)
+        int64_t k = 0;
+        for (; k + 4 <= n_tok; k += 4, next = NULL)
+            q6k_16x4(nsb, pw, pack, n_tok, k, next, w_stride,
+                     out + (size_t)k * out_stride + (size_t)g, out_stride);
+        for (; k < n_tok; k += 2, next = NULL)
             q6k_16xn(nsb, pw, pack, n_tok, k, n_tok - k > 1 ? 2 : 1, next, w_stride,
                      out + (size_t)k * out_stride + (size_t)g, out_stride);
     }
@@ -353,6 +446,7 @@ static void q5k_16xn(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok
             /* lanes l and l + 1, two chains each (even and odd sub-blocks) */
             __m512i a0 = _mm512_setzero_si512(), a1 = a0, b0 = a0, b1 = a0;
             __m512i c0 = a0, c1 = a0, e0 = a0, e1 = a0;
+#pragma GCC unroll 4
             for (int g = 0; g < 8; g += 2) {
                 int s = 16 * g + 2 * l, s2 = s + 16;
                 __m512i w0 = W->w[s], w1 = W->w[s + 1], w2 = W->w[s + 2], w3 = W->w[s + 3];
@@ -486,12 +580,26 @@ static void pack_group_q8_0(int64_t nb, const char *g, size_t rs, zq8 *pw) {
     }
 }
 
+/* lane l of one token: s = -128 * sum(y) + (q + 128) . y, acc += d * s */
+#define Q8_LANE(acc, d, A, w, l)                                                                   \
+    do {                                                                                           \
+        __m512i s_ = _mm512_set1_epi32((A)->nc[l]);                                                \
+        DOT_BCAST(s_, w, (A)->qs[l]);                                                              \
+        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s_), acc);                                     \
+    } while (0)
+
+static inline __m512 fold8v(__m512 l0, __m512 l1, __m512 l2, __m512 l3, __m512 l4, __m512 l5,
+                            __m512 l6, __m512 l7) {
+    return _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(l0, l4), _mm512_add_ps(l2, l6)),
+                         _mm512_add_ps(_mm512_add_ps(l1, l5), _mm512_add_ps(l3, l7)));
+}
+
+/* 16 rows x 2 tokens (nt = 2) or 1 token (nt = 1) of Q8_0; the 16
+** accumulators are named so that they stay in registers */
 static void q8_0_16xn(int64_t nb, const zq8 *pw, const act8 *pa, int64_t n_tok, int64_t k, int nt,
                       const char *next, size_t rs, float *out, size_t out_stride) {
-    __m512 acc[2][8];
-    for (int t = 0; t < 2; t++)
-        for (int l = 0; l < 8; l++)
-            acc[t][l] = _mm512_setzero_ps();
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
     for (int64_t b = 0; b < nb; b++) {
         if (next)
             for (int r = 0; r < 16; r++)
@@ -500,16 +608,34 @@ static void q8_0_16xn(int64_t nb, const zq8 *pw, const act8 *pa, int64_t n_tok, 
         const act8 *A0 = pa + b * n_tok + k, *A1 = nt > 1 ? A0 + 1 : A0;
         __m512 d0 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A0->d));
         __m512 d1 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A1->d));
-        for (int l = 0; l < 8; l++) {
-            __m512i s0 = _mm512_set1_epi32(A0->nc[l]), s1 = _mm512_set1_epi32(A1->nc[l]);
-            DOT_BCAST(s0, W->q[l], A0->qs[l]);
-            DOT_BCAST(s1, W->q[l], A1->qs[l]);
-            acc[0][l] = _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(s0), acc[0][l]);
-            acc[1][l] = _mm512_fmadd_ps(d1, _mm512_cvtepi32_ps(s1), acc[1][l]);
-        }
+        __m512i w;
+        w = W->q[0];
+        Q8_LANE(a0, d0, A0, w, 0);
+        Q8_LANE(b0, d1, A1, w, 0);
+        w = W->q[1];
+        Q8_LANE(a1, d0, A0, w, 1);
+        Q8_LANE(b1, d1, A1, w, 1);
+        w = W->q[2];
+        Q8_LANE(a2, d0, A0, w, 2);
+        Q8_LANE(b2, d1, A1, w, 2);
+        w = W->q[3];
+        Q8_LANE(a3, d0, A0, w, 3);
+        Q8_LANE(b3, d1, A1, w, 3);
+        w = W->q[4];
+        Q8_LANE(a4, d0, A0, w, 4);
+        Q8_LANE(b4, d1, A1, w, 4);
+        w = W->q[5];
+        Q8_LANE(a5, d0, A0, w, 5);
+        Q8_LANE(b5, d1, A1, w, 5);
+        w = W->q[6];
+        Q8_LANE(a6, d0, A0, w, 6);
+        Q8_LANE(b6, d1, A1, w, 6);
+        w = W->q[7];
+        Q8_LANE(a7, d0, A0, w, 7);
+        Q8_LANE(b7, d1, A1, w, 7);
     }
-    _mm512_storeu_ps(out, fold8(acc[0]));
-    if (nt > 1) _mm512_storeu_ps(out + out_stride, fold8(acc[1]));
+    _mm512_storeu_ps(out, fold8v(a0, a1, a2, a3, a4, a5, a6, a7));
+    if (nt > 1) _mm512_storeu_ps(out + out_stride, fold8v(b0, b1, b2, b3, b4, b5, b6, b7));
 }
 
 tl_status tl_ktile_gemm_q8_0(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r16,

@@ -1,9 +1,11 @@
-/* runtime/quant/register.c -- the kernel tables of the block types and their
-** registration into the traits table (runtime/quant.h). */
+/* runtime/quant/register.c -- the kernel table of the block types: every
+** variant (scalar, AVX2) and dot order of each type, static const
+** (runtime/quant.h: the *_of lookups for tests and benchmarks, the *_order
+** lookups in the variant runtime/quant/select.c chose).  The traits tables
+** (runtime/quant/traits.c) name the same ROW-order kernels; the unit test
+** test_quant_tables checks that they agree. */
 #include "runtime/quant.h"
 #include "runtime/quant/quant_impl.h"
-
-#include <pthread.h>
 
 /* Kernels per dot order (tl_dot_order): [0] ggml's one-row order, [1] the
 ** order of llama.cpp's repacked GEMV, [2] of its repacked GEMM (NULL where a
@@ -17,8 +19,6 @@ typedef struct entry {
     tl_vec_dot4_fn dot4_scalar[3], dot4_avx2[3];
     tl_vec_dot_4x2_fn tile_avx2[3]; /* NULL: no fused tile */
 } entry;
-
-static bool use_avx2_selected;
 
 /* dot4 from four single-row calls, for the types without a fused version. */
 #define DOT4_LOOP(NAME, DOT)                                                                       \
@@ -45,64 +45,8 @@ DOT4_LOOP(dot4_q5_K, tl_q5_K_dot)
 DOT4_LOOP(dot4_q6_K, tl_q6_K_dot)
 DOT4_LOOP(dot4_q8_K, tl_q8_K_dot)
 
-#define ENTRY(DT, T, FROM, DOT, DOTTYPE)                                                           \
-    {                                                                                              \
-        .dt = DT, .scalar = {tl_##T##_to_f32, FROM, DOT, DOTTYPE},                                 \
-        .quantize_ref = tl_##T##_quantize, .dot_scalar = {DOT}, .dot4_scalar = {                   \
-            dot4_##T                                                                               \
-        }                                                                                          \
-    }
-
-static entry table[] = {
-    {.dt = TL_DTYPE_F16,
-     .scalar = {tl_f16_to_f32_row, tl_f16_from_f32_row, tl_f16_dot, TL_DTYPE_F16},
-     .quantize_ref = tl_f16_from_f32_row,
-     .dot_scalar = {tl_f16_dot},
-     .dot4_scalar = {dot4_f16}},
-    {.dt = TL_DTYPE_Q4_0,
-     .scalar = {tl_q4_0_to_f32, tl_q4_0_quantize, tl_q4_0_dot, TL_DTYPE_Q8_0},
-     .quantize_ref = tl_q4_0_quantize,
-     .dot_scalar = {tl_q4_0_dot, tl_q4_0_dot_rp},
-     .dot4_scalar = {dot4_q4_0, dot4_q4_0_rp}},
-    ENTRY(TL_DTYPE_Q4_1, q4_1, tl_q4_1_quantize, tl_q4_1_dot, TL_DTYPE_Q8_1),
-    ENTRY(TL_DTYPE_Q5_0, q5_0, tl_q5_0_quantize, tl_q5_0_dot, TL_DTYPE_Q8_0),
-    ENTRY(TL_DTYPE_Q5_1, q5_1, tl_q5_1_quantize, tl_q5_1_dot, TL_DTYPE_Q8_1),
-    ENTRY(TL_DTYPE_Q8_0, q8_0, tl_q8_0_quantize_act, tl_q8_0_dot, TL_DTYPE_Q8_0),
-    ENTRY(TL_DTYPE_Q8_1, q8_1, tl_q8_1_quantize_act, tl_q8_1_dot, TL_DTYPE_Q8_1),
-    {.dt = TL_DTYPE_Q2_K,
-     .scalar = {tl_q2_K_to_f32, tl_q2_K_quantize, tl_q2_K_dot, TL_DTYPE_Q8_K},
-     .quantize_ref = tl_q2_K_quantize,
-     .dot_scalar = {tl_q2_K_dot, tl_q2_K_dot_rp, tl_q2_K_dot_rpg},
-     .dot4_scalar = {dot4_q2_K, dot4_q2_K_rp, dot4_q2_K_rpg}},
-    ENTRY(TL_DTYPE_Q3_K, q3_K, tl_q3_K_quantize, tl_q3_K_dot, TL_DTYPE_Q8_K),
-    {.dt = TL_DTYPE_Q4_K,
-     .scalar = {tl_q4_K_to_f32, tl_q4_K_quantize, tl_q4_K_dot, TL_DTYPE_Q8_K},
-     .quantize_ref = tl_q4_K_quantize,
-     .dot_scalar = {tl_q4_K_dot, tl_q4_K_dot_rp, tl_q4_K_dot_rpg},
-     .dot4_scalar = {dot4_q4_K, dot4_q4_K_rp, dot4_q4_K_rpg}},
-    ENTRY(TL_DTYPE_Q5_K, q5_K, tl_q5_K_quantize, tl_q5_K_dot, TL_DTYPE_Q8_K),
-    ENTRY(TL_DTYPE_Q6_K, q6_K, tl_q6_K_quantize, tl_q6_K_dot, TL_DTYPE_Q8_K),
-    ENTRY(TL_DTYPE_Q8_K, q8_K, tl_q8_K_quantize, tl_q8_K_dot, TL_DTYPE_Q8_K),
-};
-#define N_ENTRIES (sizeof table / sizeof table[0])
-
-static entry *entry_of(tl_dtype dt) {
-    for (size_t i = 0; i < N_ENTRIES; i++)
-        if (table[i].dt == dt) return &table[i];
-    return NULL;
-}
-
-static pthread_once_t avx2_once = PTHREAD_ONCE_INIT;
-#ifdef TL_X86_KERNELS /* else no *_avx2.c is compiled and tl_cpu_use_avx2() is false */
-static void set_avx2(tl_dtype dt, tl_from_f32_fn from, tl_vec_dot_fn dot, tl_vec_dot4_fn dot4,
-                     tl_vec_dot_4x2_fn tile) {
-    entry *e = entry_of(dt);
-    e->avx2.from_f32 = from;
-    e->avx2.vec_dot = dot;
-    e->dot_avx2[0] = dot;
-    e->dot4_avx2[0] = dot4;
-    e->tile_avx2[0] = tile;
-}
+#ifdef TL_X86_KERNELS /* else no *_avx2.c is compiled: X86() names nothing */
+#define X86(F) F
 DOT4_LOOP(dot4_q2_K_rp_avx2, tl_q2_K_dot_rp_avx2)
 DOT4_LOOP(dot4_q2_K_rpg_avx2, tl_q2_K_dot_rpg_avx2)
 DOT4_LOOP(dot4_q4_K_rp_avx2, tl_q4_K_dot_rp_avx2)
@@ -116,42 +60,82 @@ DOT4_LOOP(dot4_q2_K_avx2, tl_q2_K_dot_avx2)
 DOT4_LOOP(dot4_q3_K_avx2, tl_q3_K_dot_avx2)
 DOT4_LOOP(dot4_q5_K_avx2, tl_q5_K_dot_avx2)
 DOT4_LOOP(dot4_q6_K_avx2, tl_q6_K_dot_avx2)
+#else
+#define X86(F) NULL
 #endif
-static void fill_avx2(void) {
-#ifdef TL_X86_KERNELS
-    set_avx2(TL_DTYPE_F16, NULL, tl_f16_dot_avx2, dot4_f16_avx2, NULL);
-    set_avx2(TL_DTYPE_Q4_0, NULL, tl_q4_0_dot_avx2, tl_q4_0_dot4_avx2, tl_q4_0_dot_4x2_avx2);
-    set_avx2(TL_DTYPE_Q8_0, tl_q8_0_quantize_act_avx2, tl_q8_0_dot_avx2, tl_q8_0_dot4_avx2,
-             tl_q8_0_dot_4x2_avx2);
-    set_avx2(TL_DTYPE_Q4_1, NULL, tl_q4_1_dot_avx2, dot4_q4_1_avx2, NULL);
-    set_avx2(TL_DTYPE_Q5_0, NULL, tl_q5_0_dot_avx2, dot4_q5_0_avx2, NULL);
-    set_avx2(TL_DTYPE_Q5_1, NULL, tl_q5_1_dot_avx2, dot4_q5_1_avx2, NULL);
-    set_avx2(TL_DTYPE_Q2_K, NULL, tl_q2_K_dot_avx2, dot4_q2_K_avx2, NULL);
-    set_avx2(TL_DTYPE_Q3_K, NULL, tl_q3_K_dot_avx2, dot4_q3_K_avx2, NULL);
-    set_avx2(TL_DTYPE_Q4_K, NULL, tl_q4_K_dot_avx2, dot4_q4_K_avx2, NULL);
-    set_avx2(TL_DTYPE_Q5_K, NULL, tl_q5_K_dot_avx2, dot4_q5_K_avx2, NULL);
-    set_avx2(TL_DTYPE_Q6_K, NULL, tl_q6_K_dot_avx2, dot4_q6_K_avx2, NULL);
-    set_avx2(TL_DTYPE_Q8_K, tl_q8_K_quantize_avx2, NULL, NULL, NULL);
-    entry *q = entry_of(TL_DTYPE_Q4_0);
-    q->dot_avx2[1] = tl_q4_0_dot_rp_avx2;
-    q->dot4_avx2[1] = tl_q4_0_dot4_rp_avx2;
-    q->tile_avx2[1] = tl_q4_0_dot_4x2_rp_avx2;
-    entry *k2 = entry_of(TL_DTYPE_Q2_K);
-    k2->dot_avx2[1] = tl_q2_K_dot_rp_avx2;
-    k2->dot_avx2[2] = tl_q2_K_dot_rpg_avx2;
-    k2->dot4_avx2[1] = dot4_q2_K_rp_avx2;
-    k2->dot4_avx2[2] = dot4_q2_K_rpg_avx2;
-    entry *k = entry_of(TL_DTYPE_Q4_K);
-    k->dot_avx2[1] = tl_q4_K_dot_rp_avx2;
-    k->dot_avx2[2] = tl_q4_K_dot_rpg_avx2;
-    k->dot4_avx2[1] = dot4_q4_K_rp_avx2;
-    k->dot4_avx2[2] = dot4_q4_K_rpg_avx2;
-#endif
-}
+
+/* A type with one dot order; AFROM/ADOT/ADOT4/ATILE: its AVX2 kernels (NULL: none). */
+#define ENTRY(DT, T, FROM, DOT, DOTTYPE, AFROM, ADOT, ADOT4, ATILE)                                \
+    {                                                                                              \
+        .dt = DT, .scalar = {tl_##T##_to_f32, FROM, DOT, DOTTYPE},                                 \
+        .avx2 = {NULL, AFROM, ADOT, DOTTYPE}, .quantize_ref = tl_##T##_quantize,                   \
+        .dot_scalar = {DOT}, .dot_avx2 = {ADOT}, .dot4_scalar = {dot4_##T}, .dot4_avx2 = {ADOT4},  \
+        .tile_avx2 = {                                                                             \
+            ATILE                                                                                  \
+        }                                                                                          \
+    }
+
+/* Every table entry is fixed at compile time: nothing writes it. */
+static const entry table[] = {
+    {.dt = TL_DTYPE_F16,
+     .scalar = {tl_f16_to_f32_row, tl_f16_from_f32_row, tl_f16_dot, TL_DTYPE_F16},
+     .avx2 = {NULL, NULL, X86(tl_f16_dot_avx2), TL_DTYPE_F16},
+     .quantize_ref = tl_f16_from_f32_row,
+     .dot_scalar = {tl_f16_dot},
+     .dot_avx2 = {X86(tl_f16_dot_avx2)},
+     .dot4_scalar = {dot4_f16},
+     .dot4_avx2 = {X86(dot4_f16_avx2)}},
+    {.dt = TL_DTYPE_Q4_0,
+     .scalar = {tl_q4_0_to_f32, tl_q4_0_quantize, tl_q4_0_dot, TL_DTYPE_Q8_0},
+     .avx2 = {NULL, NULL, X86(tl_q4_0_dot_avx2), TL_DTYPE_Q8_0},
+     .quantize_ref = tl_q4_0_quantize,
+     .dot_scalar = {tl_q4_0_dot, tl_q4_0_dot_rp},
+     .dot_avx2 = {X86(tl_q4_0_dot_avx2), X86(tl_q4_0_dot_rp_avx2)},
+     .dot4_scalar = {dot4_q4_0, dot4_q4_0_rp},
+     .dot4_avx2 = {X86(tl_q4_0_dot4_avx2), X86(tl_q4_0_dot4_rp_avx2)},
+     .tile_avx2 = {X86(tl_q4_0_dot_4x2_avx2), X86(tl_q4_0_dot_4x2_rp_avx2)}},
+    ENTRY(TL_DTYPE_Q4_1, q4_1, tl_q4_1_quantize, tl_q4_1_dot, TL_DTYPE_Q8_1, NULL,
+          X86(tl_q4_1_dot_avx2), X86(dot4_q4_1_avx2), NULL),
+    ENTRY(TL_DTYPE_Q5_0, q5_0, tl_q5_0_quantize, tl_q5_0_dot, TL_DTYPE_Q8_0, NULL,
+          X86(tl_q5_0_dot_avx2), X86(dot4_q5_0_avx2), NULL),
+    ENTRY(TL_DTYPE_Q5_1, q5_1, tl_q5_1_quantize, tl_q5_1_dot, TL_DTYPE_Q8_1, NULL,
+          X86(tl_q5_1_dot_avx2), X86(dot4_q5_1_avx2), NULL),
+    ENTRY(TL_DTYPE_Q8_0, q8_0, tl_q8_0_quantize_act, tl_q8_0_dot, TL_DTYPE_Q8_0,
+          X86(tl_q8_0_quantize_act_avx2), X86(tl_q8_0_dot_avx2), X86(tl_q8_0_dot4_avx2),
+          X86(tl_q8_0_dot_4x2_avx2)),
+    ENTRY(TL_DTYPE_Q8_1, q8_1, tl_q8_1_quantize_act, tl_q8_1_dot, TL_DTYPE_Q8_1, NULL, NULL, NULL,
+          NULL),
+    {.dt = TL_DTYPE_Q2_K,
+     .scalar = {tl_q2_K_to_f32, tl_q2_K_quantize, tl_q2_K_dot, TL_DTYPE_Q8_K},
+     .avx2 = {NULL, NULL, X86(tl_q2_K_dot_avx2), TL_DTYPE_Q8_K},
+     .quantize_ref = tl_q2_K_quantize,
+     .dot_scalar = {tl_q2_K_dot, tl_q2_K_dot_rp, tl_q2_K_dot_rpg},
+     .dot_avx2 = {X86(tl_q2_K_dot_avx2), X86(tl_q2_K_dot_rp_avx2), X86(tl_q2_K_dot_rpg_avx2)},
+     .dot4_scalar = {dot4_q2_K, dot4_q2_K_rp, dot4_q2_K_rpg},
+     .dot4_avx2 = {X86(dot4_q2_K_avx2), X86(dot4_q2_K_rp_avx2), X86(dot4_q2_K_rpg_avx2)}},
+    ENTRY(TL_DTYPE_Q3_K, q3_K, tl_q3_K_quantize, tl_q3_K_dot, TL_DTYPE_Q8_K, NULL,
+          X86(tl_q3_K_dot_avx2), X86(dot4_q3_K_avx2), NULL),
+    {.dt = TL_DTYPE_Q4_K,
+     .scalar = {tl_q4_K_to_f32, tl_q4_K_quantize, tl_q4_K_dot, TL_DTYPE_Q8_K},
+     .avx2 = {NULL, NULL, X86(tl_q4_K_dot_avx2), TL_DTYPE_Q8_K},
+     .quantize_ref = tl_q4_K_quantize,
+     .dot_scalar = {tl_q4_K_dot, tl_q4_K_dot_rp, tl_q4_K_dot_rpg},
+     .dot_avx2 = {X86(tl_q4_K_dot_avx2), X86(tl_q4_K_dot_rp_avx2), X86(tl_q4_K_dot_rpg_avx2)},
+     .dot4_scalar = {dot4_q4_K, dot4_q4_K_rp, dot4_q4_K_rpg},
+     .dot4_avx2 = {X86(dot4_q4_K_avx2), X86(dot4_q4_K_rp_avx2), X86(dot4_q4_K_rpg_avx2)}},
+    ENTRY(TL_DTYPE_Q5_K, q5_K, tl_q5_K_quantize, tl_q5_K_dot, TL_DTYPE_Q8_K, NULL,
+          X86(tl_q5_K_dot_avx2), X86(dot4_q5_K_avx2), NULL),
+    ENTRY(TL_DTYPE_Q6_K, q6_K, tl_q6_K_quantize, tl_q6_K_dot, TL_DTYPE_Q8_K, NULL,
+          X86(tl_q6_K_dot_avx2), X86(dot4_q6_K_avx2), NULL),
+    ENTRY(TL_DTYPE_Q8_K, q8_K, tl_q8_K_quantize, tl_q8_K_dot, TL_DTYPE_Q8_K,
+          X86(tl_q8_K_quantize_avx2), NULL, NULL, NULL),
+};
+#define N_ENTRIES (sizeof table / sizeof table[0])
 
 static const entry *find(tl_dtype dt) {
-    pthread_once(&avx2_once, fill_avx2);
-    return entry_of(dt);
+    for (size_t i = 0; i < N_ENTRIES; i++)
+        if (table[i].dt == dt) return &table[i];
+    return NULL;
 }
 
 bool tl_quant_kernels_of(tl_dtype dt, bool avx2, tl_quant_kernels *out) {
@@ -198,28 +182,16 @@ tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2_order_of(tl_dtype dt, tl_dot_order order,
     return e->tile_avx2[order_index(e, order)];
 }
 
-void tl_quant_register(bool use_avx2) {
-    use_avx2_selected = use_avx2;
-    for (size_t i = 0; i < N_ENTRIES; i++) {
-        tl_quant_kernels k = {0};
-        tl_quant_kernels_of(table[i].dt, use_avx2, &k);
-        tl_dtype_set_kernels(table[i].dt, k.to_f32, k.from_f32, k.vec_dot, k.dot_type);
-    }
-}
-
 tl_vec_dot_fn tl_quant_vec_dot_order(tl_dtype dt, tl_dot_order order) {
-    tl_runtime_init();
-    return tl_quant_vec_dot_order_of(dt, order, use_avx2_selected);
+    return tl_quant_vec_dot_order_of(dt, order, tl_kernels_use_avx2());
 }
 
 tl_vec_dot4_fn tl_quant_vec_dot4_order(tl_dtype dt, tl_dot_order order) {
-    tl_runtime_init();
-    return tl_quant_vec_dot4_order_of(dt, order, use_avx2_selected);
+    return tl_quant_vec_dot4_order_of(dt, order, tl_kernels_use_avx2());
 }
 
 tl_vec_dot_4x2_fn tl_quant_vec_dot_4x2_order(tl_dtype dt, tl_dot_order order) {
-    tl_runtime_init();
-    return tl_quant_vec_dot_4x2_order_of(dt, order, use_avx2_selected);
+    return tl_quant_vec_dot_4x2_order_of(dt, order, tl_kernels_use_avx2());
 }
 
 tl_status tl_quantize_rows(tl_dtype dt, const float *src, void *dst, int64_t nrows,

@@ -1,7 +1,12 @@
-/* runtime/quant/select.c -- the one place that chooses a matmul kernel for a
-** weight (runtime/quant.h: tl_quant_gemv_rows_best, tl_quant_gemm_rows_best),
-** and the portable side of the tile kernels (runtime/quant/tile8.h) on CPUs
-** without them.
+/* runtime/quant/select.c -- the one place that chooses kernels: the variant
+** of the traits tables (scalar or AVX2, runtime/quant/traits.c) the process
+** runs, and the matmul kernel for a weight (runtime/quant.h:
+** tl_quant_gemv_rows_best, tl_quant_gemm_rows_best); and the portable side of
+** the tile kernels (runtime/quant/tile8.h) on CPUs without them.
+**
+** The variant is one pointer, set once under pthread_once from the CPU's
+** features (runtime/cpu.h: AVX2 unless TL_NO_AVX2=1); the tables it points to
+** are static const, so nothing else about kernel choice is mutable.
 **
 ** Q4_0 weights in llama.cpp's repacked order go to the 8-rows-in-lanes tiles
 ** (AVX2; 16 rows with AVX-512 VNNI for more than one token); with AVX-512
@@ -12,6 +17,26 @@
 #include "runtime/quant.h"
 #include "runtime/quant/ktile.h"
 #include "runtime/quant/tile8.h"
+
+#include "runtime/cpu.h"
+
+#include <pthread.h>
+
+static const tl_type_traits *selected; /* written once, under select_once */
+static pthread_once_t select_once = PTHREAD_ONCE_INIT;
+
+static void select_variant(void) {
+    selected = tl_dtype_traits_table(tl_cpu_use_avx2());
+}
+
+const tl_type_traits *tl_kernels_selected(void) {
+    pthread_once(&select_once, select_variant);
+    return selected;
+}
+
+bool tl_kernels_use_avx2(void) {
+    return tl_kernels_selected() != tl_dtype_traits_table(false);
+}
 
 static bool use_tile8(tl_dtype dt, tl_dot_order order) {
     return dt == TL_DTYPE_Q4_0 && order == TL_DOT_ORDER_REPACK && tl_q4_0_tile8_available();

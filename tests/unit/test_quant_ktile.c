@@ -5,6 +5,7 @@
 ** without a remainder of 4, extreme codes, and rows that start anywhere. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -117,6 +118,48 @@ static void test_ktile_matches_reference(void **state) {
     }
 }
 
+/* The comparison can fail: a kernel that read one weight byte wrongly would be
+** caught.  One code byte of row 5 changed in the tile's copy of the weights
+** must change that row's outputs, and only that row's. */
+static void test_ktile_detects_a_wrong_weight(void **state) {
+    (void)state;
+    if (!tl_ktile16_available() && !tl_ktile8_available()) skip();
+    for (size_t c = 0; c < N_CASES; c++) {
+        tl_dtype dt = cases[c].dt;
+        tl_dot_order o = cases[c].order;
+        if (!tl_ktile16_available() && dt != TL_DTYPE_Q4_K) continue;
+        int64_t rows = 16, n = 256, tok = 3;
+        void *w, *a;
+        size_t ws, as;
+        make(dt, rows, n, tok, 0, &w, &ws, &a, &as);
+        size_t bytes = (size_t)(rows * tok) * sizeof(float);
+        float *got = calloc(1, bytes), *want = calloc(1, bytes);
+        assert_int_equal(
+            tl_quant_gemm_rows_order(dt, o, n, w, ws, 0, rows, a, as, tok, want, (size_t)rows),
+            TL_OK);
+        unsigned char *byte = (unsigned char *)w + 5 * ws + ws - 7; /* a code of row 5 */
+        *byte ^= 0x11;
+        if (tl_ktile16_available())
+            assert_int_equal(
+                tl_ktile16_gemm(dt, o, n, w, ws, 0, rows, a, as, tok, got, (size_t)rows), TL_OK);
+        else
+            assert_int_equal(
+                tl_ktile8_gemm(dt, o, n, w, ws, 0, rows, a, as, tok, got, (size_t)rows), TL_OK);
+        for (int64_t k = 0; k < tok; k++)
+            for (int64_t r = 0; r < rows; r++) {
+                bool same = memcmp(&got[k * rows + r], &want[k * rows + r], sizeof(float)) == 0;
+                if (r == 5)
+                    assert_false(same);
+                else
+                    assert_true(same);
+            }
+        free(got);
+        free(want);
+        free(w);
+        free(a);
+    }
+}
+
 static void test_ktile_variants_present(void **state) {
     (void)state;
     print_message("ktile16 (AVX-512 VNNI): %s; ktile8 (AVX2, Q4_K): %s\n",
@@ -146,6 +189,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ktile_matches_reference),
         cmocka_unit_test(test_ktile_errors),
+        cmocka_unit_test(test_ktile_detects_a_wrong_weight),
         cmocka_unit_test(test_ktile_variants_present),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
