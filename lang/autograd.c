@@ -25,6 +25,7 @@ bool tl_ag_enabled(void) {
 typedef struct ag_node {
     tl_ag_node base;
     const char *name;
+    int op; /* tl_ag_ctx.op */
     tl_ag_backward_fn backward;
     int argc;
     tl_value *argv;
@@ -69,20 +70,19 @@ static bool value_has_tensor(const tl_value *v) {
     return false;
 }
 
+static tl_status record_node(const char *name, int op, tl_ag_backward_fn bw, int argc,
+                             const tl_value *argv, tl_tensor *y, void *data,
+                             void (*free_data)(void *data));
+
 tl_status tl_ag_record(const tl_builtin_def *def, int argc, const tl_value *argv, tl_value *out) {
     bool constant = false;
-    tl_ag_backward_fn bw = tl_ag_rule(def->name, &constant);
+    int op = 0;
+    tl_ag_backward_fn bw = tl_ag_rule(def->name, &op, &constant);
     if (constant) return TL_OK;
     /* a full reduction returns a number: keep it a 0-d tensor so it carries the gradient */
-    if (bw && is_number(out) && argc == 1 && argv[0].kind == TL_VAL_TENSOR &&
-        (!strcmp(def->name, "sum") || !strcmp(def->name, "mean") || !strcmp(def->name, "max") ||
-         !strcmp(def->name, "min"))) {
-        tl_reduce_op op = !strcmp(def->name, "sum")    ? TL_RED_SUM
-                          : !strcmp(def->name, "mean") ? TL_RED_MEAN
-                          : !strcmp(def->name, "max")  ? TL_RED_MAX
-                                                       : TL_RED_MIN;
+    if (bw == tl_ag_rule_reduce && is_number(out) && argc == 1 && argv[0].kind == TL_VAL_TENSOR) {
         tl_tensor *r;
-        tl_status st = tl_op_reduce(op, argv[0].as.tensor, 0, true, false, &r);
+        tl_status st = tl_op_reduce((tl_reduce_op)op, argv[0].as.tensor, 0, true, false, &r);
         if (st != TL_OK) return st;
         tl_value_release(out);
         *out = tl_value_tensor(r);
@@ -107,12 +107,18 @@ tl_status tl_ag_record(const tl_builtin_def *def, int argc, const tl_value *argv
         return tl_fail(TL_ERR_UNSUPPORTED,
                        "%s has no gradient yet (compute it in no_grad { } or on detach(x))",
                        def->name);
-    return tl_ag_record_custom(def->name, bw, argc, argv, out->as.tensor, NULL, NULL);
+    return record_node(def->name, op, bw, argc, argv, out->as.tensor, NULL, NULL);
 }
 
 tl_status tl_ag_record_custom(const char *name, tl_ag_backward_fn bw, int argc,
                               const tl_value *argv, tl_tensor *y, void *data,
                               void (*free_data)(void *data)) {
+    return record_node(name, 0, bw, argc, argv, y, data, free_data);
+}
+
+static tl_status record_node(const char *name, int op, tl_ag_backward_fn bw, int argc,
+                             const tl_value *argv, tl_tensor *y, void *data,
+                             void (*free_data)(void *data)) {
     bool same = y->grad_fn || y->requires_grad; /* already tracked (a shared result) */
     for (int i = 0; i < argc; i++)
         if (argv[i].kind == TL_VAL_TENSOR && argv[i].as.tensor == y) same = true; /* identity */
@@ -128,6 +134,7 @@ tl_status tl_ag_record_custom(const char *name, tl_ag_backward_fn bw, int argc,
     n->base.refcount = 1;
     n->base.destroy = node_destroy;
     n->name = name;
+    n->op = op;
     n->backward = bw;
     n->data = data;
     n->free_data = free_data;
@@ -366,6 +373,7 @@ tl_status tl_ag_backward(tl_tensor *loss, int n_targets, tl_tensor *const *targe
             ag_node *n = p.order[k];
             if (!n->gacc) continue;
             tl_ag_ctx c = {.name = n->name,
+                           .op = n->op,
                            .data = n->data,
                            .argc = n->argc,
                            .argv = n->argv,

@@ -67,11 +67,20 @@ tl_status tl_ag_backward(tl_tensor *loss, int n_targets, tl_tensor *const *targe
 
 /* ---- for the rules (lang/autograd_rules.c) ------------------------------------------------- */
 
-/* The rule of a builtin name: its backward function, or NULL. */
-tl_ag_backward_fn tl_ag_rule(const char *name, bool *no_grad_result);
+/* The rule of a builtin name: its backward function, or NULL; *op tells the rule
+** which operation of its family it differentiates (below).  Looked up once, when
+** the call is recorded. */
+tl_ag_backward_fn tl_ag_rule(const char *name, int *op, bool *no_grad_result);
+/* The rule of sum/mean/max/min (op: the tl_reduce_op), whose number results
+** tl_ag_record turns into 0-d tensors. */
+tl_status tl_ag_rule_reduce(tl_ag_ctx *c);
 
 struct tl_ag_ctx {
-    const char *name; /* the builtin */
+    const char *name; /* the builtin (for messages) */
+    /* which operation of the rule's family, from the rule table: TL_UN_* for the
+    ** elementwise rule, TL_RED_* for reductions and maximum/minimum, TL_BIN_* for
+    ** add/sub, or the rule file's own enum; 0 for tl_ag_record_custom */
+    int op;
     int argc;
     const tl_value *argv; /* the call's arguments (retained) */
     tl_tensor *out;       /* the result's values (a view without grad fields) */

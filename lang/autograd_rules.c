@@ -76,7 +76,7 @@ static tl_status shape_of(const tl_tensor *x, int64_t *s) {
 
 static tl_status r_add_sub(tl_ag_ctx *c) {
     tl_status st = TL_OK;
-    bool sub = strcmp(c->name, "sub") == 0;
+    bool sub = c->op == TL_BIN_SUB;
     if (tl_ag_needs(c, 0)) TRY(tl_ag_emit_unb(c, 0, tl_tensor_ref(c->g)));
     if (tl_ag_needs(c, 1)) {
         tl_tensor *t;
@@ -167,10 +167,11 @@ done:
     return st;
 }
 
-/* maximum/minimum (and max(t, u) / min(t, u)): the gradient goes to the chosen side */
+/* maximum/minimum (and max(t, u) / min(t, u)): the gradient goes to the chosen side
+** (op: TL_RED_MAX or TL_RED_MIN) */
 static tl_status r_maxmin2(tl_ag_ctx *c) {
     tl_status st = TL_OK;
-    bool is_max = strcmp(c->name, "maximum") == 0 || strcmp(c->name, "max") == 0;
+    bool is_max = c->op == TL_RED_MAX;
     tl_tensor *a = tl_ag_arg(c, 0), *m = NULL, *t = NULL;
     if (c->argv[1].kind == TL_VAL_TENSOR)
         TRY(tl_op_binary(is_max ? TL_BIN_GE : TL_BIN_LE, a, c->argv[1].as.tensor, &m));
@@ -220,7 +221,7 @@ done:
 
 static tl_status r_unary(tl_ag_ctx *c) {
     if (!tl_ag_needs(c, 0)) return TL_OK;
-    const char *nm = c->name;
+    tl_unary_op op = (tl_unary_op)c->op;
     tl_tensor *x = NULL, *y = NULL, *g = NULL, *r = NULL;
     tl_status st = TL_OK;
     TRY(tl_ag_f32c(tl_ag_arg(c, 0), &x));
@@ -235,38 +236,56 @@ static tl_status r_unary(tl_ag_ctx *c) {
     float tsig_scale = T > 0 ? (float)(1.0 / T) : 0.0f; /* T = 0: a step, no gradient */
     for (int64_t i = 0; i < n; i++) {
         float a = xp[i], v = yp[i], d;
-        if (!strcmp(nm, "neg"))
+        switch (op) {
+        case TL_UN_NEG:
             d = -1.0f;
-        else if (!strcmp(nm, "abs"))
+            break;
+        case TL_UN_ABS:
             d = a > 0 ? 1.0f : a < 0 ? -1.0f : 0.0f;
-        else if (!strcmp(nm, "exp"))
+            break;
+        case TL_UN_EXP:
             d = v;
-        else if (!strcmp(nm, "log"))
+            break;
+        case TL_UN_LOG:
             d = 1.0f / a;
-        else if (!strcmp(nm, "sqrt"))
+            break;
+        case TL_UN_SQRT:
             d = 0.5f / v;
-        else if (!strcmp(nm, "rsqrt"))
+            break;
+        case TL_UN_RSQRT:
             d = -0.5f * v * v * v;
-        else if (!strcmp(nm, "sin"))
+            break;
+        case TL_UN_SIN:
             d = cosf(a);
-        else if (!strcmp(nm, "cos"))
+            break;
+        case TL_UN_COS:
             d = -sinf(a);
-        else if (!strcmp(nm, "tan"))
+            break;
+        case TL_UN_TAN:
             d = 1.0f + v * v;
-        else if (!strcmp(nm, "tanh"))
+            break;
+        case TL_UN_TANH:
             d = 1.0f - v * v;
-        else if (!strcmp(nm, "square"))
+            break;
+        case TL_UN_SQUARE:
             d = 2.0f * a;
-        else if (!strcmp(nm, "sigmoid")) /* sigmoid(x, T) = 1 / (1 + exp(-x / T)) */
+            break;
+        case TL_UN_SIGMOID: /* sigmoid(x, T) = 1 / (1 + exp(-x / T)) */
             d = v * (1.0f - v) * (c->argc > 1 ? tsig_scale : 1.0f);
-        else if (!strcmp(nm, "silu")) {
+            break;
+        case TL_UN_SILU: {
             float s = 1.0f / (1.0f + expf(-a));
             d = s * (1.0f + a * (1.0f - s));
-        } else if (!strcmp(nm, "relu"))
+            break;
+        }
+        case TL_UN_RELU:
             d = a > 0 ? 1.0f : 0.0f;
-        else { /* gelu */
+            break;
+        default: { /* gelu */
             float u = k * (a + 0.044715f * a * a * a), t = tanhf(u);
             d = 0.5f * (1.0f + t) + 0.5f * a * (1.0f - t * t) * k * (1.0f + 3 * 0.044715f * a * a);
+            break;
+        }
         }
         rp[i] = gp[i] * d;
     }
@@ -314,8 +333,8 @@ static tl_status expand_back(tl_ag_ctx *c, const tl_tensor *x, tl_tensor **out) 
     return st;
 }
 
-static tl_status r_reduce(tl_ag_ctx *c) {
-    if ((!strcmp(c->name, "max") || !strcmp(c->name, "min")) && c->argc == 2 &&
+tl_status tl_ag_rule_reduce(tl_ag_ctx *c) {
+    if ((c->op == TL_RED_MAX || c->op == TL_RED_MIN) && c->argc == 2 &&
         c->argv[1].kind != TL_VAL_INT)
         return r_maxmin2(c);
     if (!tl_ag_needs(c, 0)) return TL_OK;
@@ -324,10 +343,10 @@ static tl_status r_reduce(tl_ag_ctx *c) {
     tl_tensor *x = tl_ag_arg(c, 0), *gb = NULL, *t = NULL, *yb = NULL, *m = NULL;
     tl_status st = TL_OK;
     TRY(expand_back(c, x, &gb));
-    if (!strcmp(c->name, "sum")) {
+    if (c->op == TL_RED_SUM) {
         st = tl_ag_emit(c, 0, -1, gb);
         gb = NULL;
-    } else if (!strcmp(c->name, "mean")) {
+    } else if (c->op == TL_RED_MEAN) {
         int64_t n = c->argc >= 2 && x->n_dims > 0
                         ? x->ne[x->n_dims - 1 - tl_ag_norm_axis(c->argv[1].as.i, x->n_dims)]
                         : tl_tensor_nelements(x);
@@ -353,13 +372,15 @@ done:
     return st;
 }
 
+enum { SOFTMAX = 0, LOG_SOFTMAX = 1 }; /* r_softmax's op */
+
 static tl_status r_softmax(tl_ag_ctx *c) {
     if (!tl_ag_needs(c, 0)) return TL_OK;
     int64_t ax = c->argc >= 2 && c->argv[1].kind == TL_VAL_INT ? c->argv[1].as.i : -1;
     int axis = tl_ag_norm_axis(ax, c->out->n_dims);
     tl_tensor *p = NULL, *t = NULL, *s = NULL, *u = NULL;
     tl_status st = TL_OK;
-    if (!strcmp(c->name, "softmax")) { /* y * (g - sum(g*y)) */
+    if (c->op == SOFTMAX) { /* y * (g - sum(g*y)) */
         TRY(tl_op_binary(TL_BIN_MUL, c->g, c->out, &t));
         TRY(tl_op_reduce(TL_RED_SUM, t, axis, false, true, &s));
         TRY(tl_op_binary(TL_BIN_SUB, c->g, s, &u));
@@ -479,8 +500,10 @@ static tl_status lin_dw(const float *g, const float *x, float *dw, int64_t rows,
 }
 
 /* linear(x, W[, b]) = x Wᵀ + b: dx = g W, dW = gᵀ x (rows flattened), db = sum of g's rows */
+enum { LINEAR = 0, FUSED_GELU_LINEAR = 1 }; /* r_linear's op */
+
 static tl_status r_linear(tl_ag_ctx *c) {
-    if (!strcmp(c->name, "fused_gelu_linear"))
+    if (c->op == FUSED_GELU_LINEAR)
         return tl_fail(TL_ERR_UNSUPPORTED, "fused_gelu_linear has no gradient yet (use "
                                            "gelu(linear(x, W, b)))");
     tl_tensor *x = tl_ag_arg(c, 0), *w = tl_ag_arg(c, 1);
@@ -596,42 +619,43 @@ static tl_status r_einsum(tl_ag_ctx *c) {
 typedef struct rule {
     const char *name;
     tl_ag_backward_fn fn;
+    int op; /* tl_ag_ctx.op: which operation of fn's family */
 } rule;
 
 static const rule rules[] = {
-    {"add", r_add_sub},
-    {"sub", r_add_sub},
-    {"mul", r_mul},
-    {"div", r_div},
-    {"pow", r_pow},
-    {"maximum", r_maxmin2},
-    {"minimum", r_maxmin2},
-    {"ifelse", r_where},
-    {"neg", r_unary},
-    {"abs", r_unary},
-    {"exp", r_unary},
-    {"log", r_unary},
-    {"sqrt", r_unary},
-    {"rsqrt", r_unary},
-    {"sin", r_unary},
-    {"cos", r_unary},
-    {"tan", r_unary},
-    {"tanh", r_unary},
-    {"square", r_unary},
-    {"sigmoid", r_unary},
-    {"silu", r_unary},
-    {"gelu", r_unary},
-    {"relu", r_unary},
-    {"sum", r_reduce},
-    {"mean", r_reduce},
-    {"max", r_reduce},
-    {"min", r_reduce},
-    {"softmax", r_softmax},
-    {"log_softmax", r_softmax},
-    {"matmul", r_matmul},
-    {"linear", r_linear},
-    {"fused_gelu_linear", r_linear},
-    {"einsum", r_einsum},
+    {"add", r_add_sub, TL_BIN_ADD},
+    {"sub", r_add_sub, TL_BIN_SUB},
+    {"mul", r_mul, 0},
+    {"div", r_div, 0},
+    {"pow", r_pow, 0},
+    {"maximum", r_maxmin2, TL_RED_MAX},
+    {"minimum", r_maxmin2, TL_RED_MIN},
+    {"ifelse", r_where, 0},
+    {"neg", r_unary, TL_UN_NEG},
+    {"abs", r_unary, TL_UN_ABS},
+    {"exp", r_unary, TL_UN_EXP},
+    {"log", r_unary, TL_UN_LOG},
+    {"sqrt", r_unary, TL_UN_SQRT},
+    {"rsqrt", r_unary, TL_UN_RSQRT},
+    {"sin", r_unary, TL_UN_SIN},
+    {"cos", r_unary, TL_UN_COS},
+    {"tan", r_unary, TL_UN_TAN},
+    {"tanh", r_unary, TL_UN_TANH},
+    {"square", r_unary, TL_UN_SQUARE},
+    {"sigmoid", r_unary, TL_UN_SIGMOID},
+    {"silu", r_unary, TL_UN_SILU},
+    {"gelu", r_unary, TL_UN_GELU},
+    {"relu", r_unary, TL_UN_RELU},
+    {"sum", tl_ag_rule_reduce, TL_RED_SUM},
+    {"mean", tl_ag_rule_reduce, TL_RED_MEAN},
+    {"max", tl_ag_rule_reduce, TL_RED_MAX},
+    {"min", tl_ag_rule_reduce, TL_RED_MIN},
+    {"softmax", r_softmax, SOFTMAX},
+    {"log_softmax", r_softmax, LOG_SOFTMAX},
+    {"matmul", r_matmul, 0},
+    {"linear", r_linear, LINEAR},
+    {"fused_gelu_linear", r_linear, FUSED_GELU_LINEAR},
+    {"einsum", r_einsum, 0},
 };
 
 /* Results that carry no gradient: not recorded. */
@@ -686,14 +710,18 @@ static const char *const constant_results[] = {
     "assert_about_eq",
 };
 
-tl_ag_backward_fn tl_ag_rule(const char *name, bool *no_grad_result) {
+tl_ag_backward_fn tl_ag_rule(const char *name, int *op, bool *no_grad_result) {
     *no_grad_result = false;
+    *op = 0;
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
-        if (strcmp(rules[i].name, name) == 0) return rules[i].fn;
-    tl_ag_backward_fn nn = tl_ag_rule_nn(name);
+        if (strcmp(rules[i].name, name) == 0) {
+            *op = rules[i].op;
+            return rules[i].fn;
+        }
+    tl_ag_backward_fn nn = tl_ag_rule_nn(name, op);
     if (nn) return nn;
-    if ((nn = tl_ag_rule_kg(name))) return nn;
-    if ((nn = tl_ag_rule_attn(name))) return nn;
+    if ((nn = tl_ag_rule_kg(name, op))) return nn;
+    if ((nn = tl_ag_rule_attn(name, op))) return nn;
     for (size_t i = 0; i < sizeof constant_results / sizeof constant_results[0]; i++)
         if (strcmp(constant_results[i], name) == 0) *no_grad_result = true;
     return NULL;

@@ -188,8 +188,10 @@ static int64_t flat(const int64_t *pos, const int64_t *ne) {
 /* gather(t, dim, idx): dt[.. idx[i] ..] += g[i];  scatter(t, dim, idx, src): the
 ** elements of t that were overwritten get no gradient, dsrc[i] = g at the place
 ** src[i] went to, when it was the last write there */
+enum { GATHER = 0, SCATTER = 1 }; /* r_gather_scatter's op */
+
 static tl_status r_gather_scatter(tl_ag_ctx *c) {
-    bool scatter = !strcmp(c->name, "scatter");
+    bool scatter = c->op == SCATTER;
     tl_tensor *t = tl_ag_arg(c, 0), *ix = NULL, *g = NULL, *dt = NULL, *ds = NULL;
     tl_status st = TL_OK;
     int64_t *writer = NULL;
@@ -383,11 +385,24 @@ done:
     return st;
 }
 
-tl_ag_backward_fn tl_ag_rule_attn(const char *name) {
-    if (!strcmp(name, "layer_norm")) return r_layer_norm;
-    if (!strcmp(name, "attention")) return r_attention;
-    if (!strcmp(name, "gather") || !strcmp(name, "scatter")) return r_gather_scatter;
-    if (!strcmp(name, "dropout")) return r_dropout;
-    if (!strcmp(name, "batch_norm")) return r_batch_norm;
+static const struct {
+    const char *name;
+    tl_ag_backward_fn fn;
+    int op;
+} rules_attn[] = {
+    {"layer_norm", r_layer_norm, 0},
+    {"attention", r_attention, 0},
+    {"gather", r_gather_scatter, GATHER},
+    {"scatter", r_gather_scatter, SCATTER},
+    {"dropout", r_dropout, 0},
+    {"batch_norm", r_batch_norm, 0},
+};
+
+tl_ag_backward_fn tl_ag_rule_attn(const char *name, int *op) {
+    for (size_t i = 0; i < sizeof rules_attn / sizeof rules_attn[0]; i++)
+        if (strcmp(rules_attn[i].name, name) == 0) {
+            *op = rules_attn[i].op;
+            return rules_attn[i].fn;
+        }
     return NULL;
 }

@@ -40,8 +40,10 @@ static tl_status emit_all(tl_ag_ctx *c, int n, tl_tensor **d) {
 
 /* transe_score(h, r, t[, p]) = -||h + r - t||_p, distmult = sum h r t, complex = Re <h, r, conj t>
  */
+enum { TRANSE = 0, DISTMULT = 1, COMPLEX = 2 }; /* r_score3's op */
+
 static tl_status r_score3(tl_ag_ctx *c) {
-    int kind = !strcmp(c->name, "transe_score") ? 0 : !strcmp(c->name, "distmult_score") ? 1 : 2;
+    int kind = c->op;
     double p = kind == 0 && c->argc > 3 ? tl_value_as_double(&c->argv[3]) : 1;
     tl_tensor *a[3], *g = NULL, *d[3] = {0};
     tl_status st = copies(c, 3, a, &g);
@@ -108,8 +110,10 @@ static tl_status r_score3(tl_ag_ctx *c) {
 
 /* margin_ranking_loss(pos, neg[, m]) = mean max(0, m - pos + neg);
 ** binary_cross_entropy(p, y) = mean -(y log q + (1 - y) log(1 - q)), q = clamp(p) */
+enum { MARGIN_RANKING = 0, BCE = 1 }; /* r_loss2's op */
+
 static tl_status r_loss2(tl_ag_ctx *c) {
-    bool bce = !strcmp(c->name, "binary_cross_entropy");
+    bool bce = c->op == BCE;
     double m = !bce && c->argc > 2 ? tl_value_as_double(&c->argv[2]) : 1;
     tl_tensor *a[2], *g = NULL, *d[2] = {0};
     tl_status st = copies(c, 2, a, &g);
@@ -141,11 +145,21 @@ static tl_status r_loss2(tl_ag_ctx *c) {
     return st;
 }
 
-tl_ag_backward_fn tl_ag_rule_kg(const char *name) {
-    if (!strcmp(name, "transe_score") || !strcmp(name, "distmult_score") ||
-        !strcmp(name, "complex_score"))
-        return r_score3;
-    if (!strcmp(name, "margin_ranking_loss") || !strcmp(name, "binary_cross_entropy"))
-        return r_loss2;
+static const struct {
+    const char *name;
+    tl_ag_backward_fn fn;
+    int op;
+} rules_kg[] = {
+    {"transe_score", r_score3, TRANSE},     {"distmult_score", r_score3, DISTMULT},
+    {"complex_score", r_score3, COMPLEX},   {"margin_ranking_loss", r_loss2, MARGIN_RANKING},
+    {"binary_cross_entropy", r_loss2, BCE},
+};
+
+tl_ag_backward_fn tl_ag_rule_kg(const char *name, int *op) {
+    for (size_t i = 0; i < sizeof rules_kg / sizeof rules_kg[0]; i++)
+        if (strcmp(rules_kg[i].name, name) == 0) {
+            *op = rules_kg[i].op;
+            return rules_kg[i].fn;
+        }
     return NULL;
 }

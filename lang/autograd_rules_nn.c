@@ -71,26 +71,26 @@ static tl_status view_back(tl_ag_ctx *c, const tl_tensor *x, bool *done_out) {
     return st;
 }
 
+/* r_view's op: what is left to do once view_back has handled the strided views */
+enum { VIEW_COPY = 0, VIEW_BROADCAST = 1, VIEW_SAME_ORDER = 2 };
+
 static tl_status r_view(tl_ag_ctx *c) {
     if (!tl_ag_needs(c, 0)) return TL_OK;
     tl_tensor *x = tl_ag_arg(c, 0);
     bool done;
     tl_status st = view_back(c, x, &done);
     if (st != TL_OK || done) return st;
-    const char *nm = c->name;
-    if (!strcmp(nm, "broadcast_to") || !strcmp(nm, "expand")) {
+    if (c->op == VIEW_BROADCAST) {
         tl_tensor *r;
         st = tl_ag_unbroadcast(c->g, x, &r);
         return st == TL_OK ? tl_ag_emit(c, 0, -1, r) : st;
     }
-    if (!strcmp(nm, "reshape") || !strcmp(nm, "flatten") || !strcmp(nm, "squeeze") ||
-        !strcmp(nm, "unsqueeze") || !strcmp(nm, "contiguous") || !strcmp(nm, "to_f32") ||
-        !strcmp(nm, "astype"))
+    if (c->op == VIEW_SAME_ORDER)
         return tl_ag_emit(c, 0, -1, tl_tensor_ref(c->g)); /* same order, same count */
     return tl_fail(TL_ERR_UNSUPPORTED,
                    "%s: no gradient for this copy (make the input contiguous "
                    "first)",
-                   nm);
+                   c->name);
 }
 
 /* concat: g cut into the pieces along the axis */
@@ -289,21 +289,22 @@ done:
 static const struct {
     const char *name;
     tl_ag_backward_fn fn;
+    int op;
 } rules_nn[] = {
-    {"reshape", r_view},
-    {"flatten", r_view},
+    {"reshape", r_view, VIEW_SAME_ORDER},
+    {"flatten", r_view, VIEW_SAME_ORDER},
     {"transpose", r_view},
     {"permute", r_view},
-    {"squeeze", r_view},
-    {"unsqueeze", r_view},
+    {"squeeze", r_view, VIEW_SAME_ORDER},
+    {"unsqueeze", r_view, VIEW_SAME_ORDER},
     {"slice", r_view},
     {"narrow", r_view},
     {"select", r_view},
     {"slice_last", r_view},
-    {"expand", r_view},
-    {"broadcast_to", r_view},
-    {"contiguous", r_view},
-    {"to_f32", r_view},
+    {"expand", r_view, VIEW_BROADCAST},
+    {"broadcast_to", r_view, VIEW_BROADCAST},
+    {"contiguous", r_view, VIEW_SAME_ORDER},
+    {"to_f32", r_view, VIEW_SAME_ORDER},
     {"concat", r_concat},
     {"embedding", r_embedding},
     {"rms_norm", r_rms_norm},
@@ -313,8 +314,11 @@ static const struct {
     {"cross_entropy", r_cross_entropy},
 };
 
-tl_ag_backward_fn tl_ag_rule_nn(const char *name) {
+tl_ag_backward_fn tl_ag_rule_nn(const char *name, int *op) {
     for (size_t i = 0; i < sizeof rules_nn / sizeof rules_nn[0]; i++)
-        if (strcmp(rules_nn[i].name, name) == 0) return rules_nn[i].fn;
+        if (strcmp(rules_nn[i].name, name) == 0) {
+            *op = rules_nn[i].op;
+            return rules_nn[i].fn;
+        }
     return NULL;
 }
