@@ -35,6 +35,11 @@ bool tl_gguf_migrate_wanted(size_t file_size);
 struct tl_gguf_migration *tl_gguf_migrate_start(int fd, void *base, size_t file_size);
 void tl_gguf_migrate_stop(struct tl_gguf_migration *mg);
 
+/* gguf.c for gguf_open.c: a zeroed handle named `name` (NULL when out of
+** memory); parse g's bytes and hand it out, or destroy it and fail. */
+tl_gguf *tl_gguf_alloc(const char *name);
+tl_status tl_gguf_finish_open(tl_gguf *g, tl_gguf **out);
+
 /* True for the ggml type ids tl loads as tensors (the tl_dtype ids below 31). */
 bool tl_gguf_dtype_ok(int id);
 
