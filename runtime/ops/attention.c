@@ -16,35 +16,48 @@ typedef struct attn_job {
     int failed;
 } attn_job;
 
-/* Softmax of p[0..T) in place (keys past the visible ones hold -inf), then
-** acc[d] = sum over t of (double)(p[t] * v_t[d]) and o = (float)acc. */
-static void softmax_pv(const attn_job *j, float *p, float mx, int64_t kvh, bool vec, double *acc,
-                       float *o) {
-    int64_t T = j->T, D = j->D;
-    for (int64_t t = 0; t < T; t++)
-        if (p[t] != p[t]) { /* a NaN score (even all of them): the output row is NaN */
-            for (int64_t d = 0; d < D; d++)
-                o[d] = NAN;
-            return;
-        }
+/* The keys query s sees: 0 .. last, last = s + pos_offset when causal. */
+static int64_t visible_keys(const attn_job *j, int64_t s) {
+    int64_t last = j->causal ? s + j->pos_offset : j->T - 1;
+    return last + 1 < j->T ? (last + 1 > 0 ? last + 1 : 0) : j->T;
+}
+
+/* One output row from the scores p[0..nk) of the nk visible keys (mx their
+** maximum, nan: one of them is NaN); the keys past nk are masked.  Leaves in p
+** what the probs row holds (see write_row).  The arithmetic is the softmax of
+** the full row of T scores (masked ones -inf): a masked key's expf is 0 and
+** adds exactly nothing to the double sum (which starts at +0 and only grows),
+** its probability is 0 * inv = 0 and the products loop skips a probability of
+** 0, so only the nk visible keys are visited.  Returns the number of entries
+** of p set: nk, or T for the uniform row of a query that sees nothing.
+** acc[d] = sum over t of (double)(p[t] * v_t[d]) in t order, o = (float)acc. */
+static int64_t softmax_pv(const attn_job *j, float *p, int64_t nk, float mx, bool nan, int64_t kvh,
+                          bool vec, double *acc, float *o) {
+    int64_t T = j->T, D = j->D, n = nk;
+    if (nan) { /* a NaN score (even all of them): the output row is NaN */
+        for (int64_t d = 0; d < D; d++)
+            o[d] = NAN;
+        return nk;
+    }
     if (mx == -INFINITY) { /* nothing visible: uniform, like softmax of an all-masked row */
+        n = T;
         for (int64_t t = 0; t < T; t++)
             p[t] = 1.0f / (float)T;
     } else {
         double sum = 0.0;
-        for (int64_t t = 0; t < T; t++) {
+        for (int64_t t = 0; t < nk; t++) {
             float e = p[t] == -INFINITY ? 0.0f : expf(p[t] - mx);
             p[t] = e;
             sum += (double)e;
         }
         float inv = (float)(1.0 / sum);
-        for (int64_t t = 0; t < T; t++)
+        for (int64_t t = 0; t < nk; t++)
             p[t] *= inv;
     }
     for (int64_t d = 0; d < D; d++)
         acc[d] = 0.0;
-    if (vec) tl_attn_pv_avx2(p, j->v + kvh * D, j->Hkv * D, T, D, acc);
-    for (int64_t t = 0; !vec && t < T; t++) {
+    if (vec) tl_attn_pv_avx2(p, j->v + kvh * D, j->Hkv * D, n, D, acc);
+    for (int64_t t = 0; !vec && t < n; t++) {
         if (p[t] == 0.0f) continue; /* adds exactly 0 */
         const float *v = j->v + (t * j->Hkv + kvh) * D;
         for (int64_t d = 0; d < D; d++)
@@ -52,19 +65,32 @@ static void softmax_pv(const attn_job *j, float *p, float mx, int64_t kvh, bool 
     }
     for (int64_t d = 0; d < D; d++)
         o[d] = (float)acc[d];
+    return n;
 }
 
-/* Items it = s * Hkv + kvh: query position s against KV head kvh, for the
-** group of query heads that read it.  The AVX2 path transposes the visible
-** keys once per item (element d of key t at kt[d * ldk + t]) so that a score
-** vector covers 8 keys; every sum keeps the scalar loop's order. */
+/* dst[0..T) = p[0..n) followed by fill (the masked keys' -inf score or 0 probability). */
+static void write_row(float *dst, const float *p, int64_t n, int64_t T, float fill) {
+    memcpy(dst, p, (size_t)n * sizeof(float));
+    for (int64_t t = n; t < T; t++)
+        dst[t] = fill;
+}
+
+/* Query positions per work item: the AVX2 path transposes the keys once per
+** block of ATTN_QBLOCK queries and KV head, for every query head of the group. */
+#define ATTN_QBLOCK 8
+
+/* Items it = b * Hkv + kvh: the query positions of block b against KV head kvh,
+** for the group of query heads that read it.  Each query scores only the keys
+** it sees.  The AVX2 path transposes the keys visible to the block's last query
+** once (element d of key t at kt[d * ldk + t]) so that a score vector covers 8
+** keys; every sum keeps the scalar loop's order. */
 static void attn_items(void *ctx, int64_t begin, int64_t end) {
     attn_job *j = ctx;
-    int64_t T = j->T, D = j->D, ldk = (T + 7) / 8 * 8;
+    int64_t T = j->T, D = j->D;
     bool vec = tl_kernels_use_avx2() && D % 4 == 0;
     float *p = malloc((size_t)(T + 1) * sizeof(float));
     double *acc = malloc((size_t)(D + 1) * sizeof(double));
-    float *kt = vec ? malloc((size_t)(D * ldk + 1) * sizeof(float)) : NULL;
+    float *kt = vec ? malloc((size_t)(D * ((T + 7) / 8 * 8) + 1) * sizeof(float)) : NULL;
     if (!p || !acc || (vec && !kt)) {
         free(p);
         free(acc);
@@ -73,42 +99,38 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
         return;
     }
     for (int64_t it = begin; it < end; it++) {
-        int64_t s = it / j->Hkv, kvh = it % j->Hkv;
-        int64_t last = j->causal ? s + j->pos_offset : T - 1; /* last visible key */
-        int64_t nk = last + 1 < T ? (last + 1 > 0 ? last + 1 : 0) : T;
-        if (vec) {
-            int64_t nk8 = (nk + 7) / 8 * 8;
-            for (int64_t t = 0; t < nk8; t++) {
+        int64_t kvh = it % j->Hkv, s0 = it / j->Hkv * ATTN_QBLOCK;
+        int64_t s1 = s0 + ATTN_QBLOCK < j->S ? s0 + ATTN_QBLOCK : j->S;
+        int64_t nk_max = visible_keys(j, s1 - 1), ldk = (nk_max + 7) / 8 * 8;
+        if (vec)
+            for (int64_t t = 0; t < ldk; t++) {
                 const float *k = j->k + (t * j->Hkv + kvh) * D;
                 for (int64_t d = 0; d < D; d++)
-                    kt[d * ldk + t] = t < nk ? k[d] : 0.0f;
+                    kt[d * ldk + t] = t < nk_max ? k[d] : 0.0f;
             }
-        }
-        for (int64_t h = kvh * j->group; h < (kvh + 1) * j->group; h++) {
-            const float *q = j->q + (s * j->H + h) * D;
-            float mx = -INFINITY;
-            if (vec) {
-                if (nk > 0) tl_attn_scores_t_avx2(q, kt, ldk, nk, D, j->scale, p);
-                for (int64_t t = 0; t < T; t++) {
-                    if (t >= nk) p[t] = -INFINITY;
+        for (int64_t s = s0; s < s1; s++) {
+            int64_t nk = visible_keys(j, s);
+            for (int64_t h = kvh * j->group; h < (kvh + 1) * j->group; h++) {
+                const float *q = j->q + (s * j->H + h) * D;
+                if (vec && nk > 0) tl_attn_scores_t_avx2(q, kt, ldk, nk, D, j->scale, p);
+                for (int64_t t = 0; !vec && t < nk; t++) {
+                    const float *k = j->k + (t * j->Hkv + kvh) * D;
+                    double sum = 0.0;
+                    for (int64_t d = 0; d < D; d++)
+                        sum += (double)(q[d] * k[d]);
+                    p[t] = (float)sum * j->scale;
+                }
+                float mx = -INFINITY;
+                bool nan = false;
+                for (int64_t t = 0; t < nk; t++) {
                     if (p[t] > mx) mx = p[t];
+                    if (p[t] != p[t]) nan = true;
                 }
+                if (j->scores) write_row(j->scores + (h * j->S + s) * T, p, nk, T, -INFINITY);
+                int64_t n = softmax_pv(j, p, nk, mx, nan, kvh, vec, acc, j->o + (s * j->H + h) * D);
+                if (j->probs)
+                    write_row(j->probs + (h * j->S + s) * T, p, n, T, nan ? -INFINITY : 0.0f);
             }
-            for (int64_t t = 0; !vec && t < T; t++) {
-                if (t > last) {
-                    p[t] = -INFINITY;
-                    continue;
-                }
-                const float *k = j->k + (t * j->Hkv + kvh) * D;
-                double sum = 0.0;
-                for (int64_t d = 0; d < D; d++)
-                    sum += (double)(q[d] * k[d]);
-                p[t] = (float)sum * j->scale;
-                if (p[t] > mx) mx = p[t];
-            }
-            if (j->scores) memcpy(j->scores + (h * j->S + s) * T, p, (size_t)T * sizeof(float));
-            softmax_pv(j, p, mx, kvh, vec, acc, j->o + (s * j->H + h) * D);
-            if (j->probs) memcpy(j->probs + (h * j->S + s) * T, p, (size_t)T * sizeof(float));
         }
     }
     free(p);
@@ -157,7 +179,8 @@ tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl
     st = ops_f32_data("attention", q, &j.q, &fq);
     if (st == TL_OK) st = ops_f32_data("attention", k, &j.k, &fk);
     if (st == TL_OK) st = ops_f32_data("attention", v, &j.v, &fv);
-    if (st == TL_OK) st = tl_tensor_new(TL_DTYPE_F32, 3, q->ne, &o);
+    /* attn_items writes every output row (and, when D > 0, every scores/probs row) */
+    if (st == TL_OK) st = tl_tensor_new_uninit(TL_DTYPE_F32, 3, q->ne, &o);
     if (st == TL_OK && scores) st = tl_tensor_new(TL_DTYPE_F32, 3, pne, &ts);
     if (st == TL_OK && probs) st = tl_tensor_new(TL_DTYPE_F32, 3, pne, &tp);
     if (st == TL_OK) {
@@ -165,7 +188,7 @@ tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl
         j.scores = ts ? tl_tensor_data(ts) : NULL;
         j.probs = tp ? tl_tensor_data(tp) : NULL;
         if (j.S * j.H > 0 && j.D > 0)
-            tl_parallel_for(j.S * j.Hkv, 1 + 4096 / (j.T * j.D * j.group + 1), attn_items, &j);
+            tl_parallel_for((j.S + ATTN_QBLOCK - 1) / ATTN_QBLOCK * j.Hkv, 1, attn_items, &j);
         if (j.failed) st = tl_fail(TL_ERR_NOMEM, "attention: out of memory");
     }
     if (st == TL_OK) {

@@ -95,7 +95,7 @@ tl_status ops_f32_data(const char *op, const tl_tensor *t, const float **data, f
 
 tl_status ops_from_f32(const float *src, tl_dtype dt, int n_dims, const int64_t *ne,
                        tl_tensor **out) {
-    tl_status st = tl_tensor_new(dt, n_dims, ne, out);
+    tl_status st = tl_tensor_new_uninit(dt, n_dims, ne, out); /* every element written below */
     if (st != TL_OK) return st;
     int64_t n = tl_tensor_nelements(*out);
     if (dt == TL_DTYPE_F32) {

@@ -224,7 +224,8 @@ static tl_status binary_run(tl_binary_op op, const tl_tensor *a, const tl_tensor
     }
     memcpy(j.nba, nbs[0], sizeof j.nba);
     memcpy(j.nbb, nbs[1], sizeof j.nbb);
-    tl_status st = tl_tensor_new(out_dt, dims, ne, &j.out);
+    /* bin_rows writes every element (a failed run drops the tensor) */
+    tl_status st = tl_tensor_new_uninit(out_dt, dims, ne, &j.out);
     if (st != TL_OK) return st;
     int64_t rows = tl_tensor_nrows(j.out);
     if (tl_tensor_nelements(j.out) > 0)

@@ -37,8 +37,7 @@ static bool fusable(const tl_tensor *x, const tl_tensor *const *w, int n) {
     return x->n_dims >= 1 && x->dtype == TL_DTYPE_F32;
 }
 
-tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n,
-                            tl_tensor **out) {
+tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n, tl_tensor **out) {
     for (int i = 0; i < n; i++)
         out[i] = NULL;
     tl_status st = ops_require_plain("linear_many", x);
@@ -69,7 +68,7 @@ tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n
         int64_t ne[TL_MAX_DIMS];
         memcpy(ne, x->ne, sizeof ne);
         ne[0] = w[i]->ne[1];
-        st = tl_tensor_new(TL_DTYPE_F32, x->n_dims, ne, &out[i]);
+        st = tl_tensor_new_uninit(TL_DTYPE_F32, x->n_dims, ne, &out[i]); /* the kernels write all */
         if (st != TL_OK) break;
         int64_t O = w[i]->ne[1];
         m.jobs[i] = (lin_job){.w = w[i],

@@ -228,7 +228,7 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
     st = ops_f32_data("linear", x, &xf, &xf_copy);
     if (st == TL_OK && bias) st = ops_to_f32("linear", bias, &bf);
     if (st == TL_OK && odt == TL_DTYPE_F32) {
-        st = tl_tensor_new(TL_DTYPE_F32, x->n_dims, ne, &yt);
+        st = tl_tensor_new_uninit(TL_DTYPE_F32, x->n_dims, ne, &yt); /* lin_rows writes all */
         if (st == TL_OK) y = tl_tensor_data(yt);
     } else if (st == TL_OK) {
         st = ops_alloc("linear", (size_t)(j.R * O) * sizeof(float), (void **)&y);

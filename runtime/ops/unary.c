@@ -129,6 +129,7 @@ typedef struct un_job {
     const tl_tensor *x;
     tl_tensor *y;
     bool int_math;
+    int failed; /* out of memory: y is dropped */
 } un_job;
 
 static void un_rows(void *ctx, int64_t begin, int64_t end) {
@@ -137,7 +138,10 @@ static void un_rows(void *ctx, int64_t begin, int64_t end) {
     tl_tensor *y = j->y;
     int64_t ne0 = x->ne[0];
     float *tmp = malloc(2 * (size_t)ne0 * sizeof(float) + 1);
-    if (!tmp) return; /* leaves zeros; malloc of one row practically never fails */
+    if (!tmp) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
     float *tin = tmp, *tout = tmp + ne0;
     int64_t idx[TL_MAX_DIMS] = {0};
     int64_t r = begin;
@@ -201,7 +205,7 @@ tl_status tl_op_unary(tl_unary_op op, const tl_tensor *x, tl_tensor **out) {
         dt = keeps ? (x->dtype == TL_DTYPE_BOOL ? TL_DTYPE_I64 : x->dtype) : TL_DTYPE_F32;
     }
     un_job j = {.op = op, .x = x, .int_math = int_math};
-    st = tl_tensor_new(dt, x->n_dims, x->ne, &j.y);
+    st = tl_tensor_new_uninit(dt, x->n_dims, x->ne, &j.y); /* every element is written */
     if (st != TL_OK) return st;
     int64_t n = tl_tensor_nelements(x);
     bool costly = op == TL_UN_EXP || op == TL_UN_SIGMOID || op == TL_UN_SILU || op == TL_UN_GELU ||
@@ -211,6 +215,10 @@ tl_status tl_op_unary(tl_unary_op op, const tl_tensor *x, tl_tensor **out) {
         tl_parallel_for((n + UN_SPAN - 1) / UN_SPAN, 2, un_spans, &j);
     } else if (n > 0) {
         tl_parallel_for(tl_tensor_nrows(x), (1 << 13) / (x->ne[0] + 1) + 1, un_rows, &j);
+    }
+    if (j.failed) {
+        tl_tensor_unref(j.y);
+        return tl_fail(TL_ERR_NOMEM, "%s: out of memory", tl_unary_op_name(op));
     }
     *out = j.y;
     return TL_OK;
