@@ -3,6 +3,7 @@
 
 #include "runtime/quant.h" /* tl_kernels_use_avx2: the variant select.c chose */
 #include "runtime/ops/attention_kernels.h"
+#include "runtime/ops/expf_kernels.h"
 #include "runtime/threadpool.h"
 
 typedef struct attn_job {
@@ -29,11 +30,14 @@ static int64_t visible_keys(const attn_job *j, int64_t s) {
 ** adds exactly nothing to the double sum (which starts at +0 and only grows),
 ** its probability is 0 * inv = 0 and the products loop skips a probability of
 ** 0, so only the nk visible keys are visited.  Returns the number of entries
-** of p set: nk, or T for the uniform row of a query that sees nothing.
+** of p set: nk, or T for the uniform row of a query that sees nothing; *fill:
+** the masked keys' probability (0 * inv: 0, or NaN when an infinite score made
+** the sum NaN; -inf for a NaN row, whose p keeps the scores).
 ** acc[d] = sum over t of (double)(p[t] * v_t[d]) in t order, o = (float)acc. */
 static int64_t softmax_pv(const attn_job *j, float *p, int64_t nk, float mx, bool nan, int64_t kvh,
-                          bool vec, double *acc, float *o) {
+                          bool vec, double *acc, float *o, float *fill) {
     int64_t T = j->T, D = j->D, n = nk;
+    *fill = -INFINITY;
     if (nan) { /* a NaN score (even all of them): the output row is NaN */
         for (int64_t d = 0; d < D; d++)
             o[d] = NAN;
@@ -43,6 +47,17 @@ static int64_t softmax_pv(const attn_job *j, float *p, int64_t nk, float mx, boo
         n = T;
         for (int64_t t = 0; t < T; t++)
             p[t] = 1.0f / (float)T;
+    } else if (vec && ops_vexpf_ok()) { /* the same values: expf(-inf - mx) is 0 */
+        double sum = 0.0;
+        for (int64_t t = 0; t < nk; t++)
+            p[t] -= mx;
+        tl_expf_avx2(p, p, nk);
+        for (int64_t t = 0; t < nk; t++)
+            sum += (double)p[t];
+        float inv = (float)(1.0 / sum);
+        for (int64_t t = 0; t < nk; t++)
+            p[t] *= inv;
+        *fill = 0.0f * inv;
     } else {
         double sum = 0.0;
         for (int64_t t = 0; t < nk; t++) {
@@ -53,6 +68,7 @@ static int64_t softmax_pv(const attn_job *j, float *p, int64_t nk, float mx, boo
         float inv = (float)(1.0 / sum);
         for (int64_t t = 0; t < nk; t++)
             p[t] *= inv;
+        *fill = 0.0f * inv;
     }
     for (int64_t d = 0; d < D; d++)
         acc[d] = 0.0;
@@ -127,9 +143,10 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
                     if (p[t] != p[t]) nan = true;
                 }
                 if (j->scores) write_row(j->scores + (h * j->S + s) * T, p, nk, T, -INFINITY);
-                int64_t n = softmax_pv(j, p, nk, mx, nan, kvh, vec, acc, j->o + (s * j->H + h) * D);
-                if (j->probs)
-                    write_row(j->probs + (h * j->S + s) * T, p, n, T, nan ? -INFINITY : 0.0f);
+                float fill;
+                int64_t n =
+                    softmax_pv(j, p, nk, mx, nan, kvh, vec, acc, j->o + (s * j->H + h) * D, &fill);
+                if (j->probs) write_row(j->probs + (h * j->S + s) * T, p, n, T, fill);
             }
         }
     }

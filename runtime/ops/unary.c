@@ -1,6 +1,7 @@
 /* runtime/ops/unary.c -- elementwise functions of one tensor. */
 #include "runtime/ops/internal.h"
 
+#include "runtime/ops/expf_kernels.h"
 #include "runtime/threadpool.h"
 
 static const char *const un_names[TL_UN_COUNT] = {
@@ -27,6 +28,10 @@ static void f32_unary(tl_unary_op op, const float *x, float *y, int64_t n) {
             y[i] = fabsf(x[i]);
         break;
     case TL_UN_EXP:
+        if (ops_vexpf_ok()) { /* the same bits, 8 at a time */
+            tl_expf_avx2(x, y, n);
+            break;
+        }
         for (int64_t i = 0; i < n; i++)
             y[i] = expf(x[i]);
         break;
@@ -63,6 +68,10 @@ static void f32_unary(tl_unary_op op, const float *x, float *y, int64_t n) {
             y[i] = 1.0f / (1.0f + expf(-x[i]));
         break;
     case TL_UN_SILU:
+        if (ops_vexpf_ok()) {
+            tl_silu_avx2(x, y, n);
+            break;
+        }
         for (int64_t i = 0; i < n; i++)
             y[i] = x[i] / (1.0f + expf(-x[i]));
         break;

@@ -1,0 +1,42 @@
+/* runtime/ops/expf_kernels.h -- expf over arrays, 8 values at a time
+** (runtime/ops/expf_avx2.c), for SiLU, sigmoid, exp and the softmax of
+** attention.
+**
+** The results are meant to be bit for bit those of the C library's expf, which
+** the scalar code calls.  glibc (2.27 on) computes expf(x) in double: with
+** N = 32, k = round(x * N / ln 2) and r = x * N / ln 2 - k, it returns
+** (float)(2^(k/N) * (1 + C2 r + C1 r^2 + C0 r^3)), 2^(k/N) from a 32-entry
+** table of 2^(i/N) and the exponent bits of k / N; on a CPU with FMA (every CPU
+** the AVX2 kernels run on) its three polynomial steps and the two steps of the
+** reduction are fused multiply-adds.  expf_avx2.c does the same double
+** operations, four lanes at a time, and hands each group of 8 with an input
+** of magnitude >= 88 (or inf, NaN) to the C library's expf.  Other C libraries
+** may round differently, so ops_vexpf_ok() first checks the kernel against the
+** library on a fixed set of inputs and the callers use it only when it agrees. */
+#ifndef TL_RUNTIME_OPS_EXPF_KERNELS_H
+#define TL_RUNTIME_OPS_EXPF_KERNELS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* True when the AVX2 kernels are selected and tl_expf_avx2 agrees with the C
+** library's expf on the check set (decided once; runtime/ops/vexpf.c). */
+bool ops_vexpf_ok(void);
+
+#ifdef TL_X86_KERNELS
+/* y[i] = expf(x[i]) for i in [0, n); y may be x. */
+void tl_expf_avx2(const float *x, float *y, int64_t n);
+
+/* y[i] = x[i] / (1.0f + expf(-x[i])) (SiLU) for i in [0, n); y may be x. */
+void tl_silu_avx2(const float *x, float *y, int64_t n);
+#else
+/* Not an x86-64 build: never called (ops_vexpf_ok() is false). */
+static inline void tl_expf_avx2(const float *x, float *y, int64_t n) {
+    (void)x, (void)y, (void)n;
+}
+static inline void tl_silu_avx2(const float *x, float *y, int64_t n) {
+    (void)x, (void)y, (void)n;
+}
+#endif
+
+#endif

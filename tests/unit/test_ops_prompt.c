@@ -1,0 +1,226 @@
+/* tests/unit/test_ops_prompt.c -- the prompt's non-matmul ops against plain
+** references written here, bit for bit (docs/performance.md "Third pass"):
+**   - the AVX2 expf and SiLU kernels against the C library's expf over a sweep
+**     of all float bit patterns, odd lengths, in place (skipped where
+**     ops_vexpf_ok() says the kernels do not stand in for expf);
+**   - silu/exp over odd sizes with the special values;
+**   - fused attention (outputs, scores, probabilities) against the softmax of
+**     the full row of scores, the way attention.c computed it before it
+**     visited only the visible keys: causal and not, offsets, a query that sees
+**     nothing, NaN and infinite scores, D % 4 == 0 (AVX2) and not (scalar);
+**   - rms_norm and rope against their formulas.
+** malloc perturbs every new block (M_PERTURB), so an output element an op
+** forgot to write shows up as garbage rather than as a lucky zero. */
+#include "test_ops_util.h"
+
+#if defined(__x86_64__)
+#define TL_X86_KERNELS 1
+#endif
+#include "runtime/ops/expf_kernels.h"
+
+#include <malloc.h>
+#include <stdio.h>
+
+static bool same_bits(float a, float b) {
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+static float silu_ref(float x) {
+    return x / (1.0f + expf(-x));
+}
+
+static void test_expf_kernels(void **state) {
+    (void)state;
+    if (!ops_vexpf_ok()) {
+        printf("# the AVX2 expf kernels are not in use on this machine: nothing to compare\n");
+        return;
+    }
+    enum { B = 4096 };
+    static float x[B], y[B], z[B];
+    uint64_t bad = 0, n = 0;
+    /* every 1009th bit pattern (about 4.3 million inputs, all exponents, both signs) */
+    for (uint64_t b0 = 0; b0 < (1ull << 32); b0 += (uint64_t)B * 1009) {
+        int m = 0;
+        for (uint64_t b = b0; m < B && b < (1ull << 32); b += 1009) {
+            uint32_t u = (uint32_t)b;
+            memcpy(&x[m++], &u, sizeof u);
+        }
+        tl_expf_avx2(x, y, m);
+        tl_silu_avx2(x, z, m);
+        for (int i = 0; i < m; i++, n++)
+            bad += !same_bits(y[i], expf(x[i])) + !same_bits(z[i], silu_ref(x[i]));
+    }
+    assert_true(n > 4000000);
+    assert_int_equal(bad, 0);
+    /* odd lengths and offsets (the 8-wide body and the scalar tail), in place */
+    const float sp[] = {0.0f,      -0.0f, 1e-45f,  -1e-45f, 88.0f,   -88.0f,
+                        88.7f,     88.8f, -103.0f, -103.5f, -104.0f, INFINITY,
+                        -INFINITY, NAN,   0.5f,    -20.0f,  3.25f};
+    for (int len = 0; len <= 40; len++)
+        for (int off = 0; off < 3; off++) {
+            for (int i = 0; i < len + off; i++)
+                x[i] = (i * 7) % 5 == 0 ? sp[i % 17] : (float)(i * 37 % 101) * 0.173f - 8.0f;
+            memcpy(y, x, sizeof(float) * (size_t)(len + off));
+            memcpy(z, x, sizeof(float) * (size_t)(len + off));
+            tl_expf_avx2(y + off, y + off, len);
+            tl_silu_avx2(z + off, z + off, len);
+            for (int i = off; i < len + off; i++) {
+                assert_true(same_bits(y[i], expf(x[i])));
+                assert_true(same_bits(z[i], silu_ref(x[i])));
+            }
+        }
+}
+
+/* silu and exp over odd sizes (rows and the long-row spans) equal the scalar formulas. */
+static void test_unary_ops(void **state) {
+    (void)state;
+    const int64_t shapes[][2] = {{3, 37}, {1, 5000}, {7, 1}, {2, 2053}};
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
+        tl_tensor *x = mk_rand(TL_DTYPE_F32, 2, shapes[c], (uint32_t)c + 3);
+        float *px = tl_tensor_data(x);
+        int64_t n = tl_tensor_nelements(x);
+        for (int64_t i = 0; i < n; i++)
+            px[i] *= 12.0f;
+        px[0] = 95.0f;
+        if (n > 9) px[9] = -INFINITY, px[n - 1] = NAN, px[n / 2] = -92.0f;
+        tl_tensor *s, *e;
+        OK(tl_op_unary(TL_UN_SILU, x, &s));
+        OK(tl_op_unary(TL_UN_EXP, x, &e));
+        const float *ps = tl_tensor_data(s), *pe = tl_tensor_data(e);
+        for (int64_t i = 0; i < n; i++) {
+            assert_true(same_bits(ps[i], silu_ref(px[i])));
+            assert_true(same_bits(pe[i], expf(px[i])));
+        }
+        tl_tensor_unref(s);
+        tl_tensor_unref(e);
+        tl_tensor_unref(x);
+    }
+}
+
+/* Attention the long way: every score of the row (-inf past the last visible
+** key), NaN row on a NaN score, uniform 1/T when nothing is visible, else
+** expf(s - max) with the sum in double over the whole row, and the output as
+** double sums over all T keys in order skipping probability 0. */
+static void attn_ref(const float *q, const float *k, const float *v, int64_t S, int64_t T,
+                     int64_t H, int64_t Hkv, int64_t D, bool causal, int64_t off, float *o,
+                     float *sc, float *pr) {
+    float scale = 1.0f / sqrtf((float)D);
+    int64_t base = off >= 0 ? off : T - S, group = H / Hkv;
+    if (base > T) base = T;
+    float *p = malloc((size_t)T * sizeof(float));
+    double *acc = malloc((size_t)D * sizeof(double));
+    for (int64_t s = 0; s < S; s++)
+        for (int64_t h = 0; h < H; h++) {
+            int64_t kvh = h / group, last = causal ? s + base : T - 1;
+            const float *qr = q + (s * H + h) * D;
+            float mx = -INFINITY;
+            bool nan = false;
+            for (int64_t t = 0; t < T; t++) {
+                if (t > last) {
+                    p[t] = -INFINITY;
+                    continue;
+                }
+                double sum = 0.0;
+                for (int64_t d = 0; d < D; d++)
+                    sum += (double)(qr[d] * k[(t * Hkv + kvh) * D + d]);
+                p[t] = (float)sum * scale;
+                if (p[t] > mx) mx = p[t];
+                if (p[t] != p[t]) nan = true;
+            }
+            memcpy(sc + (h * S + s) * T, p, (size_t)T * sizeof(float));
+            float *orow = o + (s * H + h) * D;
+            if (nan) {
+                for (int64_t d = 0; d < D; d++)
+                    orow[d] = NAN;
+            } else {
+                if (mx == -INFINITY) {
+                    for (int64_t t = 0; t < T; t++)
+                        p[t] = 1.0f / (float)T;
+                } else {
+                    double sum = 0.0;
+                    for (int64_t t = 0; t < T; t++) {
+                        p[t] = p[t] == -INFINITY ? 0.0f : expf(p[t] - mx);
+                        sum += (double)p[t];
+                    }
+                    float inv = (float)(1.0 / sum);
+                    for (int64_t t = 0; t < T; t++)
+                        p[t] *= inv;
+                }
+                for (int64_t d = 0; d < D; d++)
+                    acc[d] = 0.0;
+                for (int64_t t = 0; t < T; t++)
+                    for (int64_t d = 0; p[t] != 0.0f && d < D; d++)
+                        acc[d] += (double)(p[t] * v[(t * Hkv + kvh) * D + d]);
+                for (int64_t d = 0; d < D; d++)
+                    orow[d] = (float)acc[d];
+            }
+            memcpy(pr + (h * S + s) * T, p, (size_t)T * sizeof(float));
+        }
+    free(p);
+    free(acc);
+}
+
+static void check_attn(int64_t S, int64_t T, int64_t H, int64_t Hkv, int64_t D, bool causal,
+                       int64_t off, int special) {
+    tl_tensor *q = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){S, H, D}, (uint32_t)(S * 31 + D));
+    tl_tensor *k = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){T, Hkv, D}, (uint32_t)(T * 7 + H));
+    tl_tensor *v = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){T, Hkv, D}, (uint32_t)(T + 5));
+    float *pq = tl_tensor_data(q), *pk = tl_tensor_data(k);
+    if (special) { /* a NaN query row, an infinite key (+-inf and NaN scores) */
+        pq[(S / 2 * H + 0) * D + 1] = NAN;
+        pk[(1 * Hkv + 0) * D + 0] = INFINITY;
+        pq[((S - 1) * H + H - 1) * D] = 1e30f;
+    }
+    size_t no = (size_t)(S * H * D), np = (size_t)(H * S * T);
+    float *o = malloc(no * sizeof(float)), *sc = malloc(np * sizeof(float)),
+          *pr = malloc(np * sizeof(float));
+    attn_ref(pq, pk, tl_tensor_data(v), S, T, H, Hkv, D, causal, off, o, sc, pr);
+    for (int threads = 1; threads <= 2; threads++) {
+        OK(tl_threadpool_set_threads(threads));
+        tl_tensor *ot, *o2, *st, *pt;
+        OK(tl_op_attention(q, k, v, causal, 0.0f, off, &ot));
+        OK(tl_op_attention_probs(q, k, v, causal, 0.0f, off, &o2, &st, &pt));
+        assert_memory_equal(tl_tensor_data(ot), o, no * sizeof(float));
+        assert_memory_equal(tl_tensor_data(o2), o, no * sizeof(float));
+        assert_memory_equal(tl_tensor_data(st), sc, np * sizeof(float));
+        assert_memory_equal(tl_tensor_data(pt), pr, np * sizeof(float));
+        tl_tensor_unref(ot);
+        tl_tensor_unref(o2);
+        tl_tensor_unref(st);
+        tl_tensor_unref(pt);
+    }
+    free(o);
+    free(sc);
+    free(pr);
+    tl_tensor_unref(q);
+    tl_tensor_unref(k);
+    tl_tensor_unref(v);
+}
+
+static void test_attention_reference(void **state) {
+    (void)state;
+    check_attn(64, 64, 32, 4, 64, true, 0, 0); /* a TinyLlama-shaped prompt */
+    check_attn(1, 40, 8, 2, 64, true, 39, 0);  /* one decode step */
+    check_attn(4, 44, 8, 2, 64, true, 40, 0);  /* a few tokens after a cached prompt */
+    check_attn(13, 29, 6, 3, 12, true, -1, 0); /* odd sizes: the last 13 of 29 positions */
+    check_attn(17, 17, 4, 1, 20, true, 0, 0);  /* a partial last block of queries */
+    check_attn(9, 9, 4, 1, 6, true, 0, 0);     /* D % 4 != 0: the scalar loops */
+    check_attn(5, 3, 2, 1, 8, true, -1, 0);    /* S > T: the first queries see nothing */
+    check_attn(5, 3, 2, 1, 6, true, -1, 0);
+    check_attn(7, 11, 4, 2, 20, false, -1, 0); /* not causal */
+    check_attn(12, 12, 4, 2, 16, true, 0, 1);  /* NaN and infinite scores */
+    check_attn(12, 12, 4, 2, 10, true, 0, 1);
+    OK(tl_threadpool_set_threads(1));
+}
+
+int main(void) {
+#ifdef M_PERTURB
+    mallopt(M_PERTURB, 0xa5);
+#endif
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_expf_kernels),
+        cmocka_unit_test(test_unary_ops),
+        cmocka_unit_test(test_attention_reference),
+    };
+    return cmocka_run_group_tests(tests, NULL, stop_pool);
+}
