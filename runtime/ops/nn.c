@@ -33,7 +33,44 @@ typedef struct norm_job {
     int64_t n;
     float eps;
     bool layer;
+    const float *src; /* rms_norm_rows: the input rows (x is the output) */
 } norm_job;
+
+/* RMS norm of rows [begin, end) of src into x, four rows at a time: each row's
+** sum of (double)(x * x) runs in element order as in norm_rows, but the four
+** rows' sums are independent chains the CPU overlaps (one row's chain is
+** bound by the latency of the double add). */
+static void rms_norm_rows(void *ctx, int64_t begin, int64_t end) {
+    const norm_job *j = ctx;
+    int64_t n = j->n, r = begin;
+    double sum[4];
+    for (; r < end; r += 4) {
+        int64_t m = end - r < 4 ? end - r : 4;
+        const float *x0 = j->src + r * n;
+        const float *x1 = m > 1 ? x0 + n : x0, *x2 = m > 2 ? x0 + 2 * n : x0,
+                    *x3 = m > 3 ? x0 + 3 * n : x0;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            s0 += (double)(x0[i] * x0[i]);
+            s1 += (double)(x1[i] * x1[i]);
+            s2 += (double)(x2[i] * x2[i]);
+            s3 += (double)(x3[i] * x3[i]);
+        }
+        sum[0] = s0, sum[1] = s1, sum[2] = s2, sum[3] = s3;
+        for (int64_t k = 0; k < m; k++) {
+            const float *x = x0 + k * n;
+            float *y = j->x + (r + k) * n;
+            const float mean = (float)(sum[k] / (double)n);
+            const float scale = 1.0f / sqrtf(mean + j->eps);
+            if (j->w)
+                for (int64_t i = 0; i < n; i++)
+                    y[i] = (x[i] * scale) * j->w[i];
+            else
+                for (int64_t i = 0; i < n; i++)
+                    y[i] = x[i] * scale;
+        }
+    }
+}
 
 static void norm_rows(void *ctx, int64_t begin, int64_t end) {
     const norm_job *j = ctx;
@@ -86,13 +123,29 @@ static tl_status norm_impl(const char *op, const tl_tensor *x, const tl_tensor *
             st = tl_fail(TL_ERR_SHAPE, "%s: bias and weight sizes differ", op);
     }
     if (st != TL_OK) return st;
+    int64_t rows = n ? tl_tensor_nelements(x) / n : 0;
+    if (!layer && x->dtype == TL_DTYPE_F32 && tl_tensor_is_contiguous(x) &&
+        (!w || w->dtype == TL_DTYPE_F32)) {
+        /* f32 rows straight from x into the new tensor (no copies): the same
+        ** values as norm_rows, which rounds x * scale before the weight too */
+        const float *wd = NULL;
+        float *fw = NULL;
+        if (w) st = ops_f32_data(op, w, &wd, &fw);
+        if (st == TL_OK) st = tl_tensor_new_uninit(TL_DTYPE_F32, x->n_dims, x->ne, out);
+        if (st == TL_OK && rows > 0) {
+            norm_job j = {
+                .x = tl_tensor_data(*out), .w = wd, .n = n, .eps = eps, .src = tl_tensor_data(x)};
+            tl_parallel_for(rows, 1 + 8192 / (n + 1), rms_norm_rows, &j);
+        }
+        free(fw);
+        return st;
+    }
     float *fx = NULL, *fw = NULL, *fb = NULL;
     st = ops_to_f32(op, x, &fx);
     if (st == TL_OK && w) st = ops_to_f32(op, w, &fw);
     if (st == TL_OK && b) st = ops_to_f32(op, b, &fb);
     if (st == TL_OK) {
-        norm_job j = {fx, fw, fb, n, eps, layer};
-        int64_t rows = n ? tl_tensor_nelements(x) / n : 0;
+        norm_job j = {fx, fw, fb, n, eps, layer, NULL};
         if (rows > 0) tl_parallel_for(rows, 1 + 8192 / (n + 1), norm_rows, &j);
         st = ops_from_f32(fx, float_out(x->dtype), x->n_dims, x->ne, out);
     }

@@ -213,6 +213,43 @@ static void test_attention_reference(void **state) {
     OK(tl_threadpool_set_threads(1));
 }
 
+/* rms_norm: sum of (double)(x * x) in order, mean and scale in float, (x * scale) * w;
+** row counts around the four-row groups, with and without a weight, a 2-d weight. */
+static void test_rms_norm(void **state) {
+    (void)state;
+    const int64_t cases[][3] = {{1, 7, 1},  {3, 2048, 1}, {4, 33, 1},
+                                {5, 64, 0}, {9, 129, 1},  {6, 10, 2}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int64_t R = cases[c][0], n = cases[c][1];
+        tl_tensor *x = mk_rand(TL_DTYPE_F32, 2, (int64_t[]){R, n}, (uint32_t)c + 40), *w = NULL;
+        if (cases[c][2] == 1) w = mk_rand(TL_DTYPE_F32, 1, (int64_t[]){n}, (uint32_t)c + 50);
+        if (cases[c][2] == 2) { /* a [2, 5] weight over rows of 10 (x seen as [6, 2, 5]) */
+            tl_tensor *x3 = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){R, 2, n / 2}, 77);
+            tl_tensor_unref(x);
+            x = x3;
+            w = mk_rand(TL_DTYPE_F32, 2, (int64_t[]){2, n / 2}, 78);
+        }
+        tl_tensor *y;
+        OK(tl_op_rms_norm(x, w, 1e-5f, &y));
+        const float *px = tl_tensor_data(x), *pw = w ? tl_tensor_data(w) : NULL,
+                    *py = tl_tensor_data(y);
+        for (int64_t r = 0; r < R; r++) {
+            double sum = 0.0;
+            for (int64_t i = 0; i < n; i++)
+                sum += (double)(px[r * n + i] * px[r * n + i]);
+            float mean = (float)(sum / (double)n), scale = 1.0f / sqrtf(mean + 1e-5f);
+            for (int64_t i = 0; i < n; i++) {
+                float want = px[r * n + i] * scale;
+                if (pw) want = want * pw[i];
+                assert_true(same_bits(py[r * n + i], want));
+            }
+        }
+        tl_tensor_unref(y);
+        tl_tensor_unref(x);
+        tl_tensor_unref(w);
+    }
+}
+
 int main(void) {
 #ifdef M_PERTURB
     mallopt(M_PERTURB, 0xa5);
@@ -221,6 +258,7 @@ int main(void) {
         cmocka_unit_test(test_expf_kernels),
         cmocka_unit_test(test_unary_ops),
         cmocka_unit_test(test_attention_reference),
+        cmocka_unit_test(test_rms_norm),
     };
     return cmocka_run_group_tests(tests, NULL, stop_pool);
 }
