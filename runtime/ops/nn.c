@@ -173,13 +173,18 @@ typedef struct rope_job {
     float theta_scale;
     tl_rope_style style;
     const int64_t *pos; /* NULL, or the position of each of the S rows (tl_op_rope_at) */
+    const float *src;   /* NULL (x in place), or the input rows (x: the output) */
+    int failed;         /* out of memory */
 } rope_job;
 
 static void rope_rows(void *ctx, int64_t begin, int64_t end) {
-    const rope_job *j = ctx;
+    rope_job *j = ctx;
     int64_t D = j->D, half = D / 2;
     float *cs = malloc((size_t)D * sizeof(float) + 1);
-    if (!cs) return;
+    if (!cs) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
     int64_t cached = -1;
     for (int64_t r = begin; r < end; r++) { /* r over [rest][S][H] rows of D */
         int64_t s = (r / j->H) % j->S;
@@ -193,11 +198,12 @@ static void rope_rows(void *ctx, int64_t begin, int64_t end) {
             cached = s;
         }
         float *x = j->x + r * D;
+        const float *in = j->src ? j->src + r * D : x; /* every element of x is written */
         for (int64_t i = 0; i < half; i++) {
             int64_t a = j->style == TL_ROPE_NEOX ? i : 2 * i;
             int64_t b = j->style == TL_ROPE_NEOX ? i + half : 2 * i + 1;
             const float c = cs[2 * i], sn = cs[2 * i + 1];
-            const float x0 = x[a], x1 = x[b];
+            const float x0 = in[a], x1 = in[b];
             x[a] = x0 * c - x1 * sn;
             x[b] = x0 * sn + x1 * c;
         }
@@ -232,15 +238,36 @@ static tl_status rope_run(const tl_tensor *x, int64_t offset, const int64_t *pos
         return tl_fail(TL_ERR_RANGE,
                        "rope: offset %lld + %lld positions overflows a 64-bit position",
                        (long long)offset, (long long)x->ne[2]);
-    float *fx;
-    st = ops_to_f32("rope", x, &fx);
-    if (st != TL_OK) return st;
-    rope_job j = {fx,    x->ne[0], x->ne[1], x->ne[2], offset, powf(base, -2.0f / (float)x->ne[0]),
-                  style, pos};
+    rope_job j = {.D = x->ne[0],
+                  .H = x->ne[1],
+                  .S = x->ne[2],
+                  .offset = offset,
+                  .theta_scale = powf(base, -2.0f / (float)x->ne[0]),
+                  .style = style,
+                  .pos = pos};
     int64_t rows = tl_tensor_nrows(x);
+    if (x->dtype == TL_DTYPE_F32 && tl_tensor_is_contiguous(x)) {
+        /* f32 rows straight from x into the new tensor (no copies) */
+        st = tl_tensor_new_uninit(TL_DTYPE_F32, x->n_dims, x->ne, out);
+        if (st != TL_OK) return st;
+        j.x = tl_tensor_data(*out);
+        j.src = tl_tensor_data(x);
+    } else {
+        st = ops_to_f32("rope", x, &j.x);
+        if (st != TL_OK) return st;
+    }
     if (tl_tensor_nelements(x) > 0) tl_parallel_for(rows, 1 + 2048 / (x->ne[0] + 1), rope_rows, &j);
-    st = ops_from_f32(fx, float_out(x->dtype), x->n_dims, x->ne, out);
-    free(fx);
+    if (j.failed) {
+        if (j.src)
+            tl_tensor_unref(*out);
+        else
+            free(j.x);
+        *out = NULL;
+        return tl_fail(TL_ERR_NOMEM, "rope: out of memory");
+    }
+    if (j.src) return TL_OK;
+    st = ops_from_f32(j.x, float_out(x->dtype), x->n_dims, x->ne, out);
+    free(j.x);
     return st;
 }
 

@@ -250,6 +250,40 @@ static void test_rms_norm(void **state) {
     }
 }
 
+/* rope (both styles) against its formula: per position, theta = pos, then *= base^(-2/D)
+** per pair; the input is left as it was. */
+static void test_rope(void **state) {
+    (void)state;
+    int64_t S = 5, H = 3, D = 10, off = 3;
+    for (int style = 0; style < 2; style++) {
+        tl_rope_style rs = style ? TL_ROPE_NEOX : TL_ROPE_NORM;
+        tl_tensor *x = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){S, H, D}, 91), *y;
+        float *px = tl_tensor_data(x);
+        float *keep = malloc((size_t)(S * H * D) * sizeof(float));
+        memcpy(keep, px, (size_t)(S * H * D) * sizeof(float));
+        OK(tl_op_rope(x, off, 10000.0f, rs, &y));
+        assert_memory_equal(px, keep, (size_t)(S * H * D) * sizeof(float));
+        const float *py = tl_tensor_data(y);
+        float ts = powf(10000.0f, -2.0f / (float)D);
+        for (int64_t s = 0; s < S; s++)
+            for (int64_t h = 0; h < H; h++) {
+                float theta = (float)(s + off);
+                const float *in = px + (s * H + h) * D;
+                const float *o = py + (s * H + h) * D;
+                for (int64_t i = 0; i < D / 2; i++) {
+                    int64_t a = style ? i : 2 * i, b = style ? i + D / 2 : 2 * i + 1;
+                    float c = cosf(theta), sn = sinf(theta);
+                    assert_true(same_bits(o[a], in[a] * c - in[b] * sn));
+                    assert_true(same_bits(o[b], in[a] * sn + in[b] * c));
+                    theta *= ts;
+                }
+            }
+        free(keep);
+        tl_tensor_unref(y);
+        tl_tensor_unref(x);
+    }
+}
+
 int main(void) {
 #ifdef M_PERTURB
     mallopt(M_PERTURB, 0xa5);
@@ -259,6 +293,7 @@ int main(void) {
         cmocka_unit_test(test_unary_ops),
         cmocka_unit_test(test_attention_reference),
         cmocka_unit_test(test_rms_norm),
+        cmocka_unit_test(test_rope),
     };
     return cmocka_run_group_tests(tests, NULL, stop_pool);
 }
