@@ -94,6 +94,11 @@ const char *tl_unary_op_name(tl_unary_op op);
 ** relu, floor, ceil, round, square, sign and become f32 otherwise. */
 tl_status tl_op_unary(tl_unary_op op, const tl_tensor *x, tl_tensor **out);
 
+/* silu(g) * u (SwiGLU's gate times up), the same bits as tl_op_unary(TL_UN_SILU)
+** then tl_op_binary(TL_BIN_MUL), in one pass over contiguous f32 operands of one
+** shape (anything else: those two ops). */
+tl_status tl_op_swiglu(const tl_tensor *g, const tl_tensor *u, tl_tensor **out);
+
 /* ---- reductions and softmax (runtime/ops/reduce.c) --------------------------- */
 typedef enum tl_reduce_op {
     TL_RED_SUM,  /* accumulated in double, in index order                 */

@@ -38,6 +38,16 @@ static tl_status b_act(tl_call *c, int argc, const tl_value *argv, tl_value *out
     return tlb_ret(tl_op_unary((tl_unary_op)c->op, t, &r), &r, out);
 }
 
+/* swiglu(g, u): silu(g) * u in one pass (runtime/ops.h tl_op_swiglu). */
+static tl_status b_swiglu(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *g, *u, *r;
+    tl_status st = tl_arg_tensor(c, argv, 0, &g);
+    if (st == TL_OK) st = tl_arg_tensor(c, argv, 1, &u);
+    if (st != TL_OK) return st;
+    return tlb_ret(tl_op_swiglu(g, u, &r), &r, out);
+}
+
 static tl_status b_softmax(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     tl_tensor *t, *r;
     int axis = -1;
@@ -358,6 +368,7 @@ static tl_status b_sample(tl_call *c, int argc, const tl_value *argv, tl_value *
 const tl_builtin_def tl_builtins_nn[] = {
     DEF_OP("sigmoid", 1, 1, b_act, "sigmoid(x) -> tensor", T_ONLY, TL_UN_SIGMOID),
     DEF_OP("silu", 1, 1, b_act, "silu(x) -> tensor", T_ONLY, TL_UN_SILU),
+    DEF_OP("swiglu", 2, 2, b_swiglu, "swiglu(g, u) -> tensor (silu(g) * u)", 0, 0),
     DEF_OP("gelu", 1, 1, b_act, "gelu(x) -> tensor", T_ONLY, TL_UN_GELU),
     DEF_OP("relu", 1, 1, b_act, "relu(x) -> tensor", T_ONLY, TL_UN_RELU),
     DEF("softmax", 1, 2, b_softmax, "softmax(x[, dim]) -> tensor", T_ONLY),

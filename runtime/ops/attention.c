@@ -95,7 +95,9 @@ static void write_row(float *dst, const float *p, int64_t n, int64_t T, float fi
 ** block of ATTN_QBLOCK queries and KV head, for every query head of the group. */
 #define ATTN_QBLOCK 8
 
-/* Items it = b * Hkv + kvh: the query positions of block b against KV head kvh,
+/* Items it = (n_blocks - 1 - b) * Hkv + kvh: the query positions of block b
+** (the costly late blocks of a causal prompt first, so that the threads taking
+** chunks from the pool's counter end together) against KV head kvh,
 ** for the group of query heads that read it.  Each query scores only the keys
 ** it sees.  The AVX2 path transposes the keys visible to the block's last query
 ** once (element d of key t at kt[d * ldk + t]) so that a score vector covers 8
@@ -115,7 +117,8 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
         return;
     }
     for (int64_t it = begin; it < end; it++) {
-        int64_t kvh = it % j->Hkv, s0 = it / j->Hkv * ATTN_QBLOCK;
+        int64_t n_blocks = (j->S + ATTN_QBLOCK - 1) / ATTN_QBLOCK;
+        int64_t kvh = it % j->Hkv, s0 = (n_blocks - 1 - it / j->Hkv) * ATTN_QBLOCK;
         int64_t s1 = s0 + ATTN_QBLOCK < j->S ? s0 + ATTN_QBLOCK : j->S;
         int64_t nk_max = visible_keys(j, s1 - 1), ldk = (nk_max + 7) / 8 * 8;
         if (vec)

@@ -88,3 +88,20 @@ void tl_silu_avx2(const float *x, float *y, int64_t n) {
     for (; i < n; i++)
         y[i] = x[i] / (1.0f + expf(-x[i]));
 }
+
+void tl_swiglu_avx2(const float *x, const float *u, float *y, int64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 neg = _mm256_xor_ps(v, sign);
+        if (special8(neg))
+            for (int l = 0; l < 8; l++)
+                y[i + l] = (x[i + l] / (1.0f + expf(-x[i + l]))) * u[i + l];
+        else
+            _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_div_ps(v, _mm256_add_ps(one, exp8(neg))),
+                                                  _mm256_loadu_ps(u + i)));
+    }
+    for (; i < n; i++)
+        y[i] = (x[i] / (1.0f + expf(-x[i]))) * u[i];
+}

@@ -29,6 +29,9 @@ void tl_expf_avx2(const float *x, float *y, int64_t n);
 
 /* y[i] = x[i] / (1.0f + expf(-x[i])) (SiLU) for i in [0, n); y may be x. */
 void tl_silu_avx2(const float *x, float *y, int64_t n);
+
+/* y[i] = (x[i] / (1.0f + expf(-x[i]))) * u[i] (SwiGLU) for i in [0, n). */
+void tl_swiglu_avx2(const float *x, const float *u, float *y, int64_t n);
 #else
 /* Not an x86-64 build: never called (ops_vexpf_ok() is false). */
 static inline void tl_expf_avx2(const float *x, float *y, int64_t n) {
@@ -36,6 +39,9 @@ static inline void tl_expf_avx2(const float *x, float *y, int64_t n) {
 }
 static inline void tl_silu_avx2(const float *x, float *y, int64_t n) {
     (void)x, (void)y, (void)n;
+}
+static inline void tl_swiglu_avx2(const float *x, const float *u, float *y, int64_t n) {
+    (void)x, (void)u, (void)y, (void)n;
 }
 #endif
 

@@ -232,3 +232,43 @@ tl_status tl_op_unary(tl_unary_op op, const tl_tensor *x, tl_tensor **out) {
     *out = j.y;
     return TL_OK;
 }
+
+/* ---- swiglu ------------------------------------------------------------------ */
+
+typedef struct swiglu_job {
+    const float *g, *u;
+    float *y;
+    int64_t n;
+} swiglu_job;
+
+static void swiglu_spans(void *ctx, int64_t begin, int64_t end) {
+    const swiglu_job *j = ctx;
+    int64_t a = begin * UN_SPAN, b = end * UN_SPAN < j->n ? end * UN_SPAN : j->n;
+    if (ops_vexpf_ok()) {
+        tl_swiglu_avx2(j->g + a, j->u + a, j->y + a, b - a);
+        return;
+    }
+    for (int64_t i = a; i < b; i++)
+        j->y[i] = (j->g[i] / (1.0f + expf(-j->g[i]))) * j->u[i];
+}
+
+tl_status tl_op_swiglu(const tl_tensor *g, const tl_tensor *u, tl_tensor **out) {
+    *out = NULL;
+    if (g->dtype != TL_DTYPE_F32 || u->dtype != TL_DTYPE_F32 || !tl_tensor_is_contiguous(g) ||
+        !tl_tensor_is_contiguous(u) || !tl_tensor_same_shape(g, u)) {
+        tl_tensor *s;
+        tl_status st = tl_op_unary(TL_UN_SILU, g, &s);
+        if (st != TL_OK) return st;
+        st = tl_op_binary(TL_BIN_MUL, s, u, out);
+        tl_tensor_unref(s);
+        return st;
+    }
+    swiglu_job j = {.g = tl_tensor_data(g), .u = tl_tensor_data(u), .n = tl_tensor_nelements(g)};
+    tl_tensor *y;
+    tl_status st = tl_tensor_new_uninit(TL_DTYPE_F32, g->n_dims, g->ne, &y); /* all written */
+    if (st != TL_OK) return st;
+    j.y = tl_tensor_data(y);
+    if (j.n > 0) tl_parallel_for((j.n + UN_SPAN - 1) / UN_SPAN, 2, swiglu_spans, &j);
+    *out = y;
+    return TL_OK;
+}

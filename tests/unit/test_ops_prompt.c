@@ -3,7 +3,7 @@
 **   - the AVX2 expf and SiLU kernels against the C library's expf over a sweep
 **     of all float bit patterns, odd lengths, in place (skipped where
 **     ops_vexpf_ok() says the kernels do not stand in for expf);
-**   - silu/exp over odd sizes with the special values;
+**   - silu/exp over odd sizes with the special values; swiglu = silu then mul;
 **   - fused attention (outputs, scores, probabilities) against the softmax of
 **     the full row of scores, the way attention.c computed it before it
 **     visited only the visible keys: causal and not, offsets, a query that sees
@@ -94,6 +94,35 @@ static void test_unary_ops(void **state) {
         tl_tensor_unref(s);
         tl_tensor_unref(e);
         tl_tensor_unref(x);
+    }
+}
+
+/* swiglu(g, u) = silu(g) * u bit for bit: the fused pass over odd sizes with the
+** special values (and the AVX2 kernel's tails), the fallback for a broadcast u. */
+static void test_swiglu(void **state) {
+    (void)state;
+    const int64_t shapes[][2] = {{1, 13}, {3, 37}, {2, 2053}, {64, 88}};
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
+        tl_tensor *g = mk_rand(TL_DTYPE_F32, 2, shapes[c], (uint32_t)c + 60);
+        tl_tensor *u = mk_rand(TL_DTYPE_F32, 2, shapes[c], (uint32_t)c + 70);
+        float *pg = tl_tensor_data(g);
+        int64_t n = tl_tensor_nelements(g);
+        for (int64_t i = 0; i < n; i++)
+            pg[i] *= 15.0f;
+        pg[n - 1] = -100.0f;
+        if (n > 9) pg[3] = NAN, pg[8] = INFINITY, pg[9] = -INFINITY;
+        tl_tensor *y, *s, *want, *row, *yb, *wantb;
+        OK(tl_op_swiglu(g, u, &y));
+        OK(tl_op_unary(TL_UN_SILU, g, &s));
+        OK(tl_op_binary(TL_BIN_MUL, s, u, &want));
+        assert_same_bytes(y, want);
+        row = mk_rand(TL_DTYPE_F32, 1, &shapes[c][1], 80);
+        OK(tl_op_swiglu(g, row, &yb));
+        OK(tl_op_binary(TL_BIN_MUL, s, row, &wantb));
+        assert_same_bytes(yb, wantb);
+        tl_tensor *v[] = {g, u, y, s, want, row, yb, wantb};
+        for (size_t i = 0; i < 8; i++)
+            tl_tensor_unref(v[i]);
     }
 }
 
@@ -289,11 +318,9 @@ int main(void) {
     mallopt(M_PERTURB, 0xa5);
 #endif
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expf_kernels),
-        cmocka_unit_test(test_unary_ops),
-        cmocka_unit_test(test_attention_reference),
-        cmocka_unit_test(test_rms_norm),
-        cmocka_unit_test(test_rope),
+        cmocka_unit_test(test_expf_kernels), cmocka_unit_test(test_unary_ops),
+        cmocka_unit_test(test_swiglu),       cmocka_unit_test(test_attention_reference),
+        cmocka_unit_test(test_rms_norm),     cmocka_unit_test(test_rope),
     };
     return cmocka_run_group_tests(tests, NULL, stop_pool);
 }
