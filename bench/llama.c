@@ -194,6 +194,13 @@ int main(int argc, char **argv) {
                "%.2f tok/s\n  peak RSS %.1f MiB, in 2 MiB pages %.0f MiB\n",
                engine, threads, load_s, pp, p.min, p.median, p.max, tg, pp, g.min, g.median, g.max,
                tg, tg_first, gc.median, rss, huge);
+    if (!json) { /* 1 thread: the prompt's work alone, whatever else the machine runs */
+        double pc[100];
+        memcpy(pc, pp_c, sizeof(double) * (size_t)reps);
+        stat3 c = stats(pc, reps);
+        printf("  pp%d by the calling thread's CPU time: min %.1f / median %.1f ms (%.2f tok/s)\n",
+               pp, 1e3 * c.min, 1e3 * c.median, pp / c.median);
+    }
     if (lens) {
         printf("%slens (every layer x %d positions): %.3f s = %.2f x the pp%d time\n",
                json ? "# " : "  ", pp, lens_s, lens_s / (pp / p.median), pp);
