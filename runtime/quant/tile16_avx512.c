@@ -16,10 +16,13 @@
 
 #include <stdlib.h>
 
-/* One block of a 16-row group: q[j] (j < 4), lane r: the low nibbles of bytes
-** 4j..4j+3 of row r; q[j + 4]: their high nibbles; dx: the 16 scales. */
+/* One block of a 16-row group: q[j] (j < 4), lane r: bytes 4j..4j+3 of row
+** r's nibbles (low nibbles: elements 4j..4j+3, high: 16 + 4j..); dx: the 16
+** scales.  The kernels split the nibbles as they go: storing them split would
+** double the packed group (576 bytes a block, 36 KB a 2048-long group: more
+** than L1), and the split's logic ops run beside the multiply-adds. */
 typedef struct z_blk {
-    __m512i q[8];
+    __m512i q[4];
     __m512 dx;
 } z_blk;
 
@@ -27,22 +30,43 @@ bool tl_q4_0_tile16_available(void) {
     return tl_cpu_use_avx512vnni();
 }
 
+static inline uint64_t scales4(const char *p, size_t rs) {
+    uint16_t d0, d1, d2, d3;
+    memcpy(&d0, p, 2);
+    memcpy(&d1, p + rs, 2);
+    memcpy(&d2, p + 2 * rs, 2);
+    memcpy(&d3, p + 3 * rs, 2);
+    return (uint64_t)d0 | (uint64_t)d1 << 16 | (uint64_t)d2 << 32 | (uint64_t)d3 << 48;
+}
+
+/* rows m, m + 4, m + 8, m + 12 of a block's nibbles in the four 128-bit lanes */
+static inline __m512i rows4(const char *q, size_t rs) {
+    __m512i y = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)q));
+    y = _mm512_inserti32x4(y, _mm_loadu_si128((const __m128i *)(q + 4 * rs)), 1);
+    y = _mm512_inserti32x4(y, _mm_loadu_si128((const __m128i *)(q + 8 * rs)), 2);
+    return _mm512_inserti32x4(y, _mm_loadu_si128((const __m128i *)(q + 12 * rs)), 3);
+}
+
+/* Packs the nb blocks of the 16 rows at g (rs bytes apart) into pw: Y[m]
+** holds rows m, 4 + m, 8 + m, 12 + m in its lanes, and a 4x4 dword
+** transpose inside each 128-bit lane gives q[j] lane r = dword j of row r.
+** The scales go through general registers (16 two-byte loads), off the
+** vector pipes. */
 static void pack_group(int64_t nb, const char *g, size_t rs, z_blk *pw) {
-    const __m512i m4 = _mm512_set1_epi8(15);
     for (int64_t b = 0; b < nb; b++) {
         const char *p = g + (size_t)b * sizeof(blk_q4_0);
-        __m256i lo[4], hi[4];
-        tile_transpose8(p, rs, lo);
-        tile_transpose8(p + 8 * rs, rs, hi);
-        for (int j = 0; j < 4; j++) {
-            __m512i t = _mm512_inserti64x4(_mm512_castsi256_si512(lo[j]), hi[j], 1);
-            pw[b].q[j] = _mm512_and_si512(t, m4);
-            pw[b].q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(t, 4), m4);
-        }
-        uint16_t d[16];
-        for (int r = 0; r < 16; r++)
-            memcpy(&d[r], p + (size_t)r * rs, sizeof d[r]);
-        pw[b].dx = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)d));
+        __m512i y0 = rows4(p + 2, rs), y1 = rows4(p + 2 + rs, rs);
+        __m512i y2 = rows4(p + 2 + 2 * rs, rs), y3 = rows4(p + 2 + 3 * rs, rs);
+        __m512i t0 = _mm512_unpacklo_epi32(y0, y1), t1 = _mm512_unpackhi_epi32(y0, y1);
+        __m512i t2 = _mm512_unpacklo_epi32(y2, y3), t3 = _mm512_unpackhi_epi32(y2, y3);
+        _mm512_store_si512(&pw[b].q[0], _mm512_unpacklo_epi64(t0, t2));
+        _mm512_store_si512(&pw[b].q[1], _mm512_unpackhi_epi64(t0, t2));
+        _mm512_store_si512(&pw[b].q[2], _mm512_unpacklo_epi64(t1, t3));
+        _mm512_store_si512(&pw[b].q[3], _mm512_unpackhi_epi64(t1, t3));
+        __m256i d = _mm256_setr_epi64x(
+            (long long)scales4(p, rs), (long long)scales4(p + 4 * rs, rs),
+            (long long)scales4(p + 8 * rs, rs), (long long)scales4(p + 12 * rs, rs));
+        _mm512_store_ps(&pw[b].dx, _mm512_cvtph_ps(d));
     }
 }
 
@@ -55,6 +79,7 @@ static void pack_group(int64_t nb, const char *g, size_t rs, z_blk *pw) {
 ** high nibbles) so that the multiply-add latency is hidden. */
 static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
                       const char *next, float *out, size_t out_stride) {
+    const __m512i m4 = _mm512_set1_epi8(15);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     for (int64_t b = 0; b < nb; b++) {
         if (next) {
@@ -68,7 +93,8 @@ static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
         __m512i s2 = _mm512_set1_epi32(-A[2].s8), s3 = _mm512_set1_epi32(-A[3].s8);
         __m512i t0 = _mm512_setzero_si512(), t1 = t0, t2 = t0, t3 = t0;
         for (int j = 0; j < 4; j++) {
-            __m512i q = W->q[j], h = W->q[j + 4];
+            __m512i v = W->q[j];
+            __m512i q = _mm512_and_si512(v, m4), h = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
             DOT_BCAST(s0, q, A[0].qs[j]);
             DOT_BCAST(s1, q, A[1].qs[j]);
             DOT_BCAST(s2, q, A[2].qs[j]);
@@ -96,13 +122,15 @@ static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
 
 static void tile_16x1(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
                       float *out) {
+    const __m512i m4 = _mm512_set1_epi8(15);
     __m512 acc = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const tile_act *A = pa + b * n_tok + k;
         __m512i s = _mm512_set1_epi32(-A->s8), t = _mm512_setzero_si512();
         for (int j = 0; j < 4; j++) {
-            DOT_BCAST(s, pw[b].q[j], A->qs[j]);
-            DOT_BCAST(t, pw[b].q[j + 4], A->qs[j + 4]);
+            __m512i v = pw[b].q[j];
+            DOT_BCAST(s, _mm512_and_si512(v, m4), A->qs[j]);
+            DOT_BCAST(t, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4), A->qs[j + 4]);
         }
         acc = _mm512_fmadd_ps(_mm512_mul_ps(pw[b].dx, _mm512_set1_ps(A->d)),
                               _mm512_cvtepi32_ps(_mm512_add_epi32(s, t)), acc);
