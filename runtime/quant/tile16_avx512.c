@@ -85,7 +85,7 @@ static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
         if (next) {
             /* 16 rows x 18 bytes = 288 bytes of the next group per block */
             for (int l = 0; l < 288; l += 64)
-                _mm_prefetch(next + b * 288 + l, _MM_HINT_T0);
+                _mm_prefetch(next + b * 288 + l, _MM_HINT_T1);
         }
         const z_blk *W = pw + b;
         const tile_act *A = pa + b * n_tok + k;
@@ -145,7 +145,7 @@ static void tile_16x8(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
     for (int64_t b = 0; b < nb; b++) {
         if (next) {
             for (int l = 0; l < 288; l += 64)
-                _mm_prefetch(next + b * 288 + l, _MM_HINT_T0);
+                _mm_prefetch(next + b * 288 + l, _MM_HINT_T1);
         }
         const z_blk *W = pw + b;
         const tile_act *A = pa + b * n_tok + k;
