@@ -6,7 +6,14 @@
 ** is bit-identical to it.  What changes is the instruction count: one
 ** vpdpbusd with an embedded broadcast of the activation does 64 multiply-adds
 ** (16 rows x 4 bytes) where AVX2 needs a broadcast, a maddubs and an add for
-** 32, and the AVX2 loop is bound by how fast instructions issue. */
+** 32, and the AVX2 loop is bound by how fast instructions issue.
+**
+** Per 16 rows, token and block the loop issues 8 vpdpbusd, one convert, one
+** multiply and one FMA; on this project's Zen-4-class test machine vpdpbusd
+** and the float multiply/FMA share the two 512-bit pipes, so ~80% of the
+** vpdpbusd peak (~184 GMAC/s at 3.6 GHz) is the bound of ggml's order, and
+** the 8-token tile reaches ~176-183 in cache (docs/performance.md "Third
+** pass").  What is left is the per-call packing of each 16-row group. */
 #include "runtime/quant/tile8.h"
 
 #include "runtime/cpu.h"
@@ -198,6 +205,21 @@ static void tile_16x1(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
     _mm512_storeu_ps(out, acc);
 }
 
+/* One 16-row group starting at row g against all n_tok tokens. */
+static void group_16(int64_t nb, const char *w, size_t w_stride, int64_t g, const char *next,
+                     z_blk *pw, const tile_act *pack, int64_t n_tok, float *out,
+                     size_t out_stride) {
+    pack_group(nb, w + (size_t)g * w_stride, w_stride, pw);
+    float *o = out + (size_t)g;
+    int64_t k = 0;
+    for (; k + 8 <= n_tok; k += 8, next = NULL)
+        tile_16x8(nb, pw, pack, n_tok, k, next, o + (size_t)k * out_stride, out_stride);
+    for (; k + 4 <= n_tok; k += 4, next = NULL)
+        tile_16x4(nb, pw, pack, n_tok, k, next, o + (size_t)k * out_stride, out_stride);
+    for (; k < n_tok; k++)
+        tile_16x1(nb, pw, pack, n_tok, k, o + (size_t)k * out_stride);
+}
+
 tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
                               const void *act, size_t act_stride, int64_t n_tok, float *out,
                               size_t out_stride) {
@@ -214,25 +236,19 @@ tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t
             free(pw);
             return tl_fail(TL_ERR_NOMEM, "gemm_tile16: out of memory");
         }
-        int64_t k4 = n_tok / 4 * 4;
+        const char *W = w;
         for (int64_t g = r0; g < r16; g += 16) {
-            const char *base = (const char *)w + (size_t)g * w_stride;
-            pack_group(nb, base, w_stride, pw);
-            const char *next = g + 16 < r16 ? base + 16 * w_stride : NULL;
-            int64_t k = 0;
-            for (; k + 8 <= n_tok; k += 8, next = NULL)
-                tile_16x8(nb, pw, pack, n_tok, k, next, out + (size_t)k * out_stride + (size_t)g,
-                          out_stride);
-            for (; k < k4; k += 4, next = NULL)
-                tile_16x4(nb, pw, pack, n_tok, k, next, out + (size_t)k * out_stride + (size_t)g,
-                          out_stride);
-            for (; k < n_tok; k++)
-                tile_16x1(nb, pw, pack, n_tok, k, out + (size_t)k * out_stride + (size_t)g);
+            const char *next = g + 16 < r16 ? W + (size_t)(g + 16) * w_stride : NULL;
+            group_16(nb, W, w_stride, g, next, pw, pack, n_tok, out, out_stride);
         }
+        /* 1..15 rows left: one more group ending at r1, overlapping the last
+        ** one (its rows are recomputed to the same bits, inside [r0, r1)) */
+        if (r16 < r1) group_16(nb, W, w_stride, r1 - 16, NULL, pw, pack, n_tok, out, out_stride);
         free(pack);
         free(pw);
+        return TL_OK;
     }
-    if (r16 < r1)
-        return tl_q4_0_gemm_tile8(n, w, w_stride, r16, r1, act, act_stride, n_tok, out, out_stride);
+    if (r0 < r1)
+        return tl_q4_0_gemm_tile8(n, w, w_stride, r0, r1, act, act_stride, n_tok, out, out_stride);
     return TL_OK;
 }

@@ -31,10 +31,12 @@ tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
                              size_t out_stride);
 
 /* The same GEMM with 16 rows in the lanes of a 512-bit vector and VNNI
-** multiply-adds (runtime/quant/tile16_avx512.c): bit-identical to
-** tl_q4_0_gemm_tile8, about twice as fast.  Rows past the last group of 16 go
-** to tl_q4_0_gemm_tile8.  Callers check tl_q4_0_tile16_available() (AVX-512
-** F/BW/VL/VNNI, TL_NO_AVX512 unset). */
+** multiply-adds, 8 tokens at a time (runtime/quant/tile16_avx512.c):
+** bit-identical to tl_q4_0_gemm_tile8, about twice as fast.  1..15 rows past
+** the last group of 16 are covered by one more group ending at r1 (recomputing
+** some rows to the same bits; nothing outside [r0, r1) is written); ranges
+** under 16 rows go to tl_q4_0_gemm_tile8.  Callers check
+** tl_q4_0_tile16_available() (AVX-512 F/BW/VL/VNNI, TL_NO_AVX512 unset). */
 bool tl_q4_0_tile16_available(void);
 tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
                               const void *act, size_t act_stride, int64_t n_tok, float *out,
