@@ -96,8 +96,8 @@ static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
         }
         const z_blk *W = pw + b;
         const tile_act *A = pa + b * n_tok + k;
-        __m512i s0 = _mm512_set1_epi32(-A[0].s8), s1 = _mm512_set1_epi32(-A[1].s8);
-        __m512i s2 = _mm512_set1_epi32(-A[2].s8), s3 = _mm512_set1_epi32(-A[3].s8);
+        __m512i s0 = _mm512_set1_epi32(A[0].ns8), s1 = _mm512_set1_epi32(A[1].ns8);
+        __m512i s2 = _mm512_set1_epi32(A[2].ns8), s3 = _mm512_set1_epi32(A[3].ns8);
         __m512i t0 = _mm512_setzero_si512(), t1 = t0, t2 = t0, t3 = t0;
         for (int j = 0; j < 4; j++) {
             __m512i v = W->q[j];
@@ -156,10 +156,10 @@ static void tile_16x8(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
         }
         const z_blk *W = pw + b;
         const tile_act *A = pa + b * n_tok + k;
-        __m512i s0 = _mm512_set1_epi32(-A[0].s8), s1 = _mm512_set1_epi32(-A[1].s8);
-        __m512i s2 = _mm512_set1_epi32(-A[2].s8), s3 = _mm512_set1_epi32(-A[3].s8);
-        __m512i s4 = _mm512_set1_epi32(-A[4].s8), s5 = _mm512_set1_epi32(-A[5].s8);
-        __m512i s6 = _mm512_set1_epi32(-A[6].s8), s7 = _mm512_set1_epi32(-A[7].s8);
+        __m512i s0 = _mm512_set1_epi32(A[0].ns8), s1 = _mm512_set1_epi32(A[1].ns8);
+        __m512i s2 = _mm512_set1_epi32(A[2].ns8), s3 = _mm512_set1_epi32(A[3].ns8);
+        __m512i s4 = _mm512_set1_epi32(A[4].ns8), s5 = _mm512_set1_epi32(A[5].ns8);
+        __m512i s6 = _mm512_set1_epi32(A[6].ns8), s7 = _mm512_set1_epi32(A[7].ns8);
         for (int j = 0; j < 4; j++) {
             __m512i v = W->q[j];
             __m512i q = _mm512_and_si512(v, m4);
@@ -193,7 +193,7 @@ static void tile_16x1(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
     __m512 acc = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const tile_act *A = pa + b * n_tok + k;
-        __m512i s = _mm512_set1_epi32(-A->s8), t = _mm512_setzero_si512();
+        __m512i s = _mm512_set1_epi32(A->ns8), t = _mm512_setzero_si512();
         for (int j = 0; j < 4; j++) {
             __m512i v = pw[b].q[j];
             DOT_BCAST(s, _mm512_and_si512(v, m4), A->qs[j]);

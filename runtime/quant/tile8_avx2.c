@@ -46,7 +46,7 @@ static inline __m256i block_sum(const w_blk *W, const tile_act *A) {
 #pragma GCC unroll 8
     for (int j = 1; j < 8; j++)
         s = _mm256_add_epi16(s, _mm256_maddubs_epi16(W->q[j], _mm256_set1_epi32(A->qs[j])));
-    return _mm256_sub_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)), _mm256_set1_epi32(A->s8));
+    return _mm256_add_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)), _mm256_set1_epi32(A->ns8));
 }
 
 /* acc = fma(dx * d_y, (float)sum, acc): llama.cpp's per-block step */
@@ -61,8 +61,8 @@ static inline __m256 block_step(const w_blk *W, const tile_act *A, __m256 acc) {
 ** accumulators are named variables so that they stay in registers. */
 #define STEP(acc, t)                                                                               \
     acc = _mm256_fmadd_ps(_mm256_mul_ps(W->dx, _mm256_set1_ps(A[t].d)),                            \
-                          _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s##t, ones16),     \
-                                                              _mm256_set1_epi32(A[t].s8))),        \
+                          _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_madd_epi16(s##t, ones16),     \
+                                                              _mm256_set1_epi32(A[t].ns8))),       \
                           acc)
 static void tile_8x4(int64_t nb, const w_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
                      const char *next, float *out, size_t out_stride) {

@@ -50,12 +50,13 @@ static inline int32_t tile_code_sum(const int8_t qs[32]) {
 }
 
 /* One activation block, repacked for the tile kernels: the codes as 8 dwords,
-** d as a float and 8 * (sum of the codes), so that with unsigned nibbles
-** (0..15) the block's sum of (q - 8) * y is sum(nibble * y) - s8. */
+** d as a float and -8 * (sum of the codes), so that with unsigned nibbles
+** (0..15) the block's sum of (q - 8) * y is sum(nibble * y) + ns8 (stored
+** negated: a kernel starts its integer sum from a broadcast load of it). */
 typedef struct tile_act {
     int32_t qs[8];
     float d;
-    int32_t s8;
+    int32_t ns8;
 } tile_act;
 
 /* A block-major copy of n_tok Q8_0 rows (act_stride bytes apart) of nb blocks:
@@ -69,7 +70,7 @@ static inline tile_act *tile_pack_acts(const void *act, size_t act_stride, int64
         for (int64_t b = 0; b < nb; b++) {
             tile_act *p = &pack[b * n_tok + k];
             memcpy(p->qs, y[b].qs, sizeof p->qs);
-            p->s8 = 8 * tile_code_sum(y[b].qs);
+            p->ns8 = -8 * tile_code_sum(y[b].qs);
             p->d = f16_to_f32_hw(y[b].d);
         }
     }
