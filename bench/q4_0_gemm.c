@@ -6,7 +6,9 @@
 ** For each token count: the best and the median of 7 rounds of >= 50 ms, in
 ** the calling thread's CPU time (the work alone, also on a busy machine), as
 ** time per call and GMAC/s.  A matrix larger than the caches (e.g. 32768 rows:
-** 37 MB) measures the kernel streaming from DRAM. */
+** 37 MB) measures the kernel streaming from DRAM.  TL_BENCH_CHUNKS=C cuts the
+** rows into C calls the way the linear op's thread split does (each call packs
+** the activations again). */
 #include "runtime/dtype.h"
 #include "runtime/quant.h"
 
@@ -38,6 +40,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: bench_q4_0_gemm [rows [n (multiple of 32) [tokens...]]]\n");
         return 2;
     }
+    const char *ce = getenv("TL_BENCH_CHUNKS");
+    int64_t chunks = ce ? atoll(ce) : 1;
+    if (chunks < 1) chunks = 1;
     int64_t maxt = 1;
     for (int i = 0; i < nt; i++)
         if (toks[i] > maxt) maxt = toks[i];
@@ -67,11 +72,14 @@ int main(int argc, char **argv) {
             double t0 = cpu_now(), t1;
             int calls = 0;
             do {
-                tl_status st =
-                    k == 1 ? tl_quant_gemv_rows_best(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w, ws,
-                                                     0, rows, a, out)
-                           : tl_quant_gemm_rows_best(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w, ws,
-                                                     0, rows, a, as, k, out, (size_t)rows);
+                tl_status st = TL_OK;
+                for (int64_t c = 0; c < chunks && st == TL_OK; c++) {
+                    int64_t a0 = rows * c / chunks, a1 = rows * (c + 1) / chunks;
+                    st = k == 1 ? tl_quant_gemv_rows_best(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w,
+                                                          ws, a0, a1, a, out)
+                                : tl_quant_gemm_rows_best(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w,
+                                                          ws, a0, a1, a, as, k, out, (size_t)rows);
+                }
                 if (st != TL_OK) {
                     fprintf(stderr, "%s\n", tl_last_error());
                     return 1;
