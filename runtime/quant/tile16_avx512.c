@@ -37,15 +37,6 @@ bool tl_q4_0_tile16_available(void) {
     return tl_cpu_use_avx512vnni();
 }
 
-static inline uint64_t scales4(const char *p, size_t rs) {
-    uint16_t d0, d1, d2, d3;
-    memcpy(&d0, p, 2);
-    memcpy(&d1, p + rs, 2);
-    memcpy(&d2, p + 2 * rs, 2);
-    memcpy(&d3, p + 3 * rs, 2);
-    return (uint64_t)d0 | (uint64_t)d1 << 16 | (uint64_t)d2 << 32 | (uint64_t)d3 << 48;
-}
-
 /* rows m, m + 4, m + 8, m + 12 of a block's nibbles in the four 128-bit lanes */
 static inline __m512i rows4(const char *q, size_t rs) {
     __m512i y = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)q));
@@ -71,8 +62,8 @@ static void pack_group(int64_t nb, const char *g, size_t rs, z_blk *pw) {
         _mm512_store_si512(&pw[b].q[2], _mm512_unpacklo_epi64(t1, t3));
         _mm512_store_si512(&pw[b].q[3], _mm512_unpackhi_epi64(t1, t3));
         __m256i d = _mm256_setr_epi64x(
-            (long long)scales4(p, rs), (long long)scales4(p + 4 * rs, rs),
-            (long long)scales4(p + 8 * rs, rs), (long long)scales4(p + 12 * rs, rs));
+            (long long)tile_scales4(p, rs), (long long)tile_scales4(p + 4 * rs, rs),
+            (long long)tile_scales4(p + 8 * rs, rs), (long long)tile_scales4(p + 12 * rs, rs));
         _mm512_store_ps(&pw[b].dx, _mm512_cvtph_ps(d));
     }
 }

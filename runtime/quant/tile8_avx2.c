@@ -33,10 +33,8 @@ static void pack_group(int64_t nb, const char *g, size_t rs, w_blk *pw) {
             pw[b].q[j] = _mm256_and_si256(T[j], m4);
             pw[b].q[j + 4] = _mm256_and_si256(_mm256_srli_epi16(T[j], 4), m4);
         }
-        uint16_t d[8];
-        for (int r = 0; r < 8; r++)
-            memcpy(&d[r], p + (size_t)r * rs, sizeof d[r]);
-        pw[b].dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d));
+        pw[b].dx = _mm256_cvtph_ps(_mm_set_epi64x((long long)tile_scales4(p + 4 * rs, rs),
+                                                  (long long)tile_scales4(p, rs)));
     }
 }
 

@@ -31,6 +31,18 @@ static inline void tile_transpose8(const char *p, size_t rs, __m256i T[4]) {
     T[3] = _mm256_unpackhi_epi64(a1, a3);
 }
 
+/* The fp16 scales of one block of 4 rows (p: row 0's block, rows rs bytes
+** apart) in one 64-bit word, row 0 lowest: assembled in general registers,
+** since 2-byte stores read back by one vector load stall store forwarding. */
+static inline uint64_t tile_scales4(const char *p, size_t rs) {
+    uint16_t d0, d1, d2, d3;
+    memcpy(&d0, p, 2);
+    memcpy(&d1, p + rs, 2);
+    memcpy(&d2, p + 2 * rs, 2);
+    memcpy(&d3, p + 3 * rs, 2);
+    return (uint64_t)d0 | (uint64_t)d1 << 16 | (uint64_t)d2 << 32 | (uint64_t)d3 << 48;
+}
+
 /* 64-byte aligned memory for bytes (rounded up: C11's aligned_alloc wants a
 ** multiple of the alignment); free() it. */
 static inline void *tile_alloc64(size_t bytes) {
