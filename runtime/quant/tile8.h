@@ -44,9 +44,9 @@ tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t
 
 /* out[r] = W[r] . act for r in [r0, r1), one Q8_0 activation row: each step
 ** takes 8 adjacent rows (one contiguous region) and prefetches the next 8
-** while it runs, so each thread reads one sequential stream; leftover rows,
-** rows longer than 32768 and row strides over 256 MiB go through
-** tl_quant_gemv_rows_order.  out is indexed by the absolute row. */
+** while it runs, so each thread reads one sequential stream; leftover rows
+** and rows longer than 32768 go through tl_quant_gemv_rows_order.  out is
+** indexed by the absolute row. */
 tl_status tl_q4_0_gemv_tile8(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
                              const void *act, float *out);
 
