@@ -16,6 +16,7 @@
 ** give the same bits. */
 #include "runtime/quant.h"
 #include "runtime/quant/ktile.h"
+#include "runtime/quant/ktile8_row.h"
 #include "runtime/quant/tile8.h"
 
 #include "runtime/cpu.h"
@@ -64,6 +65,9 @@ tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
     if (n_tok > 1 && dt == TL_DTYPE_Q4_K && order != TL_DOT_ORDER_ROW && tl_ktile8_available())
         return tl_ktile8_gemm(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                               out_stride);
+    if (n_tok > 1 && tl_ktile8_row_supports(dt, order) && tl_ktile8_available())
+        return tl_ktile8_row_gemm(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
+                                  out_stride);
     return tl_quant_gemm_rows_order(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                                     out_stride);
 }
@@ -106,6 +110,17 @@ bool tl_ktile8_available(void) {
 tl_status tl_ktile8_gemm(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, size_t w_stride,
                          int64_t r0, int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
                          float *out, size_t out_stride) {
+    (void)dt, (void)order, (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act;
+    (void)act_stride, (void)n_tok, (void)out, (void)out_stride;
+    return no_tiles();
+}
+bool tl_ktile8_row_supports(tl_dtype dt, tl_dot_order order) {
+    (void)dt, (void)order;
+    return false;
+}
+tl_status tl_ktile8_row_gemm(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                             size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                             size_t act_stride, int64_t n_tok, float *out, size_t out_stride) {
     (void)dt, (void)order, (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act;
     (void)act_stride, (void)n_tok, (void)out, (void)out_stride;
     return no_tiles();
