@@ -27,6 +27,10 @@
 ** Callers also check tl_ktile8_available() (AVX2). */
 bool tl_ktile8_row_supports(tl_dtype dt, tl_dot_order order);
 
+/* Below this many tokens the row kernels are as fast: unpacking a group costs
+** about what two or three tokens through it do (bench_gemm_tiles). */
+#define TL_KTILE8_ROW_MIN_TOKENS 4
+
 /* out[k * out_stride + r] = W[r] . act[k] for r in [r0, r1), k in [0, n_tok),
 ** exactly as tl_quant_gemm_rows_order(dt, order, ...) gives them (see
 ** tl_ktile16_gemm in ktile.h for the arguments).  TL_ERR_NOMEM when the

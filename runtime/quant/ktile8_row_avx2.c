@@ -60,68 +60,72 @@ static void codes_q6k(const blk_q6_K *x, uint8_t q[QK_K]) {
     }
 }
 
-static inline int32_t pair16(int a, int b) {
-    return (int32_t)(((uint32_t)a & 0xffffu) | ((uint32_t)b << 16));
+/* dst[i], lane r = dword i of R[r] (an 8 x 8 dword transposition) */
+static inline void transpose8(const __m256i R[8], __m256i *dst) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_epi32(R[2 * i], R[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_epi32(R[2 * i], R[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int i = 0; i < 4; i++) {
+        dst[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
+        dst[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
+    }
 }
 
 /* Super-block b of the 8 rows at g (rows rs bytes apart; rows past `last`
 ** repeat it). */
 static void pack_block(bool q6, const char *g, size_t rs, int last, int64_t b, ykq *pw) {
     _Alignas(32) uint8_t q[8][QK_K];
-    int32_t sc[16][8], aux[8][8];
+    __m256i s0[8], s1[8], s2[8]; /* per row: scale pairs 0-7, 8-15 (Q6_K) / mins, aux */
     float dx[8], dmx[8];
     for (int r = 0; r < 8; r++) {
         const char *row = g + (size_t)(r < last ? r : last) * rs;
         if (q6) {
-            blk_q6_K x;
-            memcpy(&x, row + (size_t)b * sizeof x, sizeof x);
-            codes_q6k(&x, q[r]);
-            for (int s = 0; s < 16; s++)
-                sc[s][r] = pair16(x.scales[s], x.scales[s]);
-            for (int k = 0; k < 8; k++)
-                aux[k][r] = pair16(x.scales[2 * k], x.scales[2 * k + 1]);
-            dx[r] = f16f(x.d);
+            const blk_q6_K *x = (const blk_q6_K *)(row + (size_t)b * sizeof(blk_q6_K));
+            codes_q6k(x, q[r]);
+            __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+            __m256i lo = _mm256_unpacklo_epi16(v, v), hi = _mm256_unpackhi_epi16(v, v);
+            s0[r] = _mm256_permute2x128_si256(lo, hi, 0x20); /* (s, s) of sub-blocks 0-7 */
+            s1[r] = _mm256_permute2x128_si256(lo, hi, 0x31); /* 8-15 */
+            s2[r] = v;                                       /* (sc[2k], sc[2k+1]) */
+            uint16_t h;
+            memcpy(&h, &x->d, sizeof h);
+            dx[r] = f16_to_f32_hw(h);
             dmx[r] = 0.0f;
         } else {
-            blk_q5_K x;
-            memcpy(&x, row + (size_t)b * sizeof x, sizeof x);
-            codes_q5k(&x, q[r]);
-            for (int j = 0; j < 8; j++) {
-                uint8_t s, m;
-                tl_get_scale_min_k4(j, x.scales, &s, &m);
-                sc[j][r] = pair16(s, s);
-                aux[j][r] = pair16(m, m);
-            }
-            for (int j = 8; j < 16; j++)
-                sc[j][r] = 0;
-            dx[r] = f16f(x.d);
-            dmx[r] = f16f(x.dmin);
+            const blk_q5_K *x = (const blk_q5_K *)(row + (size_t)b * sizeof(blk_q5_K));
+            codes_q5k(x, q[r]);
+            uint8_t sm[12];
+            memcpy(sm, x->scales, sizeof sm);
+            __m256i v = _mm256_cvtepu8_epi16(tl_unpack_scales_mins(sm)); /* 8 scales, 8 mins */
+            __m256i lo = _mm256_unpacklo_epi16(v, v), hi = _mm256_unpackhi_epi16(v, v);
+            s0[r] = _mm256_permute2x128_si256(lo, hi, 0x20); /* (s, s) */
+            s2[r] = _mm256_permute2x128_si256(lo, hi, 0x31); /* (m, m) */
+            uint16_t h[2];
+            memcpy(h, x, sizeof h);
+            dx[r] = f16_to_f32_hw(h[0]);
+            dmx[r] = f16_to_f32_hw(h[1]);
         }
     }
-    /* 8 x 8 dword transposes: vector v, lane r = dword v of row r */
     for (int v0 = 0; v0 < 64; v0 += 8) {
-        __m256i R[8], t[8], u[8];
+        __m256i R[8];
         for (int r = 0; r < 8; r++)
             R[r] = _mm256_load_si256((const __m256i *)(q[r] + 4 * v0));
-        for (int i = 0; i < 4; i++) {
-            t[2 * i] = _mm256_unpacklo_epi32(R[2 * i], R[2 * i + 1]);
-            t[2 * i + 1] = _mm256_unpackhi_epi32(R[2 * i], R[2 * i + 1]);
-        }
-        for (int i = 0; i < 2; i++) {
-            u[4 * i] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-            u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-            u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-            u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-        }
-        for (int i = 0; i < 4; i++) {
-            pw->q[v0 + i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
-            pw->q[v0 + i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
-        }
+        transpose8(R, pw->q + v0);
     }
-    for (int s = 0; s < 16; s++)
-        pw->sc[s] = _mm256_loadu_si256((const __m256i *)sc[s]);
-    for (int k = 0; k < 8; k++)
-        pw->aux[k] = _mm256_loadu_si256((const __m256i *)aux[k]);
+    transpose8(s0, pw->sc);
+    if (q6)
+        transpose8(s1, pw->sc + 8);
+    else
+        memset(pw->sc + 8, 0, 8 * sizeof(__m256i));
+    transpose8(s2, pw->aux);
     pw->dx = _mm256_loadu_ps(dx);
     pw->dmx = _mm256_loadu_ps(dmx);
 }
@@ -165,17 +169,21 @@ static inline __attribute__((always_inline)) void tile(bool q6, int T, int64_t n
         }
         for (int k = 0; k < 8; k++) {
             __m256i s[TMAX];
+#pragma GCC unroll 8
             for (int t = 0; t < T; t++)
                 s[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
             for (int g = 0; g < 8; g++) {
                 __m256i w = W->q[8 * g + k];
                 __m256i sc = q6 ? W->sc[2 * g + (k >> 2)] : W->sc[g];
+#pragma GCC unroll 8
                 for (int t = 0; t < T; t++) {
                     __m256i a = bcast32(y[t] + offsetof(blk_q8_K, qs) + 32 * g + 4 * k);
                     s[t] =
                         _mm256_add_epi32(s[t], _mm256_madd_epi16(_mm256_maddubs_epi16(w, a), sc));
                 }
             }
+#pragma GCC unroll 8
             for (int t = 0; t < T; t++) {
                 if (q6) {
                     __m256i bs = bcast32(y[t] + offsetof(blk_q8_K, bsums) + 4 * k);
@@ -196,39 +204,28 @@ static inline __attribute__((always_inline)) void tile(bool q6, int T, int64_t n
     }
 }
 
-static void tiles_q5k(int T, int64_t nsb, const ykq *pw, const char *act, size_t act_stride,
-                      float *out, size_t out_stride, __m256i mask) {
-    switch (T) {
-    case 1:
-        tile(false, 1, nsb, pw, act, act_stride, out, out_stride, mask);
+#define TILE_CASE(Q6, N)                                                                           \
+    case N:                                                                                        \
+        tile(Q6, N, nsb, pw, act, act_stride, out, out_stride, mask);                              \
         break;
-    case 2:
-        tile(false, 2, nsb, pw, act, act_stride, out, out_stride, mask);
-        break;
-    case 3:
-        tile(false, 3, nsb, pw, act, act_stride, out, out_stride, mask);
-        break;
-    default:
-        tile(false, 4, nsb, pw, act, act_stride, out, out_stride, mask);
-        break;
-    }
-}
 
-static void tiles_q6k(int T, int64_t nsb, const ykq *pw, const char *act, size_t act_stride,
-                      float *out, size_t out_stride, __m256i mask) {
-    switch (T) {
-    case 1:
-        tile(true, 1, nsb, pw, act, act_stride, out, out_stride, mask);
-        break;
-    case 2:
-        tile(true, 2, nsb, pw, act, act_stride, out, out_stride, mask);
-        break;
-    case 3:
-        tile(true, 3, nsb, pw, act, act_stride, out, out_stride, mask);
-        break;
-    default:
-        tile(true, 4, nsb, pw, act, act_stride, out, out_stride, mask);
-        break;
+/* T tokens (1..TMAX) against a packed group */
+static void tiles(bool q6, int T, int64_t nsb, const ykq *pw, const char *act, size_t act_stride,
+                  float *out, size_t out_stride, __m256i mask) {
+    if (q6) {
+        switch (T) {
+            TILE_CASE(true, 1)
+            TILE_CASE(true, 2)
+            TILE_CASE(true, 3)
+            TILE_CASE(true, 4)
+        }
+    } else {
+        switch (T) {
+            TILE_CASE(false, 1)
+            TILE_CASE(false, 2)
+            TILE_CASE(false, 3)
+            TILE_CASE(false, 4)
+        }
     }
 }
 
@@ -253,10 +250,7 @@ static tl_status gemm_kq(bool q6, int64_t n, const void *w, size_t w_stride, int
             int T = (int)(n_tok - k < TMAX ? n_tok - k : TMAX);
             const char *a = (const char *)act + (size_t)k * act_stride;
             float *o = out + (size_t)k * out_stride + (size_t)g;
-            if (q6)
-                tiles_q6k(T, nsb, pw, a, act_stride, o, out_stride, mask);
-            else
-                tiles_q5k(T, nsb, pw, a, act_stride, o, out_stride, mask);
+            tiles(q6, T, nsb, pw, a, act_stride, o, out_stride, mask);
         }
     }
     free(pw);
