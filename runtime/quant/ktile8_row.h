@@ -27,9 +27,12 @@
 ** Callers also check tl_ktile8_available() (AVX2). */
 bool tl_ktile8_row_supports(tl_dtype dt, tl_dot_order order);
 
-/* Below this many tokens the row kernels are as fast: unpacking a group costs
-** about what two or three tokens through it do (bench_gemm_tiles). */
-#define TL_KTILE8_ROW_MIN_TOKENS 4
+/* Below this many tokens the row kernels are as fast (bench_gemm_tiles): a
+** group is unpacked once per call, which costs about what 2-3 tokens through
+** it do for Q5_K/Q6_K and 8 for Q8_0, whose row kernel is already a 4x2 tile. */
+static inline int64_t tl_ktile8_row_min_tokens(tl_dtype dt) {
+    return dt == TL_DTYPE_Q8_0 ? 10 : 4;
+}
 
 /* out[k * out_stride + r] = W[r] . act[k] for r in [r0, r1), k in [0, n_tok),
 ** exactly as tl_quant_gemm_rows_order(dt, order, ...) gives them (see

@@ -60,25 +60,6 @@ static void codes_q6k(const blk_q6_K *x, uint8_t q[QK_K]) {
     }
 }
 
-/* dst[i], lane r = dword i of R[r] (an 8 x 8 dword transposition) */
-static inline void transpose8(const __m256i R[8], __m256i *dst) {
-    __m256i t[8], u[8];
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm256_unpacklo_epi32(R[2 * i], R[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_epi32(R[2 * i], R[2 * i + 1]);
-    }
-    for (int i = 0; i < 2; i++) {
-        u[4 * i] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-        u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-        u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-        u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-    }
-    for (int i = 0; i < 4; i++) {
-        dst[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
-        dst[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
-    }
-}
-
 /* Super-block b of the 8 rows at g (rows rs bytes apart; rows past `last`
 ** repeat it). */
 static void pack_block(bool q6, const char *g, size_t rs, int last, int64_t b, ykq *pw) {
@@ -118,14 +99,14 @@ static void pack_block(bool q6, const char *g, size_t rs, int last, int64_t b, y
         __m256i R[8];
         for (int r = 0; r < 8; r++)
             R[r] = _mm256_load_si256((const __m256i *)(q[r] + 4 * v0));
-        transpose8(R, pw->q + v0);
+        tl_transpose8x32(R, pw->q + v0);
     }
-    transpose8(s0, pw->sc);
+    tl_transpose8x32(s0, pw->sc);
     if (q6)
-        transpose8(s1, pw->sc + 8);
+        tl_transpose8x32(s1, pw->sc + 8);
     else
         memset(pw->sc + 8, 0, 8 * sizeof(__m256i));
-    transpose8(s2, pw->aux);
+    tl_transpose8x32(s2, pw->aux);
     pw->dx = _mm256_loadu_ps(dx);
     pw->dmx = _mm256_loadu_ps(dmx);
 }
@@ -243,8 +224,12 @@ static tl_status gemm_kq(bool q6, int64_t n, const void *w, size_t w_stride, int
     for (int64_t g = r0; g < r1; g += 8) {
         const char *wg = (const char *)w + (size_t)g * w_stride;
         int last = (int)(r1 - g < 8 ? r1 - g : 8) - 1;
-        for (int64_t b = 0; b < nsb; b++)
+        size_t bs = q6 ? sizeof(blk_q6_K) : sizeof(blk_q5_K);
+        for (int64_t b = 0; b < nsb; b++) {
             pack_block(q6, wg, w_stride, last, b, pw + b);
+            if (g + 8 < r1)
+                tl_ktile8_prefetch(wg + 8 * w_stride, w_stride, r1 - g - 8, (size_t)b * bs, bs);
+        }
         __m256i mask = tl_ktile8_row_mask(r1 - g);
         for (int64_t k = 0; k < n_tok; k += TMAX) {
             int T = (int)(n_tok - k < TMAX ? n_tok - k : TMAX);

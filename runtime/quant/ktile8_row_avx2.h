@@ -10,6 +10,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* dst[i], lane r = dword i of R[r] (an 8 x 8 dword transposition) */
+static inline void tl_transpose8x32(const __m256i R[8], __m256i *dst) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_epi32(R[2 * i], R[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_epi32(R[2 * i], R[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int i = 0; i < 4; i++) {
+        dst[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
+        dst[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
+    }
+}
+
+/* Asks for bytes [off, off + bytes) of the next group's rows (rows at g, rs
+** bytes apart) to be brought into L2 while the current group computes: the
+** unpacking of a group is otherwise a wait on memory. */
+static inline void tl_ktile8_prefetch(const char *g, size_t rs, int64_t rows, size_t off,
+                                      size_t bytes) {
+    for (int64_t r = 0; r < rows && r < 8; r++)
+        for (size_t o = 0; o < bytes; o += 64)
+            _mm_prefetch(g + (size_t)r * rs + off + o, _MM_HINT_T1);
+}
+
 /* The store mask of a group with `rows` valid rows (lanes 0..min(rows, 8) - 1). */
 __m256i tl_ktile8_row_mask(int64_t rows);
 

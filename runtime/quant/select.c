@@ -12,7 +12,7 @@
 ** (AVX2; 16 rows with AVX-512 VNNI for more than one token); with AVX-512
 ** VNNI, Q4_K (repacked orders), Q5_K, Q6_K and Q8_0 weights go to the tiles of
 ** runtime/quant/ktile.h (and Q4_K single tokens to its GEMV); with AVX2 only,
-** Q4_K to ktile8_avx2.c and Q5_K, Q6_K and Q8_0 against 4 or more tokens to
+** Q4_K to ktile8_avx2.c and Q5_K, Q6_K and Q8_0 against enough tokens to
 ** the row-order tiles of runtime/quant/ktile8_row.h; every other
 ** weight to the quant module's row kernels in the given order.  All choices
 ** give the same bits. */
@@ -67,7 +67,7 @@ tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
     if (n_tok > 1 && dt == TL_DTYPE_Q4_K && order != TL_DOT_ORDER_ROW && tl_ktile8_available())
         return tl_ktile8_gemm(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                               out_stride);
-    if (n_tok >= TL_KTILE8_ROW_MIN_TOKENS && tl_ktile8_row_supports(dt, order) &&
+    if (tl_ktile8_row_supports(dt, order) && n_tok >= tl_ktile8_row_min_tokens(dt) &&
         tl_ktile8_available())
         return tl_ktile8_row_gemm(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                                   out_stride);

@@ -76,9 +76,10 @@ static void reference(const mats *m, int64_t r0, int64_t r1, float *out) {
                 (const char *)m->a + (size_t)k * m->as);
 }
 
-static void check(tl_dtype dt, int64_t rows, int64_t n, int64_t tok, int64_t r0, int64_t r1,
-                  int kind) {
-    mats m = make(dt, rows, n, tok, kind);
+static void compare(const mats *mm, int64_t r0, int64_t r1, int kind) {
+    const mats m = *mm;
+    tl_dtype dt = m.dt;
+    int64_t rows = m.rows, n = m.n, tok = m.tok;
     size_t bytes = (size_t)(rows * tok) * sizeof(float);
     float *got = calloc(1, bytes), *want = calloc(1, bytes);
     reference(&m, r0, r1, want);
@@ -106,6 +107,26 @@ static void check(tl_dtype dt, int64_t rows, int64_t n, int64_t tok, int64_t r0,
     assert_memory_equal(got, want, bytes);
     free(got);
     free(want);
+}
+
+static void check(tl_dtype dt, int64_t rows, int64_t n, int64_t tok, int64_t r0, int64_t r1,
+                  int kind) {
+    mats m = make(dt, rows, n, tok, kind);
+    compare(&m, r0, r1, kind);
+    drop(&m);
+}
+
+/* Q8_0 weight codes of -128 (no quantizer writes them, a file may hold them):
+** |w| = 128 as an unsigned byte, still exact. */
+static void test_q8_0_tile_takes_minus_128(void **state) {
+    (void)state;
+    if (!tl_ktile8_available()) skip();
+    mats m = make(TL_DTYPE_Q8_0, 11, 256, 10, 0);
+    for (int64_t r = 0; r < m.rows; r++)
+        for (int64_t b = 0; b < m.n / 32; b++)
+            for (int e = r % 3; e < 32; e += 3)
+                ((signed char *)m.w)[(size_t)r * m.ws + (size_t)b * 34 + 2 + (size_t)e] = -128;
+    compare(&m, 0, m.rows, 2);
     drop(&m);
 }
 
@@ -198,6 +219,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_row_tiles_match_scalar),
         cmocka_unit_test(test_row_tiles_detect_a_wrong_weight),
+        cmocka_unit_test(test_q8_0_tile_takes_minus_128),
         cmocka_unit_test(test_row_tiles_errors),
         cmocka_unit_test(test_row_tiles_present),
     };
