@@ -42,38 +42,51 @@ static void pack_block(const char *g, size_t rs, int last, int64_t b, yq8 *pw) {
 
 #define TMAX 4
 
+/* Blocks per pass: a pass runs lane by lane over CB blocks, so the packed
+** weights, scales and activations it reads stay in L1 (FFN-down rows of 176
+** blocks would not). */
+#define CB 16
+
 /* 8 rows x T tokens (T <= TMAX, a constant after inlining); dy: the tokens'
-** block scales as floats, [t * nb + b]; dd: scratch for nb * T vectors. */
+** block scales as floats, [t * nb + b]. */
 static inline __attribute__((always_inline)) void tile(int T, int64_t nb, const yq8 *pw,
                                                        const char *act, size_t act_stride,
-                                                       const float *dy, __m256 *dd, float *out,
+                                                       const float *dy, float *out,
                                                        size_t out_stride, __m256i mask) {
-    for (int64_t b = 0; b < nb; b++)
-#pragma GCC unroll 8
-        for (int t = 0; t < T; t++)
-            dd[b * T + t] = _mm256_mul_ps(pw[b].dx, _mm256_set1_ps(dy[t * nb + b]));
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[TMAX][8];
-    for (int k = 0; k < 8; k++) {
-        __m256 a[TMAX];
+    __m256 acc[TMAX][8], dd[CB * TMAX];
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < 8; k++)
+            acc[t][k] = _mm256_setzero_ps();
+    for (int64_t b0 = 0; b0 < nb; b0 += CB) {
+        int64_t nc = nb - b0 < CB ? nb - b0 : CB;
+        const yq8 *P = pw + b0;
+        for (int64_t b = 0; b < nc; b++)
 #pragma GCC unroll 8
-        for (int t = 0; t < T; t++)
-            a[t] = _mm256_setzero_ps();
-        const char *y = act + offsetof(blk_q8_0, qs) + 4 * k;
-        for (int64_t b = 0; b < nb; b++, y += sizeof(blk_q8_0)) {
-            __m256i aw = pw[b].aw[k], sw = pw[b].sw[k];
+            for (int t = 0; t < T; t++)
+                dd[b * T + t] = _mm256_mul_ps(P[b].dx, _mm256_set1_ps(dy[t * nb + b0 + b]));
+        for (int k = 0; k < 8; k++) {
+            __m256 a[TMAX];
 #pragma GCC unroll 8
-            for (int t = 0; t < T; t++) {
-                int32_t v;
-                memcpy(&v, y + (size_t)t * act_stride, sizeof v);
-                __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(_mm256_set1_epi32(v), sw));
-                a[t] = _mm256_fmadd_ps(dd[b * T + t],
-                                       _mm256_cvtepi32_ps(_mm256_madd_epi16(p, ones)), a[t]);
+            for (int t = 0; t < T; t++)
+                a[t] = acc[t][k];
+            const char *y = act + (size_t)b0 * sizeof(blk_q8_0) + offsetof(blk_q8_0, qs) + 4 * k;
+            for (int64_t b = 0; b < nc; b++, y += sizeof(blk_q8_0)) {
+                __m256i aw = P[b].aw[k], sw = P[b].sw[k];
+#pragma GCC unroll 8
+                for (int t = 0; t < T; t++) {
+                    int32_t v;
+                    memcpy(&v, y + (size_t)t * act_stride, sizeof v);
+                    __m256i p =
+                        _mm256_maddubs_epi16(aw, _mm256_sign_epi8(_mm256_set1_epi32(v), sw));
+                    a[t] = _mm256_fmadd_ps(dd[b * T + t],
+                                           _mm256_cvtepi32_ps(_mm256_madd_epi16(p, ones)), a[t]);
+                }
             }
-        }
 #pragma GCC unroll 8
-        for (int t = 0; t < T; t++)
-            acc[t][k] = a[t];
+            for (int t = 0; t < T; t++)
+                acc[t][k] = a[t];
+        }
     }
     for (int t = 0; t < T; t++) {
         __m256 *a = acc[t];
@@ -85,19 +98,19 @@ static inline __attribute__((always_inline)) void tile(int T, int64_t nb, const 
 }
 
 static void tiles(int T, int64_t nb, const yq8 *pw, const char *act, size_t act_stride,
-                  const float *dy, __m256 *dd, float *out, size_t out_stride, __m256i mask) {
+                  const float *dy, float *out, size_t out_stride, __m256i mask) {
     switch (T) {
     case 1:
-        tile(1, nb, pw, act, act_stride, dy, dd, out, out_stride, mask);
+        tile(1, nb, pw, act, act_stride, dy, out, out_stride, mask);
         break;
     case 2:
-        tile(2, nb, pw, act, act_stride, dy, dd, out, out_stride, mask);
+        tile(2, nb, pw, act, act_stride, dy, out, out_stride, mask);
         break;
     case 3:
-        tile(3, nb, pw, act, act_stride, dy, dd, out, out_stride, mask);
+        tile(3, nb, pw, act, act_stride, dy, out, out_stride, mask);
         break;
     default:
-        tile(4, nb, pw, act, act_stride, dy, dd, out, out_stride, mask);
+        tile(4, nb, pw, act, act_stride, dy, out, out_stride, mask);
         break;
     }
 }
@@ -107,11 +120,9 @@ tl_status tl_ktile8_q8_0_gemm(int64_t n, const void *w, size_t w_stride, int64_t
                               size_t out_stride) {
     int64_t nb = n / QK32;
     yq8 *pw = tile_alloc64((size_t)nb * sizeof(*pw));
-    __m256 *dd = tile_alloc64((size_t)(nb * TMAX) * sizeof(__m256));
     float *dy = malloc((size_t)(nb * n_tok) * sizeof(float));
-    if (!pw || !dd || !dy) {
+    if (!pw || !dy) {
         free(pw);
-        free(dd);
         free(dy);
         return tl_fail(TL_ERR_NOMEM, "ktile8_row: out of memory");
     }
@@ -136,11 +147,10 @@ tl_status tl_ktile8_q8_0_gemm(int64_t n, const void *w, size_t w_stride, int64_t
         for (int64_t k = 0; k < n_tok; k += TMAX) {
             int T = (int)(n_tok - k < TMAX ? n_tok - k : TMAX);
             tiles(T, nb, pw, (const char *)act + (size_t)k * act_stride, act_stride, dy + k * nb,
-                  dd, out + (size_t)k * out_stride + (size_t)g, out_stride, mask);
+                  out + (size_t)k * out_stride + (size_t)g, out_stride, mask);
         }
     }
     free(pw);
-    free(dd);
     free(dy);
     return TL_OK;
 }
