@@ -137,12 +137,8 @@ tl_status tl_ktile8_q8_0_gemm(int64_t n, const void *w, size_t w_stride, int64_t
     for (int64_t g = r0; g < r1; g += 8) {
         const char *wg = (const char *)w + (size_t)g * w_stride;
         int last = (int)(r1 - g < 8 ? r1 - g : 8) - 1;
-        for (int64_t b = 0; b < nb; b++) {
+        for (int64_t b = 0; b < nb; b++)
             pack_block(wg, w_stride, last, b, pw + b);
-            if (g + 8 < r1)
-                tl_ktile8_prefetch(wg + 8 * w_stride, w_stride, r1 - g - 8,
-                                   (size_t)b * sizeof(blk_q8_0), sizeof(blk_q8_0));
-        }
         __m256i mask = tl_ktile8_row_mask(r1 - g);
         for (int64_t k = 0; k < n_tok; k += TMAX) {
             int T = (int)(n_tok - k < TMAX ? n_tok - k : TMAX);

@@ -224,12 +224,8 @@ static tl_status gemm_kq(bool q6, int64_t n, const void *w, size_t w_stride, int
     for (int64_t g = r0; g < r1; g += 8) {
         const char *wg = (const char *)w + (size_t)g * w_stride;
         int last = (int)(r1 - g < 8 ? r1 - g : 8) - 1;
-        size_t bs = q6 ? sizeof(blk_q6_K) : sizeof(blk_q5_K);
-        for (int64_t b = 0; b < nsb; b++) {
+        for (int64_t b = 0; b < nsb; b++)
             pack_block(q6, wg, w_stride, last, b, pw + b);
-            if (g + 8 < r1)
-                tl_ktile8_prefetch(wg + 8 * w_stride, w_stride, r1 - g - 8, (size_t)b * bs, bs);
-        }
         __m256i mask = tl_ktile8_row_mask(r1 - g);
         for (int64_t k = 0; k < n_tok; k += TMAX) {
             int T = (int)(n_tok - k < TMAX ? n_tok - k : TMAX);

@@ -29,16 +29,6 @@ static inline void tl_transpose8x32(const __m256i R[8], __m256i *dst) {
     }
 }
 
-/* Asks for bytes [off, off + bytes) of the next group's rows (rows at g, rs
-** bytes apart) to be brought into L2 while the current group computes: the
-** unpacking of a group is otherwise a wait on memory. */
-static inline void tl_ktile8_prefetch(const char *g, size_t rs, int64_t rows, size_t off,
-                                      size_t bytes) {
-    for (int64_t r = 0; r < rows && r < 8; r++)
-        for (size_t o = 0; o < bytes; o += 64)
-            _mm_prefetch(g + (size_t)r * rs + off + o, _MM_HINT_T1);
-}
-
 /* The store mask of a group with `rows` valid rows (lanes 0..min(rows, 8) - 1). */
 __m256i tl_ktile8_row_mask(int64_t rows);
 
