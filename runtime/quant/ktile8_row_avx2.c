@@ -14,7 +14,6 @@
 #include "runtime/quant/ktile8_row.h"
 
 #include "runtime/quant/avx2_common.h"
-#include "runtime/quant/ktile.h"
 #include "runtime/quant/ktile8_row_avx2.h"
 #include "runtime/quant/quant_impl.h"
 #include "runtime/quant/tile_pack.h"
