@@ -153,6 +153,7 @@ int main(int argc, char **argv) {
         tg_c[r] = tg ? tg / last_cpu : 0;
     }
     stat3 p = stats(pp_t, reps), g = stats(tg_t, reps), gc = stats(tg_c, reps);
+    stat3 pc = stats(pp_c, reps); /* seconds */
     /* --lens: the logit lens over every layer x position of the prompt (the
     ** residuals from one forward_trace, not timed), against the prompt's time */
     double lens_s = 0, lens_k_s = 0, lens_c = 0, lens_k_c = 0;
@@ -194,13 +195,9 @@ int main(int argc, char **argv) {
                "%.2f tok/s\n  peak RSS %.1f MiB, in 2 MiB pages %.0f MiB\n",
                engine, threads, load_s, pp, p.min, p.median, p.max, tg, pp, g.min, g.median, g.max,
                tg, tg_first, gc.median, rss, huge);
-    if (!json) { /* 1 thread: the prompt's work alone, whatever else the machine runs */
-        double pc[100];
-        memcpy(pc, pp_c, sizeof(double) * (size_t)reps);
-        stat3 c = stats(pc, reps);
-        printf("  pp%d by the calling thread's CPU time: min %.1f / median %.1f ms (%.2f tok/s)\n",
-               pp, 1e3 * c.min, 1e3 * c.median, pp / c.median);
-    }
+    if (!json)
+        printf("  pp%d by the calling thread's CPU time: %.2f tok/s (median)\n", pp,
+               pp / pc.median);
     if (lens) {
         printf("%slens (every layer x %d positions): %.3f s = %.2f x the pp%d time\n",
                json ? "# " : "  ", pp, lens_s, lens_s / (pp / p.median), pp);

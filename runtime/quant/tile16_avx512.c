@@ -6,7 +6,14 @@
 ** is bit-identical to it.  What changes is the instruction count: one
 ** vpdpbusd with an embedded broadcast of the activation does 64 multiply-adds
 ** (16 rows x 4 bytes) where AVX2 needs a broadcast, a maddubs and an add for
-** 32, and the AVX2 loop is bound by how fast instructions issue. */
+** 32, and the AVX2 loop is bound by how fast instructions issue.
+**
+** Per 16 rows, token and block the loop issues 8 vpdpbusd, one convert, one
+** multiply and one FMA; on this project's Zen-4-class test machine vpdpbusd
+** and the float multiply/FMA share the two 512-bit pipes, so ~80% of the
+** vpdpbusd peak (~184 GMAC/s at 3.6 GHz) is the bound of ggml's order, and
+** the 8-token tile reaches ~176-183 in cache (docs/performance.md "Third
+** pass").  What is left is the per-call packing of each 16-row group. */
 #include "runtime/quant/tile8.h"
 
 #include "runtime/cpu.h"
@@ -16,10 +23,13 @@
 
 #include <stdlib.h>
 
-/* One block of a 16-row group: q[j] (j < 4), lane r: the low nibbles of bytes
-** 4j..4j+3 of row r; q[j + 4]: their high nibbles; dx: the 16 scales. */
+/* One block of a 16-row group: q[j] (j < 4), lane r: bytes 4j..4j+3 of row
+** r's nibbles (low nibbles: elements 4j..4j+3, high: 16 + 4j..); dx: the 16
+** scales.  The kernels split the nibbles as they go: storing them split would
+** double the packed group (576 bytes a block, 36 KB a 2048-long group: more
+** than L1), and the split's logic ops run beside the multiply-adds. */
 typedef struct z_blk {
-    __m512i q[8];
+    __m512i q[4];
     __m512 dx;
 } z_blk;
 
@@ -27,22 +37,34 @@ bool tl_q4_0_tile16_available(void) {
     return tl_cpu_use_avx512vnni();
 }
 
+/* rows m, m + 4, m + 8, m + 12 of a block's nibbles in the four 128-bit lanes */
+static inline __m512i rows4(const char *q, size_t rs) {
+    __m512i y = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)q));
+    y = _mm512_inserti32x4(y, _mm_loadu_si128((const __m128i *)(q + 4 * rs)), 1);
+    y = _mm512_inserti32x4(y, _mm_loadu_si128((const __m128i *)(q + 8 * rs)), 2);
+    return _mm512_inserti32x4(y, _mm_loadu_si128((const __m128i *)(q + 12 * rs)), 3);
+}
+
+/* Packs the nb blocks of the 16 rows at g (rs bytes apart) into pw: Y[m]
+** holds rows m, 4 + m, 8 + m, 12 + m in its lanes, and a 4x4 dword
+** transpose inside each 128-bit lane gives q[j] lane r = dword j of row r.
+** The scales go through general registers (16 two-byte loads), off the
+** vector pipes. */
 static void pack_group(int64_t nb, const char *g, size_t rs, z_blk *pw) {
-    const __m512i m4 = _mm512_set1_epi8(15);
     for (int64_t b = 0; b < nb; b++) {
         const char *p = g + (size_t)b * sizeof(blk_q4_0);
-        __m256i lo[4], hi[4];
-        tile_transpose8(p, rs, lo);
-        tile_transpose8(p + 8 * rs, rs, hi);
-        for (int j = 0; j < 4; j++) {
-            __m512i t = _mm512_inserti64x4(_mm512_castsi256_si512(lo[j]), hi[j], 1);
-            pw[b].q[j] = _mm512_and_si512(t, m4);
-            pw[b].q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(t, 4), m4);
-        }
-        uint16_t d[16];
-        for (int r = 0; r < 16; r++)
-            memcpy(&d[r], p + (size_t)r * rs, sizeof d[r]);
-        pw[b].dx = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)d));
+        __m512i y0 = rows4(p + 2, rs), y1 = rows4(p + 2 + rs, rs);
+        __m512i y2 = rows4(p + 2 + 2 * rs, rs), y3 = rows4(p + 2 + 3 * rs, rs);
+        __m512i t0 = _mm512_unpacklo_epi32(y0, y1), t1 = _mm512_unpackhi_epi32(y0, y1);
+        __m512i t2 = _mm512_unpacklo_epi32(y2, y3), t3 = _mm512_unpackhi_epi32(y2, y3);
+        _mm512_store_si512(&pw[b].q[0], _mm512_unpacklo_epi64(t0, t2));
+        _mm512_store_si512(&pw[b].q[1], _mm512_unpackhi_epi64(t0, t2));
+        _mm512_store_si512(&pw[b].q[2], _mm512_unpacklo_epi64(t1, t3));
+        _mm512_store_si512(&pw[b].q[3], _mm512_unpackhi_epi64(t1, t3));
+        __m256i d = _mm256_setr_epi64x(
+            (long long)tile_scales4(p, rs), (long long)tile_scales4(p + 4 * rs, rs),
+            (long long)tile_scales4(p + 8 * rs, rs), (long long)tile_scales4(p + 12 * rs, rs));
+        _mm512_store_ps(&pw[b].dx, _mm512_cvtph_ps(d));
     }
 }
 
@@ -55,20 +77,22 @@ static void pack_group(int64_t nb, const char *g, size_t rs, z_blk *pw) {
 ** high nibbles) so that the multiply-add latency is hidden. */
 static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
                       const char *next, float *out, size_t out_stride) {
+    const __m512i m4 = _mm512_set1_epi8(15);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     for (int64_t b = 0; b < nb; b++) {
         if (next) {
             /* 16 rows x 18 bytes = 288 bytes of the next group per block */
             for (int l = 0; l < 288; l += 64)
-                _mm_prefetch(next + b * 288 + l, _MM_HINT_T0);
+                _mm_prefetch(next + b * 288 + l, _MM_HINT_T1);
         }
         const z_blk *W = pw + b;
         const tile_act *A = pa + b * n_tok + k;
-        __m512i s0 = _mm512_set1_epi32(-A[0].s8), s1 = _mm512_set1_epi32(-A[1].s8);
-        __m512i s2 = _mm512_set1_epi32(-A[2].s8), s3 = _mm512_set1_epi32(-A[3].s8);
+        __m512i s0 = _mm512_set1_epi32(A[0].ns8), s1 = _mm512_set1_epi32(A[1].ns8);
+        __m512i s2 = _mm512_set1_epi32(A[2].ns8), s3 = _mm512_set1_epi32(A[3].ns8);
         __m512i t0 = _mm512_setzero_si512(), t1 = t0, t2 = t0, t3 = t0;
         for (int j = 0; j < 4; j++) {
-            __m512i q = W->q[j], h = W->q[j + 4];
+            __m512i v = W->q[j];
+            __m512i q = _mm512_and_si512(v, m4), h = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
             DOT_BCAST(s0, q, A[0].qs[j]);
             DOT_BCAST(s1, q, A[1].qs[j]);
             DOT_BCAST(s2, q, A[2].qs[j]);
@@ -94,20 +118,97 @@ static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
     _mm512_storeu_ps(out + 3 * out_stride, acc3);
 }
 
+/* 16 rows x 8 tokens (k..k+7): each packed weight vector is split once for
+** 8 tokens, and each token's sum is one chain of 8 multiply-adds (8 chains
+** in flight hide the latency), so a block costs per token 8 vpdpbusd, one
+** convert, one multiply and one FMA. */
+#define T8_DOT(i, w, j) DOT_BCAST(s##i, w, A[i].qs[j])
+#define T8_ALL(w, j)                                                                               \
+    T8_DOT(0, w, j);                                                                               \
+    T8_DOT(1, w, j);                                                                               \
+    T8_DOT(2, w, j);                                                                               \
+    T8_DOT(3, w, j);                                                                               \
+    T8_DOT(4, w, j);                                                                               \
+    T8_DOT(5, w, j);                                                                               \
+    T8_DOT(6, w, j);                                                                               \
+    T8_DOT(7, w, j)
+#define T8_ACC(i)                                                                                  \
+    acc##i = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(A[i].d)), _mm512_cvtepi32_ps(s##i),  \
+                             acc##i)
+static void tile_16x8(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
+                      const char *next, float *out, size_t out_stride) {
+    const __m512i m4 = _mm512_set1_epi8(15);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    __m512 acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
+    for (int64_t b = 0; b < nb; b++) {
+        if (next) {
+            for (int l = 0; l < 288; l += 64)
+                _mm_prefetch(next + b * 288 + l, _MM_HINT_T1);
+        }
+        const z_blk *W = pw + b;
+        const tile_act *A = pa + b * n_tok + k;
+        __m512i s0 = _mm512_set1_epi32(A[0].ns8), s1 = _mm512_set1_epi32(A[1].ns8);
+        __m512i s2 = _mm512_set1_epi32(A[2].ns8), s3 = _mm512_set1_epi32(A[3].ns8);
+        __m512i s4 = _mm512_set1_epi32(A[4].ns8), s5 = _mm512_set1_epi32(A[5].ns8);
+        __m512i s6 = _mm512_set1_epi32(A[6].ns8), s7 = _mm512_set1_epi32(A[7].ns8);
+        for (int j = 0; j < 4; j++) {
+            __m512i v = W->q[j];
+            __m512i q = _mm512_and_si512(v, m4);
+            T8_ALL(q, j);
+            __m512i h = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+            T8_ALL(h, j + 4);
+        }
+        __m512 dx = W->dx;
+        T8_ACC(0);
+        T8_ACC(1);
+        T8_ACC(2);
+        T8_ACC(3);
+        T8_ACC(4);
+        T8_ACC(5);
+        T8_ACC(6);
+        T8_ACC(7);
+    }
+    _mm512_storeu_ps(out, acc0);
+    _mm512_storeu_ps(out + out_stride, acc1);
+    _mm512_storeu_ps(out + 2 * out_stride, acc2);
+    _mm512_storeu_ps(out + 3 * out_stride, acc3);
+    _mm512_storeu_ps(out + 4 * out_stride, acc4);
+    _mm512_storeu_ps(out + 5 * out_stride, acc5);
+    _mm512_storeu_ps(out + 6 * out_stride, acc6);
+    _mm512_storeu_ps(out + 7 * out_stride, acc7);
+}
+
 static void tile_16x1(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
                       float *out) {
+    const __m512i m4 = _mm512_set1_epi8(15);
     __m512 acc = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const tile_act *A = pa + b * n_tok + k;
-        __m512i s = _mm512_set1_epi32(-A->s8), t = _mm512_setzero_si512();
+        __m512i s = _mm512_set1_epi32(A->ns8), t = _mm512_setzero_si512();
         for (int j = 0; j < 4; j++) {
-            DOT_BCAST(s, pw[b].q[j], A->qs[j]);
-            DOT_BCAST(t, pw[b].q[j + 4], A->qs[j + 4]);
+            __m512i v = pw[b].q[j];
+            DOT_BCAST(s, _mm512_and_si512(v, m4), A->qs[j]);
+            DOT_BCAST(t, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4), A->qs[j + 4]);
         }
         acc = _mm512_fmadd_ps(_mm512_mul_ps(pw[b].dx, _mm512_set1_ps(A->d)),
                               _mm512_cvtepi32_ps(_mm512_add_epi32(s, t)), acc);
     }
     _mm512_storeu_ps(out, acc);
+}
+
+/* One 16-row group starting at row g against all n_tok tokens. */
+static void group_16(int64_t nb, const char *w, size_t w_stride, int64_t g, const char *next,
+                     z_blk *pw, const tile_act *pack, int64_t n_tok, float *out,
+                     size_t out_stride) {
+    pack_group(nb, w + (size_t)g * w_stride, w_stride, pw);
+    float *o = out + (size_t)g;
+    int64_t k = 0;
+    for (; k + 8 <= n_tok; k += 8, next = NULL)
+        tile_16x8(nb, pw, pack, n_tok, k, next, o + (size_t)k * out_stride, out_stride);
+    for (; k + 4 <= n_tok; k += 4, next = NULL)
+        tile_16x4(nb, pw, pack, n_tok, k, next, o + (size_t)k * out_stride, out_stride);
+    for (; k < n_tok; k++)
+        tile_16x1(nb, pw, pack, n_tok, k, o + (size_t)k * out_stride);
 }
 
 tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
@@ -126,21 +227,19 @@ tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t
             free(pw);
             return tl_fail(TL_ERR_NOMEM, "gemm_tile16: out of memory");
         }
-        int64_t k4 = n_tok / 4 * 4;
+        const char *W = w;
         for (int64_t g = r0; g < r16; g += 16) {
-            const char *base = (const char *)w + (size_t)g * w_stride;
-            pack_group(nb, base, w_stride, pw);
-            const char *next = g + 16 < r16 ? base + 16 * w_stride : NULL;
-            for (int64_t k = 0; k < k4; k += 4, next = NULL)
-                tile_16x4(nb, pw, pack, n_tok, k, next, out + (size_t)k * out_stride + (size_t)g,
-                          out_stride);
-            for (int64_t k = k4; k < n_tok; k++)
-                tile_16x1(nb, pw, pack, n_tok, k, out + (size_t)k * out_stride + (size_t)g);
+            const char *next = g + 16 < r16 ? W + (size_t)(g + 16) * w_stride : NULL;
+            group_16(nb, W, w_stride, g, next, pw, pack, n_tok, out, out_stride);
         }
+        /* 1..15 rows left: one more group ending at r1, overlapping the last
+        ** one (its rows are recomputed to the same bits, inside [r0, r1)) */
+        if (r16 < r1) group_16(nb, W, w_stride, r1 - 16, NULL, pw, pack, n_tok, out, out_stride);
         free(pack);
         free(pw);
+        return TL_OK;
     }
-    if (r16 < r1)
-        return tl_q4_0_gemm_tile8(n, w, w_stride, r16, r1, act, act_stride, n_tok, out, out_stride);
+    if (r0 < r1)
+        return tl_q4_0_gemm_tile8(n, w, w_stride, r0, r1, act, act_stride, n_tok, out, out_stride);
     return TL_OK;
 }

@@ -31,10 +31,12 @@ tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
                              size_t out_stride);
 
 /* The same GEMM with 16 rows in the lanes of a 512-bit vector and VNNI
-** multiply-adds (runtime/quant/tile16_avx512.c): bit-identical to
-** tl_q4_0_gemm_tile8, about twice as fast.  Rows past the last group of 16 go
-** to tl_q4_0_gemm_tile8.  Callers check tl_q4_0_tile16_available() (AVX-512
-** F/BW/VL/VNNI, TL_NO_AVX512 unset). */
+** multiply-adds, 8 tokens at a time (runtime/quant/tile16_avx512.c):
+** bit-identical to tl_q4_0_gemm_tile8, about twice as fast.  1..15 rows past
+** the last group of 16 are covered by one more group ending at r1 (recomputing
+** some rows to the same bits; nothing outside [r0, r1) is written); ranges
+** under 16 rows go to tl_q4_0_gemm_tile8.  Callers check
+** tl_q4_0_tile16_available() (AVX-512 F/BW/VL/VNNI, TL_NO_AVX512 unset). */
 bool tl_q4_0_tile16_available(void);
 tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
                               const void *act, size_t act_stride, int64_t n_tok, float *out,
@@ -42,9 +44,9 @@ tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t
 
 /* out[r] = W[r] . act for r in [r0, r1), one Q8_0 activation row: each step
 ** takes 8 adjacent rows (one contiguous region) and prefetches the next 8
-** while it runs, so each thread reads one sequential stream; leftover rows,
-** rows longer than 32768 and row strides over 256 MiB go through
-** tl_quant_gemv_rows_order.  out is indexed by the absolute row. */
+** while it runs, so each thread reads one sequential stream; leftover rows
+** and rows longer than 32768 go through tl_quant_gemv_rows_order.  out is
+** indexed by the absolute row. */
 tl_status tl_q4_0_gemv_tile8(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
                              const void *act, float *out);
 

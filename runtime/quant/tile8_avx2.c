@@ -33,10 +33,8 @@ static void pack_group(int64_t nb, const char *g, size_t rs, w_blk *pw) {
             pw[b].q[j] = _mm256_and_si256(T[j], m4);
             pw[b].q[j + 4] = _mm256_and_si256(_mm256_srli_epi16(T[j], 4), m4);
         }
-        uint16_t d[8];
-        for (int r = 0; r < 8; r++)
-            memcpy(&d[r], p + (size_t)r * rs, sizeof d[r]);
-        pw[b].dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d));
+        pw[b].dx = _mm256_cvtph_ps(_mm_set_epi64x((long long)tile_scales4(p + 4 * rs, rs),
+                                                  (long long)tile_scales4(p, rs)));
     }
 }
 
@@ -46,7 +44,7 @@ static inline __m256i block_sum(const w_blk *W, const tile_act *A) {
 #pragma GCC unroll 8
     for (int j = 1; j < 8; j++)
         s = _mm256_add_epi16(s, _mm256_maddubs_epi16(W->q[j], _mm256_set1_epi32(A->qs[j])));
-    return _mm256_sub_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)), _mm256_set1_epi32(A->s8));
+    return _mm256_add_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)), _mm256_set1_epi32(A->ns8));
 }
 
 /* acc = fma(dx * d_y, (float)sum, acc): llama.cpp's per-block step */
@@ -61,8 +59,8 @@ static inline __m256 block_step(const w_blk *W, const tile_act *A, __m256 acc) {
 ** accumulators are named variables so that they stay in registers. */
 #define STEP(acc, t)                                                                               \
     acc = _mm256_fmadd_ps(_mm256_mul_ps(W->dx, _mm256_set1_ps(A[t].d)),                            \
-                          _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s##t, ones16),     \
-                                                              _mm256_set1_epi32(A[t].s8))),        \
+                          _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_madd_epi16(s##t, ones16),     \
+                                                              _mm256_set1_epi32(A[t].ns8))),       \
                           acc)
 static void tile_8x4(int64_t nb, const w_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
                      const char *next, float *out, size_t out_stride) {
@@ -146,16 +144,10 @@ tl_status tl_q4_0_gemm_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
 ** and prefetches the next group at the same pace, so a thread streams one
 ** sequential region.  Rows are addressed as base + r * rs (no pointer array:
 ** the compiler keeps every address in registers), and the 8 scales of a block
-** come in with one gather. */
+** are assembled in general registers (tile_scales4: measured 119 -> 101 us for
+** a [2048, 2048] matrix in cache against one vpgatherdd). */
 
 #define GEMV_MAX_BLOCKS 1024
-
-/* bytes 0,1 of each 32-bit lane packed into the low 8 bytes of each half */
-static inline __m128i low_halves(__m256i g) {
-    const __m256i pick = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
-                                          0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
-    return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, pick), 0x08));
-}
 
 /* 4 bytes at any alignment */
 static inline int32_t load32(const int8_t *p) {
@@ -167,9 +159,6 @@ static inline int32_t load32(const int8_t *p) {
 static void gemv_groups(int64_t nb, const char *w, size_t rs, int64_t g0, int64_t g1,
                         const blk_q8_0 *y, const int32_t *s8, const float *dy, float *out) {
     const __m256i m4 = _mm256_set1_epi8(15), ones16 = _mm256_set1_epi16(1);
-    const int rsi = (int)rs;
-    const __m256i gidx =
-        _mm256_setr_epi32(0, rsi, 2 * rsi, 3 * rsi, 4 * rsi, 5 * rsi, 6 * rsi, 7 * rsi);
     const bool to_l1 = 8 * rs <= 16384;
     for (int64_t g = g0; g < g1; g += 8) {
         const char *base = w + (size_t)g * rs, *next = base + 8 * rs;
@@ -205,8 +194,8 @@ static void gemv_groups(int64_t nb, const char *w, size_t rs, int64_t g0, int64_
 #undef NIB_LO
 #undef NIB_HI
             __m256i sum = _mm256_sub_epi32(_mm256_madd_epi16(s, ones16), _mm256_set1_epi32(s8[b]));
-            __m256 dx =
-                _mm256_cvtph_ps(low_halves(_mm256_i32gather_epi32((const int *)p, gidx, 1)));
+            __m256 dx = _mm256_cvtph_ps(_mm_set_epi64x((long long)tile_scales4(p + 4 * rs, rs),
+                                                       (long long)tile_scales4(p, rs)));
             acc = _mm256_fmadd_ps(_mm256_mul_ps(dx, _mm256_set1_ps(dy[b])), _mm256_cvtepi32_ps(sum),
                                   acc);
         }
@@ -220,8 +209,7 @@ tl_status tl_q4_0_gemv_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
         return tl_fail(TL_ERR_ARG, "gemv_tile8: bad row length %lld or range [%lld, %lld)",
                        (long long)n, (long long)r0, (long long)r1);
     int64_t nb = n / QK32, r8 = r0 + (r1 - r0) / 8 * 8;
-    /* the gather takes 32-bit offsets of up to 7 rows */
-    if (nb > GEMV_MAX_BLOCKS || w_stride > (size_t)INT32_MAX / 8) r8 = r0;
+    if (nb > GEMV_MAX_BLOCKS) r8 = r0;
     if (r8 > r0) {
         const blk_q8_0 *y = act;
         int32_t s8[GEMV_MAX_BLOCKS];

@@ -31,6 +31,18 @@ static inline void tile_transpose8(const char *p, size_t rs, __m256i T[4]) {
     T[3] = _mm256_unpackhi_epi64(a1, a3);
 }
 
+/* The fp16 scales of one block of 4 rows (p: row 0's block, rows rs bytes
+** apart) in one 64-bit word, row 0 lowest: assembled in general registers,
+** since 2-byte stores read back by one vector load stall store forwarding. */
+static inline uint64_t tile_scales4(const char *p, size_t rs) {
+    uint16_t d0, d1, d2, d3;
+    memcpy(&d0, p, 2);
+    memcpy(&d1, p + rs, 2);
+    memcpy(&d2, p + 2 * rs, 2);
+    memcpy(&d3, p + 3 * rs, 2);
+    return (uint64_t)d0 | (uint64_t)d1 << 16 | (uint64_t)d2 << 32 | (uint64_t)d3 << 48;
+}
+
 /* 64-byte aligned memory for bytes (rounded up: C11's aligned_alloc wants a
 ** multiple of the alignment); free() it. */
 static inline void *tile_alloc64(size_t bytes) {
@@ -50,12 +62,13 @@ static inline int32_t tile_code_sum(const int8_t qs[32]) {
 }
 
 /* One activation block, repacked for the tile kernels: the codes as 8 dwords,
-** d as a float and 8 * (sum of the codes), so that with unsigned nibbles
-** (0..15) the block's sum of (q - 8) * y is sum(nibble * y) - s8. */
+** d as a float and -8 * (sum of the codes), so that with unsigned nibbles
+** (0..15) the block's sum of (q - 8) * y is sum(nibble * y) + ns8 (stored
+** negated: a kernel starts its integer sum from a broadcast load of it). */
 typedef struct tile_act {
     int32_t qs[8];
     float d;
-    int32_t s8;
+    int32_t ns8;
 } tile_act;
 
 /* A block-major copy of n_tok Q8_0 rows (act_stride bytes apart) of nb blocks:
@@ -69,7 +82,7 @@ static inline tile_act *tile_pack_acts(const void *act, size_t act_stride, int64
         for (int64_t b = 0; b < nb; b++) {
             tile_act *p = &pack[b * n_tok + k];
             memcpy(p->qs, y[b].qs, sizeof p->qs);
-            p->s8 = 8 * tile_code_sum(y[b].qs);
+            p->ns8 = -8 * tile_code_sum(y[b].qs);
             p->d = f16_to_f32_hw(y[b].d);
         }
     }

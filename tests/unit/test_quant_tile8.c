@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,58 @@ static void test_tile8_matches_repack_order(void **state) {
                                                  */
 }
 
+/* The 16-row tile's token blocking (8, 4 and single tokens) and row coverage
+** (whole groups, one overlapping group for 1..15 leftover rows, ranges under
+** 16 rows through tile8) for every token count from 1 to 17. */
+static void test_tile16_token_counts_and_ranges(void **state) {
+    (void)state;
+    if (!tl_q4_0_tile16_available()) skip();
+    static const int64_t ranges[][2] = {{0, 40}, {3, 40}, {0, 16}, {5, 18}, {1, 33}, {7, 24}};
+    for (int64_t tok = 1; tok <= 17; tok++)
+        for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+            check(40, 256, tok, ranges[i][0], ranges[i][1], tok % 2);
+}
+
+/* A broken 16-row tile must be caught: bytes changed in the tile's copy of
+** the weights (a block's codes in one row, or the scale of another in the group
+** that overlaps the last full one) changes exactly those rows' outputs against
+** the unchanged reference, for each token path (8, 4 and 1 tokens). */
+static void test_tile16_detects_a_wrong_weight(void **state) {
+    (void)state;
+    if (!tl_q4_0_tile16_available()) skip();
+    static const int64_t toks[] = {1, 3, 4, 8, 9, 13};
+    for (size_t t = 0; t < sizeof toks / sizeof toks[0]; t++) {
+        int64_t rows = 45, n = 2048, tok = toks[t];
+        void *w, *a;
+        size_t ws, as;
+        make(rows, n, tok, 0, &w, &ws, &a, &as);
+        size_t bytes = (size_t)(rows * tok) * sizeof(float);
+        float *got = calloc(1, bytes), *want = calloc(1, bytes);
+        assert_int_equal(tl_quant_gemm_rows_order(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w, ws, 0,
+                                                  rows, a, as, tok, want, (size_t)rows),
+                         TL_OK);
+        unsigned char *codes = (unsigned char *)w + 5 * ws + 7 * 18 + 2;   /* row 5, block 7 */
+        unsigned char *scale = (unsigned char *)w + 37 * ws + 20 * 18 + 1; /* row 37, block 20 */
+        for (int i = 0; i < 16; i++)
+            codes[i] ^= 0x88; /* every code of the block moves by 8 */
+        *scale ^= 0x04;
+        assert_int_equal(tl_q4_0_gemm_tile16(n, w, ws, 0, rows, a, as, tok, got, (size_t)rows),
+                         TL_OK);
+        for (int64_t k = 0; k < tok; k++)
+            for (int64_t r = 0; r < rows; r++) {
+                bool same = memcmp(&got[k * rows + r], &want[k * rows + r], sizeof(float)) == 0;
+                if (r == 5 || r == 37)
+                    assert_false(same);
+                else
+                    assert_true(same);
+            }
+        free(got);
+        free(want);
+        free(w);
+        free(a);
+    }
+}
+
 /* Which kernels ran: a skipped variant must show in the test log. */
 static void test_tile_variants_present(void **state) {
     (void)state;
@@ -135,6 +188,8 @@ static void test_tile8_errors(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tile8_matches_repack_order),
+        cmocka_unit_test(test_tile16_token_counts_and_ranges),
+        cmocka_unit_test(test_tile16_detects_a_wrong_weight),
         cmocka_unit_test(test_tile8_errors),
         cmocka_unit_test(test_tile_variants_present),
     };
