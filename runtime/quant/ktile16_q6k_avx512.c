@@ -46,6 +46,7 @@ typedef struct kact6 {
     int32_t pad[7];
 } kact6;
 _Static_assert(sizeof(kact6) % 64 == 0, "kact6 keeps 64-byte alignment");
+#define KACT6_INTS ((int)(sizeof(kact6) / sizeof(int32_t)))
 
 static kact6 *pack_acts_q6k(const void *act, size_t act_stride, int64_t nsb, int64_t n_tok) {
     kact6 *pack = tile_alloc64((size_t)(nsb * n_tok) * sizeof(kact6));
@@ -106,22 +107,27 @@ static void pack_group_q6k(int64_t nsb, const char *g, size_t rs, zq6k *pw) {
                 for (int l = 0; l < 256; l += 64)
                     _mm_prefetch(blk + sizeof(blk_q6_K) + (size_t)r * rs + l, _MM_HINT_T0);
         __m512i sc[4];
+#pragma GCC unroll 4
         for (int q = 0; q < 4; q++)
             sc[q] = _mm512_i32gather_epi32(idx, blk + 192 + 4 * q, 1);
         __m512i dd = _mm512_i32gather_epi32(idx, blk + 206, 1); /* scales[14..15], d */
         z->dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16)));
+#pragma GCC unroll 8
         for (int k = 0; k < 8; k++) /* (sc << 8) >> 3 = 32 sc */
             z->off[k] = _mm512_srai_epi16(_mm512_shuffle_epi8(sc[k / 2], poff[k % 2]), 3);
         __m512i se[16], so[16];
+#pragma GCC unroll 16
         for (int j = 0; j < 16; j++) {
             se[j] = _mm512_shuffle_epi8(sc[j / 4], pe[j % 4]);
             so[j] = _mm512_shuffle_epi8(sc[j / 4], po[j % 4]);
         }
         __m512i qh[16];
         load_transposed16(blk + 128, rs, qh);
+#pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             __m512i ql[16];
             load_transposed16(blk + 64 * h, rs, ql);
+#pragma GCC unroll 8
             for (int k = 0; k < 8; k++) {
                 __m512i l0 = ql[k], l1 = ql[8 + k], hb = qh[8 * h + k];
                 __m512i qa = _mm512_and_si512(hb, m33), qb = _mm512_and_si512(hb, mcc);
@@ -132,6 +138,7 @@ static void pack_group_q6k(int64_t nsb, const char *g, size_t rs, zq6k *pw) {
                 c[2] = _mm512_ternarylogic_epi32(_mm512_srli_epi32(l0, 4), qa, m4, 0xe4);
                 c[3] = _mm512_ternarylogic_epi32(_mm512_srli_epi32(l1, 4), _mm512_srli_epi32(qb, 2),
                                                  m4, 0xe4);
+#pragma GCC unroll 4
                 for (int i = 0; i < 4; i++) {
                     int gi = 4 * h + i, j = 2 * gi + (k >= 4);
                     z->w[16 * gi + 2 * k] = _mm512_maddubs_epi16(c[i], se[j]);
@@ -290,6 +297,75 @@ static void q6k_16x4(int64_t nsb, const zq6k *pw, const kact6 *pa, int64_t n_tok
         _mm512_storeu_ps(out + (size_t)t * out_stride, fold8(acc[t]));
 }
 
+/* 16 rows x 8 tokens of Q6_K: each weight vector loaded once for 8 tokens;
+** one lane at a time, one integer chain per token; the float lanes in
+** memory (one update per lane, token and super-block). */
+static void q6k_16x8(int64_t nsb, const zq6k *pw, const kact6 *pa, int64_t n_tok, int64_t k,
+                     const char *next, size_t rs, float *out, size_t out_stride) {
+    __m512 acc[8][8]; /* [lane][token] */
+    __m512 zero = _mm512_setzero_ps();
+    __asm__("" : "+v"(zero)); /* stores of a register, not a memset */
+    for (int l = 0; l < 8; l++)
+        for (int t = 0; t < 8; t++)
+            acc[l][t] = zero;
+    for (int64_t b = 0; b < nsb; b++) {
+        if (next)
+            for (int r = 0; r < 16; r++)
+                for (int l = 0; l < 210; l += 64)
+                    _mm_prefetch(next + (size_t)r * rs + (size_t)b * 210 + l, _MM_HINT_T0);
+        const zq6k *W = pw + b;
+        const kact6 *A = pa + b * n_tok + k;
+        __m512 d[8];
+        for (int t = 0; t < 8; t++)
+            d[t] = _mm512_mul_ps(W->dx, _mm512_set1_ps(A[t].d));
+        for (int l = 0; l < 8; l++) {
+            const __m512i *wl = W->w + 2 * l;
+            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+            __m512i s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+            __m512i o = W->off[l];
+            DOTW_BCAST(s0, o, A[0].bs[l]);
+            DOTW_BCAST(s1, o, A[1].bs[l]);
+            DOTW_BCAST(s2, o, A[2].bs[l]);
+            DOTW_BCAST(s3, o, A[3].bs[l]);
+            DOTW_BCAST(s4, o, A[4].bs[l]);
+            DOTW_BCAST(s5, o, A[5].bs[l]);
+            DOTW_BCAST(s6, o, A[6].bs[l]);
+            DOTW_BCAST(s7, o, A[7].bs[l]);
+#pragma GCC unroll 8
+            for (int g = 0; g < 128; g += 16) {
+                __m512i w0 = wl[g], w1 = wl[g + 1];
+                const int32_t *y = A[0].yp + 2 * l + g;
+#define Q6_T8(w, j)                                                                                \
+    DOTW_BCAST(s0, w, y[j]);                                                                       \
+    DOTW_BCAST(s1, w, y[j + 1 * KACT6_INTS]);                                                      \
+    DOTW_BCAST(s2, w, y[j + 2 * KACT6_INTS]);                                                      \
+    DOTW_BCAST(s3, w, y[j + 3 * KACT6_INTS]);                                                      \
+    DOTW_BCAST(s4, w, y[j + 4 * KACT6_INTS]);                                                      \
+    DOTW_BCAST(s5, w, y[j + 5 * KACT6_INTS]);                                                      \
+    DOTW_BCAST(s6, w, y[j + 6 * KACT6_INTS]);                                                      \
+    DOTW_BCAST(s7, w, y[j + 7 * KACT6_INTS])
+                Q6_T8(w0, 0);
+                Q6_T8(w1, 1);
+#undef Q6_T8
+            }
+            acc[l][0] = _mm512_fmadd_ps(d[0], _mm512_cvtepi32_ps(s0), acc[l][0]);
+            acc[l][1] = _mm512_fmadd_ps(d[1], _mm512_cvtepi32_ps(s1), acc[l][1]);
+            acc[l][2] = _mm512_fmadd_ps(d[2], _mm512_cvtepi32_ps(s2), acc[l][2]);
+            acc[l][3] = _mm512_fmadd_ps(d[3], _mm512_cvtepi32_ps(s3), acc[l][3]);
+            acc[l][4] = _mm512_fmadd_ps(d[4], _mm512_cvtepi32_ps(s4), acc[l][4]);
+            acc[l][5] = _mm512_fmadd_ps(d[5], _mm512_cvtepi32_ps(s5), acc[l][5]);
+            acc[l][6] = _mm512_fmadd_ps(d[6], _mm512_cvtepi32_ps(s6), acc[l][6]);
+            acc[l][7] = _mm512_fmadd_ps(d[7], _mm512_cvtepi32_ps(s7), acc[l][7]);
+        }
+    }
+    for (int t = 0; t < 8; t++) {
+        __m512 a[8];
+        for (int l = 0; l < 8; l++)
+            a[l] = acc[l][t];
+        _mm512_storeu_ps(out + (size_t)t * out_stride, fold8(a));
+    }
+}
+
 tl_status tl_ktile_gemm_q6k(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r16,
                             const void *act, size_t act_stride, int64_t n_tok, float *out,
                             size_t out_stride) {
@@ -306,6 +382,9 @@ tl_status tl_ktile_gemm_q6k(int64_t n, const void *w, size_t w_stride, int64_t r
         pack_group_q6k(nsb, base, w_stride, pw);
         const char *next = g + 16 < r16 ? base + 16 * w_stride : NULL;
         int64_t k = 0;
+        for (; k + 8 <= n_tok; k += 8, next = NULL)
+            q6k_16x8(nsb, pw, pack, n_tok, k, next, w_stride,
+                     out + (size_t)k * out_stride + (size_t)g, out_stride);
         for (; k + 4 <= n_tok; k += 4, next = NULL)
             q6k_16x4(nsb, pw, pack, n_tok, k, next, w_stride,
                      out + (size_t)k * out_stride + (size_t)g, out_stride);

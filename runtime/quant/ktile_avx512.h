@@ -36,16 +36,19 @@ static inline __m512 fold8(const __m512 a[8]) {
 /* r[s], lane t <- r[t], lane s (16 x 16 dwords) */
 __attribute__((always_inline)) static inline void transpose16(__m512i r[16]) {
     __m512i t[16], u[16];
+#pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
         t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
         t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
         u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
         u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
         u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
     }
+#pragma GCC unroll 4
     for (int c = 0; c < 4; c++) {
         __m512i v = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x88);
         __m512i w = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xdd);
@@ -61,6 +64,7 @@ __attribute__((always_inline)) static inline void transpose16(__m512i r[16]) {
 /* v[s], lane r <- dword s of the 64 bytes at p + r * rs (16 rows) */
 __attribute__((always_inline)) static inline void load_transposed16(const char *p, size_t rs,
                                                                     __m512i v[16]) {
+#pragma GCC unroll 16
     for (int r = 0; r < 16; r++)
         v[r] = _mm512_loadu_si512(p + (size_t)r * rs);
     transpose16(v);
