@@ -43,10 +43,19 @@ static act8 *pack_acts_q8_0(const void *act, size_t act_stride, int64_t nb, int6
 
 static void pack_group_q8_0(int64_t nb, const char *g, size_t rs, zq8 *pw) {
     const __m512i x80 = _mm512_set1_epi8((char)0x80);
+    const __m512i idx =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32((int)rs));
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2) { /* two blocks per transpose */
         const char *p = g + (size_t)b * sizeof(blk_q8_0);
+        if (b + 4 <= nb) /* the next two blocks of the 16 rows, into L1 */
+            for (int r = 0; r < 16; r++) {
+                _mm_prefetch(p + 68 + (size_t)r * rs, _MM_HINT_T0);
+                _mm_prefetch(p + 68 + 67 + (size_t)r * rs, _MM_HINT_T0);
+            }
         __m512i v[16];
+#pragma GCC unroll 16
         for (int r = 0; r < 16; r++) {
             const char *q = p + (size_t)r * rs + 2;
             v[r] =
@@ -54,10 +63,17 @@ static void pack_group_q8_0(int64_t nb, const char *g, size_t rs, zq8 *pw) {
                                    _mm256_loadu_si256((const __m256i *)(q + sizeof(blk_q8_0))), 1);
         }
         transpose16(v);
+#pragma GCC unroll 8
         for (int l = 0; l < 8; l++) {
             pw[b].q[l] = _mm512_xor_si512(v[l], x80);
             pw[b + 1].q[l] = _mm512_xor_si512(v[8 + l], x80);
         }
+        /* d: the low half of the dword at the block's start (a gather costs
+        ** less here than 16 two-byte loads into a vector) */
+        __m512i d0 = _mm512_i32gather_epi32(idx, p, 1);
+        __m512i d1 = _mm512_i32gather_epi32(idx, p + sizeof(blk_q8_0), 1);
+        pw[b].dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d0));
+        pw[b + 1].dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d1));
     }
     for (; b < nb; b++) {
         const char *p = g + (size_t)b * sizeof(blk_q8_0);
@@ -67,12 +83,7 @@ static void pack_group_q8_0(int64_t nb, const char *g, size_t rs, zq8 *pw) {
                 memcpy(&t[l][r], p + (size_t)r * rs + 2 + 4 * l, 4);
         for (int l = 0; l < 8; l++)
             pw[b].q[l] = _mm512_xor_si512(_mm512_loadu_si512(t[l]), x80);
-    }
-    for (b = 0; b < nb; b++) {
-        uint16_t d[16];
-        for (int r = 0; r < 16; r++)
-            memcpy(&d[r], g + (size_t)b * sizeof(blk_q8_0) + (size_t)r * rs, sizeof d[r]);
-        pw[b].dx = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)d));
+        pw[b].dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(idx, p, 1)));
     }
 }
 
