@@ -89,16 +89,13 @@ static inline __m512i pick(int a, int b, int c, int e) {
 static void pack_group_q6k(int64_t nsb, const char *g, size_t rs, zq6k *pw) {
     const __m512i m4 = _mm512_set1_epi8(15), m33 = _mm512_set1_epi8(0x33);
     const __m512i mcc = _mm512_set1_epi8((char)0xcc);
-    const __m512i idx =
-        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                           _mm512_set1_epi32((int)rs));
     __m512i pe[4], po[4], poff[2];
     for (int j = 0; j < 4; j++) {
         pe[j] = pick(j, 128, j, 128);
         po[j] = pick(128, j, 128, j);
     }
-    poff[0] = pick(128, 0, 128, 1);
-    poff[1] = pick(128, 2, 128, 3);
+    poff[0] = pick(128, 2, 128, 3); /* even k: bytes 2, 3 */
+    poff[1] = pick(128, 0, 128, 1);
     for (int64_t b = 0; b < nsb; b++) {
         const char *blk = g + (size_t)b * sizeof(blk_q6_K);
         zq6k *z = pw + b;
@@ -106,20 +103,19 @@ static void pack_group_q6k(int64_t nsb, const char *g, size_t rs, zq6k *pw) {
             for (int r = 0; r < 16; r++)
                 for (int l = 0; l < 256; l += 64)
                     _mm_prefetch(blk + sizeof(blk_q6_K) + (size_t)r * rs + l, _MM_HINT_T0);
-        __m512i sc[4];
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; q++)
-            sc[q] = _mm512_i32gather_epi32(idx, blk + 192 + 4 * q, 1);
-        __m512i dd = _mm512_i32gather_epi32(idx, blk + 206, 1); /* scales[14..15], d */
-        z->dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16)));
+        /* bytes 146..209 transposed: scales[j] is byte (j + 2) % 4 of dword
+        ** 11 + (j + 2) / 4, d the high half of dword 15 */
+        __m512i t[16];
+        load_transposed16(blk + 146, rs, t);
+        z->dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(t[15], 16)));
 #pragma GCC unroll 8
         for (int k = 0; k < 8; k++) /* (sc << 8) >> 3 = 32 sc */
-            z->off[k] = _mm512_srai_epi16(_mm512_shuffle_epi8(sc[k / 2], poff[k % 2]), 3);
+            z->off[k] = _mm512_srai_epi16(_mm512_shuffle_epi8(t[11 + (k + 1) / 2], poff[k % 2]), 3);
         __m512i se[16], so[16];
 #pragma GCC unroll 16
         for (int j = 0; j < 16; j++) {
-            se[j] = _mm512_shuffle_epi8(sc[j / 4], pe[j % 4]);
-            so[j] = _mm512_shuffle_epi8(sc[j / 4], po[j % 4]);
+            se[j] = _mm512_shuffle_epi8(t[11 + (j + 2) / 4], pe[(j + 2) % 4]);
+            so[j] = _mm512_shuffle_epi8(t[11 + (j + 2) / 4], po[(j + 2) % 4]);
         }
         __m512i qh[16];
         load_transposed16(blk + 128, rs, qh);
