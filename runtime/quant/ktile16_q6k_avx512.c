@@ -74,8 +74,10 @@ static kact6 *pack_acts_q6k(const void *act, size_t act_stride, int64_t nsb, int
     return pack;
 }
 
-/* pshufb controls, per dword of a 128-bit lane: SC_E(j): bytes (j, -, j, -),
-** SC_O(j): (-, j, -, j), OFF(i): (-, i, -, i + 1), with - = zero */
+/* A vpshufb control giving every dword of a 128-bit lane the bytes a, b, c, e
+** of that same dword (128: a zero byte): pick(j, 128, j, 128) puts byte j in
+** bytes 0 and 2, pick(128, i, 128, i + 1) bytes i, i + 1 in the high halves
+** of the two words. */
 #define BYTES4(a, b, c, e)                                                                         \
     ((int)((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(e) << 24))
 static inline __m512i pick(int a, int b, int c, int e) {
