@@ -11,11 +11,14 @@
 ** Q4_0 weights in llama.cpp's repacked order go to the 8-rows-in-lanes tiles
 ** (AVX2; 16 rows with AVX-512 VNNI for more than one token); with AVX-512
 ** VNNI, Q4_K (repacked orders), Q5_K, Q6_K and Q8_0 weights go to the tiles of
-** runtime/quant/ktile.h (and Q4_K single tokens to its GEMV); every other
+** runtime/quant/ktile.h (and Q4_K single tokens to its GEMV); with AVX2 only,
+** Q4_K to ktile8_avx2.c and Q5_K, Q6_K and Q8_0 against enough tokens to
+** the row-order tiles of runtime/quant/ktile8_row.h; every other
 ** weight to the quant module's row kernels in the given order.  All choices
 ** give the same bits. */
 #include "runtime/quant.h"
 #include "runtime/quant/ktile.h"
+#include "runtime/quant/ktile8_row.h"
 #include "runtime/quant/tile8.h"
 
 #include "runtime/cpu.h"
@@ -64,6 +67,10 @@ tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
     if (n_tok > 1 && dt == TL_DTYPE_Q4_K && order != TL_DOT_ORDER_ROW && tl_ktile8_available())
         return tl_ktile8_gemm(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                               out_stride);
+    if (tl_ktile8_row_supports(dt, order) && n_tok >= tl_ktile8_row_min_tokens(dt) &&
+        tl_ktile8_available())
+        return tl_ktile8_row_gemm(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
+                                  out_stride);
     return tl_quant_gemm_rows_order(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                                     out_stride);
 }
@@ -106,6 +113,17 @@ bool tl_ktile8_available(void) {
 tl_status tl_ktile8_gemm(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, size_t w_stride,
                          int64_t r0, int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
                          float *out, size_t out_stride) {
+    (void)dt, (void)order, (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act;
+    (void)act_stride, (void)n_tok, (void)out, (void)out_stride;
+    return no_tiles();
+}
+bool tl_ktile8_row_supports(tl_dtype dt, tl_dot_order order) {
+    (void)dt, (void)order;
+    return false;
+}
+tl_status tl_ktile8_row_gemm(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                             size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                             size_t act_stride, int64_t n_tok, float *out, size_t out_stride) {
     (void)dt, (void)order, (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act;
     (void)act_stride, (void)n_tok, (void)out, (void)out_stride;
     return no_tiles();
