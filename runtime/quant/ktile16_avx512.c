@@ -85,21 +85,31 @@ static inline __m512i join(__m256i a, __m256i b) {
 /* The 16 rows' d, dmin, 6-bit scales and mins of one super-block, decoded in
 ** lanes (tl_get_scale_min_k4's rule on the dwords of scales[0..11]). */
 static void pack_scales_q4k(const char *blk, size_t rs, zq4k *z) {
-    uint32_t dd[16], s0[16], s1[16], s2[16];
-    for (int r = 0; r < 16; r++) {
-        const char *x = blk + (size_t)r * rs; /* d, dmin, scales[12] */
-        memcpy(&dd[r], x, 4);
-        memcpy(&s0[r], x + 4, 4);
-        memcpy(&s1[r], x + 8, 4);
-        memcpy(&s2[r], x + 12, 4);
+    /* the first 16 bytes of the 16 rows, transposed as dwords: y[a], 128-bit
+    ** lane i holds row 4i + a, so after the 4 x 4 dword transposes lane r of
+    ** t[q] is dword q of row r */
+    __m512i y[4];
+#pragma GCC unroll 4
+    for (int a = 0; a < 4; a++) {
+        __m512i v =
+            _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(blk + (size_t)a * rs)));
+        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(blk + (size_t)(4 + a) * rs)),
+                               1);
+        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(blk + (size_t)(8 + a) * rs)),
+                               2);
+        y[a] = _mm512_inserti32x4(
+            v, _mm_loadu_si128((const __m128i *)(blk + (size_t)(12 + a) * rs)), 3);
     }
-    __m512i d = _mm512_loadu_si512(dd), q0 = _mm512_loadu_si512(s0);
-    __m512i q1 = _mm512_loadu_si512(s1), q2 = _mm512_loadu_si512(s2);
+    __m512i u0 = _mm512_unpacklo_epi32(y[0], y[1]), u1 = _mm512_unpackhi_epi32(y[0], y[1]);
+    __m512i u2 = _mm512_unpacklo_epi32(y[2], y[3]), u3 = _mm512_unpackhi_epi32(y[2], y[3]);
+    __m512i d = _mm512_unpacklo_epi64(u0, u2), q0 = _mm512_unpackhi_epi64(u0, u2);
+    __m512i q1 = _mm512_unpacklo_epi64(u1, u3), q2 = _mm512_unpackhi_epi64(u1, u3);
     z->dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_and_si512(d, _mm512_set1_epi32(0xffff))));
     z->dmx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d, 16)));
     const __m512i m63 = _mm512_set1_epi32(63), m15 = _mm512_set1_epi32(15);
     const __m512i m3 = _mm512_set1_epi32(3);
     __m512i m[8];
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         __m512i a = _mm512_srli_epi32(q0, 8 * i), b = _mm512_srli_epi32(q1, 8 * i);
         __m512i c = _mm512_srli_epi32(q2, 8 * i);
@@ -120,6 +130,7 @@ static void pack_group_q4k(int64_t nsb, const char *g, size_t rs, zq4k *pw) {
     const __m512i m4 = _mm512_set1_epi8(15);
     for (int64_t b = 0; b < nsb; b++) {
         const char *blk = g + (size_t)b * sizeof(blk_q4_K);
+#pragma GCC unroll 4
         for (int p = 0; p < 4; p++) {
             /* tile_transpose8 reads 16 bytes at p + 2 (a Q4_0 block's nibbles) */
             const char *q = blk + 16 + 32 * p - 2;

@@ -1,6 +1,6 @@
-/* runtime/quant/ktile16_row_avx512.c -- the 16-rows-in-lanes GEMM tiles of the
-** types llama.cpp does not repack (Q5_K, Q6_K, Q8_0), in ggml's one-row order
-** (see ktile.h). */
+/* runtime/quant/ktile16_row_avx512.c -- the 16-rows-in-lanes GEMM tile of
+** Q8_0, which llama.cpp does not repack, in ggml's one-row order (see ktile.h
+** and ktile_avx512.h; Q5_K and Q6_K: ktile16_q5k_avx512.c, ktile16_q6k_avx512.c). */
 #include "runtime/quant/ktile.h"
 
 #include "runtime/quant/avx2_common.h"
@@ -9,510 +9,6 @@
 #include "runtime/quant/tile_pack.h"
 
 #include <stdlib.h>
-
-/* ---- ROW order (Q6_K, Q8_0): ggml's 8 lanes per row -------------------------
-** In ggml's one-row order (the one llama.cpp uses for these types) each output
-** keeps 8 float lanes: lane k receives, per block, the exact integer sum over
-** the elements with (e % 32) / 4 == k, by one fma with d_x * d_y; at the end
-** the lanes are folded ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)).  Here lane k of
-** the 16 rows is one vector, so the tile keeps 8 accumulators per token and
-** the fold is 7 vertical adds. */
-
-static inline __m512 fold8(const __m512 a[8]) {
-    __m512 r0 = _mm512_add_ps(a[0], a[4]), r1 = _mm512_add_ps(a[1], a[5]);
-    __m512 r2 = _mm512_add_ps(a[2], a[6]), r3 = _mm512_add_ps(a[3], a[7]);
-    return _mm512_add_ps(_mm512_add_ps(r0, r2), _mm512_add_ps(r1, r3));
-}
-
-/* r[s], lane t <- r[t], lane s (16 x 16 dwords) */
-static void transpose16(__m512i r[16]) {
-    __m512i t[16], u[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-        u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-        u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-        u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-    }
-    for (int c = 0; c < 4; c++) {
-        __m512i v = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x88);
-        __m512i w = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xdd);
-        __m512i v2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x88);
-        __m512i w2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xdd);
-        r[c] = _mm512_shuffle_i32x4(v, v2, 0x88);
-        r[8 + c] = _mm512_shuffle_i32x4(v, v2, 0xdd);
-        r[4 + c] = _mm512_shuffle_i32x4(w, w2, 0x88);
-        r[12 + c] = _mm512_shuffle_i32x4(w, w2, 0xdd);
-    }
-}
-
-/* -- Q6_K: weights as int16 sc * (q + 32) (at most 127 * 63), two elements per
-** dword lane, against the activations as int16 pairs with vpdpwssd; lane k
-** starts from -32 * (sc_2k bsum_2k + sc_2k+1 bsum_2k+1), as in ggml. */
-typedef struct zq6k {
-    __m512i w[128]; /* w[e / 2], lane r: elements e, e + 1 of row r */
-    __m512i off[8]; /* lane r: (-32 sc_2k, -32 sc_2k+1) */
-    __m512 dx;
-} zq6k;
-
-typedef struct kact6 {
-    int32_t yp[128]; /* (y_2i, y_2i+1) as int16 */
-    int32_t bs[8];   /* (bsum_2k, bsum_2k+1) */
-    float d;
-    int32_t pad[7];
-} kact6;
-_Static_assert(sizeof(kact6) % 64 == 0, "kact6 keeps 64-byte alignment");
-
-static kact6 *pack_acts_q6k(const void *act, size_t act_stride, int64_t nsb, int64_t n_tok) {
-    kact6 *pack = tile_alloc64((size_t)(nsb * n_tok) * sizeof(kact6));
-    if (!pack) return NULL;
-    for (int64_t k = 0; k < n_tok; k++) {
-        const char *row = (const char *)act + (size_t)k * act_stride;
-        for (int64_t b = 0; b < nsb; b++) {
-            blk_q8_K y;
-            memcpy(&y, row + (size_t)b * sizeof(blk_q8_K), sizeof y);
-            kact6 *p = &pack[b * n_tok + k];
-            for (int i = 0; i < 128; i++)
-                p->yp[i] = (int32_t)(((uint32_t)(uint16_t)(int16_t)y.qs[2 * i]) |
-                                     ((uint32_t)(uint16_t)(int16_t)y.qs[2 * i + 1] << 16));
-            for (int i = 0; i < 8; i++)
-                p->bs[i] = (int32_t)(((uint32_t)(uint16_t)y.bsums[2 * i]) |
-                                     ((uint32_t)(uint16_t)y.bsums[2 * i + 1] << 16));
-            p->d = y.d;
-        }
-    }
-    return pack;
-}
-
-/* one row's super-block as int16 sc * (q + 32), element order */
-static void q6k_row_w16(const blk_q6_K *x, int16_t w[256]) {
-    const __m256i m4 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
-    for (int h = 0; h < 2; h++) {
-        const uint8_t *ql = x->ql + 64 * h;
-        __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
-        __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-        __m256i hb = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
-        __m256i q[4];
-        q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
-                               _mm256_slli_epi16(_mm256_and_si256(hb, m3), 4));
-        q[1] =
-            _mm256_or_si256(_mm256_and_si256(l1, m4),
-                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m3), 4));
-        q[2] =
-            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m3), 4));
-        q[3] =
-            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m3), 4));
-        for (int c = 0; c < 4; c++) {
-            int g = 4 * h + c; /* elements 32g.., sub-blocks 2g and 2g + 1 */
-            __m256i lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(q[c]));
-            __m256i hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(q[c], 1));
-            lo = _mm256_mullo_epi16(lo, _mm256_set1_epi16(x->scales[2 * g]));
-            hi = _mm256_mullo_epi16(hi, _mm256_set1_epi16(x->scales[2 * g + 1]));
-            _mm256_storeu_si256((__m256i *)(w + 32 * g), lo);
-            _mm256_storeu_si256((__m256i *)(w + 32 * g + 16), hi);
-        }
-    }
-}
-
-static void pack_group_q6k(int64_t nsb, const char *g, size_t rs, zq6k *pw) {
-    _Alignas(64) int16_t w16[16][256];
-    for (int64_t b = 0; b < nsb; b++) {
-        const char *blk = g + (size_t)b * sizeof(blk_q6_K);
-        int32_t off[8][16];
-        float dx[16];
-        for (int r = 0; r < 16; r++) {
-            blk_q6_K x;
-            memcpy(&x, blk + (size_t)r * rs, sizeof x);
-            q6k_row_w16(&x, w16[r]);
-            for (int k = 0; k < 8; k++)
-                off[k][r] =
-                    (int32_t)((uint32_t)(uint16_t)(int16_t)(-32 * x.scales[2 * k]) |
-                              ((uint32_t)(uint16_t)(int16_t)(-32 * x.scales[2 * k + 1]) << 16));
-            dx[r] = f16f(x.d);
-        }
-        for (int c = 0; c < 8; c++) {
-            __m512i v[16];
-            for (int r = 0; r < 16; r++)
-                v[r] = _mm512_load_si512(&w16[r][32 * c]);
-            transpose16(v);
-            for (int s = 0; s < 16; s++)
-                pw[b].w[16 * c + s] = v[s];
-        }
-        for (int k = 0; k < 8; k++)
-            pw[b].off[k] = _mm512_loadu_si512(off[k]);
-        pw[b].dx = _mm512_loadu_ps(dx);
-    }
-}
-
-/* 16 rows x 2 tokens (nt = 2) or 1 token (nt = 1) of Q6_K */
-static void q6k_16xn(int64_t nsb, const zq6k *pw, const kact6 *pa, int64_t n_tok, int64_t k, int nt,
-                     const char *next, size_t rs, float *out, size_t out_stride) {
-    __m512 acc[2][8];
-    for (int t = 0; t < 2; t++)
-        for (int l = 0; l < 8; l++)
-            acc[t][l] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nsb; b++) {
-        if (next)
-            for (int r = 0; r < 16; r++)
-                for (int l = 0; l < 210; l += 64)
-                    _mm_prefetch(next + (size_t)r * rs + (size_t)b * 210 + l, _MM_HINT_T0);
-        const zq6k *W = pw + b;
-        const kact6 *A0 = pa + b * n_tok + k, *A1 = nt > 1 ? A0 + 1 : A0;
-        __m512 d0 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A0->d));
-        __m512 d1 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A1->d));
-        for (int l = 0; l < 8; l += 2) {
-            /* lanes l and l + 1, two chains each (even and odd groups);
-            ** pointers with constant offsets keep the loop free of index
-            ** arithmetic */
-            const __m512i *wl = W->w + 2 * l;
-            const int32_t *y0 = A0->yp + 2 * l, *y1 = A1->yp + 2 * l;
-            __m512i a0 = _mm512_setzero_si512(), a1 = a0, b0 = a0, b1 = a0;
-            __m512i c0 = a0, c1 = a0, e0 = a0, e1 = a0;
-            DOTW_BCAST(a0, W->off[l], A0->bs[l]);
-            DOTW_BCAST(a1, W->off[l], A1->bs[l]);
-            DOTW_BCAST(c0, W->off[l + 1], A0->bs[l + 1]);
-            DOTW_BCAST(c1, W->off[l + 1], A1->bs[l + 1]);
-#pragma GCC unroll 4
-            for (int g = 0; g < 128; g += 32) {
-                __m512i w0 = wl[g], w1 = wl[g + 1], w2 = wl[g + 2], w3 = wl[g + 3];
-                DOTW_BCAST(a0, w0, y0[g]);
-                DOTW_BCAST(a1, w0, y1[g]);
-                DOTW_BCAST(a0, w1, y0[g + 1]);
-                DOTW_BCAST(a1, w1, y1[g + 1]);
-                DOTW_BCAST(c0, w2, y0[g + 2]);
-                DOTW_BCAST(c1, w2, y1[g + 2]);
-                DOTW_BCAST(c0, w3, y0[g + 3]);
-                DOTW_BCAST(c1, w3, y1[g + 3]);
-                __m512i v0 = wl[g + 16], v1 = wl[g + 17], v2 = wl[g + 18], v3 = wl[g + 19];
-                DOTW_BCAST(b0, v0, y0[g + 16]);
-                DOTW_BCAST(b1, v0, y1[g + 16]);
-                DOTW_BCAST(b0, v1, y0[g + 17]);
-                DOTW_BCAST(b1, v1, y1[g + 17]);
-                DOTW_BCAST(e0, v2, y0[g + 18]);
-                DOTW_BCAST(e1, v2, y1[g + 18]);
-                DOTW_BCAST(e0, v3, y0[g + 19]);
-                DOTW_BCAST(e1, v3, y1[g + 19]);
-            }
-            acc[0][l] =
-                _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(_mm512_add_epi32(a0, b0)), acc[0][l]);
-            acc[1][l] =
-                _mm512_fmadd_ps(d1, _mm512_cvtepi32_ps(_mm512_add_epi32(a1, b1)), acc[1][l]);
-            acc[0][l + 1] =
-                _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(_mm512_add_epi32(c0, e0)), acc[0][l + 1]);
-            acc[1][l + 1] =
-                _mm512_fmadd_ps(d1, _mm512_cvtepi32_ps(_mm512_add_epi32(c1, e1)), acc[1][l + 1]);
-        }
-    }
-    _mm512_storeu_ps(out, fold8(acc[0]));
-    if (nt > 1) _mm512_storeu_ps(out + out_stride, fold8(acc[1]));
-}
-
-/* 16 rows x 4 tokens of Q6_K: each weight vector loaded once for 4 tokens
-** (the 2-token tile is bound by its loads); 16 integer chains in registers,
-** the float lanes in memory (one update per lane and super-block). */
-static void q6k_16x4(int64_t nsb, const zq6k *pw, const kact6 *pa, int64_t n_tok, int64_t k,
-                     const char *next, size_t rs, float *out, size_t out_stride) {
-    __m512 acc[4][8];
-    for (int t = 0; t < 4; t++)
-        for (int l = 0; l < 8; l++)
-            acc[t][l] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nsb; b++) {
-        if (next)
-            for (int r = 0; r < 16; r++)
-                for (int l = 0; l < 210; l += 64)
-                    _mm_prefetch(next + (size_t)r * rs + (size_t)b * 210 + l, _MM_HINT_T0);
-        const zq6k *W = pw + b;
-        const kact6 *A = pa + b * n_tok + k;
-        __m512 d[4];
-        for (int t = 0; t < 4; t++)
-            d[t] = _mm512_mul_ps(W->dx, _mm512_set1_ps(A[t].d));
-        for (int l = 0; l < 8; l += 2) {
-            const __m512i *wl = W->w + 2 * l;
-            const int32_t *y0 = A[0].yp + 2 * l, *y1 = A[1].yp + 2 * l, *y2 = A[2].yp + 2 * l,
-                          *y3 = A[3].yp + 2 * l;
-            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-            __m512i b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-            __m512i e0 = a0, e1 = a0, e2 = a0, e3 = a0;
-            DOTW_BCAST(a0, W->off[l], A[0].bs[l]);
-            DOTW_BCAST(a1, W->off[l], A[1].bs[l]);
-            DOTW_BCAST(a2, W->off[l], A[2].bs[l]);
-            DOTW_BCAST(a3, W->off[l], A[3].bs[l]);
-            DOTW_BCAST(c0, W->off[l + 1], A[0].bs[l + 1]);
-            DOTW_BCAST(c1, W->off[l + 1], A[1].bs[l + 1]);
-            DOTW_BCAST(c2, W->off[l + 1], A[2].bs[l + 1]);
-            DOTW_BCAST(c3, W->off[l + 1], A[3].bs[l + 1]);
-#pragma GCC unroll 4
-            for (int g = 0; g < 128; g += 32) {
-                __m512i w0 = wl[g], w1 = wl[g + 1], w2 = wl[g + 2], w3 = wl[g + 3];
-                __m512i v0 = wl[g + 16], v1 = wl[g + 17], v2 = wl[g + 18], v3 = wl[g + 19];
-                DOTW_BCAST(a0, w0, y0[g + 0]);
-                DOTW_BCAST(a1, w0, y1[g + 0]);
-                DOTW_BCAST(a2, w0, y2[g + 0]);
-                DOTW_BCAST(a3, w0, y3[g + 0]);
-                DOTW_BCAST(a0, w1, y0[g + 1]);
-                DOTW_BCAST(a1, w1, y1[g + 1]);
-                DOTW_BCAST(a2, w1, y2[g + 1]);
-                DOTW_BCAST(a3, w1, y3[g + 1]);
-                DOTW_BCAST(c0, w2, y0[g + 2]);
-                DOTW_BCAST(c1, w2, y1[g + 2]);
-                DOTW_BCAST(c2, w2, y2[g + 2]);
-                DOTW_BCAST(c3, w2, y3[g + 2]);
-                DOTW_BCAST(c0, w3, y0[g + 3]);
-                DOTW_BCAST(c1, w3, y1[g + 3]);
-                DOTW_BCAST(c2, w3, y2[g + 3]);
-                DOTW_BCAST(c3, w3, y3[g + 3]);
-                DOTW_BCAST(b0, v0, y0[g + 16]);
-                DOTW_BCAST(b1, v0, y1[g + 16]);
-                DOTW_BCAST(b2, v0, y2[g + 16]);
-                DOTW_BCAST(b3, v0, y3[g + 16]);
-                DOTW_BCAST(b0, v1, y0[g + 17]);
-                DOTW_BCAST(b1, v1, y1[g + 17]);
-                DOTW_BCAST(b2, v1, y2[g + 17]);
-                DOTW_BCAST(b3, v1, y3[g + 17]);
-                DOTW_BCAST(e0, v2, y0[g + 18]);
-                DOTW_BCAST(e1, v2, y1[g + 18]);
-                DOTW_BCAST(e2, v2, y2[g + 18]);
-                DOTW_BCAST(e3, v2, y3[g + 18]);
-                DOTW_BCAST(e0, v3, y0[g + 19]);
-                DOTW_BCAST(e1, v3, y1[g + 19]);
-                DOTW_BCAST(e2, v3, y2[g + 19]);
-                DOTW_BCAST(e3, v3, y3[g + 19]);
-            }
-#define Q6_FOLD(t, x, y, z, u)                                                                     \
-    acc[t][l] = _mm512_fmadd_ps(d[t], _mm512_cvtepi32_ps(_mm512_add_epi32(x, y)), acc[t][l]);      \
-    acc[t][l + 1] = _mm512_fmadd_ps(d[t], _mm512_cvtepi32_ps(_mm512_add_epi32(z, u)), acc[t][l + 1])
-            Q6_FOLD(0, a0, b0, c0, e0);
-            Q6_FOLD(1, a1, b1, c1, e1);
-            Q6_FOLD(2, a2, b2, c2, e2);
-            Q6_FOLD(3, a3, b3, c3, e3);
-#undef Q6_FOLD
-        }
-    }
-    for (int t = 0; t < 4; t++)
-        _mm512_storeu_ps(out + (size_t)t * out_stride, fold8(acc[t]));
-}
-
-tl_status tl_ktile_gemm_q6k(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r16,
-                            const void *act, size_t act_stride, int64_t n_tok, float *out,
-                            size_t out_stride) {
-    int64_t nsb = n / QK_K;
-    kact6 *pack = pack_acts_q6k(act, act_stride, nsb, n_tok);
-    zq6k *pw = tile_alloc64((size_t)nsb * sizeof(*pw));
-    if (!pack || !pw) {
-        free(pack);
-        free(pw);
-        return tl_fail(TL_ERR_NOMEM, "ktile16: out of memory");
-    }
-    for (int64_t g = r0; g < r16; g += 16) {
-        const char *base = (const char *)w + (size_t)g * w_stride;
-        pack_group_q6k(nsb, base, w_stride, pw);
-        const char *next = g + 16 < r16 ? base + 16 * w_stride : NULL;
-        int64_t k = 0;
-        for (; k + 4 <= n_tok; k += 4, next = NULL)
-            q6k_16x4(nsb, pw, pack, n_tok, k, next, w_stride,
-                     out + (size_t)k * out_stride + (size_t)g, out_stride);
-        for (; k < n_tok; k += 2, next = NULL)
-            q6k_16xn(nsb, pw, pack, n_tok, k, n_tok - k > 1 ? 2 : 1, next, w_stride,
-                     out + (size_t)k * out_stride + (size_t)g, out_stride);
-    }
-    free(pack);
-    free(pw);
-    return TL_OK;
-}
-
-/* -- Q5_K: weights as int16 sc_j * q (at most 63 * 31), as Q6_K's without the
-** offset; the mins' integer sum per row and super-block (vpdpwssd of the
-** (min, min) pairs against the bsum pair sums) goes into a separate float,
-** summs += (-d_y * dmin_x) * (float)msum, added after the fold. */
-typedef struct zq5k {
-    __m512i w[128]; /* w[e / 2], lane r: elements e, e + 1 of row r */
-    __m512i mn[4];  /* lane r: (min_2p, min_2p+1) */
-    __m512 dx, dmx;
-} zq5k;
-
-typedef struct kact5 {
-    int32_t yp[128]; /* (y_2i, y_2i+1) as int16 */
-    int32_t mp[4];   /* bsum pair sums of sub-blocks (2p, 2p + 1) as int16 */
-    float d;
-    int32_t pad[11];
-} kact5;
-_Static_assert(sizeof(kact5) % 64 == 0, "kact5 keeps 64-byte alignment");
-
-static kact5 *pack_acts_q5k(const void *act, size_t act_stride, int64_t nsb, int64_t n_tok) {
-    kact5 *pack = tile_alloc64((size_t)(nsb * n_tok) * sizeof(kact5));
-    if (!pack) return NULL;
-    for (int64_t k = 0; k < n_tok; k++) {
-        const char *row = (const char *)act + (size_t)k * act_stride;
-        for (int64_t b = 0; b < nsb; b++) {
-            blk_q8_K y;
-            memcpy(&y, row + (size_t)b * sizeof(blk_q8_K), sizeof y);
-            kact5 *p = &pack[b * n_tok + k];
-            for (int i = 0; i < 128; i++)
-                p->yp[i] = (int32_t)(((uint32_t)(uint16_t)(int16_t)y.qs[2 * i]) |
-                                     ((uint32_t)(uint16_t)(int16_t)y.qs[2 * i + 1] << 16));
-            for (int q = 0; q < 4; q++) {
-                int32_t a = y.bsums[4 * q] + y.bsums[4 * q + 1];
-                int32_t c = y.bsums[4 * q + 2] + y.bsums[4 * q + 3];
-                p->mp[q] = (int32_t)(((uint32_t)a & 0xffffu) | ((uint32_t)c << 16));
-            }
-            p->d = y.d;
-        }
-    }
-    return pack;
-}
-
-/* one row's super-block as int16 sc_j * q, element order; its 8 mins */
-static void q5k_row_w16(const blk_q5_K *x, int16_t w[256], uint8_t mins[8]) {
-    const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
-    uint8_t sc[8];
-    for (int j = 0; j < 8; j++)
-        tl_get_scale_min_k4(j, x->scales, &sc[j], &mins[j]);
-    __m256i qh = _mm256_loadu_si256((const __m256i *)x->qh);
-    for (int c = 0; c < 4; c++) {
-        __m256i bits = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));
-        __m256i q[2];
-        q[0] = _mm256_or_si256(
-            _mm256_and_si256(bits, m4),
-            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
-        q[1] = _mm256_or_si256(
-            _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4),
-            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
-        for (int h = 0; h < 2; h++) {
-            int j = 2 * c + h;
-            __m256i s = _mm256_set1_epi16(sc[j]);
-            __m256i lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(q[h]));
-            __m256i hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(q[h], 1));
-            _mm256_storeu_si256((__m256i *)(w + 32 * j), _mm256_mullo_epi16(lo, s));
-            _mm256_storeu_si256((__m256i *)(w + 32 * j + 16), _mm256_mullo_epi16(hi, s));
-        }
-    }
-}
-
-static void pack_group_q5k(int64_t nsb, const char *g, size_t rs, zq5k *pw) {
-    _Alignas(64) int16_t w16[16][256];
-    for (int64_t b = 0; b < nsb; b++) {
-        const char *blk = g + (size_t)b * sizeof(blk_q5_K);
-        int32_t mn[4][16];
-        float dx[16], dmx[16];
-        for (int r = 0; r < 16; r++) {
-            blk_q5_K x;
-            memcpy(&x, blk + (size_t)r * rs, sizeof x);
-            uint8_t m[8];
-            q5k_row_w16(&x, w16[r], m);
-            for (int p = 0; p < 4; p++)
-                mn[p][r] = (int32_t)((uint32_t)m[2 * p] | ((uint32_t)m[2 * p + 1] << 16));
-            dx[r] = f16f(x.d);
-            dmx[r] = f16f(x.dmin);
-        }
-        for (int c = 0; c < 8; c++) {
-            __m512i v[16];
-            for (int r = 0; r < 16; r++)
-                v[r] = _mm512_load_si512(&w16[r][32 * c]);
-            transpose16(v);
-            for (int s2 = 0; s2 < 16; s2++)
-                pw[b].w[16 * c + s2] = v[s2];
-        }
-        for (int p = 0; p < 4; p++)
-            pw[b].mn[p] = _mm512_loadu_si512(mn[p]);
-        pw[b].dx = _mm512_loadu_ps(dx);
-        pw[b].dmx = _mm512_loadu_ps(dmx);
-    }
-}
-
-/* 16 rows x 2 tokens (nt = 2) or 1 token (nt = 1) of Q5_K */
-static void q5k_16xn(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k, int nt,
-                     const char *next, size_t rs, float *out, size_t out_stride) {
-    __m512 acc[2][8], summs[2];
-    for (int t = 0; t < 2; t++) {
-        summs[t] = _mm512_setzero_ps();
-        for (int l = 0; l < 8; l++)
-            acc[t][l] = _mm512_setzero_ps();
-    }
-    for (int64_t b = 0; b < nsb; b++) {
-        if (next)
-            for (int r = 0; r < 16; r++)
-                for (int l = 0; l < 176; l += 64)
-                    _mm_prefetch(next + (size_t)r * rs + (size_t)b * 176 + l, _MM_HINT_T0);
-        const zq5k *W = pw + b;
-        const kact5 *A0 = pa + b * n_tok + k, *A1 = nt > 1 ? A0 + 1 : A0;
-        __m512 d0 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A0->d));
-        __m512 d1 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A1->d));
-        for (int l = 0; l < 8; l += 2) {
-            /* lanes l and l + 1, two chains each (even and odd sub-blocks) */
-            __m512i a0 = _mm512_setzero_si512(), a1 = a0, b0 = a0, b1 = a0;
-            __m512i c0 = a0, c1 = a0, e0 = a0, e1 = a0;
-#pragma GCC unroll 4
-            for (int g = 0; g < 8; g += 2) {
-                int s = 16 * g + 2 * l, s2 = s + 16;
-                __m512i w0 = W->w[s], w1 = W->w[s + 1], w2 = W->w[s + 2], w3 = W->w[s + 3];
-                DOTW_BCAST(a0, w0, A0->yp[s]);
-                DOTW_BCAST(a1, w0, A1->yp[s]);
-                DOTW_BCAST(a0, w1, A0->yp[s + 1]);
-                DOTW_BCAST(a1, w1, A1->yp[s + 1]);
-                DOTW_BCAST(c0, w2, A0->yp[s + 2]);
-                DOTW_BCAST(c1, w2, A1->yp[s + 2]);
-                DOTW_BCAST(c0, w3, A0->yp[s + 3]);
-                DOTW_BCAST(c1, w3, A1->yp[s + 3]);
-                __m512i v0 = W->w[s2], v1 = W->w[s2 + 1], v2 = W->w[s2 + 2], v3 = W->w[s2 + 3];
-                DOTW_BCAST(b0, v0, A0->yp[s2]);
-                DOTW_BCAST(b1, v0, A1->yp[s2]);
-                DOTW_BCAST(b0, v1, A0->yp[s2 + 1]);
-                DOTW_BCAST(b1, v1, A1->yp[s2 + 1]);
-                DOTW_BCAST(e0, v2, A0->yp[s2 + 2]);
-                DOTW_BCAST(e1, v2, A1->yp[s2 + 2]);
-                DOTW_BCAST(e0, v3, A0->yp[s2 + 3]);
-                DOTW_BCAST(e1, v3, A1->yp[s2 + 3]);
-            }
-            acc[0][l] =
-                _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(_mm512_add_epi32(a0, b0)), acc[0][l]);
-            acc[1][l] =
-                _mm512_fmadd_ps(d1, _mm512_cvtepi32_ps(_mm512_add_epi32(a1, b1)), acc[1][l]);
-            acc[0][l + 1] =
-                _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(_mm512_add_epi32(c0, e0)), acc[0][l + 1]);
-            acc[1][l + 1] =
-                _mm512_fmadd_ps(d1, _mm512_cvtepi32_ps(_mm512_add_epi32(c1, e1)), acc[1][l + 1]);
-        }
-        for (int t = 0; t < 2; t++) {
-            const kact5 *A = t ? A1 : A0;
-            __m512i m = _mm512_setzero_si512();
-            for (int p = 0; p < 4; p++)
-                DOTW_BCAST(m, W->mn[p], A->mp[p]);
-            __m512 dmin = _mm512_mul_ps(_mm512_set1_ps(-A->d), W->dmx);
-            summs[t] = _mm512_add_ps(summs[t], _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m)));
-        }
-    }
-    _mm512_storeu_ps(out, _mm512_add_ps(fold8(acc[0]), summs[0]));
-    if (nt > 1) _mm512_storeu_ps(out + out_stride, _mm512_add_ps(fold8(acc[1]), summs[1]));
-}
-
-tl_status tl_ktile_gemm_q5k(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r16,
-                            const void *act, size_t act_stride, int64_t n_tok, float *out,
-                            size_t out_stride) {
-    int64_t nsb = n / QK_K;
-    kact5 *pack = pack_acts_q5k(act, act_stride, nsb, n_tok);
-    zq5k *pw = tile_alloc64((size_t)nsb * sizeof(*pw));
-    if (!pack || !pw) {
-        free(pack);
-        free(pw);
-        return tl_fail(TL_ERR_NOMEM, "ktile16: out of memory");
-    }
-    for (int64_t g = r0; g < r16; g += 16) {
-        const char *base = (const char *)w + (size_t)g * w_stride;
-        pack_group_q5k(nsb, base, w_stride, pw);
-        const char *next = g + 16 < r16 ? base + 16 * w_stride : NULL;
-        for (int64_t k = 0; k < n_tok; k += 2, next = NULL)
-            q5k_16xn(nsb, pw, pack, n_tok, k, n_tok - k > 1 ? 2 : 1, next, w_stride,
-                     out + (size_t)k * out_stride + (size_t)g, out_stride);
-    }
-    free(pack);
-    free(pw);
-    return TL_OK;
-}
 
 /* -- Q8_0: codes + 128 as unsigned bytes with vpdpbusd; lane k starts from
 ** -128 * (the activation codes of lane k). */
@@ -547,21 +43,42 @@ static act8 *pack_acts_q8_0(const void *act, size_t act_stride, int64_t nb, int6
 
 static void pack_group_q8_0(int64_t nb, const char *g, size_t rs, zq8 *pw) {
     const __m512i x80 = _mm512_set1_epi8((char)0x80);
+    const __m512i idx =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32((int)rs));
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2) { /* two blocks per transpose */
         const char *p = g + (size_t)b * sizeof(blk_q8_0);
+        if (b + 4 <= nb) /* the next two blocks of the 16 rows, into L1 */
+            for (int r = 0; r < 16; r++) {
+                _mm_prefetch(p + 68 + (size_t)r * rs, _MM_HINT_T0);
+                _mm_prefetch(p + 68 + 67 + (size_t)r * rs, _MM_HINT_T0);
+            }
         __m512i v[16];
+        uint64_t da[4] = {0, 0, 0, 0}, db[4] = {0, 0, 0, 0}; /* the d halves, 4 rows each */
+#pragma GCC unroll 16
         for (int r = 0; r < 16; r++) {
-            const char *q = p + (size_t)r * rs + 2;
-            v[r] =
-                _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)q)),
-                                   _mm256_loadu_si256((const __m256i *)(q + sizeof(blk_q8_0))), 1);
+            const char *q = p + (size_t)r * rs;
+            v[r] = _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(q + 2))),
+                _mm256_loadu_si256((const __m256i *)(q + 2 + sizeof(blk_q8_0))), 1);
+            uint16_t h0, h1;
+            memcpy(&h0, q, 2);
+            memcpy(&h1, q + sizeof(blk_q8_0), 2);
+            da[r / 4] |= (uint64_t)h0 << (16 * (r % 4));
+            db[r / 4] |= (uint64_t)h1 << (16 * (r % 4));
         }
         transpose16(v);
+#pragma GCC unroll 8
         for (int l = 0; l < 8; l++) {
             pw[b].q[l] = _mm512_xor_si512(v[l], x80);
             pw[b + 1].q[l] = _mm512_xor_si512(v[8 + l], x80);
         }
+        /* d through general registers: a vpgatherdd costs ~20 cycles on Zen 4 */
+        pw[b].dx = _mm512_cvtph_ps(_mm256_setr_epi64x((long long)da[0], (long long)da[1],
+                                                      (long long)da[2], (long long)da[3]));
+        pw[b + 1].dx = _mm512_cvtph_ps(_mm256_setr_epi64x((long long)db[0], (long long)db[1],
+                                                          (long long)db[2], (long long)db[3]));
     }
     for (; b < nb; b++) {
         const char *p = g + (size_t)b * sizeof(blk_q8_0);
@@ -571,12 +88,7 @@ static void pack_group_q8_0(int64_t nb, const char *g, size_t rs, zq8 *pw) {
                 memcpy(&t[l][r], p + (size_t)r * rs + 2 + 4 * l, 4);
         for (int l = 0; l < 8; l++)
             pw[b].q[l] = _mm512_xor_si512(_mm512_loadu_si512(t[l]), x80);
-    }
-    for (b = 0; b < nb; b++) {
-        uint16_t d[16];
-        for (int r = 0; r < 16; r++)
-            memcpy(&d[r], g + (size_t)b * sizeof(blk_q8_0) + (size_t)r * rs, sizeof d[r]);
-        pw[b].dx = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)d));
+        pw[b].dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(idx, p, 1)));
     }
 }
 

@@ -111,6 +111,9 @@ static void test_ktile_matches_reference(void **state) {
         check(dt, o, 48, 2048, 9, 0, 48, 0); /* TinyLlama row length */
         check(dt, o, 32, 2048, 6, 0, 32, 1); /* extreme codes */
         check(dt, o, 40, 5632, 3, 5, 40, 0); /* the FFN down row length */
+        check(dt, o, 35, 512, 17, 1, 35, 0); /* 8-token tiles + 1 token, 2 groups + 2 rows */
+        check(dt, o, 16, 768, 14, 0, 16, 1); /* 8 + 4 + 2 tokens, extreme codes */
+        check(dt, o, 16, 256, 23, 0, 16, 0); /* 8 + 8 + 4 + 2 + 1 */
         if (dt == TL_DTYPE_Q8_0) {
             check(dt, o, 32, 96, 5, 0, 32, 0); /* an odd block count */
             check(dt, o, 16, 32, 2, 0, 16, 1);
