@@ -1,5 +1,5 @@
 /* tests/unit/test_ops_prompt.c -- the prompt's non-matmul ops against plain
-** references written here, bit for bit (docs/performance.md "Third pass"):
+** references written here, bit for bit (docs/performance/third_pass.md):
 **   - the AVX2 expf and SiLU kernels against the C library's expf over a sweep
 **     of all float bit patterns, odd lengths, in place (skipped where
 **     ops_vexpf_ok() says the kernels do not stand in for expf);
@@ -8,7 +8,7 @@
 **     the full row of scores, the way attention.c computed it before it
 **     visited only the visible keys: causal and not, offsets, a query that sees
 **     nothing, NaN and infinite scores, D % 4 == 0 (AVX2) and not (scalar);
-**   - rms_norm and rope against their formulas.
+**   - rms_norm, rope and softmax against their formulas.
 ** malloc perturbs every new block (M_PERTURB), so an output element an op
 ** forgot to write shows up as garbage rather than as a lucky zero. */
 #include "test_ops_util.h"
@@ -93,6 +93,49 @@ static void test_unary_ops(void **state) {
         }
         tl_tensor_unref(s);
         tl_tensor_unref(e);
+        tl_tensor_unref(x);
+    }
+}
+
+/* softmax over the last axis against the plain loop (float difference, expf,
+** a sequential double sum, one float scale): odd lengths, -inf entries and
+** large magnitudes that take the library path. */
+static void softmax_ref(const float *x, float *y, int64_t n) {
+    float mx = -INFINITY;
+    for (int64_t i = 0; i < n; i++)
+        if (x[i] > mx) mx = x[i];
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        y[i] = expf(x[i] - mx);
+        sum += (double)y[i];
+    }
+    float scale = (float)(1.0 / sum);
+    for (int64_t i = 0; i < n; i++)
+        y[i] *= scale;
+}
+
+static void test_softmax(void **state) {
+    (void)state;
+    const int64_t shapes[][2] = {{37, 3}, {1, 32000}, {1, 5}, {2, 2053}};
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
+        tl_tensor *x = mk_rand(TL_DTYPE_F32, 2, shapes[c], (uint32_t)c + 11);
+        float *px = tl_tensor_data(x);
+        int64_t rows = shapes[c][0], n = shapes[c][1]; /* [rows, n] */
+        for (int64_t i = 0; i < n * rows; i++)
+            px[i] *= 30.0f;
+        if (n > 9) px[3] = -INFINITY, px[n / 2] = -200.0f, px[n - 1] = 150.0f;
+        tl_tensor *y;
+        OK(tl_op_softmax(x, -1, &y));
+        const float *py = tl_tensor_data(y);
+        float *want = malloc((size_t)n * sizeof *want);
+        assert_non_null(want);
+        for (int64_t r = 0; r < rows; r++) {
+            softmax_ref(px + r * n, want, n);
+            for (int64_t i = 0; i < n; i++)
+                assert_true(same_bits(py[r * n + i], want[i]));
+        }
+        free(want);
+        tl_tensor_unref(y);
         tl_tensor_unref(x);
     }
 }
@@ -321,6 +364,7 @@ int main(void) {
         cmocka_unit_test(test_expf_kernels), cmocka_unit_test(test_unary_ops),
         cmocka_unit_test(test_swiglu),       cmocka_unit_test(test_attention_reference),
         cmocka_unit_test(test_rms_norm),     cmocka_unit_test(test_rope),
+        cmocka_unit_test(test_softmax),
     };
     return cmocka_run_group_tests(tests, NULL, stop_pool);
 }
