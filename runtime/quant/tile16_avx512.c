@@ -12,7 +12,8 @@
 ** multiply and one FMA; on this project's Zen-4-class test machine vpdpbusd
 ** and the float multiply/FMA share the two 512-bit pipes, so ~80% of the
 ** vpdpbusd peak (~184 GMAC/s at 3.6 GHz) is the bound of ggml's order, and
-** the 8-token tile reaches ~176-183 in cache (docs/performance/third_pass.md).  What is left is the per-call packing of each 16-row group. */
+** the 8-token tile reaches ~176-183 in cache (docs/performance/third_pass.md).  What is left is the
+*per-call packing of each 16-row group. */
 #include "runtime/quant/tile8.h"
 
 #include "runtime/cpu.h"
