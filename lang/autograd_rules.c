@@ -372,6 +372,42 @@ done:
     return st;
 }
 
+/* swiglu(x, u) = silu(x) * u: dx = g * u * silu'(x), silu'(x) = s + silu(x) * (1 - s) with
+** s = sigmoid(x); du = g * silu(x); both unbroadcast to their argument's shape. */
+static tl_status r_swiglu(tl_ag_ctx *c) {
+    tl_tensor *x = tl_ag_arg(c, 0), *u = tl_ag_arg(c, 1);
+    tl_tensor *sg = NULL, *si = NULL, *om = NULL, *t = NULL, *d = NULL, *gu = NULL, *r = NULL;
+    tl_status st = TL_OK;
+    if (!x || !u) return tl_fail(TL_ERR_TYPE, "swiglu: gradient needs two tensors");
+    TRY(tl_op_unary(TL_UN_SILU, x, &si));
+    if (tl_ag_needs(c, 0)) {
+        TRY(tl_op_unary(TL_UN_SIGMOID, x, &sg));
+        TRY(tl_op_binary_scalar(TL_BIN_SUB, sg, 1.0, true, &om));
+        TRY(tl_op_binary(TL_BIN_MUL, si, om, &t));
+        TRY(tl_op_binary(TL_BIN_ADD, sg, t, &d));
+        TRY(tl_op_binary(TL_BIN_MUL, c->g, u, &gu));
+        TRY(tl_op_binary(TL_BIN_MUL, gu, d, &r));
+        tl_tensor *give = r; /* tl_ag_emit_unb takes it over, success or not */
+        r = NULL;
+        TRY(tl_ag_emit_unb(c, 0, give));
+    }
+    if (tl_ag_needs(c, 1)) {
+        TRY(tl_op_binary(TL_BIN_MUL, c->g, si, &r));
+        tl_tensor *give = r;
+        r = NULL;
+        TRY(tl_ag_emit_unb(c, 1, give));
+    }
+done:
+    tl_tensor_unref(sg);
+    tl_tensor_unref(si);
+    tl_tensor_unref(om);
+    tl_tensor_unref(t);
+    tl_tensor_unref(d);
+    tl_tensor_unref(gu);
+    tl_tensor_unref(r);
+    return st;
+}
+
 enum { SOFTMAX = 0, LOG_SOFTMAX = 1 }; /* r_softmax's op */
 
 static tl_status r_softmax(tl_ag_ctx *c) {
@@ -644,6 +680,7 @@ static const rule rules[] = {
     {"square", r_unary, TL_UN_SQUARE},
     {"sigmoid", r_unary, TL_UN_SIGMOID},
     {"silu", r_unary, TL_UN_SILU},
+    {"swiglu", r_swiglu, 0},
     {"gelu", r_unary, TL_UN_GELU},
     {"relu", r_unary, TL_UN_RELU},
     {"sum", tl_ag_rule_reduce, TL_RED_SUM},
