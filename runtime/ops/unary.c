@@ -261,6 +261,11 @@ tl_status tl_op_swiglu(const tl_tensor *g, const tl_tensor *u, tl_tensor **out) 
         if (st != TL_OK) return st;
         st = tl_op_binary(TL_BIN_MUL, s, u, out);
         tl_tensor_unref(s);
+        if (st == TL_ERR_SHAPE) {
+            char a[96], b[96];
+            return tl_fail(TL_ERR_SHAPE, "swiglu: g %s and u %s cannot broadcast", OPS_SHAPE(g, a),
+                           OPS_SHAPE(u, b));
+        }
         return st;
     }
     swiglu_job j = {.g = tl_tensor_data(g), .u = tl_tensor_data(u), .n = tl_tensor_nelements(g)};
