@@ -4,6 +4,9 @@
 
 #include "runtime/threadpool.h"
 
+#include <pthread.h>
+#include <time.h>
+
 typedef struct cover {
     int *hits;
 } cover;
@@ -31,6 +34,48 @@ static void test_cover_exactly_once(void **state) {
             }
     }
     assert_int_equal(tl_threadpool_set_threads(0), TL_ERR_ARG);
+    tl_threadpool_shutdown();
+}
+
+/* Chunks that do not start at 0 (the workers' ones, unless the caller takes
+** them all) sleep, so the caller runs out of spinning and waits on the pool's
+** condition variable. */
+static pthread_t chunk_threads[64];
+static int n_chunk_threads;
+static pthread_mutex_t chunk_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void mark_slowly(void *ctx, int64_t b, int64_t e) {
+    pthread_mutex_lock(&chunk_mu);
+    int seen = 0;
+    for (int i = 0; i < n_chunk_threads; i++)
+        seen |= pthread_equal(chunk_threads[i], pthread_self());
+    if (!seen && n_chunk_threads < 64) chunk_threads[n_chunk_threads++] = pthread_self();
+    pthread_mutex_unlock(&chunk_mu);
+    if (b > 0) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    mark(ctx, b, e);
+}
+
+/* The sleeping paths: workers idle long enough to sleep between jobs and are
+** woken by the next one; a caller that waits long enough sleeps until the
+** last chunk is done.  A caller that is never woken hangs here (ctest's timeout
+** fails it); workers that are never woken leave every chunk to the caller. */
+static void test_sleep_and_wake(void **state) {
+    (void)state;
+    OK(tl_threadpool_set_threads(3));
+    for (int rep = 0; rep < 4; rep++) {
+        int hits[64] = {0};
+        cover c = {hits};
+        struct timespec idle = {0, 30 * 1000 * 1000}; /* workers spin ~0.5 ms, then sleep */
+        nanosleep(&idle, NULL);
+        n_chunk_threads = 0;
+        tl_parallel_for(64, 1, rep % 2 ? mark_slowly : mark, &c);
+        for (int64_t i = 0; i < 64; i++)
+            assert_int_equal(hits[i], 1);
+        if (rep % 2) assert_true(n_chunk_threads >= 2); /* a worker woke and took chunks */
+    }
     tl_threadpool_shutdown();
 }
 
@@ -86,6 +131,7 @@ static void test_byte_identical_across_thread_counts(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cover_exactly_once),
+        cmocka_unit_test(test_sleep_and_wake),
         cmocka_unit_test(test_byte_identical_across_thread_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
