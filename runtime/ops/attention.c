@@ -121,7 +121,9 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
         int64_t kvh = it % j->Hkv, s0 = (n_blocks - 1 - it / j->Hkv) * ATTN_QBLOCK;
         int64_t s1 = s0 + ATTN_QBLOCK < j->S ? s0 + ATTN_QBLOCK : j->S;
         int64_t nk_max = visible_keys(j, s1 - 1), ldk = (nk_max + 7) / 8 * 8;
-        if (vec)
+        if (vec && D % 8 == 0)
+            tl_attn_transpose_k_avx2(j->k + kvh * D, j->Hkv * D, nk_max, D, kt, ldk);
+        else if (vec)
             for (int64_t t = 0; t < ldk; t++) {
                 const float *k = j->k + (t * j->Hkv + kvh) * D;
                 for (int64_t d = 0; d < D; d++)

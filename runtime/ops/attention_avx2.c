@@ -39,6 +39,39 @@ void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk, int64_t
     }
 }
 
+/* Stores the 8x8 block r[0..8) (row i: 8 consecutive d of key t0 + i)
+** transposed: row d of the result to dst + d * ldk. */
+static inline void store_8x8_transposed(__m256 r[8], float *dst, int64_t ldk) {
+    __m256 a0 = _mm256_unpacklo_ps(r[0], r[1]), a1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 a2 = _mm256_unpacklo_ps(r[2], r[3]), a3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 a4 = _mm256_unpacklo_ps(r[4], r[5]), a5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 a6 = _mm256_unpacklo_ps(r[6], r[7]), a7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 b0 = _mm256_shuffle_ps(a0, a2, 0x44), b1 = _mm256_shuffle_ps(a0, a2, 0xee);
+    __m256 b2 = _mm256_shuffle_ps(a1, a3, 0x44), b3 = _mm256_shuffle_ps(a1, a3, 0xee);
+    __m256 b4 = _mm256_shuffle_ps(a4, a6, 0x44), b5 = _mm256_shuffle_ps(a4, a6, 0xee);
+    __m256 b6 = _mm256_shuffle_ps(a5, a7, 0x44), b7 = _mm256_shuffle_ps(a5, a7, 0xee);
+    _mm256_storeu_ps(dst + 0 * ldk, _mm256_permute2f128_ps(b0, b4, 0x20));
+    _mm256_storeu_ps(dst + 1 * ldk, _mm256_permute2f128_ps(b1, b5, 0x20));
+    _mm256_storeu_ps(dst + 2 * ldk, _mm256_permute2f128_ps(b2, b6, 0x20));
+    _mm256_storeu_ps(dst + 3 * ldk, _mm256_permute2f128_ps(b3, b7, 0x20));
+    _mm256_storeu_ps(dst + 4 * ldk, _mm256_permute2f128_ps(b0, b4, 0x31));
+    _mm256_storeu_ps(dst + 5 * ldk, _mm256_permute2f128_ps(b1, b5, 0x31));
+    _mm256_storeu_ps(dst + 6 * ldk, _mm256_permute2f128_ps(b2, b6, 0x31));
+    _mm256_storeu_ps(dst + 7 * ldk, _mm256_permute2f128_ps(b3, b7, 0x31));
+}
+
+void tl_attn_transpose_k_avx2(const float *k, int64_t kstride, int64_t n_keys, int64_t D, float *kt,
+                              int64_t ldk) {
+    for (int64_t t0 = 0; t0 < ldk; t0 += 8)
+        for (int64_t d0 = 0; d0 < D; d0 += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++)
+                r[i] = t0 + i < n_keys ? _mm256_loadu_ps(k + (t0 + i) * kstride + d0)
+                                       : _mm256_setzero_ps();
+            store_8x8_transposed(r, kt + d0 * ldk + t0, ldk);
+        }
+}
+
 void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T, int64_t D,
                      double *acc) {
     int64_t d = 0;

@@ -16,6 +16,12 @@
 void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk, int64_t n_keys, int64_t D,
                            float scale, float *p);
 
+/* kt[d * ldk + t] = k_t[d] for t < n_keys and 0 for n_keys <= t < ldk, d < D:
+** the keys (key t at k + t * kstride floats) transposed; D % 8 == 0,
+** ldk % 8 == 0, ldk >= n_keys.  Only copies values. */
+void tl_attn_transpose_k_avx2(const float *k, int64_t kstride, int64_t n_keys, int64_t D, float *kt,
+                              int64_t ldk);
+
 /* acc[d] += (double)(p[t] * v_t[d]) for t in [0, T) in order, skipping
 ** p[t] == 0; value t at v + t * vstride floats; D % 4 == 0. */
 void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T, int64_t D,
@@ -25,6 +31,10 @@ void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T,
 static inline void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk,
                                          int64_t n_keys, int64_t D, float scale, float *p) {
     (void)q, (void)kt, (void)ldk, (void)n_keys, (void)D, (void)scale, (void)p;
+}
+static inline void tl_attn_transpose_k_avx2(const float *k, int64_t kstride, int64_t n_keys,
+                                            int64_t D, float *kt, int64_t ldk) {
+    (void)k, (void)kstride, (void)n_keys, (void)D, (void)kt, (void)ldk;
 }
 static inline void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T,
                                    int64_t D, double *acc) {
