@@ -101,17 +101,24 @@ static void write_row(float *dst, const float *p, int64_t n, int64_t T, float fi
 ** for the group of query heads that read it.  Each query scores only the keys
 ** it sees.  The AVX2 path transposes the keys visible to the block's last query
 ** once (element d of key t at kt[d * ldk + t]) so that a score vector covers 8
-** keys; every sum keeps the scalar loop's order. */
+** keys; a block of one query (a decode step) whose group has 8 or 4 heads
+** scores the keys where they are, the group's heads in the lanes.  Every sum
+** keeps the scalar loop's order. */
 static void attn_items(void *ctx, int64_t begin, int64_t end) {
     attn_job *j = ctx;
-    int64_t T = j->T, D = j->D;
+    int64_t T = j->T, D = j->D, G = j->group;
     bool vec = tl_kernels_use_avx2() && D % 4 == 0;
-    float *p = malloc((size_t)(T + 1) * sizeof(float));
+    /* one query against the keys: the group's heads in the lanes, no transpose */
+    bool by_heads = vec && (G == 8 || G == 4);
+    int64_t ldp = T + 1, np = by_heads ? G : 1;
+    float *p = malloc((size_t)(np * ldp) * sizeof(float));
     double *acc = malloc((size_t)(D + 1) * sizeof(double));
+    float *qt = by_heads ? malloc((size_t)(D * G) * sizeof(float)) : NULL;
     float *kt = vec ? malloc((size_t)(D * ((T + 7) / 8 * 8) + 1) * sizeof(float)) : NULL;
-    if (!p || !acc || (vec && !kt)) {
+    if (!p || !acc || (vec && !kt) || (by_heads && !qt)) {
         free(p);
         free(acc);
+        free(qt);
         free(kt);
         __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
         return;
@@ -121,9 +128,10 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
         int64_t kvh = it % j->Hkv, s0 = (n_blocks - 1 - it / j->Hkv) * ATTN_QBLOCK;
         int64_t s1 = s0 + ATTN_QBLOCK < j->S ? s0 + ATTN_QBLOCK : j->S;
         int64_t nk_max = visible_keys(j, s1 - 1), ldk = (nk_max + 7) / 8 * 8;
-        if (vec && D % 8 == 0)
+        bool one_query = by_heads && s1 - s0 == 1;
+        if (vec && !one_query && D % 8 == 0)
             tl_attn_transpose_k_avx2(j->k + kvh * D, j->Hkv * D, nk_max, D, kt, ldk);
-        else if (vec)
+        else if (vec && !one_query)
             for (int64_t t = 0; t < ldk; t++) {
                 const float *k = j->k + (t * j->Hkv + kvh) * D;
                 for (int64_t d = 0; d < D; d++)
@@ -131,32 +139,44 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
             }
         for (int64_t s = s0; s < s1; s++) {
             int64_t nk = visible_keys(j, s);
-            for (int64_t h = kvh * j->group; h < (kvh + 1) * j->group; h++) {
+            if (one_query && nk > 0) {
+                for (int64_t g = 0; g < G; g++)
+                    for (int64_t d = 0; d < D; d++)
+                        qt[d * G + g] = j->q[(s * j->H + kvh * G + g) * D + d];
+                if (G == 8)
+                    tl_attn_scores_g8_avx2(qt, j->k + kvh * D, j->Hkv * D, nk, D, j->scale, p, ldp);
+                else
+                    tl_attn_scores_g4_avx2(qt, j->k + kvh * D, j->Hkv * D, nk, D, j->scale, p, ldp);
+            }
+            for (int64_t h = kvh * G; h < (kvh + 1) * G; h++) {
                 const float *q = j->q + (s * j->H + h) * D;
-                if (vec && nk > 0) tl_attn_scores_t_avx2(q, kt, ldk, nk, D, j->scale, p);
+                float *ph = one_query ? p + (h - kvh * G) * ldp : p;
+                if (vec && !one_query && nk > 0)
+                    tl_attn_scores_t_avx2(q, kt, ldk, nk, D, j->scale, ph);
                 for (int64_t t = 0; !vec && t < nk; t++) {
                     const float *k = j->k + (t * j->Hkv + kvh) * D;
                     double sum = 0.0;
                     for (int64_t d = 0; d < D; d++)
                         sum += (double)(q[d] * k[d]);
-                    p[t] = (float)sum * j->scale;
+                    ph[t] = (float)sum * j->scale;
                 }
                 float mx = -INFINITY;
                 bool nan = false;
                 for (int64_t t = 0; t < nk; t++) {
-                    if (p[t] > mx) mx = p[t];
-                    if (p[t] != p[t]) nan = true;
+                    if (ph[t] > mx) mx = ph[t];
+                    if (ph[t] != ph[t]) nan = true;
                 }
-                if (j->scores) write_row(j->scores + (h * j->S + s) * T, p, nk, T, -INFINITY);
+                if (j->scores) write_row(j->scores + (h * j->S + s) * T, ph, nk, T, -INFINITY);
                 float fill;
                 int64_t n =
-                    softmax_pv(j, p, nk, mx, nan, kvh, vec, acc, j->o + (s * j->H + h) * D, &fill);
-                if (j->probs) write_row(j->probs + (h * j->S + s) * T, p, n, T, fill);
+                    softmax_pv(j, ph, nk, mx, nan, kvh, vec, acc, j->o + (s * j->H + h) * D, &fill);
+                if (j->probs) write_row(j->probs + (h * j->S + s) * T, ph, n, T, fill);
             }
         }
     }
     free(p);
     free(acc);
+    free(qt);
     free(kt);
 }
 

@@ -39,6 +39,63 @@ void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk, int64_t
     }
 }
 
+/* Scores of 8 query heads (lanes) against one key per chain; see attention_kernels.h. */
+void tl_attn_scores_g8_avx2(const float *qt, const float *k, int64_t kstride, int64_t n_keys,
+                            int64_t D, float scale, float *p, int64_t ldp) {
+    const __m128 sc = _mm_set1_ps(scale);
+    for (int64_t t = 0; t < n_keys; t += 4) { /* 4 keys (fewer at the end): 8 double chains */
+        int nk = n_keys - t < 4 ? (int)(n_keys - t) : 4;
+        const float *kr[4];
+        for (int i = 0; i < 4; i++)
+            kr[i] = k + (t + (i < nk ? i : 0)) * kstride;      /* past the end: repeat key t */
+        for (int64_t i = t + 8; i < t + 12 && i < n_keys; i++) /* the cache is cold: ask early */
+            for (int64_t d = 0; d < D; d += 16)
+                _mm_prefetch((const char *)(k + i * kstride + d), _MM_HINT_T0);
+        __m256d lo[4], hi[4];
+        for (int i = 0; i < 4; i++)
+            lo[i] = hi[i] = _mm256_setzero_pd();
+        for (int64_t d = 0; d < D; d++) {
+            __m256 qd = _mm256_loadu_ps(qt + d * 8);
+            for (int i = 0; i < 4; i++)
+                add_products(_mm256_mul_ps(qd, _mm256_broadcast_ss(kr[i] + d)), &lo[i], &hi[i]);
+        }
+        for (int i = 0; i < nk; i++) {
+            float r[8];
+            _mm_storeu_ps(r, _mm_mul_ps(_mm256_cvtpd_ps(lo[i]), sc));
+            _mm_storeu_ps(r + 4, _mm_mul_ps(_mm256_cvtpd_ps(hi[i]), sc));
+            for (int g = 0; g < 8; g++)
+                p[g * ldp + t + i] = r[g];
+        }
+    }
+}
+
+/* The same for 4 heads: 8 keys per pass. */
+void tl_attn_scores_g4_avx2(const float *qt, const float *k, int64_t kstride, int64_t n_keys,
+                            int64_t D, float scale, float *p, int64_t ldp) {
+    const __m128 sc = _mm_set1_ps(scale);
+    for (int64_t t = 0; t < n_keys; t += 8) { /* 8 keys (fewer at the end): 8 double chains */
+        int nk = n_keys - t < 8 ? (int)(n_keys - t) : 8;
+        const float *kr[8];
+        for (int i = 0; i < 8; i++)
+            kr[i] = k + (t + (i < nk ? i : 0)) * kstride;
+        __m256d a[8];
+        for (int i = 0; i < 8; i++)
+            a[i] = _mm256_setzero_pd();
+        for (int64_t d = 0; d < D; d++) {
+            __m128 qd = _mm_loadu_ps(qt + d * 4);
+            for (int i = 0; i < 8; i++)
+                a[i] = _mm256_add_pd(a[i],
+                                     _mm256_cvtps_pd(_mm_mul_ps(qd, _mm_broadcast_ss(kr[i] + d))));
+        }
+        for (int i = 0; i < nk; i++) {
+            float r[4];
+            _mm_storeu_ps(r, _mm_mul_ps(_mm256_cvtpd_ps(a[i]), sc));
+            for (int g = 0; g < 4; g++)
+                p[g * ldp + t + i] = r[g];
+        }
+    }
+}
+
 /* Stores the 8x8 block r[0..8) (row i: 8 consecutive d of key t0 + i)
 ** transposed: row d of the result to dst + d * ldk. */
 static inline void store_8x8_transposed(__m256 r[8], float *dst, int64_t ldk) {
@@ -80,6 +137,10 @@ void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T,
         for (int i = 0; i < 8; i++)
             a[i] = _mm256_loadu_pd(acc + d + 4 * i);
         for (int64_t t = 0; t < T; t++) {
+            if (t + 8 < T) { /* the cache is cold: ask early */
+                _mm_prefetch((const char *)(v + (t + 8) * vstride + d), _MM_HINT_T0);
+                _mm_prefetch((const char *)(v + (t + 8) * vstride + d + 16), _MM_HINT_T0);
+            }
             if (p[t] == 0.0f) continue; /* adds exactly 0 */
             const float *vt = v + t * vstride + d;
             __m256 pt = _mm256_set1_ps(p[t]);

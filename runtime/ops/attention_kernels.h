@@ -16,6 +16,15 @@
 void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk, int64_t n_keys, int64_t D,
                            float scale, float *p);
 
+/* The same scores for the G = 8 (g8) or 4 (g4) query heads that share a KV
+** head, without transposing the keys: the heads' query values for element d
+** at qt[d * G + g]; key t at k + t * kstride floats; head g's score of key t
+** to p[g * ldp + t], t < n_keys. */
+void tl_attn_scores_g8_avx2(const float *qt, const float *k, int64_t kstride, int64_t n_keys,
+                            int64_t D, float scale, float *p, int64_t ldp);
+void tl_attn_scores_g4_avx2(const float *qt, const float *k, int64_t kstride, int64_t n_keys,
+                            int64_t D, float scale, float *p, int64_t ldp);
+
 /* kt[d * ldk + t] = k_t[d] for t < n_keys and 0 for n_keys <= t < ldk, d < D:
 ** the keys (key t at k + t * kstride floats) transposed; D % 8 == 0,
 ** ldk % 8 == 0, ldk >= n_keys.  Only copies values. */
@@ -31,6 +40,16 @@ void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T,
 static inline void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk,
                                          int64_t n_keys, int64_t D, float scale, float *p) {
     (void)q, (void)kt, (void)ldk, (void)n_keys, (void)D, (void)scale, (void)p;
+}
+static inline void tl_attn_scores_g8_avx2(const float *qt, const float *k, int64_t kstride,
+                                          int64_t n_keys, int64_t D, float scale, float *p,
+                                          int64_t ldp) {
+    (void)qt, (void)k, (void)kstride, (void)n_keys, (void)D, (void)scale, (void)p, (void)ldp;
+}
+static inline void tl_attn_scores_g4_avx2(const float *qt, const float *k, int64_t kstride,
+                                          int64_t n_keys, int64_t D, float scale, float *p,
+                                          int64_t ldp) {
+    (void)qt, (void)k, (void)kstride, (void)n_keys, (void)D, (void)scale, (void)p, (void)ldp;
 }
 static inline void tl_attn_transpose_k_avx2(const float *k, int64_t kstride, int64_t n_keys,
                                             int64_t D, float *kt, int64_t ldk) {
