@@ -43,10 +43,6 @@ typedef struct pool {
     tl_range_fn fn;
     void *ctx;
     bool stop;
-    /* workers waiting on `wake` (under mu): posting a job broadcasts only
-    ** when one sleeps (strace counted 0.5-4.1k futex calls in 136 generated
-    ** tokens before, fewer after) */
-    int sleepers;
     uint64_t start_generation; /* generation when the workers were started */
 } pool;
 
@@ -86,10 +82,6 @@ static void run_chunks(uint32_t gen) {
         int64_t nchunks = P.nchunks, n = P.n, c = nchunks - (int64_t)left;
         int64_t b = n * c / nchunks, e = n * (c + 1) / nchunks;
         if (b < e) P.fn(P.ctx, b, e);
-        /* The last chunk always signals, under the mutex.  (Signalling only
-        ** when a flag says the caller sleeps needs a store-load fence on both
-        ** sides; under qemu-user on x86 an aarch64 stlr/ldar pair did not act
-        ** as one and the caller slept forever.) */
         if (__atomic_add_fetch(&P.done, 1, __ATOMIC_ACQ_REL) == nchunks) {
             pthread_mutex_lock(&P.mu);
             pthread_cond_signal(&P.done_cv);
@@ -119,10 +111,8 @@ static void *worker_main(void *arg) {
         }
         if (g == seen) {
             pthread_mutex_lock(&P.mu);
-            P.sleepers++;
             while (P.generation == seen && !P.stop)
                 pthread_cond_wait(&P.wake, &P.mu);
-            P.sleepers--;
             g = P.generation;
             pthread_mutex_unlock(&P.mu);
         }
@@ -233,7 +223,7 @@ void tl_parallel_for_split(int64_t n, int64_t min_chunk, int chunks_per_thread, 
     __atomic_store_n(&P.done, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&P.work, (uint64_t)gen << 32 | (uint64_t)nchunks, __ATOMIC_RELEASE);
     __atomic_add_fetch(&P.generation, 1, __ATOMIC_RELEASE);
-    if (P.sleepers > 0) pthread_cond_broadcast(&P.wake);
+    pthread_cond_broadcast(&P.wake);
     pthread_mutex_unlock(&P.mu);
 
     in_parallel = true;
