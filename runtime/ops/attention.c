@@ -114,8 +114,9 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
     float *p = malloc((size_t)(np * ldp) * sizeof(float));
     double *acc = malloc((size_t)(D + 1) * sizeof(double));
     float *qt = by_heads ? malloc((size_t)(D * G) * sizeof(float)) : NULL;
-    float *kt = vec ? malloc((size_t)(D * ((T + 7) / 8 * 8) + 1) * sizeof(float)) : NULL;
-    if (!p || !acc || (vec && !kt) || (by_heads && !qt)) {
+    bool need_kt = vec && !(by_heads && j->S == 1); /* one query: scored in place */
+    float *kt = need_kt ? malloc((size_t)(D * ((T + 7) / 8 * 8) + 1) * sizeof(float)) : NULL;
+    if (!p || !acc || (need_kt && !kt) || (by_heads && !qt)) {
         free(p);
         free(acc);
         free(qt);

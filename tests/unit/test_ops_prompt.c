@@ -278,6 +278,7 @@ static void test_attention_reference(void **state) {
     check_attn(9, 21, 16, 2, 32, true, -1, 0); /* the last block of one query, by heads */
     check_attn(1, 6, 8, 1, 16, true, 5, 1);    /* by heads with NaN and infinite scores */
     check_attn(1, 6, 8, 2, 16, true, 5, 1);
+    check_attn(1, 19, 6, 3, 16, true, 18, 0);  /* decode, 2 heads per KV head: transposed keys */
     check_attn(13, 29, 6, 3, 12, true, -1, 0); /* odd sizes: the last 13 of 29 positions */
     check_attn(17, 17, 4, 1, 20, true, 0, 0);  /* a partial last block of queries */
     check_attn(9, 9, 4, 1, 6, true, 0, 0);     /* D % 4 != 0: the scalar loops */
