@@ -540,8 +540,8 @@ enum { LINEAR = 0, FUSED_GELU_LINEAR = 1 }; /* r_linear's op */
 
 static tl_status r_linear(tl_ag_ctx *c) {
     if (c->op == FUSED_GELU_LINEAR)
-        return tl_fail(TL_ERR_UNSUPPORTED, "fused_gelu_linear has no gradient yet (use "
-                                           "gelu(linear(x, W, b)))");
+        return tl_fail(TL_ERR_UNSUPPORTED, "fused_gelu_linear has no gradient yet (write it "
+                                           "out: matmul(gelu(x), W) + b)");
     tl_tensor *x = tl_ag_arg(c, 0), *w = tl_ag_arg(c, 1);
     tl_tensor *wf = NULL, *r = NULL, *xf = NULL, *g = NULL;
     tl_status st = TL_OK;
