@@ -39,15 +39,23 @@ void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk, int64_t
     }
 }
 
+/* kr[0..width) = keys t, t + 1, ... (key t again past the last of the n_keys,
+** so every chain reads valid memory); returns how many are real. */
+static inline int key_rows(const float *k, int64_t kstride, int64_t t, int64_t n_keys, int width,
+                           const float **kr) {
+    int nk = n_keys - t < width ? (int)(n_keys - t) : width;
+    for (int i = 0; i < width; i++)
+        kr[i] = k + (t + (i < nk ? i : 0)) * kstride;
+    return nk;
+}
+
 /* Scores of 8 query heads (lanes) against one key per chain; see attention_kernels.h. */
 void tl_attn_scores_g8_avx2(const float *qt, const float *k, int64_t kstride, int64_t n_keys,
                             int64_t D, float scale, float *p, int64_t ldp) {
     const __m128 sc = _mm_set1_ps(scale);
     for (int64_t t = 0; t < n_keys; t += 4) { /* 4 keys (fewer at the end): 8 double chains */
-        int nk = n_keys - t < 4 ? (int)(n_keys - t) : 4;
         const float *kr[4];
-        for (int i = 0; i < 4; i++)
-            kr[i] = k + (t + (i < nk ? i : 0)) * kstride;      /* past the end: repeat key t */
+        int nk = key_rows(k, kstride, t, n_keys, 4, kr);
         for (int64_t i = t + 8; i < t + 12 && i < n_keys; i++) /* the cache is cold: ask early */
             for (int64_t d = 0; d < D; d += 16)
                 _mm_prefetch((const char *)(k + i * kstride + d), _MM_HINT_T0);
@@ -74,10 +82,8 @@ void tl_attn_scores_g4_avx2(const float *qt, const float *k, int64_t kstride, in
                             int64_t D, float scale, float *p, int64_t ldp) {
     const __m128 sc = _mm_set1_ps(scale);
     for (int64_t t = 0; t < n_keys; t += 8) { /* 8 keys (fewer at the end): 8 double chains */
-        int nk = n_keys - t < 8 ? (int)(n_keys - t) : 8;
         const float *kr[8];
-        for (int i = 0; i < 8; i++)
-            kr[i] = k + (t + (i < nk ? i : 0)) * kstride;
+        int nk = key_rows(k, kstride, t, n_keys, 8, kr);
         __m256d a[8];
         for (int i = 0; i < 8; i++)
             a[i] = _mm256_setzero_pd();
