@@ -75,9 +75,7 @@ void tl_scope_clear(tl_scope *s) {
 
 static void scope_free(tl_scope *s) {
     tl_scope_clear(s);
-    free(s->vars);
-    s->vars = NULL;
-    s->cap = 0;
+    tl_scope_free_vars(s);
 }
 
 void tl_interp_free(tl_interp *I) {

@@ -66,9 +66,8 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
     for (const tl_node *p = fn->a; p; p = p->next, i++) {
         tl_value v = tl_value_retain(argv[i]);
         if (p->c) {
-            char what[200];
-            snprintf(what, sizeof what, "argument %d (%s) of %s", i + 1, p->name, fn->name);
-            fl = tl_check_type(I, site, p->c, &v, what);
+            const tl_what what = {.kind = "argument", .a = p->name, .b = fn->name, .arg = i + 1};
+            fl = tl_check_type(I, site, p->c, &v, &what);
         }
         if (fl != TL_FLOW_OK) {
             tl_value_release(&v);
@@ -108,9 +107,8 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
             tl_value_release(&last); /* -> void discards the tail value */
         }
         if (fl == TL_FLOW_OK && fn->c) {
-            char what[160];
-            snprintf(what, sizeof what, "return value of %s", fn->name);
-            fl = tl_check_type(I, at, fn->c, &last, what);
+            const tl_what what = {.kind = "return value of", .a = fn->name};
+            fl = tl_check_type(I, at, fn->c, &last, &what);
         }
         if (fl == TL_FLOW_OK)
             *out = last;
@@ -119,7 +117,7 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
         if (fl == TL_FLOW_ERR) tl_push_frame(I, fn->name, type, site);
     }
     tl_scope_clear(&scope);
-    free(scope.vars);
+    tl_scope_free_vars(&scope);
     return fl;
 }
 

@@ -27,13 +27,17 @@ typedef struct tl_var {
     tl_value v;
 } tl_var;
 
+/* A scope's first TL_SCOPE_INLINE variables live in the scope itself (a call's
+** parameters and a few lets need no allocation); more move to the heap. */
+#define TL_SCOPE_INLINE 6
 typedef struct tl_scope {
     struct tl_scope *parent;
-    tl_var *vars;
+    tl_var *vars; /* inline, or heap once past TL_SCOPE_INLINE: tl_scope_free_vars */
     uint32_t n, cap;
     /* a hash index over vars once a scope is large (lang/eval.c), so 40000
     ** lets stay linear; freed by tl_scope_clear */
     uint32_t *index, index_cap;
+    tl_var inline_vars[TL_SCOPE_INLINE];
 } tl_scope;
 
 typedef struct tl_named {
@@ -132,6 +136,8 @@ tl_var *tl_scope_lookup(tl_interp *I, const char *name);
 bool tl_scope_maybe_bound(const char *name);
 tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v); /* takes v */
 void tl_scope_clear(tl_scope *s);
+/* Frees the variables' storage (after tl_scope_clear); the scope can be reused. */
+void tl_scope_free_vars(tl_scope *s);
 
 /* tables */
 const tl_node *tl_find_fn(tl_interp *I, const char *name);
@@ -162,8 +168,16 @@ tl_flow tl_call_user(tl_interp *I, const tl_node *fn, const char *type, const tl
                      int argc, const tl_value *argv, tl_value *out);
 tl_flow tl_call_value(tl_interp *I, const tl_value *callee, const tl_node *site, int argc,
                       const tl_value *argv, tl_value *out);
+/* What a type check is checking, spelled out only when the check fails:
+** "<kind> <a>" or, with b, "<kind> <a>.<b>"; an argument reads
+** "argument <arg> (<a>) of <b>". */
+typedef struct tl_what {
+    const char *kind; /* "let", "tensor", "field", "return value of", "argument" */
+    const char *a, *b;
+    int arg; /* 1-based, for "argument" */
+} tl_what;
 tl_flow tl_check_type(tl_interp *I, const tl_node *site, const tl_node *type, tl_value *v,
-                      const char *what);
+                      const tl_what *what);
 tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n);
 bool tl_values_equal(const tl_value *a, const tl_value *b);
 /* The same with an error for values nested deeper than TL_VALUE_MAX_DEPTH

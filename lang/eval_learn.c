@@ -312,7 +312,7 @@ static tl_flow learn_step(tl_interp *I, const tl_node *n, param_set *ps, tl_opti
     }
     tl_value_release(&loss);
     tl_scope_clear(&scope);
-    free(scope.vars);
+    tl_scope_free_vars(&scope);
     return fl;
 }
 

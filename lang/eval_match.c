@@ -40,9 +40,8 @@ tl_flow tl_eval_structlit(tl_interp *I, const tl_node *n, tl_value *out) {
         }
         tl_flow fl = tl_eval_expr(I, fi->a, &s->fields[i]);
         if (fl == TL_FLOW_OK) {
-            char what[160];
-            snprintf(what, sizeof what, "field %s.%s", n->name, f->name);
-            fl = tl_check_type(I, fi->a, f->c, &s->fields[i], what);
+            const tl_what what = {.kind = "field", .a = n->name, .b = f->name};
+            fl = tl_check_type(I, fi->a, f->c, &s->fields[i], &what);
         }
         if (fl != TL_FLOW_OK) {
             tl_value_release(&sv);
@@ -139,7 +138,7 @@ tl_flow tl_eval_match(tl_interp *I, const tl_node *n, tl_value *out) {
     }
     I->cur = saved;
     tl_scope_clear(&scope);
-    free(scope.vars);
+    tl_scope_free_vars(&scope);
     if (fl == TL_FLOW_OK && !matched) {
         tl_strbuf b = {0};
         tl_value_display(&b, &v);

@@ -68,6 +68,7 @@ bool tl_scope_maybe_bound(const char *name) {
 }
 
 tl_var *tl_scope_lookup(tl_interp *I, const char *name) {
+    if (!tl_scope_maybe_bound(name)) return NULL; /* builtins' names, mostly */
     for (tl_scope *s = I->cur; s; s = s->parent) {
         tl_var *v = find_local(s, name);
         if (v) return v;
@@ -82,13 +83,19 @@ tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v) {
         old->v = v;
         return TL_OK;
     }
+    if (!s->vars) {
+        s->vars = s->inline_vars;
+        s->cap = TL_SCOPE_INLINE;
+    }
     if (s->n == s->cap) {
-        uint32_t cap = s->cap ? s->cap * 2 : 8;
-        tl_var *vars = realloc(s->vars, cap * sizeof *vars);
+        uint32_t cap = s->cap * 2;
+        bool inl = s->vars == s->inline_vars;
+        tl_var *vars = realloc(inl ? NULL : s->vars, cap * sizeof *vars);
         if (!vars) {
             tl_value_release(&v);
             return tl_fail(TL_ERR_NOMEM, "out of memory");
         }
+        if (inl) memcpy(vars, s->inline_vars, s->n * sizeof *vars);
         s->vars = vars;
         s->cap = cap;
     }
@@ -100,6 +107,12 @@ tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v) {
     else if (s->n >= INDEX_MIN)
         scope_index_build(s);
     return TL_OK;
+}
+
+void tl_scope_free_vars(tl_scope *s) {
+    if (s->vars != s->inline_vars) free(s->vars);
+    s->vars = NULL;
+    s->cap = 0;
 }
 
 static const char *own_name(tl_interp *I, const char *name) {

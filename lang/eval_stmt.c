@@ -43,15 +43,26 @@ static void describe_value(tl_strbuf *b, const tl_value *v) {
     }
 }
 
+static void describe_what(tl_strbuf *b, const tl_what *w) {
+    if (w->arg > 0)
+        tl_strbuf_printf(b, "argument %d (%s) of %s", w->arg, w->a, w->b);
+    else if (w->b)
+        tl_strbuf_printf(b, "%s %s.%s", w->kind, w->a, w->b);
+    else
+        tl_strbuf_printf(b, "%s %s", w->kind, w->a);
+}
+
 static tl_flow type_mismatch(tl_interp *I, const tl_node *site, const tl_node *type,
-                             const tl_value *v, const char *what) {
-    tl_strbuf want = {0}, got = {0};
+                             const tl_value *v, const tl_what *what) {
+    tl_strbuf want = {0}, got = {0}, where = {0};
     tl_type_str(&want, type);
     describe_value(&got, v);
-    tl_flow fl = tl_err_at(I, site, TL_ERR_TYPE, "%s: expected %s, got %s", what,
+    describe_what(&where, what);
+    tl_flow fl = tl_err_at(I, site, TL_ERR_TYPE, "%s: expected %s, got %s", tl_strbuf_cstr(&where),
                            tl_strbuf_cstr(&want), tl_strbuf_cstr(&got));
     tl_strbuf_free(&want);
     tl_strbuf_free(&got);
+    tl_strbuf_free(&where);
     return fl;
 }
 
@@ -87,7 +98,7 @@ static int type_class(tl_interp *I, const tl_node *type) {
 
 /* Checks v against a declared type; converts int -> float for `float`. */
 tl_flow tl_check_type(tl_interp *I, const tl_node *site, const tl_node *type, tl_value *v,
-                      const char *what) {
+                      const tl_what *what) {
     if (!type) return TL_FLOW_OK;
     const char *n = type->name;
     if (type->kind == TL_T_TENSOR) {
@@ -341,9 +352,8 @@ tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
         if (st != TL_OK) return tl_err_status(I, n, st);
         v = tl_value_tensor(t);
     }
-    char what[160];
-    snprintf(what, sizeof what, "tensor %s", n->name);
-    tl_flow fl = tl_check_type(I, n->a ? n->a : n, type, &v, what);
+    const tl_what what = {.kind = "tensor", .a = n->name};
+    tl_flow fl = tl_check_type(I, n->a ? n->a : n, type, &v, &what);
     if (fl == TL_FLOW_OK && type->op == 1) fl = tl_learn_mark(I, n, &v);
     if (fl != TL_FLOW_OK) {
         tl_value_release(&v);
@@ -396,9 +406,9 @@ static tl_flow assign(tl_interp *I, const tl_node *target, tl_value v) {
                 const tl_node *f = obj.as.st->decl->a;
                 for (int i = 0; i < k; i++)
                     f = f->next;
-                char what[160];
-                snprintf(what, sizeof what, "field %s.%s", obj.as.st->decl->name, target->name);
-                fl = tl_check_type(I, target, f->c, &v, what);
+                const tl_what what = {
+                    .kind = "field", .a = obj.as.st->decl->name, .b = target->name};
+                fl = tl_check_type(I, target, f->c, &v, &what);
                 if (fl == TL_FLOW_OK) {
                     tl_value_release(&obj.as.st->fields[k]);
                     obj.as.st->fields[k] = v;
@@ -517,7 +527,7 @@ static tl_flow exec_for(tl_interp *I, const tl_node *n) {
     if (is_range_call(I, n->a)) {
         fl = for_range(I, n, &scope);
         tl_scope_clear(&scope);
-        free(scope.vars);
+        tl_scope_free_vars(&scope);
         return fl;
     }
     tl_value it;
@@ -565,7 +575,7 @@ static tl_flow exec_for(tl_interp *I, const tl_node *n) {
     }
     if (fl == TL_FLOW_BREAK) fl = TL_FLOW_OK;
     tl_scope_clear(&scope);
-    free(scope.vars);
+    tl_scope_free_vars(&scope);
     tl_value_release(&it);
     return fl;
 }
@@ -616,7 +626,7 @@ tl_flow tl_exec_block(tl_interp *I, const tl_node *block, tl_value *last) {
     tl_flow fl = tl_exec_list(I, block->a, last);
     I->cur = saved;
     tl_scope_clear(&scope);
-    free(scope.vars);
+    tl_scope_free_vars(&scope);
     return fl;
 }
 
@@ -638,9 +648,8 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
         fl = tl_eval_expr(I, n->a, &v);
         if (fl != TL_FLOW_OK) return fl;
         if (n->c) {
-            char what[160];
-            snprintf(what, sizeof what, "let %s", n->name);
-            fl = tl_check_type(I, n->a, n->c, &v, what);
+            const tl_what what = {.kind = "let", .a = n->name};
+            fl = tl_check_type(I, n->a, n->c, &v, &what);
             if (fl != TL_FLOW_OK) {
                 tl_value_release(&v);
                 return fl;
@@ -683,7 +692,7 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
             fl = count_step(I, n);
             if (fl != TL_FLOW_OK) break;
         }
-        free(scope.vars);
+        tl_scope_free_vars(&scope);
         return fl == TL_FLOW_BREAK ? TL_FLOW_OK : fl;
     }
     case TL_S_LOOP: {
@@ -694,7 +703,7 @@ tl_flow tl_exec_stmt(tl_interp *I, const tl_node *n, tl_value *last) {
             fl = count_step(I, n);
             if (fl != TL_FLOW_OK) break;
         }
-        free(scope.vars);
+        tl_scope_free_vars(&scope);
         return fl == TL_FLOW_BREAK ? TL_FLOW_OK : fl;
     }
     case TL_S_FOR:

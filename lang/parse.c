@@ -106,8 +106,45 @@ tl_node *tl_pnode_at(tl_parse_state *ps, tl_node_kind kind, const tl_node *at) {
     return alloc_node(ps, kind, at->line, at->col);
 }
 
+static uint32_t name_hash(const char *s, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* Grows the name table to twice its size; false (names stay unshared) on out of memory. */
+static bool names_grow(tl_parse_state *ps) {
+    uint32_t cap = ps->names_cap ? ps->names_cap * 2 : 256;
+    const char **t = calloc(cap, sizeof *t);
+    if (!t) return false;
+    for (uint32_t i = 0; i < ps->names_cap; i++) {
+        const char *s = ps->names[i];
+        if (!s) continue;
+        uint32_t k = name_hash(s, strlen(s)) & (cap - 1);
+        while (t[k])
+            k = (k + 1) & (cap - 1);
+        t[k] = s;
+    }
+    free(ps->names);
+    ps->names = t;
+    ps->names_cap = cap;
+    return true;
+}
+
 const char *tl_pname(tl_parse_state *ps, const tl_token *t) {
-    return tl_arena_strndup(&ps->chunk->arena, t->z, t->n);
+    if (2 * (ps->names_n + 1) > ps->names_cap && !names_grow(ps))
+        return tl_arena_strndup(&ps->chunk->arena, t->z, t->n);
+    uint32_t m = ps->names_cap - 1, k = name_hash(t->z, t->n) & m;
+    for (; ps->names[k]; k = (k + 1) & m)
+        if (strlen(ps->names[k]) == t->n && memcmp(ps->names[k], t->z, t->n) == 0)
+            return ps->names[k];
+    char *s = tl_arena_strndup(&ps->chunk->arena, t->z, t->n);
+    if (s) {
+        ps->names[k] = s;
+        ps->names_n++;
+    }
+    return s;
 }
 
 tl_list tl_plist_one(tl_node *n) {
@@ -406,6 +443,7 @@ tl_status tl_parse(const char *src, size_t len, const char *filename, tl_chunk *
         if (ps.failed || id == TL_LEX_END) break;
     }
     tl_parserFree(parser, free);
+    free(ps.names);
     if (ps.failed) {
         tl_chunk_free(c);
         return tl_fail(TL_ERR_FORMAT, "%s:%u:%u: %s", filename ? filename : "<input>", diag->line,

@@ -12,6 +12,10 @@ typedef struct tl_parse_state {
     bool failed;
     tl_node *root;
     uint32_t line, col; /* position of the token being fed */
+    /* every distinct name once (tl_pname): equal names share one pointer, so the
+    ** interpreter's scopes match a variable by pointer before comparing bytes */
+    const char **names;
+    uint32_t names_n, names_cap;
 } tl_parse_state;
 
 typedef struct tl_list {

@@ -19,13 +19,27 @@ void tl_set_alloc_limit(size_t bytes) {
 
 /* ---- storage -------------------------------------------------------------- */
 
+/* Storage under STORAGE_INLINE_MAX bytes (a token's activations) is one
+** allocation, its data STORAGE_HEADER bytes after the header; larger data gets a
+** block of its own (the allocator's page alignment). */
+#define STORAGE_HEADER     64
+#define STORAGE_INLINE_MAX (64u << 10)
+_Static_assert(sizeof(tl_storage) <= STORAGE_HEADER, "tl_storage must fit its header");
+
 static tl_status storage_new(size_t size, bool zero, tl_storage **out) {
     *out = NULL;
     if (size > tl_alloc_limit())
         return tl_fail(TL_ERR_NOMEM, "cannot allocate %zu bytes (limit %zu)", size,
                        tl_alloc_limit());
+    if (size < STORAGE_INLINE_MAX) { /* header and data in one block */
+        tl_storage *s = zero ? calloc(1, STORAGE_HEADER + size) : malloc(STORAGE_HEADER + size);
+        if (!s) return tl_fail(TL_ERR_NOMEM, "out of memory allocating %zu bytes", size);
+        *s = (tl_storage){.refcount = 1, .data = (char *)s + STORAGE_HEADER, .size = size};
+        *out = s;
+        return TL_OK;
+    }
     tl_storage *s = calloc(1, sizeof *s);
-    void *data = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+    void *data = zero ? calloc(1, size) : malloc(size);
     if (!s || !data) {
         free(s);
         free(data);
@@ -64,7 +78,7 @@ void tl_storage_unref(tl_storage *s) {
     if (!s || __atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     if (s->release)
         s->release(s->release_ctx);
-    else
+    else if (s->data != (char *)s + STORAGE_HEADER)
         free(s->data);
     free(s);
 }
@@ -80,15 +94,19 @@ bool tl_contiguous_strides(tl_dtype dt, int n_dims, const int64_t *ne, size_t *n
         full[i] = i < n_dims ? ne[i] : 1;
     for (int i = 0; i < TL_MAX_DIMS; i++)
         if (full[i] < 0) return false;
-    if (full[0] % tr->blck != 0) return false;
+    /* overflow checks by multiplication, not division: every new tensor and view
+    ** passes here (a generated token makes thousands) */
+    int64_t blocks = full[0];
+    if (tr->blck != 1) {
+        if (full[0] % tr->blck != 0) return false;
+        blocks = full[0] / tr->blck;
+    }
     nb[0] = tr->size;
-    size_t stride = (size_t)(full[0] / tr->blck) * tr->size;
-    if (tr->size && full[0] / tr->blck > 0 && stride / tr->size != (size_t)(full[0] / tr->blck))
-        return false;
+    size_t stride;
+    if (__builtin_mul_overflow((size_t)blocks, tr->size, &stride)) return false;
     for (int i = 1; i < TL_MAX_DIMS; i++) {
         nb[i] = stride;
-        if (full[i] != 0 && stride > SIZE_MAX / (size_t)full[i]) return false;
-        stride *= (size_t)full[i];
+        if (__builtin_mul_overflow(stride, (size_t)full[i], &stride)) return false;
     }
     if (total_bytes) *total_bytes = stride;
     return true;

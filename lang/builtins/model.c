@@ -33,10 +33,19 @@ typedef struct model_obj {
     tl_value blk; /* cached array of ModelLayer (void until first asked) */
 } model_obj;
 
+/* A prefix remembers the properties asked of it (a forward pass asks each layer
+** for the same nine weights every token): names up to 23 bytes, views only (a
+** converting model's copies are made afresh each time, as before). */
+#define PREFIX_CACHED 12
 typedef struct prefix_obj {
     tl_model *m;
     tl_dtype as;
     char *prefix; /* "blk.3", "blk.3.attn_q", "output_norm", ... */
+    int n_cached;
+    struct {
+        char name[24];
+        tl_value v; /* a tensor view or a ModelFeature: never a .tl value (no cycles) */
+    } cached[PREFIX_CACHED];
 } prefix_obj;
 
 typedef struct config_obj {
@@ -52,6 +61,8 @@ static void model_free(void *p) {
 
 static void prefix_free(void *p) {
     prefix_obj *o = p;
+    for (int i = 0; i < o->n_cached; i++)
+        tl_value_release(&o->cached[i].v);
     tl_model_unref(o->m);
     free(o->prefix);
     free(o);
@@ -151,12 +162,24 @@ static tl_status resolve_name(tl_model *m, tl_dtype as, const char *name, tl_val
 
 static tl_status prefix_get_property(tl_object *self, const char *name, tl_value *out) {
     prefix_obj *o = self->payload;
-    size_t n = strlen(o->prefix) + 1 + strlen(name) + 1;
-    char *full = malloc(n);
+    for (int i = 0; i < o->n_cached; i++)
+        if (strcmp(o->cached[i].name, name) == 0) {
+            *out = tl_value_retain(o->cached[i].v);
+            return TL_OK;
+        }
+    size_t np = strlen(o->prefix), nn = strlen(name);
+    char buf[256], *full = np + nn + 2 <= sizeof buf ? buf : malloc(np + nn + 2);
     if (!full) return tl_fail(TL_ERR_NOMEM, "out of memory");
-    snprintf(full, n, "%s.%s", o->prefix, name);
+    memcpy(full, o->prefix, np);
+    full[np] = '.';
+    memcpy(full + np + 1, name, nn + 1);
     tl_status st = resolve_name(o->m, o->as, full, out);
-    free(full);
+    if (full != buf) free(full);
+    if (st == TL_OK && o->as == TL_DTYPE_COUNT && o->n_cached < PREFIX_CACHED &&
+        nn < sizeof o->cached[0].name) {
+        memcpy(o->cached[o->n_cached].name, name, nn + 1);
+        o->cached[o->n_cached++].v = tl_value_retain(*out);
+    }
     return st;
 }
 

@@ -47,16 +47,25 @@ static void rms_norm_rows(void *ctx, int64_t begin, int64_t end) {
     for (; r < end; r += 4) {
         int64_t m = end - r < 4 ? end - r : 4;
         const float *x0 = j->src + r * n;
-        const float *x1 = m > 1 ? x0 + n : x0, *x2 = m > 2 ? x0 + 2 * n : x0,
-                    *x3 = m > 3 ? x0 + 3 * n : x0;
-        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-        for (int64_t i = 0; i < n; i++) {
-            s0 += (double)(x0[i] * x0[i]);
-            s1 += (double)(x1[i] * x1[i]);
-            s2 += (double)(x2[i] * x2[i]);
-            s3 += (double)(x3[i] * x3[i]);
+        if (m < 4) { /* the last rows (a generated token's one row) one chain each */
+            for (int64_t k = 0; k < m; k++) {
+                const float *x = x0 + k * n;
+                double s = 0.0;
+                for (int64_t i = 0; i < n; i++)
+                    s += (double)(x[i] * x[i]);
+                sum[k] = s;
+            }
+        } else {
+            const float *x1 = x0 + n, *x2 = x0 + 2 * n, *x3 = x0 + 3 * n;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            for (int64_t i = 0; i < n; i++) {
+                s0 += (double)(x0[i] * x0[i]);
+                s1 += (double)(x1[i] * x1[i]);
+                s2 += (double)(x2[i] * x2[i]);
+                s3 += (double)(x3[i] * x3[i]);
+            }
+            sum[0] = s0, sum[1] = s1, sum[2] = s2, sum[3] = s3;
         }
-        sum[0] = s0, sum[1] = s1, sum[2] = s2, sum[3] = s3;
         for (int64_t k = 0; k < m; k++) {
             const float *x = x0 + k * n;
             float *y = j->x + (r + k) * n;

@@ -123,29 +123,35 @@ tl_status tl_op_reduce(tl_reduce_op op, const tl_tensor *x, int axis, bool all_a
             }
         free(b);
     } else {
-        float *b;
-        st = ops_to_f32(name, x, &b);
+        const float *b; /* f32 data read in place (a greedy step's argmax over the logits) */
+        float *owned;
+        st = ops_f32_data(name, x, &b, &owned);
         if (st != TL_OK) {
             tl_tensor_unref(o);
             return st;
         }
+        bool sums = op == TL_RED_SUM || op == TL_RED_MEAN;
+        bool maxes = op == TL_RED_MAX || op == TL_RED_ARGMAX;
         for (int64_t ou = 0; ou < outer && st == TL_OK; ou++)
             for (int64_t in = 0; in < inner; in++) {
                 const float *p = b + ou * n * inner + in;
                 float best = n ? p[0] : 0.0f;
                 int64_t arg = 0;
                 double sum = 0;
-                for (int64_t i = 0; i < n; i++) {
-                    float v = p[i * inner];
-                    sum += (double)v;
-                    if ((op == TL_RED_MAX || op == TL_RED_ARGMAX) ? v > best : v < best) {
-                        best = v;
-                        arg = i;
-                    } else if (best != best && v == v) { /* skip a leading NaN */
-                        best = v;
-                        arg = i;
+                if (sums)
+                    for (int64_t i = 0; i < n; i++)
+                        sum += (double)p[i * inner];
+                else
+                    for (int64_t i = 0; i < n; i++) {
+                        float v = p[i * inner];
+                        if (maxes ? v > best : v < best) {
+                            best = v;
+                            arg = i;
+                        } else if (best != best && v == v) { /* skip a leading NaN */
+                            best = v;
+                            arg = i;
+                        }
                     }
-                }
                 char *dst = po + (size_t)(ou * inner + in) * osz;
                 if (op == TL_RED_SUM)
                     st_f32(dst, odt, (float)sum);
@@ -162,7 +168,7 @@ tl_status tl_op_reduce(tl_reduce_op op, const tl_tensor *x, int axis, bool all_a
                 else
                     st_f32(dst, odt, best);
             }
-        free(b);
+        free(owned);
         if (st != TL_OK) {
             tl_tensor_unref(o);
             return st;

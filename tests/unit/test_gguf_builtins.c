@@ -68,8 +68,17 @@ static void test_get_tensor_and_properties(void **state) {
     assert_int_equal(prop(&feat, "weight", &w), TL_OK);
     assert_int_equal(w.kind, TL_VAL_TENSOR);
     assert_ptr_equal(tl_tensor_data(w.as.tensor), tl_tensor_data(t.as.tensor));
+    /* asked again (every token asks each layer the same): the same feature and tensor */
+    tl_value feat2, w2;
+    assert_int_equal(prop(&layer, "attn_q", &feat2), TL_OK);
+    assert_ptr_equal(feat2.as.obj, feat.as.obj);
+    assert_int_equal(prop(&feat2, "weight", &w2), TL_OK);
+    assert_ptr_equal(w2.as.tensor, w.as.tensor);
+    tl_value_release(&w2);
+    tl_value_release(&feat2);
     tl_value_release(&w);
     assert_int_equal(prop(&feat, "bias", &w), TL_ERR_RANGE);
+    assert_int_equal(prop(&feat, "bias", &w), TL_ERR_RANGE); /* a miss is not remembered */
     assert_non_null(strstr(tl_last_error(), "no tensor named 'blk.2.attn_q.bias'"));
     tl_value_release(&feat);
     tl_value_release(&layer);
@@ -260,6 +269,12 @@ static void test_load_model_f32_f16(void **state) {
     assert_int_equal(prop(&m16, "output", &feat), TL_OK);
     assert_int_equal(prop(&feat, "weight", &w), TL_OK);
     assert_int_equal(w.as.tensor->dtype, TL_DTYPE_F16);
+    tl_value w2; /* a converting model converts afresh each time: nothing kept */
+    assert_int_equal(prop(&feat, "weight", &w2), TL_OK);
+    assert_ptr_not_equal(w2.as.tensor, w.as.tensor);
+    assert_memory_equal(tl_tensor_data(w2.as.tensor), tl_tensor_data(w.as.tensor),
+                        tl_tensor_nbytes(w.as.tensor));
+    tl_value_release(&w2);
     tl_value_release(&w);
     tl_value_release(&feat);
     tl_value_release(&a[1]);

@@ -169,6 +169,45 @@ static void test_softmax(void **state) {
     tl_tensor_unref(h);
 }
 
+/* max/min/argmax/argmin over a strided view (read through a copy) and a plain
+** row (read in place) agree; NaN is skipped wherever it sits; ties keep the
+** first index; an all-NaN row is an error. */
+static void test_reduce_views_and_nan(void **state) {
+    (void)state;
+    tl_tensor *x = mk(TL_DTYPE_F32, 2, (int64_t[]){3, 4},
+                      (double[]){NAN, 2, 7, 7, -1, NAN, -5, 3, 0.0, -0.0, NAN, 4});
+    tl_tensor *xt, *o;
+    OK(tl_op_transpose(x, 0, 1, &xt)); /* [4, 3], not contiguous */
+    static const struct {
+        tl_reduce_op op;
+        double row[3], col[4];
+    } want[] = {
+        {TL_RED_ARGMAX, {2, 3, 3}, {2, 0, 0, 0}},
+        {TL_RED_ARGMIN, {1, 2, 0}, {1, 2, 1, 1}},
+        {TL_RED_MAX, {7, 3, 4}, {0, 2, 7, 7}},
+        {TL_RED_MIN, {2, -5, 0}, {-1, -0.0, -5, 3}},
+    };
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        OK(tl_op_reduce(want[k].op, x, -1, false, false, &o));
+        for (int i = 0; i < 3; i++)
+            assert_true(at(o, i) == want[k].row[i]);
+        tl_tensor_unref(o);
+        OK(tl_op_reduce(want[k].op, xt, -1, false, false, &o)); /* the columns of x */
+        for (int i = 0; i < 4; i++)
+            assert_true(at(o, i) == want[k].col[i]);
+        tl_tensor_unref(o);
+    }
+    OK(tl_op_reduce(TL_RED_SUM, xt, -1, false, false, &o)); /* sums keep NaN */
+    assert_true(isnan(at(o, 0)) && isnan(at(o, 1)) && isnan(at(o, 2)) && at(o, 3) == 14.0);
+    tl_tensor_unref(o);
+    tl_tensor *all = mk(TL_DTYPE_F32, 1, (int64_t[]){2}, (double[]){NAN, NAN});
+    assert_int_equal(tl_op_reduce(TL_RED_ARGMAX, all, -1, false, false, &o), TL_ERR_ARG);
+    assert_null(o);
+    tl_tensor_unref(all);
+    tl_tensor_unref(xt);
+    tl_tensor_unref(x);
+}
+
 static void test_topk(void **state) {
     (void)state;
     tl_tensor *x = mk(TL_DTYPE_F32, 2, (int64_t[]){2, 5}, (double[]){3, 1, 4, 1, 5, 9, 2, 6, 5, 6}),
@@ -192,6 +231,7 @@ int main(void) {
         cmocka_unit_test(test_reduce_whole_and_ties),
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_topk),
+        cmocka_unit_test(test_reduce_views_and_nan),
     };
     return cmocka_run_group_tests(tests, NULL, stop_pool);
 }

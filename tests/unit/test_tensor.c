@@ -75,12 +75,63 @@ static void test_huge_shape_fails_cleanly(void **state) {
     assert_int_equal(tl_tensor_new(TL_DTYPE_F32, 1, neg, &t), TL_ERR_SHAPE);
 }
 
+/* Strides whose byte count overflows size_t only in the last multiplication,
+** and block types whose row is not a whole number of blocks, are refused. */
+static void test_stride_overflow_edges(void **state) {
+    (void)state;
+    size_t nb[TL_MAX_DIMS], total;
+    int64_t ok[2] = {1 << 20, 1 << 20};
+    assert_true(tl_contiguous_strides(TL_DTYPE_F32, 2, ok, nb, &total));
+    assert_int_equal(total, (size_t)4 << 40);
+    assert_int_equal(nb[1], (size_t)4 << 20);
+    int64_t last[3] = {1 << 20, 1 << 20, (int64_t)1 << 22}; /* 2^64 bytes */
+    assert_false(tl_contiguous_strides(TL_DTYPE_F32, 3, last, nb, &total));
+    int64_t row[1] = {(int64_t)1 << 62}; /* one row of 2^62 floats: 2^64 bytes */
+    assert_false(tl_contiguous_strides(TL_DTYPE_F32, 1, row, nb, &total));
+    int64_t zero[3] = {0, 1 << 30, 1 << 30};
+    assert_true(tl_contiguous_strides(TL_DTYPE_F32, 3, zero, nb, &total));
+    assert_int_equal(total, 0);
+    int64_t q[2] = {96, 5};
+    assert_true(tl_contiguous_strides(TL_DTYPE_Q4_0, 2, q, nb, &total));
+    assert_int_equal(nb[1], 3 * 18);
+    assert_int_equal(total, 5 * 3 * 18);
+    q[0] = 100;
+    assert_false(tl_contiguous_strides(TL_DTYPE_Q4_0, 2, q, nb, &total));
+}
+
+/* Small tensors keep header and data in one block, large ones in two: both
+** kinds are zeroed, writable to the last byte, and outlived by their views. */
+static void test_storage_sizes(void **state) {
+    (void)state;
+    const int64_t sizes[] = {0, 1, 16383, 16384, 16385, 1 << 20};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int64_t n = sizes[k];
+        tl_tensor *t, *v;
+        assert_int_equal(tl_tensor_new(TL_DTYPE_F32, 1, &n, &t), TL_OK);
+        float *d = tl_tensor_data(t);
+        for (int64_t i = 0; i < n; i++) {
+            assert_true(d[i] == 0.0f);
+            d[i] = (float)i;
+        }
+        int64_t half = n / 2;
+        size_t nb = 4;
+        assert_int_equal(tl_tensor_view(t, 1, &half, &nb, (size_t)(n - half) * 4, &v), TL_OK);
+        tl_tensor_unref(t);
+        const float *vd = tl_tensor_data(v);
+        for (int64_t i = 0; i < half; i++)
+            assert_true(vd[i] == (float)(n - half + i));
+        tl_tensor_unref(v);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_is_contiguous_and_zeroed),
         cmocka_unit_test(test_block_type_strides),
         cmocka_unit_test(test_view_shares_storage),
         cmocka_unit_test(test_huge_shape_fails_cleanly),
+        cmocka_unit_test(test_stride_overflow_edges),
+        cmocka_unit_test(test_storage_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
