@@ -24,6 +24,7 @@ typedef enum tl_flow {
 
 typedef struct tl_var {
     const char *name;
+    uint32_t hash; /* of name: a lookup compares bytes only when hashes agree */
     tl_value v;
 } tl_var;
 

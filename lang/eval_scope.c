@@ -21,7 +21,7 @@ static uint32_t name_hash(const char *s) {
 
 static void scope_index_put(tl_scope *s, uint32_t i) {
     uint32_t m = s->index_cap - 1;
-    uint32_t k = name_hash(s->vars[i].name) & m;
+    uint32_t k = s->vars[i].hash & m;
     while (s->index[k])
         k = (k + 1) & m;
     s->index[k] = i + 1;
@@ -41,20 +41,26 @@ static void scope_index_build(tl_scope *s) {
         scope_index_put(s, i);
 }
 
-static tl_var *find_local(tl_scope *s, const char *name) {
+/* name's variable in s (h = name_hash(name)).  The parser gives equal names one
+** pointer (lang/parse.c), so most hits compare a pointer; bytes are compared
+** only when the hashes agree. */
+static tl_var *find_local_h(tl_scope *s, const char *name, uint32_t h) {
     if (s->index) {
         uint32_t m = s->index_cap - 1;
-        for (uint32_t k = name_hash(name) & m; s->index[k]; k = (k + 1) & m) {
+        for (uint32_t k = h & m; s->index[k]; k = (k + 1) & m) {
             tl_var *v = &s->vars[s->index[k] - 1];
-            if (v->name == name || (v->name[0] == name[0] && strcmp(v->name, name) == 0)) return v;
+            if (v->name == name || (v->hash == h && strcmp(v->name, name) == 0)) return v;
         }
         return NULL;
     }
     for (uint32_t i = s->n; i-- > 0;)
-        if (s->vars[i].name == name ||
-            (s->vars[i].name[0] == name[0] && strcmp(s->vars[i].name, name) == 0))
+        if (s->vars[i].name == name || (s->vars[i].hash == h && strcmp(s->vars[i].name, name) == 0))
             return &s->vars[i];
     return NULL;
+}
+
+static tl_var *find_local(tl_scope *s, const char *name) {
+    return find_local_h(s, name, name_hash(name));
 }
 
 /* A bit per hash of every name ever declared in any scope of any interpreter: a clear
@@ -62,22 +68,28 @@ static tl_var *find_local(tl_scope *s, const char *name) {
 ** index names up on every run). */
 static uint64_t declared_names[64];
 
-bool tl_scope_maybe_bound(const char *name) {
-    uint32_t h = name_hash(name) & 4095u;
+static bool maybe_bound_h(uint32_t h) {
+    h &= 4095u;
     return (__atomic_load_n(&declared_names[h >> 6], __ATOMIC_RELAXED) >> (h & 63u)) & 1u;
 }
 
+bool tl_scope_maybe_bound(const char *name) {
+    return maybe_bound_h(name_hash(name));
+}
+
 tl_var *tl_scope_lookup(tl_interp *I, const char *name) {
-    if (!tl_scope_maybe_bound(name)) return NULL; /* builtins' names, mostly */
+    uint32_t h = name_hash(name);
+    if (!maybe_bound_h(h)) return NULL; /* builtins' names, mostly */
     for (tl_scope *s = I->cur; s; s = s->parent) {
-        tl_var *v = find_local(s, name);
+        tl_var *v = find_local_h(s, name, h);
         if (v) return v;
     }
     return NULL;
 }
 
 tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v) {
-    tl_var *old = find_local(s, name);
+    uint32_t hash = name_hash(name);
+    tl_var *old = find_local_h(s, name, hash);
     if (old) {
         tl_value_release(&old->v);
         old->v = v;
@@ -99,8 +111,8 @@ tl_status tl_scope_declare(tl_scope *s, const char *name, tl_value v) {
         s->vars = vars;
         s->cap = cap;
     }
-    s->vars[s->n++] = (tl_var){name, v};
-    uint32_t h = name_hash(name) & 4095u;
+    s->vars[s->n++] = (tl_var){name, hash, v};
+    uint32_t h = hash & 4095u;
     __atomic_fetch_or(&declared_names[h >> 6], (uint64_t)1 << (h & 63u), __ATOMIC_RELAXED);
     if (s->index && 2 * s->n <= s->index_cap)
         scope_index_put(s, s->n - 1);

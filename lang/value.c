@@ -40,8 +40,25 @@ tl_status tl_value_cstring(const char *s, tl_value *out) {
     return tl_value_string(s, strlen(s), out);
 }
 
+/* An array made for at most ARRAY_INLINE items keeps them in the same block,
+** right after the header (a call's [w1, w2, w3] or a shape: one allocation). */
+#define ARRAY_INLINE 8
+static tl_value *inline_items(tl_array *a) {
+    return (tl_value *)(a + 1);
+}
+
 tl_status tl_value_array(size_t cap, tl_value *out) {
     *out = TL_VOID;
+    if (cap && cap <= ARRAY_INLINE) {
+        tl_array *a = calloc(1, sizeof *a + cap * sizeof(tl_value));
+        if (!a) return tl_fail(TL_ERR_NOMEM, "out of memory");
+        a->refcount = 1;
+        a->cap = cap;
+        a->items = inline_items(a);
+        out->kind = TL_VAL_ARRAY;
+        out->as.arr = a;
+        return TL_OK;
+    }
     tl_array *a = calloc(1, sizeof *a);
     if (!a) return tl_fail(TL_ERR_NOMEM, "out of memory");
     if (cap) {
@@ -61,11 +78,13 @@ tl_status tl_value_array(size_t cap, tl_value *out) {
 tl_status tl_array_push(tl_array *a, tl_value v) {
     if (a->len == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 8;
-        tl_value *items = realloc(a->items, cap * sizeof *items);
+        bool inl = a->items == inline_items(a);
+        tl_value *items = realloc(inl ? NULL : a->items, cap * sizeof *items);
         if (!items) {
             tl_value_release(&v);
             return tl_fail(TL_ERR_NOMEM, "out of memory");
         }
+        if (inl) memcpy(items, a->items, a->len * sizeof *items);
         a->items = items;
         a->cap = cap;
     }
@@ -177,7 +196,7 @@ static void release_now(tl_value *v) {
             case TL_VAL_ARRAY:
                 for (size_t i = 0; i < v->as.arr->len; i++)
                     tl_value_release(&v->as.arr->items[i]);
-                free(v->as.arr->items);
+                if (v->as.arr->items != inline_items(v->as.arr)) free(v->as.arr->items);
                 free(v->as.arr);
                 break;
             case TL_VAL_OBJECT:
