@@ -188,6 +188,16 @@ tl_status ops_from_f32(const float *src, tl_dtype dt, int n_dims, const int64_t 
 void ops_softmax_row(float *p, int64_t n);
 void ops_topk_row(const float *row, int64_t n, int64_t k, int64_t *order);
 
+/* Rotary embedding's cos/sin pairs for one position: D floats (cos, sin of
+** position * theta_scale^i for i < D / 2, in ggml's order of operations). */
+void ops_rope_row_table(int64_t position, int64_t D, float theta_scale, float *cs);
+/* The pairs for positions lo ..= hi from the calling thread's table (ops/rope_table.c),
+** computed only when it does not cover them: position p's D floats start at
+** result + (p - *first) * D, valid until this thread's next call.  NULL (compute
+** per row instead) past OPS_ROPE_TABLE_MAX positions or on out of memory. */
+#define OPS_ROPE_TABLE_MAX 8192
+const float *ops_rope_table(int64_t lo, int64_t hi, int64_t D, float theta_scale, int64_t *first);
+
 /* malloc that fails with TL_ERR_NOMEM and a message. */
 tl_status ops_alloc(const char *op, size_t bytes, void **out);
 

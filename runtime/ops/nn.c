@@ -183,26 +183,30 @@ typedef struct rope_job {
     tl_rope_style style;
     const int64_t *pos; /* NULL, or the position of each of the S rows (tl_op_rope_at) */
     const float *src;   /* NULL (x in place), or the input rows (x: the output) */
-    int failed;         /* out of memory */
+    const float *table; /* NULL, or cos/sin pairs: position p's at table + (p - first) * D */
+    int64_t first;
+    int failed; /* out of memory */
 } rope_job;
 
 static void rope_rows(void *ctx, int64_t begin, int64_t end) {
     rope_job *j = ctx;
     int64_t D = j->D, half = D / 2;
-    float *cs = malloc((size_t)D * sizeof(float) + 1);
-    if (!cs) {
+    float *own = NULL;
+    const float *cs = NULL;
+    if (!j->table && !(own = malloc((size_t)D * sizeof(float) + 1))) {
         __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
         return;
     }
     int64_t cached = -1;
     for (int64_t r = begin; r < end; r++) { /* r over [rest][S][H] rows of D */
         int64_t s = (r / j->H) % j->S;
-        if (s != cached) { /* cos/sin for this position, ggml's order of operations */
-            float theta = (float)(j->pos ? j->pos[s] : s + j->offset);
-            for (int64_t i = 0; i < half; i++) {
-                cs[2 * i] = cosf(theta);
-                cs[2 * i + 1] = sinf(theta);
-                theta *= j->theta_scale;
+        if (s != cached) { /* cos/sin for this position */
+            int64_t p = j->pos ? j->pos[s] : s + j->offset;
+            if (j->table) {
+                cs = j->table + (size_t)(p - j->first) * (size_t)D;
+            } else {
+                ops_rope_row_table(p, D, j->theta_scale, own);
+                cs = own;
             }
             cached = s;
         }
@@ -217,7 +221,7 @@ static void rope_rows(void *ctx, int64_t begin, int64_t end) {
             x[b] = x0 * sn + x1 * c;
         }
     }
-    free(cs);
+    free(own);
 }
 
 static tl_status rope_run(const tl_tensor *x, int64_t offset, const int64_t *pos, int64_t n_pos,
@@ -255,6 +259,20 @@ static tl_status rope_run(const tl_tensor *x, int64_t offset, const int64_t *pos
                   .style = style,
                   .pos = pos};
     int64_t rows = tl_tensor_nrows(x);
+    if (rows > 0) { /* the thread's table when it covers (or can cover) every position */
+        int64_t lo, hi;
+        if (pos) {
+            lo = hi = pos[0];
+            for (int64_t i = 1; i < n_pos; i++) {
+                lo = pos[i] < lo ? pos[i] : lo;
+                hi = pos[i] > hi ? pos[i] : hi;
+            }
+        } else {
+            lo = offset;
+            hi = last_pos - 1;
+        }
+        j.table = ops_rope_table(lo, hi, j.D, j.theta_scale, &j.first);
+    }
     if (x->dtype == TL_DTYPE_F32 && tl_tensor_is_contiguous(x)) {
         /* f32 rows straight from x into the new tensor (no copies) */
         st = tl_tensor_new_uninit(TL_DTYPE_F32, x->n_dims, x->ne, out);

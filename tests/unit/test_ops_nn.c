@@ -70,16 +70,22 @@ static void test_layer_norm(void **state) {
     tl_tensor_unref(b);
 }
 
-static void check_rope(tl_rope_style style, int64_t offset, float base) {
-    int64_t S = 3, H = 2, D = 8;
-    tl_tensor *x = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){S, H, D}, 9), *o;
-    OK(tl_op_rope(x, offset, base, style, &o));
+/* rope of a random [S, 2, D] against cos/sin computed here: positions offset ..
+** offset + S - 1, or pos[s] (tl_op_rope_at) when pos is given. */
+static void check_rope_at(tl_rope_style style, int64_t S, int64_t D, int64_t offset,
+                          const int64_t *pos, float base) {
+    int64_t H = 2;
+    tl_tensor *x = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){S, H, D}, (uint32_t)(9 + S + D)), *o;
+    if (pos)
+        OK(tl_op_rope_at(x, pos, S, base, style, &o));
+    else
+        OK(tl_op_rope(x, offset, base, style, &o));
     float theta_scale = powf(base, -2.0f / (float)D);
-    for (int s = 0; s < S; s++) {
-        float theta = (float)(s + offset);
-        for (int i = 0; i < D / 2; i++) {
+    for (int64_t s = 0; s < S; s++) {
+        float theta = (float)(pos ? pos[s] : s + offset);
+        for (int64_t i = 0; i < D / 2; i++) {
             float c = cosf(theta), sn = sinf(theta);
-            for (int h = 0; h < H; h++) {
+            for (int64_t h = 0; h < H; h++) {
                 int64_t base_i = (s * H + h) * D;
                 int64_t a = style == TL_ROPE_NEOX ? i : 2 * i;
                 int64_t b = style == TL_ROPE_NEOX ? i + D / 2 : 2 * i + 1;
@@ -92,6 +98,31 @@ static void check_rope(tl_rope_style style, int64_t offset, float base) {
     }
     tl_tensor_unref(x);
     tl_tensor_unref(o);
+}
+
+static void check_rope(tl_rope_style style, int64_t offset, float base) {
+    check_rope_at(style, 3, 8, offset, NULL, base);
+}
+
+/* The cos/sin table a thread keeps between rope calls (runtime/ops/rope_table.c):
+** calls it covers, calls past its end, another head size, another base, another
+** thread's calls, positions too far apart for a table, and scattered positions
+** all give the values computed afresh. */
+static void test_rope_table_reuse(void **state) {
+    (void)state;
+    check_rope_at(TL_ROPE_NORM, 3, 8, 5, NULL, 10000.0f);   /* table for 5 ..= 7 */
+    check_rope_at(TL_ROPE_NORM, 1, 8, 6, NULL, 10000.0f);   /* inside it */
+    check_rope_at(TL_ROPE_NORM, 3, 8, 7, NULL, 10000.0f);   /* past its end */
+    check_rope_at(TL_ROPE_NORM, 3, 16, 7, NULL, 10000.0f);  /* another head size */
+    check_rope_at(TL_ROPE_NEOX, 3, 16, 7, NULL, 500000.0f); /* another base */
+    check_rope_at(TL_ROPE_NORM, 300, 64, 0, NULL, 10000.0f);
+    check_rope_at(TL_ROPE_NORM, 2, 64, 298, NULL, 10000.0f);
+    check_rope_at(TL_ROPE_NORM, 2, 64, 100000, NULL, 10000.0f);
+    check_rope_at(TL_ROPE_NORM, 3, 64, 0, (const int64_t[]){4, 2, 3}, 10000.0f);
+    check_rope_at(TL_ROPE_NORM, 3, 64, 0, (const int64_t[]){3, 9000, 5}, 10000.0f); /* no table */
+    check_rope_at(TL_ROPE_NORM, 2, 64, 0, (const int64_t[]){3, 5}, 10000.0f);
+    /* many rows at one position: the pool's threads read the caller's table */
+    check_rope_at(TL_ROPE_NORM, 1, 4096, 12345, NULL, 10000.0f);
 }
 
 static void test_rope(void **state) {
@@ -217,11 +248,9 @@ static void test_embedding_and_masks(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rms_norm),
-        cmocka_unit_test(test_layer_norm),
-        cmocka_unit_test(test_rope),
-        cmocka_unit_test(test_attention),
-        cmocka_unit_test(test_embedding_and_masks),
+        cmocka_unit_test(test_rms_norm),  cmocka_unit_test(test_layer_norm),
+        cmocka_unit_test(test_rope),      cmocka_unit_test(test_rope_table_reuse),
+        cmocka_unit_test(test_attention), cmocka_unit_test(test_embedding_and_masks),
     };
     return cmocka_run_group_tests(tests, NULL, stop_pool);
 }
