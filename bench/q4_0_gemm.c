@@ -8,9 +8,11 @@
 ** time per call and GMAC/s.  A matrix larger than the caches (e.g. 32768 rows:
 ** 37 MB) measures the kernel streaming from DRAM.  TL_BENCH_CHUNKS=C cuts the
 ** rows into C calls the way the linear op's thread split does (each call packs
-** the activations again). */
+** the activations again).  TL_BENCH_X16=1 times the kernels over weights laid
+** out ahead of time (runtime/quant/q4_0x16.h; rows a multiple of 16, one chunk). */
 #include "runtime/dtype.h"
 #include "runtime/quant.h"
+#include "runtime/quant/q4_0x16.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,8 +65,16 @@ int main(int argc, char **argv) {
         else
             q8->from_f32(f, a + (size_t)(r - rows) * as, n);
     }
-    printf("Q4_0 [%lld rows, %lld] (%.1f MB), 1 thread, CPU time\n", (long long)rows, (long long)n,
-           (double)(ws * (size_t)rows) / 1e6);
+    const char *xe = getenv("TL_BENCH_X16");
+    char *x16 = NULL;
+    if (xe && atoi(xe) && rows % 16 == 0) {
+        x16 = malloc(ws * (size_t)rows);
+        if (!x16) return 1;
+        tl_q4_0x16_pack(w, ws, rows, n, x16);
+        chunks = 1;
+    }
+    printf("Q4_0%s [%lld rows, %lld] (%.1f MB), 1 thread, CPU time\n", x16 ? "x16" : "",
+           (long long)rows, (long long)n, (double)(ws * (size_t)rows) / 1e6);
     for (int i = 0; i < nt; i++) {
         int64_t k = toks[i];
         double t[7];
@@ -75,7 +85,11 @@ int main(int argc, char **argv) {
                 tl_status st = TL_OK;
                 for (int64_t c = 0; c < chunks && st == TL_OK; c++) {
                     int64_t a0 = rows * c / chunks, a1 = rows * (c + 1) / chunks;
-                    st = k == 1 ? tl_quant_gemv_rows_best(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w,
+                    if (x16)
+                        st = k == 1 ? tl_q4_0x16_gemv(n, x16, a0, a1, a, out)
+                                    : tl_q4_0x16_gemm(n, x16, a0, a1, a, as, k, out, (size_t)rows);
+                    else
+                        st = k == 1 ? tl_quant_gemv_rows_best(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w,
                                                           ws, a0, a1, a, out)
                                 : tl_quant_gemm_rows_best(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w,
                                                           ws, a0, a1, a, as, k, out, (size_t)rows);
@@ -96,6 +110,7 @@ int main(int argc, char **argv) {
     }
     free(f);
     free(w);
+    free(x16);
     free(a);
     free(out);
     return 0;

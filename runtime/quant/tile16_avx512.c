@@ -19,6 +19,7 @@
 #include "runtime/cpu.h"
 #include "runtime/quant/avx2_common.h"
 #include "runtime/quant/quant_impl.h"
+#include "runtime/quant/q4_0x16.h"
 #include "runtime/quant/tile_pack.h"
 
 #include <stdlib.h>
@@ -196,11 +197,19 @@ static void tile_16x1(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
     _mm512_storeu_ps(out, acc);
 }
 
-/* One 16-row group starting at row g against all n_tok tokens. */
-static void group_16(int64_t nb, const char *w, size_t w_stride, int64_t g, const char *next,
-                     z_blk *pw, const tile_act *pack, int64_t n_tok, float *out,
-                     size_t out_stride) {
-    pack_group(nb, w + (size_t)g * w_stride, w_stride, pw);
+/* The nb blocks of one group of Q4_0x16 weights (q4_0x16.h) into pw: the
+** nibble dwords are already in place; only the scales widen to f32. */
+static void unpack_x16(int64_t nb, const char *p, z_blk *pw) {
+    for (int64_t b = 0; b < nb; b++, p += TL_Q4_0X16_BLOCK) {
+        for (int j = 0; j < 4; j++)
+            _mm512_store_si512(&pw[b].q[j], _mm512_loadu_si512(p + 32 + 64 * j));
+        _mm512_store_ps(&pw[b].dx, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)));
+    }
+}
+
+/* One 16-row group (packed in pw) starting at row g against all n_tok tokens. */
+static void tiles_16(int64_t nb, int64_t g, const char *next, const z_blk *pw,
+                     const tile_act *pack, int64_t n_tok, float *out, size_t out_stride) {
     float *o = out + (size_t)g;
     int64_t k = 0;
     for (; k + 8 <= n_tok; k += 8, next = NULL)
@@ -209,6 +218,44 @@ static void group_16(int64_t nb, const char *w, size_t w_stride, int64_t g, cons
         tile_16x4(nb, pw, pack, n_tok, k, next, o + (size_t)k * out_stride, out_stride);
     for (; k < n_tok; k++)
         tile_16x1(nb, pw, pack, n_tok, k, o + (size_t)k * out_stride);
+}
+
+/* One 16-row group of GGUF rows starting at row g against all n_tok tokens. */
+static void group_16(int64_t nb, const char *w, size_t w_stride, int64_t g, const char *next,
+                     z_blk *pw, const tile_act *pack, int64_t n_tok, float *out,
+                     size_t out_stride) {
+    pack_group(nb, w + (size_t)g * w_stride, w_stride, pw);
+    tiles_16(nb, g, next, pw, pack, n_tok, out, out_stride);
+}
+
+bool tl_q4_0x16_gemm_available(void) {
+    return tl_cpu_use_avx512vnni();
+}
+
+tl_status tl_q4_0x16_gemm(int64_t n, const void *packed, int64_t r0, int64_t r1, const void *act,
+                          size_t act_stride, int64_t n_tok, float *out, size_t out_stride) {
+    if (n % QK32 != 0 || r0 < 0 || r1 < r0 || r0 % 16 || r1 % 16 || n_tok < 0)
+        return tl_fail(TL_ERR_ARG,
+                       "q4_0x16_gemm: bad row length %lld, range [%lld, %lld) or %lld tokens",
+                       (long long)n, (long long)r0, (long long)r1, (long long)n_tok);
+    int64_t nb = n / QK32;
+    if (r0 == r1 || n_tok == 0) return TL_OK;
+    tile_act *pack = tile_pack_acts(act, act_stride, nb, n_tok);
+    z_blk *pw = tile_alloc64((size_t)nb * sizeof(*pw));
+    if (!pack || !pw) {
+        free(pack);
+        free(pw);
+        return tl_fail(TL_ERR_NOMEM, "q4_0x16_gemm: out of memory");
+    }
+    const size_t group = (size_t)nb * TL_Q4_0X16_BLOCK;
+    for (int64_t g = r0; g < r1; g += 16) {
+        const char *p = (const char *)packed + (size_t)(g / 16) * group;
+        unpack_x16(nb, p, pw);
+        tiles_16(nb, g, g + 16 < r1 ? p + group : NULL, pw, pack, n_tok, out, out_stride);
+    }
+    free(pack);
+    free(pw);
+    return TL_OK;
 }
 
 tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,
