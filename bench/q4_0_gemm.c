@@ -89,10 +89,11 @@ int main(int argc, char **argv) {
                         st = k == 1 ? tl_q4_0x16_gemv(n, x16, a0, a1, a, out)
                                     : tl_q4_0x16_gemm(n, x16, a0, a1, a, as, k, out, (size_t)rows);
                     else
-                        st = k == 1 ? tl_quant_gemv_rows_best(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w,
-                                                          ws, a0, a1, a, out)
-                                : tl_quant_gemm_rows_best(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w,
-                                                          ws, a0, a1, a, as, k, out, (size_t)rows);
+                        st = k == 1
+                                 ? tl_quant_gemv_rows_best(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w,
+                                                           ws, a0, a1, a, out)
+                                 : tl_quant_gemm_rows_best(TL_DTYPE_Q4_0, TL_DOT_ORDER_REPACK, n, w,
+                                                           ws, a0, a1, a, as, k, out, (size_t)rows);
                 }
                 if (st != TL_OK) {
                     fprintf(stderr, "%s\n", tl_last_error());

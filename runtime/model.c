@@ -1,6 +1,9 @@
 /* runtime/model.c -- a loaded GGUF model: tensor views into the mapping, llama config. */
 #include "runtime/model.h"
 
+#include "runtime/dtype.h"
+#include "runtime/shadow.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@ struct tl_model {
     tl_tensor **tensors; /* one per GGUF tensor, file order */
     int64_t n_tensors;
     const char *arch;
+    bool shadows; /* TL_MODEL_SHADOWS took effect */
 };
 
 void tl_model_unref(tl_model *m) {
@@ -36,7 +40,32 @@ tl_status tl_model_load(const char *path, tl_model **out) {
     const char *hp = getenv("TL_HUGE_PAGES");
     bool at_load = hp && *hp && strcmp(hp, "0") != 0 && strcmp(hp, "background") != 0;
     unsigned flags = at_load ? TL_GGUF_HUGE_PAGES : TL_GGUF_MIGRATE;
+    /* by default a model with quantized weights gets shadows instead of the
+    ** background move (its shadows sit in huge pages; the file pages go) */
+    if (!at_load && tl_shadow_wanted()) {
+        tl_status st = tl_model_load_ex(path, TL_MODEL_SHADOWS, out);
+        if (st || (*out)->shadows) return st;
+        tl_model_unref(*out);
+        *out = NULL;
+    }
     return tl_model_load_ex(path, flags, out);
+}
+
+bool tl_model_has_shadows(const tl_model *m) {
+    return m->shadows;
+}
+
+/* TL_MODEL_SHADOWS: the quantized 2-D weights may get shadows (an f16 or f32
+** weight can be written in place through its view, which a shadow would not see) */
+static void allow_shadows(tl_model *m) {
+    for (int64_t i = 0; i < m->n_tensors; i++) {
+        tl_tensor *t = m->tensors[i];
+        const tl_type_traits *tr = tl_dtype_traits(t->dtype);
+        if (t->n_dims == 2 && tr && tr->quantized) {
+            t->shadow_allow = 2;
+            m->shadows = true;
+        }
+    }
 }
 
 tl_status tl_model_load_ex(const char *path, unsigned flags, tl_model **out) {
@@ -44,7 +73,7 @@ tl_status tl_model_load_ex(const char *path, unsigned flags, tl_model **out) {
     tl_model *m = calloc(1, sizeof *m);
     if (!m) return tl_fail(TL_ERR_NOMEM, "out of memory");
     m->refcount = 1;
-    tl_status st = tl_gguf_open_ex(path, flags, &m->gguf);
+    tl_status st = tl_gguf_open_ex(path, flags & ~TL_MODEL_SHADOWS, &m->gguf);
     if (st) {
         free(m);
         return st;
@@ -79,6 +108,7 @@ tl_status tl_model_load_ex(const char *path, unsigned flags, tl_model **out) {
         }
         m->n_tensors = i + 1;
     }
+    if (flags & TL_MODEL_SHADOWS) allow_shadows(m);
     *out = m;
     return TL_OK;
 }

@@ -43,8 +43,13 @@ typedef struct tl_llama_config {
 /* Maps, validates and wraps a GGUF file.  *out is NULL on failure. */
 tl_status tl_model_load(const char *path, tl_model **out);
 /* The same with explicit TL_GGUF_* open flags (tl_model_load picks them from
-** TL_HUGE_PAGES; a reader that streams through the file once passes 0). */
+** TL_HUGE_PAGES; a reader that streams through the file once passes 0), or
+** TL_MODEL_SHADOWS: a plain file mapping whose quantized 2-D weights get
+** shadows when a linear first reads them (runtime/shadow.h); a file without
+** quantized 2-D weights loads without (tl_model_has_shadows says which). */
+#define TL_MODEL_SHADOWS (1u << 8)
 tl_status tl_model_load_ex(const char *path, unsigned flags, tl_model **out);
+bool tl_model_has_shadows(const tl_model *m);
 tl_model *tl_model_ref(tl_model *m);
 void tl_model_unref(tl_model *m); /* accepts NULL; tensors handed out stay valid */
 

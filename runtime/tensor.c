@@ -220,6 +220,7 @@ void tl_ag_node_unref(tl_ag_node *n) {
 void tl_tensor_unref(tl_tensor *t) {
     if (!t || __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     tl_storage_unref(t->storage);
+    tl_storage_unref(t->shadow);
     free(t->name);
     tl_tensor_unref(t->grad);
     tl_ag_node_unref(t->grad_fn);

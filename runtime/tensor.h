@@ -61,6 +61,15 @@ typedef struct tl_tensor {
     tl_storage *storage;     /* shared by views; we hold one reference       */
     size_t offs;             /* byte offset of element 0 in storage->data    */
     char *name;              /* optional (e.g. the GGUF tensor name)         */
+    /* weight shadows (runtime/shadow.h): the same rows in memory of their own,
+    ** laid out for the matmul kernels, published once by the shadow thread
+    ** (read with tl_shadow_get); views never inherit them */
+    uint8_t
+        shadow_allow; /* set by the model loader: 0 no, 1 yes, 2 yes and may drop the file pages */
+    uint8_t shadow_state; /* 0 not asked, 1 asked, 2 done (shadow may still be NULL: none made) */
+    uint8_t shadow_kind;  /* of shadow: TL_SHADOW_COPY or TL_SHADOW_Q4_0X16 */
+    int64_t shadow_rows;  /* rows the shadow holds (Q4_0x16: whole groups of 16) */
+    tl_storage *shadow;
     /* autograd: all NULL/false for ordinary tensors (views never inherit them) */
     bool requires_grad;     /* a leaf parameter, or computed from one       */
     tl_ag_node *grad_fn;    /* the recorded op that made it (one reference) */

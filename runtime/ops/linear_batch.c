@@ -13,6 +13,7 @@
 #include "runtime/ops/linear_job.h"
 
 #include "runtime/context.h"
+#include "runtime/shadow.h"
 #include "runtime/threadpool.h"
 
 #define TAIL_CHUNK 64 /* weight rows per GEMV pass over the tail tokens */
@@ -37,6 +38,10 @@ static void tail_rows(void *ctx, int64_t begin, int64_t end) {
     tail_job *j = ctx;
     int64_t r1 = end * TAIL_CHUNK < j->O ? end * TAIL_CHUNK : j->O;
     const char *wbase = tl_tensor_data(j->w);
+    int kind;
+    int64_t rows;
+    const char *sh = tl_shadow_get(j->w, &kind, &rows); /* a copy: the same layout */
+    if (sh && kind == TL_SHADOW_COPY && rows == j->O) wbase = sh;
     for (int64_t c0 = begin * TAIL_CHUNK; c0 < r1; c0 += TAIL_CHUNK) {
         int64_t c1 = c0 + TAIL_CHUNK < r1 ? c0 + TAIL_CHUNK : r1;
         for (int64_t t = 0; t < j->T; t++)

@@ -10,7 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Rows are handed to threads in groups of LIN_UNIT (whole 8-row kernel tiles). */
+/* Rows are handed to threads in groups of LIN_UNIT (whole 8-row kernel tiles), or of
+** 16 for a Q4_0x16 shadow (whole groups of its layout). */
 #define LIN_UNIT 8
 
 typedef struct lin_job {
@@ -28,8 +29,20 @@ typedef struct lin_job {
     /* for the activation conversion pass */
     const tl_type_traits *dtr;
     char *xq_w;
+    /* w's shadow (runtime/shadow.h) when it has one: rows [0, shadow_rows) of it
+    ** are read there; unit: rows a pool item covers (LIN_UNIT, or 16 for Q4_0x16) */
+    const char *shadow;
+    int shadow_kind;
+    int64_t shadow_rows;
+    int64_t unit;
 } lin_job;
 
+/* Sets j's shadow fields from j->w (asking for the shadow the first time), and
+** j->unit; the number of pool items for w's rows is lin_units(j). */
+void lin_use_shadow(lin_job *j);
+static inline int64_t lin_units(const lin_job *j) {
+    return (j->O + j->unit - 1) / j->unit;
+}
 
 /* tl_parallel_for callbacks: activation rows [begin, end) to dtr's type
 ** (xf -> xq_w), and weight row groups [begin, end) against all activations. */

@@ -83,7 +83,8 @@ tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n
                               .order = tl_get_precision() == TL_PRECISION_LLAMA
                                            ? tl_quant_llama_order(w[i]->dtype, O)
                                            : TL_DOT_ORDER_ROW};
-        m.first_unit[i + 1] = m.first_unit[i] + (O + LIN_UNIT - 1) / LIN_UNIT;
+        lin_use_shadow(&m.jobs[i]);
+        m.first_unit[i + 1] = m.first_unit[i] + lin_units(&m.jobs[i]);
     }
     if (st == TL_OK && R > 0) {
         lin_job q = {.dtr = dtr, .xf = xf, .xq_w = xq, .xq_row = xq_row, .in = in};

@@ -3,6 +3,8 @@
 #include "runtime/ops/linear_job.h"
 
 #include "runtime/quant.h"
+#include "runtime/quant/q4_0x16.h"
+#include "runtime/shadow.h"
 #include "runtime/threadpool.h"
 
 /* ---- matmul ------------------------------------------------------------------ */
@@ -140,20 +142,48 @@ void lin_quant_rows(void *ctx, int64_t begin, int64_t end) {
         j->dtr->from_f32(j->xf + r * j->in, j->xq_w + (size_t)r * j->xq_row, j->in);
 }
 
-/* Weight row groups [begin, end) (LIN_UNIT rows each) against every activation row. */
+void lin_use_shadow(lin_job *j) {
+    j->unit = LIN_UNIT;
+    j->shadow = NULL;
+    if (j->exact || !j->w->shadow_allow) return;
+    tl_shadow_request((tl_tensor *)j->w); /* the shadow fields are the tensor's cache */
+    j->shadow = tl_shadow_get(j->w, &j->shadow_kind, &j->shadow_rows);
+    if (j->shadow && j->shadow_kind == TL_SHADOW_Q4_0X16) j->unit = 16;
+}
+
+/* The quant module's row kernels for rows [begin, end) (each output
+** bit-identical to vec_dot), reading rows under the shadow from the shadow. */
+static tl_status lin_rows_quant(const lin_job *j, int64_t begin, int64_t end) {
+    const char *wbase = tl_tensor_data(j->w);
+    size_t wrow = j->w->nb[1];
+    if (j->shadow && j->shadow_kind == TL_SHADOW_COPY) wbase = j->shadow;
+    if (j->shadow && j->shadow_kind == TL_SHADOW_Q4_0X16 && j->order == TL_DOT_ORDER_REPACK) {
+        int64_t e = end < j->shadow_rows ? end : j->shadow_rows; /* begin: a multiple of 16 */
+        if (begin < e) {
+            tl_status st = j->R == 1 ? tl_q4_0x16_gemv(j->in, j->shadow, begin, e, j->xq, j->y)
+                                     : tl_q4_0x16_gemm(j->in, j->shadow, begin, e, j->xq, j->xq_row,
+                                                       j->R, j->y, (size_t)j->O);
+            if (st != TL_OK) return st;
+            begin = e;
+        }
+    }
+    if (begin >= end) return TL_OK;
+    return j->R == 1 ? tl_quant_gemv_rows_best(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+                                               end, j->xq, j->y)
+                     : tl_quant_gemm_rows_best(j->w->dtype, j->order, j->in, wbase, wrow, begin,
+                                               end, j->xq, j->xq_row, j->R, j->y, (size_t)j->O);
+}
+
+/* Weight row groups [begin, end) (j->unit rows each) against every activation row. */
 void lin_rows(void *ctx, int64_t begin, int64_t end) {
     lin_job *j = ctx;
-    begin *= LIN_UNIT; /* the pool splits groups of 8 rows (whole tile8 groups) */
-    end = end * LIN_UNIT < j->O ? end * LIN_UNIT : j->O;
+    int64_t unit = j->unit ? j->unit : LIN_UNIT;
+    begin *= unit; /* the pool splits whole kernel groups of rows */
+    end = end * unit < j->O ? end * unit : j->O;
     const char *wbase = tl_tensor_data(j->w);
     size_t wrow = j->w->nb[1];
     if (!j->exact) {
-        /* the quant module's row kernels: each output bit-identical to vec_dot */
-        tl_status st =
-            j->R == 1 ? tl_quant_gemv_rows_best(j->w->dtype, j->order, j->in, wbase, wrow, begin,
-                                                end, j->xq, j->y)
-                      : tl_quant_gemm_rows_best(j->w->dtype, j->order, j->in, wbase, wrow, begin,
-                                                end, j->xq, j->xq_row, j->R, j->y, (size_t)j->O);
+        tl_status st = lin_rows_quant(j, begin, end);
         if (st != TL_OK) {
             __atomic_store_n(&j->failed, 2, __ATOMIC_RELAXED);
             return;
@@ -260,10 +290,11 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
         j.xf = xf;
         j.bias = bf;
         j.y = y;
+        lin_use_shadow(&j);
         if (O > 0 && j.R > 0)
             /* one token streams the weights: one chunk per thread (threadpool.h) */
-            tl_parallel_for_split((O + LIN_UNIT - 1) / LIN_UNIT, 1 + 512 / (in * j.R + 1),
-                                  j.R == 1 ? 1 : 4, lin_rows, &j);
+            tl_parallel_for_split(lin_units(&j), 1 + 512 / (in * j.R + 1), j.R == 1 ? 1 : 4,
+                                  lin_rows, &j);
         if (j.failed == 1) st = tl_fail(TL_ERR_NOMEM, "linear: out of memory");
         if (j.failed == 2)
             st = tl_fail(TL_ERR_INTERNAL, "linear: row kernel failed for %s",

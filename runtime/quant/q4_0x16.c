@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-void tl_q4_0x16_pack(const void *w, size_t rs, int64_t rows16, int64_t n, void *dst) {
+void tl_q4_0x16_pack_scalar(const void *w, size_t rs, int64_t rows16, int64_t n, void *dst) {
     int64_t nb = n / QK32;
     for (int64_t g = 0; g < rows16 / 16; g++)
         for (int64_t b = 0; b < nb; b++) {
@@ -19,6 +19,16 @@ void tl_q4_0x16_pack(const void *w, size_t rs, int64_t rows16, int64_t n, void *
                     memcpy(o + 32 + 64 * j + 4 * r, blk->qs + 4 * j, 4);
             }
         }
+}
+
+void tl_q4_0x16_pack(const void *w, size_t rs, int64_t rows16, int64_t n, void *dst) {
+#ifdef TL_X86_KERNELS
+    if (tl_q4_0x16_gemv_available()) {
+        tl_q4_0x16_pack_avx2(w, rs, rows16, n, dst);
+        return;
+    }
+#endif
+    tl_q4_0x16_pack_scalar(w, rs, rows16, n, dst);
 }
 
 #ifndef TL_X86_KERNELS

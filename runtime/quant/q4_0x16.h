@@ -28,6 +28,9 @@
 /* Lays out rows [0, rows16) of w (Q4_0 rows of n elements, rs bytes apart;
 ** rows16 a multiple of 16, n of 32) at dst (rows16 * n / 32 * 18 bytes). */
 void tl_q4_0x16_pack(const void *w, size_t rs, int64_t rows16, int64_t n, void *dst);
+/* The portable reference (it defines the layout) and the AVX2 variant it picks. */
+void tl_q4_0x16_pack_scalar(const void *w, size_t rs, int64_t rows16, int64_t n, void *dst);
+void tl_q4_0x16_pack_avx2(const void *w, size_t rs, int64_t rows16, int64_t n, void *dst);
 
 /* True when this CPU runs tl_q4_0x16_gemv (AVX2) / tl_q4_0x16_gemm (AVX-512 VNNI). */
 bool tl_q4_0x16_gemv_available(void);

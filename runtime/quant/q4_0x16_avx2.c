@@ -14,6 +14,25 @@ bool tl_q4_0x16_gemv_available(void) {
     return tl_cpu_use_avx2();
 }
 
+void tl_q4_0x16_pack_avx2(const void *w, size_t rs, int64_t rows16, int64_t n, void *dst) {
+    int64_t nb = n / QK32;
+    char *o = dst;
+    for (int64_t g = 0; g < rows16 / 16; g++) {
+        const char *rows = (const char *)w + (size_t)(16 * g) * rs;
+        for (int64_t b = 0; b < nb; b++, o += TL_Q4_0X16_BLOCK) {
+            const char *p = rows + (size_t)b * sizeof(blk_q4_0);
+            for (int r = 0; r < 16; r++)
+                memcpy(o + 2 * r, p + (size_t)r * rs, 2);
+            for (int h = 0; h < 2; h++) {
+                __m256i T[4];
+                tile_transpose8(p + (size_t)(8 * h) * rs, rs, T);
+                for (int j = 0; j < 4; j++)
+                    _mm256_storeu_si256((__m256i *)(o + 32 + 64 * j + 32 * h), T[j]);
+            }
+        }
+    }
+}
+
 /* 4 bytes at any alignment */
 static inline int32_t load32(const int8_t *p) {
     int32_t v;
@@ -27,8 +46,8 @@ static inline __m256i half_sum(const char *q, const int8_t *yq, __m256i m4, __m2
     __m256i s = _mm256_setzero_si256();
     for (int j = 0; j < 4; j++) { /* unrolled by the compiler */
         __m256i t = _mm256_loadu_si256((const __m256i *)(q + 64 * j));
-        __m256i lo = _mm256_maddubs_epi16(_mm256_and_si256(t, m4),
-                                          _mm256_set1_epi32(load32(yq + 4 * j)));
+        __m256i lo =
+            _mm256_maddubs_epi16(_mm256_and_si256(t, m4), _mm256_set1_epi32(load32(yq + 4 * j)));
         __m256i hi = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(t, 4), m4),
                                           _mm256_set1_epi32(load32(yq + 16 + 4 * j)));
         s = _mm256_add_epi16(s, _mm256_add_epi16(lo, hi));
@@ -57,12 +76,8 @@ tl_status tl_q4_0x16_gemv(int64_t n, const void *packed, int64_t r0, int64_t r1,
         __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
         for (int64_t b = 0; b < nb; b++) {
             const char *p = base + (size_t)b * TL_Q4_0X16_BLOCK;
-            /* the next group's block, 288 bytes ahead of this one's reads */
-            _mm_prefetch(p + group, _MM_HINT_T0);
-            _mm_prefetch(p + group + 64, _MM_HINT_T0);
-            _mm_prefetch(p + group + 128, _MM_HINT_T0);
-            _mm_prefetch(p + group + 192, _MM_HINT_T0);
-            _mm_prefetch(p + group + 256, _MM_HINT_T0);
+            /* one sequential stream: the hardware prefetcher keeps ahead of it (software
+            ** prefetches of the next group measured slower, 41 against 50 GMAC/s) */
             const int8_t *yq = y[b].qs;
             __m256 d = _mm256_set1_ps(dy[b]);
             __m256i sum0 = half_sum(p + 32, yq, m4, ones16, s8[b]);

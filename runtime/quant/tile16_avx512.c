@@ -208,8 +208,8 @@ static void unpack_x16(int64_t nb, const char *p, z_blk *pw) {
 }
 
 /* One 16-row group (packed in pw) starting at row g against all n_tok tokens. */
-static void tiles_16(int64_t nb, int64_t g, const char *next, const z_blk *pw,
-                     const tile_act *pack, int64_t n_tok, float *out, size_t out_stride) {
+static void tiles_16(int64_t nb, int64_t g, const char *next, const z_blk *pw, const tile_act *pack,
+                     int64_t n_tok, float *out, size_t out_stride) {
     float *o = out + (size_t)g;
     int64_t k = 0;
     for (; k + 8 <= n_tok; k += 8, next = NULL)

@@ -44,8 +44,10 @@ static void test_layout(void **state) {
     size_t rs = tl_dtype_row_size(TL_DTYPE_Q4_0, n);
     void *w, *a;
     make(rows, n, 1, 0, &w, &a);
-    char *p = malloc(rs * (size_t)rows);
-    tl_q4_0x16_pack(w, rs, rows, n, p);
+    char *p = malloc(rs * (size_t)rows), *q = malloc(rs * (size_t)rows);
+    tl_q4_0x16_pack_scalar(w, rs, rows, n, p);
+    tl_q4_0x16_pack(w, rs, rows, n, q); /* the vector packer, where there is one */
+    assert_memory_equal(p, q, rs * (size_t)rows);
     for (int64_t g = 0; g < 2; g++)
         for (int64_t b = 0; b < nb; b++)
             for (int r = 0; r < 16; r++) {
@@ -56,6 +58,7 @@ static void test_layout(void **state) {
                     assert_memory_equal(o + 32 + 64 * j + 4 * r, blk + 2 + 4 * j, 4);
             }
     free(p);
+    free(q);
     free(w);
     free(a);
 }

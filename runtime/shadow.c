@@ -1,0 +1,155 @@
+/* runtime/shadow.c -- the weight shadow thread (runtime/shadow.h). */
+#include "runtime/shadow.h"
+
+#include "runtime/dtype.h"
+#include "runtime/quant/q4_0x16.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+typedef struct shadow_item {
+    tl_tensor *t; /* one reference, held until its shadow is made */
+    struct shadow_item *next;
+} shadow_item;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work = PTHREAD_COND_INITIALIZER, idle = PTHREAD_COND_INITIALIZER;
+static shadow_item *head, *tail;
+static int pending; /* asked for and not yet finished */
+static bool started;
+
+bool tl_shadow_wanted(void) {
+    const char *e = getenv("TL_WEIGHT_SHADOWS");
+    return !(e && strcmp(e, "0") == 0);
+}
+
+static void unmap_cb(void *ctx) {
+    size_t *hdr = ctx; /* the mapping's length sits in front of it */
+    munmap(hdr, hdr[0]);
+}
+
+/* bytes of anonymous memory, 2 MiB-aligned and advised for huge pages (unless
+** TL_HUGE_PAGES=0), in a storage that unmaps it; NULL on failure */
+static tl_storage *shadow_storage(size_t bytes) {
+    size_t len = HUGE_PAGE + bytes + HUGE_PAGE;
+    char *raw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    /* data at the first 2 MiB boundary past one header page; the rest unmapped */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *data = (char *)(((uintptr_t)raw + page + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    char *hdr = data - page;
+    if (hdr > raw) munmap(raw, (size_t)(hdr - raw));
+    size_t keep = page + (bytes + page - 1) / page * page;
+    if (hdr + keep < raw + len) munmap(hdr + keep, (size_t)(raw + len - (hdr + keep)));
+    ((size_t *)hdr)[0] = keep;
+    const char *hp = getenv("TL_HUGE_PAGES");
+    if (!(hp && strcmp(hp, "0") == 0)) madvise(data, bytes, MADV_HUGEPAGE);
+    tl_storage *s;
+    if (tl_storage_wrap(data, bytes, unmap_cb, hdr, &s) != TL_OK) {
+        munmap(hdr, keep);
+        return NULL;
+    }
+    return s;
+}
+
+/* Makes and publishes t's shadow; on any failure t simply keeps none. */
+static void make_shadow(tl_tensor *t) {
+    const char *src = tl_tensor_data(t);
+    int64_t n = t->ne[0], rows = t->ne[1];
+    size_t rs = t->nb[1];
+    int kind = TL_SHADOW_COPY;
+    int64_t shadow_rows = rows;
+    if (t->dtype == TL_DTYPE_Q4_0 && tl_q4_0x16_gemv_available() && tl_q4_0x16_gemm_available() &&
+        n <= 32 * 1024) {
+        kind = TL_SHADOW_Q4_0X16;
+        shadow_rows = rows / 16 * 16;
+    }
+    size_t bytes = rs * (size_t)shadow_rows;
+    if (bytes == 0) return;
+    tl_storage *s = shadow_storage(bytes);
+    if (!s) return;
+    if (kind == TL_SHADOW_Q4_0X16)
+        tl_q4_0x16_pack(src, rs, shadow_rows, n, s->data);
+    else
+        memcpy(s->data, src, bytes);
+    t->shadow_kind = (uint8_t)kind;
+    t->shadow_rows = shadow_rows;
+    __atomic_store_n(&t->shadow, s, __ATOMIC_RELEASE);
+    if (t->shadow_allow == 2) {
+        /* the file pages wholly under the shadow leave the process (read again from
+        ** the file if anything still reads the view) */
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        uintptr_t a = ((uintptr_t)src + page - 1) & ~(uintptr_t)(page - 1);
+        uintptr_t b = ((uintptr_t)src + bytes) & ~(uintptr_t)(page - 1);
+        if (b > a) madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
+    }
+}
+
+static void *shadow_main(void *arg) {
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&mu);
+        while (!head)
+            pthread_cond_wait(&work, &mu);
+        shadow_item *it = head;
+        head = it->next;
+        if (!head) tail = NULL;
+        pthread_mutex_unlock(&mu);
+        make_shadow(it->t);
+        __atomic_store_n(&it->t->shadow_state, 2, __ATOMIC_RELEASE);
+        tl_tensor_unref(it->t);
+        free(it);
+        pthread_mutex_lock(&mu);
+        if (--pending == 0) pthread_cond_broadcast(&idle);
+        pthread_mutex_unlock(&mu);
+    }
+    return NULL;
+}
+
+void tl_shadow_request(tl_tensor *w) {
+    if (!w->shadow_allow || __atomic_load_n(&w->shadow_state, __ATOMIC_RELAXED)) return;
+    uint8_t none = 0;
+    if (!__atomic_compare_exchange_n(&w->shadow_state, &none, 1, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
+        return;
+    shadow_item *it = malloc(sizeof *it);
+    if (!it) return; /* stays "asked": never retried, the view serves */
+    it->t = tl_tensor_ref(w);
+    it->next = NULL;
+    pthread_mutex_lock(&mu);
+    if (!started) {
+        pthread_t th;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        started = pthread_create(&th, &at, shadow_main, NULL) == 0;
+        pthread_attr_destroy(&at);
+        if (!started) {
+            pthread_mutex_unlock(&mu);
+            tl_tensor_unref(it->t);
+            free(it);
+            return;
+        }
+    }
+    if (tail)
+        tail->next = it;
+    else
+        head = it;
+    tail = it;
+    pending++;
+    pthread_cond_signal(&work);
+    pthread_mutex_unlock(&mu);
+}
+
+void tl_shadow_wait(void) {
+    pthread_mutex_lock(&mu);
+    while (pending > 0)
+        pthread_cond_wait(&idle, &mu);
+    pthread_mutex_unlock(&mu);
+}
