@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #define HUGE_PAGE ((size_t)2 << 20)
-
 typedef struct shadow_item {
     tl_tensor *t; /* one reference, held until its shadow is made */
     struct shadow_item *next;
@@ -23,6 +22,15 @@ static pthread_cond_t work = PTHREAD_COND_INITIALIZER, idle = PTHREAD_COND_INITI
 static shadow_item *head, *tail;
 static int pending; /* asked for and not yet finished */
 static bool started;
+
+/* bytes copied between drops of file pages (tl_shadow_set_piece for tests) */
+static size_t piece_bytes = (size_t)16 << 20;
+
+void tl_shadow_set_piece(size_t bytes) {
+    pthread_mutex_lock(&mu);
+    piece_bytes = bytes ? bytes : (size_t)16 << 20;
+    pthread_mutex_unlock(&mu);
+}
 
 bool tl_shadow_wanted(void) {
     const char *e = getenv("TL_WEIGHT_SHADOWS");
@@ -74,21 +82,32 @@ static void make_shadow(tl_tensor *t) {
     if (bytes == 0) return;
     tl_storage *s = shadow_storage(bytes);
     if (!s) return;
-    if (kind == TL_SHADOW_Q4_0X16)
-        tl_q4_0x16_pack(src, rs, shadow_rows, n, s->data);
-    else
-        memcpy(s->data, src, bytes);
+    pthread_mutex_lock(&mu);
+    size_t piece = piece_bytes;
+    pthread_mutex_unlock(&mu);
+    /* in pieces of about `piece` bytes, each piece's file pages dropped once it is
+    ** copied (when allowed): the process never holds two copies of more than a
+    ** piece; a reader of the view meanwhile reads dropped pages from the file */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t dropped = ((uintptr_t)src + page - 1) & ~(uintptr_t)(page - 1);
+    int64_t step = (int64_t)(piece / rs) / 16 * 16;
+    if (step < 16) step = 16;
+    for (int64_t r = 0; r < shadow_rows; r += step) {
+        int64_t m = shadow_rows - r < step ? shadow_rows - r : step;
+        size_t off = (size_t)r * rs, len = (size_t)m * rs;
+        if (kind == TL_SHADOW_Q4_0X16) /* group g sits at 16 g rs bytes, as its rows do */
+            tl_q4_0x16_pack(src + off, rs, m, n, s->data + off);
+        else
+            memcpy(s->data + off, src + off, len);
+        uintptr_t end = ((uintptr_t)src + off + len) & ~(uintptr_t)(page - 1);
+        if (t->shadow_allow == 2 && end > dropped) {
+            madvise((void *)dropped, (size_t)(end - dropped), MADV_DONTNEED);
+            dropped = end;
+        }
+    }
     t->shadow_kind = (uint8_t)kind;
     t->shadow_rows = shadow_rows;
     __atomic_store_n(&t->shadow, s, __ATOMIC_RELEASE);
-    if (t->shadow_allow == 2) {
-        /* the file pages wholly under the shadow leave the process (read again from
-        ** the file if anything still reads the view) */
-        size_t page = (size_t)sysconf(_SC_PAGESIZE);
-        uintptr_t a = ((uintptr_t)src + page - 1) & ~(uintptr_t)(page - 1);
-        uintptr_t b = ((uintptr_t)src + bytes) & ~(uintptr_t)(page - 1);
-        if (b > a) madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
-    }
 }
 
 static void *shadow_main(void *arg) {

@@ -42,4 +42,8 @@ static inline const char *tl_shadow_get(const tl_tensor *w, int *kind, int64_t *
 /* Waits until every shadow asked for so far is made (tests, benchmarks). */
 void tl_shadow_wait(void);
 
+/* Shadows are copied in pieces of this many bytes (default 16 MiB; 0 restores
+** it), the file pages under each piece dropped when it is done (tests). */
+void tl_shadow_set_piece(size_t bytes);
+
 #endif

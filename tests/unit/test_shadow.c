@@ -133,6 +133,52 @@ static void test_which_models(void **state) {
     tl_model_unref(off);
 }
 
+/* Shadows copied in many small pieces (the file pages dropped piece by piece)
+** give the same shadows and the same linears. */
+static void test_small_pieces(void **state) {
+    (void)state;
+    tl_model *a = load("synthetic-small-q4_0.gguf");
+    tl_shadow_set_piece(4096); /* 16 rows a piece: every weight in several */
+    tl_model *b = load("synthetic-small-q4_0.gguf");
+    const char *names[] = {"blk.1.attn_q.weight", "blk.1.ffn_down.weight", "output.weight"};
+    tl_tensor *x = rand_x(3, 256, 5);
+    for (size_t i = 0; i < 3; i++) {
+        tl_tensor *wa = tl_model_find_tensor(a, names[i]), *wb = tl_model_find_tensor(b, names[i]);
+        if (wa->ne[0] != 256) continue; /* ffn_down reads 704 */
+        tl_tensor *ya, *yb;
+        assert_int_equal(tl_op_linear(x, wa, NULL, &ya), TL_OK);
+        assert_int_equal(tl_op_linear(x, wb, NULL, &yb), TL_OK);
+        tl_tensor_unref(ya);
+        tl_tensor_unref(yb);
+    }
+    tl_tensor *w704 = tl_model_find_tensor(b, "blk.1.ffn_down.weight");
+    tl_tensor *x704 = rand_x(1, 704, 9), *y0, *y1;
+    assert_int_equal(tl_op_linear(x704, w704, NULL, &y0), TL_OK);
+    tl_tensor *ya704;
+    assert_int_equal(
+        tl_op_linear(x704, tl_model_find_tensor(a, "blk.1.ffn_down.weight"), NULL, &ya704), TL_OK);
+    tl_tensor_unref(ya704);
+    tl_shadow_wait();
+    tl_shadow_set_piece(0);
+    for (size_t i = 0; i < 3; i++) {
+        tl_tensor *wa = tl_model_find_tensor(a, names[i]), *wb = tl_model_find_tensor(b, names[i]);
+        assert_non_null(wa->shadow);
+        assert_non_null(wb->shadow);
+        assert_int_equal(wa->shadow_rows, wb->shadow_rows);
+        assert_memory_equal(wa->shadow->data, wb->shadow->data,
+                            (size_t)wb->shadow_rows * wb->nb[1]);
+    }
+    assert_non_null(w704->shadow);
+    assert_int_equal(tl_op_linear(x704, w704, NULL, &y1), TL_OK);
+    assert_same(y0, y1);
+    tl_tensor_unref(y0);
+    tl_tensor_unref(y1);
+    tl_tensor_unref(x704);
+    tl_tensor_unref(x);
+    tl_model_unref(a);
+    tl_model_unref(b);
+}
+
 int main(void) {
     const char *dir = getenv("TL_TEST_MODELS");
     snprintf(model_dir, sizeof model_dir, "%s", dir ? dir : "../shared/models");
@@ -148,6 +194,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linears_same_with_shadows),
         cmocka_unit_test(test_which_models),
+        cmocka_unit_test(test_small_pieces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
