@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -110,23 +111,63 @@ static void make_shadow(tl_tensor *t) {
     __atomic_store_n(&t->shadow, s, __ATOMIC_RELEASE);
 }
 
+/* The file pages under t's shadow, again: a linear that started before the shadow
+** was published may have read some back in (sweep, below). */
+static void drop_again(const tl_tensor *t) {
+    const tl_storage *s = __atomic_load_n(&t->shadow, __ATOMIC_ACQUIRE);
+    if (!s || t->shadow_allow != 2) return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t src = (uintptr_t)tl_tensor_data(t);
+    uintptr_t a = (src + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t b = (src + (size_t)t->shadow_rows * t->nb[1]) & ~(uintptr_t)(page - 1);
+    if (b > a) madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
+}
+
+/* Made shadows wait in `done` (their tensors held) until the queue has been
+** empty for SWEEP_MS: by then every linear that read a view instead has ended,
+** and the pages they read back in are dropped once more. */
+#define SWEEP_MS 100
+
 static void *shadow_main(void *arg) {
     (void)arg;
+    shadow_item *done = NULL;
     for (;;) {
         pthread_mutex_lock(&mu);
-        while (!head)
+        while (!head && !done)
             pthread_cond_wait(&work, &mu);
+        if (!head) { /* only made shadows left: sweep once the queue stays empty */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += SWEEP_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+            while (!head && pthread_cond_timedwait(&work, &mu, &until) == 0) {
+            }
+            if (!head) {
+                pthread_mutex_unlock(&mu);
+                int n = 0;
+                while (done) {
+                    shadow_item *it = done;
+                    done = it->next;
+                    drop_again(it->t);
+                    tl_tensor_unref(it->t);
+                    free(it);
+                    n++;
+                }
+                pthread_mutex_lock(&mu);
+                pending -= n;
+                if (pending == 0) pthread_cond_broadcast(&idle);
+                pthread_mutex_unlock(&mu);
+                continue;
+            }
+        }
         shadow_item *it = head;
         head = it->next;
         if (!head) tail = NULL;
         pthread_mutex_unlock(&mu);
         make_shadow(it->t);
         __atomic_store_n(&it->t->shadow_state, 2, __ATOMIC_RELEASE);
-        tl_tensor_unref(it->t);
-        free(it);
-        pthread_mutex_lock(&mu);
-        if (--pending == 0) pthread_cond_broadcast(&idle);
-        pthread_mutex_unlock(&mu);
+        it->next = done;
+        done = it;
     }
     return NULL;
 }
