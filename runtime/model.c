@@ -2,6 +2,7 @@
 #include "runtime/model.h"
 
 #include "runtime/dtype.h"
+#include "runtime/quant/q4_0x16.h"
 #include "runtime/shadow.h"
 
 #include <stdio.h>
@@ -40,7 +41,7 @@ tl_status tl_model_load(const char *path, tl_model **out) {
     const char *hp = getenv("TL_HUGE_PAGES");
     bool at_load = hp && *hp && strcmp(hp, "0") != 0 && strcmp(hp, "background") != 0;
     unsigned flags = at_load ? TL_GGUF_HUGE_PAGES : TL_GGUF_MIGRATE;
-    /* by default a model with quantized weights gets shadows instead of the
+    /* by default a model with Q4_0 matrices gets shadows instead of the
     ** background move (its shadows sit in huge pages; the file pages go) */
     if (!at_load && tl_shadow_wanted()) {
         tl_status st = tl_model_load_ex(path, TL_MODEL_SHADOWS, out);
@@ -55,9 +56,16 @@ bool tl_model_has_shadows(const tl_model *m) {
     return m->shadows;
 }
 
-/* TL_MODEL_SHADOWS: the quantized 2-D weights may get shadows (an f16 or f32
-** weight can be written in place through its view, which a shadow would not see) */
+/* TL_MODEL_SHADOWS: when the file has Q4_0 matrices and this CPU the Q4_0x16
+** kernels (the layout is what a shadow buys; other types read as fast from the
+** background move's huge pages), its quantized 2-D weights may get shadows.
+** f16/f32 weights never do: they can be written in place through their views,
+** which a shadow would not see. */
 static void allow_shadows(tl_model *m) {
+    bool q4_0 = false;
+    for (int64_t i = 0; i < m->n_tensors; i++)
+        q4_0 |= m->tensors[i]->n_dims == 2 && m->tensors[i]->dtype == TL_DTYPE_Q4_0;
+    if (!q4_0 || !tl_q4_0x16_gemv_available() || !tl_q4_0x16_gemm_available()) return;
     for (int64_t i = 0; i < m->n_tensors; i++) {
         tl_tensor *t = m->tensors[i];
         const tl_type_traits *tr = tl_dtype_traits(t->dtype);

@@ -45,8 +45,9 @@ tl_status tl_model_load(const char *path, tl_model **out);
 /* The same with explicit TL_GGUF_* open flags (tl_model_load picks them from
 ** TL_HUGE_PAGES; a reader that streams through the file once passes 0), or
 ** TL_MODEL_SHADOWS: a plain file mapping whose quantized 2-D weights get
-** shadows when a linear first reads them (runtime/shadow.h); a file without
-** quantized 2-D weights loads without (tl_model_has_shadows says which). */
+** shadows when a linear first reads them (runtime/shadow.h), if the file has
+** Q4_0 matrices and the CPU the Q4_0x16 kernels; else the model loads without
+** (tl_model_has_shadows says which). */
 #define TL_MODEL_SHADOWS (1u << 8)
 tl_status tl_model_load_ex(const char *path, unsigned flags, tl_model **out);
 bool tl_model_has_shadows(const tl_model *m);

@@ -3,11 +3,13 @@
 **
 ** A GGUF weight is a view into the mapped file, in the file's layout.  The
 ** first time a linear reads a weight the model loader allowed (tensor field
-** shadow_allow), it asks for that weight's shadow; one background thread
+** shadow_allow: the quantized matrices of a file with Q4_0 ones, on a CPU with
+** the Q4_0x16 kernels), it asks for that weight's shadow; one background thread
 ** makes it and publishes it in the tensor; from then on the linears read the
 ** shadow.  Q4_0 weights get the Q4_0x16 layout (runtime/quant/q4_0x16.h: the
 ** one-token GEMV about 1.5x faster from cache), every other type a plain copy;
-** both go into 2 MiB pages where the system has them.  When the loader allows
+** both go into 2 MiB pages where the system has them (such a model skips the
+** background move of runtime/gguf_migrate.c).  When the loader allows
 ** it (shadow_allow 2: the mapping is the file itself), the file pages under a
 ** finished shadow are dropped from the process, so memory stays one copy of
 ** the weights; anything that still reads the view (a script, exact mode, rows

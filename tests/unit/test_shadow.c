@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,11 @@
 #include "runtime/tensor.h"
 
 static char model_dir[1024];
+
+/* shadows are made where the Q4_0x16 kernels run (not on other CPUs) */
+static bool x16(void) {
+    return tl_q4_0x16_gemv_available() && tl_q4_0x16_gemm_available();
+}
 
 static tl_model *load(const char *name) {
     char path[1200];
@@ -51,7 +57,11 @@ static void assert_same(const tl_tensor *a, const tl_tensor *b) {
 static void test_linears_same_with_shadows(void **state) {
     (void)state;
     tl_model *m = load("synthetic-small-q4_0.gguf");
-    assert_true(tl_model_has_shadows(m));
+    assert_int_equal(tl_model_has_shadows(m), x16());
+    if (!x16()) {
+        tl_model_unref(m);
+        skip();
+    }
     tl_tensor *wq = tl_model_find_tensor(m, "blk.0.attn_q.weight");
     tl_tensor *wk = tl_model_find_tensor(m, "blk.0.attn_k.weight");
     tl_tensor *head = tl_model_find_tensor(m, "output.weight"); /* q6_K */
@@ -105,7 +115,8 @@ static void test_linears_same_with_shadows(void **state) {
     free(row0);
 }
 
-/* Shadows follow the weights' types and TL_WEIGHT_SHADOWS. */
+/* Shadows follow the weights' types, the CPU and TL_WEIGHT_SHADOWS; a file
+** without Q4_0 matrices keeps the background move instead. */
 static void test_which_models(void **state) {
     (void)state;
     tl_model *f32 = load("stories260K.gguf"); /* no quantized 2-D weight */
@@ -113,12 +124,17 @@ static void test_which_models(void **state) {
     tl_tensor *w = tl_model_find_tensor(f32, "blk.0.attn_q.weight");
     assert_int_equal(w->shadow_allow, 0);
     tl_model_unref(f32);
-    tl_model *mixed = load("stories260K-q4_0.gguf"); /* q4_0 and f16 weights */
-    assert_true(tl_model_has_shadows(mixed));
-    assert_int_equal(tl_model_find_tensor(mixed, "blk.0.attn_q.weight")->shadow_allow, 2);
+    tl_model *mixed = load("stories260K-q4_0.gguf"); /* q4_0, q8_0 and f16 weights */
+    assert_int_equal(tl_model_has_shadows(mixed), x16());
+    assert_int_equal(tl_model_find_tensor(mixed, "blk.0.attn_q.weight")->shadow_allow,
+                     x16() ? 2 : 0);
+    assert_int_equal(tl_model_find_tensor(mixed, "output.weight")->shadow_allow, x16() ? 2 : 0);
     assert_int_equal(tl_model_find_tensor(mixed, "blk.0.ffn_down.weight")->shadow_allow, 0);
     assert_int_equal(tl_model_find_tensor(mixed, "blk.0.attn_norm.weight")->shadow_allow, 0);
     tl_model_unref(mixed);
+    tl_model *q8 = load("stories260K-q8_0.gguf"); /* no q4_0 matrix */
+    assert_false(tl_model_has_shadows(q8));
+    tl_model_unref(q8);
     setenv("TL_WEIGHT_SHADOWS", "0", 1);
     tl_model *off = load("synthetic-small-q4_0.gguf");
     unsetenv("TL_WEIGHT_SHADOWS");
@@ -137,6 +153,7 @@ static void test_which_models(void **state) {
 ** give the same shadows and the same linears. */
 static void test_small_pieces(void **state) {
     (void)state;
+    if (!x16()) skip();
     tl_model *a = load("synthetic-small-q4_0.gguf");
     tl_shadow_set_piece(4096); /* 16 rows a piece: every weight in several */
     tl_model *b = load("synthetic-small-q4_0.gguf");
@@ -182,7 +199,8 @@ static void test_small_pieces(void **state) {
 int main(void) {
     const char *dir = getenv("TL_TEST_MODELS");
     snprintf(model_dir, sizeof model_dir, "%s", dir ? dir : "../shared/models");
-    const char *need[] = {"synthetic-small-q4_0.gguf", "stories260K.gguf", "stories260K-q4_0.gguf"};
+    const char *need[] = {"synthetic-small-q4_0.gguf", "stories260K.gguf", "stories260K-q4_0.gguf",
+                          "stories260K-q8_0.gguf"};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
         char p[1200];
         snprintf(p, sizeof p, "%s/%s", model_dir, need[i]);
