@@ -67,6 +67,18 @@ static tl_storage *shadow_storage(size_t bytes) {
     return s;
 }
 
+/* The file pages under t's shadow, again: a linear that started before the shadow
+** was published may have read some back in (sweep, below). */
+static void drop_again(const tl_tensor *t) {
+    const tl_storage *s = __atomic_load_n(&t->shadow, __ATOMIC_ACQUIRE);
+    if (!s || t->shadow_allow != 2) return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t src = (uintptr_t)tl_tensor_data(t);
+    uintptr_t a = (src + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t b = (src + (size_t)t->shadow_rows * t->nb[1]) & ~(uintptr_t)(page - 1);
+    if (b > a) madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
+}
+
 /* Makes and publishes t's shadow; on any failure t simply keeps none. */
 static void make_shadow(tl_tensor *t) {
     const char *src = tl_tensor_data(t);
@@ -109,18 +121,7 @@ static void make_shadow(tl_tensor *t) {
     t->shadow_kind = (uint8_t)kind;
     t->shadow_rows = shadow_rows;
     __atomic_store_n(&t->shadow, s, __ATOMIC_RELEASE);
-}
-
-/* The file pages under t's shadow, again: a linear that started before the shadow
-** was published may have read some back in (sweep, below). */
-static void drop_again(const tl_tensor *t) {
-    const tl_storage *s = __atomic_load_n(&t->shadow, __ATOMIC_ACQUIRE);
-    if (!s || t->shadow_allow != 2) return;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    uintptr_t src = (uintptr_t)tl_tensor_data(t);
-    uintptr_t a = (src + page - 1) & ~(uintptr_t)(page - 1);
-    uintptr_t b = (src + (size_t)t->shadow_rows * t->nb[1]) & ~(uintptr_t)(page - 1);
-    if (b > a) madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
+    drop_again(t); /* what linears read back in meanwhile (the sweep catches the rest) */
 }
 
 /* Made shadows wait in `done` (their tensors held) until the queue has been
