@@ -16,6 +16,7 @@
 ** and prints each median with min / max, the aggregate ratios tgB / tg1 and
 ** ppBxPP / ppL (wall and CPU), and the load average. */
 #include "lang/eval.h"
+#include "runtime/shadow.h"
 #include "runtime/threadpool.h"
 
 #include <stdio.h>
@@ -130,6 +131,7 @@ int main(int argc, char **argv) {
             wall[c][r] = tok[c] / t[c].wall;
             cpu[c][r] = tok[c] / t[c].cpu;
         }
+        if (r < 0) tl_shadow_wait(); /* the weights' shadows, asked for by the warm-up */
     }
     double load[3] = {0};
     if (getloadavg(load, 3) < 0) load[0] = -1;

@@ -3,7 +3,8 @@
 **
 ** A llama layer ropes its queries and its keys at the same positions, and every
 ** layer of a token does the same: 44 calls a token on TinyLlama, each needing
-** the same 32 cos/sin pairs (about 1.5 us of libm each time).  A table depends
+** the same 32 cos/sin pairs (callgrind: ~35k instructions of libm a token before,
+** a few hundred now; a 64-token prompt the same 44-fold over).  A table depends
 ** only on the position, the head size and theta_scale, so a call whose
 ** positions the thread's table already covers reads it; the values are the ones
 ** the per-row loop computed (same operations, same order). */
