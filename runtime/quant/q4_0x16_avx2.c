@@ -65,10 +65,7 @@ tl_status tl_q4_0x16_gemv(int64_t n, const void *packed, int64_t r0, int64_t r1,
     const blk_q8_0 *y = act;
     int32_t s8[GEMV_MAX_BLOCKS];
     float dy[GEMV_MAX_BLOCKS];
-    for (int64_t b = 0; b < nb; b++) {
-        s8[b] = 8 * tile_code_sum(y[b].qs);
-        dy[b] = f16_to_f32_hw(y[b].d);
-    }
+    tile_gemv_acts(y, nb, s8, dy);
     const __m256i m4 = _mm256_set1_epi8(15), ones16 = _mm256_set1_epi16(1);
     const size_t group = (size_t)nb * TL_Q4_0X16_BLOCK;
     for (int64_t g = r0 / 16; g < r1 / 16; g++) {

@@ -214,10 +214,7 @@ tl_status tl_q4_0_gemv_tile8(int64_t n, const void *w, size_t w_stride, int64_t 
         const blk_q8_0 *y = act;
         int32_t s8[GEMV_MAX_BLOCKS];
         float dy[GEMV_MAX_BLOCKS];
-        for (int64_t b = 0; b < nb; b++) {
-            s8[b] = 8 * tile_code_sum(y[b].qs);
-            dy[b] = f16_to_f32_hw(y[b].d);
-        }
+        tile_gemv_acts(y, nb, s8, dy);
         gemv_groups(nb, w, w_stride, r0, r8, y, s8, dy, out);
     }
     if (r8 < r1)

@@ -61,6 +61,15 @@ static inline int32_t tile_code_sum(const int8_t qs[32]) {
     return _mm_cvtsi128_si32(h);
 }
 
+/* A one-token GEMV's per-block activation terms: 8 x the block's code sum (the
+** nibbles' offset of 8) and the block's scale as f32. */
+static inline void tile_gemv_acts(const blk_q8_0 *y, int64_t nb, int32_t *s8, float *dy) {
+    for (int64_t b = 0; b < nb; b++) {
+        s8[b] = 8 * tile_code_sum(y[b].qs);
+        dy[b] = f16_to_f32_hw(y[b].d);
+    }
+}
+
 /* One activation block, repacked for the tile kernels: the codes as 8 dwords,
 ** d as a float and -8 * (sum of the codes), so that with unsigned nibbles
 ** (0..15) the block's sum of (q - 8) * y is sum(nibble * y) + ns8 (stored
