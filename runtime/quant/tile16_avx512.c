@@ -12,8 +12,9 @@
 ** multiply and one FMA; on this project's Zen-4-class test machine vpdpbusd
 ** and the float multiply/FMA share the two 512-bit pipes, so ~80% of the
 ** vpdpbusd peak (~184 GMAC/s at 3.6 GHz) is the bound of ggml's order, and
-** the 8-token tile reaches ~176-183 in cache (docs/performance/third_pass.md).  What is left is the
-*per-call packing of each 16-row group. */
+** the 8-token tile reaches ~176-183 in cache (docs/performance/third_pass.md).  GGUF rows are
+** packed per call, 16 rows at a time; Q4_0x16 weights (q4_0x16.h) are read in
+** place, which is what lets a batch of 8 tokens run at the tile's rate. */
 #include "runtime/quant/tile8.h"
 
 #include "runtime/cpu.h"
@@ -74,10 +75,24 @@ static void pack_group(int64_t nb, const char *g, size_t rs, z_blk *pw) {
 #define DOT_BCAST(acc, w, mem)                                                                     \
     __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(mem))
 
+/* The weights of one block of a 16-row group, from either form: a z_blk
+** (x16 = 0: packed on this call, scales already f32) or Q4_0x16 (x16 = 1:
+** laid out ahead of time, q4_0x16.h; read in place, scales widened here). */
+#define WBLK_BYTES(x16) ((x16) ? TL_Q4_0X16_BLOCK : (int)sizeof(z_blk))
+static inline __attribute__((always_inline)) __m512i wblk_q(const char *w, int x16, int j) {
+    return x16 ? _mm512_loadu_si512(w + 32 + 64 * j) : _mm512_load_si512(w + 64 * j);
+}
+static inline __attribute__((always_inline)) __m512 wblk_dx(const char *w, int x16) {
+    return x16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)w))
+               : _mm512_load_ps((const float *)(w + offsetof(z_blk, dx)));
+}
+
 /* 16 rows x 4 tokens (k..k+3); each token's sum runs as two chains (low and
 ** high nibbles) so that the multiply-add latency is hidden. */
-static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
-                      const char *next, float *out, size_t out_stride) {
+static inline __attribute__((always_inline)) void tile_16x4(int64_t nb, const char *pw, int x16,
+                                                            const tile_act *pa, int64_t n_tok,
+                                                            int64_t k, const char *next, float *out,
+                                                            size_t out_stride) {
     const __m512i m4 = _mm512_set1_epi8(15);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     for (int64_t b = 0; b < nb; b++) {
@@ -86,13 +101,13 @@ static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
             for (int l = 0; l < 288; l += 64)
                 _mm_prefetch(next + b * 288 + l, _MM_HINT_T1);
         }
-        const z_blk *W = pw + b;
+        const char *W = pw + b * WBLK_BYTES(x16);
         const tile_act *A = pa + b * n_tok + k;
         __m512i s0 = _mm512_set1_epi32(A[0].ns8), s1 = _mm512_set1_epi32(A[1].ns8);
         __m512i s2 = _mm512_set1_epi32(A[2].ns8), s3 = _mm512_set1_epi32(A[3].ns8);
         __m512i t0 = _mm512_setzero_si512(), t1 = t0, t2 = t0, t3 = t0;
         for (int j = 0; j < 4; j++) {
-            __m512i v = W->q[j];
+            __m512i v = wblk_q(W, x16, j);
             __m512i q = _mm512_and_si512(v, m4), h = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
             DOT_BCAST(s0, q, A[0].qs[j]);
             DOT_BCAST(s1, q, A[1].qs[j]);
@@ -103,7 +118,7 @@ static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
             DOT_BCAST(t2, h, A[2].qs[j + 4]);
             DOT_BCAST(t3, h, A[3].qs[j + 4]);
         }
-        __m512 dx = W->dx;
+        __m512 dx = wblk_dx(W, x16);
         acc0 = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(A[0].d)),
                                _mm512_cvtepi32_ps(_mm512_add_epi32(s0, t0)), acc0);
         acc1 = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(A[1].d)),
@@ -136,8 +151,10 @@ static void tile_16x4(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
 #define T8_ACC(i)                                                                                  \
     acc##i = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(A[i].d)), _mm512_cvtepi32_ps(s##i),  \
                              acc##i)
-static void tile_16x8(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
-                      const char *next, float *out, size_t out_stride) {
+static inline __attribute__((always_inline)) void tile_16x8(int64_t nb, const char *pw, int x16,
+                                                            const tile_act *pa, int64_t n_tok,
+                                                            int64_t k, const char *next, float *out,
+                                                            size_t out_stride) {
     const __m512i m4 = _mm512_set1_epi8(15);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     __m512 acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
@@ -146,20 +163,20 @@ static void tile_16x8(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
             for (int l = 0; l < 288; l += 64)
                 _mm_prefetch(next + b * 288 + l, _MM_HINT_T1);
         }
-        const z_blk *W = pw + b;
+        const char *W = pw + b * WBLK_BYTES(x16);
         const tile_act *A = pa + b * n_tok + k;
         __m512i s0 = _mm512_set1_epi32(A[0].ns8), s1 = _mm512_set1_epi32(A[1].ns8);
         __m512i s2 = _mm512_set1_epi32(A[2].ns8), s3 = _mm512_set1_epi32(A[3].ns8);
         __m512i s4 = _mm512_set1_epi32(A[4].ns8), s5 = _mm512_set1_epi32(A[5].ns8);
         __m512i s6 = _mm512_set1_epi32(A[6].ns8), s7 = _mm512_set1_epi32(A[7].ns8);
         for (int j = 0; j < 4; j++) {
-            __m512i v = W->q[j];
+            __m512i v = wblk_q(W, x16, j);
             __m512i q = _mm512_and_si512(v, m4);
             T8_ALL(q, j);
             __m512i h = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
             T8_ALL(h, j + 4);
         }
-        __m512 dx = W->dx;
+        __m512 dx = wblk_dx(W, x16);
         T8_ACC(0);
         T8_ACC(1);
         T8_ACC(2);
@@ -179,45 +196,47 @@ static void tile_16x8(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n
     _mm512_storeu_ps(out + 7 * out_stride, acc7);
 }
 
-static void tile_16x1(int64_t nb, const z_blk *pw, const tile_act *pa, int64_t n_tok, int64_t k,
-                      float *out) {
+static inline __attribute__((always_inline)) void tile_16x1(int64_t nb, const char *pw, int x16,
+                                                            const tile_act *pa, int64_t n_tok,
+                                                            int64_t k, float *out) {
     const __m512i m4 = _mm512_set1_epi8(15);
     __m512 acc = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+        const char *W = pw + b * WBLK_BYTES(x16);
         const tile_act *A = pa + b * n_tok + k;
         __m512i s = _mm512_set1_epi32(A->ns8), t = _mm512_setzero_si512();
         for (int j = 0; j < 4; j++) {
-            __m512i v = pw[b].q[j];
+            __m512i v = wblk_q(W, x16, j);
             DOT_BCAST(s, _mm512_and_si512(v, m4), A->qs[j]);
             DOT_BCAST(t, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4), A->qs[j + 4]);
         }
-        acc = _mm512_fmadd_ps(_mm512_mul_ps(pw[b].dx, _mm512_set1_ps(A->d)),
+        acc = _mm512_fmadd_ps(_mm512_mul_ps(wblk_dx(W, x16), _mm512_set1_ps(A->d)),
                               _mm512_cvtepi32_ps(_mm512_add_epi32(s, t)), acc);
     }
     _mm512_storeu_ps(out, acc);
 }
 
-/* The nb blocks of one group of Q4_0x16 weights (q4_0x16.h) into pw: the
-** nibble dwords are already in place; only the scales widen to f32. */
-static void unpack_x16(int64_t nb, const char *p, z_blk *pw) {
-    for (int64_t b = 0; b < nb; b++, p += TL_Q4_0X16_BLOCK) {
-        for (int j = 0; j < 4; j++)
-            _mm512_store_si512(&pw[b].q[j], _mm512_loadu_si512(p + 32 + 64 * j));
-        _mm512_store_ps(&pw[b].dx, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)));
-    }
-}
-
-/* One 16-row group (packed in pw) starting at row g against all n_tok tokens. */
-static void tiles_16(int64_t nb, int64_t g, const char *next, const z_blk *pw, const tile_act *pack,
-                     int64_t n_tok, float *out, size_t out_stride) {
+/* One 16-row group (pw: packed z_blk blocks, or Q4_0x16 blocks when x16)
+** starting at row g against all n_tok tokens. */
+static inline __attribute__((always_inline)) void
+tiles_16_in(int64_t nb, int64_t g, const char *next, const char *pw, int x16, const tile_act *pack,
+            int64_t n_tok, float *out, size_t out_stride) {
     float *o = out + (size_t)g;
     int64_t k = 0;
     for (; k + 8 <= n_tok; k += 8, next = NULL)
-        tile_16x8(nb, pw, pack, n_tok, k, next, o + (size_t)k * out_stride, out_stride);
+        tile_16x8(nb, pw, x16, pack, n_tok, k, next, o + (size_t)k * out_stride, out_stride);
     for (; k + 4 <= n_tok; k += 4, next = NULL)
-        tile_16x4(nb, pw, pack, n_tok, k, next, o + (size_t)k * out_stride, out_stride);
+        tile_16x4(nb, pw, x16, pack, n_tok, k, next, o + (size_t)k * out_stride, out_stride);
     for (; k < n_tok; k++)
-        tile_16x1(nb, pw, pack, n_tok, k, o + (size_t)k * out_stride);
+        tile_16x1(nb, pw, x16, pack, n_tok, k, o + (size_t)k * out_stride);
+}
+static void tiles_16(int64_t nb, int64_t g, const char *next, const z_blk *pw, const tile_act *pack,
+                     int64_t n_tok, float *out, size_t out_stride) {
+    tiles_16_in(nb, g, next, (const char *)pw, 0, pack, n_tok, out, out_stride);
+}
+static void tiles_16_x16(int64_t nb, int64_t g, const char *next, const char *pw,
+                         const tile_act *pack, int64_t n_tok, float *out, size_t out_stride) {
+    tiles_16_in(nb, g, next, pw, 1, pack, n_tok, out, out_stride);
 }
 
 /* One 16-row group of GGUF rows starting at row g against all n_tok tokens. */
@@ -241,20 +260,13 @@ tl_status tl_q4_0x16_gemm(int64_t n, const void *packed, int64_t r0, int64_t r1,
     int64_t nb = n / QK32;
     if (r0 == r1 || n_tok == 0) return TL_OK;
     tile_act *pack = tile_pack_acts(act, act_stride, nb, n_tok);
-    z_blk *pw = tile_alloc64((size_t)nb * sizeof(*pw));
-    if (!pack || !pw) {
-        free(pack);
-        free(pw);
-        return tl_fail(TL_ERR_NOMEM, "q4_0x16_gemm: out of memory");
-    }
+    if (!pack) return tl_fail(TL_ERR_NOMEM, "q4_0x16_gemm: out of memory");
     const size_t group = (size_t)nb * TL_Q4_0X16_BLOCK;
     for (int64_t g = r0; g < r1; g += 16) {
         const char *p = (const char *)packed + (size_t)(g / 16) * group;
-        unpack_x16(nb, p, pw);
-        tiles_16(nb, g, g + 16 < r1 ? p + group : NULL, pw, pack, n_tok, out, out_stride);
+        tiles_16_x16(nb, g, g + 16 < r1 ? p + group : NULL, p, pack, n_tok, out, out_stride);
     }
     free(pack);
-    free(pw);
     return TL_OK;
 }
 
