@@ -27,7 +27,10 @@ static float frand(void) {
 }
 
 /* W [rows][n] of type dt and A [tok][n] of its dot type from random floats;
-** kind 1: weights at +-max and activations +-1 (the largest integer sums). */
+** kind 1: weights at +-max and activations +-1 (large integer sums); kind 2:
+** every weight and activation the same positive value, kind 3 the same
+** negative one (every code at one end of its range: the largest partial sums
+** a kernel keeps in 16 bits). */
 static void make(tl_dtype dt, int64_t rows, int64_t n, int64_t tok, int kind, void **w, size_t *ws,
                  void **a, size_t *as) {
     const tl_type_traits *wt = tl_dtype_traits(dt), *at = tl_dtype_traits(wt->dot_type);
@@ -38,10 +41,16 @@ static void make(tl_dtype dt, int64_t rows, int64_t n, int64_t tok, int kind, vo
     *w = malloc(*ws * (size_t)rows);
     *a = malloc(*as * (size_t)tok);
     for (int64_t i = 0; i < rows * n; i++)
-        f[i] = kind == 1 ? (frand() < 0 ? -8.0f : 7.0f) : frand() * (float)(1 + (i / 16) % 7);
+        f[i] = kind == 1   ? (frand() < 0 ? -8.0f : 7.0f)
+               : kind == 2 ? 7.0f
+               : kind == 3 ? -8.0f
+                           : frand() * (float)(1 + (i / 16) % 7);
     assert_int_equal(tl_quantize_rows(dt, f, *w, rows, n), TL_OK);
     for (int64_t i = 0; i < tok * n; i++)
-        f[i] = kind == 1 ? (frand() < 0 ? -1.0f : 1.0f) : frand() * 3;
+        f[i] = kind == 1   ? (frand() < 0 ? -1.0f : 1.0f)
+               : kind == 2 ? 1.0f
+               : kind == 3 ? -1.0f
+                           : frand() * 3;
     for (int64_t k = 0; k < tok; k++)
         at->from_f32(f + k * n, (char *)*a + (size_t)k * *as, n);
     free(f);
@@ -114,6 +123,8 @@ static void test_ktile_matches_reference(void **state) {
         check(dt, o, 35, 512, 17, 1, 35, 0); /* 8-token tiles + 1 token, 2 groups + 2 rows */
         check(dt, o, 16, 768, 14, 0, 16, 1); /* 8 + 4 + 2 tokens, extreme codes */
         check(dt, o, 16, 256, 23, 0, 16, 0); /* 8 + 8 + 4 + 2 + 1 */
+        check(dt, o, 16, 512, 11, 0, 16, 2); /* constant codes, both signs */
+        check(dt, o, 16, 512, 11, 0, 16, 3);
         if (dt == TL_DTYPE_Q8_0) {
             check(dt, o, 32, 96, 5, 0, 32, 0); /* an odd block count */
             check(dt, o, 16, 32, 2, 0, 16, 1);
