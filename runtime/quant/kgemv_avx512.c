@@ -100,12 +100,27 @@ static tl_status gemv_q4k(int64_t n, const void *w, size_t rs, int64_t r0, int64
 /* ---- Q6_K in ggml's one-row order (tl_q6_K_dot) ------------------------------
 ** Four 512-bit vectors of unsigned codes q + 32 (groups 2i, 2i + 1 of 32
 ** elements each) against the activations: vpdpbusd gives the 4-element sums of
-** lane k of both groups, scaled per sub-block with a 32-bit multiply; the two
-** halves are added into ggml's 8 lanes, less its offset 32 (sc bsum). */
-static float q6k_row(const blk_q6_K *x, const blk_q8_K *y, int64_t nsb) {
+** lane k of both groups (|sum| <= 4 * 63 * 128 < 2^15); the sums of two groups
+** go into the int16 halves of one dword (a shift and a ternary-logic select)
+** and one vpdpwssd scales both by their sub-block scales; the two halves are
+** added into ggml's 8 lanes, less its offset 32 (sc bsum). */
+
+/* word 2j (2j + 1) of half h's scale pairs: the sub-block of dword j of the
+** first (second) vector of codes, less 8h: dword j < 8 is lane j of group 4h
+** (second: 4h + 2), dword j >= 8 lane j - 8 of group 4h + 1 (4h + 3). */
+static __m512i q6k_pair_index(void) {
+    int16_t idx[32];
+    for (int j = 0; j < 16; j++) {
+        int k = j % 8, g = j / 8; /* g: group 4h + g (first), 4h + 2 + g (second) */
+        idx[2 * j] = (int16_t)(2 * g + (k >= 4));
+        idx[2 * j + 1] = (int16_t)(4 + 2 * g + (k >= 4));
+    }
+    return _mm512_loadu_si512(idx);
+}
+
+static float q6k_row(const blk_q6_K *x, const blk_q8_K *y, int64_t nsb, __m512i pidx) {
     const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
-    /* dword lane l of vector i: scale byte 4i + l / 4 */
-    const __m128i rep = _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const __m512i lo16 = _mm512_set1_epi32(0xffff), eight = _mm512_set1_epi16(8);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < nsb; b++) {
         const blk_q6_K *xb = x + b;
@@ -115,6 +130,8 @@ static float q6k_row(const blk_q6_K *x, const blk_q8_K *y, int64_t nsb) {
         _mm_prefetch((const char *)xb + 3360 + 128, _MM_HINT_T0);
         _mm_prefetch((const char *)xb + 3360 + 192, _MM_HINT_T0);
         __m128i sc8 = _mm_loadu_si128((const __m128i *)xb->scales);
+        __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+        __m512i scw = _mm512_castsi256_si512(sc16);
         __m512i sum = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++) {
             /* elements 128h + 32c + l: c = 0 ql[l] low, 1 ql[l + 32] low, 2 ql[l] high,
@@ -132,16 +149,13 @@ static float q6k_row(const blk_q6_K *x, const blk_q8_K *y, int64_t nsb) {
             __m512i y0 = _mm512_loadu_si512(y[b].qs + 128 * h);
             __m512i y1 = _mm512_loadu_si512(y[b].qs + 128 * h + 64);
             __m512i z = _mm512_setzero_si512();
-            __m512i s0 = _mm512_cvtepi8_epi32(
-                _mm_shuffle_epi8(sc8, _mm_add_epi8(rep, _mm_set1_epi8((char)(8 * h)))));
-            __m512i s1 = _mm512_cvtepi8_epi32(
-                _mm_shuffle_epi8(sc8, _mm_add_epi8(rep, _mm_set1_epi8((char)(8 * h + 4)))));
-            sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(_mm512_dpbusd_epi32(z, v0, y0), s0));
-            sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(_mm512_dpbusd_epi32(z, v1, y1), s1));
+            __m512i p0 = _mm512_dpbusd_epi32(z, v0, y0), p1 = _mm512_dpbusd_epi32(z, v1, y1);
+            __m512i pr = _mm512_ternarylogic_epi32(p0, _mm512_slli_epi32(p1, 16), lo16, 0xe4);
+            __m512i sp = _mm512_permutexvar_epi16(h ? _mm512_add_epi16(pidx, eight) : pidx, scw);
+            sum = _mm512_dpwssd_epi32(sum, pr, sp);
         }
         __m256i s8 =
             _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
-        __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
         __m256i bs = _mm256_loadu_si256((const __m256i *)y[b].bsums);
         s8 = _mm256_sub_epi32(s8, _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
         __m256 d = _mm256_set1_ps(y[b].d * f16_to_f32_hw(xb->d));
@@ -154,8 +168,9 @@ static tl_status gemv_q6k(int64_t n, const void *w, size_t rs, int64_t r0, int64
                           const void *act, float *out) {
     int64_t nsb = n / QK_K;
     const blk_q8_K *y = act;
+    __m512i pidx = q6k_pair_index();
     for (int64_t r = r0; r < r1; r++)
-        out[r] = q6k_row((const blk_q6_K *)((const char *)w + (size_t)r * rs), y, nsb);
+        out[r] = q6k_row((const blk_q6_K *)((const char *)w + (size_t)r * rs), y, nsb, pidx);
     return TL_OK;
 }
 
