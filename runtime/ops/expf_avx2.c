@@ -105,3 +105,56 @@ void tl_swiglu_avx2(const float *x, const float *u, float *y, int64_t n) {
     for (; i < n; i++)
         y[i] = (x[i] / (1.0f + expf(-x[i]))) * u[i];
 }
+
+/* Which of the equal maxima is kept differs from the scalar loop only for
+** +0 / -0, and x - (+0) and x - (-0) then differ only in the sign of a zero,
+** whose expf is 1 either way. */
+float tl_row_max_avx2(const float *p, int64_t n, bool *nan) {
+    __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0, un = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 a = _mm256_loadu_ps(p + i), b = _mm256_loadu_ps(p + i + 8);
+        m0 = _mm256_max_ps(a, m0); /* a > m0 ? a : m0, NaN a leaves m0 */
+        m1 = _mm256_max_ps(b, m1);
+        un = _mm256_or_ps(un, _mm256_cmp_ps(a, b, _CMP_UNORD_Q));
+    }
+    float lane[8];
+    _mm256_storeu_ps(lane, _mm256_max_ps(m0, m1));
+    float mx = -INFINITY;
+    for (int l = 0; l < 8; l++)
+        if (lane[l] > mx) mx = lane[l];
+    bool any = _mm256_movemask_ps(un) != 0;
+    for (; i < n; i++) {
+        if (p[i] > mx) mx = p[i];
+        if (p[i] != p[i]) any = true;
+    }
+    *nan = any;
+    return mx;
+}
+
+void tl_expf_minus_avx2(float *p, int64_t n, float mx) {
+    const __m256 m = _mm256_set1_ps(mx);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_sub_ps(_mm256_loadu_ps(p + i), m);
+        if (special8(v)) {
+            float t[8];
+            _mm256_storeu_ps(t, v);
+            for (int l = 0; l < 8; l++)
+                p[i + l] = expf(t[l]);
+        } else {
+            _mm256_storeu_ps(p + i, exp8(v));
+        }
+    }
+    for (; i < n; i++)
+        p[i] = expf(p[i] - mx);
+}
+
+void tl_row_scale_avx2(float *p, int64_t n, float s) {
+    const __m256 v = _mm256_set1_ps(s);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(p + i, _mm256_mul_ps(_mm256_loadu_ps(p + i), v));
+    for (; i < n; i++)
+        p[i] *= s;
+}

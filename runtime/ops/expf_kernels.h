@@ -30,6 +30,14 @@ void tl_expf_avx2(const float *x, float *y, int64_t n);
 /* y[i] = x[i] / (1.0f + expf(-x[i])) (SiLU) for i in [0, n); y may be x. */
 void tl_silu_avx2(const float *x, float *y, int64_t n);
 
+/* The parts of a softmax row around the exponentials, each element by the same
+** float operation as the scalar loop: the largest of p[0..n) (as
+** "if (p[i] > mx) mx = p[i]" from -inf; n > 0) and whether any is NaN;
+** p[i] = expf(p[i] - mx); p[i] *= s. */
+float tl_row_max_avx2(const float *p, int64_t n, bool *nan);
+void tl_expf_minus_avx2(float *p, int64_t n, float mx);
+void tl_row_scale_avx2(float *p, int64_t n, float s);
+
 /* y[i] = (x[i] / (1.0f + expf(-x[i]))) * u[i] (SwiGLU) for i in [0, n). */
 void tl_swiglu_avx2(const float *x, const float *u, float *y, int64_t n);
 #else
@@ -42,6 +50,16 @@ static inline void tl_silu_avx2(const float *x, float *y, int64_t n) {
 }
 static inline void tl_swiglu_avx2(const float *x, const float *u, float *y, int64_t n) {
     (void)x, (void)u, (void)y, (void)n;
+}
+static inline float tl_row_max_avx2(const float *p, int64_t n, bool *nan) {
+    (void)p, (void)n, (void)nan;
+    return 0;
+}
+static inline void tl_expf_minus_avx2(float *p, int64_t n, float mx) {
+    (void)p, (void)n, (void)mx;
+}
+static inline void tl_row_scale_avx2(float *p, int64_t n, float s) {
+    (void)p, (void)n, (void)s;
 }
 #endif
 

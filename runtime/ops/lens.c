@@ -48,9 +48,9 @@ static void lens_reduce(void *ctx, int64_t begin, int64_t end) {
         __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
         return;
     }
+    ops_softmax_rows(j->logits + begin * j->V, end - begin, j->V);
     for (int64_t r = begin; r < end; r++) {
         float *row = j->logits + r * j->V;
-        ops_softmax_row(row, j->V);
         ops_topk_row(row, j->V, j->k, order);
         for (int64_t i = 0; i < j->k; i++) {
             j->probs[r * j->k + i] = row[order[i]];

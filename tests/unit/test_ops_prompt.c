@@ -116,7 +116,8 @@ static void softmax_ref(const float *x, float *y, int64_t n) {
 
 static void test_softmax(void **state) {
     (void)state;
-    const int64_t shapes[][2] = {{37, 3}, {1, 32000}, {1, 5}, {2, 2053}};
+    /* 19 rows: two groups of 8 rows summed side by side and 3 left */
+    const int64_t shapes[][2] = {{37, 3}, {1, 32000}, {1, 5}, {2, 2053}, {19, 2053}};
     for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
         tl_tensor *x = mk_rand(TL_DTYPE_F32, 2, shapes[c], (uint32_t)c + 11);
         float *px = tl_tensor_data(x);
@@ -138,6 +139,36 @@ static void test_softmax(void **state) {
         tl_tensor_unref(y);
         tl_tensor_unref(x);
     }
+}
+
+/* Rows of 8-row groups that a softmax handles apart: every entry -inf (uniform)
+** and a NaN (the whole row NaN), between ordinary rows. */
+static void test_softmax_special_rows(void **state) {
+    (void)state;
+    const int64_t shape[2] = {10, 64};
+    tl_tensor *x = mk_rand(TL_DTYPE_F32, 2, shape, 5);
+    float *px = tl_tensor_data(x);
+    for (int64_t i = 0; i < 64; i++)
+        px[2 * 64 + i] = -INFINITY;
+    px[5 * 64 + 17] = NAN;
+    tl_tensor *y;
+    OK(tl_op_softmax(x, -1, &y));
+    const float *py = tl_tensor_data(y);
+    float want[64];
+    for (int64_t r = 0; r < 10; r++)
+        for (int64_t i = 0; i < 64; i++) {
+            float g = py[r * 64 + i];
+            if (r == 2)
+                assert_true(g == 1.0f / 64.0f);
+            else if (r == 5)
+                assert_true(isnan(g));
+            else {
+                if (i == 0) softmax_ref(px + r * 64, want, 64);
+                assert_true(same_bits(g, want[i]));
+            }
+        }
+    tl_tensor_unref(y);
+    tl_tensor_unref(x);
 }
 
 /* swiglu(g, u) = silu(g) * u bit for bit: the fused pass over odd sizes with the
@@ -369,7 +400,7 @@ int main(void) {
         cmocka_unit_test(test_expf_kernels), cmocka_unit_test(test_unary_ops),
         cmocka_unit_test(test_swiglu),       cmocka_unit_test(test_attention_reference),
         cmocka_unit_test(test_rms_norm),     cmocka_unit_test(test_rope),
-        cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_softmax),      cmocka_unit_test(test_softmax_special_rows),
     };
     return cmocka_run_group_tests(tests, NULL, stop_pool);
 }
