@@ -49,14 +49,11 @@ static int64_t softmax_pv(const attn_job *j, float *p, int64_t nk, float mx, boo
             p[t] = 1.0f / (float)T;
     } else if (vec && ops_vexpf_ok()) { /* the same values: expf(-inf - mx) is 0 */
         double sum = 0.0;
-        for (int64_t t = 0; t < nk; t++)
-            p[t] -= mx;
-        tl_expf_avx2(p, p, nk);
+        tl_expf_minus_avx2(p, nk, mx);
         for (int64_t t = 0; t < nk; t++)
             sum += (double)p[t];
         float inv = (float)(1.0 / sum);
-        for (int64_t t = 0; t < nk; t++)
-            p[t] *= inv;
+        tl_row_scale_avx2(p, nk, inv);
         *fill = 0.0f * inv;
     } else {
         double sum = 0.0;
