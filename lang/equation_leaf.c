@@ -108,7 +108,7 @@ tl_flow tl_eq_load_leaves(run *R) {
     }
     for (int i = 0; i < p->n_out; i++)
         if (p->out_extent[i]) {
-            int64_t e;
+            int64_t e = 0;
             tl_flow fl = eval_int(R, p->out_extent[i], &e, "an index extent");
             if (fl != TL_FLOW_OK) return fl;
             if (e < 0) return tl_err_at(R->I, p->out_extent[i], TL_ERR_RANGE, "negative extent");
@@ -123,7 +123,7 @@ tl_flow tl_eq_load_leaves(run *R) {
         for (int a = 0; a < lf->n_axes; a++) {
             eq_axis *ax = &lf->axes[a];
             if (ax->kind == AX_GROUP) {
-                int64_t g;
+                int64_t g = 0;
                 tl_flow fl = eval_int(R, ax->e, &g, "a group size");
                 if (fl != TL_FLOW_OK) return fl;
                 if (g < 1)
@@ -272,7 +272,7 @@ tl_flow tl_eq_make_leaf(run *R, const eq_node *lf, eres *out, bool split) {
             ax++;
             break;
         case AX_SELECT: {
-            int64_t v;
+            int64_t v = 0;
             fl = eval_int(R, x->e, &v, "an index value");
             if (fl != TL_FLOW_OK) break;
             tl_tensor *s = NULL;
@@ -284,7 +284,7 @@ tl_flow tl_eq_make_leaf(run *R, const eq_node *lf, eres *out, bool split) {
             break;
         }
         case AX_SHIFT: {
-            int64_t c;
+            int64_t c = 0;
             fl = eval_int(R, x->e, &c, "an index offset");
             if (fl != TL_FLOW_OK) break;
             st = shift_pad(&t, ax, x->sign * c, R->ext[x->label]);

@@ -222,7 +222,7 @@ static tl_flow parse_scheduler(tl_interp *I, const tl_node *f, learn_opts *o) {
                          "learn: unknown scheduler %s (step, exponential or cosine)", f->name);
     }
     for (const tl_node *p = f->a; p; p = p->next) {
-        double v;
+        double v = 0;
         tl_flow fl = num_of(I, p->a, p->name, &v);
         if (fl != TL_FLOW_OK) return fl;
         if (!strcmp(p->name, "gamma"))
@@ -249,7 +249,7 @@ static tl_flow parse_opts(tl_interp *I, const tl_node *n, learn_opts *o) {
             scheduler = p->a;
         } else if (!strcmp(p->name, "epochs") || !strcmp(p->name, "batches") ||
                    !strcmp(p->name, "log_every") || !strcmp(p->name, "clip")) {
-            double v;
+            double v = 0;
             tl_flow fl = num_of(I, p->a, p->name, &v);
             if (fl != TL_FLOW_OK) return fl;
             if (!strcmp(p->name, "clip")) {

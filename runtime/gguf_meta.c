@@ -168,14 +168,14 @@ static tl_status get_int_range(const tl_gguf *g, const char *key, int64_t lo, in
 }
 
 tl_status tl_gguf_get_u32(const tl_gguf *g, const char *key, uint32_t *out) {
-    int64_t v;
+    int64_t v = 0;
     tl_status st = get_int_range(g, key, 0, UINT32_MAX, "uint32", &v);
     if (!st) *out = (uint32_t)v;
     return st;
 }
 
 tl_status tl_gguf_get_i32(const tl_gguf *g, const char *key, int32_t *out) {
-    int64_t v;
+    int64_t v = 0;
     tl_status st = get_int_range(g, key, INT32_MIN, INT32_MAX, "int32", &v);
     if (!st) *out = (int32_t)v;
     return st;

@@ -119,7 +119,7 @@ static void copy_rows(float *dst, const tl_tensor *src, int64_t rows, int64_t he
 tl_status tl_kvcache_append(tl_kvcache *c, int64_t layer, const tl_tensor *k, const tl_tensor *v) {
     tl_status st = check_layer(c, layer);
     if (st != TL_OK) return st;
-    int64_t rows, heads, dim, vrows, vheads, vdim;
+    int64_t rows = 0, heads = 0, dim = 0, vrows = 0, vheads = 0, vdim = 0;
     if ((st = input_geometry(k, &rows, &heads, &dim)) != TL_OK) return st;
     if ((st = input_geometry(v, &vrows, &vheads, &vdim)) != TL_OK) return st;
     if (rows != vrows || heads * dim != vheads * vdim) {

@@ -311,7 +311,7 @@ tl_status tl_npy_parse(const void *data, size_t len, tl_tensor **out) {
     npy_header h = {0};
     tl_status st = parse_dict((const char *)b + hstart, hlen, &h);
     if (st != TL_OK) return st;
-    npy_type t;
+    npy_type t = {0};
     st = decode_descr(h.descr, &t);
     if (st != TL_OK) return st;
 

@@ -61,7 +61,8 @@ static bool exists(const char *path, long long *size) {
     char buf[4096];
     const char *home = getenv("HOME");
     if (path[0] == '~' && path[1] == '/' && home) {
-        snprintf(buf, sizeof buf, "%s%s", home, path + 1);
+        int len = snprintf(buf, sizeof buf, "%s%s", home, path + 1);
+        if (len < 0 || (size_t)len >= sizeof buf) return false; /* no such path */
         path = buf;
     }
     struct stat sb;

@@ -208,7 +208,7 @@ static tl_status b_entity_count(tl_call *c, int argc, const tl_value *argv, tl_v
 
 /* entity_onehot(type, name): f32 [entity_count(type)], 1 at the entity's index */
 static tl_status b_entity_onehot(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
-    tl_value k;
+    tl_value k = {0};
     tl_status st = b_entity_index(c, argc, argv, &k);
     if (st != TL_OK) return st;
     tl_logic *L;

@@ -196,7 +196,7 @@ static tl_status do_detokenize(const tl_call *c, tok_obj *o, int argc, const tl_
 static tl_status do_piece(const tl_call *c, tok_obj *o, int argc, const tl_value *argv,
                           tl_value *out) {
     bool special;
-    int32_t id;
+    int32_t id = 0;
     tl_status st = opt_bool(c, argc, argv, 1, true, &special);
     if (!st) st = id_of(c, o->tok, &argv[0], 0, &id);
     if (st) return st;

@@ -80,7 +80,7 @@ static uint8_t *bfs_closure(int n, const tl_rel *edges) {
         int a = edges->tup[2 * i];
         adj[adj_start[a] + fill[a]++] = edges->tup[2 * i + 1];
     }
-    int *queue = malloc((size_t)n * sizeof(int));
+    int *queue = malloc((size_t)(n + 1) * sizeof(int));
     for (int s = 0; s < n; s++) {
         int qh = 0, qt = 0;
         for (int e = adj_start[s]; e < adj_start[s + 1]; e++)
