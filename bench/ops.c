@@ -107,6 +107,8 @@ int main(int argc, char **argv) {
          quantized(TL_DTYPE_Q8_0, 2048, 2048), NULL, 0},
         {"linear q4_K [1,2048]x[5632,2048]", 0, randn(2, (int64_t[]){1, 2048}),
          quantized(TL_DTYPE_Q4_K, 5632, 2048), NULL, 5632.0 * 2048 / 256 * 144},
+        {"linear q5_K [1,2048]x[5632,2048]", 0, randn(2, (int64_t[]){1, 2048}),
+         quantized(TL_DTYPE_Q5_K, 5632, 2048), NULL, 5632.0 * 2048 / 256 * 176},
         {"linear q6_K [1,2048]x[5632,2048]", 0, randn(2, (int64_t[]){1, 2048}),
          quantized(TL_DTYPE_Q6_K, 5632, 2048), NULL, 5632.0 * 2048 / 256 * 210},
         {"linear q8_0 [1,2048]x[5632,2048]", 0, randn(2, (int64_t[]){1, 2048}),

@@ -1,5 +1,5 @@
-/* runtime/quant/kgemv_avx512.c -- one-token matrix-vector products for Q4_K
-** and Q6_K with AVX-512 VNNI (see ktile.h): one row at a time, the whole
+/* runtime/quant/kgemv_avx512.c -- one-token matrix-vector products for Q4_K,
+** Q5_K and Q6_K with AVX-512 VNNI (see ktile.h): one row at a time, the whole
 ** super-block in 512-bit vectors, each thread reading its rows as one
 ** sequential stream.
 **
@@ -63,10 +63,9 @@ static inline void q4k_sums(const blk_q4_K *x, const gact *a, int32_t *S, int32_
 
 #define GEMV_MAX_SB 128
 
-static tl_status gemv_q4k(int64_t n, const void *w, size_t rs, int64_t r0, int64_t r1,
-                          const void *act, float *out) {
-    int64_t nsb = n / QK_K;
-    _Alignas(64) gact pa[GEMV_MAX_SB];
+/* The nsb Q8_K super-blocks at act rearranged (the same for Q4_K and Q5_K:
+** y[2c + h] holds the 32 activations of sub-blocks 4c + h and 4c + 2 + h). */
+static void pack_gact(const void *act, int64_t nsb, gact *pa) {
     for (int64_t b = 0; b < nsb; b++) {
         blk_q8_K y;
         memcpy(&y, (const char *)act + (size_t)b * sizeof y, sizeof y);
@@ -78,6 +77,13 @@ static tl_status gemv_q4k(int64_t n, const void *w, size_t rs, int64_t r0, int64
         pa[b].bp = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
         pa[b].d = y.d;
     }
+}
+
+static tl_status gemv_q4k(int64_t n, const void *w, size_t rs, int64_t r0, int64_t r1,
+                          const void *act, float *out) {
+    int64_t nsb = n / QK_K;
+    _Alignas(64) gact pa[GEMV_MAX_SB];
+    pack_gact(act, nsb, pa);
     for (int64_t r = r0; r < r1; r++) {
         const blk_q4_K *x = (const blk_q4_K *)((const char *)w + (size_t)r * rs);
         float acc = 0.0f, accm = 0.0f;
@@ -93,6 +99,75 @@ static tl_status gemv_q4k(int64_t n, const void *w, size_t rs, int64_t r0, int64
             accm = fmaf((float)M, f16_to_f32_hw(x[b].dmin) * pa[b].d, accm);
         }
         out[r] = acc - accm;
+    }
+    return TL_OK;
+}
+
+/* ---- Q5_K in ggml's one-row order (tl_q5_K_dot) ------------------------------
+** Lane k of sub-block j (32 elements) is its elements 4k .. 4k + 3; s_k = sum
+** over j of sc_j times their 4-element sum (at most 4 * 31 * 128 < 2^15), the
+** mins' integer sum apart.  Per half c of the super-block: the codes of
+** sub-blocks 4c, 4c + 2 (low nibbles) and 4c + 1, 4c + 3 (high nibbles) with
+** their fifth bits, two vpdpbusd against the rearranged activations, the two
+** sums put into the int16 halves of each dword and scaled by one vpdpwssd. */
+static tl_status gemv_q5k(int64_t n, const void *w, size_t rs, int64_t r0, int64_t r1,
+                          const void *act, float *out) {
+    int64_t nsb = n / QK_K;
+    _Alignas(64) gact pa[GEMV_MAX_SB];
+    pack_gact(act, nsb, pa);
+    const __m512i m4 = _mm512_set1_epi8(15), one = _mm512_set1_epi8(1);
+    const __m512i lo16 = _mm512_set1_epi32(0xffff);
+    __m512i pidx[2]; /* words 2i, 2i + 1: scales 4c + 2 (i >= 8), 4c + 2 (i >= 8) + 1 */
+    for (int c = 0; c < 2; c++) {
+        int16_t idx[32];
+        for (int i = 0; i < 16; i++) {
+            idx[2 * i] = (int16_t)(4 * c + 2 * (i >= 8));
+            idx[2 * i + 1] = (int16_t)(4 * c + 2 * (i >= 8) + 1);
+        }
+        pidx[c] = _mm512_loadu_si512(idx);
+    }
+    for (int64_t r = r0; r < r1; r++) {
+        const blk_q5_K *x = (const blk_q5_K *)((const char *)w + (size_t)r * rs);
+        __m256 acc = _mm256_setzero_ps();
+        float summs = 0.0f;
+        for (int64_t b = 0; b < nsb; b++) {
+            _mm_prefetch((const char *)(x + b) + 2048, _MM_HINT_T0);
+            _mm_prefetch((const char *)(x + b) + 2048 + 64, _MM_HINT_T0);
+            _mm_prefetch((const char *)(x + b) + 2048 + 128, _MM_HINT_T0);
+            __m256i sm = _mm256_cvtepu8_epi16(tl_unpack_scales_mins(x[b].scales));
+            __m128i p = _mm_madd_epi16(_mm256_extracti128_si256(sm, 1), pa[b].bp);
+            p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0x4e));
+            p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0xb1));
+            int32_t msum = _mm_cvtsi128_si32(p);
+            __m512i scw = _mm512_castsi256_si512(sm);
+            /* the fifth bits: qh[l] bit 2c' of sub-block 2c' (c' = 0..3); the
+            ** high half shifted by 2 so that c' = 2c + 1 sits where 2c does */
+            __m256i hb = _mm256_loadu_si256((const __m256i *)x[b].qh);
+            __m512i hq =
+                _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
+            __m512i sum = _mm512_setzero_si512();
+            for (int c = 0; c < 2; c++) {
+                __m512i q = _mm512_loadu_si512(x[b].qs + 64 * c);
+                __m512i v0 = _mm512_or_si512(
+                    _mm512_and_si512(q, m4),
+                    _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hq, 4 * c), one), 4));
+                __m512i v1 = _mm512_or_si512(
+                    _mm512_and_si512(_mm512_srli_epi16(q, 4), m4),
+                    _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hq, 4 * c + 1), one), 4));
+                __m512i z = _mm512_setzero_si512();
+                __m512i p0 = _mm512_dpbusd_epi32(z, v0, pa[b].y[2 * c]);
+                __m512i p1 = _mm512_dpbusd_epi32(z, v1, pa[b].y[2 * c + 1]);
+                __m512i pr = _mm512_ternarylogic_epi32(p0, _mm512_slli_epi32(p1, 16), lo16, 0xe4);
+                sum = _mm512_dpwssd_epi32(sum, pr, _mm512_permutexvar_epi16(pidx[c], scw));
+            }
+            __m256i s8 =
+                _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
+            float dmin = -pa[b].d * f16_to_f32_hw(x[b].dmin);
+            summs += dmin * (float)msum;
+            __m256 d = _mm256_set1_ps(pa[b].d * f16_to_f32_hw(x[b].d));
+            acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s8), acc);
+        }
+        out[r] = hsum8(acc) + summs;
     }
     return TL_OK;
 }
@@ -176,7 +251,8 @@ static tl_status gemv_q6k(int64_t n, const void *w, size_t rs, int64_t r0, int64
 
 bool tl_kgemv16_supports(tl_dtype dt, tl_dot_order order, int64_t n) {
     if (n % QK_K != 0) return false;
-    if (dt == TL_DTYPE_Q6_K) return true; /* not repacked: every order is ROW */
+    if (dt == TL_DTYPE_Q6_K) return true;                    /* not repacked: every order is ROW */
+    if (dt == TL_DTYPE_Q5_K) return n / QK_K <= GEMV_MAX_SB; /* likewise */
     return dt == TL_DTYPE_Q4_K && order == TL_DOT_ORDER_REPACK && n / QK_K <= GEMV_MAX_SB;
 }
 
@@ -188,5 +264,6 @@ tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, 
     if (r0 < 0 || r1 < r0)
         return tl_fail(TL_ERR_ARG, "kgemv16: bad range [%lld, %lld)", (long long)r0, (long long)r1);
     if (dt == TL_DTYPE_Q6_K) return gemv_q6k(n, w, w_stride, r0, r1, act, out);
+    if (dt == TL_DTYPE_Q5_K) return gemv_q5k(n, w, w_stride, r0, r1, act, out);
     return gemv_q4k(n, w, w_stride, r0, r1, act, out);
 }

@@ -45,7 +45,8 @@ tl_status tl_ktile8_gemm(tl_dtype dt, tl_dot_order order, int64_t n, const void 
 /* One activation row (n_tok = 1): out[r] = W[r] . act for r in [r0, r1), as
 ** tl_quant_gemv_rows_order(dt, order, ...) gives it; each thread reads its rows
 ** as one stream (runtime/quant/kgemv_avx512.c).  Supported: Q4_K in the
-** REPACK order (rows of at most 32768 elements) and Q6_K (ggml's row order). */
+** REPACK order and Q5_K (rows of at most 32768 elements), and Q6_K (ggml's
+** row order; llama.cpp does not repack Q5_K or Q6_K, so every order is it). */
 bool tl_kgemv16_supports(tl_dtype dt, tl_dot_order order, int64_t n);
 tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, size_t w_stride,
                      int64_t r0, int64_t r1, const void *act, float *out);
