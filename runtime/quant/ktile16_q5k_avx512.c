@@ -7,13 +7,13 @@
 ** (q_e the unsigned 5-bit code), acc_k = fma(d_x d_y, (float)s_k, acc_k); the
 ** mins' integer sum msum = sum over j of min_j (bsum_2j + bsum_2j+1) goes into
 ** a separate float, summs += (-d_y dmin_x) * (float)msum, added after the fold.
-** As for Q6_K (ktile16_q6k_avx512.c) the weights are kept as int16 sc * q (at
-** most 63 * 31), two per dword lane, for vpdpwssd against int16 activation
-** pairs; they are unpacked from the raw bytes transposed as dwords (three
-** 16 x 16 transposes per super-block give each row's d, dmin, scales, qh and
-** qs in lanes), the 5-bit codes assembled in place and multiplied by the scale
-** with vpmaddubsw: (q_e0 sc, q_e2 sc), (q_e1 sc, q_e3 sc) per 4-element group,
-** the activations paired to match. */
+** As for Q6_K (ktile16_q6k_avx512.c): a 4-element sum of 5-bit codes and Q8_K
+** activations is at most 4 * 31 * 128 < 2^15, so per lane, token and pair of
+** sub-blocks two vpdpbusd give the two sums of 16 rows, a shift and a select
+** put them into the int16 halves of each dword and one vpdpwssd scales both.
+** The codes are unpacked from the raw bytes transposed as dwords (three 16 x 16
+** transposes per super-block give each row's d, dmin, scales, qh and qs in
+** lanes) and assembled in place; the activations are Q8_K's bytes. */
 #include "runtime/quant/ktile.h"
 
 #include "runtime/quant/avx2_common.h"
@@ -23,27 +23,26 @@
 
 #include <stdlib.h>
 
-/* One super-block of a 16-row group.  w[2 (e / 4)], lane r: (sc q_e0,
-** sc q_e2) of the 4-element group e0..e3 = e..e+3 of row r, w[2 (e / 4) + 1]:
-** (sc q_e1, sc q_e3); mn[p], lane r: (min_2p, min_2p+1) as int16; dx, dmx the
-** rows' d and dmin. */
+/* One super-block of a 16-row group.  c[8 j + k], lane r: the 4 codes of row
+** r's elements 4k .. 4k + 3 of sub-block j (ggml's lane k); sp[m], mn[m], lane
+** r: (sc_2m, sc_2m+1), (min_2m, min_2m+1) as int16; dx, dmx the rows' d and
+** dmin. */
 typedef struct zq5k {
-    __m512i w[128];
+    __m512i c[64];
+    __m512i sp[4];
     __m512i mn[4];
     __m512 dx, dmx;
 } zq5k;
 
-/* One Q8_K super-block of one token paired as the weights: yp[2i] =
-** (y_4i, y_4i+2), yp[2i + 1] = (y_4i+1, y_4i+3) as int16; mp[p] the bsum sums
-** of sub-blocks 2p and 2p + 1 as an int16 pair; d. */
+/* One Q8_K super-block of one token: q[i] = its codes 4i .. 4i + 3; mp[m] the
+** bsum sums of sub-blocks 2m and 2m + 1 as an int16 pair; d. */
 typedef struct kact5 {
-    int32_t yp[128];
+    int32_t q[64];
     int32_t mp[4];
     float d;
     int32_t pad[11];
 } kact5;
 _Static_assert(sizeof(kact5) % 64 == 0, "kact5 keeps 64-byte alignment");
-#define KACT5_INTS ((int)(sizeof(kact5) / sizeof(int32_t)))
 
 static kact5 *pack_acts_q5k(const void *act, size_t act_stride, int64_t nsb, int64_t n_tok) {
     kact5 *pack = tile_alloc64((size_t)(nsb * n_tok) * sizeof(kact5));
@@ -53,13 +52,7 @@ static kact5 *pack_acts_q5k(const void *act, size_t act_stride, int64_t nsb, int
         for (int64_t b = 0; b < nsb; b++) {
             const blk_q8_K *y = (const blk_q8_K *)(row + (size_t)b * sizeof(blk_q8_K));
             kact5 *p = &pack[b * n_tok + k];
-            for (int i = 0; i < 64; i++) {
-                const int8_t *q = y->qs + 4 * i;
-                p->yp[2 * i] = (int32_t)((uint32_t)(uint16_t)(int16_t)q[0] |
-                                         ((uint32_t)(uint16_t)(int16_t)q[2] << 16));
-                p->yp[2 * i + 1] = (int32_t)((uint32_t)(uint16_t)(int16_t)q[1] |
-                                             ((uint32_t)(uint16_t)(int16_t)q[3] << 16));
-            }
+            memcpy(p->q, y->qs, sizeof p->q);
             int16_t bs[16];
             memcpy(bs, y->bsums, sizeof bs);
             for (int q = 0; q < 4; q++) {
@@ -113,13 +106,12 @@ static void pack_group_q5k(int64_t nsb, const char *g, size_t rs, zq5k *pw) {
         __m512i sc[8], mn[8];
         scales_q5k(h[1], h[2], h[3], sc, mn);
 #pragma GCC unroll 4
-        for (int p = 0; p < 4; p++)
+        for (int p = 0; p < 4; p++) {
             z->mn[p] = _mm512_or_si512(mn[2 * p], _mm512_slli_epi32(mn[2 * p + 1], 16));
+            z->sp[p] = _mm512_or_si512(sc[2 * p], _mm512_slli_epi32(sc[2 * p + 1], 16));
+        }
 #pragma GCC unroll 8
         for (int j = 0; j < 8; j++) {
-            /* bytes (sc, 0, sc, 0) and (0, sc, 0, sc) of every lane */
-            __m512i se = _mm512_or_si512(sc[j], _mm512_slli_epi32(sc[j], 16));
-            __m512i so = _mm512_slli_epi32(se, 8);
             int c = j / 2, hi = j % 2;
 #pragma GCC unroll 8
             for (int k = 0; k < 8; k++) {
@@ -128,26 +120,28 @@ static void pack_group_q5k(int64_t nsb, const char *g, size_t rs, zq5k *pw) {
                 __m512i t = h[4 + k]; /* bit j of each qh byte to bit 4 */
                 t = j <= 4 ? _mm512_slli_epi32(t, 4 - j) : _mm512_srli_epi32(t, j - 4);
                 /* (q & 15) | (t & 16) */
-                __m512i code = _mm512_ternarylogic_epi32(q, _mm512_and_si512(t, b4), m4, 0xec);
-                z->w[16 * j + 2 * k] = _mm512_maddubs_epi16(code, se);
-                z->w[16 * j + 2 * k + 1] = _mm512_maddubs_epi16(code, so);
+                z->c[8 * j + k] = _mm512_ternarylogic_epi32(q, _mm512_and_si512(t, b4), m4, 0xec);
             }
         }
     }
 }
 
-/* 16 rows x 8 tokens of Q5_K: each weight vector loaded once for 8 tokens;
-** one lane at a time, one integer chain per token; the float lanes in memory. */
-static void q5k_16x8(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k,
-                     const char *next, size_t rs, float *out, size_t out_stride) {
+/* 16 rows x NT tokens (k .. k + NT - 1) of Q5_K: per lane l, token and pair
+** of sub-blocks (2m, 2m + 1) two vpdpbusd, a shift and a select, one vpdpwssd;
+** two integer chains per token (even and odd m); the float lanes in memory
+** (one update per lane, token and super-block); the mins' sum per token. */
+static inline __attribute__((always_inline)) void
+q5k_tile(const int nt, int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k,
+         const char *next, size_t rs, float *out, size_t out_stride) {
     __m512 acc[8][8], summs[8]; /* [lane][token], [token] */
     __m512 zero = _mm512_setzero_ps();
     __asm__("" : "+v"(zero)); /* stores of a register, not a memset */
-    for (int t = 0; t < 8; t++) {
+    for (int t = 0; t < nt; t++) {
         summs[t] = zero;
         for (int l = 0; l < 8; l++)
             acc[l][t] = zero;
     }
+    const __m512i lo16 = _mm512_set1_epi32(0xffff);
     for (int64_t b = 0; b < nsb; b++) {
         if (next)
             for (int r = 0; r < 16; r++)
@@ -156,39 +150,38 @@ static void q5k_16x8(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok
         const zq5k *W = pw + b;
         const kact5 *A = pa + b * n_tok + k;
         __m512 d[8];
-        for (int t = 0; t < 8; t++)
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++)
             d[t] = _mm512_mul_ps(W->dx, _mm512_set1_ps(A[t].d));
         for (int l = 0; l < 8; l++) {
-            const __m512i *wl = W->w + 2 * l;
-            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-            __m512i s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+            __m512i s[8], e[8];
 #pragma GCC unroll 8
-            for (int g = 0; g < 128; g += 16) {
-                __m512i w0 = wl[g], w1 = wl[g + 1];
-                const int32_t *y = A[0].yp + 2 * l + g;
-#define Q5_T8(w, j)                                                                                \
-    DOTW_BCAST(s0, w, y[j]);                                                                       \
-    DOTW_BCAST(s1, w, y[j + 1 * KACT5_INTS]);                                                      \
-    DOTW_BCAST(s2, w, y[j + 2 * KACT5_INTS]);                                                      \
-    DOTW_BCAST(s3, w, y[j + 3 * KACT5_INTS]);                                                      \
-    DOTW_BCAST(s4, w, y[j + 4 * KACT5_INTS]);                                                      \
-    DOTW_BCAST(s5, w, y[j + 5 * KACT5_INTS]);                                                      \
-    DOTW_BCAST(s6, w, y[j + 6 * KACT5_INTS]);                                                      \
-    DOTW_BCAST(s7, w, y[j + 7 * KACT5_INTS])
-                Q5_T8(w0, 0);
-                Q5_T8(w1, 1);
-#undef Q5_T8
+            for (int t = 0; t < nt; t++) {
+                s[t] = _mm512_setzero_si512();
+                e[t] = _mm512_setzero_si512();
             }
-            acc[l][0] = _mm512_fmadd_ps(d[0], _mm512_cvtepi32_ps(s0), acc[l][0]);
-            acc[l][1] = _mm512_fmadd_ps(d[1], _mm512_cvtepi32_ps(s1), acc[l][1]);
-            acc[l][2] = _mm512_fmadd_ps(d[2], _mm512_cvtepi32_ps(s2), acc[l][2]);
-            acc[l][3] = _mm512_fmadd_ps(d[3], _mm512_cvtepi32_ps(s3), acc[l][3]);
-            acc[l][4] = _mm512_fmadd_ps(d[4], _mm512_cvtepi32_ps(s4), acc[l][4]);
-            acc[l][5] = _mm512_fmadd_ps(d[5], _mm512_cvtepi32_ps(s5), acc[l][5]);
-            acc[l][6] = _mm512_fmadd_ps(d[6], _mm512_cvtepi32_ps(s6), acc[l][6]);
-            acc[l][7] = _mm512_fmadd_ps(d[7], _mm512_cvtepi32_ps(s7), acc[l][7]);
+#pragma GCC unroll 4
+            for (int m = 0; m < 4; m++) {
+                __m512i ca = W->c[16 * m + l], cb = W->c[16 * m + 8 + l], sc = W->sp[m];
+#pragma GCC unroll 8
+                for (int t = 0; t < nt; t++) {
+                    __m512i u = _mm512_setzero_si512(), v = u;
+                    DOT_BCAST(u, ca, A[t].q[16 * m + l]);
+                    DOT_BCAST(v, cb, A[t].q[16 * m + 8 + l]);
+                    __m512i p = _mm512_ternarylogic_epi32(u, _mm512_slli_epi32(v, 16), lo16, 0xe4);
+                    if (m % 2 == 0)
+                        s[t] = _mm512_dpwssd_epi32(s[t], p, sc);
+                    else
+                        e[t] = _mm512_dpwssd_epi32(e[t], p, sc);
+                }
+            }
+#pragma GCC unroll 8
+            for (int t = 0; t < nt; t++)
+                acc[l][t] = _mm512_fmadd_ps(d[t], _mm512_cvtepi32_ps(_mm512_add_epi32(s[t], e[t])),
+                                            acc[l][t]);
         }
-        for (int t = 0; t < 8; t++) {
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++) {
             __m512i m = _mm512_setzero_si512();
             for (int p = 0; p < 4; p++)
                 DOTW_BCAST(m, W->mn[p], A[t].mp[p]);
@@ -196,7 +189,7 @@ static void q5k_16x8(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok
             summs[t] = _mm512_add_ps(summs[t], _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m)));
         }
     }
-    for (int t = 0; t < 8; t++) {
+    for (int t = 0; t < nt; t++) {
         __m512 a[8];
         for (int l = 0; l < 8; l++)
             a[l] = acc[l][t];
@@ -204,70 +197,21 @@ static void q5k_16x8(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok
     }
 }
 
-/* 16 rows x 2 tokens (nt = 2) or 1 token (nt = 1) of Q5_K */
-static void q5k_16xn(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k, int nt,
+static void q5k_16x8(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k,
                      const char *next, size_t rs, float *out, size_t out_stride) {
-    __m512 acc[2][8], summs[2];
-    for (int t = 0; t < 2; t++) {
-        summs[t] = _mm512_setzero_ps();
-        for (int l = 0; l < 8; l++)
-            acc[t][l] = _mm512_setzero_ps();
-    }
-    for (int64_t b = 0; b < nsb; b++) {
-        if (next)
-            for (int r = 0; r < 16; r++)
-                for (int l = 0; l < 176; l += 64)
-                    _mm_prefetch(next + (size_t)r * rs + (size_t)b * 176 + l, _MM_HINT_T0);
-        const zq5k *W = pw + b;
-        const kact5 *A0 = pa + b * n_tok + k, *A1 = nt > 1 ? A0 + 1 : A0;
-        __m512 d0 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A0->d));
-        __m512 d1 = _mm512_mul_ps(W->dx, _mm512_set1_ps(A1->d));
-        for (int l = 0; l < 8; l += 2) {
-            /* lanes l and l + 1, two chains each (even and odd sub-blocks) */
-            __m512i a0 = _mm512_setzero_si512(), a1 = a0, b0 = a0, b1 = a0;
-            __m512i c0 = a0, c1 = a0, e0 = a0, e1 = a0;
-#pragma GCC unroll 4
-            for (int g = 0; g < 8; g += 2) {
-                int s = 16 * g + 2 * l, s2 = s + 16;
-                __m512i w0 = W->w[s], w1 = W->w[s + 1], w2 = W->w[s + 2], w3 = W->w[s + 3];
-                DOTW_BCAST(a0, w0, A0->yp[s]);
-                DOTW_BCAST(a1, w0, A1->yp[s]);
-                DOTW_BCAST(a0, w1, A0->yp[s + 1]);
-                DOTW_BCAST(a1, w1, A1->yp[s + 1]);
-                DOTW_BCAST(c0, w2, A0->yp[s + 2]);
-                DOTW_BCAST(c1, w2, A1->yp[s + 2]);
-                DOTW_BCAST(c0, w3, A0->yp[s + 3]);
-                DOTW_BCAST(c1, w3, A1->yp[s + 3]);
-                __m512i v0 = W->w[s2], v1 = W->w[s2 + 1], v2 = W->w[s2 + 2], v3 = W->w[s2 + 3];
-                DOTW_BCAST(b0, v0, A0->yp[s2]);
-                DOTW_BCAST(b1, v0, A1->yp[s2]);
-                DOTW_BCAST(b0, v1, A0->yp[s2 + 1]);
-                DOTW_BCAST(b1, v1, A1->yp[s2 + 1]);
-                DOTW_BCAST(e0, v2, A0->yp[s2 + 2]);
-                DOTW_BCAST(e1, v2, A1->yp[s2 + 2]);
-                DOTW_BCAST(e0, v3, A0->yp[s2 + 3]);
-                DOTW_BCAST(e1, v3, A1->yp[s2 + 3]);
-            }
-            acc[0][l] =
-                _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(_mm512_add_epi32(a0, b0)), acc[0][l]);
-            acc[1][l] =
-                _mm512_fmadd_ps(d1, _mm512_cvtepi32_ps(_mm512_add_epi32(a1, b1)), acc[1][l]);
-            acc[0][l + 1] =
-                _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(_mm512_add_epi32(c0, e0)), acc[0][l + 1]);
-            acc[1][l + 1] =
-                _mm512_fmadd_ps(d1, _mm512_cvtepi32_ps(_mm512_add_epi32(c1, e1)), acc[1][l + 1]);
-        }
-        for (int t = 0; t < 2; t++) {
-            const kact5 *A = t ? A1 : A0;
-            __m512i m = _mm512_setzero_si512();
-            for (int p = 0; p < 4; p++)
-                DOTW_BCAST(m, W->mn[p], A->mp[p]);
-            __m512 dmin = _mm512_mul_ps(_mm512_set1_ps(-A->d), W->dmx);
-            summs[t] = _mm512_add_ps(summs[t], _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m)));
-        }
-    }
-    _mm512_storeu_ps(out, _mm512_add_ps(fold8(acc[0]), summs[0]));
-    if (nt > 1) _mm512_storeu_ps(out + out_stride, _mm512_add_ps(fold8(acc[1]), summs[1]));
+    q5k_tile(8, nsb, pw, pa, n_tok, k, next, rs, out, out_stride);
+}
+static void q5k_16x4(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k,
+                     const char *next, size_t rs, float *out, size_t out_stride) {
+    q5k_tile(4, nsb, pw, pa, n_tok, k, next, rs, out, out_stride);
+}
+static void q5k_16x2(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k,
+                     const char *next, size_t rs, float *out, size_t out_stride) {
+    q5k_tile(2, nsb, pw, pa, n_tok, k, next, rs, out, out_stride);
+}
+static void q5k_16x1(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k,
+                     const char *next, size_t rs, float *out, size_t out_stride) {
+    q5k_tile(1, nsb, pw, pa, n_tok, k, next, rs, out, out_stride);
 }
 
 tl_status tl_ktile_gemm_q5k(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r16,
@@ -289,8 +233,14 @@ tl_status tl_ktile_gemm_q5k(int64_t n, const void *w, size_t w_stride, int64_t r
         for (; k + 8 <= n_tok; k += 8, next = NULL)
             q5k_16x8(nsb, pw, pack, n_tok, k, next, w_stride,
                      out + (size_t)k * out_stride + (size_t)g, out_stride);
-        for (; k < n_tok; k += 2, next = NULL)
-            q5k_16xn(nsb, pw, pack, n_tok, k, n_tok - k > 1 ? 2 : 1, next, w_stride,
+        for (; k + 4 <= n_tok; k += 4, next = NULL)
+            q5k_16x4(nsb, pw, pack, n_tok, k, next, w_stride,
+                     out + (size_t)k * out_stride + (size_t)g, out_stride);
+        for (; k + 2 <= n_tok; k += 2, next = NULL)
+            q5k_16x2(nsb, pw, pack, n_tok, k, next, w_stride,
+                     out + (size_t)k * out_stride + (size_t)g, out_stride);
+        if (k < n_tok)
+            q5k_16x1(nsb, pw, pack, n_tok, k, next, w_stride,
                      out + (size_t)k * out_stride + (size_t)g, out_stride);
     }
     free(pack);
