@@ -246,7 +246,7 @@ static tl_status rope_run(const tl_tensor *x, int64_t offset, const int64_t *pos
                 return tl_fail(TL_ERR_RANGE, "rope: position %lld of row %lld is negative",
                                (long long)pos[i], (long long)i);
     }
-    int64_t last_pos; /* positions offset .. offset + S - 1 must be int64s */
+    int64_t last_pos = 0; /* positions offset .. offset + S - 1 must be int64s */
     if (!pos && __builtin_add_overflow(offset, x->ne[2], &last_pos))
         return tl_fail(TL_ERR_RANGE,
                        "rope: offset %lld + %lld positions overflows a 64-bit position",
