@@ -43,8 +43,8 @@ static inline tl_f16 tl_f32_to_f16(float f) {
     if (ax >= 0x7f800000u) /* inf, or NaN (kept quiet) */
         return (tl_f16)(sign | (ax > 0x7f800000u ? 0x7e00u : 0x7c00u));
     if (ax >= 0x477ff000u) return (tl_f16)(sign | 0x7c00u); /* >= 65520 rounds to inf */
-    if (ax < 0x38800000u) {                                  /* below 2^-14: subnormal */
-        if (ax < 0x33000000u) return (tl_f16)sign;           /* below 2^-25: zero */
+    if (ax < 0x38800000u) {                                 /* below 2^-14: subnormal */
+        if (ax < 0x33000000u) return (tl_f16)sign;          /* below 2^-25: zero */
         uint32_t e = ax >> 23;
         uint32_t m = (ax & 0x7fffffu) | 0x800000u;
         uint32_t shift = 126u - e; /* in units of 2^-24 */
@@ -58,7 +58,9 @@ static inline tl_f16 tl_f32_to_f16(float f) {
     return (tl_f16)(sign | h);
 }
 
-static inline float tl_bf16_to_f32(tl_bf16 h) { return tl_bits_to_f32((uint32_t)h << 16); }
+static inline float tl_bf16_to_f32(tl_bf16 h) {
+    return tl_bits_to_f32((uint32_t)h << 16);
+}
 
 static inline tl_bf16 tl_f32_to_bf16(float f) {
     uint32_t u = tl_f32_to_bits(f);

@@ -17,7 +17,8 @@ struct tl_kvcache {
 tl_status tl_kvcache_new(int64_t n_layer, int64_t capacity, tl_kvcache **out) {
     *out = NULL;
     if (n_layer <= 0 || n_layer > 4096)
-        return tl_fail(TL_ERR_ARG, "KVCache: layer count %lld out of range 1..4096", (long long)n_layer);
+        return tl_fail(TL_ERR_ARG, "KVCache: layer count %lld out of range 1..4096",
+                       (long long)n_layer);
     if (capacity < 0 || capacity > ((int64_t)1 << 24))
         return tl_fail(TL_ERR_ARG, "KVCache: capacity %lld out of range", (long long)capacity);
     tl_kvcache *c = calloc(1, sizeof *c);
@@ -44,7 +45,9 @@ void tl_kvcache_free(tl_kvcache *c) {
     free(c);
 }
 
-int64_t tl_kvcache_n_layer(const tl_kvcache *c) { return c->n_layer; }
+int64_t tl_kvcache_n_layer(const tl_kvcache *c) {
+    return c->n_layer;
+}
 
 static tl_status check_layer(const tl_kvcache *c, int64_t layer) {
     if (layer < 0 || layer >= c->n_layer)
@@ -82,7 +85,8 @@ static tl_status input_geometry(const tl_tensor *t, int64_t *rows, int64_t *head
 static tl_status grow(kv_layer *L, int64_t need, int64_t initial_cap) {
     if (need <= L->cap) return TL_OK;
     int64_t cap = L->cap ? L->cap : initial_cap;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     int64_t width = L->n_heads * L->head_dim;
     for (int w = 0; w < 2; w++) {
         int64_t ne[2] = {width, cap};
@@ -90,7 +94,8 @@ static tl_status grow(kv_layer *L, int64_t need, int64_t initial_cap) {
         tl_status st = tl_tensor_new(TL_DTYPE_F32, 2, ne, &t);
         if (st != TL_OK) return st;
         if (L->kv[w]) {
-            memcpy(tl_tensor_data(t), tl_tensor_data(L->kv[w]), (size_t)(L->len * width) * sizeof(float));
+            memcpy(tl_tensor_data(t), tl_tensor_data(L->kv[w]),
+                   (size_t)(L->len * width) * sizeof(float));
             tl_tensor_unref(L->kv[w]);
         }
         L->kv[w] = t;
@@ -111,7 +116,8 @@ static void copy_rows(float *dst, const tl_tensor *src, int64_t rows, int64_t he
             if (src->nb[0] == tr->size) {
                 tr->to_f32(p, d, dim);
             } else {
-                for (int64_t i = 0; i < dim; i++) tr->to_f32(p + (size_t)i * src->nb[0], d + i, 1);
+                for (int64_t i = 0; i < dim; i++)
+                    tr->to_f32(p + (size_t)i * src->nb[0], d + i, 1);
             }
         }
 }
@@ -161,8 +167,7 @@ tl_status tl_kvcache_view(tl_kvcache *c, int64_t layer, int which, tl_tensor **o
     tl_status st = check_layer(c, layer);
     if (st != TL_OK) return st;
     kv_layer *L = &c->layers[layer];
-    if (!L->kv[0])
-        return tl_fail(TL_ERR_RANGE, "KVCache: layer %lld is empty", (long long)layer);
+    if (!L->kv[0]) return tl_fail(TL_ERR_RANGE, "KVCache: layer %lld is empty", (long long)layer);
     int64_t ne[3] = {L->head_dim, L->n_heads, L->len};
     return tl_tensor_view(L->kv[which ? 1 : 0], 3, ne, NULL, 0, out);
 }
