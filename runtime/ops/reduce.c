@@ -266,7 +266,7 @@ void ops_softmax_rows(float *p, int64_t rows, int64_t n) {
         int m = 0;
         for (int64_t r = r0; r < rows && r < r0 + 8; r++) {
             float *q = p + r * n;
-            bool nan;
+            bool nan = false;
             float mx = tl_row_max_avx2(q, n, &nan);
             if (nan || mx == -INFINITY) { /* the special rows, as one row does them */
                 softmax_one(q, n, 1, false);
