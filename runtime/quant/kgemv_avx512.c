@@ -163,7 +163,7 @@ static tl_status gemv_q5k(int64_t n, const void *w, size_t rs, int64_t r0, int64
             __m256i s8 =
                 _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
             float dmin = -pa[b].d * f16_to_f32_hw(x[b].dmin);
-            summs += dmin * (float)msum;
+            summs = fmaf(dmin, (float)msum, summs);
             __m256 d = _mm256_set1_ps(pa[b].d * f16_to_f32_hw(x[b].d));
             acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s8), acc);
         }

@@ -6,7 +6,8 @@
 **         e = 32 j + 4 k .. 32 j + 4 k + 3 of q_e y_e
 ** (q_e the unsigned 5-bit code), acc_k = fma(d_x d_y, (float)s_k, acc_k); the
 ** mins' integer sum msum = sum over j of min_j (bsum_2j + bsum_2j+1) goes into
-** a separate float, summs += (-d_y dmin_x) * (float)msum, added after the fold.
+** a separate float, summs = fma(-d_y dmin_x, (float)msum, summs) (fused, as in
+** llama.cpp's build: q5_k.c), added after the fold.
 ** As for Q6_K (ktile16_q6k_avx512.c): a 4-element sum of 5-bit codes and Q8_K
 ** activations is at most 4 * 31 * 128 < 2^15, so per lane, token and pair of
 ** sub-blocks two vpdpbusd give the two sums of 16 rows, a shift and a select
@@ -186,7 +187,7 @@ q5k_tile(const int nt, int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_t
             for (int p = 0; p < 4; p++)
                 DOTW_BCAST(m, W->mn[p], A[t].mp[p]);
             __m512 dmin = _mm512_mul_ps(_mm512_set1_ps(-A[t].d), W->dmx);
-            summs[t] = _mm512_add_ps(summs[t], _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m)));
+            summs[t] = _mm512_fmadd_ps(dmin, _mm512_cvtepi32_ps(m), summs[t]);
         }
     }
     for (int t = 0; t < nt; t++) {

@@ -144,7 +144,7 @@ static inline __attribute__((always_inline)) void tile(bool q6, int T, int64_t n
                 for (int j = 1; j < 8; j++)
                     m = _mm256_add_epi32(m, _mm256_madd_epi16(W->aux[j], bcast32(bs + 4 * j)));
                 __m256 dm = _mm256_mul_ps(_mm256_set1_ps(-yd), W->dmx);
-                summ[t] = _mm256_add_ps(summ[t], _mm256_mul_ps(dm, _mm256_cvtepi32_ps(m)));
+                summ[t] = _mm256_fmadd_ps(dm, _mm256_cvtepi32_ps(m), summ[t]);
             }
         }
         for (int k = 0; k < 8; k++) {

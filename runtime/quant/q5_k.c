@@ -50,7 +50,9 @@ void tl_q5_K_quantize(const float *x, void *dst, int64_t n) {
 }
 
 /* Codes * scales in 8 lanes as Q4_K; the mins' integer sum per super-block is
-** added to a scalar float (summs += dmin * sum), as ggml's AVX2 kernel does. */
+** added to a scalar float as ggml's AVX2 kernel does: its summs += dmin * sum is one
+** fused multiply-add in llama.cpp's build (its compiler contracts it; the rows of 8
+** super-blocks in tests/data/quant/long show it). */
 void tl_q5_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
     const blk_q5_K *x = vx;
     const blk_q8_K *y = vy;
@@ -71,7 +73,7 @@ void tl_q5_K_dot(int64_t n, float *out, const void *vx, const void *vy) {
         }
         float d = y[i].d * f16f(x[i].d);
         float dmin = -y[i].d * f16f(x[i].dmin);
-        summs += dmin * (float)msum;
+        summs = fmaf(dmin, (float)msum, summs);
         acc8_fma(&acc, d, s);
     }
     *out = acc8_sum(&acc) + summs;

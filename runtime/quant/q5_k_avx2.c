@@ -39,7 +39,7 @@ void tl_q5_K_dot_avx2(int64_t n, float *out, const void *vx, const void *vy) {
             sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
         }
         float dmin = -y[i].d * f16_to_f32_hw(x[i].dmin);
-        summs += dmin * (float)msum;
+        summs = fmaf(dmin, (float)msum, summs); /* fused, as llama.cpp's (q5_k.c) */
         __m256 d = _mm256_set1_ps(y[i].d * f16_to_f32_hw(x[i].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
     }

@@ -8,7 +8,9 @@
 **   - to_f32(T.bin) == ggml's dequantize_row, bit for bit          (T.deq.f32)
 **   - the activation quantizers == the CPU backend's from_float    (act_*.bin)
 **   - vec_dot(T row, activation row) == ggml's vec_dot, bit for bit (T.dot.f32),
-**     for the scalar kernels and for the AVX2 ones;
+**     for the scalar kernels and for the AVX2 ones; and on rows of 2048
+**     (long/, recorded by record_long.mjs) also for the matmul kernels the
+**     selection picks (one-token kernels, 16-row tiles);
 **   - llama.cpp's own Q4_K and Q2_K matmuls in their three float orders (matmul/). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -157,8 +159,16 @@ static void test_activation_quantizers_match_llama_cpp(void **state) {
     check_act(TL_DTYPE_F16, "act_f16.bin", false);
 }
 
-static void check_dots(bool avx2) {
+/* The recorded dots of dir (ROWS x YROWS of NX, or long/: LROWS x LY of NL) against
+** vec_dot (scalar or AVX2), or with best against the matmul kernels the selection
+** picks for the ROW order (the one-token kernel per activation row and, for several
+** rows at once, the tiles: 16-row groups). */
+#define LROWS 16
+#define NL    2048
+#define LY    2
+static void check_dots_in(const char *dir, int rows, int n, int yrows, bool avx2, bool best) {
     int bad_types = 0;
+    const char *what = best ? "selected kernels" : avx2 ? "avx2" : "scalar";
     for (size_t t = 0; t < NTYPES; t++) {
         tl_quant_kernels k;
         if (!tl_quant_kernels_of(types[t].dt, avx2, &k)) {
@@ -167,39 +177,82 @@ static void check_dots(bool avx2) {
             k.dot_type = tr->dot_type;
         }
         char name[64];
-        snprintf(name, sizeof name, "%s.bin", types[t].name);
+        snprintf(name, sizeof name, "%s%s.bin", dir, types[t].name);
         uint8_t *q = load(name, NULL);
-        snprintf(name, sizeof name, "%s.dot.f32", types[t].name);
+        snprintf(name, sizeof name, "%s%s.dot.f32", dir, types[t].name);
         float *ref = load(name, NULL);
-        snprintf(name, sizeof name, "act_%s.bin", tl_dtype_name(k.dot_type));
+        snprintf(name, sizeof name, "%sact_%s.bin", dir, tl_dtype_name(k.dot_type));
         uint8_t *act = load(name, NULL);
-        size_t row = tl_dtype_row_size(types[t].dt, NX), arow = tl_dtype_row_size(k.dot_type, NX);
+        size_t row = tl_dtype_row_size(types[t].dt, n), arow = tl_dtype_row_size(k.dot_type, n);
+        float *got = malloc(sizeof(float) * (size_t)(rows * yrows) * 2);
+        assert_non_null(got);
+        float *gemm = got + rows * yrows;
+        if (best) {
+            for (int j = 0; j < yrows; j++) {
+                float *one = malloc(sizeof(float) * (size_t)rows);
+                assert_non_null(one);
+                assert_int_equal(tl_quant_gemv_rows_best(types[t].dt, TL_DOT_ORDER_ROW, n, q, row,
+                                                         0, rows, act + j * arow, one),
+                                 TL_OK);
+                for (int r = 0; r < rows; r++)
+                    got[r * yrows + j] = one[r];
+                free(one);
+            }
+            float *all = malloc(sizeof(float) * (size_t)(rows * yrows));
+            assert_non_null(all);
+            assert_int_equal(tl_quant_gemm_rows_best(types[t].dt, TL_DOT_ORDER_ROW, n, q, row, 0,
+                                                     rows, act, arow, yrows, all, (size_t)rows),
+                             TL_OK);
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < yrows; j++)
+                    gemm[r * yrows + j] = all[j * rows + r];
+            free(all);
+        } else {
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < yrows; j++)
+                    k.vec_dot(n, &got[r * yrows + j], q + r * row, act + j * arow);
+        }
         int bad = 0;
         double worst = 0;
-        for (int r = 0; r < ROWS; r++)
-            for (int j = 0; j < YROWS; j++) {
-                float got;
-                k.vec_dot(NX, &got, q + r * row, act + j * arow);
-                float want = ref[r * YROWS + j];
-                if (memcmp(&got, &want, 4) != 0) {
-                    double rel = fabs((double)got - want) / (fabs(want) + 1e-30);
-                    if (rel > worst) worst = rel;
-                    if (bad < 2)
-                        print_message("%s %s row %d act %d: %.9g vs ggml %.9g\n", types[t].name,
-                                      avx2 ? "avx2" : "scalar", r, j, (double)got, (double)want);
-                    bad++;
+        for (int pass = 0; pass < (best ? 2 : 1); pass++)
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < yrows; j++) {
+                    float g = (pass ? gemm : got)[r * yrows + j], want = ref[r * yrows + j];
+                    if (memcmp(&g, &want, 4) != 0) {
+                        double rel = fabs((double)g - want) / (fabs(want) + 1e-30);
+                        if (rel > worst) worst = rel;
+                        if (bad < 2)
+                            print_message("%s%s %s%s row %d act %d: %.9g vs ggml %.9g\n", dir,
+                                          types[t].name, what, pass ? " (several rows)" : "", r, j,
+                                          (double)g, (double)want);
+                        bad++;
+                    }
                 }
-            }
         if (bad) {
-            print_message("%s (%s): %d of %d dots differ, worst rel %.3g\n", types[t].name,
-                          avx2 ? "avx2" : "scalar", bad, ROWS * YROWS, worst);
+            print_message("%s%s (%s): %d dots differ, worst rel %.3g\n", dir, types[t].name, what,
+                          bad, worst);
             bad_types++;
         }
+        free(got);
         free(q);
         free(ref);
         free(act);
     }
     assert_int_equal(bad_types, 0);
+}
+
+static void check_dots(bool avx2) {
+    check_dots_in("", ROWS, NX, YROWS, avx2, false);
+}
+
+/* Rows of 8 super-blocks (64 blocks): a float kept across blocks (Q5_K's mins
+** term, Q4_1's and Q5_1's) rounds differently when llama.cpp's compiler fused its
+** multiply-add; one-block rows cannot show it. */
+static void test_long_rows_match_llama_cpp(void **state) {
+    (void)state;
+    check_dots_in("long/", LROWS, NL, LY, false, false);
+    if (tl_cpu_use_avx2()) check_dots_in("long/", LROWS, NL, LY, true, false);
+    check_dots_in("long/", LROWS, NL, LY, false, true);
 }
 
 static void test_scalar_dots_match_llama_cpp(void **state) {
@@ -287,6 +340,7 @@ int main(void) {
         cmocka_unit_test(test_activation_quantizers_match_llama_cpp),
         cmocka_unit_test(test_scalar_dots_match_llama_cpp),
         cmocka_unit_test(test_avx2_dots_match_llama_cpp),
+        cmocka_unit_test(test_long_rows_match_llama_cpp),
         cmocka_unit_test(test_k_quant_matmul_matches_llama_cpp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
