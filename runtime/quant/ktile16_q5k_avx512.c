@@ -44,6 +44,7 @@ typedef struct kact5 {
     int32_t pad[11];
 } kact5;
 _Static_assert(sizeof(kact5) % 64 == 0, "kact5 keeps 64-byte alignment");
+#define KACT5_INTS ((int)(sizeof(kact5) / sizeof(int32_t)))
 
 static kact5 *pack_acts_q5k(const void *act, size_t act_stride, int64_t nsb, int64_t n_tok) {
     kact5 *pack = tile_alloc64((size_t)(nsb * n_tok) * sizeof(kact5));
@@ -142,7 +143,6 @@ q5k_tile(const int nt, int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_t
         for (int l = 0; l < 8; l++)
             acc[l][t] = zero;
     }
-    const __m512i lo16 = _mm512_set1_epi32(0xffff);
     for (int64_t b = 0; b < nsb; b++) {
         if (next)
             for (int r = 0; r < 16; r++)
@@ -161,21 +161,7 @@ q5k_tile(const int nt, int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_t
                 s[t] = _mm512_setzero_si512();
                 e[t] = _mm512_setzero_si512();
             }
-#pragma GCC unroll 4
-            for (int m = 0; m < 4; m++) {
-                __m512i ca = W->c[16 * m + l], cb = W->c[16 * m + 8 + l], sc = W->sp[m];
-#pragma GCC unroll 8
-                for (int t = 0; t < nt; t++) {
-                    __m512i u = _mm512_setzero_si512(), v = u;
-                    DOT_BCAST(u, ca, A[t].q[16 * m + l]);
-                    DOT_BCAST(v, cb, A[t].q[16 * m + 8 + l]);
-                    __m512i p = _mm512_ternarylogic_epi32(u, _mm512_slli_epi32(v, 16), lo16, 0xe4);
-                    if (m % 2 == 0)
-                        s[t] = _mm512_dpwssd_epi32(s[t], p, sc);
-                    else
-                        e[t] = _mm512_dpwssd_epi32(e[t], p, sc);
-                }
-            }
+            ktile_pair_sums(nt, W->c, W->sp, l, A[0].q, KACT5_INTS, s, e);
 #pragma GCC unroll 8
             for (int t = 0; t < nt; t++)
                 acc[l][t] = _mm512_fmadd_ps(d[t], _mm512_cvtepi32_ps(_mm512_add_epi32(s[t], e[t])),
@@ -198,21 +184,19 @@ q5k_tile(const int nt, int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_t
     }
 }
 
-static void q5k_16x8(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k,
-                     const char *next, size_t rs, float *out, size_t out_stride) {
-    q5k_tile(8, nsb, pw, pa, n_tok, k, next, rs, out, out_stride);
-}
-static void q5k_16x4(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k,
-                     const char *next, size_t rs, float *out, size_t out_stride) {
-    q5k_tile(4, nsb, pw, pa, n_tok, k, next, rs, out, out_stride);
-}
-static void q5k_16x2(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k,
-                     const char *next, size_t rs, float *out, size_t out_stride) {
-    q5k_tile(2, nsb, pw, pa, n_tok, k, next, rs, out, out_stride);
-}
-static void q5k_16x1(int64_t nsb, const zq5k *pw, const kact5 *pa, int64_t n_tok, int64_t k,
-                     const char *next, size_t rs, float *out, size_t out_stride) {
-    q5k_tile(1, nsb, pw, pa, n_tok, k, next, rs, out, out_stride);
+/* q5k_tile for nt = 8, 4, 2, 1 (ktile_nt_fn) */
+static void q5k_tiles(int nt, int64_t nsb, const void *pw, const void *pa, int64_t n_tok, int64_t k,
+                      const char *next, size_t rs, float *out, size_t out_stride) {
+    const zq5k *w = pw;
+    const kact5 *a = pa;
+    if (nt == 8)
+        q5k_tile(8, nsb, w, a, n_tok, k, next, rs, out, out_stride);
+    else if (nt == 4)
+        q5k_tile(4, nsb, w, a, n_tok, k, next, rs, out, out_stride);
+    else if (nt == 2)
+        q5k_tile(2, nsb, w, a, n_tok, k, next, rs, out, out_stride);
+    else
+        q5k_tile(1, nsb, w, a, n_tok, k, next, rs, out, out_stride);
 }
 
 tl_status tl_ktile_gemm_q5k(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r16,
@@ -230,19 +214,7 @@ tl_status tl_ktile_gemm_q5k(int64_t n, const void *w, size_t w_stride, int64_t r
         const char *base = (const char *)w + (size_t)g * w_stride;
         pack_group_q5k(nsb, base, w_stride, pw);
         const char *next = g + 16 < r16 ? base + 16 * w_stride : NULL;
-        int64_t k = 0;
-        for (; k + 8 <= n_tok; k += 8, next = NULL)
-            q5k_16x8(nsb, pw, pack, n_tok, k, next, w_stride,
-                     out + (size_t)k * out_stride + (size_t)g, out_stride);
-        for (; k + 4 <= n_tok; k += 4, next = NULL)
-            q5k_16x4(nsb, pw, pack, n_tok, k, next, w_stride,
-                     out + (size_t)k * out_stride + (size_t)g, out_stride);
-        for (; k + 2 <= n_tok; k += 2, next = NULL)
-            q5k_16x2(nsb, pw, pack, n_tok, k, next, w_stride,
-                     out + (size_t)k * out_stride + (size_t)g, out_stride);
-        if (k < n_tok)
-            q5k_16x1(nsb, pw, pack, n_tok, k, next, w_stride,
-                     out + (size_t)k * out_stride + (size_t)g, out_stride);
+        ktile_tokens(q5k_tiles, nsb, pw, pack, n_tok, next, w_stride, out + (size_t)g, out_stride);
     }
     free(pack);
     free(pw);

@@ -70,6 +70,51 @@ __attribute__((always_inline)) static inline void load_transposed16(const char *
     transpose16(v);
 }
 
+/* ---- Q5_K / Q6_K in pairs of chunks (ktile16_q5k_avx512.c, ktile16_q6k_avx512.c) ----
+** Lane l's exact integer sums of NT tokens over the four chunk pairs (2m, 2m + 1):
+** c[8 ch + l], lane r: row r's 4 unsigned codes of chunk ch; sp[m], lane r: the
+** int16 scale pair of chunks 2m, 2m + 1; token t's activations (Q8_K bytes as
+** dwords) at y + t * ystride ints, dword 8 ch + l.  Two vpdpbusd give the
+** chunks' 4-element sums (< 2^15 in magnitude), a shift and a select put them
+** in the halves of each dword, one vpdpwssd scales and adds both: into s[t]
+** for even m, e[t] for odd m (two chains per token). */
+static inline __attribute__((always_inline)) void ktile_pair_sums(const int nt, const __m512i *c,
+                                                                  const __m512i *sp, int l,
+                                                                  const int32_t *y, int ystride,
+                                                                  __m512i *s, __m512i *e) {
+    const __m512i lo16 = _mm512_set1_epi32(0xffff);
+#pragma GCC unroll 4
+    for (int m = 0; m < 4; m++) {
+        __m512i ca = c[16 * m + l], cb = c[16 * m + 8 + l], sc = sp[m];
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++) {
+            __m512i u = _mm512_setzero_si512(), v = u;
+            DOT_BCAST(u, ca, y[t * ystride + 16 * m + l]);
+            DOT_BCAST(v, cb, y[t * ystride + 16 * m + 8 + l]);
+            __m512i p = _mm512_ternarylogic_epi32(u, _mm512_slli_epi32(v, 16), lo16, 0xe4);
+            if (m % 2 == 0)
+                s[t] = _mm512_dpwssd_epi32(s[t], p, sc);
+            else
+                e[t] = _mm512_dpwssd_epi32(e[t], p, sc);
+        }
+    }
+}
+
+/* A tile function of 8, 4, 2 or 1 (nt) tokens k .. k + nt - 1 of one packed
+** 16-row group, and the walk over n_tok tokens in such tiles (the first tile
+** prefetches the next group; out: the group's first output column). */
+typedef void (*ktile_nt_fn)(int nt, int64_t nsb, const void *pw, const void *pa, int64_t n_tok,
+                            int64_t k, const char *next, size_t rs, float *out, size_t out_stride);
+static inline void ktile_tokens(ktile_nt_fn tile, int64_t nsb, const void *pw, const void *pa,
+                                int64_t n_tok, const char *next, size_t rs, float *out,
+                                size_t out_stride) {
+    for (int64_t k = 0; k < n_tok; next = NULL) {
+        int nt = n_tok - k >= 8 ? 8 : n_tok - k >= 4 ? 4 : n_tok - k >= 2 ? 2 : 1;
+        tile(nt, nsb, pw, pa, n_tok, k, next, rs, out + (size_t)k * out_stride, out_stride);
+        k += nt;
+    }
+}
+
 /* The row-order GEMMs (ktile16_row_avx512.c, ktile16_q6k_avx512.c): rows [r0, r16) (a multiple of
 ** 16) against n_tok activation rows, in ggml's one-row order. */
 tl_status tl_ktile_gemm_q5k(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r16,
