@@ -9,7 +9,7 @@
 **   - the activation quantizers == the CPU backend's from_float    (act_*.bin)
 **   - vec_dot(T row, activation row) == ggml's vec_dot, bit for bit (T.dot.f32),
 **     for the scalar kernels and for the AVX2 ones; and on rows of 2048
-**     (long/, recorded by record_long.mjs) also for the matmul kernels the
+**     (long/, recorded by record.mjs too) also for the matmul kernels the
 **     selection picks (one-token kernels, 16-row tiles);
 **   - llama.cpp's own Q4_K and Q2_K matmuls in their three float orders (matmul/). */
 #include <setjmp.h>

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Records llama.cpp's (ggml 0.23.0, AVX2 "haswell" CPU build) quantizers, dequantizers,
-// activation quantizers and dot products on fixed inputs, for tests/unit/test_quant_ref.c.
+// activation quantizers and dot products on fixed inputs, for tests/unit/test_quant_ref.c;
+// and in long/ dot products over rows of 2048 (8 K-quant super-blocks, 64 blocks of 32):
+// a float kept across blocks (e.g. Q5_K's mins) rounds differently when llama.cpp's
+// compiler fused its multiply-add, which one-block rows cannot show.
 // Not part of the build: run by hand when the reference data must be regenerated:
 //   TL_ORACLE_HOME=~/.cache/tl-oracle node tests/data/quant/record.mjs tests/data/quant
 // (needs the reference harness's `oracle setup` once, which installs koffi + the llama.cpp
@@ -118,3 +121,45 @@ for (const [name, t] of Object.entries(TYPES)) {
 }
 fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify({ ggml: 'ggml 0.23.0 (llama.cpp v0.4.0, node-llama-cpp 3.21.1), libggml-cpu-haswell.so', rows: ROWS, n_per_row: NX, act_rows: YROWS, types: summary }, null, 1) + '\n');
 console.log('ok', Object.keys(summary).join(' '));
+
+// ---- long/: LROWS weight rows of NL (long/T.bin), LY activation rows as the CPU backend
+// quantizes them (long/act_A.bin), vec_dot results [LROWS][LY] (long/T.dot.f32)
+{
+  const LROWS = 16, NL = 2048, LY = 2, dir = path.join(outDir, 'long');
+  fs.mkdirSync(dir, { recursive: true });
+  seed = 424242;
+  const XL = new Float32Array(LROWS * NL); // block-to-block varying scales (mins, scales vary)
+  for (let r = 0; r < LROWS; r++)
+    for (let i = 0; i < NL; i++) XL[r * NL + i] = gauss() * (0.5 + ((i >> 5) % 7)) + (r % 2 ? 0.3 : 0);
+  const YL = new Float32Array(LY * NL);
+  for (let i = 0; i < LY * NL; i++) YL[i] = gauss() * (i < NL ? 1 : 3);
+  const wl = (name, data) => fs.writeFileSync(path.join(dir, name), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  const rowBytesL = (t) => Number(type_size(t)) * NL / Number(blck_size(t));
+  for (const [t, name] of Object.entries(ACT)) {
+    const tr = koffi.decode(traits_cpu(Number(t)), TraitsCpu);
+    const rb = rowBytesL(Number(t)), out = new Uint8Array(LY * rb);
+    for (let j = 0; j < LY; j++) {
+      const dst = new Uint8Array(rb);
+      koffi.call(tr.from_float, FromFloat, YL.subarray(j * NL, (j + 1) * NL), dst, NL);
+      out.set(dst, j * rb);
+    }
+    wl(`act_${name}.bin`, out);
+  }
+  for (const [name, t] of Object.entries(TYPES)) {
+    const rb = rowBytesL(t), q = new Uint8Array(LROWS * rb);
+    if (Number(quantize_chunk(t, XL, q, 0, LROWS, NL, null)) !== q.length) throw new Error(name);
+    wl(`${name}.bin`, q);
+    const tr = koffi.decode(traits_cpu(t), TraitsCpu);
+    const at = tr.vec_dot_type, arb = rowBytesL(at);
+    const act = fs.readFileSync(path.join(dir, `act_${ACT[at]}.bin`));
+    const dots = new Float32Array(LROWS * LY);
+    for (let r = 0; r < LROWS; r++) for (let j = 0; j < LY; j++) {
+      const s = new Float32Array(1);
+      koffi.call(tr.vec_dot, VecDot, NL, s, 0, q.subarray(r * rb, (r + 1) * rb), 0,
+                 new Uint8Array(act.buffer, act.byteOffset + j * arb, arb), 0, 1);
+      dots[r * LY + j] = s[0];
+    }
+    wl(`${name}.dot.f32`, dots);
+  }
+  console.log('ok long/', LROWS, 'rows of', NL);
+}
