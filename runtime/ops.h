@@ -215,7 +215,9 @@ tl_status tl_op_rope_at(const tl_tensor *x, const int64_t *pos, int64_t n_pos, f
 ** (query head h reads KV head h / (H/Hkv)).  scale <= 0 means 1/sqrt(D).
 ** causal: query s (at position s + pos_offset) sees keys j <= s + pos_offset;
 ** pos_offset < 0 means T - S (the queries are the last S positions).
-** Scores are f32 dots (double sum), softmax as tl_op_softmax, output [S, H, D]. */
+** The arithmetic is llama.cpp's CPU backend's (runtime/ops/ggml_math.h): each score one
+** ggml_vec_dot_f32 times scale, softmax as tl_op_softmax (ggml's), the output in llamafile
+** sgemm's order; output [S, H, D]. */
 tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v, bool causal,
                           float scale, int64_t pos_offset, tl_tensor **out);
 /* The same computation (the same kernel, the same output bytes), also keeping, when
@@ -224,6 +226,10 @@ tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tenso
 tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v,
                                 bool causal, float scale, int64_t pos_offset, tl_tensor **out,
                                 tl_tensor **scores, tl_tensor **probs);
+/* probs [H, S, T] applied to v [T, Hkv, D] (query head h reads KV head h / (H/Hkv)):
+** out [S, H, D] = sum over t of probs[h, s, t] v[t, h / (H/Hkv), :] in tl_op_attention's
+** order, so tl_op_attention's probabilities give its output bit for bit. */
+tl_status tl_op_attention_apply(const tl_tensor *probs, const tl_tensor *v, tl_tensor **out);
 /* Attention with an additive mask, as its separate steps compute it (ops/attention_masked.c):
 ** q [S, H, D], k (and v, or NULL) [T, Hkv, D], mask [S, T] or NULL, all contiguous f32, D and
 ** T > 0.  probs [H, S, T] = softmax over t of ((float)(q·k in double) * scale + mask[s, t]),

@@ -213,6 +213,15 @@ static tl_status b_attention(tl_call *c, int argc, const tl_value *argv, tl_valu
     return tlb_ret(tl_op_attention(q, k, v, causal, (float)scale, off, &r), &r, out);
 }
 
+static tl_status b_attention_apply(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
+    (void)argc;
+    tl_tensor *p, *v, *r;
+    tl_status st = tl_arg_tensor(c, argv, 0, &p);
+    if (st == TL_OK) st = tl_arg_tensor(c, argv, 1, &v);
+    if (st != TL_OK) return st;
+    return tlb_ret(tl_op_attention_apply(p, v, &r), &r, out);
+}
+
 /* embedding(table, ids): ids a tensor, an int array, or one int (gives [1, D]) */
 static tl_status b_embedding(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
     (void)argc;
@@ -384,6 +393,9 @@ const tl_builtin_def tl_builtins_nn[] = {
     DEF("attention", 3, 7, b_attention,
         "attention(q, k, v[, causal[, scale[, pos_offset[, with_probs]]]]) -> tensor, or "
         "[out, probs, scores] with with_probs",
+        T_ONLY),
+    DEF("attention_apply", 2, 2, b_attention_apply,
+        "attention_apply(probs [H, S, T], v [T, Hkv, D]) -> [S, H, D], attention's arithmetic",
         T_ONLY),
     DEF("embedding", 2, 2, b_embedding, "embedding(table, ids) -> tensor", T_ONLY),
     DEF("causal_mask", 1, 1, b_causal_mask, "causal_mask(S) -> tensor", 0),

@@ -1,6 +1,7 @@
-/* runtime/ops/attention_kernels.h -- AVX2 inner loops of tl_op_attention
-** (runtime/ops/attention_avx2.c).  They compute exactly what the scalar loops
-** in attention.c compute: float products accumulated in double in the same
+/* runtime/ops/attention_kernels.h -- AVX2 inner loops of tl_op_attention_masked
+** (runtime/ops/attention_avx2.c), the general path's attention (tl_op_attention
+** follows llama.cpp instead: ggml_math.h).  They compute exactly what the scalar
+** loops in attention_masked.c compute: float products accumulated in double in the same
 ** order (over d for a score, over t for an output), vectorised across keys
 ** (scores) or across d (outputs) so no sum is reassociated.  Callers check
 ** tl_cpu_use_avx2(). */
@@ -16,21 +17,6 @@
 void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk, int64_t n_keys, int64_t D,
                            float scale, float *p);
 
-/* The same scores for the G = 8 (g8) or 4 (g4) query heads that share a KV
-** head, without transposing the keys: the heads' query values for element d
-** at qt[d * G + g]; key t at k + t * kstride floats; head g's score of key t
-** to p[g * ldp + t], t < n_keys. */
-void tl_attn_scores_g8_avx2(const float *qt, const float *k, int64_t kstride, int64_t n_keys,
-                            int64_t D, float scale, float *p, int64_t ldp);
-void tl_attn_scores_g4_avx2(const float *qt, const float *k, int64_t kstride, int64_t n_keys,
-                            int64_t D, float scale, float *p, int64_t ldp);
-
-/* kt[d * ldk + t] = k_t[d] for t < n_keys and 0 for n_keys <= t < ldk, d < D:
-** the keys (key t at k + t * kstride floats) transposed; D % 8 == 0,
-** ldk % 8 == 0, ldk >= n_keys.  Only copies values. */
-void tl_attn_transpose_k_avx2(const float *k, int64_t kstride, int64_t n_keys, int64_t D, float *kt,
-                              int64_t ldk);
-
 /* acc[d] += (double)(p[t] * v_t[d]) for t in [0, T) in order, skipping
 ** p[t] == 0; value t at v + t * vstride floats; D % 4 == 0. */
 void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T, int64_t D,
@@ -40,20 +26,6 @@ void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T,
 static inline void tl_attn_scores_t_avx2(const float *q, const float *kt, int64_t ldk,
                                          int64_t n_keys, int64_t D, float scale, float *p) {
     (void)q, (void)kt, (void)ldk, (void)n_keys, (void)D, (void)scale, (void)p;
-}
-static inline void tl_attn_scores_g8_avx2(const float *qt, const float *k, int64_t kstride,
-                                          int64_t n_keys, int64_t D, float scale, float *p,
-                                          int64_t ldp) {
-    (void)qt, (void)k, (void)kstride, (void)n_keys, (void)D, (void)scale, (void)p, (void)ldp;
-}
-static inline void tl_attn_scores_g4_avx2(const float *qt, const float *k, int64_t kstride,
-                                          int64_t n_keys, int64_t D, float scale, float *p,
-                                          int64_t ldp) {
-    (void)qt, (void)k, (void)kstride, (void)n_keys, (void)D, (void)scale, (void)p, (void)ldp;
-}
-static inline void tl_attn_transpose_k_avx2(const float *k, int64_t kstride, int64_t n_keys,
-                                            int64_t D, float *kt, int64_t ldk) {
-    (void)k, (void)kstride, (void)n_keys, (void)D, (void)kt, (void)ldk;
 }
 static inline void tl_attn_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t T,
                                    int64_t D, double *acc) {

@@ -20,36 +20,6 @@ typedef struct am_job {
     int failed;
 } am_job;
 
-/* tl_op_softmax's row: a NaN makes the row NaN; all -inf gives 1/n; else
-** expf(x - max), the sum in double, times (float)(1 / sum). */
-static void softmax_row(float *p, int64_t n) {
-    float mx = -INFINITY;
-    bool nan = false;
-    for (int64_t i = 0; i < n; i++) {
-        if (p[i] > mx) mx = p[i];
-        if (p[i] != p[i]) nan = true;
-    }
-    if (nan) {
-        for (int64_t i = 0; i < n; i++)
-            p[i] = NAN;
-        return;
-    }
-    if (mx == -INFINITY) {
-        for (int64_t i = 0; i < n; i++)
-            p[i] = 1.0f / (float)n;
-        return;
-    }
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        float e = expf(p[i] - mx);
-        p[i] = e;
-        sum += (double)e;
-    }
-    float inv = (float)(1.0 / sum);
-    for (int64_t i = 0; i < n; i++)
-        p[i] *= inv;
-}
-
 static void am_items(void *ctx, int64_t begin, int64_t end) {
     am_job *j = ctx;
     int64_t T = j->T, D = j->D, ldk = (T + 7) / 8 * 8;
@@ -85,7 +55,7 @@ static void am_items(void *ctx, int64_t begin, int64_t end) {
             if (m)
                 for (int64_t t = 0; t < T; t++)
                     p[t] = p[t] + m[t];
-            softmax_row(p, T);
+            ops_softmax_row(p, T); /* tl_op_softmax's row */
             if (!j->v) continue;
             float *o = j->o + (s * j->H + h) * D;
             for (int64_t d = 0; d < D; d++)

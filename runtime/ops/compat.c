@@ -78,8 +78,9 @@ tl_status tl_op_rope_cs(const tl_tensor *x, const tl_tensor *cos_t, const tl_ten
             float *v = fx + r * D;
             for (int64_t i = 0; i < D / 2; i++) {
                 const float x0 = v[2 * i], x1 = v[2 * i + 1];
-                v[2 * i] = x0 * c[2 * i] - x1 * sn[2 * i];
-                v[2 * i + 1] = x0 * sn[2 * i] + x1 * c[2 * i];
+                /* tl_op_rope's (llama.cpp's) fused multiply-adds: ggml_math.h */
+                v[2 * i] = fmaf(x0, c[2 * i], -(x1 * sn[2 * i]));
+                v[2 * i + 1] = fmaf(x0, sn[2 * i], x1 * c[2 * i]);
             }
         }
         st = ops_from_f32(fx, float_out(x->dtype), x->n_dims, x->ne, out);

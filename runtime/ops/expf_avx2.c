@@ -73,39 +73,6 @@ void tl_expf_avx2(const float *x, float *y, int64_t n) {
         y[i] = expf(x[i]);
 }
 
-void tl_silu_avx2(const float *x, float *y, int64_t n) {
-    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i);
-        __m256 neg = _mm256_xor_ps(v, sign);
-        if (special8(neg))
-            for (int l = 0; l < 8; l++)
-                y[i + l] = x[i + l] / (1.0f + expf(-x[i + l]));
-        else
-            _mm256_storeu_ps(y + i, _mm256_div_ps(v, _mm256_add_ps(one, exp8(neg))));
-    }
-    for (; i < n; i++)
-        y[i] = x[i] / (1.0f + expf(-x[i]));
-}
-
-void tl_swiglu_avx2(const float *x, const float *u, float *y, int64_t n) {
-    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i);
-        __m256 neg = _mm256_xor_ps(v, sign);
-        if (special8(neg))
-            for (int l = 0; l < 8; l++)
-                y[i + l] = (x[i + l] / (1.0f + expf(-x[i + l]))) * u[i + l];
-        else
-            _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_div_ps(v, _mm256_add_ps(one, exp8(neg))),
-                                                  _mm256_loadu_ps(u + i)));
-    }
-    for (; i < n; i++)
-        y[i] = (x[i] / (1.0f + expf(-x[i]))) * u[i];
-}
-
 /* Which of the equal maxima is kept differs from the scalar loop only for
 ** +0 / -0, and x - (+0) and x - (-0) then differ only in the sign of a zero,
 ** whose expf is 1 either way. */
@@ -130,24 +97,6 @@ float tl_row_max_avx2(const float *p, int64_t n, bool *nan) {
     }
     *nan = any;
     return mx;
-}
-
-void tl_expf_minus_avx2(float *p, int64_t n, float mx) {
-    const __m256 m = _mm256_set1_ps(mx);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_sub_ps(_mm256_loadu_ps(p + i), m);
-        if (special8(v)) {
-            float t[8];
-            _mm256_storeu_ps(t, v);
-            for (int l = 0; l < 8; l++)
-                p[i + l] = expf(t[l]);
-        } else {
-            _mm256_storeu_ps(p + i, exp8(v));
-        }
-    }
-    for (; i < n; i++)
-        p[i] = expf(p[i] - mx);
 }
 
 void tl_row_scale_avx2(float *p, int64_t n, float s) {

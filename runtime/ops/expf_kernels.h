@@ -1,6 +1,7 @@
 /* runtime/ops/expf_kernels.h -- expf over arrays, 8 values at a time
-** (runtime/ops/expf_avx2.c), for SiLU, sigmoid, exp and the softmax of
-** attention.
+** (runtime/ops/expf_avx2.c), for the exp builtin, and the max and scale
+** passes of softmax rows.  (SiLU, SwiGLU and softmax's exponentials are
+** llama.cpp's own vector expf instead: ggml_math.h.)
 **
 ** The results are meant to be bit for bit those of the C library's expf, which
 ** the scalar code calls.  glibc (2.27 on) computes expf(x) in double: with
@@ -27,37 +28,22 @@ bool ops_vexpf_ok(void);
 /* y[i] = expf(x[i]) for i in [0, n); y may be x. */
 void tl_expf_avx2(const float *x, float *y, int64_t n);
 
-/* y[i] = x[i] / (1.0f + expf(-x[i])) (SiLU) for i in [0, n); y may be x. */
-void tl_silu_avx2(const float *x, float *y, int64_t n);
-
 /* The parts of a softmax row around the exponentials, each element by the same
 ** float operation as the scalar loop: the largest of p[0..n) (as
 ** "if (p[i] > mx) mx = p[i]" from -inf; n > 0) and whether any is NaN;
-** p[i] = expf(p[i] - mx); p[i] *= s. */
+** p[i] *= s. */
 float tl_row_max_avx2(const float *p, int64_t n, bool *nan);
-void tl_expf_minus_avx2(float *p, int64_t n, float mx);
 void tl_row_scale_avx2(float *p, int64_t n, float s);
 
-/* y[i] = (x[i] / (1.0f + expf(-x[i]))) * u[i] (SwiGLU) for i in [0, n). */
-void tl_swiglu_avx2(const float *x, const float *u, float *y, int64_t n);
 #else
 /* Not an x86-64 build: never called (ops_vexpf_ok() is false). */
 static inline void tl_expf_avx2(const float *x, float *y, int64_t n) {
     (void)x, (void)y, (void)n;
 }
-static inline void tl_silu_avx2(const float *x, float *y, int64_t n) {
-    (void)x, (void)y, (void)n;
-}
-static inline void tl_swiglu_avx2(const float *x, const float *u, float *y, int64_t n) {
-    (void)x, (void)u, (void)y, (void)n;
-}
 static inline float tl_row_max_avx2(const float *p, int64_t n, bool *nan) {
     (void)p, (void)n;
     *nan = false;
     return 0;
-}
-static inline void tl_expf_minus_avx2(float *p, int64_t n, float mx) {
-    (void)p, (void)n, (void)mx;
 }
 static inline void tl_row_scale_avx2(float *p, int64_t n, float s) {
     (void)p, (void)n, (void)s;

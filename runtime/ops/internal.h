@@ -186,8 +186,8 @@ tl_status ops_from_f32(const float *src, tl_dtype dt, int n_dims, const int64_t 
 /* One contiguous row of n: tl_op_softmax's arithmetic in place; the indices of
 ** its k largest values in tl_op_topk's order (order has room for k). */
 void ops_softmax_row(float *p, int64_t n);
-/* ops_softmax_row over rows rows of n floats, n apart: the same bits, faster
-** (8 rows' sums side by side). */
+/* ops_softmax_row over rows rows of n floats, n apart: the same bits (the AVX2
+** max and scale passes when selected). */
 void ops_softmax_rows(float *p, int64_t rows, int64_t n);
 void ops_topk_row(const float *row, int64_t n, int64_t k, int64_t *order);
 

@@ -1,4 +1,5 @@
 /* runtime/ops/nn.c -- rms_norm, layer_norm, rope, embedding, masks. */
+#include "runtime/ops/ggml_math.h"
 #include "runtime/ops/internal.h"
 
 #include "runtime/threadpool.h"
@@ -190,7 +191,7 @@ typedef struct rope_job {
 
 static void rope_rows(void *ctx, int64_t begin, int64_t end) {
     rope_job *j = ctx;
-    int64_t D = j->D, half = D / 2;
+    int64_t D = j->D;
     float *own = NULL;
     const float *cs = NULL;
     if (!j->table && !(own = malloc((size_t)D * sizeof(float) + 1))) {
@@ -212,14 +213,7 @@ static void rope_rows(void *ctx, int64_t begin, int64_t end) {
         }
         float *x = j->x + r * D;
         const float *in = j->src ? j->src + r * D : x; /* every element of x is written */
-        for (int64_t i = 0; i < half; i++) {
-            int64_t a = j->style == TL_ROPE_NEOX ? i : 2 * i;
-            int64_t b = j->style == TL_ROPE_NEOX ? i + half : 2 * i + 1;
-            const float c = cs[2 * i], sn = cs[2 * i + 1];
-            const float x0 = in[a], x1 = in[b];
-            x[a] = x0 * c - x1 * sn;
-            x[b] = x0 * sn + x1 * c;
-        }
+        ops_ggml_rope_row(in, x, cs, D, j->style == TL_ROPE_NEOX); /* llama.cpp's FMAs */
     }
     free(own);
 }

@@ -1,5 +1,6 @@
 /* runtime/ops/reduce.c -- sum/mean/max/min/argmax/argmin, softmax, topk. */
 #include "runtime/ops/expf_kernels.h"
+#include "runtime/ops/ggml_math.h"
 #include "runtime/ops/internal.h"
 
 #include "runtime/threadpool.h"
@@ -212,21 +213,9 @@ static void softmax_one(float *p, int64_t n, int64_t stride, bool log_form) {
             p[i * stride] = (p[i * stride] - mx) - ls;
         return;
     }
-    if (stride == 1 && ops_vexpf_ok()) {
-        /* the same float differences, the library's expf bits 8 at a time
-        ** (expf_kernels.h), the same sequential double sum */
-        for (int64_t i = 0; i < n; i++)
-            p[i] -= mx;
-        tl_expf_avx2(p, p, n);
-        for (int64_t i = 0; i < n; i++)
-            sum += (double)p[i];
-    } else {
-        for (int64_t i = 0; i < n; i++) {
-            float e = expf(p[i * stride] - mx);
-            p[i * stride] = e;
-            sum += (double)e;
-        }
-    }
+    /* ggml's softmax (ggml_math.h): its vector expf, float sums of 8, a double sum */
+    sum = stride == 1 ? ops_ggml_softmax_exp(p, n, mx)
+                      : ops_ggml_softmax_exp_strided(p, n, stride, mx);
     float scale = (float)(1.0 / sum);
     for (int64_t i = 0; i < n; i++)
         p[i * stride] *= scale;
@@ -236,57 +225,20 @@ void ops_softmax_row(float *p, int64_t n) {
     softmax_one(p, n, 1, false);
 }
 
-/* The double sums of 8 rows side by side: each row's sum is still one
-** sequential chain in index order (the same bits), but 8 chains in flight
-** hide the add's latency, which bounds the one-row loop (4 cycles a value). */
-static void sums8(float *const *row, int64_t n, double *sum) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-    for (int64_t i = 0; i < n; i++) {
-        s0 += (double)row[0][i];
-        s1 += (double)row[1][i];
-        s2 += (double)row[2][i];
-        s3 += (double)row[3][i];
-        s4 += (double)row[4][i];
-        s5 += (double)row[5][i];
-        s6 += (double)row[6][i];
-        s7 += (double)row[7][i];
-    }
-    sum[0] = s0, sum[1] = s1, sum[2] = s2, sum[3] = s3;
-    sum[4] = s4, sum[5] = s5, sum[6] = s6, sum[7] = s7;
-}
-
 void ops_softmax_rows(float *p, int64_t rows, int64_t n) {
-    if (!ops_vexpf_ok() || n < 16) {
-        for (int64_t r = 0; r < rows; r++)
-            softmax_one(p + r * n, n, 1, false);
-        return;
-    }
-    for (int64_t r0 = 0; r0 < rows; r0 += 8) {
-        float *live[8];
-        int m = 0;
-        for (int64_t r = r0; r < rows && r < r0 + 8; r++) {
-            float *q = p + r * n;
-            bool nan = false;
-            float mx = tl_row_max_avx2(q, n, &nan);
-            if (nan || mx == -INFINITY) { /* the special rows, as one row does them */
-                softmax_one(q, n, 1, false);
-                continue;
-            }
-            tl_expf_minus_avx2(q, n, mx);
-            live[m++] = q;
+    for (int64_t r = 0; r < rows; r++) {
+        float *q = p + r * n;
+        if (!ops_vexpf_ok() || n < 16) {
+            softmax_one(q, n, 1, false);
+            continue;
         }
-        double sum[8];
-        if (m == 8) {
-            sums8(live, n, sum);
-        } else {
-            for (int j = 0; j < m; j++) {
-                sum[j] = 0.0;
-                for (int64_t i = 0; i < n; i++)
-                    sum[j] += (double)live[j][i];
-            }
+        bool nan = false;
+        float mx = tl_row_max_avx2(q, n, &nan);
+        if (nan || mx == -INFINITY) { /* the special rows, as one row does them */
+            softmax_one(q, n, 1, false);
+            continue;
         }
-        for (int j = 0; j < m; j++)
-            tl_row_scale_avx2(live[j], n, (float)(1.0 / sum[j]));
+        tl_row_scale_avx2(q, n, (float)(1.0 / ops_ggml_softmax_exp(q, n, mx)));
     }
 }
 

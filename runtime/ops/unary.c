@@ -2,6 +2,7 @@
 #include "runtime/ops/internal.h"
 
 #include "runtime/ops/expf_kernels.h"
+#include "runtime/ops/ggml_math.h"
 #include "runtime/threadpool.h"
 
 static const char *const un_names[TL_UN_COUNT] = {
@@ -67,13 +68,8 @@ static void f32_unary(tl_unary_op op, const float *x, float *y, int64_t n) {
         for (int64_t i = 0; i < n; i++)
             y[i] = 1.0f / (1.0f + expf(-x[i]));
         break;
-    case TL_UN_SILU:
-        if (ops_vexpf_ok()) {
-            tl_silu_avx2(x, y, n);
-            break;
-        }
-        for (int64_t i = 0; i < n; i++)
-            y[i] = x[i] / (1.0f + expf(-x[i]));
+    case TL_UN_SILU: /* llama.cpp's: its vector expf in groups of 8 (ggml_math.h) */
+        ops_ggml_silu_row(x, y, n);
         break;
     case TL_UN_GELU:
         for (int64_t i = 0; i < n; i++) {
@@ -219,7 +215,10 @@ tl_status tl_op_unary(tl_unary_op op, const tl_tensor *x, tl_tensor **out) {
     int64_t n = tl_tensor_nelements(x);
     bool costly = op == TL_UN_EXP || op == TL_UN_SIGMOID || op == TL_UN_SILU || op == TL_UN_GELU ||
                   op == TL_UN_TANH;
-    if (costly && x->dtype == TL_DTYPE_F32 && tl_tensor_is_contiguous(x) && n >= 2 * UN_SPAN) {
+    /* silu's groups of 8 start at each row's start: spans only when rows are whole groups */
+    bool spans_ok = op != TL_UN_SILU || (x->n_dims > 0 && x->ne[0] % 8 == 0);
+    if (costly && spans_ok && x->dtype == TL_DTYPE_F32 && tl_tensor_is_contiguous(x) &&
+        n >= 2 * UN_SPAN) {
         /* one long row (a token's FFN activations): split the elements too */
         tl_parallel_for((n + UN_SPAN - 1) / UN_SPAN, 2, un_spans, &j);
     } else if (n > 0) {
@@ -238,18 +237,18 @@ tl_status tl_op_unary(tl_unary_op op, const tl_tensor *x, tl_tensor **out) {
 typedef struct swiglu_job {
     const float *g, *u;
     float *y;
-    int64_t n;
+    int64_t n, ne0;
 } swiglu_job;
 
 static void swiglu_spans(void *ctx, int64_t begin, int64_t end) {
     const swiglu_job *j = ctx;
-    int64_t a = begin * UN_SPAN, b = end * UN_SPAN < j->n ? end * UN_SPAN : j->n;
-    if (ops_vexpf_ok()) {
-        tl_swiglu_avx2(j->g + a, j->u + a, j->y + a, b - a);
+    if (j->ne0 % 8 != 0) {
+        for (int64_t r = begin; r < end; r++)
+            ops_ggml_swiglu_row(j->g + r * j->ne0, j->u + r * j->ne0, j->y + r * j->ne0, j->ne0);
         return;
     }
-    for (int64_t i = a; i < b; i++)
-        j->y[i] = (j->g[i] / (1.0f + expf(-j->g[i]))) * j->u[i];
+    int64_t a = begin * UN_SPAN, b = end * UN_SPAN < j->n ? end * UN_SPAN : j->n;
+    ops_ggml_swiglu_row(j->g + a, j->u + a, j->y + a, b - a);
 }
 
 tl_status tl_op_swiglu(const tl_tensor *g, const tl_tensor *u, tl_tensor **out) {
@@ -268,12 +267,18 @@ tl_status tl_op_swiglu(const tl_tensor *g, const tl_tensor *u, tl_tensor **out) 
         }
         return st;
     }
-    swiglu_job j = {.g = tl_tensor_data(g), .u = tl_tensor_data(u), .n = tl_tensor_nelements(g)};
+    swiglu_job j = {.g = tl_tensor_data(g),
+                    .u = tl_tensor_data(u),
+                    .n = tl_tensor_nelements(g),
+                    .ne0 = g->n_dims > 0 ? g->ne[0] : 1};
     tl_tensor *y;
     tl_status st = tl_tensor_new_uninit(TL_DTYPE_F32, g->n_dims, g->ne, &y); /* all written */
     if (st != TL_OK) return st;
     j.y = tl_tensor_data(y);
-    if (j.n > 0) tl_parallel_for((j.n + UN_SPAN - 1) / UN_SPAN, 2, swiglu_spans, &j);
+    if (j.n > 0 && j.ne0 % 8 == 0)
+        tl_parallel_for((j.n + UN_SPAN - 1) / UN_SPAN, 2, swiglu_spans, &j);
+    else if (j.n > 0)
+        tl_parallel_for(j.n / j.ne0, 1 + 2048 / (j.ne0 + 1), swiglu_spans, &j);
     *out = y;
     return TL_OK;
 }

@@ -1,9 +1,11 @@
 /* runtime/ops/xent.c -- fused cross-entropy and its gradient (runtime/xent.h). */
+#include "runtime/ops/ggml_math.h"
 #include "runtime/ops/internal.h"
 #include "runtime/threadpool.h"
 #include "runtime/xent.h"
 
 #include <math.h>
+#include <string.h>
 
 typedef struct xe_job {
     const float *z;
@@ -59,13 +61,8 @@ static void xe_bwd_rows(void *ctx, int64_t begin, int64_t end) {
             for (int64_t i = 0; i < n; i++)
                 d[i] = 1.0f / (float)n;
         } else {
-            double sum = 0.0;
-            for (int64_t i = 0; i < n; i++) {
-                float e = expf(p[i] - mx);
-                d[i] = e;
-                sum += (double)e;
-            }
-            float s = (float)(1.0 / sum);
+            memcpy(d, p, (size_t)n * sizeof(float)); /* tl_op_softmax's row (ggml_math.h) */
+            float s = (float)(1.0 / ops_ggml_softmax_exp(d, n, mx));
             for (int64_t i = 0; i < n; i++)
                 d[i] *= s;
         }

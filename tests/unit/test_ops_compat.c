@@ -85,8 +85,8 @@ static void test_rope_cs_loop(void **state) {
                 int64_t e = (p * H + h) * D + 2 * i;
                 float x0 = (float)at(x, e), x1 = (float)at(x, e + 1);
                 float cv = (float)at(c, p * D + 2 * i), sv = (float)at(s, p * D + 2 * i);
-                assert_true((float)at(o, e) == x0 * cv - x1 * sv);
-                assert_true((float)at(o, e + 1) == x0 * sv + x1 * cv);
+                assert_true((float)at(o, e) == fmaf(x0, cv, -(x1 * sv))); /* rope's FMAs */
+                assert_true((float)at(o, e + 1) == fmaf(x0, sv, x1 * cv));
             }
     tl_tensor_unref(o);
     /* 2-d x [S, D] is one head */

@@ -1,6 +1,7 @@
 /* tests/unit/test_ops_nn.c -- rms_norm, layer_norm, rope (NORM and NEOX),
 ** attention (GQA, causal, offsets), embedding, masks; against reference loops
 ** written from the formulas in ops.h and docs/llama.md. */
+#include "ggml_ref.h"
 #include "test_ops_util.h"
 
 #include "runtime/status.h"
@@ -71,7 +72,8 @@ static void test_layer_norm(void **state) {
 }
 
 /* rope of a random [S, 2, D] against cos/sin computed here: positions offset ..
-** offset + S - 1, or pos[s] (tl_op_rope_at) when pos is given. */
+** offset + S - 1, or pos[s] (tl_op_rope_at) when pos is given; each pair turned
+** with llama.cpp's fused multiply-adds (x0 c - x1 s = fma(x0, c, -(x1 s))). */
 static void check_rope_at(tl_rope_style style, int64_t S, int64_t D, int64_t offset,
                           const int64_t *pos, float base) {
     int64_t H = 2;
@@ -90,8 +92,8 @@ static void check_rope_at(tl_rope_style style, int64_t S, int64_t D, int64_t off
                 int64_t a = style == TL_ROPE_NEOX ? i : 2 * i;
                 int64_t b = style == TL_ROPE_NEOX ? i + D / 2 : 2 * i + 1;
                 float x0 = (float)at(x, base_i + a), x1 = (float)at(x, base_i + b);
-                assert_true((float)at(o, base_i + a) == x0 * c - x1 * sn);
-                assert_true((float)at(o, base_i + b) == x0 * sn + x1 * c);
+                assert_true((float)at(o, base_i + a) == fmaf(x0, c, -(x1 * sn)));
+                assert_true((float)at(o, base_i + b) == fmaf(x0, sn, x1 * c));
             }
             theta *= theta_scale;
         }
@@ -142,37 +144,27 @@ static void test_rope(void **state) {
     tl_tensor_unref(x);
 }
 
-/* reference attention with explicit K/V head expansion */
+/* reference attention with explicit K/V head expansion, in llama.cpp's
+** arithmetic (ggml_ref.h): the full row of scores, masked ones -inf */
 static void ref_attention(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v, bool causal,
                           float scale, int64_t off, float *out) {
     int64_t S = q->ne[2], H = q->ne[1], D = q->ne[0], T = k->ne[2], Hkv = k->ne[1];
+    const float *qp = tl_tensor_data((tl_tensor *)q), *kp = tl_tensor_data((tl_tensor *)k);
+    const float *vp = tl_tensor_data((tl_tensor *)v);
     float p[64];
     for (int64_t s = 0; s < S; s++)
         for (int64_t h = 0; h < H; h++) {
             int64_t kh = h / (H / Hkv);
             float mx = -INFINITY;
             for (int64_t t = 0; t < T; t++) {
-                double acc = 0;
-                for (int64_t d = 0; d < D; d++)
-                    acc += (double)((float)at(q, (s * H + h) * D + d) *
-                                    (float)at(k, (t * Hkv + kh) * D + d));
-                p[t] = (causal && t > s + off) ? -INFINITY : (float)acc * scale;
+                float dot = ref_ggml_dot(qp + (s * H + h) * D, kp + (t * Hkv + kh) * D, D);
+                p[t] = (causal && t > s + off) ? -INFINITY : dot * scale;
                 if (p[t] > mx) mx = p[t];
             }
-            double sum = 0;
-            for (int64_t t = 0; t < T; t++) {
-                p[t] = p[t] == -INFINITY ? 0.0f : expf(p[t] - mx);
-                sum += p[t];
-            }
-            float inv = (float)(1.0 / sum);
+            float inv = (float)(1.0 / ref_ggml_softmax_exp(p, T, mx));
             for (int64_t t = 0; t < T; t++)
                 p[t] *= inv;
-            for (int64_t d = 0; d < D; d++) {
-                double acc = 0;
-                for (int64_t t = 0; t < T; t++)
-                    if (p[t] != 0.0f) acc += (double)(p[t] * (float)at(v, (t * Hkv + kh) * D + d));
-                out[(s * H + h) * D + d] = (float)acc;
-            }
+            ref_ggml_pv(p, vp + kh * D, Hkv * D, T, D, out + (s * H + h) * D);
         }
 }
 
@@ -211,6 +203,19 @@ static void test_attention(void **state) {
     tl_tensor_unref(q);
     tl_tensor_unref(k);
     tl_tensor_unref(v);
+    /* D = 40: a dot's 32-element body and its fmaf tail; 11 keys: a partial group */
+    tl_tensor *q4 = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){4, 4, 40}, 5);
+    tl_tensor *k4 = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){11, 2, 40}, 6);
+    tl_tensor *v4 = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){11, 2, 40}, 7);
+    float want4[4 * 4 * 40];
+    OK(tl_op_attention(q4, k4, v4, true, 0.0f, -1, &o));
+    ref_attention(q4, k4, v4, true, 1.0f / sqrtf(40.0f), 11 - 4, want4);
+    for (int i = 0; i < 4 * 4 * 40; i++)
+        assert_true((float)at(o, i) == want4[i]);
+    tl_tensor_unref(o);
+    tl_tensor_unref(q4);
+    tl_tensor_unref(k4);
+    tl_tensor_unref(v4);
 }
 
 static void test_embedding_and_masks(void **state) {

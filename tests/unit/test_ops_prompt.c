@@ -1,16 +1,18 @@
 /* tests/unit/test_ops_prompt.c -- the prompt's non-matmul ops against plain
 ** references written here, bit for bit (docs/performance/third_pass.md):
-**   - the AVX2 expf and SiLU kernels against the C library's expf over a sweep
-**     of all float bit patterns, odd lengths, in place (skipped where
-**     ops_vexpf_ok() says the kernels do not stand in for expf);
-**   - silu/exp over odd sizes with the special values; swiglu = silu then mul;
-**   - fused attention (outputs, scores, probabilities) against the softmax of
-**     the full row of scores, the way attention.c computed it before it
-**     visited only the visible keys: causal and not, offsets, a query that sees
-**     nothing, NaN and infinite scores, D % 4 == 0 (AVX2) and not (scalar);
+**   - the AVX2 expf kernel against the C library's expf over a sweep of all
+**     float bit patterns, odd lengths, in place (skipped where ops_vexpf_ok()
+**     says the kernel does not stand in for expf);
+**   - silu (llama.cpp's, ggml_ref.h) and exp over odd sizes with the special
+**     values; swiglu = silu then mul;
+**   - fused attention (outputs, scores, probabilities) against llama.cpp's
+**     arithmetic over the full row of scores (ggml_ref.h), the masked keys
+**     -inf: causal and not, offsets, a query that sees nothing, NaN and
+**     infinite scores, D % 8 == 0 (AVX2) and not (portable);
 **   - rms_norm, rope and softmax against their formulas.
 ** malloc perturbs every new block (M_PERTURB), so an output element an op
 ** forgot to write shows up as garbage rather than as a lucky zero. */
+#include "ggml_ref.h"
 #include "test_ops_util.h"
 
 #if defined(__x86_64__)
@@ -25,10 +27,6 @@ static bool same_bits(float a, float b) {
     return memcmp(&a, &b, sizeof a) == 0;
 }
 
-static float silu_ref(float x) {
-    return x / (1.0f + expf(-x));
-}
-
 static void test_expf_kernels(void **state) {
     (void)state;
     if (!ops_vexpf_ok()) {
@@ -36,7 +34,7 @@ static void test_expf_kernels(void **state) {
         return;
     }
     enum { B = 4096 };
-    static float x[B], y[B], z[B];
+    static float x[B], y[B];
     uint64_t bad = 0, n = 0;
     /* every 1009th bit pattern (about 4.3 million inputs, all exponents, both signs) */
     for (uint64_t b0 = 0; b0 < (1ull << 32); b0 += (uint64_t)B * 1009) {
@@ -46,9 +44,8 @@ static void test_expf_kernels(void **state) {
             memcpy(&x[m++], &u, sizeof u);
         }
         tl_expf_avx2(x, y, m);
-        tl_silu_avx2(x, z, m);
         for (int i = 0; i < m; i++, n++)
-            bad += !same_bits(y[i], expf(x[i])) + !same_bits(z[i], silu_ref(x[i]));
+            bad += !same_bits(y[i], expf(x[i]));
     }
     assert_true(n > 4000000);
     assert_int_equal(bad, 0);
@@ -61,17 +58,14 @@ static void test_expf_kernels(void **state) {
             for (int i = 0; i < len + off; i++)
                 x[i] = (i * 7) % 5 == 0 ? sp[i % 17] : (float)(i * 37 % 101) * 0.173f - 8.0f;
             memcpy(y, x, sizeof(float) * (size_t)(len + off));
-            memcpy(z, x, sizeof(float) * (size_t)(len + off));
             tl_expf_avx2(y + off, y + off, len);
-            tl_silu_avx2(z + off, z + off, len);
-            for (int i = off; i < len + off; i++) {
+            for (int i = off; i < len + off; i++)
                 assert_true(same_bits(y[i], expf(x[i])));
-                assert_true(same_bits(z[i], silu_ref(x[i])));
-            }
         }
 }
 
-/* silu and exp over odd sizes (rows and the long-row spans) equal the scalar formulas. */
+/* silu (llama.cpp's, groups of 8 from each row's start) and exp over odd sizes
+** (rows and the long-row spans) equal the reference loops. */
 static void test_unary_ops(void **state) {
     (void)state;
     const int64_t shapes[][2] = {{3, 37}, {1, 5000}, {7, 1}, {2, 2053}};
@@ -87,36 +81,38 @@ static void test_unary_ops(void **state) {
         OK(tl_op_unary(TL_UN_SILU, x, &s));
         OK(tl_op_unary(TL_UN_EXP, x, &e));
         const float *ps = tl_tensor_data(s), *pe = tl_tensor_data(e);
+        float *want = malloc((size_t)n * sizeof *want);
+        assert_non_null(want);
+        for (int64_t r = 0; r < shapes[c][0]; r++)
+            ref_ggml_silu_row(px + r * shapes[c][1], want + r * shapes[c][1], shapes[c][1]);
         for (int64_t i = 0; i < n; i++) {
-            assert_true(same_bits(ps[i], silu_ref(px[i])));
+            assert_true(same_bits(ps[i], want[i]));
             assert_true(same_bits(pe[i], expf(px[i])));
         }
+        free(want);
         tl_tensor_unref(s);
         tl_tensor_unref(e);
         tl_tensor_unref(x);
     }
 }
 
-/* softmax over the last axis against the plain loop (float difference, expf,
-** a sequential double sum, one float scale): odd lengths, -inf entries and
-** large magnitudes that take the library path. */
+/* softmax over the last axis against llama.cpp's loop (ggml_ref.h: float
+** difference, its vector expf, float sums of 8 added in a double, one float
+** scale): odd lengths, -inf entries and large magnitudes. */
 static void softmax_ref(const float *x, float *y, int64_t n) {
     float mx = -INFINITY;
     for (int64_t i = 0; i < n; i++)
         if (x[i] > mx) mx = x[i];
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        y[i] = expf(x[i] - mx);
-        sum += (double)y[i];
-    }
-    float scale = (float)(1.0 / sum);
+    for (int64_t i = 0; i < n; i++)
+        y[i] = x[i];
+    float scale = (float)(1.0 / ref_ggml_softmax_exp(y, n, mx));
     for (int64_t i = 0; i < n; i++)
         y[i] *= scale;
 }
 
 static void test_softmax(void **state) {
     (void)state;
-    /* 19 rows: two groups of 8 rows summed side by side and 3 left */
+    /* 19 rows (the rows path), one vocabulary-long row, short rows */
     const int64_t shapes[][2] = {{37, 3}, {1, 32000}, {1, 5}, {2, 2053}, {19, 2053}};
     for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
         tl_tensor *x = mk_rand(TL_DTYPE_F32, 2, shapes[c], (uint32_t)c + 11);
@@ -201,9 +197,9 @@ static void test_swiglu(void **state) {
 }
 
 /* Attention the long way: every score of the row (-inf past the last visible
-** key), NaN row on a NaN score, uniform 1/T when nothing is visible, else
-** expf(s - max) with the sum in double over the whole row, and the output as
-** double sums over all T keys in order skipping probability 0. */
+** key) one ggml dot times the scale, NaN row on a NaN score, uniform 1/T when
+** nothing is visible, else ggml's softmax of the whole row, and the output over
+** all T keys in the sgemm order (ggml_ref.h). */
 static void attn_ref(const float *q, const float *k, const float *v, int64_t S, int64_t T,
                      int64_t H, int64_t Hkv, int64_t D, bool causal, int64_t off, float *o,
                      float *sc, float *pr) {
@@ -211,7 +207,6 @@ static void attn_ref(const float *q, const float *k, const float *v, int64_t S, 
     int64_t base = off >= 0 ? off : T - S, group = H / Hkv;
     if (base > T) base = T;
     float *p = malloc((size_t)T * sizeof(float));
-    double *acc = malloc((size_t)D * sizeof(double));
     for (int64_t s = 0; s < S; s++)
         for (int64_t h = 0; h < H; h++) {
             int64_t kvh = h / group, last = causal ? s + base : T - 1;
@@ -223,10 +218,7 @@ static void attn_ref(const float *q, const float *k, const float *v, int64_t S, 
                     p[t] = -INFINITY;
                     continue;
                 }
-                double sum = 0.0;
-                for (int64_t d = 0; d < D; d++)
-                    sum += (double)(qr[d] * k[(t * Hkv + kvh) * D + d]);
-                p[t] = (float)sum * scale;
+                p[t] = ref_ggml_dot(qr, k + (t * Hkv + kvh) * D, D) * scale;
                 if (p[t] > mx) mx = p[t];
                 if (p[t] != p[t]) nan = true;
             }
@@ -240,27 +232,22 @@ static void attn_ref(const float *q, const float *k, const float *v, int64_t S, 
                     for (int64_t t = 0; t < T; t++)
                         p[t] = 1.0f / (float)T;
                 } else {
-                    double sum = 0.0;
-                    for (int64_t t = 0; t < T; t++) {
-                        p[t] = p[t] == -INFINITY ? 0.0f : expf(p[t] - mx);
-                        sum += (double)p[t];
-                    }
-                    float inv = (float)(1.0 / sum);
+                    float inv = (float)(1.0 / ref_ggml_softmax_exp(p, T, mx));
                     for (int64_t t = 0; t < T; t++)
                         p[t] *= inv;
                 }
-                for (int64_t d = 0; d < D; d++)
-                    acc[d] = 0.0;
-                for (int64_t t = 0; t < T; t++)
-                    for (int64_t d = 0; p[t] != 0.0f && d < D; d++)
-                        acc[d] += (double)(p[t] * v[(t * Hkv + kvh) * D + d]);
-                for (int64_t d = 0; d < D; d++)
-                    orow[d] = (float)acc[d];
+                ref_ggml_pv(p, v + kvh * D, Hkv * D, T, D, orow);
             }
             memcpy(pr + (h * S + s) * T, p, (size_t)T * sizeof(float));
         }
     free(p);
-    free(acc);
+}
+
+/* The same floats bit for bit, except that any NaN matches any NaN (which NaN a
+** vector kernel and a scalar loop produce from inf - inf may differ in sign). */
+static void assert_same_floats(const float *a, const float *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!(a[i] != a[i] && b[i] != b[i])) assert_true(same_bits(a[i], b[i]));
 }
 
 static void check_attn(int64_t S, int64_t T, int64_t H, int64_t Hkv, int64_t D, bool causal,
@@ -283,10 +270,10 @@ static void check_attn(int64_t S, int64_t T, int64_t H, int64_t Hkv, int64_t D, 
         tl_tensor *ot, *o2, *st, *pt;
         OK(tl_op_attention(q, k, v, causal, 0.0f, off, &ot));
         OK(tl_op_attention_probs(q, k, v, causal, 0.0f, off, &o2, &st, &pt));
-        assert_memory_equal(tl_tensor_data(ot), o, no * sizeof(float));
-        assert_memory_equal(tl_tensor_data(o2), o, no * sizeof(float));
-        assert_memory_equal(tl_tensor_data(st), sc, np * sizeof(float));
-        assert_memory_equal(tl_tensor_data(pt), pr, np * sizeof(float));
+        assert_same_floats(tl_tensor_data(ot), o, no);
+        assert_same_floats(tl_tensor_data(o2), o, no);
+        assert_same_floats(tl_tensor_data(st), sc, np);
+        assert_same_floats(tl_tensor_data(pt), pr, np);
         tl_tensor_unref(ot);
         tl_tensor_unref(o2);
         tl_tensor_unref(st);
@@ -305,14 +292,15 @@ static void test_attention_reference(void **state) {
     check_attn(64, 64, 32, 4, 64, true, 0, 0); /* a TinyLlama-shaped prompt */
     check_attn(1, 40, 8, 2, 64, true, 39, 0);  /* one decode step */
     check_attn(4, 44, 8, 2, 64, true, 40, 0);  /* a few tokens after a cached prompt */
-    check_attn(1, 37, 16, 2, 64, true, 36, 0); /* decode, 8 heads per KV head (by heads) */
-    check_attn(9, 21, 16, 2, 32, true, -1, 0); /* the last block of one query, by heads */
-    check_attn(1, 6, 8, 1, 16, true, 5, 1);    /* by heads with NaN and infinite scores */
+    check_attn(1, 37, 16, 2, 64, true, 36, 0); /* decode, 8 heads per KV head */
+    check_attn(9, 21, 16, 2, 32, true, -1, 0); /* the last block of one query */
+    check_attn(1, 6, 8, 1, 16, true, 5, 1);    /* NaN and infinite scores */
     check_attn(1, 6, 8, 2, 16, true, 5, 1);
-    check_attn(1, 19, 6, 3, 16, true, 18, 0);  /* decode, 2 heads per KV head: transposed keys */
+    check_attn(1, 19, 6, 3, 16, true, 18, 0);  /* decode, 2 heads per KV head */
     check_attn(13, 29, 6, 3, 12, true, -1, 0); /* odd sizes: the last 13 of 29 positions */
     check_attn(17, 17, 4, 1, 20, true, 0, 0);  /* a partial last block of queries */
-    check_attn(9, 9, 4, 1, 6, true, 0, 0);     /* D % 4 != 0: the scalar loops */
+    check_attn(9, 9, 4, 1, 6, true, 0, 0);     /* D % 8 != 0: the portable loops */
+    check_attn(3, 11, 4, 2, 80, true, -1, 0);  /* D = 80: a dot's body and its tail */
     check_attn(5, 3, 2, 1, 8, true, -1, 0);    /* S > T: the first queries see nothing */
     check_attn(5, 3, 2, 1, 6, true, -1, 0);
     check_attn(7, 11, 4, 2, 20, false, -1, 0); /* not causal */
@@ -381,8 +369,8 @@ static void test_rope(void **state) {
                 for (int64_t i = 0; i < D / 2; i++) {
                     int64_t a = style ? i : 2 * i, b = style ? i + D / 2 : 2 * i + 1;
                     float c = cosf(theta), sn = sinf(theta);
-                    assert_true(same_bits(o[a], in[a] * c - in[b] * sn));
-                    assert_true(same_bits(o[b], in[a] * sn + in[b] * c));
+                    assert_true(same_bits(o[a], fmaf(in[a], c, -(in[b] * sn))));
+                    assert_true(same_bits(o[b], fmaf(in[a], sn, in[b] * c)));
                     theta *= ts;
                 }
             }

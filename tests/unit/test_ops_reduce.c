@@ -2,6 +2,7 @@
 ** forms, softmax/log_softmax numerics, topk; against reference loops. */
 #include "test_ops_util.h"
 
+#include "runtime/ops/ggml_math.h"
 #include "runtime/status.h"
 
 /* reference reduce of a [A, B, C] f32 tensor (values v) along axis ax */
@@ -95,15 +96,20 @@ static void test_reduce_whole_and_ties(void **state) {
     tl_tensor_unref(e);
 }
 
-/* the ggml order: max, expf(x - max), double sum, times (float)(1/sum) */
+/* ggml's softmax: max, its vector expf of x - max (ops_ggml_expf, checked in
+** test_ggml_math), each group of 8 from the row's start summed in float as
+** ((e0 + e4) + (e2 + e6)) + ((e1 + e5) + (e3 + e7)), the group sums in a double,
+** every e times (float)(1 / sum) */
 static void ref_softmax(const float *x, float *y, int n) {
     float mx = -INFINITY;
     for (int i = 0; i < n; i++)
         mx = x[i] > mx ? x[i] : mx;
     double sum = 0;
-    for (int i = 0; i < n; i++) {
-        y[i] = expf(x[i] - mx);
-        sum += y[i];
+    for (int g = 0; g < n; g += 8) {
+        float e[8] = {0};
+        for (int l = 0; l < 8 && g + l < n; l++)
+            e[l] = y[g + l] = ops_ggml_expf(x[g + l] - mx);
+        sum += (double)(((e[0] + e[4]) + (e[2] + e[6])) + ((e[1] + e[5]) + (e[3] + e[7])));
     }
     float s = (float)(1.0 / sum);
     for (int i = 0; i < n; i++)
@@ -167,6 +173,35 @@ static void test_softmax(void **state) {
         assert_true((float)at(o, i) == round_to(TL_DTYPE_F16, want[i]));
     tl_tensor_unref(o);
     tl_tensor_unref(h);
+    /* long rows (several groups of 8 and a partial one; the rows path with its
+    ** vector passes), along the last axis and, strided, along the first */
+    enum { R = 3, N = 45 };
+    double lv[R * N];
+    fill_vals(lv, R * N, 17, 6.0);
+    tl_tensor *lx = mk(TL_DTYPE_F32, 2, (int64_t[]){R, N}, lv), *lt;
+    OK(tl_op_softmax(lx, -1, &o));
+    for (int r = 0; r < R; r++) {
+        float lin[N], lwant[N];
+        for (int i = 0; i < N; i++)
+            lin[i] = (float)lv[r * N + i];
+        ref_softmax(lin, lwant, N);
+        for (int i = 0; i < N; i++)
+            assert_true((float)at(o, r * N + i) == lwant[i]);
+    }
+    tl_tensor_unref(o);
+    OK(tl_op_transpose(lx, 0, 1, &lt)); /* [N, R]: softmax over the N of axis 0 */
+    OK(tl_op_softmax(lt, 0, &o));
+    for (int r = 0; r < R; r++) {
+        float lin[N], lwant[N];
+        for (int i = 0; i < N; i++)
+            lin[i] = (float)lv[r * N + i];
+        ref_softmax(lin, lwant, N);
+        for (int i = 0; i < N; i++)
+            assert_true((float)at(o, i * R + r) == lwant[i]);
+    }
+    tl_tensor_unref(o);
+    tl_tensor_unref(lt);
+    tl_tensor_unref(lx);
 }
 
 /* max/min/argmax/argmin over a strided view (read through a copy) and a plain
