@@ -3,8 +3,9 @@
 **
 ** For each model, a small .tl driver runs through the interpreter API and leaves
 ** its results in globals; this file compares them with the refs:
-**   - prefill logits of "<s> Once upon a time" within 1e-4 of refs/NAME.once.all.f32
-**     at every position, and the same argmax;
+**   - prefill logits of "<s> Once upon a time" equal to refs/NAME.once.all.f32 at
+**     every position, bit for bit on the quantized models (within 1e-5 on F32
+**     weights), and the same argmax;
 **   - token-by-token decoding (KV cache) within 1e-4 of the prefill logits;
 **   - the logit-lens argmax after every layer equal to refs/NAME.layers.json;
 **   - stories260K*: the greedy continuation equal to refs/NAME.once.json's "greedy".
@@ -279,10 +280,12 @@ static int need(const model_case *mc) {
 }
 
 static const model_case cases[] = {
-    {"stories260K", 64, true, 1e-4, NULL, NULL},
-    {"stories260K-q8_0", 64, false, 1e-4, NULL, NULL},
-    {"stories260K-q4_0", 64, true, 1e-4, NULL, NULL},
-    {"synthetic-small-q4_0", 0, true, 1e-4, NULL, NULL},
+    /* the quantized models bit for bit; F32 weights within 1e-5 (measured 4.5e-6:
+    ** llama.cpp's F32 matmul sums in its own float order, docs/llama.md) */
+    {"stories260K", 64, true, 1e-5, NULL, NULL},
+    {"stories260K-q8_0", 64, false, 0.0, NULL, NULL},
+    {"stories260K-q4_0", 64, true, 0.0, NULL, NULL},
+    {"synthetic-small-q4_0", 0, true, 0.0, NULL, NULL},
 };
 
 /* Command-line mode: test_llama_refs MODEL.gguf REFS_PREFIX [TOL [PRECISION]] checks
@@ -314,7 +317,7 @@ static void test_exact_mode(void **state) {
 int main(int argc, char **argv) {
     if (argc >= 3) {
         cli_case =
-            (model_case){argv[1], 0, false, argc > 3 ? atof(argv[3]) : 1e-4, argv[1], argv[2]};
+            (model_case){argv[1], 0, false, argc > 3 ? atof(argv[3]) : 0.0, argv[1], argv[2]};
         char p[1100];
         snprintf(p, sizeof p, "%s.layers.json", argv[2]);
         cli_case.layers = file_exists(p);
