@@ -119,9 +119,10 @@ const char *tl_reduce_op_name(tl_reduce_op op);
 tl_status tl_op_reduce(tl_reduce_op op, const tl_tensor *x, int axis, bool all_axes, bool keepdim,
                        tl_tensor **out);
 
-/* softmax along axis: max-subtracted, exp in float, sum in double, then each
-** value times (float)(1/sum), as ggml does.  -inf entries give 0; a row that
-** is entirely -inf gives the uniform distribution. Output keeps a float dtype. */
+/* softmax along axis, ggml's bit for bit (runtime/ops/ggml_math.h): max-subtracted,
+** ggml's vector expf, float sums of each 8 from the row's start added in a double,
+** then each value times (float)(1/sum).  -inf entries give 0; a row that is
+** entirely -inf gives the uniform distribution. Output keeps a float dtype. */
 tl_status tl_op_softmax(const tl_tensor *x, int axis, tl_tensor **out);
 /* log_softmax = (x - max) - log(sum exp(x - max)), the sum in double. */
 tl_status tl_op_log_softmax(const tl_tensor *x, int axis, tl_tensor **out);

@@ -200,6 +200,15 @@ static void test_attention(void **state) {
     assert_non_null(
         strstr(tl_last_error(), "attention: shapes [3, 4, 8], [5, 3, 8] and [5, 3, 8]"));
     tl_tensor_unref(k3);
+    /* attention_apply of attention's own probabilities gives its output, bytes and all */
+    tl_tensor *o1, *pr, *sc2, *ap;
+    OK(tl_op_attention_probs(q, k, v, true, 0.0f, -1, &o1, &sc2, &pr));
+    OK(tl_op_attention_apply(pr, v, &ap));
+    assert_same_bytes(ap, o1);
+    assert_int_equal(tl_op_attention_apply(pr, q, &o), TL_ERR_SHAPE); /* T 3 != 5 */
+    assert_null(o);
+    assert_non_null(strstr(tl_last_error(), "attention_apply: shapes [4, 3, 5] and [3, 4, 8]"));
+    tl_tensor_unref(o1), tl_tensor_unref(pr), tl_tensor_unref(sc2), tl_tensor_unref(ap);
     tl_tensor_unref(q);
     tl_tensor_unref(k);
     tl_tensor_unref(v);
