@@ -58,7 +58,10 @@ static int64_t softmax_pv(const attn_job *j, float *p, int64_t nk, float mx, boo
         }
         *fill = 0.0f * inv;
     }
-    ops_ggml_pv(p, j->v + kvh * D, j->Hkv * D, n, D, o);
+    if (j->S == 1) /* one query: llama.cpp's vec_dot order (its sgemm needs two columns) */
+        ops_ggml_pv_dot(p, j->v + kvh * D, j->Hkv * D, n, D, o);
+    else
+        ops_ggml_pv(p, j->v + kvh * D, j->Hkv * D, n, D, o);
     return n;
 }
 
@@ -189,8 +192,12 @@ static void apply_rows(void *ctx, int64_t begin, int64_t end) {
     int64_t G = j->H / j->Hkv;
     for (int64_t it = begin; it < end; it++) { /* it = h * S + s */
         int64_t h = it / j->S, s = it % j->S;
-        ops_ggml_pv(j->p + it * j->T, j->v + (h / G) * j->D, j->Hkv * j->D, j->T, j->D,
-                    j->o + (s * j->H + h) * j->D);
+        if (j->S == 1) /* as tl_op_attention: its order depends on the number of queries */
+            ops_ggml_pv_dot(j->p + it * j->T, j->v + (h / G) * j->D, j->Hkv * j->D, j->T, j->D,
+                            j->o + (s * j->H + h) * j->D);
+        else
+            ops_ggml_pv(j->p + it * j->T, j->v + (h / G) * j->D, j->Hkv * j->D, j->T, j->D,
+                        j->o + (s * j->H + h) * j->D);
     }
 }
 

@@ -154,3 +154,22 @@ void ops_ggml_pv(const float *p, const float *v, int64_t vstride, int64_t n, int
         o[d] = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
     }
 }
+
+void ops_ggml_pv_dot(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
+                     float *o) {
+#ifdef TL_X86_KERNELS
+    if (tl_cpu_use_avx2() && D % 8 == 0) {
+        tl_ggml_pv_dot_avx2(p, v, vstride, n, D, o);
+        return;
+    }
+#endif
+    for (int64_t d = 0; d < D; d++) {
+        float a[4][8] = {{0}};
+        for (int64_t t = 0; t < n; t++)
+            a[(t % 32) / 8][t % 8] = fmaf(v[t * vstride + d], p[t], a[(t % 32) / 8][t % 8]);
+        float l[8];
+        for (int k = 0; k < 8; k++)
+            l[k] = (a[0][k] + a[2][k]) + (a[1][k] + a[3][k]);
+        o[d] = ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
+    }
+}

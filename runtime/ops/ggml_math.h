@@ -1,7 +1,7 @@
 /* runtime/ops/ggml_math.h -- the float arithmetic of llama.cpp's CPU backend
-** where it is not the C library's: its vector expf, SiLU / SwiGLU, attention
-** softmax and the fused multiply-adds of RoPE, so that a llama forward pass
-** here gives llama.cpp's bits.
+** where it is not the C library's: its vector expf, SiLU / SwiGLU, softmax, the
+** fused multiply-adds of RoPE and the summation orders of attention's scores and
+** outputs, so that a llama forward pass here gives llama.cpp's bits.
 **
 ** The reference is llama.cpp's AVX2 build (its "haswell" CPU variant; the
 ** AVX-512 builds compute these differently), measured against its recorded
@@ -25,6 +25,11 @@
 **   a double in order; then every e times (float)(1 / sum).
 ** - RoPE rotates a pair with x0 c - x1 s = fma(x0, c, -(x1 s)) and
 **   x0 s + x1 c = fma(x0, s, x1 c): its compiler contracted the expressions.
+** - Attention's scores are ggml_vec_dot_f32 (ops_ggml_dot_f32); its outputs
+**   are llamafile's sgemm when the call has two or more queries (ops_ggml_pv)
+**   and ggml_vec_dot_f32 over the keys for a single query (ops_ggml_pv_dot:
+**   sgemm refuses a one-column product), so a one-token decode step and the
+**   same token inside a prompt differ in the last bits, in llama.cpp as here.
 **
 ** Every function has a portable version (one lane at a time with fmaf) and,
 ** when runtime/cpu.h selects AVX2, an 8-lane one; both give the same bits
@@ -66,6 +71,14 @@ void ops_ggml_scores(const float *q, const float *k, int64_t kstride, int64_t n,
 ** key t in lane t % 8, summed ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)). */
 void ops_ggml_pv(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D, float *o);
 
+/* The same sums in ggml_vec_dot_f32's order over t (as llama.cpp computes them
+** for a single query: its sgemm refuses one column): key t in lane t % 8 of
+** accumulator (t % 32) / 8, every key in the accumulators (llama.cpp's row is the
+** KV cache padded to a multiple of 32 with probability 0), reduced (a0 + a2) +
+** (a1 + a3), then ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)). */
+void ops_ggml_pv_dot(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
+                     float *o);
+
 /* The RoPE rotation of the pairs (x[a_i], x[b_i]) = (x[2i], x[2i+1]) ("norm",
 ** neox = 0) or (x[i], x[i + D/2]) (neox = 1), i < D/2, by cs[2i] = cos,
 ** cs[2i+1] = sin; in may be x. */
@@ -83,6 +96,8 @@ void tl_ggml_scores_avx2(const float *q, const float *k, int64_t kstride, int64_
                          float scale, float *out);
 void tl_ggml_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
                      float *o); /* D % 8 == 0 */
+void tl_ggml_pv_dot_avx2(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
+                         float *o); /* D % 8 == 0 */
 #endif
 
 #endif

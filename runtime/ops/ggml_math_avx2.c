@@ -183,3 +183,38 @@ void tl_ggml_scores_avx2(const float *q, const float *k, int64_t kstride, int64_
     for (; t < n; t++)
         out[t] = tl_ggml_dot_f32_avx2(q, k + t * kstride, D) * scale;
 }
+
+void tl_ggml_pv_dot_avx2(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
+                         float *o) {
+    for (int64_t d = 0; d < D; d += 8) { /* 8 outputs in the lanes */
+        __m256 acc[4][8];
+        const float *vd = v + d;
+        for (int c = 0; c < 4; c++) { /* accumulator c: keys 32 m + 8 c + l, in 8 registers */
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+                   a7 = a0;
+#define PVD_KEY(acc, t)                                                                            \
+    if ((t) < n) acc = _mm256_fmadd_ps(_mm256_loadu_ps(vd + (t)*vstride), _mm256_set1_ps(p[t]), acc)
+            for (int64_t t = 8 * c; t < n; t += 32) {
+                PVD_KEY(a0, t);
+                PVD_KEY(a1, t + 1);
+                PVD_KEY(a2, t + 2);
+                PVD_KEY(a3, t + 3);
+                PVD_KEY(a4, t + 4);
+                PVD_KEY(a5, t + 5);
+                PVD_KEY(a6, t + 6);
+                PVD_KEY(a7, t + 7);
+            }
+#undef PVD_KEY
+            acc[c][0] = a0, acc[c][1] = a1, acc[c][2] = a2, acc[c][3] = a3;
+            acc[c][4] = a4, acc[c][5] = a5, acc[c][6] = a6, acc[c][7] = a7;
+        }
+        __m256 l[8];
+        for (int k = 0; k < 8; k++)
+            l[k] = _mm256_add_ps(_mm256_add_ps(acc[0][k], acc[2][k]),
+                                 _mm256_add_ps(acc[1][k], acc[3][k]));
+        __m256 r =
+            _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(l[0], l[4]), _mm256_add_ps(l[1], l[5])),
+                          _mm256_add_ps(_mm256_add_ps(l[2], l[6]), _mm256_add_ps(l[3], l[7])));
+        _mm256_storeu_ps(o + d, r);
+    }
+}

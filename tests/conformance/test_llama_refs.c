@@ -6,7 +6,9 @@
 **   - prefill logits of "<s> Once upon a time" equal to refs/NAME.once.all.f32 at
 **     every position, bit for bit on the quantized models (within 1e-5 on F32
 **     weights), and the same argmax;
-**   - token-by-token decoding (KV cache) within 1e-4 of the prefill logits;
+**   - token-by-token decoding (KV cache) within 1e-4 of the prefill logits (it
+**     follows llama.cpp's one-token order, which differs in the last bits), and
+**     equal to llama.cpp's own token-by-token logits where NAME.obo.all.f32 exists;
 **   - the logit-lens argmax after every layer equal to refs/NAME.layers.json;
 **   - stories260K*: the greedy continuation equal to refs/NAME.once.json's "greedy".
 ** The measured figures are printed (they are quoted in docs/llama.md).  Models or
@@ -24,12 +26,14 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <unistd.h>
 
 typedef struct model_case {
-    const char *name; /* file NAME.gguf and refs/NAME.* */
-    int greedy;       /* tokens of the greedy continuation to compare (0: none) */
-    bool layers;      /* refs/NAME.layers.json exists */
-    double tol;       /* max |logit diff| allowed in "llama" precision */
+    const char *name;  /* file NAME.gguf and refs/NAME.* */
+    int greedy;        /* tokens of the greedy continuation to compare (0: none) */
+    bool layers;       /* refs/NAME.layers.json exists */
+    double tol;        /* max |logit diff| allowed in "llama" precision */
+    double decode_tol; /* max |decode - prefill| allowed */
     const char *model_path, *refs_prefix; /* set: explicit paths (command-line mode) */
 } model_case;
 
@@ -103,6 +107,8 @@ static double run_case(const model_case *mc, const char *precision, bool strict)
         snprintf(prefix, sizeof prefix, "%s/refs/%s", models_dir(), mc->name);
     }
     snprintf(ref, sizeof ref, "%s.once.all.f32", prefix);
+    char obo_path[1100]; /* llama.cpp's token-by-token logits (logits --one-by-one), optional */
+    snprintf(obo_path, sizeof obo_path, "%s.obo.all.f32", prefix);
     snprintf(json_path, sizeof json_path, "%s.once.json", prefix);
     snprintf(layers_path, sizeof layers_path, "%s.layers.json", prefix);
 
@@ -206,8 +212,11 @@ static double run_case(const model_case *mc, const char *precision, bool strict)
         if (overlap < min_overlap) min_overlap = overlap;
     }
 
-    /* token-by-token decode vs prefill */
-    double max_steps = 0;
+    /* token-by-token decode vs prefill, and vs llama.cpp's own decode when recorded */
+    size_t n_obo = 0;
+    float *O = access(obo_path, R_OK) == 0 ? read_f32(obo_path, &n_obo) : NULL;
+    if (O) assert_int_equal(n_obo, n_pos * (size_t)n_vocab);
+    double max_steps = 0, max_obo = 0;
     assert_int_equal(steps.kind, TL_VAL_ARRAY);
     assert_int_equal(steps.as.arr->len, n_pos);
     for (size_t p = 0; p < n_pos; p++) {
@@ -216,6 +225,8 @@ static double run_case(const model_case *mc, const char *precision, bool strict)
         for (int64_t j = 0; j < n_vocab; j++) {
             double d = fabs(elem(S, j) - elem(P, (int64_t)p * n_vocab + j));
             if (d > max_steps) max_steps = d;
+            if (O && fabs(elem(S, j) - O[p * (size_t)n_vocab + (size_t)j]) > max_obo)
+                max_obo = fabs(elem(S, j) - O[p * (size_t)n_vocab + (size_t)j]);
         }
     }
 
@@ -252,6 +263,7 @@ static double run_case(const model_case *mc, const char *precision, bool strict)
            "decode vs prefill %.3g, lens %d/%d, greedy %d/%d\n",
            mc->name, precision, max_ref, argmax_same, n_pos, min_overlap, max_steps, lens_same,
            lens_total, greedy_same, mc->greedy);
+    if (O) printf("  %-22s %-5s decode vs llama.cpp's decode %.3g\n", mc->name, precision, max_obo);
     if (strict) {
         assert_true(max_ref <= mc->tol);
         if (mc->tol > 1e-4) assert_true(min_overlap >= 9);
@@ -259,8 +271,13 @@ static double run_case(const model_case *mc, const char *precision, bool strict)
         assert_int_equal(lens_same, lens_total);
         assert_int_equal(greedy_same, mc->greedy);
     }
-    assert_true(max_steps <= 1e-4);
+    /* a one-token step sums its attention output in llama.cpp's single-query order,
+    ** the prompt in its batch order (docs/llama.md): on these small models the two
+    ** agree to 1e-4; on the 22-layer model they part by ~0.04, as llama.cpp's do */
+    assert_true(max_steps <= mc->decode_tol);
+    if (O && strict) assert_true(max_obo <= mc->tol);
 
+    free(O);
     free(R);
     json_decref(once);
     tl_value_release(&prefill);
@@ -282,10 +299,10 @@ static int need(const model_case *mc) {
 static const model_case cases[] = {
     /* the quantized models bit for bit; F32 weights within 1e-5 (measured 4.5e-6:
     ** llama.cpp's F32 matmul sums in its own float order, docs/llama.md) */
-    {"stories260K", 64, true, 1e-5, NULL, NULL},
-    {"stories260K-q8_0", 64, false, 0.0, NULL, NULL},
-    {"stories260K-q4_0", 64, true, 0.0, NULL, NULL},
-    {"synthetic-small-q4_0", 0, true, 0.0, NULL, NULL},
+    {"stories260K", 64, true, 1e-5, 1e-4, NULL, NULL},
+    {"stories260K-q8_0", 64, false, 0.0, 1e-4, NULL, NULL},
+    {"stories260K-q4_0", 64, true, 0.0, 1e-4, NULL, NULL},
+    {"synthetic-small-q4_0", 0, true, 0.0, 1e-4, NULL, NULL},
 };
 
 /* Command-line mode: test_llama_refs MODEL.gguf REFS_PREFIX [TOL [PRECISION]] checks
@@ -317,7 +334,7 @@ static void test_exact_mode(void **state) {
 int main(int argc, char **argv) {
     if (argc >= 3) {
         cli_case =
-            (model_case){argv[1], 0, false, argc > 3 ? atof(argv[3]) : 0.0, argv[1], argv[2]};
+            (model_case){argv[1], 0, false, argc > 3 ? atof(argv[3]) : 0.0, 0.25, argv[1], argv[2]};
         char p[1100];
         snprintf(p, sizeof p, "%s.layers.json", argv[2]);
         cli_case.layers = file_exists(p);

@@ -1,7 +1,8 @@
 /* tests/unit/ggml_ref.h -- plain loops of llama.cpp's float arithmetic for the
 ** unit tests' references (runtime/ops/ggml_math.h describes it): SiLU in groups
-** of 8, ggml_vec_dot_f32's lane order, the softmax row and the sgemm order of
-** probabilities times values.  Written out here, one lane at a time, so that the
+** of 8, ggml_vec_dot_f32's lane order, the softmax row and the sgemm (several
+** queries) and vec_dot (one query) orders of probabilities times values.  Written out here, one
+*lane at a time, so that the
 ** runtime's vector code is checked against something it does not share; the
 ** one shared piece is ops_ggml_expf, itself checked in test_ggml_math. */
 #ifndef TL_TESTS_GGML_REF_H
@@ -62,6 +63,21 @@ static inline void ref_ggml_pv(const float *p, const float *v, int64_t vstride, 
         for (int64_t t = 0; t < n; t++)
             l[t % 8] = fmaf(v[t * vstride + d], p[t], l[t % 8]);
         o[d] = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+    }
+}
+
+/* The same sums in ggml_vec_dot_f32's order (one query): key t into lane t % 8 of
+** accumulator (t % 32) / 8 by fmaf, (a0 + a2) + (a1 + a3), then lanes
+** ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)). */
+static inline void ref_ggml_pv_dot(const float *p, const float *v, int64_t vstride, int64_t n,
+                                   int64_t D, float *o) {
+    for (int64_t d = 0; d < D; d++) {
+        float a[4][8] = {{0}}, l[8];
+        for (int64_t t = 0; t < n; t++)
+            a[(t % 32) / 8][t % 8] = fmaf(v[t * vstride + d], p[t], a[(t % 32) / 8][t % 8]);
+        for (int k = 0; k < 8; k++)
+            l[k] = (a[0][k] + a[2][k]) + (a[1][k] + a[3][k]);
+        o[d] = ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
     }
 }
 

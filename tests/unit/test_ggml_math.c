@@ -121,7 +121,7 @@ static void test_softmax_exp(void **state) {
 static void test_dot_scores_pv(void **state) {
     (void)state;
     static const int64_t Ds[] = {8, 16, 40, 64, 128};
-    enum { NMAX = 19, STRIDE = 3 * 128 };
+    enum { NMAX = 75, STRIDE = 3 * 128 };
     static float q[128], k[NMAX * STRIDE], p[NMAX], got[NMAX], o[128], want[128];
     for (size_t c = 0; c < sizeof Ds / sizeof Ds[0]; c++) {
         int64_t D = Ds[c];
@@ -140,6 +140,10 @@ static void test_dot_scores_pv(void **state) {
             }
             ops_ggml_pv(p, k, STRIDE, n, D, o);
             ref_ggml_pv(p, k, STRIDE, n, D, want);
+            for (int64_t d = 0; d < D; d++)
+                assert_true(same(o[d], want[d]));
+            ops_ggml_pv_dot(p, k, STRIDE, n, D, o);
+            ref_ggml_pv_dot(p, k, STRIDE, n, D, want);
             for (int64_t d = 0; d < D; d++)
                 assert_true(same(o[d], want[d]));
         }
@@ -165,10 +169,8 @@ static void test_rope_row(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expf_values),
-        cmocka_unit_test(test_rows_match_portable),
-        cmocka_unit_test(test_softmax_exp),
-        cmocka_unit_test(test_rope_row),
+        cmocka_unit_test(test_expf_values),   cmocka_unit_test(test_rows_match_portable),
+        cmocka_unit_test(test_softmax_exp),   cmocka_unit_test(test_rope_row),
         cmocka_unit_test(test_dot_scores_pv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

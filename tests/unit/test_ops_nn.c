@@ -209,6 +209,13 @@ static void test_attention(void **state) {
     assert_null(o);
     assert_non_null(strstr(tl_last_error(), "attention_apply: shapes [4, 3, 5] and [3, 4, 8]"));
     tl_tensor_unref(o1), tl_tensor_unref(pr), tl_tensor_unref(sc2), tl_tensor_unref(ap);
+    /* and for one query (a decode step, llama.cpp's other order) */
+    tl_tensor *q1 = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){1, H, D}, 9);
+    OK(tl_op_attention_probs(q1, k, v, true, 0.0f, -1, &o1, &sc2, &pr));
+    OK(tl_op_attention_apply(pr, v, &ap));
+    assert_same_bytes(ap, o1);
+    tl_tensor_unref(o1), tl_tensor_unref(pr), tl_tensor_unref(sc2), tl_tensor_unref(ap);
+    tl_tensor_unref(q1);
     tl_tensor_unref(q);
     tl_tensor_unref(k);
     tl_tensor_unref(v);

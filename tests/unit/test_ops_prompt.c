@@ -199,7 +199,8 @@ static void test_swiglu(void **state) {
 /* Attention the long way: every score of the row (-inf past the last visible
 ** key) one ggml dot times the scale, NaN row on a NaN score, uniform 1/T when
 ** nothing is visible, else ggml's softmax of the whole row, and the output over
-** all T keys in the sgemm order (ggml_ref.h). */
+** all T keys in the sgemm order, or for a single query the vec_dot order
+** (ggml_ref.h). */
 static void attn_ref(const float *q, const float *k, const float *v, int64_t S, int64_t T,
                      int64_t H, int64_t Hkv, int64_t D, bool causal, int64_t off, float *o,
                      float *sc, float *pr) {
@@ -236,7 +237,10 @@ static void attn_ref(const float *q, const float *k, const float *v, int64_t S, 
                     for (int64_t t = 0; t < T; t++)
                         p[t] *= inv;
                 }
-                ref_ggml_pv(p, v + kvh * D, Hkv * D, T, D, orow);
+                if (S == 1) /* one query: llama.cpp's vec_dot order */
+                    ref_ggml_pv_dot(p, v + kvh * D, Hkv * D, T, D, orow);
+                else
+                    ref_ggml_pv(p, v + kvh * D, Hkv * D, T, D, orow);
             }
             memcpy(pr + (h * S + s) * T, p, (size_t)T * sizeof(float));
         }
@@ -291,6 +295,7 @@ static void test_attention_reference(void **state) {
     (void)state;
     check_attn(64, 64, 32, 4, 64, true, 0, 0); /* a TinyLlama-shaped prompt */
     check_attn(1, 40, 8, 2, 64, true, 39, 0);  /* one decode step */
+    check_attn(1, 77, 4, 1, 64, true, 76, 0);  /* decode past two groups of 32 keys */
     check_attn(4, 44, 8, 2, 64, true, 40, 0);  /* a few tokens after a cached prompt */
     check_attn(1, 37, 16, 2, 64, true, 36, 0); /* decode, 8 heads per KV head */
     check_attn(9, 21, 16, 2, 32, true, -1, 0); /* the last block of one query */
