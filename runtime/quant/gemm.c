@@ -51,6 +51,11 @@ tl_status tl_quant_gemm_rows_order(tl_dtype dt, tl_dot_order order, int64_t n, c
                                    size_t w_stride, int64_t r0, int64_t r1, const void *act,
                                    size_t act_stride, int64_t n_tok, float *out,
                                    size_t out_stride) {
+    if (order == TL_DOT_ORDER_REPACK && (dt == TL_DTYPE_F32 || dt == TL_DTYPE_F16))
+        /* llamafile's sgemm takes two or more rows of a length divisible by 8; else
+        ** ggml's one-row dot */
+        return gemm_rows(dt, n_tok >= 2 && n % 8 == 0 ? TL_DOT_ORDER_REPACK_GEMM : order, n, w,
+                         w_stride, r0, r1, act, act_stride, n_tok, out, out_stride);
     if (order != TL_DOT_ORDER_REPACK || n_tok < 4)
         return gemm_rows(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                          out_stride);

@@ -228,6 +228,11 @@ void tl_f16_to_f32_row(const void *src, float *dst, int64_t n);
 void tl_f16_from_f32_row(const float *src, void *dst, int64_t n);
 void tl_f16_dot(int64_t n, float *out, const void *x, const void *y);
 float tl_f16_fold(float sum[4][8]);
+/* f32.c: llama.cpp's one-row F32 dot, and its sgemm order for F32 and F16 */
+void tl_f32_dot(int64_t n, float *out, const void *x, const void *y);
+void tl_f32_dot_sg(int64_t n, float *out, const void *x, const void *y);
+void tl_f16_dot_sg(int64_t n, float *out, const void *x, const void *y);
+float tl_sgemm_fold(const float l[8]);
 
 void tl_q8_0_quantize_act(const float *src, void *dst, int64_t n);
 void tl_q8_1_quantize_act(const float *src, void *dst, int64_t n);
@@ -262,6 +267,9 @@ void tl_q5_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q6_K_dot_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_f16_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_f32_dot_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_f32_dot_sg_avx2(int64_t n, float *out, const void *x, const void *y);
+void tl_f16_dot_sg_avx2(int64_t n, float *out, const void *x, const void *y);
 void tl_q4_0_dot4_avx2(int64_t n, float out[4], const void *const x[4], const void *y);
 void tl_q8_0_dot4_avx2(int64_t n, float out[4], const void *const x[4], const void *y);
 void tl_q4_0_dot_4x2_avx2(int64_t n, float out[8], const void *const x[4], const void *const y[2]);

@@ -27,6 +27,9 @@ typedef struct entry {
             DOT(n, &out[r], x[r], y);                                                              \
     }
 DOT4_LOOP(dot4_f16, tl_f16_dot)
+DOT4_LOOP(dot4_f16_sg, tl_f16_dot_sg)
+DOT4_LOOP(dot4_f32, tl_f32_dot)
+DOT4_LOOP(dot4_f32_sg, tl_f32_dot_sg)
 DOT4_LOOP(dot4_q4_0, tl_q4_0_dot)
 DOT4_LOOP(dot4_q4_0_rp, tl_q4_0_dot_rp)
 DOT4_LOOP(dot4_q4_1, tl_q4_1_dot)
@@ -52,6 +55,9 @@ DOT4_LOOP(dot4_q2_K_rpg_avx2, tl_q2_K_dot_rpg_avx2)
 DOT4_LOOP(dot4_q4_K_rp_avx2, tl_q4_K_dot_rp_avx2)
 DOT4_LOOP(dot4_q4_K_rpg_avx2, tl_q4_K_dot_rpg_avx2)
 DOT4_LOOP(dot4_f16_avx2, tl_f16_dot_avx2)
+DOT4_LOOP(dot4_f16_sg_avx2, tl_f16_dot_sg_avx2)
+DOT4_LOOP(dot4_f32_avx2, tl_f32_dot_avx2)
+DOT4_LOOP(dot4_f32_sg_avx2, tl_f32_dot_sg_avx2)
 DOT4_LOOP(dot4_q4_K_avx2, tl_q4_K_dot_avx2)
 DOT4_LOOP(dot4_q4_1_avx2, tl_q4_1_dot_avx2)
 DOT4_LOOP(dot4_q5_0_avx2, tl_q5_0_dot_avx2)
@@ -77,14 +83,23 @@ DOT4_LOOP(dot4_q6_K_avx2, tl_q6_K_dot_avx2)
 
 /* Every table entry is fixed at compile time: nothing writes it. */
 static const entry table[] = {
+    /* F16 and F32: ROW and REPACK are ggml's one-row dot, REPACK_GEMM llamafile's
+    ** sgemm order (tl_quant_gemm_rows_order uses it for two or more rows) */
     {.dt = TL_DTYPE_F16,
      .scalar = {tl_f16_to_f32_row, tl_f16_from_f32_row, tl_f16_dot, TL_DTYPE_F16},
      .avx2 = {NULL, NULL, X86(tl_f16_dot_avx2), TL_DTYPE_F16},
      .quantize_ref = tl_f16_from_f32_row,
-     .dot_scalar = {tl_f16_dot},
-     .dot_avx2 = {X86(tl_f16_dot_avx2)},
-     .dot4_scalar = {dot4_f16},
-     .dot4_avx2 = {X86(dot4_f16_avx2)}},
+     .dot_scalar = {tl_f16_dot, tl_f16_dot, tl_f16_dot_sg},
+     .dot_avx2 = {X86(tl_f16_dot_avx2), X86(tl_f16_dot_avx2), X86(tl_f16_dot_sg_avx2)},
+     .dot4_scalar = {dot4_f16, dot4_f16, dot4_f16_sg},
+     .dot4_avx2 = {X86(dot4_f16_avx2), X86(dot4_f16_avx2), X86(dot4_f16_sg_avx2)}},
+    {.dt = TL_DTYPE_F32,
+     .scalar = {NULL, NULL, tl_f32_dot, TL_DTYPE_F32},
+     .avx2 = {NULL, NULL, X86(tl_f32_dot_avx2), TL_DTYPE_F32},
+     .dot_scalar = {tl_f32_dot, tl_f32_dot, tl_f32_dot_sg},
+     .dot_avx2 = {X86(tl_f32_dot_avx2), X86(tl_f32_dot_avx2), X86(tl_f32_dot_sg_avx2)},
+     .dot4_scalar = {dot4_f32, dot4_f32, dot4_f32_sg},
+     .dot4_avx2 = {X86(dot4_f32_avx2), X86(dot4_f32_avx2), X86(dot4_f32_sg_avx2)}},
     {.dt = TL_DTYPE_Q4_0,
      .scalar = {tl_q4_0_to_f32, tl_q4_0_quantize, tl_q4_0_dot, TL_DTYPE_Q8_0},
      .avx2 = {NULL, NULL, X86(tl_q4_0_dot_avx2), TL_DTYPE_Q8_0},
@@ -158,6 +173,7 @@ static int order_index(const entry *e, tl_dot_order order) {
 }
 
 tl_dot_order tl_quant_llama_order(tl_dtype dt, int64_t n_rows) {
+    if (dt == TL_DTYPE_F32 || dt == TL_DTYPE_F16) return TL_DOT_ORDER_REPACK; /* by call size */
     bool repacked = dt == TL_DTYPE_Q4_0 || dt == TL_DTYPE_Q4_K || dt == TL_DTYPE_Q2_K;
     return repacked && n_rows % 8 == 0 ? TL_DOT_ORDER_REPACK : TL_DOT_ORDER_ROW;
 }

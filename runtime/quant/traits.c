@@ -61,15 +61,6 @@ static void bool_from_f32(const float *src, void *dst, int64_t n) {
 
 /* ---- plain types: dot products (scalar references) ----------------------- */
 
-/* f32 . f32, accumulated in double as ggml's scalar ggml_vec_dot_f32 does. */
-static void dot_f32(int64_t n, float *out, const void *x, const void *y) {
-    const float *a = x, *b = y;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        sum += (double)(a[i] * b[i]);
-    *out = (float)sum;
-}
-
 static void dot_bf16(int64_t n, float *out, const void *x, const void *y) {
     const tl_bf16 *a = x, *b = y;
     double sum = 0.0;
@@ -102,7 +93,7 @@ static void dot_bf16(int64_t n, float *out, const void *x, const void *y) {
                           .supported = true,                                                       \
                           .to_f32 = f32_to_f32,                                                    \
                           .from_f32 = f32_from_f32,                                                \
-                          .vec_dot = dot_f32,                                                      \
+                          .vec_dot = K(tl_f32_dot, tl_f32_dot_avx2),                               \
                           .dot_type = TL_DTYPE_F32},                                               \
         [TL_DTYPE_F16] = {.name = "f16",                                                           \
                           .blck = 1,                                                               \

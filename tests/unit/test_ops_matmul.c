@@ -127,7 +127,11 @@ static void check_linear(tl_dtype wdt, bool bias, tl_precision prec) {
                 for (int k = 0; k < in; k++)
                     xr[k] = (float)at(x, r * in + k);
                 dt->from_f32(xr, act, in);
-                tr->vec_dot(in, &kd, (const char *)tl_tensor_data(w) + (size_t)j * w->nb[1], act);
+                /* F32/F16 with 6 rows of 40: llama.cpp's sgemm order (quant.h) */
+                tl_vec_dot_fn dot = wdt == TL_DTYPE_F32 || wdt == TL_DTYPE_F16
+                                        ? tl_quant_vec_dot_order(wdt, TL_DOT_ORDER_REPACK_GEMM)
+                                        : tr->vec_dot;
+                dot(in, &kd, (const char *)tl_tensor_data(w) + (size_t)j * w->nb[1], act);
                 assert_true(fabs(kd - s) <= 1e-5 * (1 + fabs(s)));
                 s = kd;
             }
@@ -149,6 +153,44 @@ static void test_linear(void **state) {
         check_linear(dts[i], true, TL_PRECISION_LLAMA);
         check_linear(dts[i], true, TL_PRECISION_EXACT);
     }
+}
+
+/* F32/F16 weights in llama precision: one activation row takes ggml's one-row dot
+** (ROW), two or more rows llamafile's sgemm order when the row length is a multiple
+** of 8, else the one-row dot (quant.h); the orders differ on these rows. */
+static void test_linear_f32_orders(void **state) {
+    (void)state;
+    const tl_dtype dts[2] = {TL_DTYPE_F32, TL_DTYPE_F16};
+    const int64_t ins[2] = {72, 75}; /* 75: sgemm refuses, every row the one-row dot */
+    for (int d = 0; d < 2; d++)
+        for (int c = 0; c < 2; c++) {
+            int64_t in = ins[c];
+            tl_tensor *w = mk_rand(dts[d], 2, (int64_t[]){5, in}, 31);
+            tl_tensor *x = mk_rand(TL_DTYPE_F32, 2, (int64_t[]){3, in}, 32), *x1, *o3, *o1;
+            OK(tl_op_slice(x, 0, 0, 1, 1, &x1));
+            OK(tl_op_linear(x, w, NULL, &o3));
+            OK(tl_op_linear(x1, w, NULL, &o1));
+            const tl_type_traits *dt = tl_dtype_traits(tl_dtype_traits(dts[d])->dot_type);
+            char act[80 * 4];
+            int differ = 0;
+            for (int r = 0; r < 3; r++)
+                for (int j = 0; j < 5; j++) {
+                    float xr[80], many, one;
+                    for (int k = 0; k < in; k++)
+                        xr[k] = (float)at(x, r * in + k);
+                    dt->from_f32(xr, act, in);
+                    const char *wr = (const char *)tl_tensor_data(w) + (size_t)j * w->nb[1];
+                    tl_quant_vec_dot_order(dts[d], TL_DOT_ORDER_REPACK_GEMM)(in, &many, wr, act);
+                    tl_quant_vec_dot_order(dts[d], TL_DOT_ORDER_ROW)(in, &one, wr, act);
+                    assert_true((float)at(o3, r * 5 + j) == (in % 8 == 0 ? many : one));
+                    if (r == 0) assert_true((float)at(o1, j) == one);
+                    differ += many != one;
+                }
+            if (in % 8 == 0) assert_true(differ > 0); /* the test tells the orders apart */
+            tl_tensor *all[] = {w, x, x1, o3, o1};
+            for (int i = 0; i < 5; i++)
+                tl_tensor_unref(all[i]);
+        }
 }
 
 static void test_linear_errors_and_views(void **state) {
@@ -356,6 +398,7 @@ int main(void) {
         cmocka_unit_test(test_matmul_2d_and_batched),
         cmocka_unit_test(test_matmul_1d_views_errors),
         cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_linear_f32_orders),
         cmocka_unit_test(test_linear_errors_and_views),
         cmocka_unit_test(test_linear_quantized),
         cmocka_unit_test(test_einsum_general),

@@ -117,6 +117,38 @@ static void test_avx2_equals_scalar(void **state) {
 }
 
 /* ---- dot4 == four single-row dots, bit for bit (scalar and AVX2) ------- */
+/* F32 and F16 in both of llama.cpp's orders (quant/f32.c): the AVX2 kernels give
+** the scalar ones' bits, over lengths with and without a 32-element body, a tail,
+** and a length sgemm would refuse (75); and the orders differ somewhere. */
+static void test_f32_f16_orders(void **state) {
+    (void)state;
+    const int64_t ns[] = {8, 40, 64, 75, 256};
+    static float x[256], y[256];
+    static uint16_t hx[256], hy[256];
+    int differ = 0;
+    for (size_t c = 0; c < sizeof ns / sizeof ns[0]; c++)
+        for (int rep = 0; rep < 4; rep++) {
+            int64_t n = ns[c];
+            fill_row(x, n, rep);
+            fill_row(y, n, rep + 7);
+            tl_dtype_traits(TL_DTYPE_F16)->from_f32(x, hx, n);
+            tl_dtype_traits(TL_DTYPE_F16)->from_f32(y, hy, n);
+            for (int d = 0; d < 2; d++) {
+                tl_dtype dt = d ? TL_DTYPE_F16 : TL_DTYPE_F32;
+                const void *a = d ? (const void *)hx : x, *b = d ? (const void *)hy : y;
+                float r[2], v[2];
+                for (int o = 0; o < 2; o++) {
+                    tl_dot_order ord = o ? TL_DOT_ORDER_REPACK_GEMM : TL_DOT_ORDER_ROW;
+                    tl_quant_vec_dot_order_of(dt, ord, false)(n, &r[o], a, b);
+                    tl_quant_vec_dot_order_of(dt, ord, true)(n, &v[o], a, b);
+                    assert_memory_equal(&r[o], &v[o], sizeof r[o]);
+                }
+                differ += r[0] != r[1];
+            }
+        }
+    assert_true(differ > 0);
+}
+
 static void test_dot4_equals_single_rows(void **state) {
     (void)state;
     const int64_t n = 2048;
@@ -231,9 +263,9 @@ static void test_gemm_rows(void **state) {
     const int64_t n = 512, rows = 11, toks = 5;
     float *x = malloc(sizeof(float) * n);
     float out[5 * 16], want[5 * 16];
-    const tl_dtype dts[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q6_K, TL_DTYPE_F16,
-                            TL_DTYPE_Q4_K};
-    for (int k = 0; k < 5; k++) {
+    const tl_dtype dts[] = {TL_DTYPE_Q4_0, TL_DTYPE_Q8_0, TL_DTYPE_Q6_K,
+                            TL_DTYPE_F16,  TL_DTYPE_Q4_K, TL_DTYPE_F32};
+    for (int k = 0; k < 6; k++) {
         const tl_type_traits *t = tl_dtype_traits(dts[k]), *at = tl_dtype_traits(t->dot_type);
         size_t row = tl_dtype_row_size(dts[k], n), arow = tl_dtype_row_size(t->dot_type, n);
         char *w = malloc(row * rows), *act = malloc(arow * toks);
@@ -252,6 +284,9 @@ static void test_gemm_rows(void **state) {
                 tl_dot_order oj = order;
                 if (order == TL_DOT_ORDER_REPACK && j < toks - toks % 4)
                     oj = TL_DOT_ORDER_REPACK_GEMM;
+                /* F32/F16: sgemm's order for every token of a call of two or more */
+                bool plain = dts[k] == TL_DTYPE_F16 || dts[k] == TL_DTYPE_F32;
+                if (order == TL_DOT_ORDER_REPACK && plain) oj = TL_DOT_ORDER_REPACK_GEMM;
                 tl_vec_dot_fn dot = tl_quant_vec_dot_order(dts[k], oj);
                 for (int r = 0; r < rows; r++)
                     dot(n, &want[j * 16 + r], w + r * row, act + j * arow);
@@ -574,6 +609,7 @@ int main(void) {
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_avx2_equals_scalar),
+        cmocka_unit_test(test_f32_f16_orders),
         cmocka_unit_test(test_dot4_equals_single_rows),
         cmocka_unit_test(test_gemv_rows),
         cmocka_unit_test(test_gemm_rows),
