@@ -123,8 +123,8 @@ float ops_ggml_dot_f32(const float *x, const float *y, int64_t n) {
             v[l] = (a[0][l] + a[2][l]) + (a[1][l] + a[3][l]);
         sum = ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
     }
-    for (int64_t i = np; i < n; i++) /* its compiler contracts sumf += x[i]*y[i] */
-        sum = fmaf(x[i], y[i], sum);
+    for (int64_t i = np; i < n; i++) /* not fused (measured: docs/llama.md) */
+        sum += x[i] * y[i];
     return sum;
 }
 

@@ -111,8 +111,8 @@ float tl_ggml_dot_f32_avx2(const float *x, const float *y, int64_t n) {
         t = _mm_hadd_ps(t, t);
         sum = _mm_cvtss_f32(t);
     }
-    for (int64_t i = np; i < n; i++) /* its compiler contracts sumf += x[i]*y[i] */
-        sum = fmaf(x[i], y[i], sum);
+    for (int64_t i = np; i < n; i++) /* not fused (measured: docs/llama.md) */
+        sum += x[i] * y[i];
     return sum;
 }
 

@@ -23,7 +23,8 @@ static inline void ref_ggml_silu_row(const float *x, float *y, int64_t n) {
 
 /* ggml_vec_dot_f32: element i (i < n - n % 32) into lane i % 8 of accumulator
 ** (i % 32) / 8 by fmaf, accumulators (a0 + a2) + (a1 + a3), lanes
-** ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)), then fmaf for the rest. */
+** ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)), then the rest's products
+** added in float (not fused). */
 static inline float ref_ggml_dot(const float *x, const float *y, int64_t n) {
     float a[4][8] = {{0}}, sum = 0.0f;
     int64_t np = n / 32 * 32;
@@ -36,7 +37,7 @@ static inline float ref_ggml_dot(const float *x, const float *y, int64_t n) {
         sum = ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
     }
     for (int64_t i = np; i < n; i++)
-        sum = fmaf(x[i], y[i], sum);
+        sum += x[i] * y[i];
     return sum;
 }
 

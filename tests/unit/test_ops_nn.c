@@ -219,7 +219,7 @@ static void test_attention(void **state) {
     tl_tensor_unref(q);
     tl_tensor_unref(k);
     tl_tensor_unref(v);
-    /* D = 40: a dot's 32-element body and its fmaf tail; 11 keys: a partial group */
+    /* D = 40: a dot's 32-element body and its tail; 11 keys: a partial group */
     tl_tensor *q4 = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){4, 4, 40}, 5);
     tl_tensor *k4 = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){11, 2, 40}, 6);
     tl_tensor *v4 = mk_rand(TL_DTYPE_F32, 3, (int64_t[]){11, 2, 40}, 7);
