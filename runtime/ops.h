@@ -160,12 +160,15 @@ tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n
 /* tl_op_linear_many for the stacked new tokens of several sequences (a batch):
 ** gemm_row[r] (one per row of x) is 1 when row r would run in the batched-GEMM
 ** order if its sequence ran alone, 0 for the GEMV order (llama.cpp's first
-** n - n % 4 tokens of a call, then the rest).  Only the repacked Q4_K/Q2_K
-** orders differ; every other weight runs tl_op_linear_many unchanged.  Each
-** output row is then bit-identical to its sequence's own call, and the weights
-** are still read once (runtime/ops/linear_batch.c).  gemm_row NULL: linear_many. */
+** n - n % 4 tokens of a call, then the rest); single_row[r] is 1 when row r's
+** sequence has that one row in the call (llama.cpp's F32/F16 matmul takes its
+** one-row dot then, its sgemm order for two or more rows).  Only the repacked
+** Q4_K/Q2_K orders and F32/F16 weights differ; every other weight runs
+** tl_op_linear_many unchanged.  Each output row is then bit-identical to its
+** sequence's own call, and the weights are still read once
+** (runtime/ops/linear_batch.c).  gemm_row NULL: linear_many. */
 tl_status tl_op_linear_batch(const tl_tensor *x, const tl_tensor *const *w, int n,
-                             const uint8_t *gemm_row, tl_tensor **out);
+                             const uint8_t *gemm_row, const uint8_t *single_row, tl_tensor **out);
 
 /* einsum over n operands, e.g. "ihd,jhd->ihj".  Letters a-z/A-Z; a letter
 ** repeated inside one operand takes the diagonal; without "->" the output is

@@ -224,15 +224,19 @@ static tl_status b_linear_batch(tl_call *c, int argc, const tl_value *argv, tl_v
     if (st == TL_OK && rows != R)
         st = tl_fail(TL_ERR_SHAPE, "%s: the lengths give %lld rows, x has %lld", c->name,
                      (long long)rows, (long long)R);
-    uint8_t *gemm = NULL;
+    uint8_t *gemm = NULL, *single = NULL;
     if (st == TL_OK)
-        st = (gemm = malloc((size_t)R + 1)) ? TL_OK : tl_fail(TL_ERR_NOMEM, "out of memory");
+        st = (gemm = malloc(2 * (size_t)R + 1)) ? TL_OK : tl_fail(TL_ERR_NOMEM, "out of memory");
+    if (st == TL_OK) single = gemm + R;
     for (int64_t i = 0, r = 0; st == TL_OK && i < nl; i++) /* llama.cpp's split of a call */
-        for (int64_t j = last_only ? lens[i] - 1 : 0; j < lens[i]; j++)
-            gemm[r++] = j < lens[i] - lens[i] % 4;
+        for (int64_t j = last_only ? lens[i] - 1 : 0; j < lens[i]; j++, r++) {
+            gemm[r] = j < lens[i] - lens[i] % 4;
+            single[r] = lens[i] == 1; /* the row's own call: forward_batch_last keeps it */
+        }
     free(lens);
     tl_tensor *parts[8] = {0};
-    if (st == TL_OK) st = tl_op_linear_batch(x, (const tl_tensor *const *)w, n, gemm, parts);
+    if (st == TL_OK)
+        st = tl_op_linear_batch(x, (const tl_tensor *const *)w, n, gemm, single, parts);
     free(gemm);
     if (st != TL_OK) return st;
     if (!many) {

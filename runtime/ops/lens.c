@@ -17,7 +17,9 @@
 ** dot order depends on a token's index in its batch only for heads in
 ** TL_DOT_ORDER_REPACK (Q4_0/Q4_K/Q2_K: groups of 4 tokens in the GEMM order,
 ** the rest in the GEMV order), so for those a chunk holds several layers only
-** when S % 4 == 0 (every layer then starts on a group boundary). */
+** when S % 4 == 0 (every layer then starts on a group boundary); and for F32/F16
+** heads on the number of rows (one: the one-row dot; more: sgemm's order), so
+** for those a chunk holds several layers only when S > 1. */
 #include "runtime/ops.h"
 #include "runtime/ops/internal.h"
 #include "runtime/quant.h"
@@ -110,6 +112,8 @@ tl_status tl_op_lens_topk(const tl_tensor *const *h, int n, const tl_tensor *nor
     if (S % 4 != 0 && tl_dtype_traits(out_w->dtype)->blck > 1 &&
         tl_quant_llama_order(out_w->dtype, V) == TL_DOT_ORDER_REPACK)
         per = 1;
+    if (S == 1 && (out_w->dtype == TL_DTYPE_F32 || out_w->dtype == TL_DTYPE_F16))
+        per = 1; /* one row alone takes llama.cpp's one-row dot, two or more its sgemm order */
     int64_t ne[3] = {k, S, n};
     tl_status st = tl_tensor_new(TL_DTYPE_F32, 3, ne, probs);
     if (st == TL_OK) st = tl_tensor_new(TL_DTYPE_I64, 3, ne, ids);

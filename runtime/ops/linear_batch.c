@@ -1,10 +1,11 @@
 /* runtime/ops/linear_batch.c -- linear over the stacked tokens of several
 ** sequences, each row in the dot order its own sequence would get alone.
 **
-** Only llama.cpp's repacked Q4_K and Q2_K orders depend on where a token sits
-** in its call (the first n - n % 4 tokens in the GEMM order, the rest in the
-** GEMV order; docs/quantization.md); for every other weight a row's bits do not
-** depend on the other rows, and the batch is one tl_op_linear_many.  For those
+** llama.cpp's repacked Q4_K and Q2_K orders depend on where a token sits in its
+** call (the first n - n % 4 tokens in the GEMM order, the rest in the GEMV
+** order; docs/quantization.md), and its F32/F16 orders on how many rows the call
+** has (one: its one-row dot; more: sgemm's); for every other weight a row's bits
+** do not depend on the other rows, and the batch is one tl_op_linear_many.  For those
 ** two, the rows that want the GEMM order run as one GEMM (padded to a multiple
 ** of 4 rows with copies of its first row, so none falls into the GEMV split),
 ** and the others through the GEMV kernel, 64 weight rows at a time for all of
@@ -22,6 +23,13 @@ static bool split_orders(const tl_tensor *w) {
     return tl_get_precision() == TL_PRECISION_LLAMA &&
            (w->dtype == TL_DTYPE_Q4_K || w->dtype == TL_DTYPE_Q2_K) && w->n_dims == 2 &&
            tl_quant_llama_order(w->dtype, w->ne[1]) == TL_DOT_ORDER_REPACK;
+}
+
+/* F32/F16 weights: llama.cpp's sgemm order for a sequence with two or more rows in
+** the call, its one-row dot for a single row (tl_quant_gemm_rows_order) */
+static bool split_by_size(const tl_tensor *w) {
+    return tl_get_precision() == TL_PRECISION_LLAMA &&
+           (w->dtype == TL_DTYPE_F32 || w->dtype == TL_DTYPE_F16) && w->n_dims == 2;
 }
 
 typedef struct tail_job {
@@ -125,16 +133,33 @@ static tl_status split_linear(const tl_tensor *x, const float *xf, const tl_tens
 }
 
 tl_status tl_op_linear_batch(const tl_tensor *x, const tl_tensor *const *w, int n,
-                             const uint8_t *gemm_row, tl_tensor **out) {
+                             const uint8_t *gemm_row, const uint8_t *single_row, tl_tensor **out) {
     bool any = false;
+    int64_t R = x->n_dims ? tl_tensor_nrows(x) : 0, n_single = 0;
+    for (int64_t r = 0; single_row && r < R; r++)
+        n_single += single_row[r] != 0;
+    /* F32/F16 weights split when a single row shares the call with other rows
+    ** (alone it would take the one-row dot; every other row the sgemm order) */
+    bool mixed = single_row && n_single > 0 && R >= 2;
     for (int i = 0; i < n; i++) {
         out[i] = NULL;
-        any = any || split_orders(w[i]);
+        any = any || split_orders(w[i]) || (mixed && split_by_size(w[i]));
     }
-    if (!any || !gemm_row || x->dtype != TL_DTYPE_F32)
+    uint8_t *sized = NULL; /* the GEMM rows of F32/F16 weights: not single */
+    if (any && mixed) {
+        if (!(sized = malloc((size_t)R + 1))) return tl_fail(TL_ERR_NOMEM, "out of memory");
+        for (int64_t r = 0; r < R; r++)
+            sized[r] = !single_row[r];
+    }
+    if (!any || !gemm_row || x->dtype != TL_DTYPE_F32) {
+        free(sized);
         return n == 1 ? tl_op_linear(x, w[0], NULL, &out[0]) : tl_op_linear_many(x, w, n, out);
+    }
     tl_status st = ops_require_plain("linear_batch", x);
-    if (st != TL_OK) return st;
+    if (st != TL_OK) {
+        free(sized);
+        return st;
+    }
     const float *xf;
     float *xf_copy = NULL;
     st = ops_f32_data("linear_batch", x, &xf, &xf_copy);
@@ -147,10 +172,13 @@ tl_status tl_op_linear_batch(const tl_tensor *x, const tl_tensor *const *w, int 
         else if (split_orders(w[i]) && w[i]->nb[0] == tl_dtype_traits(w[i]->dtype)->size &&
                  x->ne[0] % 256 == 0)
             st = split_linear(x, xf, w[i], gemm_row, &out[i]);
+        else if (sized && split_by_size(w[i]) && w[i]->nb[0] == tl_dtype_traits(w[i]->dtype)->size)
+            st = split_linear(x, xf, w[i], sized, &out[i]);
         else
             st = tl_op_linear(x, w[i], NULL, &out[i]);
     }
     free(xf_copy);
+    free(sized);
     if (st != TL_OK)
         for (int i = 0; i < n; i++) {
             tl_tensor_unref(out[i]);
