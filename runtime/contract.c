@@ -486,14 +486,12 @@ static bool weight_for(const work *w, const work *x, int k, int nb, int nc) {
     return !is_quant(x->t);
 }
 
-/* For an f32 weight: is linear the better kernel (few activation rows, or exact mode,
-** whose linear sums double products)? */
+/* For an f32 weight: linear only in exact mode (whose linear sums double products);
+** in llama mode linear follows llama.cpp's float orders (which depend on the
+** number of rows), so a contraction keeps the batched kernel's double sums. */
 static bool linear_better(const work *x, int k) {
-    if (tl_get_precision() == TL_PRECISION_EXACT) return true;
-    int64_t rows = 1;
-    for (int a = 0; a < x->n; a++)
-        if (x->lab[a] != k) rows *= extent_of(x, x->lab[a]);
-    return rows < 16;
+    (void)x, (void)k;
+    return tl_get_precision() == TL_PRECISION_EXACT;
 }
 
 static tl_status contract_pair(work *A, work *B, lmask keep, work *res, uint32_t *used) {

@@ -64,7 +64,7 @@ typedef struct tl_contract_plan {
 /* Kernels a run used (tl_contract_plan.used_kernels), for tests and traces. */
 enum {
     TL_CONTRACT_K_LINEAR = 1,    /* tl_op_linear against a 2-d weight           */
-    TL_CONTRACT_K_BATCHED = 2,   /* batched f32 rows through tl_op_linear       */
+    TL_CONTRACT_K_BATCHED = 2,   /* the batched f32 kernel (contract_bmm.h)     */
     TL_CONTRACT_K_BROADCAST = 4, /* broadcasting multiply                      */
     TL_CONTRACT_K_REDUCE = 8,    /* a sum over axes of one operand              */
 };
