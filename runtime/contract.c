@@ -486,12 +486,15 @@ static bool weight_for(const work *w, const work *x, int k, int nb, int nc) {
     return !is_quant(x->t);
 }
 
-/* For an f32 weight: linear only in exact mode (whose linear sums double products);
-** in llama mode linear follows llama.cpp's float orders (which depend on the
-** number of rows), so a contraction keeps the batched kernel's double sums. */
+/* For an f32 weight: is linear the better kernel (few activation rows, or exact mode,
+** whose linear sums double products)?  (In llama mode linear sums in llama.cpp's
+** float orders and the batched kernel in double: the two agree to rounding.) */
 static bool linear_better(const work *x, int k) {
-    (void)x, (void)k;
-    return tl_get_precision() == TL_PRECISION_EXACT;
+    if (tl_get_precision() == TL_PRECISION_EXACT) return true;
+    int64_t rows = 1;
+    for (int a = 0; a < x->n; a++)
+        if (x->lab[a] != k) rows *= extent_of(x, x->lab[a]);
+    return rows < 16;
 }
 
 static tl_status contract_pair(work *A, work *B, lmask keep, work *res, uint32_t *used) {

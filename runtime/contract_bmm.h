@@ -1,9 +1,9 @@
 /* runtime/contract_bmm.h -- the f32 batched product kernel of runtime/contract.c.
 **
 ** c[b][m][n] = (float) sum over k, in order, of (double)(a[b][m][k] * bt[b][k][n]):
-** each product rounded to f32, accumulated in double (an f32 weight's contraction
-** takes this kernel in llama precision; linear() follows llama.cpp's float orders
-** instead, runtime/quant/f32.c).  The AVX2 version vectorises across n (8
+** each product rounded to f32, accumulated in double (linear() sums an f32 weight
+** in llama.cpp's float orders instead, runtime/quant/f32.c: the two agree to
+** rounding).  The AVX2 version vectorises across n (8
 ** outputs at a time, each still summed in k order), so it gives the same bits as
 ** the scalar reference.  Threaded over (batch, row, column block): each output is
 ** computed by one thread, results do not depend on the thread count. */
