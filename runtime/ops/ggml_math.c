@@ -3,6 +3,7 @@
 #include "runtime/ops/ggml_math.h"
 
 #include "runtime/cpu.h"
+#include "runtime/quant.h"
 
 #include <math.h>
 #include <string.h>
@@ -107,36 +108,21 @@ void ops_ggml_rope_row(const float *in, float *x, const float *cs, int64_t D, in
 }
 
 float ops_ggml_dot_f32(const float *x, const float *y, int64_t n) {
-#ifdef TL_X86_KERNELS
-    if (tl_cpu_use_avx2()) return tl_ggml_dot_f32_avx2(x, y, n);
-#endif
-    int64_t np = n / 32 * 32;
-    float sum = 0.0f;
-    if (np > 0) {
-        float a[4][8] = {{0}};
-        for (int64_t i = 0; i < np; i += 32)
-            for (int j = 0; j < 4; j++)
-                for (int l = 0; l < 8; l++)
-                    a[j][l] = fmaf(x[i + 8 * j + l], y[i + 8 * j + l], a[j][l]);
-        float v[8];
-        for (int l = 0; l < 8; l++)
-            v[l] = (a[0][l] + a[2][l]) + (a[1][l] + a[3][l]);
-        sum = ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
-    }
-    for (int64_t i = np; i < n; i++) /* not fused (measured: docs/llama.md) */
-        sum += x[i] * y[i];
-    return sum;
+    float out; /* the quant module's F32 one-row dot is this order (runtime/quant/f32.c) */
+    tl_quant_vec_dot_order(TL_DTYPE_F32, TL_DOT_ORDER_ROW)(n, &out, x, y);
+    return out;
 }
 
 void ops_ggml_scores(const float *q, const float *k, int64_t kstride, int64_t n, int64_t D,
                      float scale, float *out) {
+    int64_t t = 0;
 #ifdef TL_X86_KERNELS
-    if (tl_cpu_use_avx2()) {
-        tl_ggml_scores_avx2(q, k, kstride, n, D, scale, out);
-        return;
+    if (tl_cpu_use_avx2() && D % 32 == 0 && D > 0) { /* whole groups of 8 keys */
+        t = n / 8 * 8;
+        tl_ggml_scores8_avx2(q, k, kstride, t, D, scale, out);
     }
 #endif
-    for (int64_t t = 0; t < n; t++)
+    for (; t < n; t++)
         out[t] = ops_ggml_dot_f32(q, k + t * kstride, D) * scale;
 }
 

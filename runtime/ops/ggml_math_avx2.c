@@ -94,28 +94,6 @@ void tl_ggml_rope_row_avx2(const float *in, float *x, const float *cs, int64_t D
     }
 }
 
-float tl_ggml_dot_f32_avx2(const float *x, const float *y, int64_t n) {
-    int64_t np = n / 32 * 32;
-    float sum = 0.0f;
-    if (np > 0) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int64_t i = 0; i < np; i += 32) {
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
-            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
-            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
-        }
-        __m256 v = _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3));
-        __m128 t = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        t = _mm_hadd_ps(t, t);
-        t = _mm_hadd_ps(t, t);
-        sum = _mm_cvtss_f32(t);
-    }
-    for (int64_t i = np; i < n; i++) /* not fused (measured: docs/llama.md) */
-        sum += x[i] * y[i];
-    return sum;
-}
-
 void tl_ggml_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
                      float *o) {
     int64_t n8 = n / 8 * 8;
@@ -162,26 +140,21 @@ static inline __m256 halves(__m256 x, __m256 y) {
     return _mm256_add_ps(_mm256_permute2f128_ps(x, y, 0x20), _mm256_permute2f128_ps(x, y, 0x31));
 }
 
-void tl_ggml_scores_avx2(const float *q, const float *k, int64_t kstride, int64_t n, int64_t D,
-                         float scale, float *out) {
-    int64_t t = 0;
-    if (D % 32 == 0 && D > 0) {
-        const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-        for (; t + 8 <= n; t += 8) {
-            __m256 v[8];
-            for (int j = 0; j < 8; j++)
-                v[j] = dot_lanes(q, k + (t + j) * kstride, D);
-            /* each key's ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)), as the
-            ** one-key reduction's extract, add and two hadds: key j ends in lane
-            ** (j even: j / 2, odd: 4 + j / 2) */
-            __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(halves(v[0], v[1]), halves(v[2], v[3])),
-                                      _mm256_hadd_ps(halves(v[4], v[5]), halves(v[6], v[7])));
-            h = _mm256_permutevar8x32_ps(h, order);
-            _mm256_storeu_ps(out + t, _mm256_mul_ps(h, _mm256_set1_ps(scale)));
-        }
+void tl_ggml_scores8_avx2(const float *q, const float *k, int64_t kstride, int64_t n8, int64_t D,
+                          float scale, float *out) {
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (int64_t t = 0; t < n8; t += 8) {
+        __m256 v[8];
+        for (int j = 0; j < 8; j++)
+            v[j] = dot_lanes(q, k + (t + j) * kstride, D);
+        /* each key's ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)), as the
+        ** one-key reduction's extract, add and two hadds: key j ends in lane
+        ** (j even: j / 2, odd: 4 + j / 2) */
+        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(halves(v[0], v[1]), halves(v[2], v[3])),
+                                  _mm256_hadd_ps(halves(v[4], v[5]), halves(v[6], v[7])));
+        h = _mm256_permutevar8x32_ps(h, order);
+        _mm256_storeu_ps(out + t, _mm256_mul_ps(h, _mm256_set1_ps(scale)));
     }
-    for (; t < n; t++)
-        out[t] = tl_ggml_dot_f32_avx2(q, k + t * kstride, D) * scale;
 }
 
 void tl_ggml_pv_dot_avx2(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,

@@ -179,27 +179,19 @@ static void test_softmax(void **state) {
     double lv[R * N];
     fill_vals(lv, R * N, 17, 6.0);
     tl_tensor *lx = mk(TL_DTYPE_F32, 2, (int64_t[]){R, N}, lv), *lt;
-    OK(tl_op_softmax(lx, -1, &o));
-    for (int r = 0; r < R; r++) {
-        float lin[N], lwant[N];
-        for (int i = 0; i < N; i++)
-            lin[i] = (float)lv[r * N + i];
-        ref_softmax(lin, lwant, N);
-        for (int i = 0; i < N; i++)
-            assert_true((float)at(o, r * N + i) == lwant[i]);
-    }
-    tl_tensor_unref(o);
     OK(tl_op_transpose(lx, 0, 1, &lt)); /* [N, R]: softmax over the N of axis 0 */
-    OK(tl_op_softmax(lt, 0, &o));
-    for (int r = 0; r < R; r++) {
-        float lin[N], lwant[N];
-        for (int i = 0; i < N; i++)
-            lin[i] = (float)lv[r * N + i];
-        ref_softmax(lin, lwant, N);
-        for (int i = 0; i < N; i++)
-            assert_true((float)at(o, i * R + r) == lwant[i]);
+    for (int strided = 0; strided < 2; strided++) {
+        OK(tl_op_softmax(strided ? lt : lx, strided ? 0 : -1, &o));
+        for (int r = 0; r < R; r++) {
+            float lin[N], lwant[N];
+            for (int i = 0; i < N; i++)
+                lin[i] = (float)lv[r * N + i];
+            ref_softmax(lin, lwant, N);
+            for (int i = 0; i < N; i++)
+                assert_true((float)at(o, strided ? i * R + r : r * N + i) == lwant[i]);
+        }
+        tl_tensor_unref(o);
     }
-    tl_tensor_unref(o);
     tl_tensor_unref(lt);
     tl_tensor_unref(lx);
 }
