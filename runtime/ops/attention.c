@@ -23,24 +23,26 @@ static int64_t visible_keys(const attn_job *j, int64_t s) {
     return last + 1 < j->T ? (last + 1 > 0 ? last + 1 : 0) : j->T;
 }
 
-/* One output row from the scores p[0..nk) of the nk visible keys (mx their
-** maximum, nan: one of them is NaN); the keys past nk are masked.  Leaves in p
-** what the probs row holds (see write_row).  The arithmetic is llama.cpp's
-** (ggml_math.h) over the full row of T scores (masked ones -inf): a masked
-** key's expf is exactly 0, so it adds nothing to its group's float sum (the
-** groups of 8 start at key 0 either way), its probability is 0 * inv = 0 and
-** its product adds exactly nothing to the output lane it falls in; only the nk
-** visible keys are visited.  Returns the number of entries of p set: nk, or T
-** for the uniform row of a query that sees nothing; *fill: the masked keys'
-** probability (0 * inv: 0, or NaN when an infinite score made the sum NaN;
-** -inf for a NaN row, whose p keeps the scores).  o = sum over t of p[t] v_t
-** in llamafile sgemm's order (ops_ggml_pv). */
-static int64_t softmax_pv(const attn_job *j, float *p, int64_t nk, float mx, bool nan, int64_t kvh,
-                          float *o, float *fill) {
-    int64_t T = j->T, D = j->D, n = nk;
+/* The probabilities of one query's row from the scores p[0..nk) of the nk
+** visible keys (mx their maximum, nan: one of them is NaN); the keys past nk are
+** masked.  Leaves in p what the probs row holds (see write_row).  The arithmetic
+** is llama.cpp's (ggml_math.h) over the full row of T scores (masked ones
+** -inf): a masked key's expf is exactly 0, so it adds nothing to its group's
+** float sum (the groups of 8 start at key 0 either way), its probability is
+** 0 * inv = 0 and its product adds exactly nothing to the output lane it falls
+** in; only the nk visible keys are visited.  Returns the number of entries of p
+** set: nk, or T for the uniform row of a query that sees nothing; *fill: the
+** masked keys' probability (0 * inv: 0, or NaN when an infinite score made the
+** sum NaN; -inf for a NaN row, whose p keeps the scores).  A NaN row's output
+** o is NaN and *pv is false; otherwise *pv is true and o = sum over t < n of
+** p[t] v_t is the caller's (pv_row). */
+static int64_t softmax_row(const attn_job *j, float *p, int64_t nk, float mx, bool nan, float *o,
+                           float *fill, bool *pv) {
+    int64_t T = j->T, n = nk;
     *fill = -INFINITY;
+    *pv = !nan;
     if (nan) { /* a NaN score (even all of them): the output row is NaN */
-        for (int64_t d = 0; d < D; d++)
+        for (int64_t d = 0; d < j->D; d++)
             o[d] = NAN;
         return nk;
     }
@@ -58,11 +60,29 @@ static int64_t softmax_pv(const attn_job *j, float *p, int64_t nk, float mx, boo
         }
         *fill = 0.0f * inv;
     }
-    if (j->S == 1) /* one query: llama.cpp's vec_dot order (its sgemm needs two columns) */
-        ops_ggml_pv_dot(p, j->v + kvh * D, j->Hkv * D, n, D, o);
-    else
-        ops_ggml_pv(p, j->v + kvh * D, j->Hkv * D, n, D, o);
     return n;
+}
+
+/* o = sum over t < n of p[t] v_t for KV head kvh in llamafile sgemm's order
+** (ops_ggml_pv), or ggml_vec_dot_f32's for a single query (llama.cpp's sgemm
+** needs two columns). */
+static void pv_row(const attn_job *j, const float *p, int64_t n, int64_t kvh, float *o) {
+    if (j->S == 1)
+        ops_ggml_pv_dot(p, j->v + kvh * j->D, j->Hkv * j->D, n, j->D, o);
+    else
+        ops_ggml_pv(p, j->v + kvh * j->D, j->Hkv * j->D, n, j->D, o);
+}
+
+/* The max of p[0..n) and whether one is NaN. */
+static float row_max(const float *p, int64_t n, bool *nan) {
+    if (ops_vexpf_ok() && n > 0) return tl_row_max_avx2(p, n, nan);
+    float mx = -INFINITY;
+    *nan = false;
+    for (int64_t t = 0; t < n; t++) {
+        if (p[t] > mx) mx = p[t];
+        if (p[t] != p[t]) *nan = true;
+    }
+    return mx;
 }
 
 /* dst[0..T) = p[0..n) followed by fill (the masked keys' -inf score or 0 probability). */
@@ -75,6 +95,46 @@ static void write_row(float *dst, const float *p, int64_t n, int64_t T, float fi
 /* Query positions per work item. */
 #define ATTN_QBLOCK 8
 
+/* Keys per block of a single query's scores: a block of keys (16 KiB at D 64)
+** stays in L1 while the G query heads that read it score it. */
+#define ATTN_KBLOCK 64
+
+/* A single query (S == 1, a generated token) against KV head kvh: the scores
+** of the group's G query heads a block of keys at a time, each head's softmax,
+** then the G outputs in one pass over the values (ops_ggml_pv_dot_heads).
+** Every number is the one a head-by-head loop gives: each score is its own dot
+** and the outputs are the same sums.  buf: G * (T + 1) floats, then
+** ops_ggml_pv_dot_heads_work(G, T, D); n: G entries. */
+static void attn_one_query(attn_job *j, int64_t kvh, float *buf, int64_t *n) {
+    int64_t T = j->T, D = j->D, G = j->group, nk = visible_keys(j, 0), ps = T + 1;
+    const float *k = j->k + kvh * D;
+    for (int64_t t0 = 0; t0 < nk; t0 += ATTN_KBLOCK) {
+        int64_t nb = nk - t0 < ATTN_KBLOCK ? nk - t0 : ATTN_KBLOCK;
+        for (int64_t g = 0; g < G; g++)
+            ops_ggml_scores(j->q + (kvh * G + g) * D, k + t0 * j->Hkv * D, j->Hkv * D, nb, D,
+                            j->scale, buf + g * ps + t0);
+    }
+    bool same = true; /* every head a row of probabilities over the nk keys */
+    for (int64_t g = 0; g < G; g++) {
+        int64_t h = kvh * G + g;
+        float *p = buf + g * ps, fill;
+        bool nan, pv;
+        float mx = row_max(p, nk, &nan);
+        if (j->scores) write_row(j->scores + h * T, p, nk, T, -INFINITY);
+        n[g] = softmax_row(j, p, nk, mx, nan, j->o + h * D, &fill, &pv);
+        if (j->probs) write_row(j->probs + h * T, p, n[g], T, fill);
+        if (!pv) n[g] = -1; /* a NaN row: its output is set */
+        same = same && n[g] == nk;
+    }
+    if (same) {
+        ops_ggml_pv_dot_heads(buf, ps, G, j->v + kvh * D, j->Hkv * D, nk, D, j->o + kvh * G * D, D,
+                              buf + G * ps);
+        return;
+    }
+    for (int64_t g = 0; g < G; g++) /* a NaN or an all-masked row among them */
+        if (n[g] >= 0) pv_row(j, buf + g * ps, n[g], kvh, j->o + (kvh * G + g) * D);
+}
+
 /* Items it = (n_blocks - 1 - b) * Hkv + kvh: the query positions of block b
 ** (the costly late blocks of a causal prompt first, so that the threads taking
 ** chunks from the pool's counter end together) against KV head kvh, for the
@@ -83,12 +143,21 @@ static void write_row(float *dst, const float *p, int64_t n, int64_t T, float fi
 static void attn_items(void *ctx, int64_t begin, int64_t end) {
     attn_job *j = ctx;
     int64_t T = j->T, D = j->D, G = j->group;
-    float *p = malloc((size_t)(T + 1) * sizeof(float));
-    if (!p) {
+    size_t nf =
+        j->S == 1 ? (size_t)(G * (T + 1) + ops_ggml_pv_dot_heads_work(G, T, D)) : (size_t)T + 1;
+    float *p = malloc(nf * sizeof(float));
+    int64_t *n1 = j->S == 1 ? malloc((size_t)G * sizeof *n1) : NULL;
+    if (!p || (j->S == 1 && !n1)) {
+        free(p);
+        free(n1);
         __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
         return;
     }
     for (int64_t it = begin; it < end; it++) {
+        if (j->S == 1) {
+            attn_one_query(j, it, p, n1);
+            continue;
+        }
         int64_t n_blocks = (j->S + ATTN_QBLOCK - 1) / ATTN_QBLOCK;
         int64_t kvh = it % j->Hkv, s0 = (n_blocks - 1 - it / j->Hkv) * ATTN_QBLOCK;
         int64_t s1 = s0 + ATTN_QBLOCK < j->S ? s0 + ATTN_QBLOCK : j->S;
@@ -96,21 +165,19 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
             int64_t nk = visible_keys(j, s);
             for (int64_t h = kvh * G; h < (kvh + 1) * G; h++) {
                 const float *q = j->q + (s * j->H + h) * D;
+                float *o = j->o + (s * j->H + h) * D, fill;
+                bool nan, pv;
                 ops_ggml_scores(q, j->k + kvh * D, j->Hkv * D, nk, D, j->scale, p);
-                float mx = -INFINITY;
-                bool nan = false;
-                for (int64_t t = 0; t < nk; t++) {
-                    if (p[t] > mx) mx = p[t];
-                    if (p[t] != p[t]) nan = true;
-                }
+                float mx = row_max(p, nk, &nan);
                 if (j->scores) write_row(j->scores + (h * j->S + s) * T, p, nk, T, -INFINITY);
-                float fill;
-                int64_t n = softmax_pv(j, p, nk, mx, nan, kvh, j->o + (s * j->H + h) * D, &fill);
+                int64_t n = softmax_row(j, p, nk, mx, nan, o, &fill, &pv);
+                if (pv) pv_row(j, p, n, kvh, o);
                 if (j->probs) write_row(j->probs + (h * j->S + s) * T, p, n, T, fill);
             }
         }
     }
     free(p);
+    free(n1);
 }
 
 tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v, bool causal,

@@ -141,6 +141,28 @@ void ops_ggml_pv(const float *p, const float *v, int64_t vstride, int64_t n, int
     }
 }
 
+int64_t ops_ggml_pv_dot_heads_work(int64_t G, int64_t n, int64_t D) {
+#ifdef TL_X86_KERNELS
+    if (tl_cpu_use_avx2() && D % 8 == 0) return G * 32 * D + (n + 31) / 32 * 32 * D;
+#endif
+    (void)G, (void)n, (void)D;
+    return 0;
+}
+
+void ops_ggml_pv_dot_heads(const float *p, int64_t pstride, int64_t G, const float *v,
+                           int64_t vstride, int64_t n, int64_t D, float *o, int64_t ostride,
+                           float *work) {
+#ifdef TL_X86_KERNELS
+    if (tl_cpu_use_avx2() && D % 8 == 0) {
+        tl_ggml_pv_dot_heads_avx2(p, pstride, G, v, vstride, n, D, o, ostride, work);
+        return;
+    }
+#endif
+    (void)work;
+    for (int64_t g = 0; g < G; g++)
+        ops_ggml_pv_dot(p + g * pstride, v, vstride, n, D, o + g * ostride);
+}
+
 void ops_ggml_pv_dot(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
                      float *o) {
 #ifdef TL_X86_KERNELS

@@ -79,6 +79,17 @@ void ops_ggml_pv(const float *p, const float *v, int64_t vstride, int64_t n, int
 void ops_ggml_pv_dot(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
                      float *o);
 
+/* ops_ggml_pv_dot for G heads that share the values: head g's probabilities at
+** p + g * pstride, its output at o + g * ostride.  work holds G * 32 * D floats
+** (ops_ggml_pv_dot_heads_work(G, n, D)).  The same bits as G calls of
+** ops_ggml_pv_dot; faster: the value rows are regrouped once so that every
+** accumulator's keys are contiguous, and each row serves two heads a load. */
+void ops_ggml_pv_dot_heads(const float *p, int64_t pstride, int64_t G, const float *v,
+                           int64_t vstride, int64_t n, int64_t D, float *o, int64_t ostride,
+                           float *work);
+/* The floats of work ops_ggml_pv_dot_heads needs (0 when it needs none). */
+int64_t ops_ggml_pv_dot_heads_work(int64_t G, int64_t n, int64_t D);
+
 /* The RoPE rotation of the pairs (x[a_i], x[b_i]) = (x[2i], x[2i+1]) ("norm",
 ** neox = 0) or (x[i], x[i + D/2]) (neox = 1), i < D/2, by cs[2i] = cos,
 ** cs[2i+1] = sin; in may be x. */
@@ -98,6 +109,9 @@ void tl_ggml_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t n,
                      float *o); /* D % 8 == 0 */
 void tl_ggml_pv_dot_avx2(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
                          float *o); /* D % 8 == 0 */
+void tl_ggml_pv_dot_heads_avx2(const float *p, int64_t pstride, int64_t G, const float *v,
+                               int64_t vstride, int64_t n, int64_t D, float *o, int64_t ostride,
+                               float *work); /* D % 8 == 0 */
 #endif
 
 #endif

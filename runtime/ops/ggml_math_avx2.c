@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 
 /* ggml's vector expf of 8 values (ggml_math.h) */
 static inline __m256 gexpf8(__m256 x) {
@@ -189,5 +190,94 @@ void tl_ggml_pv_dot_avx2(const float *p, const float *v, int64_t vstride, int64_
             _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(l[0], l[4]), _mm256_add_ps(l[1], l[5])),
                           _mm256_add_ps(_mm256_add_ps(l[2], l[6]), _mm256_add_ps(l[3], l[7])));
         _mm256_storeu_ps(o + d, r);
+    }
+}
+
+/* One chain (cnt keys, value row m at v + m * vstride, probabilities p0[32 m],
+** p1[32 m]) of two heads at once, 32 outputs: w0/w1[d] = the fused multiply-adds
+** of p[m] v_m[d] from 0, m in order.  Each value row is loaded once for both
+** heads; 8 independent accumulators. */
+static void pv_chain2(const float *p0, const float *p1, const float *v, int64_t vstride,
+                      int64_t cnt, float *w0, float *w1) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    for (int64_t m = 0; m < cnt; m++) {
+        const float *row = v + m * vstride;
+        __m256 x0 = _mm256_loadu_ps(row), x1 = _mm256_loadu_ps(row + 8),
+               x2 = _mm256_loadu_ps(row + 16), x3 = _mm256_loadu_ps(row + 24);
+        __m256 c = _mm256_set1_ps(p0[32 * m]), e = _mm256_set1_ps(p1[32 * m]);
+        a0 = _mm256_fmadd_ps(x0, c, a0);
+        a1 = _mm256_fmadd_ps(x1, c, a1);
+        a2 = _mm256_fmadd_ps(x2, c, a2);
+        a3 = _mm256_fmadd_ps(x3, c, a3);
+        b0 = _mm256_fmadd_ps(x0, e, b0);
+        b1 = _mm256_fmadd_ps(x1, e, b1);
+        b2 = _mm256_fmadd_ps(x2, e, b2);
+        b3 = _mm256_fmadd_ps(x3, e, b3);
+    }
+    _mm256_storeu_ps(w0, a0);
+    _mm256_storeu_ps(w0 + 8, a1);
+    _mm256_storeu_ps(w0 + 16, a2);
+    _mm256_storeu_ps(w0 + 24, a3);
+    _mm256_storeu_ps(w1, b0);
+    _mm256_storeu_ps(w1 + 8, b1);
+    _mm256_storeu_ps(w1 + 16, b2);
+    _mm256_storeu_ps(w1 + 24, b3);
+}
+
+/* The same for one head and 8 outputs. */
+static void pv_chain1(const float *p, const float *v, int64_t vstride, int64_t cnt, float *w) {
+    __m256 a = _mm256_setzero_ps();
+    for (int64_t m = 0; m < cnt; m++)
+        a = _mm256_fmadd_ps(_mm256_loadu_ps(v + m * vstride), _mm256_set1_ps(p[32 * m]), a);
+    _mm256_storeu_ps(w, a);
+}
+
+void tl_ggml_pv_dot_heads_avx2(const float *p, int64_t pstride, int64_t G, const float *v,
+                               int64_t vstride, int64_t n, int64_t D, float *o, int64_t ostride,
+                               float *work) {
+    /* The value rows regrouped by chain (key t = 32 m + j is row m of chain j),
+    ** so that a chain's rows are contiguous: vr[j][m][D]; chain j of head g ends
+    ** in ch[g][j][D]. */
+    int64_t M = (n + 31) / 32;
+    float *ch = work, *vr = ch + G * 32 * D;
+    for (int64_t t = 0; t < n; t++) {
+        const float *src = v + t * vstride;
+        float *dst = vr + ((t % 32) * M + t / 32) * D;
+        for (int64_t d = 0; d < D; d += 8)
+            _mm256_storeu_ps(dst + d, _mm256_loadu_ps(src + d));
+    }
+    for (int64_t j = 0; j < 32; j++) {
+        int64_t cnt = j < n ? (n - j + 31) / 32 : 0;
+        const float *vj = vr + j * M * D;
+        int64_t g = 0;
+        for (; g + 1 < G; g += 2) {
+            const float *p0 = p + g * pstride + j, *p1 = p0 + pstride;
+            float *w0 = ch + (g * 32 + j) * D, *w1 = w0 + 32 * D;
+            int64_t d = 0;
+            for (; d + 32 <= D; d += 32)
+                pv_chain2(p0, p1, vj + d, D, cnt, w0 + d, w1 + d);
+            for (; d < D; d += 8) {
+                pv_chain1(p0, vj + d, D, cnt, w0 + d);
+                pv_chain1(p1, vj + d, D, cnt, w1 + d);
+            }
+        }
+        for (; g < G; g++)
+            for (int64_t d = 0; d < D; d += 8)
+                pv_chain1(p + g * pstride + j, vj + d, D, cnt, ch + (g * 32 + j) * D + d);
+    }
+    for (int64_t g = 0; g < G; g++) {
+        const float *w = ch + g * 32 * D;
+        for (int64_t d = 0; d < D; d += 8) {
+            __m256 l[8];
+#define PVH_W(jj) _mm256_loadu_ps(w + (jj)*D + d)
+            for (int k = 0; k < 8; k++) /* lane k: (a0 + a2) + (a1 + a3), a_c = chain 8 c + k */
+                l[k] = _mm256_add_ps(_mm256_add_ps(PVH_W(k), PVH_W(16 + k)),
+                                     _mm256_add_ps(PVH_W(8 + k), PVH_W(24 + k)));
+#undef PVH_W
+            __m256 r =
+                _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(l[0], l[4]), _mm256_add_ps(l[1], l[5])),
+                              _mm256_add_ps(_mm256_add_ps(l[2], l[6]), _mm256_add_ps(l[3], l[7])));
+            _mm256_storeu_ps(o + g * ostride + d, r);
+        }
     }
 }

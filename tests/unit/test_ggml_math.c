@@ -114,7 +114,6 @@ static void test_softmax_exp(void **state) {
     }
 }
 
-/* RoPE's pairs: fma(x0, c, -(x1 s)) and fma(x0, s, x1 c), both styles */
 /* The scores (8 keys per reduction and the rest one by one), one dot, and the
 ** probabilities times values against the lane-by-lane loops of ggml_ref.h:
 ** head sizes with and without a 32-element body and tail, key counts around 8. */
@@ -150,6 +149,37 @@ static void test_dot_scores_pv(void **state) {
     }
 }
 
+/* The outputs of G heads that share the values (a decode step's group of query
+** heads) against the one-head loop of ggml_ref.h, head by head: group sizes
+** with and without a pair left over, head sizes with and without a 32-wide
+** part, key counts around the 32 chains and past them. */
+static void test_pv_dot_heads(void **state) {
+    (void)state;
+    static const int64_t Ds[] = {8, 40, 64, 128}, Gs[] = {1, 2, 3, 8};
+    enum { NMAX = 100, STRIDE = 2 * 128, GMAX = 8, PS = NMAX + 3 };
+    static float v[NMAX * STRIDE], p[GMAX * PS], o[GMAX * 130], want[128];
+    static float work[GMAX * 32 * 128 + (NMAX + 31) / 32 * 32 * 128];
+    for (size_t c = 0; c < sizeof Ds / sizeof Ds[0]; c++)
+        for (size_t gi = 0; gi < sizeof Gs / sizeof Gs[0]; gi++) {
+            int64_t D = Ds[c], G = Gs[gi];
+            for (int64_t n = 0; n <= NMAX; n += n < 40 ? 1 : 7) {
+                for (int64_t i = 0; i < NMAX * STRIDE; i++)
+                    v[i] = frand(-2.0f, 2.0f);
+                for (int64_t i = 0; i < GMAX * PS; i++)
+                    p[i] = frand(0.0f, 1.0f);
+                assert_true(ops_ggml_pv_dot_heads_work(G, n, D) <=
+                            (int64_t)(sizeof work / sizeof work[0]));
+                ops_ggml_pv_dot_heads(p, PS, G, v, STRIDE, n, D, o, D + 2, work);
+                for (int64_t g = 0; g < G; g++) {
+                    ref_ggml_pv_dot(p + g * PS, v, STRIDE, n, D, want);
+                    for (int64_t d = 0; d < D; d++)
+                        assert_true(same(o[g * (D + 2) + d], want[d]));
+                }
+            }
+        }
+}
+
+/* RoPE's pairs: fma(x0, c, -(x1 s)) and fma(x0, s, x1 c), both styles */
 static void test_rope_row(void **state) {
     (void)state;
     enum { D = 64 };
@@ -171,7 +201,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expf_values),   cmocka_unit_test(test_rows_match_portable),
         cmocka_unit_test(test_softmax_exp),   cmocka_unit_test(test_rope_row),
-        cmocka_unit_test(test_dot_scores_pv),
+        cmocka_unit_test(test_dot_scores_pv), cmocka_unit_test(test_pv_dot_heads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -293,13 +293,15 @@ static void check_attn(int64_t S, int64_t T, int64_t H, int64_t Hkv, int64_t D, 
 
 static void test_attention_reference(void **state) {
     (void)state;
-    check_attn(64, 64, 32, 4, 64, true, 0, 0); /* a TinyLlama-shaped prompt */
-    check_attn(1, 40, 8, 2, 64, true, 39, 0);  /* one decode step */
-    check_attn(1, 77, 4, 1, 64, true, 76, 0);  /* decode past two groups of 32 keys */
-    check_attn(4, 44, 8, 2, 64, true, 40, 0);  /* a few tokens after a cached prompt */
-    check_attn(1, 37, 16, 2, 64, true, 36, 0); /* decode, 8 heads per KV head */
-    check_attn(9, 21, 16, 2, 32, true, -1, 0); /* the last block of one query */
-    check_attn(1, 6, 8, 1, 16, true, 5, 1);    /* NaN and infinite scores */
+    check_attn(64, 64, 32, 4, 64, true, 0, 0);   /* a TinyLlama-shaped prompt */
+    check_attn(1, 40, 8, 2, 64, true, 39, 0);    /* one decode step */
+    check_attn(1, 77, 4, 1, 64, true, 76, 0);    /* decode past two groups of 32 keys */
+    check_attn(4, 44, 8, 2, 64, true, 40, 0);    /* a few tokens after a cached prompt */
+    check_attn(1, 37, 16, 2, 64, true, 36, 0);   /* decode, 8 heads per KV head */
+    check_attn(1, 150, 32, 4, 64, true, 149, 0); /* TinyLlama decode past two blocks of keys */
+    check_attn(1, 150, 12, 4, 40, true, 97, 0);  /* 3 heads per KV head, 98 of 150 keys seen */
+    check_attn(9, 21, 16, 2, 32, true, -1, 0);   /* the last block of one query */
+    check_attn(1, 6, 8, 1, 16, true, 5, 1);      /* NaN and infinite scores */
     check_attn(1, 6, 8, 2, 16, true, 5, 1);
     check_attn(1, 19, 6, 3, 16, true, 18, 0);  /* decode, 2 heads per KV head */
     check_attn(13, 29, 6, 3, 12, true, -1, 0); /* odd sizes: the last 13 of 29 positions */
