@@ -8,6 +8,7 @@
 
 typedef struct attn_job {
     const float *q, *k, *v; /* [S][H][D], [T][Hkv][D], [T][Hkv][D] */
+    float *vt;              /* two or more queries: the values transposed, [Hkv][D][T] */
     float *o;               /* [S][H][D] */
     float *scores, *probs;  /* NULL, or [H][S][T]: scaled scores (-inf past the visible keys),
                                the softmax of each row */
@@ -92,6 +93,21 @@ static void write_row(float *dst, const float *p, int64_t n, int64_t T, float fi
         dst[t] = fill;
 }
 
+/* j->vt[(kvh D + d) T + t] = element d of key t's value for KV head kvh:
+** each output's keys contiguous, as llamafile's sgemm reads them. */
+static void transpose_values(attn_job *j) {
+    int64_t T = j->T, D = j->D, Hkv = j->Hkv;
+    for (int64_t kvh = 0; kvh < Hkv; kvh++)
+        for (int64_t t0 = 0; t0 < T; t0 += 8) {
+            int64_t t1 = t0 + 8 < T ? t0 + 8 : T;
+            for (int64_t d = 0; d < D; d++) {
+                float *dst = j->vt + (kvh * D + d) * T;
+                for (int64_t t = t0; t < t1; t++)
+                    dst[t] = j->v[(t * Hkv + kvh) * D + d];
+            }
+        }
+}
+
 /* Query positions per work item. */
 #define ATTN_QBLOCK 8
 
@@ -139,15 +155,17 @@ static void attn_one_query(attn_job *j, int64_t kvh, float *buf, int64_t *n) {
 ** (the costly late blocks of a causal prompt first, so that the threads taking
 ** chunks from the pool's counter end together) against KV head kvh, for the
 ** group of query heads that read it.  Each query scores only the keys it sees,
-** every score one ggml_vec_dot_f32 (ops_ggml_dot_f32) times the scale. */
+** every score one ggml_vec_dot_f32 (ops_ggml_dot_f32) times the scale; the
+** outputs of a query's heads come from the transposed values in one pass
+** (ops_ggml_pv_rows_t: sgemm's sums, 4 heads x 3 outputs a tile).  A single
+** query (S == 1) goes to attn_one_query. */
 static void attn_items(void *ctx, int64_t begin, int64_t end) {
     attn_job *j = ctx;
-    int64_t T = j->T, D = j->D, G = j->group;
-    size_t nf =
-        j->S == 1 ? (size_t)(G * (T + 1) + ops_ggml_pv_dot_heads_work(G, T, D)) : (size_t)T + 1;
+    int64_t T = j->T, D = j->D, G = j->group, ps = T + 1;
+    size_t nf = (size_t)(G * ps + (j->S == 1 ? ops_ggml_pv_dot_heads_work(G, T, D) : 0));
     float *p = malloc(nf * sizeof(float));
-    int64_t *n1 = j->S == 1 ? malloc((size_t)G * sizeof *n1) : NULL;
-    if (!p || (j->S == 1 && !n1)) {
+    int64_t *n1 = malloc((size_t)G * sizeof *n1);
+    if (!p || !n1) {
         free(p);
         free(n1);
         __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
@@ -163,17 +181,27 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
         int64_t s1 = s0 + ATTN_QBLOCK < j->S ? s0 + ATTN_QBLOCK : j->S;
         for (int64_t s = s0; s < s1; s++) {
             int64_t nk = visible_keys(j, s);
-            for (int64_t h = kvh * G; h < (kvh + 1) * G; h++) {
-                const float *q = j->q + (s * j->H + h) * D;
-                float *o = j->o + (s * j->H + h) * D, fill;
+            bool same = true; /* every head a row of probabilities over the nk keys */
+            for (int64_t g = 0; g < G; g++) {
+                int64_t h = kvh * G + g;
+                float *pg = p + g * ps, *o = j->o + (s * j->H + h) * D, fill;
                 bool nan, pv;
-                ops_ggml_scores(q, j->k + kvh * D, j->Hkv * D, nk, D, j->scale, p);
-                float mx = row_max(p, nk, &nan);
-                if (j->scores) write_row(j->scores + (h * j->S + s) * T, p, nk, T, -INFINITY);
-                int64_t n = softmax_row(j, p, nk, mx, nan, o, &fill, &pv);
-                if (pv) pv_row(j, p, n, kvh, o);
-                if (j->probs) write_row(j->probs + (h * j->S + s) * T, p, n, T, fill);
+                ops_ggml_scores(j->q + (s * j->H + h) * D, j->k + kvh * D, j->Hkv * D, nk, D,
+                                j->scale, pg);
+                float mx = row_max(pg, nk, &nan);
+                if (j->scores) write_row(j->scores + (h * j->S + s) * T, pg, nk, T, -INFINITY);
+                n1[g] = softmax_row(j, pg, nk, mx, nan, o, &fill, &pv);
+                if (j->probs) write_row(j->probs + (h * j->S + s) * T, pg, n1[g], T, fill);
+                if (!pv) n1[g] = -1; /* a NaN row: its output is set */
+                same = same && n1[g] == nk;
             }
+            float *o = j->o + (s * j->H + kvh * G) * D;
+            if (same) { /* the group's outputs from the transposed values */
+                ops_ggml_pv_rows_t(p, ps, G, j->vt + kvh * D * T, T, nk, D, o, D);
+                continue;
+            }
+            for (int64_t g = 0; g < G; g++) /* a NaN or an all-masked row among them */
+                if (n1[g] >= 0) pv_row(j, p + g * ps, n1[g], kvh, o + g * D);
         }
     }
     free(p);
@@ -229,8 +257,16 @@ tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl
         j.o = tl_tensor_data(o);
         j.scores = ts ? tl_tensor_data(ts) : NULL;
         j.probs = tp ? tl_tensor_data(tp) : NULL;
-        if (j.S * j.H > 0 && j.D > 0)
+        if (j.S > 1 && j.S * j.H > 0 && j.D > 0) {
+            j.vt = malloc((size_t)(j.Hkv * j.D * j.T + 1) * sizeof(float));
+            if (!j.vt)
+                j.failed = 1;
+            else
+                transpose_values(&j);
+        }
+        if (j.S * j.H > 0 && j.D > 0 && !j.failed)
             tl_parallel_for((j.S + ATTN_QBLOCK - 1) / ATTN_QBLOCK * j.Hkv, 1, attn_items, &j);
+        free(j.vt);
         if (j.failed) st = tl_fail(TL_ERR_NOMEM, "attention: out of memory");
     }
     if (st == TL_OK) {

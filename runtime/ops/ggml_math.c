@@ -141,6 +141,23 @@ void ops_ggml_pv(const float *p, const float *v, int64_t vstride, int64_t n, int
     }
 }
 
+void ops_ggml_pv_rows_t(const float *p, int64_t ps, int64_t R, const float *vt, int64_t vs,
+                        int64_t n, int64_t D, float *o, int64_t os) {
+#ifdef TL_X86_KERNELS
+    if (tl_cpu_use_avx2()) {
+        tl_ggml_pv_rows_t_avx2(p, ps, R, vt, vs, n, D, o, os);
+        return;
+    }
+#endif
+    for (int64_t r = 0; r < R; r++)
+        for (int64_t d = 0; d < D; d++) {
+            float a[8] = {0};
+            for (int64_t t = 0; t < n; t++)
+                a[t % 8] = fmaf(vt[d * vs + t], p[r * ps + t], a[t % 8]);
+            o[r * os + d] = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+        }
+}
+
 int64_t ops_ggml_pv_dot_heads_work(int64_t G, int64_t n, int64_t D) {
 #ifdef TL_X86_KERNELS
     if (tl_cpu_use_avx2() && D % 8 == 0) return G * 32 * D + (n + 31) / 32 * 32 * D;

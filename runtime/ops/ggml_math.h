@@ -79,6 +79,14 @@ void ops_ggml_pv(const float *p, const float *v, int64_t vstride, int64_t n, int
 void ops_ggml_pv_dot(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
                      float *o);
 
+/* ops_ggml_pv for R rows of probabilities that share the values (the heads of
+** one query that read one KV head), from the values transposed: row r's
+** probabilities at p + r * ps, output d of row r at o + r * os + d, the values'
+** element d of key t at vt[d * vs + t].  The same bits as ops_ggml_pv row by
+** row; the AVX2 kernel computes 4 rows x 3 outputs per pass over the keys. */
+void ops_ggml_pv_rows_t(const float *p, int64_t ps, int64_t R, const float *vt, int64_t vs,
+                        int64_t n, int64_t D, float *o, int64_t os);
+
 /* ops_ggml_pv_dot for G heads that share the values: head g's probabilities at
 ** p + g * pstride, its output at o + g * ostride.  work holds G * 32 * D floats
 ** (ops_ggml_pv_dot_heads_work(G, n, D)).  The same bits as G calls of
@@ -109,6 +117,8 @@ void tl_ggml_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t n,
                      float *o); /* D % 8 == 0 */
 void tl_ggml_pv_dot_avx2(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
                          float *o); /* D % 8 == 0 */
+void tl_ggml_pv_rows_t_avx2(const float *p, int64_t ps, int64_t R, const float *vt, int64_t vs,
+                            int64_t n, int64_t D, float *o, int64_t os);
 void tl_ggml_pv_dot_heads_avx2(const float *p, int64_t pstride, int64_t G, const float *v,
                                int64_t vstride, int64_t n, int64_t D, float *o, int64_t ostride,
                                float *work); /* D % 8 == 0 */

@@ -145,14 +145,16 @@ void tl_ggml_scores8_avx2(const float *q, const float *k, int64_t kstride, int64
                           float scale, float *out) {
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (int64_t t = 0; t < n8; t += 8) {
-        __m256 v[8];
-        for (int j = 0; j < 8; j++)
-            v[j] = dot_lanes(q, k + (t + j) * kstride, D);
+        const float *kt = k + t * kstride;
         /* each key's ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)), as the
         ** one-key reduction's extract, add and two hadds: key j ends in lane
-        ** (j even: j / 2, odd: 4 + j / 2) */
-        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(halves(v[0], v[1]), halves(v[2], v[3])),
-                                  _mm256_hadd_ps(halves(v[4], v[5]), halves(v[6], v[7])));
+        ** (j even: j / 2, odd: 4 + j / 2); the pairs are folded as soon as they
+        ** are computed, so the 8 keys' lanes never leave the registers */
+        __m256 h01 = halves(dot_lanes(q, kt, D), dot_lanes(q, kt + kstride, D));
+        __m256 h23 = halves(dot_lanes(q, kt + 2 * kstride, D), dot_lanes(q, kt + 3 * kstride, D));
+        __m256 h45 = halves(dot_lanes(q, kt + 4 * kstride, D), dot_lanes(q, kt + 5 * kstride, D));
+        __m256 h67 = halves(dot_lanes(q, kt + 6 * kstride, D), dot_lanes(q, kt + 7 * kstride, D));
+        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(h01, h23), _mm256_hadd_ps(h45, h67));
         h = _mm256_permutevar8x32_ps(h, order);
         _mm256_storeu_ps(out + t, _mm256_mul_ps(h, _mm256_set1_ps(scale)));
     }
@@ -279,5 +281,73 @@ void tl_ggml_pv_dot_heads_avx2(const float *p, int64_t pstride, int64_t G, const
                               _mm256_add_ps(_mm256_add_ps(l[2], l[6]), _mm256_add_ps(l[3], l[7])));
             _mm256_storeu_ps(o + g * ostride + d, r);
         }
+    }
+}
+
+/* hsum as llamafile's sgemm reduces an accumulator: ((x0 + x4) + (x2 + x6)) +
+** ((x1 + x5) + (x3 + x7)). */
+static inline float sgemm_hsum(__m256 x) {
+    __m128 h = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+/* RM rows x RN outputs of tl_ggml_pv_rows_t_avx2: one 8-lane accumulator per
+** output over the keys (key t in lane t % 8), RM + RN loads per RM * RN fused
+** multiply-adds; the last n % 8 keys through a lane mask, so a key past n adds
+** nothing at all. */
+static inline __attribute__((always_inline)) void pv_t_tile(const int RM, const int RN,
+                                                            const float *p, int64_t ps,
+                                                            const float *vt, int64_t vs, int64_t n,
+                                                            float *o, int64_t os) {
+    __m256 acc[4][3];
+    for (int i = 0; i < RM; i++)
+        for (int j = 0; j < RN; j++)
+            acc[i][j] = _mm256_setzero_ps();
+    int64_t n8 = n / 8 * 8;
+    for (int64_t t = 0; t < n8; t += 8) {
+        __m256 b[3];
+        for (int j = 0; j < RN; j++)
+            b[j] = _mm256_loadu_ps(vt + j * vs + t);
+        for (int i = 0; i < RM; i++) {
+            __m256 a = _mm256_loadu_ps(p + i * ps + t);
+            for (int j = 0; j < RN; j++)
+                acc[i][j] = _mm256_fmadd_ps(a, b[j], acc[i][j]);
+        }
+    }
+    if (n8 < n) {
+        __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - n8)),
+                                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256 mf = _mm256_castsi256_ps(m), b[3];
+        for (int j = 0; j < RN; j++)
+            b[j] = _mm256_maskload_ps(vt + j * vs + n8, m);
+        for (int i = 0; i < RM; i++) {
+            __m256 a = _mm256_maskload_ps(p + i * ps + n8, m);
+            for (int j = 0; j < RN; j++)
+                acc[i][j] = _mm256_blendv_ps(acc[i][j], _mm256_fmadd_ps(a, b[j], acc[i][j]), mf);
+        }
+    }
+    for (int i = 0; i < RM; i++)
+        for (int j = 0; j < RN; j++)
+            o[i * os + j] = sgemm_hsum(acc[i][j]);
+}
+
+void tl_ggml_pv_rows_t_avx2(const float *p, int64_t ps, int64_t R, const float *vt, int64_t vs,
+                            int64_t n, int64_t D, float *o, int64_t os) {
+    int64_t r = 0;
+    for (; r + 4 <= R; r += 4) {
+        int64_t d = 0;
+        for (; d + 3 <= D; d += 3)
+            pv_t_tile(4, 3, p + r * ps, ps, vt + d * vs, vs, n, o + r * os + d, os);
+        for (; d < D; d++)
+            pv_t_tile(4, 1, p + r * ps, ps, vt + d * vs, vs, n, o + r * os + d, os);
+    }
+    for (; r < R; r++) {
+        int64_t d = 0;
+        for (; d + 3 <= D; d += 3)
+            pv_t_tile(1, 3, p + r * ps, ps, vt + d * vs, vs, n, o + r * os + d, os);
+        for (; d < D; d++)
+            pv_t_tile(1, 1, p + r * ps, ps, vt + d * vs, vs, n, o + r * os + d, os);
     }
 }

@@ -179,6 +179,36 @@ static void test_pv_dot_heads(void **state) {
         }
 }
 
+/* The outputs of R rows of probabilities from the values transposed (a prompt's
+** heads of one query that read one KV head) against the lane-by-lane loop of
+** ggml_ref.h, row by row: row counts around the 4-row tiles, head sizes around
+** the 3-output tiles, key counts with and without a partial group of 8. */
+static void test_pv_rows_t(void **state) {
+    (void)state;
+    static const int64_t Ds[] = {8, 40, 64, 128}, Rs[] = {1, 3, 4, 5, 8};
+    enum { NMAX = 100, RMAX = 8, PS = NMAX + 5, VS = NMAX + 3 };
+    static float v[NMAX * 128], vt[128 * VS], p[RMAX * PS], o[RMAX * 131], want[128];
+    for (size_t c = 0; c < sizeof Ds / sizeof Ds[0]; c++)
+        for (size_t ri = 0; ri < sizeof Rs / sizeof Rs[0]; ri++) {
+            int64_t D = Ds[c], R = Rs[ri];
+            for (int64_t n = 0; n <= NMAX; n += n < 20 ? 1 : 9) {
+                for (int64_t i = 0; i < NMAX * D; i++)
+                    v[i] = frand(-2.0f, 2.0f);
+                for (int64_t t = 0; t < NMAX; t++)
+                    for (int64_t d = 0; d < D; d++)
+                        vt[d * VS + t] = v[t * D + d];
+                for (int64_t i = 0; i < RMAX * PS; i++)
+                    p[i] = frand(0.0f, 1.0f);
+                ops_ggml_pv_rows_t(p, PS, R, vt, VS, n, D, o, D + 3);
+                for (int64_t r = 0; r < R; r++) {
+                    ref_ggml_pv(p + r * PS, v, D, n, D, want);
+                    for (int64_t d = 0; d < D; d++)
+                        assert_true(same(o[r * (D + 3) + d], want[d]));
+                }
+            }
+        }
+}
+
 /* RoPE's pairs: fma(x0, c, -(x1 s)) and fma(x0, s, x1 c), both styles */
 static void test_rope_row(void **state) {
     (void)state;
@@ -202,6 +232,7 @@ int main(void) {
         cmocka_unit_test(test_expf_values),   cmocka_unit_test(test_rows_match_portable),
         cmocka_unit_test(test_softmax_exp),   cmocka_unit_test(test_rope_row),
         cmocka_unit_test(test_dot_scores_pv), cmocka_unit_test(test_pv_dot_heads),
+        cmocka_unit_test(test_pv_rows_t),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
