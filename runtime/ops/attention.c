@@ -111,24 +111,27 @@ static void transpose_values(attn_job *j) {
 /* Query positions per work item. */
 #define ATTN_QBLOCK 8
 
-/* Keys per block of a single query's scores: a block of keys (16 KiB at D 64)
-** stays in L1 while the G query heads that read it score it. */
+/* Keys per block of a query's scores: a block of keys (16 KiB at D 64) stays in
+** L1 while the G query heads that read it score it. */
 #define ATTN_KBLOCK 64
 
-/* A single query (S == 1, a generated token) against KV head kvh: the scores
-** of the group's G query heads a block of keys at a time, each head's softmax,
-** then the G outputs in one pass over the values (ops_ggml_pv_dot_heads).
-** Every number is the one a head-by-head loop gives: each score is its own dot
-** and the outputs are the same sums.  buf: G * (T + 1) floats, then
+/* Query s against KV head kvh: the scores of the group's G query heads a block
+** of keys at a time, each head's softmax, then the G outputs together: for a
+** single query (S == 1, a generated token) ggml_vec_dot_f32's chains in one pass
+** over the values (ops_ggml_pv_dot_heads), for two or more llamafile sgemm's
+** sums from the transposed values (ops_ggml_pv_rows_t).  Every number is the
+** one a head-by-head loop gives: each score is its own dot and the outputs are
+** the same sums.  buf: G * (T + 1) floats, then (S == 1)
 ** ops_ggml_pv_dot_heads_work(G, T, D); n: G entries. */
-static void attn_one_query(attn_job *j, int64_t kvh, float *buf, int64_t *n) {
-    int64_t T = j->T, D = j->D, G = j->group, nk = visible_keys(j, 0), ps = T + 1;
-    const float *k = j->k + kvh * D;
+static void attn_query(attn_job *j, int64_t s, int64_t kvh, float *buf, int64_t *n) {
+    int64_t T = j->T, D = j->D, G = j->group, nk = visible_keys(j, s), ps = T + 1;
+    const float *k = j->k + kvh * D, *q = j->q + (s * j->H + kvh * G) * D;
+    float *o = j->o + (s * j->H + kvh * G) * D;
     for (int64_t t0 = 0; t0 < nk; t0 += ATTN_KBLOCK) {
         int64_t nb = nk - t0 < ATTN_KBLOCK ? nk - t0 : ATTN_KBLOCK;
         for (int64_t g = 0; g < G; g++)
-            ops_ggml_scores(j->q + (kvh * G + g) * D, k + t0 * j->Hkv * D, j->Hkv * D, nb, D,
-                            j->scale, buf + g * ps + t0);
+            ops_ggml_scores(q + g * D, k + t0 * j->Hkv * D, j->Hkv * D, nb, D, j->scale,
+                            buf + g * ps + t0);
     }
     bool same = true; /* every head a row of probabilities over the nk keys */
     for (int64_t g = 0; g < G; g++) {
@@ -136,76 +139,48 @@ static void attn_one_query(attn_job *j, int64_t kvh, float *buf, int64_t *n) {
         float *p = buf + g * ps, fill;
         bool nan, pv;
         float mx = row_max(p, nk, &nan);
-        if (j->scores) write_row(j->scores + h * T, p, nk, T, -INFINITY);
-        n[g] = softmax_row(j, p, nk, mx, nan, j->o + h * D, &fill, &pv);
-        if (j->probs) write_row(j->probs + h * T, p, n[g], T, fill);
+        if (j->scores) write_row(j->scores + (h * j->S + s) * T, p, nk, T, -INFINITY);
+        n[g] = softmax_row(j, p, nk, mx, nan, o + g * D, &fill, &pv);
+        if (j->probs) write_row(j->probs + (h * j->S + s) * T, p, n[g], T, fill);
         if (!pv) n[g] = -1; /* a NaN row: its output is set */
         same = same && n[g] == nk;
     }
-    if (same) {
-        ops_ggml_pv_dot_heads(buf, ps, G, j->v + kvh * D, j->Hkv * D, nk, D, j->o + kvh * G * D, D,
-                              buf + G * ps);
-        return;
-    }
-    for (int64_t g = 0; g < G; g++) /* a NaN or an all-masked row among them */
-        if (n[g] >= 0) pv_row(j, buf + g * ps, n[g], kvh, j->o + (kvh * G + g) * D);
+    if (same && j->S == 1)
+        ops_ggml_pv_dot_heads(buf, ps, G, j->v + kvh * D, j->Hkv * D, nk, D, o, D, buf + G * ps);
+    else if (same)
+        ops_ggml_pv_rows_t(buf, ps, G, j->vt + kvh * D * T, T, nk, D, o, D);
+    else
+        for (int64_t g = 0; g < G; g++) /* a NaN or an all-masked row among them */
+            if (n[g] >= 0) pv_row(j, buf + g * ps, n[g], kvh, o + g * D);
 }
 
 /* Items it = (n_blocks - 1 - b) * Hkv + kvh: the query positions of block b
 ** (the costly late blocks of a causal prompt first, so that the threads taking
 ** chunks from the pool's counter end together) against KV head kvh, for the
-** group of query heads that read it.  Each query scores only the keys it sees,
-** every score one ggml_vec_dot_f32 (ops_ggml_dot_f32) times the scale; the
-** outputs of a query's heads come from the transposed values in one pass
-** (ops_ggml_pv_rows_t: sgemm's sums, 4 heads x 3 outputs a tile).  A single
-** query (S == 1) goes to attn_one_query. */
+** group of query heads that read it (attn_query).  Each query scores only the
+** keys it sees, every score one ggml_vec_dot_f32 (ops_ggml_dot_f32) times the
+** scale. */
 static void attn_items(void *ctx, int64_t begin, int64_t end) {
     attn_job *j = ctx;
-    int64_t T = j->T, D = j->D, G = j->group, ps = T + 1;
-    size_t nf = (size_t)(G * ps + (j->S == 1 ? ops_ggml_pv_dot_heads_work(G, T, D) : 0));
+    int64_t T = j->T, D = j->D, G = j->group;
+    size_t nf = (size_t)(G * (T + 1) + (j->S == 1 ? ops_ggml_pv_dot_heads_work(G, T, D) : 0));
     float *p = malloc(nf * sizeof(float));
-    int64_t *n1 = malloc((size_t)G * sizeof *n1);
-    if (!p || !n1) {
+    int64_t *n = malloc((size_t)G * sizeof *n);
+    if (!p || !n) {
         free(p);
-        free(n1);
+        free(n);
         __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
         return;
     }
+    int64_t n_blocks = (j->S + ATTN_QBLOCK - 1) / ATTN_QBLOCK;
     for (int64_t it = begin; it < end; it++) {
-        if (j->S == 1) {
-            attn_one_query(j, it, p, n1);
-            continue;
-        }
-        int64_t n_blocks = (j->S + ATTN_QBLOCK - 1) / ATTN_QBLOCK;
         int64_t kvh = it % j->Hkv, s0 = (n_blocks - 1 - it / j->Hkv) * ATTN_QBLOCK;
         int64_t s1 = s0 + ATTN_QBLOCK < j->S ? s0 + ATTN_QBLOCK : j->S;
-        for (int64_t s = s0; s < s1; s++) {
-            int64_t nk = visible_keys(j, s);
-            bool same = true; /* every head a row of probabilities over the nk keys */
-            for (int64_t g = 0; g < G; g++) {
-                int64_t h = kvh * G + g;
-                float *pg = p + g * ps, *o = j->o + (s * j->H + h) * D, fill;
-                bool nan, pv;
-                ops_ggml_scores(j->q + (s * j->H + h) * D, j->k + kvh * D, j->Hkv * D, nk, D,
-                                j->scale, pg);
-                float mx = row_max(pg, nk, &nan);
-                if (j->scores) write_row(j->scores + (h * j->S + s) * T, pg, nk, T, -INFINITY);
-                n1[g] = softmax_row(j, pg, nk, mx, nan, o, &fill, &pv);
-                if (j->probs) write_row(j->probs + (h * j->S + s) * T, pg, n1[g], T, fill);
-                if (!pv) n1[g] = -1; /* a NaN row: its output is set */
-                same = same && n1[g] == nk;
-            }
-            float *o = j->o + (s * j->H + kvh * G) * D;
-            if (same) { /* the group's outputs from the transposed values */
-                ops_ggml_pv_rows_t(p, ps, G, j->vt + kvh * D * T, T, nk, D, o, D);
-                continue;
-            }
-            for (int64_t g = 0; g < G; g++) /* a NaN or an all-masked row among them */
-                if (n1[g] >= 0) pv_row(j, p + g * ps, n1[g], kvh, o + g * D);
-        }
+        for (int64_t s = s0; s < s1; s++)
+            attn_query(j, s, kvh, p, n);
     }
     free(p);
-    free(n1);
+    free(n);
 }
 
 tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v, bool causal,
