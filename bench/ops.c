@@ -115,6 +115,8 @@ int main(int argc, char **argv) {
          quantized(TL_DTYPE_Q8_0, 5632, 2048), NULL, 5632.0 * 2048 / 32 * 34},
         {"attention q[64,32,64] kv[64,4,64]", 1, randn(3, (int64_t[]){64, 32, 64}),
          randn(3, (int64_t[]){64, 4, 64}), randn(3, (int64_t[]){64, 4, 64}), 0},
+        {"attention q[512,32,64] kv[512,4,64]", 1, randn(3, (int64_t[]){512, 32, 64}),
+         randn(3, (int64_t[]){512, 4, 64}), randn(3, (int64_t[]){512, 4, 64}), 0},
         {"attention decode q[1,32,64] kv[512,4,64]", 1, randn(3, (int64_t[]){1, 32, 64}),
          randn(3, (int64_t[]){512, 4, 64}), randn(3, (int64_t[]){512, 4, 64}), 0},
         {"attention decode q[1,32,64] kv[2048,4,64]", 1, randn(3, (int64_t[]){1, 32, 64}),

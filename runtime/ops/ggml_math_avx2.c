@@ -302,16 +302,21 @@ static inline __attribute__((always_inline)) void pv_t_tile(const int RM, const 
                                                             const float *vt, int64_t vs, int64_t n,
                                                             float *o, int64_t os) {
     __m256 acc[4][3];
+#pragma GCC unroll 4
     for (int i = 0; i < RM; i++)
+#pragma GCC unroll 3
         for (int j = 0; j < RN; j++)
             acc[i][j] = _mm256_setzero_ps();
     int64_t n8 = n / 8 * 8;
     for (int64_t t = 0; t < n8; t += 8) {
         __m256 b[3];
+#pragma GCC unroll 3
         for (int j = 0; j < RN; j++)
             b[j] = _mm256_loadu_ps(vt + j * vs + t);
+#pragma GCC unroll 4
         for (int i = 0; i < RM; i++) {
             __m256 a = _mm256_loadu_ps(p + i * ps + t);
+#pragma GCC unroll 3
             for (int j = 0; j < RN; j++)
                 acc[i][j] = _mm256_fmadd_ps(a, b[j], acc[i][j]);
         }
@@ -320,15 +325,20 @@ static inline __attribute__((always_inline)) void pv_t_tile(const int RM, const 
         __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - n8)),
                                        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
         __m256 mf = _mm256_castsi256_ps(m), b[3];
+#pragma GCC unroll 3
         for (int j = 0; j < RN; j++)
             b[j] = _mm256_maskload_ps(vt + j * vs + n8, m);
+#pragma GCC unroll 4
         for (int i = 0; i < RM; i++) {
             __m256 a = _mm256_maskload_ps(p + i * ps + n8, m);
+#pragma GCC unroll 3
             for (int j = 0; j < RN; j++)
                 acc[i][j] = _mm256_blendv_ps(acc[i][j], _mm256_fmadd_ps(a, b[j], acc[i][j]), mf);
         }
     }
+#pragma GCC unroll 4
     for (int i = 0; i < RM; i++)
+#pragma GCC unroll 3
         for (int j = 0; j < RN; j++)
             o[i * os + j] = sgemm_hsum(acc[i][j]);
 }
