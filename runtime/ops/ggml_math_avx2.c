@@ -141,9 +141,43 @@ static inline __m256 halves(__m256 x, __m256 y) {
     return _mm256_add_ps(_mm256_permute2f128_ps(x, y, 0x20), _mm256_permute2f128_ps(x, y, 0x31));
 }
 
+/* dot_lanes for D = 64 with the query in registers: the same fused
+** multiply-adds from 0 in the same accumulators. */
+static inline __m256 dot_lanes64(const __m256 *qr, const float *k) {
+    __m256 z = _mm256_setzero_ps();
+    __m256 a0 = _mm256_fmadd_ps(qr[0], _mm256_loadu_ps(k), z);
+    __m256 a1 = _mm256_fmadd_ps(qr[1], _mm256_loadu_ps(k + 8), z);
+    __m256 a2 = _mm256_fmadd_ps(qr[2], _mm256_loadu_ps(k + 16), z);
+    __m256 a3 = _mm256_fmadd_ps(qr[3], _mm256_loadu_ps(k + 24), z);
+    a0 = _mm256_fmadd_ps(qr[4], _mm256_loadu_ps(k + 32), a0);
+    a1 = _mm256_fmadd_ps(qr[5], _mm256_loadu_ps(k + 40), a1);
+    a2 = _mm256_fmadd_ps(qr[6], _mm256_loadu_ps(k + 48), a2);
+    a3 = _mm256_fmadd_ps(qr[7], _mm256_loadu_ps(k + 56), a3);
+    return _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3));
+}
+
 void tl_ggml_scores8_avx2(const float *q, const float *k, int64_t kstride, int64_t n8, int64_t D,
                           float scale, float *out) {
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    if (D == 64) {
+        __m256 qr[8];
+        for (int i = 0; i < 8; i++)
+            qr[i] = _mm256_loadu_ps(q + 8 * i);
+        for (int64_t t = 0; t < n8; t += 8) {
+            const float *kt = k + t * kstride;
+            __m256 h01 = halves(dot_lanes64(qr, kt), dot_lanes64(qr, kt + kstride));
+            __m256 h23 =
+                halves(dot_lanes64(qr, kt + 2 * kstride), dot_lanes64(qr, kt + 3 * kstride));
+            __m256 h45 =
+                halves(dot_lanes64(qr, kt + 4 * kstride), dot_lanes64(qr, kt + 5 * kstride));
+            __m256 h67 =
+                halves(dot_lanes64(qr, kt + 6 * kstride), dot_lanes64(qr, kt + 7 * kstride));
+            __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(h01, h23), _mm256_hadd_ps(h45, h67));
+            h = _mm256_permutevar8x32_ps(h, order);
+            _mm256_storeu_ps(out + t, _mm256_mul_ps(h, _mm256_set1_ps(scale)));
+        }
+        return;
+    }
     for (int64_t t = 0; t < n8; t += 8) {
         const float *kt = k + t * kstride;
         /* each key's ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)), as the
