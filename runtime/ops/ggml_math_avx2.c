@@ -3,6 +3,8 @@
 ** portable ones in ggml_math.c, 8 lanes at a time. */
 #include "runtime/ops/ggml_math.h"
 
+#include "runtime/quant/avx2_common.h"
+
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -124,24 +126,12 @@ void tl_ggml_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t n,
     }
 }
 
-/* v = (a0 + a2) + (a1 + a3) of ggml_vec_dot_f32 for one key (D % 32 == 0). */
-static inline __m256 dot_lanes(const float *q, const float *k, int64_t D) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int64_t i = 0; i < D; i += 32) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(k + i + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16), _mm256_loadu_ps(k + i + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 24), _mm256_loadu_ps(k + i + 24), a3);
-    }
-    return _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3));
-}
-
 /* [lo(x) + hi(x) | lo(y) + hi(y)]: the first step of two keys' lane sums */
 static inline __m256 halves(__m256 x, __m256 y) {
     return _mm256_add_ps(_mm256_permute2f128_ps(x, y, 0x20), _mm256_permute2f128_ps(x, y, 0x31));
 }
 
-/* dot_lanes for D = 64 with the query in registers: the same fused
+/* f32_dot_lanes for D = 64 with the query in registers: the same fused
 ** multiply-adds from 0 in the same accumulators. */
 static inline __m256 dot_lanes64(const __m256 *qr, const float *k) {
     __m256 z = _mm256_setzero_ps();
@@ -184,10 +174,13 @@ void tl_ggml_scores8_avx2(const float *q, const float *k, int64_t kstride, int64
         ** one-key reduction's extract, add and two hadds: key j ends in lane
         ** (j even: j / 2, odd: 4 + j / 2); the pairs are folded as soon as they
         ** are computed, so the 8 keys' lanes never leave the registers */
-        __m256 h01 = halves(dot_lanes(q, kt, D), dot_lanes(q, kt + kstride, D));
-        __m256 h23 = halves(dot_lanes(q, kt + 2 * kstride, D), dot_lanes(q, kt + 3 * kstride, D));
-        __m256 h45 = halves(dot_lanes(q, kt + 4 * kstride, D), dot_lanes(q, kt + 5 * kstride, D));
-        __m256 h67 = halves(dot_lanes(q, kt + 6 * kstride, D), dot_lanes(q, kt + 7 * kstride, D));
+        __m256 h01 = halves(f32_dot_lanes(q, kt, D), f32_dot_lanes(q, kt + kstride, D));
+        __m256 h23 =
+            halves(f32_dot_lanes(q, kt + 2 * kstride, D), f32_dot_lanes(q, kt + 3 * kstride, D));
+        __m256 h45 =
+            halves(f32_dot_lanes(q, kt + 4 * kstride, D), f32_dot_lanes(q, kt + 5 * kstride, D));
+        __m256 h67 =
+            halves(f32_dot_lanes(q, kt + 6 * kstride, D), f32_dot_lanes(q, kt + 7 * kstride, D));
         __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(h01, h23), _mm256_hadd_ps(h45, h67));
         h = _mm256_permutevar8x32_ps(h, order);
         _mm256_storeu_ps(out + t, _mm256_mul_ps(h, _mm256_set1_ps(scale)));
@@ -318,15 +311,6 @@ void tl_ggml_pv_dot_heads_avx2(const float *p, int64_t pstride, int64_t G, const
     }
 }
 
-/* hsum as llamafile's sgemm reduces an accumulator: ((x0 + x4) + (x2 + x6)) +
-** ((x1 + x5) + (x3 + x7)). */
-static inline float sgemm_hsum(__m256 x) {
-    __m128 h = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    return _mm_cvtss_f32(h);
-}
-
 /* RM rows x RN outputs of tl_ggml_pv_rows_t_avx2: one 8-lane accumulator per
 ** output over the keys (key t in lane t % 8), RM + RN loads per RM * RN fused
 ** multiply-adds; the last n % 8 keys through a lane mask, so a key past n adds
@@ -374,7 +358,7 @@ static inline __attribute__((always_inline)) void pv_t_tile(const int RM, const 
     for (int i = 0; i < RM; i++)
 #pragma GCC unroll 3
         for (int j = 0; j < RN; j++)
-            o[i * os + j] = sgemm_hsum(acc[i][j]);
+            o[i * os + j] = hsum8(acc[i][j]); /* sgemm's reduction of an accumulator */
 }
 
 void tl_ggml_pv_rows_t_avx2(const float *p, int64_t ps, int64_t R, const float *vt, int64_t vs,

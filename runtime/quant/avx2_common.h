@@ -18,6 +18,20 @@ static inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(r);
 }
 
+/* ggml_vec_dot_f32's four accumulators over the first n elements (n % 32 == 0):
+** element i in accumulator (i % 32) / 8, lane i % 8, each a chain of fused
+** multiply-adds from 0, then (a0 + a2) + (a1 + a3). */
+static inline __m256 f32_dot_lanes(const float *x, const float *y, int64_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t i = 0; i < n; i += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+    }
+    return _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3));
+}
+
 /* 8 int32 lanes: lane k = sum of a[e]*b[e] for bytes e = 4k..4k+3, a and b
 ** signed bytes with a != -128 (the sign of a moved onto b, then an unsigned
 ** x signed multiply-add; the 16-bit pair sums cannot saturate). */
