@@ -33,6 +33,23 @@ static float frand(float lo, float hi) {
 }
 
 /* the sweep: random values over expf's range and beyond, and the edges */
+/* x[0..n) uniform in [lo, hi) */
+static void fill(float *x, int64_t n, float lo, float hi) {
+    for (int64_t i = 0; i < n; i++)
+        x[i] = frand(lo, hi);
+}
+
+/* The R output rows o + r * os against ref(row r) of D values, bit for bit. */
+static void check_rows(const float *o, int64_t os, int64_t R, int64_t D,
+                       void (*ref)(int64_t r, float *want, void *ctx), void *ctx) {
+    float want[128];
+    for (int64_t r = 0; r < R; r++) {
+        ref(r, want, ctx);
+        for (int64_t d = 0; d < D; d++)
+            assert_true(same(o[r * os + d], want[d]));
+    }
+}
+
 static int64_t inputs(float *x, int64_t cap) {
     const float edge[] = {0.0f,   -0.0f,    1.0f,      -1.0f,   88.3f,  88.4f,   -103.9f, -104.0f,
                           126.5f, -126.5f,  192.5f,    -192.5f, 300.0f, -300.0f, 1e-30f,  -1e-30f,
@@ -153,28 +170,38 @@ static void test_dot_scores_pv(void **state) {
 ** heads) against the one-head loop of ggml_ref.h, head by head: group sizes
 ** with and without a pair left over, head sizes with and without a 32-wide
 ** part, key counts around the 32 chains and past them. */
+typedef struct pv_case {
+    const float *p, *v;
+    int64_t ps, vs, n, D;
+} pv_case;
+
+static void ref_pv_dot_row(int64_t r, float *want, void *ctx) {
+    const pv_case *c = ctx;
+    ref_ggml_pv_dot(c->p + r * c->ps, c->v, c->vs, c->n, c->D, want);
+}
+
+static void ref_pv_row(int64_t r, float *want, void *ctx) {
+    const pv_case *c = ctx;
+    ref_ggml_pv(c->p + r * c->ps, c->v, c->vs, c->n, c->D, want);
+}
+
 static void test_pv_dot_heads(void **state) {
     (void)state;
     static const int64_t Ds[] = {8, 40, 64, 128}, Gs[] = {1, 2, 3, 8};
     enum { NMAX = 100, STRIDE = 2 * 128, GMAX = 8, PS = NMAX + 3 };
-    static float v[NMAX * STRIDE], p[GMAX * PS], o[GMAX * 130], want[128];
+    static float v[NMAX * STRIDE], p[GMAX * PS], o[GMAX * 130];
     static float work[GMAX * 32 * 128 + (NMAX + 31) / 32 * 32 * 128];
     for (size_t c = 0; c < sizeof Ds / sizeof Ds[0]; c++)
         for (size_t gi = 0; gi < sizeof Gs / sizeof Gs[0]; gi++) {
             int64_t D = Ds[c], G = Gs[gi];
             for (int64_t n = 0; n <= NMAX; n += n < 40 ? 1 : 7) {
-                for (int64_t i = 0; i < NMAX * STRIDE; i++)
-                    v[i] = frand(-2.0f, 2.0f);
-                for (int64_t i = 0; i < GMAX * PS; i++)
-                    p[i] = frand(0.0f, 1.0f);
+                fill(v, NMAX * STRIDE, -2.0f, 2.0f);
+                fill(p, GMAX * PS, 0.0f, 1.0f);
                 assert_true(ops_ggml_pv_dot_heads_work(G, n, D) <=
                             (int64_t)(sizeof work / sizeof work[0]));
                 ops_ggml_pv_dot_heads(p, PS, G, v, STRIDE, n, D, o, D + 2, work);
-                for (int64_t g = 0; g < G; g++) {
-                    ref_ggml_pv_dot(p + g * PS, v, STRIDE, n, D, want);
-                    for (int64_t d = 0; d < D; d++)
-                        assert_true(same(o[g * (D + 2) + d], want[d]));
-                }
+                pv_case pc = {p, v, PS, STRIDE, n, D};
+                check_rows(o, D + 2, G, D, ref_pv_dot_row, &pc);
             }
         }
 }
@@ -187,24 +214,19 @@ static void test_pv_rows_t(void **state) {
     (void)state;
     static const int64_t Ds[] = {8, 40, 64, 128}, Rs[] = {1, 3, 4, 5, 8};
     enum { NMAX = 100, RMAX = 8, PS = NMAX + 5, VS = NMAX + 3 };
-    static float v[NMAX * 128], vt[128 * VS], p[RMAX * PS], o[RMAX * 131], want[128];
+    static float v[NMAX * 128], vt[128 * VS], p[RMAX * PS], o[RMAX * 131];
     for (size_t c = 0; c < sizeof Ds / sizeof Ds[0]; c++)
         for (size_t ri = 0; ri < sizeof Rs / sizeof Rs[0]; ri++) {
             int64_t D = Ds[c], R = Rs[ri];
             for (int64_t n = 0; n <= NMAX; n += n < 20 ? 1 : 9) {
-                for (int64_t i = 0; i < NMAX * D; i++)
-                    v[i] = frand(-2.0f, 2.0f);
+                fill(v, NMAX * D, -2.0f, 2.0f);
                 for (int64_t t = 0; t < NMAX; t++)
                     for (int64_t d = 0; d < D; d++)
                         vt[d * VS + t] = v[t * D + d];
-                for (int64_t i = 0; i < RMAX * PS; i++)
-                    p[i] = frand(0.0f, 1.0f);
+                fill(p, RMAX * PS, 0.0f, 1.0f);
                 ops_ggml_pv_rows_t(p, PS, R, vt, VS, n, D, o, D + 3);
-                for (int64_t r = 0; r < R; r++) {
-                    ref_ggml_pv(p + r * PS, v, D, n, D, want);
-                    for (int64_t d = 0; d < D; d++)
-                        assert_true(same(o[r * (D + 3) + d], want[d]));
-                }
+                pv_case pc = {p, v, PS, D, n, D};
+                check_rows(o, D + 3, R, D, ref_pv_row, &pc);
             }
         }
 }
