@@ -350,8 +350,9 @@ int main(int argc, char **argv) {
     fwd_init(&f, m);
     int64_t *ids = malloc((size_t)pp * sizeof *ids);
     if (!ids) die("out of memory");
-    for (int i = 0; i < pp; i++) /* bench_prompt(): 1000 + (i * 7919) % (n_vocab - 2000) */
-        ids[i] = 1000 + ((int64_t)i * 7919) % (f.cfg.n_vocab - 2000);
+    for (int i = 0; i < pp; i++) /* bench_prompt() in bench/llama_bench.tl */
+        ids[i] = f.cfg.n_vocab < 4000 ? 3 + ((int64_t)i * 7919) % (f.cfg.n_vocab - 3)
+                                      : 1000 + ((int64_t)i * 7919) % (f.cfg.n_vocab - 2000);
 
     /* warm-up of both, then the comparison */
     run_tl(I, tl_src);
