@@ -170,31 +170,36 @@ tl_status tl_kvbatch_attention(tl_kvbatch *b, int64_t layer, const int64_t *seqs
     if (st != TL_OK) return st;
     tl_tensor *o = NULL;
     st = tl_tensor_new_uninit(TL_DTYPE_F32, 3, q->ne, &o);
-    int64_t r0 = 0;
-    for (int64_t i = 0; i < n && st == TL_OK; i++) {
+    /* every sequence's new keys and values into its cache, then all the attentions
+    ** in one parallel region (tl_op_attention_batch) */
+    tl_tensor **t = st == TL_OK ? calloc(3 * (size_t)n, sizeof *t) : NULL;
+    int64_t *pos = t ? malloc((size_t)n * sizeof *pos) : NULL;
+    float **op = pos ? malloc((size_t)n * sizeof *op) : NULL;
+    if (st == TL_OK && !op) st = tl_fail(TL_ERR_NOMEM, "KVBatch.attention: out of memory");
+    size_t row = (size_t)(q->ne[0] * q->ne[1]);
+    for (int64_t i = 0, r0 = 0; i < n && st == TL_OK; r0 += lens[i], i++) {
         tl_kvcache *c = b->seq[seqs[i]];
-        int64_t pos = tl_kvcache_len(c, layer);
-        tl_tensor *qi = NULL, *ki = NULL, *vi = NULL, *K = NULL, *V = NULL, *oi = NULL;
+        tl_tensor *ki = NULL, *vi = NULL;
+        pos[i] = tl_kvcache_len(c, layer);
+        op[i] = (float *)tl_tensor_data(o) + (size_t)r0 * row;
         st = rows_view(k, r0, lens[i], &ki);
         if (st == TL_OK) st = rows_view(v, r0, lens[i], &vi);
         if (st == TL_OK) st = tl_kvcache_append(c, layer, ki, vi);
-        if (st == TL_OK) st = tl_kvcache_view(c, layer, 0, &K);
-        if (st == TL_OK) st = tl_kvcache_view(c, layer, 1, &V);
-        if (st == TL_OK) st = rows_view(q, r0, lens[i], &qi);
-        if (st == TL_OK) st = tl_op_attention(qi, K, V, true, scale, pos, &oi);
-        if (st == TL_OK) {
-            size_t row = (size_t)(q->ne[0] * q->ne[1]) * sizeof(float);
-            memcpy((char *)tl_tensor_data(o) + (size_t)r0 * row, tl_tensor_data(oi),
-                   (size_t)lens[i] * row);
-        }
-        tl_tensor_unref(qi);
+        if (st == TL_OK) st = tl_kvcache_view(c, layer, 0, &t[n + i]);
+        if (st == TL_OK) st = tl_kvcache_view(c, layer, 1, &t[2 * n + i]);
+        if (st == TL_OK) st = rows_view(q, r0, lens[i], &t[i]);
         tl_tensor_unref(ki);
         tl_tensor_unref(vi);
-        tl_tensor_unref(K);
-        tl_tensor_unref(V);
-        tl_tensor_unref(oi);
-        r0 += lens[i];
     }
+    if (st == TL_OK)
+        st = tl_op_attention_batch((int)n, (const tl_tensor *const *)t,
+                                   (const tl_tensor *const *)t + n,
+                                   (const tl_tensor *const *)t + 2 * n, pos, scale, op);
+    for (int64_t i = 0; t && i < 3 * n; i++)
+        tl_tensor_unref(t[i]);
+    free(t);
+    free(pos);
+    free(op);
     if (st != TL_OK) {
         tl_tensor_unref(o);
         return st;

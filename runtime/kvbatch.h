@@ -9,9 +9,11 @@
 ** new tokens of sequence s sit at positions len(s) .. len(s) + lens - 1.
 **
 ** tl_kvbatch_attention() appends each sequence's k/v rows to its own cache and
-** runs the fused causal attention (runtime/ops.h: tl_op_attention) of its query
-** rows against its own keys only, exactly the call that sequence would make
-** alone, so each output row is bit-identical to running the sequence by itself. */
+** runs the fused causal attention of its query rows against its own keys only,
+** exactly the computation of the tl_op_attention call that sequence would make
+** alone, so each output row is bit-identical to running the sequence by itself;
+** all the sequences' attentions share one parallel region
+** (runtime/ops.h: tl_op_attention_batch). */
 #ifndef TL_RUNTIME_KVBATCH_H
 #define TL_RUNTIME_KVBATCH_H
 

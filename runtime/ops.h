@@ -230,6 +230,14 @@ tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tenso
 tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v,
                                 bool causal, float scale, int64_t pos_offset, tl_tensor **out,
                                 tl_tensor **scores, tl_tensor **probs);
+/* n independent causal tl_op_attention calls with one scale, in one parallel region
+** (a batch's sequences, each against its own cache): q[i] [S_i, H, D], k[i] and v[i]
+** [T_i, Hkv, D], the queries of i at positions pos[i] ..; output i written to the
+** S_i * H * D floats at o[i].  Each output is bit-identical to tl_op_attention's; the
+** work items of all of them share the threads (one barrier instead of n). */
+tl_status tl_op_attention_batch(int n, const tl_tensor *const *q, const tl_tensor *const *k,
+                                const tl_tensor *const *v, const int64_t *pos, float scale,
+                                float *const *o);
 /* probs [H, S, T] applied to v [T, Hkv, D] (query head h reads KV head h / (H/Hkv)):
 ** out [S, H, D] = sum over t of probs[h, s, t] v[t, h / (H/Hkv), :] in tl_op_attention's
 ** order, so tl_op_attention's probabilities give its output bit for bit. */

@@ -188,13 +188,14 @@ tl_status tl_op_attention(const tl_tensor *q, const tl_tensor *k, const tl_tenso
     return tl_op_attention_probs(q, k, v, causal, scale, pos_offset, out, NULL, NULL);
 }
 
-tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v,
-                                bool causal, float scale, int64_t pos_offset, tl_tensor **out,
-                                tl_tensor **scores, tl_tensor **probs) {
-    *out = NULL;
-    if (scores) *scores = NULL;
-    if (probs) *probs = NULL;
+/* Checks the shapes and fills j from q, k, v (f32 copies of other dtypes in
+** fq/fk/fv, the caller's to free, set even on failure); j->o and the rest the
+** caller's. */
+static tl_status attn_setup(attn_job *j, const tl_tensor *q, const tl_tensor *k, const tl_tensor *v,
+                            bool causal, float scale, int64_t pos_offset, float **fq, float **fk,
+                            float **fv) {
     char sq[96], sk[96], sv[96];
+    *fq = *fk = *fv = NULL;
     tl_status st = ops_require_plain("attention", q);
     if (st == TL_OK) st = ops_require_plain("attention", k);
     if (st == TL_OK) st = ops_require_plain("attention", v);
@@ -206,24 +207,52 @@ tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl
             "attention: shapes %s, %s and %s do not fit (q [S, H, D], k and v [T, Hkv, D], "
             "H a multiple of Hkv)",
             OPS_SHAPE(q, sq), OPS_SHAPE(k, sk), OPS_SHAPE(v, sv));
-    attn_job j = {.D = q->ne[0],
-                  .H = q->ne[1],
-                  .S = q->ne[2],
-                  .Hkv = k->ne[1],
-                  .T = k->ne[2],
-                  .causal = causal};
-    j.group = j.H / j.Hkv;
-    j.scale = scale > 0.0f ? scale : 1.0f / sqrtf((float)j.D);
-    j.pos_offset = pos_offset >= 0 ? pos_offset : j.T - j.S;
+    *j = (attn_job){.D = q->ne[0],
+                    .H = q->ne[1],
+                    .S = q->ne[2],
+                    .Hkv = k->ne[1],
+                    .T = k->ne[2],
+                    .causal = causal};
+    j->group = j->H / j->Hkv;
+    j->scale = scale > 0.0f ? scale : 1.0f / sqrtf((float)j->D);
+    j->pos_offset = pos_offset >= 0 ? pos_offset : j->T - j->S;
     /* every key is visible from an offset of T on: clamping keeps s + pos_offset
     ** from overflowing when an offset near INT64_MAX comes from a script */
-    if (j.pos_offset > j.T) j.pos_offset = j.T;
-    float *fq = NULL, *fk = NULL, *fv = NULL; /* copies, when the inputs are not f32 */
+    if (j->pos_offset > j->T) j->pos_offset = j->T;
+    st = ops_f32_data("attention", q, &j->q, fq);
+    if (st == TL_OK) st = ops_f32_data("attention", k, &j->k, fk);
+    if (st == TL_OK) st = ops_f32_data("attention", v, &j->v, fv);
+    return st;
+}
+
+/* Two or more queries read the values transposed (attn_query); sets j->failed
+** when out of memory. */
+static void attn_transpose(attn_job *j) {
+    if (j->S > 1 && j->S * j->H > 0 && j->D > 0) {
+        j->vt = malloc((size_t)(j->Hkv * j->D * j->T + 1) * sizeof(float));
+        if (!j->vt)
+            j->failed = 1;
+        else
+            transpose_values(j);
+    }
+}
+
+/* The work items of a job (attn_items). */
+static int64_t attn_n_items(const attn_job *j) {
+    return j->S * j->H > 0 && j->D > 0 ? (j->S + ATTN_QBLOCK - 1) / ATTN_QBLOCK * j->Hkv : 0;
+}
+
+tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl_tensor *v,
+                                bool causal, float scale, int64_t pos_offset, tl_tensor **out,
+                                tl_tensor **scores, tl_tensor **probs) {
+    *out = NULL;
+    if (scores) *scores = NULL;
+    if (probs) *probs = NULL;
+    attn_job j = {0};
+    float *fq, *fk, *fv; /* copies, when the inputs are not f32 */
+    tl_status st = attn_setup(&j, q, k, v, causal, scale, pos_offset, &fq, &fk, &fv);
     tl_tensor *o = NULL, *ts = NULL, *tp = NULL;
     int64_t pne[3] = {j.T, j.S, j.H}; /* ne order: [H, S, T] in NumPy order */
-    st = ops_f32_data("attention", q, &j.q, &fq);
-    if (st == TL_OK) st = ops_f32_data("attention", k, &j.k, &fk);
-    if (st == TL_OK) st = ops_f32_data("attention", v, &j.v, &fv);
     /* attn_items writes every output row (and, when D > 0, every scores/probs row) */
     if (st == TL_OK) st = tl_tensor_new_uninit(TL_DTYPE_F32, 3, q->ne, &o);
     if (st == TL_OK && scores) st = tl_tensor_new(TL_DTYPE_F32, 3, pne, &ts);
@@ -232,15 +261,8 @@ tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl
         j.o = tl_tensor_data(o);
         j.scores = ts ? tl_tensor_data(ts) : NULL;
         j.probs = tp ? tl_tensor_data(tp) : NULL;
-        if (j.S > 1 && j.S * j.H > 0 && j.D > 0) {
-            j.vt = malloc((size_t)(j.Hkv * j.D * j.T + 1) * sizeof(float));
-            if (!j.vt)
-                j.failed = 1;
-            else
-                transpose_values(&j);
-        }
-        if (j.S * j.H > 0 && j.D > 0 && !j.failed)
-            tl_parallel_for((j.S + ATTN_QBLOCK - 1) / ATTN_QBLOCK * j.Hkv, 1, attn_items, &j);
+        attn_transpose(&j);
+        if (!j.failed && attn_n_items(&j) > 0) tl_parallel_for(attn_n_items(&j), 1, attn_items, &j);
         free(j.vt);
         if (j.failed) st = tl_fail(TL_ERR_NOMEM, "attention: out of memory");
     }
@@ -256,6 +278,59 @@ tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl
     free(fq);
     free(fk);
     free(fv);
+    return st;
+}
+
+/* ---- several independent attentions in one parallel region ------------------ */
+
+typedef struct attn_many {
+    attn_job *jobs;
+    const int64_t *first; /* job i owns the items [first[i], first[i + 1]) */
+    int n;
+} attn_many;
+
+static void many_items(void *ctx, int64_t begin, int64_t end) {
+    attn_many *m = ctx;
+    for (int i = 0; i < m->n && m->first[i] < end; i++) {
+        int64_t b = begin > m->first[i] ? begin : m->first[i];
+        int64_t e = end < m->first[i + 1] ? end : m->first[i + 1];
+        if (b < e) attn_items(&m->jobs[i], b - m->first[i], e - m->first[i]);
+    }
+}
+
+tl_status tl_op_attention_batch(int n, const tl_tensor *const *q, const tl_tensor *const *k,
+                                const tl_tensor *const *v, const int64_t *pos, float scale,
+                                float *const *o) {
+    if (n <= 0) return TL_OK;
+    attn_job *jobs = calloc((size_t)n, sizeof *jobs);
+    int64_t *first = calloc((size_t)n + 1, sizeof *first);
+    float **copies = calloc(3 * (size_t)n, sizeof *copies);
+    tl_status st = jobs && first && copies ? TL_OK : tl_fail(TL_ERR_NOMEM, "out of memory");
+    int set = 0, failed = 0;
+    for (; set < n && st == TL_OK; set++) {
+        attn_job *j = &jobs[set];
+        st = attn_setup(j, q[set], k[set], v[set], true, scale, pos[set], &copies[3 * set],
+                        &copies[3 * set + 1], &copies[3 * set + 2]);
+        if (st != TL_OK) break;
+        j->o = o[set];
+        attn_transpose(j);
+        failed |= j->failed;
+        first[set + 1] = first[set] + attn_n_items(j);
+    }
+    if (st == TL_OK && !failed && first[n] > 0) {
+        attn_many m = {jobs, first, n};
+        tl_parallel_for(first[n], 1, many_items, &m);
+        for (int i = 0; i < n; i++)
+            failed |= jobs[i].failed;
+    }
+    if (st == TL_OK && failed) st = tl_fail(TL_ERR_NOMEM, "attention: out of memory");
+    for (int i = 0; jobs && i < n; i++)
+        free(jobs[i].vt);
+    for (int i = 0; copies && i < 3 * n; i++)
+        free(copies[i]);
+    free(jobs);
+    free(first);
+    free(copies);
     return st;
 }
 
