@@ -35,6 +35,7 @@
 #include "runtime/shadow.h"
 #include "runtime/threadpool.h"
 
+#include "llama_weights.h"
 #include "stream_read.h"
 
 #include <math.h>
@@ -83,48 +84,21 @@ static int profiling;
     } while (0)
 #define CHECK(call, what) CHECK_AS(P_VIEW, call, what)
 
-/* One layer's weights, looked up once (the .tl code reads them from lm.model.blk[i]). */
-typedef struct layer_w {
-    const tl_tensor *attn_norm, *qkv[3], *attn_out, *ffn_norm, *gate_up[2], *down;
-} layer_w;
-
 typedef struct fwd {
-    tl_llama_config cfg;
-    layer_w *blk;
+    llama_w w;
+    tl_llama_config cfg; /* w.cfg */
+    layer_w *blk;        /* w.blk */
     const tl_tensor *tok_embd, *out_norm, *out_w;
     tl_kvcache *cache;
 } fwd;
 
-static const tl_tensor *weight(tl_model *m, const char *fmt, int i) {
-    char name[96];
-    snprintf(name, sizeof name, fmt, i);
-    const tl_tensor *t = tl_model_find_tensor(m, name);
-    if (!t) {
-        fprintf(stderr, "bench_forward_c: no tensor %s\n", name);
-        exit(1);
-    }
-    return t;
-}
-
 static void fwd_init(fwd *f, tl_model *m) {
-    CHECK(tl_model_llama_config(m, &f->cfg), "llama config");
-    f->blk = calloc((size_t)f->cfg.n_layer, sizeof *f->blk);
-    if (!f->blk) die("out of memory");
-    for (int i = 0; i < f->cfg.n_layer; i++) {
-        layer_w *b = &f->blk[i];
-        b->attn_norm = weight(m, "blk.%d.attn_norm.weight", i);
-        b->qkv[0] = weight(m, "blk.%d.attn_q.weight", i);
-        b->qkv[1] = weight(m, "blk.%d.attn_k.weight", i);
-        b->qkv[2] = weight(m, "blk.%d.attn_v.weight", i);
-        b->attn_out = weight(m, "blk.%d.attn_output.weight", i);
-        b->ffn_norm = weight(m, "blk.%d.ffn_norm.weight", i);
-        b->gate_up[0] = weight(m, "blk.%d.ffn_gate.weight", i);
-        b->gate_up[1] = weight(m, "blk.%d.ffn_up.weight", i);
-        b->down = weight(m, "blk.%d.ffn_down.weight", i);
-    }
-    f->tok_embd = weight(m, "token_embd.weight", 0);
-    f->out_norm = weight(m, "output_norm.weight", 0);
-    f->out_w = f->cfg.tied_output ? f->tok_embd : weight(m, "output.weight", 0);
+    llama_w_init(&f->w, m);
+    f->cfg = f->w.cfg;
+    f->blk = f->w.blk;
+    f->tok_embd = f->w.tok_embd;
+    f->out_norm = f->w.out_norm;
+    f->out_w = f->w.out_w;
     /* llama_cache(lm): KVCache::new(n_layer, min(n_ctx, 512)) */
     CHECK(tl_kvcache_new(f->cfg.n_layer, f->cfg.n_ctx < 512 ? f->cfg.n_ctx : 512, &f->cache),
           "kv cache");
@@ -224,8 +198,12 @@ static tl_tensor *forward_last(fwd *f, const int64_t *ids, int64_t S) {
 static int64_t argmax_row(const tl_tensor *logits) {
     const float *p = tl_tensor_data(logits);
     int64_t n = tl_tensor_nelements(logits), best = 0;
+    float bv = p[0];
     for (int64_t i = 1; i < n; i++)
-        if (p[i] > p[best]) best = i;
+        if (p[i] > bv) {
+            bv = p[i];
+            best = i;
+        }
     return best;
 }
 
@@ -373,16 +351,7 @@ int main(int argc, char **argv) {
     tl_value_release(&v);
     tl_tensor_unref(lc);
 
-    /* The weights a token reads: every layer's seven matrices and the head. */
-    double body = 0, head = (double)tl_tensor_nbytes(f.out_w);
-    for (int i = 0; i < f.cfg.n_layer; i++) {
-        const layer_w *b = &f.blk[i];
-        const tl_tensor *w[7] = {b->qkv[0],     b->qkv[1],     b->qkv[2], b->attn_out,
-                                 b->gate_up[0], b->gate_up[1], b->down};
-        for (int k = 0; k < 7; k++)
-            body += (double)tl_tensor_nbytes(w[k]);
-    }
-    double bytes = body + head;
+    double bytes = f.w.bytes, head = f.w.head_bytes;
     printf("weights a token reads: %.1f MB (%.1f MB in the output head)\n", bytes / 1e6,
            head / 1e6);
 
