@@ -19,6 +19,8 @@
 #include "runtime/shadow.h"
 #include "runtime/threadpool.h"
 
+#include "bench_common.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,14 +50,9 @@ static timing run(tl_interp *I, const char *src) {
     return (timing){clock_s(CLOCK_MONOTONIC) - w0, clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0};
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* min, median, max of n values (sorted in place) */
 static void stats(double *v, int n, double out[3]) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
     out[0] = v[0];
     out[1] = v[n / 2];
     out[2] = v[n - 1];
@@ -66,26 +63,14 @@ enum { TG1, TGB, PPL, PPB, N_CASES };
 int main(int argc, char **argv) {
     const char *model = NULL;
     int threads = 0, seqs = 8, pp = 64, tg = 16, reps = 3;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--threads") == 0 && i + 1 < argc)
-            threads = atoi(argv[++i]);
-        else if (strcmp(a, "--seqs") == 0 && i + 1 < argc)
-            seqs = atoi(argv[++i]);
-        else if (strcmp(a, "--pp") == 0 && i + 1 < argc)
-            pp = atoi(argv[++i]);
-        else if (strcmp(a, "--tg") == 0 && i + 1 < argc)
-            tg = atoi(argv[++i]);
-        else if (strcmp(a, "--reps") == 0 && i + 1 < argc)
-            reps = atoi(argv[++i]);
-        else if (a[0] != '-' && !model)
-            model = a;
-        else {
-            fprintf(stderr, "usage: bench_batch MODEL.gguf [--threads N] [--seqs N] [--pp N] "
-                            "[--tg N] [--reps N]\n");
-            return 2;
-        }
-    }
+    const bench_opt opts[] = {{"--threads", &threads, 0},
+                              {"--seqs", &seqs, 0},
+                              {"--pp", &pp, 0},
+                              {"--tg", &tg, 0},
+                              {"--reps", &reps, 0}};
+    if (bench_args(argc, argv, opts, 5, &model,
+                   "bench_batch MODEL.gguf [--threads N] [--seqs N] [--pp N] [--tg N] [--reps N]"))
+        return 2;
     if (!model || seqs < 1 || seqs > 64 || pp < 1 || tg < 1 || reps < 1 || reps > 100) {
         fprintf(stderr, "bench_batch: give MODEL.gguf, 1 <= seqs <= 64, pp >= 1, tg >= 1, "
                         "1 <= reps <= 100\n");

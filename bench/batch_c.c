@@ -29,6 +29,7 @@
 #include "runtime/shadow.h"
 #include "runtime/threadpool.h"
 
+#include "bench_common.h"
 #include "llama_weights.h"
 
 #include <math.h>
@@ -43,12 +44,6 @@
 #endif
 
 #define MAX_SEQS 64
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void die(const char *what) {
     fprintf(stderr, "bench_batch_c: %s: %s\n", what, tl_last_error());
@@ -196,7 +191,7 @@ static double matmuls_alone(const llama_w *m, int rows) {
     CHECK(tl_op_full(TL_DTYPE_F32, 2, (int64_t[]){rows, c->n_head * c->head_dim}, 0.01, &o),
           "full");
     CHECK(tl_op_full(TL_DTYPE_F32, 2, (int64_t[]){rows, c->n_ff}, 0.01, &ff), "full");
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < c->n_layer; i++) {
         const layer_w *b = &m->blk[i];
         linear_batch(x, b->qkv, 3, lens, rows, false, r);
@@ -210,7 +205,7 @@ static double matmuls_alone(const llama_w *m, int rows) {
     }
     linear_batch(x, &m->out_w, 1, lens, rows, true, r);
     unref_all(r, 1);
-    double s = now() - t0;
+    double s = bench_now() - t0;
     tl_tensor_unref(x);
     tl_tensor_unref(o);
     tl_tensor_unref(ff);
@@ -239,13 +234,8 @@ static tl_value call_tl(tl_interp *I, const tl_value *fn, int argc, const tl_val
     return out;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
     return v[n / 2];
 }
 
@@ -270,26 +260,15 @@ static tl_tensor *c_prompts(const llama_w *m, tl_kvbatch *kb, int seqs, int pp) 
 int main(int argc, char **argv) {
     const char *model = NULL;
     int threads = 0, seqs = 8, pp = 16, tg = 16, reps = 10;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--threads") == 0 && i + 1 < argc)
-            threads = atoi(argv[++i]);
-        else if (strcmp(a, "--seqs") == 0 && i + 1 < argc)
-            seqs = atoi(argv[++i]);
-        else if (strcmp(a, "--pp") == 0 && i + 1 < argc)
-            pp = atoi(argv[++i]);
-        else if (strcmp(a, "--tg") == 0 && i + 1 < argc)
-            tg = atoi(argv[++i]);
-        else if (strcmp(a, "--reps") == 0 && i + 1 < argc)
-            reps = atoi(argv[++i]);
-        else if (a[0] != '-' && !model)
-            model = a;
-        else {
-            fprintf(stderr, "usage: bench_batch_c MODEL.gguf [--threads N] [--seqs N] [--pp N] "
-                            "[--tg N] [--reps N]\n");
-            return 2;
-        }
-    }
+    const bench_opt opts[] = {{"--threads", &threads, 0},
+                              {"--seqs", &seqs, 0},
+                              {"--pp", &pp, 0},
+                              {"--tg", &tg, 0},
+                              {"--reps", &reps, 0}};
+    if (bench_args(argc, argv, opts, 5, &model,
+                   "bench_batch_c MODEL.gguf [--threads N] [--seqs N] [--pp N] [--tg N] "
+                   "[--reps N]"))
+        return 2;
     if (!model || seqs < 1 || seqs > MAX_SEQS || pp < 1 || seqs * pp > 4096 || tg < 1 || reps < 1 ||
         reps > 100) {
         fprintf(stderr,
@@ -379,21 +358,21 @@ int main(int argc, char **argv) {
         args1[2] = global(I, "t1");
         double secs[K_N] = {0};
         for (int s = 0; s < tg; s++) {
-            double t0 = now();
+            double t0 = bench_now();
             argmax_rows(lc, ids);
             tl_tensor_unref(lc);
             lc = batch_last(&m, kb, sq, ones, seqs, ids);
-            double t1 = now();
+            double t1 = bench_now();
             tl_value next = call_tl(I, &bstep, 3, bargs);
             tl_value_release(&bargs[2]);
             bargs[2] = next;
-            double t2 = now();
+            double t2 = bench_now();
             secs[K_MM] += matmuls_alone(&m, seqs);
-            double t3 = now();
+            double t3 = bench_now();
             next = call_tl(I, &step1, 3, args1);
             tl_value_release(&args1[2]);
             args1[2] = next;
-            double t4 = now();
+            double t4 = bench_now();
             secs[K_1MM] += matmuls_alone(&m, 1);
             secs[K_C] += t1 - t0;
             secs[K_TL] += t2 - t1;

@@ -7,17 +7,13 @@
 ** pairs), the 5% graph same-generation (see docs/performance.md). */
 #include "runtime/datalog.h"
 
+#include "bench_common.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static uint64_t rs = 42;
 static uint32_t rnd(void) {
@@ -74,9 +70,9 @@ static void run(const char *what, tl_rel *edges, int64_t side, bool full_tc, boo
     tl_dl_stats stats = {0};
     double t0, t1;
     if (full_tc) {
-        t0 = now();
+        t0 = bench_now();
         check(tl_dl_forward(&p, model, &stats, &err));
-        t1 = now();
+        t1 = bench_now();
         printf("%-28s tc forward   %9zu tuples  %8.3f s  %7.1f MB  %lld rounds\n", what, model[1].n,
                t1 - t0, (double)tl_rel_bytes(&model[1]) / 1e6, (long long)stats.rounds);
         breakdown(&model[1]);
@@ -87,9 +83,9 @@ static void run(const char *what, tl_rel *edges, int64_t side, bool full_tc, boo
     tl_rel ans;
     if (full_tc) { /* on the chain, right recursion tables every suffix: 50M answers */
         stats = (tl_dl_stats){0};
-        t0 = now();
+        t0 = bench_now();
         check(tl_dl_query(&p, 1, pat, &ans, &stats, &err));
-        t1 = now();
+        t1 = bench_now();
         printf("%-28s tc(0, X)     %9zu answers %8.3f s  %lld rounds\n", what, ans.n, t1 - t0,
                (long long)stats.rounds);
         tl_rel_free(&ans);
@@ -98,9 +94,9 @@ static void run(const char *what, tl_rel *edges, int64_t side, bool full_tc, boo
     p.rules = rules + 2; /* the sg rules alone (tc is not needed) */
     p.n_rules = 2;
     stats = (tl_dl_stats){0};
-    t0 = now();
+    t0 = bench_now();
     check(tl_dl_forward(&p, model, &stats, &err));
-    t1 = now();
+    t1 = bench_now();
     printf("%-28s sg forward   %9zu tuples  %8.3f s  %7.1f MB  %lld rounds\n", what, model[2].n,
            t1 - t0, (double)tl_rel_bytes(&model[2]) / 1e6, (long long)stats.rounds);
     breakdown(&model[2]);

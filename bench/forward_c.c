@@ -35,6 +35,7 @@
 #include "runtime/shadow.h"
 #include "runtime/threadpool.h"
 
+#include "bench_common.h"
 #include "llama_weights.h"
 #include "stream_read.h"
 
@@ -48,12 +49,6 @@
 #ifndef TL_BENCH_DIR
 #define TL_BENCH_DIR "bench"
 #endif
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void die(const char *what) {
     fprintf(stderr, "bench_forward_c: %s: %s\n", what, tl_last_error());
@@ -78,9 +73,9 @@ static int profiling;
 
 #define CHECK_AS(kind, call, what)                                                                 \
     do {                                                                                           \
-        double t0_ = profiling ? now() : 0;                                                        \
+        double t0_ = profiling ? bench_now() : 0;                                                  \
         if ((call) != TL_OK) die(what);                                                            \
-        if (profiling) prof[kind] += now() - t0_;                                                  \
+        if (profiling) prof[kind] += bench_now() - t0_;                                            \
     } while (0)
 #define CHECK(call, what) CHECK_AS(P_VIEW, call, what)
 
@@ -211,9 +206,9 @@ static int64_t argmax_row(const tl_tensor *logits) {
 static tl_tensor *run_c(fwd *f, const int64_t *ids, int pp, int tg, double *pp_s, double *tg_s,
                         int profile) {
     CHECK(tl_kvcache_truncate(f->cache, 0), "kv clear");
-    double t0 = now();
+    double t0 = bench_now();
     tl_tensor *logits = forward_last(f, ids, pp);
-    double t1 = now();
+    double t1 = bench_now();
     profiling = profile;
     for (int i = 0; i < tg; i++) {
         int64_t t = argmax_row(logits);
@@ -221,7 +216,7 @@ static tl_tensor *run_c(fwd *f, const int64_t *ids, int pp, int tg, double *pp_s
         logits = forward_last(f, &t, 1);
     }
     profiling = 0;
-    double t2 = now();
+    double t2 = bench_now();
     if (pp_s) *pp_s = t1 - t0;
     if (tg_s) *tg_s = t2 - t1;
     return logits;
@@ -235,7 +230,7 @@ static double run_matmuls_only(fwd *f, int tg) {
     CHECK(tl_op_full(TL_DTYPE_F32, 2, (int64_t[]){1, c->n_embd}, 0.01, &x), "full");
     CHECK(tl_op_full(TL_DTYPE_F32, 2, (int64_t[]){1, c->n_head * c->head_dim}, 0.01, &o), "full");
     CHECK(tl_op_full(TL_DTYPE_F32, 2, (int64_t[]){1, c->n_ff}, 0.01, &ff), "full");
-    double t0 = now();
+    double t0 = bench_now();
     for (int t = 0; t < tg; t++) {
         for (int i = 0; i < c->n_layer; i++) {
             const layer_w *b = &f->blk[i];
@@ -253,7 +248,7 @@ static double run_matmuls_only(fwd *f, int tg) {
         CHECK(tl_op_linear(x, f->out_w, NULL, &r[0]), "head");
         tl_tensor_unref(r[0]);
     }
-    double s = now() - t0;
+    double s = bench_now() - t0;
     tl_tensor_unref(x);
     tl_tensor_unref(o);
     tl_tensor_unref(ff);
@@ -267,34 +262,18 @@ static void run_tl(tl_interp *I, const char *src) {
     }
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv) {
     const char *model = NULL;
     int threads = 0, pp = 64, tg = 64, reps = 3, profile = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--threads") == 0 && i + 1 < argc)
-            threads = atoi(argv[++i]);
-        else if (strcmp(a, "--pp") == 0 && i + 1 < argc)
-            pp = atoi(argv[++i]);
-        else if (strcmp(a, "--tg") == 0 && i + 1 < argc)
-            tg = atoi(argv[++i]);
-        else if (strcmp(a, "--reps") == 0 && i + 1 < argc)
-            reps = atoi(argv[++i]);
-        else if (strcmp(a, "--profile") == 0)
-            profile = 1;
-        else if (a[0] != '-' && !model)
-            model = a;
-        else {
-            fprintf(stderr, "usage: bench_forward_c MODEL.gguf [--threads N] [--pp N] [--tg N] "
-                            "[--reps N] [--profile]\n");
-            return 2;
-        }
-    }
+    const bench_opt opts[] = {{"--threads", &threads, 0},
+                              {"--pp", &pp, 0},
+                              {"--tg", &tg, 0},
+                              {"--reps", &reps, 0},
+                              {"--profile", &profile, 1}};
+    if (bench_args(argc, argv, opts, 5, &model,
+                   "bench_forward_c MODEL.gguf [--threads N] [--pp N] [--tg N] [--reps N] "
+                   "[--profile]"))
+        return 2;
     if (!model || pp < 1 || tg < 1 || reps < 1 || reps > 100) {
         fprintf(stderr, "bench_forward_c: give MODEL.gguf, pp >= 1, tg >= 1, 1 <= reps <= 100\n");
         return 2;
@@ -395,11 +374,11 @@ int main(int argc, char **argv) {
         if (tl_interp_get_global(I, "lg", &targs[2]) != TL_OK) die("lg");
         double secs[K_N] = {0, 0, 0};
         for (int i = 0; i < tg; i++) {
-            double t0 = now();
+            double t0 = bench_now();
             int64_t id = argmax_row(lr);
             tl_tensor_unref(lr);
             lr = forward_last(&f, &id, 1);
-            double t1 = now();
+            double t1 = bench_now();
             tl_value next;
             if (tl_interp_call(I, &step_fn, 3, targs, &next) != TL_OK) {
                 fprintf(stderr, "bench_forward_c: %s\n", tl_interp_error(I));
@@ -407,7 +386,7 @@ int main(int argc, char **argv) {
             }
             tl_value_release(&targs[2]);
             targs[2] = next;
-            double t2 = now();
+            double t2 = bench_now();
             secs[K_MM] += run_matmuls_only(&f, 1);
             secs[K_C] += t1 - t0;
             secs[K_TL] += t2 - t1;
@@ -429,15 +408,15 @@ int main(int argc, char **argv) {
         n_pct += steady;
         bw_prev = bw;
     }
-    qsort(tl_over_c, (size_t)reps, sizeof(double), cmp_double);
-    qsort(c_over_mm, (size_t)reps, sizeof(double), cmp_double);
+    qsort(tl_over_c, (size_t)reps, sizeof(double), bench_cmp_double);
+    qsort(c_over_mm, (size_t)reps, sizeof(double), bench_cmp_double);
     printf("a .tl token takes %.3f-%.3fx a C token's time (median %.3fx); a C token %.3f-%.3fx "
            "its matmuls' alone (median %.3fx)\n",
            tl_over_c[0], tl_over_c[reps - 1], tl_over_c[reps / 2], c_over_mm[0],
            c_over_mm[reps - 1], c_over_mm[reps / 2]);
     printf("rounds whose streaming readings before and after agree within 10%%: %d\n", n_pct);
     for (int k = 0; k < K_N && n_pct; k++) {
-        qsort(pct[k], (size_t)n_pct, sizeof(double), cmp_double);
+        qsort(pct[k], (size_t)n_pct, sizeof(double), bench_cmp_double);
         printf("  %-14s %.1f-%.1f%% of the streaming rate (median %.1f%%)\n", kind[k], pct[k][0],
                pct[k][n_pct - 1], pct[k][n_pct / 2]);
     }

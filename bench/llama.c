@@ -17,6 +17,8 @@
 #include "runtime/shadow.h"
 #include "runtime/threadpool.h"
 
+#include "bench_common.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +27,6 @@
 #ifndef TL_BENCH_DIR
 #define TL_BENCH_DIR "bench"
 #endif
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static double peak_rss_mib(void) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -68,18 +64,13 @@ static double last_cpu; /* CPU seconds of the last run() */
 
 /* Runs src; on error prints it and exits (a bench, not a library). */
 static double run(tl_interp *I, const char *src) {
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bench_now(), c0 = cpu_now();
     if (tl_interp_eval_string(I, src, strlen(src), "<bench>", NULL) != TL_OK) {
         fprintf(stderr, "bench_llama: %s\n", tl_interp_error(I));
         exit(1);
     }
     last_cpu = cpu_now() - c0;
-    return now() - t0;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    return bench_now() - t0;
 }
 
 typedef struct stat3 {
@@ -87,37 +78,26 @@ typedef struct stat3 {
 } stat3;
 
 static stat3 stats(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
     return (stat3){v[0], v[n / 2], v[n - 1]};
 }
 
 int main(int argc, char **argv) {
     const char *model = NULL;
-    int threads = 0, pp = 64, tg = 32, reps = 3, json = 0, lens = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--threads") == 0 && i + 1 < argc)
-            threads = atoi(argv[++i]);
-        else if (strcmp(a, "--pp") == 0 && i + 1 < argc)
-            pp = atoi(argv[++i]);
-        else if (strcmp(a, "--tg") == 0 && i + 1 < argc)
-            tg = atoi(argv[++i]);
-        else if (strcmp(a, "--reps") == 0 && i + 1 < argc)
-            reps = atoi(argv[++i]);
-        else if (strcmp(a, "--json") == 0)
-            json = 1;
-        else if (strcmp(a, "--lens") == 0)
-            lens = 1;
-        else if (strcmp(a, "--huge-pages") == 0)
-            setenv("TL_HUGE_PAGES", "1", 1); /* the weights in 2 MiB pages (runtime/gguf.h) */
-        else if (a[0] != '-' && !model)
-            model = a;
-        else {
-            fprintf(stderr, "usage: bench_llama MODEL.gguf [--threads N] [--pp N] [--tg N] [--reps "
-                            "N] [--huge-pages] [--lens] [--json]\n");
-            return 2;
-        }
-    }
+    int threads = 0, pp = 64, tg = 32, reps = 3, json = 0, lens = 0, huge_pages = 0;
+    const bench_opt opts[] = {{"--threads", &threads, 0},
+                              {"--pp", &pp, 0},
+                              {"--tg", &tg, 0},
+                              {"--reps", &reps, 0},
+                              {"--json", &json, 1},
+                              {"--lens", &lens, 1},
+                              {"--huge-pages", &huge_pages, 1}};
+    if (bench_args(argc, argv, opts, 7, &model,
+                   "bench_llama MODEL.gguf [--threads N] [--pp N] [--tg N] [--reps N] "
+                   "[--huge-pages] [--lens] [--json]"))
+        return 2;
+    if (huge_pages)
+        setenv("TL_HUGE_PAGES", "1", 1); /* the weights in 2 MiB pages (runtime/gguf.h) */
     if (!model) model = getenv("TL_BENCH_MODEL");
     if (!model || pp < 1 || tg < 0 || reps < 1 || reps > 100) {
         fprintf(stderr,
@@ -148,9 +128,9 @@ int main(int argc, char **argv) {
     double tg_first = tg ? tg / run(I, src) : 0;
     /* the weights' shadows (runtime/shadow.h), asked for by the warm-up, made in
     ** the background: the timed rounds start once they are all there */
-    double t_shadow = now();
+    double t_shadow = bench_now();
     tl_shadow_wait();
-    t_shadow = now() - t_shadow;
+    t_shadow = bench_now() - t_shadow;
     double pp_t[100], tg_t[100], tg_c[100], pp_c[100];
     for (int r = 0; r < reps; r++) {
         pp_t[r] = pp / run(I, pp_src);

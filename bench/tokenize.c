@@ -7,17 +7,13 @@
 ** runs (default 5).  The target (issue 5): 1 MB in under 0.5 s. */
 #include "runtime/tokenizer.h"
 
+#include "bench_common.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int append_file(const char *path, char **buf, size_t *len, size_t *cap) {
     FILE *f = fopen(path, "rb");
@@ -38,11 +34,6 @@ static int append_file(const char *path, char **buf, size_t *len, size_t *cap) {
     }
     fclose(f);
     return 0;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv) {
@@ -106,34 +97,34 @@ int main(int argc, char **argv) {
     free(src);
 
     tl_tokenizer *tok;
-    double t0 = now();
+    double t0 = bench_now();
     if (tl_tokenizer_load(vocab, &tok)) {
         fprintf(stderr, "%s\n", tl_last_error());
         return 1;
     }
-    double t_load = now() - t0;
+    double t_load = bench_now() - t0;
 
     double *tt = malloc(sizeof(double) * (size_t)reps), *td = malloc(sizeof(double) * (size_t)reps);
     size_t n_ids = 0;
     for (int r = 0; r < reps; r++) {
         int32_t *ids;
-        double a = now();
+        double a = bench_now();
         if (tl_tokenize(tok, text, want, true, false, &ids, &n_ids)) {
             fprintf(stderr, "%s\n", tl_last_error());
             return 1;
         }
-        double b = now();
+        double b = bench_now();
         char *back;
         size_t back_len;
         tl_detokenize(tok, ids, n_ids, true, false, &back, &back_len);
-        double c = now();
+        double c = bench_now();
         tt[r] = b - a;
         td[r] = c - b;
         free(back);
         free(ids);
     }
-    qsort(tt, (size_t)reps, sizeof *tt, cmp_double);
-    qsort(td, (size_t)reps, sizeof *td, cmp_double);
+    qsort(tt, (size_t)reps, sizeof *tt, bench_cmp_double);
+    qsort(td, (size_t)reps, sizeof *td, bench_cmp_double);
     printf("vocab %s (%d tokens, %s), load %.1f ms\n", vocab, tl_tokenizer_n_vocab(tok),
            tl_tokenizer_kind(tok), t_load * 1e3);
     printf("text %.2f MB -> %zu tokens (%.2f bytes/token)\n", (double)want / 1048576.0, n_ids,
