@@ -14,12 +14,18 @@
 
 /* ---- argument helpers ------------------------------------------------------------ */
 
-/* Walks a nested array: records the shape on the first path, then checks it. */
-static tl_status nested_shape(const tl_value *v, int depth, int64_t *shape, int *n_dims,
+/* Walks a nested array whose first path fixed the rank: records the shape, then
+** checks that every list at each depth has its length and that the numbers sit at
+** depth rank only (a list where a number was expected, or the reverse, is ragged
+** whichever comes first). */
+static tl_status nested_shape(const tl_value *v, int depth, int rank, int64_t *shape, int *n_dims,
                               bool *any_float, bool *all_bool) {
     if (v->kind == TL_VAL_ARRAY) {
         if (depth >= TL_MAX_DIMS)
             return tl_fail(TL_ERR_SHAPE, "array literal nests deeper than %d levels", TL_MAX_DIMS);
+        if (depth >= rank)
+            return tl_fail(TL_ERR_SHAPE,
+                           "array literal is ragged (a list where a number was expected)");
         const tl_array *a = v->as.arr;
         if (depth >= *n_dims) {
             *n_dims = depth + 1;
@@ -31,7 +37,7 @@ static tl_status nested_shape(const tl_value *v, int depth, int64_t *shape, int 
         }
         for (size_t i = 0; i < a->len; i++) {
             tl_status st =
-                nested_shape(&a->items[i], depth + 1, shape, n_dims, any_float, all_bool);
+                nested_shape(&a->items[i], depth + 1, rank, shape, n_dims, any_float, all_bool);
             if (st != TL_OK) return st;
         }
         return TL_OK;
@@ -39,7 +45,7 @@ static tl_status nested_shape(const tl_value *v, int depth, int64_t *shape, int 
     if (v->kind != TL_VAL_INT && v->kind != TL_VAL_FLOAT && v->kind != TL_VAL_BOOL)
         return tl_fail(TL_ERR_TYPE, "array literal holds a %s, not a number",
                        tl_value_type_name(v));
-    if (depth != *n_dims)
+    if (depth != rank)
         return tl_fail(TL_ERR_SHAPE,
                        "array literal is ragged (a number where a list was expected)");
     if (v->kind == TL_VAL_FLOAT) *any_float = true;
@@ -93,7 +99,7 @@ tl_status tl_value_to_tensor(const tl_value *v, tl_tensor **out) {
         }
         int rank = n_dims;
         n_dims = 0;
-        tl_status st = nested_shape(v, 0, shape, &n_dims, &any_float, &all_bool);
+        tl_status st = nested_shape(v, 0, rank, shape, &n_dims, &any_float, &all_bool);
         if (st != TL_OK) return st;
         if (n_dims < rank) n_dims = rank; /* empty innermost lists */
         tl_dtype dt = any_float                             ? TL_DTYPE_F32

@@ -88,6 +88,20 @@ static void test_nested_array_to_tensor(void **state) {
     OK(tl_array_push(m.as.arr, ints(2, (int64_t[]){7, 8})));
     assert_int_equal(tl_value_to_tensor(&m, &t), TL_ERR_SHAPE);
     tl_value_release(&m);
+    /* a number, then a list at the same depth: ragged whichever comes first (the
+    ** fuzzer's [3, []] once sized a [2, 0] tensor and wrote the 3 past its end) */
+    tl_value mixed[4];
+    for (int order = 0; order < 4; order++) {
+        tl_value num = tl_value_int(3), list = ints(order < 2 ? 0 : 1, (int64_t[]){1});
+        OK(tl_value_array(2, &mixed[order]));
+        OK(tl_array_push(mixed[order].as.arr, order % 2 ? list : num));
+        OK(tl_array_push(mixed[order].as.arr, order % 2 ? num : list));
+        t = NULL;
+        assert_int_equal(tl_value_to_tensor(&mixed[order], &t), TL_ERR_SHAPE);
+        assert_null(t);
+        assert_non_null(strstr(tl_last_error(), "ragged"));
+        tl_value_release(&mixed[order]);
+    }
 }
 
 static void test_arith_and_nn(void **state) {
