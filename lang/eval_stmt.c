@@ -213,6 +213,8 @@ static bool flatten(const tl_value *v, int depth, int64_t *shape, int *rank, dou
                     int64_t *k, int64_t cap) {
     if (v->kind != TL_VAL_ARRAY) {
         if (!tl_value_is_number(v) && v->kind != TL_VAL_BOOL) return false;
+        if (*rank < 0 && depth < TL_MAX_DIMS && shape[depth] >= 0)
+            return false; /* a list came first at this depth: [[], 3] */
         if (*rank < 0) *rank = depth;
         if (*rank != depth || *k >= cap) return false;
         vals[(*k)++] = tl_value_as_double(v);
