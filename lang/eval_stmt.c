@@ -173,43 +173,62 @@ static bool base_dtype(const char *name, tl_dtype *dt) {
     return false;
 }
 
-static void store_double(tl_dtype dt, char *p, double d) {
+/* One number of an initializer: integers (and bools) kept exact, floats as doubles. */
+typedef struct init_leaf {
+    double d;
+    int64_t i;
+    bool is_int;
+} init_leaf;
+
+/* Stores a number as dt; false when an integer dtype cannot hold it (out of its
+** range, NaN or infinite): a literal that does not fit its declaration is an
+** error, not a wrapped or undefined conversion.  Floats into integers truncate
+** toward 0, as to_i32 and to_i64 do. */
+static bool store_leaf(tl_dtype dt, char *p, init_leaf x) {
+    int64_t lo = dt == TL_DTYPE_I16 ? INT16_MIN : dt == TL_DTYPE_I32 ? INT32_MIN : INT64_MIN;
+    int64_t hi = dt == TL_DTYPE_I16 ? INT16_MAX : dt == TL_DTYPE_I32 ? INT32_MAX : INT64_MAX;
+    int64_t iv = x.i;
+    if ((dt == TL_DTYPE_I16 || dt == TL_DTYPE_I32 || dt == TL_DTYPE_I64) && !x.is_int) {
+        /* [lo, hi + 1) as doubles: -2^15.. , -2^31.., -2^63 .. 2^63 exactly */
+        if (!(x.d >= (double)lo && x.d < -(double)lo)) return false;
+        iv = (int64_t)x.d;
+    }
     switch (dt) {
     case TL_DTYPE_F32: {
-        float f = (float)d;
+        float f = (float)x.d;
         memcpy(p, &f, 4);
         break;
     }
     case TL_DTYPE_F16: {
-        tl_f16 h = tl_f32_to_f16((float)d);
+        tl_f16 h = tl_f32_to_f16((float)x.d);
         memcpy(p, &h, 2);
         break;
     }
-    case TL_DTYPE_I16: {
-        int16_t v = (int16_t)d;
-        memcpy(p, &v, 2);
+    case TL_DTYPE_I16:
+    case TL_DTYPE_I32:
+    case TL_DTYPE_I64:
+        if (iv < lo || iv > hi) return false;
+        if (dt == TL_DTYPE_I16) {
+            int16_t v = (int16_t)iv;
+            memcpy(p, &v, 2);
+        } else if (dt == TL_DTYPE_I32) {
+            int32_t v = (int32_t)iv;
+            memcpy(p, &v, 4);
+        } else {
+            memcpy(p, &iv, 8);
+        }
         break;
-    }
-    case TL_DTYPE_I32: {
-        int32_t v = (int32_t)d;
-        memcpy(p, &v, 4);
-        break;
-    }
-    case TL_DTYPE_I64: {
-        int64_t v = (int64_t)d;
-        memcpy(p, &v, 8);
-        break;
-    }
     case TL_DTYPE_BOOL:
-        *(uint8_t *)p = d != 0;
+        *(uint8_t *)p = x.d != 0;
         break;
     default:
         break;
     }
+    return true;
 }
 
 /* Flattens a (nested) array of numbers, row-major; returns false if ragged. */
-static bool flatten(const tl_value *v, int depth, int64_t *shape, int *rank, double *vals,
+static bool flatten(const tl_value *v, int depth, int64_t *shape, int *rank, init_leaf *vals,
                     int64_t *k, int64_t cap) {
     if (v->kind != TL_VAL_ARRAY) {
         if (!tl_value_is_number(v) && v->kind != TL_VAL_BOOL) return false;
@@ -217,7 +236,10 @@ static bool flatten(const tl_value *v, int depth, int64_t *shape, int *rank, dou
             return false; /* a list came first at this depth: [[], 3] */
         if (*rank < 0) *rank = depth;
         if (*rank != depth || *k >= cap) return false;
-        vals[(*k)++] = tl_value_as_double(v);
+        bool is_int = v->kind != TL_VAL_FLOAT;
+        vals[(*k)++] = (init_leaf){
+            tl_value_as_double(v),
+            v->kind == TL_VAL_INT ? v->as.i : v->kind == TL_VAL_BOOL && v->as.b, is_int};
         return true;
     }
     if (depth >= TL_MAX_DIMS) return false;
@@ -259,7 +281,7 @@ bool tl_array_to_tensor(const tl_value *v, tl_dtype dt, tl_value *out, tl_status
     int rank = -1;
     size_t cap = count_leaves(v, 0);
     if (cap == SIZE_MAX) return false;
-    double *vals = malloc((cap ? cap : 1) * sizeof *vals);
+    init_leaf *vals = malloc((cap ? cap : 1) * sizeof *vals);
     if (!vals) {
         *st = tl_fail(TL_ERR_NOMEM, "out of memory");
         return false;
@@ -276,9 +298,19 @@ bool tl_array_to_tensor(const tl_value *v, tl_dtype dt, tl_value *out, tl_status
         *st = tl_tensor_new_shape(dt, rank, shape, &t);
         if (*st == TL_OK) {
             size_t es = tl_dtype_traits(dt)->size;
-            for (int64_t i = 0; i < k; i++)
-                store_double(dt, (char *)tl_tensor_data(t) + (size_t)i * es, vals[i]);
-            *out = tl_value_tensor(t);
+            for (int64_t i = 0; i < k && ok; i++)
+                if (!store_leaf(dt, (char *)tl_tensor_data(t) + (size_t)i * es, vals[i])) {
+                    char num[40];
+                    if (vals[i].is_int)
+                        snprintf(num, sizeof num, "%lld", (long long)vals[i].i);
+                    else
+                        snprintf(num, sizeof num, "%.17g", vals[i].d);
+                    *st = tl_fail(TL_ERR_RANGE, "the initializer's %s does not fit %s", num,
+                                  tl_dtype_name(dt));
+                    tl_tensor_unref(t);
+                    ok = false;
+                }
+            if (ok) *out = tl_value_tensor(t);
         } else {
             ok = false;
         }
@@ -330,7 +362,10 @@ tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n) {
             tl_status st;
             if (!tl_array_to_tensor(&v, dt, &t, &st)) {
                 tl_value_release(&v);
-                if (st != TL_OK) return tl_err_status(I, n->a, st);
+                if (st != TL_OK) {
+                    tl_error_prefix("tensor %s", n->name);
+                    return tl_err_status(I, n->a, st);
+                }
                 return tl_err_at(I, n->a, TL_ERR_TYPE,
                                  "tensor %s: the initializer is not a rectangular array of numbers",
                                  n->name);
