@@ -21,7 +21,6 @@ tl_flow tl_eval_field(tl_interp *I, const tl_node *n, tl_value *out);     /* eva
 tl_flow tl_eval_index(tl_interp *I, const tl_node *n, tl_value *out);     /* eval_index.c */
 tl_flow tl_eval_structlit(tl_interp *I, const tl_node *n, tl_value *out); /* eval_match.c */
 tl_flow tl_eval_match(tl_interp *I, const tl_node *n, tl_value *out);     /* eval_match.c */
-bool tl_array_to_tensor(const tl_value *v, tl_dtype dt, tl_value *out, tl_status *st);
 
 /* equality and cycle checks: lang/value_walk.c */
 

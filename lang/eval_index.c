@@ -14,7 +14,6 @@
 
 tl_flow tl_eval_call(tl_interp *I, const tl_node *n, tl_value *out);
 tl_flow tl_eval_method(tl_interp *I, const tl_node *n, tl_value *out);
-bool tl_array_to_tensor(const tl_value *v, tl_dtype dt, tl_value *out, tl_status *st);
 
 /* ------------------------------------------------------------------ fields, indexing */
 

@@ -2,7 +2,7 @@
 **
 ** eval.c: entry points, loading/imports, declarations, errors, scopes.
 ** eval_expr.c: expressions (operators, calls, indexing, match).
-** eval_stmt.c: statements and blocks. */
+** eval_stmt.c: statements and blocks; eval_tensor_decl.c: tensor declarations. */
 #ifndef TL_LANG_EVAL_INTERNAL_H
 #define TL_LANG_EVAL_INTERNAL_H
 
@@ -180,6 +180,10 @@ typedef struct tl_what {
 tl_flow tl_check_type(tl_interp *I, const tl_node *site, const tl_node *type, tl_value *v,
                       const tl_what *what);
 tl_flow tl_tensor_decl(tl_interp *I, const tl_node *n);
+/* A rectangular nested array of numbers (or a number) as a tensor of dtype dt
+** (eval_tensor_decl.c); false, with *out void, when v is not one: *st is TL_OK
+** for "not rectangular / not numbers", else the error (a number dt cannot hold). */
+bool tl_array_to_tensor(const tl_value *v, tl_dtype dt, tl_value *out, tl_status *st);
 bool tl_values_equal(const tl_value *a, const tl_value *b);
 /* The same with an error for values nested deeper than TL_VALUE_MAX_DEPTH
 ** (lang/value_walk.c: bounded recursion, linear in shared containers). */
