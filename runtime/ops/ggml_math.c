@@ -160,7 +160,10 @@ void ops_ggml_pv_rows_t(const float *p, int64_t ps, int64_t R, const float *vt, 
 
 int64_t ops_ggml_pv_dot_heads_work(int64_t G, int64_t n, int64_t D) {
 #ifdef TL_X86_KERNELS
-    if (tl_cpu_use_avx2() && D % 8 == 0) return G * 32 * D + (n + 31) / 32 * 32 * D;
+    if (tl_cpu_use_avx2() && D % 8 == 0) { /* either kernel's, for any n' <= n */
+        int64_t m = (n + 31) / 32, s = 32 * (m * D + 16), l = G * 32 * D + m * 32 * D;
+        return s > l ? s : l;
+    }
 #endif
     (void)G, (void)n, (void)D;
     return 0;

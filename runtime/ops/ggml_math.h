@@ -88,15 +88,21 @@ void ops_ggml_pv_rows_t(const float *p, int64_t ps, int64_t R, const float *vt, 
                         int64_t n, int64_t D, float *o, int64_t os);
 
 /* ops_ggml_pv_dot for G heads that share the values: head g's probabilities at
-** p + g * pstride, its output at o + g * ostride.  work holds G * 32 * D floats
-** (ops_ggml_pv_dot_heads_work(G, n, D)).  The same bits as G calls of
-** ops_ggml_pv_dot; faster: the value rows are regrouped once so that every
-** accumulator's keys are contiguous, and each row serves two heads a load. */
+** p + g * pstride, its output at o + g * ostride.  work holds
+** ops_ggml_pv_dot_heads_work(G, n, D) floats.  The same bits as G calls of
+** ops_ggml_pv_dot; faster: the value rows are regrouped once so that each of the
+** 32 chains' keys are contiguous, and each row serves two heads a load.  Up to
+** TL_PV_SHORT_KEYS keys the chains of 8 outputs and their sums stay in
+** registers; past that the chains' sums of 32 outputs go through work, which
+** keeps more multiply-adds in flight per load. */
 void ops_ggml_pv_dot_heads(const float *p, int64_t pstride, int64_t G, const float *v,
                            int64_t vstride, int64_t n, int64_t D, float *o, int64_t ostride,
                            float *work);
 /* The floats of work ops_ggml_pv_dot_heads needs (0 when it needs none). */
 int64_t ops_ggml_pv_dot_heads_work(int64_t G, int64_t n, int64_t D);
+/* The longest row of keys that ops_ggml_pv_dot_heads keeps in registers (measured:
+** docs/performance/eleventh_pass.md). */
+#define TL_PV_SHORT_KEYS 64
 
 /* The RoPE rotation of the pairs (x[a_i], x[b_i]) = (x[2i], x[2i+1]) ("norm",
 ** neox = 0) or (x[i], x[i + D/2]) (neox = 1), i < D/2, by cs[2i] = cos,

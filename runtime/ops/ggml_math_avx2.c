@@ -7,6 +7,7 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* ggml's vector expf of 8 values (ggml_math.h) */
@@ -261,9 +262,9 @@ static void pv_chain1(const float *p, const float *v, int64_t vstride, int64_t c
     _mm256_storeu_ps(w, a);
 }
 
-void tl_ggml_pv_dot_heads_avx2(const float *p, int64_t pstride, int64_t G, const float *v,
-                               int64_t vstride, int64_t n, int64_t D, float *o, int64_t ostride,
-                               float *work) {
+static void pv_dot_heads_long(const float *p, int64_t pstride, int64_t G, const float *v,
+                              int64_t vstride, int64_t n, int64_t D, float *o, int64_t ostride,
+                              float *work) {
     /* The value rows regrouped by chain (key t = 32 m + j is row m of chain j),
     ** so that a chain's rows are contiguous: vr[j][m][D]; chain j of head g ends
     ** in ch[g][j][D]. */
@@ -309,6 +310,119 @@ void tl_ggml_pv_dot_heads_avx2(const float *p, int64_t pstride, int64_t G, const
             _mm256_storeu_ps(o + g * ostride + d, r);
         }
     }
+}
+
+/* ggml_vec_dot_f32's order over the keys for 8 outputs of one or two heads,
+** vectorised across the outputs: chain j (lane j % 8 of accumulator j / 8) is
+** the fused multiply-adds from 0 of the keys t = j + 32 m, m in order; the 32
+** chains are reduced lane by lane as that order reduces them, so every output
+** gets exactly the scalar reference's sums.  The chains and their partial sums
+** stay in registers (no scratch memory); a chain with no key is +0, as there. */
+typedef struct pv_heads {
+    const float *p0, *p1; /* the two heads' probabilities (p1 = p0, unused, for one head) */
+    const float *v;       /* key t = 32 m + j: 8 outputs at v + j * cstride + m * mstride */
+    int64_t cstride, mstride, n;
+} pv_heads;
+
+/* Lane k's (a0 + a2) + (a1 + a3) of both heads (two: false, head 0 only),
+** a_c = chain 8 c + k.  The four chains advance together (eight independent
+** accumulators for two heads), each in its own order over m. */
+static inline __attribute__((always_inline)) void pvh_lane(const pv_heads *h, int k, bool two,
+                                                           __m256 *l0, __m256 *l1) {
+    const __m256 z = _mm256_setzero_ps();
+    __m256 a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+    const float *x = h->v + k * h->cstride, *q0 = h->p0 + k, *q1 = h->p1 + k;
+    const int64_t cs = 8 * h->cstride;
+#define PVH_KEY(c, ac, bc)                                                                         \
+    do {                                                                                           \
+        __m256 vx = _mm256_loadu_ps(x + (c)*cs);                                                   \
+        ac = _mm256_fmadd_ps(vx, _mm256_broadcast_ss(q0 + 8 * (c)), ac);                           \
+        if (two) bc = _mm256_fmadd_ps(vx, _mm256_broadcast_ss(q1 + 8 * (c)), bc);                  \
+    } while (0)
+    int64_t t = k;
+    for (; t + 24 < h->n; t += 32, x += h->mstride, q0 += 32, q1 += 32) {
+        PVH_KEY(0, a0, b0);
+        PVH_KEY(1, a1, b1);
+        PVH_KEY(2, a2, b2);
+        PVH_KEY(3, a3, b3);
+    }
+    if (t < h->n) PVH_KEY(0, a0, b0); /* the chains' last keys */
+    if (t + 8 < h->n) PVH_KEY(1, a1, b1);
+    if (t + 16 < h->n) PVH_KEY(2, a2, b2);
+#undef PVH_KEY
+    *l0 = _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3));
+    *l1 = _mm256_add_ps(_mm256_add_ps(b0, b2), _mm256_add_ps(b1, b3));
+}
+
+/* Lanes k and k + 4 added: l_k + l_(k+4). */
+static inline __attribute__((always_inline)) void pvh_pair(const pv_heads *h, int k, bool two,
+                                                           __m256 *r0, __m256 *r1) {
+    __m256 x0, x1, y0, y1;
+    pvh_lane(h, k, two, &x0, &x1);
+    pvh_lane(h, k + 4, two, &y0, &y1);
+    *r0 = _mm256_add_ps(x0, y0);
+    *r1 = _mm256_add_ps(x1, y1);
+}
+
+/* ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)) of both heads into o0, o1. */
+static inline __attribute__((always_inline)) void pvh_outputs(const pv_heads *h, bool two,
+                                                              float *o0, float *o1) {
+    __m256 a0, a1, b0, b1, c0, c1, d0, d1;
+    pvh_pair(h, 0, two, &a0, &a1);
+    pvh_pair(h, 1, two, &b0, &b1);
+    __m256 s0 = _mm256_add_ps(a0, b0), s1 = _mm256_add_ps(a1, b1);
+    pvh_pair(h, 2, two, &c0, &c1);
+    pvh_pair(h, 3, two, &d0, &d1);
+    _mm256_storeu_ps(o0, _mm256_add_ps(s0, _mm256_add_ps(c0, d0)));
+    if (two) _mm256_storeu_ps(o1, _mm256_add_ps(s1, _mm256_add_ps(c1, d1)));
+}
+
+static void pvh_outputs2(const pv_heads *h, float *o0, float *o1) {
+    pvh_outputs(h, true, o0, o1);
+}
+
+static void pvh_outputs1(const pv_heads *h, float *o0) {
+    pvh_outputs(h, false, o0, NULL);
+}
+
+static void pv_dot_heads_short(const float *p, int64_t pstride, int64_t G, const float *v,
+                               int64_t vstride, int64_t n, int64_t D, float *o, int64_t ostride,
+                               float *work) {
+    /* The value rows regrouped by chain, each chain's rows contiguous: key
+    ** t = 32 m + j at vr + j cs + m D.  In the cache's own layout the rows of one
+    ** KV head lie Hkv * D floats apart, and a chain's keys 32 rows apart: too few
+    ** L1 sets for a few dozen rows.  cs = M D + 16: the chains' rows m fall in
+    ** different L1 sets too. */
+    int64_t M = (n + 31) / 32, cs = M * D + 16;
+    float *vr = work;
+    for (int64_t t = 0; t < n; t++) {
+        float *dst = vr + (t % 32) * cs + (t / 32) * D;
+        for (int64_t d = 0; d < D; d += 8)
+            _mm256_storeu_ps(dst + d, _mm256_loadu_ps(v + t * vstride + d));
+    }
+    /* A pass reads 8 outputs of each of the n rows; the passes over one 64-byte
+    ** line of every row (16 outputs, all the heads) run together, so the rows
+    ** come from L2 once and stay in L1 for the rest */
+    for (int64_t d0 = 0; d0 < D; d0 += 16) {
+        int64_t d1 = d0 + 16 < D ? d0 + 16 : D, g = 0;
+        for (; g + 1 < G; g += 2) /* two heads a pass: each value row loaded once for both */
+            for (int64_t d = d0; d < d1; d += 8)
+                pvh_outputs2(&(pv_heads){p + g * pstride, p + (g + 1) * pstride, vr + d, cs, D, n},
+                             o + g * ostride + d, o + (g + 1) * ostride + d);
+        for (; g < G; g++)
+            for (int64_t d = d0; d < d1; d += 8)
+                pvh_outputs1(&(pv_heads){p + g * pstride, p + g * pstride, vr + d, cs, D, n},
+                             o + g * ostride + d);
+    }
+}
+
+void tl_ggml_pv_dot_heads_avx2(const float *p, int64_t pstride, int64_t G, const float *v,
+                               int64_t vstride, int64_t n, int64_t D, float *o, int64_t ostride,
+                               float *work) {
+    if (n <= TL_PV_SHORT_KEYS)
+        pv_dot_heads_short(p, pstride, G, v, vstride, n, D, o, ostride, work);
+    else
+        pv_dot_heads_long(p, pstride, G, v, vstride, n, D, o, ostride, work);
 }
 
 /* RM rows x RN outputs of tl_ggml_pv_rows_t_avx2: one 8-lane accumulator per
