@@ -2,7 +2,7 @@
 ** issue 22's target 4 (never run by ctest).
 **
 **   build/bench/bench_batch_c MODEL.gguf [--threads N] [--seqs 8] [--pp 16] [--tg 16]
-**                                        [--reps 10]
+**                                        [--reps 10] [--profile]
 **
 ** Target 4 asks SEQS sequences generating together (forward_batch_last, one new
 ** token each a step) for >= 5x the tokens a second of one sequence alone
@@ -21,7 +21,8 @@
 ** one sequence's matmuls alone.  Printed per round and as medians: the aggregate
 ** rates and the ratios to the single sequence's rate: .tl batch (what bench_batch
 ** reports as tgB / tg1), C batch (no interpreter) and the matmuls alone (nothing
-** but the weights' arithmetic). */
+** but the weights' arithmetic).  --profile adds one C round with every op
+** timed (wall clock around each runtime call), per step. */
 #include "lang/builtins/model.h"
 #include "lang/eval.h"
 #include "runtime/kvbatch.h"
@@ -50,10 +51,27 @@ static void die(const char *what) {
     exit(1);
 }
 
-#define CHECK(call, what)                                                                          \
+/* Where a batch step's time goes, op by op (--profile): wall seconds per kind of
+** op, summed over the timed steps. */
+enum { P_MATMUL, P_HEAD, P_ATTN, P_NORM, P_ROPE, P_ADD, P_SWIGLU, P_OTHER, P_N };
+static const char *const prof_name[P_N] = {"matmuls (q/k/v, o, gate/up, down)",
+                                           "output head",
+                                           "attention (KV append + all sequences)",
+                                           "rms_norm",
+                                           "rope",
+                                           "residual adds",
+                                           "swiglu",
+                                           "embedding, views, positions"};
+static double prof[P_N];
+static int profiling;
+
+#define CHECK_AS(kind, call, what)                                                                 \
     do {                                                                                           \
+        double t0_ = profiling ? bench_now() : 0;                                                  \
         if ((call) != TL_OK) die(what);                                                            \
+        if (profiling) prof[kind] += bench_now() - t0_;                                            \
     } while (0)
+#define CHECK(call, what) CHECK_AS(P_OTHER, call, what)
 
 static void unref_all(tl_tensor **t, int n) {
     for (int i = 0; i < n; i++)
@@ -65,6 +83,7 @@ static void unref_all(tl_tensor **t, int n) {
 ** (the first len - len % 4) and GEMV rows, and whether it was a one-row call. */
 static void linear_batch(const tl_tensor *x, const tl_tensor *const *w, int nw, const int64_t *lens,
                          int n, bool last_only, tl_tensor **out) {
+    int kind = last_only ? P_HEAD : P_MATMUL;
     uint8_t gemm[4096], single[4096];
     int64_t r = 0;
     for (int i = 0; i < n; i++)
@@ -72,7 +91,7 @@ static void linear_batch(const tl_tensor *x, const tl_tensor *const *w, int nw, 
             gemm[r] = j < lens[i] - lens[i] % 4;
             single[r] = lens[i] == 1;
         }
-    CHECK(tl_op_linear_batch(x, w, nw, gemm, single, out), "linear_batch");
+    CHECK_AS(kind, tl_op_linear_batch(x, w, nw, gemm, single, out), "linear_batch");
 }
 
 static tl_tensor *reshape(tl_tensor *t, int n, const int64_t *shape) {
@@ -84,13 +103,13 @@ static tl_tensor *reshape(tl_tensor *t, int n, const int64_t *shape) {
 
 static tl_tensor *rms(const tl_tensor *x, const tl_tensor *w, const llama_w *m) {
     tl_tensor *r;
-    CHECK(tl_op_rms_norm(x, w, (float)m->cfg.eps, &r), "rms_norm");
+    CHECK_AS(P_NORM, tl_op_rms_norm(x, w, (float)m->cfg.eps, &r), "rms_norm");
     return r;
 }
 
 static tl_tensor *add_consume(tl_tensor *a, tl_tensor *b) {
     tl_tensor *r;
-    CHECK(tl_op_binary(TL_BIN_ADD, a, b, &r), "add");
+    CHECK_AS(P_ADD, tl_op_binary(TL_BIN_ADD, a, b, &r), "add");
     tl_tensor_unref(a);
     tl_tensor_unref(b);
     return r;
@@ -108,12 +127,13 @@ static tl_tensor *batch_layer(const llama_w *m, tl_kvbatch *kb, tl_tensor *x, in
     tl_tensor *q3 = reshape(qkv[0], 3, (int64_t[]){N, H, D});
     tl_tensor *k3 = reshape(qkv[1], 3, (int64_t[]){N, Hkv, D});
     tl_tensor *v3 = reshape(qkv[2], 3, (int64_t[]){N, Hkv, D});
-    CHECK(tl_op_rope_at(q3, pos, N, (float)c->rope_base, TL_ROPE_NORM, &q), "rope");
-    CHECK(tl_op_rope_at(k3, pos, N, (float)c->rope_base, TL_ROPE_NORM, &k), "rope");
+    CHECK_AS(P_ROPE, tl_op_rope_at(q3, pos, N, (float)c->rope_base, TL_ROPE_NORM, &q), "rope");
+    CHECK_AS(P_ROPE, tl_op_rope_at(k3, pos, N, (float)c->rope_base, TL_ROPE_NORM, &k), "rope");
     tl_tensor_unref(q3);
     tl_tensor_unref(k3);
     float scale = (float)(1.0 / sqrt((double)D));
-    CHECK(tl_kvbatch_attention(kb, layer, seqs, lens, n, q, k, v3, scale, &o), "attention");
+    CHECK_AS(P_ATTN, tl_kvbatch_attention(kb, layer, seqs, lens, n, q, k, v3, scale, &o),
+             "attention");
     tl_tensor_unref(q);
     tl_tensor_unref(k);
     tl_tensor_unref(v3);
@@ -124,7 +144,7 @@ static tl_tensor *batch_layer(const llama_w *m, tl_kvbatch *kb, tl_tensor *x, in
     a = rms(h, b->ffn_norm, m);
     linear_batch(a, b->gate_up, 2, lens, n, false, gu);
     tl_tensor_unref(a);
-    CHECK(tl_op_swiglu(gu[0], gu[1], &s), "swiglu");
+    CHECK_AS(P_SWIGLU, tl_op_swiglu(gu[0], gu[1], &s), "swiglu");
     unref_all(gu, 2);
     linear_batch(s, &b->down, 1, lens, n, false, &t);
     tl_tensor_unref(s);
@@ -259,15 +279,13 @@ static tl_tensor *c_prompts(const llama_w *m, tl_kvbatch *kb, int seqs, int pp) 
 
 int main(int argc, char **argv) {
     const char *model = NULL;
-    int threads = 0, seqs = 8, pp = 16, tg = 16, reps = 10;
-    const bench_opt opts[] = {{"--threads", &threads, 0},
-                              {"--seqs", &seqs, 0},
-                              {"--pp", &pp, 0},
-                              {"--tg", &tg, 0},
-                              {"--reps", &reps, 0}};
-    if (bench_args(argc, argv, opts, 5, &model,
+    int threads = 0, seqs = 8, pp = 16, tg = 16, reps = 10, profile = 0;
+    const bench_opt opts[] = {{"--threads", &threads, 0}, {"--seqs", &seqs, 0},
+                              {"--pp", &pp, 0},           {"--tg", &tg, 0},
+                              {"--reps", &reps, 0},       {"--profile", &profile, 1}};
+    if (bench_args(argc, argv, opts, 6, &model,
                    "bench_batch_c MODEL.gguf [--threads N] [--seqs N] [--pp N] [--tg N] "
-                   "[--reps N]"))
+                   "[--reps N] [--profile]"))
         return 2;
     if (!model || seqs < 1 || seqs > MAX_SEQS || pp < 1 || seqs * pp > 4096 || tg < 1 || reps < 1 ||
         reps > 100) {
@@ -401,6 +419,28 @@ int main(int argc, char **argv) {
            "%.2fx, C batch %.2fx, the batch's matmuls alone %.2fx; batch matmuls against one "
            "sequence's matmuls %.2fx\n",
            median(r_tl, reps), median(r_c, reps), median(r_mm, reps), median(r_mm1, reps));
+    if (profile) { /* one more C round, its steps timed op by op */
+        lc = c_prompts(&m, kb, seqs, pp);
+        double t0 = bench_now(), sum = 0;
+        profiling = 1;
+        for (int s = 0; s < tg; s++) {
+            argmax_rows(lc, ids);
+            tl_tensor_unref(lc);
+            lc = batch_last(&m, kb, sq, ones, seqs, ids);
+        }
+        profiling = 0;
+        double secs = bench_now() - t0;
+        tl_tensor_unref(lc);
+        printf("one profiled C round (%.1f tok/s), per step of %d tokens:\n", seqs * tg / secs,
+               seqs);
+        for (int k = 0; k < P_N; k++) {
+            printf("  %-38s %7.3f ms  %5.1f%%\n", prof_name[k], 1e3 * prof[k] / tg,
+                   100 * prof[k] / secs);
+            sum += prof[k];
+        }
+        printf("  %-38s %7.3f ms  %5.1f%%\n", "the rest (frees, argmax, C glue)",
+               1e3 * (secs - sum) / tg, 100 * (secs - sum) / secs);
+    }
     for (int i = 0; i < 2; i++)
         tl_value_release(&bargs[i]);
     for (int i = 0; i < 2; i++)

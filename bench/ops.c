@@ -117,6 +117,8 @@ int main(int argc, char **argv) {
          randn(3, (int64_t[]){64, 4, 64}), randn(3, (int64_t[]){64, 4, 64}), 0},
         {"attention q[512,32,64] kv[512,4,64]", 1, randn(3, (int64_t[]){512, 32, 64}),
          randn(3, (int64_t[]){512, 4, 64}), randn(3, (int64_t[]){512, 4, 64}), 0},
+        {"attention decode q[1,32,64] kv[80,4,64]", 1, randn(3, (int64_t[]){1, 32, 64}),
+         randn(3, (int64_t[]){80, 4, 64}), randn(3, (int64_t[]){80, 4, 64}), 0},
         {"attention decode q[1,32,64] kv[512,4,64]", 1, randn(3, (int64_t[]){1, 32, 64}),
          randn(3, (int64_t[]){512, 4, 64}), randn(3, (int64_t[]){512, 4, 64}), 0},
         {"attention decode q[1,32,64] kv[2048,4,64]", 1, randn(3, (int64_t[]){1, 32, 64}),
