@@ -1,7 +1,8 @@
 /* runtime/quant/kgemv_avx512.c -- one-token matrix-vector products for Q4_K,
 ** Q5_K and Q6_K with AVX-512 VNNI (see ktile.h): one row at a time, the whole
 ** super-block in 512-bit vectors, each thread reading its rows as one
-** sequential stream.
+** sequential stream; and Q6_K against up to 8 tokens the same way, each
+** super-block decoded once for all of them.
 **
 ** Q4_K in llama.cpp's repacked GEMV order (runtime/quant.h): per super-block
 ** the exact integer sum of sc_j * sum(q * y) over the 8 sub-blocks and of
@@ -246,6 +247,107 @@ static tl_status gemv_q6k(int64_t n, const void *w, size_t rs, int64_t r0, int64
     __m512i pidx = q6k_pair_index();
     for (int64_t r = r0; r < r1; r++)
         out[r] = q6k_row((const blk_q6_K *)((const char *)w + (size_t)r * rs), y, nsb, pidx);
+    return TL_OK;
+}
+
+/* ---- Q6_K against a few tokens ----------------------------------------------
+** q6k_row's arithmetic for R tokens at once: each super-block's codes and scale
+** pairs are decoded once and serve every token, whose sums and accumulator are
+** its own (the same instructions on the same numbers as q6k_row, so the same
+** bits).  Without this a few tokens went to the 16-row tile, which unpacks the
+** weights per call: for the 8 rows of an 8-sequence batch step's output head
+** that unpacking cost more than the products. */
+static inline __attribute__((always_inline)) void q6k_rows(const int R, const blk_q6_K *x,
+                                                           const char *act, size_t act_stride,
+                                                           int64_t nsb, __m512i pidx, float *out,
+                                                           size_t out_stride) {
+    const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
+    const __m512i lo16 = _mm512_set1_epi32(0xffff), eight = _mm512_set1_epi16(8);
+    __m256 acc[KGEMV_MAX_TOK];
+    for (int k = 0; k < R; k++)
+        acc[k] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nsb; b++) {
+        const blk_q6_K *xb = x + b;
+        _mm_prefetch((const char *)xb + 3360, _MM_HINT_T0);
+        _mm_prefetch((const char *)xb + 3360 + 64, _MM_HINT_T0);
+        _mm_prefetch((const char *)xb + 3360 + 128, _MM_HINT_T0);
+        _mm_prefetch((const char *)xb + 3360 + 192, _MM_HINT_T0);
+        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)xb->scales));
+        __m512i scw = _mm512_castsi256_si512(sc16), v0[2], v1[2], sp[2];
+        for (int h = 0; h < 2; h++) { /* as in q6k_row */
+            __m512i ql = _mm512_loadu_si512(xb->ql + 64 * h);
+            __m256i hb = _mm256_loadu_si256((const __m256i *)(xb->qh + 32 * h));
+            __m512i qh =
+                _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
+            v0[h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
+                                    _mm512_slli_epi16(_mm512_and_si512(qh, m3), 4));
+            v1[h] = _mm512_or_si512(
+                _mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+                _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, 4), m3), 4));
+            sp[h] = _mm512_permutexvar_epi16(h ? _mm512_add_epi16(pidx, eight) : pidx, scw);
+        }
+        float dx = f16_to_f32_hw(xb->d);
+        for (int k = 0; k < R; k++) {
+            const blk_q8_K *y = (const blk_q8_K *)(act + (size_t)k * act_stride) + b;
+            __m512i sum = _mm512_setzero_si512();
+            for (int h = 0; h < 2; h++) {
+                __m512i z = _mm512_setzero_si512();
+                __m512i p0 = _mm512_dpbusd_epi32(z, v0[h], _mm512_loadu_si512(y->qs + 128 * h));
+                __m512i p1 =
+                    _mm512_dpbusd_epi32(z, v1[h], _mm512_loadu_si512(y->qs + 128 * h + 64));
+                __m512i pr = _mm512_ternarylogic_epi32(p0, _mm512_slli_epi32(p1, 16), lo16, 0xe4);
+                sum = _mm512_dpwssd_epi32(sum, pr, sp[h]);
+            }
+            __m256i s8 =
+                _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
+            __m256i bs = _mm256_loadu_si256((const __m256i *)y->bsums);
+            s8 = _mm256_sub_epi32(s8, _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
+            __m256 d = _mm256_set1_ps(y->d * dx);
+            acc[k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s8), acc[k]);
+        }
+    }
+    for (int k = 0; k < R; k++)
+        out[(size_t)k * out_stride] = hsum8(acc[k]);
+}
+
+#define Q6K_ROWS(R)                                                                                \
+    static void q6k_rows##R(const blk_q6_K *x, const char *act, size_t as, int64_t nsb,            \
+                            __m512i pidx, float *out, size_t os) {                                 \
+        q6k_rows(R, x, act, as, nsb, pidx, out, os);                                               \
+    }
+Q6K_ROWS(2)
+Q6K_ROWS(3)
+Q6K_ROWS(4)
+Q6K_ROWS(5)
+Q6K_ROWS(6)
+Q6K_ROWS(7)
+Q6K_ROWS(8)
+#undef Q6K_ROWS
+
+bool tl_kgemv16_tokens_supports(tl_dtype dt, int64_t n, int64_t n_tok) {
+    return dt == TL_DTYPE_Q6_K && n % QK_K == 0 && n_tok >= 1 && n_tok <= KGEMV_MAX_TOK;
+}
+
+tl_status tl_kgemv16_tokens(tl_dtype dt, int64_t n, const void *w, size_t w_stride, int64_t r0,
+                            int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
+                            float *out, size_t out_stride) {
+    static void (*const by_tokens[KGEMV_MAX_TOK + 1])(const blk_q6_K *, const char *, size_t,
+                                                      int64_t, __m512i, float *, size_t) = {
+        NULL, NULL, q6k_rows2, q6k_rows3, q6k_rows4, q6k_rows5, q6k_rows6, q6k_rows7, q6k_rows8};
+    if (!tl_kgemv16_tokens_supports(dt, n, n_tok))
+        return tl_fail(TL_ERR_UNSUPPORTED, "kgemv16: no kernel for %lld tokens of %s rows of %lld",
+                       (long long)n_tok, tl_dtype_name(dt), (long long)n);
+    if (r0 < 0 || r1 < r0)
+        return tl_fail(TL_ERR_ARG, "kgemv16: bad range [%lld, %lld)", (long long)r0, (long long)r1);
+    int64_t nsb = n / QK_K;
+    __m512i pidx = q6k_pair_index();
+    for (int64_t r = r0; r < r1; r++) {
+        const blk_q6_K *x = (const blk_q6_K *)((const char *)w + (size_t)r * w_stride);
+        if (n_tok == 1)
+            out[r] = q6k_row(x, act, nsb, pidx);
+        else
+            by_tokens[n_tok](x, act, act_stride, nsb, pidx, out + r, out_stride);
+    }
     return TL_OK;
 }
 

@@ -51,4 +51,16 @@ bool tl_kgemv16_supports(tl_dtype dt, tl_dot_order order, int64_t n);
 tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, size_t w_stride,
                      int64_t r0, int64_t r1, const void *act, float *out);
 
+/* Up to KGEMV_MAX_TOK activation rows against Q6_K weights:
+** out[k * out_stride + r] = W[r] . act[k] for r in [r0, r1), k < n_tok, each
+** token exactly as tl_kgemv16 gives it (ggml's row order, the only one Q6_K
+** has), each weight super-block decoded once for all the tokens and read from
+** memory once.  For a few tokens this beats the 16-row tile, which unpacks the
+** weights on every call. */
+#define KGEMV_MAX_TOK 8
+bool tl_kgemv16_tokens_supports(tl_dtype dt, int64_t n, int64_t n_tok);
+tl_status tl_kgemv16_tokens(tl_dtype dt, int64_t n, const void *w, size_t w_stride, int64_t r0,
+                            int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
+                            float *out, size_t out_stride);
+
 #endif

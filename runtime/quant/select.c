@@ -11,7 +11,8 @@
 ** Q4_0 weights in llama.cpp's repacked order go to the 8-rows-in-lanes tiles
 ** (AVX2; 16 rows with AVX-512 VNNI for more than one token); with AVX-512
 ** VNNI, Q4_K (repacked orders), Q5_K, Q6_K and Q8_0 weights go to the tiles of
-** runtime/quant/ktile.h (and Q4_K single tokens to its GEMV); with AVX2 only,
+** runtime/quant/ktile.h (Q4_K single tokens to its GEMV, Q6_K against up to 8
+** tokens to its few-token GEMV); with AVX2 only,
 ** Q4_K to ktile8_avx2.c and Q5_K, Q6_K and Q8_0 against enough tokens to
 ** the row-order tiles of runtime/quant/ktile8_row.h; every other
 ** weight to the quant module's row kernels in the given order.  All choices
@@ -61,6 +62,9 @@ tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
         return tl_q4_0_gemm_tile16(n, w, w_stride, r0, r1, act, act_stride, n_tok, out, out_stride);
     if (use_tile8(dt, order))
         return tl_q4_0_gemm_tile8(n, w, w_stride, r0, r1, act, act_stride, n_tok, out, out_stride);
+    if (n_tok > 1 && tl_kgemv16_tokens_supports(dt, n, n_tok) && tl_ktile16_available())
+        return tl_kgemv16_tokens(dt, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
+                                 out_stride);
     if (n_tok > 1 && tl_ktile16_supports(dt, order) && tl_ktile16_available())
         return tl_ktile16_gemm(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                                out_stride);
@@ -150,6 +154,17 @@ tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, 
                      int64_t r0, int64_t r1, const void *act, float *out) {
     (void)dt, (void)order, (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act;
     (void)out;
+    return no_tiles();
+}
+bool tl_kgemv16_tokens_supports(tl_dtype dt, int64_t n, int64_t n_tok) {
+    (void)dt, (void)n, (void)n_tok;
+    return false;
+}
+tl_status tl_kgemv16_tokens(tl_dtype dt, int64_t n, const void *w, size_t w_stride, int64_t r0,
+                            int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
+                            float *out, size_t out_stride) {
+    (void)dt, (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act, (void)act_stride;
+    (void)n_tok, (void)out, (void)out_stride;
     return no_tiles();
 }
 #endif
