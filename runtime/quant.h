@@ -129,6 +129,14 @@ tl_status tl_quant_gemv_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
 tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
                                   size_t w_stride, int64_t r0, int64_t r1, const void *act,
                                   size_t act_stride, int64_t n_tok, float *out, size_t out_stride);
+/* tl_quant_gemv_rows_best for each of n_tok activation rows (act_stride bytes
+** apart), token k's outputs at out[k] + r: every token in the one-row (GEMV)
+** order of `order`, the weights read once for all of them (the few-token
+** kernels of runtime/quant/ktile.h where the CPU has them).  Same bits as n_tok
+** calls of tl_quant_gemv_rows_best. */
+tl_status tl_quant_gemv_tokens_best(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                                    size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                                    size_t act_stride, int64_t n_tok, float *const *out);
 
 /* ---- the same in the ROW order (the traits' vec_dot): the first form of
 ** this API, kept because runtime/ops/matmul.c calls it.  For llama.cpp's bits

@@ -8,8 +8,10 @@
 ** do not depend on the other rows, and the batch is one tl_op_linear_many.  For those
 ** two, the rows that want the GEMM order run as one GEMM (padded to a multiple
 ** of 4 rows with copies of its first row, so none falls into the GEMV split),
-** and the others through the GEMV kernel, 64 weight rows at a time for all of
-** them, so the weights are still read from memory once. */
+** and the others through the GEMV kernels, 64 weight rows at a time for up to 64
+** of them (tl_quant_gemv_tokens_best: a few tokens per pass over each
+** super-block where the CPU has those kernels), so the weights are still read
+** from memory once. */
 #include "runtime/ops/internal.h"
 #include "runtime/ops/linear_job.h"
 
@@ -17,7 +19,8 @@
 #include "runtime/shadow.h"
 #include "runtime/threadpool.h"
 
-#define TAIL_CHUNK 64 /* weight rows per GEMV pass over the tail tokens */
+#define TAIL_CHUNK  64 /* weight rows per GEMV pass over the tail tokens */
+#define TAIL_TOKENS 64 /* tail tokens per call of the GEMV kernels */
 
 static bool split_orders(const tl_tensor *w) {
     return tl_get_precision() == TL_PRECISION_LLAMA &&
@@ -50,13 +53,18 @@ static void tail_rows(void *ctx, int64_t begin, int64_t end) {
     int64_t rows;
     const char *sh = tl_shadow_get(j->w, &kind, &rows); /* a copy: the same layout */
     if (sh && kind == TL_SHADOW_COPY && rows == j->O) wbase = sh;
+    float *outs[TAIL_TOKENS];
     for (int64_t c0 = begin * TAIL_CHUNK; c0 < r1; c0 += TAIL_CHUNK) {
         int64_t c1 = c0 + TAIL_CHUNK < r1 ? c0 + TAIL_CHUNK : r1;
-        for (int64_t t = 0; t < j->T; t++)
-            if (tl_quant_gemv_rows_best(j->w->dtype, TL_DOT_ORDER_REPACK, j->in, wbase, j->w->nb[1],
-                                        c0, c1, j->xq + (size_t)t * j->xq_row,
-                                        j->y + j->row[t] * j->O) != TL_OK)
+        for (int64_t t0 = 0; t0 < j->T; t0 += TAIL_TOKENS) {
+            int64_t m = j->T - t0 < TAIL_TOKENS ? j->T - t0 : TAIL_TOKENS;
+            for (int64_t k = 0; k < m; k++)
+                outs[k] = j->y + j->row[t0 + k] * j->O;
+            if (tl_quant_gemv_tokens_best(j->w->dtype, TL_DOT_ORDER_REPACK, j->in, wbase,
+                                          j->w->nb[1], c0, c1, j->xq + (size_t)t0 * j->xq_row,
+                                          j->xq_row, m, outs) != TL_OK)
                 __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        }
     }
 }
 

@@ -259,8 +259,8 @@ static tl_status gemv_q6k(int64_t n, const void *w, size_t rs, int64_t r0, int64
 ** that unpacking cost more than the products. */
 static inline __attribute__((always_inline)) void q6k_rows(const int R, const blk_q6_K *x,
                                                            const char *act, size_t act_stride,
-                                                           int64_t nsb, __m512i pidx, float *out,
-                                                           size_t out_stride) {
+                                                           int64_t nsb, __m512i pidx,
+                                                           float *const *out, int64_t r) {
     const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
     const __m512i lo16 = _mm512_set1_epi32(0xffff), eight = _mm512_set1_epi16(8);
     __m256 acc[KGEMV_MAX_TOK];
@@ -307,47 +307,118 @@ static inline __attribute__((always_inline)) void q6k_rows(const int R, const bl
         }
     }
     for (int k = 0; k < R; k++)
-        out[(size_t)k * out_stride] = hsum8(acc[k]);
+        out[k][r] = hsum8(acc[k]);
 }
 
-#define Q6K_ROWS(R)                                                                                \
-    static void q6k_rows##R(const blk_q6_K *x, const char *act, size_t as, int64_t nsb,            \
-                            __m512i pidx, float *out, size_t os) {                                 \
-        q6k_rows(R, x, act, as, nsb, pidx, out, os);                                               \
+/* ---- Q4_K (repacked GEMV order) against a few tokens: gemv_q4k's arithmetic
+** for R tokens, each super-block's codes, scale pairs and mins decoded once. */
+static inline __attribute__((always_inline)) void q4k_rows(const int R, const blk_q4_K *x,
+                                                           const gact *const *pa, int64_t nsb,
+                                                           float *const *out, int64_t r) {
+    const __m512i m4 = _mm512_set1_epi8(15);
+    const __m512i pick01 = /* as in q4k_sums */
+        _mm512_set_epi8(-1, 3, -1, 3, -1, 3, -1, 3, -1, 2, -1, 2, -1, 2, -1, 2, -1, 3, -1, 3, -1, 3,
+                        -1, 3, -1, 2, -1, 2, -1, 2, -1, 2, -1, 1, -1, 1, -1, 1, -1, 1, -1, 0, -1, 0,
+                        -1, 0, -1, 0, -1, 1, -1, 1, -1, 1, -1, 1, -1, 0, -1, 0, -1, 0, -1, 0);
+    const __m512i pick23 = _mm512_add_epi8(pick01, _mm512_set1_epi16(4));
+    float acc[KGEMV_MAX_TOK], accm[KGEMV_MAX_TOK];
+    for (int k = 0; k < R; k++)
+        acc[k] = accm[k] = 0.0f;
+    for (int64_t b = 0; b < nsb; b++) {
+        const blk_q4_K *xb = x + b;
+        _mm_prefetch((const char *)xb + 2048, _MM_HINT_T0);
+        _mm_prefetch((const char *)xb + 2048 + 64, _MM_HINT_T0);
+        __m128i sm = tl_unpack_scales_mins(xb->scales);
+        __m512i scb = _mm512_broadcastq_epi64(sm);
+        __m512i w01 = _mm512_shuffle_epi8(scb, pick01), w23 = _mm512_shuffle_epi8(scb, pick23);
+        __m512i q0 = _mm512_loadu_si512(xb->qs), q1 = _mm512_loadu_si512(xb->qs + 64);
+        __m512i v0 = _mm512_and_si512(q0, m4), v1 = _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4);
+        __m512i v2 = _mm512_and_si512(q1, m4), v3 = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4);
+        __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
+        float dx = f16_to_f32_hw(xb->d), dmx = f16_to_f32_hw(xb->dmin);
+        for (int k = 0; k < R; k++) {
+            const gact *a = &pa[k][b];
+            __m512i z = _mm512_setzero_si512();
+            __m512i p0 = _mm512_dpbusd_epi32(z, v0, a->y[0]);
+            __m512i p1 = _mm512_dpbusd_epi32(z, v1, a->y[1]);
+            __m512i p2 = _mm512_dpbusd_epi32(z, v2, a->y[2]);
+            __m512i p3 = _mm512_dpbusd_epi32(z, v3, a->y[3]);
+            __m512i sv = _mm512_dpwssd_epi32(z, _mm512_packs_epi32(p0, p1), w01);
+            sv = _mm512_dpwssd_epi32(sv, _mm512_packs_epi32(p2, p3), w23);
+            int32_t S = _mm512_reduce_add_epi32(sv);
+            __m128i m = _mm_madd_epi16(mins, a->bp);
+            m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4e));
+            m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xb1));
+            int32_t M = _mm_cvtsi128_si32(m);
+            acc[k] = fmaf((float)S, dx * a->d, acc[k]);
+            accm[k] = fmaf((float)M, dmx * a->d, accm[k]);
+        }
     }
-Q6K_ROWS(2)
-Q6K_ROWS(3)
-Q6K_ROWS(4)
-Q6K_ROWS(5)
-Q6K_ROWS(6)
-Q6K_ROWS(7)
-Q6K_ROWS(8)
-#undef Q6K_ROWS
-
-bool tl_kgemv16_tokens_supports(tl_dtype dt, int64_t n, int64_t n_tok) {
-    return dt == TL_DTYPE_Q6_K && n % QK_K == 0 && n_tok >= 1 && n_tok <= KGEMV_MAX_TOK;
+    for (int k = 0; k < R; k++)
+        out[k][r] = acc[k] - accm[k];
 }
 
-tl_status tl_kgemv16_tokens(tl_dtype dt, int64_t n, const void *w, size_t w_stride, int64_t r0,
-                            int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
-                            float *out, size_t out_stride) {
-    static void (*const by_tokens[KGEMV_MAX_TOK + 1])(const blk_q6_K *, const char *, size_t,
-                                                      int64_t, __m512i, float *, size_t) = {
-        NULL, NULL, q6k_rows2, q6k_rows3, q6k_rows4, q6k_rows5, q6k_rows6, q6k_rows7, q6k_rows8};
-    if (!tl_kgemv16_tokens_supports(dt, n, n_tok))
-        return tl_fail(TL_ERR_UNSUPPORTED, "kgemv16: no kernel for %lld tokens of %s rows of %lld",
+#define KGEMV_ROWS(R)                                                                              \
+    static void q6k_rows##R(const blk_q6_K *x, const char *act, size_t as, int64_t nsb,            \
+                            __m512i pidx, float *const *out, int64_t r) {                          \
+        q6k_rows(R, x, act, as, nsb, pidx, out, r);                                                \
+    }                                                                                              \
+    static void q4k_rows##R(const blk_q4_K *x, const gact *const *pa, int64_t nsb,                 \
+                            float *const *out, int64_t r) {                                        \
+        q4k_rows(R, x, pa, nsb, out, r);                                                           \
+    }
+KGEMV_ROWS(1)
+KGEMV_ROWS(2)
+KGEMV_ROWS(3)
+KGEMV_ROWS(4)
+KGEMV_ROWS(5)
+KGEMV_ROWS(6)
+KGEMV_ROWS(7)
+KGEMV_ROWS(8)
+#undef KGEMV_ROWS
+
+typedef void (*q6k_rows_fn)(const blk_q6_K *, const char *, size_t, int64_t, __m512i,
+                            float *const *, int64_t);
+typedef void (*q4k_rows_fn)(const blk_q4_K *, const gact *const *, int64_t, float *const *,
+                            int64_t);
+static const q6k_rows_fn q6k_by_tokens[KGEMV_MAX_TOK + 1] = {
+    NULL, q6k_rows1, q6k_rows2, q6k_rows3, q6k_rows4, q6k_rows5, q6k_rows6, q6k_rows7, q6k_rows8};
+static const q4k_rows_fn q4k_by_tokens[KGEMV_MAX_TOK + 1] = {
+    NULL, q4k_rows1, q4k_rows2, q4k_rows3, q4k_rows4, q4k_rows5, q4k_rows6, q4k_rows7, q4k_rows8};
+
+bool tl_kgemv16_tokens_supports(tl_dtype dt, tl_dot_order order, int64_t n, int64_t n_tok) {
+    return n_tok >= 1 && n_tok <= KGEMV_MAX_TOK && tl_kgemv16_supports(dt, order, n) &&
+           dt != TL_DTYPE_Q5_K;
+}
+
+tl_status tl_kgemv16_tokens(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                            size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                            size_t act_stride, int64_t n_tok, float *const *out) {
+    if (!tl_kgemv16_tokens_supports(dt, order, n, n_tok))
+        return tl_fail(TL_ERR_UNSUPPORTED,
+                       "kgemv16: no kernel for %lld tokens of %s rows of %lld in this order",
                        (long long)n_tok, tl_dtype_name(dt), (long long)n);
     if (r0 < 0 || r1 < r0)
         return tl_fail(TL_ERR_ARG, "kgemv16: bad range [%lld, %lld)", (long long)r0, (long long)r1);
     int64_t nsb = n / QK_K;
-    __m512i pidx = q6k_pair_index();
-    for (int64_t r = r0; r < r1; r++) {
-        const blk_q6_K *x = (const blk_q6_K *)((const char *)w + (size_t)r * w_stride);
-        if (n_tok == 1)
-            out[r] = q6k_row(x, act, nsb, pidx);
-        else
-            by_tokens[n_tok](x, act, act_stride, nsb, pidx, out + r, out_stride);
+    if (dt == TL_DTYPE_Q6_K) {
+        __m512i pidx = q6k_pair_index();
+        for (int64_t r = r0; r < r1; r++)
+            q6k_by_tokens[n_tok]((const blk_q6_K *)((const char *)w + (size_t)r * w_stride), act,
+                                 act_stride, nsb, pidx, out, r);
+        return TL_OK;
     }
+    gact *pa = aligned_alloc(64, (size_t)(n_tok * nsb) * sizeof *pa);
+    if (!pa) return tl_fail(TL_ERR_NOMEM, "kgemv16: out of memory");
+    const gact *pt[KGEMV_MAX_TOK];
+    for (int64_t k = 0; k < n_tok; k++) {
+        pack_gact((const char *)act + (size_t)k * act_stride, nsb, pa + k * nsb);
+        pt[k] = pa + k * nsb;
+    }
+    for (int64_t r = r0; r < r1; r++)
+        q4k_by_tokens[n_tok]((const blk_q4_K *)((const char *)w + (size_t)r * w_stride), pt, nsb,
+                             out, r);
+    free(pa);
     return TL_OK;
 }
 

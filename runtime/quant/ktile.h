@@ -51,16 +51,18 @@ bool tl_kgemv16_supports(tl_dtype dt, tl_dot_order order, int64_t n);
 tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, size_t w_stride,
                      int64_t r0, int64_t r1, const void *act, float *out);
 
-/* Up to KGEMV_MAX_TOK activation rows against Q6_K weights:
-** out[k * out_stride + r] = W[r] . act[k] for r in [r0, r1), k < n_tok, each
-** token exactly as tl_kgemv16 gives it (ggml's row order, the only one Q6_K
-** has), each weight super-block decoded once for all the tokens and read from
-** memory once.  For a few tokens this beats the 16-row tile, which unpacks the
-** weights on every call. */
+/* Up to KGEMV_MAX_TOK activation rows through the one-token kernels' arithmetic:
+** out[k][r] = W[r] . act[k] for r in [r0, r1), k < n_tok, each token exactly as
+** tl_kgemv16 gives it, each weight super-block decoded once for all the tokens
+** and read from memory once.  Q6_K (every order: ggml's row order) and Q4_K in
+** the REPACK (GEMV) order, rows of at most 32768 elements.  For a few tokens this
+** beats the 16-row tile, which unpacks the weights on every call, and the
+** one-token kernel once per token, which decodes them once per token.
+** TL_ERR_NOMEM when the activations' scratch cannot be allocated. */
 #define KGEMV_MAX_TOK 8
-bool tl_kgemv16_tokens_supports(tl_dtype dt, int64_t n, int64_t n_tok);
-tl_status tl_kgemv16_tokens(tl_dtype dt, int64_t n, const void *w, size_t w_stride, int64_t r0,
-                            int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
-                            float *out, size_t out_stride);
+bool tl_kgemv16_tokens_supports(tl_dtype dt, tl_dot_order order, int64_t n, int64_t n_tok);
+tl_status tl_kgemv16_tokens(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                            size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                            size_t act_stride, int64_t n_tok, float *const *out);
 
 #endif

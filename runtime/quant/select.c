@@ -62,9 +62,13 @@ tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
         return tl_q4_0_gemm_tile16(n, w, w_stride, r0, r1, act, act_stride, n_tok, out, out_stride);
     if (use_tile8(dt, order))
         return tl_q4_0_gemm_tile8(n, w, w_stride, r0, r1, act, act_stride, n_tok, out, out_stride);
-    if (n_tok > 1 && tl_kgemv16_tokens_supports(dt, n, n_tok) && tl_ktile16_available())
-        return tl_kgemv16_tokens(dt, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
-                                 out_stride);
+    if (n_tok > 1 && dt == TL_DTYPE_Q6_K && tl_kgemv16_tokens_supports(dt, order, n, n_tok) &&
+        tl_ktile16_available()) {
+        float *outs[KGEMV_MAX_TOK];
+        for (int64_t k = 0; k < n_tok; k++)
+            outs[k] = out + (size_t)k * out_stride;
+        return tl_kgemv16_tokens(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, outs);
+    }
     if (n_tok > 1 && tl_ktile16_supports(dt, order) && tl_ktile16_available())
         return tl_ktile16_gemm(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                                out_stride);
@@ -77,6 +81,24 @@ tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
                                   out_stride);
     return tl_quant_gemm_rows_order(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, out,
                                     out_stride);
+}
+
+tl_status tl_quant_gemv_tokens_best(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                                    size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                                    size_t act_stride, int64_t n_tok, float *const *out) {
+    for (int64_t k0 = 0; k0 < n_tok; k0 += KGEMV_MAX_TOK) {
+        int64_t m = n_tok - k0 < KGEMV_MAX_TOK ? n_tok - k0 : KGEMV_MAX_TOK;
+        const char *a = (const char *)act + (size_t)k0 * act_stride;
+        tl_status st = TL_OK;
+        if (m > 1 && tl_kgemv16_tokens_supports(dt, order, n, m) && tl_ktile16_available())
+            st = tl_kgemv16_tokens(dt, order, n, w, w_stride, r0, r1, a, act_stride, m, out + k0);
+        else
+            for (int64_t k = 0; k < m && st == TL_OK; k++)
+                st = tl_quant_gemv_rows_best(dt, order, n, w, w_stride, r0, r1,
+                                             a + (size_t)k * act_stride, out[k0 + k]);
+        if (st != TL_OK) return st;
+    }
+    return TL_OK;
 }
 
 #ifndef TL_X86_KERNELS
@@ -156,15 +178,15 @@ tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, 
     (void)out;
     return no_tiles();
 }
-bool tl_kgemv16_tokens_supports(tl_dtype dt, int64_t n, int64_t n_tok) {
-    (void)dt, (void)n, (void)n_tok;
+bool tl_kgemv16_tokens_supports(tl_dtype dt, tl_dot_order order, int64_t n, int64_t n_tok) {
+    (void)dt, (void)order, (void)n, (void)n_tok;
     return false;
 }
-tl_status tl_kgemv16_tokens(tl_dtype dt, int64_t n, const void *w, size_t w_stride, int64_t r0,
-                            int64_t r1, const void *act, size_t act_stride, int64_t n_tok,
-                            float *out, size_t out_stride) {
-    (void)dt, (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act, (void)act_stride;
-    (void)n_tok, (void)out, (void)out_stride;
+tl_status tl_kgemv16_tokens(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
+                            size_t w_stride, int64_t r0, int64_t r1, const void *act,
+                            size_t act_stride, int64_t n_tok, float *const *out) {
+    (void)dt, (void)order, (void)n, (void)w, (void)w_stride, (void)r0, (void)r1, (void)act;
+    (void)act_stride, (void)n_tok, (void)out;
     return no_tiles();
 }
 #endif

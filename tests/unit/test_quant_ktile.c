@@ -77,11 +77,19 @@ static void check(tl_dtype dt, tl_dot_order order, int64_t rows, int64_t n, int6
                          TL_OK);
         assert_memory_equal(got, want, bytes);
     }
-    /* the few-token GEMV (Q6_K): every token as the GEMM gives it */
-    if (tl_ktile16_available() && tl_kgemv16_tokens_supports(dt, n, tok)) {
+    /* the few-token GEMV (Q6_K; Q4_K in the GEMV order): every token as the
+    ** one-token GEMV gives it (for Q6_K that is also the GEMM's) */
+    if (tl_ktile16_available() && tl_kgemv16_tokens_supports(dt, order, n, tok)) {
+        float *outs[KGEMV_MAX_TOK];
         memset(got, 0, bytes);
-        assert_int_equal(tl_kgemv16_tokens(dt, n, w, ws, r0, r1, a, as, tok, got, (size_t)rows),
-                         TL_OK);
+        for (int64_t k = 0; k < tok; k++) {
+            outs[k] = got + k * rows;
+            assert_int_equal(tl_quant_gemv_rows_order(dt, order, n, w, ws, r0, r1,
+                                                      (const char *)a + (size_t)k * as,
+                                                      want + k * rows),
+                             TL_OK);
+        }
+        assert_int_equal(tl_kgemv16_tokens(dt, order, n, w, ws, r0, r1, a, as, tok, outs), TL_OK);
         assert_memory_equal(got, want, bytes);
     }
     /* the one-token kernels: token by token, the same bits in the GEMV order */
@@ -132,7 +140,7 @@ static void test_ktile_matches_reference(void **state) {
         check(dt, o, 16, 256, 23, 0, 16, 0); /* 8 + 8 + 4 + 2 + 1 */
         check(dt, o, 16, 512, 11, 0, 16, 2); /* constant codes, both signs */
         check(dt, o, 16, 512, 11, 0, 16, 3);
-        for (int64_t t = 2; t <= 8; t++) /* every few-token GEMV width (Q6_K) */
+        for (int64_t t = 2; t <= 8; t++) /* every few-token GEMV width (Q6_K, Q4_K) */
             check(dt, o, 19, 512, t, 2, 19, t % 4);
         if (dt == TL_DTYPE_Q8_0) {
             check(dt, o, 32, 96, 5, 0, 32, 0); /* an odd block count */
