@@ -54,11 +54,12 @@ tl_status tl_kgemv16(tl_dtype dt, tl_dot_order order, int64_t n, const void *w, 
 /* Up to KGEMV_MAX_TOK activation rows through the one-token kernels' arithmetic:
 ** out[k][r] = W[r] . act[k] for r in [r0, r1), k < n_tok, each token exactly as
 ** tl_kgemv16 gives it, each weight super-block decoded once for all the tokens
-** and read from memory once.  Q6_K (every order: ggml's row order) and Q4_K in
-** the REPACK (GEMV) order, rows of at most 32768 elements.  For a few tokens this
+** and read from memory once.  Q6_K (ggml's row order, its only one) and Q4_K in
+** the REPACK (GEMV) order, with tl_kgemv16's row limits.  For a few tokens this
 ** beats the 16-row tile, which unpacks the weights on every call, and the
-** one-token kernel once per token, which decodes them once per token.
-** TL_ERR_NOMEM when the activations' scratch cannot be allocated. */
+** one-token kernel once per token, which decodes them once per token.  (Not
+** Q5_K: against 8 tokens its tile was as fast.)  TL_ERR_NOMEM when the
+** activations' scratch cannot be allocated. */
 #define KGEMV_MAX_TOK 8
 bool tl_kgemv16_tokens_supports(tl_dtype dt, tl_dot_order order, int64_t n, int64_t n_tok);
 tl_status tl_kgemv16_tokens(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
