@@ -264,6 +264,7 @@ static inline __attribute__((always_inline)) void q6k_rows(const int R, const bl
     const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
     const __m512i lo16 = _mm512_set1_epi32(0xffff), eight = _mm512_set1_epi16(8);
     __m256 acc[KGEMV_MAX_TOK];
+#pragma GCC unroll 8
     for (int k = 0; k < R; k++)
         acc[k] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nsb; b++) {
@@ -287,6 +288,7 @@ static inline __attribute__((always_inline)) void q6k_rows(const int R, const bl
             sp[h] = _mm512_permutexvar_epi16(h ? _mm512_add_epi16(pidx, eight) : pidx, scw);
         }
         float dx = f16_to_f32_hw(xb->d);
+#pragma GCC unroll 8
         for (int k = 0; k < R; k++) {
             const blk_q8_K *y = (const blk_q8_K *)(act + (size_t)k * act_stride) + b;
             __m512i sum = _mm512_setzero_si512();
@@ -306,6 +308,7 @@ static inline __attribute__((always_inline)) void q6k_rows(const int R, const bl
             acc[k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s8), acc[k]);
         }
     }
+#pragma GCC unroll 8
     for (int k = 0; k < R; k++)
         out[k][r] = hsum8(acc[k]);
 }
@@ -322,6 +325,7 @@ static inline __attribute__((always_inline)) void q4k_rows(const int R, const bl
                         -1, 0, -1, 0, -1, 1, -1, 1, -1, 1, -1, 1, -1, 0, -1, 0, -1, 0, -1, 0);
     const __m512i pick23 = _mm512_add_epi8(pick01, _mm512_set1_epi16(4));
     float acc[KGEMV_MAX_TOK], accm[KGEMV_MAX_TOK];
+#pragma GCC unroll 8
     for (int k = 0; k < R; k++)
         acc[k] = accm[k] = 0.0f;
     for (int64_t b = 0; b < nsb; b++) {
@@ -336,6 +340,7 @@ static inline __attribute__((always_inline)) void q4k_rows(const int R, const bl
         __m512i v2 = _mm512_and_si512(q1, m4), v3 = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4);
         __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
         float dx = f16_to_f32_hw(xb->d), dmx = f16_to_f32_hw(xb->dmin);
+#pragma GCC unroll 8
         for (int k = 0; k < R; k++) {
             const gact *a = &pa[k][b];
             __m512i z = _mm512_setzero_si512();
@@ -354,6 +359,7 @@ static inline __attribute__((always_inline)) void q4k_rows(const int R, const bl
             accm[k] = fmaf((float)M, dmx * a->d, accm[k]);
         }
     }
+#pragma GCC unroll 8
     for (int k = 0; k < R; k++)
         out[k][r] = acc[k] - accm[k];
 }
