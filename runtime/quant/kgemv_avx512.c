@@ -314,20 +314,46 @@ static inline __attribute__((always_inline)) void q6k_rows(const int R, const bl
 }
 
 /* ---- Q4_K (repacked GEMV order) against a few tokens: gemv_q4k's arithmetic
-** for R tokens, each super-block's codes, scale pairs and mins decoded once. */
+** for R tokens, each super-block's codes, scale pairs and mins decoded once.
+** Token k is lane k of the float steps: its exact integer sums S and M (the
+** horizontal sums of its vectors, added in another order: integers, so the same
+** sums) and then lane by lane the same fmaf as gemv_q4k's, so the same bits. */
+
+/* Lane k: the sum of the 16 int32 lanes of v[k]. */
+static inline __attribute__((always_inline)) __m256i sum16x8(const __m512i *v) {
+    __m256i t[8];
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; k++)
+        t[k] = _mm256_add_epi32(_mm512_castsi512_si256(v[k]), _mm512_extracti64x4_epi64(v[k], 1));
+    __m256i g0 = _mm256_hadd_epi32(_mm256_hadd_epi32(t[0], t[1]), _mm256_hadd_epi32(t[2], t[3]));
+    __m256i g1 = _mm256_hadd_epi32(_mm256_hadd_epi32(t[4], t[5]), _mm256_hadd_epi32(t[6], t[7]));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(g0, g1, 0x20),
+                            _mm256_permute2x128_si256(g0, g1, 0x31));
+}
+
+/* Lane k: the dot of the 8 int16 mins with token k's 8 bsum pairs bp[k]. */
+static inline __attribute__((always_inline)) __m256i mins_dot8(__m128i mins, const __m128i *bp) {
+    __m256i mm = _mm256_broadcastsi128_si256(mins), u[4];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) /* [token 2i | token 2i + 1] */
+        u[i] = _mm256_madd_epi16(
+            mm, _mm256_inserti128_si256(_mm256_castsi128_si256(bp[2 * i]), bp[2 * i + 1], 1));
+    __m256i c = _mm256_hadd_epi32(_mm256_hadd_epi32(u[0], u[1]), _mm256_hadd_epi32(u[2], u[3]));
+    return _mm256_permutevar8x32_epi32(c, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* dy[8 b + k]: token k's activation scale of super-block b (0 past the tokens). */
 static inline __attribute__((always_inline)) void q4k_rows(const int R, const blk_q4_K *x,
-                                                           const gact *const *pa, int64_t nsb,
-                                                           float *const *out, int64_t r) {
+                                                           const gact *const *pa, const float *dy,
+                                                           int64_t nsb, float *const *out,
+                                                           int64_t r) {
     const __m512i m4 = _mm512_set1_epi8(15);
     const __m512i pick01 = /* as in q4k_sums */
         _mm512_set_epi8(-1, 3, -1, 3, -1, 3, -1, 3, -1, 2, -1, 2, -1, 2, -1, 2, -1, 3, -1, 3, -1, 3,
                         -1, 3, -1, 2, -1, 2, -1, 2, -1, 2, -1, 1, -1, 1, -1, 1, -1, 1, -1, 0, -1, 0,
                         -1, 0, -1, 0, -1, 1, -1, 1, -1, 1, -1, 1, -1, 0, -1, 0, -1, 0, -1, 0);
     const __m512i pick23 = _mm512_add_epi8(pick01, _mm512_set1_epi16(4));
-    float acc[KGEMV_MAX_TOK], accm[KGEMV_MAX_TOK];
-#pragma GCC unroll 8
-    for (int k = 0; k < R; k++)
-        acc[k] = accm[k] = 0.0f;
+    __m256 acc = _mm256_setzero_ps(), accm = acc;
     for (int64_t b = 0; b < nsb; b++) {
         const blk_q4_K *xb = x + b;
         _mm_prefetch((const char *)xb + 2048, _MM_HINT_T0);
@@ -338,30 +364,37 @@ static inline __attribute__((always_inline)) void q4k_rows(const int R, const bl
         __m512i q0 = _mm512_loadu_si512(xb->qs), q1 = _mm512_loadu_si512(xb->qs + 64);
         __m512i v0 = _mm512_and_si512(q0, m4), v1 = _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4);
         __m512i v2 = _mm512_and_si512(q1, m4), v3 = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4);
-        __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
-        float dx = f16_to_f32_hw(xb->d), dmx = f16_to_f32_hw(xb->dmin);
+        __m512i sv[8];
+        __m128i bp[8];
 #pragma GCC unroll 8
-        for (int k = 0; k < R; k++) {
+        for (int k = 0; k < 8; k++) {
+            if (k >= R) { /* no token: nothing (the lane is not stored) */
+                sv[k] = _mm512_setzero_si512();
+                bp[k] = _mm_setzero_si128();
+                continue;
+            }
             const gact *a = &pa[k][b];
             __m512i z = _mm512_setzero_si512();
             __m512i p0 = _mm512_dpbusd_epi32(z, v0, a->y[0]);
             __m512i p1 = _mm512_dpbusd_epi32(z, v1, a->y[1]);
             __m512i p2 = _mm512_dpbusd_epi32(z, v2, a->y[2]);
             __m512i p3 = _mm512_dpbusd_epi32(z, v3, a->y[3]);
-            __m512i sv = _mm512_dpwssd_epi32(z, _mm512_packs_epi32(p0, p1), w01);
-            sv = _mm512_dpwssd_epi32(sv, _mm512_packs_epi32(p2, p3), w23);
-            int32_t S = _mm512_reduce_add_epi32(sv);
-            __m128i m = _mm_madd_epi16(mins, a->bp);
-            m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4e));
-            m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xb1));
-            int32_t M = _mm_cvtsi128_si32(m);
-            acc[k] = fmaf((float)S, dx * a->d, acc[k]);
-            accm[k] = fmaf((float)M, dmx * a->d, accm[k]);
+            sv[k] = _mm512_dpwssd_epi32(z, _mm512_packs_epi32(p0, p1), w01);
+            sv[k] = _mm512_dpwssd_epi32(sv[k], _mm512_packs_epi32(p2, p3), w23);
+            bp[k] = a->bp;
         }
+        __m256i S = sum16x8(sv), M = mins_dot8(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), bp);
+        __m256 d = _mm256_loadu_ps(dy + 8 * b);
+        __m256 dx = _mm256_set1_ps(f16_to_f32_hw(xb->d)),
+               dmx = _mm256_set1_ps(f16_to_f32_hw(xb->dmin));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(S), _mm256_mul_ps(dx, d), acc);
+        accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(M), _mm256_mul_ps(dmx, d), accm);
     }
+    float res[8];
+    _mm256_storeu_ps(res, _mm256_sub_ps(acc, accm));
 #pragma GCC unroll 8
     for (int k = 0; k < R; k++)
-        out[k][r] = acc[k] - accm[k];
+        out[k][r] = res[k];
 }
 
 #define KGEMV_ROWS(R)                                                                              \
@@ -369,9 +402,9 @@ static inline __attribute__((always_inline)) void q4k_rows(const int R, const bl
                             __m512i pidx, float *const *out, int64_t r) {                          \
         q6k_rows(R, x, act, as, nsb, pidx, out, r);                                                \
     }                                                                                              \
-    static void q4k_rows##R(const blk_q4_K *x, const gact *const *pa, int64_t nsb,                 \
-                            float *const *out, int64_t r) {                                        \
-        q4k_rows(R, x, pa, nsb, out, r);                                                           \
+    static void q4k_rows##R(const blk_q4_K *x, const gact *const *pa, const float *dy,             \
+                            int64_t nsb, float *const *out, int64_t r) {                           \
+        q4k_rows(R, x, pa, dy, nsb, out, r);                                                       \
     }
 KGEMV_ROWS(1)
 KGEMV_ROWS(2)
@@ -385,8 +418,8 @@ KGEMV_ROWS(8)
 
 typedef void (*q6k_rows_fn)(const blk_q6_K *, const char *, size_t, int64_t, __m512i,
                             float *const *, int64_t);
-typedef void (*q4k_rows_fn)(const blk_q4_K *, const gact *const *, int64_t, float *const *,
-                            int64_t);
+typedef void (*q4k_rows_fn)(const blk_q4_K *, const gact *const *, const float *, int64_t,
+                            float *const *, int64_t);
 static const q6k_rows_fn q6k_by_tokens[KGEMV_MAX_TOK + 1] = {
     NULL, q6k_rows1, q6k_rows2, q6k_rows3, q6k_rows4, q6k_rows5, q6k_rows6, q6k_rows7, q6k_rows8};
 static const q4k_rows_fn q4k_by_tokens[KGEMV_MAX_TOK + 1] = {
@@ -414,16 +447,22 @@ tl_status tl_kgemv16_tokens(tl_dtype dt, tl_dot_order order, int64_t n, const vo
                                  act_stride, nsb, pidx, out, r);
         return TL_OK;
     }
-    gact *pa = aligned_alloc(64, (size_t)(n_tok * nsb) * sizeof *pa);
+    /* the tokens' activations rearranged, then their scales by super-block */
+    size_t bytes = (size_t)(n_tok * nsb) * sizeof(gact) + (size_t)nsb * 8 * sizeof(float);
+    gact *pa = aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!pa) return tl_fail(TL_ERR_NOMEM, "kgemv16: out of memory");
+    float *dy = (float *)(pa + n_tok * nsb);
     const gact *pt[KGEMV_MAX_TOK];
     for (int64_t k = 0; k < n_tok; k++) {
         pack_gact((const char *)act + (size_t)k * act_stride, nsb, pa + k * nsb);
         pt[k] = pa + k * nsb;
     }
+    for (int64_t b = 0; b < nsb; b++)
+        for (int64_t k = 0; k < 8; k++)
+            dy[8 * b + k] = k < n_tok ? pt[k][b].d : 0.0f;
     for (int64_t r = r0; r < r1; r++)
-        q4k_by_tokens[n_tok]((const blk_q4_K *)((const char *)w + (size_t)r * w_stride), pt, nsb,
-                             out, r);
+        q4k_by_tokens[n_tok]((const blk_q4_K *)((const char *)w + (size_t)r * w_stride), pt, dy,
+                             nsb, out, r);
     free(pa);
     return TL_OK;
 }

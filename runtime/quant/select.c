@@ -65,7 +65,7 @@ tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
     if (n_tok > 1 && dt == TL_DTYPE_Q6_K && tl_kgemv16_tokens_supports(dt, order, n, n_tok) &&
         tl_ktile16_available()) {
         float *outs[KGEMV_MAX_TOK];
-        for (int64_t k = 0; k < n_tok; k++)
+        for (int64_t k = 0; k < n_tok && k < KGEMV_MAX_TOK; k++)
             outs[k] = out + (size_t)k * out_stride;
         return tl_kgemv16_tokens(dt, order, n, w, w_stride, r0, r1, act, act_stride, n_tok, outs);
     }

@@ -82,7 +82,7 @@ static void check(tl_dtype dt, tl_dot_order order, int64_t rows, int64_t n, int6
     if (tl_ktile16_available() && tl_kgemv16_tokens_supports(dt, order, n, tok)) {
         float *outs[KGEMV_MAX_TOK];
         memset(got, 0, bytes);
-        for (int64_t k = 0; k < tok; k++) {
+        for (int64_t k = 0; k < tok && k < KGEMV_MAX_TOK; k++) {
             outs[k] = got + k * rows;
             assert_int_equal(tl_quant_gemv_rows_order(dt, order, n, w, ws, r0, r1,
                                                       (const char *)a + (size_t)k * as,
