@@ -194,48 +194,67 @@ static __m512i q6k_pair_index(void) {
     return _mm512_loadu_si512(idx);
 }
 
-static float q6k_row(const blk_q6_K *x, const blk_q8_K *y, int64_t nsb, __m512i pidx) {
+/* One super-block's codes and scale pairs.  Elements 128h + 32c + l: c = 0
+** ql[l] low, 1 ql[l + 32] low, 2 ql[l] high, 3 ql[l + 32] high; the 2 high bits
+** in qh[32h + l] >> 2c.  v0[h]: groups 4h, 4h + 1 (c = 0, 1); v1[h]: groups
+** 4h + 2, 4h + 3 (c = 2, 3); sp[h]: their scale pairs (q6k_pair_index). */
+typedef struct q6k_codes {
+    __m512i v0[2], v1[2], sp[2];
+    __m256i sc16; /* the 16 scales as int16 */
+    float d;
+} q6k_codes;
+
+static inline __attribute__((always_inline)) void q6k_decode(const blk_q6_K *xb, __m512i pidx,
+                                                             q6k_codes *c) {
     const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
-    const __m512i lo16 = _mm512_set1_epi32(0xffff), eight = _mm512_set1_epi16(8);
+    /* 16 super-blocks ahead (4 ahead: 12 GB/s from DRAM, 16: 15-17) */
+    _mm_prefetch((const char *)xb + 3360, _MM_HINT_T0);
+    _mm_prefetch((const char *)xb + 3360 + 64, _MM_HINT_T0);
+    _mm_prefetch((const char *)xb + 3360 + 128, _MM_HINT_T0);
+    _mm_prefetch((const char *)xb + 3360 + 192, _MM_HINT_T0);
+    c->sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)xb->scales));
+    __m512i scw = _mm512_castsi256_si512(c->sc16);
+    for (int h = 0; h < 2; h++) {
+        __m512i ql = _mm512_loadu_si512(xb->ql + 64 * h); /* ql[l], ql[l + 32] */
+        __m256i hb = _mm256_loadu_si256((const __m256i *)(xb->qh + 32 * h));
+        __m512i qh = _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
+        c->v0[h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
+                                   _mm512_slli_epi16(_mm512_and_si512(qh, m3), 4));
+        c->v1[h] =
+            _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+                            _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, 4), m3), 4));
+        c->sp[h] =
+            _mm512_permutexvar_epi16(h ? _mm512_add_epi16(pidx, _mm512_set1_epi16(8)) : pidx, scw);
+    }
+    c->d = f16_to_f32_hw(xb->d);
+}
+
+/* acc + d_y d_x (the super-block's 8 lanes of integer sums against activation
+** block y, less ggml's offset 32 sc bsum). */
+static inline __attribute__((always_inline)) __m256 q6k_step(const q6k_codes *c, const blk_q8_K *y,
+                                                             __m256 acc) {
+    const __m512i lo16 = _mm512_set1_epi32(0xffff);
+    __m512i sum = _mm512_setzero_si512();
+    for (int h = 0; h < 2; h++) {
+        __m512i z = _mm512_setzero_si512();
+        __m512i p0 = _mm512_dpbusd_epi32(z, c->v0[h], _mm512_loadu_si512(y->qs + 128 * h));
+        __m512i p1 = _mm512_dpbusd_epi32(z, c->v1[h], _mm512_loadu_si512(y->qs + 128 * h + 64));
+        __m512i pr = _mm512_ternarylogic_epi32(p0, _mm512_slli_epi32(p1, 16), lo16, 0xe4);
+        sum = _mm512_dpwssd_epi32(sum, pr, c->sp[h]);
+    }
+    __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
+    __m256i bs = _mm256_loadu_si256((const __m256i *)y->bsums);
+    s8 = _mm256_sub_epi32(s8, _mm256_slli_epi32(_mm256_madd_epi16(bs, c->sc16), 5));
+    __m256 d = _mm256_set1_ps(y->d * c->d);
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s8), acc);
+}
+
+static float q6k_row(const blk_q6_K *x, const blk_q8_K *y, int64_t nsb, __m512i pidx) {
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < nsb; b++) {
-        const blk_q6_K *xb = x + b;
-        /* 16 super-blocks ahead (4 ahead: 12 GB/s from DRAM, 16: 15-17) */
-        _mm_prefetch((const char *)xb + 3360, _MM_HINT_T0);
-        _mm_prefetch((const char *)xb + 3360 + 64, _MM_HINT_T0);
-        _mm_prefetch((const char *)xb + 3360 + 128, _MM_HINT_T0);
-        _mm_prefetch((const char *)xb + 3360 + 192, _MM_HINT_T0);
-        __m128i sc8 = _mm_loadu_si128((const __m128i *)xb->scales);
-        __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
-        __m512i scw = _mm512_castsi256_si512(sc16);
-        __m512i sum = _mm512_setzero_si512();
-        for (int h = 0; h < 2; h++) {
-            /* elements 128h + 32c + l: c = 0 ql[l] low, 1 ql[l + 32] low, 2 ql[l] high,
-            ** 3 ql[l + 32] high; the 2 high bits in qh[32h + l] >> 2c */
-            __m512i ql = _mm512_loadu_si512(xb->ql + 64 * h); /* ql[l], ql[l + 32] */
-            __m256i hb = _mm256_loadu_si256((const __m256i *)(xb->qh + 32 * h));
-            __m512i qh =
-                _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
-            /* v0: groups 4h, 4h + 1 (c = 0, 1); v1: groups 4h + 2, 4h + 3 (c = 2, 3) */
-            __m512i v0 = _mm512_or_si512(_mm512_and_si512(ql, m4),
-                                         _mm512_slli_epi16(_mm512_and_si512(qh, m3), 4));
-            __m512i v1 = _mm512_or_si512(
-                _mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
-                _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, 4), m3), 4));
-            __m512i y0 = _mm512_loadu_si512(y[b].qs + 128 * h);
-            __m512i y1 = _mm512_loadu_si512(y[b].qs + 128 * h + 64);
-            __m512i z = _mm512_setzero_si512();
-            __m512i p0 = _mm512_dpbusd_epi32(z, v0, y0), p1 = _mm512_dpbusd_epi32(z, v1, y1);
-            __m512i pr = _mm512_ternarylogic_epi32(p0, _mm512_slli_epi32(p1, 16), lo16, 0xe4);
-            __m512i sp = _mm512_permutexvar_epi16(h ? _mm512_add_epi16(pidx, eight) : pidx, scw);
-            sum = _mm512_dpwssd_epi32(sum, pr, sp);
-        }
-        __m256i s8 =
-            _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
-        __m256i bs = _mm256_loadu_si256((const __m256i *)y[b].bsums);
-        s8 = _mm256_sub_epi32(s8, _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
-        __m256 d = _mm256_set1_ps(y[b].d * f16_to_f32_hw(xb->d));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s8), acc);
+        q6k_codes c;
+        q6k_decode(x + b, pidx, &c);
+        acc = q6k_step(&c, y + b, acc);
     }
     return hsum8(acc);
 }
@@ -261,52 +280,16 @@ static inline __attribute__((always_inline)) void q6k_rows(const int R, const bl
                                                            const char *act, size_t act_stride,
                                                            int64_t nsb, __m512i pidx,
                                                            float *const *out, int64_t r) {
-    const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
-    const __m512i lo16 = _mm512_set1_epi32(0xffff), eight = _mm512_set1_epi16(8);
     __m256 acc[KGEMV_MAX_TOK];
 #pragma GCC unroll 8
     for (int k = 0; k < R; k++)
         acc[k] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nsb; b++) {
-        const blk_q6_K *xb = x + b;
-        _mm_prefetch((const char *)xb + 3360, _MM_HINT_T0);
-        _mm_prefetch((const char *)xb + 3360 + 64, _MM_HINT_T0);
-        _mm_prefetch((const char *)xb + 3360 + 128, _MM_HINT_T0);
-        _mm_prefetch((const char *)xb + 3360 + 192, _MM_HINT_T0);
-        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)xb->scales));
-        __m512i scw = _mm512_castsi256_si512(sc16), v0[2], v1[2], sp[2];
-        for (int h = 0; h < 2; h++) { /* as in q6k_row */
-            __m512i ql = _mm512_loadu_si512(xb->ql + 64 * h);
-            __m256i hb = _mm256_loadu_si256((const __m256i *)(xb->qh + 32 * h));
-            __m512i qh =
-                _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
-            v0[h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
-                                    _mm512_slli_epi16(_mm512_and_si512(qh, m3), 4));
-            v1[h] = _mm512_or_si512(
-                _mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
-                _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, 4), m3), 4));
-            sp[h] = _mm512_permutexvar_epi16(h ? _mm512_add_epi16(pidx, eight) : pidx, scw);
-        }
-        float dx = f16_to_f32_hw(xb->d);
+        q6k_codes c;
+        q6k_decode(x + b, pidx, &c);
 #pragma GCC unroll 8
-        for (int k = 0; k < R; k++) {
-            const blk_q8_K *y = (const blk_q8_K *)(act + (size_t)k * act_stride) + b;
-            __m512i sum = _mm512_setzero_si512();
-            for (int h = 0; h < 2; h++) {
-                __m512i z = _mm512_setzero_si512();
-                __m512i p0 = _mm512_dpbusd_epi32(z, v0[h], _mm512_loadu_si512(y->qs + 128 * h));
-                __m512i p1 =
-                    _mm512_dpbusd_epi32(z, v1[h], _mm512_loadu_si512(y->qs + 128 * h + 64));
-                __m512i pr = _mm512_ternarylogic_epi32(p0, _mm512_slli_epi32(p1, 16), lo16, 0xe4);
-                sum = _mm512_dpwssd_epi32(sum, pr, sp[h]);
-            }
-            __m256i s8 =
-                _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
-            __m256i bs = _mm256_loadu_si256((const __m256i *)y->bsums);
-            s8 = _mm256_sub_epi32(s8, _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
-            __m256 d = _mm256_set1_ps(y->d * dx);
-            acc[k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s8), acc[k]);
-        }
+        for (int k = 0; k < R; k++)
+            acc[k] = q6k_step(&c, (const blk_q8_K *)(act + (size_t)k * act_stride) + b, acc[k]);
     }
 #pragma GCC unroll 8
     for (int k = 0; k < R; k++)
