@@ -11,8 +11,9 @@
 ** Q4_0 weights in llama.cpp's repacked order go to the 8-rows-in-lanes tiles
 ** (AVX2; 16 rows with AVX-512 VNNI for more than one token); with AVX-512
 ** VNNI, Q4_K (repacked orders), Q5_K, Q6_K and Q8_0 weights go to the tiles of
-** runtime/quant/ktile.h (Q4_K single tokens to its GEMV, Q6_K against up to 8
-** tokens to its few-token GEMV); with AVX2 only,
+** runtime/quant/ktile.h (Q4_K single tokens to its GEMV; Q6_K against up to 8
+** tokens, and the GEMV-order Q4_K tokens of a batch, tl_quant_gemv_tokens_best,
+** to its few-token GEMV); with AVX2 only,
 ** Q4_K to ktile8_avx2.c and Q5_K, Q6_K and Q8_0 against enough tokens to
 ** the row-order tiles of runtime/quant/ktile8_row.h; every other
 ** weight to the quant module's row kernels in the given order.  All choices
