@@ -17,8 +17,9 @@ printf 'Once upon a time\nThe little dog\n# a comment\n\nLily liked to play\nThe
 ms=$models/stories260K.gguf,$models/stories260K-q4_0.gguf
 fail=0
 "$tl" run "$ex/sweep.tl" -- --models "$ms" --prompts "$work/prompts.txt" --out "$work/all.jsonl" || fail=1
-# --will-cite: no citation notice; {} is the shard index
-parallel --will-cite -j 4 "$tl" run "$ex/sweep.tl" -- --models "$ms" --prompts "$work/prompts.txt" \
+# --will-cite: no citation notice; {} is the shard index.  PARALLEL_HOME: parallel's
+# own state (it makes a tmp/ there) stays in the test's directory, not in $HOME.
+PARALLEL_HOME="$work/parallel-home" parallel --will-cite -j 4 "$tl" run "$ex/sweep.tl" -- --models "$ms" --prompts "$work/prompts.txt" \
   --out "$work/shard-{}.jsonl" --shard {}/4 ::: 0 1 2 3 || fail=1
 "$tl" run "$ex/merge.tl" -- "$work/merged.jsonl" "$work"/shard-{0,1,2,3}.jsonl || fail=1
 n=$(wc -l < "$work/all.jsonl")
