@@ -421,7 +421,7 @@ int main(int argc, char **argv) {
            median(r_tl, reps), median(r_c, reps), median(r_mm, reps), median(r_mm1, reps));
     if (profile) { /* one more C round, its steps timed op by op */
         lc = c_prompts(&m, kb, seqs, pp);
-        double t0 = bench_now(), sum = 0;
+        double t0 = bench_now();
         profiling = 1;
         for (int s = 0; s < tg; s++) {
             argmax_rows(lc, ids);
@@ -433,13 +433,7 @@ int main(int argc, char **argv) {
         tl_tensor_unref(lc);
         printf("one profiled C round (%.1f tok/s), per step of %d tokens:\n", seqs * tg / secs,
                seqs);
-        for (int k = 0; k < P_N; k++) {
-            printf("  %-38s %7.3f ms  %5.1f%%\n", prof_name[k], 1e3 * prof[k] / tg,
-                   100 * prof[k] / secs);
-            sum += prof[k];
-        }
-        printf("  %-38s %7.3f ms  %5.1f%%\n", "the rest (frees, argmax, C glue)",
-               1e3 * (secs - sum) / tg, 100 * (secs - sum) / secs);
+        bench_print_profile(prof_name, prof, P_N, 38, tg, secs);
     }
     for (int i = 0; i < 2; i++)
         tl_value_release(&bargs[i]);

@@ -1,6 +1,7 @@
 /* bench/bench_common.h -- what the benchmarks share: the wall clock, a comparison
-** for qsort, and the model benchmarks' command lines (one model path and "--name N"
-** integer options or "--name" switches, in any order).  Header-only: each bench is
+** for qsort, the model benchmarks' command lines (one model path and "--name N"
+** integer options or "--name" switches, in any order) and their --profile table.  Header-only: each
+*bench is
 ** its own program. */
 #ifndef TL_BENCH_COMMON_H
 #define TL_BENCH_COMMON_H
@@ -21,6 +22,20 @@ static inline double bench_now(void) {
 static inline int bench_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* The --profile table: per op kind, the time per step (prof[k] seconds over
+** steps steps) and its share of secs, then what no kind holds ("the rest"). */
+static inline void bench_print_profile(const char *const *names, const double *prof, int n,
+                                       int width, int steps, double secs) {
+    double sum = 0;
+    for (int k = 0; k < n; k++) {
+        printf("  %-*s %7.3f ms  %5.1f%%\n", width, names[k], 1e3 * prof[k] / steps,
+               100 * prof[k] / secs);
+        sum += prof[k];
+    }
+    printf("  %-*s %7.3f ms  %5.1f%%\n", width, "the rest (frees, argmax, C glue)",
+           1e3 * (secs - sum) / steps, 100 * (secs - sum) / secs);
 }
 
 typedef struct bench_opt {

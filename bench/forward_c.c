@@ -426,16 +426,10 @@ int main(int argc, char **argv) {
     tl_value_release(&step_fn);
 
     if (profile) { /* one more C round, its steps timed op by op */
-        double tgs, sum = 0;
+        double tgs;
         tl_tensor_unref(run_c(&f, ids, pp, tg, NULL, &tgs, 1));
         printf("one profiled C round (%.2f tok/s), per token:\n", tg / tgs);
-        for (int k = 0; k < P_N; k++) {
-            printf("  %-36s %7.3f ms  %5.1f%%\n", prof_name[k], 1e3 * prof[k] / tg,
-                   100 * prof[k] / tgs);
-            sum += prof[k];
-        }
-        printf("  %-36s %7.3f ms  %5.1f%%\n", "the rest (frees, argmax, C glue)",
-               1e3 * (tgs - sum) / tg, 100 * (tgs - sum) / tgs);
+        bench_print_profile(prof_name, prof, P_N, 36, tg, tgs);
         printf("  the matmuls and the head stream the weights at %.1f GB/s\n",
                bytes * tg / (prof[P_MATMUL] + prof[P_HEAD]) / 1e9);
     }
