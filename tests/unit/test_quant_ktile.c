@@ -216,10 +216,43 @@ static void test_ktile_errors(void **state) {
         TL_OK);
 }
 
+/* The few-token GEMV refuses what it has no kernel for (too many or no tokens,
+** a row length that is not whole super-blocks, Q4_K in the GEMM order, Q4_0) and
+** a reversed row range, and writes nothing. */
+static void test_kgemv_tokens_errors(void **state) {
+    (void)state;
+    float o[16] = {0}, zero[16] = {0};
+    float *outs[KGEMV_MAX_TOK] = {o, o, o, o, o, o, o, o};
+    if (!tl_ktile16_available()) skip();
+    static const struct {
+        tl_dtype dt;
+        tl_dot_order order;
+        int64_t n, r0, r1, tok;
+        tl_status want;
+    } bad[] = {
+        {TL_DTYPE_Q6_K, TL_DOT_ORDER_ROW, 256, 0, 1, KGEMV_MAX_TOK + 1, TL_ERR_UNSUPPORTED},
+        {TL_DTYPE_Q6_K, TL_DOT_ORDER_ROW, 256, 0, 1, 0, TL_ERR_UNSUPPORTED},
+        {TL_DTYPE_Q6_K, TL_DOT_ORDER_ROW, 100, 0, 1, 2, TL_ERR_UNSUPPORTED},
+        {TL_DTYPE_Q4_K, TL_DOT_ORDER_REPACK_GEMM, 256, 0, 1, 2, TL_ERR_UNSUPPORTED},
+        {TL_DTYPE_Q4_0, TL_DOT_ORDER_ROW, 256, 0, 1, 2, TL_ERR_UNSUPPORTED},
+        {TL_DTYPE_Q6_K, TL_DOT_ORDER_ROW, 256, 4, 2, 2, TL_ERR_ARG},
+        {TL_DTYPE_Q4_K, TL_DOT_ORDER_REPACK, 256, -1, 2, 2, TL_ERR_ARG},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_false(tl_kgemv16_tokens_supports(bad[i].dt, bad[i].order, bad[i].n, bad[i].tok) &&
+                     bad[i].want == TL_ERR_UNSUPPORTED);
+        assert_int_equal(tl_kgemv16_tokens(bad[i].dt, bad[i].order, bad[i].n, o, 210, bad[i].r0,
+                                           bad[i].r1, o, 292, bad[i].tok, outs),
+                         bad[i].want);
+        assert_memory_equal(o, zero, sizeof o);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ktile_matches_reference),
         cmocka_unit_test(test_ktile_errors),
+        cmocka_unit_test(test_kgemv_tokens_errors),
         cmocka_unit_test(test_ktile_detects_a_wrong_weight),
         cmocka_unit_test(test_ktile_variants_present),
     };
