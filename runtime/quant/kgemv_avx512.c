@@ -179,7 +179,9 @@ static tl_status gemv_q5k(int64_t n, const void *w, size_t rs, int64_t r0, int64
 ** lane k of both groups (|sum| <= 4 * 63 * 128 < 2^15); the sums of two groups
 ** go into the int16 halves of one dword (a shift and a ternary-logic select)
 ** and one vpdpwssd scales both by their sub-block scales; the two halves are
-** added into ggml's 8 lanes, less its offset 32 (sc bsum). */
+** added into ggml's 8 lanes, and one more vpdpwssd of the activations' 16-element
+** sums against the scales times -32 takes off its offset (32 sc bsum).  All of
+** it is exact integer arithmetic, so any grouping gives ggml's lane sums. */
 
 /* word 2j (2j + 1) of half h's scale pairs: the sub-block of dword j of the
 ** first (second) vector of codes, less 8h: dword j < 8 is lane j of group 4h
@@ -200,8 +202,8 @@ static __m512i q6k_pair_index(void) {
 ** 4h + 2, 4h + 3 (c = 2, 3); sp[h]: their scale pairs (q6k_pair_index). */
 typedef struct q6k_codes {
     __m512i v0[2], v1[2], sp[2];
-    __m256i sc16; /* the 16 scales as int16 */
-    float d;
+    __m256i sc32; /* the 16 scales times -32 as int16 (ggml's offset, one vpdpwssd) */
+    __m256 d;     /* the super-block's scale in every lane */
 } q6k_codes;
 
 static inline __attribute__((always_inline)) void q6k_decode(const blk_q6_K *xb, __m512i pidx,
@@ -212,8 +214,9 @@ static inline __attribute__((always_inline)) void q6k_decode(const blk_q6_K *xb,
     _mm_prefetch((const char *)xb + 3360 + 64, _MM_HINT_T0);
     _mm_prefetch((const char *)xb + 3360 + 128, _MM_HINT_T0);
     _mm_prefetch((const char *)xb + 3360 + 192, _MM_HINT_T0);
-    c->sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)xb->scales));
-    __m512i scw = _mm512_castsi256_si512(c->sc16);
+    __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)xb->scales));
+    c->sc32 = _mm256_slli_epi16(_mm256_sub_epi16(_mm256_setzero_si256(), sc16), 5);
+    __m512i scw = _mm512_castsi256_si512(sc16);
     for (int h = 0; h < 2; h++) {
         __m512i ql = _mm512_loadu_si512(xb->ql + 64 * h); /* ql[l], ql[l + 32] */
         __m256i hb = _mm256_loadu_si256((const __m256i *)(xb->qh + 32 * h));
@@ -226,7 +229,7 @@ static inline __attribute__((always_inline)) void q6k_decode(const blk_q6_K *xb,
         c->sp[h] =
             _mm512_permutexvar_epi16(h ? _mm512_add_epi16(pidx, _mm512_set1_epi16(8)) : pidx, scw);
     }
-    c->d = f16_to_f32_hw(xb->d);
+    c->d = _mm256_set1_ps(f16_to_f32_hw(xb->d));
 }
 
 /* acc + d_y d_x (the super-block's 8 lanes of integer sums against activation
@@ -243,9 +246,10 @@ static inline __attribute__((always_inline)) __m256 q6k_step(const q6k_codes *c,
         sum = _mm512_dpwssd_epi32(sum, pr, c->sp[h]);
     }
     __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
-    __m256i bs = _mm256_loadu_si256((const __m256i *)y->bsums);
-    s8 = _mm256_sub_epi32(s8, _mm256_slli_epi32(_mm256_madd_epi16(bs, c->sc16), 5));
-    __m256 d = _mm256_set1_ps(y->d * c->d);
+    /* less 32 sc bsum: lane j's pair of sub-blocks 2j, 2j + 1 (exact integers) */
+    s8 = _mm256_dpwssd_epi32(s8, _mm256_loadu_si256((const __m256i *)y->bsums), c->sc32);
+    /* d_y d_x: the one rounded float product ggml forms */
+    __m256 d = _mm256_mul_ps(_mm256_broadcast_ss(&y->d), c->d);
     return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s8), acc);
 }
 
