@@ -115,14 +115,13 @@ float ops_ggml_dot_f32(const float *x, const float *y, int64_t n) {
 
 void ops_ggml_scores(const float *q, const float *k, int64_t kstride, int64_t n, int64_t D,
                      float scale, float *out) {
-    int64_t t = 0;
 #ifdef TL_X86_KERNELS
-    if (tl_cpu_use_avx2() && D % 32 == 0 && D > 0) { /* whole groups of 8 keys */
-        t = n / 8 * 8;
-        tl_ggml_scores8_avx2(q, k, kstride, t, D, scale, out);
+    if (tl_cpu_use_avx2() && D % 32 == 0 && D > 0) { /* 8 keys per reduction */
+        tl_ggml_scores8_avx2(q, k, kstride, n, D, scale, out);
+        return;
     }
 #endif
-    for (; t < n; t++)
+    for (int64_t t = 0; t < n; t++)
         out[t] = ops_ggml_dot_f32(q, k + t * kstride, D) * scale;
 }
 

@@ -115,9 +115,9 @@ void tl_ggml_silu8_avx2(const float *x, float *y, int64_t n8);
 void tl_ggml_swiglu8_avx2(const float *x, const float *g, float *y, int64_t n8);
 double tl_ggml_softmax_exp_avx2(float *p, int64_t n, float mx);
 void tl_ggml_rope_row_avx2(const float *in, float *x, const float *cs, int64_t D, int neox);
-/* ops_ggml_scores for n8 keys (a multiple of 8), D % 32 == 0, D > 0: one
-** reduction for 8 keys, the same sums as one key at a time */
-void tl_ggml_scores8_avx2(const float *q, const float *k, int64_t kstride, int64_t n8, int64_t D,
+/* ops_ggml_scores for D % 32 == 0, D > 0: one reduction for 8 keys (the last
+** n % 8 with zeros beside them), the same sums as one key at a time */
+void tl_ggml_scores8_avx2(const float *q, const float *k, int64_t kstride, int64_t n, int64_t D,
                           float scale, float *out);
 void tl_ggml_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,
                      float *o); /* D % 8 == 0 */

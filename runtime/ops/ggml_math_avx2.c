@@ -147,44 +147,44 @@ static inline __m256 dot_lanes64(const __m256 *qr, const float *k) {
     return _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3));
 }
 
-void tl_ggml_scores8_avx2(const float *q, const float *k, int64_t kstride, int64_t n8, int64_t D,
-                          float scale, float *out) {
+/* Each of 8 keys' lanes reduced as the one-key reduction does it, ((l0 + l4) +
+** (l1 + l5)) + ((l2 + l6) + (l3 + l7)) (an extract, an add and two hadds), for
+** all 8 at once: key j ends in lane j even: j / 2, odd: 4 + j / 2, and the
+** permute puts it back in lane j.  out[j] = key j's sum times scale, j < m. */
+static inline void reduce_keys8(const __m256 *l, float scale, float *out, int m) {
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-    if (D == 64) {
-        __m256 qr[8];
+    __m256 h01 = halves(l[0], l[1]), h23 = halves(l[2], l[3]);
+    __m256 h45 = halves(l[4], l[5]), h67 = halves(l[6], l[7]);
+    __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(h01, h23), _mm256_hadd_ps(h45, h67));
+    h = _mm256_mul_ps(_mm256_permutevar8x32_ps(h, order), _mm256_set1_ps(scale));
+    if (m == 8) {
+        _mm256_storeu_ps(out, h);
+    } else { /* a last group of m < 8 keys: the absent keys' lanes are zeros */
+        float all[8];
+        _mm256_storeu_ps(all, h);
+        memcpy(out, all, (size_t)m * sizeof(float));
+    }
+}
+
+void tl_ggml_scores8_avx2(const float *q, const float *k, int64_t kstride, int64_t n, int64_t D,
+                          float scale, float *out) {
+    __m256 qr[8], l[8];
+    if (D == 64)
         for (int i = 0; i < 8; i++)
             qr[i] = _mm256_loadu_ps(q + 8 * i);
-        for (int64_t t = 0; t < n8; t += 8) {
-            const float *kt = k + t * kstride;
-            __m256 h01 = halves(dot_lanes64(qr, kt), dot_lanes64(qr, kt + kstride));
-            __m256 h23 =
-                halves(dot_lanes64(qr, kt + 2 * kstride), dot_lanes64(qr, kt + 3 * kstride));
-            __m256 h45 =
-                halves(dot_lanes64(qr, kt + 4 * kstride), dot_lanes64(qr, kt + 5 * kstride));
-            __m256 h67 =
-                halves(dot_lanes64(qr, kt + 6 * kstride), dot_lanes64(qr, kt + 7 * kstride));
-            __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(h01, h23), _mm256_hadd_ps(h45, h67));
-            h = _mm256_permutevar8x32_ps(h, order);
-            _mm256_storeu_ps(out + t, _mm256_mul_ps(h, _mm256_set1_ps(scale)));
-        }
-        return;
-    }
-    for (int64_t t = 0; t < n8; t += 8) {
+    for (int64_t t = 0; t < n; t += 8) {
         const float *kt = k + t * kstride;
-        /* each key's ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)), as the
-        ** one-key reduction's extract, add and two hadds: key j ends in lane
-        ** (j even: j / 2, odd: 4 + j / 2); the pairs are folded as soon as they
-        ** are computed, so the 8 keys' lanes never leave the registers */
-        __m256 h01 = halves(f32_dot_lanes(q, kt, D), f32_dot_lanes(q, kt + kstride, D));
-        __m256 h23 =
-            halves(f32_dot_lanes(q, kt + 2 * kstride, D), f32_dot_lanes(q, kt + 3 * kstride, D));
-        __m256 h45 =
-            halves(f32_dot_lanes(q, kt + 4 * kstride, D), f32_dot_lanes(q, kt + 5 * kstride, D));
-        __m256 h67 =
-            halves(f32_dot_lanes(q, kt + 6 * kstride, D), f32_dot_lanes(q, kt + 7 * kstride, D));
-        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(h01, h23), _mm256_hadd_ps(h45, h67));
-        h = _mm256_permutevar8x32_ps(h, order);
-        _mm256_storeu_ps(out + t, _mm256_mul_ps(h, _mm256_set1_ps(scale)));
+        int m = n - t < 8 ? (int)(n - t) : 8;
+        if (D == 64 && m == 8) {
+            for (int j = 0; j < 8; j++)
+                l[j] = dot_lanes64(qr, kt + j * kstride);
+        } else {
+            for (int j = 0; j < 8; j++)
+                l[j] = j >= m    ? _mm256_setzero_ps()
+                       : D == 64 ? dot_lanes64(qr, kt + j * kstride)
+                                 : f32_dot_lanes(q, kt + j * kstride, D);
+        }
+        reduce_keys8(l, scale, out + t, m);
     }
 }
 

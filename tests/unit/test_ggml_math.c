@@ -131,9 +131,10 @@ static void test_softmax_exp(void **state) {
     }
 }
 
-/* The scores (8 keys per reduction and the rest one by one), one dot, and the
-** probabilities times values against the lane-by-lane loops of ggml_ref.h:
-** head sizes with and without a 32-element body and tail, key counts around 8. */
+/* The scores (8 keys per reduction, a last group of n % 8 beside zeros, nothing
+** written past key n), one dot, and the probabilities times values against the
+** lane-by-lane loops of ggml_ref.h: head sizes with and without a 32-element
+** body and tail, key counts around 8. */
 static void test_dot_scores_pv(void **state) {
     (void)state;
     static const int64_t Ds[] = {8, 16, 40, 64, 128};
@@ -148,7 +149,9 @@ static void test_dot_scores_pv(void **state) {
                 k[i] = frand(-2.0f, 2.0f);
             for (int64_t t = 0; t < n; t++)
                 p[t] = frand(0.0f, 1.0f);
+            if (n < NMAX) got[n] = 1234.5f;
             ops_ggml_scores(q, k, STRIDE, n, D, 0.125f, got);
+            if (n < NMAX) assert_true(got[n] == 1234.5f);
             for (int64_t t = 0; t < n; t++) {
                 float dot = ref_ggml_dot(q, k + t * STRIDE, D);
                 assert_true(same(got[t], dot * 0.125f));
