@@ -5,6 +5,7 @@
 
 #include "runtime/dtype.h"
 #include "runtime/quant.h"
+#include "runtime/quant/q4_0x16.h"
 #include "runtime/tensor.h"
 
 #include <stdbool.h>
@@ -35,7 +36,15 @@ typedef struct lin_job {
     int shadow_kind;
     int64_t shadow_rows;
     int64_t unit;
+    /* the activations laid out once for a Q4_0x16 shadow's GEMM (set by
+    ** lin_quant_rows; NULL: each call of the GEMM lays them out itself) */
+    tl_q4_0x16_acts *x16_acts;
 } lin_job;
+
+/* Whether j's rows run in its Q4_0x16 shadow's GEMM (several tokens, llama.cpp's
+** order), and room for its activations laid out for it then (else NULL). */
+bool lin_x16_gemm(const lin_job *j);
+tl_q4_0x16_acts *lin_x16_acts_new(const lin_job *j);
 
 /* Sets j's shadow fields from j->w (asking for the shadow the first time), and
 ** j->unit; the number of pool items for w's rows is lin_units(j). */

@@ -138,8 +138,20 @@ tl_status tl_op_matmul(const tl_tensor *a, const tl_tensor *b, tl_tensor **out) 
 
 void lin_quant_rows(void *ctx, int64_t begin, int64_t end) {
     lin_job *j = ctx;
-    for (int64_t r = begin; r < end; r++)
-        j->dtr->from_f32(j->xf + r * j->in, j->xq_w + (size_t)r * j->xq_row, j->in);
+    for (int64_t r = begin; r < end; r++) {
+        char *row = j->xq_w + (size_t)r * j->xq_row;
+        j->dtr->from_f32(j->xf + r * j->in, row, j->in);
+        if (j->x16_acts) tl_q4_0x16_acts_set(j->x16_acts, r, row);
+    }
+}
+
+bool lin_x16_gemm(const lin_job *j) {
+    return !j->exact && j->R > 1 && j->shadow && j->shadow_kind == TL_SHADOW_Q4_0X16 &&
+           j->order == TL_DOT_ORDER_REPACK;
+}
+
+tl_q4_0x16_acts *lin_x16_acts_new(const lin_job *j) {
+    return lin_x16_gemm(j) ? tl_q4_0x16_acts_new(j->in, j->R) : NULL;
 }
 
 void lin_use_shadow(lin_job *j) {
@@ -160,9 +172,14 @@ static tl_status lin_rows_quant(const lin_job *j, int64_t begin, int64_t end) {
     if (j->shadow && j->shadow_kind == TL_SHADOW_Q4_0X16 && j->order == TL_DOT_ORDER_REPACK) {
         int64_t e = end < j->shadow_rows ? end : j->shadow_rows; /* begin: a multiple of 16 */
         if (begin < e) {
-            tl_status st = j->R == 1 ? tl_q4_0x16_gemv(j->in, j->shadow, begin, e, j->xq, j->y)
-                                     : tl_q4_0x16_gemm(j->in, j->shadow, begin, e, j->xq, j->xq_row,
-                                                       j->R, j->y, (size_t)j->O);
+            tl_status st;
+            if (j->R == 1)
+                st = tl_q4_0x16_gemv(j->in, j->shadow, begin, e, j->xq, j->y);
+            else if (j->x16_acts) /* laid out once for all the chunks of this matmul */
+                st = tl_q4_0x16_gemm_acts(j->shadow, begin, e, j->x16_acts, j->y, (size_t)j->O);
+            else
+                st = tl_q4_0x16_gemm(j->in, j->shadow, begin, e, j->xq, j->xq_row, j->R, j->y,
+                                     (size_t)j->O);
             if (st != TL_OK) return st;
             begin = e;
         }
@@ -263,6 +280,7 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
     } else if (st == TL_OK) {
         st = ops_alloc("linear", (size_t)(j.R * O) * sizeof(float), (void **)&y);
     }
+    if (st == TL_OK) lin_use_shadow(&j);
     if (st == TL_OK && !exact && wtr->dot_type != TL_DTYPE_F32) {
         const tl_type_traits *dtr = tl_dtype_traits(wtr->dot_type);
         if (!dtr || !dtr->from_f32) {
@@ -278,6 +296,7 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
                 j.dtr = dtr;
                 j.xf = xf;
                 j.xq_w = xq;
+                j.x16_acts = lin_x16_acts_new(&j); /* laid out with the quantization */
                 tl_parallel_for(j.R, 1, lin_quant_rows, &j);
                 j.xq = xq;
             }
@@ -290,7 +309,6 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
         j.xf = xf;
         j.bias = bf;
         j.y = y;
-        lin_use_shadow(&j);
         if (O > 0 && j.R > 0)
             /* one token streams the weights: one chunk per thread (threadpool.h) */
             tl_parallel_for_split(lin_units(&j), 1 + 512 / (in * j.R + 1), j.R == 1 ? 1 : 4,
@@ -312,6 +330,7 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
     free(xf_copy);
     free(bf);
     free(xq);
+    tl_q4_0x16_acts_free(j.x16_acts);
     tl_tensor_unref(wc);
     return st;
 }

@@ -261,25 +261,16 @@ bool tl_q4_0x16_gemm_available(void) {
     return tl_cpu_use_avx512vnni();
 }
 
-tl_status tl_q4_0x16_gemm(int64_t n, const void *packed, int64_t r0, int64_t r1, const void *act,
-                          size_t act_stride, int64_t n_tok, float *out, size_t out_stride) {
-    if (n % QK32 != 0 || r0 < 0 || r1 < r0 || r0 % 16 || r1 % 16 || n_tok < 0)
-        return tl_fail(TL_ERR_ARG,
-                       "q4_0x16_gemm: bad row length %lld, range [%lld, %lld) or %lld tokens",
-                       (long long)n, (long long)r0, (long long)r1, (long long)n_tok);
-    int64_t nb = n / QK32;
-    if (r0 == r1 || n_tok == 0) return TL_OK;
+/* Row groups [r0, r1) of Q4_0x16 weights against nb-block activations packed
+** for n_tok tokens. */
+static tl_status gemm_x16(int64_t nb, const void *packed, int64_t r0, int64_t r1,
+                          const tile_act *pack, int64_t n_tok, float *out, size_t out_stride) {
     /* Up to 8 tokens (a batch's step) each block is read once: in place.
     ** More tokens read it once per 8: then widening the scales once into an
     ** aligned copy is 2-3% faster (a 64-token prompt). */
     const bool copy = n_tok > 8;
-    tile_act *pack = tile_pack_acts(act, act_stride, nb, n_tok);
     z_blk *pw = copy ? tile_alloc64((size_t)nb * sizeof(*pw)) : NULL;
-    if (!pack || (copy && !pw)) {
-        free(pack);
-        free(pw);
-        return tl_fail(TL_ERR_NOMEM, "q4_0x16_gemm: out of memory");
-    }
+    if (copy && !pw) return tl_fail(TL_ERR_NOMEM, "q4_0x16_gemm: out of memory");
     const size_t group = (size_t)nb * TL_Q4_0X16_BLOCK;
     for (int64_t g = r0; g < r1; g += 16) {
         const char *p = (const char *)packed + (size_t)(g / 16) * group;
@@ -291,9 +282,63 @@ tl_status tl_q4_0x16_gemm(int64_t n, const void *packed, int64_t r0, int64_t r1,
             tiles_16_x16(nb, g, next, p, pack, n_tok, out, out_stride);
         }
     }
-    free(pack);
     free(pw);
     return TL_OK;
+}
+
+static tl_status x16_check(const char *op, int64_t n, int64_t r0, int64_t r1, int64_t n_tok) {
+    if (n % QK32 != 0 || r0 < 0 || r1 < r0 || r0 % 16 || r1 % 16 || n_tok < 0)
+        return tl_fail(TL_ERR_ARG, "%s: bad row length %lld, range [%lld, %lld) or %lld tokens",
+                       op, (long long)n, (long long)r0, (long long)r1, (long long)n_tok);
+    return TL_OK;
+}
+
+tl_status tl_q4_0x16_gemm(int64_t n, const void *packed, int64_t r0, int64_t r1, const void *act,
+                          size_t act_stride, int64_t n_tok, float *out, size_t out_stride) {
+    tl_status st = x16_check("q4_0x16_gemm", n, r0, r1, n_tok);
+    if (st != TL_OK || r0 == r1 || n_tok == 0) return st;
+    int64_t nb = n / QK32;
+    tile_act *pack = tile_pack_acts(act, act_stride, nb, n_tok);
+    if (!pack) return tl_fail(TL_ERR_NOMEM, "q4_0x16_gemm: out of memory");
+    st = gemm_x16(nb, packed, r0, r1, pack, n_tok, out, out_stride);
+    free(pack);
+    return st;
+}
+
+struct tl_q4_0x16_acts {
+    int64_t nb, n_tok;
+    tile_act *pack; /* block b of token k at pack[b * n_tok + k] */
+};
+
+tl_q4_0x16_acts *tl_q4_0x16_acts_new(int64_t n, int64_t n_tok) {
+    if (!tl_q4_0x16_gemm_available() || n % QK32 != 0 || n < 0 || n_tok < 0) return NULL;
+    tl_q4_0x16_acts *a = malloc(sizeof *a);
+    if (!a) return NULL;
+    a->nb = n / QK32;
+    a->n_tok = n_tok;
+    a->pack = tile_alloc64((size_t)(a->nb * n_tok) * sizeof(tile_act));
+    if (!a->pack) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void tl_q4_0x16_acts_set(tl_q4_0x16_acts *a, int64_t k, const void *act) {
+    if (a && k >= 0 && k < a->n_tok) tile_pack_act_row(act, a->nb, a->n_tok, k, a->pack);
+}
+
+void tl_q4_0x16_acts_free(tl_q4_0x16_acts *a) {
+    if (a) free(a->pack);
+    free(a);
+}
+
+tl_status tl_q4_0x16_gemm_acts(const void *packed, int64_t r0, int64_t r1,
+                               const tl_q4_0x16_acts *a, float *out, size_t out_stride) {
+    if (!a) return tl_fail(TL_ERR_ARG, "q4_0x16_gemm: no activations");
+    tl_status st = x16_check("q4_0x16_gemm", a->nb * QK32, r0, r1, a->n_tok);
+    if (st != TL_OK || r0 == r1 || a->n_tok == 0) return st;
+    return gemm_x16(a->nb, packed, r0, r1, a->pack, a->n_tok, out, out_stride);
 }
 
 tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,

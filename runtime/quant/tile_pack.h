@@ -82,19 +82,25 @@ typedef struct tile_act {
 
 /* A block-major copy of n_tok Q8_0 rows (act_stride bytes apart) of nb blocks:
 ** block b of token k at [b * n_tok + k].  NULL when out of memory; free() it. */
+/* Token k's nb blocks (one Q8_0 row y) into a pack of n_tok tokens:
+** block b at pack[b * n_tok + k]. */
+static inline void tile_pack_act_row(const blk_q8_0 *y, int64_t nb, int64_t n_tok, int64_t k,
+                                     tile_act *pack) {
+    for (int64_t b = 0; b < nb; b++) {
+        tile_act *p = &pack[b * n_tok + k];
+        memcpy(p->qs, y[b].qs, sizeof p->qs);
+        p->ns8 = -8 * tile_code_sum(y[b].qs);
+        p->d = f16_to_f32_hw(y[b].d);
+    }
+}
+
 static inline tile_act *tile_pack_acts(const void *act, size_t act_stride, int64_t nb,
                                        int64_t n_tok) {
     tile_act *pack = tile_alloc64((size_t)(nb * n_tok) * sizeof(tile_act));
     if (!pack) return NULL;
-    for (int64_t k = 0; k < n_tok; k++) {
-        const blk_q8_0 *y = (const blk_q8_0 *)((const char *)act + (size_t)k * act_stride);
-        for (int64_t b = 0; b < nb; b++) {
-            tile_act *p = &pack[b * n_tok + k];
-            memcpy(p->qs, y[b].qs, sizeof p->qs);
-            p->ns8 = -8 * tile_code_sum(y[b].qs);
-            p->d = f16_to_f32_hw(y[b].d);
-        }
-    }
+    for (int64_t k = 0; k < n_tok; k++)
+        tile_pack_act_row((const blk_q8_0 *)((const char *)act + (size_t)k * act_stride), nb,
+                          n_tok, k, pack);
     return pack;
 }
 

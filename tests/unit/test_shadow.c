@@ -52,8 +52,9 @@ static void assert_same(const tl_tensor *a, const tl_tensor *b) {
     assert_memory_equal(tl_tensor_data(a), tl_tensor_data(b), tl_tensor_nbytes(a));
 }
 
-/* linear(x, w) for 1 and 5 rows, and linear_many over ws, before any shadow and
-** after every shadow: the same bits */
+/* linear(x, w) for 1 and 5 rows, and linear_many over ws for 1 and 5 rows (5:
+** the weights' shadows share one layout of the activations), before any shadow
+** and after every shadow: the same bits */
 static void test_linears_same_with_shadows(void **state) {
     (void)state;
     tl_model *m = load("synthetic-small-q4_0.gguf");
@@ -75,12 +76,13 @@ static void test_linears_same_with_shadows(void **state) {
 
     tl_tensor *x1 = rand_x(1, 256, 7), *x5 = rand_x(5, 256, 11);
     const tl_tensor *ws[2] = {wq, wk};
-    tl_tensor *before[6], *after[6];
+    tl_tensor *before[8], *after[8];
     assert_int_equal(tl_op_linear(x1, wq, NULL, &before[0]), TL_OK); /* asks for wq's shadow */
     assert_int_equal(tl_op_linear(x5, wq, NULL, &before[1]), TL_OK);
     assert_int_equal(tl_op_linear(x1, head, NULL, &before[2]), TL_OK);
     assert_int_equal(tl_op_linear(x5, head, NULL, &before[3]), TL_OK);
     assert_int_equal(tl_op_linear_many(x1, ws, 2, &before[4]), TL_OK); /* two outputs */
+    assert_int_equal(tl_op_linear_many(x5, ws, 2, &before[6]), TL_OK);
     tl_shadow_wait();
     assert_non_null(wq->shadow);
     assert_non_null(wk->shadow);
@@ -96,7 +98,8 @@ static void test_linears_same_with_shadows(void **state) {
     assert_int_equal(tl_op_linear(x1, head, NULL, &after[2]), TL_OK);
     assert_int_equal(tl_op_linear(x5, head, NULL, &after[3]), TL_OK);
     assert_int_equal(tl_op_linear_many(x1, ws, 2, &after[4]), TL_OK);
-    for (int i = 0; i < 6; i++) {
+    assert_int_equal(tl_op_linear_many(x5, ws, 2, &after[6]), TL_OK);
+    for (int i = 0; i < 8; i++) {
         assert_same(before[i], after[i]);
         tl_tensor_unref(before[i]);
         tl_tensor_unref(after[i]);
