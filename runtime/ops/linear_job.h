@@ -42,9 +42,8 @@ typedef struct lin_job {
 } lin_job;
 
 /* Whether j's rows run in its Q4_0x16 shadow's GEMM (several tokens, llama.cpp's
-** order), and room for its activations laid out for it then (else NULL). */
+** order): then its activations can be laid out once for it (x16_acts). */
 bool lin_x16_gemm(const lin_job *j);
-tl_q4_0x16_acts *lin_x16_acts_new(const lin_job *j);
 
 /* Sets j's shadow fields from j->w (asking for the shadow the first time), and
 ** j->unit; the number of pool items for w's rows is lin_units(j). */

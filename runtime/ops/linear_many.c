@@ -89,10 +89,11 @@ tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n
     if (st == TL_OK && R > 0) {
         lin_job q = {.dtr = dtr, .xf = xf, .xq_w = xq, .xq_row = xq_row, .in = in};
         /* the weights with a Q4_0x16 shadow share one layout of the activations */
-        for (int i = 0; i < n && !q.x16_acts; i++)
-            q.x16_acts = lin_x16_acts_new(&m.jobs[i]);
         for (int i = 0; i < n; i++)
-            if (lin_x16_gemm(&m.jobs[i])) m.jobs[i].x16_acts = q.x16_acts;
+            if (lin_x16_gemm(&m.jobs[i])) {
+                if (!q.x16_acts) q.x16_acts = tl_q4_0x16_acts_new(in, R); /* NULL: per call */
+                m.jobs[i].x16_acts = q.x16_acts;
+            }
         tl_parallel_for(R, 1, lin_quant_rows, &q);
         if (m.first_unit[n] > 0)
             tl_parallel_for_split(m.first_unit[n], 1 + 512 / (in * R + 1), R == 1 ? 1 : 4,

@@ -150,10 +150,6 @@ bool lin_x16_gemm(const lin_job *j) {
            j->order == TL_DOT_ORDER_REPACK;
 }
 
-tl_q4_0x16_acts *lin_x16_acts_new(const lin_job *j) {
-    return lin_x16_gemm(j) ? tl_q4_0x16_acts_new(j->in, j->R) : NULL;
-}
-
 void lin_use_shadow(lin_job *j) {
     j->unit = LIN_UNIT;
     j->shadow = NULL;
@@ -296,7 +292,8 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
                 j.dtr = dtr;
                 j.xf = xf;
                 j.xq_w = xq;
-                j.x16_acts = lin_x16_acts_new(&j); /* laid out with the quantization */
+                if (lin_x16_gemm(&j)) /* laid out with the quantization; NULL: per call */
+                    j.x16_acts = tl_q4_0x16_acts_new(in, j.R);
                 tl_parallel_for(j.R, 1, lin_quant_rows, &j);
                 j.xq = xq;
             }
