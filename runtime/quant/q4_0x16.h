@@ -52,7 +52,8 @@ tl_status tl_q4_0x16_gemm(int64_t n, const void *packed, int64_t r0, int64_t r1,
 ** of 5632).  tl_q4_0x16_acts_new: room for n_tok tokens of n elements (n a
 ** multiple of 32), NULL when out of memory or when this CPU has no
 ** tl_q4_0x16_gemm; tl_q4_0x16_acts_set: token k (one Q8_0 row; different tokens
-** may be set from different threads); tl_q4_0x16_gemm_acts: tl_q4_0x16_gemm on
+** may be set from different threads; a k outside [0, n_tok) is ignored);
+** tl_q4_0x16_gemm_acts: tl_q4_0x16_gemm on
 ** them, once every token is set (the same bits). */
 typedef struct tl_q4_0x16_acts tl_q4_0x16_acts;
 tl_q4_0x16_acts *tl_q4_0x16_acts_new(int64_t n, int64_t n_tok);
