@@ -59,7 +59,7 @@ typedef struct tl_q4_0x16_acts tl_q4_0x16_acts;
 tl_q4_0x16_acts *tl_q4_0x16_acts_new(int64_t n, int64_t n_tok);
 void tl_q4_0x16_acts_set(tl_q4_0x16_acts *a, int64_t k, const void *act);
 void tl_q4_0x16_acts_free(tl_q4_0x16_acts *a);
-tl_status tl_q4_0x16_gemm_acts(const void *packed, int64_t r0, int64_t r1,
-                               const tl_q4_0x16_acts *a, float *out, size_t out_stride);
+tl_status tl_q4_0x16_gemm_acts(const void *packed, int64_t r0, int64_t r1, const tl_q4_0x16_acts *a,
+                               float *out, size_t out_stride);
 
 #endif

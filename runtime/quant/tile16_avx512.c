@@ -288,8 +288,8 @@ static tl_status gemm_x16(int64_t nb, const void *packed, int64_t r0, int64_t r1
 
 static tl_status x16_check(const char *op, int64_t n, int64_t r0, int64_t r1, int64_t n_tok) {
     if (n % QK32 != 0 || r0 < 0 || r1 < r0 || r0 % 16 || r1 % 16 || n_tok < 0)
-        return tl_fail(TL_ERR_ARG, "%s: bad row length %lld, range [%lld, %lld) or %lld tokens",
-                       op, (long long)n, (long long)r0, (long long)r1, (long long)n_tok);
+        return tl_fail(TL_ERR_ARG, "%s: bad row length %lld, range [%lld, %lld) or %lld tokens", op,
+                       (long long)n, (long long)r0, (long long)r1, (long long)n_tok);
     return TL_OK;
 }
 
@@ -333,8 +333,8 @@ void tl_q4_0x16_acts_free(tl_q4_0x16_acts *a) {
     free(a);
 }
 
-tl_status tl_q4_0x16_gemm_acts(const void *packed, int64_t r0, int64_t r1,
-                               const tl_q4_0x16_acts *a, float *out, size_t out_stride) {
+tl_status tl_q4_0x16_gemm_acts(const void *packed, int64_t r0, int64_t r1, const tl_q4_0x16_acts *a,
+                               float *out, size_t out_stride) {
     if (!a) return tl_fail(TL_ERR_ARG, "q4_0x16_gemm: no activations");
     tl_status st = x16_check("q4_0x16_gemm", a->nb * QK32, r0, r1, a->n_tok);
     if (st != TL_OK || r0 == r1 || a->n_tok == 0) return st;

@@ -99,8 +99,8 @@ static inline tile_act *tile_pack_acts(const void *act, size_t act_stride, int64
     tile_act *pack = tile_alloc64((size_t)(nb * n_tok) * sizeof(tile_act));
     if (!pack) return NULL;
     for (int64_t k = 0; k < n_tok; k++)
-        tile_pack_act_row((const blk_q8_0 *)((const char *)act + (size_t)k * act_stride), nb,
-                          n_tok, k, pack);
+        tile_pack_act_row((const blk_q8_0 *)((const char *)act + (size_t)k * act_stride), nb, n_tok,
+                          k, pack);
     return pack;
 }
 
