@@ -88,14 +88,43 @@ double tl_ggml_softmax_exp_avx2(float *p, int64_t n, float mx) {
     return sum;
 }
 
+/* The pair rotation of one RoPE pair, as the portable row does it. */
+static inline void rope_pair(const float *in, float *x, const float *cs, int64_t i, int64_t a,
+                             int64_t b) {
+    const float c = cs[2 * i], s = cs[2 * i + 1], x0 = in[a], x1 = in[b];
+    x[a] = __builtin_fmaf(x0, c, -(x1 * s));
+    x[b] = __builtin_fmaf(x0, s, x1 * c);
+}
+
+/* 8 lanes at a time, each lane the portable row's two operations: a product
+** rounded to float, then one fused multiply-add (fmsub of that product for the
+** first element of a pair, fmadd for the second). */
 void tl_ggml_rope_row_avx2(const float *in, float *x, const float *cs, int64_t D, int neox) {
-    int64_t half = D / 2;
-    for (int64_t i = 0; i < half; i++) {
-        int64_t a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
-        const float c = cs[2 * i], s = cs[2 * i + 1], x0 = in[a], x1 = in[b];
-        x[a] = __builtin_fmaf(x0, c, -(x1 * s));
-        x[b] = __builtin_fmaf(x0, s, x1 * c);
+    int64_t half = D / 2, i = 0;
+    if (!neox) { /* pairs side by side: lanes x0 x1 x0' x1' .., cs c s c' s' .. */
+        for (; 2 * i + 8 <= D; i += 4) {
+            __m256 v = _mm256_loadu_ps(in + 2 * i), t = _mm256_loadu_ps(cs + 2 * i);
+            __m256 sw = _mm256_permute_ps(v, 0xb1); /* x1 x0 .. */
+            __m256 c = _mm256_moveldup_ps(t), sn = _mm256_movehdup_ps(t);
+            __m256 first = _mm256_fmsub_ps(v, c, _mm256_mul_ps(sw, sn));  /* x0 c - (x1 s) */
+            __m256 second = _mm256_fmadd_ps(sw, sn, _mm256_mul_ps(v, c)); /* x0 s + x1 c */
+            _mm256_storeu_ps(x + 2 * i, _mm256_blend_ps(first, second, 0xaa));
+        }
+        for (; i < half; i++)
+            rope_pair(in, x, cs, i, 2 * i, 2 * i + 1);
+        return;
     }
+    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    for (; i + 8 <= half; i += 8) { /* x0 = in[i..], x1 = in[i + half..] */
+        __m256 t0 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(cs + 2 * i), even);
+        __m256 t1 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(cs + 2 * i + 8), even);
+        __m256 c = _mm256_permute2f128_ps(t0, t1, 0x20), sn = _mm256_permute2f128_ps(t0, t1, 0x31);
+        __m256 x0 = _mm256_loadu_ps(in + i), x1 = _mm256_loadu_ps(in + i + half);
+        _mm256_storeu_ps(x + i, _mm256_fmsub_ps(x0, c, _mm256_mul_ps(x1, sn)));
+        _mm256_storeu_ps(x + i + half, _mm256_fmadd_ps(x0, sn, _mm256_mul_ps(x1, c)));
+    }
+    for (; i < half; i++)
+        rope_pair(in, x, cs, i, i, i + half);
 }
 
 void tl_ggml_pv_avx2(const float *p, const float *v, int64_t vstride, int64_t n, int64_t D,

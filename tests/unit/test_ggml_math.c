@@ -234,20 +234,28 @@ static void test_pv_rows_t(void **state) {
         }
 }
 
-/* RoPE's pairs: fma(x0, c, -(x1 s)) and fma(x0, s, x1 c), both styles */
+/* RoPE's pairs: fma(x0, c, -(x1 s)) and fma(x0, s, x1 c), both styles, head
+** sizes that fill whole vectors and ones that leave pairs over, in place too */
 static void test_rope_row(void **state) {
     (void)state;
-    enum { D = 64 };
-    float in[D], out[D], cs[D];
-    for (int i = 0; i < D; i++)
-        in[i] = frand(-4.0f, 4.0f), cs[i] = frand(-1.0f, 1.0f);
-    for (int neox = 0; neox < 2; neox++) {
-        ops_ggml_rope_row(in, out, cs, D, neox);
-        for (int i = 0; i < D / 2; i++) {
-            int a = neox ? i : 2 * i, b = neox ? i + D / 2 : 2 * i + 1;
-            float c = cs[2 * i], s = cs[2 * i + 1];
-            assert_true(same(out[a], fmaf(in[a], c, -(in[b] * s))));
-            assert_true(same(out[b], fmaf(in[a], s, in[b] * c)));
+    enum { DMAX = 66 };
+    static const int sizes[] = {2, 6, 8, 10, 16, 18, 30, 32, 34, 64, 66};
+    float in[DMAX], out[DMAX], cs[DMAX], x[DMAX];
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int D = sizes[k];
+        for (int i = 0; i < D; i++)
+            in[i] = frand(-4.0f, 4.0f), cs[i] = frand(-1.0f, 1.0f);
+        for (int neox = 0; neox < 2; neox++) {
+            ops_ggml_rope_row(in, out, cs, D, neox);
+            memcpy(x, in, sizeof x);
+            ops_ggml_rope_row(x, x, cs, D, neox);
+            for (int i = 0; i < D / 2; i++) {
+                int a = neox ? i : 2 * i, b = neox ? i + D / 2 : 2 * i + 1;
+                float c = cs[2 * i], s = cs[2 * i + 1];
+                assert_true(same(out[a], fmaf(in[a], c, -(in[b] * s))));
+                assert_true(same(out[b], fmaf(in[a], s, in[b] * c)));
+                assert_true(same(x[a], out[a]) && same(x[b], out[b]));
+            }
         }
     }
 }
