@@ -75,6 +75,12 @@ static void run_once(const op_case *k) {
     case 6:
         st = tl_op_binary(TL_BIN_MUL, k->a, k->b, &r);
         break;
+    case 7:
+        st = tl_op_binary(TL_BIN_ADD, k->a, k->b, &r);
+        break;
+    case 8:
+        st = tl_op_swiglu(k->a, k->b, &r);
+        break;
     }
     if (st != TL_OK) {
         fprintf(stderr, "%s: %s\n", k->name, tl_last_error());
@@ -138,6 +144,13 @@ int main(int argc, char **argv) {
         {"softmax [64,32,64]", 2, randn(3, (int64_t[]){64, 32, 64}), NULL, NULL, 0},
         {"rms_norm [64,2048]", 3, randn(2, (int64_t[]){64, 2048}), randn(1, (int64_t[]){2048}),
          NULL, 0},
+        {"rms_norm [8,2048]", 3, randn(2, (int64_t[]){8, 2048}), randn(1, (int64_t[]){2048}), NULL,
+         0},
+        {"add [8,2048]+[8,2048]", 7, randn(2, (int64_t[]){8, 2048}), randn(2, (int64_t[]){8, 2048}),
+         NULL, 0},
+        {"swiglu [8,5632]", 8, randn(2, (int64_t[]){8, 5632}), randn(2, (int64_t[]){8, 5632}), NULL,
+         0},
+        {"rope [8,32,64]", 4, randn(3, (int64_t[]){8, 32, 64}), NULL, NULL, 0},
         {"rope [64,32,64]", 4, randn(3, (int64_t[]){64, 32, 64}), NULL, NULL, 0},
         {"matmul [32,64,64]@[32,64,64]", 5, randn(3, (int64_t[]){32, 64, 64}),
          randn(3, (int64_t[]){32, 64, 64}), NULL, 0},
