@@ -247,7 +247,7 @@ static void test_rope_row(void **state) {
             in[i] = frand(-4.0f, 4.0f), cs[i] = frand(-1.0f, 1.0f);
         for (int neox = 0; neox < 2; neox++) {
             ops_ggml_rope_row(in, out, cs, D, neox);
-            memcpy(x, in, sizeof x);
+            memcpy(x, in, (size_t)D * sizeof x[0]);
             ops_ggml_rope_row(x, x, cs, D, neox);
             for (int i = 0; i < D / 2; i++) {
                 int a = neox ? i : 2 * i, b = neox ? i + D / 2 : 2 * i + 1;
