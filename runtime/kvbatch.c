@@ -144,10 +144,43 @@ tl_status tl_kvbatch_positions(const tl_kvbatch *b, const int64_t *seqs, const i
     return TL_OK;
 }
 
-/* Rows [r0, r0 + n) of a [N, heads, D] tensor as a view. */
-static tl_status rows_view(const tl_tensor *t, int64_t r0, int64_t n, tl_tensor **out) {
-    int64_t ne[3] = {t->ne[0], t->ne[1], n};
-    return tl_tensor_view((tl_tensor *)t, 3, ne, t->nb, (size_t)r0 * t->nb[2], out);
+/* t's elements as contiguous f32: t's own data, or a converted copy kept in
+** *own (the caller unrefs it). */
+static tl_status plain_f32(const tl_tensor *t, const char *what, tl_tensor **own,
+                           const float **data) {
+    *own = NULL;
+    if (t->dtype == TL_DTYPE_F32 && tl_tensor_is_contiguous(t)) {
+        *data = tl_tensor_data(t);
+        return TL_OK;
+    }
+    const tl_type_traits *tr = tl_dtype_traits(t->dtype);
+    if (!tr || tr->quantized || !tr->to_f32)
+        return tl_fail(TL_ERR_TYPE, "KVBatch.attention: %s must be a float tensor, got %s", what,
+                       tl_dtype_name(t->dtype));
+    tl_status st = tl_op_cast(t, TL_DTYPE_F32, own);
+    if (st == TL_OK) *data = tl_tensor_data(*own);
+    return st;
+}
+
+/* Reserves each sequence's new rows in its layer cache and describes its
+** attention (r[i]); q, k, v: the step's [N][H][D] and [N][Hkv][D] rows. */
+static tl_status describe(tl_kvbatch *b, int64_t layer, const int64_t *seqs, const int64_t *lens,
+                          int64_t n, int64_t H, int64_t Hkv, int64_t D, const float *q,
+                          const float *k, const float *v, float *o, tl_attn_rows *r) {
+    for (int64_t i = 0, r0 = 0; i < n; r0 += lens[i], i++) {
+        tl_kvcache *c = b->seq[seqs[i]];
+        tl_attn_rows *a = &r[i];
+        *a = (tl_attn_rows){.q = q + r0 * H * D,
+                            .k_new = k + r0 * Hkv * D,
+                            .v_new = v + r0 * Hkv * D,
+                            .o = o + r0 * H * D,
+                            .S = lens[i],
+                            .T = tl_kvcache_len(c, layer) + lens[i]};
+        tl_status st =
+            tl_kvcache_reserve(c, layer, lens[i], Hkv, D, &a->k_rows, &a->v_rows, &a->k, &a->v);
+        if (st != TL_OK) return st;
+    }
+    return TL_OK;
 }
 
 tl_status tl_kvbatch_attention(tl_kvbatch *b, int64_t layer, const int64_t *seqs,
@@ -157,10 +190,11 @@ tl_status tl_kvbatch_attention(tl_kvbatch *b, int64_t layer, const int64_t *seqs
     *out = NULL;
     char sq[96], sk[96], sv[96];
     if (q->n_dims != 3 || k->n_dims != 3 || v->n_dims != 3 || k->ne[2] != q->ne[2] ||
-        v->ne[2] != q->ne[2] || q->dtype != TL_DTYPE_F32)
+        !tl_tensor_same_shape(k, v) || q->dtype != TL_DTYPE_F32 || q->ne[0] != k->ne[0] ||
+        q->ne[0] == 0 || k->ne[1] == 0 || q->ne[1] % k->ne[1] != 0)
         return tl_fail(TL_ERR_SHAPE,
                        "KVBatch.attention: q %s, k %s, v %s: want f32 q [N, H, D], k and v "
-                       "[N, Hkv, D] with the same N",
+                       "[N, Hkv, D] with the same N and D > 0, H a multiple of Hkv",
                        tl_tensor_shape_str(q, sq, sizeof sq), tl_tensor_shape_str(k, sk, sizeof sk),
                        tl_tensor_shape_str(v, sv, sizeof sv));
     if (layer < 0 || layer >= tl_kvcache_n_layer(b->seq[0]))
@@ -168,38 +202,26 @@ tl_status tl_kvbatch_attention(tl_kvbatch *b, int64_t layer, const int64_t *seqs
                        (long long)layer, (long long)tl_kvcache_n_layer(b->seq[0]));
     tl_status st = check_step(b, seqs, lens, n, q->ne[2], layer);
     if (st != TL_OK) return st;
-    tl_tensor *o = NULL;
-    st = tl_tensor_new_uninit(TL_DTYPE_F32, 3, q->ne, &o);
-    /* every sequence's new keys and values into its cache, then all the attentions
-    ** in one parallel region (tl_op_attention_batch) */
-    tl_tensor **t = st == TL_OK ? calloc(3 * (size_t)n, sizeof *t) : NULL;
-    int64_t *pos = t ? malloc((size_t)n * sizeof *pos) : NULL;
-    float **op = pos ? malloc((size_t)n * sizeof *op) : NULL;
-    if (st == TL_OK && !op) st = tl_fail(TL_ERR_NOMEM, "KVBatch.attention: out of memory");
-    size_t row = (size_t)(q->ne[0] * q->ne[1]);
-    for (int64_t i = 0, r0 = 0; i < n && st == TL_OK; r0 += lens[i], i++) {
-        tl_kvcache *c = b->seq[seqs[i]];
-        tl_tensor *ki = NULL, *vi = NULL;
-        pos[i] = tl_kvcache_len(c, layer);
-        op[i] = (float *)tl_tensor_data(o) + (size_t)r0 * row;
-        st = rows_view(k, r0, lens[i], &ki);
-        if (st == TL_OK) st = rows_view(v, r0, lens[i], &vi);
-        if (st == TL_OK) st = tl_kvcache_append(c, layer, ki, vi);
-        if (st == TL_OK) st = tl_kvcache_view(c, layer, 0, &t[n + i]);
-        if (st == TL_OK) st = tl_kvcache_view(c, layer, 1, &t[2 * n + i]);
-        if (st == TL_OK) st = rows_view(q, r0, lens[i], &t[i]);
-        tl_tensor_unref(ki);
-        tl_tensor_unref(vi);
-    }
+    /* each sequence's rows reserved in its cache; the new keys and values are
+    ** copied there and every attention run in one parallel region
+    ** (tl_op_attention_rows); the rows count only once all of it succeeded */
+    int64_t H = q->ne[1], Hkv = k->ne[1], D = q->ne[0];
+    tl_tensor *o = NULL, *own[3] = {NULL, NULL, NULL};
+    const float *qd = NULL, *kd = NULL, *vd = NULL;
+    tl_attn_rows *r = malloc((size_t)n * sizeof *r);
+    st = r ? tl_tensor_new_uninit(TL_DTYPE_F32, 3, q->ne, &o)
+           : tl_fail(TL_ERR_NOMEM, "KVBatch.attention: out of memory");
+    if (st == TL_OK) st = plain_f32(q, "q", &own[0], &qd);
+    if (st == TL_OK) st = plain_f32(k, "k", &own[1], &kd);
+    if (st == TL_OK) st = plain_f32(v, "v", &own[2], &vd);
     if (st == TL_OK)
-        st = tl_op_attention_batch((int)n, (const tl_tensor *const *)t,
-                                   (const tl_tensor *const *)t + n,
-                                   (const tl_tensor *const *)t + 2 * n, pos, scale, op);
-    for (int64_t i = 0; t && i < 3 * n; i++)
-        tl_tensor_unref(t[i]);
-    free(t);
-    free(pos);
-    free(op);
+        st = describe(b, layer, seqs, lens, n, H, Hkv, D, qd, kd, vd, tl_tensor_data(o), r);
+    if (st == TL_OK) st = tl_op_attention_rows((int)n, r, H, Hkv, D, scale);
+    for (int64_t i = 0; st == TL_OK && i < n; i++)
+        tl_kvcache_commit(b->seq[seqs[i]], layer, lens[i]);
+    for (int i = 0; i < 3; i++)
+        tl_tensor_unref(own[i]);
+    free(r);
     if (st != TL_OK) {
         tl_tensor_unref(o);
         return st;

@@ -11,9 +11,11 @@
 ** tl_kvbatch_attention() appends each sequence's k/v rows to its own cache and
 ** runs the fused causal attention of its query rows against its own keys only,
 ** exactly the computation of the tl_op_attention call that sequence would make
-** alone, so each output row is bit-identical to running the sequence by itself;
-** all the sequences' attentions share one parallel region
-** (runtime/ops.h: tl_op_attention_batch). */
+** alone, so each output row is bit-identical to running the sequence by itself.
+** All the sequences' attentions share one parallel region, which also stores the
+** new rows of one-token steps (runtime/ops.h: tl_op_attention_rows), and the
+** new rows count only once the whole step succeeded: a step that fails leaves
+** every cache as it was. */
 #ifndef TL_RUNTIME_KVBATCH_H
 #define TL_RUNTIME_KVBATCH_H
 

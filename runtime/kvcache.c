@@ -83,7 +83,7 @@ static tl_status input_geometry(const tl_tensor *t, int64_t *rows, int64_t *head
 }
 
 static tl_status grow(kv_layer *L, int64_t need, int64_t initial_cap) {
-    if (need <= L->cap) return TL_OK;
+    if (need <= L->cap && L->kv[0]) return TL_OK; /* the first rows allocate, even none */
     int64_t cap = L->cap ? L->cap : initial_cap;
     while (cap < need)
         cap *= 2;
@@ -122,6 +122,24 @@ static void copy_rows(float *dst, const tl_tensor *src, int64_t rows, int64_t he
         }
 }
 
+/* Fixes a layer's geometry on its first rows (or checks it) and grows it to
+** hold `rows` more. */
+static tl_status make_room(tl_kvcache *c, int64_t layer, int64_t rows, int64_t heads, int64_t dim) {
+    kv_layer *L = &c->layers[layer];
+    if (L->kv[0] == NULL && L->len == 0) {
+        L->n_heads = heads;
+        L->head_dim = dim;
+    } else if (L->n_heads * L->head_dim != heads * dim) {
+        return tl_fail(TL_ERR_SHAPE,
+                       "KVCache: layer %lld holds rows of %lld x %lld, cannot append %lld x %lld",
+                       (long long)layer, (long long)L->n_heads, (long long)L->head_dim,
+                       (long long)heads, (long long)dim);
+    }
+    if (rows < 0 || rows > ((int64_t)1 << 24) - L->len)
+        return tl_fail(TL_ERR_RANGE, "KVCache: %lld more rows do not fit", (long long)rows);
+    return grow(L, L->len + rows, c->initial_cap);
+}
+
 tl_status tl_kvcache_append(tl_kvcache *c, int64_t layer, const tl_tensor *k, const tl_tensor *v) {
     tl_status st = check_layer(c, layer);
     if (st != TL_OK) return st;
@@ -133,22 +151,35 @@ tl_status tl_kvcache_append(tl_kvcache *c, int64_t layer, const tl_tensor *k, co
         return tl_fail(TL_ERR_SHAPE, "KVCache: keys %s and values %s differ in shape",
                        tl_tensor_shape_str(k, a, sizeof a), tl_tensor_shape_str(v, b, sizeof b));
     }
+    if ((st = make_room(c, layer, rows, heads, dim)) != TL_OK) return st;
     kv_layer *L = &c->layers[layer];
-    if (L->kv[0] == NULL && L->len == 0) {
-        L->n_heads = heads;
-        L->head_dim = dim;
-    } else if (L->n_heads * L->head_dim != heads * dim) {
-        return tl_fail(TL_ERR_SHAPE,
-                       "KVCache: layer %lld holds rows of %lld x %lld, cannot append %lld x %lld",
-                       (long long)layer, (long long)L->n_heads, (long long)L->head_dim,
-                       (long long)heads, (long long)dim);
-    }
-    if ((st = grow(L, L->len + rows, c->initial_cap)) != TL_OK) return st;
     int64_t width = L->n_heads * L->head_dim;
     copy_rows((float *)tl_tensor_data(L->kv[0]) + L->len * width, k, rows, heads, dim);
     copy_rows((float *)tl_tensor_data(L->kv[1]) + L->len * width, v, vrows, vheads, vdim);
     L->len += rows;
     return TL_OK;
+}
+
+tl_status tl_kvcache_reserve(tl_kvcache *c, int64_t layer, int64_t rows, int64_t heads, int64_t dim,
+                             float **k_rows, float **v_rows, const float **k_all,
+                             const float **v_all) {
+    tl_status st = check_layer(c, layer);
+    if (st == TL_OK && (heads <= 0 || dim <= 0))
+        st =
+            tl_fail(TL_ERR_SHAPE, "KVCache: rows of %lld x %lld", (long long)heads, (long long)dim);
+    if (st == TL_OK) st = make_room(c, layer, rows, heads, dim);
+    if (st != TL_OK) return st;
+    kv_layer *L = &c->layers[layer];
+    float *k = tl_tensor_data(L->kv[0]), *v = tl_tensor_data(L->kv[1]);
+    *k_rows = k + L->len * heads * dim;
+    *v_rows = v + L->len * heads * dim;
+    *k_all = k;
+    *v_all = v;
+    return TL_OK;
+}
+
+void tl_kvcache_commit(tl_kvcache *c, int64_t layer, int64_t rows) {
+    c->layers[layer].len += rows;
 }
 
 tl_status tl_kvcache_set(tl_kvcache *c, int64_t layer, const tl_tensor *k, const tl_tensor *v) {

@@ -26,6 +26,17 @@ int64_t tl_kvcache_len(const tl_kvcache *c, int64_t layer);
 ** layer.  The first append fixes the layer's H and D. */
 tl_status tl_kvcache_append(tl_kvcache *c, int64_t layer, const tl_tensor *k, const tl_tensor *v);
 
+/* Room for `rows` more rows of `heads` x `dim` floats in a layer, without
+** storing them yet: *k_rows and *v_rows point at rows len .. len + rows - 1 of the
+** keys and values (the caller fills them), and *k_all / *v_all at row 0.  The
+** pointers stay valid until the layer's next reserve, append or set (growing
+** moves the storage).  The rows count only after tl_kvcache_commit(); until then
+** the layer's length, views and contents are unchanged. */
+tl_status tl_kvcache_reserve(tl_kvcache *c, int64_t layer, int64_t rows, int64_t heads, int64_t dim,
+                             float **k_rows, float **v_rows, const float **k_all,
+                             const float **v_all);
+/* Counts `rows` more rows of a layer, filled after tl_kvcache_reserve(). */
+void tl_kvcache_commit(tl_kvcache *c, int64_t layer, int64_t rows);
 /* Replaces a layer's contents with k and v (the original's `set`). */
 tl_status tl_kvcache_set(tl_kvcache *c, int64_t layer, const tl_tensor *k, const tl_tensor *v);
 

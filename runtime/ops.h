@@ -238,6 +238,21 @@ tl_status tl_op_attention_probs(const tl_tensor *q, const tl_tensor *k, const tl
 tl_status tl_op_attention_batch(int n, const tl_tensor *const *q, const tl_tensor *const *k,
                                 const tl_tensor *const *v, const int64_t *pos, float scale,
                                 float *const *o);
+/* One sequence of tl_op_attention_rows: its queries q [S][H][D] at positions
+** T - S .. T - 1 against the keys and values k, v [T][Hkv][D] (contiguous f32),
+** output o [S][H][D].  When k_new is not NULL, the step's own S keys and values
+** k_new, v_new [S][Hkv][D] are first copied to k_rows, v_rows, which must be
+** rows T - S .. T - 1 of k and v (a tl_kvcache_reserve()d cache): inside the
+** parallel region when S == 1 (each KV head's work copies its own slice). */
+typedef struct tl_attn_rows {
+    const float *q, *k, *v, *k_new, *v_new;
+    float *k_rows, *v_rows, *o;
+    int64_t S, T;
+} tl_attn_rows;
+/* tl_op_attention_batch on raw rows: n sequences of H query heads, Hkv KV heads
+** and head size D, the same outputs bit for bit, in one parallel region. */
+tl_status tl_op_attention_rows(int n, const tl_attn_rows *seqs, int64_t H, int64_t Hkv, int64_t D,
+                               float scale);
 /* probs [H, S, T] applied to v [T, Hkv, D] (query head h reads KV head h / (H/Hkv)):
 ** out [S, H, D] = sum over t of probs[h, s, t] v[t, h / (H/Hkv), :] in tl_op_attention's
 ** order, so tl_op_attention's probabilities give its output bit for bit. */

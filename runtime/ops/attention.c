@@ -16,6 +16,8 @@ typedef struct attn_job {
     float scale;
     bool causal;
     int failed;
+    const float *k_new, *v_new; /* NULL, or one new key and value [Hkv][D], */
+    float *k_row, *v_row;       /* copied here (key T - 1) by the KV head's item */
 } attn_job;
 
 /* The keys query s sees: 0 .. last, last = s + pos_offset when causal. */
@@ -175,6 +177,10 @@ static void attn_items(void *ctx, int64_t begin, int64_t end) {
     int64_t n_blocks = (j->S + ATTN_QBLOCK - 1) / ATTN_QBLOCK;
     for (int64_t it = begin; it < end; it++) {
         int64_t kvh = it % j->Hkv, s0 = (n_blocks - 1 - it / j->Hkv) * ATTN_QBLOCK;
+        if (j->k_new) { /* one query, so one item per KV head: its slice of the new row */
+            memcpy(j->k_row + kvh * D, j->k_new + kvh * D, (size_t)D * sizeof(float));
+            memcpy(j->v_row + kvh * D, j->v_new + kvh * D, (size_t)D * sizeof(float));
+        }
         int64_t s1 = s0 + ATTN_QBLOCK < j->S ? s0 + ATTN_QBLOCK : j->S;
         for (int64_t s = s0; s < s1; s++)
             attn_query(j, s, kvh, p, n);
@@ -298,15 +304,35 @@ static void many_items(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
+/* Runs n set-up jobs (attn_transpose done) in one parallel region; frees their
+** transposed values. */
+static tl_status run_many(attn_job *jobs, int n) {
+    int64_t *first = calloc((size_t)n + 1, sizeof *first);
+    int failed = !first;
+    for (int i = 0; i < n && !failed; i++) {
+        failed |= jobs[i].failed;
+        first[i + 1] = first[i] + attn_n_items(&jobs[i]);
+    }
+    if (!failed && first[n] > 0) {
+        attn_many m = {jobs, first, n};
+        tl_parallel_for(first[n], 1, many_items, &m);
+        for (int i = 0; i < n; i++)
+            failed |= jobs[i].failed;
+    }
+    for (int i = 0; i < n; i++)
+        free(jobs[i].vt);
+    free(first);
+    return failed ? tl_fail(TL_ERR_NOMEM, "attention: out of memory") : TL_OK;
+}
+
 tl_status tl_op_attention_batch(int n, const tl_tensor *const *q, const tl_tensor *const *k,
                                 const tl_tensor *const *v, const int64_t *pos, float scale,
                                 float *const *o) {
     if (n <= 0) return TL_OK;
     attn_job *jobs = calloc((size_t)n, sizeof *jobs);
-    int64_t *first = calloc((size_t)n + 1, sizeof *first);
     float **copies = calloc(3 * (size_t)n, sizeof *copies);
-    tl_status st = jobs && first && copies ? TL_OK : tl_fail(TL_ERR_NOMEM, "out of memory");
-    int set = 0, failed = 0;
+    tl_status st = jobs && copies ? TL_OK : tl_fail(TL_ERR_NOMEM, "out of memory");
+    int set = 0;
     for (; set < n && st == TL_OK; set++) {
         attn_job *j = &jobs[set];
         st = attn_setup(j, q[set], k[set], v[set], true, scale, pos[set], &copies[3 * set],
@@ -314,23 +340,61 @@ tl_status tl_op_attention_batch(int n, const tl_tensor *const *q, const tl_tenso
         if (st != TL_OK) break;
         j->o = o[set];
         attn_transpose(j);
-        failed |= j->failed;
-        first[set + 1] = first[set] + attn_n_items(j);
     }
-    if (st == TL_OK && !failed && first[n] > 0) {
-        attn_many m = {jobs, first, n};
-        tl_parallel_for(first[n], 1, many_items, &m);
-        for (int i = 0; i < n; i++)
-            failed |= jobs[i].failed;
+    if (st == TL_OK) {
+        st = run_many(jobs, n);
+    } else {
+        for (int i = 0; jobs && i < set; i++)
+            free(jobs[i].vt);
     }
-    if (st == TL_OK && failed) st = tl_fail(TL_ERR_NOMEM, "attention: out of memory");
-    for (int i = 0; jobs && i < n; i++)
-        free(jobs[i].vt);
     for (int i = 0; copies && i < 3 * n; i++)
         free(copies[i]);
     free(jobs);
-    free(first);
     free(copies);
+    return st;
+}
+
+tl_status tl_op_attention_rows(int n, const tl_attn_rows *seqs, int64_t H, int64_t Hkv, int64_t D,
+                               float scale) {
+    if (n <= 0) return TL_OK;
+    if (H <= 0 || Hkv <= 0 || D <= 0 || H % Hkv != 0)
+        return tl_fail(TL_ERR_SHAPE, "attention: %lld query heads, %lld KV heads of size %lld",
+                       (long long)H, (long long)Hkv, (long long)D);
+    for (int i = 0; i < n; i++)
+        if (seqs[i].S < 0 || seqs[i].T < seqs[i].S)
+            return tl_fail(TL_ERR_SHAPE, "attention: %lld queries against %lld keys",
+                           (long long)seqs[i].S, (long long)seqs[i].T);
+    attn_job *jobs = calloc((size_t)n, sizeof *jobs);
+    if (!jobs) return tl_fail(TL_ERR_NOMEM, "attention: out of memory");
+    for (int i = 0; i < n; i++) {
+        const tl_attn_rows *r = &seqs[i];
+        attn_job *j = &jobs[i];
+        *j = (attn_job){.q = r->q,
+                        .k = r->k,
+                        .v = r->v,
+                        .o = r->o,
+                        .S = r->S,
+                        .H = H,
+                        .Hkv = Hkv,
+                        .T = r->T,
+                        .D = D,
+                        .group = H / Hkv,
+                        .causal = true,
+                        .pos_offset = r->T - r->S};
+        j->scale = scale > 0.0f ? scale : 1.0f / sqrtf((float)D);
+        if (r->k_new && r->S == 1) { /* copied by the KV heads' items */
+            j->k_new = r->k_new;
+            j->v_new = r->v_new;
+            j->k_row = r->k_rows;
+            j->v_row = r->v_rows;
+        } else if (r->k_new) { /* before the values are transposed */
+            memcpy(r->k_rows, r->k_new, (size_t)(r->S * Hkv * D) * sizeof(float));
+            memcpy(r->v_rows, r->v_new, (size_t)(r->S * Hkv * D) * sizeof(float));
+        }
+        attn_transpose(j);
+    }
+    tl_status st = run_many(jobs, n);
+    free(jobs);
     return st;
 }
 
