@@ -44,7 +44,20 @@ typedef struct pool {
     void *ctx;
     bool stop;
     uint64_t start_generation; /* generation when the workers were started */
+    /* a stealing job (tl_parallel_for_steal): n items, regions of grain-sized claims */
+    bool steal;
+    int64_t grain;
 } pool;
+
+/* A stealing job's region of thread t: (generation << 40) | (back << 20) | front,
+** items [front, back) left; the owner claims from the front, the others from
+** the back.  One cache line each. */
+#define STEAL_BITS 20
+#define STEAL_MASK ((uint64_t)(1u << STEAL_BITS) - 1)
+typedef struct steal_region {
+    _Alignas(64) uint64_t word;
+} steal_region;
+static steal_region regions[TL_MAX_THREADS];
 
 static pool P = {.mu = PTHREAD_MUTEX_INITIALIZER,
                  .wake = PTHREAD_COND_INITIALIZER,
@@ -91,6 +104,43 @@ static void run_chunks(uint32_t gen) {
     }
 }
 
+/* Claims up to `grain` items of region r for job gen: from the front (own) or
+** the back; [*b, *e) on success. */
+static bool steal_claim(int r, uint32_t gen, bool own, int64_t grain, int64_t *b, int64_t *e) {
+    uint64_t v = __atomic_load_n(&regions[r].word, __ATOMIC_ACQUIRE);
+    for (;;) {
+        if ((uint32_t)(v >> (2 * STEAL_BITS)) != (gen & 0xffffffu)) return false;
+        int64_t f = (int64_t)(v & STEAL_MASK), k = (int64_t)((v >> STEAL_BITS) & STEAL_MASK);
+        if (f >= k) return false;
+        int64_t take = k - f < grain ? k - f : grain;
+        uint64_t nv = own ? v + (uint64_t)take : v - ((uint64_t)take << STEAL_BITS);
+        if (__atomic_compare_exchange_n(&regions[r].word, &v, nv, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            *b = own ? f : k - take;
+            *e = own ? f + take : k;
+            return true;
+        }
+    }
+}
+
+/* Thread t's share of stealing job gen: its own region from the front, then
+** the others' from their backs, until no region has items left. */
+static void run_steal(uint32_t gen, int t, int active) {
+    int64_t b, e, mine = 0; /* counted once at the end: the done line is shared */
+    for (int i = 0; i < active; i++) {
+        int r = (t + i) % active;
+        while (steal_claim(r, gen, i == 0, P.grain, &b, &e)) {
+            P.fn(P.ctx, b, e);
+            mine += e - b;
+        }
+    }
+    if (mine > 0 && __atomic_add_fetch(&P.done, mine, __ATOMIC_ACQ_REL) == P.n) {
+        pthread_mutex_lock(&P.mu);
+        pthread_cond_signal(&P.done_cv);
+        pthread_mutex_unlock(&P.mu);
+    }
+}
+
 /* Workers spin on the generation counter (a hand-off costs ~0.1-0.5 us) and
 ** only sleep on the condition variable after SPIN_ITERS idle pauses. */
 static void *worker_main(void *arg) {
@@ -118,7 +168,13 @@ static void *worker_main(void *arg) {
         }
         if (__atomic_load_n(&P.stop, __ATOMIC_ACQUIRE)) break;
         seen = g;
-        if (idx < __atomic_load_n(&P.active, __ATOMIC_ACQUIRE)) run_chunks((uint32_t)g);
+        int active = __atomic_load_n(&P.active, __ATOMIC_ACQUIRE);
+        if (idx < active) {
+            if (__atomic_load_n(&P.steal, __ATOMIC_ACQUIRE))
+                run_steal((uint32_t)g, idx, active);
+            else
+                run_chunks((uint32_t)g);
+        }
     }
     return NULL;
 }
@@ -190,8 +246,26 @@ void tl_parallel_for(int64_t n, int64_t min_chunk, tl_range_fn fn, void *ctx) {
     tl_parallel_for_split(n, min_chunk, CHUNKS_PER_THREAD, fn, ctx);
 }
 
+static void parallel_run(int64_t n, int64_t min_chunk, int chunks_per_thread, int64_t grain,
+                         tl_range_fn fn, void *ctx);
+
 void tl_parallel_for_split(int64_t n, int64_t min_chunk, int chunks_per_thread, tl_range_fn fn,
                            void *ctx) {
+    parallel_run(n, min_chunk, chunks_per_thread, 0, fn, ctx);
+}
+
+void tl_parallel_for_steal(int64_t n, int64_t grain, tl_range_fn fn, void *ctx) {
+    if (grain < 1) grain = 1;
+    if (n >= (int64_t)STEAL_MASK) /* too many items for a region word: chunks instead */
+        parallel_run(n, grain, CHUNKS_PER_THREAD, 0, fn, ctx);
+    else
+        parallel_run(n, grain, 1, grain, fn, ctx);
+}
+
+/* grain > 0: a stealing job (one region a thread), else chunks_per_thread
+** chunks a thread. */
+static void parallel_run(int64_t n, int64_t min_chunk, int chunks_per_thread, int64_t grain,
+                         tl_range_fn fn, void *ctx) {
     if (n <= 0) return;
     if (chunks_per_thread < 1) chunks_per_thread = 1;
     if (in_parallel) {
@@ -220,23 +294,39 @@ void tl_parallel_for_split(int64_t n, int64_t min_chunk, int chunks_per_thread, 
     P.nchunks = nchunks;
     P.fn = fn;
     P.ctx = ctx;
+    P.grain = grain;
+    __atomic_store_n(&P.steal, grain > 0, __ATOMIC_RELAXED);
     __atomic_store_n(&P.done, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&P.work, (uint64_t)gen << 32 | (uint64_t)nchunks, __ATOMIC_RELEASE);
+    int64_t done_at = grain > 0 ? n : nchunks; /* items or chunks */
+    if (grain > 0) {
+        __atomic_store_n(&P.work, (uint64_t)gen << 32, __ATOMIC_RELEASE); /* no chunks */
+        for (int t = 0; t < active; t++)
+            __atomic_store_n(&regions[t].word,
+                             (uint64_t)(gen & 0xffffffu) << (2 * STEAL_BITS) |
+                                 (uint64_t)(n * (t + 1) / active) << STEAL_BITS |
+                                 (uint64_t)(n * t / active),
+                             __ATOMIC_RELEASE);
+    } else {
+        __atomic_store_n(&P.work, (uint64_t)gen << 32 | (uint64_t)nchunks, __ATOMIC_RELEASE);
+    }
     __atomic_add_fetch(&P.generation, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&P.wake);
     pthread_mutex_unlock(&P.mu);
 
     in_parallel = true;
-    run_chunks(gen);
+    if (grain > 0)
+        run_steal(gen, 0, active);
+    else
+        run_chunks(gen);
     in_parallel = false;
 
     for (int s = 0; s < SPIN_ITERS; s++) {
-        if (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) == nchunks) break;
+        if (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) == done_at) break;
         cpu_relax();
     }
-    if (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) != nchunks) {
+    if (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) != done_at) {
         pthread_mutex_lock(&P.mu);
-        while (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) != nchunks)
+        while (__atomic_load_n(&P.done, __ATOMIC_ACQUIRE) != done_at)
             pthread_cond_wait(&P.done_cv, &P.mu);
         pthread_mutex_unlock(&P.mu);
     }

@@ -7,7 +7,9 @@
 ** all of them: one barrier per call.  Work items must be independent and each
 ** must write only its own outputs, so results never depend on the thread
 ** count or on which thread ran a chunk (no float reduction crosses a chunk
-** boundary).
+** boundary).  tl_parallel_for_steal() instead gives each thread a contiguous
+** region that it takes a few items at a time, and lets threads that run out
+** take from the backs of the others' regions.
 **
 ** Thread count: the current context's (runtime/context.h: an interpreter's own
 ** setting) when it has one, else the process default: tl_threadpool_set_threads()
@@ -49,6 +51,14 @@ void tl_parallel_for(int64_t n, int64_t min_chunk, tl_range_fn fn, void *ctx);
 ** uneven items (causal attention, a prompt's tiles) balance out. */
 void tl_parallel_for_split(int64_t n, int64_t min_chunk, int chunks_per_thread, tl_range_fn fn,
                            void *ctx);
+
+/* The same over [0, n) with every thread taking `grain` items at a time from
+** the front of its own contiguous region (n * t / threads ..), then from the
+** backs of the others' until none is left: each thread reads its region as one
+** forward stream, and the threads end within about one grain of each other
+** (fixed chunks end within half a chunk).  For compute-bound ops whose items
+** cost about the same; items below grain per thread use fewer threads. */
+void tl_parallel_for_steal(int64_t n, int64_t grain, tl_range_fn fn, void *ctx);
 
 /* Stops and joins the workers (they restart on the next parallel call).  Also
 ** registered with atexit when the workers first start. */

@@ -7,6 +7,7 @@
 #include "runtime/quant.h"
 #include "runtime/quant/q4_0x16.h"
 #include "runtime/tensor.h"
+#include "runtime/threadpool.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -50,6 +51,25 @@ bool lin_x16_gemm(const lin_job *j);
 void lin_use_shadow(lin_job *j);
 static inline int64_t lin_units(const lin_job *j) {
     return (j->O + j->unit - 1) / j->unit;
+}
+
+/* Runs fn over `units` weight row groups of a linear with `in` inputs and R
+** activation rows.  One token streams the weights: one chunk per thread
+** (threadpool.h).  A few tokens (a batch step) in Q4_0x16 shadows (x16: 16-row
+** groups, whose GEMM prefetches across a claim's end): the threads take 8 groups
+** (~12 us) at a time from their own stream and then from each other's
+** (tl_parallel_for_steal), so they end together: the batch's matmuls 1-5% faster
+** than with 4 chunks a thread (docs/performance/fourteenth_pass.md).  Prompts
+** (measured slower with claims) and the other kernels (which prefetch only inside
+** their range) keep 4 chunks a thread. */
+static inline void lin_parallel(int64_t units, int64_t in, int64_t R, bool x16, tl_range_fn fn,
+                                void *ctx) {
+    if (R == 1)
+        tl_parallel_for_split(units, 1 + 512 / (in + 1), 1, fn, ctx);
+    else if (x16 && R <= 8)
+        tl_parallel_for_steal(units, 8, fn, ctx);
+    else
+        tl_parallel_for_split(units, 1 + 512 / (in * R + 1), 4, fn, ctx);
 }
 
 /* tl_parallel_for callbacks: activation rows [begin, end) to dtr's type

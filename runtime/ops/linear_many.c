@@ -22,6 +22,13 @@ static void many_rows(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
+/* Whether every weight's rows run in 16-row Q4_0x16 groups (lin_parallel). */
+static bool all_x16(const many_job *m) {
+    for (int i = 0; i < m->n; i++)
+        if (!lin_x16_gemm(&m->jobs[i])) return false;
+    return true;
+}
+
 /* The fused path applies when every weight is a 2-D block-type matrix with
 ** contiguous rows, of one dtype and row length matching x, in a quantized
 ** precision mode: then x is converted once and all rows run in one parallel
@@ -95,9 +102,7 @@ tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n
                 m.jobs[i].x16_acts = q.x16_acts;
             }
         tl_parallel_for(R, 1, lin_quant_rows, &q);
-        if (m.first_unit[n] > 0)
-            tl_parallel_for_split(m.first_unit[n], 1 + 512 / (in * R + 1), R == 1 ? 1 : 4,
-                                  many_rows, &m);
+        if (m.first_unit[n] > 0) lin_parallel(m.first_unit[n], in, R, all_x16(&m), many_rows, &m);
         for (int i = 0; i < n; i++)
             if (m.jobs[i].failed)
                 st = tl_fail(TL_ERR_INTERNAL, "linear_many: row kernel failed for %s",

@@ -172,7 +172,8 @@ static tl_status lin_rows_quant(const lin_job *j, int64_t begin, int64_t end) {
             if (j->R == 1)
                 st = tl_q4_0x16_gemv(j->in, j->shadow, begin, e, j->xq, j->y);
             else if (j->x16_acts) /* laid out once for all the chunks of this matmul */
-                st = tl_q4_0x16_gemm_acts(j->shadow, begin, e, j->x16_acts, j->y, (size_t)j->O);
+                st = tl_q4_0x16_gemm_acts(j->shadow, begin, e, j->shadow_rows, j->x16_acts, j->y,
+                                          (size_t)j->O);
             else
                 st = tl_q4_0x16_gemm(j->in, j->shadow, begin, e, j->xq, j->xq_row, j->R, j->y,
                                      (size_t)j->O);
@@ -308,8 +309,7 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
         j.y = y;
         if (O > 0 && j.R > 0)
             /* one token streams the weights: one chunk per thread (threadpool.h) */
-            tl_parallel_for_split(lin_units(&j), 1 + 512 / (in * j.R + 1), j.R == 1 ? 1 : 4,
-                                  lin_rows, &j);
+            lin_parallel(lin_units(&j), in, j.R, lin_x16_gemm(&j), lin_rows, &j);
         if (j.failed == 1) st = tl_fail(TL_ERR_NOMEM, "linear: out of memory");
         if (j.failed == 2)
             st = tl_fail(TL_ERR_INTERNAL, "linear: row kernel failed for %s",

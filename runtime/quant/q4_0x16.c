@@ -59,9 +59,9 @@ void tl_q4_0x16_acts_set(tl_q4_0x16_acts *a, int64_t k, const void *act) {
 void tl_q4_0x16_acts_free(tl_q4_0x16_acts *a) {
     (void)a;
 }
-tl_status tl_q4_0x16_gemm_acts(const void *packed, int64_t r0, int64_t r1, const tl_q4_0x16_acts *a,
-                               float *out, size_t out_stride) {
-    (void)packed, (void)r0, (void)r1, (void)a, (void)out, (void)out_stride;
+tl_status tl_q4_0x16_gemm_acts(const void *packed, int64_t r0, int64_t r1, int64_t r_ahead,
+                               const tl_q4_0x16_acts *a, float *out, size_t out_stride) {
+    (void)packed, (void)r0, (void)r1, (void)r_ahead, (void)a, (void)out, (void)out_stride;
     return tl_fail(TL_ERR_UNSUPPORTED, "the Q4_0x16 kernels need an x86-64 CPU with AVX-512 VNNI");
 }
 #endif

@@ -54,12 +54,14 @@ tl_status tl_q4_0x16_gemm(int64_t n, const void *packed, int64_t r0, int64_t r1,
 ** tl_q4_0x16_gemm; tl_q4_0x16_acts_set: token k (one Q8_0 row; different tokens
 ** may be set from different threads; a k outside [0, n_tok) is ignored);
 ** tl_q4_0x16_gemm_acts: tl_q4_0x16_gemm on
-** them, once every token is set (the same bits). */
+** them, once every token is set (the same bits); while on its last group it
+** prefetches the next one when that is below r_ahead (the matrix's rows: a
+** thread that goes on with the next rows finds them on the way). */
 typedef struct tl_q4_0x16_acts tl_q4_0x16_acts;
 tl_q4_0x16_acts *tl_q4_0x16_acts_new(int64_t n, int64_t n_tok);
 void tl_q4_0x16_acts_set(tl_q4_0x16_acts *a, int64_t k, const void *act);
 void tl_q4_0x16_acts_free(tl_q4_0x16_acts *a);
-tl_status tl_q4_0x16_gemm_acts(const void *packed, int64_t r0, int64_t r1, const tl_q4_0x16_acts *a,
-                               float *out, size_t out_stride);
+tl_status tl_q4_0x16_gemm_acts(const void *packed, int64_t r0, int64_t r1, int64_t r_ahead,
+                               const tl_q4_0x16_acts *a, float *out, size_t out_stride);
 
 #endif

@@ -263,7 +263,7 @@ bool tl_q4_0x16_gemm_available(void) {
 
 /* Row groups [r0, r1) of Q4_0x16 weights against nb-block activations packed
 ** for n_tok tokens. */
-static tl_status gemm_x16(int64_t nb, const void *packed, int64_t r0, int64_t r1,
+static tl_status gemm_x16(int64_t nb, const void *packed, int64_t r0, int64_t r1, int64_t r_ahead,
                           const tile_act *pack, int64_t n_tok, float *out, size_t out_stride) {
     /* Up to 8 tokens (a batch's step) each block is read once: in place.
     ** More tokens read it once per 8: then widening the scales once into an
@@ -274,7 +274,7 @@ static tl_status gemm_x16(int64_t nb, const void *packed, int64_t r0, int64_t r1
     const size_t group = (size_t)nb * TL_Q4_0X16_BLOCK;
     for (int64_t g = r0; g < r1; g += 16) {
         const char *p = (const char *)packed + (size_t)(g / 16) * group;
-        const char *next = g + 16 < r1 ? p + group : NULL;
+        const char *next = g + 16 < (r1 > r_ahead ? r1 : r_ahead) ? p + group : NULL;
         if (copy) {
             unpack_x16(nb, p, pw);
             tiles_16(nb, g, next, pw, pack, n_tok, out, out_stride);
@@ -300,7 +300,7 @@ tl_status tl_q4_0x16_gemm(int64_t n, const void *packed, int64_t r0, int64_t r1,
     int64_t nb = n / QK32;
     tile_act *pack = tile_pack_acts(act, act_stride, nb, n_tok);
     if (!pack) return tl_fail(TL_ERR_NOMEM, "q4_0x16_gemm: out of memory");
-    st = gemm_x16(nb, packed, r0, r1, pack, n_tok, out, out_stride);
+    st = gemm_x16(nb, packed, r0, r1, r1, pack, n_tok, out, out_stride);
     free(pack);
     return st;
 }
@@ -333,12 +333,12 @@ void tl_q4_0x16_acts_free(tl_q4_0x16_acts *a) {
     free(a);
 }
 
-tl_status tl_q4_0x16_gemm_acts(const void *packed, int64_t r0, int64_t r1, const tl_q4_0x16_acts *a,
-                               float *out, size_t out_stride) {
+tl_status tl_q4_0x16_gemm_acts(const void *packed, int64_t r0, int64_t r1, int64_t r_ahead,
+                               const tl_q4_0x16_acts *a, float *out, size_t out_stride) {
     if (!a) return tl_fail(TL_ERR_ARG, "q4_0x16_gemm: no activations");
     tl_status st = x16_check("q4_0x16_gemm", a->nb * QK32, r0, r1, a->n_tok);
     if (st != TL_OK || r0 == r1 || a->n_tok == 0) return st;
-    return gemm_x16(a->nb, packed, r0, r1, a->pack, a->n_tok, out, out_stride);
+    return gemm_x16(a->nb, packed, r0, r1, r_ahead, a->pack, a->n_tok, out, out_stride);
 }
 
 tl_status tl_q4_0_gemm_tile16(int64_t n, const void *w, size_t w_stride, int64_t r0, int64_t r1,

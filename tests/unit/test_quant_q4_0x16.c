@@ -96,8 +96,8 @@ static void check(int64_t rows, int64_t n, int64_t tok, int64_t r0, int64_t r1, 
             tl_q4_0x16_acts_set(pa, k, (const char *)a + (size_t)k * as);
         memset(got, 0, (size_t)(rows * tok) * sizeof(float));
         int64_t mid = r0 + (r1 - r0) / 32 * 16;
-        assert_int_equal(tl_q4_0x16_gemm_acts(p, r0, mid, pa, got, (size_t)rows), TL_OK);
-        assert_int_equal(tl_q4_0x16_gemm_acts(p, mid, r1, pa, got, (size_t)rows), TL_OK);
+        assert_int_equal(tl_q4_0x16_gemm_acts(p, r0, mid, r1, pa, got, (size_t)rows), TL_OK);
+        assert_int_equal(tl_q4_0x16_gemm_acts(p, mid, r1, r1, pa, got, (size_t)rows), TL_OK);
         assert_memory_equal(got, want, (size_t)(rows * tok) * sizeof(float));
         tl_q4_0x16_acts_free(pa);
     }
@@ -132,11 +132,11 @@ static void test_errors(void **state) {
     if (tl_q4_0x16_gemm_available()) {
         assert_int_equal(tl_q4_0x16_gemm(32, buf, 0, 24, buf, 34, 1, out, 64), TL_ERR_ARG);
         assert_null(tl_q4_0x16_acts_new(33, 2)); /* not whole blocks */
-        assert_int_equal(tl_q4_0x16_gemm_acts(buf, 0, 16, NULL, out, 64), TL_ERR_ARG);
+        assert_int_equal(tl_q4_0x16_gemm_acts(buf, 0, 16, 16, NULL, out, 64), TL_ERR_ARG);
         tl_q4_0x16_acts *pa = tl_q4_0x16_acts_new(32, 2);
         assert_non_null(pa);
         tl_q4_0x16_acts_set(pa, 2, buf); /* past the tokens: ignored */
-        assert_int_equal(tl_q4_0x16_gemm_acts(buf, 8, 16, pa, out, 64), TL_ERR_ARG);
+        assert_int_equal(tl_q4_0x16_gemm_acts(buf, 8, 16, 16, pa, out, 64), TL_ERR_ARG);
         tl_q4_0x16_acts_free(pa);
         tl_q4_0x16_acts_free(NULL);
     } else {

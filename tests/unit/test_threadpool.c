@@ -1,5 +1,6 @@
-/* tests/unit/test_threadpool.c -- the pool covers every index exactly once,
-** and the heavy ops give byte-identical results at 1, 2 and 3 threads. */
+/* tests/unit/test_threadpool.c -- the pool covers every index exactly once
+** (fixed chunks, and stealing jobs mixed with them), and the heavy ops give
+** byte-identical results at 1, 2 and 3 threads. */
 #include "test_ops_util.h"
 
 #include "runtime/threadpool.h"
@@ -79,6 +80,37 @@ static void test_sleep_and_wake(void **state) {
     tl_threadpool_shutdown();
 }
 
+/* Stealing jobs: every item once, for any thread count and grain, with
+** chunked jobs in between (a worker late for one job never takes items of
+** the next); a slow thread's region is finished by the others. */
+static void test_steal_cover_exactly_once(void **state) {
+    (void)state;
+    int64_t sizes[6] = {1, 2, 5, 17, 300, 1001}, grains[4] = {1, 2, 3, 64};
+    for (int t = 1; t <= 4; t++) {
+        OK(tl_threadpool_set_threads(t));
+        for (int s = 0; s < 6; s++)
+            for (int g = 0; g < 4; g++)
+                for (int rep = 0; rep < 20; rep++) {
+                    int hits[1001] = {0};
+                    cover c = {hits};
+                    if (rep % 3 == 2)
+                        tl_parallel_for(sizes[s], 1, mark, &c);
+                    else
+                        tl_parallel_for_steal(sizes[s], grains[g], mark, &c);
+                    for (int64_t i = 0; i < sizes[s]; i++)
+                        assert_int_equal(hits[i], 1);
+                }
+    }
+    OK(tl_threadpool_set_threads(3));
+    int hits[64] = {0};
+    cover c = {hits};
+    n_chunk_threads = 0;
+    tl_parallel_for_steal(64, 2, mark_slowly, &c); /* items past 0 sleep: the rest is stolen */
+    for (int64_t i = 0; i < 64; i++)
+        assert_int_equal(hits[i], 1);
+    tl_threadpool_shutdown();
+}
+
 /* Runs the heavy ops once and returns the results (caller frees). */
 #define N_RESULTS 9
 static void run_ops(tl_tensor **res) {
@@ -132,6 +164,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cover_exactly_once),
         cmocka_unit_test(test_sleep_and_wake),
+        cmocka_unit_test(test_steal_cover_exactly_once),
         cmocka_unit_test(test_byte_identical_across_thread_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
