@@ -129,6 +129,10 @@ tl_status tl_quant_gemv_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
 tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
                                   size_t w_stride, int64_t r0, int64_t r1, const void *act,
                                   size_t act_stride, int64_t n_tok, float *out, size_t out_stride);
+/* Whether tl_quant_gemm_rows_best reads rows [r0, r1) as one stream whose
+** prefetching runs on past r1 (the few-token Q6_K kernel), so that a thread that
+** goes on with the next rows finds them on the way (runtime/ops/linear_job.h). */
+bool tl_quant_gemm_streams_rows(tl_dtype dt, tl_dot_order order, int64_t n, int64_t n_tok);
 /* tl_quant_gemv_rows_best for each of n_tok activation rows (act_stride bytes
 ** apart), token k's outputs at out[k] + r: every token in the one-row (GEMV)
 ** order of `order`, the weights read once for all of them (the few-token

@@ -46,6 +46,11 @@ typedef struct lin_job {
 ** order): then its activations can be laid out once for it (x16_acts). */
 bool lin_x16_gemm(const lin_job *j);
 
+/* Whether j's kernel reads its rows as a stream that goes on past the end of
+** the rows it is given (lin_parallel): the Q4_0x16 GEMM, Q6_K against a few
+** tokens. */
+bool lin_streams_on(const lin_job *j);
+
 /* Sets j's shadow fields from j->w (asking for the shadow the first time), and
 ** j->unit; the number of pool items for w's rows is lin_units(j). */
 void lin_use_shadow(lin_job *j);
@@ -55,18 +60,18 @@ static inline int64_t lin_units(const lin_job *j) {
 
 /* Runs fn over `units` weight row groups of a linear with `in` inputs and R
 ** activation rows.  One token streams the weights: one chunk per thread
-** (threadpool.h).  A few tokens (a batch step) in Q4_0x16 shadows (x16: 16-row
-** groups, whose GEMM prefetches across a claim's end): the threads take 8 groups
-** (~12 us) at a time from their own stream and then from each other's
-** (tl_parallel_for_steal), so they end together: the batch's matmuls 1-5% faster
-** than with 4 chunks a thread (docs/performance/fourteenth_pass.md).  Prompts
-** (measured slower with claims) and the other kernels (which prefetch only inside
-** their range) keep 4 chunks a thread. */
-static inline void lin_parallel(int64_t units, int64_t in, int64_t R, bool x16, tl_range_fn fn,
-                                void *ctx) {
+** (threadpool.h).  A few tokens (a batch step) with a kernel that streams on
+** past its rows (lin_streams_on): the threads take 8 units at a time from their
+** own stream and then from each other's (tl_parallel_for_steal), so they end
+** together: the batch's matmuls 1-5% faster than with 4 chunks a thread
+** (docs/performance/fourteenth_pass.md).  Prompts (measured slower with claims)
+** and the other kernels (which prefetch only inside their range) keep 4 chunks
+** a thread. */
+static inline void lin_parallel(int64_t units, int64_t in, int64_t R, bool streams_on,
+                                tl_range_fn fn, void *ctx) {
     if (R == 1)
         tl_parallel_for_split(units, 1 + 512 / (in + 1), 1, fn, ctx);
-    else if (x16 && R <= 8)
+    else if (streams_on && R <= 8)
         tl_parallel_for_steal(units, 8, fn, ctx);
     else
         tl_parallel_for_split(units, 1 + 512 / (in * R + 1), 4, fn, ctx);

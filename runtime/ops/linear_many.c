@@ -22,10 +22,10 @@ static void many_rows(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-/* Whether every weight's rows run in 16-row Q4_0x16 groups (lin_parallel). */
-static bool all_x16(const many_job *m) {
+/* Whether every weight's kernel streams on past its rows (lin_parallel). */
+static bool all_stream_on(const many_job *m) {
     for (int i = 0; i < m->n; i++)
-        if (!lin_x16_gemm(&m->jobs[i])) return false;
+        if (!lin_streams_on(&m->jobs[i])) return false;
     return true;
 }
 
@@ -102,7 +102,8 @@ tl_status tl_op_linear_many(const tl_tensor *x, const tl_tensor *const *w, int n
                 m.jobs[i].x16_acts = q.x16_acts;
             }
         tl_parallel_for(R, 1, lin_quant_rows, &q);
-        if (m.first_unit[n] > 0) lin_parallel(m.first_unit[n], in, R, all_x16(&m), many_rows, &m);
+        if (m.first_unit[n] > 0)
+            lin_parallel(m.first_unit[n], in, R, all_stream_on(&m), many_rows, &m);
         for (int i = 0; i < n; i++)
             if (m.jobs[i].failed)
                 st = tl_fail(TL_ERR_INTERNAL, "linear_many: row kernel failed for %s",

@@ -145,6 +145,11 @@ void lin_quant_rows(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
+bool lin_streams_on(const lin_job *j) {
+    return lin_x16_gemm(j) ||
+           (!j->exact && tl_quant_gemm_streams_rows(j->w->dtype, j->order, j->in, j->R));
+}
+
 bool lin_x16_gemm(const lin_job *j) {
     return !j->exact && j->R > 1 && j->shadow && j->shadow_kind == TL_SHADOW_Q4_0X16 &&
            j->order == TL_DOT_ORDER_REPACK;
@@ -309,7 +314,7 @@ tl_status tl_op_linear(const tl_tensor *x, const tl_tensor *w, const tl_tensor *
         j.y = y;
         if (O > 0 && j.R > 0)
             /* one token streams the weights: one chunk per thread (threadpool.h) */
-            lin_parallel(lin_units(&j), in, j.R, lin_x16_gemm(&j), lin_rows, &j);
+            lin_parallel(lin_units(&j), in, j.R, lin_streams_on(&j), lin_rows, &j);
         if (j.failed == 1) st = tl_fail(TL_ERR_NOMEM, "linear: out of memory");
         if (j.failed == 2)
             st = tl_fail(TL_ERR_INTERNAL, "linear: row kernel failed for %s",

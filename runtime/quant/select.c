@@ -84,6 +84,11 @@ tl_status tl_quant_gemm_rows_best(tl_dtype dt, tl_dot_order order, int64_t n, co
                                     out_stride);
 }
 
+bool tl_quant_gemm_streams_rows(tl_dtype dt, tl_dot_order order, int64_t n, int64_t n_tok) {
+    return !use_tile8(dt, order) && n_tok > 1 && dt == TL_DTYPE_Q6_K &&
+           tl_kgemv16_tokens_supports(dt, order, n, n_tok) && tl_ktile16_available();
+}
+
 tl_status tl_quant_gemv_tokens_best(tl_dtype dt, tl_dot_order order, int64_t n, const void *w,
                                     size_t w_stride, int64_t r0, int64_t r1, const void *act,
                                     size_t act_stride, int64_t n_tok, float *const *out) {
