@@ -18,6 +18,13 @@ typedef struct job_spec {
     int64_t S, T, pos;
 } job_spec;
 
+static void unref_job(tl_tensor *q, tl_tensor *k, tl_tensor *v, tl_tensor *want) {
+    tl_tensor_unref(q);
+    tl_tensor_unref(k);
+    tl_tensor_unref(v);
+    tl_tensor_unref(want);
+}
+
 /* The batch against one tl_op_attention per job, at 1 and 2 threads. */
 static void check(const job_spec *js, int n, int64_t H, int64_t Hkv, int64_t D, tl_dtype kv_dt) {
     tl_tensor *q[MAX_JOBS], *k[MAX_JOBS], *v[MAX_JOBS], *want[MAX_JOBS];
@@ -44,10 +51,7 @@ static void check(const job_spec *js, int n, int64_t H, int64_t Hkv, int64_t D, 
                 0);
     }
     for (int i = 0; i < n; i++) {
-        tl_tensor_unref(q[i]);
-        tl_tensor_unref(k[i]);
-        tl_tensor_unref(v[i]);
-        tl_tensor_unref(want[i]);
+        unref_job(q[i], k[i], v[i], want[i]);
         free(o[i]);
     }
 }
@@ -101,10 +105,7 @@ static void check_rows(const job_spec *js, int n, int64_t H, int64_t Hkv, int64_
         }
     }
     for (int i = 0; i < n; i++) {
-        tl_tensor_unref(q[i]);
-        tl_tensor_unref(k[i]);
-        tl_tensor_unref(v[i]);
-        tl_tensor_unref(want[i]);
+        unref_job(q[i], k[i], v[i], want[i]);
         free(kc[i]);
         free(vc[i]);
         free(r[i].o);
