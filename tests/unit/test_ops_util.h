@@ -68,7 +68,8 @@ static inline tl_tensor *mk_rand(tl_dtype dt, int n_dims, const int64_t *shape, 
     int64_t n = 1;
     for (int i = 0; i < n_dims; i++)
         n *= shape[i];
-    double *v = malloc((size_t)(n ? n : 1) * sizeof *v);
+    double *v =
+        calloc((size_t)(n ? n : 1), sizeof *v); /* zeroed: gcc cannot see fill_vals set all */
     fill_vals(v, n, seed, 2.0);
     tl_tensor *t = mk(dt, n_dims, shape, v);
     free(v);
