@@ -51,7 +51,8 @@ typedef struct pool {
 
 /* A stealing job's region of thread t: (generation << 40) | (back << 20) | front,
 ** items [front, back) left; the owner claims from the front, the others from
-** the back.  One cache line each. */
+** the back.  One cache line each.  The generation keeps its low 24 bits: a
+** worker would have to sleep through 2^24 jobs to mistake one for another. */
 #define STEAL_BITS 20
 #define STEAL_MASK ((uint64_t)(1u << STEAL_BITS) - 1)
 typedef struct steal_region {

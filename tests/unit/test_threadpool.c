@@ -101,6 +101,16 @@ static void test_steal_cover_exactly_once(void **state) {
                         assert_int_equal(hits[i], 1);
                 }
     }
+    /* more items than a region word holds (2^20): fixed chunks instead */
+    OK(tl_threadpool_set_threads(2));
+    int64_t big = ((int64_t)1 << 20) + 3;
+    int *many = calloc((size_t)big, sizeof *many);
+    assert_non_null(many);
+    cover cm = {many};
+    tl_parallel_for_steal(big, 4096, mark, &cm);
+    for (int64_t i = 0; i < big; i++)
+        assert_int_equal(many[i], 1);
+    free(many);
     OK(tl_threadpool_set_threads(3));
     int hits[64] = {0};
     cover c = {hits};
