@@ -4,6 +4,8 @@
 ** split of a grouped index across a product (lang/equation_internal.h). */
 #include "lang/equation_internal.h"
 
+#include "lang/builtin.h"
+
 #include "runtime/ops.h"
 
 #include <stdio.h>
@@ -77,22 +79,33 @@ tl_flow tl_eq_load_leaves(run *R) {
         tl_flow fl = tl_eval_expr(R->I, lf->src->a, &v);
         if (fl != TL_FLOW_OK) return fl;
         char t[160];
-        if (v.kind != TL_VAL_TENSOR) {
+        tl_tensor *x = NULL;
+        /* a numeric array or a model view is a tensor here, as where a builtin expects
+           one (tl_coerce_tensor); anything else is not a factor */
+        bool ok = tl_coerce_tensor(&v, &x);
+        if (!ok) {
             tl_eq_node_text(lf->src, t, sizeof t);
             const char *k = tl_value_type_name(&v);
+            tl_flow e =
+                v.kind == TL_VAL_ARRAY
+                    ? tl_err_at(R->I, lf->src, TL_ERR_TYPE,
+                                "%s: the factor is an array but not a rectangular array of "
+                                "numbers, so not a tensor",
+                                t)
+                    : tl_err_at(R->I, lf->src, TL_ERR_TYPE, "%s: the factor is %s %s, not a tensor",
+                                t, strchr("aeiou", k[0]) ? "an" : "a", k);
             tl_value_release(&v);
-            return tl_err_at(R->I, lf->src, TL_ERR_TYPE, "%s: the factor is a %s, not a tensor", t,
-                             k);
+            return e;
         }
-        R->base[i] = v.as.tensor;
-        if (v.as.tensor->n_dims != lf->n_axes) {
+        tl_value_release(&v);
+        R->base[i] = x;
+        if (x->n_dims != lf->n_axes) {
             char s[64];
             tl_eq_node_text(lf->src, t, sizeof t);
             return tl_err_at(R->I, lf->src, TL_ERR_SHAPE,
                              "%s has %d ind%s but the tensor has %d ax%s (shape %s)", t, lf->n_axes,
-                             lf->n_axes == 1 ? "ex" : "ices", v.as.tensor->n_dims,
-                             v.as.tensor->n_dims == 1 ? "is" : "es",
-                             tl_tensor_shape_str(v.as.tensor, s, sizeof s));
+                             lf->n_axes == 1 ? "ex" : "ices", x->n_dims,
+                             x->n_dims == 1 ? "is" : "es", tl_tensor_shape_str(x, s, sizeof s));
         }
     }
     /* plain indices first, then the left side's explicit extents */
