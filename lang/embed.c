@@ -326,8 +326,8 @@ int tl_vm_get_int(tl_vm *vm, const char *name, int64_t *out) {
     tl_val tmp;
     int rc = get_then(vm, name, &tmp);
     if (rc == 0 && tl_val_get_int(&tmp, out) != 0)
-        rc = api_fail(vm, TL_ERR_TYPE, "global '%s' holds a %s, not an int", name,
-                      tl_value_type_name(&tmp.v));
+        rc = api_fail(vm, TL_ERR_TYPE, "global '%s' holds %s %s, not an int", name,
+                      tl_value_type_article(&tmp.v), tl_value_type_name(&tmp.v));
     tl_value_release(&tmp.v);
     return rc;
 }
@@ -336,8 +336,8 @@ int tl_vm_get_float(tl_vm *vm, const char *name, double *out) {
     tl_val tmp;
     int rc = get_then(vm, name, &tmp);
     if (rc == 0 && tl_val_get_float(&tmp, out) != 0)
-        rc = api_fail(vm, TL_ERR_TYPE, "global '%s' holds a %s, not a number", name,
-                      tl_value_type_name(&tmp.v));
+        rc = api_fail(vm, TL_ERR_TYPE, "global '%s' holds %s %s, not a number", name,
+                      tl_value_type_article(&tmp.v), tl_value_type_name(&tmp.v));
     tl_value_release(&tmp.v);
     return rc;
 }

@@ -93,7 +93,7 @@ tl_flow tl_eq_load_leaves(run *R) {
                                 "numbers, so not a tensor",
                                 t)
                     : tl_err_at(R->I, lf->src, TL_ERR_TYPE, "%s: the factor is %s %s, not a tensor",
-                                t, strchr("aeiou", k[0]) ? "an" : "a", k);
+                                t, tl_value_type_article(&v), k);
             tl_value_release(&v);
             return e;
         }

@@ -451,7 +451,8 @@ static tl_status encode(tl_strbuf *b, const tl_value *v, const char *who, int de
     default:
         break;
     }
-    return tl_fail(TL_ERR_TYPE, "%s: a %s has no JSON form", who, tl_value_type_name(v));
+    return tl_fail(TL_ERR_TYPE, "%s: %s %s has no JSON form", who, tl_value_type_article(v),
+                   tl_value_type_name(v));
 }
 
 tl_status tl_json_encode(tl_strbuf *b, const tl_value *v, const char *who) {

@@ -1,6 +1,7 @@
 /* lang/value.c -- value constructors, refcounting, and simple queries. */
 #include "lang/value.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,6 +231,11 @@ const char *tl_value_kind_name(tl_value_kind k) {
 const char *tl_value_type_name(const tl_value *v) {
     if (v->kind == TL_VAL_OBJECT) return v->as.obj->cls->name;
     return tl_value_kind_name(v->kind);
+}
+
+const char *tl_value_type_article(const tl_value *v) {
+    char c = (char)tolower((unsigned char)tl_value_type_name(v)[0]);
+    return c && strchr("aeiou", c) ? "an" : "a";
 }
 
 bool tl_value_is_number(const tl_value *v) {

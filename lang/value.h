@@ -123,6 +123,8 @@ void tl_value_release(tl_value *v); /* sets *v to void */
 const char *tl_value_kind_name(tl_value_kind k); /* "int", "tensor", ... */
 /* A user-facing type name: the object class or struct name for those kinds. */
 const char *tl_value_type_name(const tl_value *v);
+/* "a" or "an", the article before tl_value_type_name(v) in a message. */
+const char *tl_value_type_article(const tl_value *v);
 bool tl_value_is_number(const tl_value *v);   /* int or float */
 double tl_value_as_double(const tl_value *v); /* int, float or bool */
 /* If v is an object of class cls, its payload; else NULL. */

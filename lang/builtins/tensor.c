@@ -43,8 +43,8 @@ static tl_status nested_shape(const tl_value *v, int depth, int rank, int64_t *s
         return TL_OK;
     }
     if (v->kind != TL_VAL_INT && v->kind != TL_VAL_FLOAT && v->kind != TL_VAL_BOOL)
-        return tl_fail(TL_ERR_TYPE, "array literal holds a %s, not a number",
-                       tl_value_type_name(v));
+        return tl_fail(TL_ERR_TYPE, "array literal holds %s %s, not a number",
+                       tl_value_type_article(v), tl_value_type_name(v));
     if (depth != rank)
         return tl_fail(TL_ERR_SHAPE,
                        "array literal is ragged (a number where a list was expected)");

@@ -118,6 +118,8 @@ static void test_globals(void **state) {
     assert_int_equal(tl_vm_last_error(vm, &e), 1);
     assert_string_equal(e.message, "global 's' holds a string, not an int");
     assert_int_equal(e.line, 0);
+    assert_int_not_equal(tl_vm_get_int(vm, "ys", &i), 0); /* the article follows the type */
+    assert_non_null(strstr(tl_vm_error(vm), "global 'ys' holds an array, not an int"));
     tl_vm_clear_error(vm);
     assert_int_equal(tl_vm_last_error(vm, &e), 0);
     assert_string_equal(tl_vm_error(vm), "");
