@@ -395,8 +395,8 @@ tl_flow tl_logic_fact_arg(tl_interp *I, tl_logic *L, const tl_node *arg, int32_t
         snprintf(buf, sizeof buf, "%lld", (long long)v.as.i), s = buf;
     if (!s) {
         fl = tl_err_at(I, arg, TL_ERR_TYPE,
-                       "a fact's argument must be an entity name, a string or an int, not %s",
-                       tl_value_type_name(&v));
+                       "a fact's argument must be an entity name, a string or an int, not %s %s",
+                       tl_value_type_article(&v), tl_value_type_name(&v));
         tl_value_release(&v);
         return fl;
     }
