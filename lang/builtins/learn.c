@@ -159,8 +159,18 @@ tl_status tl_learn_init(const char *kind, int n_dims, const int64_t *shape, doub
     } else if (!strcmp(kind, "kaiming")) {
         std = sqrt(2.0 / (double)(fan_in ? fan_in : 1));
     } else if (!strcmp(kind, "normal")) {
+        if (!isfinite(a) || !isfinite(b) || b < 0)
+            return tl_fail(TL_ERR_ARG,
+                           "normal: the mean must be finite and std finite and >= 0 "
+                           "(got mean %g, std %g)",
+                           a, b);
         std = b;
     } else if (!strcmp(kind, "uniform")) {
+        if (!isfinite(a) || !isfinite(b) || a > b)
+            return tl_fail(TL_ERR_ARG,
+                           "uniform: the bounds must be finite with lo <= hi (got lo %g, "
+                           "hi %g)",
+                           a, b);
         uniform = true;
         lo = a;
         hi = b;
