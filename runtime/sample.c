@@ -60,6 +60,7 @@ enum filter { F_NONE, F_TOP_K, F_TOP_P, F_MIN_P };
 
 static tl_status sample_impl(const char *op, const tl_tensor *logits, enum filter f, double param,
                              float temp, tl_rng *rng, int64_t *id) {
+    if (temp != temp) return tl_fail(TL_ERR_ARG, "%s: the temperature is NaN", op);
     float *row;
     int64_t n;
     tl_status st = last_row(op, logits, &row, &n);

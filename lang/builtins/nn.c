@@ -357,7 +357,7 @@ static tl_status b_sample(tl_call *c, int argc, const tl_value *argv, tl_value *
         if (st != TL_OK) return st;
         if (c->op == NN_TOP_K) {
             if (p != floor(p)) return tl_fail(TL_ERR_ARG, "top_k_sample: k must be an integer");
-            /* beyond int64: as many as there are (or, negative, the sampler's error) */
+            /* beyond int64: as many as there are; k <= 0 keeps every candidate (llama.cpp) */
             int64_t k = p >= 0x1p62 ? INT64_MAX : p <= -0x1p62 ? -1 : (int64_t)p;
             st = tl_sample_top_k(l, k, (float)temp, rng, &id);
         } else if (c->op == NN_TOP_P) {
