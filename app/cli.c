@@ -2,7 +2,7 @@
 #include "app/commands.h"
 #include "app/options.h"
 #include "app/term_signals.h"
-#include "lang/atomic_file.h"
+#include "runtime/temp_file.h"
 #include "lang/suggest.h"
 #include "lang/eval.h"
 #include "runtime/context.h"
@@ -68,7 +68,7 @@ int tl_cmd_version(int argc, char **argv) {
 static void on_sigint(int sig) {
     (void)sig;
     if (tl_interrupt_requested) { /* second Ctrl-C: give up, leaving no temporary file */
-        tl_atomic_remove_temps();
+        tl_temp_remove_all();
         _exit(130);
     }
     tl_interrupt_requested = 1;

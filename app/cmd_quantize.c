@@ -1,6 +1,7 @@
 /* app/cmd_quantize.c -- `tl quantize IN OUT TYPE` (the work is tl_model_quantize in runtime/). */
 #include "app/commands.h"
 #include "app/options.h"
+#include "app/term_signals.h"
 
 #include "runtime/model.h"
 
@@ -64,6 +65,7 @@ int tl_cmd_quantize(int argc, char **argv) {
         return usage();
     }
     if (!quiet) opts.progress = show_progress;
+    tl_app_catch_stop_signals(true); /* Ctrl-C, kill, a closed pipe: no temporary file left */
     tl_quantize_report r;
     if (tl_model_quantize(pos[0], pos[1], ftype, &opts, &r) != TL_OK) {
         fprintf(stderr, "tl quantize: %s\n", tl_last_error());

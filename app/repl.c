@@ -5,7 +5,7 @@
 ** modes (`tl repl < file` shows values without prompts; `tl < file` runs a
 ** script). */
 #include "app/repl_internal.h"
-#include "lang/atomic_file.h"
+#include "runtime/temp_file.h"
 #include "runtime/threadpool.h"
 
 #include <editline/readline.h>
@@ -33,7 +33,7 @@ static void on_sigint(int sig) {
         if (++busy_presses >= 3) {
             static const char msg[] = "\ntl: interrupted 3 times, giving up\n";
             (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
-            tl_atomic_remove_temps(); /* no half-written temporary file is left */
+            tl_temp_remove_all(); /* no half-written temporary file is left */
             _exit(130);
         }
     } else {

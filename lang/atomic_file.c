@@ -4,6 +4,7 @@
 
 #include "lang/eval.h"
 #include "lang/read_all.h"
+#include "runtime/temp_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,40 +17,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static unsigned tmp_counter;
-
-/* The temporary files being written, for tl_atomic_remove_temps() (a signal
-** handler may read this at any moment: a slot is set after its string is
-** complete and cleared before the string is freed). */
-#define MAX_LIVE 16
-static char *volatile live_tmp[MAX_LIVE];
-
-static void live_add(char *tmp) {
-    for (int i = 0; i < MAX_LIVE; i++)
-        if (!live_tmp[i]) {
-            live_tmp[i] = tmp;
-            return;
-        }
-}
-
-static void live_remove(const char *tmp) {
-    for (int i = 0; i < MAX_LIVE; i++)
-        if (live_tmp[i] == tmp) live_tmp[i] = NULL;
-}
-
-void tl_atomic_remove_temps(void) {
-    for (int i = 0; i < MAX_LIVE; i++) {
-        char *t = live_tmp[i];
-        if (t) unlink(t);
-    }
-}
-
 static tl_status io_fail(const tl_atomic_file *af, const char *what, int err) {
     return tl_fail(TL_ERR_IO, "%s: cannot %s '%s': %s", af->who, what, af->path, strerror(err));
 }
 
 static void clear(tl_atomic_file *af) {
-    if (af->tmp) live_remove(af->tmp);
+    if (af->tmp) tl_temp_forget(af->tmp);
     free(af->path);
     free(af->target);
     free(af->tmp);
@@ -176,31 +149,11 @@ static tl_status write_direct(tl_atomic_file *af) {
 }
 
 static tl_status open_temp(tl_atomic_file *af, const struct stat *sb, bool exists) {
-    /* dir/.name.tmp-PID-N next to the target */
-    const char *path = af->target;
-    const char *slash = strrchr(path, '/');
-    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-    const char *base = path + dir_len;
-    size_t cap = strlen(path) + 64;
-    char *tmp = malloc(cap);
-    if (!tmp) return tl_fail(TL_ERR_NOMEM, "%s: out of memory", af->who);
-    /* The name is registered before the file exists, so a SIGTERM between the
-    ** open() and the registration cannot leave it behind (the handler may run
-    ** in any thread); unlinking a name not created yet is harmless. */
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, cap, "%.*s.%s.tmp-%ld-%u", (int)dir_len, path, base, (long)getpid(),
-                 tmp_counter++);
-        live_add(tmp);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0) live_remove(tmp);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        int err = errno;
-        free(tmp);
-        return io_fail(af, "open", err);
-    }
+    /* dir/.name.tmp-PID-N next to the target (runtime/temp_file.h) */
+    char *tmp;
+    int fd, err = tl_temp_create(af->target, &tmp, &fd);
+    if (err == ENOMEM) return tl_fail(TL_ERR_NOMEM, "%s: out of memory", af->who);
+    if (err) return io_fail(af, "open", err);
     af->tmp = tmp;
     if (exists) {
         /* the new file keeps the old one's permission bits and group */
@@ -209,7 +162,7 @@ static tl_status open_temp(tl_atomic_file *af, const struct stat *sb, bool exist
     }
     af->f = fdopen(fd, "wb");
     if (!af->f) {
-        int err = errno;
+        err = errno;
         close(fd);
         unlink(af->tmp);
         return io_fail(af, "open", err);

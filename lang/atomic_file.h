@@ -26,7 +26,7 @@
 ** A run killed mid-write by SIGKILL or power loss may leave the hidden
 ** temporary file behind, never a partial NAME; the CLI's second-Ctrl-C exit
 ** and its SIGTERM/SIGHUP handler (app/term_signals.h) remove it first
-** (tl_atomic_remove_temps).
+** (tl_temp_remove_all: the temporary files are runtime/temp_file.h's).
 **
 ** Errors are TL_ERR_IO with the caller's name, the path as given and strerror:
 **     "write_file: cannot open 'out/x.json': No such file or directory"
@@ -63,10 +63,6 @@ tl_status tl_atomic_commit(tl_atomic_file *af);
 
 /* Discards the temporary file (the target is unchanged). */
 void tl_atomic_abort(tl_atomic_file *af);
-
-/* Removes every temporary file still being written; async-signal-safe, for a
-** signal handler that is about to _exit(). */
-void tl_atomic_remove_temps(void);
 
 /* open + one write + commit. */
 tl_status tl_atomic_write(const char *path, const void *data, size_t len, const char *who,

@@ -22,8 +22,10 @@
 ** Writer.  tl_gguf_writer collects key/values (any type, arrays, string
 ** arrays) and tensors (any tl_tensor, copied at save time), then writes a
 ** GGUF v3 file the way ggml does: tensors in order, each padded to the
-** alignment with zeros.  It writes PATH.tmp and renames it, so a failed save
-** never leaves a half-written PATH. */
+** alignment with zeros.  It writes a hidden ".PATH.tmp-PID-N" beside PATH and
+** renames it over PATH when complete (runtime/temp_file.h), so a failed or
+** interrupted save never leaves a half-written PATH, never replaces another
+** file, and (unless killed by SIGKILL) leaves no temporary file. */
 #ifndef TL_RUNTIME_GGUF_H
 #define TL_RUNTIME_GGUF_H
 
@@ -224,7 +226,8 @@ tl_status tl_gguf_writer_add_tensor_lazy(tl_gguf_writer *w, const char *name, tl
                                          int n_dims, const int64_t *ne,
                                          tl_gguf_tensor_producer produce, void *ctx);
 
-/* Writes the file (PATH.tmp, then rename). */
+/* Writes the file: a hidden temporary file beside PATH (runtime/temp_file.h),
+** synced, then renamed over PATH; on failure PATH is unchanged. */
 tl_status tl_gguf_writer_save(tl_gguf_writer *w, const char *path);
 
 #endif

@@ -2,6 +2,7 @@
 #include "runtime/gguf.h"
 
 #include "runtime/gguf_internal.h"
+#include "runtime/temp_file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -450,14 +451,19 @@ static tl_status put_tensor_data(sink *s, const tl_tensor *t) {
 }
 
 tl_status tl_gguf_writer_save(tl_gguf_writer *w, const char *path) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (!tmp) return tl_fail(TL_ERR_NOMEM, "out of memory");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    FILE *f = fopen(tmp, "wb");
+    /* a hidden .NAME.tmp-PID-N beside path, registered so a signal removes it
+       (runtime/temp_file.h), renamed over path once complete and synced */
+    char *tmp;
+    int fd, err = tl_temp_create(path, &tmp, &fd);
+    if (err == ENOMEM) return tl_fail(TL_ERR_NOMEM, "out of memory");
+    if (err)
+        return tl_fail(TL_ERR_IO, "%s: cannot create a file beside it: %s", path, strerror(err));
+    FILE *f = fdopen(fd, "wb");
     if (!f) {
-        tl_status st = tl_fail(TL_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+        tl_status st = tl_fail(TL_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        tl_temp_forget(tmp);
         free(tmp);
         return st;
     }
@@ -516,12 +522,17 @@ tl_status tl_gguf_writer_save(tl_gguf_writer *w, const char *path) {
         if (!wt->t) tl_tensor_unref(t); /* a lazy tensor is dropped as soon as written */
         put_zeros(&s, pad_to(wt->nbytes, a) - wt->nbytes);
     }
-    if (!st && s.failed) st = tl_fail(TL_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
+    if (!st && s.failed) st = tl_fail(TL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    if (!st && fflush(f) != 0)
+        st = tl_fail(TL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    if (!st && fsync(fileno(f)) != 0 && errno != EINVAL)
+        st = tl_fail(TL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     if (fclose(f) != 0 && !st)
-        st = tl_fail(TL_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
+        st = tl_fail(TL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     if (!st && rename(tmp, path) != 0)
-        st = tl_fail(TL_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+        st = tl_fail(TL_ERR_IO, "%s: cannot replace it: %s", path, strerror(errno));
     if (st) unlink(tmp);
+    tl_temp_forget(tmp);
     free(tmp);
     return st;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool ends_with(const char *s, const char *suffix) {
@@ -296,6 +297,10 @@ tl_status tl_model_quantize(const char *in_path, const char *out_path, tl_ftype 
     tl_status st;
     if (tl_ftype_default_type(ftype) == TL_DTYPE_COUNT)
         return tl_fail(TL_ERR_UNSUPPORTED, "cannot quantize to llama file type %d", (int)ftype);
+    struct stat si, so;
+    if (stat(in_path, &si) == 0 && stat(out_path, &so) == 0 && si.st_dev == so.st_dev &&
+        si.st_ino == so.st_ino)
+        return tl_fail(TL_ERR_ARG, "%s: the output is the input file; give another path", out_path);
     tl_model *m;
     if ((st = tl_model_load_ex(in_path, 0, &m))) return st; /* read once: no huge pages */
     tl_gguf_writer *w = NULL;

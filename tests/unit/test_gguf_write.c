@@ -1,17 +1,22 @@
 /* tests/unit/test_gguf_write.c -- the writer: every value type, tensors of several types and
-** layouts, alignment, replace/remove, atomic save; checked by reading back with our reader. */
+** layouts, alignment, replace/remove, atomic save (and its temporary files); checked by reading
+*back with our reader. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "runtime/gguf.h"
+#include "runtime/temp_file.h"
 
 static char tmp_path[256];
 
@@ -195,30 +200,112 @@ static void test_tensors_and_alignment(void **state) {
     }
 }
 
+/* The entries of dir other than "." and "..". */
+static int dir_entries(const char *dir) {
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
 static void test_failed_save_leaves_nothing(void **state) {
     (void)state;
     tl_gguf_writer *w;
     assert_int_equal(tl_gguf_writer_new(&w), TL_OK);
     assert_int_equal(tl_gguf_writer_set_u32(w, "a", 1), TL_OK);
     assert_int_equal(tl_gguf_writer_save(w, "/nonexistent-dir/x.gguf"), TL_ERR_IO);
-    assert_non_null(strstr(tl_last_error(), "/nonexistent-dir/x.gguf.tmp"));
+    assert_non_null(strstr(tl_last_error(), "/nonexistent-dir/x.gguf: cannot create"));
     tl_gguf_writer_free(w);
-    /* /dev/full accepts the open but every write fails: no file may be left behind. */
-    make_tmp("full");
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", tmp_path);
-    if (symlink("/dev/full", tmp) == 0) {
-        assert_int_equal(tl_gguf_writer_new(&w), TL_OK);
-        int64_t ne[1] = {1 << 20};
-        tl_tensor *t;
-        assert_int_equal(tl_tensor_new(TL_DTYPE_F32, 1, ne, &t), TL_OK);
-        assert_int_equal(tl_gguf_writer_add_tensor(w, "big", t), TL_OK);
-        assert_int_equal(tl_gguf_writer_save(w, tmp_path), TL_ERR_IO);
-        assert_int_equal(access(tmp_path, F_OK), -1);
-        assert_int_equal(access(tmp, F_OK), -1);
-        tl_tensor_unref(t);
-        tl_gguf_writer_free(w);
-    }
+    /* A file-size limit makes the writes fail part-way (EFBIG): neither the
+    ** target nor the temporary file may be left in the directory. */
+    char dir[] = "/tmp/tl_test_gguf_write_XXXXXX", path[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/x.gguf", dir);
+    assert_int_equal(tl_gguf_writer_new(&w), TL_OK);
+    int64_t ne[1] = {1 << 20};
+    tl_tensor *t;
+    assert_int_equal(tl_tensor_new(TL_DTYPE_F32, 1, ne, &t), TL_OK);
+    assert_int_equal(tl_gguf_writer_add_tensor(w, "big", t), TL_OK);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 64 << 10;
+    void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    tl_status st = tl_gguf_writer_save(w, path);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_xfsz);
+    assert_int_equal(st, TL_ERR_IO);
+    assert_non_null(strstr(tl_last_error(), "x.gguf: write failed"));
+    assert_int_equal(dir_entries(dir), 0);
+    /* the same save without the limit succeeds and leaves only the target */
+    assert_int_equal(tl_gguf_writer_save(w, path), TL_OK);
+    assert_int_equal(dir_entries(dir), 1);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+    tl_tensor_unref(t);
+    tl_gguf_writer_free(w);
+}
+
+/* A file that happens to be named like a temporary file (the writer used
+** PATH.tmp before) is never replaced or removed by a save. */
+static void test_save_replaces_nothing_else(void **state) {
+    (void)state;
+    char dir[] = "/tmp/tl_test_gguf_write_XXXXXX", path[300], other[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.gguf", dir);
+    snprintf(other, sizeof other, "%s/m.gguf.tmp", dir);
+    FILE *f = fopen(other, "w");
+    assert_non_null(f);
+    fputs("mine", f);
+    fclose(f);
+    tl_gguf_writer *w;
+    assert_int_equal(tl_gguf_writer_new(&w), TL_OK);
+    assert_int_equal(tl_gguf_writer_set_u32(w, "a", 1), TL_OK);
+    assert_int_equal(tl_gguf_writer_save(w, path), TL_OK);
+    tl_gguf_writer_free(w);
+    char buf[8] = {0};
+    f = fopen(other, "r");
+    assert_non_null(f);
+    assert_int_equal(fread(buf, 1, sizeof buf, f), 4);
+    fclose(f);
+    assert_string_equal(buf, "mine");
+    assert_int_equal(dir_entries(dir), 2);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(unlink(other), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+/* A temporary file still being written is removed by tl_temp_remove_all (what
+** the CLI's signal handlers call); one that was forgotten (renamed) is not. */
+static void test_temp_files_removed_on_signal(void **state) {
+    (void)state;
+    char dir[] = "/tmp/tl_test_gguf_write_XXXXXX", target[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(target, sizeof target, "%s/out.gguf", dir);
+    char *a, *b;
+    int fa, fb;
+    assert_int_equal(tl_temp_create(target, &a, &fa), 0);
+    assert_int_equal(tl_temp_create(target, &b, &fb), 0);
+    assert_string_not_equal(a, b);
+    assert_non_null(strstr(a, "/.out.gguf.tmp-"));
+    close(fa);
+    close(fb);
+    assert_int_equal(rename(b, target), 0);
+    tl_temp_forget(b);
+    assert_int_equal(dir_entries(dir), 2);
+    tl_temp_remove_all();
+    assert_int_equal(access(a, F_OK), -1);
+    assert_int_equal(access(target, F_OK), 0);
+    assert_int_equal(dir_entries(dir), 1);
+    tl_temp_forget(a);
+    free(a);
+    free(b);
+    assert_int_equal(unlink(target), 0);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 static int produced;
@@ -291,6 +378,8 @@ int main(void) {
         cmocka_unit_test(test_all_value_types),
         cmocka_unit_test(test_tensors_and_alignment),
         cmocka_unit_test(test_failed_save_leaves_nothing),
+        cmocka_unit_test(test_save_replaces_nothing_else),
+        cmocka_unit_test(test_temp_files_removed_on_signal),
         cmocka_unit_test(test_lazy_tensors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
