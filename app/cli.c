@@ -268,6 +268,7 @@ static int run(run_opts *o) {
     tl_interp_set_args(I, o->n_args, o->args);
     if (o->verbose) fprintf(stderr, "Parsing %s\n", o->file);
     tl_status st = tl_interp_load_file(I, o->file);
+    bool loaded = st == TL_OK; /* a test run prints its tests' errors itself, not this one */
     if (st == TL_OK) {
         if (o->test)
             st = tl_interp_run_tests(I, stdout, stderr, NULL, NULL);
@@ -287,7 +288,7 @@ static int run(run_opts *o) {
     if (tl_interp_exit_code(I) >= 0) {
         code = tl_interp_exit_code(I);
     } else if (st != TL_OK) {
-        if (!o->test) fputs(tl_interp_error(I), stderr);
+        if (!o->test || !loaded) fputs(tl_interp_error(I), stderr);
         /* Ctrl-C: the shell's convention (128 + SIGINT) */
         code = (st == TL_ERR_INTERRUPTED && strcmp(tl_last_error(), "interrupted") == 0) ? 130 : 1;
     } else if (o->verbose) {
