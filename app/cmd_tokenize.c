@@ -68,7 +68,13 @@ static char *read_all(const char *path, size_t *len) {
             buf = nb;
         }
     }
+    int err = ferror(f) ? errno : 0; /* e.g. a directory: it opens, then fails to read */
     if (f != stdin) fclose(f);
+    if (buf && err) {
+        fprintf(stderr, "tl tokenize: %s: %s\n", path, strerror(err));
+        free(buf);
+        return NULL;
+    }
     if (!buf) fprintf(stderr, "tl tokenize: out of memory\n");
     *len = n;
     return buf;

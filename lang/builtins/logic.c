@@ -100,7 +100,9 @@ static tl_status b_load_facts(tl_call *c, int argc, const tl_value *argv, tl_val
         if (st != TL_OK && lineno) tl_error_prefix("%s:%lld", path, (long long)lineno);
         added += fresh;
     }
-    if (st == TL_OK && ferror(f)) st = tl_fail(TL_ERR_IO, "reading '%s' failed", path);
+    if (st == TL_OK && ferror(f))
+        st = tl_fail(TL_ERR_IO, "load_facts: cannot read '%s': %s", path,
+                     strerror(errno ? errno : EIO)); /* e.g. a directory */
     fclose(f);
     if (st == TL_OK) *out = tl_value_int(added);
     return st;

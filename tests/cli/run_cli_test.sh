@@ -66,4 +66,12 @@ case $out in *"-n, --n-predict N"*"--top-k K"*"-h, --help"*) ;; *) echo "FAIL: g
 "$tl" run "$gen" --tmep 0.5 >/dev/null 2>"$tmp/err"
 expect "generate --tmep: status" "2" "$?"
 expect "generate --tmep: message" "$gen: unknown option --tmep (did you mean --temp?)" "$(head -1 "$tmp/err")"
+# tl tokenize: a directory given as the text file or the model is an error, not empty text
+vocab=${TL_TEST_MODELS:-$(dirname "$0")/../../../shared/models}/ggml-vocab-llama-spm.gguf
+if [ -e "$vocab" ]; then
+  expect "tokenize --file DIR" "tl tokenize: $tmp: Is a directory|1" \
+    "$("$tl" tokenize "$vocab" --file "$tmp" 2>&1 >/dev/null)|$?"
+fi
+expect "tokenize DIR" "tl tokenize: $tmp: cannot read: Is a directory|1" \
+  "$("$tl" tokenize "$tmp" hi 2>&1 >/dev/null)|$?"
 exit $fail
