@@ -168,6 +168,23 @@ static tl_flow num_of(tl_interp *I, const tl_node *e, const char *what, double *
     return TL_FLOW_OK;
 }
 
+/* The range of each optimizer or scheduler parameter (PyTorch refuses the same
+** values): an error at the parameter's node when v is outside it. */
+static tl_flow check_range(tl_interp *I, const tl_node *at, const char *name, double v) {
+    const char *need = NULL;
+    if (!strcmp(name, "lr") || !strcmp(name, "clip") || !strcmp(name, "gamma"))
+        need = isfinite(v) && v > 0 ? NULL : "a finite number > 0";
+    else if (!strcmp(name, "momentum") || !strcmp(name, "eps") || !strcmp(name, "weight_decay") ||
+             !strcmp(name, "eta_min"))
+        need = isfinite(v) && v >= 0 ? NULL : "a finite number >= 0";
+    else if (!strcmp(name, "beta1") || !strcmp(name, "beta2"))
+        need = v >= 0 && v < 1 ? NULL : "in [0, 1)";
+    else if (!strcmp(name, "step_size") || !strcmp(name, "t_max"))
+        need = v >= 1 && v <= 1e12 && v == floor(v) ? NULL : "a positive integer";
+    if (!need) return TL_FLOW_OK;
+    return tl_err_at(I, at, TL_ERR_ARG, "learn: %s must be %s, not %s", name, need, tl_num_str(v));
+}
+
 static tl_flow parse_optimizer(tl_interp *I, const tl_node *f, learn_opts *o) {
     if (f->kind != TL_N_STRUCTLIT)
         return tl_err_at(I, f, TL_ERR_ARG,
@@ -198,9 +215,9 @@ static tl_flow parse_optimizer(tl_interp *I, const tl_node *f, learn_opts *o) {
                       slot != &o->opt.weight_decay && slot != &o->opt.clip_norm))
             return tl_err_at(I, p, TL_ERR_ARG, "learn: %s has no parameter '%s'", f->name, p->name);
         tl_flow fl = num_of(I, p->a, p->name, slot);
+        if (fl == TL_FLOW_OK) fl = check_range(I, p->a, p->name, *slot);
         if (fl != TL_FLOW_OK) return fl;
     }
-    if (!(o->opt.lr > 0)) return tl_err_at(I, f, TL_ERR_ARG, "learn: lr must be > 0");
     return TL_FLOW_OK;
 }
 
@@ -224,6 +241,7 @@ static tl_flow parse_scheduler(tl_interp *I, const tl_node *f, learn_opts *o) {
     for (const tl_node *p = f->a; p; p = p->next) {
         double v = 0;
         tl_flow fl = num_of(I, p->a, p->name, &v);
+        if (fl == TL_FLOW_OK) fl = check_range(I, p->a, p->name, v);
         if (fl != TL_FLOW_OK) return fl;
         if (!strcmp(p->name, "gamma"))
             s->gamma = v;
@@ -253,6 +271,8 @@ static tl_flow parse_opts(tl_interp *I, const tl_node *n, learn_opts *o) {
             tl_flow fl = num_of(I, p->a, p->name, &v);
             if (fl != TL_FLOW_OK) return fl;
             if (!strcmp(p->name, "clip")) {
+                fl = check_range(I, p->a, "clip", v);
+                if (fl != TL_FLOW_OK) return fl;
                 o->opt.clip_norm = v;
                 continue;
             }
