@@ -68,16 +68,25 @@ tl_status tl_logic_from_tensor(tl_logic *L, int r, const tl_tensor *t, double th
     const tl_relation *rel = &L->rel[r];
     *added = 0;
     if (t->n_dims != rel->arity && !(rel->arity == 0 && t->n_dims == 1))
-        return tl_fail(TL_ERR_SHAPE, "relation %s has %d arguments, the tensor %d dimensions",
-                       rel->name, rel->arity, t->n_dims);
+        return tl_fail(TL_ERR_SHAPE,
+                       "relation %s has %d argument%s but the tensor has %d dimension%s", rel->name,
+                       rel->arity, rel->arity == 1 ? "" : "s", t->n_dims,
+                       t->n_dims == 1 ? "" : "s");
+    if (thr != thr) return tl_fail(TL_ERR_ARG, "facts_from_tensor: the threshold is NaN");
     int64_t shape[TL_MAX_DIMS];
     tl_tensor_shape(t, shape);
     for (int a = 0; a < rel->arity; a++) {
         size_t n = tl_logic_domain_size(L, rel->dom[a]);
+        if ((size_t)shape[a] > n && rel->dom[a] >= 0)
+            return tl_fail(TL_ERR_SHAPE,
+                           "dimension %d of the tensor has %lld entries but %s has %zu entities", a,
+                           (long long)shape[a], L->dom[rel->dom[a]].name, n);
         if ((size_t)shape[a] > n)
-            return tl_fail(
-                TL_ERR_SHAPE, "dimension %d of the tensor has %lld entries but %s has %zu entities",
-                a, (long long)shape[a], rel->dom[a] >= 0 ? L->dom[rel->dom[a]].name : "entity", n);
+            return tl_fail(TL_ERR_SHAPE,
+                           "dimension %d of the tensor has %lld entries but argument %d of %s is "
+                           "untyped and only %zu entities exist so far (facts and `entity` "
+                           "declarations add them)",
+                           a, (long long)shape[a], a + 1, rel->name, n);
     }
     tl_tensor *f, *fc;
     tl_status st = tl_op_cast(t, TL_DTYPE_F32, &f);
