@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct wkv {
@@ -451,13 +452,23 @@ static tl_status put_tensor_data(sink *s, const tl_tensor *t) {
 }
 
 tl_status tl_gguf_writer_save(tl_gguf_writer *w, const char *path) {
-    /* a hidden .NAME.tmp-PID-N beside path, registered so a signal removes it
-       (runtime/temp_file.h), renamed over path once complete and synced */
+    /* a hidden .NAME.tmp-PID-N beside the file, registered so a signal removes it
+       (runtime/temp_file.h), renamed over it once complete and synced; a symlink
+       to an existing file is written through (the link stays), and an existing
+       file keeps its permission bits */
+    struct stat sb;
+    char *real = NULL;
+    if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) real = realpath(path, NULL);
+    const char *target = real ? real : path;
+    bool exists = stat(target, &sb) == 0 && S_ISREG(sb.st_mode);
     char *tmp;
-    int fd, err = tl_temp_create(path, &tmp, &fd);
-    if (err == ENOMEM) return tl_fail(TL_ERR_NOMEM, "out of memory");
-    if (err)
+    int fd, err = tl_temp_create(target, &tmp, &fd);
+    if (err) {
+        free(real);
+        if (err == ENOMEM) return tl_fail(TL_ERR_NOMEM, "out of memory");
         return tl_fail(TL_ERR_IO, "%s: cannot create a file beside it: %s", path, strerror(err));
+    }
+    if (exists) (void)fchmod(fd, sb.st_mode & 07777);
     FILE *f = fdopen(fd, "wb");
     if (!f) {
         tl_status st = tl_fail(TL_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
@@ -465,6 +476,7 @@ tl_status tl_gguf_writer_save(tl_gguf_writer *w, const char *path) {
         unlink(tmp);
         tl_temp_forget(tmp);
         free(tmp);
+        free(real);
         return st;
     }
     setvbuf(f, NULL, _IOFBF, 1 << 20);
@@ -529,10 +541,11 @@ tl_status tl_gguf_writer_save(tl_gguf_writer *w, const char *path) {
         st = tl_fail(TL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     if (fclose(f) != 0 && !st)
         st = tl_fail(TL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    if (!st && rename(tmp, path) != 0)
+    if (!st && rename(tmp, target) != 0)
         st = tl_fail(TL_ERR_IO, "%s: cannot replace it: %s", path, strerror(errno));
     if (st) unlink(tmp);
     tl_temp_forget(tmp);
     free(tmp);
+    free(real);
     return st;
 }

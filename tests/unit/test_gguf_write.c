@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/gguf.h"
@@ -279,6 +280,39 @@ static void test_save_replaces_nothing_else(void **state) {
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* A save through a symlink replaces the file it names and keeps the link; an
+** existing file keeps its permission bits. */
+static void test_save_through_symlink_keeps_mode(void **state) {
+    (void)state;
+    char dir[] = "/tmp/tl_test_gguf_write_XXXXXX", real[300], link[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(real, sizeof real, "%s/real.gguf", dir);
+    snprintf(link, sizeof link, "%s/link.gguf", dir);
+    FILE *f = fopen(real, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(chmod(real, 0640), 0);
+    assert_int_equal(symlink("real.gguf", link), 0);
+    tl_gguf_writer *w;
+    assert_int_equal(tl_gguf_writer_new(&w), TL_OK);
+    assert_int_equal(tl_gguf_writer_set_u32(w, "a", 7), TL_OK);
+    assert_int_equal(tl_gguf_writer_save(w, link), TL_OK);
+    tl_gguf_writer_free(w);
+    struct stat sb;
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    assert_int_equal(stat(real, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0640);
+    tl_gguf *g;
+    assert_int_equal(tl_gguf_open(real, &g), TL_OK);
+    assert_int_equal(tl_gguf_n_kv(g), 1);
+    tl_gguf_close(g);
+    assert_int_equal(dir_entries(dir), 2);
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(unlink(real), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* A temporary file still being written is removed by tl_temp_remove_all (what
 ** the CLI's signal handlers call); one that was forgotten (renamed) is not. */
 static void test_temp_files_removed_on_signal(void **state) {
@@ -379,6 +413,7 @@ int main(void) {
         cmocka_unit_test(test_tensors_and_alignment),
         cmocka_unit_test(test_failed_save_leaves_nothing),
         cmocka_unit_test(test_save_replaces_nothing_else),
+        cmocka_unit_test(test_save_through_symlink_keeps_mode),
         cmocka_unit_test(test_temp_files_removed_on_signal),
         cmocka_unit_test(test_lazy_tensors),
     };
