@@ -91,7 +91,9 @@ static void *map_aligned(int fd, size_t size, void **raw, size_t *raw_len) {
 
 tl_status tl_gguf_open_ex(const char *path, unsigned flags, tl_gguf **out) {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO with no writer is refused below instead of blocking the
+       open (it changes nothing for a regular file, which is mapped) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return tl_fail(TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0) {

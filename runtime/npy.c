@@ -5,10 +5,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
@@ -371,13 +373,20 @@ tl_status tl_npy_parse(const void *data, size_t len, tl_tensor **out) {
 
 tl_status tl_npy_load(const char *path, tl_tensor **out) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return tl_fail(TL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    /* O_NONBLOCK: a FIFO with no writer is refused below, not waited for */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        return tl_fail(TL_ERR_IO, "cannot open '%s': %s", path, strerror(e));
+    }
     struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        int e = S_ISDIR(sb.st_mode) ? EISDIR : errno;
+    int e = fstat(fileno(f), &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
+    if (e || !S_ISREG(sb.st_mode)) {
         fclose(f);
-        return tl_fail(TL_ERR_IO, "cannot read '%s': %s", path, strerror(e ? e : EINVAL));
+        if (e) return tl_fail(TL_ERR_IO, "cannot read '%s': %s", path, strerror(e));
+        return tl_fail(TL_ERR_IO, "cannot read '%s': not a regular file", path);
     }
     size_t len = (size_t)sb.st_size;
     uint8_t *buf = malloc(len ? len : 1);
@@ -386,7 +395,7 @@ tl_status tl_npy_load(const char *path, tl_tensor **out) {
         return tl_fail(TL_ERR_NOMEM, "cannot read '%s': out of memory", path);
     }
     size_t got = fread(buf, 1, len, f);
-    int e = ferror(f) ? errno : 0;
+    e = ferror(f) ? errno : 0;
     fclose(f);
     tl_status st;
     if (got != len)

@@ -9,10 +9,12 @@
 #include "runtime/tensor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static tl_status bi_stdout_is_tty(tl_call *c, int argc, const tl_value *argv, tl_value *out) {
@@ -60,8 +62,19 @@ static tl_status bi_load_f32(tl_call *c, int argc, const tl_value *argv, tl_valu
         n *= shape[i];
         ne[nd - 1 - i] = shape[i];
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) return tl_fail(TL_ERR_IO, "%s: cannot open '%s': %s", c->name, path, strerror(errno));
+    /* O_NONBLOCK: a FIFO with no writer is refused below, not waited for */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+    struct stat sb;
+    if (f && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+        fclose(f);
+        return tl_fail(TL_ERR_IO, "%s: cannot read '%s': not a regular file", c->name, path);
+    }
+    if (!f) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        return tl_fail(TL_ERR_IO, "%s: cannot open '%s': %s", c->name, path, strerror(e));
+    }
     long size = -1;
     if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
     if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {

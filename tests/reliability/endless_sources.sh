@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # endless_sources.sh TL -- reads that never end by themselves (lang/read_all.h):
 # every whole-file read stops at its size limit with an error naming the limit
-# (TL_MAX_READ_BYTES lowers it here), and Ctrl-C stops a read that waits.  The
+# (TL_MAX_READ_BYTES lowers it here), and Ctrl-C stops a read that waits; files
+# that must be regular (models, tokenizers, arrays) refuse a FIFO instead of
+# waiting for its writer.  The
 # endless sources are a generator writing into a FIFO made in a temporary
 # directory and a generator piped into `tl run -` (never /dev/zero itself).
 set -u
@@ -111,6 +113,21 @@ else
   code=0; wait $tlpid || code=$?
   check "Ctrl-C before a FIFO has a writer (exit $code)" "interrupted" "$(cat out)"
 fi
+
+# files that must be regular (mapped or sized first: models, tokenizers, arrays):
+# a FIFO nobody writes is refused at once, never waited for (open used to block)
+mkfifo idle
+for s in 'load_model("idle")' 'load_tokenizer("idle")' 'load("idle")' 'load_f32("idle", [2])'; do
+  printf 'main { let x = %s }\n' "$s" >r.tl
+  out=$(timeout 10 "$tl" run r.tl 2>&1)
+  code=$?
+  [[ $code == 1 ]] || { echo "$s on an idle FIFO: exit $code (124: it hung)"; fail=1; }
+  check "$s on an idle FIFO" "not a regular file" "$out"
+done
+out=$(timeout 10 "$tl" gguf idle 2>&1)
+check "tl gguf on an idle FIFO (exit $?)" "idle: not a regular file" "$out"
+out=$(timeout 10 "$tl" tokenize idle hi 2>&1)
+check "tl tokenize on an idle FIFO (exit $?)" "idle: not a regular file" "$out"
 
 left=$(ls -A | grep -c '\.tmp-')
 [[ $left == 0 ]] || { echo "$left temporary files left"; fail=1; }
