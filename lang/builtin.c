@@ -396,7 +396,12 @@ tl_status tl_arg_shape_infer(const tl_call *c, const tl_value *argv, int i, int6
         hole = k;
     }
     if (hole < 0) return TL_OK;
-    if (known == 0 || numel % known != 0)
+    if (known == 0)
+        return tl_fail(TL_ERR_SHAPE,
+                       "%s: cannot infer the -1 element: the other elements multiply to 0, so "
+                       "any size fits (give it explicitly)",
+                       c->name);
+    if (numel % known != 0)
         return tl_fail(TL_ERR_SHAPE,
                        "%s: cannot infer the -1 element: %lld elements do not divide into "
                        "parts of %lld",

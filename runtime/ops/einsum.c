@@ -161,8 +161,8 @@ tl_status tl_op_einsum(const char *spec, int n, const tl_tensor *const *operands
         }
     }
     if (n_terms != n)
-        return tl_fail(TL_ERR_ARG, "einsum: \"%s\" has %d terms but %d operands were given", spec,
-                       n_terms, n);
+        return tl_fail(TL_ERR_ARG, "einsum: \"%s\" has %d term%s but %d operand%s given", spec,
+                       n_terms, n_terms == 1 ? "" : "s", n, n == 1 ? " was" : "s were");
     einsum_plan p;
     memset(&p, 0, sizeof p);
     p.n = n;
