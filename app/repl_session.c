@@ -392,6 +392,25 @@ static void struct_line(void *ctx, const char *name, const char *const *fields, 
     fprintf(s->out, "%s}\n", n ? " " : "");
 }
 
+/* Counters for an empty :vars. */
+static void count_var(void *ctx, const char *name, const tl_value *v) {
+    (void)name;
+    (void)v;
+    ++*(int *)ctx;
+}
+
+static void count_fn(void *ctx, const char *name) {
+    (void)name;
+    ++*(int *)ctx;
+}
+
+static void count_struct(void *ctx, const char *name, const char *const *fields, int n) {
+    (void)name;
+    (void)fields;
+    (void)n;
+    ++*(int *)ctx;
+}
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -469,6 +488,11 @@ tl_status tl_repl_command(tl_repl_session *s, const char *line) {
             fprintf(s->out, "state cleared\n");
         }
     } else if (strcmp(hit->name, ":vars") == 0) {
+        int count = 0;
+        tl_repl_each_global(s->interp, count_var, &count);
+        tl_repl_each_fn(s->interp, count_fn, &count);
+        tl_repl_each_struct(s->interp, count_struct, &count);
+        if (count == 0) fprintf(s->out, "nothing defined yet (let, fn and struct add here)\n");
         tl_repl_each_global(s->interp, var_line, s);
         tl_repl_each_fn(s->interp, fn_line, s);
         tl_repl_each_struct(s->interp, struct_line, s);

@@ -133,6 +133,7 @@ static void test_session_errors(void **state) {
 static void test_commands(void **state) {
     (void)state;
     capture *c = cap_new();
+    assert_string_equal(run(c, ":vars\n"), "nothing defined yet (let, fn and struct add here)\n");
     run(c, "let n = 3\n");
     run(c, "fn f(a) { a }\n");
     run(c, "struct Q { u: int, v: float }\n");
@@ -140,6 +141,7 @@ static void test_commands(void **state) {
     assert_non_null(strstr(vars, "n            int = 3"));
     assert_non_null(strstr(vars, "fn f"));
     assert_non_null(strstr(vars, "struct Q { u, v }"));
+    assert_null(strstr(vars, "nothing defined"));
     assert_string_equal(run(c, ":type n * 1.5\n"), "float\n");
     assert_string_equal(run(c, ":ty \"abc\"\n"), "string (len=3)\n");
     const char *t = run(c, ":time n + 1\n");
