@@ -212,6 +212,27 @@ static int dir_entries(const char *dir) {
     return n;
 }
 
+/* A fresh temporary dir (its template in dir) and the paths a = dir/na and
+** b = dir/nb (300 bytes each); file a is created holding text. */
+static void dir_with_file(char *dir, char *a, const char *na, const char *text, char *b,
+                          const char *nb) {
+    assert_non_null(mkdtemp(dir));
+    snprintf(a, 300, "%s/%s", dir, na);
+    snprintf(b, 300, "%s/%s", dir, nb);
+    FILE *f = fopen(a, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Checks dir holds exactly the two files a and b, then removes them and dir. */
+static void remove_two_and_dir(const char *dir, const char *a, const char *b) {
+    assert_int_equal(dir_entries(dir), 2);
+    assert_int_equal(unlink(a), 0);
+    assert_int_equal(unlink(b), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_failed_save_leaves_nothing(void **state) {
     (void)state;
     tl_gguf_writer *w;
@@ -256,28 +277,19 @@ static void test_failed_save_leaves_nothing(void **state) {
 static void test_save_replaces_nothing_else(void **state) {
     (void)state;
     char dir[] = "/tmp/tl_test_gguf_write_XXXXXX", path[300], other[300];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/m.gguf", dir);
-    snprintf(other, sizeof other, "%s/m.gguf.tmp", dir);
-    FILE *f = fopen(other, "w");
-    assert_non_null(f);
-    fputs("mine", f);
-    fclose(f);
+    dir_with_file(dir, other, "m.gguf.tmp", "mine", path, "m.gguf");
     tl_gguf_writer *w;
     assert_int_equal(tl_gguf_writer_new(&w), TL_OK);
     assert_int_equal(tl_gguf_writer_set_u32(w, "a", 1), TL_OK);
     assert_int_equal(tl_gguf_writer_save(w, path), TL_OK);
     tl_gguf_writer_free(w);
     char buf[8] = {0};
-    f = fopen(other, "r");
+    FILE *f = fopen(other, "r");
     assert_non_null(f);
     assert_int_equal(fread(buf, 1, sizeof buf, f), 4);
     fclose(f);
     assert_string_equal(buf, "mine");
-    assert_int_equal(dir_entries(dir), 2);
-    assert_int_equal(unlink(path), 0);
-    assert_int_equal(unlink(other), 0);
-    assert_int_equal(rmdir(dir), 0);
+    remove_two_and_dir(dir, path, other);
 }
 
 /* A save through a symlink replaces the file it names and keeps the link; an
@@ -285,12 +297,7 @@ static void test_save_replaces_nothing_else(void **state) {
 static void test_save_through_symlink_keeps_mode(void **state) {
     (void)state;
     char dir[] = "/tmp/tl_test_gguf_write_XXXXXX", real[300], link[300];
-    assert_non_null(mkdtemp(dir));
-    snprintf(real, sizeof real, "%s/real.gguf", dir);
-    snprintf(link, sizeof link, "%s/link.gguf", dir);
-    FILE *f = fopen(real, "w");
-    assert_non_null(f);
-    fclose(f);
+    dir_with_file(dir, real, "real.gguf", "", link, "link.gguf");
     assert_int_equal(chmod(real, 0640), 0);
     assert_int_equal(symlink("real.gguf", link), 0);
     tl_gguf_writer *w;
@@ -307,10 +314,7 @@ static void test_save_through_symlink_keeps_mode(void **state) {
     assert_int_equal(tl_gguf_open(real, &g), TL_OK);
     assert_int_equal(tl_gguf_n_kv(g), 1);
     tl_gguf_close(g);
-    assert_int_equal(dir_entries(dir), 2);
-    assert_int_equal(unlink(link), 0);
-    assert_int_equal(unlink(real), 0);
-    assert_int_equal(rmdir(dir), 0);
+    remove_two_and_dir(dir, link, real);
 }
 
 /* A temporary file still being written is removed by tl_temp_remove_all (what
