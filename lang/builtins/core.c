@@ -6,6 +6,7 @@
 #include "lang/builtins/tensor_args.h"
 #include "lang/display.h"
 #include "lang/eval_internal.h"
+#include "lang/format.h"
 #include "runtime/ops.h"
 
 #include <ctype.h>
@@ -19,33 +20,16 @@
 #define STR TL_KIND_BIT(TL_VAL_STRING)
 #define ARR TL_KIND_BIT(TL_VAL_ARRAY)
 
-/* "{}" placeholders replaced by the displays of argv[0..argc). */
-static tl_status format_into(const tl_call *c, tl_strbuf *b, const char *fmt, size_t len, int argc,
-                             const tl_value *argv) {
-    int k = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (fmt[i] == '{' && i + 1 < len && fmt[i + 1] == '}') {
-            if (k >= argc)
-                return tl_fail(TL_ERR_ARG, "%s: the format string has more {} than arguments (%d)",
-                               c->name, argc);
-            tl_value_display(b, &argv[k++]);
-            i++;
-        } else {
-            tl_strbuf_putc(b, fmt[i]);
-        }
-    }
-    return TL_OK;
-}
-
 static bool has_placeholder(const tl_value *v) {
-    return v->kind == TL_VAL_STRING && strstr(v->as.str->data, "{}") != NULL;
+    return v->kind == TL_VAL_STRING && tl_format_has_placeholder(v->as.str->data);
 }
 
 /* print's three modes (docs/language.md) into b. */
 static tl_status print_text(const tl_call *c, tl_strbuf *b, int argc, const tl_value *argv) {
     /* a lone string is printed as it is, "{}" included (the original did so) */
     if (argc > 1 && has_placeholder(&argv[0]))
-        return format_into(c, b, argv[0].as.str->data, argv[0].as.str->len, argc - 1, argv + 1);
+        return tl_format_into(c->name, b, argv[0].as.str->data, argv[0].as.str->len, argc - 1,
+                              argv + 1);
     for (int i = 0; i < argc; i++) {
         if (i) tl_strbuf_putc(b, ' ');
         tl_value_display(b, &argv[i]);
@@ -74,7 +58,7 @@ static tl_status b_format(tl_call *c, int argc, const tl_value *argv, tl_value *
     tl_status st = tl_arg_string(c, argv, 0, &fmt);
     if (st != TL_OK) return st;
     tl_strbuf b = {0};
-    st = format_into(c, &b, fmt, argv[0].as.str->len, argc - 1, argv + 1);
+    st = tl_format_into(c->name, &b, fmt, argv[0].as.str->len, argc - 1, argv + 1);
     if (st != TL_OK) {
         tl_strbuf_free(&b);
         return st;
