@@ -10,6 +10,7 @@
 *the
 ** words, tl_cli_main must return an exit status: never crash, leak or report UB. */
 #include "app/commands.h"
+#include "fuzz_sink.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -40,15 +41,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fclose(f);
     atexit(cleanup);
     /* stdout only: libFuzzer reports on stderr (tl's messages go there too) */
-    int fd = open("/dev/null", O_WRONLY);
-    if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        close(fd);
-    }
+    fuzz_sink_stdout();
     return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    fuzz_sink_reset();
     static const char *const cmds[] = {"run", "test", "gguf", "tokenize", "version", "help"};
     if (size == 0 || size > 1024) return 0;
     char *text = malloc(size + 1);

@@ -12,6 +12,7 @@
 ** models, stdin, FFI, directories) are skipped, and stdout goes to /dev/null. */
 #include "lang/eval.h"
 #include "runtime/tensor.h"
+#include "fuzz_sink.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -24,11 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
-    int fd = open("/dev/null", O_WRONLY);
-    if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        close(fd);
-    }
+    fuzz_sink_stdout();
     setenv("TL_THREADS", "1", 1);
     tl_set_alloc_limit((size_t)256 << 20);
     tl_value_set_max_string((size_t)64 << 20); /* s = s + s stops at 64 MiB */
@@ -43,6 +40,7 @@ static bool mentions(const uint8_t *data, size_t size, const char *word) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    fuzz_sink_reset();
     static const char *outside[] = {"import", "extern", "input",    "load", "save", "gguf",
                                     "model",  "token",  "quantize", "file", "open", "env",
                                     "mkdir",  "read",   "write_",   "csv",  "ptr"};

@@ -9,6 +9,7 @@
 ** sanitizer report, a leak or a huge allocation.  The seed
 ** (corpus/model/tiny-llama.gguf) is made by make_model_seed.tl. */
 #include "lang/eval.h"
+#include "fuzz_sink.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -29,11 +30,7 @@ static void cleanup(void) {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
-    int fd = open("/dev/null", O_WRONLY);
-    if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        close(fd);
-    }
+    fuzz_sink_stdout();
     setenv("TL_THREADS", "1", 1);
     setenv("TL_PATH", TL_SOURCE_DIR "/stdlib", 1);
     tl_value_set_max_string((size_t)64 << 20);
@@ -62,6 +59,7 @@ static const char prog[] = "import \"llama\"\n"
                            "}\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    fuzz_sink_reset();
     FILE *f = fopen(path, "wb");
     if (!f) abort();
     if (size && fwrite(data, 1, size, f) != size) abort();
