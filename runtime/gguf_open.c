@@ -4,6 +4,7 @@
 #include "runtime/gguf.h"
 
 #include "runtime/gguf_internal.h"
+#include "runtime/open_regular.h"
 #include "runtime/threadpool.h"
 
 #include <errno.h>
@@ -91,20 +92,10 @@ static void *map_aligned(int fd, size_t size, void **raw, size_t *raw_len) {
 
 tl_status tl_gguf_open_ex(const char *path, unsigned flags, tl_gguf **out) {
     *out = NULL;
-    /* O_NONBLOCK: a FIFO with no writer is refused below instead of blocking the
-       open (it changes nothing for a regular file, which is mapped) */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return tl_fail(TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return tl_fail(TL_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return tl_fail(TL_ERR_IO, "%s: not a regular file", path);
-    }
+    int fd = tl_open_regular(path, &sb); /* a FIFO is refused, never waited for */
+    if (fd < 0 && errno) return tl_fail(TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fd < 0) return tl_fail(TL_ERR_IO, "%s: not a regular file", path);
     if (sb.st_size == 0) {
         close(fd);
         return tl_fail(TL_ERR_FORMAT, "%s: empty file (not a GGUF file)", path);

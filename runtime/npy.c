@@ -1,11 +1,11 @@
 /* runtime/npy.c -- .npy writer and reader (see runtime/npy.h for the format). */
 #include "runtime/npy.h"
 
+#include "runtime/open_regular.h"
 #include "runtime/ops.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,20 +373,17 @@ tl_status tl_npy_parse(const void *data, size_t len, tl_tensor **out) {
 
 tl_status tl_npy_load(const char *path, tl_tensor **out) {
     *out = NULL;
-    /* O_NONBLOCK: a FIFO with no writer is refused below, not waited for */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+    struct stat sb;
+    int fd = tl_open_regular(path, &sb); /* a FIFO is refused, never waited for */
+    if (fd < 0 && errno) return tl_fail(TL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    if (fd < 0 && S_ISDIR(sb.st_mode))
+        return tl_fail(TL_ERR_IO, "cannot read '%s': %s", path, strerror(EISDIR));
+    if (fd < 0) return tl_fail(TL_ERR_IO, "cannot read '%s': not a regular file", path);
+    FILE *f = fdopen(fd, "rb");
     if (!f) {
         int e = errno;
-        if (fd >= 0) close(fd);
+        close(fd);
         return tl_fail(TL_ERR_IO, "cannot open '%s': %s", path, strerror(e));
-    }
-    struct stat sb;
-    int e = fstat(fileno(f), &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
-    if (e || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        if (e) return tl_fail(TL_ERR_IO, "cannot read '%s': %s", path, strerror(e));
-        return tl_fail(TL_ERR_IO, "cannot read '%s': not a regular file", path);
     }
     size_t len = (size_t)sb.st_size;
     uint8_t *buf = malloc(len ? len : 1);
@@ -395,7 +392,7 @@ tl_status tl_npy_load(const char *path, tl_tensor **out) {
         return tl_fail(TL_ERR_NOMEM, "cannot read '%s': out of memory", path);
     }
     size_t got = fread(buf, 1, len, f);
-    e = ferror(f) ? errno : 0;
+    int e = ferror(f) ? errno : 0;
     fclose(f);
     tl_status st;
     if (got != len)

@@ -2,8 +2,9 @@
 ** or a Hugging Face tokenizer.json (anything else). */
 #include "runtime/tokenizer.h"
 
+#include "runtime/open_regular.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,16 +12,12 @@
 
 tl_status tl_tokenizer_load(const char *path, tl_tokenizer **out) {
     *out = NULL;
-    /* O_NONBLOCK: a FIFO with no writer is refused, not waited for */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return tl_fail(TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
-    int err = fstat(fd, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
-    if (err || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        if (err) return tl_fail(TL_ERR_IO, "%s: cannot read: %s", path, strerror(err));
-        return tl_fail(TL_ERR_IO, "%s: not a regular file", path);
-    }
+    int fd = tl_open_regular(path, &sb); /* a FIFO is refused, never waited for */
+    if (fd < 0 && errno) return tl_fail(TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fd < 0 && S_ISDIR(sb.st_mode))
+        return tl_fail(TL_ERR_IO, "%s: cannot read: %s", path, strerror(EISDIR));
+    if (fd < 0) return tl_fail(TL_ERR_IO, "%s: not a regular file", path);
     char magic[4] = {0};
     ssize_t n = read(fd, magic, 4);
     close(fd);

@@ -6,10 +6,10 @@
 **   load_f32(path, shape)  a raw little-endian float32 file (llama.cpp's per-layer dumps,
 **                     l_out-L.f32) as an f32 tensor of that shape; the size must match */
 #include "lang/builtin.h"
+#include "runtime/open_regular.h"
 #include "runtime/tensor.h"
 
 #include <errno.h>
-#include <fcntl.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,14 +62,11 @@ static tl_status bi_load_f32(tl_call *c, int argc, const tl_value *argv, tl_valu
         n *= shape[i];
         ne[nd - 1 - i] = shape[i];
     }
-    /* O_NONBLOCK: a FIFO with no writer is refused below, not waited for */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
     struct stat sb;
-    if (f && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
-        fclose(f);
+    int fd = tl_open_regular(path, &sb); /* a FIFO is refused, never waited for */
+    if (fd < 0 && !errno)
         return tl_fail(TL_ERR_IO, "%s: cannot read '%s': not a regular file", c->name, path);
-    }
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
     if (!f) {
         int e = errno;
         if (fd >= 0) close(fd);
