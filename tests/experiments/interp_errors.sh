@@ -24,5 +24,6 @@ check hook_bad_value "hook final_norm at final_norm returned a string (a tensor 
 check hook_unknown_point "hook pattern 'blk.0.resid_psot' matches no hook point of this model (5 layers"
 check cache_unknown_layer "cache pattern 'blk.5.*' matches no hook point of this model (5 layers, blk.0 .. blk.4"
 check where_bad_pos "Where { pos: -2, index: 0 } at blk.0.z: -1 selects all, otherwise 0 or more"
+check continuation_bad_id "detokenize: token id 99999 out of range (vocab 512)"
 [[ $fail == 0 ]] && echo ok
 exit $fail
